@@ -1,0 +1,64 @@
+/* The driver: chains on threads, seeding, warm-up/sampling loop, Stan CSV, progress,
+ * summary.  It reaches the model only through RunModel, so it can be tested on
+ * analytic targets written in C, and every backend only through backends/backend.h. */
+#ifndef VM_RUN_H
+#define VM_RUN_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <gsl/gsl_rng.h>
+#include "backends/backend.h"
+
+typedef struct RunModel {
+    const char *name;          /* model file name, for the header lines */
+    size_t dim, ndisc;         /* as in BkTarget */
+    /* Make chain `chain`'s own target (own scratch memory); 0 or nonzero + err. */
+    int (*target_new)(void *model, BkTarget *t, char *err, size_t errlen);
+    void (*target_free)(void *model, BkTarget *t);
+    /* Output columns, in CSV order after the method columns: constrained parameters,
+     * then parameter-dependent `let`s, then `gen`s, with Stan's dotted names
+     * ("beta.2", "Sigma.1.2"), each container flattened column-major. */
+    size_t ncols;
+    const char *const *col_names;
+    /* Fill out[ncols] for the unconstrained draw u (dim + ndisc values), calling the
+     * `_rng`s of `gen` statements with r.  Returns 0, or nonzero when a check on a
+     * let/gen failed (the row is then written with NaN and counted in the summary). */
+    int (*values)(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out);
+    /* Stan's initialisation: uniform(-2, 2) on every unconstrained coordinate, retried
+     * (100 times) until lp and gradient are finite, unless init_u (dim + ndisc values)
+     * is given (--init). */
+    const double *init_u;
+    void *model;
+} RunModel;
+
+typedef struct RunConfig {
+    const Backend *backend;
+    BkSettings base;           /* seed, warmup, draws, iters, mc, lr, tol, opts; chain is set per chain */
+    int chains, threads;       /* threads <= 0: all cores */
+    const char *output_csv;    /* NULL: no CSV */
+    const char *summary_json;  /* NULL: none */
+    int quiet, progress;       /* progress: -1 auto (stderr is a tty), 0 off, 1 on */
+    const char *command_line;  /* written into the CSV header */
+    FILE *out;                 /* where the summary goes (stdout) */
+} RunConfig;
+
+/* All draws of a finished (or interrupted) run, kept for the REPL and tests. */
+typedef struct RunResult {
+    int chains;
+    long ndraws;               /* draws per chain actually completed (min over chains) */
+    size_t ncols;              /* lp__ + method columns + model columns */
+    const char **col_names;    /* ncols names */
+    double *draws;             /* [chain][draw][col], chain-major */
+    double seconds_warmup, seconds_sampling;
+    int interrupted;
+} RunResult;
+
+/* Run inference.  Returns 0, 1 (bad model/options: err), 2 (inference failed: err),
+ * or 130 after SIGINT (draws so far kept, written and summarised). */
+int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen);
+void run_result_free(RunResult *res);
+
+/* Derive chain `chain`'s generator from the user's seed: independent of threads. */
+gsl_rng *run_chain_rng(unsigned long seed, int chain);
+
+#endif

@@ -1,0 +1,34 @@
+/* Stan's constraining transforms: unconstrained block u -> constrained x, the log
+ * absolute Jacobian determinant, and the reverse pass.  Pure functions on arrays:
+ * the evaluator wraps each call in one tape node. */
+#ifndef VM_TRANSFORM_H
+#define VM_TRANSFORM_H
+
+#include <stddef.h>
+
+typedef enum {
+    TR_NONE, TR_LOWER, TR_UPPER, TR_LOWER_UPPER,
+    TR_SIMPLEX, TR_ORDERED, TR_POSITIVE_ORDERED,
+    TR_CHOLESKY_CORR, TR_COV_MATRIX, TR_CORR_MATRIX
+} TrKind;
+
+/* For element-wise kinds n is the number of elements; for simplex/ordered the vector
+ * length K; for the matrix kinds the matrix dimension K (x is K*K, column-major). */
+size_t tr_free_size(TrKind k, size_t n);     /* length of u */
+size_t tr_value_size(TrKind k, size_t n);    /* length of x */
+
+/* x = constrain(u); returns log|J|.  lo/hi: bounds per element (n entries) for the
+ * bounded kinds, NULL otherwise; an infinite bound acts as absent. */
+double tr_constrain(TrKind k, size_t n, const double *u, const double *lo, const double *hi, double *x);
+
+/* u = unconstrain(x).  Returns 0, or -1 if x violates the constraint; then *bad is
+ * the offending element. */
+int tr_unconstrain(TrKind k, size_t n, const double *x, const double *lo, const double *hi, double *u, size_t *bad);
+
+/* Reverse pass: given gx = dL/dx (may be NULL) and gl = dL/dlog|J|, ADD dL/du into gu
+ * and dL/dlo, dL/dhi into glo, ghi (each may be NULL when the bound is constant). */
+void tr_backward(TrKind k, size_t n, const double *u, const double *lo, const double *hi,
+                 const double *x, const double *gx, double gl,
+                 double *gu, double *glo, double *ghi);
+
+#endif
