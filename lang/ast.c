@@ -1,0 +1,266 @@
+/* Builders called from the grammar's actions: each allocates one node from the
+ * compile arena and records its span. */
+#include <string.h>
+#include "lang/ast.h"
+
+Span span_join(Span a, Span b)
+{
+    int s = a.off < b.off ? a.off : b.off;
+    int e1 = a.off + a.len, e2 = b.off + b.len;
+    int e = e1 > e2 ? e1 : e2;
+    return (Span){s, e - s};
+}
+
+Span tok_span(Token t) { return (Span){t.off, t.len}; }
+
+/* ORDER TYPENAMES */
+const char *const vm_typename[] = {"int", "real", "vector", "row_vector", "matrix", "simplex", "ordered",
+                                   "positive_ordered", "cholesky_factor_corr", "cov_matrix", "corr_matrix"};
+
+static Expr *expr_new(ParseCtx *c, ExprKind k, Span sp)
+{
+    Expr *e = arena_zalloc(c->arena, sizeof *e);
+    e->kind = k;
+    e->span = sp;
+    e->slot = -1;
+    return e;
+}
+
+static Stmt *stmt_new(ParseCtx *c, StmtKind k, Span sp)
+{
+    Stmt *s = arena_zalloc(c->arena, sizeof *s);
+    s->kind = k;
+    s->span = sp;
+    s->slot = -1;
+    s->aop = -1;
+    return s;
+}
+
+static const char *tok_text(ParseCtx *c, Token t) { return arena_strndup(c->arena, c->src + t.off, (size_t)t.len); }
+
+void *ast_list_push(Arena *a, void *list, int *n, size_t elem, const void *item)
+{
+    /* capacity is the next power of two: grow by copying into the arena */
+    int k = *n;
+    if (k == 0 || (k & (k - 1)) == 0) {
+        void *nl = arena_alloc(a, elem * (size_t)(k ? 2 * k : 1));
+        if (k) memcpy(nl, list, elem * (size_t)k);
+        list = nl;
+    }
+    memcpy((char *)list + elem * (size_t)k, item, elem);
+    *n = k + 1;
+    return list;
+}
+
+ExprList exprlist_push(ParseCtx *c, ExprList l, Expr *e)
+{
+    l.v = ast_list_push(c->arena, l.v, &l.n, sizeof(Expr *), &e);
+    return l;
+}
+
+IndexList indexlist_push(ParseCtx *c, IndexList l, IndexKind k, Expr *a, Expr *b)
+{
+    Index ix = {k, a, b};
+    l.v = ast_list_push(c->arena, l.v, &l.n, sizeof(Index), &ix);
+    return l;
+}
+
+StmtList stmtlist_push(ParseCtx *c, StmtList l, Stmt *s)
+{
+    l.v = ast_list_push(c->arena, l.v, &l.n, sizeof(Stmt *), &s);
+    return l;
+}
+
+Expr *ast_int(ParseCtx *c, Token t) { Expr *e = expr_new(c, E_INT, tok_span(t)); e->ival = t.ival; return e; }
+Expr *ast_real(ParseCtx *c, Token t) { Expr *e = expr_new(c, E_REAL, tok_span(t)); e->rval = t.rval; return e; }
+
+Expr *ast_var(ParseCtx *c, Token t)
+{
+    Expr *e = expr_new(c, E_VAR, tok_span(t));
+    e->name = tok_text(c, t);
+    e->name_span = tok_span(t);
+    return e;
+}
+
+static Expr **args2(ParseCtx *c, Expr *a, Expr *b, Expr *d)
+{
+    Expr **v = arena_alloc(c->arena, 3 * sizeof *v);
+    v[0] = a; v[1] = b; v[2] = d;
+    return v;
+}
+
+Expr *ast_binop(ParseCtx *c, Op op, Expr *a, Expr *b)
+{
+    Expr *e = expr_new(c, E_BINOP, span_join(a->span, b->span));
+    e->op = op;
+    e->args = args2(c, a, b, NULL);
+    e->nargs = 2;
+    return e;
+}
+
+Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a)
+{
+    Expr *e = expr_new(c, E_UNOP, span_join(tok_span(t), a->span));
+    e->op = op;
+    e->args = args2(c, a, NULL, NULL);
+    e->nargs = 1;
+    return e;
+}
+
+Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d)
+{
+    Expr *e = expr_new(c, E_COND, span_join(a->span, d->span));
+    e->args = args2(c, a, b, d);
+    e->nargs = 3;
+    return e;
+}
+
+Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close)
+{
+    Expr *e = expr_new(c, E_CALL, span_join(tok_span(name), tok_span(close)));
+    e->name = tok_text(c, name);
+    e->name_span = tok_span(name);
+    e->bar = bar;
+    int n = nargs + (first != NULL);
+    e->args = arena_alloc(c->arena, (size_t)(n ? n : 1) * sizeof(Expr *));
+    int k = 0;
+    if (first) e->args[k++] = first;
+    for (int i = 0; i < nargs; i++) e->args[k++] = args[i];
+    e->nargs = n;
+    return e;
+}
+
+Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close)
+{
+    Expr *e = expr_new(c, E_INDEX, span_join(base->span, tok_span(close)));
+    e->args = args2(c, base, NULL, NULL);
+    e->nargs = 1;
+    e->idx = idx;
+    e->nidx = nidx;
+    return e;
+}
+
+Expr *ast_transpose(ParseCtx *c, Expr *a, Token t)
+{
+    Expr *e = expr_new(c, E_TRANSPOSE, span_join(a->span, tok_span(t)));
+    e->args = args2(c, a, NULL, NULL);
+    e->nargs = 1;
+    return e;
+}
+
+Expr *ast_literal(ParseCtx *c, ExprKind k, Token open, Expr **elems, int n, Token close)
+{
+    Expr *e = expr_new(c, k, span_join(tok_span(open), tok_span(close)));
+    e->args = elems;
+    e->nargs = n;
+    return e;
+}
+
+TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper, ExprList size, Token end)
+{
+    TypeSpec *ts = arena_zalloc(c->arena, sizeof *ts);
+    ts->name = name;
+    ts->lower = lower;
+    ts->upper = upper;
+    Span sp = span_join(tok_span(t), tok_span(end));
+    for (int i = 0; i < size.n && i < 2; i++) {
+        ts->size[i] = size.v[i];
+        sp = span_join(sp, size.v[i]->span);
+    }
+    int want = name == TS_MATRIX ? 2 : (name == TS_INT || name == TS_REAL) ? 0 : 1;
+    if (size.n != want)
+        diag_add(c->diags, DIAG_ERROR, sp, "%s needs %d size%s in brackets, found %d",
+                 vm_typename[name], want, want == 1 ? "" : "s", size.n);
+    ts->span = sp;
+    return ts;
+}
+
+TypeSpec *ast_array_type(ParseCtx *c, Token t, ExprList dims, TypeSpec *elem)
+{
+    elem->arr = dims.v;
+    elem->narr = dims.n;
+    elem->span = span_join(tok_span(t), elem->span);
+    return elem;
+}
+
+Stmt *ast_decl(ParseCtx *c, DeclKind k, Token kw, TypeSpec *ty, Token name, Expr *init, Token semi)
+{
+    Span start = ty && k == D_LOCAL ? ty->span : tok_span(kw);
+    Stmt *s = stmt_new(c, S_DECL, span_join(start, tok_span(semi)));
+    s->decl = k;
+    s->type = ty;
+    s->name = tok_text(c, name);
+    s->name_span = tok_span(name);
+    s->init = init;
+    return s;
+}
+
+Stmt *ast_tilde(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token semi)
+{
+    Stmt *s = stmt_new(c, S_TILDE, span_join(lhs->span, tok_span(semi)));
+    s->lhs = lhs;
+    s->dist = tok_text(c, dist);
+    s->dist_span = tok_span(dist);
+    s->args = args.v;
+    s->nargs = args.n;
+    return s;
+}
+
+Stmt *ast_target(ParseCtx *c, Token kw, Expr *e, Token semi)
+{
+    Stmt *s = stmt_new(c, S_TARGET, span_join(tok_span(kw), tok_span(semi)));
+    s->rhs = e;
+    return s;
+}
+
+Stmt *ast_assign(ParseCtx *c, Expr *lhs, int op, Expr *rhs, Token semi)
+{
+    Stmt *s = stmt_new(c, S_ASSIGN, span_join(lhs->span, tok_span(semi)));
+    s->lhs = lhs;
+    s->rhs = rhs;
+    s->aop = (Op)op;
+    return s;
+}
+
+Stmt *ast_for(ParseCtx *c, Token kw, Token var, Expr *lo, Expr *hi, Stmt *body)
+{
+    Stmt *s = stmt_new(c, S_FOR, span_join(tok_span(kw), body->span));
+    s->loopvar = tok_text(c, var);
+    s->loopvar_span = tok_span(var);
+    s->lo = lo;
+    s->hi = hi;
+    s->body = body;
+    return s;
+}
+
+Stmt *ast_while(ParseCtx *c, Token kw, Expr *cond, Stmt *body)
+{
+    Stmt *s = stmt_new(c, S_WHILE, span_join(tok_span(kw), body->span));
+    s->cond = cond;
+    s->body = body;
+    return s;
+}
+
+Stmt *ast_if(ParseCtx *c, Token kw, Expr *cond, Stmt *then, Stmt *els)
+{
+    Stmt *s = stmt_new(c, S_IF, span_join(tok_span(kw), (els ? els : then)->span));
+    s->cond = cond;
+    s->body = then;
+    s->els = els;
+    return s;
+}
+
+Stmt *ast_block(ParseCtx *c, Token open, StmtList l, Token close)
+{
+    Stmt *s = stmt_new(c, S_BLOCK, span_join(tok_span(open), tok_span(close)));
+    s->stmts = l.v;
+    s->nstmts = l.n;
+    return s;
+}
+
+Stmt *ast_empty(ParseCtx *c, Token semi) { return stmt_new(c, S_EMPTY, tok_span(semi)); }
+
+void ast_program_add(ParseCtx *c, Stmt *s)
+{
+    c->prog->stmts = ast_list_push(c->arena, c->prog->stmts, &c->prog->nstmts, sizeof(Stmt *), &s);
+}

@@ -1,0 +1,181 @@
+/* The syntax tree, which the checker (sema.c) annotates in place into the IR: every
+ * expression gets its type and a resolved variable slot or stdlib entry, every
+ * top-level statement its phase and the variables it reads (docs/ir.md). */
+#ifndef VM_AST_H
+#define VM_AST_H
+#include <stdint.h>
+#include "lang/diag.h"
+#include "runtime/arena.h"
+
+/* ---- types ---- */
+enum { TB_VOID, TB_INT, TB_REAL, TB_ERR };          /* base */
+enum { TK_SCALAR, TK_VECTOR, TK_ROWVEC, TK_MATRIX }; /* innermost container */
+typedef struct Ty { uint8_t base, kind, narr; } Ty;
+
+/* declared type spelled in the source (ORDER TYPENAMES in parser.y) */
+typedef enum {
+    TS_INT, TS_REAL, TS_VECTOR, TS_ROWVEC, TS_MATRIX, TS_SIMPLEX, TS_ORDERED,
+    TS_POS_ORDERED, TS_CHOL_CORR, TS_COV, TS_CORR
+} TypeName;
+
+extern const char *const vm_typename[];
+typedef struct Expr Expr;
+typedef struct Stmt Stmt;
+
+typedef struct TypeSpec {
+    TypeName name;
+    Expr *lower, *upper;       /* bounds, NULL when absent */
+    Expr *size[2];             /* vector length / matrix rows, cols */
+    Expr **arr;                /* array dimensions */
+    int narr;
+    Span span;
+} TypeSpec;
+
+/* ---- expressions ---- */
+typedef enum {
+    E_INT, E_REAL, E_VAR, E_CALL, E_BINOP, E_UNOP, E_COND, E_INDEX,
+    E_TRANSPOSE, E_ROWVEC, E_ARRAY
+} ExprKind;
+
+typedef enum {                 /* ORDER OPS in format.c */
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_POW, OP_EMUL, OP_EDIV, OP_LDIV,
+    OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE, OP_AND, OP_OR, OP_NEG, OP_PLUS, OP_NOT
+} Op;
+
+typedef enum { IX_SINGLE, IX_SLICE, IX_FROM, IX_TO, IX_ALL } IndexKind;
+typedef struct Index { IndexKind kind; Expr *a, *b; } Index;
+
+/* what a call resolved to */
+typedef enum { FN_NONE, FN_MATH, FN_BUILTIN, FN_DIST_LPDF, FN_DIST_CDF, FN_DIST_LCDF,
+               FN_DIST_LCCDF, FN_DIST_RNG } FnKind;
+
+/* phase levels: what a value depends on */
+enum { LV_CONST = 0, LV_DATA = 1, LV_PARAM = 2, LV_GEN = 3 };
+
+struct Expr {
+    ExprKind kind;
+    Span span;
+    Op op;
+    long ival;
+    double rval;
+    const char *name;          /* variable or function */
+    Span name_span;
+    Expr **args;               /* operands, call arguments, literal elements */
+    int nargs;
+    int bar;                   /* call written f(a | b, c) */
+    Index *idx;
+    int nidx;
+    /* filled by sema */
+    Ty ty;
+    int slot;                  /* variable slot (E_VAR) */
+    FnKind fkind;
+    const void *fn;            /* MathFn, Builtin or Dist */
+    uint8_t level;
+};
+
+/* ---- statements ---- */
+typedef enum {
+    S_DECL, S_TILDE, S_TARGET, S_ASSIGN, S_FOR, S_WHILE, S_IF, S_BLOCK, S_EMPTY
+} StmtKind;
+
+typedef enum { D_DATA, D_PARAM, D_LET, D_GEN, D_LOCAL } DeclKind;
+
+typedef enum { PH_DATA, PH_MODEL, PH_GEN, PH_NONE } Phase;
+
+struct Stmt {
+    StmtKind kind;
+    Span span;
+    /* S_DECL */
+    DeclKind decl;
+    TypeSpec *type;            /* may be NULL for let/gen without type */
+    const char *name;
+    Span name_span;
+    Expr *init;
+    /* S_TILDE: lhs ~ dist(args); S_ASSIGN: lhs op= rhs; S_TARGET: target += rhs */
+    Expr *lhs, *rhs;
+    Op aop;                    /* S_ASSIGN: OP_ADD for +=, ...; -1 for plain = */
+    const char *dist;
+    Span dist_span;
+    Expr **args;
+    int nargs;
+    /* S_FOR / S_WHILE / S_IF */
+    const char *loopvar;
+    Span loopvar_span;
+    Expr *lo, *hi, *cond;
+    Stmt *body, *els;
+    /* S_BLOCK */
+    Stmt **stmts;
+    int nstmts;
+    /* filled by sema */
+    int slot;                  /* declared variable / loop variable */
+    Phase phase;
+    const void *fn;            /* S_TILDE: the Dist */
+    int *reads;                /* top-level variable slots read (transitively through lets) */
+    int nreads;
+    int *writes;               /* top-level let/gen slots assigned */
+    int nwrites;
+};
+
+typedef struct Program {
+    Stmt **stmts;
+    int nstmts;
+} Program;
+
+/* ---- builders, called from grammar actions ---- */
+typedef struct ParseCtx {
+    Arena *arena;
+    DiagList *diags;
+    const char *src;
+    Program *prog;
+    int failed;
+} ParseCtx;
+
+typedef struct Token {
+    int type;
+    int off, len;
+    long ival;
+    double rval;
+} Token;
+
+Span span_join(Span a, Span b);
+Span tok_span(Token t);
+void *ast_list_push(Arena *a, void *list, int *n, size_t elem, const void *item);
+Expr *ast_int(ParseCtx *c, Token t);
+Expr *ast_real(ParseCtx *c, Token t);
+Expr *ast_var(ParseCtx *c, Token t);
+Expr *ast_binop(ParseCtx *c, Op op, Expr *a, Expr *b);
+Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a);
+Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d);
+Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close);
+Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close);
+Expr *ast_transpose(ParseCtx *c, Expr *a, Token t);
+Expr *ast_literal(ParseCtx *c, ExprKind k, Token open, Expr **elems, int n, Token close);
+
+typedef struct ExprList { Expr **v; int n; } ExprList;
+typedef struct IndexList { Index *v; int n; } IndexList;
+typedef struct StmtList { Stmt **v; int n; } StmtList;
+ExprList exprlist_push(ParseCtx *c, ExprList l, Expr *e);
+IndexList indexlist_push(ParseCtx *c, IndexList l, IndexKind k, Expr *a, Expr *b);
+StmtList stmtlist_push(ParseCtx *c, StmtList l, Stmt *s);
+
+TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper, ExprList size, Token end);
+TypeSpec *ast_array_type(ParseCtx *c, Token t, ExprList dims, TypeSpec *elem);
+Stmt *ast_decl(ParseCtx *c, DeclKind k, Token kw, TypeSpec *ty, Token name, Expr *init, Token semi);
+Stmt *ast_tilde(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token semi);
+Stmt *ast_target(ParseCtx *c, Token kw, Expr *e, Token semi);
+Stmt *ast_assign(ParseCtx *c, Expr *lhs, int op, Expr *rhs, Token semi);
+Stmt *ast_for(ParseCtx *c, Token kw, Token var, Expr *lo, Expr *hi, Stmt *body);
+Stmt *ast_while(ParseCtx *c, Token kw, Expr *cond, Stmt *body);
+Stmt *ast_if(ParseCtx *c, Token kw, Expr *cond, Stmt *then, Stmt *els);
+Stmt *ast_block(ParseCtx *c, Token open, StmtList l, Token close);
+Stmt *ast_empty(ParseCtx *c, Token semi);
+void ast_program_add(ParseCtx *c, Stmt *s);
+
+/* parse.c: source -> Program; errors into diags.  Returns NULL on syntax errors. */
+Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len);
+/* format.c: canonical layout */
+char *vm_format(const Program *p);
+/* sema.c */
+struct SemaInfo;
+const char *ty_name(Ty t, char *buf, size_t n);
+#endif

@@ -1,0 +1,219 @@
+/* Canonical layout: four-space indents, one statement a line, operators spaced,
+ * parentheses only where precedence needs them.  Re-parsing the output gives the
+ * same tree (tested). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lang/ast.h"
+
+/* ORDER OPS */
+static const char *const opstr[] = {"+", "-", "*", "/", "%", "^", ".*", "./", "\\",
+                                    "<", "<=", ">", ">=", "==", "!=", "&&", "||", "-", "+", "!"};
+
+/* precedence: higher binds tighter (grammar layers of parser.y) */
+static int prec(const Expr *e)
+{
+    switch (e->kind) {
+    case E_COND: return 1;
+    case E_BINOP:
+        switch (e->op) {
+        case OP_OR: return 2;
+        case OP_AND: return 3;
+        case OP_EQ: case OP_NE: return 4;
+        case OP_LT: case OP_LE: case OP_GT: case OP_GE: return 5;
+        case OP_ADD: case OP_SUB: return 6;
+        case OP_POW: return 9;
+        default: return 7;
+        }
+    case E_UNOP: return 8;
+    default: return 10;
+    }
+}
+
+static void fexpr(Buf *b, const Expr *e);
+
+static void fsub(Buf *b, const Expr *e, int min)
+{
+    if (prec(e) < min) { buf_putn(b, "(", 1); fexpr(b, e); buf_putn(b, ")", 1); }
+    else fexpr(b, e);
+}
+
+static void fexpr(Buf *b, const Expr *e)
+{
+    switch (e->kind) {
+    case E_INT: buf_printf(b, "%ld", e->ival); break;
+    case E_REAL: {
+        char s[40];
+        snprintf(s, sizeof s, "%.17g", e->rval);
+        if (!strpbrk(s, ".eEn")) strcat(s, ".0");
+        buf_printf(b, "%s", s);
+        break;
+    }
+    case E_VAR: buf_printf(b, "%s", e->name); break;
+    case E_CALL:
+        buf_printf(b, "%s(", e->name);
+        for (int i = 0; i < e->nargs; i++) {
+            if (i) buf_printf(b, i == 1 && e->bar ? " | " : ", ");
+            fexpr(b, e->args[i]);
+        }
+        if (e->bar && e->nargs == 1) buf_printf(b, " |");
+        buf_putn(b, ")", 1);
+        break;
+    case E_BINOP: {
+        int p = prec(e);
+        if (e->op == OP_POW) { fsub(b, e->args[0], 10); buf_printf(b, "^"); fsub(b, e->args[1], 8); break; }
+        fsub(b, e->args[0], p);
+        buf_printf(b, " %s ", opstr[e->op]);
+        fsub(b, e->args[1], p + 1);
+        break;
+    }
+    case E_UNOP: buf_printf(b, "%s", opstr[e->op]); fsub(b, e->args[0], 8); break;
+    case E_COND:
+        fsub(b, e->args[0], 2);
+        buf_printf(b, " ? ");
+        fexpr(b, e->args[1]);
+        buf_printf(b, " : ");
+        fsub(b, e->args[2], 1);
+        break;
+    case E_INDEX:
+        fsub(b, e->args[0], 10);
+        buf_putn(b, "[", 1);
+        for (int i = 0; i < e->nidx; i++) {
+            const Index *ix = &e->idx[i];
+            if (i) buf_printf(b, ", ");
+            if (ix->a) fexpr(b, ix->a);
+            if (ix->kind != IX_SINGLE) buf_putn(b, ":", 1);
+            if (ix->b) fexpr(b, ix->b);
+        }
+        buf_putn(b, "]", 1);
+        break;
+    case E_TRANSPOSE: fsub(b, e->args[0], 10); buf_putn(b, "'", 1); break;
+    case E_ROWVEC: case E_ARRAY:
+        buf_putn(b, e->kind == E_ROWVEC ? "[" : "{", 1);
+        for (int i = 0; i < e->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, e->args[i]); }
+        buf_putn(b, e->kind == E_ROWVEC ? "]" : "}", 1);
+        break;
+    }
+}
+
+static void ftype(Buf *b, const TypeSpec *t)
+{
+    if (t->narr) {
+        buf_printf(b, "array[");
+        for (int i = 0; i < t->narr; i++) { if (i) buf_printf(b, ", "); fexpr(b, t->arr[i]); }
+        buf_printf(b, "] ");
+    }
+    buf_printf(b, "%s", vm_typename[t->name]);
+    if (t->lower || t->upper) {
+        buf_putn(b, "<", 1);
+        if (t->lower) { buf_printf(b, "lower="); fsub(b, t->lower, 6); }
+        if (t->lower && t->upper) buf_printf(b, ", ");
+        if (t->upper) { buf_printf(b, "upper="); fsub(b, t->upper, 6); }
+        buf_putn(b, ">", 1);
+    }
+    if (t->size[0]) {
+        buf_putn(b, "[", 1);
+        fexpr(b, t->size[0]);
+        if (t->size[1]) { buf_printf(b, ", "); fexpr(b, t->size[1]); }
+        buf_putn(b, "]", 1);
+    }
+}
+
+static void indent(Buf *b, int n) { for (int i = 0; i < n; i++) buf_printf(b, "    "); }
+
+static void fstmt(Buf *b, const Stmt *s, int ind);
+
+static void fbody(Buf *b, const Stmt *s, int ind)
+{
+    if (s->kind == S_BLOCK) { buf_putn(b, " ", 1); fstmt(b, s, ind); }
+    else { buf_putn(b, "\n", 1); indent(b, ind + 1); fstmt(b, s, ind + 1); }
+}
+
+static void fstmt(Buf *b, const Stmt *s, int ind)
+{
+    static const char *kw[] = {"data ", "param ", "let ", "gen ", ""};
+    switch (s->kind) {
+    case S_DECL:
+        buf_printf(b, "%s", kw[s->decl]);
+        if (s->type) { ftype(b, s->type); buf_putn(b, " ", 1); }
+        buf_printf(b, "%s", s->name);
+        if (s->init) { buf_printf(b, " = "); fexpr(b, s->init); }
+        buf_putn(b, ";", 1);
+        break;
+    case S_TILDE:
+        fexpr(b, s->lhs);
+        buf_printf(b, " ~ %s(", s->dist);
+        for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
+        buf_printf(b, ");");
+        break;
+    case S_TARGET: buf_printf(b, "target += "); fexpr(b, s->rhs); buf_putn(b, ";", 1); break;
+    case S_ASSIGN:
+        fexpr(b, s->lhs);
+        if (s->aop == (Op)-1) buf_printf(b, " = "); else buf_printf(b, " %s= ", opstr[s->aop]);
+        fexpr(b, s->rhs);
+        buf_putn(b, ";", 1);
+        break;
+    case S_FOR:
+        buf_printf(b, "for (%s in ", s->loopvar);
+        fsub(b, s->lo, 2);
+        buf_putn(b, ":", 1);
+        fsub(b, s->hi, 2);
+        buf_putn(b, ")", 1);
+        fbody(b, s->body, ind);
+        return;
+    case S_WHILE:
+        buf_printf(b, "while (");
+        fexpr(b, s->cond);
+        buf_putn(b, ")", 1);
+        fbody(b, s->body, ind);
+        return;
+    case S_IF:
+        buf_printf(b, "if (");
+        fexpr(b, s->cond);
+        buf_putn(b, ")", 1);
+        /* a braceless then-branch before else would re-bind a nested else: brace it */
+        if (s->els && s->body->kind != S_BLOCK) {
+            buf_printf(b, " {\n");
+            indent(b, ind + 1);
+            fstmt(b, s->body, ind + 1);
+            buf_putn(b, "\n", 1);
+            indent(b, ind);
+            buf_putn(b, "}", 1);
+        } else fbody(b, s->body, ind);
+        if (s->els) {
+            if (s->body->kind == S_BLOCK || 1) buf_printf(b, " else");
+            if (s->els->kind == S_IF) { buf_putn(b, " ", 1); fstmt(b, s->els, ind); }
+            else fbody(b, s->els, ind);
+        }
+        return;
+    case S_BLOCK:
+        buf_printf(b, "{\n");
+        for (int i = 0; i < s->nstmts; i++) {
+            indent(b, ind + 1);
+            fstmt(b, s->stmts[i], ind + 1);
+            buf_putn(b, "\n", 1);
+        }
+        indent(b, ind);
+        buf_putn(b, "}", 1);
+        return;
+    case S_EMPTY: buf_putn(b, ";", 1); break;
+    }
+}
+
+char *vm_format(const Program *p)
+{
+    Buf b = {0};
+    buf_putn(&b, "", 0);
+    for (int i = 0; i < p->nstmts; i++) {
+        const Stmt *s = p->stmts[i];
+        /* a blank line between groups: declarations of one kind, then statements */
+        if (i) {
+            const Stmt *q = p->stmts[i - 1];
+            int g1 = q->kind == S_DECL ? (int)q->decl : 9, g2 = s->kind == S_DECL ? (int)s->decl : 9;
+            if (g1 != g2) buf_putn(&b, "\n", 1);
+        }
+        fstmt(&b, s, 0);
+        buf_putn(&b, "\n", 1);
+    }
+    return b.s;
+}

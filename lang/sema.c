@@ -1,0 +1,866 @@
+/* The checker: names, scopes, types, shapes known before data, and phases.  It
+ * reports every error it finds (several per run) and annotates the tree into the IR.
+ *
+ * Pass 1 walks the statements in order, resolving names and typing expressions, and
+ * records for each top-level statement the top-level variables it reads and writes.
+ * Pass 2 computes what every `let` depends on (a fixed point over those sets), gives
+ * each top-level statement its phase, and checks what may run where. */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include "lang/ir.h"
+#include "stdlib/dist.h"
+#include "stdlib/mathfn.h"
+
+typedef struct Scope { int *slots; int n, cap; } Scope;
+
+typedef struct Sema {
+    Arena *a;
+    DiagList *d;
+    VarInfo *vars;
+    int nvars, cap;
+    int *visible;              /* stack of visible slots, innermost last */
+    int nvis, capvis;
+    int depth;                 /* block depth: 0 = top level */
+    /* per top-level statement being checked */
+    int *reads, nreads, capreads;
+    int *writes, nwrites, capwrites;
+    int has_tilde, has_rng;
+    Span rng_span;
+    int in_gen_decl;
+} Sema;
+
+static const Ty TY_INT = {TB_INT, TK_SCALAR, 0};
+static const Ty TY_REAL = {TB_REAL, TK_SCALAR, 0};
+static const Ty TY_ERR = {TB_ERR, 0, 0};
+
+const char *ty_name(Ty t, char *buf, size_t n)
+{
+    static const char *kinds[] = {"", "vector", "row_vector", "matrix"};
+    const char *base = t.base == TB_INT ? "int" : t.base == TB_REAL ? "real" : t.base == TB_VOID ? "void" : "?";
+    const char *inner = t.kind == TK_SCALAR ? base : kinds[t.kind];
+    if (t.narr == 0) snprintf(buf, n, "%s", inner);
+    else {
+        char dims[32] = "";
+        for (int i = 1; i < t.narr && i < 8; i++) strcat(dims, ",");
+        snprintf(buf, n, "array[%s] %s", dims, inner);
+    }
+    return buf;
+}
+
+#define TYS(t) ty_name((t), (char[48]){0}, 48)
+
+static int is_num(Ty t) { return t.base == TB_INT || t.base == TB_REAL; }
+static int is_scalar(Ty t) { return is_num(t) && t.kind == TK_SCALAR && t.narr == 0; }
+static int is_int_scalar(Ty t) { return t.base == TB_INT && t.kind == TK_SCALAR && t.narr == 0; }
+
+static void push_int(Arena *a, int **v, int *n, int *cap, int x)
+{
+    for (int i = 0; i < *n; i++) if ((*v)[i] == x) return;
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        int *nv = arena_alloc(a, sizeof(int) * (size_t)nc);
+        if (*n) memcpy(nv, *v, sizeof(int) * (size_t)*n);
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+}
+
+static int new_var(Sema *s, const char *name, Ty ty, DeclKind k, Stmt *decl, int loopvar)
+{
+    if (s->nvars == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 32;
+        VarInfo *nv = arena_alloc(s->a, sizeof(VarInfo) * (size_t)s->cap);
+        if (s->nvars) memcpy(nv, s->vars, sizeof(VarInfo) * (size_t)s->nvars);
+        s->vars = nv;
+    }
+    int slot = s->nvars++;
+    VarInfo *v = &s->vars[slot];
+    memset(v, 0, sizeof *v);
+    v->name = name;
+    v->ty = ty;
+    v->kind = k;
+    v->decl = decl;
+    v->toplevel = s->depth == 0 && !loopvar;
+    v->is_loopvar = loopvar;
+    v->level = k == D_DATA ? LV_DATA : k == D_PARAM ? LV_PARAM : k == D_GEN ? LV_GEN : LV_CONST;
+    if (s->nvis == s->capvis) {
+        s->capvis = s->capvis ? 2 * s->capvis : 32;
+        s->visible = realloc(s->visible, sizeof(int) * (size_t)s->capvis);
+    }
+    s->visible[s->nvis++] = slot;
+    return slot;
+}
+
+static int lookup(Sema *s, const char *name)
+{
+    for (int i = s->nvis - 1; i >= 0; i--)
+        if (strcmp(s->vars[s->visible[i]].name, name) == 0) return s->visible[i];
+    return -1;
+}
+
+/* Best "did you mean" among visible names and the libraries. */
+static const char *suggest(Sema *s, const char *name, int want_fn, int want_dist)
+{
+    const char *best = NULL;
+    int bd = 3;
+    size_t len = strlen(name);
+    if (len <= 3) bd = 2;
+    if (!want_fn && !want_dist)
+        for (int i = 0; i < s->nvis; i++) {
+            int dd = diag_edit_distance(name, s->vars[s->visible[i]].name);
+            if (dd < bd) { bd = dd; best = s->vars[s->visible[i]].name; }
+        }
+    if (want_dist)
+        for (int i = 0; dist_table[i]; i++) {
+            int dd = diag_edit_distance(name, dist_table[i]->name);
+            if (dd < bd) { bd = dd; best = dist_table[i]->name; }
+        }
+    if (want_fn)
+        for (int i = 0; mathfn_table[i].name; i++) {
+            int dd = diag_edit_distance(name, mathfn_table[i].name);
+            if (dd < bd) { bd = dd; best = mathfn_table[i].name; }
+        }
+    return best;
+}
+
+static void err(Sema *s, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err(Sema *s, Span sp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(s->d, DIAG_ERROR, sp, fmt, ap);
+    va_end(ap);
+}
+
+static Ty check_expr(Sema *s, Expr *e);
+
+static uint8_t maxlv(uint8_t a, uint8_t b) { return a > b ? a : b; }
+
+/* ---- indexing: array dimensions first, then vector/matrix ones ---- */
+static Ty index_type(Sema *s, Expr *e, Ty base)
+{
+    Ty t = base;
+    int narr = t.narr, inner = t.kind == TK_MATRIX ? 2 : t.kind == TK_SCALAR ? 0 : 1;
+    int kept_arr = 0, kept_inner_row = 0, kept_inner_col = 0;
+    int pos = 0;
+    for (int i = 0; i < e->nidx; i++) {
+        Index *ix = &e->idx[i];
+        int multi = ix->kind != IX_SINGLE;
+        if (ix->a) {
+            Ty ta = check_expr(s, ix->a);
+            e->level = maxlv(e->level, ix->a->level);
+            if (ix->kind == IX_SINGLE) {
+                if (ta.base == TB_INT && ta.kind == TK_SCALAR && ta.narr == 1) multi = 1;
+                else if (!is_int_scalar(ta) && ta.base != TB_ERR) {
+                    err(s, ix->a->span, "index must be an int or an int array, found %s", TYS(ta));
+                    return TY_ERR;
+                }
+            } else if (!is_int_scalar(ta) && ta.base != TB_ERR) {
+                err(s, ix->a->span, "slice bound must be an int, found %s", TYS(ta));
+                return TY_ERR;
+            }
+        }
+        if (ix->b) {
+            Ty tb = check_expr(s, ix->b);
+            e->level = maxlv(e->level, ix->b->level);
+            if (!is_int_scalar(tb) && tb.base != TB_ERR) {
+                err(s, ix->b->span, "slice bound must be an int, found %s", TYS(tb));
+                return TY_ERR;
+            }
+        }
+        if (pos < narr) { if (multi) kept_arr++; }
+        else if (pos < narr + inner) {
+            int which = pos - narr;   /* 0: row (or vector element), 1: column */
+            if (multi) { if (which == 0) kept_inner_row = 1; else kept_inner_col = 1; }
+        } else {
+            char b[48];
+            err(s, e->span, "too many indices for %s: %d given, at most %d", ty_name(base, b, sizeof b),
+                e->nidx, narr + inner);
+            return TY_ERR;
+        }
+        pos++;
+    }
+    /* dimensions not indexed are kept whole */
+    int rem_arr = narr - (pos < narr ? pos : narr);
+    Ty r = {base.base, TK_SCALAR, (uint8_t)(kept_arr + rem_arr)};
+    int used_inner = pos > narr ? pos - narr : 0;
+    if (inner == 1) {
+        if (used_inner == 0 || kept_inner_row) r.kind = t.kind;
+    } else if (inner == 2) {
+        int row_kept = used_inner < 1 || kept_inner_row;
+        int col_kept = used_inner < 2 || kept_inner_col;
+        if (row_kept && col_kept) r.kind = TK_MATRIX;
+        else if (row_kept) r.kind = TK_VECTOR;
+        else if (col_kept) r.kind = TK_ROWVEC;
+    }
+    return r;
+}
+
+static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
+{
+    if (a.base == TB_ERR || b.base == TB_ERR) return TY_ERR;
+    if (!is_num(a) || !is_num(b)) goto bad;
+    Op op = e->op;
+    int as = is_scalar(a), bs = is_scalar(b);
+    if (as && bs) {
+        if (op == OP_POW) return TY_REAL;
+        if (op == OP_MOD) {
+            if (a.base != TB_INT || b.base != TB_INT) { err(s, e->span, "'%%' needs two ints"); return TY_ERR; }
+            return TY_INT;
+        }
+        if (a.base == TB_INT && b.base == TB_INT) {
+            if (op == OP_DIV)
+                diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; write 1.0 * a / b for real division");
+            return TY_INT;
+        }
+        return TY_REAL;
+    }
+    Ty r;
+    switch (op) {
+    case OP_ADD: case OP_SUB: case OP_EMUL: case OP_EDIV:
+        if (as) { r = b; r.base = TB_REAL; return r; }
+        if (bs) { r = a; r.base = TB_REAL; return r; }
+        if (a.kind == b.kind && a.narr == 0 && b.narr == 0) { r = a; r.base = TB_REAL; return r; }
+        goto bad;
+    case OP_MUL:
+        if (as) { r = b; r.base = TB_REAL; return r; }
+        if (bs) { r = a; r.base = TB_REAL; return r; }
+        if (a.narr || b.narr) goto bad;
+        if (a.kind == TK_MATRIX && b.kind == TK_VECTOR) return (Ty){TB_REAL, TK_VECTOR, 0};
+        if (a.kind == TK_MATRIX && b.kind == TK_MATRIX) return (Ty){TB_REAL, TK_MATRIX, 0};
+        if (a.kind == TK_ROWVEC && b.kind == TK_MATRIX) return (Ty){TB_REAL, TK_ROWVEC, 0};
+        if (a.kind == TK_ROWVEC && b.kind == TK_VECTOR) return TY_REAL;
+        if (a.kind == TK_VECTOR && b.kind == TK_ROWVEC) return (Ty){TB_REAL, TK_MATRIX, 0};
+        goto bad;
+    case OP_DIV:
+        if (bs && a.narr == 0) { r = a; r.base = TB_REAL; return r; }
+        goto bad;
+    case OP_POW:
+        if (as || bs) { r = as ? b : a; r.base = TB_REAL; return r; }
+        goto bad;
+    case OP_LDIV:
+        if (a.kind == TK_MATRIX && a.narr == 0 && b.narr == 0 && (b.kind == TK_VECTOR || b.kind == TK_MATRIX)) return (Ty){TB_REAL, b.kind, 0};
+        goto bad;
+    default: goto bad;
+    }
+bad:;
+    static const char *opname[] = {"+", "-", "*", "/", "%", "^", ".*", "./", "\\"};
+    char b1[48], b2[48];
+    err(s, e->span, "operator %s cannot combine %s and %s", e->op <= OP_LDIV ? opname[e->op] : "?",
+        ty_name(a, b1, sizeof b1), ty_name(b, b2, sizeof b2));
+    return TY_ERR;
+}
+
+static const char *const dist_suffix[] = {"_lpdf", "_lpmf", "_lupdf", "_lupmf", "_cdf", "_lcdf", "_lccdf", "_rng", NULL};
+static const FnKind dist_kind[] = {FN_DIST_LPDF, FN_DIST_LPDF, FN_DIST_LPDF, FN_DIST_LPDF, FN_DIST_CDF,
+                                   FN_DIST_LCDF, FN_DIST_LCCDF, FN_DIST_RNG};
+
+/* Argument of a distribution against its signature letter (dist.h). */
+static int dist_arg_ok(char c, Ty t)
+{
+    if (!is_num(t)) return 0;
+    int one_d = (t.narr == 0 && t.kind != TK_MATRIX) || (t.narr == 1 && t.kind == TK_SCALAR);
+    switch (c) {
+    case 'R': return one_d;
+    case 'I': return t.base == TB_INT && t.kind == TK_SCALAR && t.narr <= 1;
+    case 'V': case 'S': return (t.narr == 0 && (t.kind == TK_VECTOR || t.kind == TK_ROWVEC)) ||
+                                (t.narr == 1 && (t.kind == TK_VECTOR || t.kind == TK_ROWVEC)) ||
+                                (t.narr == 1 && t.kind == TK_SCALAR);
+    case 'M': case 'L': case 'C': return t.kind == TK_MATRIX && t.narr <= 1;
+    case 'K': return t.base == TB_INT && t.kind == TK_SCALAR && t.narr == 1;
+    }
+    return 0;
+}
+
+static const char *dist_arg_desc(char c)
+{
+    switch (c) {
+    case 'R': return "a real or a 1-d container of reals";
+    case 'I': return "an int or an int array";
+    case 'V': return "a vector (or an array of vectors)";
+    case 'S': return "a simplex vector";
+    case 'M': case 'C': return "a matrix";
+    case 'L': return "a Cholesky factor (matrix)";
+    case 'K': return "an int array";
+    }
+    return "?";
+}
+
+static Ty check_dist_args(Sema *s, const Dist *dist, Expr **args, int nargs, int with_variate,
+                          const char *fname, Span sp)
+{
+    int want = dist->nargs - (with_variate ? 0 : 1);
+    if (nargs != want) {
+        err(s, sp, "%s takes %d argument%s, %d given", fname, want, want == 1 ? "" : "s", nargs);
+        return TY_ERR;
+    }
+    for (int i = 0; i < nargs; i++) {
+        int k = with_variate ? i : i + 1;
+        Ty t = args[i]->ty;
+        if (t.base == TB_ERR) return TY_ERR;
+        char c = dist->sig[k];
+        if (k == 0 && dist->discrete && c == 'R') c = 'I';
+        if (!dist_arg_ok(c, t)) {
+            char b[48];
+            err(s, args[i]->span, "%s: argument %d (%s) must be %s, found %s", fname, i + 1,
+                dist->argnames[k] ? dist->argnames[k] : "?", dist_arg_desc(c), ty_name(t, b, sizeof b));
+            return TY_ERR;
+        }
+    }
+    return TY_REAL;
+}
+
+static Ty check_call(Sema *s, Expr *e)
+{
+    for (int i = 0; i < e->nargs; i++) {
+        check_expr(s, e->args[i]);
+        e->level = maxlv(e->level, e->args[i]->level);
+    }
+    for (int i = 0; i < e->nargs; i++) if (e->args[i]->ty.base == TB_ERR) return TY_ERR;
+    const char *name = e->name;
+    size_t len = strlen(name);
+    for (int k = 0; dist_suffix[k]; k++) {
+        size_t sl = strlen(dist_suffix[k]);
+        if (len > sl && strcmp(name + len - sl, dist_suffix[k]) == 0) {
+            char base[128];
+            snprintf(base, sizeof base, "%.*s", (int)(len - sl), name);
+            const Dist *d = dist_find(base);
+            if (!d) continue;
+            e->fn = d;
+            e->fkind = dist_kind[k];
+            int is_pmf = strstr(dist_suffix[k], "pmf") != NULL, is_pdf = strstr(dist_suffix[k], "pdf") != NULL;
+            if ((is_pmf && !d->discrete) || (is_pdf && d->discrete)) {
+                err(s, e->name_span, "%s is %s: write %s_%s", base, d->discrete ? "discrete" : "continuous",
+                    base, d->discrete ? "lpmf" : "lpdf");
+                return TY_ERR;
+            }
+            if (e->fkind == FN_DIST_RNG) {
+                if (e->bar) { err(s, e->span, "%s takes no '|'", name); return TY_ERR; }
+                if (!d->rng) { err(s, e->name_span, "%s has no random number generator", base); return TY_ERR; }
+                s->has_rng = 1;
+                s->rng_span = e->name_span;
+                e->level = LV_GEN;
+                Ty r = check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
+                if (r.base == TB_ERR) return r;
+                /* vectorised rng returns an array when any parameter is a container */
+                char c = d->sig[0];
+                if (c == 'V' || c == 'S') return (Ty){TB_REAL, TK_VECTOR, 0};
+                if (c == 'M' || c == 'L' || c == 'C') return (Ty){TB_REAL, TK_MATRIX, 0};
+                int vec = 0;
+                for (int i = 0; i < e->nargs; i++) if (!is_scalar(e->args[i]->ty)) vec = 1;
+                return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, (uint8_t)vec};
+            }
+            if (e->fkind != FN_DIST_LPDF && (!d->cdf || d->sig[0] != 'R')) {
+                err(s, e->name_span, "%s has no %s", base, dist_suffix[k] + 1);
+                return TY_ERR;
+            }
+            if (!e->bar && e->nargs > 1) {
+                err(s, e->span, "%s needs '|' after its first argument: %s(y | ...)", name, name);
+                return TY_ERR;
+            }
+            return check_dist_args(s, d, e->args, e->nargs, 1, name, e->span);
+        }
+    }
+    if (e->bar) {
+        err(s, e->name_span, "'|' is only for density functions (NAME_lpdf, _lpmf, _cdf, _lcdf, _lccdf); '%s' is not one", name);
+        return TY_ERR;
+    }
+    const MathFn *mf = mathfn_find_arity(name, e->nargs);
+    if (mf) {
+        e->fn = mf;
+        e->fkind = FN_MATH;
+        int all_int = 1;
+        Ty shape = TY_REAL;
+        int nshape = 0;
+        for (int i = 0; i < e->nargs; i++) {
+            Ty t = e->args[i]->ty;
+            if (!is_num(t)) { err(s, e->args[i]->span, "%s: argument %d must be numeric", name, i + 1); return TY_ERR; }
+            if (t.base != TB_INT) all_int = 0;
+            if (!is_scalar(t)) {
+                if (nshape && !(shape.kind == t.kind && shape.narr == t.narr)) {
+                    char b1[48], b2[48];
+                    err(s, e->span, "%s: container arguments must have the same type, found %s and %s", name,
+                        ty_name(shape, b1, sizeof b1), ty_name(t, b2, sizeof b2));
+                    return TY_ERR;
+                }
+                shape = t;
+                nshape++;
+            }
+        }
+        shape.base = (mf->int_valued && all_int) ? TB_INT : TB_REAL;
+        return shape;
+    }
+    const Builtin *b = builtin_find(name);
+    if (b) {
+        Ty tys[16], r;
+        int n = e->nargs < 16 ? e->nargs : 16;
+        for (int i = 0; i < n; i++) tys[i] = e->args[i]->ty;
+        if (!sig_match(builtin_sig(b), tys, n, &r)) {
+            Buf buf = {0};
+            buf_putn(&buf, "", 0);
+            for (int i = 0; i < n; i++) buf_printf(&buf, "%s%s", i ? ", " : "", TYS(tys[i]));
+            err(s, e->span, "no signature of %s takes (%s)", name, buf.s);
+            free(buf.s);
+            return TY_ERR;
+        }
+        e->fn = b;
+        e->fkind = FN_BUILTIN;
+        return r;
+    }
+    if (mathfn_find(name)) {
+        const MathFn *any = mathfn_find(name);
+        err(s, e->span, "%s takes %d argument%s, %d given", name, any->arity, any->arity == 1 ? "" : "s", e->nargs);
+        return TY_ERR;
+    }
+    const Dist *d = dist_find(name);
+    if (d) {
+        err(s, e->name_span, "'%s' is a distribution: call %s_%s(y | ...) or %s_rng(...)", name, name,
+            d->discrete ? "lpmf" : "lpdf", name);
+        return TY_ERR;
+    }
+    const char *sug = suggest(s, name, 1, 0);
+    if (sug) err(s, e->name_span, "unknown function '%s' (did you mean '%s'?)", name, sug);
+    else err(s, e->name_span, "unknown function '%s'", name);
+    return TY_ERR;
+}
+
+static Ty literal_type(Sema *s, Expr *e)
+{
+    if (e->nargs == 0) { err(s, e->span, "empty container literal"); return TY_ERR; }
+    Ty first = TY_ERR;
+    int any_real = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        Ty t = check_expr(s, e->args[i]);
+        e->level = maxlv(e->level, e->args[i]->level);
+        if (t.base == TB_ERR) return TY_ERR;
+        if (t.base == TB_REAL) any_real = 1;
+        Ty u = t, f = first;
+        u.base = f.base = TB_REAL;
+        if (i == 0) first = t;
+        else if (!ty_eq(u, f)) {
+            char b1[48], b2[48];
+            err(s, e->args[i]->span, "container literal mixes %s and %s", ty_name(first, b1, sizeof b1),
+                ty_name(t, b2, sizeof b2));
+            return TY_ERR;
+        }
+    }
+    if (e->kind == E_ARRAY) {
+        Ty r = first;
+        if (r.narr >= 7) { err(s, e->span, "too many array dimensions"); return TY_ERR; }
+        r.narr++;
+        if (any_real) r.base = TB_REAL;
+        return r;
+    }
+    if (is_scalar(first)) return (Ty){TB_REAL, TK_ROWVEC, 0};
+    if (first.kind == TK_ROWVEC && first.narr == 0) return (Ty){TB_REAL, TK_MATRIX, 0};
+    err(s, e->span, "[...] takes scalars (a row_vector) or row_vectors (a matrix)");
+    return TY_ERR;
+}
+
+static Ty check_expr_inner(Sema *s, Expr *e)
+{
+    switch (e->kind) {
+    case E_INT: return TY_INT;
+    case E_REAL: return TY_REAL;
+    case E_VAR: {
+        int slot = lookup(s, e->name);
+        if (slot < 0) {
+            const char *sug = suggest(s, e->name, 0, 0);
+            if (sug) err(s, e->span, "unknown variable '%s' (did you mean '%s'?)", e->name, sug);
+            else if (mathfn_find(e->name) || builtin_find(e->name))
+                err(s, e->span, "'%s' is a function: call it with ()", e->name);
+            else err(s, e->span, "unknown variable '%s'", e->name);
+            return TY_ERR;
+        }
+        e->slot = slot;
+        VarInfo *v = &s->vars[slot];
+        v->used = 1;
+        e->level = (uint8_t)v->level;
+        if (v->toplevel) push_int(s->a, &s->reads, &s->nreads, &s->capreads, slot);
+        return v->ty;
+    }
+    case E_CALL: return check_call(s, e);
+    case E_BINOP: {
+        Ty a = check_expr(s, e->args[0]), b = check_expr(s, e->args[1]);
+        e->level = maxlv(e->args[0]->level, e->args[1]->level);
+        if (a.base == TB_ERR || b.base == TB_ERR) return TY_ERR;
+        if (e->op >= OP_LT && e->op <= OP_OR) {
+            if (!is_scalar(a) || !is_scalar(b)) {
+                char b1[48], b2[48];
+                err(s, e->span, "comparisons and logical operators take scalars, found %s and %s",
+                    ty_name(a, b1, sizeof b1), ty_name(b, b2, sizeof b2));
+                return TY_ERR;
+            }
+            return TY_INT;
+        }
+        return arith_type(s, e, a, b);
+    }
+    case E_UNOP: {
+        Ty a = check_expr(s, e->args[0]);
+        e->level = e->args[0]->level;
+        if (a.base == TB_ERR) return TY_ERR;
+        if (!is_num(a)) { err(s, e->span, "operand must be numeric"); return TY_ERR; }
+        if (e->op == OP_NOT) {
+            if (!is_scalar(a)) { err(s, e->span, "'!' takes a scalar"); return TY_ERR; }
+            return TY_INT;
+        }
+        return a;
+    }
+    case E_COND: {
+        Ty c = check_expr(s, e->args[0]), a = check_expr(s, e->args[1]), b = check_expr(s, e->args[2]);
+        e->level = maxlv(e->args[0]->level, maxlv(e->args[1]->level, e->args[2]->level));
+        if (c.base == TB_ERR || a.base == TB_ERR || b.base == TB_ERR) return TY_ERR;
+        if (!is_int_scalar(c)) { err(s, e->args[0]->span, "condition must be an int, found %s", TYS(c)); return TY_ERR; }
+        Ty ua = a, ub = b;
+        ua.base = ub.base = TB_REAL;
+        if (!ty_eq(ua, ub)) {
+            char b1[48], b2[48];
+            err(s, e->span, "the branches of ?: have different types, %s and %s", ty_name(a, b1, sizeof b1),
+                ty_name(b, b2, sizeof b2));
+            return TY_ERR;
+        }
+        if (a.base == TB_REAL || b.base == TB_REAL) ua.base = TB_REAL; else ua.base = TB_INT;
+        return ua;
+    }
+    case E_INDEX: {
+        Ty b = check_expr(s, e->args[0]);
+        e->level = e->args[0]->level;
+        if (b.base == TB_ERR) return TY_ERR;
+        return index_type(s, e, b);
+    }
+    case E_TRANSPOSE: {
+        Ty a = check_expr(s, e->args[0]);
+        e->level = e->args[0]->level;
+        if (a.base == TB_ERR) return TY_ERR;
+        if (a.narr || a.kind == TK_SCALAR) { err(s, e->span, "transpose (') takes a vector, row_vector or matrix, found %s", TYS(a)); return TY_ERR; }
+        Ty r = a;
+        r.base = TB_REAL;
+        if (a.kind == TK_VECTOR) r.kind = TK_ROWVEC; else if (a.kind == TK_ROWVEC) r.kind = TK_VECTOR;
+        return r;
+    }
+    case E_ROWVEC: case E_ARRAY: return literal_type(s, e);
+    }
+    return TY_ERR;
+}
+
+static Ty check_expr(Sema *s, Expr *e)
+{
+    e->ty = check_expr_inner(s, e);
+    return e->ty;
+}
+
+static Ty spec_type(const TypeSpec *ts)
+{
+    Ty t = {TB_REAL, TK_SCALAR, (uint8_t)ts->narr};
+    switch (ts->name) {
+    case TS_INT: t.base = TB_INT; break;
+    case TS_REAL: break;
+    case TS_VECTOR: case TS_SIMPLEX: case TS_ORDERED: case TS_POS_ORDERED: t.kind = TK_VECTOR; break;
+    case TS_ROWVEC: t.kind = TK_ROWVEC; break;
+    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: t.kind = TK_MATRIX; break;
+    }
+    return t;
+}
+
+/* may a value of type `from` be stored in `to`? (int promotes to real) */
+static int assignable(Ty to, Ty from)
+{
+    if (from.base == TB_ERR || to.base == TB_ERR) return 1;
+    if (to.kind != from.kind || to.narr != from.narr) return 0;
+    return to.base == from.base || (to.base == TB_REAL && from.base == TB_INT);
+}
+
+static void check_stmt(Sema *s, Stmt *st);
+
+static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
+{
+    Expr *sizes[2] = {ts->size[0], ts->size[1]};
+    for (int i = 0; i < 2; i++)
+        if (sizes[i]) {
+            Ty t = check_expr(s, sizes[i]);
+            if (t.base != TB_ERR && !is_int_scalar(t)) err(s, sizes[i]->span, "a size must be an int, found %s", TYS(t));
+            else if (sizes[i]->level >= LV_PARAM && k != D_LOCAL)
+                err(s, sizes[i]->span, "a size must not depend on parameters");
+        }
+    for (int i = 0; i < ts->narr; i++) {
+        Ty t = check_expr(s, ts->arr[i]);
+        if (t.base != TB_ERR && !is_int_scalar(t)) err(s, ts->arr[i]->span, "an array size must be an int, found %s", TYS(t));
+        else if (ts->arr[i]->level >= LV_PARAM && k != D_LOCAL)
+            err(s, ts->arr[i]->span, "an array size must not depend on parameters");
+    }
+    Expr *b[2] = {ts->lower, ts->upper};
+    for (int i = 0; i < 2; i++)
+        if (b[i]) {
+            Ty t = check_expr(s, b[i]);
+            if (t.base == TB_ERR) continue;
+            if (!is_num(t)) err(s, b[i]->span, "a bound must be numeric");
+            else if (!is_scalar(t)) {
+                Ty vt = spec_type(ts);
+                vt.base = TB_REAL;
+                t.base = TB_REAL;
+                Ty elem = vt;
+                elem.narr = 0;
+                if (!ty_eq(t, vt) && !ty_eq(t, elem))
+                    err(s, b[i]->span, "a bound must be a scalar or have the declared type, found %s", TYS(t));
+            }
+            if (k == D_DATA && b[i]->level >= LV_PARAM) err(s, b[i]->span, "a bound of data must not depend on parameters");
+        }
+    if (ts->name == TS_INT && k == D_PARAM && (!ts->lower || !ts->upper))
+        err(s, ts->span, "a discrete param int needs both bounds: int<lower=L, upper=U>");
+    if (ts->name == TS_INT && k == D_PARAM && ts->narr == 0 && 0) {}
+}
+
+static void check_decl(Sema *s, Stmt *st)
+{
+    if (st->decl != D_LOCAL && s->depth > 0) {
+        err(s, st->span, "'%s' declarations are only allowed at the top level", (const char *[]){"data", "param", "let", "gen"}[st->decl]);
+    }
+    if (st->decl == D_LOCAL && s->depth == 0) {
+        err(s, st->span, "a top-level declaration needs data, param, let or gen in front of its type");
+    }
+    if (st->decl == D_PARAM && st->init) err(s, st->init->span, "a param cannot have a value: it is inferred");
+    Ty ty = TY_ERR;
+    if (st->type) {
+        check_typespec(s, st->type, st->decl);
+        ty = spec_type(st->type);
+        if ((st->decl == D_DATA || st->decl == D_LOCAL) && st->type->name >= TS_SIMPLEX && st->decl == D_LOCAL)
+            err(s, st->type->span, "local variables cannot have a constrained type");
+    }
+    if (st->init) {
+        Ty it = check_expr(s, st->init);
+        if (!st->type) ty = it;
+        else if (!assignable(ty, it)) {
+            char b1[48], b2[48];
+            err(s, st->init->span, "cannot initialise %s '%s' with a value of type %s", ty_name(ty, b1, sizeof b1),
+                st->name, ty_name(it, b2, sizeof b2));
+        }
+    } else if (!st->type) {
+        err(s, st->name_span, "'%s' needs a type or a value", st->name);
+    }
+    int prev = lookup(s, st->name);
+    if (prev >= 0 && (s->vars[prev].toplevel || s->depth > 0)) {
+        err(s, st->name_span, "'%s' is already declared", st->name);
+    }
+    if (mathfn_find(st->name) && st->decl != D_LOCAL && 0) {}
+    st->slot = new_var(s, st->name, ty, st->decl, st, 0);
+    if (st->decl == D_LOCAL) s->vars[st->slot].level = st->init ? st->init->level : LV_CONST;
+    if (st->decl == D_LET || st->decl == D_GEN) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, st->slot);
+}
+
+static VarInfo *lhs_var(Sema *s, Expr *e)
+{
+    Expr *b = e;
+    while (b->kind == E_INDEX) b = b->args[0];
+    if (b->kind != E_VAR) { err(s, e->span, "the left of '=' must be a variable, optionally indexed"); return NULL; }
+    if (b->slot < 0) return NULL;
+    return &s->vars[b->slot];
+}
+
+static void check_stmt(Sema *s, Stmt *st)
+{
+    switch (st->kind) {
+    case S_DECL: check_decl(s, st); break;
+    case S_TILDE: {
+        Ty lt = check_expr(s, st->lhs);
+        for (int i = 0; i < st->nargs; i++) check_expr(s, st->args[i]);
+        s->has_tilde = 1;
+        const Dist *d = dist_find(st->dist);
+        if (!d) {
+            const char *sug = suggest(s, st->dist, 0, 1);
+            if (sug) err(s, st->dist_span, "unknown distribution '%s' (did you mean '%s'?)", st->dist, sug);
+            else err(s, st->dist_span, "unknown distribution '%s'", st->dist);
+            break;
+        }
+        st->fn = d;
+        if (lt.base == TB_ERR) break;
+        for (int i = 0; i < st->nargs; i++) if (st->args[i]->ty.base == TB_ERR) return;
+        Expr *all[DIST_MAX_ARGS + 1];
+        if (st->nargs + 1 > DIST_MAX_ARGS) { err(s, st->span, "%s takes %d arguments, %d given", st->dist, d->nargs - 1, st->nargs); break; }
+        all[0] = st->lhs;
+        for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
+        if (st->nargs != d->nargs - 1) {
+            err(s, span_join(st->dist_span, st->span.len ? (Span){st->span.off + st->span.len - 1, 1} : st->dist_span),
+                "%s takes %d argument%s, %d given", st->dist, d->nargs - 1, d->nargs == 2 ? "" : "s", st->nargs);
+            break;
+        }
+        if (d->discrete && lt.base == TB_REAL) {
+            err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s", st->dist, TYS(lt));
+            break;
+        }
+        check_dist_args(s, d, all, st->nargs + 1, 1, st->dist, st->span);
+        break;
+    }
+    case S_TARGET: {
+        Ty t = check_expr(s, st->rhs);
+        s->has_tilde = 1;
+        if (t.base != TB_ERR && !is_num(t)) err(s, st->rhs->span, "target += needs a number or a container of numbers");
+        break;
+    }
+    case S_ASSIGN: {
+        Ty lt = check_expr(s, st->lhs);
+        Ty rt = check_expr(s, st->rhs);
+        VarInfo *v = lhs_var(s, st->lhs);
+        if (!v) break;
+        if (v->kind == D_DATA) { err(s, st->lhs->span, "cannot assign to data '%s'", v->name); break; }
+        if (v->kind == D_PARAM) { err(s, st->lhs->span, "cannot assign to param '%s': it is inferred (use let for a derived value)", v->name); break; }
+        if (v->is_loopvar) { err(s, st->lhs->span, "cannot assign to loop variable '%s'", v->name); break; }
+        if (v->toplevel) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, (int)(v - s->vars));
+        if (v->kind == D_LOCAL) {
+            int lv = st->rhs->level > st->lhs->level ? st->rhs->level : st->lhs->level;
+            if (lv > v->level) v->level = lv;
+        }
+        if (lt.base == TB_ERR || rt.base == TB_ERR) break;
+        if (st->aop != (Op)-1) {
+            Expr tmp = {.kind = E_BINOP, .op = st->aop, .span = st->span};
+            Ty r = arith_type(s, &tmp, lt, rt);
+            if (r.base != TB_ERR && !assignable(lt, r)) {
+                char b1[48], b2[48];
+                err(s, st->span, "compound assignment changes the type from %s to %s", ty_name(lt, b1, sizeof b1), ty_name(r, b2, sizeof b2));
+            }
+            break;
+        }
+        if (!assignable(lt, rt)) {
+            char b1[48], b2[48];
+            err(s, st->rhs->span, "cannot assign a value of type %s to '%s' of type %s", ty_name(rt, b1, sizeof b1),
+                v->name, ty_name(lt, b2, sizeof b2));
+        }
+        break;
+    }
+    case S_FOR: {
+        Ty a = check_expr(s, st->lo), b = check_expr(s, st->hi);
+        if (a.base != TB_ERR && !is_int_scalar(a)) err(s, st->lo->span, "a loop bound must be an int, found %s", TYS(a));
+        if (b.base != TB_ERR && !is_int_scalar(b)) err(s, st->hi->span, "a loop bound must be an int, found %s", TYS(b));
+        int mark = s->nvis;
+        s->depth++;
+        st->slot = new_var(s, st->loopvar, TY_INT, D_LOCAL, NULL, 1);
+        s->vars[st->slot].level = maxlv(st->lo->level, st->hi->level);
+        check_stmt(s, st->body);
+        s->depth--;
+        s->nvis = mark;
+        break;
+    }
+    case S_WHILE: case S_IF: {
+        Ty c = check_expr(s, st->cond);
+        if (c.base != TB_ERR && !is_int_scalar(c)) err(s, st->cond->span, "a condition must be an int (or a comparison), found %s", TYS(c));
+        int mark = s->nvis;
+        s->depth++;
+        check_stmt(s, st->body);
+        s->nvis = mark;
+        if (st->els) { check_stmt(s, st->els); s->nvis = mark; }
+        s->depth--;
+        break;
+    }
+    case S_BLOCK: {
+        int mark = s->nvis;
+        s->depth++;
+        for (int i = 0; i < st->nstmts; i++) check_stmt(s, st->stmts[i]);
+        s->depth--;
+        s->nvis = mark;
+        break;
+    }
+    case S_EMPTY: break;
+    }
+}
+
+/* Expressions at param level inside a statement (a loop bound or condition that
+ * depends on parameters makes the whole statement parameter-dependent). */
+static int stmt_max_level(Sema *s, const Stmt *st)
+{
+    int lv = LV_CONST;
+    for (int i = 0; i < st->nreads; i++) if (s->vars[st->reads[i]].level > lv) lv = s->vars[st->reads[i]].level;
+    return lv;
+}
+
+Ir *vm_check(Arena *a, DiagList *d, Program *p)
+{
+    Sema s;
+    memset(&s, 0, sizeof s);
+    s.a = a;
+    s.d = d;
+    int *has_tilde = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
+    int *has_rng = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
+    Span *rng_span = arena_zalloc(a, sizeof(Span) * (size_t)(p->nstmts + 1));
+    for (int i = 0; i < p->nstmts; i++) {
+        Stmt *st = p->stmts[i];
+        s.reads = NULL; s.nreads = s.capreads = 0;
+        s.writes = NULL; s.nwrites = s.capwrites = 0;
+        s.has_tilde = s.has_rng = 0;
+        check_stmt(&s, st);
+        st->reads = s.reads; st->nreads = s.nreads;
+        st->writes = s.writes; st->nwrites = s.nwrites;
+        has_tilde[i] = s.has_tilde;
+        has_rng[i] = s.has_rng;
+        rng_span[i] = s.rng_span;
+    }
+    /* Levels of let variables: a fixed point over reads -> writes. */
+    for (int iter = 0, changed = 1; changed && iter < 100; iter++) {
+        changed = 0;
+        for (int i = 0; i < p->nstmts; i++) {
+            Stmt *st = p->stmts[i];
+            int lv = stmt_max_level(&s, st);
+            if (has_rng[i]) lv = LV_GEN;
+            for (int w = 0; w < st->nwrites; w++) {
+                VarInfo *v = &s.vars[st->writes[w]];
+                if (v->kind == D_LET && lv > v->level) { v->level = lv; changed = 1; }
+            }
+        }
+    }
+    for (int i = 0; i < p->nstmts; i++) {
+        Stmt *st = p->stmts[i];
+        int lv = stmt_max_level(&s, st);
+        int writes_gen = 0, writes_let = 0, let_lv = LV_CONST;
+        for (int w = 0; w < st->nwrites; w++) {
+            VarInfo *v = &s.vars[st->writes[w]];
+            if (v->kind == D_GEN) writes_gen = 1;
+            if (v->kind == D_LET) { writes_let = 1; if (v->level > let_lv) let_lv = v->level; }
+        }
+        if (st->kind == S_DECL && st->decl == D_DATA) st->phase = PH_DATA;
+        else if (st->kind == S_DECL && st->decl == D_PARAM) st->phase = PH_MODEL;
+        else if (has_tilde[i]) {
+            st->phase = PH_MODEL;
+            if (writes_gen) err(&s, st->span, "this statement both adds to the density and assigns a gen variable: split it");
+            else if (writes_let && let_lv <= LV_DATA)
+                err(&s, st->span, "this statement both adds to the density and assigns a data-only let: split it");
+            if (has_rng[i]) err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+        } else if (writes_gen || lv >= LV_GEN) {
+            st->phase = PH_GEN;
+            if (writes_let) err(&s, st->span, "a let cannot be assigned in a gen statement (it would change per draw): declare it gen");
+        } else if (lv >= LV_PARAM || let_lv >= LV_PARAM) st->phase = PH_MODEL;
+        else st->phase = PH_DATA;
+        if (has_rng[i] && st->phase != PH_GEN && !has_tilde[i])
+            err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+    }
+    /* Transitive reads (through lets) of every top-level statement: what a ~ really
+     * depends on, for CAVI's conjugacy check and the forward simulator's order. */
+    int nv = s.nvars;
+    for (int i = 0; i < p->nstmts; i++) {
+        Stmt *st = p->stmts[i];
+        int *set = NULL, n = 0, cap = 0;
+        for (int r = 0; r < st->nreads; r++) push_int(a, &set, &n, &cap, st->reads[r]);
+        for (int k = 0; k < n; k++) {
+            VarInfo *v = &s.vars[set[k]];
+            if (v->kind != D_LET) continue;
+            for (int j = 0; j < i; j++) {
+                Stmt *w = p->stmts[j];
+                for (int q = 0; q < w->nwrites; q++)
+                    if (w->writes[q] == set[k])
+                        for (int r = 0; r < w->nreads; r++) push_int(a, &set, &n, &cap, w->reads[r]);
+            }
+        }
+        st->reads = set;
+        st->nreads = n;
+    }
+    for (int v = 0; v < nv; v++)
+        if (s.vars[v].kind == D_PARAM && !s.vars[v].used && s.vars[v].decl)
+            diag_add(d, DIAG_WARNING, s.vars[v].decl->name_span,
+                     "param '%s' is not used by any statement: its prior is flat and may be improper", s.vars[v].name);
+    free(s.visible);
+    if (d->nerrors) return NULL;
+    Ir *ir = arena_zalloc(a, sizeof *ir);
+    ir->prog = p;
+    ir->vars = s.vars;
+    ir->nvars = s.nvars;
+    return ir;
+}

@@ -1,0 +1,766 @@
+/* Container and linear-algebra functions: one row each in builtin_table, with the
+ * signature sema checks (lang/builtin_sig.c's letters) and the implementation. */
+#include <math.h>
+#include <string.h>
+#include <stdio.h>
+#include <gsl/gsl_sf_gamma.h>
+#include "runtime/eval.h"
+
+#define NANV val_real(ev, NAN)
+
+static Val vec_of(Ev *ev, int kind, int n)
+{
+    int dims[1] = {n};
+    return val_alloc(ev, TB_REAL, kind, 0, dims);
+}
+
+/* Result sharing one scalar input (id or none) into many outputs with partial 1. */
+static void link_each(Ev *ev, Val *r, const Val *src, const int *map, const double *d)
+{
+    if (!src->id) return;
+    val_set_ids(ev, r);
+    for (int k = 0; k < r->n; k++) tape_push(ev, src->id[map ? map[k] : 0], r->id[k], d ? d[k] : 1);
+}
+
+static Val b_sum(Ev *ev, const Expr *e, Val *a, int n)
+{
+    if (a[0].base == TB_INT) {
+        long s = 0;
+        for (int k = 0; k < a[0].n; k++) s += a[0].iv[k];
+        return val_int(ev, (int)s);
+    }
+    return val_sum(ev, a[0]);
+}
+
+static Val b_mean(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]);
+    if (x.n == 0) { ev_error(ev, e->span, "mean of an empty container"); return NANV; }
+    Val s = val_sum(ev, x);
+    Val r = val_real(ev, s.x[0] / x.n);
+    if (s.id) { val_set_ids(ev, &r); tape_push(ev, s.id[0], r.id[0], 1.0 / x.n); }
+    return r;
+}
+
+static Val variance_of(Ev *ev, const Expr *e, Val x, int sd)
+{
+    x = val_to_real(ev, x);
+    int n = x.n;
+    if (n < 2) { ev_error(ev, e->span, "%s needs at least 2 elements", sd ? "sd" : "variance"); return NANV; }
+    double m = 0, v = 0;
+    for (int k = 0; k < n; k++) m += x.x[k];
+    m /= n;
+    for (int k = 0; k < n; k++) v += (x.x[k] - m) * (x.x[k] - m);
+    v /= n - 1;
+    double out = sd ? sqrt(v) : v;
+    Val r = val_real(ev, out);
+    if (x.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < n; k++) {
+            double dv = 2 * (x.x[k] - m) / (n - 1);
+            tape_push(ev, x.id[k], r.id[0], sd ? (out > 0 ? dv / (2 * out) : 0) : dv);
+        }
+    }
+    return r;
+}
+static Val b_variance(Ev *ev, const Expr *e, Val *a, int n) { return variance_of(ev, e, a[0], 0); }
+static Val b_sd(Ev *ev, const Expr *e, Val *a, int n) { return variance_of(ev, e, a[0], 1); }
+
+static Val b_prod(Ev *ev, const Expr *e, Val *a, int n)
+{
+    if (a[0].base == TB_INT) { long p = 1; for (int k = 0; k < a[0].n; k++) p *= a[0].iv[k]; return val_int(ev, (int)p); }
+    Val x = a[0];
+    double p = 1;
+    for (int k = 0; k < x.n; k++) p *= x.x[k];
+    Val r = val_real(ev, p);
+    if (x.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < x.n; k++) {
+            double q = 1;
+            for (int j = 0; j < x.n; j++) if (j != k) q *= x.x[j];
+            tape_push(ev, x.id[k], r.id[0], q);
+        }
+    }
+    return r;
+}
+
+static Val extreme(Ev *ev, const Expr *e, Val *a, int n, int want_max)
+{
+    if (n == 2) {                      /* max(a, b) of scalars */
+        if (a[0].base == TB_INT && a[1].base == TB_INT) {
+            int x = a[0].iv[0], y = a[1].iv[0];
+            return val_int(ev, want_max ? (x > y ? x : y) : (x < y ? x : y));
+        }
+        Val x = val_to_real(ev, a[0]), y = val_to_real(ev, a[1]);
+        int pick_x = want_max ? x.x[0] >= y.x[0] : x.x[0] <= y.x[0];
+        return pick_x ? x : y;
+    }
+    Val x = a[0];
+    if (x.n == 0) { ev_error(ev, e->span, "%s of an empty container", want_max ? "max" : "min"); return NANV; }
+    int best = 0;
+    for (int k = 1; k < x.n; k++) {
+        double v = x.base == TB_INT ? x.iv[k] : x.x[k], b = x.base == TB_INT ? x.iv[best] : x.x[best];
+        if (want_max ? v > b : v < b) best = k;
+    }
+    if (x.base == TB_INT) return val_int(ev, x.iv[best]);
+    Val r = val_real(ev, x.x[best]);
+    if (x.id) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = x.id[best]; }
+    return r;
+}
+static Val b_max(Ev *ev, const Expr *e, Val *a, int n) { return extreme(ev, e, a, n, 1); }
+static Val b_min(Ev *ev, const Expr *e, Val *a, int n) { return extreme(ev, e, a, n, 0); }
+
+static Val b_log_sum_exp(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]);
+    if (x.n == 0) return val_real(ev, -INFINITY);
+    double m = -INFINITY;
+    for (int k = 0; k < x.n; k++) if (x.x[k] > m) m = x.x[k];
+    if (!isfinite(m)) return val_real(ev, m);
+    double s = 0;
+    for (int k = 0; k < x.n; k++) s += exp(x.x[k] - m);
+    double out = m + log(s);
+    Val r = val_real(ev, out);
+    if (x.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < x.n; k++) tape_push(ev, x.id[k], r.id[0], exp(x.x[k] - out));
+    }
+    return r;
+}
+
+static Val softmax_impl(Ev *ev, Val x, int log_out)
+{
+    x = val_to_real(ev, x);
+    Val r = vec_of(ev, TK_VECTOR, x.n);
+    double m = -INFINITY, s = 0;
+    for (int k = 0; k < x.n; k++) if (x.x[k] > m) m = x.x[k];
+    for (int k = 0; k < x.n; k++) s += exp(x.x[k] - m);
+    double lse = m + log(s);
+    for (int k = 0; k < x.n; k++) r.x[k] = log_out ? x.x[k] - lse : exp(x.x[k] - lse);
+    if (x.id) {
+        val_set_ids(ev, &r);
+        for (int i = 0; i < x.n; i++)
+            for (int j = 0; j < x.n; j++) {
+                double pj = exp(x.x[j] - lse);
+                double d = log_out ? (i == j) - pj : r.x[i] * ((i == j) - pj);
+                tape_push(ev, x.id[j], r.id[i], d);
+            }
+    }
+    return r;
+}
+static Val b_softmax(Ev *ev, const Expr *e, Val *a, int n) { return softmax_impl(ev, a[0], 0); }
+static Val b_log_softmax(Ev *ev, const Expr *e, Val *a, int n) { return softmax_impl(ev, a[0], 1); }
+
+static Val b_dot_product(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]), y = val_to_real(ev, a[n > 1 ? 1 : 0]);
+    if (x.n != y.n) { ev_error(ev, e->span, "dot_product: sizes %d and %d differ", x.n, y.n); return NANV; }
+    double s = 0;
+    for (int k = 0; k < x.n; k++) s += x.x[k] * y.x[k];
+    Val r = val_real(ev, s);
+    if (x.id || y.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < x.n; k++) {
+            if (x.id) tape_push(ev, x.id[k], r.id[0], n > 1 ? y.x[k] : 2 * x.x[k]);
+            if (y.id && n > 1) tape_push(ev, y.id[k], r.id[0], x.x[k]);
+        }
+    }
+    return r;
+}
+
+static Val b_rows(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    return val_int(ev, x.kind == TK_ROWVEC ? 1 : x.ndim ? x.dims[x.narr] : 1);
+}
+static Val b_cols(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    return val_int(ev, x.kind == TK_VECTOR ? 1 : x.kind == TK_ROWVEC ? x.dims[x.narr] : x.kind == TK_MATRIX ? x.dims[x.narr + 1] : 1);
+}
+static Val b_size(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].ndim ? a[0].dims[0] : 1); }
+static Val b_num_elements(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].n); }
+
+static Val rep_impl(Ev *ev, int kind, Val x, int r, int c)
+{
+    if (r < 0 || c < 0) { r = r < 0 ? 0 : r; c = c < 0 ? 0 : c; }
+    int dims[2] = {r, c};
+    Val v = val_alloc(ev, TB_REAL, kind, 0, dims);
+    x = val_to_real(ev, x);
+    for (int k = 0; k < v.n; k++) v.x[k] = x.x[0];
+    link_each(ev, &v, &x, NULL, NULL);
+    return v;
+}
+static Val b_rep_vector(Ev *ev, const Expr *e, Val *a, int n) { return rep_impl(ev, TK_VECTOR, a[0], a[1].iv[0], 1); }
+static Val b_rep_row_vector(Ev *ev, const Expr *e, Val *a, int n) { return rep_impl(ev, TK_ROWVEC, a[0], a[1].iv[0], 1); }
+static Val b_rep_matrix(Ev *ev, const Expr *e, Val *a, int n)
+{
+    if (n == 3) return rep_impl(ev, TK_MATRIX, a[0], a[1].iv[0], a[2].iv[0]);
+    /* rep_matrix(vector v, int n): n columns of v; rep_matrix(row_vector, int m): m rows */
+    Val x = val_to_real(ev, a[0]);
+    int k = a[1].iv[0], len = x.n;
+    int col = x.kind == TK_VECTOR;
+    int dims[2] = {col ? len : k, col ? k : len};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    int *map = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
+    for (int i = 0; i < dims[0]; i++)
+        for (int j = 0; j < dims[1]; j++) {
+            int src = col ? i : j;
+            v.x[i + j * dims[0]] = x.x[src];
+            map[i + j * dims[0]] = src;
+        }
+    link_each(ev, &v, &x, map, NULL);
+    return v;
+}
+
+static Val b_rep_array(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    int dims[VM_MAXDIM], nd = 0;
+    for (int i = 1; i < n; i++) dims[nd++] = a[i].iv[0] < 0 ? 0 : a[i].iv[0];
+    for (int d = 0; d < x.ndim; d++) dims[nd + d] = x.dims[d];
+    Val v = val_alloc(ev, x.base, x.kind, nd + x.narr, dims);
+    int m = x.n;
+    int *map = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
+    for (int k = 0; k < v.n; k++) {
+        if (x.base == TB_INT) v.iv[k] = x.iv[k % m];
+        else v.x[k] = x.x[k % m];
+        map[k] = k % m;
+    }
+    if (x.base == TB_REAL) link_each(ev, &v, &x, map, NULL);
+    return v;
+}
+
+/* Reinterpret in column-major order (to_vector of a matrix stacks its columns). */
+static Val to_kind(Ev *ev, Val x, int kind)
+{
+    x = val_to_real(ev, x);
+    int dims[1] = {x.n};
+    Val v = val_alloc(ev, TB_REAL, kind, 0, dims);
+    int c[VM_MAXDIM] = {0};
+    if (x.id) v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(x.n ? x.n : 1));
+    for (int t = 0; t < x.n; t++) {
+        long o = val_offset(&x, c);
+        v.x[t] = x.x[o];
+        if (x.id) v.id[t] = x.id[o];
+        for (int d = 0; d < x.ndim; d++) { if (++c[d] < x.dims[d]) break; c[d] = 0; }
+    }
+    return v;
+}
+static Val b_to_vector(Ev *ev, const Expr *e, Val *a, int n) { return to_kind(ev, a[0], TK_VECTOR); }
+static Val b_to_row_vector(Ev *ev, const Expr *e, Val *a, int n) { return to_kind(ev, a[0], TK_ROWVEC); }
+static Val b_to_array_1d(Ev *ev, const Expr *e, Val *a, int n)
+{
+    if (a[0].base == TB_INT) {
+        Val x = a[0];
+        int dims[1] = {x.n};
+        Val v = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+        memcpy(v.iv, x.iv, sizeof(int) * (size_t)x.n);
+        return v;
+    }
+    Val v = to_kind(ev, a[0], TK_SCALAR);
+    v.narr = 1;
+    v.kind = TK_SCALAR;
+    return v;
+}
+
+static Val slice_impl(Ev *ev, const Expr *e, Val x, int start, int len)
+{
+    int total = x.ndim ? x.dims[0] : 0;
+    if (len < 0 || start < 0 || start + len > total) {
+        ev_error(ev, e->span, "%s: range %d..%d out of bounds for size %d", e->name, start + 1, start + len, total);
+        return NANV;
+    }
+    Val v = x;
+    int inner = x.dims[0] ? x.n / x.dims[0] : 0;
+    v.dims[0] = len;
+    v.n = len * inner;
+    if (x.base == TB_INT) v.iv = x.iv + (size_t)start * inner;
+    else { v.x = x.x + (size_t)start * inner; if (x.id) v.id = x.id + (size_t)start * inner; }
+    return v;
+}
+static Val b_head(Ev *ev, const Expr *e, Val *a, int n) { return slice_impl(ev, e, a[0], 0, a[1].iv[0]); }
+static Val b_tail(Ev *ev, const Expr *e, Val *a, int n) { int t = a[0].ndim ? a[0].dims[0] : 0; return slice_impl(ev, e, a[0], t - a[1].iv[0], a[1].iv[0]); }
+static Val b_segment(Ev *ev, const Expr *e, Val *a, int n) { return slice_impl(ev, e, a[0], a[1].iv[0] - 1, a[2].iv[0]); }
+
+static Val b_cumulative_sum(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    if (x.base == TB_INT) {
+        Val v = val_alloc(ev, TB_INT, x.kind, x.narr, x.dims);
+        long s = 0;
+        for (int k = 0; k < x.n; k++) { s += x.iv[k]; v.iv[k] = (int)s; }
+        return v;
+    }
+    Val v = val_alloc(ev, TB_REAL, x.kind, x.narr, x.dims);
+    double s = 0;
+    for (int k = 0; k < x.n; k++) { s += x.x[k]; v.x[k] = s; }
+    if (x.id) {
+        val_set_ids(ev, &v);
+        /* out[k] = out[k-1] + x[k]: two triples per element, not k */
+        for (int k = 0; k < x.n; k++) {
+            tape_push(ev, x.id[k], v.id[k], 1);
+            if (k) tape_push(ev, v.id[k - 1], v.id[k], 1);
+        }
+    }
+    return v;
+}
+
+static Val append(Ev *ev, const Expr *e, Val a, Val b, int rows)
+{
+    a = val_to_real(ev, a);
+    b = val_to_real(ev, b);
+    int ar = a.kind == TK_ROWVEC ? 1 : a.ndim ? a.dims[0] : 1, ac = a.kind == TK_MATRIX ? a.dims[1] : a.kind == TK_ROWVEC ? a.dims[0] : 1;
+    int br = b.kind == TK_ROWVEC ? 1 : b.ndim ? b.dims[0] : 1, bc = b.kind == TK_MATRIX ? b.dims[1] : b.kind == TK_ROWVEC ? b.dims[0] : 1;
+    if (rows ? ac != bc : ar != br) { ev_error(ev, e->span, "%s: sizes do not match", e->name); return NANV; }
+    int R = rows ? ar + br : ar, C = rows ? ac : ac + bc;
+    int dims[2] = {R, C};
+    Val v;
+    if (e->ty.kind == TK_MATRIX) v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    else { dims[0] = rows ? R : C; v = val_alloc(ev, TB_REAL, e->ty.kind, 0, dims); }
+    int any = a.id || b.id;
+    if (any) {
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+        if (!a.id) val_set_ids(ev, &a);
+        if (!b.id) val_set_ids(ev, &b);
+    }
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) {
+            int ina = rows ? i < ar : j < ac;
+            const Val *s = ina ? &a : &b;
+            int si = rows && !ina ? i - ar : i, sj = !rows && !ina ? j - ac : j;
+            int sr = ina ? ar : br;
+            long so = si + (long)sj * sr;
+            v.x[i + (long)j * R] = s->x[so];
+            if (any) v.id[i + (long)j * R] = s->id[so];
+        }
+    return v;
+}
+static Val b_append_row(Ev *ev, const Expr *e, Val *a, int n) { return append(ev, e, a[0], a[1], 1); }
+static Val b_append_col(Ev *ev, const Expr *e, Val *a, int n) { return append(ev, e, a[0], a[1], 0); }
+
+static Val b_diag_matrix(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]);
+    int dims[2] = {x.n, x.n};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    memset(v.x, 0, sizeof(double) * (size_t)v.n);
+    for (int k = 0; k < x.n; k++) v.x[k + (long)k * x.n] = x.x[k];
+    if (x.id) {
+        val_set_ids(ev, &v);
+        for (int k = 0; k < x.n; k++) tape_push(ev, x.id[k], v.id[k + (long)k * x.n], 1);
+    }
+    return v;
+}
+
+static Val b_diagonal(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    int R = x.dims[0], C = x.dims[1], m = R < C ? R : C;
+    Val v = vec_of(ev, TK_VECTOR, m);
+    if (x.id) v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(m ? m : 1));
+    for (int k = 0; k < m; k++) { v.x[k] = x.x[k + (long)k * R]; if (x.id) v.id[k] = x.id[k + (long)k * R]; }
+    return v;
+}
+
+static Val b_linspaced_vector(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int k = a[0].iv[0];
+    Val lo = val_to_real(ev, a[1]), hi = val_to_real(ev, a[2]);
+    Val v = vec_of(ev, TK_VECTOR, k < 0 ? 0 : k);
+    for (int i = 0; i < v.n; i++) v.x[i] = k == 1 ? hi.x[0] : lo.x[0] + (hi.x[0] - lo.x[0]) * i / (k - 1);
+    return v;
+}
+
+static Val b_one_hot_vector(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int k = a[0].iv[0], i = a[1].iv[0];
+    if (k < 1 || i < 1 || i > k) { ev_error(ev, e->span, "one_hot_vector: index %d out of 1..%d", i, k); return NANV; }
+    Val v = vec_of(ev, TK_VECTOR, k);
+    for (int j = 0; j < k; j++) v.x[j] = j == i - 1;
+    return v;
+}
+
+/* Squared-exponential covariance: K[i,j] = alpha^2 exp(-(x_i - x_j)^2 / (2 rho^2)). */
+static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]), al = val_to_real(ev, a[1]), rho = val_to_real(ev, a[2]);
+    int N = x.n;
+    int dims[2] = {N, N};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    double A = al.x[0], L = rho.x[0];
+    if (!(A > 0) || !(L > 0)) { ev_error(ev, e->span, "gp_exp_quad_cov: %s is %g, but must be positive", A > 0 ? "rho" : "alpha", A > 0 ? L : A); return NANV; }
+    int any = x.id || al.id || rho.id;
+    if (any) val_set_ids(ev, &v);
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) {
+            double d = x.x[i] - x.x[j], q = d * d / (2 * L * L), k = A * A * exp(-q);
+            long o = i + (long)j * N;
+            v.x[o] = k;
+            if (!any) continue;
+            if (al.id) tape_push(ev, al.id[0], v.id[o], 2 * k / A);
+            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * 2 * q / L);
+            if (x.id && i != j) {
+                double g = -k * d / (L * L);
+                tape_push(ev, x.id[i], v.id[o], g);
+                tape_push(ev, x.id[j], v.id[o], -g);
+            }
+        }
+    return v;
+}
+
+/* Cholesky factor L of a symmetric positive-definite matrix.  The reverse pass is
+ * the exact reverse of the column-wise forward loop below: columns from the last,
+ * off-diagonal entries before the diagonal one that divides them. */
+typedef struct CholNode { int N; double *L; const int32_t *aid; int32_t lbase; double *Lbar; } CholNode;
+
+static void chol_back(Ev *ev, void *p)
+{
+    CholNode *c = p;
+    int N = c->N;
+    const double *L = c->L;
+    double *F = c->Lbar;
+#define IX(i, j) ((i) + (long)(j) * N)
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) F[IX(i, j)] = i >= j ? ev->adj[c->lbase + IX(i, j)] : 0;
+    for (int j = N - 1; j >= 0; j--) {
+        double d = L[IX(j, j)];
+        for (int i = N - 1; i > j; i--) {
+            double tb = F[IX(i, j)] / d;           /* adjoint of t = A[i,j] - sum_k L[i,k] L[j,k] */
+            F[IX(j, j)] -= tb * L[IX(i, j)];
+            for (int k = 0; k < j; k++) {
+                F[IX(i, k)] -= tb * L[IX(j, k)];
+                F[IX(j, k)] -= tb * L[IX(i, k)];
+            }
+            F[IX(i, j)] = tb;                      /* now dA[i,j] */
+        }
+        double sb = F[IX(j, j)] / (2 * d);         /* adjoint of s = A[j,j] - sum_k L[j,k]^2 */
+        for (int k = 0; k < j; k++) F[IX(j, k)] -= 2 * sb * L[IX(j, k)];
+        F[IX(j, j)] = sb;
+    }
+    /* the forward read only the lower triangle; share off-diagonals with the upper
+     * one so a symmetric perturbation sees the same derivative */
+    for (int j = 0; j < N; j++)
+        for (int i = j; i < N; i++) {
+            double g = F[IX(i, j)];
+            if (i == j) ev->adj[c->aid[IX(i, j)]] += g;
+            else {
+                ev->adj[c->aid[IX(i, j)]] += 0.5 * g;
+                ev->adj[c->aid[IX(j, i)]] += 0.5 * g;
+            }
+        }
+#undef IX
+}
+
+static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "cholesky_decompose: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
+    int dims[2] = {N, N};
+    Val L = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    memset(L.x, 0, sizeof(double) * (size_t)L.n);
+    for (int j = 0; j < N; j++) {
+        for (int i = j + 1; i < N; i++)
+            if (fabs(A.x[i + (long)j * N] - A.x[j + (long)i * N]) > 1e-8 * (fabs(A.x[i + (long)j * N]) + 1)) {
+                ev_error(ev, e->span, "cholesky_decompose: the matrix is not symmetric (element [%d,%d])", i + 1, j + 1);
+                return NANV;
+            }
+        double s = A.x[j + (long)j * N];
+        for (int k = 0; k < j; k++) s -= L.x[j + (long)k * N] * L.x[j + (long)k * N];
+        if (!(s > 0)) { ev_error(ev, e->span, "cholesky_decompose: the matrix is not positive definite"); return NANV; }
+        double d = sqrt(s);
+        L.x[j + (long)j * N] = d;
+        for (int i = j + 1; i < N; i++) {
+            double t = A.x[i + (long)j * N];
+            for (int k = 0; k < j; k++) t -= L.x[i + (long)k * N] * L.x[j + (long)k * N];
+            L.x[i + (long)j * N] = t / d;
+        }
+    }
+    if (A.id) {
+        val_set_ids(ev, &L);
+        CholNode *c = arena_alloc(&ev->arena, sizeof *c);
+        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1))};
+        tape_callback(ev, chol_back, c);
+    }
+    return L;
+}
+
+static Val b_dot_self(Ev *ev, const Expr *e, Val *a, int n) { return b_dot_product(ev, e, a, 1); }
+
+/* rows of a multiplied by columns of b, for columns_dot_product etc.: via ops */
+static Val b_diag_pre_multiply(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val d = val_to_real(ev, a[0]), M = val_to_real(ev, a[1]);
+    int R = M.dims[0], C = M.dims[1];
+    if (d.n != R) { ev_error(ev, e->span, "diag_pre_multiply: %d diagonal elements for %d rows", d.n, R); return NANV; }
+    int dims[2] = {R, C};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    for (int j = 0; j < C; j++) for (int i = 0; i < R; i++) v.x[i + (long)j * R] = d.x[i] * M.x[i + (long)j * R];
+    if (d.id || M.id) {
+        val_set_ids(ev, &v);
+        for (int j = 0; j < C; j++)
+            for (int i = 0; i < R; i++) {
+                long o = i + (long)j * R;
+                if (d.id) tape_push(ev, d.id[i], v.id[o], M.x[o]);
+                if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[i]);
+            }
+    }
+    return v;
+}
+
+static Val b_diag_post_multiply(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
+    int R = M.dims[0], C = M.dims[1];
+    if (d.n != C) { ev_error(ev, e->span, "diag_post_multiply: %d diagonal elements for %d columns", d.n, C); return NANV; }
+    int dims[2] = {R, C};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    for (int j = 0; j < C; j++) for (int i = 0; i < R; i++) v.x[i + (long)j * R] = d.x[j] * M.x[i + (long)j * R];
+    if (d.id || M.id) {
+        val_set_ids(ev, &v);
+        for (int j = 0; j < C; j++)
+            for (int i = 0; i < R; i++) {
+                long o = i + (long)j * R;
+                if (d.id) tape_push(ev, d.id[j], v.id[o], M.x[o]);
+                if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[j]);
+            }
+    }
+    return v;
+}
+
+static Val b_multiply_lower_tri_self_transpose(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val L = val_to_real(ev, a[0]);
+    int R = L.dims[0], C = L.dims[1];
+    /* zero the strict upper triangle, then L * L' */
+    int dims[2] = {R, C};
+    Val T = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    if (L.id) T.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(T.n ? T.n : 1));
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) {
+            long o = i + (long)j * R;
+            T.x[o] = i >= j ? L.x[o] : 0;
+            if (L.id) T.id[o] = L.id[o];
+        }
+    if (L.id) {                        /* the zeroed entries must not carry gradient */
+        int32_t z = tape_vars(ev, 1);
+        for (int j = 0; j < C; j++) for (int i = 0; i < j && i < R; i++) T.id[i + (long)j * R] = z;
+    }
+    Val Tt = op_transpose(ev, T);
+    Expr tmp = *e;
+    tmp.ty = (Ty){TB_REAL, TK_MATRIX, 0};
+    return op_matmul(ev, &tmp, T, Tt);
+}
+
+static Val b_crossprod(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]);
+    Expr tmp = *e;
+    tmp.ty = (Ty){TB_REAL, TK_MATRIX, 0};
+    return op_matmul(ev, &tmp, op_transpose(ev, M), M);
+}
+
+static Val b_tcrossprod(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]);
+    Expr tmp = *e;
+    tmp.ty = (Ty){TB_REAL, TK_MATRIX, 0};
+    return op_matmul(ev, &tmp, M, op_transpose(ev, M));
+}
+
+static Val b_quad_form(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
+    Expr tmp = *e;
+    if (B.kind == TK_VECTOR) {
+        tmp.ty = (Ty){TB_REAL, TK_VECTOR, 0};
+        Val Ab = op_matmul(ev, &tmp, A, B);
+        tmp.ty = (Ty){TB_REAL, TK_SCALAR, 0};
+        return op_matmul(ev, &tmp, op_transpose(ev, B), Ab);
+    }
+    tmp.ty = (Ty){TB_REAL, TK_MATRIX, 0};
+    return op_matmul(ev, &tmp, op_transpose(ev, B), op_matmul(ev, &tmp, A, B));
+}
+
+/* Solve L x = b by forward substitution, reverse pass by triples. */
+static Val b_mdivide_left_tri_low(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val L = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
+    int N = L.dims[0];
+    int C = B.kind == TK_VECTOR ? 1 : B.dims[1];
+    if (L.dims[1] != N || B.dims[0] != N) { ev_error(ev, e->span, "mdivide_left_tri_low: sizes do not match"); return NANV; }
+    Val X = val_alloc(ev, TB_REAL, B.kind, 0, B.dims);
+    int any = L.id || B.id;
+    if (any) val_set_ids(ev, &X);
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < N; i++) {
+            double s = B.x[i + (long)c * N];
+            for (int k = 0; k < i; k++) s -= L.x[i + (long)k * N] * X.x[k + (long)c * N];
+            double d = L.x[i + (long)i * N];
+            double xi = s / d;
+            X.x[i + (long)c * N] = xi;
+            if (!any) continue;
+            int32_t out = X.id[i + (long)c * N];
+            if (B.id) tape_push(ev, B.id[i + (long)c * N], out, 1 / d);
+            for (int k = 0; k < i; k++) {
+                tape_push(ev, X.id[k + (long)c * N], out, -L.x[i + (long)k * N] / d);
+                if (L.id) tape_push(ev, L.id[i + (long)k * N], out, -X.x[k + (long)c * N] / d);
+            }
+            if (L.id) tape_push(ev, L.id[i + (long)i * N], out, -xi / d);
+        }
+    return X;
+}
+
+static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
+{
+    /* via Cholesky for symmetric positive-definite input, as models use it */
+    Val L = b_cholesky_decompose(ev, e, a, n);
+    if (ev->fail) return NANV;
+    int N = L.dims[0];
+    double s = 0;
+    for (int i = 0; i < N; i++) s += 2 * log(L.x[i + (long)i * N]);
+    Val r = val_real(ev, s);
+    if (L.id) {
+        val_set_ids(ev, &r);
+        for (int i = 0; i < N; i++) tape_push(ev, L.id[i + (long)i * N], r.id[0], 2 / L.x[i + (long)i * N]);
+    }
+    return r;
+}
+
+static Val b_columns_dot_product(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
+    Expr tmp = *e;
+    tmp.op = OP_EMUL;
+    tmp.ty = A.kind == TK_MATRIX ? (Ty){TB_REAL, TK_MATRIX, 0} : (Ty){TB_REAL, A.kind, 0};
+    Val P = op_binary(ev, &tmp, OP_EMUL, A, B);
+    if (ev->fail) return NANV;
+    int R = P.kind == TK_ROWVEC ? 1 : P.dims[0], C = P.kind == TK_MATRIX ? P.dims[1] : P.kind == TK_ROWVEC ? P.dims[0] : 1;
+    Val v = vec_of(ev, TK_ROWVEC, C);
+    if (P.id) val_set_ids(ev, &v);
+    for (int j = 0; j < C; j++) {
+        double s = 0;
+        for (int i = 0; i < R; i++) { s += P.x[i + (long)j * R]; if (P.id) tape_push(ev, P.id[i + (long)j * R], v.id[j], 1); }
+        v.x[j] = s;
+    }
+    return v;
+}
+
+static Val b_rows_dot_product(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
+    Expr tmp = *e;
+    tmp.ty = (Ty){TB_REAL, A.kind, 0};
+    Val P = op_binary(ev, &tmp, OP_EMUL, A, B);
+    if (ev->fail) return NANV;
+    int R = P.kind == TK_ROWVEC ? 1 : P.dims[0], C = P.kind == TK_MATRIX ? P.dims[1] : P.kind == TK_ROWVEC ? P.dims[0] : 1;
+    Val v = vec_of(ev, TK_VECTOR, R);
+    if (P.id) val_set_ids(ev, &v);
+    for (int i = 0; i < R; i++) {
+        double s = 0;
+        for (int j = 0; j < C; j++) { s += P.x[i + (long)j * R]; if (P.id) tape_push(ev, P.id[i + (long)j * R], v.id[i], 1); }
+        v.x[i] = s;
+    }
+    return v;
+}
+
+static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
+{
+    /* Gauss-Jordan on a copy; reverse pass dA = -A^-T dX A^-T as triples */
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "inverse: the matrix is not square"); return NANV; }
+    int dims[2] = {N, N};
+    Val X = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    double *W = arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1));
+    memcpy(W, A.x, sizeof(double) * (size_t)(N * N));
+    for (int i = 0; i < N * N; i++) X.x[i] = 0;
+    for (int i = 0; i < N; i++) X.x[i + (long)i * N] = 1;
+    for (int c = 0; c < N; c++) {
+        int p = c;
+        for (int r = c + 1; r < N; r++) if (fabs(W[r + (long)c * N]) > fabs(W[p + (long)c * N])) p = r;
+        if (W[p + (long)c * N] == 0) { ev_error(ev, e->span, "inverse: the matrix is singular"); return NANV; }
+        for (int k = 0; k < N; k++) {
+            double t = W[c + (long)k * N]; W[c + (long)k * N] = W[p + (long)k * N]; W[p + (long)k * N] = t;
+            t = X.x[c + (long)k * N]; X.x[c + (long)k * N] = X.x[p + (long)k * N]; X.x[p + (long)k * N] = t;
+        }
+        double d = W[c + (long)c * N];
+        for (int k = 0; k < N; k++) { W[c + (long)k * N] /= d; X.x[c + (long)k * N] /= d; }
+        for (int r = 0; r < N; r++) {
+            if (r == c) continue;
+            double f = W[r + (long)c * N];
+            for (int k = 0; k < N; k++) { W[r + (long)k * N] -= f * W[c + (long)k * N]; X.x[r + (long)k * N] -= f * X.x[c + (long)k * N]; }
+        }
+    }
+    if (A.id) {
+        val_set_ids(ev, &X);
+        /* dX[i,j]/dA[k,l] = -Xinv[i,k] Xinv[l,j] */
+        for (int j = 0; j < N; j++)
+            for (int i = 0; i < N; i++)
+                for (int l = 0; l < N; l++)
+                    for (int k = 0; k < N; k++)
+                        tape_push(ev, A.id[k + (long)l * N], X.id[i + (long)j * N], -X.x[i + (long)k * N] * X.x[l + (long)j * N]);
+    }
+    return X;
+}
+
+/* ORDER: alphabetical is not required; builtin_find scans. */
+const struct Builtin builtin_table[] = {
+    {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},
+    {"append_row", "m(m,m);m(m,w);m(w,m);m(w,w);v(v,v);v(r,v);v(v,r)", b_append_row},
+    {"cholesky_decompose", "m(m)", b_cholesky_decompose},
+    {"cols", "i(a)", b_cols},
+    {"columns_dot_product", "w(v,v);w(w,w);w(m,m)", b_columns_dot_product},
+    {"crossprod", "m(m)", b_crossprod},
+    {"cumulative_sum", "T(v);T(w);T(R);T(I)", b_cumulative_sum},
+    {"diag_matrix", "m(v)", b_diag_matrix},
+    {"diag_post_multiply", "m(m,v);m(m,w)", b_diag_post_multiply},
+    {"diag_pre_multiply", "m(v,m);m(w,m)", b_diag_pre_multiply},
+    {"diagonal", "v(m)", b_diagonal},
+    {"dot_product", "r(s,s)", b_dot_product},
+    {"dot_self", "r(s)", b_dot_self},
+    {"gp_exp_quad_cov", "m(R,r,r)", b_gp_exp_quad_cov},
+    {"head", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_head},
+    {"inverse", "m(m)", b_inverse},
+    {"linspaced_vector", "v(i,r,r)", b_linspaced_vector},
+    {"log_determinant", "r(m)", b_log_determinant},
+    {"log_softmax", "v(v)", b_log_softmax},
+    {"log_sum_exp", "r(v);r(w);r(R);r(m)", b_log_sum_exp},
+    {"max", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_max},
+    {"mdivide_left_tri_low", "v(m,v);m(m,m)", b_mdivide_left_tri_low},
+    {"mean", "r(R);r(v);r(w);r(m)", b_mean},
+    {"min", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_min},
+    {"multiply_lower_tri_self_transpose", "m(m)", b_multiply_lower_tri_self_transpose},
+    {"num_elements", "i(a)", b_num_elements},
+    {"one_hot_vector", "v(i,i)", b_one_hot_vector},
+    {"prod", "i(I);r(R);r(v);r(w);r(m)", b_prod},
+    {"quad_form", "r(m,v);m(m,m)", b_quad_form},
+    {"rep_array", "A(a,i);A(a,i,i);A(a,i,i,i)", b_rep_array},
+    {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},
+    {"rep_row_vector", "w(r,i)", b_rep_row_vector},
+    {"rep_vector", "v(r,i)", b_rep_vector},
+    {"rows", "i(a)", b_rows},
+    {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
+    {"sd", "r(R);r(v);r(w);r(m)", b_sd},
+    {"segment", "T(v,i,i);T(w,i,i);T(R,i,i);T(I,i,i);T(V,i,i)", b_segment},
+    {"size", "i(a)", b_size},
+    {"softmax", "v(v)", b_softmax},
+    {"sum", "i(I);r(R);r(v);r(w);r(m)", b_sum},
+    {"tail", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_tail},
+    {"tcrossprod", "m(m)", b_tcrossprod},
+    {"to_array_1d", "I(I);R(R);R(v);R(w);R(m)", b_to_array_1d},
+    {"to_row_vector", "w(R);w(v);w(w);w(m)", b_to_row_vector},
+    {"to_vector", "v(R);v(v);v(w);v(m)", b_to_vector},
+    {"variance", "r(R);r(v);r(w);r(m)", b_variance},
+    {NULL, NULL, NULL},
+};
+
+const Builtin *builtin_find(const char *name)
+{
+    for (int i = 0; builtin_table[i].name; i++)
+        if (!strcmp(builtin_table[i].name, name)) return (const Builtin *)&builtin_table[i];
+    return NULL;
+}
+const char *builtin_name(const Builtin *b) { return ((const struct Builtin *)b)->name; }
+const char *builtin_sig(const Builtin *b) { return ((const struct Builtin *)b)->sig; }

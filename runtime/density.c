@@ -1,0 +1,324 @@
+/* Evaluating a model: bind the parameters through their transforms, run the
+ * density statements, sweep the tape back for the gradient; and the per-draw
+ * outputs (parameters, lets, gens). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include "runtime/model.h"
+#include "runtime/data_json.h"
+
+struct VmEval { Ev ev; };
+
+VmEval *vm_eval_new(const VmModel *m)
+{
+    VmEval *e = calloc(1, sizeof *e);
+    e->ev.m = m;
+    arena_init(&e->ev.arena);
+    e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
+    return e;
+}
+
+void vm_eval_free(VmEval *e)
+{
+    if (!e) return;
+    Ev *ev = &e->ev;
+    arena_free(&ev->arena);
+    free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
+    free(ev->lp_ids); free(ev->lp_vals); free(ev->env);
+    free(e);
+}
+
+const char *vm_eval_message(const VmEval *e) { return e->ev.msg; }
+
+/* Reverse pass of one parameter's transform (a callback segment). */
+typedef struct TrNode {
+    TrKind k;
+    int reps, blk, nfree;
+    int32_t ubase;            /* first u var */
+    const double *u, *x;
+    double *lo, *hi;          /* expanded bounds, per element (NULL if absent) */
+    const int32_t *loid, *hiid;
+    int lon, hin;             /* elements in the bound values (1: scalar) */
+    const int32_t *xid;
+    int32_t ljid;             /* log-Jacobian var, -1 if not added */
+    double *gx, *gu, *glo, *ghi;
+} TrNode;
+
+static void tr_back(Ev *ev, void *p)
+{
+    TrNode *t = p;
+    double *adj = ev->adj;
+    int n = t->reps * t->blk;
+    for (int i = 0; i < n; i++) t->gx[i] = adj[t->xid[i]];
+    double gl = t->ljid >= 0 ? adj[t->ljid] : 0;
+    for (int r = 0; r < t->reps; r++) {
+        memset(t->gu, 0, sizeof(double) * (size_t)t->nfree);
+        if (t->glo) memset(t->glo, 0, sizeof(double) * (size_t)t->blk);
+        if (t->ghi) memset(t->ghi, 0, sizeof(double) * (size_t)t->blk);
+        size_t o = (size_t)r * t->blk;
+        tr_backward(t->k, (size_t)t->blk, t->u + (size_t)r * t->nfree, t->lo ? t->lo + o : NULL, t->hi ? t->hi + o : NULL,
+                    t->x + o, t->gx + o, gl, t->gu, t->glo, t->ghi);
+        for (int i = 0; i < t->nfree; i++) adj[t->ubase + r * t->nfree + i] += t->gu[i];
+        for (int i = 0; t->glo && i < t->blk; i++) adj[t->loid[t->lon == 1 ? 0 : o + i]] += t->glo[i];
+        for (int i = 0; t->ghi && i < t->blk; i++) adj[t->hiid[t->hin == 1 ? 0 : o + i]] += t->ghi[i];
+    }
+}
+
+static double *expand_bound(Ev *ev, Val b, int n)
+{
+    double *x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) x[i] = b.x[b.n == 1 ? 0 : i];
+    return x;
+}
+
+static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubase, int jacobian)
+{
+    const Stmt *s = pi->decl;
+    Val v = pi->shape;
+    if (pi->is_int) {
+        v = val_alloc(ev, TB_INT, v.kind, v.narr, v.dims);
+        for (int i = 0; i < v.n; i++) v.iv[i] = (int)lround(u[ev->m->dim + pi->off + i]);
+        ev->env[pi->slot] = v;
+        return;
+    }
+    v = val_alloc(ev, TB_REAL, v.kind, v.narr, v.dims);
+    const double *uu = u + pi->off;
+    Val lo = {0}, hi = {0};
+    int have_lo = 0, have_hi = 0;
+    if (s->type->lower) { lo = val_to_real(ev, eval_expr(ev, s->type->lower)); have_lo = 1; }
+    if (s->type->upper) { hi = val_to_real(ev, eval_expr(ev, s->type->upper)); have_hi = 1; }
+    if (ev->fail) return;
+    int n = v.n;
+    if ((have_lo && lo.n != 1 && lo.n != n) || (have_hi && hi.n != 1 && hi.n != n)) {
+        ev_error(ev, s->span, "bounds of '%s' have the wrong size", s->name);
+        return;
+    }
+    double *lox = have_lo ? expand_bound(ev, lo, n) : NULL, *hix = have_hi ? expand_bound(ev, hi, n) : NULL;
+    if (pi->tr == TR_LOWER_UPPER)
+        for (int i = 0; i < n; i++)
+            if (!(lox[i] < hix[i])) {
+                ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
+                return;
+            }
+    double lj = 0;
+    for (int r = 0; r < pi->reps; r++) {
+        size_t o = (size_t)r * pi->blk;
+        lj += tr_constrain(pi->tr, (size_t)pi->blk, uu + (size_t)r * pi->nfree, lox ? lox + o : NULL, hix ? hix + o : NULL, v.x + o);
+    }
+    val_set_ids(ev, &v);
+    TrNode *t = arena_alloc(&ev->arena, sizeof *t);
+    *t = (TrNode){pi->tr, pi->reps, pi->blk, pi->nfree, ubase + (int32_t)pi->off, uu, v.x, lox, hix,
+                  lo.id, hi.id, lo.n, hi.n, v.id, -1, NULL, NULL, NULL, NULL};
+    t->gx = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
+    t->gu = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->nfree ? pi->nfree : 1));
+    if (lo.id) t->glo = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
+    if (hi.id) t->ghi = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
+    if (jacobian && pi->tr != TR_NONE) {
+        t->ljid = tape_vars(ev, 1);
+        ev_add_term(ev, lj, t->ljid);
+    }
+    tape_callback(ev, tr_back, t);
+    ev->env[pi->slot] = v;
+}
+
+static void begin(Ev *ev)
+{
+    arena_reset(&ev->arena);
+    tape_reset(ev);
+    ev->fail = ev->fatal = 0;
+    ev->msg[0] = 0;
+    const Model *m = ev->m;
+    memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
+}
+
+/* Run the model phase (and the gen phase when phase == PH_GEN) at u. */
+int model_run(VmEval *e, const double *u, int jacobian, int phase)
+{
+    Ev *ev = &e->ev;
+    const Model *m = ev->m;
+    begin(ev);
+    int32_t ubase = tape_vars(ev, (int)m->dim);
+    const Program *p = m->ir->prog;
+    int pi = 0;
+    for (int i = 0; i < p->nstmts && !ev->fail; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian); continue; }
+        if (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)) {
+            /* when only outputs are wanted, the density statements need not run */
+            if (phase == PH_GEN && (s->kind == S_TILDE || s->kind == S_TARGET)) continue;
+            exec_stmt(ev, s);
+        }
+    }
+    return ev->fail ? -1 : 0;
+}
+
+int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
+{
+    Ev *ev = &e->ev;
+    const Model *m = ev->m;
+    ev->rng = NULL;
+    for (size_t i = 0; i < m->dim; i++)
+        if (!isfinite(u[i])) { *lp = -INFINITY; snprintf(ev->msg, sizeof ev->msg, "non-finite coordinate %zu", i + 1); return 0; }
+    if (model_run(e, u, jacobian, PH_MODEL)) {
+        *lp = -INFINITY;
+        if (grad) memset(grad, 0, sizeof(double) * m->dim);
+        return ev->fatal ? -1 : 0;
+    }
+    double s = ev->lp_const;
+    for (int i = 0; i < ev->nlp; i++) s += ev->lp_vals[i];
+    if (isnan(s)) s = -INFINITY;
+    *lp = s;
+    if (!grad) return 0;
+    if (ev->nvars > ev->capadj) {
+        free(ev->adj);
+        ev->capadj = ev->nvars * 2;
+        ev->adj = malloc(sizeof(double) * (size_t)ev->capadj);
+    }
+    memset(ev->adj, 0, sizeof(double) * (size_t)ev->nvars);
+    for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
+    tape_backward(ev);
+    memcpy(grad, ev->adj, sizeof(double) * m->dim);
+    return 0;
+}
+
+/* Column-major copy of a value (first index fastest), as Stan writes outputs. */
+static void flatten_colmajor(const Val *v, double *out)
+{
+    int c[VM_MAXDIM] = {0};
+    for (long t = 0; t < v->n; t++) {
+        long o = val_offset(v, c);
+        out[t] = v->base == TB_INT ? (v->iv[o] == INT_MIN ? NAN : v->iv[o]) : v->x[o];
+        for (int d = 0; d < v->ndim; d++) { if (++c[d] < v->dims[d]) break; c[d] = 0; }
+    }
+}
+
+int vm_constrain(VmEval *e, const double *u, double *x)
+{
+    const Model *m = e->ev.m;
+    Ev *ev = &e->ev;
+    begin(ev);
+    int32_t ubase = tape_vars(ev, (int)m->dim);
+    const Program *p = m->ir->prog;
+    int k = 0;
+    size_t o = 0;
+    for (int i = 0; i < p->nstmts && k < m->nparams; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->kind == S_DECL && s->decl == D_PARAM) {
+            const ParamInfo *pi = &m->params[k++];
+            bind_param(ev, pi, u, ubase, 0);
+            if (ev->fail) return -1;
+            flatten_colmajor(&ev->env[pi->slot], x + o);
+            o += (size_t)ev->env[pi->slot].n;
+        } else if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET)) {
+            exec_stmt(ev, s);       /* a later bound may use a let */
+            if (ev->fail) return -1;
+        }
+    }
+    return 0;
+}
+
+int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
+{
+    Ev *ev = &e->ev;
+    const Model *m = ev->m;
+    ev->rng = r;
+    int rc = model_run(e, u, 0, r ? PH_GEN : PH_MODEL);
+    ev->rng = NULL;
+    for (int i = 0; i < m->nouts; i++) {
+        const OutVar *o = &m->outs[i];
+        const Val *v = &ev->env[o->slot];
+        if (rc || v->n != o->n || (!v->x && !v->iv)) {
+            for (long k = 0; k < o->n; k++) out[o->first + k] = NAN;
+            continue;
+        }
+        flatten_colmajor(v, out + o->first);
+    }
+    return rc;
+}
+
+int model_make_outputs(Model *m, char *err, size_t errlen)
+{
+    VmEval *e = vm_eval_new(m);
+    double *u = calloc(m->dim + m->ndisc + 1, sizeof(double));
+    for (size_t i = 0; i < m->ndisc; i++) u[m->dim + i] = m->disc_lo[i];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    e->ev.rng = r;
+    model_run(e, u, 0, PH_GEN);      /* shapes only: a failure leaves declared shapes */
+    size_t cap = 0;
+    m->outs = calloc((size_t)m->ir->nvars + 1, sizeof(OutVar));
+    const Program *p = m->ir->prog;
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < p->nstmts; i++) {
+            const Stmt *s = p->stmts[i];
+            if (s->kind != S_DECL) continue;
+            const VarInfo *vi = &m->ir->vars[s->slot];
+            int want = pass == 0 ? vi->kind == D_PARAM : pass == 1 ? (vi->kind == D_LET && vi->level >= LV_PARAM) : vi->kind == D_GEN;
+            if (!want) continue;
+            Val shape = e->ev.env[s->slot];
+            if (!shape.x && !shape.iv) {
+                if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
+                else {
+                    snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
+                    free(u); gsl_rng_free(r); vm_eval_free(e);
+                    return -1;
+                }
+            }
+            OutVar *o = &m->outs[m->nouts++];
+            o->slot = s->slot;
+            o->first = (long)m->nvalues;
+            o->n = shape.n;
+            element_names_public(s->name, &shape, &m->value_names, &m->nvalues, &cap);
+            if (pass == 0) m->nparam_values = m->nvalues;
+        }
+    free(u);
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    return 0;
+}
+
+int vm_unconstrain_json(VmEval *e, const char *json, double *u)
+{
+    Ev *ev = &e->ev;
+    const Model *m = ev->m;
+    char err[512];
+    void *root = data_json_parse(json, "<init>", err, sizeof err);
+    if (!root) { snprintf(ev->msg, sizeof ev->msg, "%s", err); return -1; }
+    /* bind parameters one at a time so later bounds can use earlier values */
+    begin(ev);
+    const Program *p = m->ir->prog;
+    int k = 0;
+    int rc = 0;
+    for (int i = 0; i < p->nstmts && k < m->nparams && !rc; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->kind != S_DECL || s->decl != D_PARAM) {
+            if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET)) exec_stmt(ev, s);
+            continue;
+        }
+        const ParamInfo *pi = &m->params[k++];
+        Val v = val_alloc(ev, pi->is_int ? TB_INT : TB_REAL, pi->shape.kind, pi->shape.narr, pi->shape.dims);
+        int got = data_json_read(root, s->name, &v, err, sizeof err);
+        if (got) {
+            if (got == 1) snprintf(err, sizeof err, "'%s' is missing from the point", s->name);
+            snprintf(ev->msg, sizeof ev->msg, "%s", err);
+            rc = -1;
+            break;
+        }
+        if (pi->is_int) { for (int j = 0; j < v.n; j++) u[m->dim + pi->off + j] = v.iv[j]; ev->env[pi->slot] = v; continue; }
+        double *lo = NULL, *hi = NULL;
+        if (s->type->lower) { Val b = val_to_real(ev, eval_expr(ev, s->type->lower)); lo = expand_bound(ev, b, v.n); }
+        if (s->type->upper) { Val b = val_to_real(ev, eval_expr(ev, s->type->upper)); hi = expand_bound(ev, b, v.n); }
+        for (int r = 0; r < pi->reps && !rc; r++) {
+            size_t bad = 0, o = (size_t)r * pi->blk;
+            if (tr_unconstrain(pi->tr, (size_t)pi->blk, v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
+                               u + pi->off + (size_t)r * pi->nfree, &bad)) {
+                snprintf(ev->msg, sizeof ev->msg, "'%s': element %zu violates its constraint", s->name, o + bad + 1);
+                rc = -1;
+            }
+        }
+        ev->env[pi->slot] = v;
+    }
+    data_json_free(root);
+    return rc;
+}

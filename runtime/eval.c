@@ -1,0 +1,366 @@
+/* Expressions and statements of the IR, evaluated with the tape (eval.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <limits.h>
+#include "runtime/eval.h"
+#include "runtime/model.h"
+
+void ev_error(Ev *ev, Span sp, const char *fmt, ...)
+{
+    if (ev->fail) return;             /* keep the first reason */
+    ev->fail = 1;
+    ev->fail_span = sp;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ev->msg, sizeof ev->msg, fmt, ap);
+    va_end(ap);
+}
+
+Val val_real(Ev *ev, double x)
+{
+    Val v = {0};
+    v.base = TB_REAL;
+    v.n = 1;
+    v.x = arena_alloc(&ev->arena, sizeof(double));
+    v.x[0] = x;
+    return v;
+}
+
+Val val_int(Ev *ev, int i)
+{
+    Val v = {0};
+    v.base = TB_INT;
+    v.n = 1;
+    v.iv = arena_alloc(&ev->arena, sizeof(int));
+    v.iv[0] = i;
+    return v;
+}
+
+int val_inner_rows(const Val *v) { return v->kind == TK_SCALAR ? 1 : v->dims[v->narr]; }
+
+Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
+{
+    Val v = {0};
+    v.base = (uint8_t)base;
+    v.kind = (uint8_t)kind;
+    v.narr = (uint8_t)narr;
+    int inner = kind == TK_MATRIX ? 2 : kind == TK_SCALAR ? 0 : 1;
+    v.ndim = (uint8_t)(narr + inner);
+    long n = 1;
+    for (int i = 0; i < v.ndim; i++) {
+        v.dims[i] = dims[i] < 0 ? 0 : dims[i];
+        n *= v.dims[i];
+    }
+    v.n = (int)n;
+    if (base == TB_INT) v.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(n ? n : 1));
+    else v.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
+    return v;
+}
+
+void val_set_ids(Ev *ev, Val *v)
+{
+    int32_t b = tape_vars(ev, v->n);
+    v->id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v->n ? v->n : 1));
+    for (int i = 0; i < v->n; i++) v->id[i] = b + i;
+}
+
+Val val_to_real(Ev *ev, Val v)
+{
+    if (v.base == TB_REAL) return v;
+    Val r = v;
+    r.base = TB_REAL;
+    r.iv = NULL;
+    r.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
+    for (int i = 0; i < v.n; i++) r.x[i] = v.iv[i] == INT_MIN ? NAN : v.iv[i];
+    return r;
+}
+
+static Val poison(Ev *ev) { return val_real(ev, NAN); }
+
+static int eval_int(Ev *ev, const Expr *e, int *out)
+{
+    Val v = eval_expr(ev, e);
+    if (ev->fail) return -1;
+    if (v.base != TB_INT || v.n != 1) { ev_error(ev, e->span, "expected an int"); return -1; }
+    if (v.iv[0] == INT_MIN) { ev_error(ev, e->span, "int value used before it was assigned"); return -1; }
+    *out = v.iv[0];
+    return 0;
+}
+
+static Val literal(Ev *ev, const Expr *e)
+{
+    Val *el = arena_alloc(&ev->arena, sizeof(Val) * (size_t)e->nargs);
+    int any_id = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        el[i] = eval_expr(ev, e->args[i]);
+        if (ev->fail) return poison(ev);
+        if (e->ty.base == TB_REAL) el[i] = val_to_real(ev, el[i]);
+        if (el[i].id) any_id = 1;
+        if (i && el[i].n != el[0].n) { ev_error(ev, e->args[i]->span, "elements of a container literal must have the same size"); return poison(ev); }
+    }
+    int dims[VM_MAXDIM];
+    int m = el[0].n;
+    Val r;
+    if (e->kind == E_ARRAY) {
+        dims[0] = e->nargs;
+        for (int d = 0; d < el[0].ndim; d++) dims[d + 1] = el[0].dims[d];
+        r = val_alloc(ev, e->ty.base, e->ty.kind, e->ty.narr, dims);
+        for (int i = 0; i < e->nargs; i++) {
+            if (r.base == TB_INT) memcpy(r.iv + (size_t)i * m, el[i].iv, sizeof(int) * (size_t)m);
+            else memcpy(r.x + (size_t)i * m, el[i].x, sizeof(double) * (size_t)m);
+        }
+    } else if (e->ty.kind == TK_ROWVEC) {
+        dims[0] = e->nargs;
+        r = val_alloc(ev, TB_REAL, TK_ROWVEC, 0, dims);
+        for (int i = 0; i < e->nargs; i++) r.x[i] = el[i].x[0];
+    } else {                          /* matrix from row vectors: column-major */
+        dims[0] = e->nargs;
+        dims[1] = m;
+        r = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+        for (int i = 0; i < e->nargs; i++)
+            for (int j = 0; j < m; j++) r.x[i + (size_t)j * e->nargs] = el[i].x[j];
+    }
+    if (any_id && r.base == TB_REAL) {
+        r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(r.n ? r.n : 1));
+        int rows = e->nargs;
+        for (int i = 0; i < e->nargs; i++) {
+            if (!el[i].id) { Val t = el[i]; val_set_ids(ev, &t); el[i].id = t.id; }
+            for (int j = 0; j < m; j++) {
+                size_t pos = e->kind == E_ARRAY || e->ty.kind == TK_ROWVEC ? (size_t)i * m + j : i + (size_t)j * rows;
+                r.id[pos] = el[i].id[j];
+            }
+        }
+    }
+    return r;
+}
+
+Val eval_expr(Ev *ev, const Expr *e)
+{
+    if (ev->fail) return poison(ev);
+    switch (e->kind) {
+    case E_INT: return val_int(ev, (int)e->ival);
+    case E_REAL: return val_real(ev, e->rval);
+    case E_VAR: return ev->env[e->slot];
+    case E_BINOP: {
+        if (e->op == OP_AND || e->op == OP_OR) {   /* short-circuit, as in Stan */
+            Val a = eval_expr(ev, e->args[0]);
+            if (ev->fail) return poison(ev);
+            double av = a.base == TB_INT ? a.iv[0] : a.x[0];
+            if (e->op == OP_AND && av == 0) return val_int(ev, 0);
+            if (e->op == OP_OR && av != 0) return val_int(ev, 1);
+            Val b = eval_expr(ev, e->args[1]);
+            if (ev->fail) return poison(ev);
+            double bv = b.base == TB_INT ? b.iv[0] : b.x[0];
+            return val_int(ev, bv != 0);
+        }
+        Val a = eval_expr(ev, e->args[0]);
+        Val b = eval_expr(ev, e->args[1]);
+        if (ev->fail) return poison(ev);
+        return op_binary(ev, e, e->op, a, b);
+    }
+    case E_UNOP: {
+        Val a = eval_expr(ev, e->args[0]);
+        if (ev->fail) return poison(ev);
+        return op_unary(ev, e, e->op, a);
+    }
+    case E_COND: {
+        int c;
+        if (eval_int(ev, e->args[0], &c)) return poison(ev);
+        Val v = eval_expr(ev, e->args[c ? 1 : 2]);
+        if (e->ty.base == TB_REAL) v = val_to_real(ev, v);
+        return v;
+    }
+    case E_INDEX: {
+        Val b = eval_expr(ev, e->args[0]);
+        if (ev->fail) return poison(ev);
+        return index_get(ev, e, b);
+    }
+    case E_TRANSPOSE: {
+        Val a = eval_expr(ev, e->args[0]);
+        if (ev->fail) return poison(ev);
+        return op_transpose(ev, val_to_real(ev, a));
+    }
+    case E_ROWVEC: case E_ARRAY: return literal(ev, e);
+    case E_CALL: {
+        Val args[16];
+        int n = e->nargs < 16 ? e->nargs : 16;
+        for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);
+        if (ev->fail) return poison(ev);
+        switch (e->fkind) {
+        case FN_MATH: return call_math(ev, e, args, n);
+        case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
+        case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
+        default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
+        }
+    }
+    }
+    return poison(ev);
+}
+
+/* ---- statements ---- */
+
+/* Shape of a declared variable, from its sizes (evaluated now). */
+static int decl_dims(Ev *ev, const TypeSpec *ts, int *dims, int *kind)
+{
+    int nd = 0;
+    for (int i = 0; i < ts->narr; i++) {
+        if (eval_int(ev, ts->arr[i], &dims[nd])) return -1;
+        if (dims[nd] < 0) { ev_error(ev, ts->arr[i]->span, "array size is %d, but must be >= 0", dims[nd]); return -1; }
+        nd++;
+    }
+    *kind = TK_SCALAR;
+    switch (ts->name) {
+    case TS_INT: case TS_REAL: break;
+    case TS_VECTOR: case TS_SIMPLEX: case TS_ORDERED: case TS_POS_ORDERED: *kind = TK_VECTOR; break;
+    case TS_ROWVEC: *kind = TK_ROWVEC; break;
+    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: *kind = TK_MATRIX; break;
+    }
+    for (int i = 0; i < 2 && ts->size[i]; i++) {
+        if (eval_int(ev, ts->size[i], &dims[nd])) return -1;
+        if (dims[nd] < 0) { ev_error(ev, ts->size[i]->span, "size is %d, but must be >= 0", dims[nd]); return -1; }
+        nd++;
+    }
+    if (ts->size[0] && !ts->size[1] && (ts->name == TS_CHOL_CORR || ts->name == TS_COV || ts->name == TS_CORR)) {
+        dims[nd] = dims[nd - 1];
+        nd++;
+    }
+    return nd;
+}
+
+static int same_shape(const Val *a, const Val *b)
+{
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++) if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+/* Store v into *t (a whole variable): sizes must match the declaration. */
+static void assign_whole(Ev *ev, Span sp, const char *name, Val *t, Val v)
+{
+    if (t->base == TB_REAL) v = val_to_real(ev, v);
+    if (t->ndim && !same_shape(t, &v)) {
+        char b1[64] = "", b2[64] = "";
+        for (int i = 0; i < t->ndim; i++) snprintf(b1 + strlen(b1), sizeof b1 - strlen(b1), "%s%d", i ? "," : "", t->dims[i]);
+        for (int i = 0; i < v.ndim; i++) snprintf(b2 + strlen(b2), sizeof b2 - strlen(b2), "%s%d", i ? "," : "", v.dims[i]);
+        ev_error(ev, sp, "size mismatch assigning to '%s': declared [%s], value has [%s]", name, b1, b2);
+        return;
+    }
+    Val r = *t;
+    if (t->base == TB_INT) {
+        r.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
+        memcpy(r.iv, v.iv, sizeof(int) * (size_t)v.n);
+    } else {
+        r.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
+        memcpy(r.x, v.x, sizeof(double) * (size_t)v.n);
+        r.id = NULL;
+        if (v.id) {
+            r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+            memcpy(r.id, v.id, sizeof(int32_t) * (size_t)v.n);
+        }
+    }
+    *t = r;
+}
+
+static void exec_decl(Ev *ev, const Stmt *s)
+{
+    const VarInfo *vi = &ev->m->ir->vars[s->slot];
+    Val v;
+    if (s->type) {
+        int dims[VM_MAXDIM], kind;
+        if (decl_dims(ev, s->type, dims, &kind) < 0) return;
+        v = val_alloc(ev, vi->ty.base, kind, s->type->narr, dims);
+        if (v.base == TB_INT) for (int i = 0; i < v.n; i++) v.iv[i] = INT_MIN;
+        else for (int i = 0; i < v.n; i++) v.x[i] = NAN;
+        if (s->init) {
+            Val x = eval_expr(ev, s->init);
+            if (ev->fail) return;
+            assign_whole(ev, s->init->span, s->name, &v, x);
+        }
+    } else {
+        v = eval_expr(ev, s->init);
+        if (ev->fail) return;
+        if (vi->ty.base == TB_REAL) v = val_to_real(ev, v);
+    }
+    ev->env[s->slot] = v;
+}
+
+static void exec_assign(Ev *ev, const Stmt *s)
+{
+    Val v = eval_expr(ev, s->rhs);
+    if (ev->fail) return;
+    if (s->aop != (Op)-1) {
+        Val cur = eval_expr(ev, s->lhs);
+        if (ev->fail) return;
+        Expr tmp = {.kind = E_BINOP, .op = s->aop, .span = s->span, .ty = s->lhs->ty};
+        v = op_binary(ev, &tmp, s->aop, cur, v);
+        if (ev->fail) return;
+    }
+    const Expr *b = s->lhs;
+    while (b->kind == E_INDEX) b = b->args[0];
+    Val *t = &ev->env[b->slot];
+    if (s->lhs->kind == E_VAR) assign_whole(ev, s->rhs->span, b->name, t, v);
+    else index_set(ev, s->lhs, t, v);
+}
+
+void exec_stmt(Ev *ev, const Stmt *s)
+{
+    if (ev->fail) return;
+    switch (s->kind) {
+    case S_DECL:
+        if (s->decl == D_DATA || s->decl == D_PARAM) return;   /* bound by the model */
+        exec_decl(ev, s);
+        return;
+    case S_TILDE: {
+        Val args[DIST_MAX_ARGS_EV];
+        args[0] = eval_expr(ev, s->lhs);
+        for (int i = 0; i < s->nargs; i++) args[i + 1] = eval_expr(ev, s->args[i]);
+        if (ev->fail) return;
+        Val lp = call_dist(ev, NULL, s->fn, FN_DIST_LPDF, args, s->nargs + 1, s->span);
+        if (ev->fail) return;
+        ev_add_term(ev, lp.x[0], lp.id ? lp.id[0] : -1);
+        return;
+    }
+    case S_TARGET: {
+        Val v = eval_expr(ev, s->rhs);
+        if (ev->fail) return;
+        v = val_sum(ev, val_to_real(ev, v));
+        ev_add_term(ev, v.x[0], v.id ? v.id[0] : -1);
+        return;
+    }
+    case S_ASSIGN: exec_assign(ev, s); return;
+    case S_FOR: {
+        int lo, hi;
+        if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
+        Val iv = val_int(ev, 0);
+        for (long i = lo; i <= hi && !ev->fail; i++) {
+            iv.iv = arena_alloc(&ev->arena, sizeof(int));
+            iv.iv[0] = (int)i;
+            ev->env[s->slot] = iv;
+            exec_stmt(ev, s->body);
+        }
+        return;
+    }
+    case S_WHILE: {
+        for (long guard = 0;; guard++) {
+            int c;
+            if (eval_int(ev, s->cond, &c) || !c) return;
+            if (guard > 100000000L) { ev_error(ev, s->span, "while loop ran 10^8 times: stopped"); return; }
+            exec_stmt(ev, s->body);
+            if (ev->fail) return;
+        }
+    }
+    case S_IF: {
+        int c;
+        if (eval_int(ev, s->cond, &c)) return;
+        if (c) exec_stmt(ev, s->body);
+        else if (s->els) exec_stmt(ev, s->els);
+        return;
+    }
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts && !ev->fail; i++) exec_stmt(ev, s->stmts[i]);
+        return;
+    case S_EMPTY: return;
+    }
+}

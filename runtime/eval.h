@@ -1,0 +1,105 @@
+/* The evaluator: walks the checked IR, computing values and recording a tape for
+ * reverse-mode differentiation.
+ *
+ * The tape is a flat list of (input var, output var, partial) triples: every node,
+ * scalar or vectorised (one `~` statement is one node), writes its hand-computed
+ * partial derivatives there, and the reverse sweep is one loop
+ * adj[in] += adj[out] * d.  Nodes whose reverse pass is cheaper as code (a matrix
+ * product with data, a transform) add a callback segment instead.  All memory comes
+ * from the evaluator's arena and growable arrays that are reset, not freed, between
+ * evaluations: after the first few calls a gradient allocates nothing. */
+#ifndef VM_EVAL_H
+#define VM_EVAL_H
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+#include "lang/ir.h"
+#include "runtime/arena.h"
+
+#define VM_MAXDIM 8
+#define DIST_MAX_ARGS_EV 8
+
+typedef struct Val {
+    uint8_t base, kind, narr, ndim;   /* ndim = narr + 0/1/2 inner dimensions */
+    int dims[VM_MAXDIM];
+    int n;                            /* number of elements */
+    double *x;                        /* real values (base REAL) */
+    int *iv;                          /* int values (base INT) */
+    int32_t *id;                      /* tape variables, NULL for constants */
+} Val;
+
+typedef struct Ev Ev;
+typedef void (*TapeFn)(Ev *ev, void *payload);
+
+typedef struct Seg { long tend; TapeFn fn; void *payload; } Seg;
+
+typedef struct Model Model;
+
+struct Ev {
+    const Model *m;
+    Arena arena;
+    /* tape */
+    int32_t nvars;
+    int32_t *tin, *tout;
+    double *td;
+    long nt, capt;
+    Seg *segs;
+    int nseg, capseg;
+    double *adj;
+    int32_t capadj;
+    /* log density terms */
+    double lp_const;                  /* constant part */
+    int32_t *lp_ids;                  /* var terms */
+    double *lp_vals;
+    int nlp, caplp;
+    /* environment */
+    Val *env;
+    int phase;                        /* Phase being run */
+    gsl_rng *rng;
+    int fail;                         /* an error: the density is -inf (reject) */
+    int fatal;                        /* an error that must stop the run */
+    Span fail_span;
+    char msg[512];
+    int nparam_values;
+};
+
+/* tape */
+int32_t tape_vars(Ev *ev, int n);
+void tape_push(Ev *ev, int32_t in, int32_t out, double d);
+void tape_callback(Ev *ev, TapeFn fn, void *payload);
+void tape_backward(Ev *ev);
+void tape_reset(Ev *ev);
+
+/* values */
+Val val_real(Ev *ev, double x);
+Val val_int(Ev *ev, int i);
+Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims);
+void val_set_ids(Ev *ev, Val *v);          /* fresh var ids for every element */
+int val_inner_rows(const Val *v);
+Val val_to_real(Ev *ev, Val v);
+void ev_error(Ev *ev, Span sp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ev_add_term(Ev *ev, double x, int32_t id);
+
+Val eval_expr(Ev *ev, const Expr *e);
+void exec_stmt(Ev *ev, const Stmt *s);
+
+/* operators (ops.c) */
+Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b);
+Val op_unary(Ev *ev, const Expr *e, Op op, Val a);
+Val op_transpose(Ev *ev, Val a);
+Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
+/* calls (call.c) */
+Val call_math(Ev *ev, const Expr *e, Val *args, int n);
+Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int n, Span sp);
+/* indexing (index.c) */
+Val index_get(Ev *ev, const Expr *e, Val base);
+void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);
+/* Sum of all elements as one node. */
+Val val_sum(Ev *ev, Val a);
+/* Offset of the element with 0-based per-dimension indices c. */
+long val_offset(const Val *v, const int *c);
+
+/* Builtins: container and linear-algebra functions. */
+typedef Val (*BuiltinFn)(Ev *ev, const Expr *e, Val *args, int n);
+struct Builtin { const char *name; const char *sig; BuiltinFn fn; };
+extern const struct Builtin builtin_table[];
+#endif

@@ -1,0 +1,432 @@
+/* Loading a model: parse, check, bind data (running the data phase once), lay out
+ * the parameters in Stan's order, and name every coordinate and output value. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include "runtime/model.h"
+#include "runtime/data_json.h"
+
+char *model_render_error(const Model *m, Span sp, const char *msg)
+{
+    DiagList d;
+    diag_init(&d, m->file, m->src, m->srclen);
+    diag_add(&d, DIAG_ERROR, sp, "%s", msg);
+    char *s = diag_render(&d);
+    diag_free(&d);
+    return s;
+}
+
+static TrKind tr_of(const TypeSpec *ts)
+{
+    switch (ts->name) {
+    case TS_SIMPLEX: return TR_SIMPLEX;
+    case TS_ORDERED: return TR_ORDERED;
+    case TS_POS_ORDERED: return TR_POSITIVE_ORDERED;
+    case TS_CHOL_CORR: return TR_CHOLESKY_CORR;
+    case TS_COV: return TR_COV_MATRIX;
+    case TS_CORR: return TR_CORR_MATRIX;
+    default:
+        if (ts->lower && ts->upper) return TR_LOWER_UPPER;
+        if (ts->lower) return TR_LOWER;
+        if (ts->upper) return TR_UPPER;
+        return TR_NONE;
+    }
+}
+
+static int elementwise(TrKind k) { return k <= TR_LOWER_UPPER; }
+
+/* Check a data value against its declared bounds (constant during loading). */
+static int check_bounds(Ev *ev, const Stmt *s, Val *v, char *err, size_t errlen)
+{
+    const TypeSpec *ts = s->type;
+    Expr *b[2] = {ts->lower, ts->upper};
+    for (int w = 0; w < 2; w++) {
+        if (!b[w]) continue;
+        Val bv = val_to_real(ev, eval_expr(ev, b[w]));
+        if (ev->fail) { snprintf(err, errlen, "%s", ev->msg); return -1; }
+        Val x = val_to_real(ev, *v);
+        for (int k = 0; k < x.n; k++) {
+            double lim = bv.x[bv.n == 1 ? 0 : k];
+            if (w == 0 ? x.x[k] < lim : x.x[k] > lim) {
+                char ix[64] = "";
+                if (v->ndim) {
+                    /* element index in the user's (row-major, first index outer) terms */
+                    int c[VM_MAXDIM];
+                    long rem = k;
+                    /* invert our layout by search: cheap enough for an error path */
+                    for (long t = 0; t < (long)v->n; t++) {
+                        long q = t;
+                        for (int d = v->ndim - 1; d >= 0; d--) { c[d] = (int)(q % v->dims[d]); q /= v->dims[d]; }
+                        if (val_offset(v, c) == rem) break;
+                    }
+                    size_t o = 0;
+                    o += (size_t)snprintf(ix + o, sizeof ix - o, "[");
+                    for (int d = 0; d < v->ndim; d++) o += (size_t)snprintf(ix + o, sizeof ix - o, "%s%d", d ? "," : "", c[d] + 1);
+                    snprintf(ix + o, sizeof ix - o, "]");
+                }
+                snprintf(err, errlen, "data '%s': %s%s is %g, but must be %s %g", s->name, s->name, ix, x.x[k],
+                         w == 0 ? ">=" : "<=", lim);
+                return -1;
+            }
+        }
+    }
+    if (ts->name == TS_SIMPLEX || ts->name == TS_ORDERED || ts->name == TS_POS_ORDERED || ts->name == TS_COV ||
+        ts->name == TS_CORR || ts->name == TS_CHOL_CORR) {
+        size_t n = (size_t)v->dims[v->ndim - 1];
+        if (ts->name >= TS_CHOL_CORR) n = (size_t)v->dims[v->ndim - 1];
+        size_t blk = ts->name >= TS_CHOL_CORR ? n * n : n;
+        TrKind k = tr_of(ts);
+        double *u = malloc(sizeof(double) * (tr_free_size(k, n) + 1));
+        for (size_t r = 0; r * blk < (size_t)v->n; r++) {
+            size_t bad = 0;
+            if (tr_unconstrain(k, n, v->x + r * blk, NULL, NULL, u, &bad)) {
+                snprintf(err, errlen, "data '%s': the value is not a valid %s (element %zu)", s->name,
+                         vm_typename[ts->name], r * blk + bad + 1);
+                free(u);
+                return -1;
+            }
+        }
+        free(u);
+    }
+    return 0;
+}
+
+static void add_name(Model *m, char ***names, size_t *n, size_t *cap, char *s)
+{
+    (void)m;
+    if (*n == *cap) { *cap = *cap ? 2 * *cap : 64; *names = realloc(*names, sizeof(char *) * *cap); }
+    (*names)[(*n)++] = s;
+}
+
+/* Names of every element, column-major (first index fastest), as Stan writes them:
+ * sep "." for CSV ("beta.2"), or "[" for coordinates ("beta[2]"). */
+static void element_names(Model *m, const char *base, const Val *shape, int brackets, char ***names, size_t *n, size_t *cap);
+void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap)
+{
+    element_names(NULL, base, shape, 0, names, n, cap);
+}
+
+static void element_names(Model *m, const char *base, const Val *shape, int brackets, char ***names, size_t *n, size_t *cap)
+{
+    int nd = shape->ndim;
+    long total = 1;
+    for (int d = 0; d < nd; d++) total *= shape->dims[d];
+    int c[VM_MAXDIM] = {0};
+    for (long t = 0; t < total; t++) {
+        char buf[256];
+        size_t o = (size_t)snprintf(buf, sizeof buf, "%s", base);
+        for (int d = 0; d < nd && o < sizeof buf; d++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, brackets ? (d ? ",%d" : "[%d") : ".%d", c[d] + 1);
+        if (brackets && nd && o < sizeof buf) snprintf(buf + o, sizeof buf - o, "]");
+        add_name(m, names, n, cap, strdup(buf));
+        for (int d = 0; d < nd; d++) { if (++c[d] < shape->dims[d]) break; c[d] = 0; }
+    }
+}
+
+/* Stan names unconstrained coordinates element by element in its own order; a
+ * parameter whose free size differs from its value size gets NAME__free[i]. */
+static void unc_names(Model *m, const ParamInfo *p, const char *name, char ***names, size_t *n, size_t *cap)
+{
+    long nf = (long)p->reps * p->nfree;
+    if (elementwise(p->tr)) {
+        /* coordinates in our storage order, named by their multi-index */
+        const Val *v = &p->shape;
+        int c[VM_MAXDIM];
+        char **tmp = calloc((size_t)(v->n ? v->n : 1), sizeof(char *));
+        int nd = v->ndim;
+        long total = v->n;
+        for (int d = 0; d < nd; d++) c[d] = 0;
+        for (long t = 0; t < total; t++) {
+            char buf[256];
+            size_t o = (size_t)snprintf(buf, sizeof buf, "%s", name);
+            for (int d = 0; d < nd && o < sizeof buf; d++) o += (size_t)snprintf(buf + o, sizeof buf - o, d ? ",%d" : "[%d", c[d] + 1);
+            if (nd && o < sizeof buf) snprintf(buf + o, sizeof buf - o, "]");
+            tmp[val_offset(v, c)] = strdup(buf);
+            for (int d = 0; d < nd; d++) { if (++c[d] < v->dims[d]) break; c[d] = 0; }
+        }
+        for (long t = 0; t < total; t++) add_name(m, names, n, cap, tmp[t]);
+        free(tmp);
+        return;
+    }
+    for (long i = 0; i < nf; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s__free[%ld]", name, i + 1);
+        add_name(m, names, n, cap, strdup(buf));
+    }
+}
+
+static void free_model_names(Model *m)
+{
+    for (size_t i = 0; m->unc_names && i < m->dim + m->ndisc; i++) free(m->unc_names[i]);
+    free(m->unc_names);
+    for (size_t i = 0; m->value_names && i < m->nvalues; i++) free(m->value_names[i]);
+    free(m->value_names);
+}
+
+void vm_model_free(VmModel *m)
+{
+    if (!m) return;
+    free_model_names(m);
+    free(m->params);
+    free(m->outs);
+    free(m->data_env);
+    free(m->disc_lo);
+    free(m->disc_hi);
+    free(m->file);
+    free(m->src);
+    free(m->warnings);
+    arena_free(&m->arena);
+    free(m);
+}
+
+/* The load-time evaluator allocates into the model's own arena, so data values
+ * outlive it. */
+static void load_ev_init(Ev *ev, Model *m)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->m = m;
+    ev->arena = m->arena;
+    ev->env = m->data_env;
+}
+
+static int bind_data(Model *m, void *root, char *err, size_t errlen, char **warn)
+{
+    Ev ev;
+    load_ev_init(&ev, m);
+    const Program *p = m->ir->prog;
+    int rc = 0;
+    for (int i = 0; i < p->nstmts && !rc; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->phase != PH_DATA) continue;
+        if (s->kind == S_DECL && s->decl == D_DATA) {
+            const VarInfo *vi = &m->ir->vars[s->slot];
+            int dims[VM_MAXDIM], nd = 0, kind = vi->ty.kind;
+            for (int k = 0; k < s->type->narr; k++) {
+                Val d = eval_expr(&ev, s->type->arr[k]);
+                if (ev.fail) break;
+                dims[nd++] = d.iv[0];
+            }
+            for (int k = 0; k < 2 && s->type->size[k] && !ev.fail; k++) {
+                Val d = eval_expr(&ev, s->type->size[k]);
+                dims[nd++] = d.iv[0];
+            }
+            if (ev.fail) { snprintf(err, errlen, "%s", ev.msg); rc = -1; break; }
+            if ((s->type->name == TS_COV || s->type->name == TS_CORR || s->type->name == TS_CHOL_CORR) && !s->type->size[1])
+                dims[nd] = dims[nd - 1], nd++;
+            for (int k = 0; k < nd; k++)
+                if (dims[k] < 0) {
+                    snprintf(err, errlen, "data '%s': size %d is negative", s->name, dims[k]);
+                    rc = -1;
+                }
+            if (rc) break;
+            Val v = val_alloc(&ev, vi->ty.base, kind, s->type->narr, dims);
+            int got = root ? data_json_read(root, s->name, &v, err, errlen) : 1;
+            if (got < 0) { rc = -1; break; }
+            if (got == 1) {
+                if (!s->init) {
+                    snprintf(err, errlen, "data '%s' is missing: it is not in the data file%s and has no default in the model",
+                             s->name, root ? "" : " (no --data given)");
+                    rc = -1;
+                    break;
+                }
+                Val x = eval_expr(&ev, s->init);
+                if (ev.fail) { snprintf(err, errlen, "%s", ev.msg); rc = -1; break; }
+                if (x.n != v.n || x.ndim != v.ndim) {
+                    snprintf(err, errlen, "data '%s': the default value has %d elements, but the declaration needs %d", s->name, x.n, v.n);
+                    rc = -1;
+                    break;
+                }
+                if (v.base == TB_REAL) { x = val_to_real(&ev, x); memcpy(v.x, x.x, sizeof(double) * (size_t)v.n); }
+                else memcpy(v.iv, x.iv, sizeof(int) * (size_t)v.n);
+            }
+            m->data_env[s->slot] = v;
+            if (check_bounds(&ev, s, &m->data_env[s->slot], err, errlen)) { rc = -1; break; }
+            continue;
+        }
+        exec_stmt(&ev, s);
+        if (ev.fail) {
+            char *r = model_render_error(m, ev.fail_span, ev.msg);
+            snprintf(err, errlen, "%s", r);
+            free(r);
+            rc = -1;
+        }
+    }
+    if (!rc && root) {
+        void *it = NULL;
+        const char *key;
+        Buf b = {0};
+        while ((key = data_json_next_key(root, &it))) {
+            int found = 0;
+            for (int i = 0; i < m->ir->nvars; i++)
+                if (m->ir->vars[i].kind == D_DATA && !strcmp(m->ir->vars[i].name, key)) found = 1;
+            if (!found) buf_printf(&b, "warning: the data file has '%s', which the model does not declare (ignored)\n", key);
+        }
+        *warn = b.s;
+    }
+    m->arena = ev.arena;
+    return rc;
+}
+
+/* Sizes of parameters come from data only (checked), so the layout is fixed here. */
+static int layout(Model *m, char *err, size_t errlen)
+{
+    Ev ev;
+    load_ev_init(&ev, m);
+    const Program *p = m->ir->prog;
+    size_t ucap = 0, un = 0;
+    long off = 0, doff = 0;
+    m->params = calloc((size_t)p->nstmts + 1, sizeof(ParamInfo));
+    for (int i = 0; i < p->nstmts; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->kind != S_DECL || s->decl != D_PARAM) continue;
+        ParamInfo *pi = &m->params[m->nparams++];
+        const VarInfo *vi = &m->ir->vars[s->slot];
+        pi->slot = s->slot;
+        pi->decl = s;
+        pi->tr = tr_of(s->type);
+        pi->is_int = vi->ty.base == TB_INT;
+        int dims[VM_MAXDIM], nd = 0;
+        for (int k = 0; k < s->type->narr; k++) { Val d = eval_expr(&ev, s->type->arr[k]); if (ev.fail) break; dims[nd++] = d.iv[0]; }
+        for (int k = 0; k < 2 && s->type->size[k] && !ev.fail; k++) { Val d = eval_expr(&ev, s->type->size[k]); dims[nd++] = d.iv[0]; }
+        if (ev.fail) { snprintf(err, errlen, "%s", ev.msg); return -1; }
+        if (pi->tr >= TR_CHOLESKY_CORR) dims[nd] = dims[nd - 1], nd++;
+        for (int k = 0; k < nd; k++)
+            if (dims[k] < 0) { snprintf(err, errlen, "param '%s': size %d is negative", s->name, dims[k]); return -1; }
+        Val shape = val_alloc(&ev, vi->ty.base, vi->ty.kind, s->type->narr, dims);
+        pi->shape = shape;
+        if (elementwise(pi->tr)) { pi->reps = 1; pi->blk = shape.n; pi->nfree = shape.n; }
+        else {
+            int K = dims[nd - 1];
+            pi->blk = pi->tr >= TR_CHOLESKY_CORR ? K * K : K;
+            pi->reps = pi->blk ? shape.n / pi->blk : 0;
+            pi->nfree = (int)tr_free_size(pi->tr, (size_t)K);
+        }
+        if (pi->is_int) { pi->off = doff; doff += shape.n; }
+        else { pi->off = off; off += (long)pi->reps * pi->nfree; unc_names(m, pi, s->name, &m->unc_names, &un, &ucap); }
+    }
+    m->dim = (size_t)off;
+    m->ndisc = (size_t)doff;
+    /* discrete coordinates go after the continuous ones */
+    m->disc_lo = calloc(m->ndisc + 1, sizeof(double));
+    m->disc_hi = calloc(m->ndisc + 1, sizeof(double));
+    for (int i = 0; i < m->nparams; i++) {
+        ParamInfo *pi = &m->params[i];
+        if (!pi->is_int) continue;
+        unc_names(m, pi, pi->decl->name, &m->unc_names, &un, &ucap);
+        Val lo = eval_expr(&ev, pi->decl->type->lower), hi = eval_expr(&ev, pi->decl->type->upper);
+        if (ev.fail || lo.base != TB_INT || hi.base != TB_INT) {
+            snprintf(err, errlen, "param int '%s': its bounds must be ints known from the data", pi->decl->name);
+            return -1;
+        }
+        for (int k = 0; k < pi->shape.n; k++) {
+            m->disc_lo[pi->off + k] = lo.iv[lo.n == 1 ? 0 : k];
+            m->disc_hi[pi->off + k] = hi.iv[hi.n == 1 ? 0 : k];
+            if (m->disc_lo[pi->off + k] > m->disc_hi[pi->off + k]) {
+                snprintf(err, errlen, "param int '%s': lower bound %g is above upper bound %g", pi->decl->name,
+                         m->disc_lo[pi->off + k], m->disc_hi[pi->off + k]);
+                return -1;
+            }
+        }
+    }
+    m->arena = ev.arena;
+    return 0;
+}
+
+/* Output values: parameters, then parameter-dependent lets, then gens.  The shapes
+ * of lets and gens are known only after one evaluation (they may be untyped), so the
+ * names are made from a first run at a zero point. */
+int model_make_outputs(Model *m, char *err, size_t errlen);
+
+VmModel *vm_model_load(const char *source, size_t len, const char *filename,
+                       const char *data_json, const char *data_filename, char **msg)
+{
+    *msg = NULL;
+    Model *m = calloc(1, sizeof *m);
+    arena_init(&m->arena);
+    m->file = strdup(filename ? filename : "<model>");
+    m->src = malloc(len + 1);
+    memcpy(m->src, source, len);
+    m->src[len] = 0;
+    m->srclen = len;
+    DiagList d;
+    diag_init(&d, m->file, m->src, len);
+    Program *p = vm_parse(&m->arena, &d, m->src, len);
+    if (p) m->ir = vm_check(&m->arena, &d, p);
+    if (!m->ir) {
+        *msg = diag_render(&d);
+        diag_free(&d);
+        vm_model_free(m);
+        return NULL;
+    }
+    Buf warn = {0};
+    if (d.n) { char *w = diag_render(&d); buf_printf(&warn, "%s", w); free(w); }
+    diag_free(&d);
+    m->data_env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
+    char err[1024] = "";
+    void *root = NULL;
+    if (data_json) {
+        root = data_json_parse(data_json, data_filename ? data_filename : "<data>", err, sizeof err);
+        if (!root) { *msg = strdup(err); free(warn.s); vm_model_free(m); return NULL; }
+    }
+    char *dw = NULL;
+    int rc = bind_data(m, root, err, sizeof err, &dw);
+    if (root) data_json_free(root);
+    if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
+    if (!rc) rc = layout(m, err, sizeof err);
+    if (!rc) rc = model_make_outputs(m, err, sizeof err);
+    if (rc) {
+        if (strstr(err, ": error: ")) *msg = strdup(err);
+        else if (asprintf(msg, "%s: error: %s\n", data_filename ? data_filename : m->file, err) < 0) *msg = NULL;
+        free(warn.s);
+        vm_model_free(m);
+        return NULL;
+    }
+    m->warnings = warn.s;
+    return m;
+}
+
+VmModel *vm_model_load_file(const char *path, const char *data_path, char **msg)
+{
+    *msg = NULL;
+    char *src = NULL, *data = NULL;
+    size_t n = 0, dn = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f || !(src = (char *)0, 1)) {}
+    if (!f) { if (asprintf(msg, "%s: error: cannot open the model file\n", path) < 0) *msg = NULL; return NULL; }
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    src = malloc((size_t)(sz > 0 ? sz : 0) + 1);
+    n = fread(src, 1, (size_t)(sz > 0 ? sz : 0), f);
+    src[n] = 0;
+    fclose(f);
+    if (data_path) {
+        FILE *g = fopen(data_path, "rb");
+        if (!g) {
+            free(src);
+            if (asprintf(msg, "%s: error: cannot open the data file\n", data_path) < 0) *msg = NULL;
+            return NULL;
+        }
+        fseek(g, 0, SEEK_END);
+        long dz = ftell(g);
+        fseek(g, 0, SEEK_SET);
+        data = malloc((size_t)(dz > 0 ? dz : 0) + 1);
+        dn = fread(data, 1, (size_t)(dz > 0 ? dz : 0), g);
+        data[dn] = 0;
+        fclose(g);
+    }
+    VmModel *m = vm_model_load(src, n, path, data, data_path, msg);
+    free(src);
+    free(data);
+    return m;
+}
+
+size_t vm_model_dim(const VmModel *m) { return m->dim; }
+size_t vm_model_ndisc(const VmModel *m) { return m->ndisc; }
+const char *vm_model_unc_name(const VmModel *m, size_t i) { return i < m->dim + m->ndisc ? m->unc_names[i] : NULL; }
+size_t vm_model_nvalues(const VmModel *m) { return m->nvalues; }
+size_t vm_model_nparam_values(const VmModel *m) { return m->nparam_values; }
+const char *vm_model_value_name(const VmModel *m, size_t i) { return i < m->nvalues ? m->value_names[i] : NULL; }
+const char *vm_model_warnings(const VmModel *m) { return m->warnings; }

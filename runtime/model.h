@@ -1,0 +1,48 @@
+/* A compiled model: the IR, the bound data, the parameter layout.  Immutable after
+ * vm_model_load, shared by every evaluator. */
+#ifndef VM_MODEL_H
+#define VM_MODEL_H
+#include "runtime/eval.h"
+#include "runtime/transform.h"
+#include "runtime/vmod.h"
+
+typedef struct ParamInfo {
+    int slot;
+    const Stmt *decl;
+    TrKind tr;
+    int is_int;
+    int reps;                 /* replicates of a vector/matrix transform (array of simplexes...) */
+    int blk;                  /* value elements per replicate (n of the transform) */
+    int nfree;                /* unconstrained values per replicate */
+    long off;                 /* first coordinate in u (continuous) or in the discrete block */
+    Val shape;                /* dims of the value (x/iv unused) */
+} ParamInfo;
+
+typedef struct OutVar { int slot; long first; long n; } OutVar;
+
+struct Model {
+    Arena arena;
+    char *file;
+    char *src;
+    size_t srclen;
+    Ir *ir;
+    Val *data_env;
+    ParamInfo *params;
+    int nparams;
+    size_t dim, ndisc;
+    double *disc_lo, *disc_hi;
+    char **unc_names;
+    OutVar *outs;
+    int nouts;
+    size_t nvalues, nparam_values;
+    char **value_names;
+    char *warnings;           /* rendered warnings (data and model), or NULL */
+};
+
+void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);
+const char *vm_model_warnings(const VmModel *m);
+/* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */
+int model_run(VmEval *e, const double *u, int jacobian, int phase);
+/* Render a runtime failure with the model's file:line:col and caret. */
+char *model_render_error(const Model *m, Span sp, const char *msg);
+#endif

@@ -1,0 +1,211 @@
+/* Arithmetic operators on values: element-wise with scalar broadcasting, matrix
+ * products, transpose, and the sum node.  Each vectorised operation is one node. */
+#include <math.h>
+#include <string.h>
+#include <limits.h>
+#include "runtime/eval.h"
+
+static Val result_like(Ev *ev, const Val *shape, int base)
+{
+    return val_alloc(ev, base, shape->kind, shape->narr, shape->dims);
+}
+
+static int int_of(const Val *v, int k) { return v->iv[v->n == 1 ? 0 : k]; }
+static double real_of(const Val *v, int k) { return v->x[v->n == 1 ? 0 : k]; }
+
+static Val int_binop(Ev *ev, const Expr *e, Op op, Val a, Val b)
+{
+    const Val *shape = a.n >= b.n && a.ndim >= b.ndim ? &a : &b;
+    Val r = result_like(ev, shape, TB_INT);
+    for (int k = 0; k < r.n; k++) {
+        long x = int_of(&a, k), y = int_of(&b, k), z = 0;
+        if (x == INT_MIN || y == INT_MIN) { ev_error(ev, e->span, "int value used before it was assigned"); return r; }
+        switch (op) {
+        case OP_ADD: z = x + y; break;
+        case OP_SUB: z = x - y; break;
+        case OP_MUL: case OP_EMUL: z = x * y; break;
+        case OP_DIV: case OP_EDIV: case OP_MOD:
+            if (y == 0) { ev_error(ev, e->span, "integer division by zero"); return r; }
+            z = op == OP_MOD ? x % y : x / y;
+            break;
+        case OP_LT: z = x < y; break;
+        case OP_LE: z = x <= y; break;
+        case OP_GT: z = x > y; break;
+        case OP_GE: z = x >= y; break;
+        case OP_EQ: z = x == y; break;
+        case OP_NE: z = x != y; break;
+        default: break;
+        }
+        if (z > INT_MAX || z < -INT_MAX) { ev_error(ev, e->span, "integer overflow"); return r; }
+        r.iv[k] = (int)z;
+    }
+    return r;
+}
+
+Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
+{
+    if (a.base == TB_INT && b.base == TB_INT && op != OP_POW && e->ty.base == TB_INT) return int_binop(ev, e, op, a, b);
+    a = val_to_real(ev, a);
+    b = val_to_real(ev, b);
+    if (op >= OP_LT && op <= OP_NE) {
+        double x = a.x[0], y = b.x[0];
+        int z = op == OP_LT ? x < y : op == OP_LE ? x <= y : op == OP_GT ? x > y : op == OP_GE ? x >= y : op == OP_EQ ? x == y : x != y;
+        return val_int(ev, z);
+    }
+    int as = a.ndim == 0, bs = b.ndim == 0;
+    if (op == OP_MUL && !as && !bs) return op_matmul(ev, e, a, b);
+    if (op == OP_LDIV) { ev_error(ev, e->span, "'\\' is not supported yet: use mdivide_left_tri_low or inverse"); return val_real(ev, NAN); }
+    if (!as && !bs && (a.n != b.n || a.ndim != b.ndim)) {
+        ev_error(ev, e->span, "size mismatch: %d and %d elements", a.n, b.n);
+        return val_real(ev, NAN);
+    }
+    const Val *shape = as ? &b : &a;
+    Val r = result_like(ev, shape, TB_REAL);
+    int need = a.id || b.id;
+    double *da = need && a.id ? arena_alloc(&ev->arena, sizeof(double) * (size_t)r.n) : NULL;
+    double *db = need && b.id ? arena_alloc(&ev->arena, sizeof(double) * (size_t)r.n) : NULL;
+    for (int k = 0; k < r.n; k++) {
+        double x = real_of(&a, k), y = real_of(&b, k), z, gx, gy;
+        switch (op) {
+        case OP_ADD: z = x + y; gx = 1; gy = 1; break;
+        case OP_SUB: z = x - y; gx = 1; gy = -1; break;
+        case OP_MUL: case OP_EMUL: z = x * y; gx = y; gy = x; break;
+        case OP_DIV: case OP_EDIV: z = x / y; gx = 1 / y; gy = -z / y; break;
+        case OP_POW:
+            z = pow(x, y);
+            gx = y == 0 ? 0 : y * pow(x, y - 1);
+            gy = x > 0 ? z * log(x) : (x == 0 ? 0 : NAN);
+            if (!b.id) gy = 0;
+            break;
+        case OP_MOD: z = fmod(x, y); gx = 1; gy = -trunc(x / y); break;
+        default: z = NAN; gx = gy = 0; break;
+        }
+        r.x[k] = z;
+        if (da) da[k] = gx;
+        if (db) db[k] = gy;
+    }
+    if (need) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < r.n; k++) {
+            if (da) tape_push(ev, a.id[as ? 0 : k], r.id[k], da[k]);
+            if (db) tape_push(ev, b.id[bs ? 0 : k], r.id[k], db[k]);
+        }
+    }
+    return r;
+}
+
+Val op_unary(Ev *ev, const Expr *e, Op op, Val a)
+{
+    if (op == OP_PLUS) return a;
+    if (op == OP_NOT) {
+        double x = a.base == TB_INT ? a.iv[0] : a.x[0];
+        return val_int(ev, x == 0);
+    }
+    if (a.base == TB_INT) {
+        Val r = result_like(ev, &a, TB_INT);
+        for (int k = 0; k < a.n; k++) r.iv[k] = -a.iv[k];
+        return r;
+    }
+    Val r = result_like(ev, &a, TB_REAL);
+    for (int k = 0; k < a.n; k++) r.x[k] = -a.x[k];
+    if (a.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < a.n; k++) tape_push(ev, a.id[k], r.id[k], -1);
+    }
+    return r;
+}
+
+Val op_transpose(Ev *ev, Val a)
+{
+    Val r = a;
+    if (a.kind == TK_VECTOR) { r.kind = TK_ROWVEC; return r; }
+    if (a.kind == TK_ROWVEC) { r.kind = TK_VECTOR; return r; }
+    int R = a.dims[0], C = a.dims[1];
+    int dims[2] = {C, R};
+    r = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    if (a.id) r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(a.n ? a.n : 1));
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < C; j++) {
+            r.x[j + (size_t)i * C] = a.x[i + (size_t)j * R];
+            if (a.id) r.id[j + (size_t)i * C] = a.id[i + (size_t)j * R];
+        }
+    return r;
+}
+
+/* C = A * B with A data: the reverse pass is B's adjoint += A' * C's adjoint, done as
+ * code rather than R*K*C triples. */
+typedef struct MatmulData { const double *A; const int32_t *bid; int32_t cbase; int R, K, C; } MatmulData;
+
+static void matmul_const_back(Ev *ev, void *p)
+{
+    MatmulData *m = p;
+    double *adj = ev->adj;
+    for (int j = 0; j < m->C; j++)
+        for (int k = 0; k < m->K; k++) {
+            const double *Ak = m->A + (size_t)k * m->R;
+            const int32_t *cj = NULL;
+            double s = 0;
+            int32_t c0 = m->cbase + j * m->R;
+            (void)cj;
+            for (int i = 0; i < m->R; i++) s += Ak[i] * adj[c0 + i];
+            adj[m->bid[k + (size_t)j * m->K]] += s;
+        }
+}
+
+Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
+{
+    int R = a.kind == TK_ROWVEC ? 1 : a.dims[0];
+    int K = a.kind == TK_ROWVEC ? a.dims[0] : a.kind == TK_VECTOR ? 1 : a.dims[1];
+    int K2 = b.kind == TK_ROWVEC ? 1 : b.dims[0];
+    int C = b.kind == TK_ROWVEC ? b.dims[0] : b.kind == TK_VECTOR ? 1 : b.dims[1];
+    if (K != K2) {
+        ev_error(ev, e->span, "matrix product size mismatch: %d columns times %d rows", K, K2);
+        return val_real(ev, NAN);
+    }
+    Val r;
+    int dims[2] = {R, C};
+    if (e->ty.kind == TK_SCALAR) r = val_real(ev, 0);
+    else if (e->ty.kind == TK_VECTOR) r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
+    else if (e->ty.kind == TK_ROWVEC) { dims[0] = C; r = val_alloc(ev, TB_REAL, TK_ROWVEC, 0, dims); }
+    else r = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    /* all of a, b, r are column-major R x K, K x C, R x C */
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) r.x[i + (size_t)j * R] = 0;
+    for (int j = 0; j < C; j++)
+        for (int k = 0; k < K; k++) {
+            double bk = b.x[k + (size_t)j * K];
+            const double *ak = a.x + (size_t)k * R;
+            double *rj = r.x + (size_t)j * R;
+            for (int i = 0; i < R; i++) rj[i] += ak[i] * bk;
+        }
+    if (!a.id && !b.id) return r;
+    val_set_ids(ev, &r);
+    if (!a.id) {
+        MatmulData *m = arena_alloc(&ev->arena, sizeof *m);
+        *m = (MatmulData){a.x, b.id, r.id[0], R, K, C};
+        tape_callback(ev, matmul_const_back, m);
+        return r;
+    }
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) {
+            int32_t out = r.id[i + (size_t)j * R];
+            for (int k = 0; k < K; k++) {
+                tape_push(ev, a.id[i + (size_t)k * R], out, b.x[k + (size_t)j * K]);
+                if (b.id) tape_push(ev, b.id[k + (size_t)j * K], out, a.x[i + (size_t)k * R]);
+            }
+        }
+    return r;
+}
+
+Val val_sum(Ev *ev, Val a)
+{
+    a = val_to_real(ev, a);
+    double s = 0;
+    for (int k = 0; k < a.n; k++) s += a.x[k];
+    Val r = val_real(ev, s);
+    if (a.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < a.n; k++) tape_push(ev, a.id[k], r.id[0], 1);
+    }
+    return r;
+}

@@ -1,0 +1,88 @@
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/eval.h"
+
+static void *grow(void *p, long *cap, long need, size_t elem)
+{
+    if (need <= *cap) return p;
+    long nc = *cap ? *cap : 1024;
+    while (nc < need) nc *= 2;
+    void *q = realloc(p, (size_t)nc * elem);
+    if (!q) abort();
+    *cap = nc;
+    return q;
+}
+
+int32_t tape_vars(Ev *ev, int n)
+{
+    int32_t b = ev->nvars;
+    ev->nvars += n;
+    return b;
+}
+
+void tape_push(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (ev->nt == ev->capt) {
+        long cap = ev->capt;
+        ev->tin = grow(ev->tin, &cap, ev->nt + 1, sizeof(int32_t));
+        cap = ev->capt;
+        ev->tout = grow(ev->tout, &cap, ev->nt + 1, sizeof(int32_t));
+        cap = ev->capt;
+        ev->td = grow(ev->td, &cap, ev->nt + 1, sizeof(double));
+        ev->capt = cap;
+    }
+    ev->tin[ev->nt] = in;
+    ev->tout[ev->nt] = out;
+    ev->td[ev->nt] = d;
+    ev->nt++;
+}
+
+void tape_callback(Ev *ev, TapeFn fn, void *payload)
+{
+    if (ev->nseg == ev->capseg) {
+        ev->capseg = ev->capseg ? 2 * ev->capseg : 64;
+        ev->segs = realloc(ev->segs, sizeof(Seg) * (size_t)ev->capseg);
+    }
+    ev->segs[ev->nseg++] = (Seg){ev->nt, fn, payload};
+}
+
+static void sweep(Ev *ev, long from, long to)
+{
+    double *adj = ev->adj;
+    const int32_t *in = ev->tin, *out = ev->tout;
+    const double *d = ev->td;
+    for (long t = from - 1; t >= to; t--) adj[in[t]] += adj[out[t]] * d[t];
+}
+
+void tape_backward(Ev *ev)
+{
+    long t = ev->nt;
+    for (int s = ev->nseg - 1; s >= 0; s--) {
+        sweep(ev, t, ev->segs[s].tend);
+        ev->segs[s].fn(ev, ev->segs[s].payload);
+        t = ev->segs[s].tend;
+    }
+    sweep(ev, t, 0);
+}
+
+void tape_reset(Ev *ev)
+{
+    ev->nvars = 0;
+    ev->nt = 0;
+    ev->nseg = 0;
+    ev->nlp = 0;
+    ev->lp_const = 0;
+}
+
+void ev_add_term(Ev *ev, double x, int32_t id)
+{
+    if (id < 0) { ev->lp_const += x; return; }
+    if (ev->nlp == ev->caplp) {
+        ev->caplp = ev->caplp ? 2 * ev->caplp : 64;
+        ev->lp_ids = realloc(ev->lp_ids, sizeof(int32_t) * (size_t)ev->caplp);
+        ev->lp_vals = realloc(ev->lp_vals, sizeof(double) * (size_t)ev->caplp);
+    }
+    ev->lp_ids[ev->nlp] = id;
+    ev->lp_vals[ev->nlp] = x;
+    ev->nlp++;
+}
