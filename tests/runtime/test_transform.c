@@ -371,7 +371,7 @@ END_TEST
 /* Known values: Stan's forms evaluated by hand. */
 START_TEST(test_known_values)
 {
-    double x[9], lo = 1, hi = 3;
+    double x[16], lo = 1, hi = 3;
     double u0 = 0.0;
     double lj = tr_constrain(TR_LOWER_UPPER, 1, &u0, &lo, &hi, x);
     ck_assert(fabs(x[0] - 2.0) < 1e-15);
