@@ -1,8 +1,8 @@
 /* Posterior summaries, transcribed from R's posterior 1.4 (R/convergence.R:
  * rhat, ess_bulk, ess_tail, ess_mean, .ess, .rhat, z_scale, .split_chains) so that
  * vrun's table matches summarise_draws() to rounding.  The autocovariance is computed
- * directly, lag by lag, only as far as Geyer's truncation needs: the same numbers as
- * posterior's FFT without an FFT workspace. */
+ * directly for the first lags, which is all that Geyer's truncation needs for chains
+ * that mix, and by one FFT (as posterior does) when the sequence runs longer. */
 #include "runtime/summary.h"
 
 #include <float.h>
@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_fft_halfcomplex.h>
+#include <gsl/gsl_fft_real.h>
+
+/* Lags computed directly before switching to one FFT for all lags: well-mixing
+ * chains truncate Geyer's sequence within a few lags, stuck ones need up to n. */
+#define SUM_DIRECT_LAGS 32
 
 typedef struct { double v; size_t i; } SumPair;
 
@@ -24,7 +30,25 @@ struct SumWork {
     int *cst;        /* per split chain: all draws equal */
     double *rho;     /* autocorrelations for Geyer's sequence */
     double *cm;      /* chain means of a split matrix */
+    double *acm;     /* mean autocovariance at every lag, from the FFT */
+    size_t fft_n;    /* padded length 2 nextn(n) for the half-chain length n */
+    double *fft;
+    gsl_fft_real_wavetable *rwt;
+    gsl_fft_halfcomplex_wavetable *hwt;
+    gsl_fft_real_workspace *fws;
 };
+
+/* R's nextn(): the smallest integer >= n whose only prime factors are 2, 3 and 5. */
+static size_t sum_nextn(size_t n)
+{
+    for (;; n++) {
+        size_t m = n;
+        while (m % 2 == 0) m /= 2;
+        while (m % 3 == 0) m /= 3;
+        while (m % 5 == 0) m /= 5;
+        if (m == 1) return n;
+    }
+}
 
 SumWork *sum_work_new(int chains, size_t ndraws)
 {
@@ -42,7 +66,14 @@ SumWork *sum_work_new(int chains, size_t ndraws)
     w->cst = malloc(2 * (size_t)chains * sizeof *w->cst);
     w->rho = malloc((ndraws + 2) * sizeof *w->rho);
     w->cm = malloc(2 * (size_t)chains * sizeof *w->cm);
-    if (!w->x || !w->sorted || !w->m || !w->pairs || !w->cst || !w->rho || !w->cm) {
+    size_t half = ndraws > 1 ? ndraws / 2 : 1;
+    w->fft_n = 2 * sum_nextn(half);
+    w->acm = malloc(half * sizeof *w->acm);
+    w->fft = malloc(w->fft_n * sizeof *w->fft);
+    w->rwt = gsl_fft_real_wavetable_alloc(w->fft_n);
+    w->hwt = gsl_fft_halfcomplex_wavetable_alloc(w->fft_n);
+    w->fws = gsl_fft_real_workspace_alloc(w->fft_n);
+    if (!w->acm || !w->fft || !w->rwt || !w->hwt || !w->fws || !w->x || !w->sorted || !w->m || !w->pairs || !w->cst || !w->rho || !w->cm) {
         sum_work_free(w);
         return NULL;
     }
@@ -59,6 +90,11 @@ void sum_work_free(SumWork *w)
     free(w->cst);
     free(w->rho);
     free(w->cm);
+    free(w->acm);
+    free(w->fft);
+    if (w->rwt) gsl_fft_real_wavetable_free(w->rwt);
+    if (w->hwt) gsl_fft_halfcomplex_wavetable_free(w->hwt);
+    if (w->fws) gsl_fft_real_workspace_free(w->fws);
     free(w);
 }
 
@@ -208,6 +244,44 @@ static double sum_acov(const double *m, const double *cm, const int *constant, i
     return s / M;
 }
 
+/* All lags at once, as posterior's autocovariance(): zero-pad each centred chain to
+ * 2 nextn(n), inverse transform of |F|^2.  Fills w->acm[0..n-1] with the mean over
+ * chains of sum_i y_i y_{i+t} / n.  Returns -1 if GSL refuses. */
+static int sum_acov_fft(SumWork *w, const double *m, const int *constant, int M, size_t n)
+{
+    size_t L = w->fft_n;
+    if (L < 2 * n) return -1;
+    for (size_t t = 0; t < n; t++) w->acm[t] = 0;
+    for (int c = 0; c < M; c++) {
+        if (constant[c]) continue;
+        const double *y = m + (size_t)c * n;
+        double *f = w->fft;
+        for (size_t i = 0; i < n; i++) f[i] = y[i] - w->cm[c];
+        for (size_t i = n; i < L; i++) f[i] = 0;
+        if (gsl_fft_real_transform(f, 1, L, w->rwt, w->fws)) return -1;
+        /* halfcomplex: f[0] real, (f[2k-1], f[2k]) = F_k, f[L-1] = F_{L/2} (L even) */
+        f[0] *= f[0];
+        for (size_t k = 1; 2 * k < L; k++) {
+            f[2 * k - 1] = f[2 * k - 1] * f[2 * k - 1] + f[2 * k] * f[2 * k];
+            f[2 * k] = 0;
+        }
+        f[L - 1] *= f[L - 1];
+        if (gsl_fft_halfcomplex_inverse(f, 1, L, w->hwt, w->fws)) return -1;
+        for (size_t t = 0; t < n; t++) w->acm[t] += f[t] / (double)n;
+    }
+    for (size_t t = 0; t < n; t++) w->acm[t] /= M;
+    return 0;
+}
+
+/* Mean autocovariance at lag t: directly for short lags, then from one FFT. */
+static double sum_acov_at(SumWork *w, const double *m, const int *constant, int M, size_t n,
+                          size_t t, int *have_fft)
+{
+    if (t < SUM_DIRECT_LAGS) return sum_acov(m, w->cm, constant, M, n, t);
+    if (!*have_fft) *have_fft = sum_acov_fft(w, m, constant, M, n) == 0 ? 1 : -1;
+    return *have_fft > 0 ? w->acm[t] : sum_acov(m, w->cm, constant, M, n, t);
+}
+
 /* .ess(): Geyer's initial positive and monotone sequence on the chains' averaged
  * autocorrelations, combined as in Vehtari et al. (2021) eq. 10; capped below at
  * tau = 1/log10(S).  Indices are posterior's minus one. */
@@ -228,13 +302,14 @@ static double sum_ess(SumWork *w, const double *m, int M, size_t n, unsigned *fl
     double *rho = w->rho;
     for (size_t i = 0; i < n; i++) rho[i] = 0;
     size_t t = 0;
+    int have_fft = 0;
     double even = 1, odd = 1 - (mean_var - sum_acov(m, w->cm, constant, M, n, 1)) / var_plus;
     rho[0] = even;
     rho[1] = odd;
     while ((double)t < (double)n - 5 && !isnan(even + odd) && even + odd > 0) {
         t += 2;
-        even = 1 - (mean_var - sum_acov(m, w->cm, constant, M, n, t)) / var_plus;
-        odd = 1 - (mean_var - sum_acov(m, w->cm, constant, M, n, t + 1)) / var_plus;
+        even = 1 - (mean_var - sum_acov_at(w, m, constant, M, n, t, &have_fft)) / var_plus;
+        odd = 1 - (mean_var - sum_acov_at(w, m, constant, M, n, t + 1, &have_fft)) / var_plus;
         if (even + odd >= 0) {
             rho[t] = even;
             rho[t + 1] = odd;
