@@ -450,3 +450,47 @@ size_t sum_flags_describe(unsigned flags, char *buf, size_t len)
     }
     return need;
 }
+
+/* One cell: NA for NaN, 2 decimals in the usual range, else 3 significant digits. */
+static void sum_cell(FILE *out, int width, double v, int integer)
+{
+    if (isnan(v)) fprintf(out, " %*s", width, "NA");
+    else if (isinf(v)) fprintf(out, " %*s", width, v > 0 ? "Inf" : "-Inf");
+    else if (integer) fprintf(out, " %*.0f", width, v);
+    else if (v != 0 && (fabs(v) >= 1e5 || fabs(v) < 0.01)) fprintf(out, " %*.2e", width, v);
+    else fprintf(out, " %*.2f", width, v);
+}
+
+size_t sum_write_table(FILE *out, size_t n, const char *const *names, const SumStats *st)
+{
+    int nw = 8;
+    for (size_t i = 0; i < n; i++) {
+        int l = (int)strlen(names[i]);
+        if (l > nw) nw = l;
+    }
+    fprintf(out, "%-*s %8s %8s %8s %8s %8s %8s %9s %9s %6s\n", nw, "", "mean", "sd", "mcse", "5%",
+            "50%", "95%", "ess_bulk", "ess_tail", "rhat");
+    for (size_t i = 0; i < n; i++) {
+        const SumStats *s = &st[i];
+        fprintf(out, "%-*s", nw, names[i]);
+        sum_cell(out, 8, s->mean, 0);
+        sum_cell(out, 8, s->sd, 0);
+        sum_cell(out, 8, s->mcse_mean, 0);
+        sum_cell(out, 8, s->q5, 0);
+        sum_cell(out, 8, s->q50, 0);
+        sum_cell(out, 8, s->q95, 0);
+        sum_cell(out, 9, s->ess_bulk, 1);
+        sum_cell(out, 9, s->ess_tail, 1);
+        sum_cell(out, 6, s->rhat, 0);
+        fputc('\n', out);
+    }
+    size_t notes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!st[i].flags) continue;
+        char buf[512];
+        sum_flags_describe(st[i].flags, buf, sizeof buf);
+        fprintf(out, "%s%s: %s\n", notes ? "" : "\n", names[i], buf);
+        notes++;
+    }
+    return notes;
+}

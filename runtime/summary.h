@@ -49,4 +49,11 @@ const char *sum_flag_text(unsigned flag);
  * Returns the length that the full text needs, like snprintf. */
 size_t sum_flags_describe(unsigned flags, char *buf, size_t len);
 
+/* The table of docs/vrun-cli.md ("mean sd mcse 5% 50% 95% ess_bulk ess_tail rhat"),
+ * one row per column, NaN shown as "NA", then one note per flagged row naming the
+ * column and the reasons, so that no NA is left unexplained.  Returns the number of
+ * notes written. */
+#include <stdio.h>
+size_t sum_write_table(FILE *out, size_t n, const char *const *names, const SumStats *st);
+
 #endif

@@ -274,6 +274,40 @@ START_TEST(test_flag_texts)
 }
 END_TEST
 
+/* The printed table: NA cells for NaN and a note for every flagged row. */
+START_TEST(test_table)
+{
+    DrawSet d;
+    load_draws("iid", &d);
+    SumStats st[MAXVARS];
+    const char *names[MAXVARS];
+    for (size_t v = 0; v < d.nvars; v++) {
+        sum_compute(d.draws[v], d.chains, d.ndraws, 1, &st[v]);
+        names[v] = d.names[v];
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    size_t notes = sum_write_table(f, d.nvars, names, st);
+    fclose(f);
+    ck_assert_uint_eq(notes, 2);   /* constant, and the capped ESS of anti */
+    ck_assert_msg(strstr(text, "ess_bulk  ess_tail   rhat\n"), "%s", text);
+    ck_assert_msg(strstr(text, "\nconstant: all draws are equal, so R-hat, ESS and MCSE are undefined\n"), "%s", text);
+    ck_assert_msg(strstr(text, "\nanti: ESS was capped"), "%s", text);
+    /* the constant row: mean 2.5, sd 0, then NA for mcse, ESS and R-hat */
+    const char *row = strstr(text, "\nconstant ");
+    ck_assert(row);
+    char want[256];
+    /* the name column is as wide as the longest name, "lognormal" */
+    snprintf(want, sizeof want, "\n%-9s %8.2f %8.2f %8s %8.2f %8.2f %8.2f %9s %9s %6s\n", "constant", 2.5, 0.0,
+             "NA", 2.5, 2.5, 2.5, "NA", "NA", "NA");
+    ck_assert_msg(strncmp(row, want, strlen(want)) == 0, "got:\n%s", row);
+    ck_assert(strstr(text, "nan") == NULL && strstr(text, "NaN") == NULL);
+    free(text);
+    free_draws(&d);
+}
+END_TEST
+
 static Suite *summary_suite(void)
 {
     Suite *s = suite_create("summary");
@@ -285,6 +319,7 @@ static Suite *summary_suite(void)
     tcase_add_test(tc, test_few_draws);
     tcase_add_test(tc, test_iid_sanity);
     tcase_add_test(tc, test_flag_texts);
+    tcase_add_test(tc, test_table);
     suite_add_tcase(s, tc);
     return s;
 }
