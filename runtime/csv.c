@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "runtime/run_int.h"
 
-static int csv_write_all(int fd, const char *p, size_t n)
+static int csv_write_fd(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
@@ -29,6 +29,24 @@ static int csv_write_all(int fd, const char *p, size_t n)
 
 /* CmdStan's multi-chain naming: out.csv -> out_1.csv, out_2.csv ...  A path holding
  * "{chain}" names each file itself (out-{chain}.csv -> out-1.csv). */
+static int csv_write_all(CsvOut *w, const char *p, size_t n)
+{
+    if (csv_write_fd(w->fd, p, n) != 0)
+        return -1;
+    w->size += (long long)n;
+    return 0;
+}
+
+int csv_truncate(CsvOut *w, long long size)
+{
+    if (size >= w->size)
+        return 0;
+    if (ftruncate(w->fd, (off_t)size) != 0 || lseek(w->fd, (off_t)size, SEEK_SET) < 0)
+        return -1;
+    w->size = size;
+    return 0;
+}
+
 int csv_path(const char *pattern, int chain, int chains, char *out, size_t len)
 {
     const char *ph = strstr(pattern, "{chain}");
@@ -52,6 +70,7 @@ int csv_open(CsvOut *w, const char *path, size_t ncols, char *err, size_t errlen
     w->cap = 32 * (ncols + 1) + 2;   /* %.6g needs at most 13 characters */
     w->line = malloc(w->cap);
     w->fd = -1;
+    w->size = 0;
     if (!w->line) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -93,7 +112,7 @@ int csv_row(CsvOut *w, const double *v, size_t n)
         k += (size_t)csv_format(w->line + k, w->cap - k, v[i]);
     }
     w->line[k++] = '\n';
-    return csv_write_all(w->fd, w->line, k);
+    return csv_write_all(w, w->line, k);
 }
 
 /* Write a block built in a memory stream, in one go. */
@@ -103,7 +122,7 @@ static int csv_flush_stream(CsvOut *w, FILE *f, char **buf, size_t *len)
         free(*buf);
         return -1;
     }
-    int rc = csv_write_all(w->fd, *buf, *len);
+    int rc = csv_write_all(w, *buf, *len);
     free(*buf);
     return rc;
 }
@@ -240,5 +259,5 @@ int csv_timing(CsvOut *w, double warmup, double sampling, const char *phase2)
                      warmup, sampling, phase2, warmup + sampling);
     if (n < 0 || (size_t)n >= sizeof buf)
         return -1;
-    return csv_write_all(w->fd, buf, (size_t)n);
+    return csv_write_all(w, buf, (size_t)n);
 }

@@ -17,12 +17,14 @@ double run_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void prog_start(Progress *p, int mode, long total, const char *method, double now)
+void prog_start(Progress *p, int mode, long total, const Backend *b, double now)
 {
     memset(p, 0, sizeof *p);
     p->mode = mode;
     p->total = total > 0 ? total : 1;
-    p->method = method;
+    p->method = b->name;
+    p->phase[0] = b->kind == BK_SAMPLER ? "warmup" : "fitting";
+    p->phase[1] = b->kind == BK_SAMPLER ? "sampling" : "drawing";
     p->t0 = p->last = now;
 }
 
@@ -47,10 +49,10 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
         return;
     p->last = now;
     long done = 0;
-    int sampling = 1;
+    int sampling = 1;   /* unless a running chain is still warming up */
     for (int c = 0; c < chains; c++) {
         done += atomic_load(&ch[c].progress);
-        if (!atomic_load(&ch[c].sampling))
+        if (atomic_load(&ch[c].phase) == 1)
             sampling = 0;
     }
     if (done > p->total)
@@ -69,23 +71,25 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
             bar[i] = i < fill ? '#' : '-';
         bar[PROG_BAR_WIDTH] = 0;
         n = snprintf(line, sizeof line, "\r%s [%s] %3d%%  iter %ld/%ld  %s  %.0f it/s  left %s",
-                     p->method, bar, pct, done, p->total, sampling ? "sampling" : "warmup",
+                     p->method, bar, pct, done, p->total, p->phase[sampling],
                      rate, eta);
         int pad = p->width > n ? p->width - n : 0;
         fprintf(stderr, "%s%*s", line, pad, "");
         p->width = n;
     } else {
         fprintf(stderr, "%s: iter %ld/%ld (%d%%)  %s  %.0f it/s  left %s\n", p->method, done,
-                p->total, pct, sampling ? "sampling" : "warmup", rate, eta);
+                p->total, pct, p->phase[sampling], rate, eta);
     }
     fflush(stderr);
 }
 
+/* The last state, also as a plain line, so a log shows how far the run got. */
 void prog_finish(Progress *p, RunChain *ch, int chains, double now)
 {
-    if (p->mode == 1) {
-        prog_update(p, ch, chains, now, 1);
+    if (p->mode == 0)
+        return;
+    prog_update(p, ch, chains, now, 1);
+    if (p->mode == 1)
         fputc('\n', stderr);
-        fflush(stderr);
-    }
+    fflush(stderr);
 }

@@ -112,11 +112,16 @@ static int run_emit(RunShared *sh, RunChain *c, long d)
     if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
         for (size_t i = 0; i < sh->m->ncols; i++)
             vals[i] = NAN;
-        c->value_fails++;
+        c->failed[d] = 1;
     }
     c->ndone = d + 1;
-    if (c->have_csv && csv_row(&c->csv, row, sh->ncols) != 0)
-        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    if (c->have_csv) {
+        if (d == 0)
+            c->row_end[0] = c->csv.size;
+        if (csv_row(&c->csv, row, sh->ncols) != 0)
+            return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+        c->row_end[d + 1] = c->csv.size;
+    }
     return 0;
 }
 
@@ -138,7 +143,7 @@ static int run_sampler(RunShared *sh, RunChain *c)
         return 0;
     if (s->warmup > 0 && c->have_csv)
         csv_report(&c->csv, b, c->st, 1);
-    atomic_store(&c->sampling, 1);
+    atomic_store(&c->phase, 2);
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
         if (b->step(c->st, &c->t, c->r, s->warmup + d, 0, msg, sizeof msg) == BK_FAIL)
             return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
@@ -185,7 +190,7 @@ static int run_fit(RunShared *sh, RunChain *c)
         }
         csv_report(&c->csv, b, c->st, 0);
     }
-    atomic_store(&c->sampling, 1);
+    atomic_store(&c->phase, 2);
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
         if (run_emit(sh, c, d) != 0)
             return c->status;
@@ -230,8 +235,6 @@ static void run_chain(RunShared *sh, RunChain *c)
         run_sampler(sh, c);
     else
         run_fit(sh, c);
-    if (c->have_csv && c->status == 0)
-        csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
 }
 
 static void *run_worker(void *arg)
@@ -243,7 +246,9 @@ static void *run_worker(void *arg)
         pthread_mutex_unlock(&sh->mu);
         if (k < 0)
             break;
+        atomic_store(&sh->ch[k].phase, 1);
         run_chain(sh, &sh->ch[k]);
+        atomic_store(&sh->ch[k].phase, 3);
         if (sh->ch[k].status != 0)
             atomic_store(&sh->failed, 1);
     }
@@ -283,9 +288,10 @@ static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_
         c->rows = res->draws + (size_t)k * (size_t)cap * sh->ncols;
         c->csv.fd = -1;
         atomic_init(&c->progress, 0);
-        atomic_init(&c->sampling, 0);
+        atomic_init(&c->phase, 0);
         c->r = run_chain_rng(cfg->base.seed, k);
-        if (!c->r) {
+        c->failed = calloc((size_t)cap + 1, 1);
+        if (!c->r || !c->failed) {
             snprintf(err, errlen, "out of memory");
             return 2;
         }
@@ -299,6 +305,12 @@ static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_
         if (csv_open(&c->csv, path, sh->ncols, err, errlen) != 0)
             return 1;
         c->have_csv = 1;
+        c->path = strdup(path);
+        c->row_end = calloc((size_t)cap + 1, sizeof *c->row_end);
+        if (!c->row_end || !c->path) {
+            snprintf(err, errlen, "out of memory");
+            return 2;
+        }
         if (csv_header(&c->csv, sh->m, cfg, k, path, res->col_names, sh->ncols) != 0) {
             snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
             return 1;
@@ -322,8 +334,32 @@ static void run_release(RunShared *sh)
         free(c->u);
         free(c->grad);
         free(c->cols);
+        free(c->row_end);
+        free(c->failed);
+        free(c->path);
     }
     free(sh->ch);
+}
+
+/* After the chains: an interrupted chain that got further than the others is cut
+ * back to the common number of draws (the draws the summary uses, and what rstan
+ * requires of the files of one fit), then each file gets its timing block.  Chains
+ * still queued when the run was interrupted are left out altogether. */
+static void run_finish_csv(RunShared *sh, int ran, long nd)
+{
+    const Backend *b = sh->cfg->backend;
+    for (int k = 0; k < sh->cfg->chains; k++) {
+        RunChain *c = &sh->ch[k];
+        if (!c->have_csv)
+            continue;
+        if (k >= ran) {   /* interrupted before it started: no file rather than an empty one */
+            unlink(c->path);
+            continue;
+        }
+        if (c->ndone > nd)
+            csv_truncate(&c->csv, c->row_end[nd]);
+        csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
+    }
 }
 
 /* Start the workers and draw progress until they are all done. */
@@ -447,7 +483,7 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
                                            : cfg->base.iters + cfg->base.draws;
     Progress prog;
     double t0 = run_now();
-    prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b->name, t0);
+    prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
     int nthreads = run_threads(cfg);
     int started = run_pool(&sh, nthreads, &prog);
     double t1 = run_now();
@@ -472,10 +508,18 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
         return rc;
     }
 
-    long nd = cap;
-    for (int k = 0; k < cfg->chains; k++) {
+    /* Chains are taken in order, so those that ran are a prefix. */
+    int ran = 0;
+    while (ran < cfg->chains && atomic_load(&sh.ch[ran].phase) != 0)
+        ran++;
+    long nd = ran > 0 ? cap : 0;
+    for (int k = 0; k < ran; k++)
         if (sh.ch[k].ndone < nd)
             nd = sh.ch[k].ndone;
+    res->chains = ran;
+    for (int k = 0; k < ran; k++) {
+        for (long d = 0; d < nd; d++)
+            sh.ch[k].value_fails += sh.ch[k].failed[d];
         if (sh.ch[k].t_warmup > res->seconds_warmup)
             res->seconds_warmup = sh.ch[k].t_warmup;
         if (sh.ch[k].t_sampling > res->seconds_sampling)
@@ -483,6 +527,9 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     }
     run_compact(res, cap, nd);
     res->ndraws = nd;
+    run_finish_csv(&sh, ran, nd);
+    for (int k = 0; k < ran; k++)
+        sh.ch[k].ndone = nd;
 
     RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
                      .seconds_total = t1 - t0, .threads = nthreads};
@@ -491,11 +538,16 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
         rc = 1;
     run_release(&sh);
+    int interrupted = res->interrupted;
     if (res == &local)
         run_result_free(res);
     if (rc != 0)
         return rc;
-    return res->interrupted ? 130 : 0;
+    if (interrupted) {
+        snprintf(err, errlen, "interrupted: %ld draws per chain kept", nd);
+        return 130;
+    }
+    return 0;
 }
 
 void run_result_free(RunResult *res)

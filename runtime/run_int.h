@@ -16,6 +16,7 @@ typedef struct CsvOut {
     int fd;
     char *line;               /* row buffer, allocated once */
     size_t cap;
+    long long size;           /* bytes written so far */
 } CsvOut;
 
 int csv_path(const char *pattern, int chain, int chains, char *out, size_t len);
@@ -29,6 +30,8 @@ int csv_report(CsvOut *w, const Backend *b, void *st, int after_warmup);
 int csv_comment(CsvOut *w, const char *text);
 int csv_timing(CsvOut *w, double warmup, double sampling, const char *phase2);
 void csv_close(CsvOut *w);
+/* Cut the file back to `size` bytes (rows of an interrupted chain past the others). */
+int csv_truncate(CsvOut *w, long long size);
 /* %.6g as C++ streams print with precision 6 (CmdStan's default sig_figs), with
  * nan/inf spelled as CmdStan spells them.  Returns the length written. */
 int csv_format(char *buf, size_t len, double x);
@@ -41,15 +44,18 @@ typedef struct RunChain {
     gsl_rng *r;
     CsvOut csv;
     int have_csv;
+    char *path;               /* of the CSV file */
     double *u, *grad, *cols;  /* work buffers, allocated before the loop */
     double *rows;             /* this chain's slice of the result: [draw][col] */
+    long long *row_end;       /* CSV size before the first row [0] and after row d [d+1] */
     long ndone;               /* draws completed */
     long iters;               /* VI/optimiser: iterations run */
     int converged;
-    long value_fails;         /* rows whose let/gen check failed (written as NaN) */
+    long value_fails;         /* kept rows whose let/gen check failed (written as NaN) */
+    unsigned char *failed;    /* per draw: the check failed */
     double t_warmup, t_sampling;
     atomic_long progress;     /* iterations done, read by the progress display */
-    atomic_int sampling;      /* 0 warm-up / optimisation, 1 drawing */
+    atomic_int phase;         /* 0 queued, 1 warm-up / optimisation, 2 drawing, 3 done */
     int status;               /* 0, 1 (model/options), 2 (inference) */
     char err[512];
 } RunChain;
@@ -59,10 +65,11 @@ typedef struct Progress {
     double t0, last;
     long total;
     const char *method;
+    const char *phase[2];     /* "warmup"/"sampling", or "fitting"/"drawing" */
     int width;                /* characters last printed on the bar line */
 } Progress;
 
-void prog_start(Progress *p, int mode, long total, const char *method, double now);
+void prog_start(Progress *p, int mode, long total, const Backend *b, double now);
 void prog_update(Progress *p, RunChain *ch, int chains, double now, int force);
 void prog_finish(Progress *p, RunChain *ch, int chains, double now);
 

@@ -19,7 +19,8 @@ static void sum_values(const SumStats *s, double v[SUM_NSTAT])
     memcpy(v, t, sizeof t);
 }
 
-/* Two decimals where that shows the value, else scientific; ESS as integers. */
+/* Two decimals where that shows the value, else two or three significant digits;
+ * ESS as integers. */
 static void sum_format(char *buf, size_t len, double x, int stat)
 {
     if (!isfinite(x))
@@ -28,8 +29,10 @@ static void sum_format(char *buf, size_t len, double x, int stat)
         snprintf(buf, len, "%.0f", x);
     else if (x == 0 || (fabs(x) >= 0.01 && fabs(x) < 1e6))
         snprintf(buf, len, "%.2f", x);
+    else if (fabs(x) < 0.01)
+        snprintf(buf, len, "%.2g", x);   /* 0.0057, then 5.7e-05 */
     else
-        snprintf(buf, len, "%.2e", x);
+        snprintf(buf, len, "%.3g", x);   /* 1.23e+06 */
 }
 
 /* Statistics of every model column (after lp__ and the method columns). */
@@ -58,7 +61,7 @@ static SumStats *sum_columns(const RunReport *rep, size_t *ncol)
 static long sum_value_fails(const RunReport *rep)
 {
     long k = 0;
-    for (int c = 0; c < rep->cfg->chains; c++)
+    for (int c = 0; c < rep->res->chains; c++)
         k += rep->ch[c].value_fails;
     return k;
 }
@@ -67,7 +70,11 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
 {
     const RunConfig *cfg = rep->cfg;
     const Backend *b = cfg->backend;
-    if (rep->res->interrupted)
+    if (rep->res->interrupted && rep->res->chains < cfg->chains)
+        fprintf(out, "interrupted: %d of %d chains started, %ld of %ld draws per chain done "
+                     "(written and summarised)\n", rep->res->chains, cfg->chains, rep->res->ndraws,
+                cfg->base.draws);
+    else if (rep->res->interrupted)
         fprintf(out, "interrupted: %ld of %ld draws per chain done (written and summarised)\n",
                 rep->res->ndraws, cfg->base.draws);
     long fails = sum_value_fails(rep);
@@ -76,7 +83,7 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
                      "in the CSV and their columns' statistics NA\n", fails);
     if (any_na)
         fprintf(out, "NA: not defined (a constant column, fewer than 4 draws, or a non-finite draw)\n");
-    for (int c = 0; c < cfg->chains; c++) {
+    for (int c = 0; c < rep->res->chains; c++) {
         const RunChain *ch = &rep->ch[c];
         char prefix[32] = "";
         if (cfg->chains > 1)
@@ -209,7 +216,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
     }
     free(st);
     json_t *chains = json_array();
-    for (int c = 0; c < cfg->chains; c++) {
+    for (int c = 0; c < res->chains; c++) {
         const RunChain *ch = &rep->ch[c];
         json_t *o = json_pack("{s:i, s:I, s:o, s:o, s:I, s:o}", "chain", c + 1,
                               "draws", (json_int_t)ch->ndone, "seconds_warmup", sum_real(ch->t_warmup),

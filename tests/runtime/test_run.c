@@ -796,7 +796,8 @@ END_TEST
 /* ---- interruption ------------------------------------------------------------------- */
 
 /* Run a slow chain pair in a child with stdout/stderr to files; return its pid. */
-static pid_t spawn_slow_run(const char *csv, const char *outp, const char *errp, int progress)
+static pid_t spawn_slow_run(const char *csv, const char *outp, const char *errp, int progress,
+                            int chains)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -810,7 +811,7 @@ static pid_t spawn_slow_run(const char *csv, const char *outp, const char *errp,
         RunConfig cfg = base_config(&backend_gauss, stdout);
         cfg.base.opts = opts;
         cfg.base.nopts = 1;
-        cfg.chains = 2;
+        cfg.chains = chains;
         cfg.threads = 2;
         cfg.quiet = 0;
         cfg.progress = progress;
@@ -840,7 +841,7 @@ static long wait_rows(const char *path, long rows)
 START_TEST(sigint_stops_writes_and_summarises)
 {
     char *csv = tpath("int.csv"), *outp = tpath("int.out"), *errp = tpath("int.err");
-    pid_t pid = spawn_slow_run(csv, outp, errp, 1);
+    pid_t pid = spawn_slow_run(csv, outp, errp, 1, 3);
     ck_assert_int_ge(wait_rows(tpath("int_1.csv"), 30), 30);
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     int st;
@@ -850,19 +851,21 @@ START_TEST(sigint_stops_writes_and_summarises)
     CsvInfo c1 = csv_parse(tpath("int_1.csv")), c2 = csv_parse(tpath("int_2.csv"));
     ck_assert(c1.ok && c2.ok && c1.has_timing);
     ck_assert(c1.nrows >= 30 && c1.nrows < 200000);
+    ck_assert_int_eq(c1.nrows, c2.nrows);   /* cut back to the draws both chains have */
     char *text = slurp(outp, NULL);
     long n = c1.nrows < c2.nrows ? c1.nrows : c2.nrows;
     char head[160];
     snprintf(head, sizeof head, "vrun 0.1  model: gauss2d.vmod  method: gauss  chains: 2 x %ld draws", n);
     ck_assert_msg(strncmp(text, head, strlen(head)) == 0, "%s", text);
     ck_assert(strstr(text, "\nx.1 "));
-    snprintf(head, sizeof head, "\ninterrupted: %ld of 200000 draws per chain done", n);
-    ck_assert(strstr(text, head));
+    snprintf(head, sizeof head, "\ninterrupted: 2 of 3 chains started, %ld of 200000 draws per chain done", n);
+    ck_assert_msg(strstr(text, head), "%s", text);
+    ck_assert_int_ne(access(tpath("int_3.csv"), F_OK), 0);   /* never started: no file */
     free(text);
     /* stderr is not a terminal: plain progress lines, the last one with the count. */
     text = slurp(errp, NULL);
     ck_assert_msg(strstr(text, "gauss: iter ") == text, "%s", text);
-    ck_assert(strstr(text, "/400040 ("));
+    ck_assert(strstr(text, "/600060 ("));
     free(text);
 }
 END_TEST
@@ -870,7 +873,7 @@ END_TEST
 START_TEST(sigkill_leaves_parseable_csv)
 {
     char *csv = tpath("kill.csv"), *outp = tpath("kill.out"), *errp = tpath("kill.err");
-    pid_t pid = spawn_slow_run(csv, outp, errp, 0);
+    pid_t pid = spawn_slow_run(csv, outp, errp, 0, 2);
     ck_assert_int_ge(wait_rows(tpath("kill_2.csv"), 40), 40);
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
     int st;
