@@ -1,0 +1,562 @@
+/* run_inference: chains on a pool of threads, Stan's initialisation, the warm-up and
+ * sampling loop (or the optimisation loop of VI and optimisers), Stan CSV as draws
+ * complete, progress, SIGINT, and the summary.
+ *
+ * Determinism: a chain touches only its own generator (run_chain_rng(seed, chain)),
+ * target, backend state, CSV file and slice of the result, so its bytes do not depend
+ * on which thread runs it or when.
+ *
+ * Iteration numbers passed to step(): samplers get 0..warmup-1 with warmup = 1, then
+ * warmup..warmup+draws-1 with warmup = 0; VI and optimisers get 0..iters-1. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "runtime/run_int.h"
+
+/* The one piece of global mutable state, because a signal handler can reach no
+ * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
+ * once in one process would share it; vrun runs one at a time.) */
+static volatile sig_atomic_t run_sigint;
+
+static void run_on_sigint(int sig)
+{
+    (void)sig;
+    run_sigint = 1;
+}
+
+typedef struct RunShared {
+    const RunModel *m;
+    const RunConfig *cfg;
+    RunChain *ch;
+    size_t nmethod, ncols;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int next;                 /* next chain to take */
+    int running;              /* workers still running */
+    atomic_int failed;        /* a chain failed: the others stop */
+} RunShared;
+
+static int run_stopping(RunShared *sh)
+{
+    return run_sigint || atomic_load(&sh->failed);
+}
+
+static int run_fail(RunChain *c, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    c->status = status;
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* Stan's initialisation: uniform(-2, 2) on every continuous coordinate, discrete
+ * ones uniform over their bounds (clipped to a window of the same width when a
+ * bound is infinite), until lp and gradient are finite. */
+static int run_init_point(RunChain *c, const RunModel *m)
+{
+    BkTarget *t = &c->t;
+    double lp;
+    int tries = m->init_u ? 1 : RUN_INIT_TRIES;
+    for (int k = 0; k < tries; k++) {
+        if (m->init_u)
+            memcpy(c->u, m->init_u, (t->dim + t->ndisc) * sizeof *c->u);
+        else {
+            for (size_t i = 0; i < t->dim; i++)
+                c->u[i] = gsl_rng_uniform(c->r) * 2 * RUN_INIT_RADIUS - RUN_INIT_RADIUS;
+            for (size_t j = 0; j < t->ndisc; j++) {
+                double lo = t->disc_lo ? t->disc_lo[j] : -INFINITY;
+                double hi = t->disc_hi ? t->disc_hi[j] : INFINITY;
+                if (!isfinite(lo))
+                    lo = isfinite(hi) ? hi - 2 * RUN_INIT_RADIUS : -RUN_INIT_RADIUS;
+                if (!isfinite(hi))
+                    hi = lo + 2 * RUN_INIT_RADIUS;
+                unsigned long span = (unsigned long)(hi - lo) + 1;
+                c->u[t->dim + j] = lo + (double)gsl_rng_uniform_int(c->r, span);
+            }
+        }
+        if (t->logp(t->ctx, c->u, &lp, c->grad) != 0)
+            return run_fail(c, 2, "chain %d: the log density failed at the initial point", c->id + 1);
+        int ok = isfinite(lp);
+        for (size_t i = 0; ok && i < t->dim; i++)
+            ok = isfinite(c->grad[i]);
+        if (ok)
+            return 0;
+    }
+    if (m->init_u)
+        return run_fail(c, 2, "chain %d: the log density or its gradient is not finite at the "
+                              "initial point given by --init", c->id + 1);
+    return run_fail(c, 2, "chain %d: no initial point with finite log density and gradient after "
+                          "%d tries of uniform(-%g, %g) on the unconstrained scale",
+                    c->id + 1, RUN_INIT_TRIES, RUN_INIT_RADIUS, RUN_INIT_RADIUS);
+}
+
+/* Take the draw from the backend, fill the row, write it. */
+static int run_emit(RunShared *sh, RunChain *c, long d)
+{
+    const Backend *b = sh->cfg->backend;
+    double *row = c->rows + (size_t)d * sh->ncols;
+    double lp = NAN;
+    b->draw(c->st, c->r, c->u, &lp, c->cols);
+    row[0] = lp;
+    memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
+    double *vals = row + 1 + sh->nmethod;
+    if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
+        for (size_t i = 0; i < sh->m->ncols; i++)
+            vals[i] = NAN;
+        c->failed[d] = 1;
+    }
+    c->ndone = d + 1;
+    if (c->have_csv) {
+        if (d == 0)
+            c->row_end[0] = c->csv.size;
+        if (csv_row(&c->csv, row, sh->ncols) != 0)
+            return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+        c->row_end[d + 1] = c->csv.size;
+    }
+    return 0;
+}
+
+static int run_sampler(RunShared *sh, RunChain *c)
+{
+    const Backend *b = sh->cfg->backend;
+    const BkSettings *s = &sh->cfg->base;
+    char msg[512] = "";
+    double t0 = run_now();
+    long it;
+    for (it = 0; it < s->warmup && !run_stopping(sh); it++) {
+        if (b->step(c->st, &c->t, c->r, it, 1, msg, sizeof msg) == BK_FAIL)
+            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        atomic_fetch_add(&c->progress, 1);
+    }
+    double t1 = run_now();
+    c->t_warmup = t1 - t0;
+    if (it < s->warmup)
+        return 0;
+    if (s->warmup > 0 && c->have_csv)
+        csv_report(&c->csv, b, c->st, 1);
+    atomic_store(&c->phase, 2);
+    for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
+        if (b->step(c->st, &c->t, c->r, s->warmup + d, 0, msg, sizeof msg) == BK_FAIL)
+            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        if (run_emit(sh, c, d) != 0)
+            return c->status;
+        atomic_fetch_add(&c->progress, 1);
+        c->t_sampling = run_now() - t1;
+    }
+    c->t_sampling = run_now() - t1;
+    return 0;
+}
+
+static int run_fit(RunShared *sh, RunChain *c)
+{
+    const Backend *b = sh->cfg->backend;
+    const BkSettings *s = &sh->cfg->base;
+    char msg[512] = "";
+    double t0 = run_now();
+    long it;
+    for (it = 0; it < s->iters && !run_stopping(sh); it++) {
+        int rc = b->step(c->st, &c->t, c->r, it, 0, msg, sizeof msg);
+        if (rc == BK_FAIL)
+            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        atomic_fetch_add(&c->progress, 1);
+        if (rc == BK_DONE) {
+            c->converged = 1;
+            it++;
+            break;
+        }
+    }
+    c->iters = it;
+    double t1 = run_now();
+    c->t_warmup = t1 - t0;
+    if (run_stopping(sh))
+        return 0;
+    /* The rest of the progress budget was for iterations not needed. */
+    atomic_store(&c->progress, s->iters);
+    if (c->have_csv) {
+        if (!c->converged) {
+            char note[160];
+            snprintf(note, sizeof note, "Stopped at the limit of %ld iterations without converging",
+                     s->iters);
+            csv_comment(&c->csv, note);
+        }
+        csv_report(&c->csv, b, c->st, 0);
+    }
+    atomic_store(&c->phase, 2);
+    for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
+        if (run_emit(sh, c, d) != 0)
+            return c->status;
+        atomic_fetch_add(&c->progress, 1);
+    }
+    c->t_sampling = run_now() - t1;
+    return 0;
+}
+
+static void run_chain(RunShared *sh, RunChain *c)
+{
+    const RunModel *m = sh->m;
+    const Backend *b = sh->cfg->backend;
+    char msg[512] = "";
+    if (m->target_new(m->model, &c->t, msg, sizeof msg) != 0) {
+        run_fail(c, 1, "%s", msg);
+        return;
+    }
+    c->have_target = 1;
+    size_t n = c->t.dim + c->t.ndisc;
+    c->u = calloc(n ? n : 1, sizeof *c->u);
+    c->grad = calloc(c->t.dim ? c->t.dim : 1, sizeof *c->grad);
+    c->cols = calloc(BK_MAX_COLUMNS, sizeof *c->cols);
+    if (!c->u || !c->grad || !c->cols) {
+        run_fail(c, 2, "chain %d: out of memory", c->id + 1);
+        return;
+    }
+    BkSettings s = sh->cfg->base;
+    s.chain = c->id;
+    c->st = b->create(&s, &c->t, msg, sizeof msg);
+    if (!c->st) {
+        run_fail(c, 1, "%s", msg);   /* the same refusal for every chain: no chain id */
+        return;
+    }
+    if (run_init_point(c, m) != 0)
+        return;
+    if (b->init(c->st, &c->t, c->r, c->u, msg, sizeof msg) != 0) {
+        run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        return;
+    }
+    if (b->kind == BK_SAMPLER)
+        run_sampler(sh, c);
+    else
+        run_fit(sh, c);
+}
+
+static void *run_worker(void *arg)
+{
+    RunShared *sh = arg;
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        int k = sh->next < sh->cfg->chains && !run_stopping(sh) ? sh->next++ : -1;
+        pthread_mutex_unlock(&sh->mu);
+        if (k < 0)
+            break;
+        atomic_store(&sh->ch[k].phase, 1);
+        run_chain(sh, &sh->ch[k]);
+        atomic_store(&sh->ch[k].phase, 3);
+        if (sh->ch[k].status != 0)
+            atomic_store(&sh->failed, 1);
+    }
+    pthread_mutex_lock(&sh->mu);
+    sh->running--;
+    pthread_cond_signal(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+    return NULL;
+}
+
+static int run_threads(const RunConfig *cfg)
+{
+    int n = cfg->threads;
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)cores : 1;
+    }
+    return n < cfg->chains ? n : cfg->chains;
+}
+
+static int run_progress_mode(const RunConfig *cfg)
+{
+    if (cfg->quiet || cfg->progress == 0)
+        return 0;
+    return isatty(STDERR_FILENO) ? 1 : 2;
+}
+
+/* Per-chain setup that can fail before any thread starts: generator, CSV file and
+ * its header (written now, so even a run killed before its first draw leaves a
+ * valid file). */
+static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_t errlen)
+{
+    const RunConfig *cfg = sh->cfg;
+    for (int k = 0; k < cfg->chains; k++) {
+        RunChain *c = &sh->ch[k];
+        c->id = k;
+        c->rows = res->draws + (size_t)k * (size_t)cap * sh->ncols;
+        c->csv.fd = -1;
+        atomic_init(&c->progress, 0);
+        atomic_init(&c->phase, 0);
+        c->r = run_chain_rng(cfg->base.seed, k);
+        c->failed = calloc((size_t)cap + 1, 1);
+        if (!c->r || !c->failed) {
+            snprintf(err, errlen, "out of memory");
+            return 2;
+        }
+        if (!cfg->output_csv)
+            continue;
+        char path[4096];
+        if (csv_path(cfg->output_csv, k, cfg->chains, path, sizeof path) != 0) {
+            snprintf(err, errlen, "output path too long: %s", cfg->output_csv);
+            return 1;
+        }
+        if (csv_open(&c->csv, path, sh->ncols, err, errlen) != 0)
+            return 1;
+        c->have_csv = 1;
+        c->path = strdup(path);
+        c->row_end = calloc((size_t)cap + 1, sizeof *c->row_end);
+        if (!c->row_end || !c->path) {
+            snprintf(err, errlen, "out of memory");
+            return 2;
+        }
+        if (csv_header(&c->csv, sh->m, cfg, k, path, res->col_names, sh->ncols) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void run_release(RunShared *sh)
+{
+    const Backend *b = sh->cfg->backend;
+    for (int k = 0; k < sh->cfg->chains; k++) {
+        RunChain *c = &sh->ch[k];
+        if (c->st)
+            b->free(c->st);
+        if (c->have_target && sh->m->target_free)
+            sh->m->target_free(sh->m->model, &c->t);
+        if (c->have_csv)
+            csv_close(&c->csv);
+        gsl_rng_free(c->r);
+        free(c->u);
+        free(c->grad);
+        free(c->cols);
+        free(c->row_end);
+        free(c->failed);
+        free(c->path);
+    }
+    free(sh->ch);
+}
+
+/* After the chains: an interrupted chain that got further than the others is cut
+ * back to the common number of draws (the draws the summary uses, and what rstan
+ * requires of the files of one fit), then each file gets its timing block.  Chains
+ * still queued when the run was interrupted are left out altogether. */
+static void run_finish_csv(RunShared *sh, int ran, long nd)
+{
+    const Backend *b = sh->cfg->backend;
+    for (int k = 0; k < sh->cfg->chains; k++) {
+        RunChain *c = &sh->ch[k];
+        if (!c->have_csv)
+            continue;
+        if (k >= ran) {   /* interrupted before it started: no file rather than an empty one */
+            unlink(c->path);
+            continue;
+        }
+        if (c->ndone > nd)
+            csv_truncate(&c->csv, c->row_end[nd]);
+        csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
+    }
+}
+
+/* Start the workers and draw progress until they are all done. */
+static int run_pool(RunShared *sh, int nthreads, Progress *prog)
+{
+    pthread_t tid[nthreads];
+    int started = 0;
+    pthread_mutex_lock(&sh->mu);
+    for (int i = 0; i < nthreads; i++) {
+        if (pthread_create(&tid[i], NULL, run_worker, sh) != 0)
+            break;
+        started++;
+        sh->running++;
+    }
+    while (sh->running > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
+        pthread_mutex_unlock(&sh->mu);
+        prog_update(prog, sh->ch, sh->cfg->chains, run_now(), 0);
+        pthread_mutex_lock(&sh->mu);
+    }
+    pthread_mutex_unlock(&sh->mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    return started;
+}
+
+static int run_check_config(const RunModel *m, const RunConfig *cfg, char *err, size_t errlen)
+{
+    const Backend *b = cfg->backend;
+    if (!b) {
+        snprintf(err, errlen, "no inference method given");
+        return 1;
+    }
+    if (cfg->chains < 1) {
+        snprintf(err, errlen, "--chains must be at least 1, got %d", cfg->chains);
+        return 1;
+    }
+    if (cfg->base.draws < 0 || cfg->base.warmup < 0 || cfg->base.iters < 0) {
+        snprintf(err, errlen, "--warmup, --draws and --iters must not be negative");
+        return 1;
+    }
+    if (!m->target_new || (m->ncols > 0 && !m->values)) {
+        snprintf(err, errlen, "the model gives no log density");
+        return 1;
+    }
+    return bk_check_options(b, cfg->base.opts, cfg->base.nopts, err, errlen) != 0 ? 1 : 0;
+}
+
+static size_t run_method_columns(const Backend *b)
+{
+    size_t n = 0;
+    while (b->columns && b->columns[n] && n < BK_MAX_COLUMNS)
+        n++;
+    return n;
+}
+
+/* Keep the first `nd` draws of each chain, contiguously (chain-major). */
+static void run_compact(RunResult *res, long cap, long nd)
+{
+    for (int k = 1; k < res->chains && nd < cap; k++)
+        memmove(res->draws + (size_t)k * (size_t)nd * res->ncols,
+                res->draws + (size_t)k * (size_t)cap * res->ncols,
+                (size_t)nd * res->ncols * sizeof *res->draws);
+}
+
+int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen)
+{
+    RunResult local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    int rc = run_check_config(m, cfg, err, errlen);
+    if (rc != 0)
+        return rc;
+    const Backend *b = cfg->backend;
+    RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(b)};
+    sh.ncols = 1 + sh.nmethod + m->ncols;
+    long cap = cfg->base.draws;
+    res->chains = cfg->chains;
+    res->ncols = sh.ncols;
+    res->col_names = calloc(sh.ncols, sizeof *res->col_names);
+    res->draws = malloc(((size_t)cfg->chains * (size_t)cap * sh.ncols + 1) * sizeof *res->draws);
+    sh.ch = calloc((size_t)cfg->chains, sizeof *sh.ch);
+    if (!res->col_names || !res->draws || !sh.ch) {
+        free(sh.ch);
+        run_result_free(res);
+        snprintf(err, errlen, "out of memory");
+        return 2;
+    }
+    res->col_names[0] = "lp__";
+    for (size_t i = 0; i < sh.nmethod; i++)
+        res->col_names[1 + i] = b->columns[i];
+    for (size_t i = 0; i < m->ncols; i++)
+        res->col_names[1 + sh.nmethod + i] = m->col_names[i];
+    rc = run_prepare(&sh, res, cap, err, errlen);
+    if (rc != 0) {
+        run_release(&sh);
+        run_result_free(res);
+        return rc;
+    }
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv, NULL);
+    atomic_init(&sh.failed, 0);
+
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = run_on_sigint;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
+    sigemptyset(&sa.sa_mask);
+    run_sigint = 0;
+    sigaction(SIGINT, &sa, &old);
+
+    long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
+                                           : cfg->base.iters + cfg->base.draws;
+    Progress prog;
+    double t0 = run_now();
+    prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
+    int nthreads = run_threads(cfg);
+    int started = run_pool(&sh, nthreads, &prog);
+    double t1 = run_now();
+    prog_finish(&prog, sh.ch, cfg->chains, t1);
+    sigaction(SIGINT, &old, NULL);
+    res->interrupted = run_sigint != 0;
+    pthread_mutex_destroy(&sh.mu);
+    pthread_cond_destroy(&sh.cv);
+
+    if (started == 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        rc = 2;
+    }
+    for (int k = 0; k < cfg->chains && rc == 0; k++)
+        if (sh.ch[k].status != 0) {
+            rc = sh.ch[k].status;
+            snprintf(err, errlen, "%s", sh.ch[k].err);
+        }
+    if (rc != 0) {
+        run_release(&sh);
+        run_result_free(res);
+        return rc;
+    }
+
+    /* Chains are taken in order, so those that ran are a prefix. */
+    int ran = 0;
+    while (ran < cfg->chains && atomic_load(&sh.ch[ran].phase) != 0)
+        ran++;
+    long nd = ran > 0 ? cap : 0;
+    for (int k = 0; k < ran; k++)
+        if (sh.ch[k].ndone < nd)
+            nd = sh.ch[k].ndone;
+    res->chains = ran;
+    for (int k = 0; k < ran; k++) {
+        for (long d = 0; d < nd; d++)
+            sh.ch[k].value_fails += sh.ch[k].failed[d];
+        if (sh.ch[k].t_warmup > res->seconds_warmup)
+            res->seconds_warmup = sh.ch[k].t_warmup;
+        if (sh.ch[k].t_sampling > res->seconds_sampling)
+            res->seconds_sampling = sh.ch[k].t_sampling;
+    }
+    run_compact(res, cap, nd);
+    res->ndraws = nd;
+    run_finish_csv(&sh, ran, nd);
+    for (int k = 0; k < ran; k++)
+        sh.ch[k].ndone = nd;
+
+    RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
+                     .seconds_total = t1 - t0, .threads = nthreads};
+    if (cfg->out)
+        runsum_print(&rep, cfg->out);
+    if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
+        rc = 1;
+    run_release(&sh);
+    int interrupted = res->interrupted;
+    if (res == &local)
+        run_result_free(res);
+    if (rc != 0)
+        return rc;
+    if (interrupted) {
+        snprintf(err, errlen, "interrupted: %ld draws per chain kept", nd);
+        return 130;
+    }
+    return 0;
+}
+
+void run_result_free(RunResult *res)
+{
+    if (!res)
+        return;
+    free(res->col_names);
+    free(res->draws);
+    res->col_names = NULL;
+    res->draws = NULL;
+    res->ndraws = 0;
+}

@@ -1,0 +1,241 @@
+/* The end-of-run summary: the table a CmdStan user reads at a glance (vrun-cli.md),
+ * the backend's report lines, and the same numbers as JSON (--summary=FILE.json). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "runtime/run_int.h"
+#include "runtime/summary.h"
+
+#define SUM_NSTAT 9
+static const char *const sum_heads[SUM_NSTAT] = {"mean", "sd", "mcse", "5%", "50%", "95%",
+                                                 "ess_bulk", "ess_tail", "rhat"};
+
+static void sum_values(const SumStats *s, double v[SUM_NSTAT])
+{
+    double t[SUM_NSTAT] = {s->mean, s->sd, s->mcse_mean, s->q5, s->q50, s->q95,
+                           s->ess_bulk, s->ess_tail, s->rhat};
+    memcpy(v, t, sizeof t);
+}
+
+/* Two decimals where that shows the value, else two or three significant digits;
+ * ESS as integers. */
+static void sum_format(char *buf, size_t len, double x, int stat)
+{
+    if (!isfinite(x))
+        snprintf(buf, len, "NA");
+    else if (stat == 6 || stat == 7)
+        snprintf(buf, len, "%.0f", x);
+    else if (x == 0 || (fabs(x) >= 0.01 && fabs(x) < 1e6))
+        snprintf(buf, len, "%.2f", x);
+    else if (fabs(x) < 0.01)
+        snprintf(buf, len, "%.2g", x);   /* 0.0057, then 5.7e-05 */
+    else
+        snprintf(buf, len, "%.3g", x);   /* 1.23e+06 */
+}
+
+/* Statistics of every model column (after lp__ and the method columns). */
+static SumStats *sum_columns(const RunReport *rep, size_t *ncol)
+{
+    const RunResult *res = rep->res;
+    size_t first = 1 + rep->nmethod, n = res->ncols - first;
+    size_t per = (size_t)res->chains * (size_t)res->ndraws;
+    SumStats *st = calloc(n ? n : 1, sizeof *st);
+    (void)per;
+    if (!st) return NULL;
+    SumWork *w = sum_work_new(res->chains, (size_t)res->ndraws);
+    for (size_t j = 0; j < n; j++) sum_column(w, res->draws + first + j, res->ncols, &st[j]);
+    sum_work_free(w);
+    *ncol = n;
+    return st;
+}
+
+static long sum_value_fails(const RunReport *rep)
+{
+    long k = 0;
+    for (int c = 0; c < rep->res->chains; c++)
+        k += rep->ch[c].value_fails;
+    return k;
+}
+
+static void sum_notes(const RunReport *rep, FILE *out, int any_na)
+{
+    const RunConfig *cfg = rep->cfg;
+    const Backend *b = cfg->backend;
+    if (rep->res->interrupted && rep->res->chains < cfg->chains)
+        fprintf(out, "interrupted: %d of %d chains started, %ld of %ld draws per chain done "
+                     "(written and summarised)\n", rep->res->chains, cfg->chains, rep->res->ndraws,
+                cfg->base.draws);
+    else if (rep->res->interrupted)
+        fprintf(out, "interrupted: %ld of %ld draws per chain done (written and summarised)\n",
+                rep->res->ndraws, cfg->base.draws);
+    long fails = sum_value_fails(rep);
+    if (fails > 0)
+        fprintf(out, "%ld draws failed a check in a let or gen statement: their values are NaN "
+                     "in the CSV and their columns' statistics NA\n", fails);
+    if (any_na)
+        fprintf(out, "NA: not defined (a constant column, fewer than 4 draws, or a non-finite draw)\n");
+    for (int c = 0; c < rep->res->chains; c++) {
+        const RunChain *ch = &rep->ch[c];
+        char prefix[32] = "";
+        if (cfg->chains > 1)
+            snprintf(prefix, sizeof prefix, "chain %d: ", c + 1);
+        if (b->kind != BK_SAMPLER && ch->iters > 0)
+            fprintf(out, "%s%s after %ld iterations\n", prefix,
+                    ch->converged ? "converged" : "did not converge (the --iters limit)", ch->iters);
+        if (b->report && ch->st)
+            b->report(ch->st, out, prefix);
+    }
+}
+
+void runsum_print(const RunReport *rep, FILE *out)
+{
+    const RunResult *res = rep->res;
+    const RunConfig *cfg = rep->cfg;
+    fprintf(out, "vrun %s  model: %s  method: %s  chains: %d x %ld draws  time: %.2f s\n",
+            RUN_VERSION, rep->m->name ? rep->m->name : "", cfg->backend->name, res->chains,
+            res->ndraws, rep->seconds_total);
+    size_t n = 0;
+    SumStats *st = sum_columns(rep, &n);
+    if (!st) {
+        fprintf(out, "(out of memory for the summary)\n");
+        return;
+    }
+    const char *const *names = res->col_names + 1 + rep->nmethod;
+    char (*cell)[32] = malloc((n ? n : 1) * SUM_NSTAT * sizeof *cell);
+    if (!cell) {
+        free(st);
+        return;
+    }
+    int namew = 4, w[SUM_NSTAT], any_na = 0;
+    for (int k = 0; k < SUM_NSTAT; k++)
+        w[k] = (int)strlen(sum_heads[k]) > 6 ? (int)strlen(sum_heads[k]) : 6;
+    for (size_t j = 0; j < n; j++) {
+        double v[SUM_NSTAT];
+        sum_values(&st[j], v);
+        if ((int)strlen(names[j]) > namew)
+            namew = (int)strlen(names[j]);
+        for (int k = 0; k < SUM_NSTAT; k++) {
+            sum_format(cell[j * SUM_NSTAT + k], 32, v[k], k);
+            int l = (int)strlen(cell[j * SUM_NSTAT + k]);
+            if (l > w[k])
+                w[k] = l;
+            if (!isfinite(v[k]))
+                any_na = 1;
+        }
+    }
+    fprintf(out, "%-*s", namew, "");
+    for (int k = 0; k < SUM_NSTAT; k++)
+        fprintf(out, " %*s", w[k], sum_heads[k]);
+    fputc('\n', out);
+    for (size_t j = 0; j < n; j++) {
+        fprintf(out, "%-*s", namew, names[j]);
+        for (int k = 0; k < SUM_NSTAT; k++)
+            fprintf(out, " %*s", w[k], cell[j * SUM_NSTAT + k]);
+        fputc('\n', out);
+    }
+    sum_notes(rep, out, any_na);
+    fflush(out);
+    free(cell);
+    free(st);
+}
+
+static json_t *sum_real(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* The backend's report lines of one chain, as an array of strings. */
+static json_t *sum_report_lines(const Backend *b, void *st)
+{
+    json_t *a = json_array();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = b->report && st ? open_memstream(&buf, &len) : NULL;
+    if (!f)
+        return a;
+    b->report(st, f, "");
+    fclose(f);
+    for (char *p = buf, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        json_array_append_new(a, json_stringn(p, nl ? (size_t)(nl - p) : strlen(p)));
+    }
+    free(buf);
+    return a;
+}
+
+static json_t *sum_settings(const RunReport *rep)
+{
+    const RunConfig *cfg = rep->cfg;
+    const BkSettings *s = &cfg->base;
+    json_t *opts = json_object();
+    const Backend *b = cfg->backend;
+    for (const BkOption *o = b->options; o && o->name; o++) {
+        const char *v = bk_opt_str(s, b, o->name);
+        json_object_set_new(opts, o->name, v ? json_string(v) : json_null());
+    }
+    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+                     "seed", (json_int_t)s->seed, "chains", cfg->chains, "threads", rep->threads,
+                     "warmup", (json_int_t)s->warmup, "draws", (json_int_t)s->draws,
+                     "iters", (json_int_t)s->iters, "mc", (json_int_t)s->mc,
+                     "lr", sum_real(s->lr), "tol", sum_real(s->tol), "options", opts,
+                     "output", cfg->output_csv ? json_string(cfg->output_csv) : json_null(),
+                     "command", cfg->command_line ? json_string(cfg->command_line) : json_null());
+}
+
+int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen)
+{
+    const RunResult *res = rep->res;
+    const RunConfig *cfg = rep->cfg;
+    size_t n = 0;
+    SumStats *st = sum_columns(rep, &n);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_t *cols = json_array();
+    const char *const *names = res->col_names + 1 + rep->nmethod;
+    for (size_t j = 0; j < n; j++) {
+        double v[SUM_NSTAT];
+        sum_values(&st[j], v);
+        json_t *o = json_pack("{s:s}", "name", names[j]);
+        for (int k = 0; k < SUM_NSTAT; k++) {
+            static const char *const keys[SUM_NSTAT] = {"mean", "sd", "mcse", "q5", "q50", "q95",
+                                                         "ess_bulk", "ess_tail", "rhat"};
+            json_object_set_new(o, keys[k], sum_real(v[k]));
+        }
+        json_array_append_new(cols, o);
+    }
+    free(st);
+    json_t *chains = json_array();
+    for (int c = 0; c < res->chains; c++) {
+        const RunChain *ch = &rep->ch[c];
+        json_t *o = json_pack("{s:i, s:I, s:o, s:o, s:I, s:o}", "chain", c + 1,
+                              "draws", (json_int_t)ch->ndone, "seconds_warmup", sum_real(ch->t_warmup),
+                              "seconds_sampling", sum_real(ch->t_sampling),
+                              "value_failures", (json_int_t)ch->value_fails,
+                              "report", sum_report_lines(cfg->backend, ch->st));
+        if (cfg->backend->kind != BK_SAMPLER) {
+            json_object_set_new(o, "iterations", json_integer(ch->iters));
+            json_object_set_new(o, "converged", json_boolean(ch->converged));
+        }
+        json_array_append_new(chains, o);
+    }
+    json_t *root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:b, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
+                             "vrun", RUN_VERSION, "model", rep->m->name ? rep->m->name : "",
+                             "method", cfg->backend->name, "chains", res->chains,
+                             "draws_per_chain", (json_int_t)res->ndraws, "interrupted", res->interrupted,
+                             "settings", sum_settings(rep), "timing",
+                             "warmup", sum_real(res->seconds_warmup),
+                             "sampling", sum_real(res->seconds_sampling),
+                             "total", sum_real(rep->seconds_total),
+                             "columns", cols, "per_chain", chains);
+    int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+    json_decref(root);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot write the summary %s", path);
+        return -1;
+    }
+    return 0;
+}
