@@ -54,6 +54,12 @@ static const char *const mh_columns[] = {"accept_stat__", "stepsize__", NULL};
 
 const Backend backend_mh;
 
+static void vcopy(double *dst, const double *src, size_t n)
+{
+    if (n)                      /* dst/src may be NULL when there is nothing to copy */
+        memcpy(dst, src, n * sizeof *dst);
+}
+
 static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size_t errlen)
 {
     double scale = bk_opt_real(set, &backend_mh, "proposal-scale");
@@ -123,7 +129,7 @@ static void mh_shape_update(Mh *s)
             s->shape[i * d + j] = c * (v + (i == j ? eps : 0.0));
         }
     if (nuts_cholesky(s->shape, s->shape, d) == 0)  /* in place: row i reads rows < i only */
-        memcpy(s->chol, s->shape, d * d * sizeof *s->chol);
+        vcopy(s->chol, s->shape, d * d);
 }
 
 static int mh_eval(Mh *s, const double *u, double *lp)
@@ -142,7 +148,7 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
     size_t n = s->d + s->nd;
     s->t = t;
     s->r = r;
-    memcpy(s->u, u0, n * sizeof *s->u);
+    vcopy(s->u, u0, n);
     for (size_t j = 0; j < s->nd; j++) {
         double v = s->u[s->d + j];
         if (v != floor(v) || v < t->disc_lo[j] || v > t->disc_hi[j]) {
@@ -190,13 +196,13 @@ static int mh_move_continuous(Mh *s, double *alpha)
             a += s->chol[i * d + k] * s->z[k];
         s->prop[i] = s->u[i] + s->scale * a;
     }
-    memcpy(s->prop + d, s->u + d, (n - d) * sizeof *s->u);
+    vcopy(s->prop + d, s->u + d, n - d);
     double lp;
     if (mh_eval(s, s->prop, &lp) != 0)
         return -1;
     *alpha = lp == -INFINITY ? 0.0 : lp >= s->lp ? 1.0 : exp(lp - s->lp);
     if (gsl_rng_uniform(s->r) < *alpha) {
-        memcpy(s->u, s->prop, d * sizeof *s->u);
+        vcopy(s->u, s->prop, d);
         s->lp = lp;
     }
     return 0;
@@ -286,7 +292,7 @@ fail:
 static void mh_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
 {
     Mh *s = st;
-    memcpy(u, s->u, (s->d + s->nd) * sizeof *u);
+    vcopy(u, s->u, s->d + s->nd);
     *lp = s->lp;
     cols[0] = s->accept;
     cols[1] = s->scale;

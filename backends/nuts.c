@@ -497,7 +497,7 @@ static int nuts_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
     s->energy = s->z.V;
     s->depth = s->n_leapfrog = s->divergent = 0;
     s->adapted = 0;
-    s->adapting = s->warmup > 0;
+    s->adapting = s->warmup > 0 && s->d > 0;   /* nothing to adapt without parameters */
     nuts_dual_init(&s->dual, s->delta, log(10 * s->eps_init));
     nuts_window_set(&s->win, s->warmup, 75, 50, 25);
     nuts_welford_restart(&s->wf);

@@ -261,6 +261,27 @@ START_TEST(test_refuse)
 }
 END_TEST
 
+/* A model without parameters runs (every draw the same point) and reports no adaptation. */
+static int flat_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    *lp = -1.5;
+    return 0;
+}
+
+START_TEST(test_no_parameters)
+{
+    BkTarget t = {.dim = 0, .logp = flat_logp};
+    SuChain ch;
+    char err[256] = "";
+    ck_assert_msg(su_run(B, &t, NULL, 100, 50, 1, NULL, &ch, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(ch.n, 50);
+    for (long k = 0; k < ch.n; k++)
+        ck_assert(ch.lp[k] == -1.5);
+    ck_assert_ptr_null(strstr(ch.report, "Step size"));
+    su_chain_free(&ch);
+}
+END_TEST
+
 START_TEST(test_registry)
 {
     ck_assert_ptr_eq(bk_find("mh"), B);
@@ -290,6 +311,7 @@ static Suite *mh_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_loop_test(tc, test_refuse, 0, sizeof refuse_cases / sizeof *refuse_cases);
     tcase_add_test(tc, test_registry);
+    tcase_add_test(tc, test_no_parameters);
     suite_add_tcase(s, tc);
     return s;
 }
