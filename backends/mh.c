@@ -38,7 +38,7 @@ typedef struct Mh {
     double accept;           /* last accept_stat__ */
     double acc_sum[2];       /* sums of acceptance probabilities: warm-up, sampling */
     long n_iter[2];
-    double w[MH_GIBBS_MAX];
+    double w[MH_GIBBS_MAX], wlp[MH_GIBBS_MAX];   /* Gibbs weights and log densities */
     const BkTarget *t;
     gsl_rng *r;
     double *mem;
@@ -217,13 +217,13 @@ static int mh_move_discrete(Mh *s, size_t j, double *alpha)
         double wmax = -INFINITY, total = 0;
         for (int k = 0; k < m; k++) {
             *x = lo + k;
-            if (mh_eval(s, s->u, &s->w[k]) != 0)
+            if (mh_eval(s, s->u, &s->wlp[k]) != 0)
                 return -1;
-            if (s->w[k] > wmax)
-                wmax = s->w[k];
+            if (s->wlp[k] > wmax)
+                wmax = s->wlp[k];
         }
         for (int k = 0; k < m; k++)
-            total += s->w[k] = exp(s->w[k] - wmax);
+            total += s->w[k] = exp(s->wlp[k] - wmax);
         double v = gsl_rng_uniform(s->r) * total;
         int pick = m - 1;
         for (int k = 0; k < m; k++) {
@@ -236,7 +236,7 @@ static int mh_move_discrete(Mh *s, size_t j, double *alpha)
         if (s->w[pick] == 0)          /* unreachable with a finite current point; be safe */
             pick = (int)(cur - lo);
         *x = lo + pick;
-        s->lp = wmax + log(s->w[pick]);
+        s->lp = s->wlp[pick];
         *alpha = 1.0;
         return 0;
     }

@@ -182,6 +182,9 @@ START_TEST(test_discrete)
     for (long k = 0; k < ch.n; k++) {
         double z = ch.u[k * ch.nu + c->dim];
         ck_assert(z == floor(z) && z >= lo && z <= hi);
+        double lp;                      /* lp__ is the log density of the drawn point */
+        c->logp(NULL, ch.u + k * ch.nu, &lp, NULL);
+        ck_assert(lp == ch.lp[k]);
     }
     for (int j = 0; j < c->ncheck; j++) {
         size_t i = c->coord[j];
