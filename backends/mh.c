@@ -1,0 +1,337 @@
+/* Random-walk Metropolis on the unconstrained space, with Metropolis-within-Gibbs
+ * moves for discrete coordinates.
+ *
+ * Continuous block: u' = u + lambda * L z, z ~ N(0, I), where L L^T is the proposal's
+ * shape (2.38^2 / d) (S + eps I): S is the running covariance of the chain during
+ * warm-up (Haario, Saksman & Tamminen 2001, "An adaptive Metropolis algorithm"),
+ * eps a small multiple of its mean variance that keeps it positive definite.  The
+ * global scale lambda follows Robbins-Monro on log lambda toward acceptance 0.234
+ * (0.44 in one dimension; Roberts, Gelman & Gilks 1997; Andrieu & Thoms 2008, alg. 4).
+ * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain.
+ *
+ * Discrete coordinates (dim..dim+ndisc-1), one after another: exact Gibbs over the
+ * support when it has at most MH_GIBBS_MAX values, else a symmetric +-k proposal
+ * (k uniform on 1..K) accepted by Metropolis; a proposal outside the bounds is
+ * rejected, which keeps it symmetric. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "backends/backend.h"
+#include "backends/nuts.h"   /* the Welford estimator and Cholesky factor */
+
+#define MH_GIBBS_MAX 32
+#define MH_JUMP_MAX 10
+#define MH_REFRESH 20        /* warm-up iterations between updates of the shape */
+
+typedef struct Mh {
+    size_t d, nd;
+    long warmup;
+    int adapt, adapting;
+    double scale, target;    /* lambda and the acceptance it aims at */
+    double *u, *prop, *z;    /* d + nd, d + nd, d */
+    double lp;
+    double *chol, *shape;    /* d*d: factor of the proposal shape, scratch */
+    NutsWelford wf;
+    long t_adapt;            /* warm-up iterations seen (Robbins-Monro clock) */
+    long burn;               /* the covariance estimate restarts here, leaving the transient */
+    double accept;           /* last accept_stat__ */
+    double acc_sum[2];       /* sums of acceptance probabilities: warm-up, sampling */
+    long n_iter[2];
+    double w[MH_GIBBS_MAX], wlp[MH_GIBBS_MAX];   /* Gibbs weights and log densities */
+    const BkTarget *t;
+    gsl_rng *r;
+    double *mem;
+} Mh;
+
+static const BkOption mh_options[] = {
+    {"proposal-scale", "real", "1",
+     "initial global scale lambda: the first proposals have sd lambda * 2.38 / sqrt(dim)"},
+    {"adapt", "bool", "true", "adapt the proposal covariance and scale during warm-up"},
+    {NULL, NULL, NULL, NULL}};
+
+static const char *const mh_columns[] = {"accept_stat__", "stepsize__", NULL};
+
+const Backend backend_mh;
+
+static void vcopy(double *dst, const double *src, size_t n)
+{
+    if (n)                      /* dst/src may be NULL when there is nothing to copy */
+        memcpy(dst, src, n * sizeof *dst);
+}
+
+static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size_t errlen)
+{
+    double scale = bk_opt_real(set, &backend_mh, "proposal-scale");
+    if (!(scale > 0) || !isfinite(scale)) {
+        snprintf(err, errlen, "mh: --proposal-scale=%g: expected a positive number", scale);
+        return NULL;
+    }
+    for (size_t j = 0; j < t->ndisc; j++)
+        if (!(t->disc_lo[j] <= t->disc_hi[j])) {
+            snprintf(err, errlen, "mh: discrete parameter %zu has an empty range [%g, %g]", j + 1,
+                     t->disc_lo[j], t->disc_hi[j]);
+            return NULL;
+        }
+    size_t d = t->dim, n = d + t->ndisc;
+    size_t ndouble = 2 * n + d + 3 * d * d + d + 1;
+    Mh *s = calloc(1, sizeof *s);
+    double *mem = calloc(ndouble, sizeof *mem);
+    if (!s || !mem) {
+        free(s);
+        free(mem);
+        snprintf(err, errlen, "mh: out of memory for %zu parameters", n);
+        return NULL;
+    }
+    s->mem = mem;
+    s->d = d;
+    s->nd = t->ndisc;
+    s->warmup = set->warmup;
+    s->adapt = bk_opt_bool(set, &backend_mh, "adapt");
+    s->scale = scale;
+    s->target = d == 1 ? 0.44 : 0.234;
+    s->u = mem;
+    s->prop = s->u + n;
+    s->z = s->prop + n;
+    s->chol = s->z + d;
+    s->shape = s->chol + d * d;
+    s->wf.m2 = s->shape + d * d;
+    s->wf.mean = s->wf.m2 + d * d;
+    s->wf.d = d;
+    s->wf.dense = 1;
+    return s;
+}
+
+/* Shape (2.38^2/d) I: the optimal scaling for a standard normal target. */
+static void mh_shape_identity(Mh *s)
+{
+    size_t d = s->d;
+    if (d == 0)
+        return;
+    memset(s->chol, 0, d * d * sizeof *s->chol);
+    for (size_t i = 0; i < d; i++)
+        s->chol[i * d + i] = 2.38 / sqrt((double)d);
+}
+
+/* Shape from the chain so far; kept as it was when the estimate is unusable. */
+static void mh_shape_update(Mh *s)
+{
+    size_t d = s->d;
+    double n = s->wf.n, tr = 0;
+    if (n < 2)
+        return;
+    for (size_t i = 0; i < d; i++)
+        tr += s->wf.m2[i * d + i] / (n - 1);
+    double eps = 1e-6 * tr / (double)d + 1e-12, c = 2.38 * 2.38 / (double)d;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) {
+            double v = 0.5 * (s->wf.m2[i * d + j] + s->wf.m2[j * d + i]) / (n - 1);
+            s->shape[i * d + j] = c * (v + (i == j ? eps : 0.0));
+        }
+    if (nuts_cholesky(s->shape, s->shape, d) == 0)  /* in place: row i reads rows < i only */
+        vcopy(s->chol, s->shape, d * d);
+}
+
+static int mh_eval(Mh *s, const double *u, double *lp)
+{
+    if (s->t->logp(s->t->ctx, u, lp, NULL) != 0)
+        return -1;
+    if (isnan(*lp) || *lp == INFINITY)
+        *lp = -INFINITY;
+    return 0;
+}
+
+static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err,
+                   size_t errlen)
+{
+    Mh *s = st;
+    size_t n = s->d + s->nd;
+    s->t = t;
+    s->r = r;
+    vcopy(s->u, u0, n);
+    for (size_t j = 0; j < s->nd; j++) {
+        double v = s->u[s->d + j];
+        if (v != floor(v) || v < t->disc_lo[j] || v > t->disc_hi[j]) {
+            snprintf(err, errlen, "mh: initial value %g of discrete parameter %zu is not an "
+                                  "integer in [%g, %g]", v, j + 1, t->disc_lo[j], t->disc_hi[j]);
+            return -1;
+        }
+    }
+    if (mh_eval(s, s->u, &s->lp) != 0 || !isfinite(s->lp)) {
+        snprintf(err, errlen, "mh: the log density at the initial point is not finite");
+        return -1;
+    }
+    mh_shape_identity(s);
+    nuts_welford_restart(&s->wf);
+    s->adapting = s->adapt && s->warmup > 0;
+    s->t_adapt = 0;
+    s->burn = s->warmup / 2;
+    s->accept = 0;
+    s->acc_sum[0] = s->acc_sum[1] = 0;
+    s->n_iter[0] = s->n_iter[1] = 0;
+    return 0;
+}
+
+/* Robbins-Monro on log lambda and the running covariance (Haario et al.). */
+static void mh_adapt(Mh *s, double alpha)
+{
+    s->t_adapt++;
+    s->scale *= exp(pow((double)s->t_adapt, -0.6) * (alpha - s->target));
+    if (s->t_adapt == s->burn)
+        nuts_welford_restart(&s->wf);
+    nuts_welford_add(&s->wf, s->u, s->z);
+    if (s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
+        mh_shape_update(s);
+}
+
+/* The continuous block: one joint Gaussian proposal.  Returns its acceptance probability. */
+static int mh_move_continuous(Mh *s, double *alpha)
+{
+    size_t d = s->d, n = d + s->nd;
+    for (size_t i = 0; i < d; i++)
+        s->z[i] = gsl_ran_gaussian_ziggurat(s->r, 1.0);
+    for (size_t i = 0; i < d; i++) {
+        double a = 0;
+        for (size_t k = 0; k <= i; k++)
+            a += s->chol[i * d + k] * s->z[k];
+        s->prop[i] = s->u[i] + s->scale * a;
+    }
+    vcopy(s->prop + d, s->u + d, n - d);
+    double lp;
+    if (mh_eval(s, s->prop, &lp) != 0)
+        return -1;
+    *alpha = lp == -INFINITY ? 0.0 : lp >= s->lp ? 1.0 : exp(lp - s->lp);
+    if (gsl_rng_uniform(s->r) < *alpha) {
+        vcopy(s->u, s->prop, d);
+        s->lp = lp;
+    }
+    return 0;
+}
+
+/* Discrete coordinate j: Gibbs over a small support, else a +-k random walk. */
+static int mh_move_discrete(Mh *s, size_t j, double *alpha)
+{
+    double lo = s->t->disc_lo[j], hi = s->t->disc_hi[j], *x = &s->u[s->d + j], cur = *x;
+    if (isfinite(lo) && isfinite(hi) && hi - lo + 1 <= MH_GIBBS_MAX) {
+        int m = (int)(hi - lo) + 1;
+        double wmax = -INFINITY, total = 0;
+        for (int k = 0; k < m; k++) {
+            *x = lo + k;
+            if (mh_eval(s, s->u, &s->wlp[k]) != 0)
+                return -1;
+            if (s->wlp[k] > wmax)
+                wmax = s->wlp[k];
+        }
+        for (int k = 0; k < m; k++)
+            total += s->w[k] = exp(s->wlp[k] - wmax);
+        double v = gsl_rng_uniform(s->r) * total;
+        int pick = m - 1;
+        for (int k = 0; k < m; k++) {
+            if (v < s->w[k]) {
+                pick = k;
+                break;
+            }
+            v -= s->w[k];
+        }
+        if (s->w[pick] == 0)          /* unreachable with a finite current point; be safe */
+            pick = (int)(cur - lo);
+        *x = lo + pick;
+        s->lp = s->wlp[pick];
+        *alpha = 1.0;
+        return 0;
+    }
+    double span = hi - lo, kmax = isfinite(span) ? floor(span / 16) + 1 : MH_JUMP_MAX;
+    if (kmax > MH_JUMP_MAX)
+        kmax = MH_JUMP_MAX;
+    double k = 1 + (double)gsl_rng_uniform_int(s->r, (unsigned long)kmax);
+    double v = gsl_rng_uniform(s->r) < 0.5 ? cur - k : cur + k, lp;
+    *alpha = 0;
+    if (v < lo || v > hi)
+        return 0;
+    *x = v;
+    if (mh_eval(s, s->u, &lp) != 0)
+        return -1;
+    *alpha = lp == -INFINITY ? 0.0 : lp >= s->lp ? 1.0 : exp(lp - s->lp);
+    if (gsl_rng_uniform(s->r) < *alpha)
+        s->lp = lp;
+    else
+        *x = cur;
+    return 0;
+}
+
+static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
+                   size_t errlen)
+{
+    Mh *s = st;
+    s->t = t;
+    s->r = r;
+    if (!warmup)
+        s->adapting = 0;              /* frozen for good */
+    double alpha = 0, disc_sum = 0;
+    if (s->d > 0) {
+        if (mh_move_continuous(s, &alpha) != 0)
+            goto fail;
+        if (warmup && s->adapting)
+            mh_adapt(s, alpha);
+    }
+    for (size_t j = 0; j < s->nd; j++) {
+        double a;
+        if (mh_move_discrete(s, j, &a) != 0)
+            goto fail;
+        disc_sum += a;
+    }
+    s->accept = s->d > 0 ? alpha : s->nd > 0 ? disc_sum / (double)s->nd : 1.0;
+    s->acc_sum[!warmup] += s->accept;
+    s->n_iter[!warmup]++;
+    return BK_OK;
+fail:
+    snprintf(err, errlen, "mh: the log density failed at iteration %ld", iter + 1);
+    return BK_FAIL;
+}
+
+static void mh_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
+{
+    Mh *s = st;
+    vcopy(u, s->u, s->d + s->nd);
+    *lp = s->lp;
+    cols[0] = s->accept;
+    cols[1] = s->scale;
+}
+
+static void mh_report(void *st, FILE *out, const char *prefix)
+{
+    Mh *s = st;
+    int ph = s->n_iter[1] > 0;
+    if (s->n_iter[ph] > 0)
+        fprintf(out, "%sAcceptance rate = %g (%s, mean acceptance probability)\n", prefix,
+                s->acc_sum[ph] / (double)s->n_iter[ph], ph ? "sampling" : "warm-up");
+    if (s->adapt)
+        fprintf(out, "%sProposal scale = %g (adapted toward acceptance %g)\n", prefix, s->scale,
+                s->target);
+    else
+        fprintf(out, "%sProposal scale = %g (fixed)\n", prefix, s->scale);
+}
+
+static void mh_free(void *st)
+{
+    Mh *s = st;
+    if (!s)
+        return;
+    free(s->mem);
+    free(s);
+}
+
+const Backend backend_mh = {
+    .name = "mh",
+    .help = "random-walk Metropolis-Hastings with an adapted proposal (Gibbs for small discrete "
+            "parameters)",
+    .kind = BK_SAMPLER,
+    .options = mh_options,
+    .columns = mh_columns,
+    .create = mh_create,
+    .init = mh_init,
+    .step = mh_step,
+    .draw = mh_draw,
+    .report = mh_report,
+    .free = mh_free,
+};
