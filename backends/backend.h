@@ -54,6 +54,8 @@ typedef struct BkSettings {
     size_t nopts;
 } BkSettings;
 
+struct Backend;                /* declared below; named here for the look-ups' prototypes */
+
 /* Typed look-ups of a method option; the value was validated against Backend.options
  * by bk_check_options, so these cannot fail.  Missing: the option's declared default. */
 const char *bk_opt_str(const BkSettings *s, const struct Backend *b, const char *name);
