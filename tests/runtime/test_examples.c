@@ -1,4 +1,4 @@
-/* The example models a user tries first (the .vmod files in examples/) run with no data file: each
+/* The starter models (the .vmod files in examples/) run with no data file: each
  * loads from its embedded defaults, has the expected dimension and output values, and
  * at random points its log density equals the same density written out here by hand
  * (from the numbers embedded in the file, so a misread default shows) and its
