@@ -27,7 +27,8 @@
 #include "runtime/vmod.h"
 
 #define PDB_MAX 64
-#define PDB_MAX_LINES 60   /* failure lines shown per posterior; the rest are counted */
+#define PDB_MAX_LINES 2000 /* failure lines kept per posterior; the rest are counted */
+#define PDB_MSG_BYTES 3000 /* Check refuses longer messages: the rest go to stderr */
 #define PDB_MAX_RANK 8
 
 /* Tolerances from posteriordb/README.md ("Suggested tolerances").  Gradients:
@@ -96,13 +97,24 @@ static void rep_add(Report *r, const char *fmt, ...)
     r->buf[r->len] = '\0';
 }
 
+/* Every line goes to stderr (the test log); the failure message carries as many
+ * whole lines as Check accepts. */
 static void rep_finish(Report *r, const char *posterior)
 {
     if (r->lines > 0) {
-        int hidden = r->lines > PDB_MAX_LINES ? r->lines - PDB_MAX_LINES : 0;
-        ck_abort_msg("%s: %d wrong value(s)%s\n%s%s", posterior, r->lines,
-                     hidden ? " (first lines only)" : "", r->buf,
-                     hidden ? "...\n" : "");
+        fprintf(stderr, "%s: %d wrong value(s)\n%s", posterior, r->lines, r->buf);
+        size_t cut = r->len;
+        while (cut > PDB_MSG_BYTES) {
+            cut--;
+            while (cut > 0 && r->buf[cut - 1] != '\n')
+                cut--;
+        }
+        int shown = 0;
+        for (size_t i = 0; i < cut; i++)
+            shown += r->buf[i] == '\n';
+        ck_abort_msg("%s: %d wrong value(s)%s\n%.*s%s", posterior, r->lines,
+                     shown < r->lines ? " (all of them on stderr)" : "", (int)cut, r->buf,
+                     shown < r->lines ? "...\n" : "");
     }
     free(r->buf);
 }
