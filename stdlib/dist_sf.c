@@ -1,0 +1,213 @@
+/* Special functions for the distribution kernels: see dist_sf.h. */
+#include "stdlib/dist_sf.h"
+
+#include <float.h>
+#include <math.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_erf.h>
+#include <gsl/gsl_sf_gamma.h>
+
+#define DSF_TINY 1e-290      /* below this GSL's value has lost relative precision */
+
+double dsf_log_phi(double z) { return -0.5 * z * z - DSF_LOG_SQRT_2PI; }
+
+/* Phi(z) = erfc(-z / sqrt 2) / 2; GSL's log_erfc is asymptotic for large arguments. */
+double dsf_log_Phi(double z)
+{
+    if (z == INFINITY) return 0;
+    if (z == -INFINITY) return -INFINITY;
+    return gsl_sf_log_erfc(-z * M_SQRT1_2) - M_LN2;
+}
+
+/* The hazard of -z: GSL computes it without forming the tiny Phi(z). */
+double dsf_inv_mills(double z)
+{
+    if (z == -INFINITY) return INFINITY;
+    if (z == INFINITY) return 0;
+    return gsl_sf_hazard(-z);
+}
+
+/* Maechler's choice of expm1 or log1p by the size of a. */
+double dsf_log1m_exp(double a)
+{
+    if (a >= 0) return -INFINITY;
+    return a > -M_LN2 ? log(-expm1(a)) : log1p(-exp(a));
+}
+
+double dsf_log1m_expm(double s, double ls)
+{
+    if (s < 1e-10) return ls + log1p(-0.5 * s);
+    return dsf_log1m_exp(-s);
+}
+
+double dsf_x_over_expm1(double s)
+{
+    if (s == 0) return 1;
+    if (isinf(s)) return 0;
+    if (s > 700) return exp(log(s) - s);
+    return s / expm1(s);
+}
+
+double dsf_log_sum_exp(double a, double b)
+{
+    double m = a > b ? a : b;
+    if (m == -INFINITY) return -INFINITY;
+    return m + log1p(exp(-fabs(a - b)));
+}
+
+double dsf_xlogy(double k, double y) { return k == 0 ? 0 : k * log(y); }
+
+/* log P(a, x) by the series x^a e^-x / Gamma(a+1) sum_k x^k / ((a+1)...(a+k)). */
+static double dsf_lp_series(double a, double x)
+{
+    double sum = 1, term = 1;
+    for (int k = 1; k < 100000; k++) {
+        term *= x / (a + k);
+        sum += term;
+        if (term < sum * 1e-17) break;
+    }
+    return a * log(x) - x - gsl_sf_lngamma(a + 1) + log(sum);
+}
+
+/* log Q(a, x) by Legendre's continued fraction, modified Lentz (x > a + 1). */
+static double dsf_lq_cf(double a, double x)
+{
+    const double tiny = 1e-300;
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int i = 1; i < 100000; i++) {
+        double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-16) break;
+    }
+    return a * log(x) - x - gsl_sf_lngamma(a) + log(h);
+}
+
+void dsf_lgamma_pq(double a, double x, double *lp, double *lq)
+{
+    if (x <= 0) { *lp = -INFINITY; *lq = 0; return; }
+    if (isinf(x)) { *lp = 0; *lq = -INFINITY; return; }
+    gsl_sf_result p, q;
+    int sp = gsl_sf_gamma_inc_P_e(a, x, &p), sq = gsl_sf_gamma_inc_Q_e(a, x, &q);
+    if (sp == 0 && p.val > DSF_TINY) *lp = fmin(0, log(p.val));
+    else if (x < a + 1 || sq != 0) *lp = fmin(0, dsf_lp_series(a, x));
+    else *lp = log1p(-q.val);
+    if (sq == 0 && q.val > DSF_TINY) *lq = fmin(0, log(q.val));
+    else if (x >= a + 1) *lq = fmin(0, dsf_lq_cf(a, x));
+    else *lq = dsf_log1m_exp(*lp);
+}
+
+/* Continued fraction of I_x(a, b) (Numerical Recipes betacf), modified Lentz. */
+static double dsf_betacf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap;
+    if (fabs(d) < tiny) d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m < 100000; m++) {
+        int m2 = 2 * m;
+        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1 + aa * d;
+        if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-16) break;
+    }
+    return h;
+}
+
+/* log I_x(a, b) from the front factor and the continued fraction: accurate where
+ * x < (a + 1) / (a + b + 2), the side where it converges fast. */
+static double dsf_lbeta_cf(double a, double b, double x, double xc)
+{
+    return a * log(x) + b * log(xc) - gsl_sf_lnbeta(a, b) - log(a) + log(dsf_betacf(a, b, x));
+}
+
+void dsf_lbeta_inc(double a, double b, double x, double xc, double *li, double *lic)
+{
+    if (x <= 0) { *li = -INFINITY; *lic = 0; return; }
+    if (xc <= 0) { *li = 0; *lic = -INFINITY; return; }
+    gsl_sf_result r, rc;
+    int s = gsl_sf_beta_inc_e(a, b, x, &r), sc = gsl_sf_beta_inc_e(b, a, xc, &rc);
+    int low = x < (a + 1) / (a + b + 2);
+    if (s == 0 && r.val > DSF_TINY) *li = fmin(0, log(r.val));
+    else if (low) *li = fmin(0, dsf_lbeta_cf(a, b, x, xc));
+    else *li = dsf_log1m_exp(fmin(0, dsf_lbeta_cf(b, a, xc, x)));
+    if (sc == 0 && rc.val > DSF_TINY) *lic = fmin(0, log(rc.val));
+    else if (!low) *lic = fmin(0, dsf_lbeta_cf(b, a, xc, x));
+    else *lic = dsf_log1m_exp(*li);
+}
+
+/* Owen's T for h >= 0, 0 < a <= 1, by Gauss-Kronrod quadrature (qng needs no
+ * workspace).  For h > 1 the integrand is rescaled, t = h x, so that its width does
+ * not shrink with h: T = exp(-h^2/2) / (2 pi h) int_0^{ah} exp(-t^2/2) / (1 + t^2/h^2). */
+static double dsf_owt_x(double x, void *p)
+{
+    double h = *(double *)p;
+    return exp(-0.5 * h * h * (1 + x * x)) / (1 + x * x);
+}
+
+static double dsf_owt_t(double t, void *p)
+{
+    double h = *(double *)p;
+    return exp(-0.5 * t * t) / (1 + t * t / (h * h));
+}
+
+static double dsf_owt_small(double h, double a)
+{
+    gsl_function f = {h > 1 ? dsf_owt_t : dsf_owt_x, &h};
+    double r = 0, err = 0;
+    size_t neval;
+    if (h > 1) {
+        double up = fmin(a * h, 12.0);
+        gsl_integration_qng(&f, 0, up, 0, 1e-13, &r, &err, &neval);
+        return exp(-0.5 * h * h) / (2 * M_PI * h) * r;
+    }
+    gsl_integration_qng(&f, 0, a, 0, 1e-13, &r, &err, &neval);
+    return r / (2 * M_PI);
+}
+
+/* T is even in h and odd in a; for a > 1 Owen's identity
+ * T(h, a) + T(ah, 1/a) = (Phi(h) Q(ah) + Phi(ah) Q(h)) / 2   (h >= 0)
+ * brings a into (0, 1]. */
+double dsf_owens_t(double h, double a)
+{
+    if (a == 0 || isnan(h) || isnan(a)) return a == 0 ? 0 : NAN;
+    if (a < 0) return -dsf_owens_t(h, -a);
+    h = fabs(h);
+    if (isinf(h)) return 0;
+    if (h == 0) return atan(a) / (2 * M_PI);
+    if (a <= 1) return dsf_owt_small(h, a);
+    double ah = a * h;
+    double v = 0.5 * (gsl_cdf_ugaussian_P(h) * gsl_cdf_ugaussian_Q(ah)
+                      + gsl_cdf_ugaussian_P(ah) * gsl_cdf_ugaussian_Q(h));
+    return v - (isinf(ah) ? 0 : dsf_owt_small(ah, 1 / a));
+}
+
+double dsf_dnum(double (*f)(double s, const void *ctx), const void *ctx, double s)
+{
+    double h = 1e-3 * (s < 1 ? s : sqrt(s));
+    volatile double t = s + h;      /* make s + h - s exact */
+    h = t - s;
+    return (f(s - 2 * h, ctx) - 8 * f(s - h, ctx) + 8 * f(s + h, ctx) - f(s + 2 * h, ctx))
+           / (12 * h);
+}
