@@ -62,6 +62,11 @@ typedef struct Dist {
     int ntest;
     const double (*test)[DIST_MAX_ARGS];
     double lo, hi;             /* support of the variate (may be +-INFINITY) */
+    /* Added by dist-disc: the rng's argument codes when they are not the density's
+     * parameters (sig + 1), as Stan's multinomial_rng(theta, N) -> "SI" and
+     * lkj_corr_rng(K, eta) -> "IR"; NULL otherwise.  The draw's size then follows
+     * from them (K for multinomial, K * K for lkj). */
+    const char *rng_sig;
 } Dist;
 
 extern const Dist *const dist_table[];       /* NULL-terminated */

@@ -20,5 +20,7 @@ typedef struct MathFn {
 
 extern const MathFn mathfn_table[];          /* terminated by name == NULL */
 const MathFn *mathfn_find(const char *name);
+/* The row with this name and arity (log2() the constant vs log2(x)), or NULL. */
+const MathFn *mathfn_find_arity(const char *name, int arity);
 
 #endif

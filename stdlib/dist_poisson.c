@@ -1,0 +1,96 @@
+/* poisson(n | lambda) and poisson_log(n | alpha), lambda = exp(alpha). */
+#include <math.h>
+#include <gsl/gsl_randist.h>
+#include "dist_util.h"
+#include "mathfn_impl.h"
+
+/* Stan's POISSON_MAX_RATE: larger rates overflow the int variate in the rng. */
+#define POISSON_MAX_RATE 1073741824.0
+
+static int y_nonneg(const double *v, DistErr *e)
+{
+    if (!(v[0] >= 0)) return du_fail(e, 0, 0, v[0], "must be non-negative");
+    return 0;
+}
+
+static int p_check(const double *v, DistErr *e)
+{
+    if (!(v[1] >= 0)) return du_fail(e, 1, 0, v[1], "must be non-negative");
+    return 0;
+}
+
+/* n log(lambda) - lambda - lgamma(n + 1), with 0 log 0 = 0. */
+static double p_lpmf(const double *v, unsigned need, double *g)
+{
+    double n = v[0], lam = v[1];
+    if (need & 2) g[1] = (n > 0 ? n / lam : 0.0) - 1.0;
+    if (lam == INFINITY) return -INFINITY;
+    return (n > 0 ? n * log(lam) : 0.0) - lam - mf_lgamma_raw(n + 1);
+}
+
+static void p_support(const double *v, double *lo, double *hi, double *mode)
+{
+    *lo = 0;
+    *hi = INFINITY;
+    *mode = floor(v[1]);
+}
+
+static int p_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
+{
+    if (!(v[1] < POISSON_MAX_RATE)) return du_fail(e, 1, 0, v[1], "must be less than 2^30");
+    *out = gsl_ran_poisson(r, v[1]);
+    return 0;
+}
+
+static const DuUni U_p = { 2, "IR", p_check, y_nonneg, p_lpmf, p_support, 1, NULL, p_rng };
+DU_WRAP(p, U_p)
+
+static const double p_test[][DIST_MAX_ARGS] = { { 3, 2.5 }, { 0, 0.1 }, { 12, 4.0 }, { 40, 55.0 }, { 1, 1e-6 } };
+
+const Dist dist_poisson = {
+    .name = "poisson", .discrete = 1, .nargs = 2, .argnames = { "variate", "rate" },
+    .sig = "IR", .lpdf = p_w_lpmf, .rng = p_w_rng, .cdf = p_w_cdf, .lcdf = p_w_lcdf, .lccdf = p_w_lccdf,
+    .ntest = 5, .test = p_test, .lo = 0, .hi = INFINITY,
+};
+
+/* ---- poisson_log ---- */
+
+static int pl_check(const double *v, DistErr *e)
+{
+    if (isnan(v[1]) || v[1] == INFINITY) return du_fail(e, 1, 0, v[1], "must be finite or -inf");
+    return 0;
+}
+
+static double pl_lpmf(const double *v, unsigned need, double *g)
+{
+    double n = v[0], a = v[1];
+    if (need & 2) g[1] = n - exp(a);
+    if (a == -INFINITY) return n == 0 ? 0.0 : -INFINITY;
+    return n * a - exp(a) - mf_lgamma_raw(n + 1);
+}
+
+static void pl_support(const double *v, double *lo, double *hi, double *mode)
+{
+    *lo = 0;
+    *hi = INFINITY;
+    *mode = floor(exp(v[1]));
+}
+
+static int pl_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
+{
+    double lam = exp(v[1]);
+    if (!(lam < POISSON_MAX_RATE)) return du_fail(e, 1, 0, v[1], "must be less than log(2^30)");
+    *out = gsl_ran_poisson(r, lam);
+    return 0;
+}
+
+static const DuUni U_pl = { 2, "IR", pl_check, y_nonneg, pl_lpmf, pl_support, 1, NULL, pl_rng };
+DU_WRAP(pl, U_pl)
+
+static const double pl_test[][DIST_MAX_ARGS] = { { 3, 0.9 }, { 0, -2.0 }, { 12, 1.4 }, { 40, 4.0 }, { 0, 2.0 } };
+
+const Dist dist_poisson_log = {
+    .name = "poisson_log", .discrete = 1, .nargs = 2, .argnames = { "variate", "log rate" },
+    .sig = "IR", .lpdf = pl_w_lpmf, .rng = pl_w_rng, .cdf = pl_w_cdf, .lcdf = pl_w_lcdf,
+    .lccdf = pl_w_lccdf, .ntest = 5, .test = pl_test, .lo = 0, .hi = INFINITY,
+};
