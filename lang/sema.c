@@ -348,9 +348,16 @@ static Ty check_call(Sema *s, Expr *e)
                 char c = d->sig[0];
                 if (c == 'V' || c == 'S') return (Ty){TB_REAL, TK_VECTOR, 0};
                 if (c == 'M' || c == 'L' || c == 'C') return (Ty){TB_REAL, TK_MATRIX, 0};
-                int vec = 0;
-                for (int i = 0; i < e->nargs; i++) if (!is_scalar(e->args[i]->ty)) vec = 1;
-                return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, (uint8_t)vec};
+                /* a vectorised draw takes the shape of its first container argument
+                 * (a vector of means gives a vector), as `gen vector[J] y_rep =
+                 * normal_rng(theta, sigma)` expects; ints come as an int array */
+                for (int i = 0; i < e->nargs; i++) {
+                    Ty t = e->args[i]->ty;
+                    if (is_scalar(t)) continue;
+                    if (d->discrete || t.narr) return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 1};
+                    return (Ty){TB_REAL, t.kind, 0};
+                }
+                return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 0};
             }
             if (e->fkind != FN_DIST_LPDF && (!d->cdf || d->sig[0] != 'R')) {
                 err(s, e->name_span, "%s has no %s", base, dist_suffix[k] + 1);

@@ -134,7 +134,11 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
         int scalar_out = e && e->ty.narr == 0 && e->ty.kind == TK_SCALAR;
         if (scalar_out) r = d->discrete ? val_int(ev, 0) : val_real(ev, 0);
         else if (c == 'V' || c == 'S') { int dims[1] = {size}; r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims); }
-        else { int dims[1] = {nrep}; r = val_alloc(ev, d->discrete ? TB_INT : TB_REAL, TK_SCALAR, 1, dims); }
+        else {
+            int dims[1] = {nrep};
+            int narr = e && e->ty.narr == 0 ? 0 : 1, kind = e && e->ty.narr == 0 ? e->ty.kind : TK_SCALAR;
+            r = val_alloc(ev, d->discrete ? TB_INT : TB_REAL, kind, narr, dims);
+        }
         double tmp[64];
         double *out = size <= 64 ? tmp : arena_alloc(&ev->arena, sizeof(double) * (size_t)size);
         for (int i = 0; i < (scalar_out || c == 'V' || c == 'S' ? 1 : nrep); i++) {

@@ -32,7 +32,7 @@ typedef void (*TapeFn)(Ev *ev, void *payload);
 
 typedef struct Seg { long tend; TapeFn fn; void *payload; } Seg;
 
-typedef struct Model Model;
+typedef struct VmModel Model;
 
 struct Ev {
     const Model *m;

@@ -20,7 +20,7 @@ typedef struct ParamInfo {
 
 typedef struct OutVar { int slot; long first; long n; } OutVar;
 
-struct Model {
+struct VmModel {
     Arena arena;
     char *file;
     char *src;

@@ -1,0 +1,164 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include "vrun/cli.h"
+
+void cli_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: vrun MODEL.vmod [--data FILE.json] [--method=NAME] [options]\n"
+        "       vrun --check MODEL.vmod | --format MODEL.vmod | --help | --version\n"
+        "\nmethods:\n");
+    for (int i = 0; bk_registry[i]; i++) fprintf(out, "  %-10s %s\n", bk_registry[i]->name, bk_registry[i]->help);
+    fprintf(out,
+        "  %-10s %s\n  %-10s %s\n", "logprob", "log density and gradient at --at=POINT.json or --at-unconstrained=POINT.json",
+        "diagnose", "gradient against finite differences at a random or given point");
+    fprintf(out,
+        "\ncommon options:\n"
+        "  --data FILE.json   data in CmdStan JSON        --seed=N          random seed (default 1234)\n"
+        "  --chains=N         chains (default 4)           --threads=N       threads (default: all cores)\n"
+        "  --warmup=N         warm-up iterations (1000)    --draws=N         draws per chain (1000)\n"
+        "  --output=FILE.csv  Stan CSV draws               --summary=FILE.json  summary as JSON\n"
+        "  --init=FILE.json   initial values by name       --quiet, --no-progress\n"
+        "  VI: --iters=N --lr=X --mc=N --tol=X\n"
+        "  method options: --NAME=VALUE (see docs/ for each method)\n");
+    for (int i = 0; bk_registry[i]; i++) {
+        const Backend *b = bk_registry[i];
+        if (!b->options || !b->options[0].name) continue;
+        fprintf(out, "  %s:", b->name);
+        for (const BkOption *o = b->options; o->name; o++) fprintf(out, " --%s=%s", o->name, o->def ? o->def : "");
+        fprintf(out, "\n");
+    }
+}
+
+static int parse_long(const char *name, const char *v, long lo, long *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < lo) {
+        snprintf(err, errlen, "option --%s expects an integer >= %ld, got '%s'", name, lo, v);
+        return 1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_double(const char *name, const char *v, double *out, char *err, size_t errlen)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !(x == x)) {
+        snprintf(err, errlen, "option --%s expects a number, got '%s'", name, v);
+        return 1;
+    }
+    *out = x;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->method = "nuts";
+    c->seed = 1234;
+    c->chains = -1;
+    c->threads = 0;
+    c->warmup = 1000;
+    c->draws = 1000;
+    c->iters = 10000;
+    c->mc = 0;
+    c->lr = 0;
+    c->tol = 0;
+    c->progress = -1;
+    c->jacobian = 1;
+    size_t len = 0;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    c->command_line = calloc(len + 1, 1);
+    for (int i = 0; i < argc; i++) { if (i) strcat(c->command_line, " "); strcat(c->command_line, argv[i]); }
+    c->opts = calloc((size_t)argc + 1, sizeof(BkOpt));
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (a[0] != '-' || a[1] != '-') {
+            if (c->model) { snprintf(err, errlen, "more than one model file: '%s' and '%s'", c->model, a); return 1; }
+            c->model = a;
+            continue;
+        }
+        char key[64];
+        const char *val = NULL;
+        const char *eq = strchr(a + 2, '=');
+        size_t kl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (kl >= sizeof key) kl = sizeof key - 1;
+        memcpy(key, a + 2, kl);
+        key[kl] = 0;
+        if (eq) val = eq + 1;
+        /* flags */
+        if (!strcmp(key, "help")) { c->help = 1; continue; }
+        if (!strcmp(key, "version")) { c->version = 1; continue; }
+        if (!strcmp(key, "check")) { c->check = 1; continue; }
+        if (!strcmp(key, "format")) { c->format = 1; continue; }
+        if (!strcmp(key, "quiet")) { c->quiet = 1; c->progress = 0; continue; }
+        if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
+        static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
+                                             "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
+                                             "jacobian", NULL};
+        int known = 0;
+        for (int k = 0; valued[k]; k++) if (!strcmp(key, valued[k])) known = 1;
+        if (known && !val) {
+            if (i + 1 >= argc) { snprintf(err, errlen, "option --%s needs a value", key); return 1; }
+            val = argv[++i];
+        }
+        if (!known) {            /* a method option, checked against the method's table later */
+            c->opts[c->nopts].key = strdup(key);
+            c->opts[c->nopts].value = val ? val : "true";
+            c->nopts++;
+            continue;
+        }
+        if (!strcmp(key, "data")) c->data = val;
+        else if (!strcmp(key, "method")) c->method = val;
+        else if (!strcmp(key, "output")) c->output = val;
+        else if (!strcmp(key, "summary")) c->summary = val;
+        else if (!strcmp(key, "init")) c->init = val;
+        else if (!strcmp(key, "at")) c->at = val;
+        else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
+        else if (!strcmp(key, "jacobian")) {
+            if (!strcmp(val, "true") || !strcmp(val, "1")) c->jacobian = 1;
+            else if (!strcmp(val, "false") || !strcmp(val, "0")) c->jacobian = 0;
+            else { snprintf(err, errlen, "option --jacobian expects true or false, got '%s'", val); return 1; }
+        } else if (!strcmp(key, "seed")) { if (parse_long(key, val, 0, &c->seed, err, errlen)) return 1; }
+        else if (!strcmp(key, "chains")) { if (parse_long(key, val, 1, &c->chains, err, errlen)) return 1; }
+        else if (!strcmp(key, "threads")) { if (parse_long(key, val, 1, &c->threads, err, errlen)) return 1; }
+        else if (!strcmp(key, "warmup")) { if (parse_long(key, val, 0, &c->warmup, err, errlen)) return 1; }
+        else if (!strcmp(key, "draws")) { if (parse_long(key, val, 1, &c->draws, err, errlen)) return 1; }
+        else if (!strcmp(key, "iters")) { if (parse_long(key, val, 1, &c->iters, err, errlen)) return 1; }
+        else if (!strcmp(key, "mc")) { if (parse_long(key, val, 1, &c->mc, err, errlen)) return 1; }
+        else if (!strcmp(key, "lr")) { if (parse_double(key, val, &c->lr, err, errlen)) return 1; }
+        else if (!strcmp(key, "tol")) { if (parse_double(key, val, &c->tol, err, errlen)) return 1; }
+    }
+    return 0;
+}
+
+void cli_free(Cli *c)
+{
+    for (size_t i = 0; i < c->nopts; i++) free((char *)c->opts[i].key);
+    free(c->opts);
+    free(c->command_line);
+}
+
+char *vrun_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 65536, n = 0;
+    char *s = malloc(cap);
+    for (;;) {
+        if (n + 4096 + 1 > cap) { cap *= 2; s = realloc(s, cap); }
+        size_t k = fread(s + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0) break;
+    }
+    fclose(f);
+    s[n] = 0;
+    if (len) *len = n;
+    return s;
+}
