@@ -162,7 +162,7 @@ static void set_visit(void *ctx, long dst, const int *rc)
     if (c->dst->base == TB_INT) c->dst->iv[dst] = c->v->iv[o];
     else {
         c->dst->x[dst] = c->v->x[o];
-        c->dst->id[dst] = c->v->id[o];
+        if (c->dst->id) c->dst->id[dst] = c->v->id[o];
     }
 }
 

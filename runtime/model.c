@@ -130,7 +130,7 @@ static void element_names(Model *m, const char *base, const Val *shape, int brac
 static void unc_names(Model *m, const ParamInfo *p, const char *name, char ***names, size_t *n, size_t *cap)
 {
     long nf = (long)p->reps * p->nfree;
-    if (elementwise(p->tr)) {
+    if (elementwise(p->tr) || nf == p->shape.n) {
         /* coordinates in our storage order, named by their multi-index */
         const Val *v = &p->shape;
         int c[VM_MAXDIM];
