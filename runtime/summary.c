@@ -52,6 +52,7 @@ static size_t sum_nextn(size_t n)
 
 SumWork *sum_work_new(int chains, size_t ndraws)
 {
+    /* NULL for an empty shape too: sum_column then reports no draws */
     if (chains < 1 || ndraws < 1) return NULL;
     SumWork *w = calloc(1, sizeof *w);
     if (!w) return NULL;
@@ -363,7 +364,7 @@ static double sum_ess_tail(SumWork *w, const double q[2], unsigned *flags)
 
 void sum_column(SumWork *w, const double *draws, size_t stride, SumStats *o)
 {
-    size_t N = w->total;
+    size_t N = w ? w->total : 0;
     unsigned flags = 0;
     int has_nan = 0;
     for (size_t i = 0; i < N; i++) {
@@ -371,6 +372,11 @@ void sum_column(SumWork *w, const double *draws, size_t stride, SumStats *o)
         w->x[i] = v;
         if (!isfinite(v)) flags |= SUM_F_NONFINITE;
         if (isnan(v)) has_nan = 1;
+    }
+    if (N == 0) {    /* no draws (an interrupt before the first): nothing to summarise */
+        sum_all_nan(o);
+        o->flags = SUM_F_FEW_DRAWS;
+        return;
     }
     if (has_nan) {   /* posterior: NA everywhere (mean is NA too) */
         sum_all_nan(o);
@@ -412,8 +418,8 @@ void sum_column(SumWork *w, const double *draws, size_t stride, SumStats *o)
 int sum_compute(const double *draws, int chains, size_t ndraws, size_t stride, SumStats *out)
 {
     SumWork *w = sum_work_new(chains, ndraws);
-    if (!w) return -1;
-    sum_column(w, draws, stride, out);
+    if (!w && chains >= 1 && ndraws >= 1) return -1;
+    sum_column(w, draws, stride, out);     /* no draws: every statistic NaN, flagged */
     sum_work_free(w);
     return 0;
 }

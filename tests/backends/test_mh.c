@@ -237,9 +237,9 @@ typedef struct RefuseCase {
 static const RefuseCase refuse_cases[] = {
     {"proposal-scale", "0", 1, 0, 3, 0, "mh: --proposal-scale=0: expected a positive number"},
     {"proposal-scale", "abc", 1, 0, 3, 0,
-     "option --proposal-scale of --method=mh expects a number, got 'abc'"},
-    {"adapt", "maybe", 1, 0, 3, 0, "option --adapt of --method=mh expects a boolean, got 'maybe'"},
-    {"max-depth", "3", 1, 0, 3, 0, "unknown option --max-depth for --method=mh"},
+     "option --proposal-scale expects a real number, got 'abc'"},
+    {"adapt", "maybe", 1, 0, 3, 0, "option --adapt expects true or false, got 'maybe'"},
+    {"max-depth", "3", 1, 0, 3, 0, "unknown option --max-depth for method 'mh'"},
     {NULL, NULL, 1.5, 0, 3, 0, "mh: initial value 1.5 of discrete parameter 1 is not an integer in [0, 3]"},
     {NULL, NULL, 7, 0, 3, 0, "mh: initial value 7 of discrete parameter 1 is not an integer in [0, 3]"},
     {NULL, NULL, 1, 3, 0, 0, "mh: discrete parameter 1 has an empty range [3, 0]"},

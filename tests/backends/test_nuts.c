@@ -482,9 +482,9 @@ static const RefuseCase refuse_cases[] = {
     {0, "max-depth", "0", "--max-depth=0: expected an integer from 1 to 30", 0},
     {0, "adapt-delta", "1.2", "--adapt-delta=1.2: expected a number strictly between 0 and 1", 0},
     {0, "stepsize", "-1", "--stepsize=-1: expected a positive number", 0},
-    {0, "max-depth", "ten", "option --max-depth of --method=nuts expects an integer, got 'ten'", 1},
-    {0, "adapt-delta", "x", "option --adapt-delta of --method=nuts expects a number, got 'x'", 1},
-    {0, "leapfrogs", "3", "unknown option --leapfrogs for --method=nuts", 1},
+    {0, "max-depth", "ten", "option --max-depth expects an integer, got 'ten'", 1},
+    {0, "adapt-delta", "x", "option --adapt-delta expects a real number, got 'x'", 1},
+    {0, "leapfrogs", "3", "unknown option --leapfrogs for method 'nuts'", 1},
 };
 
 START_TEST(test_refuse)
