@@ -30,6 +30,10 @@ typedef struct BkTarget {
      * Returns nonzero only for an error that must stop the run (message kept by ctx). */
     int (*logp)(void *ctx, const double *u, double *lp, double *grad);
     void *ctx;
+    /* The compiled model (a VmModel, runtime/model.h) when the target comes from one,
+     * else NULL: methods that read the model's structure (CAVI's conjugacy analysis,
+     * forward simulation) use it; every other method needs only logp. */
+    const void *model;
 } BkTarget;
 
 /* Method-specific options as given on the command line (`--max-depth=12`). */

@@ -30,6 +30,7 @@ static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
     t->disc_hi = a->m->disc_hi;
     t->logp = target_logp;
     t->ctx = e;
+    t->model = a->m;
     return 0;
 }
 
