@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds, runs every test in a normal
+# build and again under AddressSanitizer + UndefinedBehaviorSanitizer, then a short
+# fuzzing smoke run.  Exit status 0 only if everything passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh || exit 1
+
+pass=0; fail=0
+run_suite() {   # name builddir meson-args...
+    local name=$1 dir=$2; shift 2
+    echo "=== $name"
+    if [ ! -f "$dir/build.ninja" ]; then meson setup "$dir" "$@" >/dev/null || { fail=$((fail + 1)); return; }; fi
+    if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then cat "$dir.build.log"; fail=$((fail + 1)); return; fi
+    meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$dir.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):'
+    local ok bad
+    ok=$(grep -cE '^ *[0-9]+/[0-9]+ .* (OK|EXPECTEDFAIL|SKIP) ' "$dir.test.log")
+    bad=$(grep -cE '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS) ' "$dir.test.log")
+    pass=$((pass + ok)); fail=$((fail + bad))
+}
+
+run_suite "tests" build
+run_suite "tests under ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+if [ -x scripts/fuzz-smoke.sh ]; then
+    echo "=== fuzz smoke"
+    if bash scripts/fuzz-smoke.sh 60; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
