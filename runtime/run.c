@@ -100,7 +100,8 @@ static int run_init_point(RunChain *c, const RunModel *m)
 }
 
 /* Take the draw from the backend, fill the row, write it. */
-static int run_emit(RunShared *sh, RunChain *c, long d)
+/* Take draw d from the backend and fill its row. */
+static void run_take(RunShared *sh, RunChain *c, long d)
 {
     const Backend *b = sh->cfg->backend;
     double *row = c->rows + (size_t)d * sh->ncols;
@@ -115,13 +116,52 @@ static int run_emit(RunShared *sh, RunChain *c, long d)
         c->failed[d] = 1;
     }
     c->ndone = d + 1;
-    if (c->have_csv) {
-        if (d == 0)
-            c->row_end[0] = c->csv.size;
-        if (csv_row(&c->csv, row, sh->ncols) != 0)
-            return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
-        c->row_end[d + 1] = c->csv.size;
+}
+
+/* Append row d to the CSV, remembering where it ends. */
+static int run_write(RunShared *sh, RunChain *c, long d)
+{
+    if (!c->have_csv)
+        return 0;
+    if (d == 0)
+        c->row_end[0] = c->csv.size;
+    if (csv_row(&c->csv, c->rows + (size_t)d * sh->ncols, sh->ncols) != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    c->row_end[d + 1] = c->csv.size;
+    return 0;
+}
+
+static int run_emit(RunShared *sh, RunChain *c, long d)
+{
+    run_take(sh, c, d);
+    return run_write(sh, c, d);
+}
+
+/* CmdStan's variational output starts with a row for the mean of the approximation,
+ * lp__ and the method columns 0 (rstan and CmdStanPy drop or read it as such).  The
+ * backend API gives draws, not q's parameters, so the row holds the mean of the
+ * draws of each column: the draws are taken first (they are cheap) and written
+ * after it. */
+static int run_write_vi(RunShared *sh, RunChain *c)
+{
+    if (!c->have_csv || c->ndone == 0)
+        return 0;
+    size_t nc = sh->ncols;
+    double *mean = calloc(nc, sizeof *mean);
+    if (!mean)
+        return run_fail(c, 2, "chain %d: out of memory", c->id + 1);
+    for (size_t j = 1 + sh->nmethod; j < nc; j++) {
+        for (long d = 0; d < c->ndone; d++)
+            mean[j] += c->rows[(size_t)d * nc + j];
+        mean[j] /= (double)c->ndone;
     }
+    int rc = csv_row(&c->csv, mean, nc);
+    free(mean);
+    if (rc != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    for (long d = 0; d < c->ndone; d++)
+        if (run_write(sh, c, d) != 0)
+            return c->status;
     return 0;
 }
 
@@ -191,11 +231,16 @@ static int run_fit(RunShared *sh, RunChain *c)
         csv_report(&c->csv, b, c->st, 0);
     }
     atomic_store(&c->phase, 2);
+    int vi = b->kind == BK_VI;
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
-        if (run_emit(sh, c, d) != 0)
+        if (vi)
+            run_take(sh, c, d);
+        else if (run_emit(sh, c, d) != 0)
             return c->status;
         atomic_fetch_add(&c->progress, 1);
     }
+    if (vi && run_write_vi(sh, c) != 0)
+        return c->status;
     c->t_sampling = run_now() - t1;
     return 0;
 }

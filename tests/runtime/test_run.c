@@ -598,7 +598,13 @@ START_TEST(vi_converges_then_draws)
     fclose(out);
     ck_assert_int_eq(res.ndraws, 400);
     CsvInfo ci = csv_parse(tpath("vi_2.csv"));
-    ck_assert(ci.ok && ci.nrows == 400 && !ci.has_adapt);
+    ck_assert(ci.ok && ci.nrows == 1 + 400 && !ci.has_adapt);
+    /* CmdStan's first variational row: zeros, then the mean of each column. */
+    ck_assert(ci.first[0] == 0 && ci.first[1] == 0 && ci.first[2] == 0);
+    double m1 = 0;
+    for (long i = 0; i < 400; i++)
+        m1 += res.draws[(400 + i) * 6 + 3] / 400;
+    ck_assert_double_eq_tol(ci.first[3], m1, 1e-5 * fabs(m1) + 1e-6);
     ck_assert_str_eq(ci.header, "lp__,log_p__,log_g__,x.1,x.2,y");
     char *s = slurp(tpath("vi_1.csv"), NULL);
     ck_assert(strstr(s, "# method = variational\n#   variational\n#     algorithm = testvi\n#       testvi\n#         k = 7\n"));
@@ -904,17 +910,26 @@ START_TEST(rstan_reads_our_csv)
     RunModel m = tm_model(&tm);
     char err[512];
     RunConfig cfg = base_config(&backend_gauss, NULL);
+    Backend nuts = backend_gauss;   /* named as CmdStan's hmc engine */
+    nuts.name = "nuts";
+    cfg.backend = &nuts;
     cfg.chains = 2;
     cfg.base.draws = 300;
     cfg.output_csv = tpath("rs.csv");
     RunResult res;
     ck_assert_int_eq(run_inference(&m, &cfg, &res, err, sizeof err), 0);
+    RunConfig vcfg = base_config(&backend_vi, NULL);
+    vcfg.chains = 1;
+    vcfg.output_csv = tpath("rsvi.csv");
+    ck_assert_int_eq(run_inference(&m, &vcfg, NULL, err, sizeof err), 0);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "Rscript -e 'suppressMessages(library(rstan)); "
              "f <- read_stan_csv(c(\"%s\", \"%s\")); e <- extract(f, permuted = FALSE); "
-             "cat(dim(e), \"\\n\"); cat(sprintf(\"%%.6g\", mean(e[, , \"x[1]\"])), \"\\n\")' > %s 2>&1",
-             tpath("rs_1.csv"), tpath("rs_2.csv"), tpath("rs.out"));
+             "cat(dim(e), \"\\n\"); cat(sprintf(\"%%.6g\", mean(e[, , \"x[1]\"])), \"\\n\"); "
+             "cat(f@stan_args[[1]]$sampler_t, f@sim$warmup, \"\\n\"); "
+             "v <- read_stan_csv(\"%s\"); cat(v@stan_args[[1]]$method, dim(as.matrix(v)), \"\\n\")' > %s 2>&1",
+             tpath("rs_1.csv"), tpath("rs_2.csv"), tpath("rsvi.csv"), tpath("rs.out"));
     int rc = system(cmd);
     char *text = slurp(tpath("rs.out"), NULL);
     ck_assert_msg(rc == 0, "Rscript failed: %s", text);
@@ -926,6 +941,7 @@ START_TEST(rstan_reads_our_csv)
             mean += res.draws[((size_t)c * 300 + (size_t)i) * 6 + 3] / 600;
     double rmean = atof(strchr(text, '\n') + 1);
     ck_assert_msg(fabs(rmean - mean) < 1e-5, "rstan's mean of x[1] %g, ours %g", rmean, mean);
+    ck_assert_msg(strstr(text, "\nNUTS(diag_e) 50 \nvariational 400 6 \n"), "%s", text);
     free(text);
     run_result_free(&res);
 }
