@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pty.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -898,6 +900,85 @@ START_TEST(sigkill_leaves_parseable_csv)
 }
 END_TEST
 
+/* On a terminal the progress is a bar redrawn in place; --quiet silences it. */
+START_TEST(progress_bar_on_a_terminal)
+{
+    char *capture = tpath("bar.txt");
+    for (int quiet = 0; quiet < 2; quiet++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            int master, slave;
+            if (openpty(&master, &slave, NULL, NULL, NULL) != 0 || dup2(slave, STDERR_FILENO) < 0)
+                _exit(99);
+            TestModel tm;
+            RunModel m = tm_model(&tm);
+            static const BkOpt opts[] = {{"sleep-us", "1000"}, {NULL, NULL}};
+            RunConfig cfg = base_config(&backend_gauss, NULL);
+            cfg.base.opts = opts;
+            cfg.base.nopts = 1;
+            cfg.chains = 2;
+            cfg.threads = 2;
+            cfg.base.draws = 300;
+            cfg.quiet = quiet;
+            cfg.progress = -1;
+            char err[512];
+            int rc = run_inference(&m, &cfg, NULL, err, sizeof err);
+            fcntl(master, F_SETFL, O_NONBLOCK);
+            char buf[4096];
+            ssize_t n;
+            FILE *f = fopen(capture, "w");
+            while ((n = read(master, buf, sizeof buf)) > 0)
+                fwrite(buf, 1, (size_t)n, f);
+            fclose(f);
+            _exit(rc);
+        }
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        char *text = slurp(capture, NULL);
+        if (quiet)
+            ck_assert_str_eq(text, "");
+        else {
+            ck_assert_msg(strncmp(text, "\rgauss [", 8) == 0, "%s", text);
+            ck_assert_msg(strstr(text + 1, "\rgauss [") != NULL, "%s", text);   /* redrawn */
+            ck_assert(strstr(text, "] 100%  iter 700/700  sampling  "));
+            ck_assert(strstr(text, "  left "));
+            ck_assert(text[strlen(text) - 1] == '\n');
+        }
+        free(text);
+    }
+}
+END_TEST
+
+START_TEST(zero_draws_and_no_warmup)
+{
+    TestModel tm;
+    RunModel m = tm_model(&tm);
+    char err[512];
+    char *outp = tpath("zero.txt");
+    FILE *out = fopen(outp, "w");
+    RunConfig cfg = base_config(&backend_gauss, out);
+    cfg.base.draws = 0;
+    cfg.base.warmup = 0;
+    cfg.threads = 0;   /* all cores */
+    cfg.output_csv = tpath("zero.csv");
+    RunResult res;
+    ck_assert_int_eq(run_inference(&m, &cfg, &res, err, sizeof err), 0);
+    fclose(out);
+    ck_assert_int_eq(res.ndraws, 0);
+    ck_assert_int_eq(res.chains, 4);
+    CsvInfo ci = csv_parse(tpath("zero_4.csv"));
+    ck_assert(ci.ok && ci.nrows == 0 && !ci.has_adapt && ci.has_timing);
+    char *text = slurp(outp, NULL);
+    ck_assert(strstr(text, "chains: 4 x 0 draws"));
+    ck_assert_msg(strstr(text, "\nx.1      NA     NA     NA     NA     NA     NA       NA       NA     NA\n"), "%s", text);
+    free(text);
+    run_result_free(&res);
+}
+END_TEST
+
 /* ---- rstan reads what we write ------------------------------------------------------ */
 
 START_TEST(rstan_reads_our_csv)
@@ -967,6 +1048,8 @@ static Suite *run_suite(void)
     tcase_add_test(tc, registry_lookup);
     tcase_add_test(tc, sigint_stops_writes_and_summarises);
     tcase_add_test(tc, sigkill_leaves_parseable_csv);
+    tcase_add_test(tc, progress_bar_on_a_terminal);
+    tcase_add_test(tc, zero_draws_and_no_warmup);
     tcase_add_test(tc, rstan_reads_our_csv);
     suite_add_tcase(s, tc);
     return s;
