@@ -23,12 +23,12 @@
 /* The one piece of global mutable state, because a signal handler can reach no
  * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
  * once in one process would share it; vrun runs one at a time.) */
-static volatile sig_atomic_t run_sigint;
+static atomic_int run_sigint;   /* lock-free, so a handler may store to it */
 
 static void run_on_sigint(int sig)
 {
     (void)sig;
-    run_sigint = 1;
+    atomic_store(&run_sigint, 1);
 }
 
 typedef struct RunShared {
@@ -45,7 +45,7 @@ typedef struct RunShared {
 
 static int run_stopping(RunShared *sh)
 {
-    return run_sigint || atomic_load(&sh->failed);
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed);
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -263,9 +263,9 @@ static void run_chain(RunShared *sh, RunChain *c)
         run_fail(c, 2, "chain %d: out of memory", c->id + 1);
         return;
     }
-    BkSettings s = sh->cfg->base;
-    s.chain = c->id;
-    c->st = b->create(&s, &c->t, msg, sizeof msg);
+    c->settings = sh->cfg->base;   /* kept: a backend may hold on to it */
+    c->settings.chain = c->id;
+    c->st = b->create(&c->settings, &c->t, msg, sizeof msg);
     if (!c->st) {
         run_fail(c, 1, "%s", msg);   /* the same refusal for every chain: no chain id */
         return;
@@ -521,7 +521,7 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     sa.sa_handler = run_on_sigint;
     sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
     sigemptyset(&sa.sa_mask);
-    run_sigint = 0;
+    atomic_store(&run_sigint, 0);
     sigaction(SIGINT, &sa, &old);
 
     long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
@@ -534,7 +534,7 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     double t1 = run_now();
     prog_finish(&prog, sh.ch, cfg->chains, t1);
     sigaction(SIGINT, &old, NULL);
-    res->interrupted = run_sigint != 0;
+    res->interrupted = atomic_load(&run_sigint) != 0;
     pthread_mutex_destroy(&sh.mu);
     pthread_cond_destroy(&sh.cv);
 

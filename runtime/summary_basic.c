@@ -233,12 +233,9 @@ void summary_stats(const double *draws, int chains, long n, SumStats *out)
     double rhat_tail = sum_rhat(tmp, m, h);
     out->rhat = isnan(rhat_bulk) || isnan(rhat_tail) ? NAN : fmax(rhat_bulk, rhat_tail);
 
-    /* Tail ESS: the smaller ESS of the indicators of the 5% and 95% quantiles,
-     * taken over the split draws (as posterior's ess_quantile does). */
-    memcpy(sorted, split, sl * sizeof *sorted);
-    gsl_sort(sorted, 1, sl);
-    double qs[2] = {gsl_stats_quantile_from_sorted_data(sorted, 1, sl, 0.05),
-                    gsl_stats_quantile_from_sorted_data(sorted, 1, sl, 0.95)};
+    /* Tail ESS: the smaller ESS of the split indicators of the 5% and 95% quantiles
+     * of all draws (as posterior's ess_quantile does). */
+    double qs[2] = {out->q5, out->q95};
     double tail = INFINITY;
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < sl; i++)
