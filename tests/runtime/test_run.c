@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pty.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -243,11 +244,14 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
 static void teardown_tmp(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
+    if (nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
