@@ -477,45 +477,35 @@ static void run_compact(RunResult *res, long cap, long nd)
                 (size_t)nd * res->ncols * sizeof *res->draws);
 }
 
-int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen)
+/* The result arrays and the column names: lp__, the method's, the model's. */
+static int run_alloc(RunShared *sh, RunResult *res, long cap, char *err, size_t errlen)
 {
-    RunResult local;
-    if (!res)
-        res = &local;
-    memset(res, 0, sizeof *res);
-    int rc = run_check_config(m, cfg, err, errlen);
-    if (rc != 0)
-        return rc;
-    const Backend *b = cfg->backend;
-    RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(b)};
-    sh.ncols = 1 + sh.nmethod + m->ncols;
-    long cap = cfg->base.draws;
-    res->chains = cfg->chains;
-    res->ncols = sh.ncols;
-    res->col_names = calloc(sh.ncols, sizeof *res->col_names);
-    res->draws = malloc(((size_t)cfg->chains * (size_t)cap * sh.ncols + 1) * sizeof *res->draws);
-    sh.ch = calloc((size_t)cfg->chains, sizeof *sh.ch);
-    if (!res->col_names || !res->draws || !sh.ch) {
-        free(sh.ch);
-        run_result_free(res);
+    const Backend *b = sh->cfg->backend;
+    res->chains = sh->cfg->chains;
+    res->ncols = sh->ncols;
+    res->col_names = calloc(sh->ncols, sizeof *res->col_names);
+    res->draws = malloc(((size_t)res->chains * (size_t)cap * sh->ncols + 1) * sizeof *res->draws);
+    sh->ch = calloc((size_t)res->chains, sizeof *sh->ch);
+    if (!res->col_names || !res->draws || !sh->ch) {
         snprintf(err, errlen, "out of memory");
         return 2;
     }
     res->col_names[0] = "lp__";
-    for (size_t i = 0; i < sh.nmethod; i++)
+    for (size_t i = 0; i < sh->nmethod; i++)
         res->col_names[1 + i] = b->columns[i];
-    for (size_t i = 0; i < m->ncols; i++)
-        res->col_names[1 + sh.nmethod + i] = m->col_names[i];
-    rc = run_prepare(&sh, res, cap, err, errlen);
-    if (rc != 0) {
-        run_release(&sh);
-        run_result_free(res);
-        return rc;
-    }
-    pthread_mutex_init(&sh.mu, NULL);
-    pthread_cond_init(&sh.cv, NULL);
-    atomic_init(&sh.failed, 0);
+    for (size_t i = 0; i < sh->m->ncols; i++)
+        res->col_names[1 + sh->nmethod + i] = sh->m->col_names[i];
+    return 0;
+}
 
+/* Run the chains with SIGINT caught; returns the number of threads used. */
+static int run_chains(RunShared *sh, double *seconds, int *interrupted)
+{
+    const RunConfig *cfg = sh->cfg;
+    const Backend *b = cfg->backend;
+    pthread_mutex_init(&sh->mu, NULL);
+    pthread_cond_init(&sh->cv, NULL);
+    atomic_init(&sh->failed, 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_sigint;
@@ -529,70 +519,98 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     Progress prog;
     double t0 = run_now();
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
-    int nthreads = run_threads(cfg);
-    int started = run_pool(&sh, nthreads, &prog);
+    int started = run_pool(sh, run_threads(cfg), &prog);
     double t1 = run_now();
-    prog_finish(&prog, sh.ch, cfg->chains, t1);
-    sigaction(SIGINT, &old, NULL);
-    res->interrupted = atomic_load(&run_sigint) != 0;
-    pthread_mutex_destroy(&sh.mu);
-    pthread_cond_destroy(&sh.cv);
+    prog_finish(&prog, sh->ch, cfg->chains, t1);
 
-    if (started == 0) {
-        snprintf(err, errlen, "cannot start a thread");
-        rc = 2;
+    sigaction(SIGINT, &old, NULL);
+    *interrupted = atomic_load(&run_sigint) != 0;
+    pthread_mutex_destroy(&sh->mu);
+    pthread_cond_destroy(&sh->cv);
+    *seconds = t1 - t0;
+    return started;
+}
+
+/* Keep the draws every chain that ran has (chains are taken in order, so those that
+ * ran are a prefix), finish the files, gather timings and failed checks. */
+static void run_collect(RunShared *sh, RunResult *res, long cap)
+{
+    int ran = 0;
+    while (ran < sh->cfg->chains && atomic_load(&sh->ch[ran].phase) != 0)
+        ran++;
+    long nd = ran > 0 ? cap : 0;
+    for (int k = 0; k < ran; k++)
+        if (sh->ch[k].ndone < nd)
+            nd = sh->ch[k].ndone;
+    res->chains = ran;
+    for (int k = 0; k < ran; k++) {
+        RunChain *c = &sh->ch[k];
+        for (long d = 0; d < nd; d++)
+            c->value_fails += c->failed[d];
+        if (c->t_warmup > res->seconds_warmup)
+            res->seconds_warmup = c->t_warmup;
+        if (c->t_sampling > res->seconds_sampling)
+            res->seconds_sampling = c->t_sampling;
     }
-    for (int k = 0; k < cfg->chains && rc == 0; k++)
-        if (sh.ch[k].status != 0) {
+    run_compact(res, cap, nd);
+    res->ndraws = nd;
+    run_finish_csv(sh, ran, nd);
+    for (int k = 0; k < ran; k++)
+        sh->ch[k].ndone = nd;
+}
+
+int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen)
+{
+    RunResult local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    int rc = run_check_config(m, cfg, err, errlen);
+    if (rc != 0)
+        return rc;
+    RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(cfg->backend)};
+    sh.ncols = 1 + sh.nmethod + m->ncols;
+    long cap = cfg->base.draws;
+    rc = run_alloc(&sh, res, cap, err, errlen);
+    if (rc == 0)
+        rc = run_prepare(&sh, res, cap, err, errlen);
+    double seconds = 0;
+    int threads = 0;
+    if (rc == 0) {
+        threads = run_chains(&sh, &seconds, &res->interrupted);
+        if (threads == 0) {
+            snprintf(err, errlen, "cannot start a thread");
+            rc = 2;
+        }
+    }
+    for (int k = 0; rc == 0 && k < cfg->chains; k++)
+        if (sh.ch[k].status != 0) {   /* the first failed chain speaks */
             rc = sh.ch[k].status;
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
     if (rc != 0) {
-        run_release(&sh);
+        if (sh.ch)
+            run_release(&sh);
         run_result_free(res);
         return rc;
     }
-
-    /* Chains are taken in order, so those that ran are a prefix. */
-    int ran = 0;
-    while (ran < cfg->chains && atomic_load(&sh.ch[ran].phase) != 0)
-        ran++;
-    long nd = ran > 0 ? cap : 0;
-    for (int k = 0; k < ran; k++)
-        if (sh.ch[k].ndone < nd)
-            nd = sh.ch[k].ndone;
-    res->chains = ran;
-    for (int k = 0; k < ran; k++) {
-        for (long d = 0; d < nd; d++)
-            sh.ch[k].value_fails += sh.ch[k].failed[d];
-        if (sh.ch[k].t_warmup > res->seconds_warmup)
-            res->seconds_warmup = sh.ch[k].t_warmup;
-        if (sh.ch[k].t_sampling > res->seconds_sampling)
-            res->seconds_sampling = sh.ch[k].t_sampling;
-    }
-    run_compact(res, cap, nd);
-    res->ndraws = nd;
-    run_finish_csv(&sh, ran, nd);
-    for (int k = 0; k < ran; k++)
-        sh.ch[k].ndone = nd;
-
+    run_collect(&sh, res, cap);
     RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
-                     .seconds_total = t1 - t0, .threads = nthreads};
+                     .seconds_total = seconds, .threads = threads};
     if (cfg->out)
         runsum_print(&rep, cfg->out);
     if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
         rc = 1;
     run_release(&sh);
     int interrupted = res->interrupted;
+    long nd = res->ndraws;
     if (res == &local)
         run_result_free(res);
-    if (rc != 0)
-        return rc;
-    if (interrupted) {
+    if (rc == 0 && interrupted) {
         snprintf(err, errlen, "interrupted: %ld draws per chain kept", nd);
-        return 130;
+        rc = 130;
     }
-    return 0;
+    return rc;
 }
 
 void run_result_free(RunResult *res)

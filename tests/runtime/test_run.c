@@ -648,6 +648,7 @@ typedef struct ErrCase {
     int never_finite, discrete, use_init;
     int rc;
     const char *msg;
+    const char *output;
 } ErrCase;
 
 static const ErrCase err_cases[] = {
@@ -658,6 +659,8 @@ static const ErrCase err_cases[] = {
     {"bad --init", &backend_gauss, 1, 0, 1, 2,
      "chain 1: the log density or its gradient is not finite at the initial point given by --init"},
     {"discrete refused", &backend_gauss, 0, 1, 0, 1, "gauss cannot sample discrete parameters"},
+    {"unwritable output", &backend_gauss, 0, 0, 0, 1,
+     "cannot write /nonexistent-dir/out.csv: No such file or directory", "/nonexistent-dir/out.csv"},
 };
 
 START_TEST(errors_give_status_and_message)
@@ -677,6 +680,7 @@ START_TEST(errors_give_status_and_message)
     char err[512] = "";
     RunConfig cfg = base_config(ec->b, NULL);
     cfg.chains = 1;
+    cfg.output_csv = ec->output;
     ck_assert_int_eq(run_inference(&m, &cfg, NULL, err, sizeof err), ec->rc);
     ck_assert_str_eq(err, ec->msg);
 }
