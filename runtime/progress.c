@@ -25,7 +25,8 @@ void prog_start(Progress *p, int mode, long total, const Backend *b, double now)
     p->method = b->name;
     p->phase[0] = b->kind == BK_SAMPLER ? "warmup" : "fitting";
     p->phase[1] = b->kind == BK_SAMPLER ? "sampling" : "drawing";
-    p->t0 = p->last = now;
+    p->t0 = now;
+    p->last = now - PROG_LINE_EVERY;   /* the first state shows at the first wake-up */
 }
 
 static void prog_eta(char *buf, size_t len, double secs)

@@ -23,12 +23,12 @@
 /* The one piece of global mutable state, because a signal handler can reach no
  * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
  * once in one process would share it; vrun runs one at a time.) */
-static volatile sig_atomic_t run_sigint;
+static atomic_int run_sigint;   /* lock-free, so a handler may store to it */
 
 static void run_on_sigint(int sig)
 {
     (void)sig;
-    run_sigint = 1;
+    atomic_store(&run_sigint, 1);
 }
 
 typedef struct RunShared {
@@ -45,7 +45,7 @@ typedef struct RunShared {
 
 static int run_stopping(RunShared *sh)
 {
-    return run_sigint || atomic_load(&sh->failed);
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed);
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -100,7 +100,8 @@ static int run_init_point(RunChain *c, const RunModel *m)
 }
 
 /* Take the draw from the backend, fill the row, write it. */
-static int run_emit(RunShared *sh, RunChain *c, long d)
+/* Take draw d from the backend and fill its row. */
+static void run_take(RunShared *sh, RunChain *c, long d)
 {
     const Backend *b = sh->cfg->backend;
     double *row = c->rows + (size_t)d * sh->ncols;
@@ -115,13 +116,52 @@ static int run_emit(RunShared *sh, RunChain *c, long d)
         c->failed[d] = 1;
     }
     c->ndone = d + 1;
-    if (c->have_csv) {
-        if (d == 0)
-            c->row_end[0] = c->csv.size;
-        if (csv_row(&c->csv, row, sh->ncols) != 0)
-            return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
-        c->row_end[d + 1] = c->csv.size;
+}
+
+/* Append row d to the CSV, remembering where it ends. */
+static int run_write(RunShared *sh, RunChain *c, long d)
+{
+    if (!c->have_csv)
+        return 0;
+    if (d == 0)
+        c->row_end[0] = c->csv.size;
+    if (csv_row(&c->csv, c->rows + (size_t)d * sh->ncols, sh->ncols) != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    c->row_end[d + 1] = c->csv.size;
+    return 0;
+}
+
+static int run_emit(RunShared *sh, RunChain *c, long d)
+{
+    run_take(sh, c, d);
+    return run_write(sh, c, d);
+}
+
+/* CmdStan's variational output starts with a row for the mean of the approximation,
+ * lp__ and the method columns 0 (rstan and CmdStanPy drop or read it as such).  The
+ * backend API gives draws, not q's parameters, so the row holds the mean of the
+ * draws of each column: the draws are taken first (they are cheap) and written
+ * after it. */
+static int run_write_vi(RunShared *sh, RunChain *c)
+{
+    if (!c->have_csv || c->ndone == 0)
+        return 0;
+    size_t nc = sh->ncols;
+    double *mean = calloc(nc, sizeof *mean);
+    if (!mean)
+        return run_fail(c, 2, "chain %d: out of memory", c->id + 1);
+    for (size_t j = 1 + sh->nmethod; j < nc; j++) {
+        for (long d = 0; d < c->ndone; d++)
+            mean[j] += c->rows[(size_t)d * nc + j];
+        mean[j] /= (double)c->ndone;
     }
+    int rc = csv_row(&c->csv, mean, nc);
+    free(mean);
+    if (rc != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    for (long d = 0; d < c->ndone; d++)
+        if (run_write(sh, c, d) != 0)
+            return c->status;
     return 0;
 }
 
@@ -191,11 +231,16 @@ static int run_fit(RunShared *sh, RunChain *c)
         csv_report(&c->csv, b, c->st, 0);
     }
     atomic_store(&c->phase, 2);
+    int vi = b->kind == BK_VI;
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
-        if (run_emit(sh, c, d) != 0)
+        if (vi)
+            run_take(sh, c, d);
+        else if (run_emit(sh, c, d) != 0)
             return c->status;
         atomic_fetch_add(&c->progress, 1);
     }
+    if (vi && run_write_vi(sh, c) != 0)
+        return c->status;
     c->t_sampling = run_now() - t1;
     return 0;
 }
@@ -218,9 +263,9 @@ static void run_chain(RunShared *sh, RunChain *c)
         run_fail(c, 2, "chain %d: out of memory", c->id + 1);
         return;
     }
-    BkSettings s = sh->cfg->base;
-    s.chain = c->id;
-    c->st = b->create(&s, &c->t, msg, sizeof msg);
+    c->settings = sh->cfg->base;   /* kept: a backend may hold on to it */
+    c->settings.chain = c->id;
+    c->st = b->create(&c->settings, &c->t, msg, sizeof msg);
     if (!c->st) {
         run_fail(c, 1, "%s", msg);   /* the same refusal for every chain: no chain id */
         return;
@@ -432,6 +477,88 @@ static void run_compact(RunResult *res, long cap, long nd)
                 (size_t)nd * res->ncols * sizeof *res->draws);
 }
 
+/* The result arrays and the column names: lp__, the method's, the model's. */
+static int run_alloc(RunShared *sh, RunResult *res, long cap, char *err, size_t errlen)
+{
+    const Backend *b = sh->cfg->backend;
+    res->chains = sh->cfg->chains;
+    res->ncols = sh->ncols;
+    res->col_names = calloc(sh->ncols, sizeof *res->col_names);
+    res->draws = malloc(((size_t)res->chains * (size_t)cap * sh->ncols + 1) * sizeof *res->draws);
+    sh->ch = calloc((size_t)res->chains, sizeof *sh->ch);
+    if (!res->col_names || !res->draws || !sh->ch) {
+        snprintf(err, errlen, "out of memory");
+        return 2;
+    }
+    res->col_names[0] = "lp__";
+    for (size_t i = 0; i < sh->nmethod; i++)
+        res->col_names[1 + i] = b->columns[i];
+    for (size_t i = 0; i < sh->m->ncols; i++)
+        res->col_names[1 + sh->nmethod + i] = sh->m->col_names[i];
+    return 0;
+}
+
+/* Run the chains with SIGINT caught; returns the number of threads used. */
+static int run_chains(RunShared *sh, double *seconds, int *interrupted)
+{
+    const RunConfig *cfg = sh->cfg;
+    const Backend *b = cfg->backend;
+    pthread_mutex_init(&sh->mu, NULL);
+    pthread_cond_init(&sh->cv, NULL);
+    atomic_init(&sh->failed, 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = run_on_sigint;
+    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
+    sigemptyset(&sa.sa_mask);
+    atomic_store(&run_sigint, 0);
+    sigaction(SIGINT, &sa, &old);
+
+    long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
+                                           : cfg->base.iters + cfg->base.draws;
+    Progress prog;
+    double t0 = run_now();
+    prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
+    int started = run_pool(sh, run_threads(cfg), &prog);
+    double t1 = run_now();
+    prog_finish(&prog, sh->ch, cfg->chains, t1);
+
+    sigaction(SIGINT, &old, NULL);
+    *interrupted = atomic_load(&run_sigint) != 0;
+    pthread_mutex_destroy(&sh->mu);
+    pthread_cond_destroy(&sh->cv);
+    *seconds = t1 - t0;
+    return started;
+}
+
+/* Keep the draws every chain that ran has (chains are taken in order, so those that
+ * ran are a prefix), finish the files, gather timings and failed checks. */
+static void run_collect(RunShared *sh, RunResult *res, long cap)
+{
+    int ran = 0;
+    while (ran < sh->cfg->chains && atomic_load(&sh->ch[ran].phase) != 0)
+        ran++;
+    long nd = ran > 0 ? cap : 0;
+    for (int k = 0; k < ran; k++)
+        if (sh->ch[k].ndone < nd)
+            nd = sh->ch[k].ndone;
+    res->chains = ran;
+    for (int k = 0; k < ran; k++) {
+        RunChain *c = &sh->ch[k];
+        for (long d = 0; d < nd; d++)
+            c->value_fails += c->failed[d];
+        if (c->t_warmup > res->seconds_warmup)
+            res->seconds_warmup = c->t_warmup;
+        if (c->t_sampling > res->seconds_sampling)
+            res->seconds_sampling = c->t_sampling;
+    }
+    run_compact(res, cap, nd);
+    res->ndraws = nd;
+    run_finish_csv(sh, ran, nd);
+    for (int k = 0; k < ran; k++)
+        sh->ch[k].ndone = nd;
+}
+
 int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen)
 {
     RunResult local;
@@ -441,113 +568,49 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     int rc = run_check_config(m, cfg, err, errlen);
     if (rc != 0)
         return rc;
-    const Backend *b = cfg->backend;
-    RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(b)};
+    RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(cfg->backend)};
     sh.ncols = 1 + sh.nmethod + m->ncols;
     long cap = cfg->base.draws;
-    res->chains = cfg->chains;
-    res->ncols = sh.ncols;
-    res->col_names = calloc(sh.ncols, sizeof *res->col_names);
-    res->draws = malloc(((size_t)cfg->chains * (size_t)cap * sh.ncols + 1) * sizeof *res->draws);
-    sh.ch = calloc((size_t)cfg->chains, sizeof *sh.ch);
-    if (!res->col_names || !res->draws || !sh.ch) {
-        free(sh.ch);
-        run_result_free(res);
-        snprintf(err, errlen, "out of memory");
-        return 2;
+    rc = run_alloc(&sh, res, cap, err, errlen);
+    if (rc == 0)
+        rc = run_prepare(&sh, res, cap, err, errlen);
+    double seconds = 0;
+    int threads = 0;
+    if (rc == 0) {
+        threads = run_chains(&sh, &seconds, &res->interrupted);
+        if (threads == 0) {
+            snprintf(err, errlen, "cannot start a thread");
+            rc = 2;
+        }
     }
-    res->col_names[0] = "lp__";
-    for (size_t i = 0; i < sh.nmethod; i++)
-        res->col_names[1 + i] = b->columns[i];
-    for (size_t i = 0; i < m->ncols; i++)
-        res->col_names[1 + sh.nmethod + i] = m->col_names[i];
-    rc = run_prepare(&sh, res, cap, err, errlen);
-    if (rc != 0) {
-        run_release(&sh);
-        run_result_free(res);
-        return rc;
-    }
-    pthread_mutex_init(&sh.mu, NULL);
-    pthread_cond_init(&sh.cv, NULL);
-    atomic_init(&sh.failed, 0);
-
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = run_on_sigint;
-    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
-    sigemptyset(&sa.sa_mask);
-    run_sigint = 0;
-    sigaction(SIGINT, &sa, &old);
-
-    long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
-                                           : cfg->base.iters + cfg->base.draws;
-    Progress prog;
-    double t0 = run_now();
-    prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
-    int nthreads = run_threads(cfg);
-    int started = run_pool(&sh, nthreads, &prog);
-    double t1 = run_now();
-    prog_finish(&prog, sh.ch, cfg->chains, t1);
-    sigaction(SIGINT, &old, NULL);
-    res->interrupted = run_sigint != 0;
-    pthread_mutex_destroy(&sh.mu);
-    pthread_cond_destroy(&sh.cv);
-
-    if (started == 0) {
-        snprintf(err, errlen, "cannot start a thread");
-        rc = 2;
-    }
-    for (int k = 0; k < cfg->chains && rc == 0; k++)
-        if (sh.ch[k].status != 0) {
+    for (int k = 0; rc == 0 && k < cfg->chains; k++)
+        if (sh.ch[k].status != 0) {   /* the first failed chain speaks */
             rc = sh.ch[k].status;
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
     if (rc != 0) {
-        run_release(&sh);
+        if (sh.ch)
+            run_release(&sh);
         run_result_free(res);
         return rc;
     }
-
-    /* Chains are taken in order, so those that ran are a prefix. */
-    int ran = 0;
-    while (ran < cfg->chains && atomic_load(&sh.ch[ran].phase) != 0)
-        ran++;
-    long nd = ran > 0 ? cap : 0;
-    for (int k = 0; k < ran; k++)
-        if (sh.ch[k].ndone < nd)
-            nd = sh.ch[k].ndone;
-    res->chains = ran;
-    for (int k = 0; k < ran; k++) {
-        for (long d = 0; d < nd; d++)
-            sh.ch[k].value_fails += sh.ch[k].failed[d];
-        if (sh.ch[k].t_warmup > res->seconds_warmup)
-            res->seconds_warmup = sh.ch[k].t_warmup;
-        if (sh.ch[k].t_sampling > res->seconds_sampling)
-            res->seconds_sampling = sh.ch[k].t_sampling;
-    }
-    run_compact(res, cap, nd);
-    res->ndraws = nd;
-    run_finish_csv(&sh, ran, nd);
-    for (int k = 0; k < ran; k++)
-        sh.ch[k].ndone = nd;
-
+    run_collect(&sh, res, cap);
     RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
-                     .seconds_total = t1 - t0, .threads = nthreads};
+                     .seconds_total = seconds, .threads = threads};
     if (cfg->out)
         runsum_print(&rep, cfg->out);
     if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
         rc = 1;
     run_release(&sh);
     int interrupted = res->interrupted;
+    long nd = res->ndraws;
     if (res == &local)
         run_result_free(res);
-    if (rc != 0)
-        return rc;
-    if (interrupted) {
+    if (rc == 0 && interrupted) {
         snprintf(err, errlen, "interrupted: %ld draws per chain kept", nd);
-        return 130;
+        rc = 130;
     }
-    return 0;
+    return rc;
 }
 
 void run_result_free(RunResult *res)

@@ -40,6 +40,7 @@ typedef struct RunChain {
     int id;                   /* 0-based */
     BkTarget t;
     int have_target;
+    BkSettings settings;      /* this chain's copy, alive as long as the backend state */
     void *st;
     gsl_rng *r;
     CsvOut csv;

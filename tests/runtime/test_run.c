@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pty.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -241,11 +244,14 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
 static void teardown_tmp(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
+    if (nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
 
@@ -598,7 +604,13 @@ START_TEST(vi_converges_then_draws)
     fclose(out);
     ck_assert_int_eq(res.ndraws, 400);
     CsvInfo ci = csv_parse(tpath("vi_2.csv"));
-    ck_assert(ci.ok && ci.nrows == 400 && !ci.has_adapt);
+    ck_assert(ci.ok && ci.nrows == 1 + 400 && !ci.has_adapt);
+    /* CmdStan's first variational row: zeros, then the mean of each column. */
+    ck_assert(ci.first[0] == 0 && ci.first[1] == 0 && ci.first[2] == 0);
+    double m1 = 0;
+    for (long i = 0; i < 400; i++)
+        m1 += res.draws[(400 + i) * 6 + 3] / 400;
+    ck_assert_double_eq_tol(ci.first[3], m1, 1e-5 * fabs(m1) + 1e-6);
     ck_assert_str_eq(ci.header, "lp__,log_p__,log_g__,x.1,x.2,y");
     char *s = slurp(tpath("vi_1.csv"), NULL);
     ck_assert(strstr(s, "# method = variational\n#   variational\n#     algorithm = testvi\n#       testvi\n#         k = 7\n"));
@@ -636,6 +648,7 @@ typedef struct ErrCase {
     int never_finite, discrete, use_init;
     int rc;
     const char *msg;
+    const char *output;
 } ErrCase;
 
 static const ErrCase err_cases[] = {
@@ -646,6 +659,8 @@ static const ErrCase err_cases[] = {
     {"bad --init", &backend_gauss, 1, 0, 1, 2,
      "chain 1: the log density or its gradient is not finite at the initial point given by --init"},
     {"discrete refused", &backend_gauss, 0, 1, 0, 1, "gauss cannot sample discrete parameters"},
+    {"unwritable output", &backend_gauss, 0, 0, 0, 1,
+     "cannot write /nonexistent-dir/out.csv: No such file or directory", "/nonexistent-dir/out.csv"},
 };
 
 START_TEST(errors_give_status_and_message)
@@ -665,6 +680,7 @@ START_TEST(errors_give_status_and_message)
     char err[512] = "";
     RunConfig cfg = base_config(ec->b, NULL);
     cfg.chains = 1;
+    cfg.output_csv = ec->output;
     ck_assert_int_eq(run_inference(&m, &cfg, NULL, err, sizeof err), ec->rc);
     ck_assert_str_eq(err, ec->msg);
 }
@@ -892,31 +908,122 @@ START_TEST(sigkill_leaves_parseable_csv)
 }
 END_TEST
 
+/* On a terminal the progress is a bar redrawn in place; --quiet silences it. */
+START_TEST(progress_bar_on_a_terminal)
+{
+    char *capture = tpath("bar.txt");
+    for (int quiet = 0; quiet < 2; quiet++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            int master, slave;
+            if (openpty(&master, &slave, NULL, NULL, NULL) != 0 || dup2(slave, STDERR_FILENO) < 0)
+                _exit(99);
+            TestModel tm;
+            RunModel m = tm_model(&tm);
+            static const BkOpt opts[] = {{"sleep-us", "1000"}, {NULL, NULL}};
+            RunConfig cfg = base_config(&backend_gauss, NULL);
+            cfg.base.opts = opts;
+            cfg.base.nopts = 1;
+            cfg.chains = 2;
+            cfg.threads = 2;
+            cfg.base.draws = 300;
+            cfg.quiet = quiet;
+            cfg.progress = -1;
+            char err[512];
+            int rc = run_inference(&m, &cfg, NULL, err, sizeof err);
+            fcntl(master, F_SETFL, O_NONBLOCK);
+            char buf[4096];
+            ssize_t n;
+            FILE *f = fopen(capture, "w");
+            while ((n = read(master, buf, sizeof buf)) > 0)
+                fwrite(buf, 1, (size_t)n, f);
+            fclose(f);
+            _exit(rc);
+        }
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        char *text = slurp(capture, NULL);
+        if (quiet)
+            ck_assert_str_eq(text, "");
+        else {
+            ck_assert_msg(strncmp(text, "\rgauss [", 8) == 0, "%s", text);
+            ck_assert_msg(strstr(text + 1, "\rgauss [") != NULL, "%s", text);   /* redrawn */
+            ck_assert(strstr(text, "] 100%  iter 700/700  sampling  "));
+            ck_assert(strstr(text, "  left "));
+            ck_assert(text[strlen(text) - 1] == '\n');
+        }
+        free(text);
+    }
+}
+END_TEST
+
+START_TEST(zero_draws_and_no_warmup)
+{
+    TestModel tm;
+    RunModel m = tm_model(&tm);
+    char err[512];
+    char *outp = tpath("zero.txt");
+    FILE *out = fopen(outp, "w");
+    RunConfig cfg = base_config(&backend_gauss, out);
+    cfg.base.draws = 0;
+    cfg.base.warmup = 0;
+    cfg.threads = 0;   /* all cores */
+    cfg.output_csv = tpath("zero.csv");
+    RunResult res;
+    ck_assert_int_eq(run_inference(&m, &cfg, &res, err, sizeof err), 0);
+    fclose(out);
+    ck_assert_int_eq(res.ndraws, 0);
+    ck_assert_int_eq(res.chains, 4);
+    CsvInfo ci = csv_parse(tpath("zero_4.csv"));
+    ck_assert(ci.ok && ci.nrows == 0 && !ci.has_adapt && ci.has_timing);
+    char *text = slurp(outp, NULL);
+    ck_assert(strstr(text, "chains: 4 x 0 draws"));
+    ck_assert_msg(strstr(text, "\nx.1      NA     NA     NA     NA     NA     NA       NA       NA     NA\n"), "%s", text);
+    free(text);
+    run_result_free(&res);
+}
+END_TEST
+
 /* ---- rstan reads what we write ------------------------------------------------------ */
 
 START_TEST(rstan_reads_our_csv)
 {
-    if (system("Rscript -e 'suppressMessages(library(rstan))' >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "rstan_reads_our_csv: skipped (no R with rstan)\n");
-        return;
-    }
     TestModel tm;
     RunModel m = tm_model(&tm);
     char err[512];
     RunConfig cfg = base_config(&backend_gauss, NULL);
+    Backend nuts = backend_gauss;   /* named as CmdStan's hmc engine */
+    nuts.name = "nuts";
+    cfg.backend = &nuts;
     cfg.chains = 2;
     cfg.base.draws = 300;
     cfg.output_csv = tpath("rs.csv");
     RunResult res;
     ck_assert_int_eq(run_inference(&m, &cfg, &res, err, sizeof err), 0);
+    RunConfig vcfg = base_config(&backend_vi, NULL);
+    vcfg.chains = 1;
+    vcfg.output_csv = tpath("rsvi.csv");
+    ck_assert_int_eq(run_inference(&m, &vcfg, NULL, err, sizeof err), 0);
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "Rscript -e 'suppressMessages(library(rstan)); "
              "f <- read_stan_csv(c(\"%s\", \"%s\")); e <- extract(f, permuted = FALSE); "
-             "cat(dim(e), \"\\n\"); cat(sprintf(\"%%.6g\", mean(e[, , \"x[1]\"])), \"\\n\")' > %s 2>&1",
-             tpath("rs_1.csv"), tpath("rs_2.csv"), tpath("rs.out"));
+             "cat(dim(e), \"\\n\"); cat(sprintf(\"%%.6g\", mean(e[, , \"x[1]\"])), \"\\n\"); "
+             "cat(f@stan_args[[1]]$sampler_t, f@sim$warmup, \"\\n\"); "
+             "v <- read_stan_csv(\"%s\"); cat(v@stan_args[[1]]$method, dim(as.matrix(v)), \"\\n\")' > %s 2>&1",
+             tpath("rs_1.csv"), tpath("rs_2.csv"), tpath("rsvi.csv"), tpath("rs.out"));
     int rc = system(cmd);
     char *text = slurp(tpath("rs.out"), NULL);
+    /* Asked only now, to start R once when it is there. */
+    if (rc != 0 && system("Rscript -e 'suppressMessages(library(rstan))' >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "rstan_reads_our_csv: skipped (no R with rstan)\n");
+        free(text);
+        run_result_free(&res);
+        return;
+    }
     ck_assert_msg(rc == 0, "Rscript failed: %s", text);
     /* iterations x chains x (x[1], x[2], y, lp__): rstan's parameters, not the sampler's __ columns */
     ck_assert_msg(strstr(text, "300 2 4 \n") == text, "%s", text);
@@ -926,6 +1033,7 @@ START_TEST(rstan_reads_our_csv)
             mean += res.draws[((size_t)c * 300 + (size_t)i) * 6 + 3] / 600;
     double rmean = atof(strchr(text, '\n') + 1);
     ck_assert_msg(fabs(rmean - mean) < 1e-5, "rstan's mean of x[1] %g, ours %g", rmean, mean);
+    ck_assert_msg(strstr(text, "\nNUTS(diag_e) 50 \nvariational 400 6 \n"), "%s", text);
     free(text);
     run_result_free(&res);
 }
@@ -951,6 +1059,8 @@ static Suite *run_suite(void)
     tcase_add_test(tc, registry_lookup);
     tcase_add_test(tc, sigint_stops_writes_and_summarises);
     tcase_add_test(tc, sigkill_leaves_parseable_csv);
+    tcase_add_test(tc, progress_bar_on_a_terminal);
+    tcase_add_test(tc, zero_draws_and_no_warmup);
     tcase_add_test(tc, rstan_reads_our_csv);
     suite_add_tcase(s, tc);
     return s;

@@ -3,7 +3,9 @@
  * Rhat), and the undefined cases. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -106,6 +108,81 @@ START_TEST(undefined_cases_are_nan)
 }
 END_TEST
 
+/* The same numbers as R's posterior package (the reference implementation of the
+ * paper), when it is installed: iterations chosen so that split halves have a
+ * 2,3,5-smooth length, where posterior's FFT normalisation is exact. */
+typedef struct PostCase { int chains; long n; double phi, shift; int poisson; } PostCase;
+static const PostCase post_cases[] = {
+    {4, 1000, 0.7, 0.1, 0},
+    {2, 401, 0.0, 0.0, 0},     /* odd: the middle draw is dropped */
+    {3, 500, 0.5, 0.0, 1},     /* ties: average ranks */
+    {1, 600, 0.95, 0.0, 0},
+};
+
+static double *post_draws(int k)
+{
+    const PostCase *pc = &post_cases[k];
+    double *x = ar1(pc->chains, pc->n, pc->phi, pc->shift, 100 + (unsigned long)k);
+    if (pc->poisson)
+        for (long i = 0; i < pc->chains * pc->n; i++)
+            x[i] = floor(3 + 1.5 * x[i]);
+    return x;
+}
+
+/* All cases in one R session: R starts slowly. */
+START_TEST(matches_r_posterior)
+{
+    enum { NCASE = sizeof post_cases / sizeof *post_cases };
+    char dir[] = "/tmp/vmod_post_XXXXXX", in[NCASE][64], out[64], cmd[1024];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (int k = 0; k < NCASE; k++) {
+        const PostCase *pc = &post_cases[k];
+        double *x = post_draws(k);
+        snprintf(in[k], sizeof in[k], "%s/x%d.csv", dir, k);
+        FILE *f = fopen(in[k], "w");
+        for (long i = 0; i < pc->n; i++)
+            for (int c = 0; c < pc->chains; c++)
+                fprintf(f, "%.17g%s", x[c * pc->n + i], c + 1 < pc->chains ? "," : "\n");
+        fclose(f);
+        free(x);
+    }
+    snprintf(out, sizeof out, "%s/r.txt", dir);
+    snprintf(cmd, sizeof cmd,
+             "Rscript -e 'suppressMessages(library(posterior)); for (k in 0:%d) { "
+             "x <- as.matrix(read.csv(sprintf(\"%s/x%%d.csv\", k), header = FALSE)); "
+             "cat(sprintf(\"%%.15g\", c(mean(x), sd(x), mcse_mean(x), quantile2(x, c(0.05, 0.5, 0.95)), "
+             "ess_bulk(x), ess_tail(x), rhat(x))), \"\\n\") }' > %s 2>&1", NCASE - 1, dir, out);
+    int rc = system(cmd);
+    /* Asked only now, to start R once when it is there. */
+    if (rc != 0 && system("Rscript -e 'suppressMessages(library(posterior))' >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "matches_r_posterior: skipped (no R with posterior)\n");
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    FILE *f = fopen(out, "r");
+    for (int k = 0; k < NCASE; k++) {
+        const PostCase *pc = &post_cases[k];
+        double r[9];
+        for (int j = 0; j < 9; j++)
+            ck_assert_int_eq(fscanf(f, "%lf", &r[j]), 1);
+        double *x = post_draws(k);
+        SumStats s;
+        summary_stats(x, pc->chains, pc->n, &s);
+        free(x);
+        double ours[9] = {s.mean, s.sd, s.mcse, s.q5, s.q50, s.q95, s.ess_bulk, s.ess_tail, s.rhat};
+        static const char *const what[9] = {"mean", "sd", "mcse", "q5", "q50", "q95",
+                                            "ess_bulk", "ess_tail", "rhat"};
+        for (int j = 0; j < 9; j++)
+            ck_assert_msg(fabs(ours[j] - r[j]) <= 1e-8 * fabs(r[j]) + 1e-12,
+                          "case %d %s: ours %.12g, posterior %.12g", k, what[j], ours[j], r[j]);
+        unlink(in[k]);
+    }
+    fclose(f);
+    unlink(out);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -115,6 +192,8 @@ int main(void)
     tcase_add_test(tc, rhat_sees_disagreeing_chains);
     tcase_add_test(tc, quantiles_type7_and_moments);
     tcase_add_test(tc, undefined_cases_are_nan);
+    tcase_add_test(tc, matches_r_posterior);
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
