@@ -167,9 +167,9 @@ START_TEST(matches_r_posterior)
             ck_assert_int_eq(fscanf(f, "%lf", &r[j]), 1);
         double *x = post_draws(k);
         SumStats s;
-        summary_stats(x, pc->chains, pc->n, &s);
+        sum_compute(x, pc->chains, (size_t)pc->n, 1, &s);
         free(x);
-        double ours[9] = {s.mean, s.sd, s.mcse, s.q5, s.q50, s.q95, s.ess_bulk, s.ess_tail, s.rhat};
+        double ours[9] = {s.mean, s.sd, s.mcse_mean, s.q5, s.q50, s.q95, s.ess_bulk, s.ess_tail, s.rhat};
         static const char *const what[9] = {"mean", "sd", "mcse", "q5", "q50", "q95",
                                             "ess_bulk", "ess_tail", "rhat"};
         for (int j = 0; j < 9; j++)
