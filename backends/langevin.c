@@ -41,8 +41,10 @@ typedef struct Lgv {
     long wn;
     double *wmean, *wm2;
     /* annealing */
-    long pilot, L, T, mc, level, lstep, nzero;
-    int score_kind;
+    long pilot, L, T, mc, level, lstep, nzero, ess_n;
+    int score_kind, anneal_mh;
+    double ess_sum, acc_sum;
+    LgvScoreInfo cur;               /* the estimate at u for the current level */
     double smax_opt, smin_opt, eps_opt, eps_a, travel;
     double *sigma, *var, *score, *work, *zbest;
     double *mem;                    /* the one block every vector lives in */
@@ -58,10 +60,12 @@ static const BkOption lgv_options[] = {
     {"stepsize", "real", "0", "fixed step size h > 0 (no step adaptation); 0: adapted"},
     {"anneal", "int", "0", "annealed Langevin over L noise levels during warm-up; 0: off"},
     {"sigma-max", "real", "0", "largest noise level sigma_1; 0: from the pilot"},
-    {"sigma-min", "real", "0", "smallest noise level sigma_L; 0: a tenth of the pilot's smallest sd"},
+    {"sigma-min", "real", "0", "smallest noise level sigma_L; 0: 0.3 x the pilot's smallest sd"},
     {"steps-per-level", "int", "0", "Langevin steps T per noise level; 0: fill the warm-up"},
-    {"eps", "real", "0", "step at the last level, alpha_i = eps sigma_i^2/sigma_L^2; 0: sigma_L^2/2"},
+    {"eps", "real", "0", "step at the last level, alpha_i = eps sigma_i^2/sigma_L^2; 0: sigma_L^2"},
     {"score", "string", "blend", "perturbed-score estimator: grad, tweedie or blend"},
+    {"anneal-mh", "bool", "true", "pseudo-marginal Metropolis-Hastings on each level (false: "
+     "unadjusted, as Song & Ermon)"},
     {"pilot", "int", "0", "MALA iterations that set the noise scales; 0: min(200, warmup/10)"},
     {NULL, NULL, NULL, NULL}
 };
@@ -262,35 +266,72 @@ static int anneal_start(Lgv *s, const BkTarget *t)
      * twice the way the pilot came from its overdispersed start (other chains' modes
      * may lie that far on the other side), and at least 3 local sd. */
     double smax = s->smax_opt > 0 ? s->smax_opt : fmax(2 * s->travel, 3 * sqrt(vmax));
-    double smin = s->smin_opt > 0 ? s->smin_opt : 0.1 * sqrt(vmin);
+    /* below the posterior's own scale p_sigma hardly differs from p: stop at 0.3 sd and
+     * leave the rest to MALA at sigma = 0 */
+    double smin = s->smin_opt > 0 ? s->smin_opt : 0.3 * sqrt(vmin);
     if (smin >= smax)
         smin = smax / 10;
     lgv_sigma_levels(smax, smin, s->L, s->sigma);
-    s->eps_a = s->eps_opt > 0 ? s->eps_opt : 0.5 * smin * smin;
+    /* alpha_i = sigma_i^2: p_sigma_i has variance at least sigma_i^2, so the step is
+     * about that level's own scale */
+    s->eps_a = s->eps_opt > 0 ? s->eps_opt : smin * smin;
     s->level = 0;
     s->lstep = 0;
     (void)t;
     return 0;
 }
 
-/* One Langevin step on p_sigma at the current level (no correction: p_sigma's value is
- * unknown).  u keeps a finite lp for draw() whenever possible. */
+/* Score (and p_sigma estimate) at the current point for the current level. */
+static int anneal_estimate(Lgv *s, const BkTarget *t, gsl_rng *r, const double *x, double *score,
+                           LgvScoreInfo *info)
+{
+    int rc = lgv_noisy_score(t, r, x, s->sigma[s->level], s->mc, (LgvScoreKind)s->score_kind,
+                             s->var, score, s->work, s->zbest, info);
+    s->ess_sum += info->ess;
+    s->ess_n++;
+    return rc;
+}
+
+/* One Langevin step on p_sigma at the current level, alpha_i = eps sigma_i^2 / sigma_L^2.
+ * Unadjusted as in Song & Ermon, or (anneal-mh) accepted by pseudo-marginal
+ * Metropolis-Hastings: mean_j p(z_j) is an unbiased estimate of p_sigma, so the chain
+ * leaves p_sigma exactly invariant whatever the number of samples (Andrieu & Roberts
+ * 2009); the proposal's drift is the estimated score carried with the state. */
 static int anneal_step(Lgv *s, const BkTarget *t, gsl_rng *r)
 {
+    int rc;
     double sig = s->sigma[s->level], sL = s->sigma[s->L - 1];
     double alpha = s->eps_a * sig * sig / (sL * sL);
-    long nf;
-    int rc = lgv_noisy_score(t, r, s->u, sig, s->mc, (LgvScoreKind)s->score_kind, s->var,
-                             s->score, s->work, s->zbest, &nf);
-    if (rc)
+    if (s->lstep == 0 && (rc = anneal_estimate(s, t, r, s->u, s->score, &s->cur)))
         return rc;
-    s->h = sqrt(alpha);
-    s->accept = NAN;
-    if (nf == 0) {                      /* no sample in the support: stay */
+    if (s->cur.nfinite == 0)
         s->nzero++;
-    } else {
-        for (size_t k = 0; k < s->d; k++)
-            s->u[k] += 0.5 * alpha * s->score[k] + s->h * gsl_ran_gaussian_ziggurat(r, 1.0);
+    s->h = sqrt(alpha);
+    double fwd = 0, bwd = 0;
+    for (size_t k = 0; k < s->d; k++) {
+        s->xi[k] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        s->up[k] = s->u[k] + 0.5 * alpha * s->score[k] + s->h * s->xi[k];
+        fwd += s->xi[k] * s->xi[k];
+    }
+    LgvScoreInfo nw;
+    if ((rc = anneal_estimate(s, t, r, s->up, s->gp, &nw)))
+        return rc;
+    int take = nw.nfinite > 0;
+    s->accept = NAN;
+    if (s->anneal_mh && take) {
+        for (size_t k = 0; k < s->d; k++) {
+            double b = (s->u[k] - s->up[k] - 0.5 * alpha * s->gp[k]) / s->h;
+            bwd += b * b;
+        }
+        double la = nw.logpsig - s->cur.logpsig - 0.5 * bwd + 0.5 * fwd;
+        s->accept = la >= 0 ? 1.0 : exp(la);
+        s->acc_sum += s->accept;
+        take = log(gsl_rng_uniform_pos(r)) < la;
+    }
+    if (take) {
+        double *tmp = s->u; s->u = s->up; s->up = tmp;
+        tmp = s->score; s->score = s->gp; s->gp = tmp;
+        s->cur = nw;
         if ((rc = t->logp(t->ctx, s->u, &s->lp, NULL)))
             return rc;
     }
@@ -404,6 +445,7 @@ static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size
     s->pilot = pilot;
     s->mc = st->mc > 0 ? st->mc : 16;
     s->score_kind = kind;
+    s->anneal_mh = bk_opt_bool(st, b, "anneal-mh");
     s->smax_opt = smax;
     s->smin_opt = smin;
     s->eps_opt = eps;
@@ -432,6 +474,9 @@ static int lgv_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, c
     s->nsamp = 0;
     s->sum_accept = 0;
     s->nzero = 0;
+    s->ess_sum = 0;
+    s->acc_sum = 0;
+    s->ess_n = 0;
     s->accept = NAN;
     s->wn = 0;
     memset(s->wmean, 0, d * sizeof *s->wmean);
@@ -532,6 +577,12 @@ static void lgv_report(void *st, FILE *out, const char *prefix)
                 "%.4g, %ld score samples (%s), pilot %ld iterations (travelled %.3g)\n", prefix,
                 s->L, s->sigma[0], sL, s->T, s->eps_a * s->sigma[0] * s->sigma[0] / (sL * sL),
                 s->eps_a, s->mc, lgv_score_names[s->score_kind], s->pilot, s->travel);
+        fprintf(out, "%sannealed: mean importance ESS %.1f of %ld%s", prefix,
+                s->ess_n ? s->ess_sum / (double)s->ess_n : 0.0, s->mc,
+                s->anneal_mh ? "" : "\n");
+        if (s->anneal_mh)
+            fprintf(out, ", pseudo-marginal acceptance %.3f\n",
+                    s->acc_sum / (double)(s->L * s->T));
         if (s->nzero > 0)
             fprintf(out, "%sannealed: %ld steps found no score sample inside the support\n",
                     prefix, s->nzero);
