@@ -41,13 +41,16 @@ typedef struct Lgv {
     long wn;
     double *wmean, *wm2;
     /* annealing */
-    long pilot, L, T, mc, level, lstep, nzero, ess_n;
+    long pilot, L, T, mc, level, lstep, nzero, nanneal;
     int score_kind, anneal_mh;
-    double ess_sum, acc_sum;
+    double acc_sum;
     LgvScoreInfo cur;               /* the estimate at u for the current level */
     double smax_opt, smin_opt, eps_opt, eps_a, travel;
     double *sigma, *var, *score, *work, *zbest;
+    double *lvl_ess, *lvl_n;        /* importance ESS summed per level, and its count */
     double *mem;                    /* the one block every vector lives in */
+    double *upilot, lp_pilot;       /* where the pilot ended: the fallback of a divergence */
+    int diverged;
     int phase;
     /* sampling statistics */
     long nsamp;
@@ -207,8 +210,10 @@ static void da_learn(Lgv *s, double accept)
     s->h = exp(x);
 }
 
-/* One MALA (or ULA) transition; adapts h when adapt_h. */
-static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int adapt_h)
+/* One MALA transition, adapting h in warm-up.  ULA drops the correction only when
+ * sampling: in warm-up dual averaging tries steps ten times too large, which an
+ * uncorrected chain would follow to infinity. */
+static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int warm)
 {
     double la;
     draw_xi(s, r);
@@ -216,10 +221,10 @@ static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int adapt_h)
     if (rc)
         return rc;
     s->accept = la >= 0 ? 1.0 : exp(la);
-    int take = s->ula ? isfinite(s->lpp) : log(gsl_rng_uniform_pos(r)) < la;
+    int take = s->ula && !warm ? isfinite(s->lpp) : log(gsl_rng_uniform_pos(r)) < la;
     if (take)
         accept_move(s);
-    if (adapt_h && !s->fixed_h)
+    if (warm && !s->fixed_h)
         da_learn(s, s->accept);
     return 0;
 }
@@ -251,15 +256,24 @@ static int mala_warm(Lgv *s, const BkTarget *t, gsl_rng *r, long i)
 
 /* ---- annealing ---- */
 
-static int anneal_start(Lgv *s, const BkTarget *t)
+static int anneal_start(Lgv *s)
 {
     welford_var(s, s->var);             /* the pilot's second half */
+    memcpy(s->upilot, s->u, s->d * sizeof *s->u);
+    s->lp_pilot = s->lp;
+    /* The blend's lambda needs the local curvature of p; a pilot that hopped between
+     * modes has a variance inflated by their distance, and trusting it makes the grad
+     * term overshoot.  MALA's adapted step measures the smallest local scale (optimal
+     * h ~ 1.65 sd d^(-1/6), Roberts & Rosenthal 1998), which no hop inflates. */
+    double hp = s->da_n > 0 && !s->fixed_h ? exp(s->da_xbar) : s->h;
+    double vloc = pow(hp * pow((double)s->d, 1.0 / 6) / 1.65, 2);
     double vmin = INFINITY, vmax = 0, dist = 0;
     for (size_t k = 0; k < s->d; k++) {
         vmin = fmin(vmin, s->var[k]);
         vmax = fmax(vmax, s->var[k]);
         dist += (s->u[k] - s->u0[k]) * (s->u[k] - s->u0[k]);
         s->minv[k] = s->var[k];
+        s->var[k] = fmin(s->var[k], vloc);
     }
     s->travel = sqrt(dist);
     /* Song & Ermon pick sigma_1 about the largest distance between data points: here,
@@ -277,7 +291,6 @@ static int anneal_start(Lgv *s, const BkTarget *t)
     s->eps_a = s->eps_opt > 0 ? s->eps_opt : smin * smin;
     s->level = 0;
     s->lstep = 0;
-    (void)t;
     return 0;
 }
 
@@ -287,8 +300,8 @@ static int anneal_estimate(Lgv *s, const BkTarget *t, gsl_rng *r, const double *
 {
     int rc = lgv_noisy_score(t, r, x, s->sigma[s->level], s->mc, (LgvScoreKind)s->score_kind,
                              s->var, score, s->work, s->zbest, info);
-    s->ess_sum += info->ess;
-    s->ess_n++;
+    s->lvl_ess[s->level] += info->ess;
+    s->lvl_n[s->level] += 1;
     return rc;
 }
 
@@ -326,6 +339,7 @@ static int anneal_step(Lgv *s, const BkTarget *t, gsl_rng *r)
         double la = nw.logpsig - s->cur.logpsig - 0.5 * bwd + 0.5 * fwd;
         s->accept = la >= 0 ? 1.0 : exp(la);
         s->acc_sum += s->accept;
+        s->nanneal++;
         take = log(gsl_rng_uniform_pos(r)) < la;
     }
     if (take) {
@@ -352,6 +366,15 @@ static int anneal_end(Lgv *s, const BkTarget *t, gsl_rng *r, char *err, size_t e
         memcpy(s->u, s->zbest, s->d * sizeof *s->u);
         if ((rc = t->logp(t->ctx, s->u, &s->lp, s->g)))
             return rc;
+    }
+    /* Unadjusted steps too large for a noisy score can run off to where even MALA cannot
+     * come back from (lp hundreds of nats below the pilot's): restart from the pilot's
+     * point rather than sample garbage, and say so in the report. */
+    if (!isfinite(s->lp) || s->lp < s->lp_pilot - 20.0 * (double)s->d - 200.0) {
+        s->diverged = 1;
+        memcpy(s->u, s->upilot, s->d * sizeof *s->u);
+        if ((rc = t->logp(t->ctx, s->u, &s->lp, s->g)))
+            return rc;
         if (!isfinite(s->lp)) {
             snprintf(err, errlen, "langevin: annealing ended outside the support of the target");
             return -1;
@@ -367,39 +390,34 @@ static int anneal_end(Lgv *s, const BkTarget *t, gsl_rng *r, char *err, size_t e
 
 /* ---- Backend ---- */
 
-static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
+/* The options into c (no memory yet), or -1 with err filled. */
+static int lgv_configure(Lgv *c, const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
 {
     const Backend *b = &backend_langevin;
-    if (t->ndisc > 0) {
-        snprintf(err, errlen, "langevin needs a gradient: the model has %zu discrete parameters",
-                 t->ndisc);
-        return NULL;
-    }
-    double delta = bk_opt_real(st, b, "target-accept");
-    long L = bk_opt_int(st, b, "anneal"), T = bk_opt_int(st, b, "steps-per-level");
-    long pilot = bk_opt_int(st, b, "pilot");
+    long W = st->warmup > 0 ? st->warmup : 0, L = bk_opt_int(st, b, "anneal");
+    long T = bk_opt_int(st, b, "steps-per-level"), pilot = bk_opt_int(st, b, "pilot");
     double smax = bk_opt_real(st, b, "sigma-max"), smin = bk_opt_real(st, b, "sigma-min");
     double eps = bk_opt_real(st, b, "eps"), h = bk_opt_real(st, b, "stepsize");
-    int kind = lgv_score_kind(bk_opt_str(st, b, "score"));
-    long W = st->warmup > 0 ? st->warmup : 0;
-    if (!(delta > 0 && delta < 1)) {
-        snprintf(err, errlen, "langevin: --target-accept must lie in (0, 1), not %g", delta);
-        return NULL;
-    }
-    if (kind < 0) {
+    c->delta = bk_opt_real(st, b, "target-accept");
+    c->score_kind = lgv_score_kind(bk_opt_str(st, b, "score"));
+    if (t->ndisc > 0)
+        snprintf(err, errlen, "langevin needs a gradient: the model has %zu discrete parameters",
+                 t->ndisc);
+    else if (!(c->delta > 0 && c->delta < 1))
+        snprintf(err, errlen, "langevin: --target-accept must lie in (0, 1), not %g", c->delta);
+    else if (c->score_kind < 0)
         snprintf(err, errlen, "langevin: --score must be grad, tweedie or blend, not '%s'",
                  bk_opt_str(st, b, "score"));
-        return NULL;
-    }
-    if (L < 0 || T < 0 || pilot < 0 || smax < 0 || smin < 0 || eps < 0 || h < 0) {
+    else if (L < 0 || T < 0 || pilot < 0 || smax < 0 || smin < 0 || eps < 0 || h < 0)
         snprintf(err, errlen, "langevin: --anneal, --steps-per-level, --pilot, --sigma-max, "
                  "--sigma-min, --eps and --stepsize cannot be negative");
-        return NULL;
-    }
-    if (smax > 0 && smin > 0 && smin >= smax) {
+    else if (smax > 0 && smin > 0 && smin >= smax)
         snprintf(err, errlen, "langevin: --sigma-min=%g must be below --sigma-max=%g", smin, smax);
-        return NULL;
-    }
+    else
+        err[0] = 0;
+    if (err[0])
+        return -1;
+    /* warm-up = pilot + L x T annealing steps + final MALA adaptation (docs/langevin.md) */
     long F = W;
     if (L > 0) {
         if (pilot == 0)
@@ -407,49 +425,56 @@ static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size
         F = T > 0 ? W - pilot - L * T : W / 4;
         if (T == 0)
             T = (W - pilot - F) / L;
-        else if (F < 10)
-            F = -1;
         if (pilot < 4 || T < 1 || F < 10) {
             snprintf(err, errlen, "langevin: --warmup=%ld is too short for --anneal=%ld: it must "
                      "hold a pilot of at least 4 iterations, %ld x %ld annealing steps and 10 "
                      "final MALA iterations", W, L, L, T > 0 ? T : 1);
-            return NULL;
+            return -1;
         }
     }
-    size_t d = t->dim;
+    c->ula = bk_opt_bool(st, b, "ula");
+    c->fixed_h = h > 0;
+    c->h = h > 0 ? h : 1.0;
+    c->warmup = W;
+    c->anneal = L > 0;
+    c->L = L;
+    c->T = T;
+    c->pilot = pilot;
+    c->mc = st->mc > 0 ? st->mc : 16;
+    c->anneal_mh = bk_opt_bool(st, b, "anneal-mh");
+    c->smax_opt = smax;
+    c->smin_opt = smin;
+    c->eps_opt = eps;
+    c->mlen = F;
+    c->d = t->dim;
+    return 0;
+}
+
+static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
+{
+    Lgv c = {0};
+    if (lgv_configure(&c, st, t, err, errlen))
+        return NULL;
+    size_t d = c.d, L = (size_t)c.L;
     Lgv *s = calloc(1, sizeof *s);
-    double *mem = calloc(12 * d + lgv_score_work_len(d) + (size_t)L + 1, sizeof *mem);
+    double *mem = calloc(13 * d + lgv_score_work_len(d) + 3 * L + 1, sizeof *mem);
     if (!s || !mem) {
         free(s);
         free(mem);
         snprintf(err, errlen, "langevin: out of memory");
         return NULL;
     }
+    *s = c;
     double *p = s->mem = mem;
     double **vecs[] = {&s->u, &s->g, &s->up, &s->gp, &s->xi, &s->minv, &s->u0, &s->wmean,
-                       &s->wm2, &s->var, &s->score, &s->zbest};
+                       &s->wm2, &s->var, &s->score, &s->zbest, &s->upilot};
     for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++, p += d)
         *vecs[i] = p;
     s->work = p;
     p += lgv_score_work_len(d);
     s->sigma = p;
-    s->d = d;
-    s->delta = delta;
-    s->ula = bk_opt_bool(st, b, "ula");
-    s->fixed_h = h > 0;
-    s->h = h > 0 ? h : 1.0;
-    s->warmup = W;
-    s->anneal = L > 0;
-    s->L = L;
-    s->T = T;
-    s->pilot = pilot;
-    s->mc = st->mc > 0 ? st->mc : 16;
-    s->score_kind = kind;
-    s->anneal_mh = bk_opt_bool(st, b, "anneal-mh");
-    s->smax_opt = smax;
-    s->smin_opt = smin;
-    s->eps_opt = eps;
-    s->mlen = F;
+    s->lvl_ess = p + L;
+    s->lvl_n = p + 2 * L;
     return s;
 }
 
@@ -474,9 +499,10 @@ static int lgv_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, c
     s->nsamp = 0;
     s->sum_accept = 0;
     s->nzero = 0;
-    s->ess_sum = 0;
     s->acc_sum = 0;
-    s->ess_n = 0;
+    s->nanneal = 0;
+    s->diverged = 0;
+    memset(s->lvl_ess, 0, 2 * (size_t)s->L * sizeof *s->lvl_ess);
     s->accept = NAN;
     s->wn = 0;
     memset(s->wmean, 0, d * sizeof *s->wmean);
@@ -524,7 +550,7 @@ static int lgv_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warm
         if (i >= s->pilot / 2)
             welford_add(s, s->u);
         if (i == s->pilot - 1) {
-            anneal_start(s, t);
+            anneal_start(s);
             s->phase = PH_ANNEAL;
         }
         return BK_OK;
@@ -577,12 +603,23 @@ static void lgv_report(void *st, FILE *out, const char *prefix)
                 "%.4g, %ld score samples (%s), pilot %ld iterations (travelled %.3g)\n", prefix,
                 s->L, s->sigma[0], sL, s->T, s->eps_a * s->sigma[0] * s->sigma[0] / (sL * sL),
                 s->eps_a, s->mc, lgv_score_names[s->score_kind], s->pilot, s->travel);
-        fprintf(out, "%sannealed: mean importance ESS %.1f of %ld%s", prefix,
-                s->ess_n ? s->ess_sum / (double)s->ess_n : 0.0, s->mc,
-                s->anneal_mh ? "" : "\n");
+        /* the level where importance sampling was poorest says whether --mc suffices */
+        long worst = 0;
+        for (long i = 1; i < s->L; i++)
+            if (s->lvl_n[i] > 0 && s->lvl_ess[i] / s->lvl_n[i] <
+                                       s->lvl_ess[worst] / fmax(s->lvl_n[worst], 1))
+                worst = i;
+        fprintf(out, "%sannealed: importance ESS per score estimate at worst %.1f of %ld (sigma "
+                "%.4g)%s", prefix, s->lvl_ess[worst] / fmax(s->lvl_n[worst], 1), s->mc,
+                s->sigma[worst], s->anneal_mh ? "" : "\n");
         if (s->anneal_mh)
             fprintf(out, ", pseudo-marginal acceptance %.3f\n",
-                    s->acc_sum / (double)(s->L * s->T));
+                    s->nanneal ? s->acc_sum / (double)s->nanneal : 0.0);
+        fprintf(out, "%sannealed: each chain settles in one mode; mode weights are the "
+                "proportions of chains, so run many\n", prefix);
+        if (s->diverged)
+            fprintf(out, "%sWARNING: annealing diverged (lp far below the pilot's at its end) and "
+                    "restarted from the pilot's point: lower --eps or keep --anneal-mh\n", prefix);
         if (s->nzero > 0)
             fprintf(out, "%sannealed: %ld steps found no score sample inside the support\n",
                     prefix, s->nzero);

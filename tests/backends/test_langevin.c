@@ -402,18 +402,31 @@ END_TEST
 
 /* ---- determinism and refusals ---- */
 
+static const BkOpt det_opts[][4] = {
+    {{NULL, NULL}},
+    {{"ula", "true"}, {NULL, NULL}},
+    {{"anneal", "5"}, {NULL, NULL}},
+    {{"anneal", "5"}, {"anneal-mh", "false"}, {"score", "grad"}, {NULL, NULL}},
+    {{"anneal", "3"}, {"score", "tweedie"}, {"steps-per-level", "20"}, {NULL, NULL}},
+};
+
 START_TEST(same_seed_same_draws)
 {
-    static const BkOpt anneal[] = {{"anneal", "5"}, {NULL, NULL}};
+    /* bit-identical for one seed, different for another; every path ends in a mode */
     Mix m = {.w = 0.3, .s = 0.5, .m1 = {-3, 0}, .m2 = {3, 0}};
     BkTarget t = {.dim = 2, .logp = mix_logp, .ctx = &m};
     Run a, b;
-    run_chains(&t, settings(200, 50, 41, anneal), 3, NULL, &a);
-    run_chains(&t, settings(200, 50, 41, anneal), 3, NULL, &b);
+    run_chains(&t, settings(200, 50, 41, det_opts[_i]), 3, NULL, &a);
+    run_chains(&t, settings(200, 50, 41, det_opts[_i]), 3, NULL, &b);
     ck_assert(memcmp(a.u, b.u, sizeof(double) * 3 * 50 * 2) == 0);
     run_free(&b);
-    run_chains(&t, settings(200, 50, 42, anneal), 3, NULL, &b);
+    run_chains(&t, settings(200, 50, 42, det_opts[_i]), 3, NULL, &b);
     ck_assert(memcmp(a.u, b.u, sizeof(double) * 3 * 50 * 2) != 0);
+    for (int i = 0; i < 3 * 50; i++)
+        ck_assert_msg(fabs(fabs(a.u[2 * i]) - 3) < 2.5 && fabs(a.u[2 * i + 1]) < 2.5,
+                      "draw %d at (%g, %g)", i, a.u[2 * i], a.u[2 * i + 1]);
+    if (det_opts[_i][0].key && !strcmp(det_opts[_i][0].key, "anneal"))
+        ck_assert_ptr_nonnull(strstr(a.report, "importance ESS"));
     run_free(&a);
     run_free(&b);
 }
@@ -474,7 +487,7 @@ static Suite *langevin_suite(void)
     tcase_add_test(tc, sigma_levels_geometric);
     tcase_add_test(tc, anneal_recovers_mixture_weights);
     tcase_add_test(tc, ula_bias_at_large_step);
-    tcase_add_test(tc, same_seed_same_draws);
+    tcase_add_loop_test(tc, same_seed_same_draws, 0, sizeof det_opts / sizeof *det_opts);
     tcase_add_loop_test(tc, create_refuses, 0, sizeof refusals / sizeof *refusals);
     tcase_add_test(tc, options_checked);
     suite_add_tcase(s, tc);
