@@ -31,7 +31,7 @@ typedef struct Lgv {
     double delta;                   /* target acceptance */
     long warmup, witer;             /* warm-up length, warm-up iterations done */
     /* current state and proposal */
-    double lp, lpp, h, accept;
+    double lp, lpp, h, h_user, accept;
     double *u, *g, *up, *gp, *xi, *minv, *u0;
     /* dual averaging (Hoffman & Gelman 2014, sec. 3.2) */
     double da_mu, da_sbar, da_xbar;
@@ -381,7 +381,7 @@ static int anneal_end(Lgv *s, const BkTarget *t, gsl_rng *r, char *err, size_t e
         }
     }
     s->phase = PH_MALA;
-    s->h = s->fixed_h ? s->h : 1.0;
+    s->h = s->fixed_h ? s->h_user : 1.0;     /* annealing left sqrt(alpha_L) in h */
     if (!s->fixed_h && (rc = find_stepsize(s, t, r)))
         return rc;
     da_restart(s);
@@ -434,7 +434,7 @@ static int lgv_configure(Lgv *c, const BkSettings *st, const BkTarget *t, char *
     }
     c->ula = bk_opt_bool(st, b, "ula");
     c->fixed_h = h > 0;
-    c->h = h > 0 ? h : 1.0;
+    c->h = c->h_user = h > 0 ? h : 1.0;
     c->warmup = W;
     c->anneal = L > 0;
     c->L = L;

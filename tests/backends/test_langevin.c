@@ -83,6 +83,7 @@ typedef struct Run {
     size_t d;
     double *u;                   /* [chain][draw][k] */
     double *acc;                 /* [chain][draw] accept_stat__ */
+    double *step;                /* [chain][draw] stepsize__ */
     char report[2048];
 } Run;
 
@@ -108,6 +109,7 @@ static void run_chains(const BkTarget *t, BkSettings s, int chains, const double
     out->d = t->dim;
     out->u = malloc(sizeof(double) * (size_t)chains * (size_t)s.draws * t->dim);
     out->acc = malloc(sizeof(double) * (size_t)chains * (size_t)s.draws);
+    out->step = malloc(sizeof(double) * (size_t)chains * (size_t)s.draws);
     ck_assert_int_eq(bk_check_options(b, s.opts, s.nopts, err, sizeof err), 0);
     double u0[MAXD], lp, cols[BK_MAX_COLUMNS];
     for (int c = 0; c < chains; c++) {
@@ -129,6 +131,7 @@ static void run_chains(const BkTarget *t, BkSettings s, int chains, const double
             b->draw(st, r, out->u + row * t->dim, &lp, cols);
             bad |= !isfinite(lp);
             out->acc[row] = cols[0];
+            out->step[row] = cols[1];
         }
         ck_assert_msg(!bad, "chain %d: %s", c, err);
         if (c == 0) {
@@ -145,6 +148,7 @@ static void run_free(Run *r)
 {
     free(r->u);
     free(r->acc);
+    free(r->step);
 }
 
 /* Mean of f over all draws and its MCSE by batch means (batches of `bs` within chains). */
@@ -411,6 +415,7 @@ static const BkOpt det_opts[][4] = {
     {{"anneal", "5"}, {NULL, NULL}},
     {{"anneal", "5"}, {"anneal-mh", "false"}, {"score", "grad"}, {NULL, NULL}},
     {{"anneal", "3"}, {"score", "tweedie"}, {"steps-per-level", "20"}, {NULL, NULL}},
+    {{"anneal", "4"}, {"stepsize", "0.5"}, {"ula", "true"}, {NULL, NULL}},
 };
 
 START_TEST(same_seed_same_draws)
@@ -430,6 +435,10 @@ START_TEST(same_seed_same_draws)
                       "draw %d at (%g, %g)", i, a.u[2 * i], a.u[2 * i + 1]);
     if (det_opts[_i][0].key && !strcmp(det_opts[_i][0].key, "anneal"))
         ck_assert_ptr_nonnull(strstr(a.report, "importance ESS"));
+    for (int k = 0; det_opts[_i][k].key; k++)
+        if (!strcmp(det_opts[_i][k].key, "stepsize"))
+            for (int i = 0; i < 3 * 50; i++)
+                ck_assert_double_eq(a.step[i], atof(det_opts[_i][k].value));
     run_free(&a);
     run_free(&b);
 }
