@@ -4,11 +4,12 @@
  *    (Roberts & Tweedie 1996).  Warm-up adapts h by Nesterov dual averaging toward an
  *    acceptance of 0.574 (Roberts & Rosenthal 1998) and a diagonal M^{-1} in Stan's
  *    windows (stan/mcmc/windowed_adaptation.hpp, var_adaptation.hpp).
- *  - ULA (ula=true): the same move, never rejected: biased by O(h^2).
+ *  - ULA (ula=true): the same move, never rejected when sampling: biased by O(h^2).
  *  - Annealed Langevin (anneal=L): warm-up runs a MALA pilot, then Song & Ermon's
- *    annealing over sigma_1 > ... > sigma_L (langevin_anneal.c), then MALA at sigma = 0
- *    with its own adaptation; sampling iterations are MALA at sigma = 0, so the draws
- *    target the exact posterior and annealing only decides where each chain settles. */
+ *    annealing over sigma_1 > ... > sigma_L (langevin_anneal.c; each level's steps are
+ *    pseudo-marginal MH on p_sigma unless anneal-mh=false), then MALA at sigma = 0 with
+ *    its own adaptation; sampling iterations are MALA at sigma = 0, so the draws target
+ *    the exact posterior and annealing only decides where each chain settles. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

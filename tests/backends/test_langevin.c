@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
@@ -71,6 +72,23 @@ static int mix_logp(void *ctx, const double *u, double *lp, double *grad)
         double r1 = exp(a - *lp), r2 = exp(b - *lp);
         for (int k = 0; k < 2; k++)
             grad[k] = -(r1 * (u[k] - m->m1[k]) + r2 * (u[k] - m->m2[k])) / (m->s * m->s);
+    }
+    return 0;
+}
+
+/* N(0, I) cut to the box |u_k| < 3: outside, lp = -inf (an invalid argument). */
+static int box_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    size_t d = *(const size_t *)ctx;
+    *lp = 0;
+    for (size_t k = 0; k < d; k++) {
+        if (fabs(u[k]) >= 3) {
+            *lp = -INFINITY;
+            return 0;
+        }
+        *lp -= 0.5 * u[k] * u[k];
+        if (grad)
+            grad[k] = -u[k];
     }
     return 0;
 }
@@ -250,6 +268,29 @@ START_TEST(mala_beta_logit)
     ck_assert_msg(fabs(v - evar) < 4 * sev, "variance %g vs %g, mcse %g", v, evar, sev);
     double sdv = sqrt(v);
     ck_assert_msg(fabs(sdv - 0.1387) < 4 * sev / (2 * sdv), "sd %g", sdv);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(support_cut_by_minus_infinity)
+{
+    /* samples outside the box get weight 0; every path still recovers the truncated
+     * normal: mean 0, variance 1 - 2 c phi(c) / (2 Phi(c) - 1) at c = 3 */
+    static const BkOpt opts[][3] = {{{NULL, NULL}}, {{"anneal", "5"}, {NULL, NULL}},
+                                    {{"anneal", "5"}, {"sigma-max", "20"}, {NULL, NULL}}};
+    size_t d = 2;
+    BkTarget t = {.dim = 2, .logp = box_logp, .ctx = &d};
+    double c = 3, evar = 1 - 2 * c * gsl_ran_ugaussian_pdf(c) / (2 * gsl_cdf_ugaussian_P(c) - 1);
+    Run r;
+    run_chains(&t, settings(500, 2000, 51, opts[_i]), 4, NULL, &r);
+    for (size_t k = 0; k < 2; k++) {
+        double m, se, v, sev;
+        CoordArg a1 = {k, 0, 1}, a2 = {k, 0, 2};
+        mean_mcse(&r, coord_stat, &a1, 100, &m, &se);
+        mean_mcse(&r, coord_stat, &a2, 100, &v, &sev);
+        ck_assert_msg(fabs(m) < 4 * se, "mean %g, mcse %g", m, se);
+        ck_assert_msg(fabs(v - evar) < 4 * sev, "variance %g vs %g, mcse %g", v, evar, sev);
+    }
     run_free(&r);
 }
 END_TEST
@@ -494,6 +535,7 @@ static Suite *langevin_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, mala_correlated_gaussian);
     tcase_add_test(tc, mala_beta_logit);
+    tcase_add_loop_test(tc, support_cut_by_minus_infinity, 0, 3);
     tcase_add_loop_test(tc, perturbed_score_closed_form, 0,
                         sizeof score_sigmas / sizeof *score_sigmas);
     tcase_add_test(tc, sigma_levels_geometric);
