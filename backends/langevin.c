@@ -4,11 +4,12 @@
  *    (Roberts & Tweedie 1996).  Warm-up adapts h by Nesterov dual averaging toward an
  *    acceptance of 0.574 (Roberts & Rosenthal 1998) and a diagonal M^{-1} in Stan's
  *    windows (stan/mcmc/windowed_adaptation.hpp, var_adaptation.hpp).
- *  - ULA (ula=true): the same move, never rejected: biased by O(h^2).
+ *  - ULA (ula=true): the same move, never rejected when sampling: biased by O(h^2).
  *  - Annealed Langevin (anneal=L): warm-up runs a MALA pilot, then Song & Ermon's
- *    annealing over sigma_1 > ... > sigma_L (langevin_anneal.c), then MALA at sigma = 0
- *    with its own adaptation; sampling iterations are MALA at sigma = 0, so the draws
- *    target the exact posterior and annealing only decides where each chain settles. */
+ *    annealing over sigma_1 > ... > sigma_L (langevin_anneal.c; each level's steps are
+ *    pseudo-marginal MH on p_sigma unless anneal-mh=false), then MALA at sigma = 0 with
+ *    its own adaptation; sampling iterations are MALA at sigma = 0, so the draws target
+ *    the exact posterior and annealing only decides where each chain settles. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ typedef struct Lgv {
     double delta;                   /* target acceptance */
     long warmup, witer;             /* warm-up length, warm-up iterations done */
     /* current state and proposal */
-    double lp, lpp, h, accept;
+    double lp, lpp, h, h_user, accept;
     double *u, *g, *up, *gp, *xi, *minv, *u0;
     /* dual averaging (Hoffman & Gelman 2014, sec. 3.2) */
     double da_mu, da_sbar, da_xbar;
@@ -41,11 +42,16 @@ typedef struct Lgv {
     long wn;
     double *wmean, *wm2;
     /* annealing */
-    long pilot, L, T, mc, level, lstep, nzero;
-    int score_kind;
+    long pilot, L, T, mc, level, lstep, nzero, nanneal;
+    int score_kind, anneal_mh;
+    double acc_sum;
+    LgvScoreInfo cur;               /* the estimate at u for the current level */
     double smax_opt, smin_opt, eps_opt, eps_a, travel;
     double *sigma, *var, *score, *work, *zbest;
+    double *lvl_ess, *lvl_n;        /* importance ESS summed per level, and its count */
     double *mem;                    /* the one block every vector lives in */
+    double *upilot, lp_pilot;       /* where the pilot ended: the fallback of a divergence */
+    int diverged;
     int phase;
     /* sampling statistics */
     long nsamp;
@@ -58,10 +64,12 @@ static const BkOption lgv_options[] = {
     {"stepsize", "real", "0", "fixed step size h > 0 (no step adaptation); 0: adapted"},
     {"anneal", "int", "0", "annealed Langevin over L noise levels during warm-up; 0: off"},
     {"sigma-max", "real", "0", "largest noise level sigma_1; 0: from the pilot"},
-    {"sigma-min", "real", "0", "smallest noise level sigma_L; 0: a tenth of the pilot's smallest sd"},
+    {"sigma-min", "real", "0", "smallest noise level sigma_L; 0: 0.3 x the pilot's smallest sd"},
     {"steps-per-level", "int", "0", "Langevin steps T per noise level; 0: fill the warm-up"},
-    {"eps", "real", "0", "step at the last level, alpha_i = eps sigma_i^2/sigma_L^2; 0: sigma_L^2/2"},
+    {"eps", "real", "0", "step at the last level, alpha_i = eps sigma_i^2/sigma_L^2; 0: sigma_L^2"},
     {"score", "string", "blend", "perturbed-score estimator: grad, tweedie or blend"},
+    {"anneal-mh", "bool", "true", "pseudo-marginal Metropolis-Hastings on each level (false: "
+     "unadjusted, as Song & Ermon)"},
     {"pilot", "int", "0", "MALA iterations that set the noise scales; 0: min(200, warmup/10)"},
     {NULL, NULL, NULL, NULL}
 };
@@ -203,8 +211,10 @@ static void da_learn(Lgv *s, double accept)
     s->h = exp(x);
 }
 
-/* One MALA (or ULA) transition; adapts h when adapt_h. */
-static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int adapt_h)
+/* One MALA transition, adapting h in warm-up.  ULA drops the correction only when
+ * sampling: in warm-up dual averaging tries steps ten times too large, which an
+ * uncorrected chain would follow to infinity. */
+static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int warm)
 {
     double la;
     draw_xi(s, r);
@@ -212,10 +222,10 @@ static int mala_step(Lgv *s, const BkTarget *t, gsl_rng *r, int adapt_h)
     if (rc)
         return rc;
     s->accept = la >= 0 ? 1.0 : exp(la);
-    int take = s->ula ? isfinite(s->lpp) : log(gsl_rng_uniform_pos(r)) < la;
+    int take = s->ula && !warm ? isfinite(s->lpp) : log(gsl_rng_uniform_pos(r)) < la;
     if (take)
         accept_move(s);
-    if (adapt_h && !s->fixed_h)
+    if (warm && !s->fixed_h)
         da_learn(s, s->accept);
     return 0;
 }
@@ -247,50 +257,96 @@ static int mala_warm(Lgv *s, const BkTarget *t, gsl_rng *r, long i)
 
 /* ---- annealing ---- */
 
-static int anneal_start(Lgv *s, const BkTarget *t)
+static int anneal_start(Lgv *s)
 {
     welford_var(s, s->var);             /* the pilot's second half */
+    memcpy(s->upilot, s->u, s->d * sizeof *s->u);
+    s->lp_pilot = s->lp;
+    /* The blend's lambda needs the local curvature of p; a pilot that hopped between
+     * modes has a variance inflated by their distance, and trusting it makes the grad
+     * term overshoot.  MALA's adapted step measures the smallest local scale (optimal
+     * h ~ 1.65 sd d^(-1/6), Roberts & Rosenthal 1998), which no hop inflates. */
+    double hp = s->da_n > 0 && !s->fixed_h ? exp(s->da_xbar) : s->h;
+    double vloc = pow(hp * pow((double)s->d, 1.0 / 6) / 1.65, 2);
     double vmin = INFINITY, vmax = 0, dist = 0;
     for (size_t k = 0; k < s->d; k++) {
         vmin = fmin(vmin, s->var[k]);
         vmax = fmax(vmax, s->var[k]);
         dist += (s->u[k] - s->u0[k]) * (s->u[k] - s->u0[k]);
         s->minv[k] = s->var[k];
+        s->var[k] = fmin(s->var[k], vloc);
     }
     s->travel = sqrt(dist);
     /* Song & Ermon pick sigma_1 about the largest distance between data points: here,
      * twice the way the pilot came from its overdispersed start (other chains' modes
      * may lie that far on the other side), and at least 3 local sd. */
     double smax = s->smax_opt > 0 ? s->smax_opt : fmax(2 * s->travel, 3 * sqrt(vmax));
-    double smin = s->smin_opt > 0 ? s->smin_opt : 0.1 * sqrt(vmin);
+    /* below the posterior's own scale p_sigma hardly differs from p: stop at 0.3 sd and
+     * leave the rest to MALA at sigma = 0 */
+    double smin = s->smin_opt > 0 ? s->smin_opt : 0.3 * sqrt(vmin);
     if (smin >= smax)
         smin = smax / 10;
     lgv_sigma_levels(smax, smin, s->L, s->sigma);
-    s->eps_a = s->eps_opt > 0 ? s->eps_opt : 0.5 * smin * smin;
+    /* alpha_i = sigma_i^2: p_sigma_i has variance at least sigma_i^2, so the step is
+     * about that level's own scale */
+    s->eps_a = s->eps_opt > 0 ? s->eps_opt : smin * smin;
     s->level = 0;
     s->lstep = 0;
-    (void)t;
     return 0;
 }
 
-/* One Langevin step on p_sigma at the current level (no correction: p_sigma's value is
- * unknown).  u keeps a finite lp for draw() whenever possible. */
+/* Score (and p_sigma estimate) at the current point for the current level. */
+static int anneal_estimate(Lgv *s, const BkTarget *t, gsl_rng *r, const double *x, double *score,
+                           LgvScoreInfo *info)
+{
+    int rc = lgv_noisy_score(t, r, x, s->sigma[s->level], s->mc, (LgvScoreKind)s->score_kind,
+                             s->var, score, s->work, s->zbest, info);
+    s->lvl_ess[s->level] += info->ess;
+    s->lvl_n[s->level] += 1;
+    return rc;
+}
+
+/* One Langevin step on p_sigma at the current level, alpha_i = eps sigma_i^2 / sigma_L^2.
+ * Unadjusted as in Song & Ermon, or (anneal-mh) accepted by pseudo-marginal
+ * Metropolis-Hastings: mean_j p(z_j) is an unbiased estimate of p_sigma, so the chain
+ * leaves p_sigma exactly invariant whatever the number of samples (Andrieu & Roberts
+ * 2009); the proposal's drift is the estimated score carried with the state. */
 static int anneal_step(Lgv *s, const BkTarget *t, gsl_rng *r)
 {
+    int rc;
     double sig = s->sigma[s->level], sL = s->sigma[s->L - 1];
     double alpha = s->eps_a * sig * sig / (sL * sL);
-    long nf;
-    int rc = lgv_noisy_score(t, r, s->u, sig, s->mc, (LgvScoreKind)s->score_kind, s->var,
-                             s->score, s->work, s->zbest, &nf);
-    if (rc)
+    if (s->lstep == 0 && (rc = anneal_estimate(s, t, r, s->u, s->score, &s->cur)))
         return rc;
-    s->h = sqrt(alpha);
-    s->accept = NAN;
-    if (nf == 0) {                      /* no sample in the support: stay */
+    if (s->cur.nfinite == 0)
         s->nzero++;
-    } else {
-        for (size_t k = 0; k < s->d; k++)
-            s->u[k] += 0.5 * alpha * s->score[k] + s->h * gsl_ran_gaussian_ziggurat(r, 1.0);
+    s->h = sqrt(alpha);
+    double fwd = 0, bwd = 0;
+    for (size_t k = 0; k < s->d; k++) {
+        s->xi[k] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        s->up[k] = s->u[k] + 0.5 * alpha * s->score[k] + s->h * s->xi[k];
+        fwd += s->xi[k] * s->xi[k];
+    }
+    LgvScoreInfo nw;
+    if ((rc = anneal_estimate(s, t, r, s->up, s->gp, &nw)))
+        return rc;
+    int take = nw.nfinite > 0;
+    s->accept = NAN;
+    if (s->anneal_mh && take) {
+        for (size_t k = 0; k < s->d; k++) {
+            double b = (s->u[k] - s->up[k] - 0.5 * alpha * s->gp[k]) / s->h;
+            bwd += b * b;
+        }
+        double la = nw.logpsig - s->cur.logpsig - 0.5 * bwd + 0.5 * fwd;
+        s->accept = la >= 0 ? 1.0 : exp(la);
+        s->acc_sum += s->accept;
+        s->nanneal++;
+        take = log(gsl_rng_uniform_pos(r)) < la;
+    }
+    if (take) {
+        double *tmp = s->u; s->u = s->up; s->up = tmp;
+        tmp = s->score; s->score = s->gp; s->gp = tmp;
+        s->cur = nw;
         if ((rc = t->logp(t->ctx, s->u, &s->lp, NULL)))
             return rc;
     }
@@ -311,13 +367,22 @@ static int anneal_end(Lgv *s, const BkTarget *t, gsl_rng *r, char *err, size_t e
         memcpy(s->u, s->zbest, s->d * sizeof *s->u);
         if ((rc = t->logp(t->ctx, s->u, &s->lp, s->g)))
             return rc;
+    }
+    /* Unadjusted steps too large for a noisy score can run off to where even MALA cannot
+     * come back from (lp hundreds of nats below the pilot's): restart from the pilot's
+     * point rather than sample garbage, and say so in the report. */
+    if (!isfinite(s->lp) || s->lp < s->lp_pilot - 20.0 * (double)s->d - 200.0) {
+        s->diverged = 1;
+        memcpy(s->u, s->upilot, s->d * sizeof *s->u);
+        if ((rc = t->logp(t->ctx, s->u, &s->lp, s->g)))
+            return rc;
         if (!isfinite(s->lp)) {
             snprintf(err, errlen, "langevin: annealing ended outside the support of the target");
             return -1;
         }
     }
     s->phase = PH_MALA;
-    s->h = s->fixed_h ? s->h : 1.0;
+    s->h = s->fixed_h ? s->h_user : 1.0;     /* annealing left sqrt(alpha_L) in h */
     if (!s->fixed_h && (rc = find_stepsize(s, t, r)))
         return rc;
     da_restart(s);
@@ -326,39 +391,34 @@ static int anneal_end(Lgv *s, const BkTarget *t, gsl_rng *r, char *err, size_t e
 
 /* ---- Backend ---- */
 
-static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
+/* The options into c (no memory yet), or -1 with err filled. */
+static int lgv_configure(Lgv *c, const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
 {
     const Backend *b = &backend_langevin;
-    if (t->ndisc > 0) {
-        snprintf(err, errlen, "langevin needs a gradient: the model has %zu discrete parameters",
-                 t->ndisc);
-        return NULL;
-    }
-    double delta = bk_opt_real(st, b, "target-accept");
-    long L = bk_opt_int(st, b, "anneal"), T = bk_opt_int(st, b, "steps-per-level");
-    long pilot = bk_opt_int(st, b, "pilot");
+    long W = st->warmup > 0 ? st->warmup : 0, L = bk_opt_int(st, b, "anneal");
+    long T = bk_opt_int(st, b, "steps-per-level"), pilot = bk_opt_int(st, b, "pilot");
     double smax = bk_opt_real(st, b, "sigma-max"), smin = bk_opt_real(st, b, "sigma-min");
     double eps = bk_opt_real(st, b, "eps"), h = bk_opt_real(st, b, "stepsize");
-    int kind = lgv_score_kind(bk_opt_str(st, b, "score"));
-    long W = st->warmup > 0 ? st->warmup : 0;
-    if (!(delta > 0 && delta < 1)) {
-        snprintf(err, errlen, "langevin: --target-accept must lie in (0, 1), not %g", delta);
-        return NULL;
-    }
-    if (kind < 0) {
+    c->delta = bk_opt_real(st, b, "target-accept");
+    c->score_kind = lgv_score_kind(bk_opt_str(st, b, "score"));
+    if (t->ndisc > 0)
+        snprintf(err, errlen, "langevin needs a gradient: the model has %zu discrete parameters",
+                 t->ndisc);
+    else if (!(c->delta > 0 && c->delta < 1))
+        snprintf(err, errlen, "langevin: --target-accept must lie in (0, 1), not %g", c->delta);
+    else if (c->score_kind < 0)
         snprintf(err, errlen, "langevin: --score must be grad, tweedie or blend, not '%s'",
                  bk_opt_str(st, b, "score"));
-        return NULL;
-    }
-    if (L < 0 || T < 0 || pilot < 0 || smax < 0 || smin < 0 || eps < 0 || h < 0) {
+    else if (L < 0 || T < 0 || pilot < 0 || smax < 0 || smin < 0 || eps < 0 || h < 0)
         snprintf(err, errlen, "langevin: --anneal, --steps-per-level, --pilot, --sigma-max, "
                  "--sigma-min, --eps and --stepsize cannot be negative");
-        return NULL;
-    }
-    if (smax > 0 && smin > 0 && smin >= smax) {
+    else if (smax > 0 && smin > 0 && smin >= smax)
         snprintf(err, errlen, "langevin: --sigma-min=%g must be below --sigma-max=%g", smin, smax);
-        return NULL;
-    }
+    else
+        err[0] = 0;
+    if (err[0])
+        return -1;
+    /* warm-up = pilot + L x T annealing steps + final MALA adaptation (docs/langevin.md) */
     long F = W;
     if (L > 0) {
         if (pilot == 0)
@@ -366,48 +426,56 @@ static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size
         F = T > 0 ? W - pilot - L * T : W / 4;
         if (T == 0)
             T = (W - pilot - F) / L;
-        else if (F < 10)
-            F = -1;
         if (pilot < 4 || T < 1 || F < 10) {
             snprintf(err, errlen, "langevin: --warmup=%ld is too short for --anneal=%ld: it must "
                      "hold a pilot of at least 4 iterations, %ld x %ld annealing steps and 10 "
                      "final MALA iterations", W, L, L, T > 0 ? T : 1);
-            return NULL;
+            return -1;
         }
     }
-    size_t d = t->dim;
+    c->ula = bk_opt_bool(st, b, "ula");
+    c->fixed_h = h > 0;
+    c->h = c->h_user = h > 0 ? h : 1.0;
+    c->warmup = W;
+    c->anneal = L > 0;
+    c->L = L;
+    c->T = T;
+    c->pilot = pilot;
+    c->mc = st->mc > 0 ? st->mc : 16;
+    c->anneal_mh = bk_opt_bool(st, b, "anneal-mh");
+    c->smax_opt = smax;
+    c->smin_opt = smin;
+    c->eps_opt = eps;
+    c->mlen = F;
+    c->d = t->dim;
+    return 0;
+}
+
+static void *lgv_create(const BkSettings *st, const BkTarget *t, char *err, size_t errlen)
+{
+    Lgv c = {0};
+    if (lgv_configure(&c, st, t, err, errlen))
+        return NULL;
+    size_t d = c.d, L = (size_t)c.L;
     Lgv *s = calloc(1, sizeof *s);
-    double *mem = calloc(12 * d + lgv_score_work_len(d) + (size_t)L + 1, sizeof *mem);
+    double *mem = calloc(13 * d + lgv_score_work_len(d) + 3 * L + 1, sizeof *mem);
     if (!s || !mem) {
         free(s);
         free(mem);
         snprintf(err, errlen, "langevin: out of memory");
         return NULL;
     }
+    *s = c;
     double *p = s->mem = mem;
     double **vecs[] = {&s->u, &s->g, &s->up, &s->gp, &s->xi, &s->minv, &s->u0, &s->wmean,
-                       &s->wm2, &s->var, &s->score, &s->zbest};
+                       &s->wm2, &s->var, &s->score, &s->zbest, &s->upilot};
     for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++, p += d)
         *vecs[i] = p;
     s->work = p;
     p += lgv_score_work_len(d);
     s->sigma = p;
-    s->d = d;
-    s->delta = delta;
-    s->ula = bk_opt_bool(st, b, "ula");
-    s->fixed_h = h > 0;
-    s->h = h > 0 ? h : 1.0;
-    s->warmup = W;
-    s->anneal = L > 0;
-    s->L = L;
-    s->T = T;
-    s->pilot = pilot;
-    s->mc = st->mc > 0 ? st->mc : 16;
-    s->score_kind = kind;
-    s->smax_opt = smax;
-    s->smin_opt = smin;
-    s->eps_opt = eps;
-    s->mlen = F;
+    s->lvl_ess = p + L;
+    s->lvl_n = p + 2 * L;
     return s;
 }
 
@@ -432,6 +500,10 @@ static int lgv_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, c
     s->nsamp = 0;
     s->sum_accept = 0;
     s->nzero = 0;
+    s->acc_sum = 0;
+    s->nanneal = 0;
+    s->diverged = 0;
+    memset(s->lvl_ess, 0, 2 * (size_t)s->L * sizeof *s->lvl_ess);
     s->accept = NAN;
     s->wn = 0;
     memset(s->wmean, 0, d * sizeof *s->wmean);
@@ -479,7 +551,7 @@ static int lgv_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warm
         if (i >= s->pilot / 2)
             welford_add(s, s->u);
         if (i == s->pilot - 1) {
-            anneal_start(s, t);
+            anneal_start(s);
             s->phase = PH_ANNEAL;
         }
         return BK_OK;
@@ -532,6 +604,23 @@ static void lgv_report(void *st, FILE *out, const char *prefix)
                 "%.4g, %ld score samples (%s), pilot %ld iterations (travelled %.3g)\n", prefix,
                 s->L, s->sigma[0], sL, s->T, s->eps_a * s->sigma[0] * s->sigma[0] / (sL * sL),
                 s->eps_a, s->mc, lgv_score_names[s->score_kind], s->pilot, s->travel);
+        /* the level where importance sampling was poorest says whether --mc suffices */
+        long worst = 0;
+        for (long i = 1; i < s->L; i++)
+            if (s->lvl_n[i] > 0 && s->lvl_ess[i] / s->lvl_n[i] <
+                                       s->lvl_ess[worst] / fmax(s->lvl_n[worst], 1))
+                worst = i;
+        fprintf(out, "%sannealed: importance ESS per score estimate at worst %.1f of %ld (sigma "
+                "%.4g)%s", prefix, s->lvl_ess[worst] / fmax(s->lvl_n[worst], 1), s->mc,
+                s->sigma[worst], s->anneal_mh ? "" : "\n");
+        if (s->anneal_mh)
+            fprintf(out, ", pseudo-marginal acceptance %.3f\n",
+                    s->nanneal ? s->acc_sum / (double)s->nanneal : 0.0);
+        fprintf(out, "%sannealed: each chain settles in one mode; mode weights are the "
+                "proportions of chains, so run many\n", prefix);
+        if (s->diverged)
+            fprintf(out, "%sWARNING: annealing diverged (lp far below the pilot's at its end) and "
+                    "restarted from the pilot's point: lower --eps or keep --anneal-mh\n", prefix);
         if (s->nzero > 0)
             fprintf(out, "%sannealed: %ld steps found no score sample inside the support\n",
                     prefix, s->nzero);

@@ -21,13 +21,19 @@ typedef enum { LGV_SCORE_GRAD = 0, LGV_SCORE_TWEEDIE = 1, LGV_SCORE_BLEND = 2 } 
 /* Scratch the estimator needs: lgv_score_work_len(dim) doubles, owned by the caller. */
 size_t lgv_score_work_len(size_t dim);
 
+typedef struct LgvScoreInfo {
+    long nfinite;      /* samples with finite log p and gradient */
+    double logpsig;    /* log of mean_j p(z_j): an unbiased estimate of p_sigma(x) (-inf if none) */
+    double ess;        /* (sum w)^2 / sum w^2, the importance sampling effective sample size */
+} LgvScoreInfo;
+
 /* score[dim] = estimate of grad log p_sigma(x) from n samples.  var (dim entries) is
  * used by BLEND only.  zbest[dim] (may be NULL) receives the sample of largest weight.
- * *nfinite = samples with finite log p; when it is 0, score is all zero.  Returns the
- * target's nonzero error code, else 0.  Allocates nothing. */
+ * When no sample is finite, score is all zero.  Returns the target's nonzero error
+ * code, else 0.  Allocates nothing. */
 int lgv_noisy_score(const BkTarget *t, gsl_rng *r, const double *x, double sigma, long n,
                     LgvScoreKind kind, const double *var, double *score, double *work,
-                    double *zbest, long *nfinite);
+                    double *zbest, LgvScoreInfo *info);
 
 /* sigma_i, i = 0..L-1, geometric from smax down to smin (L = 1: smax). */
 void lgv_sigma_levels(double smax, double smin, long L, double *sigma);

@@ -44,11 +44,11 @@ void lgv_sigma_levels(double smax, double smin, long L, double *sigma)
  * rescaling the sums whenever m grows, so no sample's lp is kept and nothing overflows. */
 int lgv_noisy_score(const BkTarget *t, gsl_rng *r, const double *x, double sigma, long n,
                     LgvScoreKind kind, const double *var, double *score, double *work,
-                    double *zbest, long *nfinite)
+                    double *zbest, LgvScoreInfo *info)
 {
     size_t d = t->dim;
     double *z = work, *g = work + d, *sg = work + 2 * d, *se = work + 3 * d;
-    double m = -INFINITY, wsum = 0;
+    double m = -INFINITY, wsum = 0, w2sum = 0;
     long nf = 0;
     memset(sg, 0, 2 * d * sizeof *sg);
     for (long j = 0; j < n; j++) {
@@ -69,6 +69,7 @@ int lgv_noisy_score(const BkTarget *t, gsl_rng *r, const double *x, double sigma
         if (lp > m) {
             double c = exp(m - lp);   /* 0 on the first finite sample */
             wsum *= c;
+            w2sum *= c * c;
             for (size_t k = 0; k < 2 * d; k++)
                 sg[k] *= c;
             m = lp;
@@ -77,12 +78,15 @@ int lgv_noisy_score(const BkTarget *t, gsl_rng *r, const double *x, double sigma
         }
         double w = exp(lp - m);
         wsum += w;
+        w2sum += w * w;
         for (size_t k = 0; k < d; k++) {
             sg[k] += w * g[k];
             se[k] += w * (z[k] - x[k]) / (sigma * sigma);
         }
     }
-    *nfinite = nf;
+    info->nfinite = nf;
+    info->logpsig = nf ? m + log(wsum / (double)n) : -INFINITY;
+    info->ess = nf ? wsum * wsum / w2sum : 0;
     for (size_t k = 0; k < d; k++) {
         if (nf == 0) {
             score[k] = 0;
