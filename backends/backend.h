@@ -32,6 +32,8 @@ typedef struct BkTarget {
     void *ctx;
 } BkTarget;
 
+struct Backend;                /* forward: the option look-ups below take one */
+
 /* Method-specific options as given on the command line (`--max-depth=12`). */
 typedef struct BkOpt { const char *key, *value; } BkOpt;
 
