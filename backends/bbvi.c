@@ -179,7 +179,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     }
     cfg.cv = bk_opt_bool(s, be, "cv");
     /* the score estimator's control variates need a batch to estimate a* from */
-    vi_config_defaults(&cfg, s, cfg.est == VI_SCORE ? 32 : 4, 0.1);
+    vi_config_defaults(&cfg, s, cfg.est == VI_SCORE ? 32 : t->ndisc ? 8 : 4, 0.1);
 
     Bbvi *b = calloc(1, sizeof *b);
     if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }

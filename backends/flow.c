@@ -206,7 +206,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         snprintf(err, errlen, "flow: --window must be at least 10 and --eval-draws at least 100");
         return NULL;
     }
-    vi_config_defaults(&cfg, s, 4, 0.05);
+    vi_config_defaults(&cfg, s, t->ndisc ? 8 : 4, 0.05);
     f->fam = (ViFamily){
         .nparam = np, .nmon = d + 1, .ngroup = 1, .group = NULL, .self = f,
         .sample = flow_sample, .grad_reparam = flow_grad, .score = NULL,

@@ -25,7 +25,7 @@ struct ViCore {
     double *H, *f;             /* mc x np scores, mc values of log p - log q */
     unsigned char *ok;
     size_t *kidx;              /* mc x ndisc sampled categories */
-    double *gsum_a, *gsum_b;   /* per group: sum Cov(f h, h), sum Var(h) */
+    double *gsum_a, *gsum_b, *gsum_c;   /* per group: sum Cov(f h, h), sum Var(h), sum h^2 */
     double *s_h, *s_hf, *s_hh, *s_hhf;   /* per parameter: batch sums of the score */
     /* stopping rule */
     double *win_elbo, *win_mon, *win_sum, *mon;
@@ -33,7 +33,7 @@ struct ViCore {
     size_t nmon;               /* the family's watched quantities + categorical probabilities */
     double lr;                 /* current step size */
     int stage;
-    long thin, slot_n;         /* iterations per window slot (grows as lr shrinks) */
+    long thin, slot_n, npass;         /* iterations per window slot (grows as lr shrinks) */
     double slot_elbo;
     long stage_at[8];          /* iterations at which each stage became stationary */
     double prev_mean, prev_se;
@@ -58,23 +58,70 @@ void vi_config_defaults(ViConfig *cfg, const BkSettings *s, long mc_def, double 
 
 /* ---- building blocks ------------------------------------------------------------ */
 
+/* Residuals of y[h] about its least-squares line, into r[h]; returns their variance. */
+static double detrend(const double *y, size_t h, double *r)
+{
+    double tm = 0.5 * (double)(h - 1), ym = 0, sxy = 0, sxx = 0;
+    for (size_t i = 0; i < h; i++) ym += y[i];
+    ym /= (double)h;
+    for (size_t i = 0; i < h; i++) {
+        sxy += ((double)i - tm) * (y[i] - ym);
+        sxx += ((double)i - tm) * ((double)i - tm);
+    }
+    double b = sxy / sxx, v = 0;
+    for (size_t i = 0; i < h; i++) {
+        r[i] = y[i] - ym - b * ((double)i - tm);
+        v += r[i] * r[i];
+    }
+    return v / (double)(h - 2);
+}
+
+/* Integrated autocorrelation time of two residual series r0, r1 (length h, mean 0), by
+ * Geyer's initial monotone sequence, as Stan's ESS does. */
+static double halves_tau(const double *r0, const double *r1, size_t h)
+{
+    double c0 = 0;
+    for (size_t i = 0; i < h; i++) c0 += r0[i] * r0[i] + r1[i] * r1[i];
+    if (!(c0 > 0)) return 1;
+    double tau = 1, prev = INFINITY;
+    for (size_t t = 1; t + 1 < h; t += 2) {
+        double pair = 0;
+        for (size_t lag = t; lag <= t + 1; lag++)
+            for (size_t i = 0; i + lag < h; i++) pair += (r0[i] * r0[i + lag] + r1[i] * r1[i + lag]) / c0;
+        if (pair <= 0) break;
+        if (pair > prev) pair = prev;           /* monotone */
+        prev = pair;
+        tau += 2 * pair;
+    }
+    return tau;
+}
+
+#define VI_RHAT_MAXH 4096
+
 double vi_split_rhat(const double *x, size_t n)
 {
     size_t h = n / 2;
-    if (h < 2) return NAN;
-    double m[2] = {0, 0}, v[2] = {0, 0};
+    if (h < 4 || h > VI_RHAT_MAXH) return NAN;
+    const double *y[2] = {x, x + (n - h)};
+    double r[2][VI_RHAT_MAXH];
+    double m[2] = {0, 0}, v[2];
     for (int c = 0; c < 2; c++) {
-        const double *y = x + (c ? n - h : 0);
-        for (size_t i = 0; i < h; i++) m[c] += y[i];
+        for (size_t i = 0; i < h; i++) m[c] += y[c][i];
         m[c] /= (double)h;
-        for (size_t i = 0; i < h; i++) v[c] += (y[i] - m[c]) * (y[i] - m[c]);
-        v[c] /= (double)(h - 1);
+        v[c] = detrend(y[c], h, r[c]);
     }
+    /* Within: the halves' variance about their trend lines, so that a drift does not
+     * hide itself by widening W.  Optimiser iterates are autocorrelated (Adam's momentum
+     * alone spans ~10 steps), which inflates B by the autocorrelation time tau even
+     * without drift: divide it out, so B/W weighs the halves' difference against its
+     * actual noise (ESS = h / tau). */
     double W = 0.5 * (v[0] + v[1]);
     double mm = 0.5 * (m[0] + m[1]);
     double B = (double)h * ((m[0] - mm) * (m[0] - mm) + (m[1] - mm) * (m[1] - mm));
     if (!(W > 0)) return m[0] == m[1] ? 1.0 : INFINITY;
-    double vplus = (double)(h - 1) / (double)h * W + B / (double)h;
+    double tau = halves_tau(r[0], r[1], h);
+    if (tau < 1) tau = 1;
+    double vplus = (double)(h - 1) / (double)h * W + B / tau / (double)h;
     return sqrt(vplus / W);
 }
 
@@ -252,10 +299,11 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     size_t gmax = (fam->ngroup ? fam->ngroup : 1) + nd + 1;
     c->gsum_a = calloc(gmax, sizeof *c->gsum_a);
     c->gsum_b = calloc(gmax, sizeof *c->gsum_b);
+    c->gsum_c = calloc(gmax, sizeof *c->gsum_c);
     if (!c->cat_off || !c->cat_k || !c->cat_lo || !c->group || !c->par || !c->grad || !c->scale
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
         || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->gsum_a
-        || !c->gsum_b || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
+        || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -290,6 +338,7 @@ void vi_core_start(ViCore *c)
     c->lr = c->cfg.lr;
     c->stage = 0;
     c->thin = 1;
+    c->npass = 0;
     c->slot_n = 0;
     c->slot_elbo = 0;
     c->prev_mean = c->prev_se = NAN;
@@ -304,7 +353,7 @@ void vi_core_free(ViCore *c)
     free(c->par); free(c->grad); free(c->scale); free(c->fin);
     free(c->adam_m); free(c->adam_v); free(c->win_sum); free(c->u); free(c->g);
     free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo);
-    free(c->win_mon); free(c->mon); free(c->lw); free(c->gsum_a); free(c->gsum_b);
+    free(c->win_mon); free(c->mon); free(c->lw); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
     free(c);
 }
@@ -338,17 +387,21 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
         if (use_cv) {
             memset(c->gsum_a, 0, c->ngroup * sizeof *c->gsum_a);
             memset(c->gsum_b, 0, c->ngroup * sizeof *c->gsum_b);
+            memset(c->gsum_c, 0, c->ngroup * sizeof *c->gsum_c);
             for (size_t j = lo; j < hi; j++) {
                 double h = c->H[s * np + j];
                 double sh = c->s_h[j] - h, shf = c->s_hf[j] - h * f;
                 double shh = c->s_hh[j] - h * h, shhf = c->s_hhf[j] - h * h * f;
                 c->gsum_a[c->group[j]] += shhf - shf * sh / n1;    /* (n-2) Cov(hf, h) */
                 c->gsum_b[c->group[j]] += shh - sh * sh / n1;      /* (n-2) Var(h) */
+                c->gsum_c[c->group[j]] += shh;
             }
         }
         for (size_t j = lo; j < hi; j++) {
             int gi = c->group[j];
-            double a = (use_cv && c->gsum_b[gi] > 0) ? c->gsum_a[gi] / c->gsum_b[gi] : 0;
+            /* no scale when h did not vary over the other draws (a factor that drew the
+             * same category every time): Var(h) is then rounding noise */
+            double a = (use_cv && c->gsum_b[gi] > 1e-9 * c->gsum_c[gi]) ? c->gsum_a[gi] / c->gsum_b[gi] : 0;
             grad[j] += c->H[s * np + j] * (f - a);
         }
     }
@@ -396,7 +449,7 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
  * posterior of any scale. */
 static void adam_step(ViCore *c)
 {
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const double b1 = 0.9, b2 = 0.99, eps = 1e-8;
     c->adam_t++;
     double c1 = 1 - pow(b1, (double)c->adam_t), c2 = 1 - pow(b2, (double)c->adam_t);
     for (size_t j = 0; j < c->np; j++) c->scale[j] = 1;
@@ -405,8 +458,18 @@ static void adam_step(ViCore *c)
         double gj = c->grad[j];
         c->adam_m[j] = b1 * c->adam_m[j] + (1 - b1) * gj;
         c->adam_v[j] = b2 * c->adam_v[j] + (1 - b2) * gj * gj;
-        c->par[j] += c->lr * c->scale[j] * (c->adam_m[j] / c1) / (sqrt(c->adam_v[j] / c2) + eps);
     }
+    /* A categorical factor's logits share one second moment (their mean): per-logit
+     * normalisation would blow a rare category's tiny, noisy gradient up to full steps,
+     * a random walk that ends in a collapsed factor whose score gradient vanishes. */
+    for (size_t f = 0; f < c->ndisc; f++) {
+        size_t o = c->cat_off[f], K = c->cat_k[f];
+        double v = 0;
+        for (size_t k = 0; k < K; k++) v += c->adam_v[o + k];
+        for (size_t k = 0; k < K; k++) c->adam_v[o + k] = v / (double)K;
+    }
+    for (size_t j = 0; j < c->np; j++)
+        c->par[j] += c->lr * c->scale[j] * (c->adam_m[j] / c1) / (sqrt(c->adam_v[j] / c2) + eps);
 }
 
 /* Final ELBO +- MCSE and k-hat from eval_draws fresh draws of the averaged q. */
@@ -475,6 +538,9 @@ static int window_update(ViCore *c, double elbo)
                       || d < 2 * sqrt(se * se + c->prev_se * c->prev_se);
         conv = elbo_ok && rh < c->cfg.rhat_max;
     }
+    /* one passing window can be luck: ask for two in a row */
+    c->npass = conv ? c->npass + 1 : 0;
+    conv = c->npass >= 2;
     c->st.rhat = rh;
     c->prev_mean = m;
     c->prev_se = se;
@@ -531,6 +597,7 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
             c->stage++;
             c->lr *= c->cfg.lr_decay;
             c->nwin = 0;
+            c->npass = 0;
             /* the iterates now move lr_decay times slower: a window spans as much longer */
             c->thin = (long)floor(pow(1 / c->cfg.lr_decay, c->stage) + 0.5);
         }

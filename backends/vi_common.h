@@ -105,7 +105,9 @@ double vi_psis_khat(double *lw, size_t S);
 /* Zhang & Stephens' estimate of the GPD shape k (and scale) for exceedances x[n],
  * sorted ascending and positive; adjusted towards 0.5 as loo does (wip). */
 double vi_gpd_fit(const double *x, size_t n, double *sigma);
-/* Split-R-hat of one trace x[n]: two halves compared as two chains. */
+/* Split-R-hat of one trace x[n]: two halves compared as two chains, with the between-
+ * halves variance divided by the autocorrelation time (Geyer's initial monotone sequence)
+ * so that an autocorrelated but stationary trace gives ~1. */
 double vi_split_rhat(const double *x, size_t n);
 
 #endif

