@@ -29,7 +29,7 @@ typedef struct Flow {
 } Flow;
 
 static const BkOption flow_options[] = {
-    {"flow", "string", "iaf:2,planar:4", "layers, applied left to right: planar:K, radial:K, iaf:K, comma-separated"},
+    {"flow", "string", "iaf:3", "layers, applied left to right: planar:K, radial:K, iaf:K, comma-separated"},
     {"hidden", "int", "0", "hidden units of each IAF layer (0: 2 * dim + 2)"},
     {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
     {"window", "int", "100", "iterations per window of the stopping rule"},
@@ -206,7 +206,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         snprintf(err, errlen, "flow: --window must be at least 10 and --eval-draws at least 100");
         return NULL;
     }
-    vi_config_defaults(&cfg, s, t->ndisc ? 8 : 4, 0.05);
+    vi_config_defaults(&cfg, s, t->ndisc ? 16 : 8, 0.01);
     f->fam = (ViFamily){
         .nparam = np, .nmon = d + 1, .ngroup = 1, .group = NULL, .self = f,
         .sample = flow_sample, .grad_reparam = flow_grad, .score = NULL,

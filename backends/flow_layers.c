@@ -37,7 +37,7 @@ void fl_layer_setup(FlLayer *l, FlKind kind, size_t d, size_t hidden, int revers
         l->hidden = hidden ? hidden : 2 * d + 2;
         l->reverse = reverse;
         l->elu = elu;
-        l->np = 3 * l->hidden * d + l->hidden + 2 * d;
+        l->np = 3 * l->hidden * d + l->hidden + 2 * d + 2 * d * d;
         l->ncache = 3 * l->hidden + 2 * d;   /* pre, hid, dhid scratch, m, sigma */
         break;
     }
@@ -163,7 +163,7 @@ static void radial_backward(const FlLayer *l, const double *p, const double *z, 
 static size_t deg_in(const FlLayer *l, size_t i) { return l->reverse ? l->d - i : i + 1; }
 static size_t deg_h(const FlLayer *l, size_t k) { return l->d > 1 ? k % (l->d - 1) + 1 : 1; }
 
-typedef struct IafP { const double *W1, *b1, *Wm, *bm, *Ws, *bs; } IafP;
+typedef struct IafP { const double *W1, *b1, *Wm, *bm, *Ws, *bs, *Vm, *Vs; } IafP;
 
 static IafP iaf_params(const FlLayer *l, const double *p)
 {
@@ -175,6 +175,8 @@ static IafP iaf_params(const FlLayer *l, const double *p)
     q.bm = q.Wm + d * H;
     q.Ws = q.bm + d;
     q.bs = q.Ws + d * H;
+    q.Vm = q.bs + d;
+    q.Vs = q.Vm + d * d;
     return q;
 }
 
@@ -201,6 +203,11 @@ static double iaf_forward(const FlLayer *l, const double *p, const double *z, do
                 mi += q.Wm[i * H + k] * hid[k];
                 si += q.Ws[i * H + k] * hid[k];
             }
+        for (size_t j = 0; j < d; j++)          /* MADE's direct connections */
+            if (di > deg_in(l, j)) {
+                mi += q.Vm[i * d + j] * z[j];
+                si += q.Vs[i * d + j] * z[j];
+            }
         double s = sigmoid(si);
         m[i] = mi;
         sg[i] = s;
@@ -217,10 +224,12 @@ static void iaf_backward(const FlLayer *l, const double *p, const double *z, dou
     IafP q = iaf_params(l, p);
     double *pre = cache, *hid = cache + H, *dhid = cache + 2 * H, *m = cache + 3 * H, *sg = m + d;
     size_t oW1 = 0, ob1 = H * d, oWm = ob1 + H, obm = oWm + d * H, oWs = obm + d, obs = oWs + d * H;
+    size_t oVm = obs + d, oVs = oVm + d * d;
     memset(dhid, 0, H * sizeof *dhid);
+    for (size_t i = 0; i < d; i++) gin[i] = 0;
     for (size_t i = 0; i < d; i++) {
         double s = sg[i];
-        gin[i] = g[i] * s;
+        gin[i] += g[i] * s;
         /* d sigma/ds = s(1-s); d log sigma/ds = 1 - s */
         double ds = g[i] * (z[i] - m[i]) * s * (1 - s) + gld * (1 - s);
         double dm = g[i] * (1 - s);
@@ -232,6 +241,12 @@ static void iaf_backward(const FlLayer *l, const double *p, const double *z, dou
                 gp[oWm + i * H + k] += dm * hid[k];
                 gp[oWs + i * H + k] += ds * hid[k];
                 dhid[k] += q.Wm[i * H + k] * dm + q.Ws[i * H + k] * ds;
+            }
+        for (size_t j = 0; j < d; j++)
+            if (di > deg_in(l, j)) {
+                gp[oVm + i * d + j] += dm * z[j];
+                gp[oVs + i * d + j] += ds * z[j];
+                gin[j] += q.Vm[i * d + j] * dm + q.Vs[i * d + j] * ds;
             }
     }
     for (size_t k = 0; k < H; k++) {

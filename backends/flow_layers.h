@@ -6,7 +6,8 @@
  *           u^ = u + (m(w.u) - w.u) w / |w|^2,  m(x) = -1 + log(1 + e^x),  so w.u^ > -1
  *   radial  f(z) = z + beta (z - z0) / (alpha + |z - z0|)
  *           alpha = softplus(a) > 0,  beta = -alpha + softplus(b) >= -alpha
- *   iaf     [m, s] = MADE(z) (one hidden layer, tanh or elu, autoregressive masks),
+ *   iaf     [m, s] = MADE(z) (one hidden layer, tanh or elu, autoregressive masks, and
+ *           MADE's direct masked linear connections from input to output),
  *           sigma = sigmoid(s),  f(z) = sigma .* z + (1 - sigma) .* m   Kingma et al. 2016
  *           log|det| = sum log sigma_i; the ordering is reversed in every other IAF layer. */
 #ifndef VM_FLOW_LAYERS_H

@@ -11,6 +11,12 @@
 
 #define VT_MAXD 8
 
+typedef int (*BkLogp)(void *ctx, const double *u, double *lp, double *grad);
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
 /* ---- Gaussian N(m, L L^T), normalised, plus an optional constant offset ---------- */
 typedef struct VtGauss {
     size_t d;
