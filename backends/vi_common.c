@@ -38,7 +38,7 @@ struct ViCore {
     long stage_at[8];          /* iterations at which each stage became stationary */
     double prev_mean, prev_se;
     /* final evaluation */
-    double *lw;
+    double *lw, *rhat_work;
     ViStats st;
 };
 
@@ -96,14 +96,13 @@ static double halves_tau(const double *r0, const double *r1, size_t h)
     return tau;
 }
 
-#define VI_RHAT_MAXH 4096
-
-double vi_split_rhat(const double *x, size_t n)
+/* split-R-hat with caller's scratch work[n] (no allocation in step()) */
+static double split_rhat(const double *x, size_t n, double *work)
 {
     size_t h = n / 2;
-    if (h < 4 || h > VI_RHAT_MAXH) return NAN;
+    if (h < 4) return NAN;
     const double *y[2] = {x, x + (n - h)};
-    double r[2][VI_RHAT_MAXH];
+    double *r[2] = {work, work + h};
     double m[2] = {0, 0}, v[2];
     for (int c = 0; c < 2; c++) {
         for (size_t i = 0; i < h; i++) m[c] += y[c][i];
@@ -123,6 +122,15 @@ double vi_split_rhat(const double *x, size_t n)
     if (tau < 1) tau = 1;
     double vplus = (double)(h - 1) / (double)h * W + B / tau / (double)h;
     return sqrt(vplus / W);
+}
+
+double vi_split_rhat(const double *x, size_t n)
+{
+    double *work = malloc((n + 1) * sizeof *work);
+    if (!work) return NAN;
+    double rh = split_rhat(x, n, work);
+    free(work);
+    return rh;
 }
 
 /* Profile log-likelihood of Zhang & Stephens at theta (loo's lx), per observation. */
@@ -295,6 +303,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->win_mon = calloc(W * (c->nmon + 1), sizeof *c->win_mon);
     c->mon = calloc(c->nmon + 1, sizeof *c->mon);
     c->lw = calloc((size_t)cfg->eval_draws, sizeof *c->lw);
+    c->rhat_work = calloc(W + 1, sizeof *c->rhat_work);
     /* groups: the family's, then one per categorical factor */
     size_t gmax = (fam->ngroup ? fam->ngroup : 1) + nd + 1;
     c->gsum_a = calloc(gmax, sizeof *c->gsum_a);
@@ -302,7 +311,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->gsum_c = calloc(gmax, sizeof *c->gsum_c);
     if (!c->cat_off || !c->cat_k || !c->cat_lo || !c->group || !c->par || !c->grad || !c->scale
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
-        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->gsum_a
+        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->rhat_work || !c->gsum_a
         || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
@@ -353,7 +362,7 @@ void vi_core_free(ViCore *c)
     free(c->par); free(c->grad); free(c->scale); free(c->fin);
     free(c->adam_m); free(c->adam_v); free(c->win_sum); free(c->u); free(c->g);
     free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo);
-    free(c->win_mon); free(c->mon); free(c->lw); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
+    free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
     free(c);
 }
@@ -524,7 +533,7 @@ static int window_update(ViCore *c, double elbo)
     double se = sqrt(v / (double)(W - 1) / (double)W);
     double rh = 1;
     for (size_t k = 0; k < nm; k++) {
-        double x = vi_split_rhat(c->win_mon + k * W, W);
+        double x = split_rhat(c->win_mon + k * W, W, c->rhat_work);
         if (!(x <= rh)) rh = x;        /* NaN propagates as not converged */
     }
     int conv = 0;

@@ -186,6 +186,49 @@ START_TEST(test_mixture_indicator)
 }
 END_TEST
 
+/* Only discrete coordinates: two categorical factors, no Gaussian part at all. */
+static int two_dice_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    static const double w1[4] = {0.1, 0.2, 0.3, 0.4}, w2[2] = {0.7, 0.3};
+    int a = (int)u[0], b = (int)u[1];
+    *lp = (a < 0 || a > 3 || b < 5 || b > 6) ? -INFINITY : log(w1[a]) + log(w2[b - 5]) + 2.0;
+    return 0;
+}
+
+START_TEST(test_discrete_only)
+{
+    double lo[2] = {0, 5}, hi[2] = {3, 6};
+    BkTarget t = {.dim = 0, .ndisc = 2, .disc_lo = lo, .disc_hi = hi, .logp = two_dice_logp};
+    BkSettings s = {.iters = 20000, .seed = 1};
+    char err[256];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2);
+    void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    double u0[2] = {0, 5}, u[2], lp, cols[2];
+    backend_bbvi.init(st, &t, r, u0, err, sizeof err);
+    int rc = BK_OK;
+    for (long i = 0; i < 20000 && rc == BK_OK; i++) rc = backend_bbvi.step(st, &t, r, i, 0, err, sizeof err);
+    ck_assert_int_eq(rc, BK_DONE);
+    double fa[4] = {0}, fb = 0;
+    enum { N = 20000 };
+    for (int n = 0; n < N; n++) {
+        backend_bbvi.draw(st, r, u, &lp, cols);
+        fa[(int)u[0]] += 1.0 / N;
+        fb += (u[1] == 6) / (double)N;
+    }
+    const ViStats *vs = vi_core_stats(bbvi_core(st));
+    printf("discrete only: conv %d iters %ld q(a) = %.3f %.3f %.3f %.3f, q(b=6) = %.3f, ELBO %.4f\n",
+           vs->converged, vs->iters, fa[0], fa[1], fa[2], fa[3], fb, vs->elbo);
+    ck_assert(vs->converged);
+    for (int k = 0; k < 4; k++) ck_assert(fabs(fa[k] - 0.1 * (k + 1)) < 0.02);
+    ck_assert(fabs(fb - 0.3) < 0.02);
+    ck_assert(fabs(vs->elbo - 2.0) < 0.02);     /* log Z = 2 */
+    backend_bbvi.free(st);
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_discrete_support_refused)
 {
     VtMix m = {.w = {0.5, 0.3, 0.2}, .mu = {-1, 0.8, 3}, .y = 0.5};
@@ -355,6 +398,7 @@ int main(void)
     tcase_add_loop_test(tc, test_gauss_fit, 0, (int)(sizeof gauss_cases / sizeof gauss_cases[0]));
     tcase_add_test(tc, test_score_cv_variance);
     tcase_add_loop_test(tc, test_mixture_indicator, 0, 2);
+    tcase_add_test(tc, test_discrete_only);
     tcase_add_test(tc, test_discrete_support_refused);
     tcase_add_test(tc, test_cap_not_converged);
     tcase_add_test(tc, test_khat_warning);
