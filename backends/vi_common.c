@@ -22,7 +22,8 @@ struct ViCore {
     double *adam_m, *adam_v;
     long adam_t;
     double *u, *g;             /* one draw and its gradient */
-    double *H, *f;             /* mc x np scores, mc values of log p - log q */
+    double *H, *f;             /* mc x hw scores (parameters hoff..), mc log p - log q */
+    size_t hoff, hw;
     unsigned char *ok;
     size_t *kidx;              /* mc x ndisc sampled categories */
     double *gsum_a, *gsum_b, *gsum_c;   /* per group: sum Cov(f h, h), sum Var(h), sum h^2 */
@@ -241,8 +242,8 @@ static double cat_sample(ViCore *c, const double *par, gsl_rng *r, double *u, si
 static void cat_score(ViCore *c, const double *par, const size_t *kidx, double *h)
 {
     for (size_t j = 0; j < c->ndisc; j++) {
-        size_t o = c->cat_off[j], K = c->cat_k[j];
-        cat_probs(par + o, K, h + o);
+        size_t o = c->cat_off[j] - c->hoff, K = c->cat_k[j];   /* h starts at hoff */
+        cat_probs(par + c->cat_off[j], K, h + o);
         for (size_t k = 0; k < K; k++) h[o + k] = -h[o + k];
         h[o + kidx[j]] += 1;
     }
@@ -294,7 +295,10 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->s_hhf = calloc(np + 1, sizeof *c->s_hhf);
     c->u = calloc(c->dim + c->ndisc + 1, sizeof *c->u);
     c->g = calloc(c->dim + 1, sizeof *c->g);
-    c->H = calloc(mc * (np + 1), sizeof *c->H);
+    /* scores are kept only for the parameters the score estimator serves */
+    c->hoff = cfg->est == VI_SCORE ? 0 : fam->nparam;
+    c->hw = np - c->hoff;
+    c->H = calloc(mc * (c->hw + 1), sizeof *c->H);
     c->f = calloc(mc, sizeof *c->f);
     c->ok = calloc(mc, 1);
     c->kidx = calloc(mc * nd, sizeof *c->kidx);
@@ -377,14 +381,14 @@ void vi_core_free(ViCore *c)
  * Rao-Blackwellisation: f is the whole log p - log q. */
 static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *grad)
 {
-    size_t mc = (size_t)c->cfg.mc, np = c->np;
+    size_t mc = (size_t)c->cfg.mc, hw = c->hw, hoff = c->hoff;
     int use_cv = c->cfg.cv && nok >= 3;
     double n1 = (double)nok - 1;
     for (size_t j = lo; j < hi; j++) {
         double sh = 0, shf = 0, shh = 0, shhf = 0;
         for (size_t s = 0; s < mc; s++) {
             if (!c->ok[s]) continue;
-            double h = c->H[s * np + j], f = c->f[s];
+            double h = c->H[s * hw + j - hoff], f = c->f[s];
             sh += h; shf += h * f; shh += h * h; shhf += h * h * f;
         }
         c->s_h[j] = sh; c->s_hf[j] = shf; c->s_hh[j] = shh; c->s_hhf[j] = shhf;
@@ -398,7 +402,7 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
             memset(c->gsum_b, 0, c->ngroup * sizeof *c->gsum_b);
             memset(c->gsum_c, 0, c->ngroup * sizeof *c->gsum_c);
             for (size_t j = lo; j < hi; j++) {
-                double h = c->H[s * np + j];
+                double h = c->H[s * hw + j - hoff];
                 double sh = c->s_h[j] - h, shf = c->s_hf[j] - h * f;
                 double shh = c->s_hh[j] - h * h, shhf = c->s_hhf[j] - h * h * f;
                 c->gsum_a[c->group[j]] += shhf - shf * sh / n1;    /* (n-2) Cov(hf, h) */
@@ -411,7 +415,7 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
             /* no scale when h did not vary over the other draws (a factor that drew the
              * same category every time): Var(h) is then rounding noise */
             double a = (use_cv && c->gsum_b[gi] > 1e-9 * c->gsum_c[gi]) ? c->gsum_a[gi] / c->gsum_b[gi] : 0;
-            grad[j] += c->H[s * np + j] * (f - a);
+            grad[j] += c->H[s * hw + j - hoff] * (f - a);
         }
     }
     for (size_t j = lo; j < hi; j++) grad[j] /= (double)nok;
@@ -438,7 +442,7 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
         c->f[s] = lp - lq;
         fsum += c->f[s];
         nok++;
-        double *h = c->H + s * np;
+        double *h = c->H + s * c->hw;
         if (score_cont) c->fam.score(c->fam.self, par, c->u, h);
         else c->fam.grad_reparam(c->fam.self, par, c->u, c->g, grad);
         if (c->ndisc) cat_score(c, par, ks, h);
