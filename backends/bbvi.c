@@ -138,6 +138,9 @@ static void gauss_scales(void *self, const double *p, double *scale)
         if (g->full)
             for (size_t j = 0; j < i; j++) ss += M[MIDX(i, j)] * M[MIDX(i, j)];
         scale[i] = exp(th[i]) * sqrt(ss);
+        /* row i of M mixes i noises: steps of lr/sqrt(i) on each keep the row's total
+         * random perturbation at O(lr), whatever the dimension */
+        for (size_t j = 0; g->full && j < i; j++) scale[2 * g->d + MIDX(i, j)] = 1 / sqrt((double)i);
     }
 }
 

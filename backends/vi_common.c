@@ -190,7 +190,7 @@ double vi_psis_khat(double *lw, size_t S)
     double mx = lw[S - 1];
     if (!isfinite(mx)) return INFINITY;
     double cutoff = lw[S - M - 1] - mx;
-    if (lw[S - 1] - lw[S - M] < 1e-10 * fmax(1.0, fabs(mx))) return NAN;
+    if (lw[S - 1] - lw[S - M] < 1e-9) return NAN;       /* constant up to rounding */
     /* exceedances over the cutoff, in place of the tail (the caller's order is lost) */
     double ec = exp(cutoff);
     double *x = lw + (S - M);

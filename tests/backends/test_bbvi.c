@@ -108,6 +108,70 @@ START_TEST(test_gauss_fit)
 }
 END_TEST
 
+/* ---- dimension: a 30-d AR(1) Gaussian with scales from 0.14 to 7 ----------------- */
+
+typedef struct Ar1 { int d; double rho, sd[64], m[64]; } Ar1;
+
+static int ar1_logp(void *ctx, const double *u, double *lp, double *g)
+{
+    Ar1 *b = ctx;
+    int d = b->d;
+    double r = b->rho, c = sqrt(1 - r * r), y[64], e[64], gy[64] = {0}, q = 0;
+    for (int i = 0; i < d; i++) y[i] = (u[i] - b->m[i]) / b->sd[i];
+    e[0] = y[0];
+    for (int i = 1; i < d; i++) e[i] = (y[i] - r * y[i - 1]) / c;
+    for (int i = 0; i < d; i++) q += e[i] * e[i];
+    *lp = -0.5 * q;
+    if (g) {
+        gy[0] -= e[0];
+        for (int i = 1; i < d; i++) { gy[i] -= e[i] / c; gy[i - 1] += e[i] * r / c; }
+        for (int i = 0; i < d; i++) g[i] = gy[i] / b->sd[i];
+    }
+    return 0;
+}
+
+START_TEST(test_fullrank_dim30)
+{
+    Ar1 b = {.d = 30, .rho = 0.7};
+    for (int i = 0; i < b.d; i++) { b.sd[i] = exp(-2 + 4.0 * i / b.d); b.m[i] = i % 3; }
+    BkTarget t = {.dim = 30, .logp = ar1_logp, .ctx = &b};
+    BkOpt opts[] = {{"family", "fullrank"}, {NULL, NULL}};
+    BkSettings s = {.iters = 20000, .opts = opts, .nopts = 1};
+    char err[256];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 30);
+    void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    double u0[30] = {0}, u[30], lp, cols[2], s1[30] = {0}, s2[30] = {0}, s01 = 0;
+    backend_bbvi.init(st, &t, r, u0, err, sizeof err);
+    int rc = BK_OK;
+    for (long i = 0; i < 20000 && rc == BK_OK; i++) rc = backend_bbvi.step(st, &t, r, i, 0, err, sizeof err);
+    ck_assert_int_eq(rc, BK_DONE);
+    ck_assert(vi_core_stats(bbvi_core(st))->converged);
+    enum { N = 10000 };
+    for (int n = 0; n < N; n++) {
+        backend_bbvi.draw(st, r, u, &lp, cols);
+        for (int k = 0; k < 30; k++) { s1[k] += u[k]; s2[k] += u[k] * u[k]; }
+        s01 += u[10] * u[11];
+    }
+    double wm = 0, ws = 0;
+    for (int k = 0; k < 30; k++) {
+        double m = s1[k] / N, sd = sqrt(s2[k] / N - m * m);
+        wm = fmax(wm, fabs(m - b.m[k]) / b.sd[k]);
+        ws = fmax(ws, fabs(sd / b.sd[k] - 1));
+    }
+    double m10 = s1[10] / N, m11 = s1[11] / N;
+    double rho = (s01 / N - m10 * m11) / (sqrt(s2[10] / N - m10 * m10) * sqrt(s2[11] / N - m11 * m11));
+    printf("fullrank d=30: %ld iterations, worst mean error %.3f sd, worst sd error %.3f, "
+           "corr(10, 11) %.3f (0.7)\n", vi_core_stats(bbvi_core(st))->iters, wm, ws, rho);
+    ck_assert(wm < 0.1);
+    ck_assert(ws < 0.07);
+    ck_assert(fabs(rho - 0.7) < 0.05);
+    backend_bbvi.free(st);
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* ---- the score estimator's control variates --------------------------------------- */
 
 START_TEST(test_score_cv_variance)
@@ -396,6 +460,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_gauss_fit, 0, (int)(sizeof gauss_cases / sizeof gauss_cases[0]));
+    tcase_add_test(tc, test_fullrank_dim30);
     tcase_add_test(tc, test_score_cv_variance);
     tcase_add_loop_test(tc, test_mixture_indicator, 0, 2);
     tcase_add_test(tc, test_discrete_only);
