@@ -25,6 +25,7 @@ typedef struct Gauss {
     int full, stl, score;
     double *eps, *a;           /* last base draw, and L^-T eps */
     int *group;
+    int *mon_coord;            /* mu_i is a location on coordinate i; theta_i a log-scale */
 } Gauss;
 
 typedef struct Bbvi {
@@ -152,6 +153,7 @@ static void bbvi_free(void *st)
     free(b->g.eps);
     free(b->g.a);
     free(b->g.group);
+    free(b->g.mon_coord);
     free(b);
 }
 
@@ -195,13 +197,16 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     b->g.eps = calloc(d + 1, sizeof *b->g.eps);
     b->g.a = calloc(d + 1, sizeof *b->g.a);
     b->g.group = calloc(np + 1, sizeof *b->g.group);
-    if (!b->g.eps || !b->g.a || !b->g.group) {
+    b->g.mon_coord = calloc(2 * d + 1, sizeof *b->g.mon_coord);
+    if (!b->g.eps || !b->g.a || !b->g.group || !b->g.mon_coord) {
         bbvi_free(b);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     /* one control variate per coordinate's factor: mu_i, theta_i and row i of M */
     for (size_t i = 0; i < d; i++) {
+        b->g.mon_coord[i] = (int)i;
+        b->g.mon_coord[d + i] = -1;
         b->g.group[i] = (int)i;
         b->g.group[d + i] = (int)i;
         for (size_t j = 0; full && j < i; j++) b->g.group[2 * d + MIDX(i, j)] = (int)i;
@@ -209,7 +214,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     b->fam = (ViFamily){
         .nparam = np, .nmon = 2 * d, .ngroup = d ? d : 1, .group = b->g.group, .self = &b->g,
         .sample = gauss_sample, .grad_reparam = gauss_grad_reparam, .score = gauss_score,
-        .monitor = gauss_monitor, .scales = gauss_scales,
+        .monitor = gauss_monitor, .mon_coord = b->g.mon_coord, .scales = gauss_scales,
     };
     b->core = vi_core_new(t, &b->fam, &cfg, err, errlen);
     if (!b->core) { bbvi_free(b); return NULL; }

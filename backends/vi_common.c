@@ -8,6 +8,8 @@
 
 #define VI_MAX_CATEGORIES 10000
 #define VI_MAX_BAD_STEPS 50       /* consecutive steps with no finite draw: give up */
+#define VI_LOOKBACK 5             /* windows back the ELBO is compared with */
+#define VI_MOVE 0.02              /* an immaterial move over a window (see window_update) */
 
 struct ViCore {
     BkTarget t;                /* a copy: draw() has no target argument */
@@ -37,9 +39,13 @@ struct ViCore {
     long thin, slot_n, npass;         /* iterations per window slot (grows as lr shrinks) */
     double slot_elbo;
     long stage_at[8];          /* iterations at which each stage became stationary */
-    double prev_mean, prev_se;
+    double hist_m[VI_LOOKBACK + 1], hist_se[VI_LOOKBACK + 1];   /* window ELBO means, ring */
     /* final evaluation */
     double *lw, *rhat_work;
+    double *zs1, *zs2, zn;     /* the window's draws of q: sums, for q's sd */
+    double *slot_mon;          /* watched quantities summed over the current slot */
+    double *bz, blq;           /* this step's batch: mean draw and mean log q */
+    size_t ndraw_mon;
     ViStats st;
 };
 
@@ -303,11 +309,18 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->ok = calloc(mc, 1);
     c->kidx = calloc(mc * nd, sizeof *c->kidx);
     c->win_elbo = calloc(W, sizeof *c->win_elbo);
-    c->nmon = fam->nmon + (np - fam->nparam);
+    /* watched: the family's quantities, [the batch means of the draws and of log q],
+     * the categorical probabilities */
+    c->ndraw_mon = fam->watch_draws ? t->dim + 1 : 0;
+    c->nmon = fam->nmon + c->ndraw_mon + (np - fam->nparam);
+    c->slot_mon = calloc(c->nmon + 1, sizeof *c->slot_mon);
+    c->bz = calloc(t->dim + 1, sizeof *c->bz);
     c->win_mon = calloc(W * (c->nmon + 1), sizeof *c->win_mon);
     c->mon = calloc(c->nmon + 1, sizeof *c->mon);
     c->lw = calloc((size_t)cfg->eval_draws, sizeof *c->lw);
     c->rhat_work = calloc(W + 1, sizeof *c->rhat_work);
+    c->zs1 = calloc(c->dim + 1, sizeof *c->zs1);
+    c->zs2 = calloc(c->dim + 1, sizeof *c->zs2);
     /* groups: the family's, then one per categorical factor */
     size_t gmax = (fam->ngroup ? fam->ngroup : 1) + nd + 1;
     c->gsum_a = calloc(gmax, sizeof *c->gsum_a);
@@ -315,7 +328,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->gsum_c = calloc(gmax, sizeof *c->gsum_c);
     if (!c->cat_off || !c->cat_k || !c->cat_lo || !c->group || !c->par || !c->grad || !c->scale
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
-        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->rhat_work || !c->gsum_a
+        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
         || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
@@ -353,8 +366,11 @@ void vi_core_start(ViCore *c)
     c->thin = 1;
     c->npass = 0;
     c->slot_n = 0;
+    memset(c->slot_mon, 0, c->nmon * sizeof *c->slot_mon);
+    memset(c->zs1, 0, c->dim * sizeof *c->zs1);
+    memset(c->zs2, 0, c->dim * sizeof *c->zs2);
+    c->zn = 0;
     c->slot_elbo = 0;
-    c->prev_mean = c->prev_se = NAN;
     memset(&c->st, 0, sizeof c->st);
     c->st.rel_change = c->st.rhat = c->st.elbo = c->st.elbo_se = c->st.khat = NAN;
 }
@@ -366,7 +382,7 @@ void vi_core_free(ViCore *c)
     free(c->par); free(c->grad); free(c->scale); free(c->fin);
     free(c->adam_m); free(c->adam_v); free(c->win_sum); free(c->u); free(c->g);
     free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo);
-    free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
+    free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->slot_mon); free(c->bz); free(c->zs1); free(c->zs2); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
     free(c);
 }
@@ -429,6 +445,8 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
     memset(grad, 0, np * sizeof *grad);
     size_t nok = 0;
     double fsum = 0;
+    memset(c->bz, 0, c->dim * sizeof *c->bz);
+    c->blq = 0;
     for (size_t s = 0; s < mc; s++) {
         double lq = c->fam.sample(c->fam.self, par, r, c->u);
         size_t *ks = c->kidx + s * (c->ndisc ? c->ndisc : 1);
@@ -441,6 +459,13 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
         if (!fin) { c->st.rejected++; continue; }
         c->f[s] = lp - lq;
         fsum += c->f[s];
+        for (size_t i = 0; i < c->dim; i++) {
+            c->zs1[i] += c->u[i];
+            c->zs2[i] += c->u[i] * c->u[i];
+            c->bz[i] += c->u[i];
+        }
+        c->zn += 1;
+        c->blq += lq;
         nok++;
         double *h = c->H + s * c->hw;
         if (score_cont) c->fam.score(c->fam.self, par, c->u, h);
@@ -448,6 +473,8 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
         if (c->ndisc) cat_score(c, par, ks, h);
     }
     if (nok == 0) return 1;
+    for (size_t i = 0; i < c->dim; i++) c->bz[i] /= (double)nok;
+    c->blq /= (double)nok;
     if (!score_cont)
         for (size_t j = 0; j < fp; j++) grad[j] /= (double)nok;
     score_combine(c, score_cont ? 0 : fp, np, nok, grad);
@@ -519,13 +546,17 @@ static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
 static int window_update(ViCore *c, double elbo)
 {
     size_t W = (size_t)c->cfg.window, nm = c->nmon;
-    /* a window holds W slots of `thin` iterations each: the slot's mean ELBO and the
-     * watched quantities at its end */
+    /* a window holds W slots of `thin` iterations each: the slot's mean ELBO and mean
+     * watched quantities */
     for (size_t j = 0; j < c->np; j++) c->win_sum[j] += c->par[j];
     c->slot_elbo += elbo;
+    for (size_t k = 0; k < nm; k++) c->slot_mon[k] += c->mon[k];
     if (++c->slot_n < c->thin) return 0;
     c->win_elbo[c->win_n] = c->slot_elbo / (double)c->thin;
-    for (size_t k = 0; k < nm; k++) c->win_mon[k * W + (size_t)c->win_n] = c->mon[k];
+    for (size_t k = 0; k < nm; k++) {
+        c->win_mon[k * W + (size_t)c->win_n] = c->slot_mon[k] / (double)c->thin;
+        c->slot_mon[k] = 0;
+    }
     c->slot_elbo = 0;
     c->slot_n = 0;
     if (++c->win_n < (long)W) return 0;
@@ -535,28 +566,65 @@ static int window_update(ViCore *c, double elbo)
     m /= (double)W;
     for (size_t i = 0; i < W; i++) v += (c->win_elbo[i] - m) * (c->win_elbo[i] - m);
     double se = sqrt(v / (double)(W - 1) / (double)W);
-    double rh = 1;
+    /* Each watched quantity must be stationary (split-R-hat) or have moved by less than
+     * a tolerance that is immaterial for q: VI_MOVE of q's sd for a location, VI_MOVE in
+     * a log-scale, VI_MOVE / 4 in a probability.  Without the second test a fit whose
+     * iterates wander slowly in a nearly flat direction at a tiny step size (flows do)
+     * would never stop, though q no longer changes. */
+    double rh = 1, rh_moved = 1, move = 0;
+    int stationary = 1;
     for (size_t k = 0; k < nm; k++) {
-        double x = split_rhat(c->win_mon + k * W, W, c->rhat_work);
-        if (!(x <= rh)) rh = x;        /* NaN propagates as not converged */
+        const double *x = c->win_mon + k * W;
+        double x_rh = split_rhat(x, W, c->rhat_work);
+        double m1 = 0, m2 = 0;
+        size_t h = W / 2;
+        for (size_t i = 0; i < h; i++) { m1 += x[i]; m2 += x[W - h + i]; }
+        double tol;
+        size_t nf = c->fam.nmon;
+        int coord = k < nf && c->fam.mon_coord ? c->fam.mon_coord[k]
+                  : k >= nf && k < nf + c->dim && c->ndraw_mon ? (int)(k - nf) : -1;
+        if (k >= nf + c->ndraw_mon) tol = VI_MOVE / 4;
+        else if (coord >= 0 && c->zn > 1) {
+            double zm = c->zs1[coord] / c->zn;
+            tol = VI_MOVE * sqrt(fmax(0, c->zs2[coord] / c->zn - zm * zm));
+        } else tol = VI_MOVE;
+        double mv = fabs(m2 - m1) / (double)h / tol;
+        if (!(mv <= move)) move = mv;
+        if (!(x_rh <= rh)) rh = x_rh;                /* NaN counts as not stationary */
+        if (!(mv < 1)) {
+            if (!(x_rh <= rh_moved)) rh_moved = x_rh;
+            if (!(x_rh < c->cfg.rhat_max)) stationary = 0;
+        }
     }
+    memset(c->zs1, 0, c->dim * sizeof *c->zs1);
+    memset(c->zs2, 0, c->dim * sizeof *c->zs2);
+    c->zn = 0;
+    c->st.move = move;
+    c->st.rhat_moved = rh_moved;
     int conv = 0;
-    if (c->nwin > 0) {
-        double d = fabs(m - c->prev_mean);
-        c->st.rel_change = d / fmax(1.0, fabs(m));
-        /* the change must be small relative to the ELBO, or within the noise of the two
-         * window means (an ELBO near 0, e.g. a normalised target, makes the relative test
-         * meaningless); and the parameters must have stopped drifting (Dhaka et al. 2020) */
-        int elbo_ok = c->st.rel_change < c->cfg.tol
-                      || d < 2 * sqrt(se * se + c->prev_se * c->prev_se);
-        conv = elbo_ok && rh < c->cfg.rhat_max;
+    c->hist_m[c->nwin % (VI_LOOKBACK + 1)] = m;
+    c->hist_se[c->nwin % (VI_LOOKBACK + 1)] = se;
+    if (c->nwin >= VI_LOOKBACK) {
+        /* the ELBO against the previous window and against VI_LOOKBACK windows back: a
+         * slow climb hides in the noise of one window's change, not of five's.  Each
+         * change must be small relative to the ELBO, or within the noise of the two window
+         * means (an ELBO near 0, e.g. a normalised target, makes the relative test
+         * meaningless); and the watched quantities must have stopped drifting (Dhaka et
+         * al. 2020) */
+        int elbo_ok = 1;
+        for (int back = 1; back <= VI_LOOKBACK; back += VI_LOOKBACK - 1) {
+            size_t o = (size_t)(c->nwin - back) % (VI_LOOKBACK + 1);
+            double d = fabs(m - c->hist_m[o]), se2 = c->hist_se[o];
+            double rel = d / fmax(1.0, fabs(m));
+            if (back == 1) c->st.rel_change = rel;
+            elbo_ok &= rel < c->cfg.tol || d < 2 * sqrt(se * se + se2 * se2);
+        }
+        conv = elbo_ok && stationary;
     }
     /* one passing window can be luck: ask for two in a row */
     c->npass = conv ? c->npass + 1 : 0;
     conv = c->npass >= 2;
     c->st.rhat = rh;
-    c->prev_mean = m;
-    c->prev_se = se;
     c->nwin++;
     /* Polyak averaging over this window: the final parameters if it is the last one */
     long span = (long)W * c->thin;
@@ -595,9 +663,14 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
                          "iteration %ld (try a smaller --lr)", c->par[j], iter + 1);
                 return BK_FAIL;
             }
-        c->fam.monitor(c->fam.self, c->par, c->mon);
+        if (c->fam.monitor) c->fam.monitor(c->fam.self, c->par, c->mon);
+        if (c->ndraw_mon) {
+            memcpy(c->mon + c->fam.nmon, c->bz, c->dim * sizeof *c->bz);
+            c->mon[c->fam.nmon + c->dim] = c->blq;
+        }
+        size_t co = c->fam.nmon + c->ndraw_mon;
         for (size_t j = 0; j < c->ndisc; j++)
-            cat_probs(c->par + c->cat_off[j], c->cat_k[j], c->mon + c->fam.nmon + (c->cat_off[j] - c->fam.nparam));
+            cat_probs(c->par + c->cat_off[j], c->cat_k[j], c->mon + co + (c->cat_off[j] - c->fam.nparam));
         if (window_update(c, elbo)) {
             c->stage_at[c->stage] = c->st.iters;
             if (c->stage + 1 >= c->cfg.stages) {
@@ -652,12 +725,13 @@ void vi_core_report(const ViCore *c, FILE *out, const char *prefix)
     }
     if (s->converged)
         fprintf(out, "%sConverged after %ld iterations: ELBO change between windows %.3g "
-                "(tol %g), largest split-R-hat %.3f (< %.2f)\n", prefix, s->iters,
-                s->rel_change, c->cfg.tol, s->rhat, c->cfg.rhat_max);
+                "(tol %g); watched quantities stationary (largest split-R-hat %.3f among those "
+                "that moved, < %.2f)\n", prefix, s->iters, s->rel_change, c->cfg.tol,
+                s->rhat_moved, c->cfg.rhat_max);
     else
         fprintf(out, "%sNOT converged: stopped at the iteration cap %ld (last ELBO change %.3g, "
-                "tol %g; largest split-R-hat %.3f, needs < %.2f)\n", prefix, s->iters,
-                s->rel_change, c->cfg.tol, s->rhat, c->cfg.rhat_max);
+                "tol %g; largest split-R-hat %.3f among quantities that moved, needs < %.2f)\n",
+                prefix, s->iters, s->rel_change, c->cfg.tol, s->rhat_moved, c->cfg.rhat_max);
     if (c->cfg.stages > 1) {
         fprintf(out, "%sStep size %g", prefix, c->cfg.lr);
         double lr = c->cfg.lr;

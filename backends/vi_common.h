@@ -29,8 +29,15 @@ typedef struct ViFamily {
     void (*grad_reparam)(void *self, const double *par, const double *z, const double *g, double *gpar);
     /* WRITE h = d log q(z; par) / d par for the last draw.  NULL: no score estimator. */
     void (*score)(void *self, const double *par, const double *z, double *h);
-    /* WRITE the nmon watched quantities (identifiable functions of par). */
+    /* WRITE the nmon watched quantities (identifiable functions of par); may be NULL
+     * when nmon is 0. */
     void (*monitor)(void *self, const double *par, double *mon);
+    /* nmon entries: the coordinate a watched quantity is a location on (its move is
+     * measured in q's sd there), or -1 for a log-scale (NULL: all -1). */
+    const int *mon_coord;
+    /* 1: also watch the batch means of the draws and of log q (estimates of q's mean and
+     * entropy): for families whose parameters are not identifiable (flows) */
+    int watch_draws;
     /* WRITE per-parameter multipliers of the step size (NULL: all 1). */
     void (*scales)(void *self, const double *par, double *scale);
 } ViFamily;
@@ -58,6 +65,8 @@ typedef struct ViStats {
     long iters;                /* iterations done */
     long avg_from, avg_to;     /* iterations averaged into the final parameters (1-based) */
     double rel_change, rhat;   /* the last window's ELBO change and largest R-hat */
+    double rhat_moved;         /* largest R-hat among quantities that moved materially */
+    double move;               /* largest move over the window / its tolerance */
     double elbo, elbo_se;      /* final ELBO and its Monte Carlo standard error */
     double khat;               /* PSIS Pareto k-hat of log p - log q (NaN: weights within 10%) */
     long eval_draws;
