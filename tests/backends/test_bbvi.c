@@ -116,7 +116,7 @@ static int ar1_logp(void *ctx, const double *u, double *lp, double *g)
 {
     Ar1 *b = ctx;
     int d = b->d;
-    double r = b->rho, c = sqrt(1 - r * r), y[64], e[64], gy[64] = {0}, q = 0;
+    double r = b->rho, c = sqrt(1 - r * r), y[64] = {0}, e[64] = {0}, gy[64] = {0}, q = 0;
     for (int i = 0; i < d; i++) y[i] = (u[i] - b->m[i]) / b->sd[i];
     e[0] = y[0];
     for (int i = 1; i < d; i++) e[i] = (y[i] - r * y[i - 1]) / c;

@@ -277,6 +277,7 @@ static void duel(BkLogp logp, unsigned long seed, const double *u0, Duel *d)
 START_TEST(test_flow_funnel)
 {
     /* Neal's funnel: v ~ N(0, 3), x ~ N(0, exp(v/2)) */
+    /* (seeds 1..10: flow ELBO and k-hat better every time, sd(v) 2.59..2.74) */
     double u0[2] = {0, 1};
     Duel d;
     printf("funnel:\n");
@@ -291,6 +292,9 @@ END_TEST
 START_TEST(test_flow_banana)
 {
     /* x1 ~ N(0, 1), x2 ~ N(x1^2, 0.5): E x2 = 1, sd x2 = 1.5 */
+    /* Over seeds 1..10 the flow's ELBO was higher every time, its k-hat lower 8 times
+     * (twice a fit with a lighter tail than the banana's had k-hat ~1): the k-hat
+     * comparison is a property of the fit, checked here for one seed */
     double u0[2] = {0, 1};
     Duel d;
     printf("banana:\n");
