@@ -33,15 +33,14 @@ struct ViCore {
     /* stopping rule */
     double *win_elbo, *win_mon, *win_sum, *mon;
     long win_n, nwin, bad_steps;
-    size_t nmon;               /* the family's watched quantities + categorical probabilities */
+    size_t nmon;               /* watched: family's, draws' (flows), categorical probabilities */
     double lr;                 /* current step size */
     int stage;
-    long thin, slot_n, npass;         /* iterations per window slot (grows as lr shrinks) */
+    long thin, slot_n, npass;  /* iterations per window slot (grows as lr shrinks) */
     double slot_elbo;
     long stage_at[8];          /* iterations at which each stage became stationary */
     double hist_m[VI_LOOKBACK + 1], hist_se[VI_LOOKBACK + 1];   /* window ELBO means, ring */
-    /* final evaluation */
-    double *lw, *rhat_work;
+    double *lw, *rhat_work;    /* final evaluation's log weights; R-hat scratch */
     double *zs1, *zs2, zn;     /* the window's draws of q: sums, for q's sd */
     double *slot_mon;          /* watched quantities summed over the current slot */
     double *bz, blq;           /* this step's batch: mean draw and mean log q */
@@ -328,7 +327,8 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->gsum_c = calloc(gmax, sizeof *c->gsum_c);
     if (!c->cat_off || !c->cat_k || !c->cat_lo || !c->group || !c->par || !c->grad || !c->scale
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
-        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
+        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw
+        || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
         || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
@@ -382,7 +382,8 @@ void vi_core_free(ViCore *c)
     free(c->par); free(c->grad); free(c->scale); free(c->fin);
     free(c->adam_m); free(c->adam_v); free(c->win_sum); free(c->u); free(c->g);
     free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo);
-    free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->slot_mon); free(c->bz); free(c->zs1); free(c->zs2); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
+    free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->slot_mon);
+    free(c->bz); free(c->zs1); free(c->zs2); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
     free(c);
 }
