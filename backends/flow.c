@@ -29,8 +29,9 @@ typedef struct Flow {
 } Flow;
 
 static const BkOption flow_options[] = {
-    {"flow", "string", "iaf:3", "layers, applied left to right: planar:K, radial:K, iaf:K, comma-separated"},
-    {"hidden", "int", "0", "hidden units of each IAF layer (0: 2 * dim + 2)"},
+    {"flow", "string", "auto", "layers, applied left to right: planar:K, radial:K, iaf:K, "
+     "comma-separated (auto: iaf:3 up to 100 dimensions, planar:16 above)"},
+    {"hidden", "int", "0", "hidden units of each IAF layer (0: min(2 * dim + 2, 64))"},
     {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
     /* flows climb slowly to the last hundredths of a nat: longer windows see it */
     {"window", "int", "200", "iterations per window of the stopping rule"},
@@ -167,6 +168,9 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
     Flow *f = calloc(1, sizeof *f);
     if (!f) { snprintf(err, errlen, "out of memory"); return NULL; }
     f->d = t->dim;
+    /* an IAF layer has O(dim^2) parameters (MADE's masks and direct connections): above
+     * 100 dimensions the default turns to planar layers, O(dim) each */
+    if (!strcmp(spec, "auto")) spec = t->dim <= 100 ? "iaf:3" : "planar:16";
     snprintf(f->spec, sizeof f->spec, "%s", spec);
     if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), err, errlen)) {
         flow_free(f);

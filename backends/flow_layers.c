@@ -34,7 +34,7 @@ void fl_layer_setup(FlLayer *l, FlKind kind, size_t d, size_t hidden, int revers
         l->ncache = 1;
         break;
     case FL_IAF:
-        l->hidden = hidden ? hidden : 2 * d + 2;
+        l->hidden = hidden ? hidden : (2 * d + 2 < 64 ? 2 * d + 2 : 64);
         l->reverse = reverse;
         l->elu = elu;
         l->np = 3 * l->hidden * d + l->hidden + 2 * d + 2 * d * d;

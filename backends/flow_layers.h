@@ -28,7 +28,7 @@ typedef struct FlLayer {
     int elu;                   /* iaf: elu instead of tanh */
 } FlLayer;
 
-/* Fill l's sizes.  hidden == 0 picks 2d + 2 for iaf. */
+/* Fill l's sizes.  hidden == 0 picks min(2d + 2, 64) for iaf. */
 void fl_layer_setup(FlLayer *l, FlKind kind, size_t d, size_t hidden, int reverse, int elu);
 /* Parameters near the identity map (random where symmetry must be broken), with the
  * layer's action centred on center[d] (may be NULL: the origin). */

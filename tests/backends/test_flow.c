@@ -407,6 +407,34 @@ START_TEST(test_flow_spec)
 }
 END_TEST
 
+static int flat_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    *lp = 0;
+    return 0;
+}
+
+START_TEST(test_flow_auto_spec)
+{
+    /* auto: iaf:3 up to 100 dimensions, planar:16 above (IAF layers are O(dim^2)) */
+    size_t dims[2] = {100, 101}, want[2] = {3, 16};
+    FlKind kind[2] = {FL_IAF, FL_PLANAR};
+    for (int k = 0; k < 2; k++) {
+        BkTarget t = {.dim = dims[k], .logp = flat_logp};
+        BkSettings s = {0};
+        char err[256];
+        void *st = backend_flow.create(&s, &t, err, sizeof err);
+        ck_assert_msg(st != NULL, "%s", err);
+        const FlLayer *layers;
+        const double *par;
+        const size_t *off;
+        ck_assert_uint_eq(flow_layers(st, &layers, &par, &off), want[k]);
+        ck_assert_int_eq(layers[0].kind, kind[k]);
+        if (kind[k] == FL_IAF) ck_assert_uint_eq(layers[0].hidden, 64);
+        backend_flow.free(st);
+    }
+}
+END_TEST
+
 START_TEST(test_flow_bad_options)
 {
     BkTarget t = {.dim = 2, .logp = vt_banana_logp};
@@ -442,6 +470,7 @@ int main(void)
     tcase_add_test(tf, test_flow_invertible_after_training);
     tcase_add_test(tf, test_flow_mixture);
     tcase_add_loop_test(tf, test_flow_spec, 0, (int)(sizeof spec_cases / sizeof spec_cases[0]));
+    tcase_add_test(tf, test_flow_auto_spec);
     tcase_add_test(tf, test_flow_bad_options);
     suite_add_tcase(s, tf);
     SRunner *sr = srunner_create(s);
