@@ -364,6 +364,40 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* ---- failures are reported, never crashes ---------------------------------------- */
+
+static int failing_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    int *calls = ctx;
+    if (++*calls > 30) return 1;             /* an error that must stop the run */
+    *lp = -0.5 * u[0] * u[0];
+    if (grad) grad[0] = -u[0];
+    return 0;
+}
+
+static int nowhere_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    *lp = -INFINITY;                          /* q never finds the support */
+    if (grad) grad[0] = 0;
+    return 0;
+}
+
+START_TEST(test_failures)
+{
+    int calls = 0;
+    BkTarget t = {.dim = 1, .logp = failing_logp, .ctx = &calls};
+    double u0[1] = {0};
+    VtRun o;
+    vt_run(&backend_bbvi, &t, NULL, 0, 1000, 0, 0, 1, 0, u0, 0, &o);
+    ck_assert_int_eq(o.rc, BK_FAIL);
+    ck_assert_msg(strstr(o.err, "log density failed") != NULL, "%s", o.err);
+    BkTarget t2 = {.dim = 1, .logp = nowhere_logp};
+    vt_run(&backend_bbvi, &t2, NULL, 0, 1000, 0, 0, 1, 0, u0, 0, &o);
+    ck_assert_int_eq(o.rc, BK_FAIL);
+    ck_assert_msg(strstr(o.err, "not finite at any draw of q for 50 iterations") != NULL, "%s", o.err);
+}
+END_TEST
+
 /* ---- options ------------------------------------------------------------------------ */
 
 typedef struct OptCase { const char *key, *value, *msg; } OptCase;
@@ -468,6 +502,7 @@ int main(void)
     tcase_add_test(tc, test_cap_not_converged);
     tcase_add_test(tc, test_khat_warning);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_failures);
     tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof opt_cases / sizeof opt_cases[0]));
     tcase_add_test(tc, test_registry);
     tcase_add_loop_test(tc, test_psis_khat, 0, (int)(sizeof khat_true / sizeof khat_true[0]));
