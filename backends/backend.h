@@ -36,6 +36,8 @@ typedef struct BkTarget {
     const void *model;
 } BkTarget;
 
+struct Backend;                /* forward: the option look-ups below take one */
+
 /* Method-specific options as given on the command line (`--max-depth=12`). */
 typedef struct BkOpt { const char *key, *value; } BkOpt;
 

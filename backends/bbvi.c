@@ -1,0 +1,270 @@
+/* bbvi: black-box VI with a Gaussian q on the unconstrained space.
+ *
+ *   meanfield: z = mu + s .* eps                 s = exp(theta)
+ *   fullrank:  z = mu + L eps,  L = diag(s) M    M unit lower triangular
+ *
+ * Writing L as diag(s) M keeps every parameter scale-free (log scales, ratios M_ij)
+ * except mu, whose steps are taken in units of q's marginal sd (ViFamily.scales): one
+ * Adam step size then suits posteriors of any scale.  meanfield is fullrank with M = I.
+ *
+ * Both estimators share one formula: with v a vector over z,
+ *   d/dmu = v,  d/dtheta_i = v_i (z - mu)_i + c,  d/dM_ij = s_i v_i eps_j   (j < i)
+ * reparameterisation: v = grad log p (+ L^-T eps with "sticking the landing", Roeder et
+ * al. 2017, which drops the entropy's score term: c = 0; without it c = 1, the exact
+ * entropy gradient); score function: v = L^-T eps = Sigma^-1 (z - mu), c = -1 gives
+ * d log q / d lambda, which vi_common combines with log p - log q and control variates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "backends/vi_common.h"
+#include "backends/vi_backends.h"
+
+typedef struct Gauss {
+    size_t d;
+    int full, stl, score;
+    double *eps, *a;           /* last base draw, and L^-T eps */
+    int *group;
+    int *mon_coord;            /* mu_i is a location on coordinate i; theta_i a log-scale */
+} Gauss;
+
+typedef struct Bbvi {
+    Gauss g;
+    ViFamily fam;
+    ViCore *core;
+} Bbvi;
+
+static const BkOption bbvi_options[] = {
+    {"family", "string", "meanfield", "meanfield (independent Gaussians) or fullrank (Cholesky factor)"},
+    {"estimator", "string", "reparam", "reparam (pathwise) or score (REINFORCE with control variates)"},
+    {"stl", "bool", "true", "sticking-the-landing gradient (reparam): zero variance at an exact fit"},
+    {"cv", "bool", "true", "control variates for the score estimator"},
+    {"window", "int", "100", "iterations per window of the stopping rule"},
+    {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
+    {NULL, NULL, NULL, NULL}
+};
+
+static const char *const bbvi_columns[] = {"log_p__", "log_q__", NULL};
+
+#define MIDX(i, j) ((i) * ((i) - 1) / 2 + (j))   /* strictly lower M_ij, j < i */
+
+/* mu, theta, M offsets in the parameter vector */
+static const double *P_MU(const Gauss *g, const double *p) { return p; }
+static const double *P_TH(const Gauss *g, const double *p) { return p + g->d; }
+static const double *P_M(const Gauss *g, const double *p) { return p + 2 * g->d; }
+
+static double gauss_sample(void *self, const double *p, gsl_rng *r, double *z)
+{
+    Gauss *g = self;
+    size_t d = g->d;
+    const double *mu = P_MU(g, p), *th = P_TH(g, p), *M = P_M(g, p);
+    double lq = -0.5 * (double)d * log(2 * M_PI);
+    for (size_t i = 0; i < d; i++) {
+        g->eps[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+        lq -= 0.5 * g->eps[i] * g->eps[i] + th[i];
+    }
+    for (size_t i = 0; i < d; i++) {
+        double x = g->eps[i];
+        if (g->full)
+            for (size_t j = 0; j < i; j++) x += M[MIDX(i, j)] * g->eps[j];
+        z[i] = mu[i] + exp(th[i]) * x;
+    }
+    return lq;
+}
+
+/* a = L^-T eps: solve M^T y = eps (unit upper triangular, backwards), a = y ./ s */
+static void gauss_linv_t_eps(Gauss *g, const double *p)
+{
+    size_t d = g->d;
+    const double *th = P_TH(g, p), *M = P_M(g, p);
+    for (size_t ii = d; ii-- > 0;) {
+        double y = g->eps[ii];
+        if (g->full)
+            for (size_t k = ii + 1; k < d; k++) y -= M[MIDX(k, ii)] * g->a[k] * exp(th[k]);
+        g->a[ii] = y * exp(-th[ii]);
+    }
+}
+
+/* The shared formula of the header comment: ADD into out. */
+static void gauss_chain(Gauss *g, const double *p, const double *z, const double *v, double c,
+                        double *out)
+{
+    size_t d = g->d;
+    const double *mu = P_MU(g, p), *th = P_TH(g, p);
+    double *omu = out, *oth = out + d, *oM = out + 2 * d;
+    for (size_t i = 0; i < d; i++) {
+        omu[i] += v[i];
+        oth[i] += v[i] * (z[i] - mu[i]) + c;
+        if (g->full) {
+            double si = exp(th[i]) * v[i];
+            for (size_t j = 0; j < i; j++) oM[MIDX(i, j)] += si * g->eps[j];
+        }
+    }
+}
+
+static void gauss_grad_reparam(void *self, const double *p, const double *z, const double *gl,
+                               double *gpar)
+{
+    Gauss *g = self;
+    if (g->stl) {
+        gauss_linv_t_eps(g, p);
+        for (size_t i = 0; i < g->d; i++) g->a[i] += gl[i];
+        gauss_chain(g, p, z, g->a, 0.0, gpar);
+    } else {
+        gauss_chain(g, p, z, gl, 1.0, gpar);
+    }
+}
+
+static void gauss_score(void *self, const double *p, const double *z, double *h)
+{
+    Gauss *g = self;
+    size_t n = 2 * g->d + (g->full ? g->d * (g->d - 1) / 2 : 0);
+    memset(h, 0, n * sizeof *h);
+    gauss_linv_t_eps(g, p);
+    gauss_chain(g, p, z, g->a, -1.0, h);
+}
+
+static void gauss_monitor(void *self, const double *p, double *mon)
+{
+    Gauss *g = self;
+    memcpy(mon, p, 2 * g->d * sizeof *mon);      /* mu and log scales */
+}
+
+static void gauss_scales(void *self, const double *p, double *scale)
+{
+    Gauss *g = self;
+    const double *th = P_TH(g, p), *M = P_M(g, p);
+    for (size_t i = 0; i < g->d; i++) {
+        double ss = 1;
+        if (g->full)
+            for (size_t j = 0; j < i; j++) ss += M[MIDX(i, j)] * M[MIDX(i, j)];
+        scale[i] = exp(th[i]) * sqrt(ss);
+        /* row i of M mixes i noises: steps of lr/sqrt(i) on each keep the row's total
+         * random perturbation at O(lr), whatever the dimension */
+        for (size_t j = 0; g->full && j < i; j++) scale[2 * g->d + MIDX(i, j)] = 1 / sqrt((double)i);
+    }
+}
+
+static void bbvi_free(void *st)
+{
+    Bbvi *b = st;
+    if (!b) return;
+    vi_core_free(b->core);
+    free(b->g.eps);
+    free(b->g.a);
+    free(b->g.group);
+    free(b->g.mon_coord);
+    free(b);
+}
+
+static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size_t errlen)
+{
+    extern const Backend backend_bbvi;
+    const Backend *be = &backend_bbvi;
+    const char *fam = bk_opt_str(s, be, "family"), *est = bk_opt_str(s, be, "estimator");
+    int full;
+    if (!strcmp(fam, "meanfield")) full = 0;
+    else if (!strcmp(fam, "fullrank")) full = 1;
+    else {
+        snprintf(err, errlen, "bbvi: unknown --family=%s (meanfield or fullrank)", fam);
+        return NULL;
+    }
+    ViConfig cfg = {0};
+    if (!strcmp(est, "reparam")) cfg.est = VI_REPARAM;
+    else if (!strcmp(est, "score")) cfg.est = VI_SCORE;
+    else {
+        snprintf(err, errlen, "bbvi: unknown --estimator=%s (reparam or score)", est);
+        return NULL;
+    }
+    cfg.window = bk_opt_int(s, be, "window");
+    cfg.eval_draws = bk_opt_int(s, be, "eval-draws");
+    if (cfg.window < 10 || cfg.eval_draws < 100) {
+        snprintf(err, errlen, "bbvi: --window must be at least 10 and --eval-draws at least 100");
+        return NULL;
+    }
+    cfg.cv = bk_opt_bool(s, be, "cv");
+    /* the score estimator's control variates need a batch to estimate a* from */
+    vi_config_defaults(&cfg, s, cfg.est == VI_SCORE ? 32 : t->ndisc ? 8 : 4, 0.1);
+
+    Bbvi *b = calloc(1, sizeof *b);
+    if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }
+    size_t d = t->dim;
+    b->g.d = d;
+    b->g.full = full;
+    b->g.score = cfg.est == VI_SCORE;
+    b->g.stl = cfg.est == VI_REPARAM && bk_opt_bool(s, be, "stl");
+    size_t np = 2 * d + (full ? d * (d - 1) / 2 : 0);
+    b->g.eps = calloc(d + 1, sizeof *b->g.eps);
+    b->g.a = calloc(d + 1, sizeof *b->g.a);
+    b->g.group = calloc(np + 1, sizeof *b->g.group);
+    b->g.mon_coord = calloc(2 * d + 1, sizeof *b->g.mon_coord);
+    if (!b->g.eps || !b->g.a || !b->g.group || !b->g.mon_coord) {
+        bbvi_free(b);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* one control variate per coordinate's factor: mu_i, theta_i and row i of M */
+    for (size_t i = 0; i < d; i++) {
+        b->g.mon_coord[i] = (int)i;
+        b->g.mon_coord[d + i] = -1;
+        b->g.group[i] = (int)i;
+        b->g.group[d + i] = (int)i;
+        for (size_t j = 0; full && j < i; j++) b->g.group[2 * d + MIDX(i, j)] = (int)i;
+    }
+    b->fam = (ViFamily){
+        .nparam = np, .nmon = 2 * d, .ngroup = d ? d : 1, .group = b->g.group, .self = &b->g,
+        .sample = gauss_sample, .grad_reparam = gauss_grad_reparam, .score = gauss_score,
+        .monitor = gauss_monitor, .mon_coord = b->g.mon_coord, .scales = gauss_scales,
+    };
+    b->core = vi_core_new(t, &b->fam, &cfg, err, errlen);
+    if (!b->core) { bbvi_free(b); return NULL; }
+    return b;
+}
+
+static int bbvi_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err, size_t errlen)
+{
+    Bbvi *b = st;
+    double *p = vi_core_par(b->core);
+    memset(p, 0, b->fam.nparam * sizeof *p);
+    memcpy(p, u0, b->g.d * sizeof *p);            /* mu = u0, sd = 1, no correlation */
+    vi_core_start(b->core);
+    return 0;
+}
+
+static int bbvi_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
+                     size_t errlen)
+{
+    Bbvi *b = st;
+    return vi_core_step(b->core, t, r, iter, err, errlen);
+}
+
+static void bbvi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
+{
+    Bbvi *b = st;
+    vi_core_draw(b->core, r, u, lp, cols);
+}
+
+static void bbvi_report(void *st, FILE *out, const char *prefix)
+{
+    Bbvi *b = st;
+    fprintf(out, "%sbbvi: family=%s estimator=%s%s\n", prefix, b->g.full ? "fullrank" : "meanfield",
+            b->g.score ? "score (control variates per factor)" : "reparam",
+            b->g.stl ? " (sticking the landing)" : "");
+    vi_core_report(b->core, out, prefix);
+}
+
+ViCore *bbvi_core(void *st) { return ((Bbvi *)st)->core; }
+
+const Backend backend_bbvi = {
+    .name = "bbvi",
+    .help = "stochastic-gradient VI with a Gaussian q (meanfield or fullrank)",
+    .kind = BK_VI,
+    .options = bbvi_options,
+    .columns = bbvi_columns,
+    .create = bbvi_create,
+    .init = bbvi_init,
+    .step = bbvi_step,
+    .draw = bbvi_draw,
+    .report = bbvi_report,
+    .free = bbvi_free,
+};

@@ -1,0 +1,280 @@
+/* flow: VI with a normalising flow q = (f_K o ... o f_1)# N(mu, diag(s^2)).
+ *
+ * z_0 = mu + s .* eps, z_k = f_k(z_{k-1}), and
+ *   log q(z_K) = log N(eps) - sum log s - sum_k log|det df_k/dz_{k-1}|.
+ * The gradient of log p(z_K) - log q(z_K) is the reparameterisation gradient: one
+ * reverse pass through the layers (flow_layers.c) from dL/dz_K = grad log p and
+ * dL/dlog|det_k| = 1.  No "sticking the landing" here: it needs grad_z log q at z_K,
+ * i.e. the inverse of the flow, which planar layers do not have in closed form.
+ * Optimiser, stopping rule and reporting are vi_common's. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "backends/flow_layers.h"
+#include "backends/vi_backends.h"
+
+#define FLOW_MAX_LAYERS 64
+
+typedef struct Flow {
+    size_t d, nl;
+    FlLayer layer[FLOW_MAX_LAYERS];
+    size_t off[FLOW_MAX_LAYERS];   /* parameter offsets (after mu, theta) */
+    size_t coff[FLOW_MAX_LAYERS];  /* cache offsets */
+    double *cache, *zs, *eps, *ga, *gb;
+    char spec[128];
+    ViFamily fam;
+    ViCore *core;
+} Flow;
+
+static const BkOption flow_options[] = {
+    {"flow", "string", "auto", "layers, applied left to right: planar:K, radial:K, iaf:K, "
+     "comma-separated (auto: iaf:3 up to 100 dimensions, planar:16 above)"},
+    {"hidden", "int", "0", "hidden units of each IAF layer (0: min(2 * dim + 2, 64))"},
+    {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
+    /* flows climb slowly to the last hundredths of a nat: longer windows see it */
+    {"window", "int", "200", "iterations per window of the stopping rule"},
+    {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
+    {NULL, NULL, NULL, NULL}
+};
+
+static const char *const flow_columns[] = {"log_p__", "log_q__", NULL};
+
+/* Push the base draw eps through the flow; z_k land in f->zs; returns log q(z_K). */
+static double flow_push(Flow *f, const double *p)
+{
+    size_t d = f->d;
+    const double *mu = p, *th = p + d;
+    double lq = -0.5 * (double)d * log(2 * M_PI);
+    for (size_t i = 0; i < d; i++) {
+        f->zs[i] = mu[i] + exp(th[i]) * f->eps[i];
+        lq -= 0.5 * f->eps[i] * f->eps[i] + th[i];
+    }
+    for (size_t k = 0; k < f->nl; k++)
+        lq -= fl_forward(&f->layer[k], p + f->off[k], f->zs + k * d, f->zs + (k + 1) * d,
+                         f->cache + f->coff[k]);
+    return lq;
+}
+
+static double flow_sample(void *self, const double *p, gsl_rng *r, double *z)
+{
+    Flow *f = self;
+    for (size_t i = 0; i < f->d; i++) f->eps[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    double lq = flow_push(f, p);
+    memcpy(z, f->zs + f->nl * f->d, f->d * sizeof *z);
+    return lq;
+}
+
+static void flow_grad(void *self, const double *p, const double *z, const double *g, double *gp)
+{
+    Flow *f = self;
+    size_t d = f->d;
+    double *gcur = f->ga, *gnext = f->gb;
+    memcpy(gcur, g, d * sizeof *gcur);
+    for (size_t k = f->nl; k-- > 0;) {
+        fl_backward(&f->layer[k], p + f->off[k], f->zs + k * d, f->cache + f->coff[k], gcur, 1.0,
+                    gnext, gp + f->off[k]);
+        double *tmp = gcur; gcur = gnext; gnext = tmp;
+    }
+    const double *th = p + d;
+    for (size_t i = 0; i < d; i++) {
+        gp[i] += gcur[i];
+        gp[d + i] += gcur[i] * exp(th[i]) * f->eps[i] + 1;   /* +1: the base entropy */
+    }
+}
+
+static void flow_scales(void *self, const double *p, double *scale)
+{
+    Flow *f = self;
+    for (size_t i = 0; i < f->d; i++) scale[i] = exp(p[f->d + i]);
+}
+
+/* "iaf:2,planar:8" -> layers.  0, or -1 with err naming the bad part. */
+static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, char *err, size_t errlen)
+{
+    const char *s = spec;
+    size_t niaf = 0;
+    f->nl = 0;
+    if (!*s) goto bad;
+    while (*s) {
+        const char *start = s;
+        size_t n = strcspn(s, ":,");
+        FlKind kind;
+        if (n == 6 && !strncmp(s, "planar", 6)) kind = FL_PLANAR;
+        else if (n == 6 && !strncmp(s, "radial", 6)) kind = FL_RADIAL;
+        else if (n == 3 && !strncmp(s, "iaf", 3)) kind = FL_IAF;
+        else {
+            snprintf(err, errlen, "flow: unknown layer '%.*s' in --flow=%s (planar, radial or iaf)",
+                     (int)strcspn(start, ","), start, spec);
+            return -1;
+        }
+        s += n;
+        if (*s != ':' || !isdigit((unsigned char)s[1])) {
+            snprintf(err, errlen, "flow: layer '%.*s' in --flow=%s needs a count, e.g. %s:4",
+                     (int)strcspn(start, ","), start, spec, fl_kind_name(kind));
+            return -1;
+        }
+        char *end;
+        long k = strtol(s + 1, &end, 10);
+        if (k < 1 || (*end && *end != ',')) goto bad;
+        if ((size_t)k > FLOW_MAX_LAYERS - f->nl) {
+            snprintf(err, errlen, "flow: --flow=%s has more than %d layers", spec, FLOW_MAX_LAYERS);
+            return -1;
+        }
+        for (long i = 0; i < k; i++) {
+            int rev = kind == FL_IAF && (niaf++ % 2 == 1);
+            fl_layer_setup(&f->layer[f->nl++], kind, f->d, hidden, rev, elu);
+        }
+        s = end;
+        if (*s == ',') {
+            s++;
+            if (!*s) goto bad;
+        }
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "flow: cannot read --flow=%s (expected layers like planar:8 or "
+             "iaf:2,planar:8: planar, radial or iaf, a colon and a count >= 1, comma-separated)", spec);
+    return -1;
+}
+
+static void flow_free(void *st)
+{
+    Flow *f = st;
+    if (!f) return;
+    vi_core_free(f->core);
+    free(f->cache); free(f->zs); free(f->eps); free(f->ga); free(f->gb);
+    free(f);
+}
+
+static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size_t errlen)
+{
+    const Backend *be = &backend_flow;
+    const char *spec = bk_opt_str(s, be, "flow"), *act = bk_opt_str(s, be, "activation");
+    long hidden = bk_opt_int(s, be, "hidden");
+    if (strcmp(act, "tanh") && strcmp(act, "elu")) {
+        snprintf(err, errlen, "flow: unknown --activation=%s (tanh or elu)", act);
+        return NULL;
+    }
+    if (hidden < 0) {
+        snprintf(err, errlen, "flow: --hidden must be >= 0");
+        return NULL;
+    }
+    if (t->dim == 0) {
+        snprintf(err, errlen, "flow: the model has no continuous parameter to put a flow on");
+        return NULL;
+    }
+    Flow *f = calloc(1, sizeof *f);
+    if (!f) { snprintf(err, errlen, "out of memory"); return NULL; }
+    f->d = t->dim;
+    /* an IAF layer has O(dim^2) parameters (MADE's masks and direct connections): above
+     * 100 dimensions the default turns to planar layers, O(dim) each */
+    if (!strcmp(spec, "auto")) spec = t->dim <= 100 ? "iaf:3" : "planar:16";
+    snprintf(f->spec, sizeof f->spec, "%s", spec);
+    if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), err, errlen)) {
+        flow_free(f);
+        return NULL;
+    }
+    size_t d = f->d, np = 2 * d, nc = 0;
+    for (size_t k = 0; k < f->nl; k++) {
+        f->off[k] = np;
+        f->coff[k] = nc;
+        np += f->layer[k].np;
+        nc += f->layer[k].ncache;
+    }
+    f->cache = calloc(nc + 1, sizeof *f->cache);
+    f->zs = calloc((f->nl + 1) * d, sizeof *f->zs);
+    f->eps = calloc(d, sizeof *f->eps);
+    f->ga = calloc(d, sizeof *f->ga);
+    f->gb = calloc(d, sizeof *f->gb);
+    if (!f->cache || !f->zs || !f->eps || !f->ga || !f->gb) {
+        flow_free(f);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ViConfig cfg = {.est = VI_REPARAM};
+    cfg.window = bk_opt_int(s, be, "window");
+    cfg.eval_draws = bk_opt_int(s, be, "eval-draws");
+    if (cfg.window < 10 || cfg.eval_draws < 100) {
+        flow_free(f);
+        snprintf(err, errlen, "flow: --window must be at least 10 and --eval-draws at least 100");
+        return NULL;
+    }
+    vi_config_defaults(&cfg, s, t->ndisc ? 16 : 8, 0.01);
+    f->fam = (ViFamily){
+        /* the layers' weights have symmetries and need not settle: the stopping rule
+         * watches estimates of q's mean and entropy from the draws instead */
+        .nparam = np, .nmon = 0, .watch_draws = 1, .ngroup = 1, .group = NULL, .self = f,
+        .sample = flow_sample, .grad_reparam = flow_grad, .score = NULL,
+        .monitor = NULL, .scales = flow_scales,
+    };
+    f->core = vi_core_new(t, &f->fam, &cfg, err, errlen);
+    if (!f->core) { flow_free(f); return NULL; }
+    return f;
+}
+
+static int flow_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err, size_t errlen)
+{
+    Flow *f = st;
+    double *p = vi_core_par(f->core);
+    memcpy(p, u0, f->d * sizeof *p);
+    memset(p + f->d, 0, f->d * sizeof *p);
+    for (size_t k = 0; k < f->nl; k++) fl_layer_init(&f->layer[k], p + f->off[k], u0, r);
+    vi_core_start(f->core);
+    return 0;
+}
+
+static int flow_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
+                     size_t errlen)
+{
+    Flow *f = st;
+    int rc = vi_core_step(f->core, t, r, iter, err, errlen);
+    const double *p = vi_core_par(f->core);
+    for (size_t k = 0; rc != BK_FAIL && k < f->nl; k++)
+        if (!fl_invertible(&f->layer[k], p + f->off[k])) {
+            /* cannot happen by construction; a check that it did not */
+            snprintf(err, errlen, "flow: layer %zu (%s) lost invertibility at iteration %ld",
+                     k + 1, fl_kind_name(f->layer[k].kind), iter + 1);
+            return BK_FAIL;
+        }
+    return rc;
+}
+
+static void flow_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
+{
+    vi_core_draw(((Flow *)st)->core, r, u, lp, cols);
+}
+
+static void flow_report(void *st, FILE *out, const char *prefix)
+{
+    Flow *f = st;
+    fprintf(out, "%sflow: %s (%zu layers, %zu parameters) on a diagonal Gaussian base\n", prefix,
+            f->spec, f->nl, f->fam.nparam);
+    vi_core_report(f->core, out, prefix);
+}
+
+ViCore *flow_core(void *st) { return ((Flow *)st)->core; }
+
+size_t flow_layers(void *st, const FlLayer **layers, const double **par, const size_t **off)
+{
+    Flow *f = st;
+    *layers = f->layer;
+    *par = vi_core_final(f->core);
+    *off = f->off;
+    return f->nl;
+}
+
+const Backend backend_flow = {
+    .name = "flow",
+    .help = "VI with a normalising flow (planar, radial, IAF layers) on a Gaussian base",
+    .kind = BK_VI,
+    .options = flow_options,
+    .columns = flow_columns,
+    .create = flow_create,
+    .init = flow_init,
+    .step = flow_step,
+    .draw = flow_draw,
+    .report = flow_report,
+    .free = flow_free,
+};

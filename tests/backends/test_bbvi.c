@@ -1,0 +1,517 @@
+/* bbvi and the shared VI engine (vi_common.c) on targets written in C. */
+#include <check.h>
+#include <stdio.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include "vi_targets.h"
+
+/* A diagonal Gaussian with very different scales: meanfield is exact. */
+static VtGauss diag_gauss(void)
+{
+    VtGauss g = {.d = 4, .m = {1, -2, 0.5, 3}};
+    double sd[4] = {0.1, 1, 5, 0.5};
+    for (int i = 0; i < 4; i++) g.L[i * 4 + i] = sd[i];
+    return g;
+}
+
+/* A correlated Gaussian (correlations 0.9, -0.5): fullrank is exact. */
+static VtGauss corr_gauss(void)
+{
+    VtGauss g = {.d = 3, .m = {-1, 2, 0.3}};
+    double L[9] = {2, 0, 0,
+                   0.9 * 0.5, 0.5 * sqrt(1 - 0.81), 0,
+                   -0.5, 0.3, 0.7};
+    memcpy(g.L, L, sizeof L);
+    return g;
+}
+
+/* Precision diagonal of a VtGauss: meanfield's optimum has sd_i = 1/sqrt(Lambda_ii). */
+static double precision_ii(const VtGauss *g, size_t i)
+{
+    /* Lambda = L^-T L^-1; Lambda_ii = sum_k (L^-1)_ki^2 */
+    size_t d = g->d;
+    double s = 0;
+    for (size_t k = 0; k < d; k++) {
+        /* column i of L^-1, entry k: solve L x = e_i */
+        double x[VT_MAXD];
+        for (size_t r = 0; r < d; r++) {
+            double v = r == i ? 1 : 0;
+            for (size_t j = 0; j < r; j++) v -= g->L[r * d + j] * x[j];
+            x[r] = v / g->L[r * d + r];
+        }
+        s += x[k] * x[k];
+    }
+    return s;
+}
+
+/* ---- Gaussian fits ---------------------------------------------------------------- */
+
+typedef struct GaussCase {
+    const char *family, *estimator, *stl;
+    int correlated;
+    long mc;
+    double sd_tol;             /* relative */
+} GaussCase;
+
+static const GaussCase gauss_cases[] = {
+    {"meanfield", "reparam", "true", 0, 0, 0.05},
+    {"meanfield", "reparam", "false", 0, 0, 0.07},
+    {"fullrank", "reparam", "true", 1, 0, 0.05},
+    {"fullrank", "reparam", "false", 1, 0, 0.07},
+    {"meanfield", "reparam", "true", 1, 0, 0.05},    /* meanfield on a correlated target */
+    {"meanfield", "score", "true", 0, 0, 0.10},
+    {"fullrank", "score", "true", 1, 0, 0.10},
+};
+
+START_TEST(test_gauss_fit)
+{
+    const GaussCase *c = &gauss_cases[_i];
+    VtGauss g = c->correlated ? corr_gauss() : diag_gauss();
+    BkTarget t = vt_gauss_target(&g);
+    BkOpt opts[] = {{"family", c->family}, {"estimator", c->estimator}, {"stl", c->stl}, {NULL, NULL}};
+    double u0[VT_MAXD] = {0};
+    VtRun o;
+    const long N = 20000;
+    vt_run(&backend_bbvi, &t, opts, 3, 20000, c->mc, 0, 42 + (unsigned long)_i, N, u0, 0, &o);
+    int exact_mf = !strcmp(c->family, "meanfield") && c->correlated;
+    printf("bbvi %s/%s stl=%s %s: rc %d iters %ld conv %d ELBO %.4f ± %.4f khat %.3f\n",
+           c->family, c->estimator, c->stl, c->correlated ? "correlated" : "diagonal", o.rc,
+           o.stats.iters, o.stats.converged, o.stats.elbo, o.stats.elbo_se, o.stats.khat);
+    ck_assert_msg(o.rc == BK_DONE, "%s", o.err);
+    ck_assert_msg(o.stats.converged, "did not converge in %ld iterations", o.stats.iters);
+    for (size_t i = 0; i < g.d; i++) {
+        double sd = sqrt(vt_gauss_cov(&g, i, i));
+        double want_sd = exact_mf ? 1 / sqrt(precision_ii(&g, i)) : sd;
+        printf("  coord %zu: mean %.4f (%.4f)  sd %.4f (%.4f)\n", i, o.mean[i], g.m[i], o.sd[i], want_sd);
+        /* q's mean error (averaged iterates) plus the Monte Carlo error of N draws */
+        ck_assert_msg(fabs(o.mean[i] - g.m[i]) < 0.1 * sd + 4 * want_sd / sqrt((double)N),
+                      "mean %zu: %g vs %g", i, o.mean[i], g.m[i]);
+        ck_assert_msg(fabs(o.sd[i] / want_sd - 1) < c->sd_tol, "sd %zu: %g vs %g", i, o.sd[i], want_sd);
+    }
+    if (c->correlated && !strcmp(c->family, "fullrank")) {
+        double rho = vt_gauss_cov(&g, 0, 1) / sqrt(vt_gauss_cov(&g, 0, 0) * vt_gauss_cov(&g, 1, 1));
+        ck_assert_msg(fabs(o.corr01 - rho) < 0.05, "corr %g vs %g", o.corr01, rho);
+    }
+    if (!exact_mf) {
+        /* exact family: ELBO = log Z - KL = -KL, near 0, and q a good proposal */
+        ck_assert_msg(o.stats.elbo < 4 * o.stats.elbo_se + 1e-9 && o.stats.elbo > -0.05,
+                      "ELBO %g", o.stats.elbo);
+        /* (without STL the final iterates still carry some noise) */
+        double kmax = !strcmp(c->stl, "true") ? 0.5 : 0.7;
+        ck_assert_msg(isnan(o.stats.khat) || o.stats.khat < kmax, "khat %g", o.stats.khat);
+    } else {
+        /* meanfield on correlated: KL > 0 measurably */
+        ck_assert_msg(o.stats.elbo < -0.1, "ELBO %g", o.stats.elbo);
+    }
+    ck_assert(strstr(o.report, "ELBO = ") && strstr(o.report, "Pareto k-hat = "));
+    ck_assert(strstr(o.report, "Converged after"));
+}
+END_TEST
+
+/* ---- dimension: a 30-d AR(1) Gaussian with scales from 0.14 to 7 ----------------- */
+
+typedef struct Ar1 { int d; double rho, sd[64], m[64]; } Ar1;
+
+static int ar1_logp(void *ctx, const double *u, double *lp, double *g)
+{
+    Ar1 *b = ctx;
+    int d = b->d;
+    double r = b->rho, c = sqrt(1 - r * r), y[64] = {0}, e[64] = {0}, gy[64] = {0}, q = 0;
+    for (int i = 0; i < d; i++) y[i] = (u[i] - b->m[i]) / b->sd[i];
+    e[0] = y[0];
+    for (int i = 1; i < d; i++) e[i] = (y[i] - r * y[i - 1]) / c;
+    for (int i = 0; i < d; i++) q += e[i] * e[i];
+    *lp = -0.5 * q;
+    if (g) {
+        gy[0] -= e[0];
+        for (int i = 1; i < d; i++) { gy[i] -= e[i] / c; gy[i - 1] += e[i] * r / c; }
+        for (int i = 0; i < d; i++) g[i] = gy[i] / b->sd[i];
+    }
+    return 0;
+}
+
+START_TEST(test_fullrank_dim30)
+{
+    Ar1 b = {.d = 30, .rho = 0.7};
+    for (int i = 0; i < b.d; i++) { b.sd[i] = exp(-2 + 4.0 * i / b.d); b.m[i] = i % 3; }
+    BkTarget t = {.dim = 30, .logp = ar1_logp, .ctx = &b};
+    BkOpt opts[] = {{"family", "fullrank"}, {NULL, NULL}};
+    BkSettings s = {.iters = 20000, .opts = opts, .nopts = 1};
+    char err[256];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 30);
+    void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    double u0[30] = {0}, u[30], lp, cols[2], s1[30] = {0}, s2[30] = {0}, s01 = 0;
+    backend_bbvi.init(st, &t, r, u0, err, sizeof err);
+    int rc = BK_OK;
+    for (long i = 0; i < 20000 && rc == BK_OK; i++) rc = backend_bbvi.step(st, &t, r, i, 0, err, sizeof err);
+    ck_assert_int_eq(rc, BK_DONE);
+    ck_assert(vi_core_stats(bbvi_core(st))->converged);
+    enum { N = 10000 };
+    for (int n = 0; n < N; n++) {
+        backend_bbvi.draw(st, r, u, &lp, cols);
+        for (int k = 0; k < 30; k++) { s1[k] += u[k]; s2[k] += u[k] * u[k]; }
+        s01 += u[10] * u[11];
+    }
+    double wm = 0, ws = 0;
+    for (int k = 0; k < 30; k++) {
+        double m = s1[k] / N, sd = sqrt(s2[k] / N - m * m);
+        wm = fmax(wm, fabs(m - b.m[k]) / b.sd[k]);
+        ws = fmax(ws, fabs(sd / b.sd[k] - 1));
+    }
+    double m10 = s1[10] / N, m11 = s1[11] / N;
+    double rho = (s01 / N - m10 * m11) / (sqrt(s2[10] / N - m10 * m10) * sqrt(s2[11] / N - m11 * m11));
+    printf("fullrank d=30: %ld iterations, worst mean error %.3f sd, worst sd error %.3f, "
+           "corr(10, 11) %.3f (0.7)\n", vi_core_stats(bbvi_core(st))->iters, wm, ws, rho);
+    ck_assert(wm < 0.1);
+    ck_assert(ws < 0.07);
+    ck_assert(fabs(rho - 0.7) < 0.05);
+    backend_bbvi.free(st);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* ---- the score estimator's control variates --------------------------------------- */
+
+START_TEST(test_score_cv_variance)
+{
+    /* An unnormalised density (offset -40, as any likelihood has): without control
+     * variates the score estimator multiplies every score by ~ -40. */
+    VtGauss g = diag_gauss();
+    g.offset = -40;
+    BkTarget t = vt_gauss_target(&g);
+    double var[2] = {0, 0};
+    for (int cv = 0; cv < 2; cv++) {
+        BkOpt opts[] = {{"estimator", "score"}, {"cv", cv ? "true" : "false"}, {NULL, NULL}};
+        BkSettings s = {.iters = 10, .mc = 16, .opts = opts, .nopts = 2};
+        char err[256];
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, 7);
+        void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+        ck_assert_msg(st != NULL, "%s", err);
+        double u0[4] = {0};
+        backend_bbvi.init(st, &t, r, u0, err, sizeof err);
+        ViCore *c = bbvi_core(st);
+        /* near the optimum, where the noise decides how close the fit gets: means off by
+         * 0.2 sd, sds 20% too wide */
+        double *p = vi_core_par(c);
+        for (size_t i = 0; i < 4; i++) {
+            double sd = g.L[i * 4 + i];
+            p[i] = g.m[i] + 0.2 * sd;
+            p[4 + i] = log(1.2 * sd);
+        }
+        size_t np = vi_core_nparam(c);
+        ck_assert_uint_eq(np, 8);
+        enum { R = 2000 };
+        double m1[8] = {0}, m2[8] = {0}, gr[8], elbo;
+        for (int k = 0; k < R; k++) {
+            ck_assert_int_eq(vi_core_gradient(c, &t, r, vi_core_par(c), gr, &elbo), 0);
+            for (size_t j = 0; j < np; j++) { m1[j] += gr[j]; m2[j] += gr[j] * gr[j]; }
+        }
+        for (size_t j = 0; j < np; j++) var[cv] += m2[j] / R - (m1[j] / R) * (m1[j] / R);
+        backend_bbvi.free(st);
+        gsl_rng_free(r);
+    }
+    printf("score gradient variance: without control variates %.4g, with %.4g (ratio %.1f)\n",
+           var[0], var[1], var[0] / var[1]);
+    ck_assert_msg(var[0] > 10 * var[1], "variance ratio only %g", var[0] / var[1]);
+}
+END_TEST
+
+/* ---- discrete coordinates: categorical factors ------------------------------------ */
+
+static const char *const mix_estimators[] = {"reparam", "score"};
+
+START_TEST(test_mixture_indicator)
+{
+    VtMix m = {.w = {0.5, 0.3, 0.2}, .mu = {-1, 0.8, 3}, .y = 0.5};
+    BkTarget t = vt_mix_target(&m);
+    BkOpt opts[] = {{"estimator", mix_estimators[_i]}, {NULL, NULL}};
+    double u0[2] = {0, 1}, post[3];
+    VtRun o;
+    vt_run(&backend_bbvi, &t, opts, 1, 20000, 0, 0, 11, 20000, u0, 0, &o);
+    vt_mix_post(&m, post);
+    printf("mixture (%s): rc %d iters %ld conv %d q(z) = %.3f %.3f %.3f, exact %.3f %.3f %.3f; "
+           "theta %.3f sd %.3f; ELBO %.4f khat %.2f\n", mix_estimators[_i], o.rc, o.stats.iters,
+           o.stats.converged, o.pk[0], o.pk[1], o.pk[2], post[0], post[1], post[2], o.mean[0],
+           o.sd[0], o.stats.elbo, o.stats.khat);
+    ck_assert_msg(o.rc == BK_DONE, "%s", o.err);
+    ck_assert(o.stats.converged);
+    for (int k = 0; k < 3; k++)
+        ck_assert_msg(fabs(o.pk[k] - post[k]) < 0.03, "q(z=%d) = %g, exact %g", k + 1, o.pk[k], post[k]);
+    ck_assert(fabs(o.mean[0] - 1) < 0.05);
+    ck_assert(fabs(o.sd[0] / 0.5 - 1) < 0.08);
+    /* the log evidence is log sum_k w_k N(y; mu_k, 1); mean field is exact here */
+    double logz = 0;
+    for (int k = 0; k < 3; k++)
+        logz += m.w[k] * exp(-0.5 * (m.y - m.mu[k]) * (m.y - m.mu[k])) / sqrt(2 * M_PI);
+    ck_assert_msg(fabs(o.stats.elbo - log(logz)) < 0.05, "ELBO %g, log Z %g", o.stats.elbo, log(logz));
+}
+END_TEST
+
+/* Only discrete coordinates: two categorical factors, no Gaussian part at all. */
+static int two_dice_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    static const double w1[4] = {0.1, 0.2, 0.3, 0.4}, w2[2] = {0.7, 0.3};
+    int a = (int)u[0], b = (int)u[1];
+    *lp = (a < 0 || a > 3 || b < 5 || b > 6) ? -INFINITY : log(w1[a]) + log(w2[b - 5]) + 2.0;
+    return 0;
+}
+
+START_TEST(test_discrete_only)
+{
+    double lo[2] = {0, 5}, hi[2] = {3, 6};
+    BkTarget t = {.dim = 0, .ndisc = 2, .disc_lo = lo, .disc_hi = hi, .logp = two_dice_logp};
+    BkSettings s = {.iters = 20000, .seed = 1};
+    char err[256];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2);
+    void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    double u0[2] = {0, 5}, u[2], lp, cols[2];
+    backend_bbvi.init(st, &t, r, u0, err, sizeof err);
+    int rc = BK_OK;
+    for (long i = 0; i < 20000 && rc == BK_OK; i++) rc = backend_bbvi.step(st, &t, r, i, 0, err, sizeof err);
+    ck_assert_int_eq(rc, BK_DONE);
+    double fa[4] = {0}, fb = 0;
+    enum { N = 20000 };
+    for (int n = 0; n < N; n++) {
+        backend_bbvi.draw(st, r, u, &lp, cols);
+        fa[(int)u[0]] += 1.0 / N;
+        fb += (u[1] == 6) / (double)N;
+    }
+    const ViStats *vs = vi_core_stats(bbvi_core(st));
+    printf("discrete only: conv %d iters %ld q(a) = %.3f %.3f %.3f %.3f, q(b=6) = %.3f, ELBO %.4f\n",
+           vs->converged, vs->iters, fa[0], fa[1], fa[2], fa[3], fb, vs->elbo);
+    ck_assert(vs->converged);
+    for (int k = 0; k < 4; k++) ck_assert(fabs(fa[k] - 0.1 * (k + 1)) < 0.02);
+    ck_assert(fabs(fb - 0.3) < 0.02);
+    ck_assert(fabs(vs->elbo - 2.0) < 0.02);     /* log Z = 2 */
+    backend_bbvi.free(st);
+    gsl_rng_free(r);
+}
+END_TEST
+
+START_TEST(test_discrete_support_refused)
+{
+    VtMix m = {.w = {0.5, 0.3, 0.2}, .mu = {-1, 0.8, 3}, .y = 0.5};
+    BkTarget t = vt_mix_target(&m);
+    m.hi = INFINITY;
+    BkSettings s = {0};
+    char err[256] = "";
+    ck_assert_ptr_null(backend_bbvi.create(&s, &t, err, sizeof err));
+    ck_assert_msg(strstr(err, "finite support") != NULL, "%s", err);
+}
+END_TEST
+
+/* ---- the stopping rule never claims what did not happen --------------------------- */
+
+START_TEST(test_cap_not_converged)
+{
+    VtGauss g = corr_gauss();
+    BkTarget t = vt_gauss_target(&g);
+    double u0[3] = {5, 5, 5};
+    VtRun o;
+    BkOpt opts[] = {{"family", "fullrank"}, {NULL, NULL}};
+    vt_run(&backend_bbvi, &t, opts, 1, 150, 0, 0, 3, 100, u0, 0, &o);
+    ck_assert_int_eq(o.rc, BK_DONE);
+    ck_assert_int_eq(o.stats.iters, 150);
+    ck_assert_int_eq(o.stats.converged, 0);
+    ck_assert_msg(strstr(o.report, "NOT converged: stopped at the iteration cap 150"), "%s", o.report);
+    ck_assert(strstr(o.report, "ELBO = ") != NULL);
+}
+END_TEST
+
+/* A Cauchy target: no Gaussian has its tails, the importance weights have no variance. */
+static int cauchy_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    *lp = -log(M_PI) - log1p(u[0] * u[0]);
+    if (grad) grad[0] = -2 * u[0] / (1 + u[0] * u[0]);
+    return 0;
+}
+
+START_TEST(test_khat_warning)
+{
+    BkTarget t = {.dim = 1, .logp = cauchy_logp};
+    double u0[1] = {0.3};
+    VtRun o;
+    vt_run(&backend_bbvi, &t, NULL, 0, 10000, 0, 0, 5, 10, u0, 0, &o);
+    printf("meanfield on a Cauchy: ELBO %.3f khat %.2f\n", o.stats.elbo, o.stats.khat);
+    ck_assert(o.stats.finished);
+    ck_assert_msg(o.stats.khat > 0.7, "khat %g", o.stats.khat);
+    ck_assert_msg(strstr(o.report, "Warning: Pareto k-hat > 0.7: the approximation is not reliable"),
+                  "%s", o.report);
+    /* and no warning for a good fit */
+    VtGauss g = diag_gauss();
+    BkTarget tg = vt_gauss_target(&g);
+    double z[4] = {0};
+    vt_run(&backend_bbvi, &tg, NULL, 0, 10000, 0, 0, 5, 10, z, 0, &o);
+    ck_assert_msg(!strstr(o.report, "Warning"), "%s", o.report);
+}
+END_TEST
+
+START_TEST(test_deterministic)
+{
+    VtGauss g = diag_gauss();
+    BkTarget t = vt_gauss_target(&g);
+    double u0[4] = {0};
+    VtRun a, b;
+    vt_run(&backend_bbvi, &t, NULL, 0, 400, 0, 0, 9, 50, u0, 0, &a);
+    vt_run(&backend_bbvi, &t, NULL, 0, 400, 0, 0, 9, 50, u0, 0, &b);
+    ck_assert(a.stats.elbo == b.stats.elbo);
+    ck_assert(memcmp(a.mean, b.mean, sizeof a.mean) == 0);
+}
+END_TEST
+
+/* ---- failures are reported, never crashes ---------------------------------------- */
+
+static int failing_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    int *calls = ctx;
+    if (++*calls > 30) return 1;             /* an error that must stop the run */
+    *lp = -0.5 * u[0] * u[0];
+    if (grad) grad[0] = -u[0];
+    return 0;
+}
+
+static int nowhere_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    *lp = -INFINITY;                          /* q never finds the support */
+    if (grad) grad[0] = 0;
+    return 0;
+}
+
+START_TEST(test_failures)
+{
+    int calls = 0;
+    BkTarget t = {.dim = 1, .logp = failing_logp, .ctx = &calls};
+    double u0[1] = {0};
+    VtRun o;
+    vt_run(&backend_bbvi, &t, NULL, 0, 1000, 0, 0, 1, 0, u0, 0, &o);
+    ck_assert_int_eq(o.rc, BK_FAIL);
+    ck_assert_msg(strstr(o.err, "log density failed") != NULL, "%s", o.err);
+    BkTarget t2 = {.dim = 1, .logp = nowhere_logp};
+    vt_run(&backend_bbvi, &t2, NULL, 0, 1000, 0, 0, 1, 0, u0, 0, &o);
+    ck_assert_int_eq(o.rc, BK_FAIL);
+    ck_assert_msg(strstr(o.err, "not finite at any draw of q for 50 iterations") != NULL, "%s", o.err);
+}
+END_TEST
+
+/* ---- options ------------------------------------------------------------------------ */
+
+typedef struct OptCase { const char *key, *value, *msg; } OptCase;
+static const OptCase opt_cases[] = {
+    {"family", "diag", "unknown --family=diag"},
+    {"estimator", "reinforce", "unknown --estimator=reinforce"},
+    {"window", "3", "at least 10"},
+};
+
+START_TEST(test_bad_options)
+{
+    VtGauss g = diag_gauss();
+    BkTarget t = vt_gauss_target(&g);
+    BkOpt opts[] = {{opt_cases[_i].key, opt_cases[_i].value}, {NULL, NULL}};
+    BkSettings s = {.opts = opts, .nopts = 1};
+    char err[256] = "";
+    ck_assert_int_eq(bk_check_options(&backend_bbvi, opts, 1, err, sizeof err), 0);
+    ck_assert_ptr_null(backend_bbvi.create(&s, &t, err, sizeof err));
+    ck_assert_msg(strstr(err, opt_cases[_i].msg) != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_registry)
+{
+    ck_assert_ptr_eq(bk_find("bbvi"), &backend_bbvi);
+    ck_assert_ptr_eq(bk_find("flow"), &backend_flow);
+    ck_assert_int_eq(backend_bbvi.kind, BK_VI);
+    BkOpt bad[] = {{"famly", "fullrank"}, {NULL, NULL}};
+    char err[256] = "";
+    ck_assert_int_eq(bk_check_options(&backend_bbvi, bad, 1, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "--famly") != NULL, "%s", err);
+    BkOpt badv[] = {{"stl", "maybe"}, {NULL, NULL}};
+    ck_assert_int_eq(bk_check_options(&backend_bbvi, badv, 1, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "bool") != NULL, "%s", err);
+}
+END_TEST
+
+/* ---- PSIS k-hat and split-R-hat --------------------------------------------------- */
+
+static const double khat_true[] = {0.2, 0.5, 0.8, 1.2};
+
+START_TEST(test_psis_khat)
+{
+    /* weights from a generalised Pareto with shape k: k-hat should find k */
+    double k = khat_true[_i];
+    enum { S = 4000, REP = 5 };
+    static double lw[S];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 100 + (unsigned long)_i);
+    double mean = 0;
+    for (int rep = 0; rep < REP; rep++) {
+        for (int s = 0; s < S; s++) {
+            double u = gsl_rng_uniform_pos(r);
+            lw[s] = log((pow(u, -k) - 1) / k) + 3;
+        }
+        mean += vi_psis_khat(lw, S) / REP;
+    }
+    gsl_rng_free(r);
+    printf("PSIS: true k %.2f, mean k-hat %.3f\n", k, mean);
+    ck_assert_msg(fabs(mean - k) < 0.1, "k-hat %g for k %g", mean, k);
+}
+END_TEST
+
+START_TEST(test_psis_edge)
+{
+    double lw[100];
+    for (int i = 0; i < 100; i++) lw[i] = -3.0;
+    ck_assert(isnan(vi_psis_khat(lw, 100)));
+    double few[10] = {0};
+    ck_assert(isinf(vi_psis_khat(few, 10)));
+}
+END_TEST
+
+START_TEST(test_split_rhat)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 1);
+    double x[200], y[200];
+    for (int i = 0; i < 200; i++) {
+        x[i] = gsl_ran_gaussian(r, 1);
+        y[i] = x[i] + 0.02 * i;              /* a drift of 4 sd over the window */
+    }
+    double rx = vi_split_rhat(x, 200), ry = vi_split_rhat(y, 200);
+    gsl_rng_free(r);
+    ck_assert_msg(rx < 1.05, "stationary trace R-hat %g", rx);
+    ck_assert_msg(ry > 1.3, "drifting trace R-hat %g", ry);
+}
+END_TEST
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    Suite *s = suite_create("bbvi");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_gauss_fit, 0, (int)(sizeof gauss_cases / sizeof gauss_cases[0]));
+    tcase_add_test(tc, test_fullrank_dim30);
+    tcase_add_test(tc, test_score_cv_variance);
+    tcase_add_loop_test(tc, test_mixture_indicator, 0, 2);
+    tcase_add_test(tc, test_discrete_only);
+    tcase_add_test(tc, test_discrete_support_refused);
+    tcase_add_test(tc, test_cap_not_converged);
+    tcase_add_test(tc, test_khat_warning);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_failures);
+    tcase_add_loop_test(tc, test_bad_options, 0, (int)(sizeof opt_cases / sizeof opt_cases[0]));
+    tcase_add_test(tc, test_registry);
+    tcase_add_loop_test(tc, test_psis_khat, 0, (int)(sizeof khat_true / sizeof khat_true[0]));
+    tcase_add_test(tc, test_psis_edge);
+    tcase_add_test(tc, test_split_rhat);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
