@@ -10,8 +10,8 @@
 extern const Backend backend_nuts;      /* backends/nuts.c     */
 extern const Backend backend_mh;        /* backends/mh.c       */
 /* extern const Backend backend_cavi;      backends/cavi.c     */
-/* extern const Backend backend_bbvi;      backends/bbvi.c     */
-/* extern const Backend backend_flow;      backends/flow.c     */
+extern const Backend backend_bbvi;      /* backends/bbvi.c     */
+extern const Backend backend_flow;      /* backends/flow.c     */
 extern const Backend backend_langevin;  /* backends/langevin.c */
 /* extern const Backend backend_map;       backends/map.c      */
 
@@ -19,6 +19,8 @@ const Backend *const bk_registry[] = {
     /* ORDER HELP: one row per method, e.g. `&backend_nuts,` (the first is the default). */
     &backend_nuts,
     &backend_mh,
+    &backend_bbvi,
+    &backend_flow,
     &backend_langevin,
     NULL
 };
