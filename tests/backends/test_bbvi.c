@@ -431,7 +431,7 @@ START_TEST(test_registry)
     ck_assert_msg(strstr(err, "--famly") != NULL, "%s", err);
     BkOpt badv[] = {{"stl", "maybe"}, {NULL, NULL}};
     ck_assert_int_eq(bk_check_options(&backend_bbvi, badv, 1, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "bool") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "expects true or false") != NULL, "%s", err);
 }
 END_TEST
 

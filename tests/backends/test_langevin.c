@@ -518,7 +518,7 @@ START_TEST(options_checked)
     BkOpt unknown[] = {{"max-depth", "3"}, {NULL, NULL}};
     BkOpt good[] = {{"ula", ""}, {"eps", "0.01"}, {"score", "grad"}, {NULL, NULL}};
     ck_assert_int_eq(bk_check_options(&backend_langevin, bad, 1, err, sizeof err), -1);
-    ck_assert_str_eq(err, "option --anneal of method langevin takes an int, not 'many'");
+    ck_assert_str_eq(err, "option --anneal expects an integer, got 'many'");
     ck_assert_int_eq(bk_check_options(&backend_langevin, unknown, 1, err, sizeof err), -1);
     ck_assert_str_eq(err, "method langevin has no option --max-depth");
     ck_assert_int_eq(bk_check_options(&backend_langevin, good, 3, err, sizeof err), 0);
