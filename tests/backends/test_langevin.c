@@ -520,7 +520,7 @@ START_TEST(options_checked)
     ck_assert_int_eq(bk_check_options(&backend_langevin, bad, 1, err, sizeof err), -1);
     ck_assert_str_eq(err, "option --anneal expects an integer, got 'many'");
     ck_assert_int_eq(bk_check_options(&backend_langevin, unknown, 1, err, sizeof err), -1);
-    ck_assert_str_eq(err, "method langevin has no option --max-depth");
+    ck_assert_str_eq(err, "unknown option --max-depth for method 'langevin'");
     ck_assert_int_eq(bk_check_options(&backend_langevin, good, 3, err, sizeof err), 0);
     ck_assert_ptr_eq(bk_find("langevin"), &backend_langevin);
     ck_assert_str_eq(backend_langevin.columns[0], "accept_stat__");
