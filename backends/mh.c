@@ -28,6 +28,7 @@ typedef struct Mh {
     size_t d, nd;
     long warmup;
     int adapt, adapting;
+    long thin;               /* proposals per iteration */
     double scale, target;    /* lambda and the acceptance it aims at */
     double *u, *prop, *z;    /* d + nd, d + nd, d */
     double lp;
@@ -48,6 +49,9 @@ static const BkOption mh_options[] = {
     {"proposal-scale", "real", "1",
      "initial global scale lambda: the first proposals have sd lambda * 2.38 / sqrt(dim)"},
     {"adapt", "bool", "true", "adapt the proposal covariance and scale during warm-up"},
+    {"thin", "int", "0",
+     "proposals per iteration (0: one per continuous dimension, so that 1000 draws of a "
+     "10-dimensional posterior are not 1000 random-walk steps)"},
     {NULL, NULL, NULL, NULL}};
 
 static const char *const mh_columns[] = {"accept_stat__", "stepsize__", NULL};
@@ -88,6 +92,16 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     s->nd = t->ndisc;
     s->warmup = set->warmup;
     s->adapt = bk_opt_bool(set, &backend_mh, "adapt");
+    s->thin = bk_opt_int(set, &backend_mh, "thin");
+    if (s->thin < 0) {
+        snprintf(err, errlen, "mh: --thin=%ld: expected 0 (automatic) or a positive number", s->thin);
+        free(mem);
+        free(s);
+        return NULL;
+    }
+    /* Random-walk Metropolis needs about d proposals per effectively new draw
+     * (Roberts, Gelman & Gilks 1997): by default an iteration makes d of them. */
+    if (s->thin == 0) s->thin = d > 1 ? (long)d : 1;
     s->scale = scale;
     s->target = d == 1 ? 0.44 : 0.234;
     s->u = mem;
@@ -267,20 +281,25 @@ static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmu
     s->r = r;
     if (!warmup)
         s->adapting = 0;              /* frozen for good */
-    double alpha = 0, disc_sum = 0;
-    if (s->d > 0) {
-        if (mh_move_continuous(s, &alpha) != 0)
-            goto fail;
-        if (warmup && s->adapting)
-            mh_adapt(s, alpha);
+    double alpha_sum = 0, disc_sum = 0;
+    for (long k = 0; k < s->thin; k++) {
+        double alpha = 0;
+        if (s->d > 0) {
+            if (mh_move_continuous(s, &alpha) != 0)
+                goto fail;
+            if (warmup && s->adapting)
+                mh_adapt(s, alpha);
+        }
+        alpha_sum += alpha;
+        for (size_t j = 0; j < s->nd; j++) {
+            double a;
+            if (mh_move_discrete(s, j, &a) != 0)
+                goto fail;
+            disc_sum += a;
+        }
     }
-    for (size_t j = 0; j < s->nd; j++) {
-        double a;
-        if (mh_move_discrete(s, j, &a) != 0)
-            goto fail;
-        disc_sum += a;
-    }
-    s->accept = s->d > 0 ? alpha : s->nd > 0 ? disc_sum / (double)s->nd : 1.0;
+    s->accept = s->d > 0 ? alpha_sum / (double)s->thin
+                         : s->nd > 0 ? disc_sum / ((double)s->nd * (double)s->thin) : 1.0;
     s->acc_sum[!warmup] += s->accept;
     s->n_iter[!warmup]++;
     return BK_OK;
