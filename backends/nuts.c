@@ -592,7 +592,6 @@ static void nuts_report(void *st, FILE *out, const char *prefix)
     nuts_finish_adaptation(s);
     if (!s->adapted)
         return;
-    fprintf(out, "%sAdaptation terminated\n", prefix);
     fprintf(out, "%sStep size = %g\n", prefix, s->nom_eps);
     if (s->metric == NUTS_UNIT) {
         fprintf(out, "%sNo free parameters for unit metric\n", prefix);
