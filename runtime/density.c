@@ -133,6 +133,47 @@ static void begin(Ev *ev)
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
 }
 
+/* On let, gen and local variables a bound or constrained type is a check made once
+ * the value is complete (the end of the phase): a failure rejects the evaluation. */
+static void check_declared(Ev *ev, const Stmt *s)
+{
+    const TypeSpec *ts = s->type;
+    const Val *v = &ev->env[s->slot];
+    if (!ts || (!ts->lower && !ts->upper && ts->name < TS_SIMPLEX) || (!v->x && !v->iv)) return;
+    const char *what = s->decl == D_GEN ? "gen" : "let";
+    Expr *b[2] = {ts->lower, ts->upper};
+    Val x = val_to_real(ev, *v);
+    for (int w = 0; w < 2; w++) {
+        if (!b[w]) continue;
+        Val bv = val_to_real(ev, eval_expr(ev, b[w]));
+        if (ev->fail) return;
+        for (int k = 0; k < x.n; k++) {
+            double lim = bv.x[bv.n == 1 ? 0 : k % bv.n];
+            if (w == 0 ? x.x[k] < lim : x.x[k] > lim) {
+                ev_error(ev, s->name_span, "%s '%s': element %d is %g, but must be %s %g", what, s->name, k + 1,
+                         x.x[k], w == 0 ? ">=" : "<=", lim);
+                return;
+            }
+        }
+    }
+    if (ts->name >= TS_SIMPLEX && x.n > 0) {
+        int K = x.dims[x.ndim - 1];
+        TrKind k = ts->name == TS_SIMPLEX ? TR_SIMPLEX : ts->name == TS_ORDERED ? TR_ORDERED
+                 : ts->name == TS_POS_ORDERED ? TR_POSITIVE_ORDERED : ts->name == TS_CHOL_CORR ? TR_CHOLESKY_CORR
+                 : ts->name == TS_COV ? TR_COV_MATRIX : TR_CORR_MATRIX;
+        size_t blk = k >= TR_CHOLESKY_CORR ? (size_t)K * K : (size_t)K;
+        double *u = arena_alloc(&ev->arena, sizeof(double) * (tr_free_size(k, (size_t)K) + 1));
+        for (size_t r = 0; blk && r * blk < (size_t)x.n; r++) {
+            size_t bad = 0;
+            if (tr_unconstrain(k, (size_t)K, x.x + r * blk, NULL, NULL, u, &bad)) {
+                ev_error(ev, s->name_span, "%s '%s' is not a valid %s (element %zu)", what, s->name,
+                         vm_typename[ts->name], r * blk + bad + 1);
+                return;
+            }
+        }
+    }
+}
+
 /* Run the model phase (and the gen phase when phase == PH_GEN) at u. */
 int model_run(VmEval *e, const double *u, int jacobian, int phase)
 {
@@ -150,6 +191,12 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
             if (phase == PH_GEN && (s->kind == S_TILDE || s->kind == S_TARGET)) continue;
             exec_stmt(ev, s);
         }
+    }
+    for (int i = 0; i < p->nstmts && !ev->fail; i++) {
+        const Stmt *s = p->stmts[i];
+        if (s->kind == S_DECL && (s->decl == D_LET || s->decl == D_GEN) &&
+            (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)))
+            check_declared(ev, s);
     }
     return ev->fail ? -1 : 0;
 }
