@@ -13,7 +13,7 @@ extern const Backend backend_mh;        /* backends/mh.c       */
 extern const Backend backend_bbvi;      /* backends/bbvi.c     */
 extern const Backend backend_flow;      /* backends/flow.c     */
 extern const Backend backend_langevin;  /* backends/langevin.c */
-/* extern const Backend backend_map;       backends/map.c      */
+extern const Backend backend_map;       /* backends/map.c      */
 
 const Backend *const bk_registry[] = {
     /* ORDER HELP: one row per method, e.g. `&backend_nuts,` (the first is the default). */
@@ -22,6 +22,7 @@ const Backend *const bk_registry[] = {
     &backend_bbvi,
     &backend_flow,
     &backend_langevin,
+    &backend_map,
     NULL
 };
 
