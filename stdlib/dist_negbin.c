@@ -3,6 +3,8 @@
  * Stan's neg_binomial has mean alpha / beta and shape alpha. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_errno.h>
 #include "dist_util.h"
 #include "mathfn_impl.h"
 
@@ -54,6 +56,52 @@ static int nb_draw(gsl_rng *r, double mu, double phi, int arg, double *out, Dist
     return 0;
 }
 
+
+/* ---- cdfs in closed form, for means so large that tail sums would be long ----
+ * P(Y <= y) = I_p(phi, y + 1) with p = phi / (mu + phi); P(Y > y) = I_{1-p}(y + 1, phi).
+ * The partial w.r.t. p is the beta density; the one w.r.t. the shape phi (at fixed p)
+ * is a central difference of log I (GSL has no parameter derivative). */
+
+/* Tail sums converge at the rate mu / (mu + phi): switch beyond this ratio. */
+#define NB_CLOSED_RATIO 2500.0
+
+static double log_beta_inc(double a, double b, double x)
+{
+    gsl_sf_result r;
+    if (x <= 0) return -INFINITY;
+    if (x >= 1) return 0.0;
+    if (gsl_sf_beta_inc_e(a, b, x, &r) != GSL_SUCCESS && !(r.val > 0)) return -INFINITY;
+    return r.val > 0 ? log(r.val) : -INFINITY;
+}
+
+static int nb_use_closed(double eta, double phi)
+{
+    return eta - log(phi) > log(NB_CLOSED_RATIO);
+}
+
+/* g[0..1]: partials of lc w.r.t. (eta, phi); h[0..1] those of lcc. */
+static void nb_cdf_closed(double y, double eta, double phi, double *lc, double *lcc,
+                          double *g, double *h)
+{
+    double lphi = log(phi);
+    double p = mf_inv_logit(lphi - eta, NULL), q = mf_inv_logit(eta - lphi, NULL);
+    *lc = log_beta_inc(phi, y + 1, p);
+    *lcc = log_beta_inc(y + 1, phi, q);
+    double ldF = (phi - 1) * log(p) + y * log(q) - mf_lbeta_raw(phi, y + 1);
+    double gp_c = isfinite(*lc) ? exp(ldF - *lc) : 0.0;
+    double gp_cc = isfinite(*lcc) ? -exp(ldF - *lcc) : 0.0;
+    double dh = 1e-5 * phi;
+    double gs_c = (log_beta_inc(phi + dh, y + 1, p) - log_beta_inc(phi - dh, y + 1, p)) / (2 * dh);
+    double gs_cc = (log_beta_inc(y + 1, phi + dh, q) - log_beta_inc(y + 1, phi - dh, q)) / (2 * dh);
+    if (!isfinite(gs_c)) gs_c = 0.0;
+    if (!isfinite(gs_cc)) gs_cc = 0.0;
+    double pq = p * q;                      /* dp/deta = -pq, dp/dphi = pq / phi */
+    g[0] = -gp_c * pq;
+    g[1] = gs_c + gp_c * pq / phi;
+    h[0] = -gp_cc * pq;
+    h[1] = gs_cc + gp_cc * pq / phi;
+}
+
 /* ---- neg_binomial(alpha, beta): eta = log(alpha / beta), phi = alpha ---- */
 
 static int nb_check(const double *v, DistErr *e)
@@ -80,18 +128,31 @@ static int nb_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return nb_draw(r, v[1] / v[2], v[1], 1, out, e);
 }
 
-static const DuUni U_nb = { 3, "IRR", nb_check, y_nonneg, nb_lpmf, nb_sup, 1, NULL, nb_rng };
+static const DuUni U_nb;
+
+static void nb_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
+{
+    double a = v[1], b = v[2], eta = log(a) - log(b), g[2], h[2];
+    if (!nb_use_closed(eta, a)) { du_uni_cdf_sum(&U_nb, v, need, lc, lcc, glc, glcc); return; }
+    nb_cdf_closed(v[0], eta, a, lc, lcc, g, h);
+    glc[1] = g[0] / a + g[1];
+    glc[2] = -g[0] / b;
+    glcc[1] = h[0] / a + h[1];
+    glcc[2] = -h[0] / b;
+}
+
+static const DuUni U_nb = { 3, "IRR", nb_check, y_nonneg, nb_lpmf, nb_sup, 1, nb_cdf1, nb_rng };
 DU_WRAP(nb, U_nb)
 
 static const double nb_test[][DIST_MAX_ARGS] = {
-    { 3, 2.0, 0.5 }, { 0, 0.7, 1.3 }, { 12, 5.0, 0.8 }, { 25, 0.4, 0.05 },
+    { 3, 2.0, 0.5 }, { 0, 0.7, 1.3 }, { 12, 5.0, 0.8 }, { 25, 0.4, 0.05 }, { 9000, 3.0, 3e-4 },
 };
 
 const Dist dist_neg_binomial = {
     .name = "neg_binomial", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "shape", "inverse scale" },
     .sig = "IRR", .lpdf = nb_w_lpmf, .rng = nb_w_rng, .cdf = nb_w_cdf, .lcdf = nb_w_lcdf,
-    .lccdf = nb_w_lccdf, .ntest = 4, .test = nb_test, .lo = 0, .hi = INFINITY,
+    .lccdf = nb_w_lccdf, .ntest = 5, .test = nb_test, .lo = 0, .hi = INFINITY,
 };
 
 /* ---- neg_binomial_2(mu, phi) ---- */
@@ -114,18 +175,31 @@ static int nb2_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return nb_draw(r, v[1], v[2], 1, out, e);
 }
 
-static const DuUni U_nb2 = { 3, "IRR", nb_check, y_nonneg, nb2_lpmf, nb2_sup, 1, NULL, nb2_rng };
+static const DuUni U_nb2;
+
+static void nb2_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
+{
+    double mu = v[1], g[2], h[2];
+    if (!nb_use_closed(log(mu), v[2])) { du_uni_cdf_sum(&U_nb2, v, need, lc, lcc, glc, glcc); return; }
+    nb_cdf_closed(v[0], log(mu), v[2], lc, lcc, g, h);
+    glc[1] = g[0] / mu;
+    glc[2] = g[1];
+    glcc[1] = h[0] / mu;
+    glcc[2] = h[1];
+}
+
+static const DuUni U_nb2 = { 3, "IRR", nb_check, y_nonneg, nb2_lpmf, nb2_sup, 1, nb2_cdf1, nb2_rng };
 DU_WRAP(nb2, U_nb2)
 
 static const double nb2_test[][DIST_MAX_ARGS] = {
-    { 3, 2.0, 0.5 }, { 0, 0.7, 1.3 }, { 12, 9.0, 20.0 }, { 30, 8.0, 1.5 },
+    { 3, 2.0, 0.5 }, { 0, 0.7, 1.3 }, { 12, 9.0, 20.0 }, { 30, 8.0, 1.5 }, { 9000, 1e4, 2.0 },
 };
 
 const Dist dist_neg_binomial_2 = {
     .name = "neg_binomial_2", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "location", "precision" },
     .sig = "IRR", .lpdf = nb2_w_lpmf, .rng = nb2_w_rng, .cdf = nb2_w_cdf, .lcdf = nb2_w_lcdf,
-    .lccdf = nb2_w_lccdf, .ntest = 4, .test = nb2_test, .lo = 0, .hi = INFINITY,
+    .lccdf = nb2_w_lccdf, .ntest = 5, .test = nb2_test, .lo = 0, .hi = INFINITY,
 };
 
 /* ---- neg_binomial_2_log(eta, phi) ---- */
@@ -151,16 +225,24 @@ static int nbl_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return nb_draw(r, exp(v[1]), v[2], 1, out, e);
 }
 
-static const DuUni U_nbl = { 3, "IRR", nbl_check, y_nonneg, nbl_lpmf, nbl_sup, 1, NULL, nbl_rng };
+static const DuUni U_nbl;
+
+static void nbl_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
+{
+    if (!nb_use_closed(v[1], v[2])) { du_uni_cdf_sum(&U_nbl, v, need, lc, lcc, glc, glcc); return; }
+    nb_cdf_closed(v[0], v[1], v[2], lc, lcc, &glc[1], &glcc[1]);
+}
+
+static const DuUni U_nbl = { 3, "IRR", nbl_check, y_nonneg, nbl_lpmf, nbl_sup, 1, nbl_cdf1, nbl_rng };
 DU_WRAP(nbl, U_nbl)
 
 static const double nbl_test[][DIST_MAX_ARGS] = {
-    { 3, 0.7, 0.5 }, { 0, -1.0, 1.3 }, { 12, 2.2, 20.0 }, { 30, 2.0, 1.5 },
+    { 3, 0.7, 0.5 }, { 0, -1.0, 1.3 }, { 12, 2.2, 20.0 }, { 30, 2.0, 1.5 }, { 9000, 9.2, 2.0 },
 };
 
 const Dist dist_neg_binomial_2_log = {
     .name = "neg_binomial_2_log", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "log location", "precision" },
     .sig = "IRR", .lpdf = nbl_w_lpmf, .rng = nbl_w_rng, .cdf = nbl_w_cdf, .lcdf = nbl_w_lcdf,
-    .lccdf = nbl_w_lccdf, .ntest = 4, .test = nbl_test, .lo = 0, .hi = INFINITY,
+    .lccdf = nbl_w_lccdf, .ntest = 5, .test = nbl_test, .lo = 0, .hi = INFINITY,
 };

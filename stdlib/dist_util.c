@@ -121,6 +121,14 @@ static void cdf_one(const DuUni *u, const double *v, unsigned need, double *lc, 
     if (y < lo) { *lc = -INFINITY; *lcc = 0.0; return; }
     if (y >= hi) { *lc = 0.0; *lcc = -INFINITY; return; }
     if (u->cdf1) { u->cdf1(v, need, lc, lcc, glc, glcc); return; }
+    du_uni_cdf_sum(u, v, need, lc, lcc, glc, glcc);
+}
+
+void du_uni_cdf_sum(const DuUni *u, const double *v, unsigned need, double *lc, double *lcc,
+                    double *glc, double *glcc)
+{
+    double lo, hi, mode, y = v[0];
+    u->support(v, &lo, &hi, &mode);
     if (y < mode) {
         *lc = tail_sum(u, v, y, -1, lo, hi, need, glc);
         *lcc = *lc > -M_LN2 ? log(-expm1(*lc)) : log1p(-exp(*lc));

@@ -39,6 +39,10 @@ int du_uni_lpmf(const DuUni *u, int n, const DArg *a, double *out, double *const
 /* kind 0: cdf (product), 1: lcdf, 2: lccdf. */
 int du_uni_cdf(const DuUni *u, int kind, int n, const DArg *a, double *out,
                double *const *d, DistErr *e);
+/* log cdf and log ccdf of one replicate with y inside the support, by summing the
+ * tail on the far side of the mode; for a cdf1 that falls back to it. */
+void du_uni_cdf_sum(const DuUni *u, const double *v, unsigned need, double *lc, double *lcc,
+                    double *glc, double *glcc);
 int du_uni_rng(const DuUni *u, gsl_rng *r, const DArg *a, int i, double *out, DistErr *e);
 
 /* The five DistFn/DistRng wrappers of a DuUni named U, as static functions P_lpmf... */
