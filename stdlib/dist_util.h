@@ -8,6 +8,8 @@
 #include "dist.h"
 
 static inline long du_size(const DArg *a) { return (long)a->rows * a->cols; }
+/* Length of a vector argument (row or column vector alike). */
+static inline int du_len(const DArg *a) { return a->rows * a->cols; }
 /* Offset of replicate i's first element in argument a. */
 static inline long du_off(const DArg *a, int i) { return (long)i * a->stride * du_size(a); }
 

@@ -158,6 +158,9 @@ START_TEST(mvn_replicates)
         for (int j = 0; j < K * K; j++) gsum[j] += g1[j];
     }
     ck_assert(fabs(all - s) < 1e-12 * fabs(s));
+    /* row vectors (1 x K) are accepted like column vectors */
+    DArg rv[3] = { { y, NULL, 1, 1, K }, { mu, NULL, 1, 1, K }, { S, NULL, 0, K, K } };
+    ck_assert(lp_call(MN, N, rv, NULL) == all);
     for (int j = 0; j < K * K; j++) ck_assert(fabs(gS[j] - gsum[j]) < 1e-12);
     /* per-replicate covariance (stride 1) */
     double S3[K * K * N];
@@ -595,6 +598,11 @@ START_TEST(mvn_errors)
     ck_assert_int_eq(MN->rng(r, a + 1, 0, x, &e), -1);
     ck_assert_int_eq(e.arg, 2);
     gsl_rng_free(r);
+    S[3] = 1;
+    y[1] = NAN;
+    ck_assert_int_eq(MN->lpdf(1, a, &out, NULL, &e), -1);
+    ck_assert(e.arg == 0 && e.index == 1);
+    y[1] = 1;
     /* far-out variates give a finite log density and finite partials */
     S[3] = 1;
     y[0] = 1e150;
