@@ -16,14 +16,17 @@
 static double nb_core(double n, double eta, double phi, double *deta, double *dphi)
 {
     double lphi = log(phi);
-    double lse = mf_log_sum_exp(eta, lphi, NULL, NULL);   /* log(mu + phi) */
-    double q = exp(eta - lse);                             /* mu / (mu + phi) */
+    /* log(phi / (mu + phi)) and log(mu / (mu + phi)) without subtracting logs: for a
+     * huge phi, phi * (log phi - log(mu + phi)) would multiply a rounding error by phi. */
+    double lp_phi = -du_log1p_exp(eta - lphi), lp_mu = -du_log1p_exp(lphi - eta);
+    double q = exp(lp_mu);                                  /* mu / (mu + phi) */
+    double inv_mphi = exp(-mf_log_sum_exp(eta, lphi, NULL, NULL));   /* 1 / (mu + phi) */
     if (deta) *deta = n - (n + phi) * q;
-    if (dphi)
-        *dphi = mf_psi(n + phi) - mf_psi(phi) + (lphi - lse) + q - n * exp(-lse);
-    double lp = (n > 0 ? mf_lgamma_raw(n + phi) - mf_lgamma_raw(phi) - mf_lgamma_raw(n + 1.0)
-                          + n * (eta - lse) : 0.0);
-    return lp + phi * (lphi - lse);
+    if (dphi) *dphi = mf_psi(n + phi) - mf_psi(phi) + lp_phi + q - n * inv_mphi;
+    /* log C(n + phi - 1, n) = -log(n + phi) - log B(phi, n + 1): GSL's lnbeta keeps
+     * it accurate where lgamma(n + phi) - lgamma(phi) would cancel. */
+    double lp = n > 0 ? -log(n + phi) - mf_lbeta_raw(phi, n + 1.0) + n * lp_mu : 0.0;
+    return lp + phi * lp_phi;
 }
 
 static int y_nonneg(const double *v, DistErr *e)

@@ -340,6 +340,14 @@ START_TEST(values_vs_gsl)
             ck_assert(fabs(lp_of("neg_binomial_2", k, mu, phi, 0) - ref) < 1e-10 * fmax(1, fabs(ref)));
             ck_assert(fabs(lp_of("neg_binomial_2_log", k, log(mu), phi, 0) - ref) < 1e-10 * fmax(1, fabs(ref)));
         }
+    /* huge precision: neg_binomial_2 tends to poisson (difference O(mu^2 / phi)) */
+    for (unsigned k = 0; k <= 20; k++) {
+        double ref = log(gsl_ran_poisson_pdf(k, 6.5));
+        ck_assert_msg(fabs(lp_of("neg_binomial_2", k, 6.5, 1e13, 0) - ref) < 1e-9,
+                      "neg_binomial_2(%u | 6.5, 1e13) = %.12g vs poisson %.12g", k,
+                      lp_of("neg_binomial_2", k, 6.5, 1e13, 0), ref);
+        ck_assert(fabs(lp_of("neg_binomial_2_log", k, log(6.5), 1e15, 0) - ref) < 1e-9);
+    }
     /* beta_binomial: C(N, k) B(k + a, N - k + b) / B(a, b) with GSL's choose and beta */
     for (unsigned k = 0; k <= 9; k++) {
         double ref = log(gsl_sf_choose(9, k) * gsl_sf_beta(k + 1.5, 9 - k + 0.7) / gsl_sf_beta(1.5, 0.7));
