@@ -216,6 +216,34 @@ START_TEST(mvn_rng_moments)
 }
 END_TEST
 
+/* K beyond the kernels' stack scratch: the heap path gives the same values. */
+START_TEST(mvn_large_K)
+{
+    enum { K = 24 };
+    static double y[K], mu[K], S[K * K], L[K * K], gy[K], gm[K];
+    for (int i = 0; i < K; i++) { y[i] = sin(i); mu[i] = 0.1 * i; gy[i] = gm[i] = 0; }
+    spd_matrix(K, S, 0.9);
+    chol(K, S, L);
+    const Dist *MN = dist_find("multi_normal"), *MC = dist_find("multi_normal_cholesky");
+    DArg a[3] = { { y, NULL, 0, K, 1 }, { mu, NULL, 0, K, 1 }, { S, NULL, 0, K, K } };
+    DArg c[3] = { { y, NULL, 0, K, 1 }, { mu, NULL, 0, K, 1 }, { L, NULL, 0, K, K } };
+    double *d[3] = { gy, gm, NULL };
+    gsl_vector_view yv = gsl_vector_view_array(y, K), mv = gsl_vector_view_array(mu, K);
+    gsl_matrix_view Lv = gsl_matrix_view_array(L, K, K);     /* row-major view = L' */
+    gsl_matrix *Lg = gsl_matrix_alloc(K, K);
+    gsl_matrix_transpose_memcpy(Lg, &Lv.matrix);
+    gsl_vector *work = gsl_vector_alloc(K);
+    double ref;
+    gsl_ran_multivariate_gaussian_log_pdf(&yv.vector, &mv.vector, Lg, &ref, work);
+    ck_assert(fabs(lp_call(MN, 1, a, d) - ref) < 1e-11 * fabs(ref));
+    ck_assert(fabs(lp_call(MC, 1, c, NULL) - ref) < 1e-11 * fabs(ref));
+    for (int i = 0; i < K; i++) ck_assert(fabs(gy[i] + gm[i]) < 1e-12 * fmax(1, fabs(gm[i])));
+    fd_check(MN, 1, a, 1, mu, K, FD_EACH, 0);
+    gsl_matrix_free(Lg);
+    gsl_vector_free(work);
+}
+END_TEST
+
 /* ---- dirichlet ------------------------------------------------------------------- */
 
 START_TEST(dirichlet)
@@ -620,6 +648,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, mvn_partials_and_values);
     tcase_add_test(tc, mvn_replicates);
+    tcase_add_test(tc, mvn_large_K);
     tcase_add_test(tc, mvn_rng_moments);
     tcase_add_test(tc, dirichlet);
     tcase_add_test(tc, lkj_partials);
