@@ -29,6 +29,16 @@ static double nb_core(double n, double eta, double phi, double *deta, double *dp
     return lp + phi * lp_phi;
 }
 
+/* log(pmf(j + 1) / pmf(j)) = log(j + phi) - log(j + 1) + log(mu / (mu + phi)); its
+ * partials w.r.t. eta (p = phi / (mu + phi)) and phi (1 / (j + phi) - p / phi). */
+static double nb_up_core(double j, double eta, double phi, double *deta, double *dphi)
+{
+    double lphi = log(phi), p = mf_inv_logit(lphi - eta, NULL);
+    *deta = p;
+    *dphi = 1.0 / (j + phi) - p / phi;
+    return log(j + phi) - log(j + 1) - du_log1p_exp(lphi - eta);
+}
+
 static int y_nonneg(const double *v, DistErr *e)
 {
     if (!(v[0] >= 0)) return du_fail(e, 0, 0, v[0], "must be non-negative");
@@ -144,7 +154,16 @@ static void nb_cdf1(const double *v, unsigned need, double *lc, double *lcc, dou
     glcc[2] = -h[0] / b;
 }
 
-static const DuUni U_nb = { 3, "IRR", nb_check, y_nonneg, nb_lpmf, nb_sup, 1, nb_cdf1, nb_rng };
+static double nb_up(const double *v, unsigned need, double *g)
+{
+    double a = v[1], b = v[2], de, dp;
+    double r = nb_up_core(v[0], log(a) - log(b), a, &de, &dp);
+    g[1] = de / a + dp;
+    g[2] = -de / b;
+    return r;
+}
+
+static const DuUni U_nb = { 3, "IRR", nb_check, y_nonneg, nb_lpmf, nb_sup, 1, nb_cdf1, nb_rng, nb_up };
 DU_WRAP(nb, U_nb)
 
 static const double nb_test[][DIST_MAX_ARGS] = {
@@ -191,7 +210,14 @@ static void nb2_cdf1(const double *v, unsigned need, double *lc, double *lcc, do
     glcc[2] = h[1];
 }
 
-static const DuUni U_nb2 = { 3, "IRR", nb_check, y_nonneg, nb2_lpmf, nb2_sup, 1, nb2_cdf1, nb2_rng };
+static double nb2_up(const double *v, unsigned need, double *g)
+{
+    double de, r = nb_up_core(v[0], log(v[1]), v[2], &de, &g[2]);
+    g[1] = de / v[1];
+    return r;
+}
+
+static const DuUni U_nb2 = { 3, "IRR", nb_check, y_nonneg, nb2_lpmf, nb2_sup, 1, nb2_cdf1, nb2_rng, nb2_up };
 DU_WRAP(nb2, U_nb2)
 
 static const double nb2_test[][DIST_MAX_ARGS] = {
@@ -236,7 +262,12 @@ static void nbl_cdf1(const double *v, unsigned need, double *lc, double *lcc, do
     nb_cdf_closed(v[0], v[1], v[2], lc, lcc, &glc[1], &glcc[1]);
 }
 
-static const DuUni U_nbl = { 3, "IRR", nbl_check, y_nonneg, nbl_lpmf, nbl_sup, 1, nbl_cdf1, nbl_rng };
+static double nbl_up(const double *v, unsigned need, double *g)
+{
+    return nb_up_core(v[0], v[1], v[2], &g[1], &g[2]);
+}
+
+static const DuUni U_nbl = { 3, "IRR", nbl_check, y_nonneg, nbl_lpmf, nbl_sup, 1, nbl_cdf1, nbl_rng, nbl_up };
 DU_WRAP(nbl, U_nbl)
 
 static const double nbl_test[][DIST_MAX_ARGS] = {

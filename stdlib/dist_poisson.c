@@ -67,6 +67,12 @@ static int p_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return 0;
 }
 
+static double p_up(const double *v, unsigned need, double *g)
+{
+    g[1] = 1.0 / v[1];
+    return log(v[1]) - log(v[0] + 1);
+}
+
 static const DuUni U_p;
 
 static void p_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
@@ -75,7 +81,7 @@ static void p_cdf1(const double *v, unsigned need, double *lc, double *lcc, doub
     p_cdf_closed(v[0], v[1], lc, lcc, &glc[1], &glcc[1]);
 }
 
-static const DuUni U_p = { 2, "IR", p_check, y_nonneg, p_lpmf, p_support, 1, p_cdf1, p_rng };
+static const DuUni U_p = { 2, "IR", p_check, y_nonneg, p_lpmf, p_support, 1, p_cdf1, p_rng, p_up };
 DU_WRAP(p, U_p)
 
 static const double p_test[][DIST_MAX_ARGS] = { { 3, 2.5 }, { 0, 0.1 }, { 12, 4.0 }, { 40, 55.0 }, { 1, 1e-6 } };
@@ -117,6 +123,12 @@ static int pl_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return 0;
 }
 
+static double pl_up(const double *v, unsigned need, double *g)
+{
+    g[1] = 1.0;
+    return v[1] - log(v[0] + 1);
+}
+
 static const DuUni U_pl;
 
 static void pl_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
@@ -128,7 +140,7 @@ static void pl_cdf1(const double *v, unsigned need, double *lc, double *lcc, dou
     glcc[1] *= lam;
 }
 
-static const DuUni U_pl = { 2, "IR", pl_check, y_nonneg, pl_lpmf, pl_support, 1, pl_cdf1, pl_rng };
+static const DuUni U_pl = { 2, "IR", pl_check, y_nonneg, pl_lpmf, pl_support, 1, pl_cdf1, pl_rng, pl_up };
 DU_WRAP(pl, U_pl)
 
 static const double pl_test[][DIST_MAX_ARGS] = { { 3, 0.9 }, { 0, -2.0 }, { 12, 1.4 }, { 40, 4.0 }, { 0, 2.0 } };

@@ -35,6 +35,9 @@ typedef struct DuUni {
                  double *glc, double *glcc);
     /* One draw given v[1..]; parameters already checked. */
     int (*rng)(gsl_rng *r, const double *v, double *out, DistErr *e);
+    /* Optional: log(pmf(y + 1) / pmf(y)) at v[0] = y, and its gradient w.r.t. the
+     * parameters in g (bits of need): lets tail sums step by recurrence. */
+    double (*up)(const double *v, unsigned need, double *g);
 } DuUni;
 
 int du_uni_lpmf(const DuUni *u, int n, const DArg *a, double *out, double *const *d, DistErr *e);
