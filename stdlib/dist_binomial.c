@@ -140,6 +140,14 @@ static int bb_check(const double *v, DistErr *e)
     return 0;
 }
 
+/* log(x (x+1) ... (x+k-1)) = lgamma(x + k) - lgamma(x) = lgamma(k) - lbeta(x, k):
+ * B(n+a, N-n+b) / B(a, b) as three such ratios stays accurate when a and b are huge
+ * (the binomial limit), where lbeta(n+a, ...) - lbeta(a, b) would cancel. */
+static double log_rising(double x, double k)
+{
+    return k > 0 ? mf_lgamma_raw(k) - mf_lbeta_raw(x, k) : 0.0;
+}
+
 static double bb_lpmf(const double *v, unsigned need, double *g)
 {
     double n = v[0], N = v[1], a = v[2], b = v[3];
@@ -148,7 +156,7 @@ static double bb_lpmf(const double *v, unsigned need, double *g)
         if (need & 4) g[2] = mf_psi(n + a) - mf_psi(a) + c;
         if (need & 8) g[3] = mf_psi(N - n + b) - mf_psi(b) + c;
     }
-    return lchoose_int(N, n) + mf_lbeta_raw(n + a, N - n + b) - mf_lbeta_raw(a, b);
+    return lchoose_int(N, n) + log_rising(a, n) + log_rising(b, N - n) - log_rising(a + b, N);
 }
 
 /* Not unimodal in general (a, b < 1 give a U shape): sum whole tails. */

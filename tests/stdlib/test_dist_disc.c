@@ -348,6 +348,13 @@ START_TEST(values_vs_gsl)
                       lp_of("neg_binomial_2", k, 6.5, 1e13, 0), ref);
         ck_assert(fabs(lp_of("neg_binomial_2_log", k, log(6.5), 1e15, 0) - ref) < 1e-9);
     }
+    /* beta_binomial with a + b huge tends to binomial(N, a / (a + b)) */
+    for (unsigned k = 0; k <= 12; k++) {
+        double ref = log(gsl_ran_binomial_pdf(k, 0.3, 12));
+        ck_assert_msg(fabs(lp_of("beta_binomial", k, 12, 0.3e13, 0.7e13) - ref) < 1e-9,
+                      "beta_binomial(%u | 12, 3e12, 7e12) = %.12g vs binomial %.12g", k,
+                      lp_of("beta_binomial", k, 12, 0.3e13, 0.7e13), ref);
+    }
     /* beta_binomial: C(N, k) B(k + a, N - k + b) / B(a, b) with GSL's choose and beta */
     for (unsigned k = 0; k <= 9; k++) {
         double ref = log(gsl_sf_choose(9, k) * gsl_sf_beta(k + 1.5, 9 - k + 0.7) / gsl_sf_beta(1.5, 0.7));
