@@ -640,6 +640,37 @@ START_TEST(mvn_errors)
 }
 END_TEST
 
+/* Extreme but valid arguments: finite values and partials, and the limits hold. */
+START_TEST(mv_extremes)
+{
+    double th[3] = { 0.2, 0.5, 0.3 }, al[3] = { 1e-8, 1e8, 1.0 }, g0[3] = { 0 }, g1[3] = { 0 };
+    const Dist *D = dist_find("dirichlet");
+    DArg a[2] = { { th, NULL, 0, 3, 1 }, { al, NULL, 0, 3, 1 } };
+    double *d[2] = { g0, g1 };
+    ck_assert(isfinite(lp_call(D, 1, a, d)));
+    for (int k = 0; k < 3; k++) ck_assert(isfinite(g0[k]) && isfinite(g1[k]));
+    /* multi_student_t with nu = 1e8 is multi_normal up to O(1/nu) */
+    double y[2] = { 0.4, -1.0 }, mu[2] = { 0, 0.2 }, S[4] = { 1.0, 0.3, 0.3, 2.0 }, nu = 1e8;
+    DArg t[4] = { { y, NULL, 0, 2, 1 }, { &nu, NULL, 0, 1, 1 }, { mu, NULL, 0, 2, 1 }, { S, NULL, 0, 2, 2 } };
+    DArg m[3] = { { y, NULL, 0, 2, 1 }, { mu, NULL, 0, 2, 1 }, { S, NULL, 0, 2, 2 } };
+    double gn = 0, *dt[4] = { NULL, &gn, NULL, NULL };
+    ck_assert(fabs(lp_call(dist_find("multi_student_t"), 1, t, dt) - lp_call(dist_find("multi_normal"), 1, m, NULL)) < 1e-6);
+    ck_assert(isfinite(gn));
+    /* wishart with large nu, lkj with large and tiny eta */
+    double W[4] = { 2.0, 0.1, 0.1, 1.0 }, nw = 1e6, gw[4] = { 0 }, gnw = 0;
+    DArg w[3] = { { W, NULL, 0, 2, 2 }, { &nw, NULL, 0, 1, 1 }, { S, NULL, 0, 2, 2 } };
+    double *dw[3] = { gw, &gnw, NULL };
+    ck_assert(isfinite(lp_call(dist_find("wishart"), 1, w, dw)) && isfinite(gnw) && isfinite(gw[0]));
+    ck_assert(isfinite(lp_call(dist_find("inv_wishart"), 1, w, dw)) && isfinite(gnw));
+    double O[4] = { 1.0, 0.3, 0.3, 1.0 }, etas[2] = { 1e5, 1e-5 };
+    for (int i = 0; i < 2; i++) {
+        double ge = 0, *de[2] = { NULL, &ge };
+        DArg l[2] = { { O, NULL, 0, 2, 2 }, { &etas[i], NULL, 0, 1, 1 } };
+        ck_assert(isfinite(lp_call(dist_find("lkj_corr"), 1, l, de)) && isfinite(ge));
+    }
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -658,6 +689,7 @@ int main(void)
     tcase_add_test(tc, wishart_rng_moments);
     tcase_add_test(tc, normal_id_glm);
     tcase_add_test(tc, mvn_errors);
+    tcase_add_test(tc, mv_extremes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
