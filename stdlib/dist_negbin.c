@@ -87,7 +87,10 @@ static double log_beta_inc(double a, double b, double x)
     return r.val > 0 ? log(r.val) : -INFINITY;
 }
 
-static int nb_use_closed(double eta, double phi)
+/* Closed form for slow tails.  A tail below DBL_MIN makes GSL's incomplete beta
+ * report an underflow through its error handler: the program must have turned the
+ * handler off (vrun's main does, as the design requires); the value is then -inf. */
+static int nb_use_closed(double y, double eta, double phi)
 {
     return eta - log(phi) > log(NB_CLOSED_RATIO);
 }
@@ -146,7 +149,7 @@ static const DuUni U_nb;
 static void nb_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
 {
     double a = v[1], b = v[2], eta = log(a) - log(b), g[2], h[2];
-    if (!nb_use_closed(eta, a)) { du_uni_cdf_sum(&U_nb, v, need, lc, lcc, glc, glcc); return; }
+    if (!nb_use_closed(v[0], eta, a)) { du_uni_cdf_sum(&U_nb, v, need, lc, lcc, glc, glcc); return; }
     nb_cdf_closed(v[0], eta, a, lc, lcc, g, h);
     glc[1] = g[0] / a + g[1];
     glc[2] = -g[0] / b;
@@ -202,7 +205,7 @@ static const DuUni U_nb2;
 static void nb2_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
 {
     double mu = v[1], g[2], h[2];
-    if (!nb_use_closed(log(mu), v[2])) { du_uni_cdf_sum(&U_nb2, v, need, lc, lcc, glc, glcc); return; }
+    if (!nb_use_closed(v[0], log(mu), v[2])) { du_uni_cdf_sum(&U_nb2, v, need, lc, lcc, glc, glcc); return; }
     nb_cdf_closed(v[0], log(mu), v[2], lc, lcc, g, h);
     glc[1] = g[0] / mu;
     glc[2] = g[1];
@@ -258,7 +261,7 @@ static const DuUni U_nbl;
 
 static void nbl_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
 {
-    if (!nb_use_closed(v[1], v[2])) { du_uni_cdf_sum(&U_nbl, v, need, lc, lcc, glc, glcc); return; }
+    if (!nb_use_closed(v[0], v[1], v[2])) { du_uni_cdf_sum(&U_nbl, v, need, lc, lcc, glc, glcc); return; }
     nb_cdf_closed(v[0], v[1], v[2], lc, lcc, &glc[1], &glcc[1]);
 }
 

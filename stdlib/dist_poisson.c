@@ -22,6 +22,14 @@ static double log_gamma_inc(double a, double x, int upper)
     return r.val > 0 ? log(r.val) : -INFINITY;
 }
 
+/* Both tails above e^-600 (pmf at y and y + 1): GSL's incomplete gamma cannot
+ * underflow, so never reaches its error handler.  Far tails are short sums anyway. */
+static int p_bulk(double y, double lam)
+{
+    double l = log(lam), lp = y * l - lam - mf_lgamma_raw(y + 1);
+    return lp > -600 && lp + l - log(y + 1) > -600;
+}
+
 /* Partials w.r.t. lambda into gl[0] (lcdf) and gh[0] (lccdf). */
 static void p_cdf_closed(double y, double lam, double *lc, double *lcc, double *gl, double *gh)
 {
@@ -77,7 +85,10 @@ static const DuUni U_p;
 
 static void p_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
 {
-    if (v[1] < P_CLOSED_RATE) { du_uni_cdf_sum(&U_p, v, need, lc, lcc, glc, glcc); return; }
+    if (v[1] < P_CLOSED_RATE || !p_bulk(v[0], v[1])) {
+        du_uni_cdf_sum(&U_p, v, need, lc, lcc, glc, glcc);
+        return;
+    }
     p_cdf_closed(v[0], v[1], lc, lcc, &glc[1], &glcc[1]);
 }
 
@@ -134,7 +145,10 @@ static const DuUni U_pl;
 static void pl_cdf1(const double *v, unsigned need, double *lc, double *lcc, double *glc, double *glcc)
 {
     double lam = exp(v[1]);
-    if (lam < P_CLOSED_RATE) { du_uni_cdf_sum(&U_pl, v, need, lc, lcc, glc, glcc); return; }
+    if (lam < P_CLOSED_RATE || !p_bulk(v[0], lam)) {
+        du_uni_cdf_sum(&U_pl, v, need, lc, lcc, glc, glcc);
+        return;
+    }
     p_cdf_closed(v[0], lam, lc, lcc, &glc[1], &glcc[1]);
     glc[1] *= lam;
     glcc[1] *= lam;

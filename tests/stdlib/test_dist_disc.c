@@ -288,6 +288,21 @@ START_TEST(closed_form_cdf_partials)
         { "neg_binomial_2", { 9000, 1e4, 2.0 } }, { "neg_binomial_2", { 30000, 1e4, 2.0 } },
         { "neg_binomial_2_log", { 9000, 9.2, 2.0 } }, { "neg_binomial_2_log", { 2, 9.2, 0.5 } },
     };
+    /* far tails of a large-rate Poisson (below DBL_MIN): geometric-series asymptotics
+     * F(y) ~ pmf(y) / (1 - y/lambda), 1 - F(y) ~ pmf(y+1) / (1 - lambda/(y+2)) */
+    const Dist *P = dist_find("poisson");
+    double lo[2] = { 1e5, 1e6 }, hi[2] = { 4e6, 1e6 }, g[DIST_MAX_ARGS], out;
+    ck_assert_int_eq(call(P, P->lcdf, lo, &out, g, NULL), 0);
+    double lpm = val(P, P->lpdf, lo);
+    ck_assert_msg(lpm < -700 && fabs(out - (lpm - log1p(-lo[0] / lo[1]))) < 1e-3,
+                  "poisson lcdf far tail %g vs %g", out, lpm - log1p(-lo[0] / lo[1]));
+    ck_assert(isfinite(g[1]));
+    ck_assert_int_eq(call(P, P->lccdf, hi, &out, g, NULL), 0);
+    double up[2] = { hi[0] + 1, hi[1] };
+    lpm = val(P, P->lpdf, up);
+    ck_assert_msg(lpm < -700 && fabs(out - (lpm - log1p(-hi[1] / (hi[0] + 2)))) < 1e-3,
+                  "poisson lccdf far tail %g vs %g", out, lpm - log1p(-hi[1] / (hi[0] + 2)));
+    ck_assert(isfinite(g[1]));
     for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
         const Dist *D = dist_find(pts[i].name);
         check_fd(D, D->lcdf, "lcdf", pts[i].v);
