@@ -42,7 +42,8 @@ static int factor(const DArg *S, int iS, int i, int is_chol, double *L, double *
     return 0;
 }
 
-/* The three densities share this loop.  nu < 0: Gaussian. */
+/* The three densities share this loop: student selects multi_student_t (argument 1
+ * is nu), is_chol multi_normal_cholesky (the last argument is L, not Sigma). */
 static int mvn_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr *e,
                     int student, int is_chol)
 {
