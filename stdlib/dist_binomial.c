@@ -55,7 +55,14 @@ static int bi_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return 0;
 }
 
-static const DuUni U_bi = { 3, "IIR", bi_check, y_in_0N, bi_lpmf, bi_support, 1, NULL, bi_rng };
+static double bi_up(const double *v, unsigned need, double *g)
+{
+    double j = v[0], N = v[1], th = v[2];
+    g[2] = 1.0 / th + 1.0 / (1.0 - th);
+    return log(N - j) - log(j + 1) + log(th) - log1p(-th);
+}
+
+static const DuUni U_bi = { 3, "IIR", bi_check, y_in_0N, bi_lpmf, bi_support, 1, NULL, bi_rng, bi_up };
 DU_WRAP(bi, U_bi)
 
 static const double bi_test[][DIST_MAX_ARGS] = {
@@ -103,7 +110,13 @@ static int bl_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return 0;
 }
 
-static const DuUni U_bl = { 3, "IIR", bl_check, y_in_0N, bl_lpmf, bl_support, 1, NULL, bl_rng };
+static double bl_up(const double *v, unsigned need, double *g)
+{
+    g[2] = 1.0;
+    return log(v[1] - v[0]) - log(v[0] + 1) + v[2];
+}
+
+static const DuUni U_bl = { 3, "IIR", bl_check, y_in_0N, bl_lpmf, bl_support, 1, NULL, bl_rng, bl_up };
 DU_WRAP(bl, U_bl)
 
 static const double bl_test[][DIST_MAX_ARGS] = {
@@ -127,6 +140,14 @@ static int bb_check(const double *v, DistErr *e)
     return 0;
 }
 
+/* log(x (x+1) ... (x+k-1)) = lgamma(x + k) - lgamma(x) = lgamma(k) - lbeta(x, k):
+ * B(n+a, N-n+b) / B(a, b) as three such ratios stays accurate when a and b are huge
+ * (the binomial limit), where lbeta(n+a, ...) - lbeta(a, b) would cancel. */
+static double log_rising(double x, double k)
+{
+    return k > 0 ? mf_lgamma_raw(k) - mf_lbeta_raw(x, k) : 0.0;
+}
+
 static double bb_lpmf(const double *v, unsigned need, double *g)
 {
     double n = v[0], N = v[1], a = v[2], b = v[3];
@@ -135,7 +156,7 @@ static double bb_lpmf(const double *v, unsigned need, double *g)
         if (need & 4) g[2] = mf_psi(n + a) - mf_psi(a) + c;
         if (need & 8) g[3] = mf_psi(N - n + b) - mf_psi(b) + c;
     }
-    return lchoose_int(N, n) + mf_lbeta_raw(n + a, N - n + b) - mf_lbeta_raw(a, b);
+    return lchoose_int(N, n) + log_rising(a, n) + log_rising(b, N - n) - log_rising(a + b, N);
 }
 
 /* Not unimodal in general (a, b < 1 give a U shape): sum whole tails. */
@@ -153,7 +174,15 @@ static int bb_rng(gsl_rng *r, const double *v, double *out, DistErr *e)
     return 0;
 }
 
-static const DuUni U_bb = { 4, "IIRR", bb_check, y_in_0N, bb_lpmf, bb_support, 0, NULL, bb_rng };
+static double bb_up(const double *v, unsigned need, double *g)
+{
+    double j = v[0], N = v[1], a = v[2], b = v[3];
+    g[2] = 1.0 / (j + a);
+    g[3] = -1.0 / (N - j - 1 + b);
+    return log(N - j) - log(j + 1) + log(j + a) - log(N - j - 1 + b);
+}
+
+static const DuUni U_bb = { 4, "IIRR", bb_check, y_in_0N, bb_lpmf, bb_support, 0, NULL, bb_rng, bb_up };
 DU_WRAP(bb, U_bb)
 
 static const double bb_test[][DIST_MAX_ARGS] = {

@@ -19,7 +19,7 @@ static double lse(const double *x, int k)
 
 static int cat_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
-    int K = a[1].rows;
+    int K = du_len(&a[1]);
     double lp = 0;
     for (int i = 0; i < n; i++) {
         long oy = du_off(&a[0], i), ot = du_off(&a[1], i);
@@ -48,8 +48,8 @@ static int sweep(gsl_rng *r, const double *p, double shift, int K, int logit)
 static int cat_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long ot = du_off(&a[0], i);
-    if (du_check_simplex(a[0].x + ot, a[0].rows, 1, ot, e) < 0) return -1;
-    *out = sweep(r, a[0].x + ot, 0, a[0].rows, 0);
+    if (du_check_simplex(a[0].x + ot, du_len(&a[0]), 1, ot, e) < 0) return -1;
+    *out = sweep(r, a[0].x + ot, 0, du_len(&a[0]), 0);
     return 0;
 }
 
@@ -65,7 +65,7 @@ const Dist dist_categorical = {
 
 static int catl_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
-    int K = a[1].rows;
+    int K = du_len(&a[1]);
     double lp = 0, z = 0;
     for (int i = 0; i < n; i++) {
         long oy = du_off(&a[0], i), ob = du_off(&a[1], i);
@@ -90,8 +90,8 @@ static int catl_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long ob = du_off(&a[0], i);
     const double *b = a[0].x + ob;
-    if (du_check_finite(b, a[0].rows, 1, ob, e) < 0) return -1;
-    *out = sweep(r, b, lse(b, a[0].rows), a[0].rows, 1);
+    if (du_check_finite(b, du_len(&a[0]), 1, ob, e) < 0) return -1;
+    *out = sweep(r, b, lse(b, du_len(&a[0])), du_len(&a[0]), 1);
     return 0;
 }
 
@@ -105,9 +105,9 @@ const Dist dist_categorical_logit = {
 
 static int mn_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
-    int K = a[1].rows;
+    int K = du_len(&a[1]);
     double lp = 0;
-    if (a[0].rows != K) return du_fail(e, 0, 0, a[0].rows, "must have the size of theta");
+    if (du_len(&a[0]) != K) return du_fail(e, 0, 0, du_len(&a[0]), "must have the size of theta");
     for (int i = 0; i < n; i++) {
         long oy = du_off(&a[0], i), ot = du_off(&a[1], i);
         const int *y = a[0].iv + oy;
@@ -135,7 +135,7 @@ static int mn_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long ot = du_off(&a[0], i);
     const double *th = a[0].x + ot;
-    int K = a[0].rows, N = a[1].iv[du_off(&a[1], i)];
+    int K = du_len(&a[0]), N = a[1].iv[du_off(&a[1], i)];
     if (du_check_simplex(th, K, 1, ot, e) < 0) return -1;
     if (N < 0) return du_fail(e, 2, du_off(&a[1], i), N, "must be non-negative");
     double rest = 1.0;

@@ -14,9 +14,9 @@ static int check_alpha(const double *al, int K, long o, DistErr *e)
 
 static int dir_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
-    int K = a[0].rows;
+    int K = du_len(&a[0]);
     double lp = 0, c = 0, psum = 0;
-    if (a[1].rows != K) return du_fail(e, 1, 0, a[1].rows, "must have the size of the variate");
+    if (du_len(&a[1]) != K) return du_fail(e, 1, 0, du_len(&a[1]), "must have the size of the variate");
     for (int i = 0; i < n; i++) {
         long ot = du_off(&a[0], i), oa = du_off(&a[1], i);
         const double *th = a[0].x + ot, *al = a[1].x + oa;
@@ -44,7 +44,7 @@ static int dir_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr
 static int dir_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long oa = du_off(&a[0], i);
-    int K = a[0].rows;
+    int K = du_len(&a[0]);
     if (check_alpha(a[0].x + oa, K, oa, e) < 0) return -1;
     gsl_ran_dirichlet(r, (size_t)K, a[0].x + oa, out);
     return 0;

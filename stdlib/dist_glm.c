@@ -9,7 +9,7 @@
 static int glm_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
     const DArg *X = &a[1], *al = &a[2], *be = &a[3], *sg = &a[4];
-    int K = be->rows;
+    int K = du_len(be);
     if (X->stride != 0 || X->rows != n) return du_fail(e, 1, 0, X->rows, "must have one row per element of the variate");
     if (X->cols != K) return du_fail(e, 1, 0, X->cols, "must have one column per coefficient");
     if (be->stride != 0 && n > 1) return du_fail(e, 3, 0, n, "must be one vector");

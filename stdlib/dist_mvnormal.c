@@ -10,8 +10,8 @@
 
 static int check_sizes(const DArg *y, const DArg *mu, const DArg *S, int iS, DistErr *e)
 {
-    int K = y->rows;
-    if (mu->rows != K) return du_fail(e, iS - 1, 0, mu->rows, "must have the size of the variate");
+    int K = du_len(y);
+    if (du_len(mu) != K) return du_fail(e, iS - 1, 0, du_len(mu), "must have the size of the variate");
     if (S->rows != K || S->cols != K)
         return du_fail(e, iS, 0, S->rows, "must be K x K, K the size of the variate");
     return 0;
@@ -42,13 +42,14 @@ static int factor(const DArg *S, int iS, int i, int is_chol, double *L, double *
     return 0;
 }
 
-/* The three densities share this loop.  nu < 0: Gaussian. */
+/* The three densities share this loop: student selects multi_student_t (argument 1
+ * is nu), is_chol multi_normal_cholesky (the last argument is L, not Sigma). */
 static int mvn_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr *e,
                     int student, int is_chol)
 {
     const DArg *y = &a[0], *nu = student ? &a[1] : NULL, *mu = &a[1 + student], *S = &a[2 + student];
     int iy = 0, inu = 1, imu = 1 + student, iS = 2 + student;
-    int K = y->rows;
+    int K = du_len(y);
     double *dy = d ? d[iy] : NULL, *dmu = d ? d[imu] : NULL, *dS = d ? d[iS] : NULL;
     double *dnu = d && student ? d[inu] : NULL;
     if (check_sizes(y, mu, S, iS, e) < 0) return -1;
@@ -65,7 +66,9 @@ static int mvn_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr
             if ((rc = factor(S, iS, i, is_chol, L, (dS && !is_chol) ? Sinv : NULL, tmp, e)) < 0) break;
             logdet = du_chol_logdet(L, K);
         }
-        if ((rc = du_check_finite(y->x + oy, K, iy, oy, e)) < 0) break;
+        for (int p = 0; p < K && rc == 0; p++)        /* Stan: the variate only not NaN */
+            if (isnan(y->x[oy + p])) rc = du_fail(e, iy, oy + p, y->x[oy + p], "must not be NaN");
+        if (rc < 0) break;
         if ((rc = du_check_finite(mu->x + om, K, imu, om, e)) < 0) break;
         double v = 0;
         if (student) {
@@ -120,7 +123,7 @@ static int mst_lpdf(int n, const DArg *a, double *o, double *const *d, DistErr *
 static int mvn_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e, int student, int is_chol)
 {
     const DArg *mu = &a[student], *S = &a[1 + student];
-    int K = mu->rows, rc;
+    int K = du_len(mu), rc;
     double sw = 1.0;
     if (S->rows != K || S->cols != K) return du_fail(e, 2 + student, 0, S->rows, "must be K x K, K the size of the location");
     if (student) {

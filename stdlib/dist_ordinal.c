@@ -28,7 +28,7 @@ static double log_inv_logit_diff(double a, double b, double *da, double *db)
 
 static int ol_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
-    int m = a[2].rows, K = m + 1;
+    int m = du_len(&a[2]), K = m + 1;
     double lp = 0;
     if (m < 1) return du_fail(e, 2, 0, m, "must have at least one cut point");
     for (int i = 0; i < n; i++) {
@@ -67,7 +67,7 @@ static int ol_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long oe = du_off(&a[0], i), oc = du_off(&a[1], i);
     const double *c = a[1].x + oc;
-    int m = a[1].rows;
+    int m = du_len(&a[1]);
     double eta = a[0].x[oe], u = gsl_rng_uniform(r);
     if (!isfinite(eta)) return du_fail(e, 1, oe, eta, "must be finite");
     if (m < 1) return du_fail(e, 2, 0, m, "must have at least one cut point");

@@ -79,13 +79,25 @@ static double tail_sum(const DuUni *u, const double *v0, double start, int dir,
                        double lo, double hi, unsigned need, double *gl)
 {
     double v[DIST_MAX_ARGS], g[DIST_MAX_ARGS] = { 0 }, G[DIST_MAX_ARGS] = { 0 };
-    double m = -INFINITY, S = 0.0, prev = NAN;
+    double m = -INFINITY, S = 0.0, prev = NAN, last = NAN;
     memcpy(v, v0, sizeof(double) * u->nargs);
     for (long it = 0; it < DU_TAIL_MAX_TERMS; it++) {
-        double y = start + (double)dir * (double)it;
+        double y = start + (double)dir * (double)it, lp;
         if (y < lo || y > hi) break;
-        v[0] = y;
-        double lp = u->lpmf(v, need, g);
+        if (u->up && it % 32 != 0 && isfinite(last)) {
+            /* the next term from the last by the pmf ratio: a few flops instead of
+             * lgamma and digamma; re-anchored on the exact pmf every 32 terms */
+            double gr[DIST_MAX_ARGS] = { 0 };
+            v[0] = dir > 0 ? y - 1 : y;
+            double r = u->up(v, need, gr);
+            lp = last + dir * r;
+            for (int k = 1; k < u->nargs; k++) g[k] += dir * gr[k];
+            v[0] = y;
+        } else {
+            v[0] = y;
+            lp = u->lpmf(v, need, g);
+        }
+        last = lp;
         if (lp == -INFINITY) {
             if (u->unimodal) break;
             continue;
@@ -121,6 +133,14 @@ static void cdf_one(const DuUni *u, const double *v, unsigned need, double *lc, 
     if (y < lo) { *lc = -INFINITY; *lcc = 0.0; return; }
     if (y >= hi) { *lc = 0.0; *lcc = -INFINITY; return; }
     if (u->cdf1) { u->cdf1(v, need, lc, lcc, glc, glcc); return; }
+    du_uni_cdf_sum(u, v, need, lc, lcc, glc, glcc);
+}
+
+void du_uni_cdf_sum(const DuUni *u, const double *v, unsigned need, double *lc, double *lcc,
+                    double *glc, double *glcc)
+{
+    double lo, hi, mode, y = v[0];
+    u->support(v, &lo, &hi, &mode);
     if (y < mode) {
         *lc = tail_sum(u, v, y, -1, lo, hi, need, glc);
         *lcc = *lc > -M_LN2 ? log(-expm1(*lc)) : log1p(-exp(*lc));

@@ -8,6 +8,8 @@
 #include "dist.h"
 
 static inline long du_size(const DArg *a) { return (long)a->rows * a->cols; }
+/* Length of a vector argument (row or column vector alike). */
+static inline int du_len(const DArg *a) { return a->rows * a->cols; }
 /* Offset of replicate i's first element in argument a. */
 static inline long du_off(const DArg *a, int i) { return (long)i * a->stride * du_size(a); }
 
@@ -33,12 +35,19 @@ typedef struct DuUni {
                  double *glc, double *glcc);
     /* One draw given v[1..]; parameters already checked. */
     int (*rng)(gsl_rng *r, const double *v, double *out, DistErr *e);
+    /* Optional: log(pmf(y + 1) / pmf(y)) at v[0] = y, and its gradient w.r.t. the
+     * parameters in g (bits of need): lets tail sums step by recurrence. */
+    double (*up)(const double *v, unsigned need, double *g);
 } DuUni;
 
 int du_uni_lpmf(const DuUni *u, int n, const DArg *a, double *out, double *const *d, DistErr *e);
 /* kind 0: cdf (product), 1: lcdf, 2: lccdf. */
 int du_uni_cdf(const DuUni *u, int kind, int n, const DArg *a, double *out,
                double *const *d, DistErr *e);
+/* log cdf and log ccdf of one replicate with y inside the support, by summing the
+ * tail on the far side of the mode; for a cdf1 that falls back to it. */
+void du_uni_cdf_sum(const DuUni *u, const double *v, unsigned need, double *lc, double *lcc,
+                    double *glc, double *glcc);
 int du_uni_rng(const DuUni *u, gsl_rng *r, const DArg *a, int i, double *out, DistErr *e);
 
 /* The five DistFn/DistRng wrappers of a DuUni named U, as static functions P_lpmf... */
