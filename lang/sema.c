@@ -312,6 +312,26 @@ static Ty check_dist_args(Sema *s, const Dist *dist, Expr **args, int nargs, int
     return TY_REAL;
 }
 
+/* An rng whose arguments are not the density's parameters (Dist.rng_sig). */
+static Ty check_rng_args(Sema *s, const Dist *dist, Expr **args, int nargs, const char *fname, Span sp)
+{
+    int want = (int)strlen(dist->rng_sig);
+    if (nargs != want) {
+        err(s, sp, "%s takes %d argument%s, %d given", fname, want, want == 1 ? "" : "s", nargs);
+        return TY_ERR;
+    }
+    for (int i = 0; i < nargs; i++) {
+        char c = dist->rng_sig[i];
+        if (!dist_arg_ok(c == 'I' ? 'I' : c, args[i]->ty) || (c == 'I' && !is_int_scalar(args[i]->ty))) {
+            char b[48];
+            err(s, args[i]->span, "%s: argument %d must be %s, found %s", fname, i + 1,
+                c == 'I' ? "an int" : dist_arg_desc(c), ty_name(args[i]->ty, b, sizeof b));
+            return TY_ERR;
+        }
+    }
+    return TY_REAL;
+}
+
 static Ty check_call(Sema *s, Expr *e)
 {
     for (int i = 0; i < e->nargs; i++) {
@@ -342,12 +362,14 @@ static Ty check_call(Sema *s, Expr *e)
                 s->has_rng = 1;
                 s->rng_span = e->name_span;
                 e->level = LV_GEN;
-                Ty r = check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
+                Ty r = d->rng_sig ? check_rng_args(s, d, e->args, e->nargs, name, e->span)
+                                  : check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
                 if (r.base == TB_ERR) return r;
                 /* vectorised rng returns an array when any parameter is a container */
                 char c = d->sig[0];
                 if (c == 'V' || c == 'S') return (Ty){TB_REAL, TK_VECTOR, 0};
                 if (c == 'M' || c == 'L' || c == 'C') return (Ty){TB_REAL, TK_MATRIX, 0};
+                if (c == 'K') return (Ty){TB_INT, TK_SCALAR, 1};
                 /* a vectorised draw takes the shape of its first container argument
                  * (a vector of means gives a vector), as `gen vector[J] y_rep =
                  * normal_rng(theta, sigma)` expects; ints come as an int array */
@@ -396,7 +418,7 @@ static Ty check_call(Sema *s, Expr *e)
                 nshape++;
             }
         }
-        shape.base = (mf->int_valued && all_int) ? TB_INT : TB_REAL;
+        shape.base = (mf->int_valued == 2 || (mf->int_valued && all_int)) ? TB_INT : TB_REAL;
         return shape;
     }
     const Builtin *b = builtin_find(name);

@@ -22,7 +22,10 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
         Val r = shape < 0 ? val_int(ev, 0) : val_alloc(ev, TB_INT, args[shape].kind, args[shape].narr, args[shape].dims);
         for (int k = 0; k < r.n; k++) {
             double x[3];
-            for (int i = 0; i < n; i++) x[i] = args[i].iv[args[i].ndim ? k : 0];
+            for (int i = 0; i < n; i++) {
+                int kk = args[i].ndim ? k : 0;
+                x[i] = args[i].base == TB_INT ? args[i].iv[kk] : args[i].x[kk];
+            }
             double y = f->arity == 1 ? f->f1(x[0], NULL) : f->arity == 2 ? f->f2(x[0], x[1], NULL, NULL)
                                                                         : f->f3(x[0], x[1], x[2], NULL, NULL, NULL);
             r.iv[k] = (int)y;
@@ -71,12 +74,15 @@ static const char *suffix_of(const void *dist, int fkind)
 }
 
 /* Gather arguments into DArgs: replicates n, element size per argument. */
-static int gather(Ev *ev, const Dist *d, int first, Val *args, int nargs, DArg *da, int *nrep, Span sp, int fkind)
+/* codes: one letter per argument (dist.h); k0: index of the first argument in the
+ * density's signature, for its name in messages. */
+static int gather(Ev *ev, const Dist *d, const char *codes, int first, Val *args, int nargs, DArg *da, int *nrep,
+                  Span sp, int fkind)
 {
     int n = 1, have = 0;
     for (int i = 0; i < nargs; i++) {
         int k = i + first;                  /* index in the signature */
-        char c = d->sig[k];
+        char c = codes[i];
         if (k == 0 && d->discrete && c == 'R') c = 'I';
         Val *v = &args[i];
         DArg *a = &da[i];
@@ -122,18 +128,33 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
     const Dist *d = dist;
     DArg da[DIST_MAX_ARGS];
     int first = fkind == FN_DIST_RNG ? 1 : 0;
+    const char *codes = fkind == FN_DIST_RNG && d->rng_sig ? d->rng_sig : d->sig + first;
     int nrep;
-    if (gather(ev, d, first, args, n, da, &nrep, sp, fkind)) return val_real(ev, NAN);
+    if (gather(ev, d, codes, first, args, n, da, &nrep, sp, fkind)) return val_real(ev, NAN);
     DistErr err = {0};
     if (fkind == FN_DIST_RNG) {
         if (!ev->rng) return val_real(ev, NAN);
         char c = d->sig[0];
-        int size = 1;
-        if (c == 'V' || c == 'S') size = da[0].rows ? da[0].rows : 1;
+        /* the draw's size: a vector as long as the first vector parameter, a K x K
+         * matrix from the first matrix parameter or (lkj) the int K */
+        int size = 1, K = 0;
+        for (int i = 0; i < n && !K; i++) {
+            char ci = codes[i];
+            if (ci == 'V' || ci == 'S') K = da[i].rows;
+            else if (ci == 'M' || ci == 'L' || ci == 'C') K = da[i].rows;
+        }
+        if (!K && (c == 'M' || c == 'L' || c == 'C'))
+            for (int i = 0; i < n && !K; i++) if (codes[i] == 'I' && da[i].iv) K = da[i].iv[0];
+        if (c == 'V' || c == 'S' || c == 'K') size = K > 0 ? K : 1;
+        else if (c == 'M' || c == 'L' || c == 'C') size = K > 0 ? K * K : 1;
+        int multi = c != 'R' && c != 'I';
         Val r;
         int scalar_out = e && e->ty.narr == 0 && e->ty.kind == TK_SCALAR;
-        if (scalar_out) r = d->discrete ? val_int(ev, 0) : val_real(ev, 0);
-        else if (c == 'V' || c == 'S') { int dims[1] = {size}; r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims); }
+        if (multi) {
+            int dims[2] = {K, K};
+            if (c == 'K') r = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+            else r = val_alloc(ev, TB_REAL, c == 'V' || c == 'S' ? TK_VECTOR : TK_MATRIX, 0, dims);
+        } else if (scalar_out) r = d->discrete ? val_int(ev, 0) : val_real(ev, 0);
         else {
             int dims[1] = {nrep};
             int narr = e && e->ty.narr == 0 ? 0 : 1, kind = e && e->ty.narr == 0 ? e->ty.kind : TK_SCALAR;
@@ -141,7 +162,7 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
         }
         double tmp[64];
         double *out = size <= 64 ? tmp : arena_alloc(&ev->arena, sizeof(double) * (size_t)size);
-        for (int i = 0; i < (scalar_out || c == 'V' || c == 'S' ? 1 : nrep); i++) {
+        for (int i = 0; i < (scalar_out || multi ? 1 : nrep); i++) {
             if (d->rng(ev->rng, da, i, out, &err)) goto bad;
             for (int j = 0; j < size; j++) {
                 if (r.base == TB_INT) r.iv[i * size + j] = (int)out[j];

@@ -13,7 +13,8 @@ typedef struct MathFn {
     int arity;                 /* 0 (constants: pi()), 1, 2 or 3 */
     MathF1 f1; MathF2 f2; MathF3 f3;
     double c;                  /* arity 0: the value */
-    int int_valued;            /* 1: result is an int when every argument is (abs, ...)*/
+    int int_valued;            /* 1: result is an int when every argument is (abs, ...);
+                                * 2: always an int (is_inf, is_nan) */
     /* Domain for the finite-difference tests: each argument in [lo, hi]. */
     double lo, hi;
 } MathFn;

@@ -32,7 +32,7 @@ const MathFn mathfn_table[] = {
     F1(log_inv_logit, -10, 10), F1(log1m, -5, 0.9), F1(log1m_exp, -10, -0.01),
     F1(log1m_inv_logit, -10, 10), F2(log_diff_exp, -5, 5), F2(log_sum_exp, -5, 5),
     F3(log_mix, 0.05, 0.95), F3(fma, -3, 3), F1(step, 0.1, 5),
-    F1I(is_inf, -5, 5), F1I(is_nan, -5, 5),
+    { "is_inf", 1, mf_is_inf, NULL, NULL, 0, 2, -5, 5 }, { "is_nan", 1, mf_is_nan, NULL, NULL, 0, 2, -5, 5 },
     C0(pi, M_PI), C0(e, M_E), C0(sqrt2, M_SQRT2), C0(log2, M_LN2), C0(log10, M_LN10),
     C0(machine_precision, DBL_EPSILON), C0(positive_infinity, INFINITY),
     C0(negative_infinity, -INFINITY), C0(not_a_number, NAN),
