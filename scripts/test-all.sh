@@ -20,7 +20,7 @@ run_suite() {   # name builddir meson-args...
 }
 
 run_suite "tests" build
-run_suite "tests under ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+run_suite "tests under ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false
 if [ -x scripts/fuzz-smoke.sh ]; then
     echo "=== fuzz smoke"
     if bash scripts/fuzz-smoke.sh 60; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
