@@ -142,19 +142,22 @@ static double dsf_lbeta_cf(double a, double b, double x, double xc)
     return a * log(x) + b * log(xc) - gsl_sf_lnbeta(a, b) - log(a) + log(dsf_betacf(a, b, x));
 }
 
+/* The side of x where the continued fraction converges is computed directly (GSL
+ * forms the other side as 1 - I from its own, rounded, 1 - x); the other log is
+ * log1p of minus it.  Where GSL underflows, the log-space continued fraction. */
 void dsf_lbeta_inc(double a, double b, double x, double xc, double *li, double *lic)
 {
     if (x <= 0) { *li = -INFINITY; *lic = 0; return; }
     if (xc <= 0) { *li = 0; *lic = -INFINITY; return; }
-    gsl_sf_result r, rc;
-    int s = gsl_sf_beta_inc_e(a, b, x, &r), sc = gsl_sf_beta_inc_e(b, a, xc, &rc);
     int low = x < (a + 1) / (a + b + 2);
-    if (s == 0 && r.val > DSF_TINY) *li = fmin(0, log(r.val));
-    else if (low) *li = fmin(0, dsf_lbeta_cf(a, b, x, xc));
-    else *li = dsf_log1m_exp(fmin(0, dsf_lbeta_cf(b, a, xc, x)));
-    if (sc == 0 && rc.val > DSF_TINY) *lic = fmin(0, log(rc.val));
-    else if (!low) *lic = fmin(0, dsf_lbeta_cf(b, a, xc, x));
-    else *lic = dsf_log1m_exp(*li);
+    double pa = low ? a : b, pb = low ? b : a, px = low ? x : xc, pxc = low ? xc : x, l;
+    gsl_sf_result r;
+    int s = gsl_sf_beta_inc_e(pa, pb, px, &r);
+    if (s == 0 && r.val > DSF_TINY) l = fmin(0, log(r.val));
+    else l = fmin(0, dsf_lbeta_cf(pa, pb, px, pxc));
+    double other = l > -M_LN2 ? log(-expm1(l)) : log1p(-exp(l));
+    *li = low ? l : other;
+    *lic = low ? other : l;
 }
 
 /* Owen's T for h >= 0, 0 < a <= 1, by Gauss-Kronrod quadrature (qng needs no

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
 
 static void loc_scale_pre(const double *x, double *c)
@@ -26,27 +27,52 @@ static double skew_normal_lp(const double *x, const double *c, unsigned need, do
     return M_LN2 - c[0] + dsf_log_phi(z) + dsf_log_Phi(a * z);
 }
 
-/* F = Phi(z) - 2 T(z, alpha) (Owen's T).  The sum Phi(z) + 2|T| is formed for
- * whichever of F and 1 - F it gives, the other is 1 minus it unless that is small.
- * dF/dz = 2 phi(z) Phi(alpha z); dF/dalpha = -exp(-z^2 (1 + alpha^2) / 2) / (pi (1 + alpha^2)). */
+/* log F(z; alpha) for the standard skew normal, with d/dz and d/dalpha.
+ * z >= 0: F = Phi(z) - 2 T(z, alpha) (Owen's T), at least min(1/2, atan(1/alpha)/pi).
+ * z < 0: F may be tiny and the difference would cancel, so integrate instead:
+ *   F = 2 int_0^inf phi(z - s) Phi(alpha (z - s)) ds = g(0) int_0^inf g(s)/g(0) ds,
+ * the ratio decaying at least as exp(z s - s^2/2), over a range set by that rate.
+ * dF/dz = 2 phi(z) Phi(alpha z); dF/dalpha = -exp(-z^2 (1 + alpha^2)/2) / (pi (1 + alpha^2)). */
+typedef struct { double z, a, lg0; } SnQ;
+
+static double sn_ratio(double s, void *p)
+{
+    const SnQ *q = p;
+    double t = q->z - s;
+    return exp(M_LN2 + dsf_log_phi(t) + dsf_log_Phi(q->a * t) - q->lg0);
+}
+
+static double sn_lcdf(double z, double a, double *gz, double *ga)
+{
+    if (z == -INFINITY) return -INFINITY;
+    if (z == INFINITY) { *gz = *ga = 0; return 0; }
+    double lg0 = M_LN2 + dsf_log_phi(z) + dsf_log_Phi(a * z), lv;
+    if (z >= 0) {
+        double f = gsl_cdf_ugaussian_P(z) - 2 * dsf_owens_t(z, a);
+        if (f <= 0) return -INFINITY;
+        lv = log(fmin(f, 1));
+    } else {
+        SnQ q = {z, a, lg0};
+        double ap = a > 0 ? a : 0, rate = -z + ap * fmax(-ap * z, 1);
+        double up = fmin(10, 46 / rate), r = 0, err;
+        size_t nev;
+        gsl_function fn = {sn_ratio, &q};
+        gsl_integration_qng(&fn, 0, up, 0, 1e-13, &r, &err, &nev);
+        if (!(r > 0)) return -INFINITY;
+        lv = lg0 + log(r);
+    }
+    *gz = exp(lg0 - lv);
+    *ga = -exp(-0.5 * z * z * (1 + a * a) - log(M_PI * (1 + a * a)) - lv);
+    return lv;
+}
+
+/* 1 - F(z; alpha) = F(-z; -alpha) */
 static double skew_normal_tail(const double *x, const double *c, double *g, int upper)
 {
-    double z = (x[0] - x[1]) * c[1], a = x[3];
-    if (isinf(z)) return (z > 0) == upper ? -INFINITY : 0;
-    double t = dsf_owens_t(z, a), f, fc;
-    if (t >= 0) {
-        fc = gsl_cdf_ugaussian_Q(z) + 2 * t;
-        f = fc < 0.5 ? 1 - fc : gsl_cdf_ugaussian_P(z) - 2 * t;
-    } else {
-        f = gsl_cdf_ugaussian_P(z) - 2 * t;
-        fc = f < 0.5 ? 1 - f : gsl_cdf_ugaussian_Q(z) + 2 * t;
-    }
-    double p = upper ? fc : f;
-    if (p <= 0) return -INFINITY;
-    if (p > 1) p = 1;
-    double lv = log(p), s = upper ? -1 : 1;
-    double gz = s * exp(M_LN2 + dsf_log_phi(z) + dsf_log_Phi(a * z) - lv);
-    double ga = -s * exp(-0.5 * z * z * (1 + a * a) - log(M_PI * (1 + a * a)) - lv);
+    double z = (x[0] - x[1]) * c[1], a = x[3], gz = 0, ga = 0;
+    double lv = upper ? sn_lcdf(-z, -a, &gz, &ga) : sn_lcdf(z, a, &gz, &ga);
+    if (lv == -INFINITY) return lv;
+    if (upper) { gz = -gz; ga = -ga; }
     g[0] = gz * c[1];
     g[1] = -gz * c[1];
     g[2] = -gz * z * c[1];
