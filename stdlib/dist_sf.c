@@ -18,6 +18,9 @@ double dsf_log_Phi(double z)
 {
     if (z == INFINITY) return 0;
     if (z == -INFINITY) return -INFINITY;
+    /* GSL gives NaN beyond |x| ~ 1e77; there the leading asymptotic term is exact */
+    if (z < -1e50) return -0.5 * z * z - log(-z) - DSF_LOG_SQRT_2PI;
+    if (z > 1e50) return 0;
     return gsl_sf_log_erfc(-z * M_SQRT1_2) - M_LN2;
 }
 
@@ -25,7 +28,8 @@ double dsf_log_Phi(double z)
 double dsf_inv_mills(double z)
 {
     if (z == -INFINITY) return INFINITY;
-    if (z == INFINITY) return 0;
+    if (z > 1e50) return 0;
+    if (z < -1e50) return -z;
     return gsl_sf_hazard(-z);
 }
 
@@ -208,9 +212,11 @@ double dsf_owens_t(double h, double a)
 
 double dsf_dnum(double (*f)(double s, const void *ctx), const void *ctx, double s)
 {
-    double h = 1e-3 * (s < 1 ? s : sqrt(s));
+    /* the scale on which log P(a, x) varies is a for small a, sqrt(a) for large a */
+    double h = fmax(1e-3 * (s < 1 ? s : sqrt(s)), 1e-9 * s);
     volatile double t = s + h;      /* make s + h - s exact */
     h = t - s;
-    return (f(s - 2 * h, ctx) - 8 * f(s - h, ctx) + 8 * f(s + h, ctx) - f(s + 2 * h, ctx))
-           / (12 * h);
+    double d = (f(s - 2 * h, ctx) - 8 * f(s - h, ctx) + 8 * f(s + h, ctx) - f(s + 2 * h, ctx))
+               / (12 * h);
+    return isnan(d) ? 0 : d;        /* -inf - -inf deep in a tail: no information */
 }

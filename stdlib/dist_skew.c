@@ -57,12 +57,16 @@ static double sn_lcdf(double z, double a, double *gz, double *ga)
         double up = fmin(10, 46 / rate), r = 0, err;
         size_t nev;
         gsl_function fn = {sn_ratio, &q};
-        gsl_integration_qng(&fn, 0, up, 0, 1e-13, &r, &err, &nev);
+        /* alpha < 0: Phi(alpha (z - s)) rises from Phi(alpha z) to 1 within 1/|alpha| */
+        double mid = fabs(a) > 1 ? fmin(0.5 * up, 8 / fabs(a)) : 0, r2 = 0;
+        if (mid > 0) gsl_integration_qng(&fn, 0, mid, 0, 1e-13, &r2, &err, &nev);
+        gsl_integration_qng(&fn, mid, up, 0, 1e-13, &r, &err, &nev);
+        r += r2;
         if (!(r > 0)) return -INFINITY;
         lv = lg0 + log(r);
     }
     *gz = exp(lg0 - lv);
-    *ga = -exp(-0.5 * z * z * (1 + a * a) - log(M_PI * (1 + a * a)) - lv);
+    *ga = -exp((z == 0 ? 0 : -0.5 * z * z * (1 + a * a)) - log(M_PI) - log1p(a * a) - lv);
     return lv;
 }
 
@@ -75,7 +79,7 @@ static double skew_normal_tail(const double *x, const double *c, double *g, int 
     if (upper) { gz = -gz; ga = -ga; }
     g[0] = gz * c[1];
     g[1] = -gz * c[1];
-    g[2] = -gz * z * c[1];
+    g[2] = isinf(z) ? 0 : -gz * z * c[1];
     g[3] = ga;
     return lv;
 }
@@ -127,8 +131,14 @@ static double exp_mod_normal_lp(const double *x, const double *c, unsigned need,
     double r = dsf_inv_mills(w);
     g[0] = -lam + r * c[1];
     g[1] = -g[0];
-    g[2] = lam * lam * sig - r * (z * c[1] + lam);
-    g[3] = 1 / lam - u + lam * sig * sig - r * sig;
+    /* lambda sigma - r = z - (w + r): no inf - inf where r ~ -w is huge */
+    if (r > 0) {
+        g[2] = lam * (z - (w + r)) - r * z * c[1];
+        g[3] = 1 / lam - u + sig * z - sig * (w + r);
+    } else {            /* deep right tail, z may have overflowed */
+        g[2] = lam * lam * sig;
+        g[3] = 1 / lam - u + lam * sig * sig;
+    }
     return log(lam) + emn_L(z, w, lam, u, sig);
 }
 
@@ -153,8 +163,8 @@ static double exp_mod_normal_tail(const double *x, double *g, int upper)
     double eL = exp(L - lv), ph = exp(dsf_log_phi(z) - lv);
     g[0] = s * lam * eL;
     g[1] = -g[0];
-    g[2] = s * (-lam * lam * sig * eL + lam * ph);
-    g[3] = s * ((u - lam * sig * sig) * eL + sig * ph);
+    g[2] = s * ((eL > 0 ? -lam * lam * sig * eL : 0) + (ph > 0 ? lam * ph : 0));
+    g[3] = s * ((eL > 0 ? (u - lam * sig * sig) * eL : 0) + (ph > 0 ? sig * ph : 0));
     return lv;
 }
 

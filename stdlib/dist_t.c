@@ -119,6 +119,7 @@ static double cauchy_tail(const double *x, const double *c, double *g, double sg
     double z = sgn * (x[0] - x[1]) * c[1];
     double f = atan2(1, -z) / M_PI;
     if (f == 0) return -INFINITY;
+    if (isinf(z)) return log(f);
     double r = isinf(z) ? 0 : sgn / (M_PI * f * (1 + z * z)) * c[1];
     g[0] = r;
     g[1] = -r;

@@ -95,7 +95,8 @@ static double vm_D(const VmSeries *s, double a, double b, double amb, double *dk
 
 static double von_mises_tail(const double *x, const double *c, double *g, int upper)
 {
-    double y = x[0], mu = x[1], k = x[2];
+    /* mu modulo 2 pi once, so that F and 1 - F see the same angle */
+    double y = x[0], mu = remainder(x[1], 2 * M_PI), k = x[2];
     if (y < -M_PI) return upper ? 0 : -INFINITY;
     if (y > M_PI) return upper ? -INFINITY : 0;
     VmSeries s;

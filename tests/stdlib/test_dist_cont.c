@@ -331,7 +331,11 @@ static double integrate_to(Dens *q, const double *pt, double y)
         s += integrate(q, a, b);
         a = fmax(a, b);
     }
-    if (a < y) s += integrate(q, a, fmin(y, hi));
+    for (double b = fmin(y, hi); a < b;) {   /* far tails: geometric pieces */
+        double m = (a > 0 && b > 100 * a) ? 100 * a : b;
+        s += integrate(q, a, m);
+        a = m;
+    }
     return s;
 }
 
