@@ -66,7 +66,8 @@ static double sn_lcdf(double z, double a, double *gz, double *ga)
         lv = lg0 + log(r);
     }
     *gz = exp(lg0 - lv);
-    *ga = -exp((z == 0 ? 0 : -0.5 * z * z * (1 + a * a)) - log(M_PI) - log1p(a * a) - lv);
+    double az = a * z;
+    *ga = -exp(-0.5 * (z * z + az * az) - log(M_PI) - log1p(a * a) - lv);
     return lv;
 }
 
@@ -121,7 +122,7 @@ DUV_DIST(skew_normal, 4, "RRRR", skew_normal_test, -INFINITY, INFINITY,
 static double emn_L(double z, double w, double lam, double u, double sig)
 {
     if (w < 0) return dsf_log_phi(z) - log(dsf_inv_mills(w));
-    return -lam * u + 0.5 * lam * lam * sig * sig + dsf_log_Phi(w);
+    return lam * sig * (0.5 * lam * sig - z) + dsf_log_Phi(w);
 }
 
 static double exp_mod_normal_lp(const double *x, const double *c, unsigned need, double *g)
@@ -129,16 +130,21 @@ static double exp_mod_normal_lp(const double *x, const double *c, unsigned need,
     double u = x[0] - x[1], sig = x[2], lam = x[3], z = u * c[1], w = z - lam * sig;
     if (isinf(u)) return -INFINITY;
     double r = dsf_inv_mills(w);
-    g[0] = -lam + r * c[1];
-    g[1] = -g[0];
-    /* lambda sigma - r = z - (w + r): no inf - inf where r ~ -w is huge */
     if (r > 0) {
-        g[2] = lam * (z - (w + r)) - r * z * c[1];
-        g[3] = 1 / lam - u + sig * z - sig * (w + r);
+        /* In terms of dl = w + r (-> -1/w as w -> -inf, where r ~ -w is huge) the
+         * partials have no cancelling large terms:
+         *   d/dy = (dl - z)/sigma, d/dsigma = z^2/sigma - dl (z/sigma + lambda),
+         *   d/dlambda = 1/lambda - sigma dl   (using sigma z = u). */
+        double dl = w < -1e8 ? -1 / w + 2 / (w * w * w) : w + r;
+        g[0] = (dl - z) * c[1];
+        g[2] = z * z * c[1] - dl * (z * c[1] + lam);
+        g[3] = 1 / lam - sig * dl;
     } else {            /* deep right tail, z may have overflowed */
+        g[0] = -lam;
         g[2] = lam * lam * sig;
         g[3] = 1 / lam - u + lam * sig * sig;
     }
+    g[1] = -g[0];
     return log(lam) + emn_L(z, w, lam, u, sig);
 }
 

