@@ -15,9 +15,7 @@ typedef struct { double X; int upper; } GincCtx;
 static double ginc_fix(double a, const void *p)
 {
     const GincCtx *s = p;
-    double lp, lq;
-    dsf_lgamma_pq(a, s->X, &lp, &lq);
-    return s->upper ? lq : lp;
+    return dsf_lgamma_inc(a, s->X, s->upper);
 }
 
 /* d/dX is the gamma density over P (or -density over Q), formed in log space;

@@ -95,18 +95,21 @@ static double dsf_lq_cf(double a, double x)
     return a * log(x) - x - gsl_sf_lngamma(a) + log(h);
 }
 
-void dsf_lgamma_pq(double a, double x, double *lp, double *lq)
+/* GSL computes P and Q each to full relative accuracy; only where its value underflows
+ * (or it fails) the log-space series / continued fraction takes over. */
+double dsf_lgamma_inc(double a, double x, int upper)
 {
-    if (x <= 0) { *lp = -INFINITY; *lq = 0; return; }
-    if (isinf(x)) { *lp = 0; *lq = -INFINITY; return; }
-    gsl_sf_result p, q;
-    int sp = gsl_sf_gamma_inc_P_e(a, x, &p), sq = gsl_sf_gamma_inc_Q_e(a, x, &q);
-    if (sp == 0 && p.val > DSF_TINY) *lp = fmin(0, log(p.val));
-    else if (x < a + 1 || sq != 0) *lp = fmin(0, dsf_lp_series(a, x));
-    else *lp = log1p(-q.val);
-    if (sq == 0 && q.val > DSF_TINY) *lq = fmin(0, log(q.val));
-    else if (x >= a + 1) *lq = fmin(0, dsf_lq_cf(a, x));
-    else *lq = dsf_log1m_exp(*lp);
+    if (x <= 0) return upper ? 0 : -INFINITY;
+    if (isinf(x)) return upper ? -INFINITY : 0;
+    gsl_sf_result r;
+    if (!upper) {
+        if (gsl_sf_gamma_inc_P_e(a, x, &r) == 0 && r.val > DSF_TINY) return fmin(0, log(r.val));
+        if (x < a + 1) return fmin(0, dsf_lp_series(a, x));
+        return dsf_log1m_exp(fmin(0, dsf_lq_cf(a, x)));
+    }
+    if (gsl_sf_gamma_inc_Q_e(a, x, &r) == 0 && r.val > DSF_TINY) return fmin(0, log(r.val));
+    if (x >= a + 1) return fmin(0, dsf_lq_cf(a, x));
+    return dsf_log1m_exp(fmin(0, dsf_lp_series(a, x)));
 }
 
 /* Continued fraction of I_x(a, b) (Numerical Recipes betacf), modified Lentz. */
