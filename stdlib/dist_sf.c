@@ -28,7 +28,7 @@ double dsf_log_Phi(double z)
 double dsf_inv_mills(double z)
 {
     if (z == -INFINITY) return INFINITY;
-    if (z > 1e50) return 0;
+    if (z > 30) return exp(dsf_log_phi(z) - dsf_log_Phi(z));   /* GSL reports underflow */
     if (z < -1e50) return -z;
     return gsl_sf_hazard(-z);
 }
@@ -159,16 +159,50 @@ void dsf_lbeta_inc(double a, double b, double x, double xc, double *li, double *
     int low = x < (a + 1) / (a + b + 2);
     double pa = low ? a : b, pb = low ? b : a, px = low ? x : xc, pxc = low ? xc : x, l;
     gsl_sf_result r;
-    int s = gsl_sf_beta_inc_e(pa, pb, px, &r);
-    if (s == 0 && r.val > DSF_TINY) l = fmin(0, log(r.val));
-    else l = fmin(0, dsf_lbeta_cf(pa, pb, px, pxc));
+    /* GSL signals underflow (through its error handler) when the front factor
+     * x^a (1-x)^b / (a B(a, b)) underflows, and fails for absurd shapes: go straight
+     * to the log-space form. */
+    double front = pa * log(px) + pb * log(pxc) - gsl_sf_lnbeta(pa, pb) - log(pa);
+    if (front > -600 && pa + pb < 1e15 && gsl_sf_beta_inc_e(pa, pb, px, &r) == 0 && r.val > DSF_TINY)
+        l = fmin(0, log(r.val));
+    else
+        l = fmin(0, dsf_lbeta_cf(pa, pb, px, pxc));
     double other = l > -M_LN2 ? log(-expm1(l)) : log1p(-exp(l));
     *li = low ? l : other;
     *lic = low ? other : l;
 }
 
-/* Owen's T for h >= 0, 0 < a <= 1, by Gauss-Kronrod quadrature (qng needs no
- * workspace).  For h > 1 the integrand is rescaled, t = h x, so that its width does
+#define DSF_QPIECES 32
+
+double dsf_quad(double (*f)(double x, void *p), void *p, double a, double b, double epsrel)
+{
+    gsl_function fn = {f, p};
+    double lo[DSF_QPIECES], hi[DSF_QPIECES], val[DSF_QPIECES], err[DSF_QPIECES];
+    double ra, rb;
+    int n = 1;
+    lo[0] = a;
+    hi[0] = b;
+    gsl_integration_qk61(&fn, a, b, &val[0], &err[0], &ra, &rb);
+    for (;;) {
+        double tot = 0, terr = 0;
+        int worst = 0;
+        for (int i = 0; i < n; i++) {
+            tot += val[i];
+            terr += err[i];
+            if (err[i] > err[worst]) worst = i;
+        }
+        if (terr <= epsrel * fabs(tot) || n == DSF_QPIECES) return tot;
+        double m = 0.5 * (lo[worst] + hi[worst]);
+        lo[n] = m;
+        hi[n] = hi[worst];
+        hi[worst] = m;
+        gsl_integration_qk61(&fn, lo[worst], m, &val[worst], &err[worst], &ra, &rb);
+        gsl_integration_qk61(&fn, m, hi[n], &val[n], &err[n], &ra, &rb);
+        n++;
+    }
+}
+
+/* Owen's T for h >= 0, 0 < a <= 1, by Gauss-Kronrod quadrature.  For h > 1 the integrand is rescaled, t = h x, so that its width does
  * not shrink with h: T = exp(-h^2/2) / (2 pi h) int_0^{ah} exp(-t^2/2) / (1 + t^2/h^2). */
 static double dsf_owt_x(double x, void *p)
 {
@@ -184,16 +218,11 @@ static double dsf_owt_t(double t, void *p)
 
 static double dsf_owt_small(double h, double a)
 {
-    gsl_function f = {h > 1 ? dsf_owt_t : dsf_owt_x, &h};
-    double r = 0, err = 0;
-    size_t neval;
     if (h > 1) {
         double up = fmin(a * h, 12.0);
-        gsl_integration_qng(&f, 0, up, 0, 1e-13, &r, &err, &neval);
-        return exp(-0.5 * h * h) / (2 * M_PI * h) * r;
+        return exp(-0.5 * h * h) / (2 * M_PI * h) * dsf_quad(dsf_owt_t, &h, 0, up, 1e-13);
     }
-    gsl_integration_qng(&f, 0, a, 0, 1e-13, &r, &err, &neval);
-    return r / (2 * M_PI);
+    return dsf_quad(dsf_owt_x, &h, 0, a, 1e-13) / (2 * M_PI);
 }
 
 /* T is even in h and odd in a; for a > 1 Owen's identity

@@ -22,6 +22,11 @@ void dsf_lbeta_inc(double a, double b, double x, double xc, double *li, double *
 
 double dsf_owens_t(double h, double a);   /* Owen's T(h, a) */
 
+/* int_a^b f by globally adaptive 61-point Gauss-Kronrod on at most 32 pieces, to a
+ * relative error epsrel if it can: no workspace, and it never calls GSL's error
+ * handler (qng and qag do when a tolerance is not met). */
+double dsf_quad(double (*f)(double x, void *p), void *p, double a, double b, double epsrel);
+
 /* d f / d s at s > 0 by a five-point central difference with a step relative to s;
  * used only for the shape partials of incomplete gamma and beta functions. */
 double dsf_dnum(double (*f)(double s, const void *ctx), const void *ctx, double s);

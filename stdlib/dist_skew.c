@@ -54,14 +54,11 @@ static double sn_lcdf(double z, double a, double *gz, double *ga)
     } else {
         SnQ q = {z, a, lg0};
         double ap = a > 0 ? a : 0, rate = -z + ap * fmax(-ap * z, 1);
-        double up = fmin(10, 46 / rate), r = 0, err;
-        size_t nev;
-        gsl_function fn = {sn_ratio, &q};
+        double up = fmin(10, 46 / rate);
         /* alpha < 0: Phi(alpha (z - s)) rises from Phi(alpha z) to 1 within 1/|alpha| */
-        double mid = fabs(a) > 1 ? fmin(0.5 * up, 8 / fabs(a)) : 0, r2 = 0;
-        if (mid > 0) gsl_integration_qng(&fn, 0, mid, 0, 1e-13, &r2, &err, &nev);
-        gsl_integration_qng(&fn, mid, up, 0, 1e-13, &r, &err, &nev);
-        r += r2;
+        double mid = fabs(a) > 1 ? fmin(0.5 * up, 8 / fabs(a)) : 0;
+        double r = dsf_quad(sn_ratio, &q, mid, up, 1e-13);
+        if (mid > 0) r += dsf_quad(sn_ratio, &q, 0, mid, 1e-13);
         if (!(r > 0)) return -INFINITY;
         lv = lg0 + log(r);
     }
