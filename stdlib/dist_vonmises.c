@@ -93,6 +93,30 @@ static double vm_D(const VmSeries *s, double a, double b, double amb, double *dk
     return v;
 }
 
+/* Where F (or 1 - F) is small the series, accurate to ~1e-16 absolute, is not
+ * accurate relatively: integrate the density over the arc instead, scaled by its
+ * largest value there.  Returns log p and sets *dk = d log p / d kappa. */
+typedef struct { double k, mu, m; int weighted; } VmArc;
+
+static double vm_arc_f(double t, void *p)
+{
+    const VmArc *q = p;
+    double co = cos(t - q->mu);
+    return (q->weighted ? co : 1) * exp(q->k * co - q->m);
+}
+
+static double vm_arc(double lo, double hi, double mu, double k, const double *c, double *dk)
+{
+    double tm = mu + 2 * M_PI * round((0.5 * (lo + hi) - mu) / (2 * M_PI));
+    double m = (tm >= lo && tm <= hi) ? k : k * fmax(cos(lo - mu), cos(hi - mu));
+    VmArc q = {k, mu, m, 0};
+    double i0 = dsf_quad(vm_arc_f, &q, lo, hi, 1e-12);
+    q.weighted = 1;
+    double i1 = dsf_quad(vm_arc_f, &q, lo, hi, 1e-12);
+    *dk = i1 / i0 - c[1];
+    return m - c[0] + log(i0);
+}
+
 static double von_mises_tail(const double *x, const double *c, double *g, int upper)
 {
     /* mu modulo 2 pi once, so that F and 1 - F see the same angle */
@@ -104,13 +128,19 @@ static double von_mises_tail(const double *x, const double *c, double *g, int up
     /* a - b passed as pi -+ y: exact near the bounds, where F or 1 - F is small */
     double dk, p = upper ? vm_D(&s, M_PI - mu, y - mu, M_PI - y, &dk)
                          : vm_D(&s, y - mu, -M_PI - mu, y + M_PI, &dk);
-    if (p <= 0) return -INFINITY;
-    if (p > 1) p = 1;
-    double lv = log(p), sg = upper ? -1 : 1;
+    double lv, sg = upper ? -1 : 1, gk;
+    if (p < 1e-6 && k > 0 && (upper ? y < M_PI : y > -M_PI)) {
+        lv = upper ? vm_arc(y, M_PI, mu, k, c, &gk) : vm_arc(-M_PI, y, mu, k, c, &gk);
+    } else {
+        if (p <= 0) return -INFINITY;
+        if (p > 1) p = 1;
+        lv = log(p);
+        gk = dk / p;
+    }
     double fy = exp(k * cos(y - mu) - c[0] - lv), fpi = exp(k * cos(M_PI + mu) - c[0] - lv);
     g[0] = sg * fy;
     g[1] = sg * (fpi - fy);
-    g[2] = dk / p;
+    g[2] = gk;
     return lv;
 }
 
