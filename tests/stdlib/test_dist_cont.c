@@ -530,6 +530,35 @@ START_TEST(t_rng_ks)
 }
 END_TEST
 
+/* Replicate i of vector parameters draws with replicate i's values: the same draw as a
+ * scalar call from the same generator state. */
+START_TEST(t_rng_vector)
+{
+    collect();
+    const Dist *D = cont[_i];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double ys[NREP] = {0};
+    Call c;
+    layout(&c, D, D->test[0], ys, 3);
+    for (int i = 0; i < NREP; i++) {
+        DArg av[DIST_MAX_ARGS], as[DIST_MAX_ARGS];
+        double xs[DIST_MAX_ARGS], v1, v2;
+        DistErr e;
+        for (int k = 1; k < D->nargs; k++) {
+            av[k - 1] = (DArg){c.x[k], NULL, 1, 1, 1};
+            xs[k] = c.x[k][i];
+            as[k - 1] = (DArg){&xs[k], NULL, 0, 1, 1};
+        }
+        gsl_rng_set(r, 77 + i);
+        ck_assert_int_eq(D->rng(r, av, i, &v1, &e), 0);
+        gsl_rng_set(r, 77 + i);
+        ck_assert_int_eq(D->rng(r, as, 0, &v2, &e), 0);
+        ck_assert_msg(v1 == v2, "%s_rng replicate %d: %g vs %g", D->name, i, v1, v2);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------- (6) tails */
 
 static const double tail_y[] = {-1e300, -1e10, -700, -30, -1, -1e-300, 0, 1e-300, 1e-10, 0.5,
@@ -778,6 +807,7 @@ static Suite *suite(void)
         {"partials", t_partials, ncont},   {"vector_sum", t_vector_sum, ncont},
         {"normalised", t_normalised, ncont}, {"cdf_integral", t_cdf_integral, ncont},
         {"gsl_values", t_gsl_values, ncont}, {"rng_ks", t_rng_ks, ncont},
+        {"rng_vector", t_rng_vector, ncont},
         {"tails", t_tails, ncont},         {"deep_tails", t_deep_tails, ncont},
         {"out_of_support", t_out_of_support, ncont}, {"empty", t_empty, ncont},
         {"bad_args", t_bad_args, (int)(sizeof bad_args / sizeof bad_args[0])},
