@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_integration.h>
 #include <gsl/gsl_randist.h>
 
 static void loc_scale_pre(const double *x, double *c)
