@@ -15,9 +15,7 @@ typedef struct { double X; int upper; } GincCtx;
 static double ginc_fix(double a, const void *p)
 {
     const GincCtx *s = p;
-    double lp, lq;
-    dsf_lgamma_pq(a, s->X, &lp, &lq);
-    return s->upper ? lq : lp;
+    return dsf_lgamma_inc(a, s->X, s->upper);
 }
 
 /* d/dX is the gamma density over P (or -density over Q), formed in log space;
@@ -66,6 +64,7 @@ static double gamma_tail(const double *x, unsigned need, double *g, int upper)
 {
     double y = x[0], dX, da;
     double v = ginc(x[1], x[2] * y, upper, need & 2, &dX, &da);
+    if (isinf(y)) return v;
     g[0] = dX * x[2];
     g[1] = da;
     g[2] = dX * y;
@@ -111,7 +110,7 @@ static double inv_gamma_tail(const double *x, unsigned need, double *g, int uppe
     double y = x[0], b = x[2], dX, da;
     if (y <= 0) return upper ? 0 : -INFINITY;
     double v = ginc(x[1], b / y, !upper, need & 2, &dX, &da);
-    g[0] = -dX * b / (y * y);
+    g[0] = -dX * b / y / y;
     g[1] = da;
     g[2] = dX / y;
     return v;
@@ -207,7 +206,7 @@ static double inv_chi_square_tail(const double *x, unsigned need, double *g, int
     double y = x[0], dX, da;
     if (y <= 0) return upper ? 0 : -INFINITY;
     double v = ginc(0.5 * x[1], 0.5 / y, !upper, need & 2, &dX, &da);
-    g[0] = -dX * 0.5 / (y * y);
+    g[0] = -dX * 0.5 / y / y;
     g[1] = 0.5 * da;
     return v;
 }

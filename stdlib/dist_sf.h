@@ -14,13 +14,18 @@ double dsf_x_over_expm1(double s);        /* s / expm1(s), 1 at s = 0 */
 double dsf_log_sum_exp(double a, double b);
 double dsf_xlogy(double k, double y);     /* k log y, 0 when k == 0 */
 
-/* log P(a, x) and log Q(a, x), regularised incomplete gamma; GSL values, log-space
- * series / continued fraction where GSL underflows. */
-void dsf_lgamma_pq(double a, double x, double *lp, double *lq);
+/* log P(a, x) (upper = 0) or log Q(a, x) (upper = 1), regularised incomplete gamma;
+ * GSL values, log-space series / continued fraction where GSL underflows. */
+double dsf_lgamma_inc(double a, double x, int upper);
 /* log I_x(a, b) and log(1 - I_x(a, b)); xc = 1 - x given separately for precision. */
 void dsf_lbeta_inc(double a, double b, double x, double xc, double *li, double *lic);
 
 double dsf_owens_t(double h, double a);   /* Owen's T(h, a) */
+
+/* int_a^b f by globally adaptive 61-point Gauss-Kronrod on at most 32 pieces, to a
+ * relative error epsrel if it can: no workspace, and it never calls GSL's error
+ * handler (qng and qag do when a tolerance is not met). */
+double dsf_quad(double (*f)(double x, void *p), void *p, double a, double b, double epsrel);
 
 /* d f / d s at s > 0 by a five-point central difference with a step relative to s;
  * used only for the shape partials of incomplete gamma and beta functions. */

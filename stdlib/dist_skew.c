@@ -26,30 +26,57 @@ static double skew_normal_lp(const double *x, const double *c, unsigned need, do
     return M_LN2 - c[0] + dsf_log_phi(z) + dsf_log_Phi(a * z);
 }
 
-/* F = Phi(z) - 2 T(z, alpha) (Owen's T).  The sum Phi(z) + 2|T| is formed for
- * whichever of F and 1 - F it gives, the other is 1 minus it unless that is small.
- * dF/dz = 2 phi(z) Phi(alpha z); dF/dalpha = -exp(-z^2 (1 + alpha^2) / 2) / (pi (1 + alpha^2)). */
+/* log F(z; alpha) for the standard skew normal, with d/dz and d/dalpha.
+ * z >= 0: F = Phi(z) - 2 T(z, alpha) (Owen's T), at least min(1/2, atan(1/alpha)/pi).
+ * z < 0: F may be tiny and the difference would cancel, so integrate instead:
+ *   F = 2 int_0^inf phi(z - s) Phi(alpha (z - s)) ds = g(0) int_0^inf g(s)/g(0) ds,
+ * the ratio decaying at least as exp(z s - s^2/2), over a range set by that rate.
+ * dF/dz = 2 phi(z) Phi(alpha z); dF/dalpha = -exp(-z^2 (1 + alpha^2)/2) / (pi (1 + alpha^2)). */
+typedef struct { double z, a, lg0; } SnQ;
+
+static double sn_ratio(double s, void *p)
+{
+    const SnQ *q = p;
+    double t = q->z - s;
+    return exp(M_LN2 + dsf_log_phi(t) + dsf_log_Phi(q->a * t) - q->lg0);
+}
+
+static double sn_lcdf(double z, double a, double *gz, double *ga)
+{
+    if (z == -INFINITY) return -INFINITY;
+    if (z == INFINITY) { *gz = *ga = 0; return 0; }
+    double lg0 = M_LN2 + dsf_log_phi(z) + dsf_log_Phi(a * z), lv;
+    if (z >= 0) {
+        double f = gsl_cdf_ugaussian_P(z) - 2 * dsf_owens_t(z, a);
+        if (f <= 0) return -INFINITY;
+        lv = log(fmin(f, 1));
+    } else {
+        SnQ q = {z, a, lg0};
+        double ap = a > 0 ? a : 0, rate = -z + ap * fmax(-ap * z, 1);
+        double up = fmin(10, 46 / rate);
+        /* alpha < 0: Phi(alpha (z - s)) rises from Phi(alpha z) to 1 within 1/|alpha| */
+        double mid = fabs(a) > 1 ? fmin(0.5 * up, 8 / fabs(a)) : 0;
+        double r = dsf_quad(sn_ratio, &q, mid, up, 1e-13);
+        if (mid > 0) r += dsf_quad(sn_ratio, &q, 0, mid, 1e-13);
+        if (!(r > 0)) return -INFINITY;
+        lv = lg0 + log(r);
+    }
+    *gz = exp(lg0 - lv);
+    double az = a * z;
+    *ga = -exp(-0.5 * (z * z + az * az) - log(M_PI) - log1p(a * a) - lv);
+    return lv;
+}
+
+/* 1 - F(z; alpha) = F(-z; -alpha) */
 static double skew_normal_tail(const double *x, const double *c, double *g, int upper)
 {
-    double z = (x[0] - x[1]) * c[1], a = x[3];
-    if (isinf(z)) return (z > 0) == upper ? -INFINITY : 0;
-    double t = dsf_owens_t(z, a), f, fc;
-    if (t >= 0) {
-        fc = gsl_cdf_ugaussian_Q(z) + 2 * t;
-        f = fc < 0.5 ? 1 - fc : gsl_cdf_ugaussian_P(z) - 2 * t;
-    } else {
-        f = gsl_cdf_ugaussian_P(z) - 2 * t;
-        fc = f < 0.5 ? 1 - f : gsl_cdf_ugaussian_Q(z) + 2 * t;
-    }
-    double p = upper ? fc : f;
-    if (p <= 0) return -INFINITY;
-    if (p > 1) p = 1;
-    double lv = log(p), s = upper ? -1 : 1;
-    double gz = s * exp(M_LN2 + dsf_log_phi(z) + dsf_log_Phi(a * z) - lv);
-    double ga = -s * exp(-0.5 * z * z * (1 + a * a) - log(M_PI * (1 + a * a)) - lv);
+    double z = (x[0] - x[1]) * c[1], a = x[3], gz = 0, ga = 0;
+    double lv = upper ? sn_lcdf(-z, -a, &gz, &ga) : sn_lcdf(z, a, &gz, &ga);
+    if (lv == -INFINITY) return lv;
+    if (upper) { gz = -gz; ga = -ga; }
     g[0] = gz * c[1];
     g[1] = -gz * c[1];
-    g[2] = -gz * z * c[1];
+    g[2] = isinf(z) ? 0 : -gz * z * c[1];
     g[3] = ga;
     return lv;
 }
@@ -91,7 +118,7 @@ DUV_DIST(skew_normal, 4, "RRRR", skew_normal_test, -INFINITY, INFINITY,
 static double emn_L(double z, double w, double lam, double u, double sig)
 {
     if (w < 0) return dsf_log_phi(z) - log(dsf_inv_mills(w));
-    return -lam * u + 0.5 * lam * lam * sig * sig + dsf_log_Phi(w);
+    return lam * sig * (0.5 * lam * sig - z) + dsf_log_Phi(w);
 }
 
 static double exp_mod_normal_lp(const double *x, const double *c, unsigned need, double *g)
@@ -99,10 +126,21 @@ static double exp_mod_normal_lp(const double *x, const double *c, unsigned need,
     double u = x[0] - x[1], sig = x[2], lam = x[3], z = u * c[1], w = z - lam * sig;
     if (isinf(u)) return -INFINITY;
     double r = dsf_inv_mills(w);
-    g[0] = -lam + r * c[1];
+    if (r > 0) {
+        /* In terms of dl = w + r (-> -1/w as w -> -inf, where r ~ -w is huge) the
+         * partials have no cancelling large terms:
+         *   d/dy = (dl - z)/sigma, d/dsigma = z^2/sigma - dl (z/sigma + lambda),
+         *   d/dlambda = 1/lambda - sigma dl   (using sigma z = u). */
+        double dl = w < -1e8 ? -1 / w + 2 / (w * w * w) : w + r;
+        g[0] = (dl - z) * c[1];
+        g[2] = z * z * c[1] - dl * (z * c[1] + lam);
+        g[3] = 1 / lam - sig * dl;
+    } else {            /* deep right tail, z may have overflowed */
+        g[0] = -lam;
+        g[2] = lam * lam * sig;
+        g[3] = 1 / lam - u + lam * sig * sig;
+    }
     g[1] = -g[0];
-    g[2] = lam * lam * sig - r * (z * c[1] + lam);
-    g[3] = 1 / lam - u + lam * sig * sig - r * sig;
     return log(lam) + emn_L(z, w, lam, u, sig);
 }
 
@@ -127,8 +165,8 @@ static double exp_mod_normal_tail(const double *x, double *g, int upper)
     double eL = exp(L - lv), ph = exp(dsf_log_phi(z) - lv);
     g[0] = s * lam * eL;
     g[1] = -g[0];
-    g[2] = s * (-lam * lam * sig * eL + lam * ph);
-    g[3] = s * ((u - lam * sig * sig) * eL + sig * ph);
+    g[2] = s * ((eL > 0 ? -lam * lam * sig * eL : 0) + (ph > 0 ? lam * ph : 0));
+    g[3] = s * ((eL > 0 ? (u - lam * sig * sig) * eL : 0) + (ph > 0 ? sig * ph : 0));
     return lv;
 }
 

@@ -37,7 +37,12 @@ static void student_t_tails(double nu, double z, double *lsmall, double *lbig)
 {
     double z2 = z * z, li, lic;
     if (isinf(z)) { *lsmall = -INFINITY; *lbig = 0; return; }
-    dsf_lbeta_inc(0.5 * nu, 0.5, nu / (nu + z2), z2 / (nu + z2), &li, &lic);
+    if (fabs(z) > 1e100) {   /* I_x(a, 1/2) ~ x^a / (a B(a, 1/2)), x = nu / z^2: z^2 overflows */
+        double a = 0.5 * nu;
+        li = a * (log(nu) - 2 * log(fabs(z))) - log(a) - gsl_sf_lnbeta(a, 0.5);
+    } else {
+        dsf_lbeta_inc(0.5 * nu, 0.5, nu / (nu + z2), z2 / (nu + z2), &li, &lic);
+    }
     *lsmall = li - M_LN2;                          /* log Pr(T <= -|z|) */
     *lbig = log1p(-0.5 * exp(li));                 /* log Pr(T <= |z|) */
 }
@@ -119,6 +124,7 @@ static double cauchy_tail(const double *x, const double *c, double *g, double sg
     double z = sgn * (x[0] - x[1]) * c[1];
     double f = atan2(1, -z) / M_PI;
     if (f == 0) return -INFINITY;
+    if (isinf(z)) return log(f);
     double r = isinf(z) ? 0 : sgn / (M_PI * f * (1 + z * z)) * c[1];
     g[0] = r;
     g[1] = -r;

@@ -70,31 +70,49 @@ static unsigned duv_need(const DuvSpec *s, double *const *d)
 }
 
 /* Sum of fn over the replicates; partials times scale added into d when need != 0.
- * Stops at the first -inf term (the partials are then meaningless). */
+ * Broadcast arguments accumulate locally and are written once.  The cache is
+ * refreshed only when a parameter changes.  Stops at the first -inf term (the
+ * partials are then meaningless). */
 static double duv_sum(const DuvSpec *s, DuvFn fn, int n, const DArg *a, double *const *d,
                       unsigned need, double scale)
 {
     double x[DIST_MAX_ARGS], prev[DIST_MAX_ARGS], c[DUV_NCACHE] = {0};
-    double g[DIST_MAX_ARGS], sum = 0;
-    int np = s->nargs;
+    double g[DIST_MAX_ARGS], acc[DIST_MAX_ARGS] = {0}, sum = 0;
+    int np = s->nargs, pvec = 0;
+    if (n <= 0) return 0;
+    for (int k = 0; k < np; k++) {
+        x[k] = prev[k] = a[k].x[0];
+        if (k > 0) pvec |= a[k].stride;
+    }
+    if (s->pre) s->pre(x, c);
     for (int i = 0; i < n; i++) {
-        int changed = (i == 0);
-        for (int k = 0; k < np; k++) {
-            x[k] = a[k].x[(long)i * a[k].stride];
-            if (k > 0 && i > 0 && x[k] != prev[k]) changed = 1;
+        if (i > 0) {
+            x[0] = a[0].x[(long)i * a[0].stride];
+            if (pvec) {
+                int changed = 0;
+                for (int k = 1; k < np; k++) {
+                    x[k] = a[k].x[(long)i * a[k].stride];
+                    changed |= x[k] != prev[k];
+                }
+                if (changed && s->pre) {
+                    s->pre(x, c);
+                    memcpy(prev, x, sizeof x);
+                }
+            }
         }
-        if (changed && s->pre) {
-            s->pre(x, c);
-            memcpy(prev, x, sizeof x);
-        }
-        memset(g, 0, sizeof g);
+        for (int k = 0; k < np; k++) g[k] = 0;
         double v = fn(x, c, need, g);
         if (v == -INFINITY) return -INFINITY;
         sum += v;
         if (!need || !isfinite(v)) continue;
-        for (int k = 0; k < np; k++)
-            if (need & (1u << k)) d[k][(long)i * a[k].stride] += scale * g[k];
+        for (int k = 0; k < np; k++) {
+            if (!(need & (1u << k))) continue;
+            if (a[k].stride) d[k][i] += scale * g[k];
+            else acc[k] += g[k];
+        }
     }
+    for (int k = 0; k < np; k++)
+        if ((need & (1u << k)) && !a[k].stride) d[k][0] += scale * acc[k];
     return sum;
 }
 

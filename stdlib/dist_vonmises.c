@@ -55,7 +55,8 @@ static void vm_ratios(double k, int n, double *rho)
 }
 
 /* S(t) = int_0^t f0 = t / (2 pi) + (1/pi) sum_j rho_j sin(j t) / j (f0: mu = 0),
- * and dS/dkappa with d rho_j / d kappa = (rho_{j-1} + rho_{j+1}) / 2 - rho_j rho_1. */
+ * and dS/dkappa with d rho_j / d kappa = (rho_{j-1} + rho_{j+1}) / 2 - rho_j rho_1;
+ * F(y) = S(y - mu) - S(-pi - mu). */
 typedef struct { double k; int n; double rho[VM_NMAX + 2]; } VmSeries;
 
 static void vm_series_init(VmSeries *s, double k)
@@ -67,40 +68,79 @@ static void vm_series_init(VmSeries *s, double k)
     if (s->n > 0) vm_ratios(k, s->n, s->rho);
 }
 
-static double vm_S(const VmSeries *s, double t, double *dk)
+/* S(a) - S(b) and its kappa-derivative, with sin(ja) - sin(jb) written as
+ * 2 cos(j(a+b)/2) sin(j(a-b)/2) so that a small difference does not cancel. */
+static double vm_D(const VmSeries *s, double a, double b, double amb, double *dk)
 {
     if (s->n < 0) {      /* kappa so large that the wrapped normal limit is exact to 1/kappa */
-        double w = floor((t + M_PI) / (2 * M_PI)), r = t - 2 * M_PI * w, sk = sqrt(s->k);
-        *dk = gsl_ran_ugaussian_pdf(r * sk) * r / (2 * sk);
-        return w + gsl_cdf_ugaussian_P(r * sk) - 0.5;
+        double v = 0, d = 0;
+        for (int side = 0; side < 2; side++) {
+            double t = side ? b : a, sg = side ? -1 : 1, sk = sqrt(s->k);
+            double w = floor((t + M_PI) / (2 * M_PI)), r = t - 2 * M_PI * w;
+            v += sg * (w + gsl_cdf_ugaussian_P(r * sk));
+            d += sg * gsl_ran_ugaussian_pdf(r * sk) * r / (2 * sk);
+        }
+        *dk = d;
+        return v;
     }
-    double v = t / (2 * M_PI), d = 0;
+    double h = 0.5 * amb, m = 0.5 * (a + b), v = amb / (2 * M_PI), d = 0;
     for (int j = 1; j <= s->n; j++) {
-        double sj = sin(j * t) / j;
-        v += s->rho[j] * sj / M_PI;
-        d += (0.5 * (s->rho[j - 1] + s->rho[j + 1]) - s->rho[j] * s->rho[1]) * sj / M_PI;
+        double sj = 2 * cos(j * m) * sin(j * h) / (j * M_PI);
+        v += s->rho[j] * sj;
+        d += (0.5 * (s->rho[j - 1] + s->rho[j + 1]) - s->rho[j] * s->rho[1]) * sj;
     }
     *dk = d;
     return v;
 }
 
+/* Where F (or 1 - F) is small the series, accurate to ~1e-16 absolute, is not
+ * accurate relatively: integrate the density over the arc instead, scaled by its
+ * largest value there.  Returns log p and sets *dk = d log p / d kappa. */
+typedef struct { double k, mu, m; int weighted; } VmArc;
+
+static double vm_arc_f(double t, void *p)
+{
+    const VmArc *q = p;
+    double co = cos(t - q->mu);
+    return (q->weighted ? co : 1) * exp(q->k * co - q->m);
+}
+
+static double vm_arc(double lo, double hi, double mu, double k, const double *c, double *dk)
+{
+    double tm = mu + 2 * M_PI * round((0.5 * (lo + hi) - mu) / (2 * M_PI));
+    double m = (tm >= lo && tm <= hi) ? k : k * fmax(cos(lo - mu), cos(hi - mu));
+    VmArc q = {k, mu, m, 0};
+    double i0 = dsf_quad(vm_arc_f, &q, lo, hi, 1e-12);
+    q.weighted = 1;
+    double i1 = dsf_quad(vm_arc_f, &q, lo, hi, 1e-12);
+    *dk = i1 / i0 - c[1];
+    return m - c[0] + log(i0);
+}
+
 static double von_mises_tail(const double *x, const double *c, double *g, int upper)
 {
-    double y = x[0], mu = x[1], k = x[2];
+    /* mu modulo 2 pi once, so that F and 1 - F see the same angle */
+    double y = x[0], mu = remainder(x[1], 2 * M_PI), k = x[2];
     if (y < -M_PI) return upper ? 0 : -INFINITY;
     if (y > M_PI) return upper ? -INFINITY : 0;
     VmSeries s;
     vm_series_init(&s, k);
-    double dky, dkb, sy = vm_S(&s, y - mu, &dky);
-    double sb = vm_S(&s, upper ? M_PI - mu : -M_PI - mu, &dkb);
-    double p = upper ? sb - sy : sy - sb, dk = upper ? dkb - dky : dky - dkb;
-    if (p <= 0) return -INFINITY;
-    if (p > 1) p = 1;
-    double lv = log(p), sg = upper ? -1 : 1;
-    double fy = exp(k * cos(y - mu) - c[0] - lv), fpi = exp(-k - c[0] - lv);
+    /* a - b passed as pi -+ y: exact near the bounds, where F or 1 - F is small */
+    double dk, p = upper ? vm_D(&s, M_PI - mu, y - mu, M_PI - y, &dk)
+                         : vm_D(&s, y - mu, -M_PI - mu, y + M_PI, &dk);
+    double lv, sg = upper ? -1 : 1, gk;
+    if (p < 1e-6 && k > 0 && (upper ? y < M_PI : y > -M_PI)) {
+        lv = upper ? vm_arc(y, M_PI, mu, k, c, &gk) : vm_arc(-M_PI, y, mu, k, c, &gk);
+    } else {
+        if (p <= 0) return -INFINITY;
+        if (p > 1) p = 1;
+        lv = log(p);
+        gk = dk / p;
+    }
+    double fy = exp(k * cos(y - mu) - c[0] - lv), fpi = exp(k * cos(M_PI + mu) - c[0] - lv);
     g[0] = sg * fy;
     g[1] = sg * (fpi - fy);
-    g[2] = dk / p;
+    g[2] = gk;
     return lv;
 }
 
