@@ -130,8 +130,12 @@ static double elbo(const CjModel *cm)
 /* One sweep over the blocks: q_j from E_{-j} log p. */
 static int sweep(CjModel *cm, char *err, size_t errlen)
 {
-    for (int b = 0; b < cm->nblk; b++) {
+    /* discrete blocks first: from a random start of the others, a first assignment
+     * (then, as any order would, every block in turn) */
+    for (int k = 0; k < 2 * cm->nblk; k++) {
+        int b = k % cm->nblk;
         CjBlock *B = &cm->blk[b];
+        if ((k < cm->nblk) != (B->fam == Q_CATEG)) continue;
         memset(B->acc, 0, acc_size(B) * sizeof(double));
         for (const int *f = cm->bfac[b]; *f >= 0; f++) cj_message(cm, &cm->fac[*f], b, cj_weight(cm, &cm->fac[*f].sel));
         for (const int *f = cm->bsel[b]; *f >= 0; f++) {

@@ -247,8 +247,16 @@ static void set_block(CjAn *a, int k, int mode, gsl_rng *r)
     }
 }
 
-/* The Dirichlet encoding of replicate rep: increasing, unlike the uniform base. */
-static double dir_code(int K, int k) { return 2.0 * (k + 1) / ((double)K * (K + 1)); }
+/* The Dirichlet encoding of a replicate: proportional to (k + phi)^2 with phi
+ * irrational, so that no element equals the uniform base value 1/K (an affine code
+ * has its middle element there). */
+static double dir_code(int K, int k)
+{
+    const double phi = 0.6180339887498949;
+    double s = 0;
+    for (int j = 0; j < K; j++) s += (j + phi) * (j + phi);
+    return (k + phi) * (k + phi) / s;
+}
 
 /* ---- discrete references (syntactic: z[...] evaluated with z bound to offsets) ---- */
 

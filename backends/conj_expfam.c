@@ -239,18 +239,44 @@ double cj_entropy(const CjModel *cm, const CjBlock *b)
     }
 }
 
+/* A random start for a normal block, as k-means starts from random data points:
+ * each element takes the value that zeroes the residual of a random row in which it
+ * alone appears (a data point y[n] for mu[k] in y[n] ~ normal(mu[z[n]], s)), so that
+ * the components of a mixture start apart.  acc counts the candidates. */
+static void start_normal(CjModel *cm, CjBlock *b, gsl_rng *r)
+{
+    int bi = (int)(b - cm->blk);
+    memset(b->acc, 0, sizeof(double) * (size_t)b->n);
+    for (const int *fi = cm->bfac[bi]; *fi >= 0; fi++) {
+        const CjFactor *f = &cm->fac[*fi];
+        if (f->kind != CF_NORMAL) continue;
+        for (int i = 0; i < f->nrow; i++) {
+            int li = -1, nnz = 0;
+            for (int l = 0; l < f->nlin; l++) {
+                int k = f->lin[l].rowptr[i + 1] - f->lin[l].rowptr[i];
+                nnz += k;
+                if (k && f->lin[l].blk == bi) li = l;
+            }
+            if (li < 0 || nnz != 1) continue;
+            int p = f->lin[li].rowptr[i], e = f->lin[li].col[p];
+            b->acc[e] += 1;
+            if (gsl_rng_uniform(r) * b->acc[e] < 1) b->mean[e] = -f->c[i] / f->lin[li].val[p];
+        }
+    }
+}
+
 void cj_start(CjModel *cm, CjBlock *b, gsl_rng *r)
 {
-    (void)cm;
     int n = b->n;
     switch (b->fam) {
     case Q_NORMAL:
         memset(b->cov, 0, sizeof(double) * (size_t)n * n);
         memset(b->chol, 0, sizeof(double) * (size_t)n * n);
         for (int i = 0; i < n; i++) {
-            b->mean[i] = r ? gsl_ran_gaussian(r, 1.0) : 0;
+            b->mean[i] = 0;
             b->cov[(long)i * n + i] = b->chol[(long)i * n + i] = 1;
         }
+        if (r) start_normal(cm, b, r);
         return;
     case Q_CATEG:
         for (int i = 0; i < n; i++) {
