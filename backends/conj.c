@@ -285,9 +285,12 @@ static void disc_refs(CjAn *a, Ev *ev, const Expr *e, DRefs *r)
     if (b >= 0) {
         int slot = base->slot;
         Val save = ev->env[slot];
-        Val id = val_alloc(ev, TB_INT, save.kind, save.narr, save.dims);
-        for (int i = 0; i < id.n; i++) id.iv[i] = i;
-        ev->env[slot] = id;
+        if (a->idgen[b] != a->gen) {       /* once per walk: the arena is reset between walks */
+            a->idv[b] = val_alloc(ev, TB_INT, save.kind, save.narr, save.dims);
+            for (int i = 0; i < a->idv[b].n; i++) a->idv[b].iv[i] = i;
+            a->idgen[b] = a->gen;
+        }
+        ev->env[slot] = a->idv[b];
         Val got = eval_expr(ev, e);
         ev->env[slot] = save;
         if (ev->fail) return;
@@ -546,6 +549,7 @@ static int visit_verify(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *v
 
 static int walk(CjAn *a, IeVisit v)
 {
+    a->gen++;
     int rc = ie_walk(a->pr, v, a);
     if (rc < 0) {
         Span sp;
@@ -607,6 +611,8 @@ static void an_free(CjAn *a)
     for (int k = 0; a->pv && k < a->m->nparams; k++) free(a->pv[k]);
     free(a->pv);
     free(a->pblk);
+    free(a->idv);
+    free(a->idgen);
     ie_free(a->pr);
 }
 
@@ -619,6 +625,8 @@ int cj_analyse(const VmModel *m, CjModel *cm, char *err, size_t errlen)
     a.cm = cm;
     a.pr = ie_new(m);
     a.pv = calloc((size_t)m->nparams + 1, sizeof(double *));
+    a.idv = calloc((size_t)m->nparams + 1, sizeof(Val));
+    a.idgen = calloc((size_t)m->nparams + 1, sizeof(int));
     a.C = 1;
     make_blocks(&a);
     for (int k = 0; k < m->nparams; k++) ie_set_param(a.pr, k, a.pv[k]);

@@ -47,6 +47,8 @@ typedef struct CjAn {
     /* the probe being walked */
     int cur, kind, pb, pe;
     double *ver;               /* verification values, per block (flat over params) */
+    Val *idv;                  /* per block: a discrete value bound to its own offsets */
+    int *idgen, gen;           /* the walk idv[b] was made in */
     /* refusal: the earliest statement instance (-1: a declaration) */
     int refused;
     long rinst;
