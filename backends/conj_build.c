@@ -261,6 +261,10 @@ static int build_gamma(Bld *b)
     f->var = malloc(sizeof(CjSrc) * (size_t)nrep);
     for (int r = 0; r < nrep; r++) {
         double av = pois ? bv(b, gi(in, 0, r)) : expo ? 1 : bv(b, gi(in, 1, r));
+        if (pois && !(av >= 0 && av == floor(av))) {
+            cj_refuse(b->a, b->ii, in->s->span, "cavi: poisson count %g is not a non-negative integer", av);
+            return -1;
+        }
         if (!pois && !positive(b, av, "shape")) return -1;
         f->a[r] = av;
         f->cv[r] = pois || expo ? 0 : inv ? -(av + 1) : av - 1;
@@ -299,6 +303,11 @@ static int build_beta(Bld *b)
     f->theta = malloc(sizeof(CjSrc) * (size_t)nrep);
     for (int r = 0; r < nrep; r++) {
         double y = bv(b, gi(in, 0, r));
+        if ((bern || binom) && !(y >= 0 && y == floor(y)) ) {
+            cj_refuse(b->a, b->ii, in->s->span, "cavi: %s outcome %g is not a non-negative integer", dn, y);
+            return -1;
+        }
+        if (bern && y > 1) { cj_refuse(b->a, b->ii, in->s->span, "cavi: bernoulli outcome %g is not 0 or 1", y); return -1; }
         if (bern) { f->s[r] = y; f->f[r] = 1 - y; }
         else if (binom) {
             double n = bv(b, gi(in, 1, r));
@@ -393,7 +402,10 @@ static int build_dir(Bld *b)
                     int k = (int)y - 1;
                     if (k < 0 || k >= K) { cj_refuse(b->a, b->ii, in->s->span, "cavi: categorical outcome %g outside 1..%d", y, K); return -1; }
                     cf[k] += 1;
-                } else { cf[j] = y; N += (long)y; f->k0 -= gsl_sf_lngamma(y + 1); }
+                } else {
+                    if (!(y >= 0 && y == floor(y))) { cj_refuse(b->a, b->ii, in->s->span, "cavi: multinomial count %g is not a non-negative integer", y); return -1; }
+                    cf[j] = y; N += (long)y; f->k0 -= gsl_sf_lngamma(y + 1);
+                }
             }
             if (!cat) f->k0 += gsl_sf_lngamma((double)N + 1);
         }

@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
 #include "backends/cavi.h"
 #include "runtime/model.h"
 
@@ -503,6 +504,44 @@ START_TEST(test_hierarchical)
 }
 END_TEST
 
+/* A change point: one discrete parameter selecting every statement's rate.  The
+ * mean-field fixed point is iterated here from its equations: q(s = k) ∝
+ * exp sum_t E log p(y_t | rate), q(e) = Gamma(2 + sum_t P(t < s) y_t, 1 + sum_t P(t < s)). */
+START_TEST(test_changepoint)
+{
+    Fit f;
+    ck_assert_msg(fit_run(&f, "changepoint.vmod", NULL, NULL, 0, 1e-15) == 0, "%s", f.err);
+    Val y = dat(f.m, "y");
+    int T = y.n;
+    double q[64], ae = 1, be = 1, al = 1, bl = 1;
+    for (int it = 0; it < 500; it++) {
+        double ee = ae / be, le = gsl_sf_psi(ae) - log(be), el = al / bl, ll = gsl_sf_psi(al) - log(bl), mx = -INFINITY, z = 0;
+        for (int k = 1; k <= T; k++) {
+            double v = 0;
+            for (int t = 1; t <= T; t++) v += t < k ? y.iv[t - 1] * le - ee : y.iv[t - 1] * ll - el;
+            q[k - 1] = v;
+            if (v > mx) mx = v;
+        }
+        for (int k = 0; k < T; k++) z += q[k] = exp(q[k] - mx);
+        for (int k = 0; k < T; k++) q[k] /= z;
+        ae = 2; be = 1; al = 2; bl = 1;
+        for (int t = 1; t <= T; t++) {
+            double pb = 0;
+            for (int k = t + 1; k <= T; k++) pb += q[k - 1];
+            ae += pb * y.iv[t - 1]; be += pb;
+            al += (1 - pb) * y.iv[t - 1]; bl += 1 - pb;
+        }
+    }
+    const CjBlock *qe = cavi_block(f.st, "e"), *ql = cavi_block(f.st, "l"), *qs = cavi_block(f.st, "s");
+    close_to("shape e", qe->p1[0], ae, 1e-8);
+    close_to("rate e", qe->p2[0], be, 1e-8);
+    close_to("shape l", ql->p1[0], al, 1e-8);
+    close_to("rate l", ql->p2[0], bl, 1e-8);
+    for (int k = 0; k < T; k++) close_to("q(s)", qs->p1[k], q[k], 1e-8);
+    fit_free(&f);
+}
+END_TEST
+
 /* Draws from q: Beta(a', b') on the logit scale; normal on the identity. */
 START_TEST(test_draws)
 {
@@ -591,6 +630,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_linreg);
     tcase_add_test(t, test_mixture);
     tcase_add_test(t, test_hierarchical);
+    tcase_add_test(t, test_changepoint);
     tcase_add_test(t, test_draws);
     tcase_add_loop_test(t, test_refuse, 0, sizeof refuse_cases / sizeof refuse_cases[0]);
     tcase_add_test(t, test_options);
