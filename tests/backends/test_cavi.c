@@ -568,6 +568,97 @@ START_TEST(test_draws)
 }
 END_TEST
 
+/* ---- the closed-form ELBO against a Monte Carlo estimate E_q[log p - log q] ---- */
+
+/* log q at the constrained values x (parameters in declaration order). */
+static double log_q(const void *st, const double *x)
+{
+    const CjModel *cm = cavi_model(st);
+    double lq = 0;
+    size_t o = 0;
+    for (int i = 0; i < cm->nblk; i++) {
+        const CjBlock *b = &cm->blk[i];
+        int n = b->n;
+        switch (b->fam) {
+        case Q_NORMAL: {
+            gsl_matrix *L = gsl_matrix_alloc(n, n);
+            gsl_vector *d = gsl_vector_alloc(n), *w = gsl_vector_alloc(n);
+            for (int j = 0; j < n; j++) {
+                gsl_vector_set(d, j, x[o + j] - b->mean[j]);
+                for (int k = 0; k < n; k++) gsl_matrix_set(L, j, k, b->cov[j * n + k]);
+            }
+            gsl_linalg_cholesky_decomp1(L);
+            gsl_linalg_cholesky_solve(L, d, w);
+            double q = 0, ld = 0;
+            for (int j = 0; j < n; j++) { q += gsl_vector_get(d, j) * gsl_vector_get(w, j); ld += log(gsl_matrix_get(L, j, j)); }
+            lq += -0.5 * n * log(2 * M_PI) - ld - 0.5 * q;
+            gsl_matrix_free(L); gsl_vector_free(d); gsl_vector_free(w);
+            break;
+        }
+        case Q_GAMMA:
+            for (int j = 0; j < n; j++) lq += log(gsl_ran_gamma_pdf(x[o + j], b->p1[j], 1 / b->p2[j]));
+            break;
+        case Q_INVGAMMA:
+            for (int j = 0; j < n; j++)
+                lq += log(gsl_ran_gamma_pdf(1 / x[o + j], b->p1[j], 1 / b->p2[j])) - 2 * log(x[o + j]);
+            break;
+        case Q_BETA:
+            for (int j = 0; j < n; j++) lq += log(gsl_ran_beta_pdf(x[o + j], b->p1[j], b->p2[j]));
+            break;
+        case Q_DIRICHLET:
+            for (int r = 0; r * b->K < n; r++) lq += gsl_ran_dirichlet_lnpdf(b->K, b->p1 + r * b->K, x + o + r * b->K);
+            break;
+        case Q_CATEG:
+            for (int j = 0; j < n; j++) lq += log(b->p1[j * b->K + (int)x[o + j] - b->lo]);
+            break;
+        default: break;
+        }
+        o += (size_t)n;
+    }
+    return lq;
+}
+
+typedef struct McCase { const char *model, *data; } McCase;
+static const McCase mc_cases[] = {
+    {"hier_normal.vmod", NULL},
+    {"changepoint.vmod", NULL},
+    {"mvn_mean.vmod", NULL},
+    {"invgamma_var.vmod", NULL},
+    {"gamma_poisson.vmod", NULL},
+    {"mixture3.vmod", "{\"K\": 2, \"N\": 8, \"y\": [-2.1, -1.7, -2.4, 1.9, 2.2, 2.6, 1.5, -1.1]}"},
+};
+
+START_TEST(test_elbo_mc)
+{
+    const McCase *c = &mc_cases[_i];
+    char *path = c->data ? write_json(c->data) : NULL;
+    Fit f;
+    ck_assert_msg(fit_run(&f, c->model, path, NULL, 0, 1e-14) == 0, "%s: %s", c->model, f.err);
+    size_t nu = vm_model_dim(f.m) + vm_model_ndisc(f.m), nx = vm_model_nparam_values(f.m);
+    double *u = calloc(nu, sizeof(double)), *x = calloc(nx, sizeof(double)), lp;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 123);
+    enum { M = 4000 };
+    double s = 0, s2 = 0;
+    for (int d = 0; d < M; d++) {
+        B->draw(f.st, r, u, &lp, NULL);
+        ck_assert_int_eq(vm_constrain(f.e, u, x), 0);
+        double lpx;
+        ck_assert_int_eq(vm_log_density(f.e, u, 0, &lpx, NULL), 0);   /* log p(x, z), no Jacobian */
+        double v = lpx - log_q(f.st, x);
+        s += v;
+        s2 += v * v;
+    }
+    double mean = s / M, se = sqrt(fmax(s2 / M - mean * mean, 0) / M);
+    ck_assert_msg(fabs(mean - cavi_elbo(f.st)) <= 5 * se + 1e-9 * (1 + fabs(mean)),
+                  "%s: closed-form ELBO %.10g, Monte Carlo %.10g +- %.2g", c->model, cavi_elbo(f.st), mean, se);
+    free(u); free(x);
+    gsl_rng_free(r);
+    fit_free(&f);
+    if (path) { unlink(path); free(path); }
+}
+END_TEST
+
 /* ---- refusals ---- */
 
 typedef struct RefuseCase { const char *model, *where, *msg; } RefuseCase;
@@ -632,6 +723,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_hierarchical);
     tcase_add_test(t, test_changepoint);
     tcase_add_test(t, test_draws);
+    tcase_add_loop_test(t, test_elbo_mc, 0, sizeof mc_cases / sizeof mc_cases[0]);
     tcase_add_loop_test(t, test_refuse, 0, sizeof refuse_cases / sizeof refuse_cases[0]);
     tcase_add_test(t, test_options);
     suite_add_tcase(s, t);
