@@ -591,7 +591,7 @@ static void probe_config(CjAn *a, gsl_rng *r)
         }
     }
     if (a->refused) return;
-    qsort(c->ent, (size_t)c->nent, sizeof(CjEnt), ent_cmp);
+    if (c->nent) qsort(c->ent, (size_t)c->nent, sizeof(CjEnt), ent_cmp);
     c->lstart = calloc((size_t)a->nval + 1, sizeof(long));
     for (long k = 0; k < c->nent; k++) c->lstart[c->ent[k].gv + 1]++;
     for (long g = 0; g < a->nval; g++) c->lstart[g + 1] += c->lstart[g];

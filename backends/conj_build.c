@@ -96,7 +96,7 @@ static void lin_of(Bld *b, long g, int row, double sign)
 /* The COO list (merged) into f->lin, one CSR per block. */
 static void set_lin(Bld *b, CjFactor *f, int prior_var)
 {
-    qsort(b->coo, (size_t)b->ncoo, sizeof(Coo), coo_cmp);
+    if (b->ncoo) qsort(b->coo, (size_t)b->ncoo, sizeof(Coo), coo_cmp);
     long w = 0;
     for (long k = 0; k < b->ncoo; k++) {
         if (w && b->coo[w - 1].row == b->coo[k].row && b->coo[w - 1].blk == b->coo[k].blk && b->coo[w - 1].elt == b->coo[k].elt)
@@ -213,7 +213,7 @@ static int build_mvn(Bld *b)
         gsl_blas_dtrsv(CblasLower, CblasNoTrans, CblasNonUnit, L, v);
         for (int k = 0; k < K; k++) { f->c[r * K + k] = gsl_vector_get(v, (size_t)k); f->prec[r * K + k] = (CjSrc){-1, 0, 1}; }
         /* whiten every (block, element) column: L^-1 times its K coefficients */
-        qsort(tmp.coo, (size_t)tmp.ncoo, sizeof(Coo), coo_cmp);
+        if (tmp.ncoo) qsort(tmp.coo, (size_t)tmp.ncoo, sizeof(Coo), coo_cmp);
         for (long p = 0; p < tmp.ncoo; p++) {
             int blk = tmp.coo[p].blk, elt = tmp.coo[p].elt, seen = 0;
             for (long q = 0; q < p; q++) if (tmp.coo[q].blk == blk && tmp.coo[q].elt == elt) seen = 1;
@@ -479,7 +479,7 @@ int cj_build(CjAn *a)
     }
     free(b.coo);
     if (!a->refused) {
-        qsort(b.use, (size_t)b.nuse, sizeof(Use), use_cmp);
+        if (b.nuse) qsort(b.use, (size_t)b.nuse, sizeof(Use), use_cmp);
         for (long k = 0; k < b.nuse; k++) {
             if (k && !use_cmp(&b.use[k], &b.use[k - 1])) continue;
             CjBlock *B = &a->cm->blk[b.use[k].blk];
