@@ -260,7 +260,9 @@ static double dir_code(int K, int k)
 
 /* ---- discrete references (syntactic: z[...] evaluated with z bound to offsets) ---- */
 
-typedef struct DRefs { int blk[64], elt[64], n, many; } DRefs;
+/* The discrete elements an expression reads; sub: the offsets of the first z[...]
+ * sub-expression (one per element of its value), subdiff: another one differs. */
+typedef struct DRefs { int blk[64], elt[64], n, many, mixed, first; int *sub, nsub, subdiff; } DRefs;
 
 static int disc_block(const CjAn *a, int slot)
 {
@@ -271,6 +273,8 @@ static int disc_block(const CjAn *a, int slot)
 
 static void dref_add(DRefs *r, int b, int e)
 {
+    if (!r->n && !r->many) r->first = b;
+    else if (b != r->first) r->mixed = 1;
     for (int i = 0; i < r->n; i++) if (r->blk[i] == b && r->elt[i] == e) return;
     if (r->n == 64) { r->many = 1; return; }
     r->blk[r->n] = b;
@@ -295,6 +299,11 @@ static void disc_refs(CjAn *a, Ev *ev, const Expr *e, DRefs *r)
         ev->env[slot] = save;
         if (ev->fail) return;
         for (int i = 0; i < got.n; i++) dref_add(r, b, got.iv[i]);
+        if (!r->sub) {
+            r->sub = malloc(sizeof(int) * (size_t)(got.n + 1));
+            memcpy(r->sub, got.iv, sizeof(int) * (size_t)got.n);
+            r->nsub = got.n;
+        } else if (r->nsub != got.n || memcmp(r->sub, got.iv, sizeof(int) * (size_t)got.n)) r->subdiff = 1;
     }
     if (e->kind != E_VAR) {
         for (int i = (b >= 0 ? 1 : 0); i < e->nargs; i++) disc_refs(a, ev, e->args[i], r);
@@ -308,23 +317,72 @@ static int supported(const char *d)
     return 0;
 }
 
-/* Walk 0: list the instances, their sizes and discrete references. */
-static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+static CjInst *new_inst(CjAn *a)
 {
-    CjAn *a = ctx;
     if (a->ninst == a->capinst) {
         a->capinst = a->capinst ? 2 * a->capinst : 64;
         a->inst = realloc(a->inst, sizeof(CjInst) * (size_t)a->capinst);
     }
     CjInst *in = &a->inst[a->ninst++];
     memset(in, 0, sizeof *in);
+    return in;
+}
+
+/* A vectorised univariate statement whose replicate r reads z[sub[r]] only, as
+ * y ~ normal(mu[z], s): one instance per replicate, each with its own selector. */
+static int try_split(CjAn *a, CjInst *in, int inst, const DRefs *lhs, const DRefs *args)
+{
+    int nrep = 1;
+    for (int i = 0; i < in->nv; i++) if (in->sz[i] > nrep) nrep = in->sz[i];
+    if (lhs->n || !args->sub || args->subdiff || args->mixed || args->nsub != nrep || nrep < 2) return 0;
+    for (const char *c = in->d->sig; *c; c++) if (*c != 'R' && *c != 'I') return 0;
+    for (int i = 0; i < in->nv; i++) if (in->sz[i] != 1 && in->sz[i] != nrep) return 0;
+    int b = args->first, *sub = args->sub;
+    CjInst proto = *in;
+    a->ninst--;                      /* replace the whole-statement instance */
+    a->nval = proto.off;
+    for (int r = 0; r < nrep; r++) {
+        CjInst *p = new_inst(a);
+        *p = proto;
+        p->rep = r;
+        p->off = a->nval;
+        for (int i = 0; i < p->nv; i++) { p->sz[i] = 1; p->rows[i] = 1; }
+        a->nval += p->nv;
+        p->sel = (CjSel){b, sub[r], 0};
+    }
+    a->wcount[inst] = nrep;
+    if (a->cm->blk[b].K > a->C) a->C = a->cm->blk[b].K;
+    return 1;
+}
+
+/* Element j of value i of (pseudo-)instance in. */
+static double ival(const CjInst *in, const Val *vals, int i, int j)
+{
+    if (in->rep >= 0) j = in->osz[i] == 1 ? 0 : in->rep;
+    return vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j];
+}
+
+/* Walk 0: list the instances, their sizes and discrete references. */
+static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+{
+    CjAn *a = ctx;
+    if (a->nwalk == a->capwalk) {
+        a->capwalk = a->capwalk ? 2 * a->capwalk : 64;
+        a->wfirst = realloc(a->wfirst, sizeof(int) * (size_t)a->capwalk);
+        a->wcount = realloc(a->wcount, sizeof(int) * (size_t)a->capwalk);
+    }
+    a->nwalk++;
+    a->wfirst[inst] = a->ninst;
+    a->wcount[inst] = 1;
+    CjInst *in = new_inst(a);
     in->s = s;
     in->d = s->fn;
     in->nv = nv;
     in->off = a->nval;
+    in->rep = -1;
     in->sel.blk = in->zblk = -1;
     for (int i = 0; i < nv; i++) {
-        in->sz[i] = vals[i].n;
+        in->sz[i] = in->osz[i] = vals[i].n;
         in->rows[i] = vals[i].ndim > vals[i].narr ? vals[i].dims[vals[i].narr] : 1;
         a->nval += vals[i].n;
     }
@@ -338,20 +396,24 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
     DRefs lhs = {0}, args = {0};
     disc_refs(a, ev, s->lhs, &lhs);
     for (int i = 0; i < s->nargs; i++) disc_refs(a, ev, s->args[i], &args);
-    if (ev->fail) return 0;
+    if (ev->fail) { free(lhs.sub); free(args.sub); return 0; }
     if (lhs.n && !args.n && !strcmp(in->d->name, "categorical")) {
-        int b = lhs.blk[0];
-        for (int i = 1; i < lhs.n; i++)
-            if (lhs.blk[i] != b) lhs.many = 1;
-        if (lhs.many || lhs.n != in->sz[0]) {
-            cj_refuse(a, inst, s->lhs->span, "cavi: the variate mixes several discrete parameters; use --method=bbvi");
-            return 0;
+        /* the variate is z[...] (or all of z): one categorical row per element */
+        int bad = lhs.mixed || lhs.subdiff || lhs.nsub != in->sz[0];
+        if (bad) cj_refuse(a, inst, s->lhs->span, "cavi: the variate mixes several discrete parameters or data; use --method=bbvi");
+        else {
+            in->zblk = lhs.first;
+            in->zel = lhs.sub;
+            lhs.sub = NULL;
         }
-        in->zblk = b;
-        in->zel = malloc(sizeof(int) * (size_t)lhs.n);
-        memcpy(in->zel, lhs.elt, sizeof(int) * (size_t)lhs.n);
+        free(lhs.sub);
+        free(args.sub);
         return 0;
     }
+    int split = try_split(a, in, inst, &lhs, &args);
+    free(lhs.sub);
+    free(args.sub);
+    if (split) return 0;
     for (int i = 0; i < lhs.n; i++) dref_add(&args, lhs.blk[i], lhs.elt[i]);
     if (args.n > 1 || args.many) {
         const CjBlock *b = &a->cm->blk[args.blk[0]];
@@ -369,37 +431,28 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
     return 0;
 }
 
-/* Values of instance `in` into dst (doubles), or compare with dst. */
-static void flat_vals(const Val *vals, int nv, double *dst)
-{
-    long o = 0;
-    for (int i = 0; i < nv; i++) {
-        for (int j = 0; j < vals[i].n; j++)
-            dst[o + j] = vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j];
-        o += vals[i].n;
-    }
-}
-
 static int relevant(const CjAn *a, const CjInst *in) { return a->cur == 0 || in->sel.blk >= 0; }
 
-static int visit_base(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+static int visit_base(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
 {
-    (void)ev; (void)s;
+    (void)ev;
     CjAn *a = ctx;
-    CjInst *in = &a->inst[inst];
-    double *dst = a->cfg[a->cur].base + in->off;
-    if (in->sel.blk >= 0 || a->cur == 0) { flat_vals(vals, nv, dst); return 0; }
-    /* an instance without a selector must not change with the discrete values */
-    long o = 0;
-    for (int i = 0; i < nv; i++)
-        for (int j = 0; j < vals[i].n; j++, o++) {
-            double v = vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j];
-            if (i == 0 && in->zblk >= 0) continue;
-            if (v != a->cfg[0].base[in->off + o] && !(isnan(v) && isnan(a->cfg[0].base[in->off + o])))
-                cj_refuse(a, inst, s->span,
-                          "cavi: this statement depends on a discrete parameter through a let or local variable; "
-                          "write z[...] directly in the statement, or use --method=bbvi");
-        }
+    for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) {
+        const CjInst *in = &a->inst[ii];
+        double *dst = a->cfg[a->cur].base + in->off;
+        long o = 0;
+        for (int i = 0; i < nv; i++)
+            for (int j = 0; j < in->sz[i]; j++, o++) {
+                double v = ival(in, vals, i, j);
+                if (in->sel.blk >= 0 || a->cur == 0) { dst[o] = v; continue; }
+                /* an instance without a selector must not change with the discrete values */
+                if (i == 0 && in->zblk >= 0) continue;
+                if (v != a->cfg[0].base[in->off + o] && !(isnan(v) && isnan(a->cfg[0].base[in->off + o])))
+                    cj_refuse(a, ii, s->span,
+                              "cavi: this statement depends on a discrete parameter through a let or local variable; "
+                              "write z[...] directly in the statement, or use --method=bbvi");
+            }
+    }
     return 0;
 }
 
@@ -437,20 +490,18 @@ static void refuse_pair(CjAn *a, int inst, const CjInst *in, int arg, const CjBl
 }
 
 /* Unit, encoding and Dirichlet probes: compare with the base, decode. */
-static int visit_probe(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+static int probe_one(CjAn *a, int inst, const Val *vals, int nv)
 {
-    (void)ev; (void)s;
-    CjAn *a = ctx;
     CjInst *in = &a->inst[inst];
     if (!relevant(a, in)) return 0;
     CjCfg *c = &a->cfg[a->cur];
     const CjBlock *b = &a->cm->blk[a->pb];
     long o = in->off;
     for (int i = 0; i < nv; i++) {
-        if (i == 0 && in->zblk >= 0) { o += vals[i].n; continue; }
+        if (i == 0 && in->zblk >= 0) { o += in->sz[i]; continue; }
         const CjPair *p = cj_pair_find(b->fam, in->d->name, i);
-        for (int j = 0; j < vals[i].n; j++, o++) {
-            double v = vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j], v0 = c->base[o];
+        for (int j = 0; j < in->sz[i]; j++, o++) {
+            double v = ival(in, vals, i, j), v0 = c->base[o];
             if (v == v0) continue;
             if (!p || (b->fam == Q_NORMAL) != (p->tr == CT_LINEAR)) { refuse_pair(a, inst, in, i, b, p); return 0; }
             if (b->fam == Q_NORMAL) { add_ent(c, o, a->pb, a->pe, v - v0); continue; }
@@ -482,6 +533,14 @@ static int visit_probe(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *va
     return 0;
 }
 
+static int visit_probe(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
+{
+    (void)ev; (void)s;
+    CjAn *a = ctx;
+    for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) probe_one(a, ii, vals, nv);
+    return 0;
+}
+
 static int ent_cmp(const void *x, const void *y)
 {
     const CjEnt *p = x, *q = y;
@@ -505,18 +564,16 @@ static double predict(const CjAn *a, const CjCfg *c, long gv)
     return v;
 }
 
-static int visit_verify(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+static int verify_one(CjAn *a, int inst, const Val *vals, int nv)
 {
-    (void)ev; (void)s;
-    CjAn *a = ctx;
     CjInst *in = &a->inst[inst];
     if (!relevant(a, in)) return 0;
     const CjCfg *c = &a->cfg[a->cur];
     long o = in->off;
     for (int i = 0; i < nv; i++) {
-        if (i == 0 && in->zblk >= 0) { o += vals[i].n; continue; }
-        for (int j = 0; j < vals[i].n; j++, o++) {
-            double v = vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j], pred = predict(a, c, o);
+        if (i == 0 && in->zblk >= 0) { o += in->sz[i]; continue; }
+        for (int j = 0; j < in->sz[i]; j++, o++) {
+            double v = ival(in, vals, i, j), pred = predict(a, c, o);
             const CjSrc *ps = &c->psrc[o];
             double got = v, scale = 0;
             if (ps->blk >= 0) {
@@ -544,6 +601,14 @@ static int visit_verify(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *v
             return 0;
         }
     }
+    return 0;
+}
+
+static int visit_verify(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
+{
+    (void)ev; (void)s;
+    CjAn *a = ctx;
+    for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) verify_one(a, ii, vals, nv);
     return 0;
 }
 
@@ -604,6 +669,8 @@ static void an_free(CjAn *a)
 {
     for (int i = 0; i < a->ninst; i++) free(a->inst[i].zel);
     free(a->inst);
+    free(a->wfirst);
+    free(a->wcount);
     for (int c = 0; a->cfg && c < a->C; c++) {
         free(a->cfg[c].base); free(a->cfg[c].ent); free(a->cfg[c].lstart); free(a->cfg[c].psrc);
     }

@@ -15,6 +15,10 @@ typedef struct CjInst {
     int sz[CJ_MAXV];           /* elements of each value */
     int rows[CJ_MAXV];         /* rows of a vector/matrix value (1 for scalars) */
     long off;                  /* global index of its first value element */
+    int rep;                   /* >= 0: one replicate of a vectorised statement (split by
+                                  a per-replicate discrete selector): every value is then
+                                  that replicate's element, sz[i] = 1 */
+    int osz[CJ_MAXV];          /* sizes of the statement's own values */
     CjSel sel;                 /* discrete selector (blk < 0: none) */
     int zblk;                  /* categorical variate: the discrete block, else -1 */
     int *zel;                  /* its elements, one per variate element */
@@ -41,6 +45,8 @@ typedef struct CjAn {
     int *pblk;                 /* block of each parameter */
     CjInst *inst;
     int ninst, capinst;
+    int *wfirst, *wcount;      /* per walked `~` instance: its CjInsts */
+    int nwalk, capwalk;
     long nval;
     int C;                     /* configurations */
     CjCfg *cfg;
