@@ -12,6 +12,10 @@ struct IrProbe {
     IeVisit visit;
     void *ctx;
     int stop;                 /* the visitor's nonzero value */
+    /* `target += D_lpdf(y | ...)` statements seen as `y ~ D(...)` (made once each) */
+    const Stmt **tgt;
+    Stmt **fake;
+    int ntgt, captgt;
 };
 
 IrProbe *ie_new(const VmModel *m)
@@ -31,8 +35,37 @@ void ie_free(IrProbe *p)
     arena_free(&ev->arena);
     free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
     free(ev->lp_ids); free(ev->lp_vals); free(ev->env);
+    for (int i = 0; i < p->ntgt; i++) free(p->fake[i]);
+    free(p->tgt);
+    free(p->fake);
     free(p->vals);
     free(p);
+}
+
+/* A `target +=` of one density call, as the equivalent `~` statement, or NULL. */
+static const Stmt *as_tilde(IrProbe *p, const Stmt *s)
+{
+    const Expr *e = s->rhs;
+    if (!e || e->kind != E_CALL || e->fkind != FN_DIST_LPDF || e->nargs < 1 || !e->fn) return NULL;
+    for (int i = 0; i < p->ntgt; i++) if (p->tgt[i] == s) return p->fake[i];
+    if (p->ntgt == p->captgt) {
+        p->captgt = p->captgt ? 2 * p->captgt : 8;
+        p->tgt = realloc(p->tgt, sizeof *p->tgt * (size_t)p->captgt);
+        p->fake = realloc(p->fake, sizeof *p->fake * (size_t)p->captgt);
+    }
+    Stmt *t = calloc(1, sizeof *t);
+    t->kind = S_TILDE;
+    t->span = s->span;
+    t->lhs = e->args[0];
+    t->args = e->args + 1;
+    t->nargs = e->nargs - 1;
+    t->fn = e->fn;
+    t->dist = e->name;
+    t->dist_span = e->name_span;
+    t->phase = s->phase;
+    p->tgt[p->ntgt] = s;
+    p->fake[p->ntgt++] = t;
+    return t;
 }
 
 void ie_set_param(IrProbe *p, int k, const double *x) { p->vals[k] = x; }
@@ -90,9 +123,12 @@ static void walk(IrProbe *p, const Stmt *s)
         p->stop = p->visit(p->ctx, ev, s, p->inst++, vals, n);
         return;
     }
-    case S_TARGET:
-        ev_error(ev, s->span, "'target +=' adds a term that is not a known distribution");
+    case S_TARGET: {
+        const Stmt *t = as_tilde(p, s);
+        if (t) walk(p, t);
+        else ev_error(ev, s->span, "'target +=' adds a term that is not one density call (D_lpdf(y | ...))");
         return;
+    }
     case S_FOR: {
         int lo, hi;
         if (!data_only(ev, s->lo, "the loop's lower bound") || !data_only(ev, s->hi, "the loop's upper bound")) return;

@@ -25,7 +25,8 @@ void ie_free(IrProbe *p);
 void ie_set_param(IrProbe *p, int k, const double *x);
 
 /* Run the model phase at the bound point: lets and assignments as the evaluator
- * does, each `~` handed to visit instead of adding its density.  Loop bounds and
+ * does, each `~` handed to visit instead of adding its density; `target +=
+ * D_lpdf(y | a, b)` is handed over as `y ~ D(a, b)`.  Loop bounds and
  * if-conditions must depend on data only.  Returns 0, the visitor's nonzero value,
  * or -1 when the walk itself failed: ie_error gives the reason and span (an
  * evaluation error, `target +=`, control flow that depends on a parameter). */
