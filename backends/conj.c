@@ -475,14 +475,24 @@ static double tr_g(CjTr t, double v)
     }
 }
 
+/* Where each family is conjugate (ORDER FAMILIES), for the refusal's hint. */
+static const char *const fam_hint[] = {
+    "it may enter the variate or the location of normal or multi_normal, linearly",
+    "a <lower=0> parameter is conjugate with a gamma or exponential prior, as a normal's precision "
+    "(scale inv_sqrt(c * x)) or the rate of poisson, exponential or gamma",
+    "an inverse-gamma parameter is conjugate as a normal's variance (scale sqrt(c * x))",
+    "a <lower=0, upper=1> parameter is conjugate with a beta prior, as the probability of bernoulli or binomial",
+    "a simplex is conjugate with a dirichlet prior, as the probabilities of categorical or multinomial",
+    "a discrete parameter may select (index) the arguments of any conjugate statement"};
+
 static void refuse_pair(CjAn *a, int inst, const CjInst *in, int arg, const CjBlock *b, const CjPair *p)
 {
     char an[64];
     cj_argname(in, arg, an, sizeof an);
     if (!p)
         cj_refuse(a, inst, arg_span(in, arg),
-                  "cavi: '%s' (%s) enters the %s of %s, where a %s parameter is not conjugate; use --method=bbvi",
-                  b->name, cj_fam_name[b->fam], an, in->d->name, cj_fam_name[b->fam]);
+                  "cavi: '%s' (%s) enters the %s of %s, where a %s parameter is not conjugate (%s); use --method=bbvi",
+                  b->name, cj_fam_name[b->fam], an, in->d->name, cj_fam_name[b->fam], fam_hint[b->fam]);
     else
         cj_refuse(a, inst, arg_span(in, arg),
                   "cavi: '%s' (%s) enters the %s of %s, but not as %s; use --method=bbvi", b->name,
