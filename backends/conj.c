@@ -196,7 +196,7 @@ static void make_blocks(CjAn *a)
         } else if (pi->tr == TR_NONE && pi->shape.kind != TK_MATRIX) {
             fam = Q_NORMAL;
         } else if (pi->tr == TR_LOWER && hl == 1 && lo == 0) {
-            const char *pd = prior_dist(NULL, 0);
+            const char *pd = NULL;
             for (int i = 0; i < m->ir->prog->nstmts && !pd; i++) pd = prior_dist(m->ir->prog->stmts[i], pi->slot);
             fam = pd && !strcmp(pd, "inv_gamma") ? Q_INVGAMMA : Q_GAMMA;
         } else if (pi->tr == TR_LOWER_UPPER && hl == 1 && hh == 1 && lo == 0 && hi == 1) {
