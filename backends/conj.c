@@ -110,10 +110,15 @@ static const char *prior_dist(const Stmt *s, int slot)
 {
     if (!s) return NULL;
     switch (s->kind) {
-    case S_TILDE: {
-        const Expr *e = s->lhs;
-        while (e->kind == E_INDEX) e = e->args[0];
-        if (e->kind == E_VAR && e->slot == slot) return ((const Dist *)s->fn)->name;
+    case S_TILDE: case S_TARGET: {
+        const Expr *e = s->kind == S_TILDE ? s->lhs : NULL;
+        const Dist *d = s->fn;
+        if (s->kind == S_TARGET && s->rhs && s->rhs->kind == E_CALL && s->rhs->fkind == FN_DIST_LPDF && s->rhs->nargs) {
+            e = s->rhs->args[0];                  /* target += D_lpdf(x | ...) */
+            d = s->rhs->fn;
+        }
+        while (e && e->kind == E_INDEX) e = e->args[0];
+        if (e && d && e->kind == E_VAR && e->slot == slot) return d->name;
         return NULL;
     }
     case S_FOR: case S_WHILE: return prior_dist(s->body, slot);
