@@ -9,7 +9,7 @@
 /* ORDER HELP: one declaration per method file (backends/NAME.c). */
 extern const Backend backend_nuts;      /* backends/nuts.c     */
 extern const Backend backend_mh;        /* backends/mh.c       */
-/* extern const Backend backend_cavi;      backends/cavi.c     */
+extern const Backend backend_cavi;      /* backends/cavi.c     */
 extern const Backend backend_bbvi;      /* backends/bbvi.c     */
 extern const Backend backend_flow;      /* backends/flow.c     */
 extern const Backend backend_langevin;  /* backends/langevin.c */
@@ -19,6 +19,7 @@ const Backend *const bk_registry[] = {
     /* ORDER HELP: one row per method, e.g. `&backend_nuts,` (the first is the default). */
     &backend_nuts,
     &backend_mh,
+    &backend_cavi,
     &backend_bbvi,
     &backend_flow,
     &backend_langevin,

@@ -1,0 +1,186 @@
+/* Walking the model phase at given constrained parameter values (ir_eval.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/ir_eval.h"
+
+struct IrProbe {
+    Ev ev;
+    const double **vals;      /* per parameter */
+    int inst;
+    IeVisit visit;
+    void *ctx;
+    int stop;                 /* the visitor's nonzero value */
+    /* `target += D_lpdf(y | ...)` statements seen as `y ~ D(...)` (made once each) */
+    const Stmt **tgt;
+    Stmt **fake;
+    int ntgt, captgt;
+};
+
+IrProbe *ie_new(const VmModel *m)
+{
+    IrProbe *p = calloc(1, sizeof *p);
+    p->ev.m = m;
+    arena_init(&p->ev.arena);
+    p->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
+    p->vals = calloc((size_t)m->nparams + 1, sizeof *p->vals);
+    return p;
+}
+
+void ie_free(IrProbe *p)
+{
+    if (!p) return;
+    Ev *ev = &p->ev;
+    arena_free(&ev->arena);
+    free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
+    free(ev->lp_ids); free(ev->lp_vals); free(ev->env);
+    for (int i = 0; i < p->ntgt; i++) free(p->fake[i]);
+    free(p->tgt);
+    free(p->fake);
+    free(p->vals);
+    free(p);
+}
+
+/* A `target +=` of one density call, as the equivalent `~` statement, or NULL. */
+static const Stmt *as_tilde(IrProbe *p, const Stmt *s)
+{
+    const Expr *e = s->rhs;
+    if (!e || e->kind != E_CALL || e->fkind != FN_DIST_LPDF || e->nargs < 1 || !e->fn) return NULL;
+    for (int i = 0; i < p->ntgt; i++) if (p->tgt[i] == s) return p->fake[i];
+    if (p->ntgt == p->captgt) {
+        p->captgt = p->captgt ? 2 * p->captgt : 8;
+        p->tgt = realloc(p->tgt, sizeof *p->tgt * (size_t)p->captgt);
+        p->fake = realloc(p->fake, sizeof *p->fake * (size_t)p->captgt);
+    }
+    Stmt *t = calloc(1, sizeof *t);
+    t->kind = S_TILDE;
+    t->span = s->span;
+    t->lhs = e->args[0];
+    t->args = e->args + 1;
+    t->nargs = e->nargs - 1;
+    t->fn = e->fn;
+    t->dist = e->name;
+    t->dist_span = e->name_span;
+    t->phase = s->phase;
+    p->tgt[p->ntgt] = s;
+    p->fake[p->ntgt++] = t;
+    return t;
+}
+
+void ie_set_param(IrProbe *p, int k, const double *x) { p->vals[k] = x; }
+Ev *ie_ev(IrProbe *p) { return &p->ev; }
+
+const char *ie_error(const IrProbe *p, Span *sp)
+{
+    if (sp) *sp = p->ev.fail_span;
+    return p->ev.msg;
+}
+
+static void bind(IrProbe *p)
+{
+    Ev *ev = &p->ev;
+    const Model *m = ev->m;
+    for (int k = 0; k < m->nparams; k++) {
+        const ParamInfo *pi = &m->params[k];
+        Val v = val_alloc(ev, pi->is_int ? TB_INT : TB_REAL, pi->shape.kind, pi->shape.narr, pi->shape.dims);
+        const double *x = p->vals[k];
+        for (int i = 0; i < v.n; i++) {
+            double xi = x ? x[i] : 0;
+            if (pi->is_int) v.iv[i] = (int)lround(xi);
+            else v.x[i] = xi;
+        }
+        ev->env[pi->slot] = v;
+    }
+}
+
+static int data_only(Ev *ev, const Expr *e, const char *what)
+{
+    if (e->level <= LV_DATA) return 1;
+    ev_error(ev, e->span, "%s depends on a parameter: the model's structure must be fixed by the data", what);
+    return 0;
+}
+
+static int get_int(Ev *ev, const Expr *e, int *out)
+{
+    Val v = eval_expr(ev, e);
+    if (ev->fail) return -1;
+    *out = v.base == TB_INT ? v.iv[0] : (int)v.x[0];
+    return 0;
+}
+
+static void walk(IrProbe *p, const Stmt *s)
+{
+    Ev *ev = &p->ev;
+    if (ev->fail || p->stop) return;
+    switch (s->kind) {
+    case S_TILDE: {
+        Val vals[DIST_MAX_ARGS_EV];
+        int n = s->nargs + 1 < DIST_MAX_ARGS_EV ? s->nargs + 1 : DIST_MAX_ARGS_EV;
+        vals[0] = eval_expr(ev, s->lhs);
+        for (int i = 1; i < n; i++) vals[i] = eval_expr(ev, s->args[i - 1]);
+        if (ev->fail) return;
+        p->stop = p->visit(p->ctx, ev, s, p->inst++, vals, n);
+        return;
+    }
+    case S_TARGET: {
+        const Stmt *t = as_tilde(p, s);
+        if (t) walk(p, t);
+        else ev_error(ev, s->span, "'target +=' adds a term that is not one density call (D_lpdf(y | ...))");
+        return;
+    }
+    case S_FOR: {
+        int lo, hi;
+        if (!data_only(ev, s->lo, "the loop's lower bound") || !data_only(ev, s->hi, "the loop's upper bound")) return;
+        if (get_int(ev, s->lo, &lo) || get_int(ev, s->hi, &hi)) return;
+        for (long i = lo; i <= hi && !ev->fail && !p->stop; i++) {
+            Val iv = val_int(ev, (int)i);
+            ev->env[s->slot] = iv;
+            walk(p, s->body);
+        }
+        return;
+    }
+    case S_WHILE:
+        ev_error(ev, s->span, "a while loop: the model's structure must be fixed by the data (use a for loop)");
+        return;
+    case S_IF: {
+        int c;
+        if (!data_only(ev, s->cond, "the condition")) return;
+        if (get_int(ev, s->cond, &c)) return;
+        if (c) walk(p, s->body);
+        else if (s->els) walk(p, s->els);
+        return;
+    }
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts && !ev->fail && !p->stop; i++) walk(p, s->stmts[i]);
+        return;
+    default:
+        exec_stmt(ev, s);
+        return;
+    }
+}
+
+int ie_walk(IrProbe *p, IeVisit visit, void *ctx)
+{
+    Ev *ev = &p->ev;
+    const Model *m = ev->m;
+    arena_reset(&ev->arena);
+    tape_reset(ev);
+    ev->fail = ev->fatal = 0;
+    ev->msg[0] = 0;
+    memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
+    bind(p);
+    p->inst = 0;
+    p->visit = visit;
+    p->ctx = ctx;
+    p->stop = 0;
+    const Program *pr = m->ir->prog;
+    for (int i = 0; i < pr->nstmts && !ev->fail && !p->stop; i++) {
+        const Stmt *s = pr->stmts[i];
+        if (s->kind == S_DECL && s->decl == D_PARAM) continue;
+        if (s->phase != PH_MODEL) continue;
+        walk(p, s);
+    }
+    if (ev->fail) return -1;
+    return p->stop;
+}
