@@ -26,7 +26,9 @@ void prog_start(Progress *p, int mode, long total, const Backend *b, double now)
     p->phase[0] = b->kind == BK_SAMPLER ? "warmup" : "fitting";
     p->phase[1] = b->kind == BK_SAMPLER ? "sampling" : "drawing";
     p->t0 = now;
-    p->last = now - PROG_LINE_EVERY;   /* the first state shows at the first wake-up */
+    /* a bar shows at the first wake-up; a plain line (a log, not a terminal) only
+     * after its interval, so a quick run or an early refusal prints none */
+    p->last = mode == 1 ? now - PROG_LINE_EVERY : now;
 }
 
 static void prog_eta(char *buf, size_t len, double secs)
@@ -85,6 +87,14 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
 }
 
 /* The last state, also as a plain line, so a log shows how far the run got. */
+void prog_abort(Progress *p)
+{
+    if (p->mode == 1) {
+        fputs("\r\033[K", stderr);    /* clear the bar */
+        fflush(stderr);
+    }
+}
+
 void prog_finish(Progress *p, RunChain *ch, int chains, double now)
 {
     if (p->mode == 0)

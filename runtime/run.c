@@ -521,7 +521,10 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
     int started = run_pool(sh, run_threads(cfg), &prog);
     double t1 = run_now();
-    prog_finish(&prog, sh->ch, cfg->chains, t1);
+    if (atomic_load(&sh->failed))
+        prog_abort(&prog);           /* the error says it all: no final progress line */
+    else
+        prog_finish(&prog, sh->ch, cfg->chains, t1);
 
     sigaction(SIGINT, &old, NULL);
     *interrupted = atomic_load(&run_sigint) != 0;

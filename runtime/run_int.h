@@ -73,6 +73,7 @@ typedef struct Progress {
 void prog_start(Progress *p, int mode, long total, const Backend *b, double now);
 void prog_update(Progress *p, RunChain *ch, int chains, double now, int force);
 void prog_finish(Progress *p, RunChain *ch, int chains, double now);
+void prog_abort(Progress *p);
 
 double run_now(void);
 

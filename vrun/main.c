@@ -161,7 +161,11 @@ int main(int argc, char **argv)
         RunResult res;
         memset(&res, 0, sizeof res);
         rc = run_inference(&rm, &cfg, &res, err, sizeof err);
-        if (rc == 1 || rc == 2) fprintf(stderr, "vrun: error: %s\n", err);
+        if (rc == 1 || rc == 2) {
+            /* a message that already names its place (file:line:col) is printed as is */
+            if (strstr(err, ": error: ")) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
+            else fprintf(stderr, "vrun: error: %s\n", err);
+        }
         run_result_free(&res);
         free(init);
         free(names);
