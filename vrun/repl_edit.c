@@ -115,9 +115,9 @@ static void words_files(const char *prefix)
 }
 
 /* The command of the line (":load"), or "" for model code. */
-static void line_command(char *cmd, size_t n)
+static void line_command(const char *line, char *cmd, size_t n)
 {
-    const char *p = rl_line_buffer;
+    const char *p = line;
     while (isspace((unsigned char)*p)) p++;
     size_t l = 0;
     if (*p == ':') while (p[l] && !isspace((unsigned char)p[l])) l++;
@@ -130,43 +130,57 @@ static int is_file_command(const char *cmd)
            !strcmp(cmd, ":save-draws") || !strcmp(cmd, ":lp");
 }
 
-/* Words of code break at operators and brackets; command words, file names and
- * options only at blanks ("save-draws", "../data/x.json", "--family=fullrank"). */
-static char *word_breaks(void)
+/* readline's word (text, from start) breaks at these; libedit calls a break hook
+ * before it updates rl_line_buffer, so complete() finds the word itself instead: a
+ * command, a file name or an option runs to the previous blank ("save-draws",
+ * "../data/x.json", "--family"), a word of code is an identifier.  The candidates are
+ * then rewritten to replace readline's text. */
+static char edit_breaks[] = " \t\n\"'`@$><=;|&{(}[)],+*^!~%?:";
+
+static void cand_rebase(const char *line, int start, int ws)
 {
-    static char code[] = " \t\n\"'`@$><=;|&{(}[)],+-*/^!~%?:.";
-    static char blank[] = " \t\n";
-    char cmd[32];
-    line_command(cmd, sizeof cmd);
-    if (!cmd[0]) return code;
-    const char *p = rl_line_buffer;
-    while (isspace((unsigned char)*p)) p++;
-    int in_first = (int)(strcspn(p, " \t") + (size_t)(p - rl_line_buffer)) >= rl_point;
-    if (in_first || is_file_command(cmd) || !strcmp(cmd, ":run") || !strcmp(cmd, ":help")) return blank;
-    return code;
+    for (size_t i = 0; i < ncand; i++) {
+        char *c = cand[i];
+        if (ws >= start) {
+            char *n = NULL;
+            if (asprintf(&n, "%.*s%s", ws - start, line + start, c) < 0) continue;
+            cand[i] = n;
+            free(c);
+        } else {
+            size_t k = (size_t)(start - ws);
+            memmove(c, c + (strlen(c) >= k ? k : strlen(c)), strlen(c) - (strlen(c) >= k ? k : strlen(c)) + 1);
+        }
+    }
 }
 
 static char **complete(const char *text, int start, int end)
 {
     rl_attempted_completion_over = 1;   /* never fall back to readline's own file names */
     cand_clear();
+    const char *line = rl_line_buffer;
     char cmd[32];
-    line_command(cmd, sizeof cmd);
-    const char *p = rl_line_buffer;
-    while (isspace((unsigned char)*p)) p++;
-    int first = start <= (int)(p - rl_line_buffer);
-    if (cmd[0] && first) {
-        for (int i = 0; repl_commands[i]; i++) cand_add(repl_commands[i], text);
-    } else if (is_file_command(cmd)) words_files(text);
+    line_command(line, cmd, sizeof cmd);
+    int p0 = 0;
+    while (isspace((unsigned char)line[p0])) p0++;
+    int ws = end;
+    if (cmd[0] && (is_file_command(cmd) || !strcmp(cmd, ":run") || end <= p0 + (int)strlen(cmd)))
+        while (ws > 0 && !isspace((unsigned char)line[ws - 1])) ws--;
+    else
+        while (ws > 0 && (isalnum((unsigned char)line[ws - 1]) || line[ws - 1] == '_')) ws--;
+    char *word = strndup(line + ws, (size_t)(end - ws));
+    if (cmd[0] && end <= p0 + (int)strlen(cmd)) {
+        for (int i = 0; repl_commands[i]; i++) cand_add(repl_commands[i], word);
+    } else if (is_file_command(cmd)) words_files(word);
     else if (!strcmp(cmd, ":run")) {
-        const char *q = p + strlen(cmd);
-        while (isspace((unsigned char)*q)) q++;
-        words_run(text, start <= (int)(q - rl_line_buffer));
-    } else words_code(text);
+        int q = p0 + (int)strlen(cmd);
+        while (isspace((unsigned char)line[q])) q++;
+        words_run(word, ws <= q);
+    } else words_code(word);
     /* no blank after a directory or an option that wants its value */
     rl_completion_append_character = ' ';
     if (ncand == 1 && cand[0][0] && strchr("/=", cand[0][strlen(cand[0]) - 1])) rl_completion_append_character = 0;
-    (void)end;
+    cand_rebase(line, start, ws);
+    free(word);
     return ncand ? rl_completion_matches(text, cand_next) : NULL;
 }
 
@@ -181,7 +195,8 @@ void edit_init(Repl *r)
     stifle_history(2000);
     read_history(edit_hist);
     rl_attempted_completion_function = complete;
-    rl_completion_word_break_hook = word_breaks;
+    rl_completer_word_break_characters = edit_breaks;
+    rl_basic_word_break_characters = edit_breaks;
 }
 
 void edit_done(void)

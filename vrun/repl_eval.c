@@ -157,6 +157,12 @@ static void eval_over_draws(const ReplFit *f, VmEval *e, size_t j0, size_t n, si
         free(json);
         for (size_t i = 0; i < n; i++) vals[i * nd + d] = bad ? NAN : out[j0 + i];
     }
+    int constant = 1;                 /* an expression of data only: no table */
+    for (size_t i = 0; i < n * nd && constant; i++) constant = vals[i] == vals[(i / nd) * nd];
+    if (constant) {
+        free(vals);
+        return;
+    }
     SumStats *st = calloc(n, sizeof *st);
     char **names = calloc(n, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
