@@ -205,6 +205,59 @@ fi
 printf 'param real mu;\nmu ~ normal(0, 1)\n' | "$VRUN" > "$OUT" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q 'ends inside a statement' "$OUT" && pass "unfinished statement at the end of a script" || fail "unfinished statement (rc $rc)"
 
+# data set inline, a replaced statement, :lp at a point against the density written out
+# by hand, :eval at the posterior mean against the mean of the saved draws, :save
+# read back by vrun --check, and a refused :rm that ends the script with status 1.
+cat > "$TMP/full.txt" <<SCRIPT
+:set N = 4
+:set y = [0.5, 1.5, 1.0, 2.0]
+data int<lower=0> N;
+data vector[N] y;
+param real mu;
+param real<lower=0> sigma;
+y ~ normal(mu, sigma);
+mu ~ normal(0, 10);
+sigma ~ exponential(1);
+:replace 6 mu ~ normal(0, 5);
+:run nuts --chains=2 --draws=200 --warmup=200 --seed=2 --threads=1 --no-progress
+:lp {"mu": 0.5, "sigma": 1}
+:eval mu
+:save $TMP/saved.vmod
+:save-draws $TMP/draws.csv
+:rm 1
+:eval 1 + 1
+SCRIPT
+"$VRUN" --script "$TMP/full.txt" > "$OUT" 2>&1; rc=$?
+# normal(y | 0.5, 1) + normal(0.5 | 0, 5) + exponential(1 | 1), without the Jacobian
+want=$(awk 'BEGIN { c = 0.5 * log(2 * 3.141592653589793);
+    s = 0; split("0.5 1.5 1.0 2.0", y, " "); for (i = 1; i <= 4; i++) s += -0.5 * (y[i] - 0.5)^2 - c;
+    s += -0.5 * (0.5 / 5)^2 - log(5) - c; s += -1; printf "%.6f", s }')
+got=$(sed -n 's/^log density .* (with the log-Jacobian), \([-0-9.e+]*\) (without).*/\1/p' "$OUT")
+if awk -v a="$got" -v b="$want" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-12) }'; then
+    pass ":lp at a given point is the log density written out by hand ($want)"
+else
+    fail ":lp at a point: got '$got', want $want"; cat "$OUT"
+fi
+mean=$(awk -F, '/^[0-9]/ { for (j = 1; j <= NF; j++) if (col[j] == "mu") { s += $j; n++ } } /^chain__/ { for (j = 1; j <= NF; j++) col[j] = $j } END { printf "%.9g", s / n }' "$TMP/draws.csv")
+at=$(sed -n 's/^mu = \([-0-9.e+]*\) .*at the posterior mean/\1/p' "$OUT")
+if awk -v a="$at" -v b="$mean" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-8 * (1 + b * b)) }'; then
+    pass ":eval at the posterior mean agrees with the saved draws ($mean)"
+else
+    fail ":eval mu at the mean '$at' vs the draws' mean '$mean'"
+fi
+rows=$(grep -c '^[12],' "$TMP/draws.csv")
+[ "$rows" -eq 400 ] && pass ":save-draws wrote 400 rows" || fail ":save-draws rows: $rows"
+if "$VRUN" --check "$TMP/saved.vmod" > /dev/null 2>&1 && grep -q '^mu ~ normal(0, 5);$' "$TMP/saved.vmod" && ! grep -q 'normal(0, 10)' "$TMP/saved.vmod"; then
+    pass ":save writes the model with the replaced statement"
+else
+    fail ":save / :replace"
+fi
+if [ $rc -eq 1 ] && grep -q 'statement 1 stays: the model needs it' "$OUT" && ! grep -q '1 + 1 = 2' "$OUT"; then
+    pass "a refused :rm ends the script with status 1"
+else
+    fail ":rm of a needed statement (rc $rc)"
+fi
+
 if [ $FAILS -ne 0 ]; then
     echo "$FAILS check(s) failed; last screen:"
     exit 1
