@@ -138,14 +138,13 @@ static int cmd_save(Repl *r, const char *arg, int *quit)
 
 /* ---- :run ---- */
 
-static int cmd_run(Repl *r, const char *arg, int *quit)
+/* vrun's argv from the words of :run: a first word without dashes is the method. */
+static int run_words(const char *arg, char **words, int max)
 {
-    /* the words as vrun's argv: a first word without dashes is the method */
-    char *words[256];
     int n = 0;
     words[n++] = strdup("vrun");
     const char *p = arg;
-    for (char *w; n < 255 && (w = repl_word(&p));) {
+    for (char *w; n < max && (w = repl_word(&p));) {
         if (n == 1 && w[0] != '-') {
             char *m = NULL;
             if (asprintf(&m, "--method=%s", w) < 0) m = NULL;
@@ -154,48 +153,70 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
         }
         words[n++] = w;
     }
+    return n;
+}
+
+/* The command line's options, minus those that make no sense inside a session.
+ * Returns 0, or 1 with err. */
+static int run_options(int n, char **words, Cli *c, const Backend **b, char *err, size_t errlen)
+{
+    if (cli_parse(n, words, c, err, errlen)) return 1;
+    if (c->help) return 0;
+    if (c->model) {
+        snprintf(err, errlen, "unexpected argument '%s' (give the method first: :run nuts --draws=500)", c->model);
+        return 1;
+    }
+    if (c->data || c->script || c->check || c->format || c->version) {
+        snprintf(err, errlen, "--data, --script, --check, --format and --version are not :run options "
+                              "(load data with :data FILE.json)");
+        return 1;
+    }
+    return session_method(c, b, err, errlen);
+}
+
+/* A finished or interrupted run becomes the session's draws, with what it ran on. */
+static void fit_keep(Repl *r, VmModel *m, RunResult *res, char *src, char *data, const Backend *b)
+{
+    if (r->have_fit) repl_fit_free(&r->fit);
+    ReplFit *f = &r->fit;
+    f->model = m;
+    f->res = *res;
+    f->src = src;
+    f->data = data;
+    snprintf(f->method, sizeof f->method, "%s", b->name);
+    f->nmethod = res->ncols - 1 - vm_model_nvalues(m);
+    r->have_fit = 1;
+    if (res->interrupted)
+        printf("interrupted: kept %ld draws from each of %d chains (:summary and :save-draws use them)\n",
+               res->ndraws, res->chains);
+}
+
+static int cmd_run(Repl *r, const char *arg, int *quit)
+{
+    char *words[256];
+    int n = run_words(arg, words, 255);
     Cli c;
-    char err[1024];
-    int rc = cli_parse(n, words, &c, err, sizeof err);
-    if (!rc && c.help) cli_usage(stdout);
-    else if (!rc && c.model) { snprintf(err, sizeof err, "unexpected argument '%s' (give the method first: :run nuts --draws=500)", c.model); rc = 1; }
-    else if (!rc && (c.data || c.script || c.check || c.format || c.version)) {
-        snprintf(err, sizeof err, "--data, --script, --check, --format and --version are not :run options (load data with :data FILE.json)");
-        rc = 1;
-    }
     const Backend *b = NULL;
-    if (!rc && !c.help && session_method(&c, &b, err, sizeof err)) rc = 1;
+    char err[1024] = "";
+    int rc = run_options(n, words, &c, &b, err, sizeof err);
     VmModel *m = NULL;
-    char *src = NULL, *data = NULL;
-    if (!rc && !c.help) {
-        src = repl_source(r);
-        data = repl_data_text(r);
-        if (!r->nstmts) { snprintf(err, sizeof err, "the model is empty: type statements or :load FILE.vmod"); rc = 1; }
-        else if (!(m = repl_compile(src, data, NULL))) { rc = 1; err[0] = 0; }
-        else if (vm_model_warnings(m) && !c.quiet) fputs(vm_model_warnings(m), stderr);
-    }
-    if (!rc && m && !b) {
-        rc = !strcmp(c.method, "logprob") ? vrun_logprob(&c, m, stdout) : vrun_diagnose(&c, m, stdout);
-        err[0] = 0;
-    } else if (!rc && m) {
-        ReplFit f;
-        memset(&f, 0, sizeof f);
-        rc = session_run(&c, b, m, "repl", &f.res, err, sizeof err);
-        fflush(stderr);
-        if (rc == 0 || rc == 130) {
-            f.model = m;
-            f.src = src;
-            f.data = data;
-            snprintf(f.method, sizeof f.method, "%s", b->name);
-            f.nmethod = f.res.ncols - 1 - vm_model_nvalues(m);
-            m = NULL;
-            src = data = NULL;
-            if (r->have_fit) repl_fit_free(&r->fit);
-            r->fit = f;
-            r->have_fit = 1;
-            if (rc == 130)
-                printf("interrupted: kept %ld draws from each of %d chains (:summary and :save-draws use them)\n",
-                       f.res.ndraws, f.res.chains);
+    char *src = repl_source(r), *data = repl_data_text(r);
+    if (!rc && c.help) cli_usage(stdout);
+    else if (!rc && !r->nstmts) {
+        snprintf(err, sizeof err, "the model is empty: type statements or :load FILE.vmod");
+        rc = 1;
+    } else if (!rc && !(m = repl_compile(src, data, NULL))) rc = 1;   /* printed */
+    if (!rc && m) {
+        if (vm_model_warnings(m) && !c.quiet) fputs(vm_model_warnings(m), stderr);
+        if (!b) rc = !strcmp(c.method, "logprob") ? vrun_logprob(&c, m, stdout) : vrun_diagnose(&c, m, stdout);
+        else {
+            RunResult res;
+            rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
+            if (rc == 0 || rc == 130) {
+                fit_keep(r, m, &res, src, data, b);
+                m = NULL;
+                src = data = NULL;
+            }
         }
     }
     if ((rc == 1 || rc == 2) && err[0]) fprintf(stderr, "error: %s\n", err);

@@ -145,7 +145,7 @@ static void print_values(const char *expr, const double *x, size_t n, int scalar
 }
 
 /* Over every draw: the expression's summary (mean, sd, quantiles, ESS, R-hat). */
-static void eval_over_draws(const ReplFit *f, VmEval *e, size_t j0, size_t n, size_t nvals, const char *expr,
+static void eval_over_draws(const ReplFit *f, VmEval *e, size_t j0, size_t n, const char *expr,
                             gsl_rng *rng, double *u, double *out)
 {
     const RunResult *res = &f->res;
@@ -176,7 +176,6 @@ static void eval_over_draws(const ReplFit *f, VmEval *e, size_t j0, size_t n, si
     free(names);
     free(st);
     free(vals);
-    (void)nvals;
 }
 
 int repl_eval(Repl *r, const char *arg)
@@ -218,7 +217,7 @@ int repl_eval(Repl *r, const char *arg)
                        draw % r->fit.res.ndraws + 1);
             else {
                 printf("   at the posterior mean\n");
-                eval_over_draws(&r->fit, e, j0, n, nv, expr, rng, u, out);
+                eval_over_draws(&r->fit, e, j0, n, expr, rng, u, out);
             }
         }
         gsl_rng_free(rng);

@@ -166,6 +166,7 @@ int repl_replace(Repl *r, int k, const char *text)
     free(add);
     set_stmts(r, v, r->nstmts);
     repl_names_update(r);
+    printf("replaced statement %d\n", k);
     return 0;
 }
 
@@ -184,6 +185,7 @@ int repl_remove(Repl *r, int k)
     free(r->stmts);
     set_stmts(r, v, n);
     repl_names_update(r);
+    printf("removed statement %d (the statements after it move up)\n", k);
     return 0;
 }
 
