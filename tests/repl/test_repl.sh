@@ -69,6 +69,17 @@ line() { type_keys "$1"; key Enter; }
 # The last line of the screen that is not empty.
 last_line() { screen | grep -v '^[[:space:]]*$' | tail -n 1; }
 
+# Until the last line is an empty prompt (then libedit owns the terminal).
+wait_prompt() {
+    n=100
+    while [ $n -gt 0 ]; do
+        case $(last_line) in "vmod>"|"vmod> ") sleep 0.2; return 0 ;; esac
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
 # vrun's exit status, once it has exited (the shell around it writes it: tmux itself
 # may learn the pane's status only after it sees the terminal close).
 exit_status() {
@@ -164,7 +175,7 @@ line ':eval 6 * 7'
 if wait_for '^6 \* 7 = 42( |$)' 5 && [ "$(count 'this line is dropped')" -eq 1 ] && [ "$(count '^ +this line is dropped')" -eq 0 ]; then pass "Ctrl-C at the prompt drops the line"; else fail "Ctrl-C at the prompt after a run"; fi
 # a Ctrl-D typed ahead, before libedit has the terminal, is read as a plain byte, as
 # on any terminal: wait until the prompt is there
-sleep 0.5
+wait_prompt || fail "no prompt before Ctrl-D"
 key C-d
 st=$(exit_status)
 [ "$st" = "0" ] && pass "Ctrl-D leaves with status 0" || fail "Ctrl-D: exit status '$st'"
