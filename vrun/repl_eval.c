@@ -188,7 +188,10 @@ int repl_eval(Repl *r, const char *arg)
     char *data = r->have_fit ? (r->fit.data ? strdup(r->fit.data) : NULL) : repl_data_text(r);
     char *extra = NULL;
     if (asprintf(&extra, "gen eval__ = %s;", expr) < 0) extra = NULL;
-    VmModel *m = repl_compile(src, data, extra);
+    char *prefix = NULL;
+    if (asprintf(&prefix, "%s\ngen eval__ = ", src) < 0) prefix = NULL;
+    VmModel *m = repl_check_source(prefix, expr, ";", "<eval>") ? NULL : repl_compile(src, data, extra);
+    free(prefix);
     int rc = m ? 0 : 1;
     if (m && !r->have_fit && vm_model_dim(m) + vm_model_ndisc(m) > 0) {
         fprintf(stderr, "error: the model has parameters and no draws yet: run a method first (:run nuts)\n");

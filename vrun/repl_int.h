@@ -44,6 +44,10 @@ void repl_data_show(const Repl *r, FILE *out);
 char *repl_data_text(const Repl *r);                     /* NULL when there is none */
 VmModel *repl_compile(const char *src, const char *data, const char *extra);
 void repl_names_update(Repl *r);
+/* Check prefix + text + suffix as one program.  An error within text is shown against
+ * text alone, named file (`<input>:2:7`); any other against the whole as `model`.
+ * Returns 0 or 1. */
+int repl_check_source(const char *prefix, const char *text, const char *suffix, const char *file);
 
 /* repl_cmd.c */
 int repl_command(Repl *r, const char *line, int *quit);

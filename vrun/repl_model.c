@@ -56,6 +56,39 @@ static int check_stmts(char *const *v, int n, Repl *r)
     return ir ? 0 : 1;
 }
 
+int repl_check_source(const char *prefix, const char *text, const char *suffix, const char *file)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s", prefix);
+    int off = (int)b.n, tl = (int)strlen(text);
+    buf_printf(&b, "%s%s", text, suffix);
+    Arena a;
+    arena_init(&a);
+    DiagList d, e;
+    diag_init(&d, "model", b.s, b.n);
+    diag_init(&e, file, text, (size_t)tl);
+    Program *p = vm_parse(&a, &d, b.s, b.n);
+    int ok = p && vm_check(&a, &d, p) != NULL, inside = 1;
+    for (int i = 0; i < d.n; i++) {
+        if (d.v[i].sev != DIAG_ERROR) continue;
+        Span sp = d.v[i].span;
+        if (sp.off < off) inside = 0;
+        sp.off = sp.off - off > tl ? tl : sp.off - off;
+        if (sp.off + sp.len > tl) sp.len = tl - sp.off;
+        diag_add(&e, DIAG_ERROR, sp, "%s", d.v[i].msg);
+    }
+    if (!ok) {
+        char *msg = diag_render(inside ? &e : &d);
+        fputs(msg ? msg : "error: the model does not check\n", stderr);
+        free(msg);
+    }
+    diag_free(&e);
+    diag_free(&d);
+    arena_free(&a);
+    free(b.s);
+    return ok ? 0 : 1;
+}
+
 void repl_names_update(Repl *r)
 {
     if (check_stmts(r->stmts, r->nstmts, r)) names_clear(r);
@@ -122,7 +155,11 @@ int repl_add(Repl *r, const char *text, const char *file, int replace_all)
     for (int i = 0; i < base; i++) v[i] = r->stmts[i];
     for (int i = 0; i < k; i++) v[base + i] = add[i];
     free(add);
-    if ((k || replace_all) && check_stmts(v, base + k, NULL)) {
+    char *prefix = NULL;
+    if (!replace_all) prefix = repl_source(r);
+    int bad = (k || replace_all) && repl_check_source(prefix ? prefix : "", text, "", file);
+    free(prefix);
+    if (bad) {
         for (int i = base; i < base + k; i++) free(v[i]);
         free(v);
         return 1;
