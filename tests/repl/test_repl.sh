@@ -130,7 +130,7 @@ fi
 
 # ------------------------------------------- an error with its caret, recovered
 line 'mu ~ normal(0, sgima);'
-if wait_for "error: unknown variable 'sgima'" 3 && wait_for '^ +\^~~~~$' 1; then
+if wait_for "^<input>:1:16: error: unknown variable 'sgima'" 3 && wait_for '^ +\^~~~~$' 1; then
     pass "error shown with a caret"
 else
     fail "no error with a caret for an unknown variable"
