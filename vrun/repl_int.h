@@ -69,6 +69,8 @@ void edit_history_add(const char *line);
 void repl_catch_sigint(void);
 void repl_sigint_clear(void);
 int repl_sigint_pending(void);
+/* repl_input.c */
 int repl_input_complete(const char *buf);
+int repl_command_complete(const char *buf);
 char *repl_word(const char **p);                         /* next blank-separated word */
 #endif

@@ -169,7 +169,9 @@ if wait_for 'interrupted: kept [1-9][0-9]* draws from each of 1 chains' 20; then
 line ':summary theta'
 wait_for '^theta +-?[0-9]' 5 && pass ":summary after the interrupt" || fail ":summary after the interrupt"
 # the REPL's own Ctrl-C is back: it drops a half-typed line and vrun goes on
+wait_prompt || fail "no prompt after :summary"
 type_keys 'this line is dropped'
+wait_for '^vmod> this line is dropped$' 3 || fail "typed text not shown"
 key C-c
 line ':eval 6 * 7'
 if wait_for '^6 \* 7 = 42( |$)' 5 && [ "$(count 'this line is dropped')" -eq 1 ] && [ "$(count '^ +this line is dropped')" -eq 0 ]; then pass "Ctrl-C at the prompt drops the line"; else fail "Ctrl-C at the prompt after a run"; fi
@@ -184,6 +186,7 @@ st=$(exit_status)
 # libedit writes the file vis(3)-encoded: a blank is \040
 grep -Eq ':eval(\\040| )6(\\040| )\*(\\040| )7' "$HIST" && pass "history written to \$VMOD_HISTORY" || fail "history file"
 start
+wait_prompt
 key Up
 if wait_for '^vmod> :eval 6 \* 7$' 3; then pass "history recalled in a new session"; else fail "Up does not recall the last line"; fi
 key Enter
