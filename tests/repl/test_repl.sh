@@ -162,10 +162,22 @@ line 'param real theta;'
 line 'for (k in 1:K) target += -0.5 * square(theta) / K;'
 tmux -L $SOCK clear-history -t repl
 key C-l
-line ':run nuts --chains=1 --warmup=10 --draws=1000000 --seed=3 --no-progress'
-sleep 3
+line ":run nuts --chains=1 --warmup=10 --draws=1000000 --seed=3 --no-progress --output=$TMP/long.csv"
+# Ctrl-C once a few draws are written (rows are appended as they come)
+n=600
+csv_rows() { c=$(grep -c '^[-0-9]' "$1" 2>/dev/null); echo "${c:-0}"; }
+while [ $n -gt 0 ] && [ "$(csv_rows "$TMP/long.csv")" -lt 5 ]; do sleep 0.1; n=$((n - 1)); done
+[ $n -gt 0 ] || fail "the long run wrote no draws in 60 s"
 key C-c
-if wait_for 'interrupted: kept [1-9][0-9]* draws from each of 1 chains' 20; then pass "Ctrl-C stops the run and keeps the draws"; else fail "Ctrl-C during :run"; fi
+if wait_for 'interrupted: kept [1-9][0-9]* draws from each of 1 chains' 20; then
+    kept=$(screen | sed -n 's/^interrupted: kept \([0-9]*\) draws.*/\1/p' | tail -n 1)
+    rows=$(csv_rows "$TMP/long.csv")
+    # the session keeps what the CSV holds: every draw so far, and no more
+    [ "$kept" -eq "$rows" ] && pass "Ctrl-C stops the run and keeps the $kept draws so far" ||
+        fail "kept $kept draws but the CSV has $rows"
+else
+    fail "Ctrl-C during :run"
+fi
 line ':summary theta'
 wait_for '^theta +-?[0-9]' 5 && pass ":summary after the interrupt" || fail ":summary after the interrupt"
 # the REPL's own Ctrl-C is back: it drops a half-typed line and vrun goes on
