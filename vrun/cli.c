@@ -9,6 +9,8 @@ void cli_usage(FILE *out)
     fprintf(out,
         "usage: vrun MODEL.vmod [--data FILE.json] [--method=NAME] [options]\n"
         "       vrun --check MODEL.vmod | --format MODEL.vmod | --help | --version\n"
+        "       vrun [--data FILE.json]             the interactive REPL (docs/repl.md)\n"
+        "       vrun --script FILE [--data FILE.json]   REPL commands from FILE, no prompts\n"
         "\nmethods:\n");
     for (int i = 0; bk_registry[i]; i++) fprintf(out, "  %-10s %s\n", bk_registry[i]->name, bk_registry[i]->help);
     fprintf(out,
@@ -101,7 +103,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
-                                             "jacobian", NULL};
+                                             "jacobian", "script", NULL};
         int known = 0;
         for (int k = 0; valued[k]; k++) if (!strcmp(key, valued[k])) known = 1;
         if (known && !val) {
@@ -119,6 +121,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "output")) c->output = val;
         else if (!strcmp(key, "summary")) c->summary = val;
         else if (!strcmp(key, "init")) c->init = val;
+        else if (!strcmp(key, "script")) c->script = val;
         else if (!strcmp(key, "at")) c->at = val;
         else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
         else if (!strcmp(key, "jacobian")) {

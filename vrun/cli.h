@@ -12,6 +12,7 @@ typedef struct Cli {
     BkOpt *opts;               /* method options (--key=value not known to vrun) */
     size_t nopts;
     char *command_line;
+    const char *script;        /* --script FILE: run FILE as REPL commands (added by the REPL) */
 } Cli;
 
 /* Returns 0, or 1 with err filled (bad usage). */

@@ -5,41 +5,13 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "vrun/cli.h"
+#include "vrun/session.h"
+#include "vrun/repl.h"
 #include "runtime/run.h"
 #include "runtime/model.h"
 #include "lang/ir.h"
 
 #define VRUN_VERSION "0.1.0"
-
-/* ---- RunModel over the compiled model ---- */
-typedef struct Adapter { VmModel *m; } Adapter;
-
-static int target_logp(void *ctx, const double *u, double *lp, double *grad)
-{
-    return vm_log_density((VmEval *)ctx, u, 1, lp, grad);
-}
-
-static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
-{
-    Adapter *a = model;
-    VmEval *e = vm_eval_new(a->m);
-    if (!e) { snprintf(err, errlen, "out of memory"); return 1; }
-    t->dim = vm_model_dim(a->m);
-    t->ndisc = vm_model_ndisc(a->m);
-    t->disc_lo = a->m->disc_lo;
-    t->disc_hi = a->m->disc_hi;
-    t->logp = target_logp;
-    t->ctx = e;
-    t->model = a->m;
-    return 0;
-}
-
-static void target_free(void *model, BkTarget *t) { vm_eval_free((VmEval *)t->ctx); }
-
-static int values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
-{
-    return vm_write_values((VmEval *)t->ctx, u, r, out);
-}
 
 static int do_check(const char *path, int format)
 {
@@ -79,30 +51,12 @@ int main(int argc, char **argv)
     }
     if (c.help) { cli_usage(stdout); cli_free(&c); return 0; }
     if (c.version) { printf("vrun %s\n", VRUN_VERSION); cli_free(&c); return 0; }
-    if (!c.model) {
-        fprintf(stderr, "vrun: error: no model file given (the interactive REPL is not part of this build yet)\n");
-        cli_usage(stderr);
-        cli_free(&c);
-        return 1;
-    }
+    if (!c.model) { int rc = repl_main(&c); cli_free(&c); return rc; }
     if (c.check || c.format) { int rc = do_check(c.model, c.format); cli_free(&c); return rc; }
 
     const Backend *b = NULL;
-    int special = !strcmp(c.method, "logprob") || !strcmp(c.method, "diagnose");
-    if (!special) {
-        b = bk_find(c.method);
-        if (!b) {
-            fprintf(stderr, "vrun: error: unknown method '%s' (try --help for the list)\n", c.method);
-            cli_free(&c);
-            return 1;
-        }
-        if (bk_check_options(b, c.opts, c.nopts, err, sizeof err)) {
-            fprintf(stderr, "vrun: error: %s\n", err);
-            cli_free(&c);
-            return 1;
-        }
-    } else if (c.nopts) {
-        fprintf(stderr, "vrun: error: unknown option --%s for --method=%s\n", c.opts[0].key, c.method);
+    if (session_method(&c, &b, err, sizeof err)) {
+        fprintf(stderr, "vrun: error: %s\n", err);
         cli_free(&c);
         return 1;
     }
@@ -119,56 +73,15 @@ int main(int argc, char **argv)
     if (!strcmp(c.method, "logprob")) rc = vrun_logprob(&c, m, stdout);
     else if (!strcmp(c.method, "diagnose")) rc = vrun_diagnose(&c, m, stdout);
     else {
-        Adapter ad = {m};
-        const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
-        for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
-        double *init = NULL;
-        if (c.init) {
-            char *txt = vrun_read_file(c.init, NULL);
-            init = calloc(vm_model_dim(m) + vm_model_ndisc(m) + 1, sizeof(double));
-            VmEval *e = vm_eval_new(m);
-            if (!txt || vm_unconstrain_json(e, txt, init)) {
-                fprintf(stderr, "%s: error: %s\n", c.init, txt ? vm_eval_message(e) : "cannot open the file");
-                free(txt); free(init); vm_eval_free(e); free(names); vm_model_free(m); cli_free(&c);
-                return 1;
-            }
-            free(txt);
-            vm_eval_free(e);
-        }
         const char *base = strrchr(c.model, '/');
-        RunModel rm = {base ? base + 1 : c.model, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
-                       vm_model_nvalues(m), names, values, init, &ad};
-        RunConfig cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.backend = b;
-        cfg.base.warmup = c.warmup;
-        cfg.base.draws = c.draws;
-        cfg.base.iters = c.iters;
-        cfg.base.mc = c.mc;
-        cfg.base.lr = c.lr;
-        cfg.base.tol = c.tol;
-        cfg.base.seed = (unsigned long)c.seed;
-        cfg.base.opts = c.opts;
-        cfg.base.nopts = c.nopts;
-        cfg.chains = c.chains > 0 ? (int)c.chains : (b->kind == BK_SAMPLER ? 4 : 1);
-        cfg.threads = (int)c.threads;
-        cfg.output_csv = c.output;
-        cfg.summary_json = c.summary;
-        cfg.quiet = c.quiet;
-        cfg.progress = c.progress;
-        cfg.command_line = c.command_line;
-        cfg.out = stdout;
         RunResult res;
-        memset(&res, 0, sizeof res);
-        rc = run_inference(&rm, &cfg, &res, err, sizeof err);
+        rc = session_run(&c, b, m, base ? base + 1 : c.model, &res, err, sizeof err);
         if (rc == 1 || rc == 2) {
             /* a message that already names its place (file:line:col) is printed as is */
             if (strstr(err, ": error: ")) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
             else fprintf(stderr, "vrun: error: %s\n", err);
         }
         run_result_free(&res);
-        free(init);
-        free(names);
     }
     vm_model_free(m);
     cli_free(&c);
