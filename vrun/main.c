@@ -51,6 +51,12 @@ int main(int argc, char **argv)
     }
     if (c.help) { cli_usage(stdout); cli_free(&c); return 0; }
     if (c.version) { printf("vrun %s\n", VRUN_VERSION); cli_free(&c); return 0; }
+    if (!c.model && (c.check || c.format)) {
+        fprintf(stderr, "vrun: error: --%s needs a model file: vrun --%s MODEL.vmod\n", c.check ? "check" : "format",
+                c.check ? "check" : "format");
+        cli_free(&c);
+        return 1;
+    }
     if (!c.model) { int rc = repl_main(&c); cli_free(&c); return rc; }
     if (c.check || c.format) { int rc = do_check(c.model, c.format); cli_free(&c); return rc; }
 
