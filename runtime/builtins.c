@@ -480,7 +480,7 @@ static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
     if (A.id) {
         val_set_ids(ev, &L);
         CholNode *c = arena_alloc(&ev->arena, sizeof *c);
-        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1))};
+        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N > 0 ? N * N : 1))};
         tape_callback(ev, chol_back, c);
     }
     return L;
@@ -612,6 +612,40 @@ static Val b_mdivide_left_tri_low(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
+/* Solve x L = b (b * inverse(tri(L)), Stan's mdivide_right_tri_low) row by row: the
+ * transpose of L' x' = b', so back substitution from the last column; only the lower
+ * triangle of L is read.  Reverse pass by triples, as mdivide_left_tri_low. */
+static Val b_mdivide_right_tri_low(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val B = val_to_real(ev, a[0]), L = val_to_real(ev, a[1]);
+    int N = L.dims[0];
+    int R = B.kind == TK_ROWVEC ? 1 : B.dims[0], C = B.kind == TK_ROWVEC ? B.dims[0] : B.dims[1];
+    if (L.dims[1] != N || C != N) {
+        ev_error(ev, e->span, "mdivide_right_tri_low: %d columns on the left for a %dx%d matrix", C, N, L.dims[1]);
+        return NANV;
+    }
+    Val X = val_alloc(ev, TB_REAL, B.kind, 0, B.dims);
+    int any = L.id || B.id;
+    if (any) val_set_ids(ev, &X);
+    for (int r = 0; r < R; r++)
+        for (int j = N - 1; j >= 0; j--) {
+            double s = B.x[r + (long)j * R];
+            for (int k = j + 1; k < N; k++) s -= X.x[r + (long)k * R] * L.x[k + (long)j * N];
+            double d = L.x[j + (long)j * N];
+            double xj = s / d;
+            X.x[r + (long)j * R] = xj;
+            if (!any) continue;
+            int32_t out = X.id[r + (long)j * R];
+            if (B.id) tape_push(ev, B.id[r + (long)j * R], out, 1 / d);
+            for (int k = j + 1; k < N; k++) {
+                tape_push(ev, X.id[r + (long)k * R], out, -L.x[k + (long)j * N] / d);
+                if (L.id) tape_push(ev, L.id[k + (long)j * N], out, -X.x[r + (long)k * R] / d);
+            }
+            if (L.id) tape_push(ev, L.id[j + (long)j * N], out, -xj / d);
+        }
+    return X;
+}
+
 static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
 {
     /* via Cholesky for symmetric positive-definite input, as models use it */
@@ -673,7 +707,7 @@ static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
     if (A.dims[1] != N) { ev_error(ev, e->span, "inverse: the matrix is not square"); return NANV; }
     int dims[2] = {N, N};
     Val X = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    double *W = arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1));
+    double *W = arena_alloc(&ev->arena, sizeof(double) * (size_t)(N > 0 ? N * N : 1));
     memcpy(W, A.x, sizeof(double) * (size_t)(N * N));
     for (int i = 0; i < N * N; i++) X.x[i] = 0;
     for (int i = 0; i < N; i++) X.x[i + (long)i * N] = 1;
@@ -729,6 +763,7 @@ const struct Builtin builtin_table[] = {
     {"log_sum_exp", "r(v);r(w);r(R);r(m)", b_log_sum_exp},
     {"max", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_max},
     {"mdivide_left_tri_low", "v(m,v);m(m,m)", b_mdivide_left_tri_low},
+    {"mdivide_right_tri_low", "w(w,m);m(m,m)", b_mdivide_right_tri_low},
     {"mean", "r(R);r(v);r(w);r(m)", b_mean},
     {"min", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_min},
     {"multiply_lower_tri_self_transpose", "m(m)", b_multiply_lower_tri_self_transpose},
