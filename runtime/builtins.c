@@ -236,7 +236,8 @@ static Val to_kind(Ev *ev, Val x, int kind)
 {
     x = val_to_real(ev, x);
     int dims[1] = {x.n};
-    Val v = val_alloc(ev, TB_REAL, kind, 0, dims);
+    /* a 1-d real array is an array of scalars: one array dimension, not a vector's */
+    Val v = val_alloc(ev, TB_REAL, kind, kind == TK_SCALAR, dims);
     int c[VM_MAXDIM] = {0};
     if (x.id) v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(x.n ? x.n : 1));
     for (int t = 0; t < x.n; t++) {
@@ -258,10 +259,7 @@ static Val b_to_array_1d(Ev *ev, const Expr *e, Val *a, int n)
         memcpy(v.iv, x.iv, sizeof(int) * (size_t)x.n);
         return v;
     }
-    Val v = to_kind(ev, a[0], TK_SCALAR);
-    v.narr = 1;
-    v.kind = TK_SCALAR;
-    return v;
+    return to_kind(ev, a[0], TK_SCALAR);
 }
 
 static Val slice_impl(Ev *ev, const Expr *e, Val x, int start, int len)
@@ -369,6 +367,14 @@ static Val b_linspaced_vector(Ev *ev, const Expr *e, Val *a, int n)
     Val lo = val_to_real(ev, a[1]), hi = val_to_real(ev, a[2]);
     Val v = vec_of(ev, TK_VECTOR, k < 0 ? 0 : k);
     for (int i = 0; i < v.n; i++) v.x[i] = k == 1 ? hi.x[0] : lo.x[0] + (hi.x[0] - lo.x[0]) * i / (k - 1);
+    if (lo.id || hi.id) {              /* v[i] = (1 - t) lo + t hi, t = i / (k - 1) */
+        val_set_ids(ev, &v);
+        for (int i = 0; i < v.n; i++) {
+            double t = k == 1 ? 1 : (double)i / (k - 1);
+            if (lo.id) tape_push(ev, lo.id[0], v.id[i], 1 - t);
+            if (hi.id) tape_push(ev, hi.id[0], v.id[i], t);
+        }
+    }
     return v;
 }
 
