@@ -269,12 +269,18 @@ static Val slice_impl(Ev *ev, const Expr *e, Val x, int start, int len)
         ev_error(ev, e->span, "%s: range %d..%d out of bounds for size %d", e->name, start + 1, start + len, total);
         return NANV;
     }
-    Val v = x;
-    int inner = x.dims[0] ? x.n / x.dims[0] : 0;
-    v.dims[0] = len;
-    v.n = len * inner;
-    if (x.base == TB_INT) v.iv = x.iv + (size_t)start * inner;
-    else { v.x = x.x + (size_t)start * inner; if (x.id) v.id = x.id + (size_t)start * inner; }
+    /* a copy, not a view: `v[2:3] = head(v, 2)` must read v before it is written */
+    int inner = x.dims[0] ? x.n / x.dims[0] : 0, dims[VM_MAXDIM];
+    memcpy(dims, x.dims, sizeof dims);
+    dims[0] = len;
+    Val v = val_alloc(ev, x.base, x.kind, x.narr, dims);
+    size_t off = (size_t)start * inner, cnt = (size_t)len * inner;
+    if (x.base == TB_INT) { memcpy(v.iv, x.iv + off, sizeof(int) * cnt); return v; }
+    memcpy(v.x, x.x + off, sizeof(double) * cnt);
+    if (x.id) {
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (cnt ? cnt : 1));
+        memcpy(v.id, x.id + off, sizeof(int32_t) * cnt);
+    }
     return v;
 }
 static Val b_head(Ev *ev, const Expr *e, Val *a, int n) { return slice_impl(ev, e, a[0], 0, a[1].iv[0]); }
