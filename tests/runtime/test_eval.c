@@ -24,6 +24,7 @@ typedef struct ECase {
     int n;                     /* values of `out`, -1: not checked */
     double want[24];
     const char *msg;           /* rejection: lp = -inf and this message */
+    const char *gen_msg;       /* a draw that fails: vm_write_values gives -1 and this */
 } ECase;
 
 #define VAL(s, nn, ...) {.src = s, .n = nn, .want = {__VA_ARGS__}}
@@ -31,6 +32,7 @@ typedef struct ECase {
 #define LP(s, x, l) {.src = s, .u = {x}, .check_lp = 1, .lp = l, .n = -1}
 #define LP2(s, x, y, l) {.src = s, .u = {x, y}, .check_lp = 1, .lp = l, .n = -1}
 #define REJ(s, x, m) {.src = s, .u = {x}, .n = -1, .msg = m}
+#define GREJ(s, x, m) {.src = "param real x;\nx ~ normal(0, 1);\n" s, .u = {x}, .n = -1, .gen_msg = m}
 
 #define V4 "data vector[4] v = [1, 2, 3, 4]';\n"
 #define A23 "data matrix[2, 3] A = [[1, 2, 3], [4, 5, 6]];\n"
@@ -84,6 +86,10 @@ static const ECase cases[] = {
     VAL(TH "gen out = th[2][3];", 1, 6),
     VAL("gen out = {1 / 2, 2 ^ -1, +3, -(-2)};", 4, 0, 0.5, 3, 2),
     VAL("gen real out = 0;\nfor (i in -1:1) out = out * 10 + i + 2;", 1, 123),
+    /* ternary, && and || evaluate only what they need (5 / k would fail) */
+    VAL("gen int k = 0;\ngen int out = k == 0 ? 1 : 5 / k;", 1, 1),
+    VAL("gen int k = 0;\ngen int out = k != 0 && 5 / k > 1;", 1, 0),
+    VAL("gen int k = 0;\ngen int out = k == 0 || 5 / k > 1;", 1, 1),
     /* compound assignment */
     VAL("gen real out = 2;\nout += 3;\nout *= 4;\nout -= 1;\nout /= 2;", 1, 9.5),
     VAL("gen vector[2] out = [1, 2]';\nout += [10, 20]';\nout *= 2;\nout[1] -= 1;", 2, 21, 44),
@@ -193,6 +199,13 @@ static const ECase cases[] = {
         "size mismatch in assignment to 'z'"),
     REJ("param real x;\ntarget += normal_lpdf(x | 0, x - 1);", 0.5, "normal_lpdf: scale is -0.5, but must be positive"),
     REJ("param real x;\nlet real<lower=0> y = x;\ntarget += y;", -0.5, "y"),
+    /* draws that fail (at x = 2; x = 0, where the loader looks, is fine) */
+    GREJ("gen int k = x > 1 ? 0 : 1;\ngen int out = 5 / k;", 2, "integer division by zero"),
+    GREJ("gen int k = x > 1 ? 0 : 1;\ngen int out = 5 % k;", 2, "integer division by zero"),
+    GREJ("gen int k = x > 1 ? 2147483647 : 1;\ngen int out = k + 1;", 2, "integer overflow"),
+    GREJ("gen int k = x > 1 ? 2147483647 : 1;\ngen int out = k * 2;", 2, "integer overflow"),
+    GREJ("gen int a;\nif (x < 1) a = 1;\ngen int out = a + 1;", 2, "int value used before it was assigned"),
+    GREJ("gen vector[2] v = [1, 2]';\ngen int k = x > 1 ? 3 : 1;\ngen out = v[k];", 2, "index 3 out of range for 'v'"),
 };
 
 static VmModel *load(const ECase *c)
@@ -257,6 +270,16 @@ START_TEST(semantics)
             n++;
         }
         ck_assert_msg(n == c->n, "%s\n%d values, want %d", c->src, n, c->n);
+        gsl_rng_free(r);
+        free(all);
+    }
+    if (c->gen_msg) {
+        size_t nv = vm_model_nvalues(m);
+        double *all = malloc((nv ? nv : 1) * sizeof *all);
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        ck_assert_msg(vm_write_values(e, u, r, all) == -1, "%s\nthe draw should fail", c->src);
+        ck_assert_msg(strstr(vm_eval_message(e), c->gen_msg) != NULL, "%s\nmessage: %s\nwant: %s", c->src,
+                      vm_eval_message(e), c->gen_msg);
         gsl_rng_free(r);
         free(all);
     }
