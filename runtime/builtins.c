@@ -4,6 +4,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_permutation.h>
 #include "runtime/eval.h"
 
 #define NANV val_real(ev, NAN)
@@ -178,7 +180,13 @@ static Val b_cols(Ev *ev, const Expr *e, Val *a, int n)
     Val x = a[0];
     return val_int(ev, x.kind == TK_VECTOR ? 1 : x.kind == TK_ROWVEC ? x.dims[x.narr] : x.kind == TK_MATRIX ? x.dims[x.narr + 1] : 1);
 }
-static Val b_size(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].ndim ? a[0].dims[0] : 1); }
+/* Stan: an array's first dimension, the number of elements of a vector, row vector or
+ * matrix (rows * cols), 1 for a scalar. */
+static Val b_size(Ev *ev, const Expr *e, Val *a, int n)
+{
+    const Val *x = &a[0];
+    return val_int(ev, x->narr ? x->dims[0] : x->ndim ? x->n : 1);
+}
 static Val b_num_elements(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].n); }
 
 static Val rep_impl(Ev *ev, int kind, Val x, int r, int c)
@@ -658,19 +666,32 @@ static Val b_mdivide_right_tri_low(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
+/* log |det A| of any square matrix, as Stan's log_determinant, by LU with partial
+ * pivoting (GSL) on arena copies; d/dA = A^-T.  GSL reads our column-major array as
+ * the row-major A', which has the same |det|; its inverse is A^-T, in row-major order. */
 static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
 {
-    /* via Cholesky for symmetric positive-definite input, as models use it */
-    Val L = b_cholesky_decompose(ev, e, a, n);
-    if (ev->fail) return NANV;
-    int N = L.dims[0];
-    double s = 0;
-    for (int i = 0; i < N; i++) s += 2 * log(L.x[i + (long)i * N]);
-    Val r = val_real(ev, s);
-    if (L.id) {
-        val_set_ids(ev, &r);
-        for (int i = 0; i < N; i++) tape_push(ev, L.id[i + (long)i * N], r.id[0], 2 / L.x[i + (long)i * N]);
-    }
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "log_determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
+    if (N == 0) return val_real(ev, 0);
+    size_t nn = (size_t)N * (size_t)N;
+    double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
+    memcpy(W, A.x, sizeof(double) * nn);
+    gsl_matrix_view M = gsl_matrix_view_array(W, (size_t)N, (size_t)N);
+    gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
+    int sgn;
+    gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
+    double ld = gsl_linalg_LU_lndet(&M.matrix);
+    if (!(ld > -INFINITY) && !isnan(ld)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
+    Val r = val_real(ev, ld);
+    if (!A.id) return r;
+    double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
+    if (gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
+    val_set_ids(ev, &r);
+    for (int l = 0; l < N; l++)        /* A[k,l] (column-major k + l N) gets A^-T[k,l] = row-major Inv[k N + l] */
+        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], Inv[(long)k * N + l]);
     return r;
 }
 
@@ -756,7 +777,7 @@ const struct Builtin builtin_table[] = {
     {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},
     {"append_row", "m(m,m);m(m,w);m(w,m);m(w,w);v(v,v);v(r,v);v(v,r)", b_append_row},
     {"cholesky_decompose", "m(m)", b_cholesky_decompose},
-    {"cols", "i(a)", b_cols},
+    {"cols", "i(v);i(w);i(m)", b_cols},
     {"columns_dot_product", "w(v,v);w(w,w);w(m,m)", b_columns_dot_product},
     {"crossprod", "m(m)", b_crossprod},
     {"cumulative_sum", "T(v);T(w);T(R);T(I)", b_cumulative_sum},
@@ -787,7 +808,7 @@ const struct Builtin builtin_table[] = {
     {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},
     {"rep_row_vector", "w(r,i)", b_rep_row_vector},
     {"rep_vector", "v(r,i)", b_rep_vector},
-    {"rows", "i(a)", b_rows},
+    {"rows", "i(v);i(w);i(m)", b_rows},
     {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
     {"sd", "r(R);r(v);r(w);r(m)", b_sd},
     {"segment", "T(v,i,i);T(w,i,i);T(R,i,i);T(I,i,i);T(V,i,i)", b_segment},

@@ -132,7 +132,7 @@ typedef struct Adapt { const char *name; int arg; char letter; const char *decl,
 #define TRI "@ - diag_matrix(diagonal(@)) + diag_matrix(1 + exp(diagonal(@)))"
 static const Adapt adapts[] = {
     {"cholesky_decompose", 0, 'm', NULL, SPD},
-    {"log_determinant", 0, 'm', NULL, SPD},
+    {"log_determinant", 0, 'm', NULL, "@ + diag_matrix(rep_vector(4, 3))"},   /* not symmetric */
     {"inverse", 0, 'm', NULL, SPD},
     {"mdivide_left_tri_low", 0, 'm', NULL, TRI},
     {"mdivide_left_tri_low", 1, 'm', "matrix[3, 2]", NULL},
@@ -349,6 +349,7 @@ static const VCase vcases[] = {
     {"gen out = append_row(0.5, [1, 2]');", 3, {0.5, 1, 2}},
     {"gen out = cholesky_decompose([[4, 2], [2, 10]]);", 4, {2, 1, 0, 3}},
     {M23 "gen out = cols(A);", 1, {3}},
+    {"gen out = cols([1, 2, 3, 4]);", 1, {4}},
     {V3 "gen out = cols(v);", 1, {1}},
     {M23 "gen out = rows(A);", 1, {2}},
     {"gen out = rows([1, 2, 3, 4]);", 1, {1}},
@@ -371,6 +372,8 @@ static const VCase vcases[] = {
     {"gen out = inverse([[2, 1], [1, 1]]);", 4, {1, -1, -1, 2}},
     {"gen out = linspaced_vector(5, -1, 1);", 5, {-1, -0.5, 0, 0.5, 1}},
     {"gen out = log_determinant([[4, 2], [2, 10]]);", 1, {3.5835189384561099}},    /* log 36 */
+    {"gen out = log_determinant([[0, 1], [1, 0]]);", 1, {0}},                      /* log |-1| */
+    {"gen out = log_determinant([[1, 2, 0], [3, 4, 0], [0, 0, 5]]);", 1, {2.3025850929940459}},  /* log |-10| */
     {"gen out = log_softmax([0, log(3)]');", 2, {-1.3862943611198906, -0.2876820724517809}},
     {"gen out = log_sum_exp({0, log(3)});", 1, {1.3862943611198906}},
     {"gen out = max({3, 9, 2});", 1, {9}},
@@ -404,7 +407,10 @@ static const VCase vcases[] = {
     {V3 "gen out = segment(v, 2, 2);", 2, {2, 3}},
     {"gen out = segment({4, 5, 6, 7}, 1, 3);", 3, {4, 5, 6}},
     {"gen out = size({4, 5, 6, 7});", 1, {4}},
-    {M23 "gen out = size(A);", 1, {2}},
+    {M23 "gen out = size(A);", 1, {6}},
+    {V3 "gen out = size(v);", 1, {3}},
+    {"gen out = size({{1, 2, 3}, {4, 5, 6}});", 1, {2}},
+    {"gen out = size(2.5);", 1, {1}},
     {"gen out = softmax([0, log(3)]');", 2, {0.25, 0.75}},
     {"gen out = sum({1, 2, 3});", 1, {6}},
     {M23 "gen out = sum(A);", 1, {21}},
@@ -558,7 +564,7 @@ START_TEST(linear_algebra_identities)
                 "let L = cholesky_decompose(A); let Ai = inverse(A); let ld = log_determinant(A);\n"
                 "let x = mdivide_left_tri_low(L, b); let X = mdivide_left_tri_low(L, C);\n"
                 "let y = mdivide_right_tri_low(w, L); let Y = mdivide_right_tri_low(C', L);\n"
-                "let LLt = multiply_lower_tri_self_transpose(L);\n", 21 + _i, scales[_i]);
+                "let LLt = multiply_lower_tri_self_transpose(L); let ldB = log_determinant(B + diag_matrix(rep_vector(2, 3)));\n", 21 + _i, scales[_i]);
     const double *A = var(&o, "A"), *L = var(&o, "L"), *Ai = var(&o, "Ai"), *b = var(&o, "b"), *C = var(&o, "C");
     const double *w = var(&o, "w"), *x = var(&o, "x"), *X = var(&o, "X"), *y = var(&o, "y"), *Y = var(&o, "Y");
     const double *LLt = var(&o, "LLt");
@@ -571,13 +577,18 @@ START_TEST(linear_algebra_identities)
             CLOSE(aai, i == j ? 1.0 : 0.0, 1e-12, "(A A^-1)[%d,%d] = %g", i, j, aai);
             if (j > i) ck_assert_msg(L[i + 3 * j] == 0, "L[%d,%d] is not zero", i, j);
         }
-    /* log det via GSL's LU decomposition */
+    /* log det via GSL's LU decomposition (independent of our LU: another call order) */
     gsl_matrix *G = gsl_matrix_alloc(3, 3);
     gsl_permutation *p = gsl_permutation_alloc(3);
     int sgn;
     for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) gsl_matrix_set(G, (size_t)i, (size_t)j, A[i + 3 * j]);
     gsl_linalg_LU_decomp(G, p, &sgn);
     CLOSE(*var(&o, "ld"), gsl_linalg_LU_lndet(G), 1e-12, "log_determinant");
+    /* and of B + 2 I, neither symmetric nor positive definite (nor singular at
+     * u = 0, where the loader evaluates) */
+    for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) gsl_matrix_set(G, (size_t)i, (size_t)j, var(&o, "B")[i + 3 * j] + 2 * (i == j));
+    gsl_linalg_LU_decomp(G, p, &sgn);
+    CLOSE(*var(&o, "ldB"), gsl_linalg_LU_lndet(G), 1e-12, "log_determinant of B");
     gsl_permutation_free(p);
     gsl_matrix_free(G);
     /* L x = b, L X = C, y L = w, Y L = C' */
@@ -604,6 +615,7 @@ static const Bad bad[] = {
     {"let matrix[2, 2] L = cholesky_decompose([[1, a], [a, 1]]);", "cholesky_decompose: the matrix is not positive definite"},
     {"let matrix[2, 2] L = cholesky_decompose([[1, a], [0, 1]]);", "cholesky_decompose: the matrix is not symmetric (element [2,1])"},
     {"let matrix[2, 2] m = inverse([[1, 2], [2, 2 + a]]);", "inverse: the matrix is singular"},
+    {"let real m = log_determinant([[1, 2], [2, 2 + a]]);", "log_determinant: the matrix is singular"},
     {"let real m = mean(head({a, 2.0}, a > 1 ? 0 : 1));", "mean of an empty container"},
     {"let real m = sd(head({a, 2.0}, a > 1 ? 1 : 2));", "sd needs at least 2 elements"},
     {"let m = segment({a, 2, 3}, 2, a > 1 ? 3 : 2);", "segment: range 2..4 out of bounds for size 3"},
