@@ -401,29 +401,41 @@ static Val b_one_hot_vector(Ev *ev, const Expr *e, Val *a, int n)
     return v;
 }
 
-/* Squared-exponential covariance: K[i,j] = alpha^2 exp(-(x_i - x_j)^2 / (2 rho^2)). */
+/* Squared-exponential covariance, Stan's gp_exp_quad_cov:
+ *   K[i,j] = alpha^2 exp(-|x1_i - x2_j|^2 / (2 rho^2)),
+ * points given as reals (array[] real) or vectors (array[] vector, squared Euclidean
+ * distance), x2 = x1 without a second set.  Partials: 2K/alpha, K |d|^2 / rho^3, and
+ * -/+ K d / rho^2 for the coordinates of x1_i and x2_j. */
 static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
 {
-    Val x = val_to_real(ev, a[0]), al = val_to_real(ev, a[1]), rho = val_to_real(ev, a[2]);
-    int N = x.n;
-    int dims[2] = {N, N};
-    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    int cross = n == 4;
+    Val x1 = val_to_real(ev, a[0]), x2 = cross ? val_to_real(ev, a[1]) : x1;
+    Val al = val_to_real(ev, a[n - 2]), rho = val_to_real(ev, a[n - 1]);
+    int N1 = x1.ndim ? x1.dims[0] : 0, N2 = x2.ndim ? x2.dims[0] : 0;
+    int D = N1 ? x1.n / N1 : N2 ? x2.n / N2 : 1, D2 = N2 ? x2.n / N2 : D;
+    if (D != D2) { ev_error(ev, e->span, "gp_exp_quad_cov: points of dimension %d and %d", D, D2); return NANV; }
     double A = al.x[0], L = rho.x[0];
     if (!(A > 0) || !(L > 0)) { ev_error(ev, e->span, "gp_exp_quad_cov: %s is %g, but must be positive", A > 0 ? "rho" : "alpha", A > 0 ? L : A); return NANV; }
-    int any = x.id || al.id || rho.id;
+    int dims[2] = {N1, N2};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    int any = x1.id || x2.id || al.id || rho.id;
     if (any) val_set_ids(ev, &v);
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < N; i++) {
-            double d = x.x[i] - x.x[j], q = d * d / (2 * L * L), k = A * A * exp(-q);
-            long o = i + (long)j * N;
+    for (int j = 0; j < N2; j++)
+        for (int i = 0; i < N1; i++) {
+            const double *p = x1.x + (long)i * D, *q = x2.x + (long)j * D;
+            double r2 = 0;
+            for (int d = 0; d < D; d++) r2 += (p[d] - q[d]) * (p[d] - q[d]);
+            double k = A * A * exp(-r2 / (2 * L * L));
+            long o = i + (long)j * N1;
             v.x[o] = k;
             if (!any) continue;
             if (al.id) tape_push(ev, al.id[0], v.id[o], 2 * k / A);
-            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * 2 * q / L);
-            if (x.id && i != j) {
-                double g = -k * d / (L * L);
-                tape_push(ev, x.id[i], v.id[o], g);
-                tape_push(ev, x.id[j], v.id[o], -g);
+            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * r2 / (L * L * L));
+            for (int d = 0; d < D; d++) {
+                double g = -k * (p[d] - q[d]) / (L * L);
+                if (g == 0) continue;          /* the diagonal of K(x, x) */
+                if (x1.id) tape_push(ev, x1.id[(long)i * D + d], v.id[o], g);
+                if (x2.id) tape_push(ev, x2.id[(long)j * D + d], v.id[o], -g);
             }
         }
     return v;
@@ -787,7 +799,7 @@ const struct Builtin builtin_table[] = {
     {"diagonal", "v(m)", b_diagonal},
     {"dot_product", "r(s,s)", b_dot_product},
     {"dot_self", "r(s)", b_dot_self},
-    {"gp_exp_quad_cov", "m(R,r,r)", b_gp_exp_quad_cov},
+    {"gp_exp_quad_cov", "m(R,r,r);m(V,r,r);m(R,R,r,r);m(V,V,r,r)", b_gp_exp_quad_cov},
     {"head", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_head},
     {"inverse", "m(m)", b_inverse},
     {"linspaced_vector", "v(i,r,r)", b_linspaced_vector},

@@ -153,8 +153,7 @@ static const Adapt adapts[] = {
     {"to_vector", 0, 'm', "matrix[3, 2]", NULL},
     {"to_row_vector", 0, 'm', "matrix[3, 2]", NULL},
     {"to_array_1d", 0, 'm', "matrix[3, 2]", NULL},
-    {"gp_exp_quad_cov", 1, 'r', NULL, "exp(@)"},
-    {"gp_exp_quad_cov", 2, 'r', NULL, "exp(@)"},
+    {"gp_exp_quad_cov", -1, 'r', NULL, "exp(@)"},
     {"linspaced_vector", 0, 'i', NULL, "4"},
     {"segment", 2, 'i', NULL, "1"},
     {NULL, 0, 0, NULL, NULL},
@@ -367,6 +366,10 @@ static const VCase vcases[] = {
     {V3 "gen out = dot_self(v);", 1, {14}},
     /* alpha^2 exp(-(xi - xj)^2 / (2 rho^2)) with alpha 2, rho 0.5 */
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, 2.0, 0.5);", 4, {4, 4 * 0.1353352832366127, 4 * 0.1353352832366127, 4}},
+    {"gen out = gp_exp_quad_cov({0.0, 1.0}, {1.0}, 2.0, 0.5);", 2, {4 * 0.1353352832366127, 4}},
+    /* points (0, 0) and (1, 1): squared distance 2 */
+    {"gen out = gp_exp_quad_cov({[0, 0]', [1, 1]'}, 1.0, 1.0);", 4, {1, 0.36787944117144233, 0.36787944117144233, 1}},
+    {"gen out = gp_exp_quad_cov({[0, 0]'}, {[1, 1]', [0, 2]'}, 1.0, 2.0);", 2, {0.77880078307140488, 0.60653065971263342}},
     {V3 "gen out = head(v, 2);", 2, {1, 2}},
     {"gen out = head({7, 8, 9}, 0);", 0, {0}},
     {"gen out = inverse([[2, 1], [1, 1]]);", 4, {1, -1, -1, 2}},
