@@ -31,6 +31,7 @@ typedef struct ECase {
 #define VALD(s, d, nn, ...) {.src = s, .data = d, .n = nn, .want = {__VA_ARGS__}}
 #define LP(s, x, l) {.src = s, .u = {x}, .check_lp = 1, .lp = l, .n = -1}
 #define LP2(s, x, y, l) {.src = s, .u = {x, y}, .check_lp = 1, .lp = l, .n = -1}
+#define LP4(s, a, b, c, d, l) {.src = s, .u = {a, b, c, d}, .check_lp = 1, .lp = l, .n = -1}
 #define REJ(s, x, m) {.src = s, .u = {x}, .n = -1, .msg = m}
 #define GREJ(s, x, m) {.src = "param real x;\nx ~ normal(0, 1);\n" s, .u = {x}, .n = -1, .gen_msg = m}
 
@@ -186,6 +187,22 @@ static const ECase cases[] = {
     LP2("param vector[2] x;\ntarget += x[2] - x[1];", 0.5, -0.25, -0.75),
     LP2("param vector[2] x;\ntarget += x .* x;", 0.5, -0.25, 0.3125),
     LP2("param vector[2] x;\ntarget += -dot_self(x ./ [2, 4]');", 0.5, -0.25, -0.0625 - 0.00390625),
+    /* products and element-wise operations with parameters on both sides */
+    LP2("param vector[2] x;\ntarget += x' * [[1, 2], [3, 4]] * x;", 0.5, -0.25, 0.25 - 1.25 * 0.5 + 0.25),
+    LP4("param row_vector[2] w;\nparam vector[2] v;\ntarget += w * v;", 1, 2, 3, 4, 11),
+    LP4("param row_vector[2] w;\nparam vector[2] v;\ntarget += v * w;", 1, 2, 3, 4, 21),
+    LP4("param matrix[2, 2] M;\ntarget += M * M;", 1, 2, 3, 4, 7 + 10 + 15 + 22),
+    LP4("param matrix[2, 2] M;\ntarget += M' * [1, -1]';", 1, 2, 3, 4, -1 - 1),
+    LP4("param matrix[2, 2] M;\ntarget += [1, -1] * M;", 1, 2, 3, 4, -1 - 1),
+    LP4("param vector[2] a;\nparam vector[2] b;\ntarget += a ./ b + a .* b;", 1, 2, 4, 8, 0.25 + 0.25 + 4 + 16),
+    LP4("param matrix[2, 2] M;\ntarget += M[2] * M[:, 1];", 1, 2, 3, 4, 2 * 1 + 4 * 2),
+    LP4("param array[2] vector[2] t;\ntarget += t[2, 1] * t[1, 2] + t[2][2];", 1, 2, 3, 4, 3 * 2 + 4),
+    LP2("param vector[2] x;\nlet vector[2] y;\ny[{2, 1}] = x;\ntarget += y[1] * [1, 3] * x;", 0.5, -0.25, -0.25 * (0.5 - 0.75)),
+    LP2("param vector[2] x;\ntarget += x[1] > 0 ? [x[1], 1] * x : [0, 0] * x;", 0.5, -0.25, 0.25 - 0.25),
+    LP2("param vector[2] x;\n[1, 2]' ~ normal(x, 1);", 0.5, -0.25, -0.125 - 0.5 * 2.25 * 2.25 - 2 * LOG_SQRT_2PI),
+    LP2("param vector[2] x;\ntarget += log1p(exp(x));", 0.5, -0.25, 0.9740769841801067 + 0.5759394198788436),
+    LP2("param vector[2] x;\ntarget += -x + x / 2 - 2 * x;", 0.5, -0.25, -2.5 * 0.25),
+    LP("param real<lower=0, upper=1> p;\ntarget += log(p);", 0, -M_LN2 + log(0.25)),
 
     /* rejections: lp = -inf and a message naming the variable */
     REJ("param real x;\ndata vector[3] v = [1, 2, 3]';\ndata int k = 4;\ntarget += v[k] * x;", 0.5,
