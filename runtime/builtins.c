@@ -48,7 +48,9 @@ static Val variance_of(Ev *ev, const Expr *e, Val x, int sd)
 {
     x = val_to_real(ev, x);
     int n = x.n;
-    if (n < 2) { ev_error(ev, e->span, "%s needs at least 2 elements", sd ? "sd" : "variance"); return NANV; }
+    /* as Stan: an error for no element, 0 for one */
+    if (n == 0) { ev_error(ev, e->span, "%s of an empty container", sd ? "sd" : "variance"); return NANV; }
+    if (n == 1) return val_real(ev, 0);
     double m = 0, v = 0;
     for (int k = 0; k < n; k++) m += x.x[k];
     m /= n;
@@ -98,7 +100,11 @@ static Val extreme(Ev *ev, const Expr *e, Val *a, int n, int want_max)
         return pick_x ? x : y;
     }
     Val x = a[0];
-    if (x.n == 0) { ev_error(ev, e->span, "%s of an empty container", want_max ? "max" : "min"); return NANV; }
+    if (x.n == 0) {                    /* as Stan: -inf (max) or inf (min) for reals */
+        if (x.base == TB_REAL) return val_real(ev, want_max ? -INFINITY : INFINITY);
+        ev_error(ev, e->span, "%s of an empty container", want_max ? "max" : "min");
+        return val_int(ev, 0);
+    }
     int best = 0;
     for (int k = 1; k < x.n; k++) {
         double v = x.base == TB_INT ? x.iv[k] : x.x[k], b = x.base == TB_INT ? x.iv[best] : x.x[best];

@@ -407,6 +407,10 @@ static const VCase vcases[] = {
     {"gen out = rep_vector(3, 3);", 3, {3, 3, 3}},
     {"gen out = sd({1, 2, 6});", 1, {2.6457513110645907}},                     /* sqrt(7) */
     {"gen out = variance([1, 2, 6]');", 1, {7}},
+    {"gen out = variance({4.5});", 1, {0}},
+    {"gen out = sd([4.5]);", 1, {0}},
+    {"gen out = max(head({1.5}, 0));", 1, {-INFINITY}},
+    {"gen out = min(head([1.5], 0));", 1, {INFINITY}},
     {V3 "gen out = segment(v, 2, 2);", 2, {2, 3}},
     {"gen out = segment({4, 5, 6, 7}, 1, 3);", 3, {4, 5, 6}},
     {"gen out = size({4, 5, 6, 7});", 1, {4}},
@@ -459,7 +463,7 @@ START_TEST(values)
     int n = out_values(c->src, got, 64, err, sizeof err);
     ck_assert_msg(n == c->n, "%s\n%d values, want %d (%s)", c->src, n, c->n, err);
     for (int k = 0; k < n; k++)
-        ck_assert_msg(fabs(got[k] - c->want[k]) <= 1e-12 * fmax(1, fabs(c->want[k])),
+        ck_assert_msg(got[k] == c->want[k] || fabs(got[k] - c->want[k]) <= 1e-12 * fmax(1, fabs(c->want[k])),
                       "%s\nvalue %d is %.17g, want %.17g", c->src, k + 1, got[k], c->want[k]);
 }
 END_TEST
@@ -620,7 +624,9 @@ static const Bad bad[] = {
     {"let matrix[2, 2] m = inverse([[1, 2], [2, 2 + a]]);", "inverse: the matrix is singular"},
     {"let real m = log_determinant([[1, 2], [2, 2 + a]]);", "log_determinant: the matrix is singular"},
     {"let real m = mean(head({a, 2.0}, a > 1 ? 0 : 1));", "mean of an empty container"},
-    {"let real m = sd(head({a, 2.0}, a > 1 ? 1 : 2));", "sd needs at least 2 elements"},
+    {"let real m = sd(head({a, 2.0}, a > 1 ? 0 : 2));", "sd of an empty container"},
+    {"let real m = variance(head([a, 2.0], a > 1 ? 0 : 2));", "variance of an empty container"},
+    {"let real m = max(head({1, 2}, a > 1 ? 0 : 2));", "max of an empty container"},
     {"let m = segment({a, 2, 3}, 2, a > 1 ? 3 : 2);", "segment: range 2..4 out of bounds for size 3"},
     {"let matrix[2, 2] m = gp_exp_quad_cov({1.0, 2.0}, 1 - a, 1);", "gp_exp_quad_cov: alpha is -1, but must be positive"},
     {"let m = mdivide_right_tri_low(head([a, a, a], a > 1 ? 2 : 3), [[1, 0, 0], [1, 1, 0], [1, 1, 1]]);",

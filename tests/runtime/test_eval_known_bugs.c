@@ -19,8 +19,8 @@
 typedef struct Bug { const char *src; const char *msg; int is_gen; } Bug;
 
 static const Bug bugs[] = {
-    {"param real x;\nx ~ normal(2, 1);\nlet real y = sd(head({x, 2.0}, x > -1 ? 1 : 2));\n",
-     "sd needs at least 2 elements", 0},
+    {"param real x;\nx ~ normal(2, 1);\nlet real y = sd(head({x, 2.0}, x > -1 ? 0 : 2));\n",
+     "sd of an empty container", 0},
     {"param real a;\na ~ normal(0, 1);\nlet matrix[2, 2] L = cholesky_decompose([[1, 1 - a], [1 - a, 1]]);\n",
      "cholesky_decompose: the matrix is not positive definite", 0},
     {"param real x;\nx ~ normal(0, 1);\ngen int out = 1 / 0;\n", "integer division by zero", 1},
