@@ -27,9 +27,10 @@ static void link_each(Ev *ev, Val *r, const Val *src, const int *map, const doub
 static Val b_sum(Ev *ev, const Expr *e, Val *a, int n)
 {
     if (a[0].base == TB_INT) {
-        long s = 0;
-        for (int k = 0; k < a[0].n; k++) s += a[0].iv[k];
-        return val_int(ev, (int)s);
+        int s = 0;
+        for (int k = 0; k < a[0].n; k++)
+            if (__builtin_add_overflow(s, a[0].iv[k], &s)) { ev_error(ev, e->span, "sum: integer overflow"); return val_int(ev, 0); }
+        return val_int(ev, s);
     }
     return val_sum(ev, a[0]);
 }
@@ -72,7 +73,12 @@ static Val b_sd(Ev *ev, const Expr *e, Val *a, int n) { return variance_of(ev, e
 
 static Val b_prod(Ev *ev, const Expr *e, Val *a, int n)
 {
-    if (a[0].base == TB_INT) { long p = 1; for (int k = 0; k < a[0].n; k++) p *= a[0].iv[k]; return val_int(ev, (int)p); }
+    if (a[0].base == TB_INT) {
+        int p = 1;
+        for (int k = 0; k < a[0].n; k++)
+            if (__builtin_mul_overflow(p, a[0].iv[k], &p)) { ev_error(ev, e->span, "prod: integer overflow"); return val_int(ev, 0); }
+        return val_int(ev, p);
+    }
     Val x = a[0];
     double p = 1;
     for (int k = 0; k < x.n; k++) p *= x.x[k];
@@ -306,8 +312,11 @@ static Val b_cumulative_sum(Ev *ev, const Expr *e, Val *a, int n)
     Val x = a[0];
     if (x.base == TB_INT) {
         Val v = val_alloc(ev, TB_INT, x.kind, x.narr, x.dims);
-        long s = 0;
-        for (int k = 0; k < x.n; k++) { s += x.iv[k]; v.iv[k] = (int)s; }
+        int s = 0;
+        for (int k = 0; k < x.n; k++) {
+            if (__builtin_add_overflow(s, x.iv[k], &s)) { ev_error(ev, e->span, "cumulative_sum: integer overflow"); return v; }
+            v.iv[k] = s;
+        }
         return v;
     }
     Val v = val_alloc(ev, TB_REAL, x.kind, x.narr, x.dims);

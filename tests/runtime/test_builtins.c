@@ -634,6 +634,9 @@ static const Bad bad[] = {
     {"let m = mdivide_left_tri_low([[1, 0, 0], [1, 1, 0], [1, 1, 1]], head([a, a, a]', a > 1 ? 2 : 3));",
      "mdivide_left_tri_low: sizes do not match"},
     {"let real m = dot_product(head([a, a, a], a > 1 ? 2 : 3), {1, 2, 3});", "dot_product: sizes 2 and 3 differ"},
+    {"let int k = a > 1 ? 2147483647 : 1;\nlet real m = a * sum({k, 1});", "sum: integer overflow"},
+    {"let int k = a > 1 ? 65536 : 1;\nlet real m = a * prod({k, k});", "prod: integer overflow"},
+    {"let int k = a > 1 ? 2147483647 : 1;\nlet real m = a * sum(cumulative_sum({k, k}));", "cumulative_sum: integer overflow"},
 };
 
 START_TEST(rejections)
