@@ -799,19 +799,253 @@ static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
-/* ORDER: alphabetical is not required; builtin_find scans. */
+/* ---- selections: out[k] = x[map[k]], values and tape ids (no new node) ---- */
+
+static Val gather(Ev *ev, Val x, int kind, int narr, const int *dims, const int *map)
+{
+    Val v = val_alloc(ev, x.base, kind, narr, dims);
+    if (x.base == TB_INT) {
+        for (int k = 0; k < v.n; k++) v.iv[k] = x.iv[map[k]];
+        return v;
+    }
+    for (int k = 0; k < v.n; k++) v.x[k] = x.x[map[k]];
+    if (x.id) {
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+        for (int k = 0; k < v.n; k++) v.id[k] = x.id[map[k]];
+    }
+    return v;
+}
+
+static int *map_of(Ev *ev, int n) { return arena_alloc(&ev->arena, sizeof(int) * (size_t)(n ? n : 1)); }
+
+static Val b_reverse(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    int *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) map[k] = x.n - 1 - k;
+    return gather(ev, x, x.kind, x.narr, x.dims, map);
+}
+
+/* Stable bottom-up merge sort of the index map by value (n log n, arena scratch). */
+static void sort_map(Ev *ev, const Val *x, int *map, int desc)
+{
+    int n = x->n, *tmp = map_of(ev, n);
+#define VAL_AT(i) (x->base == TB_INT ? (double)x->iv[i] : x->x[i])
+    for (int w = 1; w < n; w *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * w) {
+            int mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                double a = VAL_AT(map[i]), b = VAL_AT(map[j]);
+                tmp[k++] = (desc ? b > a : b < a) ? map[j++] : map[i++];
+            }
+            while (i < mid) tmp[k++] = map[i++];
+            while (j < hi) tmp[k++] = map[j++];
+        }
+        memcpy(map, tmp, sizeof(int) * (size_t)n);
+    }
+#undef VAL_AT
+}
+
+static Val sort_impl(Ev *ev, const Expr *e, Val x, int desc)
+{
+    int *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) {
+        map[k] = k;
+        if (x.base == TB_REAL && isnan(x.x[k])) {
+            ev_error(ev, e->span, "%s: element %d is nan", e->name, k + 1);
+            return NANV;
+        }
+    }
+    sort_map(ev, &x, map, desc);
+    return gather(ev, x, x.kind, x.narr, x.dims, map);
+}
+static Val b_sort_asc(Ev *ev, const Expr *e, Val *a, int n) { return sort_impl(ev, e, a[0], 0); }
+static Val b_sort_desc(Ev *ev, const Expr *e, Val *a, int n) { return sort_impl(ev, e, a[0], 1); }
+
+/* to_matrix(x): a vector is a column, a row vector a row; to_matrix(x, m, n) fills an
+ * m x n matrix in column-major order from x's elements in column-major order. */
+static Val b_to_matrix(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]);
+    int R, C;
+    if (n == 1) { R = x.kind == TK_ROWVEC ? 1 : x.dims[0]; C = x.kind == TK_MATRIX ? x.dims[1] : x.kind == TK_ROWVEC ? x.dims[0] : 1; }
+    else { R = a[1].iv[0]; C = a[2].iv[0]; }
+    if (R < 0 || C < 0 || (long)R * C != x.n) {
+        ev_error(ev, e->span, "to_matrix: %d elements do not make a %dx%d matrix", x.n, R, C);
+        return NANV;
+    }
+    int dims[2] = {R, C}, *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) map[k] = k;
+    return gather(ev, x, TK_MATRIX, 0, dims, map);
+}
+
+/* block(m, i, j, nr, nc), sub_col(m, i, j, nr), sub_row(m, i, j, nc): 1-based corners. */
+static Val block_impl(Ev *ev, const Expr *e, Val M, int i, int j, int nr, int nc, int kind)
+{
+    int R = M.dims[0], C = M.dims[1];
+    if (i < 1 || j < 1 || nr < 0 || nc < 0 || i - 1 + nr > R || j - 1 + nc > C) {
+        ev_error(ev, e->span, "%s: rows %d..%d, columns %d..%d out of range for a %dx%d matrix", e->name, i, i - 1 + nr, j,
+                 j - 1 + nc, R, C);
+        return NANV;
+    }
+    int dims[2] = {kind == TK_ROWVEC ? nc : nr, nc}, *map = map_of(ev, nr * nc);
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++) map[r + c * nr] = (i - 1 + r) + (j - 1 + c) * R;
+    return gather(ev, M, kind, 0, dims, map);
+}
+static Val b_block(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], a[3].iv[0], a[4].iv[0], TK_MATRIX);
+}
+static Val b_sub_col(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], a[3].iv[0], 1, TK_VECTOR);
+}
+static Val b_sub_row(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], 1, a[3].iv[0], TK_ROWVEC);
+}
+
+static Val b_dims(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int d[1] = {a[0].ndim};
+    Val v = val_alloc(ev, TB_INT, TK_SCALAR, 1, d);
+    for (int k = 0; k < a[0].ndim; k++) v.iv[k] = a[0].dims[k];
+    if (a[0].kind == TK_ROWVEC) {              /* Stan: a row vector's dims are {1, n} */
+        d[0] = a[0].ndim + 1;
+        Val w = val_alloc(ev, TB_INT, TK_SCALAR, 1, d);
+        for (int k = 0; k < a[0].narr; k++) w.iv[k] = a[0].dims[k];
+        w.iv[a[0].narr] = 1;
+        w.iv[a[0].narr + 1] = a[0].dims[a[0].narr];
+        return w;
+    }
+    return v;
+}
+
+/* add_diag(m, d): m with d (a scalar or one value per diagonal element) added. */
+static Val b_add_diag(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
+    int R = M.dims[0], C = M.dims[1], K = R < C ? R : C;
+    if (d.ndim && d.n != K) { ev_error(ev, e->span, "add_diag: %d values for a diagonal of %d", d.n, K); return NANV; }
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, M.dims);
+    memcpy(v.x, M.x, sizeof(double) * (size_t)M.n);
+    for (int k = 0; k < K; k++) v.x[k + (long)k * R] += d.x[d.ndim ? k : 0];
+    if (M.id || d.id) {
+        val_set_ids(ev, &v);
+        for (int k = 0; k < v.n; k++) if (M.id) tape_push(ev, M.id[k], v.id[k], 1);
+        if (d.id) for (int k = 0; k < K; k++) tape_push(ev, d.id[d.ndim ? k : 0], v.id[k + (long)k * R], 1);
+    }
+    return v;
+}
+
+static Val b_trace(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]);
+    int R = M.dims[0], C = M.dims[1], K = R < C ? R : C;
+    double s = 0;
+    for (int k = 0; k < K; k++) s += M.x[k + (long)k * R];
+    Val r = val_real(ev, s);
+    if (M.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < K; k++) tape_push(ev, M.id[k + (long)k * R], r.id[0], 1);
+    }
+    return r;
+}
+
+/* quad_form_diag(m, v) = diag(v) m diag(v): out[i,j] = v[i] m[i,j] v[j]. */
+static Val b_quad_form_diag(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
+    int N = M.dims[0];
+    if (M.dims[1] != N || d.n != N) { ev_error(ev, e->span, "quad_form_diag: a %dx%d matrix and %d values", N, M.dims[1], d.n); return NANV; }
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, M.dims);
+    if (M.id || d.id) val_set_ids(ev, &v);
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) {
+            long o = i + (long)j * N;
+            v.x[o] = d.x[i] * M.x[o] * d.x[j];
+            if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[i] * d.x[j]);
+            if (d.id) {                    /* i == j: d[i]^2 m[i,i], one partial 2 d[i] m[i,i] */
+                tape_push(ev, d.id[i], v.id[o], M.x[o] * d.x[j]);
+                tape_push(ev, d.id[j], v.id[o], d.x[i] * M.x[o]);
+            }
+        }
+    return v;
+}
+
+/* squared_distance(x, y) = sum (x - y)^2 and distance = its square root (partial 0 at
+ * distance 0, where it has none). */
+static Val dist_impl(Ev *ev, const Expr *e, Val *a, int sq)
+{
+    Val x = val_to_real(ev, a[0]), y = val_to_real(ev, a[1]);
+    if (x.n != y.n) { ev_error(ev, e->span, "%s: sizes %d and %d differ", e->name, x.n, y.n); return NANV; }
+    double s = 0;
+    for (int k = 0; k < x.n; k++) s += (x.x[k] - y.x[k]) * (x.x[k] - y.x[k]);
+    double out = sq ? s : sqrt(s);
+    Val r = val_real(ev, out);
+    if (x.id || y.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < x.n; k++) {
+            double g = 2 * (x.x[k] - y.x[k]);
+            if (!sq) g = out > 0 ? g / (2 * out) : 0;
+            if (x.id) tape_push(ev, x.id[k], r.id[0], g);
+            if (y.id) tape_push(ev, y.id[k], r.id[0], -g);
+        }
+    }
+    return r;
+}
+static Val b_squared_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 1); }
+static Val b_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 0); }
+
+/* determinant by LU as log_determinant; d/dA = det A^-T. */
+static Val b_determinant(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
+    if (N == 0) return val_real(ev, 1);
+    size_t nn = (size_t)N * (size_t)N;
+    double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
+    memcpy(W, A.x, sizeof(double) * nn);
+    gsl_matrix_view M = gsl_matrix_view_array(W, (size_t)N, (size_t)N);
+    gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
+    int sgn;
+    gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
+    double det = gsl_linalg_LU_det(&M.matrix, sgn);
+    Val r = val_real(ev, det);
+    if (!A.id) return r;
+    val_set_ids(ev, &r);
+    if (det == 0) {                    /* the adjugate would be needed; not worth it here */
+        ev_error(ev, e->span, "determinant: the matrix is singular (no derivative)");
+        return NANV;
+    }
+    double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
+    gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix);
+    for (int l = 0; l < N; l++)
+        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], det * Inv[(long)k * N + l]);
+    return r;
+}
+
+/* Alphabetical (docs/functions.md follows this order); builtin_find scans. */
 const struct Builtin builtin_table[] = {
+    {"add_diag", "m(m,r);m(m,v);m(m,w)", b_add_diag},
     {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},
     {"append_row", "m(m,m);m(m,w);m(w,m);m(w,w);v(v,v);v(r,v);v(v,r)", b_append_row},
+    {"block", "m(m,i,i,i,i)", b_block},
     {"cholesky_decompose", "m(m)", b_cholesky_decompose},
     {"cols", "i(v);i(w);i(m)", b_cols},
     {"columns_dot_product", "w(v,v);w(w,w);w(m,m)", b_columns_dot_product},
     {"crossprod", "m(m)", b_crossprod},
     {"cumulative_sum", "T(v);T(w);T(R);T(I)", b_cumulative_sum},
+    {"determinant", "r(m)", b_determinant},
     {"diag_matrix", "m(v)", b_diag_matrix},
     {"diag_post_multiply", "m(m,v);m(m,w)", b_diag_post_multiply},
     {"diag_pre_multiply", "m(v,m);m(w,m)", b_diag_pre_multiply},
     {"diagonal", "v(m)", b_diagonal},
+    {"dims", "I(a)", b_dims},
+    {"distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_distance},
     {"dot_product", "r(s,s)", b_dot_product},
     {"dot_self", "r(s)", b_dot_self},
     {"gp_exp_quad_cov", "m(R,r,r);m(V,r,r);m(R,R,r,r);m(V,V,r,r)", b_gp_exp_quad_cov},
@@ -831,22 +1065,31 @@ const struct Builtin builtin_table[] = {
     {"one_hot_vector", "v(i,i)", b_one_hot_vector},
     {"prod", "i(I);r(R);r(v);r(w);r(m)", b_prod},
     {"quad_form", "r(m,v);m(m,m)", b_quad_form},
+    {"quad_form_diag", "m(m,v);m(m,w)", b_quad_form_diag},
     {"rep_array", "A(a,i);A(a,i,i);A(a,i,i,i)", b_rep_array},
     {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},
     {"rep_row_vector", "w(r,i)", b_rep_row_vector},
     {"rep_vector", "v(r,i)", b_rep_vector},
+    {"reverse", "T(v);T(w);T(R);T(I)", b_reverse},
     {"rows", "i(v);i(w);i(m)", b_rows},
     {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
     {"sd", "r(R);r(v);r(w);r(m)", b_sd},
     {"segment", "T(v,i,i);T(w,i,i);T(R,i,i);T(I,i,i);T(V,i,i)", b_segment},
     {"size", "i(a)", b_size},
     {"softmax", "v(v)", b_softmax},
+    {"sort_asc", "T(v);T(w);T(R);T(I)", b_sort_asc},
+    {"sort_desc", "T(v);T(w);T(R);T(I)", b_sort_desc},
+    {"squared_distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_squared_distance},
+    {"sub_col", "v(m,i,i,i)", b_sub_col},
+    {"sub_row", "w(m,i,i,i)", b_sub_row},
     {"sum", "i(I);r(R);r(v);r(w);r(m)", b_sum},
     {"tail", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_tail},
     {"tcrossprod", "m(m)", b_tcrossprod},
     {"to_array_1d", "I(I);R(R);R(v);R(w);R(m)", b_to_array_1d},
+    {"to_matrix", "m(v);m(w);m(m);m(v,i,i);m(w,i,i);m(m,i,i);m(R,i,i);m(I,i,i)", b_to_matrix},
     {"to_row_vector", "w(R);w(v);w(w);w(m)", b_to_row_vector},
     {"to_vector", "v(R);v(v);v(w);v(m)", b_to_vector},
+    {"trace", "r(m)", b_trace},
     {"variance", "r(R);r(v);r(w);r(m)", b_variance},
     {NULL, NULL, NULL},
 };

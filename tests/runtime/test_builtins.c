@@ -22,7 +22,7 @@
 
 /* ---------------------------------------------------------------- instances */
 
-#define MAXARGS 4
+#define MAXARGS 5
 #define NWTS 256
 
 /* One concrete call: a builtin, one overload, each generic letter (s, x, a) replaced
@@ -156,6 +156,13 @@ static const Adapt adapts[] = {
     {"gp_exp_quad_cov", -1, 'r', NULL, "exp(@)"},
     {"linspaced_vector", 0, 'i', NULL, "4"},
     {"segment", 2, 'i', NULL, "1"},
+    {"to_matrix", 0, 'm', "matrix[3, 1]", NULL},
+    {"to_matrix", 1, 'i', NULL, "1"},
+    {"to_matrix", 2, 'i', NULL, "3"},
+    {"determinant", 0, 'm', NULL, "@ + diag_matrix(rep_vector(4, 3))"},
+    {"block", 1, 'i', NULL, "1"},
+    {"sub_row", 0, 'm', "matrix[3, 4]", NULL},
+    {"sub_row", 3, 'i', NULL, "3"},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -342,10 +349,15 @@ typedef struct VCase { const char *src; int n; double want[16]; } VCase;
 #define M23 "data matrix[2, 3] A = [[1, 2, 3], [4, 5, 6]];\n"
 #define L3 "data matrix[3, 3] L = [[2, 0, 0], [1, 3, 0], [-1, 2, 4]];\n"
 static const VCase vcases[] = {
+    {"gen out = add_diag([[1, 2], [3, 4]], 10);", 4, {11, 3, 2, 14}},
+    {"gen out = add_diag([[1, 2, 3], [4, 5, 6]], [10, 20]');", 6, {11, 4, 2, 25, 3, 6}},
     {"gen out = append_col([[1, 2], [3, 4]], [5, 6]');", 6, {1, 3, 2, 4, 5, 6}},
     {"gen out = append_col([1, 2], 3);", 3, {1, 2, 3}},
     {"gen out = append_row([[1, 2], [3, 4]], [5, 6]);", 6, {1, 3, 5, 2, 4, 6}},
     {"gen out = append_row(0.5, [1, 2]');", 3, {0.5, 1, 2}},
+    {L3 "gen out = block(L, 2, 1, 2, 2);", 4, {1, -1, 3, 2}},
+    {L3 "gen out = sub_col(L, 2, 2, 2);", 2, {3, 2}},
+    {L3 "gen out = sub_row(L, 3, 1, 3);", 3, {-1, 2, 4}},
     {"gen out = cholesky_decompose([[4, 2], [2, 10]]);", 4, {2, 1, 0, 3}},
     {M23 "gen out = cols(A);", 1, {3}},
     {"gen out = cols([1, 2, 3, 4]);", 1, {4}},
@@ -363,6 +375,14 @@ static const VCase vcases[] = {
     {M23 "gen out = diag_pre_multiply([2, -1]', A);", 6, {2, -4, 4, -5, 6, -6}},
     {M23 "gen out = diagonal(A);", 2, {1, 5}},
     {"gen out = dot_product([1, 2, 3], {4, 5, 6});", 1, {32}},
+    {"gen out = determinant([[1, 2, 0], [3, 4, 0], [0, 0, 5]]);", 1, {-10}},
+    {"gen out = determinant([[2, 1], [4, 2]]);", 1, {0}},
+    {M23 "gen out = dims(A);", 2, {2, 3}},
+    {"gen out = dims({[1, 2], [3, 4], [5, 6]});", 3, {3, 1, 2}},
+    {"gen out = dims(1.5);", 0, {0}},
+    {"gen out = distance([1, 2]', [4, 6]');", 1, {5}},
+    {"gen out = squared_distance([1, 2], [4, 6]');", 1, {25}},
+    {"gen out = squared_distance(1, 4);", 1, {9}},
     {V3 "gen out = dot_self(v);", 1, {14}},
     /* alpha^2 exp(-(xi - xj)^2 / (2 rho^2)) with alpha 2, rho 0.5 */
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, 2.0, 0.5);", 4, {4, 4 * 0.1353352832366127, 4 * 0.1353352832366127, 4}},
@@ -397,6 +417,7 @@ static const VCase vcases[] = {
     {"gen out = prod({2, 3, 4});", 1, {24}},
     {V3 "gen out = prod(v / 2);", 1, {0.75}},
     {"gen out = quad_form([[2, 1], [1, 3]], [1, 2]');", 1, {18}},
+    {"gen out = quad_form_diag([[2, 1], [1, 3]], [1, 2]');", 4, {2, 2, 2, 12}},
     {"gen out = quad_form([[2, 1], [1, 3]], [[1, 0], [2, 1]]);", 4, {18, 7, 7, 3}},
     {"gen out = rep_array(5, 2);", 2, {5, 5}},
     {"gen out = rep_array(1.5, 2, 1, 2);", 4, {1.5, 1.5, 1.5, 1.5}},
@@ -406,6 +427,16 @@ static const VCase vcases[] = {
     {"gen out = rep_row_vector(-1, 2);", 2, {-1, -1}},
     {"gen out = rep_vector(3, 3);", 3, {3, 3, 3}},
     {"gen out = sd({1, 2, 6});", 1, {2.6457513110645907}},                     /* sqrt(7) */
+    {"gen out = reverse([1, 2, 3]');", 3, {3, 2, 1}},
+    {"gen out = reverse({4, 5});", 2, {5, 4}},
+    {"gen out = sort_asc({3, 1, 2, 1});", 4, {1, 1, 2, 3}},
+    {"gen out = sort_asc([0.5, -1, 2, 0]);", 4, {-1, 0, 0.5, 2}},
+    {"gen out = sort_desc([0.5, -1, 2, 0]');", 4, {2, 0.5, 0, -1}},
+    {"gen out = to_matrix([1, 2, 3, 4, 5, 6]', 2, 3);", 6, {1, 2, 3, 4, 5, 6}},
+    {M23 "gen out = to_matrix(A, 3, 2);", 6, {1, 4, 2, 5, 3, 6}},
+    {"gen out = to_matrix({1, 2, 3, 4}, 2, 2);", 4, {1, 2, 3, 4}},
+    {"gen out = to_matrix([1, 2, 3]);", 3, {1, 2, 3}},
+    {"gen out = trace([[1, 2], [3, 4]]);", 1, {5}},
     {"gen out = variance([1, 2, 6]');", 1, {7}},
     {"gen out = variance({4.5});", 1, {0}},
     {"gen out = sd([4.5]);", 1, {0}},
@@ -634,6 +665,10 @@ static const Bad bad[] = {
     {"let m = mdivide_left_tri_low([[1, 0, 0], [1, 1, 0], [1, 1, 1]], head([a, a, a]', a > 1 ? 2 : 3));",
      "mdivide_left_tri_low: sizes do not match"},
     {"let real m = dot_product(head([a, a, a], a > 1 ? 2 : 3), {1, 2, 3});", "dot_product: sizes 2 and 3 differ"},
+    {"let m = to_matrix(head([a, a, a], a > 1 ? 2 : 3), 1, 3);", "to_matrix: 2 elements do not make a 1x3 matrix"},
+    {"let m = block(rep_matrix(a, 3, 3), 2, 2, a > 1 ? 3 : 2, 1);", "block: rows 2..4, columns 2..2 out of range for a 3x3 matrix"},
+    {"let m = sort_asc([a, a > 1 ? not_a_number() : 1]);", "sort_asc: element 2 is nan"},
+    {"let real m = determinant([[1, 2], [2, 2 + a]]);", "determinant: the matrix is singular (no derivative)"},
     {"let int k = a > 1 ? 2147483647 : 1;\nlet real m = a * sum({k, 1});", "sum: integer overflow"},
     {"let int k = a > 1 ? 65536 : 1;\nlet real m = a * prod({k, k});", "prod: integer overflow"},
     {"let int k = a > 1 ? 2147483647 : 1;\nlet real m = a * sum(cumulative_sum({k, k}));", "cumulative_sum: integer overflow"},
