@@ -166,6 +166,13 @@ static const ECase cases[] = {
     /* let variables: data-only lets are computed once and size later declarations */
     VAL("let int K = 2 + 1;\nlet vector[K] z = rep_vector(1.5, K);\ngen out = sum(z);", 1, 4.5),
     VAL("let real a = 2;\nlet real b = a * a;\ngen out = b + 1;", 1, 5),
+    /* parameter-dependent lets and gens see the constrained values of the point */
+    {.src = "param real x;\nlet out = 3 * x;", .u = {0.5}, .n = 1, .want = {1.5}},
+    {.src = "param real<lower=0> s;\nlet y = 2 * s;\ngen out = {s, y + 1};", .u = {0.5}, .n = 2,
+     .want = {1.6487212707001282, 4.2974425414002564}},
+    {.src = "param real<lower=-1, upper=1> r;\ngen out = r;", .u = {0}, .n = 1, .want = {0}},
+    {.src = "param vector[2] x;\nlet vector[2] out;\nout[2] = x[1];\nout[1] = x[2];", .u = {0.5, -0.25}, .n = 2,
+     .want = {-0.25, 0.5}},
 
     /* log density: target += of scalars and containers, ~, Jacobians */
     LP("param real x;\ntarget += [1, 2, 3] * x;", 0.5, 3),
