@@ -4,6 +4,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_permutation.h>
 #include "runtime/eval.h"
 
 #define NANV val_real(ev, NAN)
@@ -25,9 +27,10 @@ static void link_each(Ev *ev, Val *r, const Val *src, const int *map, const doub
 static Val b_sum(Ev *ev, const Expr *e, Val *a, int n)
 {
     if (a[0].base == TB_INT) {
-        long s = 0;
-        for (int k = 0; k < a[0].n; k++) s += a[0].iv[k];
-        return val_int(ev, (int)s);
+        int s = 0;
+        for (int k = 0; k < a[0].n; k++)
+            if (__builtin_add_overflow(s, a[0].iv[k], &s)) { ev_error(ev, e->span, "sum: integer overflow"); return val_int(ev, 0); }
+        return val_int(ev, s);
     }
     return val_sum(ev, a[0]);
 }
@@ -46,7 +49,9 @@ static Val variance_of(Ev *ev, const Expr *e, Val x, int sd)
 {
     x = val_to_real(ev, x);
     int n = x.n;
-    if (n < 2) { ev_error(ev, e->span, "%s needs at least 2 elements", sd ? "sd" : "variance"); return NANV; }
+    /* as Stan: an error for no element, 0 for one */
+    if (n == 0) { ev_error(ev, e->span, "%s of an empty container", sd ? "sd" : "variance"); return NANV; }
+    if (n == 1) return val_real(ev, 0);
     double m = 0, v = 0;
     for (int k = 0; k < n; k++) m += x.x[k];
     m /= n;
@@ -68,7 +73,12 @@ static Val b_sd(Ev *ev, const Expr *e, Val *a, int n) { return variance_of(ev, e
 
 static Val b_prod(Ev *ev, const Expr *e, Val *a, int n)
 {
-    if (a[0].base == TB_INT) { long p = 1; for (int k = 0; k < a[0].n; k++) p *= a[0].iv[k]; return val_int(ev, (int)p); }
+    if (a[0].base == TB_INT) {
+        int p = 1;
+        for (int k = 0; k < a[0].n; k++)
+            if (__builtin_mul_overflow(p, a[0].iv[k], &p)) { ev_error(ev, e->span, "prod: integer overflow"); return val_int(ev, 0); }
+        return val_int(ev, p);
+    }
     Val x = a[0];
     double p = 1;
     for (int k = 0; k < x.n; k++) p *= x.x[k];
@@ -96,7 +106,11 @@ static Val extreme(Ev *ev, const Expr *e, Val *a, int n, int want_max)
         return pick_x ? x : y;
     }
     Val x = a[0];
-    if (x.n == 0) { ev_error(ev, e->span, "%s of an empty container", want_max ? "max" : "min"); return NANV; }
+    if (x.n == 0) {                    /* as Stan: -inf (max) or inf (min) for reals */
+        if (x.base == TB_REAL) return val_real(ev, want_max ? -INFINITY : INFINITY);
+        ev_error(ev, e->span, "%s of an empty container", want_max ? "max" : "min");
+        return val_int(ev, 0);
+    }
     int best = 0;
     for (int k = 1; k < x.n; k++) {
         double v = x.base == TB_INT ? x.iv[k] : x.x[k], b = x.base == TB_INT ? x.iv[best] : x.x[best];
@@ -178,7 +192,13 @@ static Val b_cols(Ev *ev, const Expr *e, Val *a, int n)
     Val x = a[0];
     return val_int(ev, x.kind == TK_VECTOR ? 1 : x.kind == TK_ROWVEC ? x.dims[x.narr] : x.kind == TK_MATRIX ? x.dims[x.narr + 1] : 1);
 }
-static Val b_size(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].ndim ? a[0].dims[0] : 1); }
+/* Stan: an array's first dimension, the number of elements of a vector, row vector or
+ * matrix (rows * cols), 1 for a scalar. */
+static Val b_size(Ev *ev, const Expr *e, Val *a, int n)
+{
+    const Val *x = &a[0];
+    return val_int(ev, x->narr ? x->dims[0] : x->ndim ? x->n : 1);
+}
 static Val b_num_elements(Ev *ev, const Expr *e, Val *a, int n) { return val_int(ev, a[0].n); }
 
 static Val rep_impl(Ev *ev, int kind, Val x, int r, int c)
@@ -236,7 +256,8 @@ static Val to_kind(Ev *ev, Val x, int kind)
 {
     x = val_to_real(ev, x);
     int dims[1] = {x.n};
-    Val v = val_alloc(ev, TB_REAL, kind, 0, dims);
+    /* a 1-d real array is an array of scalars: one array dimension, not a vector's */
+    Val v = val_alloc(ev, TB_REAL, kind, kind == TK_SCALAR, dims);
     int c[VM_MAXDIM] = {0};
     if (x.id) v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(x.n ? x.n : 1));
     for (int t = 0; t < x.n; t++) {
@@ -258,10 +279,7 @@ static Val b_to_array_1d(Ev *ev, const Expr *e, Val *a, int n)
         memcpy(v.iv, x.iv, sizeof(int) * (size_t)x.n);
         return v;
     }
-    Val v = to_kind(ev, a[0], TK_SCALAR);
-    v.narr = 1;
-    v.kind = TK_SCALAR;
-    return v;
+    return to_kind(ev, a[0], TK_SCALAR);
 }
 
 static Val slice_impl(Ev *ev, const Expr *e, Val x, int start, int len)
@@ -271,12 +289,18 @@ static Val slice_impl(Ev *ev, const Expr *e, Val x, int start, int len)
         ev_error(ev, e->span, "%s: range %d..%d out of bounds for size %d", e->name, start + 1, start + len, total);
         return NANV;
     }
-    Val v = x;
-    int inner = x.dims[0] ? x.n / x.dims[0] : 0;
-    v.dims[0] = len;
-    v.n = len * inner;
-    if (x.base == TB_INT) v.iv = x.iv + (size_t)start * inner;
-    else { v.x = x.x + (size_t)start * inner; if (x.id) v.id = x.id + (size_t)start * inner; }
+    /* a copy, not a view: `v[2:3] = head(v, 2)` must read v before it is written */
+    int inner = x.dims[0] ? x.n / x.dims[0] : 0, dims[VM_MAXDIM];
+    memcpy(dims, x.dims, sizeof dims);
+    dims[0] = len;
+    Val v = val_alloc(ev, x.base, x.kind, x.narr, dims);
+    size_t off = (size_t)start * inner, cnt = (size_t)len * inner;
+    if (x.base == TB_INT) { memcpy(v.iv, x.iv + off, sizeof(int) * cnt); return v; }
+    memcpy(v.x, x.x + off, sizeof(double) * cnt);
+    if (x.id) {
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (cnt ? cnt : 1));
+        memcpy(v.id, x.id + off, sizeof(int32_t) * cnt);
+    }
     return v;
 }
 static Val b_head(Ev *ev, const Expr *e, Val *a, int n) { return slice_impl(ev, e, a[0], 0, a[1].iv[0]); }
@@ -288,8 +312,11 @@ static Val b_cumulative_sum(Ev *ev, const Expr *e, Val *a, int n)
     Val x = a[0];
     if (x.base == TB_INT) {
         Val v = val_alloc(ev, TB_INT, x.kind, x.narr, x.dims);
-        long s = 0;
-        for (int k = 0; k < x.n; k++) { s += x.iv[k]; v.iv[k] = (int)s; }
+        int s = 0;
+        for (int k = 0; k < x.n; k++) {
+            if (__builtin_add_overflow(s, x.iv[k], &s)) { ev_error(ev, e->span, "cumulative_sum: integer overflow"); return v; }
+            v.iv[k] = s;
+        }
         return v;
     }
     Val v = val_alloc(ev, TB_REAL, x.kind, x.narr, x.dims);
@@ -369,6 +396,14 @@ static Val b_linspaced_vector(Ev *ev, const Expr *e, Val *a, int n)
     Val lo = val_to_real(ev, a[1]), hi = val_to_real(ev, a[2]);
     Val v = vec_of(ev, TK_VECTOR, k < 0 ? 0 : k);
     for (int i = 0; i < v.n; i++) v.x[i] = k == 1 ? hi.x[0] : lo.x[0] + (hi.x[0] - lo.x[0]) * i / (k - 1);
+    if (lo.id || hi.id) {              /* v[i] = (1 - t) lo + t hi, t = i / (k - 1) */
+        val_set_ids(ev, &v);
+        for (int i = 0; i < v.n; i++) {
+            double t = k == 1 ? 1 : (double)i / (k - 1);
+            if (lo.id) tape_push(ev, lo.id[0], v.id[i], 1 - t);
+            if (hi.id) tape_push(ev, hi.id[0], v.id[i], t);
+        }
+    }
     return v;
 }
 
@@ -381,29 +416,41 @@ static Val b_one_hot_vector(Ev *ev, const Expr *e, Val *a, int n)
     return v;
 }
 
-/* Squared-exponential covariance: K[i,j] = alpha^2 exp(-(x_i - x_j)^2 / (2 rho^2)). */
+/* Squared-exponential covariance, Stan's gp_exp_quad_cov:
+ *   K[i,j] = alpha^2 exp(-|x1_i - x2_j|^2 / (2 rho^2)),
+ * points given as reals (array[] real) or vectors (array[] vector, squared Euclidean
+ * distance), x2 = x1 without a second set.  Partials: 2K/alpha, K |d|^2 / rho^3, and
+ * -/+ K d / rho^2 for the coordinates of x1_i and x2_j. */
 static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
 {
-    Val x = val_to_real(ev, a[0]), al = val_to_real(ev, a[1]), rho = val_to_real(ev, a[2]);
-    int N = x.n;
-    int dims[2] = {N, N};
-    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    int cross = n == 4;
+    Val x1 = val_to_real(ev, a[0]), x2 = cross ? val_to_real(ev, a[1]) : x1;
+    Val al = val_to_real(ev, a[n - 2]), rho = val_to_real(ev, a[n - 1]);
+    int N1 = x1.ndim ? x1.dims[0] : 0, N2 = x2.ndim ? x2.dims[0] : 0;
+    int D = N1 ? x1.n / N1 : N2 ? x2.n / N2 : 1, D2 = N2 ? x2.n / N2 : D;
+    if (D != D2) { ev_error(ev, e->span, "gp_exp_quad_cov: points of dimension %d and %d", D, D2); return NANV; }
     double A = al.x[0], L = rho.x[0];
     if (!(A > 0) || !(L > 0)) { ev_error(ev, e->span, "gp_exp_quad_cov: %s is %g, but must be positive", A > 0 ? "rho" : "alpha", A > 0 ? L : A); return NANV; }
-    int any = x.id || al.id || rho.id;
+    int dims[2] = {N1, N2};
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    int any = x1.id || x2.id || al.id || rho.id;
     if (any) val_set_ids(ev, &v);
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < N; i++) {
-            double d = x.x[i] - x.x[j], q = d * d / (2 * L * L), k = A * A * exp(-q);
-            long o = i + (long)j * N;
+    for (int j = 0; j < N2; j++)
+        for (int i = 0; i < N1; i++) {
+            const double *p = x1.x + (long)i * D, *q = x2.x + (long)j * D;
+            double r2 = 0;
+            for (int d = 0; d < D; d++) r2 += (p[d] - q[d]) * (p[d] - q[d]);
+            double k = A * A * exp(-r2 / (2 * L * L));
+            long o = i + (long)j * N1;
             v.x[o] = k;
             if (!any) continue;
             if (al.id) tape_push(ev, al.id[0], v.id[o], 2 * k / A);
-            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * 2 * q / L);
-            if (x.id && i != j) {
-                double g = -k * d / (L * L);
-                tape_push(ev, x.id[i], v.id[o], g);
-                tape_push(ev, x.id[j], v.id[o], -g);
+            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * r2 / (L * L * L));
+            for (int d = 0; d < D; d++) {
+                double g = -k * (p[d] - q[d]) / (L * L);
+                if (g == 0) continue;          /* the diagonal of K(x, x) */
+                if (x1.id) tape_push(ev, x1.id[(long)i * D + d], v.id[o], g);
+                if (x2.id) tape_push(ev, x2.id[(long)j * D + d], v.id[o], -g);
             }
         }
     return v;
@@ -480,7 +527,7 @@ static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
     if (A.id) {
         val_set_ids(ev, &L);
         CholNode *c = arena_alloc(&ev->arena, sizeof *c);
-        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1))};
+        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N > 0 ? N * N : 1))};
         tape_callback(ev, chol_back, c);
     }
     return L;
@@ -612,19 +659,66 @@ static Val b_mdivide_left_tri_low(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
+/* Solve x L = b (b * inverse(tri(L)), Stan's mdivide_right_tri_low) row by row: the
+ * transpose of L' x' = b', so back substitution from the last column; only the lower
+ * triangle of L is read.  Reverse pass by triples, as mdivide_left_tri_low. */
+static Val b_mdivide_right_tri_low(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val B = val_to_real(ev, a[0]), L = val_to_real(ev, a[1]);
+    int N = L.dims[0];
+    int R = B.kind == TK_ROWVEC ? 1 : B.dims[0], C = B.kind == TK_ROWVEC ? B.dims[0] : B.dims[1];
+    if (L.dims[1] != N || C != N) {
+        ev_error(ev, e->span, "mdivide_right_tri_low: %d columns on the left for a %dx%d matrix", C, N, L.dims[1]);
+        return NANV;
+    }
+    Val X = val_alloc(ev, TB_REAL, B.kind, 0, B.dims);
+    int any = L.id || B.id;
+    if (any) val_set_ids(ev, &X);
+    for (int r = 0; r < R; r++)
+        for (int j = N - 1; j >= 0; j--) {
+            double s = B.x[r + (long)j * R];
+            for (int k = j + 1; k < N; k++) s -= X.x[r + (long)k * R] * L.x[k + (long)j * N];
+            double d = L.x[j + (long)j * N];
+            double xj = s / d;
+            X.x[r + (long)j * R] = xj;
+            if (!any) continue;
+            int32_t out = X.id[r + (long)j * R];
+            if (B.id) tape_push(ev, B.id[r + (long)j * R], out, 1 / d);
+            for (int k = j + 1; k < N; k++) {
+                tape_push(ev, X.id[r + (long)k * R], out, -L.x[k + (long)j * N] / d);
+                if (L.id) tape_push(ev, L.id[k + (long)j * N], out, -X.x[r + (long)k * R] / d);
+            }
+            if (L.id) tape_push(ev, L.id[j + (long)j * N], out, -xj / d);
+        }
+    return X;
+}
+
+/* log |det A| of any square matrix, as Stan's log_determinant, by LU with partial
+ * pivoting (GSL) on arena copies; d/dA = A^-T.  GSL reads our column-major array as
+ * the row-major A', which has the same |det|; its inverse is A^-T, in row-major order. */
 static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
 {
-    /* via Cholesky for symmetric positive-definite input, as models use it */
-    Val L = b_cholesky_decompose(ev, e, a, n);
-    if (ev->fail) return NANV;
-    int N = L.dims[0];
-    double s = 0;
-    for (int i = 0; i < N; i++) s += 2 * log(L.x[i + (long)i * N]);
-    Val r = val_real(ev, s);
-    if (L.id) {
-        val_set_ids(ev, &r);
-        for (int i = 0; i < N; i++) tape_push(ev, L.id[i + (long)i * N], r.id[0], 2 / L.x[i + (long)i * N]);
-    }
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "log_determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
+    if (N == 0) return val_real(ev, 0);
+    size_t nn = (size_t)N * (size_t)N;
+    double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
+    memcpy(W, A.x, sizeof(double) * nn);
+    gsl_matrix_view M = gsl_matrix_view_array(W, (size_t)N, (size_t)N);
+    gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
+    int sgn;
+    gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
+    double ld = gsl_linalg_LU_lndet(&M.matrix);
+    if (!(ld > -INFINITY) && !isnan(ld)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
+    Val r = val_real(ev, ld);
+    if (!A.id) return r;
+    double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
+    if (gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
+    val_set_ids(ev, &r);
+    for (int l = 0; l < N; l++)        /* A[k,l] (column-major k + l N) gets A^-T[k,l] = row-major Inv[k N + l] */
+        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], Inv[(long)k * N + l]);
     return r;
 }
 
@@ -673,7 +767,7 @@ static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
     if (A.dims[1] != N) { ev_error(ev, e->span, "inverse: the matrix is not square"); return NANV; }
     int dims[2] = {N, N};
     Val X = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    double *W = arena_alloc(&ev->arena, sizeof(double) * (size_t)(N * N ? N * N : 1));
+    double *W = arena_alloc(&ev->arena, sizeof(double) * (size_t)(N > 0 ? N * N : 1));
     memcpy(W, A.x, sizeof(double) * (size_t)(N * N));
     for (int i = 0; i < N * N; i++) X.x[i] = 0;
     for (int i = 0; i < N; i++) X.x[i + (long)i * N] = 1;
@@ -705,22 +799,256 @@ static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
-/* ORDER: alphabetical is not required; builtin_find scans. */
+/* ---- selections: out[k] = x[map[k]], values and tape ids (no new node) ---- */
+
+static Val gather(Ev *ev, Val x, int kind, int narr, const int *dims, const int *map)
+{
+    Val v = val_alloc(ev, x.base, kind, narr, dims);
+    if (x.base == TB_INT) {
+        for (int k = 0; k < v.n; k++) v.iv[k] = x.iv[map[k]];
+        return v;
+    }
+    for (int k = 0; k < v.n; k++) v.x[k] = x.x[map[k]];
+    if (x.id) {
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+        for (int k = 0; k < v.n; k++) v.id[k] = x.id[map[k]];
+    }
+    return v;
+}
+
+static int *map_of(Ev *ev, int n) { return arena_alloc(&ev->arena, sizeof(int) * (size_t)(n ? n : 1)); }
+
+static Val b_reverse(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = a[0];
+    int *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) map[k] = x.n - 1 - k;
+    return gather(ev, x, x.kind, x.narr, x.dims, map);
+}
+
+/* Stable bottom-up merge sort of the index map by value (n log n, arena scratch). */
+static void sort_map(Ev *ev, const Val *x, int *map, int desc)
+{
+    int n = x->n, *tmp = map_of(ev, n);
+#define VAL_AT(i) (x->base == TB_INT ? (double)x->iv[i] : x->x[i])
+    for (int w = 1; w < n; w *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * w) {
+            int mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                double a = VAL_AT(map[i]), b = VAL_AT(map[j]);
+                tmp[k++] = (desc ? b > a : b < a) ? map[j++] : map[i++];
+            }
+            while (i < mid) tmp[k++] = map[i++];
+            while (j < hi) tmp[k++] = map[j++];
+        }
+        memcpy(map, tmp, sizeof(int) * (size_t)n);
+    }
+#undef VAL_AT
+}
+
+static Val sort_impl(Ev *ev, const Expr *e, Val x, int desc)
+{
+    int *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) {
+        map[k] = k;
+        if (x.base == TB_REAL && isnan(x.x[k])) {
+            ev_error(ev, e->span, "%s: element %d is nan", e->name, k + 1);
+            return NANV;
+        }
+    }
+    sort_map(ev, &x, map, desc);
+    return gather(ev, x, x.kind, x.narr, x.dims, map);
+}
+static Val b_sort_asc(Ev *ev, const Expr *e, Val *a, int n) { return sort_impl(ev, e, a[0], 0); }
+static Val b_sort_desc(Ev *ev, const Expr *e, Val *a, int n) { return sort_impl(ev, e, a[0], 1); }
+
+/* to_matrix(x): a vector is a column, a row vector a row; to_matrix(x, m, n) fills an
+ * m x n matrix in column-major order from x's elements in column-major order. */
+static Val b_to_matrix(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val x = val_to_real(ev, a[0]);
+    int R, C;
+    if (n == 1) { R = x.kind == TK_ROWVEC ? 1 : x.dims[0]; C = x.kind == TK_MATRIX ? x.dims[1] : x.kind == TK_ROWVEC ? x.dims[0] : 1; }
+    else { R = a[1].iv[0]; C = a[2].iv[0]; }
+    if (R < 0 || C < 0 || (long)R * C != x.n) {
+        ev_error(ev, e->span, "to_matrix: %d elements do not make a %dx%d matrix", x.n, R, C);
+        return NANV;
+    }
+    int dims[2] = {R, C}, *map = map_of(ev, x.n);
+    for (int k = 0; k < x.n; k++) map[k] = k;
+    return gather(ev, x, TK_MATRIX, 0, dims, map);
+}
+
+/* block(m, i, j, nr, nc), sub_col(m, i, j, nr), sub_row(m, i, j, nc): 1-based corners. */
+static Val block_impl(Ev *ev, const Expr *e, Val M, int i, int j, int nr, int nc, int kind)
+{
+    int R = M.dims[0], C = M.dims[1];
+    if (i < 1 || j < 1 || nr < 0 || nc < 0 || i - 1 + nr > R || j - 1 + nc > C) {
+        ev_error(ev, e->span, "%s: rows %d..%d, columns %d..%d out of range for a %dx%d matrix", e->name, i, i - 1 + nr, j,
+                 j - 1 + nc, R, C);
+        return NANV;
+    }
+    int dims[2] = {kind == TK_ROWVEC ? nc : nr, nc}, *map = map_of(ev, nr * nc);
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++) map[r + c * nr] = (i - 1 + r) + (j - 1 + c) * R;
+    return gather(ev, M, kind, 0, dims, map);
+}
+static Val b_block(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], a[3].iv[0], a[4].iv[0], TK_MATRIX);
+}
+static Val b_sub_col(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], a[3].iv[0], 1, TK_VECTOR);
+}
+static Val b_sub_row(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], 1, a[3].iv[0], TK_ROWVEC);
+}
+
+static Val b_dims(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int d[1] = {a[0].ndim};
+    Val v = val_alloc(ev, TB_INT, TK_SCALAR, 1, d);
+    for (int k = 0; k < a[0].ndim; k++) v.iv[k] = a[0].dims[k];
+    if (a[0].kind == TK_ROWVEC) {              /* Stan: a row vector's dims are {1, n} */
+        d[0] = a[0].ndim + 1;
+        Val w = val_alloc(ev, TB_INT, TK_SCALAR, 1, d);
+        for (int k = 0; k < a[0].narr; k++) w.iv[k] = a[0].dims[k];
+        w.iv[a[0].narr] = 1;
+        w.iv[a[0].narr + 1] = a[0].dims[a[0].narr];
+        return w;
+    }
+    return v;
+}
+
+/* add_diag(m, d): m with d (a scalar or one value per diagonal element) added. */
+static Val b_add_diag(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
+    int R = M.dims[0], C = M.dims[1], K = R < C ? R : C;
+    if (d.ndim && d.n != K) { ev_error(ev, e->span, "add_diag: %d values for a diagonal of %d", d.n, K); return NANV; }
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, M.dims);
+    memcpy(v.x, M.x, sizeof(double) * (size_t)M.n);
+    for (int k = 0; k < K; k++) v.x[k + (long)k * R] += d.x[d.ndim ? k : 0];
+    if (M.id || d.id) {
+        val_set_ids(ev, &v);
+        for (int k = 0; k < v.n; k++) if (M.id) tape_push(ev, M.id[k], v.id[k], 1);
+        if (d.id) for (int k = 0; k < K; k++) tape_push(ev, d.id[d.ndim ? k : 0], v.id[k + (long)k * R], 1);
+    }
+    return v;
+}
+
+static Val b_trace(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]);
+    int R = M.dims[0], C = M.dims[1], K = R < C ? R : C;
+    double s = 0;
+    for (int k = 0; k < K; k++) s += M.x[k + (long)k * R];
+    Val r = val_real(ev, s);
+    if (M.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < K; k++) tape_push(ev, M.id[k + (long)k * R], r.id[0], 1);
+    }
+    return r;
+}
+
+/* quad_form_diag(m, v) = diag(v) m diag(v): out[i,j] = v[i] m[i,j] v[j]. */
+static Val b_quad_form_diag(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
+    int N = M.dims[0];
+    if (M.dims[1] != N || d.n != N) { ev_error(ev, e->span, "quad_form_diag: a %dx%d matrix and %d values", N, M.dims[1], d.n); return NANV; }
+    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, M.dims);
+    if (M.id || d.id) val_set_ids(ev, &v);
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++) {
+            long o = i + (long)j * N;
+            v.x[o] = d.x[i] * M.x[o] * d.x[j];
+            if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[i] * d.x[j]);
+            if (d.id) {                    /* i == j: d[i]^2 m[i,i], one partial 2 d[i] m[i,i] */
+                tape_push(ev, d.id[i], v.id[o], M.x[o] * d.x[j]);
+                tape_push(ev, d.id[j], v.id[o], d.x[i] * M.x[o]);
+            }
+        }
+    return v;
+}
+
+/* squared_distance(x, y) = sum (x - y)^2 and distance = its square root (partial 0 at
+ * distance 0, where it has none). */
+static Val dist_impl(Ev *ev, const Expr *e, Val *a, int sq)
+{
+    Val x = val_to_real(ev, a[0]), y = val_to_real(ev, a[1]);
+    if (x.n != y.n) { ev_error(ev, e->span, "%s: sizes %d and %d differ", e->name, x.n, y.n); return NANV; }
+    double s = 0;
+    for (int k = 0; k < x.n; k++) s += (x.x[k] - y.x[k]) * (x.x[k] - y.x[k]);
+    double out = sq ? s : sqrt(s);
+    Val r = val_real(ev, out);
+    if (x.id || y.id) {
+        val_set_ids(ev, &r);
+        for (int k = 0; k < x.n; k++) {
+            double g = 2 * (x.x[k] - y.x[k]);
+            if (!sq) g = out > 0 ? g / (2 * out) : 0;
+            if (x.id) tape_push(ev, x.id[k], r.id[0], g);
+            if (y.id) tape_push(ev, y.id[k], r.id[0], -g);
+        }
+    }
+    return r;
+}
+static Val b_squared_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 1); }
+static Val b_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 0); }
+
+/* determinant by LU as log_determinant; d/dA = det A^-T. */
+static Val b_determinant(Ev *ev, const Expr *e, Val *a, int n)
+{
+    Val A = val_to_real(ev, a[0]);
+    int N = A.dims[0];
+    if (A.dims[1] != N) { ev_error(ev, e->span, "determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
+    if (N == 0) return val_real(ev, 1);
+    size_t nn = (size_t)N * (size_t)N;
+    double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
+    memcpy(W, A.x, sizeof(double) * nn);
+    gsl_matrix_view M = gsl_matrix_view_array(W, (size_t)N, (size_t)N);
+    gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
+    int sgn;
+    gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
+    double det = gsl_linalg_LU_det(&M.matrix, sgn);
+    Val r = val_real(ev, det);
+    if (!A.id) return r;
+    val_set_ids(ev, &r);
+    if (det == 0) {                    /* the adjugate would be needed; not worth it here */
+        ev_error(ev, e->span, "determinant: the matrix is singular (no derivative)");
+        return NANV;
+    }
+    double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
+    gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix);
+    for (int l = 0; l < N; l++)
+        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], det * Inv[(long)k * N + l]);
+    return r;
+}
+
+/* Alphabetical (docs/functions.md follows this order); builtin_find scans. */
 const struct Builtin builtin_table[] = {
+    {"add_diag", "m(m,r);m(m,v);m(m,w)", b_add_diag},
     {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},
     {"append_row", "m(m,m);m(m,w);m(w,m);m(w,w);v(v,v);v(r,v);v(v,r)", b_append_row},
+    {"block", "m(m,i,i,i,i)", b_block},
     {"cholesky_decompose", "m(m)", b_cholesky_decompose},
-    {"cols", "i(a)", b_cols},
+    {"cols", "i(v);i(w);i(m)", b_cols},
     {"columns_dot_product", "w(v,v);w(w,w);w(m,m)", b_columns_dot_product},
     {"crossprod", "m(m)", b_crossprod},
     {"cumulative_sum", "T(v);T(w);T(R);T(I)", b_cumulative_sum},
+    {"determinant", "r(m)", b_determinant},
     {"diag_matrix", "m(v)", b_diag_matrix},
     {"diag_post_multiply", "m(m,v);m(m,w)", b_diag_post_multiply},
     {"diag_pre_multiply", "m(v,m);m(w,m)", b_diag_pre_multiply},
     {"diagonal", "v(m)", b_diagonal},
+    {"dims", "I(a)", b_dims},
+    {"distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_distance},
     {"dot_product", "r(s,s)", b_dot_product},
     {"dot_self", "r(s)", b_dot_self},
-    {"gp_exp_quad_cov", "m(R,r,r)", b_gp_exp_quad_cov},
+    {"gp_exp_quad_cov", "m(R,r,r);m(V,r,r);m(R,R,r,r);m(V,V,r,r)", b_gp_exp_quad_cov},
     {"head", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_head},
     {"inverse", "m(m)", b_inverse},
     {"linspaced_vector", "v(i,r,r)", b_linspaced_vector},
@@ -729,6 +1057,7 @@ const struct Builtin builtin_table[] = {
     {"log_sum_exp", "r(v);r(w);r(R);r(m)", b_log_sum_exp},
     {"max", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_max},
     {"mdivide_left_tri_low", "v(m,v);m(m,m)", b_mdivide_left_tri_low},
+    {"mdivide_right_tri_low", "w(w,m);m(m,m)", b_mdivide_right_tri_low},
     {"mean", "r(R);r(v);r(w);r(m)", b_mean},
     {"min", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_min},
     {"multiply_lower_tri_self_transpose", "m(m)", b_multiply_lower_tri_self_transpose},
@@ -736,22 +1065,31 @@ const struct Builtin builtin_table[] = {
     {"one_hot_vector", "v(i,i)", b_one_hot_vector},
     {"prod", "i(I);r(R);r(v);r(w);r(m)", b_prod},
     {"quad_form", "r(m,v);m(m,m)", b_quad_form},
+    {"quad_form_diag", "m(m,v);m(m,w)", b_quad_form_diag},
     {"rep_array", "A(a,i);A(a,i,i);A(a,i,i,i)", b_rep_array},
     {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},
     {"rep_row_vector", "w(r,i)", b_rep_row_vector},
     {"rep_vector", "v(r,i)", b_rep_vector},
-    {"rows", "i(a)", b_rows},
+    {"reverse", "T(v);T(w);T(R);T(I)", b_reverse},
+    {"rows", "i(v);i(w);i(m)", b_rows},
     {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
     {"sd", "r(R);r(v);r(w);r(m)", b_sd},
     {"segment", "T(v,i,i);T(w,i,i);T(R,i,i);T(I,i,i);T(V,i,i)", b_segment},
     {"size", "i(a)", b_size},
     {"softmax", "v(v)", b_softmax},
+    {"sort_asc", "T(v);T(w);T(R);T(I)", b_sort_asc},
+    {"sort_desc", "T(v);T(w);T(R);T(I)", b_sort_desc},
+    {"squared_distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_squared_distance},
+    {"sub_col", "v(m,i,i,i)", b_sub_col},
+    {"sub_row", "w(m,i,i,i)", b_sub_row},
     {"sum", "i(I);r(R);r(v);r(w);r(m)", b_sum},
     {"tail", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_tail},
     {"tcrossprod", "m(m)", b_tcrossprod},
     {"to_array_1d", "I(I);R(R);R(v);R(w);R(m)", b_to_array_1d},
+    {"to_matrix", "m(v);m(w);m(m);m(v,i,i);m(w,i,i);m(m,i,i);m(R,i,i);m(I,i,i)", b_to_matrix},
     {"to_row_vector", "w(R);w(v);w(w);w(m)", b_to_row_vector},
     {"to_vector", "v(R);v(v);v(w);v(m)", b_to_vector},
+    {"trace", "r(m)", b_trace},
     {"variance", "r(R);r(v);r(w);r(m)", b_variance},
     {NULL, NULL, NULL},
 };
