@@ -218,6 +218,7 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     if (isnan(s)) s = -INFINITY;
     *lp = s;
     if (!grad) return 0;
+    if (m->dim == 0) return 0;        /* nothing to differentiate */
     if (ev->nvars > ev->capadj) {
         free(ev->adj);
         ev->capadj = ev->nvars * 2;
@@ -304,6 +305,16 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             int want = pass == 0 ? vi->kind == D_PARAM : pass == 1 ? (vi->kind == D_LET && vi->level >= LV_PARAM) : vi->kind == D_GEN;
             if (!want) continue;
             Val shape = e->ev.env[s->slot];
+            if (s->type && pass > 0) {
+                /* a declared type fixes the shape from data alone: use it, so a
+                 * let or gen that fails at this first point does not stop the load */
+                int dims[VM_MAXDIM], kind;
+                Ev *dev = &e->ev;        /* sizes read only data, which the env holds */
+                dev->fail = 0;
+                if (decl_dims(dev, s->type, dims, &kind) >= 0)
+                    shape = val_alloc(dev, vi->ty.base, kind, s->type->narr, dims);
+                dev->fail = 0;
+            }
             if (!shape.x && !shape.iv) {
                 if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
                 else {

@@ -202,7 +202,7 @@ Val eval_expr(Ev *ev, const Expr *e)
 /* ---- statements ---- */
 
 /* Shape of a declared variable, from its sizes (evaluated now). */
-static int decl_dims(Ev *ev, const TypeSpec *ts, int *dims, int *kind)
+int decl_dims(Ev *ev, const TypeSpec *ts, int *dims, int *kind)
 {
     int nd = 0;
     for (int i = 0; i < ts->narr; i++) {

@@ -80,6 +80,8 @@ void ev_error(Ev *ev, Span sp, const char *fmt, ...) __attribute__((format(print
 void ev_add_term(Ev *ev, double x, int32_t id);
 
 Val eval_expr(Ev *ev, const Expr *e);
+/* Shape of a declaration from its sizes (evaluated now): number of dimensions, or -1. */
+int decl_dims(Ev *ev, const TypeSpec *ts, int *dims, int *kind);
 void exec_stmt(Ev *ev, const Stmt *s);
 
 /* operators (ops.c) */

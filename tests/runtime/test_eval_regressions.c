@@ -1,5 +1,4 @@
-/* KNOWN BUGS, failing on purpose (meson suite 'known-bugs'), in files this branch does
- * not own (runtime/density.c): to be fixed there, then these cases move to test_eval.c.
+/* Regressions of two bugs found by the builtin tests (both fixed in runtime/density.c):
  *
  * 1. model_make_outputs:
  * The loader runs the model once at u = 0 to learn the sizes of lets and gens.  When a
