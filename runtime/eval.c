@@ -313,6 +313,17 @@ void exec_stmt(Ev *ev, const Stmt *s)
         exec_decl(ev, s);
         return;
     case S_TILDE: {
+        Expr *ex[DIST_MAX_ARGS_EV];
+        double lpv;
+        int32_t lpid;
+        if (s->nargs + 1 <= DIST_MAX_ARGS_EV) {
+            ex[0] = s->lhs;
+            for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
+            if (fast_dist(ev, s->fn, ex, s->nargs + 1, s->span, &lpv, &lpid)) {
+                if (!ev->fail) ev_add_term(ev, lpv, lpid);
+                return;
+            }
+        }
         Val args[DIST_MAX_ARGS_EV];
         args[0] = eval_expr(ev, s->lhs);
         for (int i = 0; i < s->nargs; i++) args[i + 1] = eval_expr(ev, s->args[i]);
@@ -323,6 +334,14 @@ void exec_stmt(Ev *ev, const Stmt *s)
         return;
     }
     case S_TARGET: {
+        const Expr *r = s->rhs;
+        double lpv;
+        int32_t lpid;
+        if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
+            && fast_dist(ev, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
+            if (!ev->fail) ev_add_term(ev, lpv, lpid);
+            return;
+        }
         Val v = eval_expr(ev, s->rhs);
         if (ev->fail) return;
         v = val_sum(ev, val_to_real(ev, v));

@@ -60,6 +60,7 @@ struct Ev {
     Span fail_span;
     char msg[512];
     int nparam_values;
+    int vec_depth;                    /* > 0 inside a loop run as vectors (fast.c) */
 };
 
 /* tape */
@@ -90,6 +91,10 @@ Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
 /* calls (call.c) */
 Val call_math(Ev *ev, const Expr *e, Val *args, int n);
 Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int n, Span sp);
+/* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
+ * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
+ * 0 if the generic path must (nothing was evaluated). */
+int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);
