@@ -158,6 +158,9 @@ Val eval_expr(Ev *ev, const Expr *e)
         Val a = eval_expr(ev, e->args[0]);
         Val b = eval_expr(ev, e->args[1]);
         if (ev->fail) return poison(ev);
+        /* in a vectorised loop a scalar product holds vectors: element-wise */
+        if (e->op == OP_MUL && ev->vec_depth && e->ty.narr == 0 && e->ty.kind == TK_SCALAR)
+            return op_binary(ev, e, OP_EMUL, a, b);
         return op_binary(ev, e, e->op, a, b);
     }
     case E_UNOP: {
@@ -173,6 +176,11 @@ Val eval_expr(Ev *ev, const Expr *e)
         return v;
     }
     case E_INDEX: {
+        if (ev->vec_depth) {
+            int ok;
+            Val r = vec_index(ev, e, &ok);
+            if (ok) return r;
+        }
         Val b = eval_expr(ev, e->args[0]);
         if (ev->fail) return poison(ev);
         return index_get(ev, e, b);
@@ -352,6 +360,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
+        if (vec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
             iv.iv = arena_alloc(&ev->arena, sizeof(int));

@@ -60,7 +60,8 @@ struct Ev {
     Span fail_span;
     char msg[512];
     int nparam_values;
-    int vec_depth;                    /* > 0 inside a loop run as vectors (fast.c) */
+    int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
+    int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
 };
 
 /* tape */
@@ -95,6 +96,11 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
  * 0 if the generic path must (nothing was evaluated). */
 int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+/* Loops run as vectors (vecloop.c): 1 if the loop ran (or failed fatally), 0 if it
+ * must run one iteration at a time; vec_index reads x[.., n, ..] for all n at once
+ * (*ok = 0: not such an index). */
+int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
+Val vec_index(Ev *ev, const Expr *e, int *ok);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);
