@@ -146,6 +146,27 @@ static void aff_push(Ev *ev, const Aff *a, const double *g, int32_t out)
     }
 }
 
+/* One vector term: mu_k = off + cx * x_k.  1 if a has that shape. */
+static int aff1(const Aff *a, double *off, double *cx, const double **x)
+{
+    int nv = 0;
+    *off = 0;
+    for (int j = 0; j < a->nt; j++) {
+        if (a->t[j].x) { nv++; *cx = a->t[j].c; *x = a->t[j].x; }
+        else *off += a->t[j].c;
+    }
+    return nv == 1;
+}
+
+/* aff_push for a one-vector form, given G0 = sum_k g_k and G1 = sum_k g_k x_k. */
+static void aff1_push(Ev *ev, const Aff *a, double G0, double G1, int32_t out)
+{
+    for (int j = 0; j < a->nt; j++) {
+        const AffTerm *t = &a->t[j];
+        if (t->id >= 0) tape_push(ev, t->id, out, t->d * (t->x ? G1 : G0));
+    }
+}
+
 /* An argument: a value, or (the location) an affine form. */
 typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
 
@@ -274,6 +295,89 @@ static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, i
     return 0;
 }
 
+/* The kernels below in one pass for mu_k = off + cx * x_k, the shape of most
+ * regressions: no per-element partials, the coefficients' partials accumulated as
+ * they go (hand-written C's loop).  -1: not that shape, or an invalid argument. */
+static int k1_normal(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off, cx;
+    const double *x;
+    const Val *y = &a[0].v, *sg = &a[2].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_REAL || sg->ndim || sg->base != TB_REAL) return -1;
+    double s = sg->x[0];
+    if (!(s > 0 && s < INFINITY)) return -1;
+    const double *yx = y->x;
+    int ny = y->ndim > 0;
+    double is = 1 / s, sz = 0, szx = 0, szz = 0;
+    for (int k = 0; k < n; k++) {
+        double z = (yx[ny ? k : 0] - (off + cx * x[k])) * is;
+        sz += z;
+        szx += z * x[k];
+        szz += z * z;
+    }
+    /* a NaN variate or an infinite location makes the sums non-finite: the general
+     * path then finds which element and says so */
+    if (!isfinite(szz) || !isfinite(szx)) return -1;
+    *lp = -n * DSF_LOG_SQRT_2PI - n * log(s) - 0.5 * szz;
+    int need_s = sg->id != NULL;
+    if (!needs(&a[1]) && !need_s) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, sz * is, szx * is, *id);
+    if (need_s) tape_push(ev, sg->id[0], *id, (szz - n) * is);
+    return 0;
+}
+
+static int k1_bernoulli_logit(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off, cx;
+    const double *x;
+    const Val *y = &a[0].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
+    int ny = y->ndim > 0, bad = 0;
+    double s = 0, g0 = 0, g1 = 0;
+    for (int k = 0; k < n; k++) {
+        int yk = y->iv[ny ? k : 0];
+        double v = off + cx * x[k];
+        bad |= (unsigned)yk > 1;
+        double e = exp(-fabs(v)), l = log1p(e), g;
+        double big = 1 / (1 + e), small = e * big;    /* inv_logit(|v|), inv_logit(-|v|) */
+        if (yk) { s += (v < 0 ? v : 0) - l; g = v >= 0 ? small : big; }
+        else { s += (v > 0 ? -v : 0) - l; g = -(v >= 0 ? big : small); }
+        g0 += g;
+        g1 += g * x[k];
+    }
+    if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* NaN v: s is NaN */
+    *lp = s;
+    if (!needs(&a[1])) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, g0, g1, *id);
+    return 0;
+}
+
+static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off, cx;
+    const double *x;
+    const Val *y = &a[0].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
+    int ny = y->ndim > 0, bad = 0;
+    double s = 0, g0 = 0, g1 = 0;
+    for (int k = 0; k < n; k++) {
+        int iy = y->iv[ny ? k : 0];
+        double yk = iy, v = off + cx * x[k], ex = exp(v);
+        bad |= iy < 0;
+        s += yk * v - ex - mf_lgamma_raw(yk + 1);
+        g0 += yk - ex;
+        g1 += (yk - ex) * x[k];
+    }
+    if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* v = +-inf or NaN: s is not finite */
+    *lp = s;
+    if (!needs(&a[1])) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, g0, g1, *id);
+    return 0;
+}
+
 int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
 {
     const Dist *d = dist;
@@ -302,6 +406,14 @@ int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, doubl
     }
     if (n < 0) n = 1;
     int rc = -1;
+    if (n > 0 && a[1].is_aff) {
+        if (which == 1) {
+            if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);
+            if (a[2].v.base == TB_INT) a[2].v = val_to_real(ev, a[2].v);
+            rc = k1_normal(ev, a, n, lp, id);
+        } else rc = which == 2 ? k1_bernoulli_logit(ev, a, n, lp, id) : k1_poisson_log(ev, a, n, lp, id);
+        if (rc == 0) return 1;
+    }
     if (n > 0) {
         const double *mu;
         if (a[1].is_aff) {

@@ -265,10 +265,12 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     double lpc = ev->lp_const;
     Val saved[VL_MAXASG], loopv = ev->env[s->slot];
     for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
-    int dims[1] = {hi - lo + 1};
-    Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
-    for (int k = 0; k < iv.n; k++) iv.iv[k] = lo + k;
-    ev->env[s->slot] = iv;
+    if (c.nasg) {                        /* index_set selects through n: lo..hi */
+        int dims[1] = {hi - lo + 1};
+        Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+        for (int k = 0; k < iv.n; k++) iv.iv[k] = lo + k;
+        ev->env[s->slot] = iv;
+    }
     ev->vec_depth = 1;
     ev->vec_slot = s->slot;
     ev->vec_lo = lo;
