@@ -256,6 +256,12 @@ static void assign_whole(Ev *ev, Span sp, const char *name, Val *t, Val v)
         return;
     }
     Val r = *t;
+    if (t->ndim == 0) {               /* scalars are replaced, never written in place: share */
+        if (t->base == TB_INT) r.iv = v.iv;
+        else { r.x = v.x; r.id = v.id; }
+        *t = r;
+        return;
+    }
     if (t->base == TB_INT) {
         r.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
         memcpy(r.iv, v.iv, sizeof(int) * (size_t)v.n);

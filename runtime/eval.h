@@ -67,6 +67,8 @@ struct Ev {
 /* tape */
 int32_t tape_vars(Ev *ev, int n);
 void tape_push(Ev *ev, int32_t in, int32_t out, double d);
+void tape_reserve(Ev *ev, long n);
+void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n);
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
 void tape_backward(Ev *ev);
 void tape_reset(Ev *ev);

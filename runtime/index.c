@@ -137,8 +137,39 @@ static void get_visit(void *ctx, long src, const int *rc)
     }
 }
 
+/* x[i, j] down to one element (the checker typed it scalar, so every index is one
+ * int): the offset directly, without a selection. */
+static int get_scalar(Ev *ev, const Expr *e, const Val *base, Val *r)
+{
+    if (e->ty.narr || e->ty.kind != TK_SCALAR || e->nidx != base->ndim) return 0;
+    for (int d = 0; d < e->nidx; d++) if (e->idx[d].kind != IX_SINGLE) return 0;
+    int c[VM_MAXDIM];
+    for (int d = 0; d < e->nidx; d++) {
+        Val iv = eval_expr(ev, e->idx[d].a);
+        if (ev->fail) { *r = val_real(ev, NAN); return 1; }
+        int i = iv.iv[0];
+        if (i < 1 || i > base->dims[d]) {
+            ev_error(ev, e->idx[d].a->span, "index %d out of range for '%s' (dimension %d has size %d)", i,
+                     base_name(e), d + 1, base->dims[d]);
+            *r = val_real(ev, NAN);
+            return 1;
+        }
+        c[d] = i - 1;
+    }
+    long o = val_offset(base, c);
+    if (base->base == TB_INT) { *r = val_int(ev, base->iv[o]); return 1; }
+    *r = val_real(ev, base->x[o]);
+    if (base->id) {
+        r->id = arena_alloc(&ev->arena, sizeof(int32_t));
+        r->id[0] = base->id[o];
+    }
+    return 1;
+}
+
 Val index_get(Ev *ev, const Expr *e, Val base)
 {
+    Val sr;
+    if (get_scalar(ev, e, &base, &sr)) return sr;
     Sel s;
     if (make_sel(ev, e, e->idx, e->nidx, &base, &s)) return val_real(ev, NAN);
     int dims[VM_MAXDIM], nk = 0;
