@@ -192,6 +192,17 @@ Val eval_expr(Ev *ev, const Expr *e)
     }
     case E_ROWVEC: case E_ARRAY: return literal(ev, e);
     case E_CALL: {
+        if (e->fkind == FN_DIST_LPDF && ev->vec_depth) return vec_dist(ev, e);
+        if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
+            double lp;
+            int32_t id;
+            if (fast_dist(ev, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+                if (ev->fail) return poison(ev);
+                Val r = val_real(ev, lp);
+                if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
+                return r;
+            }
+        }
         Val args[16];
         int n = e->nargs < 16 ? e->nargs : 16;
         for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);

@@ -103,6 +103,7 @@ int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, doubl
  * (*ok = 0: not such an index). */
 int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
+Val vec_dist(Ev *ev, const Expr *e);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);

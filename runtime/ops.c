@@ -102,8 +102,13 @@ Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
         && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV))
         return scalar_op(ev, op, &a, &b);
     if (a.base == TB_INT && b.base == TB_INT && op != OP_POW && e->ty.base == TB_INT) return int_binop(ev, e, op, a, b);
-    a = val_to_real(ev, a);
-    b = val_to_real(ev, b);
+    if (a.ndim == 0 && b.ndim == 0 && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV)) {
+        if (a.base != TB_REAL) a = val_to_real(ev, a);
+        if (b.base != TB_REAL) b = val_to_real(ev, b);
+        return scalar_op(ev, op, &a, &b);
+    }
+    if (a.base != TB_REAL) a = val_to_real(ev, a);
+    if (b.base != TB_REAL) b = val_to_real(ev, b);
     if (op >= OP_LT && op <= OP_NE) {
         double x = a.x[0], y = b.x[0];
         int z = op == OP_LT ? x < y : op == OP_LE ? x <= y : op == OP_GT ? x > y : op == OP_GE ? x >= y : op == OP_EQ ? x == y : x != y;

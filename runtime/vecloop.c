@@ -73,6 +73,13 @@ static int asg_of(const VCtx *c, int slot)
     return -1;
 }
 
+static int univariate(const void *dist)
+{
+    const Dist *d = dist;
+    for (const char *p = d->sig; *p; p++) if (*p != 'R' && *p != 'I') return 0;
+    return 1;
+}
+
 /* 1: e depends on the loop variable in an allowed way, 0: it does not, -1: the loop
  * cannot run as vectors. */
 static int vdep(const VCtx *c, const Expr *e)
@@ -120,15 +127,8 @@ static int vdep(const VCtx *c, const Expr *e)
         return e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_DIV || e->op == OP_EMUL
             || e->op == OP_EDIV || e->op == OP_POW ? 1 : -1;
     if (e->kind == E_UNOP) return e->op == OP_NEG || e->op == OP_PLUS ? 1 : -1;
-    if (e->kind == E_CALL) return e->fkind == FN_MATH ? 1 : -1;
+    if (e->kind == E_CALL) return e->fkind == FN_MATH || (e->fkind == FN_DIST_LPDF && univariate(e->fn)) ? 1 : -1;
     return -1;
-}
-
-static int univariate(const void *dist)
-{
-    const Dist *d = dist;
-    for (const char *p = d->sig; *p; p++) if (*p != 'R' && *p != 'I') return 0;
-    return 1;
 }
 
 /* Every argument allowed, at least one depending on the loop variable. */
@@ -174,11 +174,9 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
         for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
         return args_ok(c, ex, s->nargs + 1);
     }
-    case S_TARGET: {
-        const Expr *r = s->rhs;
-        if (r->kind != E_CALL || r->fkind != FN_DIST_LPDF || !univariate(r->fn)) return 0;
-        return collect || args_ok(c, r->args, r->nargs);
-    }
+    case S_TARGET:                      /* the sum over n of a real expression */
+        if (!scalar_real(s->rhs->ty)) return 0;
+        return collect || vdep(c, s->rhs) == 1;
     default: return 0;
     }
 }
@@ -288,4 +286,55 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->lp_const = lpc;
     for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
     return 0;
+}
+
+/* f_lpdf(y[n] | ...) inside an expression of a vectorised loop: one log density per
+ * element (the loop would compute them one at a time), each the kernel on one
+ * replicate, with its partials as triples to that element. */
+Val vec_dist(Ev *ev, const Expr *e)
+{
+    const Dist *d = e->fn;
+    int na = e->nargs;
+    if (na > DIST_MAX_ARGS || na != d->nargs) { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+    Val a[DIST_MAX_ARGS];
+    int m = 1;
+    for (int i = 0; i < na; i++) {
+        a[i] = eval_expr(ev, e->args[i]);
+        if (ev->fail) return val_real(ev, 0);
+        char c = d->sig[i];
+        if (i == 0 && d->discrete) c = 'I';
+        if (c == 'I' ? a[i].base != TB_INT : a[i].base != TB_REAL) {
+            if (c == 'I') { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+            a[i] = val_to_real(ev, a[i]);
+        }
+        if (a[i].n != 1) {
+            if (m != 1 && a[i].n != m) { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+            m = a[i].n;
+        }
+    }
+    int dims[1] = {m}, vec = 0;
+    for (int i = 0; i < na; i++) vec |= a[i].ndim > 0;
+    Val r = vec ? val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims) : val_real(ev, 0);
+    int any = 0;
+    for (int i = 0; i < na; i++) any |= a[i].id != NULL;
+    if (any) val_set_ids(ev, &r);
+    DArg da[DIST_MAX_ARGS];
+    double g[DIST_MAX_ARGS], *part[DIST_MAX_ARGS];
+    memset(da, 0, sizeof da);
+    for (int k = 0; k < m; k++) {
+        for (int i = 0; i < na; i++) {
+            int o = a[i].n == 1 ? 0 : k;
+            da[i].rows = da[i].cols = 1;
+            if (a[i].base == TB_INT) da[i].iv = a[i].iv + o;
+            else da[i].x = a[i].x + o;
+            g[i] = 0;
+            part[i] = a[i].id ? &g[i] : NULL;
+        }
+        DistErr err = {0};
+        if (d->lpdf(1, da, &r.x[k], part, &err)) { ev_error(ev, e->span, "vectorised call: invalid argument"); return val_real(ev, 0); }
+        if (any)
+            for (int i = 0; i < na; i++)
+                if (a[i].id) tape_push(ev, a[i].id[a[i].n == 1 ? 0 : k], r.id[k], g[i]);
+    }
+    return r;
 }

@@ -54,6 +54,15 @@ static const Pair pairs[] = {
     {"loop-carried dependence stays scalar",
      DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }",
      DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) if (1) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }"},
+    {"loop mixture of densities",
+     DECLS "for (n in 1:N) target += log_mix(inv_logit(c), normal_lpdf(y[n] | a, s), cauchy_lpdf(y[n] | b, exp(th[n])));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(inv_logit(c), normal_lpdf(y[n] | a, s), cauchy_lpdf(y[n] | b, exp(th[n])));"},
+    {"loop discrete densities in an expression",
+     DECLS "for (n in 1:N) target += 0.5 * poisson_log_lpmf(k[n] | a * x[n]) - bernoulli_logit_lpmf(z[n] | b);",
+     DECLS "for (n in 1:N) if (1) target += 0.5 * poisson_log_lpmf(k[n] | a * x[n]) - bernoulli_logit_lpmf(z[n] | b);"},
+    {"invalid scale in a mixture (t < 0 at some points)",
+     DECLS "for (n in 1:N) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));"},
     {"invalid scale in a loop (t < 0 at some points)",
      DECLS "for (n in 1:N) target += normal_lpdf(y[n] | a + b * x[n], t);",
      DECLS "for (n in 1:N) if (1) target += normal_lpdf(y[n] | a + b * x[n], t);"},
@@ -134,7 +143,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     int n = (int)(sizeof pairs / sizeof pairs[0]);
     tcase_add_loop_test(tc, same_as_generic, 0, n);
-    tcase_add_loop_test(tc, errors_reported, n - 3, n);
+    tcase_add_loop_test(tc, errors_reported, n - 4, n);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
