@@ -373,7 +373,10 @@ void exec_stmt(Ev *ev, const Stmt *s)
         ev_add_term(ev, v.x[0], v.id ? v.id[0] : -1);
         return;
     }
-    case S_ASSIGN: exec_assign(ev, s); return;
+    case S_ASSIGN:
+        if (ev->vec_depth) vec_assign(ev, s);
+        else exec_assign(ev, s);
+        return;
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;

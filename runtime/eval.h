@@ -62,6 +62,9 @@ struct Ev {
     int nparam_values;
     int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
     int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
+    const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
+    signed char vl_ok[32];
+    int vl_n;
 };
 
 /* tape */
@@ -104,6 +107,7 @@ int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, doubl
 int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
 Val vec_dist(Ev *ev, const Expr *e);
+void vec_assign(Ev *ev, const Stmt *s);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);

@@ -17,6 +17,10 @@
 #include "runtime/eval.h"
 #include "runtime/model.h"
 #include "stdlib/dist.h"
+#include "stdlib/dist_sf.h"
+#include <math.h>
+
+extern const Dist dist_normal;
 
 #define VL_MAXASG 8
 
@@ -255,7 +259,15 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
 {
     if (hi < lo || ev->vec_depth) return 0;
     VCtx c = {.slot = s->slot};
-    if (!stmt_ok(&c, s->body, 1) || !stmt_ok(&c, s->body, 0)) return 0;
+    int j = 0;
+    while (j < ev->vl_n && ev->vl_stmt[j] != s) j++;
+    if (j < ev->vl_n && !ev->vl_ok[j]) return 0;
+    int ok = stmt_ok(&c, s->body, 1);      /* collects the assignments */
+    if (j == ev->vl_n) {
+        ok = ok && stmt_ok(&c, s->body, 0);
+        if (j < 32) { ev->vl_stmt[j] = s; ev->vl_ok[j] = (signed char)ok; ev->vl_n++; }
+    }
+    if (!ok) return 0;
     /* what an undo restores */
     long nt = ev->nt;
     int32_t nvars = ev->nvars;
@@ -285,6 +297,27 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->nlp = nlp;
     ev->lp_const = lpc;
     for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
+    return 0;
+}
+
+/* normal_lpdf per element, the formula inline (dist_normal.c's normal_lp);
+ * -1 for an argument it would reject (the kernel then says which). */
+static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
+{
+    int sy = a[0].n > 1, sm = a[1].n > 1, ss = a[2].n > 1;
+    const double *y = a[0].x, *mu = a[1].x, *sg = a[2].x;
+    for (int k = 0; k < m; k++) {
+        double s = sg[ss * k];
+        if (isnan(y[sy * k]) || !isfinite(mu[sm * k]) || !(s > 0 && s < INFINITY)) return -1;
+    }
+    for (int k = 0; k < m; k++) {
+        double s = sg[ss * k], is = 1 / s, z = (y[sy * k] - mu[sm * k]) * is;
+        r->x[k] = -DSF_LOG_SQRT_2PI - log(s) - 0.5 * z * z;
+        if (!r->id) continue;
+        if (a[0].id) tape_push(ev, a[0].id[sy * k], r->id[k], -z * is);
+        if (a[1].id) tape_push(ev, a[1].id[sm * k], r->id[k], z * is);
+        if (a[2].id) tape_push(ev, a[2].id[ss * k], r->id[k], (z * z - 1) * is);
+    }
     return 0;
 }
 
@@ -318,6 +351,7 @@ Val vec_dist(Ev *ev, const Expr *e)
     int any = 0;
     for (int i = 0; i < na; i++) any |= a[i].id != NULL;
     if (any) val_set_ids(ev, &r);
+    if (d == &dist_normal && vec_normal(ev, a, &r, m) == 0) return r;
     DArg da[DIST_MAX_ARGS];
     double g[DIST_MAX_ARGS], *part[DIST_MAX_ARGS];
     memset(da, 0, sizeof da);
@@ -337,4 +371,45 @@ Val vec_dist(Ev *ev, const Expr *e)
                 if (a[i].id) tape_push(ev, a[i].id[a[i].n == 1 ? 0 : k], r.id[k], g[i]);
     }
     return r;
+}
+
+/* x[.., n, ..] = rhs in a vectorised loop: the elements lo..hi in one strided pass
+ * (index_set's selection walk costs more than the copy). */
+void vec_assign(Ev *ev, const Stmt *s)
+{
+    const Expr *l = s->lhs;
+    Val v = eval_expr(ev, s->rhs);
+    if (ev->fail) return;
+    Val *t = &ev->env[l->args[0]->slot];
+    VCtx c = {.slot = ev->vec_slot};
+    int pos = loop_pos(&c, l), m = ev->vec_hi - ev->vec_lo + 1;
+    if (pos < 0 || l->nidx != t->ndim || t->base != TB_REAL || !t->x || v.ndim != 1 || v.n != m) {
+        index_set(ev, l, t, v);
+        return;
+    }
+    int cc[VM_MAXDIM];
+    for (int i = 0; i < l->nidx; i++) {
+        int x = ev->vec_lo;
+        if (i != pos) {
+            Val iv = eval_expr(ev, l->idx[i].a);
+            if (ev->fail) return;
+            x = iv.iv[0];
+        }
+        if (x < 1 || x > t->dims[i] || (i == pos && ev->vec_hi > t->dims[i])) {
+            ev_error(ev, l->span, "vectorised assignment out of range");
+            return;
+        }
+        cc[i] = x - 1;
+    }
+    long o0 = val_offset(t, cc), st = 0;
+    if (m > 1) { cc[pos]++; st = val_offset(t, cc) - o0; }
+    if (v.base != TB_REAL) v = val_to_real(ev, v);
+    if (!t->id && v.id) {               /* the target becomes a tape value */
+        double *x = t->x;
+        val_set_ids(ev, t);
+        t->x = x;
+    }
+    if (t->id && !v.id) val_set_ids(ev, &v);
+    for (int k = 0; k < m; k++) t->x[o0 + k * st] = v.x[k];
+    if (t->id) for (int k = 0; k < m; k++) t->id[o0 + k * st] = v.id[k];
 }
