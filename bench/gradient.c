@@ -14,7 +14,8 @@
  * usage: bench_gradient [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]
  * --calls=N skips the timing and runs exactly N gradients per posterior after the
  * error check: for `valgrind --tool=callgrind --toggle-collect=bn_vm_eval`, whose
- * instruction count per call of bn_vm_eval is repeatable on a loaded machine.
+ * instruction count per call of bn_vm_eval is repeatable on a loaded machine (and as
+ * many hand-written gradients, for --toggle-collect=bn_hw_eval).
  * Paths: $VMOD_SHARED/posteriordb and $VMOD_SRC/examples/posteriordb, defaulting to
  * the source tree this was built from.  Exit status 1 if a model fails to load or a
  * gradient is wrong; timings never fail. */
@@ -249,7 +250,12 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
             if (!(gerr <= BN_GRAD_TOL && lerr <= BN_LP_TOL)) {
                 printf("  hand-written WRONG: grad err %.2e, lp err %.2e", gerr, lerr);
                 fail = 1;
-            } else if (calls <= 0) {
+            } else if (calls > 0) {
+                volatile double sink = 0.0;   /* for --toggle-collect=bn_hw_eval */
+                for (long k = 0; k < calls; k++)
+                    sink += bn_hw_eval(&h, pts.u + (size_t)(k % (long)pts.npts) * pts.dim, g);
+                (void)sink;
+            } else {
                 BnResult hw;
                 bn_time(bn_hw_eval, &h, &pts, g, budget, &hw);
                 printf(" %9.3f %7.1fx", hw.us, ours.us / hw.us);

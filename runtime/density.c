@@ -125,6 +125,7 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
 
 static void begin(Ev *ev)
 {
+    ev->notape = 1;                   /* vm_log_density turns it off when it wants a gradient */
     arena_reset(&ev->arena);
     tape_reset(ev);
     ev->fail = ev->fatal = 0;
@@ -138,7 +139,9 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
+    int notape = ev->notape;
     begin(ev);
+    ev->notape = notape;
     int32_t ubase = tape_vars(ev, (int)m->dim);
     const Program *p = m->ir->prog;
     int pi = 0;
@@ -161,6 +164,7 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     ev->rng = NULL;
     for (size_t i = 0; i < m->dim; i++)
         if (!isfinite(u[i])) { *lp = -INFINITY; snprintf(ev->msg, sizeof ev->msg, "non-finite coordinate %zu", i + 1); return 0; }
+    ev->notape = grad == NULL;        /* the value alone records no tape */
     if (model_run(e, u, jacobian, PH_MODEL)) {
         *lp = -INFINITY;
         if (grad) memset(grad, 0, sizeof(double) * m->dim);
@@ -224,6 +228,7 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
     Ev *ev = &e->ev;
     const Model *m = ev->m;
     ev->rng = r;
+    ev->notape = 1;
     int rc = model_run(e, u, 0, r ? PH_GEN : PH_MODEL);
     ev->rng = NULL;
     for (int i = 0; i < m->nouts; i++) {
@@ -245,6 +250,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
     for (size_t i = 0; i < m->ndisc; i++) u[m->dim + i] = m->disc_lo[i];
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     e->ev.rng = r;
+    e->ev.notape = 1;
     model_run(e, u, 0, PH_GEN);      /* shapes only: a failure leaves declared shapes */
     size_t cap = 0;
     m->outs = calloc((size_t)m->ir->nvars + 1, sizeof(OutVar));

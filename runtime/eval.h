@@ -65,6 +65,7 @@ struct Ev {
     const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
     signed char vl_ok[32];
     int vl_n;
+    int notape;                       /* no gradient wanted: record no triples or callbacks */
 };
 
 /* tape */

@@ -309,7 +309,23 @@ static int k1_normal(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     const double *yx = y->x;
     int ny = y->ndim > 0;
     double is = 1 / s, sz = 0, szx = 0, szz = 0;
-    for (int k = 0; k < n; k++) {
+    int k = 0;
+    if (ny) {                           /* two sets of sums: half the add latency chain */
+        double sz1 = 0, szx1 = 0, szz1 = 0;
+        for (; k + 1 < n; k += 2) {
+            double z0 = (yx[k] - (off + cx * x[k])) * is, z1 = (yx[k + 1] - (off + cx * x[k + 1])) * is;
+            sz += z0;
+            sz1 += z1;
+            szx += z0 * x[k];
+            szx1 += z1 * x[k + 1];
+            szz += z0 * z0;
+            szz1 += z1 * z1;
+        }
+        sz += sz1;
+        szx += szx1;
+        szz += szz1;
+    }
+    for (; k < n; k++) {
         double z = (yx[ny ? k : 0] - (off + cx * x[k])) * is;
         sz += z;
         szx += z * x[k];

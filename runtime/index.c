@@ -145,9 +145,14 @@ static int get_scalar(Ev *ev, const Expr *e, const Val *base, Val *r)
     for (int d = 0; d < e->nidx; d++) if (e->idx[d].kind != IX_SINGLE) return 0;
     int c[VM_MAXDIM];
     for (int d = 0; d < e->nidx; d++) {
-        Val iv = eval_expr(ev, e->idx[d].a);
-        if (ev->fail) { *r = val_real(ev, NAN); return 1; }
-        int i = iv.iv[0];
+        const Expr *ie = e->idx[d].a;
+        int i;
+        if (ie->kind == E_INT) i = (int)ie->ival;          /* beta[1]: no value to build */
+        else {
+            Val iv = eval_expr(ev, ie);
+            if (ev->fail) { *r = val_real(ev, NAN); return 1; }
+            i = iv.iv[0];
+        }
         if (i < 1 || i > base->dims[d]) {
             ev_error(ev, e->idx[d].a->span, "index %d out of range for '%s' (dimension %d has size %d)", i,
                      base_name(e), d + 1, base->dims[d]);

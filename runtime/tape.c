@@ -36,6 +36,7 @@ void tape_reserve(Ev *ev, long n)
  * constant partial: an element-wise node with fresh consecutive outputs. */
 void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n)
 {
+    if (ev->notape) return;
     tape_reserve(ev, n);
     int32_t *ti = ev->tin + ev->nt, *to = ev->tout + ev->nt;
     double *td = ev->td + ev->nt;
@@ -47,6 +48,7 @@ void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const doub
 
 void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 {
+    if (ev->notape) return;
     if (ev->nt == ev->capt) tape_reserve(ev, 1);
     ev->tin[ev->nt] = in;
     ev->tout[ev->nt] = out;
@@ -56,6 +58,7 @@ void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 
 void tape_callback(Ev *ev, TapeFn fn, void *payload)
 {
+    if (ev->notape) return;
     if (ev->nseg == ev->capseg) {
         ev->capseg = ev->capseg ? 2 * ev->capseg : 64;
         ev->segs = realloc(ev->segs, sizeof(Seg) * (size_t)ev->capseg);
