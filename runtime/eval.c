@@ -18,26 +18,6 @@ void ev_error(Ev *ev, Span sp, const char *fmt, ...)
     va_end(ap);
 }
 
-Val val_real(Ev *ev, double x)
-{
-    Val v = {0};
-    v.base = TB_REAL;
-    v.n = 1;
-    v.x = arena_alloc(&ev->arena, sizeof(double));
-    v.x[0] = x;
-    return v;
-}
-
-Val val_int(Ev *ev, int i)
-{
-    Val v = {0};
-    v.base = TB_INT;
-    v.n = 1;
-    v.iv = arena_alloc(&ev->arena, sizeof(int));
-    v.iv[0] = i;
-    return v;
-}
-
 int val_inner_rows(const Val *v) { return v->kind == TK_SCALAR ? 1 : v->dims[v->narr]; }
 
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)

@@ -77,9 +77,26 @@ void tape_callback(Ev *ev, TapeFn fn, void *payload);
 void tape_backward(Ev *ev);
 void tape_reset(Ev *ev);
 
-/* values */
-Val val_real(Ev *ev, double x);
-Val val_int(Ev *ev, int i);
+/* values; the scalar constructors inline (the interpreter makes one per operation) */
+static inline Val val_real(Ev *ev, double x)
+{
+    Val v = {0};
+    v.base = TB_REAL;
+    v.n = 1;
+    v.x = arena_alloc(&ev->arena, sizeof(double));
+    v.x[0] = x;
+    return v;
+}
+
+static inline Val val_int(Ev *ev, int i)
+{
+    Val v = {0};
+    v.base = TB_INT;
+    v.n = 1;
+    v.iv = arena_alloc(&ev->arena, sizeof(int));
+    v.iv[0] = i;
+    return v;
+}
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims);
 void val_set_ids(Ev *ev, Val *v);          /* fresh var ids for every element */
 int val_inner_rows(const Val *v);
