@@ -85,6 +85,13 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
     }
     v = val_alloc(ev, TB_REAL, v.kind, v.narr, v.dims);
     const double *uu = u + pi->off;
+    if (pi->tr == TR_NONE) {          /* x = u: the unconstrained variables themselves, no node */
+        memcpy(v.x, uu, sizeof(double) * (size_t)v.n);
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+        for (int i = 0; i < v.n; i++) v.id[i] = ubase + (int32_t)pi->off + i;
+        ev->env[pi->slot] = v;
+        return;
+    }
     Val lo = {0}, hi = {0};
     int have_lo = 0, have_hi = 0;
     if (s->type->lower) { lo = val_to_real(ev, eval_expr(ev, s->type->lower)); have_lo = 1; }
