@@ -1,6 +1,7 @@
 /* Calls into the stdlib: element-wise math functions and vectorised distributions.
  * A distribution call is one tape node whose partials the kernel computes by hand. */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "runtime/eval.h"
@@ -27,6 +28,23 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
                                                                         : f->f3(x[0], x[1], x[2], NULL, NULL, NULL);
             r.iv[k] = (int)y;
         }
+        return r;
+    }
+    if (shape < 0) {                  /* all scalars: no shapes, no copies */
+        double x[3] = {0, 0, 0}, d[3] = {0, 0, 0}, *dp[3] = {NULL, NULL, NULL}, y;
+        int any = 0;
+        for (int i = 0; i < n; i++) {
+            const Val *v = &args[i];
+            x[i] = v->base == TB_INT ? (v->iv[0] == INT_MIN ? NAN : v->iv[0]) : v->x[0];
+            if (v->id) { dp[i] = &d[i]; any = 1; }
+        }
+        if (f->arity == 1) y = f->f1(x[0], dp[0]);
+        else if (f->arity == 2) y = f->f2(x[0], x[1], dp[0], dp[1]);
+        else y = f->f3(x[0], x[1], x[2], dp[0], dp[1], dp[2]);
+        Val r = val_real(ev, y);
+        if (!any) return r;
+        val_set_ids(ev, &r);
+        for (int i = 0; i < n; i++) if (args[i].id) tape_push(ev, args[i].id[0], r.id[0], d[i]);
         return r;
     }
     Val a[3];

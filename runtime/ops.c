@@ -16,7 +16,7 @@ static double real_of(const Val *v, int k) { return v->x[v->n == 1 ? 0 : k]; }
 static Val int_binop(Ev *ev, const Expr *e, Op op, Val a, Val b)
 {
     const Val *shape = a.n >= b.n && a.ndim >= b.ndim ? &a : &b;
-    Val r = result_like(ev, shape, TB_INT);
+    Val r = a.ndim == 0 && b.ndim == 0 ? val_int(ev, 0) : result_like(ev, shape, TB_INT);
     for (int k = 0; k < r.n; k++) {
         long x = int_of(&a, k), y = int_of(&b, k), z = 0;
         if (x == INT_MIN || y == INT_MIN) { ev_error(ev, e->span, "int value used before it was assigned"); return r; }
