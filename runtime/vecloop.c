@@ -29,7 +29,27 @@ typedef struct VCtx {
     int nasg;
     const Expr *asg[VL_MAXASG];         /* lhs of each assignment, in order */
     int sofar;                          /* assignments before the current statement */
+    int nred, red[VL_MAXASG];           /* scalars accumulated: r = r + f(n) */
+    int need_iv;                        /* n itself is a value (t - n): bind lo..hi */
 } VCtx;
+
+static int is_red(const VCtx *c, int slot)
+{
+    for (int i = 0; i < c->nred; i++) if (c->red[i] == slot) return 1;
+    return 0;
+}
+
+/* r = r + D, r = D + r or r += D: the term D, or NULL. */
+static const Expr *red_term(const Stmt *s)
+{
+    const Expr *l = s->lhs, *r = s->rhs;
+    if (l->kind != E_VAR) return NULL;
+    if (s->aop == OP_ADD) return r;
+    if (s->aop != (Op)-1 || r->kind != E_BINOP || r->op != OP_ADD) return NULL;
+    if (r->args[0]->kind == E_VAR && r->args[0]->slot == l->slot) return r->args[1];
+    if (r->args[1]->kind == E_VAR && r->args[1]->slot == l->slot) return r->args[0];
+    return NULL;
+}
 
 static int scalar_real(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR && t.base == TB_REAL; }
 
@@ -86,11 +106,13 @@ static int univariate(const void *dist)
 
 /* 1: e depends on the loop variable in an allowed way, 0: it does not, -1: the loop
  * cannot run as vectors. */
-static int vdep(const VCtx *c, const Expr *e)
+static int vdep(VCtx *c, const Expr *e)
 {
     switch (e->kind) {
     case E_INT: case E_REAL: return 0;
-    case E_VAR: return e->slot == c->slot || asg_of(c, e->slot) >= 0 ? -1 : 0;
+    case E_VAR:
+        if (e->slot == c->slot) { c->need_iv = 1; return 1; }
+        return asg_of(c, e->slot) >= 0 || is_red(c, e->slot) ? -1 : 0;
     case E_INDEX: {
         const Expr *b = e->args[0];
         int pos = loop_pos(c, e), ai = b->kind == E_VAR ? asg_of(c, b->slot) : -1;
@@ -99,7 +121,7 @@ static int vdep(const VCtx *c, const Expr *e)
             pos = vary_pos(c->slot, e);
             if (pos >= 0) {
                 const Expr *a = e->idx[pos].a;
-                if (ai >= 0 || a->kind != E_INDEX || a->ty.base != TB_INT || vdep(c, a) != 1) return -1;
+                if (ai >= 0 || a->ty.base != TB_INT || a->ty.narr || vdep(c, a) != 1) return -1;
             }
         }
         for (int i = 0; i < e->nidx; i++) {
@@ -126,6 +148,8 @@ static int vdep(const VCtx *c, const Expr *e)
         dep |= d;
     }
     if (!dep) return 0;
+    if (e->kind == E_BINOP && e->ty.base == TB_INT && e->ty.narr == 0 && e->ty.kind == TK_SCALAR)
+        return e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL ? 1 : -1;   /* t - n */
     if (!scalar_real(e->ty)) return -1;
     if (e->kind == E_BINOP)
         return e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_DIV || e->op == OP_EMUL
@@ -136,7 +160,7 @@ static int vdep(const VCtx *c, const Expr *e)
 }
 
 /* Every argument allowed, at least one depending on the loop variable. */
-static int args_ok(const VCtx *c, Expr *const *ex, int n)
+static int args_ok(VCtx *c, Expr *const *ex, int n)
 {
     int dep = 0;
     for (int i = 0; i < n; i++) {
@@ -155,6 +179,16 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
         return 1;
     case S_ASSIGN: {
         const Expr *l = s->lhs;
+        if (l->kind == E_VAR) {             /* a reduction */
+            const Expr *d = red_term(s);
+            if (!d || !scalar_real(l->ty) || l->slot == c->slot) return 0;
+            if (collect) {
+                if (c->nred == VL_MAXASG || is_red(c, l->slot) || asg_of(c, l->slot) >= 0) return 0;
+                c->red[c->nred++] = l->slot;
+                return 1;
+            }
+            return vdep(c, d) == 1;
+        }
         if (collect) {
             if (s->aop != (Op)-1 || l->kind != E_INDEX || l->args[0]->kind != E_VAR || c->nasg == VL_MAXASG) return 0;
             if (loop_pos(c, l) < 0 || l->ty.narr || l->ty.kind != TK_SCALAR || l->ty.base != TB_REAL) return 0;
@@ -265,17 +299,18 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     int ok = stmt_ok(&c, s->body, 1);      /* collects the assignments */
     if (j == ev->vl_n) {
         ok = ok && stmt_ok(&c, s->body, 0);
-        if (j < 32) { ev->vl_stmt[j] = s; ev->vl_ok[j] = (signed char)ok; ev->vl_n++; }
-    }
+        if (j < 32) { ev->vl_stmt[j] = s; ev->vl_ok[j] = (signed char)(ok ? 1 + c.need_iv : 0); ev->vl_n++; }
+    } else c.need_iv = ev->vl_ok[j] == 2;
     if (!ok) return 0;
     /* what an undo restores */
     long nt = ev->nt;
     int32_t nvars = ev->nvars;
     int nseg = ev->nseg, nlp = ev->nlp;
     double lpc = ev->lp_const;
-    Val saved[VL_MAXASG], loopv = ev->env[s->slot];
+    Val saved[VL_MAXASG], rsaved[VL_MAXASG], loopv = ev->env[s->slot];
     for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
-    if (c.nasg) {                        /* index_set selects through n: lo..hi */
+    for (int i = 0; i < c.nred; i++) rsaved[i] = ev->env[c.red[i]];
+    if (c.nasg || c.need_iv) {           /* n as a value, and index_set's selection: lo..hi */
         int dims[1] = {hi - lo + 1};
         Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
         for (int k = 0; k < iv.n; k++) iv.iv[k] = lo + k;
@@ -297,6 +332,7 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->nlp = nlp;
     ev->lp_const = lpc;
     for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
+    for (int i = 0; i < c.nred; i++) ev->env[c.red[i]] = rsaved[i];
     return 0;
 }
 
@@ -378,6 +414,18 @@ Val vec_dist(Ev *ev, const Expr *e)
 void vec_assign(Ev *ev, const Stmt *s)
 {
     const Expr *l = s->lhs;
+    if (l->kind == E_VAR) {             /* r = r + D(n): r + sum of D over the range */
+        Val d = eval_expr(ev, red_term(s));
+        if (ev->fail) return;
+        Val sum = val_sum(ev, d);
+        Expr tmp = {.kind = E_BINOP, .op = OP_ADD, .span = s->span, .ty = l->ty};
+        Val *t = &ev->env[l->slot];
+        Val r = op_binary(ev, &tmp, OP_ADD, *t, sum);
+        if (ev->fail) return;
+        t->x = r.x;
+        t->id = r.id;
+        return;
+    }
     Val v = eval_expr(ev, s->rhs);
     if (ev->fail) return;
     Val *t = &ev->env[l->args[0]->slot];
