@@ -119,6 +119,9 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
  * 0 if the generic path must (nothing was evaluated). */
 int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+/* e as a + b * x + ... with a tape node per coefficient, not per operation (fast.c):
+ * 1 and *out (or ev->fail) if e has that shape, 0 if not (nothing evaluated). */
+int fast_affine(Ev *ev, const Expr *e, Val *out);
 /* Loops run as vectors (vecloop.c): 1 if the loop ran (or failed fatally), 0 if it
  * must run one iteration at a time; vec_index reads x[.., n, ..] for all n at once
  * (*ok = 0: not such an index). */

@@ -29,6 +29,7 @@ typedef struct AffTerm {
     double d;                 /* +-1: d term / d (its tape variable) = d * x */
     int32_t id;               /* tape variable, -1 for a constant */
     const double *x;          /* data vector, NULL for the constant 1 */
+    const int32_t *vid;       /* x's tape variables when x is a parameter vector (c constant) */
 } AffTerm;
 
 typedef struct Aff {
@@ -47,10 +48,10 @@ static int aff_candidate(const Ev *ev, const Expr *e)
     return ev->vec_depth > 0 || !is_scalar_ty(e->ty);
 }
 
-static int aff_add(Aff *a, double c, double d, int32_t id, const double *x)
+static int aff_add(Aff *a, double c, double d, int32_t id, const double *x, const int32_t *vid)
 {
     if (a->nt == FAST_MAXTERMS) return -1;
-    a->t[a->nt++] = (AffTerm){c, d, id, x};
+    a->t[a->nt++] = (AffTerm){c, d, id, x, vid};
     return 0;
 }
 
@@ -61,14 +62,15 @@ static int aff_term(Ev *ev, Aff *a, double s, double c, int32_t id, Val v)
     if (v.ndim == 0) {
         if (v.id && id >= 0) return -1;
         double x = v.base == TB_INT ? v.iv[0] : v.x[0];
-        if (v.id) return aff_add(a, s * c * x, s * c, v.id[0], NULL);
-        return aff_add(a, s * c * x, s * x, id, NULL);
+        if (v.id) return aff_add(a, s * c * x, s * c, v.id[0], NULL, NULL);
+        return aff_add(a, s * c * x, s * x, id, NULL, NULL);
     }
-    if (v.id || (a->n >= 0 && v.n != a->n)) return -1;
+    if ((v.id && id >= 0) || (a->n >= 0 && v.n != a->n)) return -1;
     v = val_to_real(ev, v);
     if (a->n < 0) a->shape = v;
     a->n = v.n;
-    return aff_add(a, s * c, s, id, v.x);
+    if (v.id) return aff_add(a, s * c, s * c, -1, v.x, v.id);    /* constant times a parameter vector */
+    return aff_add(a, s * c, s, id, v.x, NULL);
 }
 
 /* Evaluate e (sign s) into a.  -1: not affine after all (e must be re-evaluated). */
@@ -116,15 +118,25 @@ static Val aff_materialise(Ev *ev, const Aff *a)
     Val r = val_alloc(ev, TB_REAL, a->shape.kind, a->shape.narr, a->shape.dims);
     aff_values(a, r.x);
     int any = 0;
-    for (int j = 0; j < a->nt; j++) any |= a->t[j].id >= 0;
+    for (int j = 0; j < a->nt; j++) any |= a->t[j].id >= 0 || a->t[j].vid;
     if (!any) return r;
     val_set_ids(ev, &r);
     for (int j = 0; j < a->nt; j++) {
         const AffTerm *t = &a->t[j];
-        if (t->id < 0) continue;
-        for (int k = 0; k < r.n; k++) tape_push(ev, t->id, r.id[k], t->x ? t->d * t->x[k] : t->d);
+        if (t->id >= 0) tape_push_run(ev, &t->id, 0, r.id[0], t->x, 1, t->d, r.n);
+        if (t->vid) tape_push_run(ev, t->vid, 1, r.id[0], NULL, 0, t->d, r.n);
     }
     return r;
+}
+
+int fast_affine(Ev *ev, const Expr *e, Val *out)
+{
+    if (!aff_candidate(ev, e)) return 0;
+    Aff a = {.nt = 0, .n = -1};
+    if (aff_eval(ev, e, 1, &a) == 0 && a.n >= 0) { *out = aff_materialise(ev, &a); return 1; }
+    if (ev->fail) return 1;
+    *out = eval_expr(ev, e);
+    return 1;
 }
 
 /* Chain rule through the form: the coefficients' partials from g[k] = d lp / d mu_k. */
@@ -134,6 +146,7 @@ static void aff_push(Ev *ev, const Aff *a, const double *g, int32_t out)
     int have_sum = 0;
     for (int j = 0; j < a->nt; j++) {
         const AffTerm *t = &a->t[j];
+        if (t->vid) for (int k = 0; k < a->n; k++) tape_push(ev, t->vid[k], out, t->d * g[k]);
         if (t->id < 0) continue;
         double s = 0;
         if (t->x) for (int k = 0; k < a->n; k++) s += g[k] * t->x[k];
@@ -152,6 +165,7 @@ static int aff1(const Aff *a, double *off, double *cx, const double **x)
     int nv = 0;
     *off = 0;
     for (int j = 0; j < a->nt; j++) {
+        if (a->t[j].vid) return 0;
         if (a->t[j].x) { nv++; *cx = a->t[j].c; *x = a->t[j].x; }
         else *off += a->t[j].c;
     }
@@ -188,7 +202,7 @@ static void push_arg(Ev *ev, const FArg *a, const double *g, int n, int32_t out)
 static int needs(const FArg *a)
 {
     if (!a->is_aff) return a->v.id != NULL;
-    for (int j = 0; j < a->aff.nt; j++) if (a->aff.t[j].id >= 0) return 1;
+    for (int j = 0; j < a->aff.nt; j++) if (a->aff.t[j].id >= 0 || a->aff.t[j].vid) return 1;
     return 0;
 }
 

@@ -426,7 +426,8 @@ void vec_assign(Ev *ev, const Stmt *s)
         t->id = r.id;
         return;
     }
-    Val v = eval_expr(ev, s->rhs);
+    Val v;
+    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
     if (ev->fail) return;
     Val *t = &ev->env[l->args[0]->slot];
     VCtx c = {.slot = ev->vec_slot};
