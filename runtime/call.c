@@ -116,9 +116,8 @@ static int gather(Ev *ev, const Dist *d, int first, Val *args, int nargs, DArg *
             if (v->base != TB_INT) return -1;
             a->iv = v->iv;
         } else {
-            Val r = val_to_real(ev, *v);
-            *v = r;
-            a->x = r.x;
+            if (v->base != TB_REAL) *v = val_to_real(ev, *v);
+            a->x = v->x;
         }
         if (a->stride) {
             if (have && reps != n) {
@@ -169,12 +168,13 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
         return r;
     }
     DistFn fn = fkind == FN_DIST_CDF ? d->cdf : fkind == FN_DIST_LCDF ? d->lcdf : fkind == FN_DIST_LCCDF ? d->lccdf : d->lpdf;
-    double *part[DIST_MAX_ARGS] = {0};
+    double *part[DIST_MAX_ARGS] = {0}, one[DIST_MAX_ARGS];
     int any = 0;
     for (int i = 0; i < n; i++)
         if (args[i].id) {
             size_t len = (size_t)(da[i].stride ? nrep : 1) * (size_t)(da[i].rows * da[i].cols);
-            part[i] = arena_zalloc(&ev->arena, sizeof(double) * (len ? len : 1));
+            if (len <= 1) { one[i] = 0; part[i] = &one[i]; }    /* a scalar's partial: no allocation */
+            else part[i] = arena_zalloc(&ev->arena, sizeof(double) * len);
             any = 1;
         }
     double out = 0;

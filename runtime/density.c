@@ -109,6 +109,26 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
                 ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
                 return;
             }
+    if ((pi->tr == TR_LOWER && !lo.id) || (pi->tr == TR_UPPER && !hi.id)) {
+        /* x = lb + exp(u) (ub - exp(u)) with constant bounds: a triple per element and
+         * log|J| = u as lp terms on u itself, no callback (Stan's lb_constrain) */
+        const double *b = pi->tr == TR_LOWER ? lox : hix;
+        int fin = 1;
+        for (int i = 0; i < n; i++) fin &= isfinite(b[i]);
+        if (fin) {
+            double sg = pi->tr == TR_LOWER ? 1 : -1;
+            int32_t u0 = ubase + (int32_t)pi->off;
+            val_set_ids(ev, &v);
+            for (int i = 0; i < n; i++) {
+                double e = exp(uu[i]);
+                v.x[i] = b[i] + sg * e;
+                tape_push(ev, u0 + i, v.id[i], sg * e);
+                if (jacobian) ev_add_term(ev, uu[i], u0 + i);
+            }
+            ev->env[pi->slot] = v;
+            return;
+        }
+    }
     double lj = 0;
     for (int r = 0; r < pi->reps; r++) {
         size_t o = (size_t)r * pi->blk;
