@@ -51,7 +51,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
     int any = 0;
     for (int i = 0; i < n; i++) { a[i] = val_to_real(ev, args[i]); if (a[i].id) any = 1; }
     Val r = shape < 0 ? val_real(ev, 0) : val_alloc(ev, TB_REAL, a[shape].kind, a[shape].narr, a[shape].dims);
-    if (any) val_set_ids(ev, &r);
+    if (any) { val_set_ids(ev, &r); tape_reserve(ev, (long)n * r.n); }
     for (int k = 0; k < r.n; k++) {
         double x[3], d[3] = {0, 0, 0}, y;
         int kk[3];
@@ -64,7 +64,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
         r.x[k] = y;
         if (any)
             for (int i = 0; i < n; i++)
-                if (a[i].id) tape_push(ev, a[i].id[kk[i]], r.id[k], d[i]);
+                if (a[i].id) tape_put(ev, a[i].id[kk[i]], r.id[k], d[i]);
     }
     return r;
 }

@@ -72,6 +72,15 @@ struct Ev {
 int32_t tape_vars(Ev *ev, int n);
 void tape_push(Ev *ev, int32_t in, int32_t out, double d);
 void tape_reserve(Ev *ev, long n);
+/* tape_push after tape_reserve: no capacity check. */
+static inline void tape_put(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (ev->notape) return;
+    ev->tin[ev->nt] = in;
+    ev->tout[ev->nt] = out;
+    ev->td[ev->nt] = d;
+    ev->nt++;
+}
 void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n);
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
 void tape_backward(Ev *ev);

@@ -22,7 +22,7 @@ int32_t tape_vars(Ev *ev, int n)
 
 void tape_reserve(Ev *ev, long n)
 {
-    if (ev->nt + n <= ev->capt) return;
+    if (ev->nt + n <= ev->capt || ev->notape) return;
     long cap = ev->capt;
     ev->tin = grow(ev->tin, &cap, ev->nt + n, sizeof(int32_t));
     cap = ev->capt;

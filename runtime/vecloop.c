@@ -346,13 +346,15 @@ static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
         double s = sg[ss * k];
         if (isnan(y[sy * k]) || !isfinite(mu[sm * k]) || !(s > 0 && s < INFINITY)) return -1;
     }
+    double s0 = sg[0], ls0 = log(s0), is0 = 1 / s0;   /* a scalar scale: log once */
+    if (r->id) tape_reserve(ev, 3L * m);
     for (int k = 0; k < m; k++) {
-        double s = sg[ss * k], is = 1 / s, z = (y[sy * k] - mu[sm * k]) * is;
-        r->x[k] = -DSF_LOG_SQRT_2PI - log(s) - 0.5 * z * z;
+        double s = ss ? sg[k] : s0, is = ss ? 1 / s : is0, z = (y[sy * k] - mu[sm * k]) * is;
+        r->x[k] = -DSF_LOG_SQRT_2PI - (ss ? log(s) : ls0) - 0.5 * z * z;
         if (!r->id) continue;
-        if (a[0].id) tape_push(ev, a[0].id[sy * k], r->id[k], -z * is);
-        if (a[1].id) tape_push(ev, a[1].id[sm * k], r->id[k], z * is);
-        if (a[2].id) tape_push(ev, a[2].id[ss * k], r->id[k], (z * z - 1) * is);
+        if (a[0].id) tape_put(ev, a[0].id[sy * k], r->id[k], -z * is);
+        if (a[1].id) tape_put(ev, a[1].id[sm * k], r->id[k], z * is);
+        if (a[2].id) tape_put(ev, a[2].id[ss * k], r->id[k], (z * z - 1) * is);
     }
     return 0;
 }
