@@ -279,12 +279,13 @@ static void exec_decl(Ev *ev, const Stmt *s)
         if (v.base == TB_INT) for (int i = 0; i < v.n; i++) v.iv[i] = INT_MIN;
         else for (int i = 0; i < v.n; i++) v.x[i] = NAN;
         if (s->init) {
-            Val x = eval_expr(ev, s->init);
+            Val x;
+            if (!fast_affine(ev, s->init, &x)) x = eval_expr(ev, s->init);
             if (ev->fail) return;
             assign_whole(ev, s->init->span, s->name, &v, x);
         }
     } else {
-        v = eval_expr(ev, s->init);
+        if (!fast_affine(ev, s->init, &v)) v = eval_expr(ev, s->init);
         if (ev->fail) return;
         if (vi->ty.base == TB_REAL) v = val_to_real(ev, v);
     }
@@ -293,7 +294,8 @@ static void exec_decl(Ev *ev, const Stmt *s)
 
 static void exec_assign(Ev *ev, const Stmt *s)
 {
-    Val v = eval_expr(ev, s->rhs);
+    Val v;
+    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
     if (ev->fail) return;
     if (s->aop != (Op)-1) {
         Val cur = eval_expr(ev, s->lhs);

@@ -85,6 +85,9 @@ static int aff_eval(Ev *ev, const Expr *e, double s, Aff *a)
     }
     if (e->kind == E_BINOP && (e->op == OP_MUL || e->op == OP_EMUL)) {
         if (e->op == OP_MUL && !is_scalar_ty(e->args[0]->ty) && !is_scalar_ty(e->args[1]->ty)) return -1;
+        /* a product of two parameter-dependent values is not affine: give up before
+         * evaluating them (the caller evaluates e the ordinary way) */
+        if (e->args[0]->level >= LV_PARAM && e->args[1]->level >= LV_PARAM) return -1;
         Val u = eval_expr(ev, e->args[0]);
         Val v = eval_expr(ev, e->args[1]);
         if (ev->fail) return -1;

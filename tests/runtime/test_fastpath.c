@@ -63,6 +63,10 @@ static const Pair pairs[] = {
     {"invalid scale in a mixture (t < 0 at some points)",
      DECLS "for (n in 1:N) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));",
      DECLS "for (n in 1:N) if (1) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));"},
+    {"affine local and assignment",
+     DECLS "{ vector[N] m = a + b * x - 3 * th; m = m - c * sv + 1; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m = (a + b * x - 3 * th) .* rep_vector(1, N); m = (m - c * sv + 1) .* rep_vector(1, N);\n"
+     "  y ~ normal(m, s); }"},
     {"reduction with a shifted index (arK)",
      DECLS "for (t in 3:N) { real m = a; for (j in 1:2) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }",
      DECLS "for (t in 3:N) { real m = a; for (j in 1:2) if (1) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }"},
