@@ -69,7 +69,7 @@ static int eval_int(Ev *ev, const Expr *e, int *out)
     return 0;
 }
 
-static Val literal(Ev *ev, const Expr *e)
+static __attribute__((noinline)) Val literal(Ev *ev, const Expr *e)
 {
     Val *el = arena_alloc(&ev->arena, sizeof(Val) * (size_t)e->nargs);
     int any_id = 0;
@@ -116,6 +116,33 @@ static Val literal(Ev *ev, const Expr *e)
     return r;
 }
 
+/* Calls, out of line: their argument array would weigh on every expression's frame. */
+static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
+{
+    if (e->fkind == FN_DIST_LPDF && ev->vec_depth) return vec_dist(ev, e);
+    if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
+        double lp;
+        int32_t id;
+        if (fast_dist(ev, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+            if (ev->fail) return poison(ev);
+            Val r = val_real(ev, lp);
+            if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
+            return r;
+        }
+    }
+    Val args[16];
+    int n = e->nargs < 16 ? e->nargs : 16;
+    for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);
+    if (ev->fail) return poison(ev);
+    switch (e->fkind) {
+    case FN_MATH: return call_math(ev, e, args, n);
+    case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
+    case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
+    default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
+    }
+    return poison(ev);
+}
+
 Val eval_expr(Ev *ev, const Expr *e)
 {
     if (ev->fail) return poison(ev);
@@ -138,6 +165,9 @@ Val eval_expr(Ev *ev, const Expr *e)
         Val a = eval_expr(ev, e->args[0]);
         Val b = eval_expr(ev, e->args[1]);
         if (ev->fail) return poison(ev);
+        if (a.ndim == 0 && b.ndim == 0 && a.base == TB_REAL && b.base == TB_REAL
+            && (e->op <= OP_DIV || e->op == OP_EMUL || e->op == OP_EDIV))
+            return op_scalar(ev, e->op, &a, &b);
         /* in a vectorised loop a scalar product holds vectors: element-wise */
         if (e->op == OP_MUL && ev->vec_depth && e->ty.narr == 0 && e->ty.kind == TK_SCALAR)
             return op_binary(ev, e, OP_EMUL, a, b);
@@ -171,29 +201,7 @@ Val eval_expr(Ev *ev, const Expr *e)
         return op_transpose(ev, val_to_real(ev, a));
     }
     case E_ROWVEC: case E_ARRAY: return literal(ev, e);
-    case E_CALL: {
-        if (e->fkind == FN_DIST_LPDF && ev->vec_depth) return vec_dist(ev, e);
-        if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
-            double lp;
-            int32_t id;
-            if (fast_dist(ev, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
-                if (ev->fail) return poison(ev);
-                Val r = val_real(ev, lp);
-                if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
-                return r;
-            }
-        }
-        Val args[16];
-        int n = e->nargs < 16 ? e->nargs : 16;
-        for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);
-        if (ev->fail) return poison(ev);
-        switch (e->fkind) {
-        case FN_MATH: return call_math(ev, e, args, n);
-        case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
-        case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
-        default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
-        }
-    }
+    case E_CALL: return eval_call(ev, e);
     }
     return poison(ev);
 }

@@ -119,6 +119,8 @@ void exec_stmt(Ev *ev, const Stmt *s);
 /* operators (ops.c) */
 Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b);
 Val op_unary(Ev *ev, const Expr *e, Op op, Val a);
+/* a op b for two real scalars and op one of + - * / .* ./ (the caller checks). */
+Val op_scalar(Ev *ev, Op op, const Val *a, const Val *b);
 Val op_transpose(Ev *ev, Val a);
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
 /* calls (call.c) */

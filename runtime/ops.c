@@ -77,7 +77,7 @@ static void linear_op(Ev *ev, Op op, const Val *a, const Val *b, Val *r)
 }
 
 /* Two real scalars under + - * /: no shapes, no loops. */
-static Val scalar_op(Ev *ev, Op op, const Val *a, const Val *b)
+Val op_scalar(Ev *ev, Op op, const Val *a, const Val *b)
 {
     double x = a->x[0], y = b->x[0], z, gx, gy;
     switch (op) {
@@ -100,12 +100,12 @@ Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
 {
     if (a.ndim == 0 && b.ndim == 0 && a.base == TB_REAL && b.base == TB_REAL
         && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV))
-        return scalar_op(ev, op, &a, &b);
+        return op_scalar(ev, op, &a, &b);
     if (a.base == TB_INT && b.base == TB_INT && op != OP_POW && e->ty.base == TB_INT) return int_binop(ev, e, op, a, b);
     if (a.ndim == 0 && b.ndim == 0 && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV)) {
         if (a.base != TB_REAL) a = val_to_real(ev, a);
         if (b.base != TB_REAL) b = val_to_real(ev, b);
-        return scalar_op(ev, op, &a, &b);
+        return op_scalar(ev, op, &a, &b);
     }
     if (a.base != TB_REAL) a = val_to_real(ev, a);
     if (b.base != TB_REAL) b = val_to_real(ev, b);
