@@ -29,7 +29,7 @@ extern const Dist dist_normal, dist_bernoulli_logit, dist_poisson_log;
 
 typedef struct AffTerm {
     double c;                 /* the term's coefficient (value) */
-    double d;                 /* +-1: d term / d (its tape variable) = d * x */
+    double d;                 /* d term / d (its tape variable) = d * x (d alone without x) */
     int32_t id;               /* tape variable, -1 for a constant */
     const double *x;          /* data vector, NULL for the constant 1 */
     const int32_t *vid;       /* x's tape variables when x is a parameter vector (c constant) */

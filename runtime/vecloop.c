@@ -5,12 +5,15 @@
  * univariate distribution sums over its elements, mu[n] = ... is a slice
  * assignment.  One vectorised node replaces hi - lo + 1 interpreted iterations.
  *
- * The loop qualifies when (checked on its syntax, every run): the body holds only
- * `~` and `target += *_lpdf(...)` of univariate families and assignments to
- * element [..n..] of a variable; every statement depends on n; n appears only as a
- * whole index (x[n], p[i, n]) of a variable, inside arithmetic and element-wise math
- * functions; a variable assigned in the loop is read only at the same element and
- * only after its assignment.  Then no iteration reads what another one writes.
+ * The loop qualifies when (checked on its syntax once per evaluator): the body holds
+ * only `~` of univariate families, `target += ` of a real expression, assignments to
+ * element [..n..] of a variable, and accumulations r = r + f(n) (r += f(n)) of a
+ * scalar used nowhere else in the body; every statement depends on n; n appears as
+ * a whole index (x[n], p[i, n]), through an int lookup or shift (alpha[g[n]],
+ * y[t - n]) or as a value in arithmetic; expressions use arithmetic, element-wise
+ * math functions and univariate *_lpdf (one density per element); a variable
+ * assigned in the loop is read only at the same element and only after its
+ * assignment.  Then no iteration reads what another one writes, and sums commute.
  * Any run-time error (an index out of range, an invalid argument) undoes the
  * vectorised run and runs the loop one iteration at a time, for the same message. */
 #include <string.h>
