@@ -2,15 +2,20 @@
  * posterior, through the public API (vm_log_density, with the Jacobian), at the six
  * points of its gradients.json in turn.
  *
- * Prints per posterior: microseconds per gradient (the median over batches of the
- * time per evaluation, robust to the other jobs on a shared machine), gradients per
+ * Prints per posterior: CPU microseconds per gradient (this thread's CPU time, not
+ * wall time, so other jobs on a shared machine do not inflate it; the median over
+ * batches of the time per evaluation), gradients per
  * second, bytes and allocating calls per gradient after warm-up (should be 0: the
  * tape is reset, not freed), the largest gradient error against Stan, and for the
  * posteriors of bench/handwritten.c the hand-written C time and our ratio to it.
  * The hand-written gradients are first checked against gradients.json, so the
  * baseline is known right.
  *
- * usage: bench_gradient [--budget=SECONDS] [NAME-SUBSTRING ...]
+ * usage: bench_gradient [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]
+ * --calls=N skips the timing and runs exactly N gradients per posterior after the
+ * error check: for `valgrind --tool=callgrind --toggle-collect=bn_vm_eval`, whose
+ * instruction count per call of bn_vm_eval is repeatable on a loaded machine (and as
+ * many hand-written gradients, for --toggle-collect=bn_hw_eval).
  * Paths: $VMOD_SHARED/posteriordb and $VMOD_SRC/examples/posteriordb, defaulting to
  * the source tree this was built from.  Exit status 1 if a model fails to load or a
  * gradient is wrong; timings never fail. */
@@ -55,7 +60,7 @@ typedef struct {
 static double bn_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -190,7 +195,7 @@ static int bn_cmp_names(const void *a, const void *b)
 }
 
 /* One posterior: returns 0, or 1 if it failed to load or a gradient is wrong. */
-static int bn_posterior(const char *shared, const char *src, const char *name, double budget)
+static int bn_posterior(const char *shared, const char *src, const char *name, double budget, long calls)
 {
     char *gpath = NULL, *dpath = NULL, *mpath = NULL;
     BnPoints pts = {0};
@@ -220,7 +225,12 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
     } else {
         double gerr, lerr;
         bn_errors(bn_vm_eval, e, &pts, g, &gerr, &lerr);
-        bn_time(bn_vm_eval, e, &pts, g, budget, &ours);
+        if (calls > 0) {
+            volatile double sink = 0.0;
+            for (long k = 0; k < calls; k++) sink += bn_vm_eval(e, pts.u + (size_t)(k % (long)pts.npts) * pts.dim, g);
+            (void)sink;
+        } else
+            bn_time(bn_vm_eval, e, &pts, g, budget, &ours);
         printf(" %10.3f %11.0f %9.1f %7.2f %9.1e", ours.us, 1e6 / ours.us, ours.bytes,
                ours.calls, gerr);
         fail |= !(gerr <= 1e-5);   /* the loosest figure the test allows; it checks finer */
@@ -240,6 +250,11 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
             if (!(gerr <= BN_GRAD_TOL && lerr <= BN_LP_TOL)) {
                 printf("  hand-written WRONG: grad err %.2e, lp err %.2e", gerr, lerr);
                 fail = 1;
+            } else if (calls > 0) {
+                volatile double sink = 0.0;   /* for --toggle-collect=bn_hw_eval */
+                for (long k = 0; k < calls; k++)
+                    sink += bn_hw_eval(&h, pts.u + (size_t)(k % (long)pts.npts) * pts.dim, g);
+                (void)sink;
             } else {
                 BnResult hw;
                 bn_time(bn_hw_eval, &h, &pts, g, budget, &hw);
@@ -265,11 +280,14 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     double budget = 0.3;
+    long calls = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--budget=", 9) == 0)
             budget = atof(argv[i] + 9);
+        else if (strncmp(argv[i], "--calls=", 8) == 0)
+            calls = atol(argv[i] + 8);
         else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: bench_gradient [--budget=SECONDS] [NAME-SUBSTRING ...]\n");
+            printf("usage: bench_gradient [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]\n");
             return 0;
         }
     }
@@ -298,11 +316,11 @@ int main(int argc, char **argv)
     closedir(dir);
     qsort(names, n, sizeof names[0], bn_cmp_names);
 
-    printf("%-50s %4s %10s %11s %9s %7s %9s %9s %8s\n", "posterior", "dim", "us/grad",
+    printf("%-50s %4s %10s %11s %9s %7s %9s %9s %8s\n", "posterior", "dim", "cpu us/gr",
            "grad/s", "bytes/gr", "allocs", "grad err", "C us", "vs C");
     int fail = 0;
     for (size_t i = 0; i < n; i++)
-        fail |= bn_posterior(shared, src, names[i], budget);
+        fail |= bn_posterior(shared, src, names[i], budget, calls);
     free(shared_default);
     return fail;
 }

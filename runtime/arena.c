@@ -9,7 +9,7 @@ struct ArenaBlock {
     _Alignas(16) unsigned char data[];
 };
 
-void arena_init(Arena *a) { a->head = a->first = NULL; a->used = 0; }
+void arena_init(Arena *a) { a->head = a->first = NULL; a->cur = a->end = NULL; }
 
 static ArenaBlock *block_new(size_t size)
 {
@@ -20,28 +20,28 @@ static ArenaBlock *block_new(size_t size)
     return b;
 }
 
-void *arena_alloc(Arena *a, size_t n)
+static void *take(Arena *a, ArenaBlock *b, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
-    if (n == 0) n = 16;
-    if (a->head && a->used + n <= a->head->size) {
-        void *p = a->head->data + a->used;
-        a->used += n;
-        return p;
-    }
+    a->head = b;
+    a->cur = b->data + n;
+    a->end = b->data + b->size;
+    return b->data;
+}
+
+void *arena_alloc_slow(Arena *a, size_t n)
+{
     /* Move to the next kept block if it is big enough, else chain a new one. */
     while (a->head && a->head->next) {
         a->head = a->head->next;
-        a->used = 0;
-        if (n <= a->head->size) { a->used = n; return a->head->data; }
+        a->cur = a->head->data;
+        a->end = a->head->data + a->head->size;
+        if (n <= a->head->size) return take(a, a->head, n);
     }
     size_t size = a->head ? a->head->size * 2 : 65536;
     while (size < n) size *= 2;
     ArenaBlock *b = block_new(size);
     if (a->head) a->head->next = b; else a->first = b;
-    a->head = b;
-    a->used = n;
-    return b->data;
+    return take(a, b, n);
 }
 
 void *arena_zalloc(Arena *a, size_t n) { void *p = arena_alloc(a, n); memset(p, 0, n); return p; }
@@ -54,7 +54,12 @@ char *arena_strndup(Arena *a, const char *s, size_t n)
     return p;
 }
 
-void arena_reset(Arena *a) { a->head = a->first; a->used = 0; }
+void arena_reset(Arena *a)
+{
+    a->head = a->first;
+    a->cur = a->head ? a->head->data : NULL;
+    a->end = a->head ? a->head->data + a->head->size : NULL;
+}
 
 void arena_free(Arena *a)
 {

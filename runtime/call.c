@@ -1,6 +1,7 @@
 /* Calls into the stdlib: element-wise math functions and vectorised distributions.
  * A distribution call is one tape node whose partials the kernel computes by hand. */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "runtime/eval.h"
@@ -32,11 +33,28 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
         }
         return r;
     }
+    if (shape < 0) {                  /* all scalars: no shapes, no copies */
+        double x[3] = {0, 0, 0}, d[3] = {0, 0, 0}, *dp[3] = {NULL, NULL, NULL}, y;
+        int any = 0;
+        for (int i = 0; i < n; i++) {
+            const Val *v = &args[i];
+            x[i] = v->base == TB_INT ? (v->iv[0] == INT_MIN ? NAN : v->iv[0]) : v->x[0];
+            if (v->id) { dp[i] = &d[i]; any = 1; }
+        }
+        if (f->arity == 1) y = f->f1(x[0], dp[0]);
+        else if (f->arity == 2) y = f->f2(x[0], x[1], dp[0], dp[1]);
+        else y = f->f3(x[0], x[1], x[2], dp[0], dp[1], dp[2]);
+        Val r = val_real(ev, y);
+        if (!any) return r;
+        val_set_ids(ev, &r);
+        for (int i = 0; i < n; i++) if (args[i].id) tape_push(ev, args[i].id[0], r.id[0], d[i]);
+        return r;
+    }
     Val a[3];
     int any = 0;
     for (int i = 0; i < n; i++) { a[i] = val_to_real(ev, args[i]); if (a[i].id) any = 1; }
     Val r = shape < 0 ? val_real(ev, 0) : val_alloc(ev, TB_REAL, a[shape].kind, a[shape].narr, a[shape].dims);
-    if (any) val_set_ids(ev, &r);
+    if (any) { val_set_ids(ev, &r); tape_reserve(ev, (long)n * r.n); }
     for (int k = 0; k < r.n; k++) {
         double x[3], d[3] = {0, 0, 0}, y;
         int kk[3];
@@ -49,7 +67,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
         r.x[k] = y;
         if (any)
             for (int i = 0; i < n; i++)
-                if (a[i].id) tape_push(ev, a[i].id[kk[i]], r.id[k], d[i]);
+                if (a[i].id) tape_put(ev, a[i].id[kk[i]], r.id[k], d[i]);
     }
     return r;
 }
@@ -104,9 +122,8 @@ static int gather(Ev *ev, const Dist *d, const char *codes, int first, Val *args
             if (v->base != TB_INT) return -1;
             a->iv = v->iv;
         } else {
-            Val r = val_to_real(ev, *v);
-            *v = r;
-            a->x = r.x;
+            if (v->base != TB_REAL) *v = val_to_real(ev, *v);
+            a->x = v->x;
         }
         if (a->stride) {
             if (have && reps != n) {
@@ -172,12 +189,13 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
         return r;
     }
     DistFn fn = fkind == FN_DIST_CDF ? d->cdf : fkind == FN_DIST_LCDF ? d->lcdf : fkind == FN_DIST_LCCDF ? d->lccdf : d->lpdf;
-    double *part[DIST_MAX_ARGS] = {0};
+    double *part[DIST_MAX_ARGS] = {0}, one[DIST_MAX_ARGS];
     int any = 0;
     for (int i = 0; i < n; i++)
         if (args[i].id) {
             size_t len = (size_t)(da[i].stride ? nrep : 1) * (size_t)(da[i].rows * da[i].cols);
-            part[i] = arena_zalloc(&ev->arena, sizeof(double) * (len ? len : 1));
+            if (len <= 1) { one[i] = 0; part[i] = &one[i]; }    /* a scalar's partial: no allocation */
+            else part[i] = arena_zalloc(&ev->arena, sizeof(double) * len);
             any = 1;
         }
     double out = 0;

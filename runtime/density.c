@@ -85,6 +85,13 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
     }
     v = val_alloc(ev, TB_REAL, v.kind, v.narr, v.dims);
     const double *uu = u + pi->off;
+    if (pi->tr == TR_NONE) {          /* x = u: the unconstrained variables themselves, no node */
+        memcpy(v.x, uu, sizeof(double) * (size_t)v.n);
+        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+        for (int i = 0; i < v.n; i++) v.id[i] = ubase + (int32_t)pi->off + i;
+        ev->env[pi->slot] = v;
+        return;
+    }
     Val lo = {0}, hi = {0};
     int have_lo = 0, have_hi = 0;
     if (s->type->lower) { lo = val_to_real(ev, eval_expr(ev, s->type->lower)); have_lo = 1; }
@@ -102,6 +109,26 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
                 ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
                 return;
             }
+    if ((pi->tr == TR_LOWER && !lo.id) || (pi->tr == TR_UPPER && !hi.id)) {
+        /* x = lb + exp(u) (ub - exp(u)) with constant bounds: a triple per element and
+         * log|J| = u as lp terms on u itself, no callback (Stan's lb_constrain) */
+        const double *b = pi->tr == TR_LOWER ? lox : hix;
+        int fin = 1;
+        for (int i = 0; i < n; i++) fin &= isfinite(b[i]);
+        if (fin) {
+            double sg = pi->tr == TR_LOWER ? 1 : -1;
+            int32_t u0 = ubase + (int32_t)pi->off;
+            val_set_ids(ev, &v);
+            for (int i = 0; i < n; i++) {
+                double e = exp(uu[i]);
+                v.x[i] = b[i] + sg * e;
+                tape_push(ev, u0 + i, v.id[i], sg * e);
+                if (jacobian) ev_add_term(ev, uu[i], u0 + i);
+            }
+            ev->env[pi->slot] = v;
+            return;
+        }
+    }
     double lj = 0;
     for (int r = 0; r < pi->reps; r++) {
         size_t o = (size_t)r * pi->blk;
@@ -125,6 +152,7 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
 
 static void begin(Ev *ev)
 {
+    ev->notape = 1;                   /* vm_log_density turns it off when it wants a gradient */
     arena_reset(&ev->arena);
     tape_reset(ev);
     ev->fail = ev->fatal = 0;
@@ -179,7 +207,9 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
+    int notape = ev->notape;
     begin(ev);
+    ev->notape = notape;
     int32_t ubase = tape_vars(ev, (int)m->dim);
     const Program *p = m->ir->prog;
     int pi = 0;
@@ -208,6 +238,7 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     ev->rng = NULL;
     for (size_t i = 0; i < m->dim; i++)
         if (!isfinite(u[i])) { *lp = -INFINITY; snprintf(ev->msg, sizeof ev->msg, "non-finite coordinate %zu", i + 1); return 0; }
+    ev->notape = grad == NULL;        /* the value alone records no tape */
     if (model_run(e, u, jacobian, PH_MODEL)) {
         *lp = -INFINITY;
         if (grad) memset(grad, 0, sizeof(double) * m->dim);
@@ -272,6 +303,7 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
     Ev *ev = &e->ev;
     const Model *m = ev->m;
     ev->rng = r;
+    ev->notape = 1;
     int rc = model_run(e, u, 0, r ? PH_GEN : PH_MODEL);
     ev->rng = NULL;
     for (int i = 0; i < m->nouts; i++) {
@@ -293,6 +325,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
     for (size_t i = 0; i < m->ndisc; i++) u[m->dim + i] = m->disc_lo[i];
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     e->ev.rng = r;
+    e->ev.notape = 1;
     model_run(e, u, 0, PH_GEN);      /* shapes only: a failure leaves declared shapes */
     size_t cap = 0;
     m->outs = calloc((size_t)m->ir->nvars + 1, sizeof(OutVar));

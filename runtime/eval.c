@@ -18,26 +18,6 @@ void ev_error(Ev *ev, Span sp, const char *fmt, ...)
     va_end(ap);
 }
 
-Val val_real(Ev *ev, double x)
-{
-    Val v = {0};
-    v.base = TB_REAL;
-    v.n = 1;
-    v.x = arena_alloc(&ev->arena, sizeof(double));
-    v.x[0] = x;
-    return v;
-}
-
-Val val_int(Ev *ev, int i)
-{
-    Val v = {0};
-    v.base = TB_INT;
-    v.n = 1;
-    v.iv = arena_alloc(&ev->arena, sizeof(int));
-    v.iv[0] = i;
-    return v;
-}
-
 int val_inner_rows(const Val *v) { return v->kind == TK_SCALAR ? 1 : v->dims[v->narr]; }
 
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
@@ -89,7 +69,7 @@ static int eval_int(Ev *ev, const Expr *e, int *out)
     return 0;
 }
 
-static Val literal(Ev *ev, const Expr *e)
+static __attribute__((noinline)) Val literal(Ev *ev, const Expr *e)
 {
     Val *el = arena_alloc(&ev->arena, sizeof(Val) * (size_t)e->nargs);
     int any_id = 0;
@@ -136,6 +116,33 @@ static Val literal(Ev *ev, const Expr *e)
     return r;
 }
 
+/* Calls, out of line: their argument array would weigh on every expression's frame. */
+static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
+{
+    if (e->fkind == FN_DIST_LPDF && ev->vec_depth) return vec_dist(ev, e);
+    if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
+        double lp;
+        int32_t id;
+        if (fast_dist(ev, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+            if (ev->fail) return poison(ev);
+            Val r = val_real(ev, lp);
+            if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
+            return r;
+        }
+    }
+    Val args[16];
+    int n = e->nargs < 16 ? e->nargs : 16;
+    for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);
+    if (ev->fail) return poison(ev);
+    switch (e->fkind) {
+    case FN_MATH: return call_math(ev, e, args, n);
+    case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
+    case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
+    default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
+    }
+    return poison(ev);
+}
+
 Val eval_expr(Ev *ev, const Expr *e)
 {
     if (ev->fail) return poison(ev);
@@ -158,6 +165,12 @@ Val eval_expr(Ev *ev, const Expr *e)
         Val a = eval_expr(ev, e->args[0]);
         Val b = eval_expr(ev, e->args[1]);
         if (ev->fail) return poison(ev);
+        if (a.ndim == 0 && b.ndim == 0 && a.base == TB_REAL && b.base == TB_REAL
+            && (e->op <= OP_DIV || e->op == OP_EMUL || e->op == OP_EDIV))
+            return op_scalar(ev, e->op, &a, &b);
+        /* in a vectorised loop a scalar product holds vectors: element-wise */
+        if (e->op == OP_MUL && ev->vec_depth && e->ty.narr == 0 && e->ty.kind == TK_SCALAR)
+            return op_binary(ev, e, OP_EMUL, a, b);
         return op_binary(ev, e, e->op, a, b);
     }
     case E_UNOP: {
@@ -173,6 +186,11 @@ Val eval_expr(Ev *ev, const Expr *e)
         return v;
     }
     case E_INDEX: {
+        if (ev->vec_depth) {
+            int ok;
+            Val r = vec_index(ev, e, &ok);
+            if (ok) return r;
+        }
         Val b = eval_expr(ev, e->args[0]);
         if (ev->fail) return poison(ev);
         return index_get(ev, e, b);
@@ -183,18 +201,7 @@ Val eval_expr(Ev *ev, const Expr *e)
         return op_transpose(ev, val_to_real(ev, a));
     }
     case E_ROWVEC: case E_ARRAY: return literal(ev, e);
-    case E_CALL: {
-        Val args[16];
-        int n = e->nargs < 16 ? e->nargs : 16;
-        for (int i = 0; i < n; i++) args[i] = eval_expr(ev, e->args[i]);
-        if (ev->fail) return poison(ev);
-        switch (e->fkind) {
-        case FN_MATH: return call_math(ev, e, args, n);
-        case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
-        case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
-        default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
-        }
-    }
+    case E_CALL: return eval_call(ev, e);
     }
     return poison(ev);
 }
@@ -248,6 +255,12 @@ static void assign_whole(Ev *ev, Span sp, const char *name, Val *t, Val v)
         return;
     }
     Val r = *t;
+    if (t->ndim == 0) {               /* scalars are replaced, never written in place: share */
+        if (t->base == TB_INT) r.iv = v.iv;
+        else { r.x = v.x; r.id = v.id; }
+        *t = r;
+        return;
+    }
     if (t->base == TB_INT) {
         r.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
         memcpy(r.iv, v.iv, sizeof(int) * (size_t)v.n);
@@ -274,12 +287,13 @@ static void exec_decl(Ev *ev, const Stmt *s)
         if (v.base == TB_INT) for (int i = 0; i < v.n; i++) v.iv[i] = INT_MIN;
         else for (int i = 0; i < v.n; i++) v.x[i] = NAN;
         if (s->init) {
-            Val x = eval_expr(ev, s->init);
+            Val x;
+            if (!fast_affine(ev, s->init, &x)) x = eval_expr(ev, s->init);
             if (ev->fail) return;
             assign_whole(ev, s->init->span, s->name, &v, x);
         }
     } else {
-        v = eval_expr(ev, s->init);
+        if (!fast_affine(ev, s->init, &v)) v = eval_expr(ev, s->init);
         if (ev->fail) return;
         if (vi->ty.base == TB_REAL) v = val_to_real(ev, v);
     }
@@ -288,7 +302,8 @@ static void exec_decl(Ev *ev, const Stmt *s)
 
 static void exec_assign(Ev *ev, const Stmt *s)
 {
-    Val v = eval_expr(ev, s->rhs);
+    Val v;
+    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
     if (ev->fail) return;
     if (s->aop != (Op)-1) {
         Val cur = eval_expr(ev, s->lhs);
@@ -313,6 +328,17 @@ void exec_stmt(Ev *ev, const Stmt *s)
         exec_decl(ev, s);
         return;
     case S_TILDE: {
+        Expr *ex[DIST_MAX_ARGS_EV];
+        double lpv;
+        int32_t lpid;
+        if (s->nargs + 1 <= DIST_MAX_ARGS_EV) {
+            ex[0] = s->lhs;
+            for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
+            if (fast_dist(ev, s->fn, ex, s->nargs + 1, s->span, &lpv, &lpid)) {
+                if (!ev->fail) ev_add_term(ev, lpv, lpid);
+                return;
+            }
+        }
         Val args[DIST_MAX_ARGS_EV];
         args[0] = eval_expr(ev, s->lhs);
         for (int i = 0; i < s->nargs; i++) args[i + 1] = eval_expr(ev, s->args[i]);
@@ -323,16 +349,28 @@ void exec_stmt(Ev *ev, const Stmt *s)
         return;
     }
     case S_TARGET: {
+        const Expr *r = s->rhs;
+        double lpv;
+        int32_t lpid;
+        if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
+            && fast_dist(ev, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
+            if (!ev->fail) ev_add_term(ev, lpv, lpid);
+            return;
+        }
         Val v = eval_expr(ev, s->rhs);
         if (ev->fail) return;
         v = val_sum(ev, val_to_real(ev, v));
         ev_add_term(ev, v.x[0], v.id ? v.id[0] : -1);
         return;
     }
-    case S_ASSIGN: exec_assign(ev, s); return;
+    case S_ASSIGN:
+        if (ev->vec_depth) vec_assign(ev, s);
+        else exec_assign(ev, s);
+        return;
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
+        if (vec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
             iv.iv = arena_alloc(&ev->arena, sizeof(int));

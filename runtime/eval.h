@@ -60,18 +60,52 @@ struct Ev {
     Span fail_span;
     char msg[512];
     int nparam_values;
+    int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
+    int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
+    const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
+    signed char vl_ok[32];
+    int vl_n;
+    int notape;                       /* no gradient wanted: record no triples or callbacks */
 };
 
 /* tape */
 int32_t tape_vars(Ev *ev, int n);
 void tape_push(Ev *ev, int32_t in, int32_t out, double d);
+void tape_reserve(Ev *ev, long n);
+/* tape_push after tape_reserve: no capacity check. */
+static inline void tape_put(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (ev->notape) return;
+    ev->tin[ev->nt] = in;
+    ev->tout[ev->nt] = out;
+    ev->td[ev->nt] = d;
+    ev->nt++;
+}
+void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n);
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
 void tape_backward(Ev *ev);
 void tape_reset(Ev *ev);
 
-/* values */
-Val val_real(Ev *ev, double x);
-Val val_int(Ev *ev, int i);
+/* values; the scalar constructors inline (the interpreter makes one per operation) */
+static inline Val val_real(Ev *ev, double x)
+{
+    Val v = {0};
+    v.base = TB_REAL;
+    v.n = 1;
+    v.x = arena_alloc(&ev->arena, sizeof(double));
+    v.x[0] = x;
+    return v;
+}
+
+static inline Val val_int(Ev *ev, int i)
+{
+    Val v = {0};
+    v.base = TB_INT;
+    v.n = 1;
+    v.iv = arena_alloc(&ev->arena, sizeof(int));
+    v.iv[0] = i;
+    return v;
+}
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims);
 void val_set_ids(Ev *ev, Val *v);          /* fresh var ids for every element */
 int val_inner_rows(const Val *v);
@@ -87,11 +121,27 @@ void exec_stmt(Ev *ev, const Stmt *s);
 /* operators (ops.c) */
 Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b);
 Val op_unary(Ev *ev, const Expr *e, Op op, Val a);
+/* a op b for two real scalars and op one of + - * / .* ./ (the caller checks). */
+Val op_scalar(Ev *ev, Op op, const Val *a, const Val *b);
 Val op_transpose(Ev *ev, Val a);
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
 /* calls (call.c) */
 Val call_math(Ev *ev, const Expr *e, Val *args, int n);
 Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int n, Span sp);
+/* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
+ * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
+ * 0 if the generic path must (nothing was evaluated). */
+int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+/* e as a + b * x + ... with a tape node per coefficient, not per operation (fast.c):
+ * 1 and *out (or ev->fail) if e has that shape, 0 if not (nothing evaluated). */
+int fast_affine(Ev *ev, const Expr *e, Val *out);
+/* Loops run as vectors (vecloop.c): 1 if the loop ran (or failed fatally), 0 if it
+ * must run one iteration at a time; vec_index reads x[.., n, ..] for all n at once
+ * (*ok = 0: not such an index). */
+int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
+Val vec_index(Ev *ev, const Expr *e, int *ok);
+Val vec_dist(Ev *ev, const Expr *e);
+void vec_assign(Ev *ev, const Stmt *s);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);

@@ -137,8 +137,44 @@ static void get_visit(void *ctx, long src, const int *rc)
     }
 }
 
+/* x[i, j] down to one element (the checker typed it scalar, so every index is one
+ * int): the offset directly, without a selection. */
+static int get_scalar(Ev *ev, const Expr *e, const Val *base, Val *r)
+{
+    if (e->ty.narr || e->ty.kind != TK_SCALAR || e->nidx != base->ndim) return 0;
+    for (int d = 0; d < e->nidx; d++) if (e->idx[d].kind != IX_SINGLE) return 0;
+    int c[VM_MAXDIM];
+    for (int d = 0; d < e->nidx; d++) {
+        const Expr *ie = e->idx[d].a;
+        int i;
+        if (ie->kind == E_INT) i = (int)ie->ival;          /* beta[1]: no value to build */
+        else {
+            Val iv = eval_expr(ev, ie);
+            if (ev->fail) { *r = val_real(ev, NAN); return 1; }
+            i = iv.iv[0];
+        }
+        if (i < 1 || i > base->dims[d]) {
+            ev_error(ev, e->idx[d].a->span, "index %d out of range for '%s' (dimension %d has size %d)", i,
+                     base_name(e), d + 1, base->dims[d]);
+            *r = val_real(ev, NAN);
+            return 1;
+        }
+        c[d] = i - 1;
+    }
+    long o = val_offset(base, c);
+    if (base->base == TB_INT) { *r = val_int(ev, base->iv[o]); return 1; }
+    *r = val_real(ev, base->x[o]);
+    if (base->id) {
+        r->id = arena_alloc(&ev->arena, sizeof(int32_t));
+        r->id[0] = base->id[o];
+    }
+    return 1;
+}
+
 Val index_get(Ev *ev, const Expr *e, Val base)
 {
+    Val sr;
+    if (get_scalar(ev, e, &base, &sr)) return sr;
     Sel s;
     if (make_sel(ev, e, e->idx, e->nidx, &base, &s)) return val_real(ev, NAN);
     int dims[VM_MAXDIM], nk = 0;
@@ -166,6 +202,42 @@ static void set_visit(void *ctx, long dst, const int *rc)
     }
 }
 
+/* x[i, j] = scalar (the checker typed the element scalar, so every index is one
+ * int): the offset directly, as get_scalar. */
+static int set_scalar(Ev *ev, const Expr *lhs, const Index *ix, int nidx, Val *t, Val v)
+{
+    if (lhs->ty.narr || lhs->ty.kind != TK_SCALAR || nidx != t->ndim || v.ndim) return 0;
+    for (int d = 0; d < nidx; d++) if (ix[d].kind != IX_SINGLE) return 0;
+    int c[VM_MAXDIM];
+    for (int d = 0; d < nidx; d++) {
+        const Expr *ie = ix[d].a;
+        int i;
+        if (ie->kind == E_INT) i = (int)ie->ival;
+        else {
+            Val iv = eval_expr(ev, ie);
+            if (ev->fail) return 1;
+            i = iv.iv[0];
+        }
+        if (i < 1 || i > t->dims[d]) {
+            ev_error(ev, ie->span, "index %d out of range for '%s' (dimension %d has size %d)", i,
+                     base_name(lhs), d + 1, t->dims[d]);
+            return 1;
+        }
+        c[d] = i - 1;
+    }
+    long o = val_offset(t, c);
+    if (t->base == TB_INT) { t->iv[o] = v.iv[0]; return 1; }
+    if (v.base != TB_REAL) v = val_to_real(ev, v);
+    if (!t->id && v.id) {             /* the target becomes a tape value */
+        double *x = t->x;
+        val_set_ids(ev, t);
+        t->x = x;
+    }
+    t->x[o] = v.x[0];
+    if (t->id) t->id[o] = v.id ? v.id[0] : tape_vars(ev, 1);
+    return 1;
+}
+
 void index_set(Ev *ev, const Expr *lhs, Val *t, Val v)
 {
     /* x[i][j] is x[i, j] when the outer indices are single */
@@ -182,6 +254,7 @@ void index_set(Ev *ev, const Expr *lhs, Val *t, Val v)
             }
             all[n++] = chain[c]->idx[i];
         }
+    if (set_scalar(ev, lhs, all, n, t, v)) return;
     Sel s;
     if (make_sel(ev, lhs, all, n, t, &s)) return;
     long cnt = 1;

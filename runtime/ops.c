@@ -16,7 +16,7 @@ static double real_of(const Val *v, int k) { return v->x[v->n == 1 ? 0 : k]; }
 static Val int_binop(Ev *ev, const Expr *e, Op op, Val a, Val b)
 {
     const Val *shape = a.n >= b.n && a.ndim >= b.ndim ? &a : &b;
-    Val r = result_like(ev, shape, TB_INT);
+    Val r = a.ndim == 0 && b.ndim == 0 ? val_int(ev, 0) : result_like(ev, shape, TB_INT);
     for (int k = 0; k < r.n; k++) {
         long x = int_of(&a, k), y = int_of(&b, k), z = 0;
         if (x == INT_MIN || y == INT_MIN) { ev_error(ev, e->span, "int value used before it was assigned"); return r; }
@@ -42,11 +42,73 @@ static Val int_binop(Ev *ev, const Expr *e, Op op, Val a, Val b)
     return r;
 }
 
+/* +, -, * and / by a constant: loops without a switch per element, and the tape
+ * written as runs (the partial of x + y is 1, of x * y is y...). */
+static void linear_op(Ev *ev, Op op, const Val *a, const Val *b, Val *r)
+{
+    int n = r->n, ia = a->n == 1 ? 0 : 1, ib = b->n == 1 ? 0 : 1;
+    const double *x = a->x, *y = b->x;
+    double *z = r->x;
+    switch (op) {
+    case OP_ADD: for (int k = 0; k < n; k++) z[k] = x[k * ia] + y[k * ib]; break;
+    case OP_SUB: for (int k = 0; k < n; k++) z[k] = x[k * ia] - y[k * ib]; break;
+    case OP_MUL: case OP_EMUL: for (int k = 0; k < n; k++) z[k] = x[k * ia] * y[k * ib]; break;
+    default: for (int k = 0; k < n; k++) z[k] = x[k * ia] / y[k * ib]; break;
+    }
+    if (!a->id && !b->id) return;
+    val_set_ids(ev, r);
+    int32_t o = r->id[0];
+    switch (op) {
+    case OP_ADD: case OP_SUB:
+        if (a->id) tape_push_run(ev, a->id, ia, o, NULL, 0, 1, n);
+        if (b->id) tape_push_run(ev, b->id, ib, o, NULL, 0, op == OP_ADD ? 1 : -1, n);
+        break;
+    case OP_MUL: case OP_EMUL:
+        if (a->id) tape_push_run(ev, a->id, ia, o, y, ib, 1, n);
+        if (b->id) tape_push_run(ev, b->id, ib, o, x, ia, 1, n);
+        break;
+    default:                          /* b constant: d(x / y)/dx = 1 / y */
+        if (ib) {
+            tape_reserve(ev, n);
+            for (int k = 0; k < n; k++) tape_push(ev, a->id[k * ia], o + k, 1 / y[k]);
+        } else tape_push_run(ev, a->id, ia, o, NULL, 0, 1 / y[0], n);
+        break;
+    }
+}
+
+/* Two real scalars under + - * /: no shapes, no loops. */
+Val op_scalar(Ev *ev, Op op, const Val *a, const Val *b)
+{
+    double x = a->x[0], y = b->x[0], z, gx, gy;
+    switch (op) {
+    case OP_ADD: z = x + y; gx = 1; gy = 1; break;
+    case OP_SUB: z = x - y; gx = 1; gy = -1; break;
+    case OP_MUL: case OP_EMUL: z = x * y; gx = y; gy = x; break;
+    default: z = x / y; gx = 1 / y; gy = -z / y; break;
+    }
+    Val r = val_real(ev, z);
+    if (!a->id && !b->id) return r;
+    int32_t o = tape_vars(ev, 1);
+    r.id = arena_alloc(&ev->arena, sizeof(int32_t));
+    r.id[0] = o;
+    if (a->id) tape_push(ev, a->id[0], o, gx);
+    if (b->id) tape_push(ev, b->id[0], o, gy);
+    return r;
+}
+
 Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
 {
+    if (a.ndim == 0 && b.ndim == 0 && a.base == TB_REAL && b.base == TB_REAL
+        && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV))
+        return op_scalar(ev, op, &a, &b);
     if (a.base == TB_INT && b.base == TB_INT && op != OP_POW && e->ty.base == TB_INT) return int_binop(ev, e, op, a, b);
-    a = val_to_real(ev, a);
-    b = val_to_real(ev, b);
+    if (a.ndim == 0 && b.ndim == 0 && (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV)) {
+        if (a.base != TB_REAL) a = val_to_real(ev, a);
+        if (b.base != TB_REAL) b = val_to_real(ev, b);
+        return op_scalar(ev, op, &a, &b);
+    }
+    if (a.base != TB_REAL) a = val_to_real(ev, a);
+    if (b.base != TB_REAL) b = val_to_real(ev, b);
     if (op >= OP_LT && op <= OP_NE) {
         double x = a.x[0], y = b.x[0];
         int z = op == OP_LT ? x < y : op == OP_LE ? x <= y : op == OP_GT ? x > y : op == OP_GE ? x >= y : op == OP_EQ ? x == y : x != y;
@@ -61,6 +123,12 @@ Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
     }
     const Val *shape = as ? &b : &a;
     Val r = result_like(ev, shape, TB_REAL);
+    if (op <= OP_DIV || op == OP_EMUL || op == OP_EDIV) {
+        if ((op == OP_DIV || op == OP_EDIV) && b.id) goto general;
+        linear_op(ev, op, &a, &b, &r);
+        return r;
+    }
+general:;
     int need = a.id || b.id;
     double *da = need && a.id ? arena_alloc(&ev->arena, sizeof(double) * (size_t)r.n) : NULL;
     double *db = need && b.id ? arena_alloc(&ev->arena, sizeof(double) * (size_t)r.n) : NULL;

@@ -20,17 +20,36 @@ int32_t tape_vars(Ev *ev, int n)
     return b;
 }
 
+void tape_reserve(Ev *ev, long n)
+{
+    if (ev->nt + n <= ev->capt || ev->notape) return;
+    long cap = ev->capt;
+    ev->tin = grow(ev->tin, &cap, ev->nt + n, sizeof(int32_t));
+    cap = ev->capt;
+    ev->tout = grow(ev->tout, &cap, ev->nt + n, sizeof(int32_t));
+    cap = ev->capt;
+    ev->td = grow(ev->td, &cap, ev->nt + n, sizeof(double));
+    ev->capt = cap;
+}
+
+/* n triples (in[k * step], out0 + k, scale * src[k * sstep]), src NULL for a
+ * constant partial: an element-wise node with fresh consecutive outputs. */
+void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n)
+{
+    if (ev->notape) return;
+    tape_reserve(ev, n);
+    int32_t *ti = ev->tin + ev->nt, *to = ev->tout + ev->nt;
+    double *td = ev->td + ev->nt;
+    for (int k = 0; k < n; k++) { ti[k] = in[k * step]; to[k] = out0 + k; }
+    if (src) for (int k = 0; k < n; k++) td[k] = scale * src[k * sstep];
+    else for (int k = 0; k < n; k++) td[k] = scale;
+    ev->nt += n;
+}
+
 void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 {
-    if (ev->nt == ev->capt) {
-        long cap = ev->capt;
-        ev->tin = grow(ev->tin, &cap, ev->nt + 1, sizeof(int32_t));
-        cap = ev->capt;
-        ev->tout = grow(ev->tout, &cap, ev->nt + 1, sizeof(int32_t));
-        cap = ev->capt;
-        ev->td = grow(ev->td, &cap, ev->nt + 1, sizeof(double));
-        ev->capt = cap;
-    }
+    if (ev->notape) return;
+    if (ev->nt == ev->capt) tape_reserve(ev, 1);
     ev->tin[ev->nt] = in;
     ev->tout[ev->nt] = out;
     ev->td[ev->nt] = d;
@@ -39,6 +58,7 @@ void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 
 void tape_callback(Ev *ev, TapeFn fn, void *payload)
 {
+    if (ev->notape) return;
     if (ev->nseg == ev->capseg) {
         ev->capseg = ev->capseg ? 2 * ev->capseg : 64;
         ev->segs = realloc(ev->segs, sizeof(Seg) * (size_t)ev->capseg);

@@ -52,7 +52,9 @@ double mf_is_nan(double x, double *dx) { D1(dx, 0.0); return isnan(x) ? 1.0 : 0.
 /* d/dy x^y = log(x) x^y; at x == 0 we give 0 (the limit from the right for y > 0). */
 double mf_pow(double x, double y, double *dx, double *dy)
 {
-    double v = pow(x, y);
+    /* squares are common (variances): x * x is the correctly rounded value pow gives */
+    double v = y == 2.0 ? x * x : pow(x, y);
+    if (y == 2.0 && dx) { *dx = 2.0 * x; dx = NULL; }
     if (dx) *dx = (y == 0.0) ? 0.0 : y * pow(x, y - 1.0);
     if (dy) *dy = (x == 0.0) ? 0.0 : v * log(x);
     return v;

@@ -1,0 +1,483 @@
+/* Fast paths for the density statements that dominate regressions:
+ *     y ~ normal(a + b * x + ..., sigma)      (and target += normal_lpdf(...))
+ *     y ~ bernoulli_logit(a + b * x + ...)    y ~ poisson_log(a + b * x + ...)
+ *
+ * The location is kept as an affine form, offset + sum_j coef_j * x_j with scalar
+ * coefficients (parameters or not) and data vectors x_j, instead of being evaluated
+ * into a vector with one tape variable and one or two triples per element: the
+ * kernel computes d lp / d mu_k, and the chain rule through the affine form is a
+ * dot product per coefficient (Stan's operands_and_partials, fused with the linear
+ * predictor).  The whole statement is one tape variable with a few triples.
+ *
+ * Anything unusual (an argument the kernel would reject, a parameter-dependent
+ * x_j, sizes that differ) falls back to the generic call_dist with the values
+ * already computed, so values, partials and error messages are exactly those of
+ * the generic path. */
+#include <math.h>
+#include <string.h>
+#include "runtime/eval.h"
+#include "stdlib/dist.h"
+#include "stdlib/dist_sf.h"
+#include "stdlib/mathfn_impl.h"
+
+#define FAST_MAXTERMS 8
+
+/* Two doubles as one SSE2 register (GCC and Clang vector extension). */
+typedef double v2d __attribute__((vector_size(16)));
+
+extern const Dist dist_normal, dist_bernoulli_logit, dist_poisson_log;
+
+typedef struct AffTerm {
+    double c;                 /* the term's coefficient (value) */
+    double d;                 /* d term / d (its tape variable) = d * x (d alone without x) */
+    int32_t id;               /* tape variable, -1 for a constant */
+    const double *x;          /* data vector, NULL for the constant 1 */
+    const int32_t *vid;       /* x's tape variables when x is a parameter vector (c constant) */
+} AffTerm;
+
+typedef struct Aff {
+    int nt, n;                /* terms; vector length (-1: no vector term yet) */
+    AffTerm t[FAST_MAXTERMS];
+    Val shape;                /* a vector leaf: kind and dims of the result */
+} Aff;
+
+static int is_scalar_ty(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR; }
+
+/* Worth trying: sums and products, not all scalar (in a vectorised loop the
+ * checker's scalar types hold vectors, so there any sum or product is tried). */
+static int aff_candidate(const Ev *ev, const Expr *e)
+{
+    if (e->kind != E_BINOP || !(e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_EMUL)) return 0;
+    return ev->vec_depth > 0 || !is_scalar_ty(e->ty);
+}
+
+static int aff_add(Aff *a, double c, double d, int32_t id, const double *x, const int32_t *vid)
+{
+    if (a->nt == FAST_MAXTERMS) return -1;
+    a->t[a->nt++] = (AffTerm){c, d, id, x, vid};
+    return 0;
+}
+
+/* A scalar times a value v (scalar or data vector). */
+static int aff_term(Ev *ev, Aff *a, double s, double c, int32_t id, Val v)
+{
+    if (v.base == TB_INT && v.n == 1 && v.iv[0] == INT32_MIN) return -1;
+    if (v.ndim == 0) {
+        if (v.id && id >= 0) return -1;
+        double x = v.base == TB_INT ? v.iv[0] : v.x[0];
+        if (v.id) return aff_add(a, s * c * x, s * c, v.id[0], NULL, NULL);
+        return aff_add(a, s * c * x, s * x, id, NULL, NULL);
+    }
+    if ((v.id && id >= 0) || (a->n >= 0 && v.n != a->n)) return -1;
+    v = val_to_real(ev, v);
+    if (a->n < 0) a->shape = v;
+    a->n = v.n;
+    if (v.id) return aff_add(a, s * c, s * c, -1, v.x, v.id);    /* constant times a parameter vector */
+    return aff_add(a, s * c, s, id, v.x, NULL);
+}
+
+/* Evaluate e (sign s) into a.  -1: not affine after all (e must be re-evaluated). */
+static int aff_eval(Ev *ev, const Expr *e, double s, Aff *a)
+{
+    if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB)) {
+        if (aff_eval(ev, e->args[0], s, a)) return -1;
+        return aff_eval(ev, e->args[1], e->op == OP_SUB ? -s : s, a);
+    }
+    if (e->kind == E_BINOP && (e->op == OP_MUL || e->op == OP_EMUL)) {
+        if (e->op == OP_MUL && !is_scalar_ty(e->args[0]->ty) && !is_scalar_ty(e->args[1]->ty)) return -1;
+        /* a product of two parameter-dependent values is not affine: give up before
+         * evaluating them (the caller evaluates e the ordinary way) */
+        if (e->args[0]->level >= LV_PARAM && e->args[1]->level >= LV_PARAM) return -1;
+        Val u = eval_expr(ev, e->args[0]);
+        Val v = eval_expr(ev, e->args[1]);
+        if (ev->fail) return -1;
+        if (u.ndim && v.ndim) return -1;
+        if (v.ndim == 0) { Val t = u; u = v; v = t; }     /* u the scalar */
+        if (u.base == TB_INT && u.iv[0] == INT32_MIN) return -1;
+        double c = u.base == TB_INT ? u.iv[0] : u.x[0];
+        if (u.id && v.ndim == 0) return -1;                /* a product of parameters */
+        if (u.id) return aff_term(ev, a, s, c, u.id[0], v);
+        return aff_term(ev, a, s, c, -1, v);
+    }
+    if (!is_scalar_ty(e->ty) && e->level >= LV_PARAM) return -1;
+    Val v = eval_expr(ev, e);
+    if (ev->fail) return -1;
+    return aff_term(ev, a, s, 1, -1, v);
+}
+
+/* mu = the affine form's values, into out[0..n). */
+static void aff_values(const Aff *a, double *out)
+{
+    double off = 0;
+    for (int j = 0; j < a->nt; j++) if (!a->t[j].x) off += a->t[j].c;
+    for (int k = 0; k < a->n; k++) out[k] = off;
+    for (int j = 0; j < a->nt; j++) {
+        const double *x = a->t[j].x;
+        double c = a->t[j].c;
+        if (x) for (int k = 0; k < a->n; k++) out[k] += c * x[k];
+    }
+}
+
+/* The form as an ordinary value (with tape variables if a coefficient has one). */
+static Val aff_materialise(Ev *ev, const Aff *a)
+{
+    Val r = val_alloc(ev, TB_REAL, a->shape.kind, a->shape.narr, a->shape.dims);
+    aff_values(a, r.x);
+    int any = 0;
+    for (int j = 0; j < a->nt; j++) any |= a->t[j].id >= 0 || a->t[j].vid;
+    if (!any) return r;
+    val_set_ids(ev, &r);
+    for (int j = 0; j < a->nt; j++) {
+        const AffTerm *t = &a->t[j];
+        if (t->id >= 0) tape_push_run(ev, &t->id, 0, r.id[0], t->x, 1, t->d, r.n);
+        if (t->vid) tape_push_run(ev, t->vid, 1, r.id[0], NULL, 0, t->d, r.n);
+    }
+    return r;
+}
+
+int fast_affine(Ev *ev, const Expr *e, Val *out)
+{
+    if (!aff_candidate(ev, e)) return 0;
+    Aff a = {.nt = 0, .n = -1};
+    if (aff_eval(ev, e, 1, &a) == 0 && a.n >= 0) { *out = aff_materialise(ev, &a); return 1; }
+    if (ev->fail) return 1;
+    *out = eval_expr(ev, e);
+    return 1;
+}
+
+/* Chain rule through the form: the coefficients' partials from g[k] = d lp / d mu_k. */
+static void aff_push(Ev *ev, const Aff *a, const double *g, int32_t out)
+{
+    double sum = 0;
+    int have_sum = 0;
+    for (int j = 0; j < a->nt; j++) {
+        const AffTerm *t = &a->t[j];
+        if (t->vid) for (int k = 0; k < a->n; k++) tape_push(ev, t->vid[k], out, t->d * g[k]);
+        if (t->id < 0) continue;
+        double s = 0;
+        if (t->x) for (int k = 0; k < a->n; k++) s += g[k] * t->x[k];
+        else {
+            if (!have_sum) for (int k = 0; k < a->n; k++) sum += g[k];
+            have_sum = 1;
+            s = sum;
+        }
+        tape_push(ev, t->id, out, t->d * s);
+    }
+}
+
+/* One vector term: mu_k = off + cx * x_k.  1 if a has that shape. */
+static int aff1(const Aff *a, double *off, double *cx, const double **x)
+{
+    int nv = 0;
+    *off = 0;
+    for (int j = 0; j < a->nt; j++) {
+        if (a->t[j].vid) return 0;
+        if (a->t[j].x) { nv++; *cx = a->t[j].c; *x = a->t[j].x; }
+        else *off += a->t[j].c;
+    }
+    return nv == 1;
+}
+
+/* aff_push for a one-vector form, given G0 = sum_k g_k and G1 = sum_k g_k x_k. */
+static void aff1_push(Ev *ev, const Aff *a, double G0, double G1, int32_t out)
+{
+    for (int j = 0; j < a->nt; j++) {
+        const AffTerm *t = &a->t[j];
+        if (t->id >= 0) tape_push(ev, t->id, out, t->d * (t->x ? G1 : G0));
+    }
+}
+
+/* An argument: a value, or (the location) an affine form. */
+typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
+
+/* Pushes the partials g (length n, or one value when the argument has one element)
+ * of argument a to the statement's variable out. */
+static void push_arg(Ev *ev, const FArg *a, const double *g, int n, int32_t out)
+{
+    if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }
+    if (!a->v.id) return;
+    if (a->v.n == 1) {
+        double s = 0;
+        for (int k = 0; k < n; k++) s += g[k];
+        tape_push(ev, a->v.id[0], out, s);
+        return;
+    }
+    for (int k = 0; k < n; k++) tape_push(ev, a->v.id[k], out, g[k]);
+}
+
+static int needs(const FArg *a)
+{
+    if (!a->is_aff) return a->v.id != NULL;
+    for (int j = 0; j < a->aff.nt; j++) if (a->aff.t[j].id >= 0 || a->aff.t[j].vid) return 1;
+    return 0;
+}
+
+/* normal: -n log sqrt(2 pi) - sum log sigma_k - sum z_k^2 / 2, z = (y - mu) / sigma. */
+static int k_normal(Ev *ev, FArg *a, const double *mu, int n, double *lp, int32_t *id)
+{
+    const Val *y = &a[0].v, *sg = &a[2].v;
+    if (y->base != TB_REAL || sg->base != TB_REAL) return -1;
+    int ny = y->n > 1, ns = sg->n > 1;
+    int need_mu = needs(&a[1]), need_y = needs(&a[0]), need_s = needs(&a[2]);
+    double *gm = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+    double *gs = ns && need_s ? arena_alloc(&ev->arena, sizeof(double) * (size_t)n) : NULL;
+    int bad = 0;
+    double zz = 0, lsum = 0;
+    if (!ns) {
+        double s = sg->x[0];
+        if (!(s > 0 && s < INFINITY)) return -1;
+        double is = 1 / s;
+        for (int k = 0; k < n; k++) {
+            double yk = y->x[ny ? k : 0], m = mu[k];
+            bad |= isnan(yk) | !isfinite(m);
+            double z = (yk - m) * is;
+            zz += z * z;
+            gm[k] = z * is;
+        }
+        lsum = n * log(s);
+        if (bad) return -1;
+        *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
+    } else {
+        for (int k = 0; k < n; k++) {
+            double yk = y->x[ny ? k : 0], m = mu[k], s = sg->x[k];
+            bad |= isnan(yk) | !isfinite(m) | !(s > 0 && s < INFINITY);
+            double is = 1 / s, z = (yk - m) * is;
+            zz += z * z;
+            lsum += log(s);
+            gm[k] = z * is;
+            if (gs) gs[k] = (z * z - 1) * is;
+        }
+        if (bad) return -1;
+        *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
+    }
+    if (!(need_mu || need_y || need_s)) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    if (need_mu) push_arg(ev, &a[1], gm, n, *id);
+    if (need_y) {
+        for (int k = 0; k < n; k++) gm[k] = -gm[k];
+        push_arg(ev, &a[0], gm, n, *id);
+    }
+    if (need_s) {
+        if (ns) push_arg(ev, &a[2], gs, n, *id);
+        else tape_push(ev, sg->id[0], *id, (zz - n) / sg->x[0]);
+    }
+    return 0;
+}
+
+/* bernoulli_logit: log inv_logit(a) = min(a, 0) - log1p(exp(-|a|)), and
+ * log(1 - inv_logit(a)) the same at -a; the partial is y - inv_logit(a), computed
+ * without cancellation as Stan does. */
+static int k_bernoulli_logit(Ev *ev, FArg *a, const double *al, int n, double *lp, int32_t *id)
+{
+    const Val *y = &a[0].v;
+    if (y->base != TB_INT || y->id) return -1;
+    int ny = y->n > 1, need = needs(&a[1]);
+    double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+    double s = 0;
+    int bad = 0;
+    for (int k = 0; k < n; k++) {
+        int yk = y->iv[ny ? k : 0];
+        double x = al[k];
+        bad |= (yk != 0 && yk != 1) | isnan(x);
+        double e = exp(-fabs(x)), l = log1p(e);
+        double big = 1 / (1 + e), small = e / (1 + e);    /* inv_logit(|x|), inv_logit(-|x|) */
+        if (yk) { s += (x < 0 ? x : 0) - l; g[k] = x >= 0 ? small : big; }
+        else { s += (x > 0 ? -x : 0) - l; g[k] = -(x >= 0 ? big : small); }
+    }
+    if (bad) return -1;
+    *lp = s;
+    if (!need) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    push_arg(ev, &a[1], g, n, *id);
+    return 0;
+}
+
+/* poisson_log: n a - exp(a) - lgamma(n + 1); the partial is n - exp(a). */
+static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, int32_t *id)
+{
+    const Val *y = &a[0].v;
+    if (y->base != TB_INT || y->id) return -1;
+    int ny = y->n > 1, need = needs(&a[1]);
+    double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+    double s = 0;
+    int bad = 0;
+    for (int k = 0; k < n; k++) {
+        double yk = y->iv[ny ? k : 0], x = al[k], ex = exp(x);
+        bad |= !(yk >= 0) | !isfinite(x);
+        s += yk * x - ex - mf_lgamma_raw(yk + 1);
+        g[k] = yk - ex;
+    }
+    if (bad) return -1;
+    *lp = s;
+    if (!need) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    push_arg(ev, &a[1], g, n, *id);
+    return 0;
+}
+
+/* The kernels below in one pass for mu_k = off + cx * x_k, the shape of most
+ * regressions: no per-element partials, the coefficients' partials accumulated as
+ * they go (hand-written C's loop).  -1: not that shape, or an invalid argument. */
+static int k1_normal(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off = 0, cx = 0;
+    const double *x = NULL;
+    const Val *y = &a[0].v, *sg = &a[2].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_REAL || sg->ndim || sg->base != TB_REAL) return -1;
+    double s = sg->x[0];
+    if (!(s > 0 && s < INFINITY)) return -1;
+    const double *yx = y->x;
+    int ny = y->ndim > 0;
+    double is = 1 / s, sz = 0, szx = 0, szz = 0;
+    int k = 0;
+    if (ny) {                           /* two lanes of sums: half the instructions and add chain */
+        v2d vsz = {0, 0}, vszx = {0, 0}, vszz = {0, 0};
+        v2d voff = {off, off}, vcx = {cx, cx}, vis = {is, is};
+        for (; k + 1 < n; k += 2) {
+            v2d xv, yv;
+            memcpy(&xv, x + k, sizeof xv);
+            memcpy(&yv, yx + k, sizeof yv);
+            v2d z = (yv - (voff + vcx * xv)) * vis;
+            vsz += z;
+            vszx += z * xv;
+            vszz += z * z;
+        }
+        sz = vsz[0] + vsz[1];
+        szx = vszx[0] + vszx[1];
+        szz = vszz[0] + vszz[1];
+    }
+    for (; k < n; k++) {
+        double z = (yx[ny ? k : 0] - (off + cx * x[k])) * is;
+        sz += z;
+        szx += z * x[k];
+        szz += z * z;
+    }
+    /* a NaN variate or an infinite location makes the sums non-finite: the general
+     * path then finds which element and says so */
+    if (!isfinite(szz) || !isfinite(szx)) return -1;
+    *lp = -n * DSF_LOG_SQRT_2PI - n * log(s) - 0.5 * szz;
+    int need_s = sg->id != NULL;
+    if (!needs(&a[1]) && !need_s) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, sz * is, szx * is, *id);
+    if (need_s) tape_push(ev, sg->id[0], *id, (szz - n) * is);
+    return 0;
+}
+
+static int k1_bernoulli_logit(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off = 0, cx = 0;
+    const double *x = NULL;
+    const Val *y = &a[0].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
+    int ny = y->ndim > 0, bad = 0;
+    double s = 0, g0 = 0, g1 = 0;
+    for (int k = 0; k < n; k++) {
+        int yk = y->iv[ny ? k : 0];
+        double v = off + cx * x[k];
+        bad |= (unsigned)yk > 1;
+        double e = exp(-fabs(v)), l = log1p(e), g;
+        double big = 1 / (1 + e), small = e * big;    /* inv_logit(|v|), inv_logit(-|v|) */
+        if (yk) { s += (v < 0 ? v : 0) - l; g = v >= 0 ? small : big; }
+        else { s += (v > 0 ? -v : 0) - l; g = -(v >= 0 ? big : small); }
+        g0 += g;
+        g1 += g * x[k];
+    }
+    if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* NaN v: s is NaN */
+    *lp = s;
+    if (!needs(&a[1])) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, g0, g1, *id);
+    return 0;
+}
+
+static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
+{
+    double off = 0, cx = 0;
+    const double *x = NULL;
+    const Val *y = &a[0].v;
+    if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
+    int ny = y->ndim > 0, bad = 0;
+    double s = 0, g0 = 0, g1 = 0;
+    for (int k = 0; k < n; k++) {
+        int iy = y->iv[ny ? k : 0];
+        double yk = iy, v = off + cx * x[k], ex = exp(v);
+        bad |= iy < 0;
+        s += yk * v - ex - mf_lgamma_raw(yk + 1);
+        g0 += yk - ex;
+        g1 += (yk - ex) * x[k];
+    }
+    if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* v = +-inf or NaN: s is not finite */
+    *lp = s;
+    if (!needs(&a[1])) { *id = -1; return 0; }
+    *id = tape_vars(ev, 1);
+    aff1_push(ev, &a[1].aff, g0, g1, *id);
+    return 0;
+}
+
+int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
+{
+    const Dist *d = dist;
+    int which = d == &dist_normal && nex == 3 ? 1 : d == &dist_bernoulli_logit && nex == 2 ? 2
+              : d == &dist_poisson_log && nex == 2 ? 3 : 0;
+    if (!which) return 0;
+    FArg a[3];
+    for (int i = 0; i < nex; i++) {
+        a[i].is_aff = 0;
+        if (i == 1 && aff_candidate(ev, ex[i])) {
+            a[i].aff.nt = 0;
+            a[i].aff.n = -1;
+            if (aff_eval(ev, ex[i], 1, &a[i].aff) == 0 && a[i].aff.n >= 0) { a[i].is_aff = 1; continue; }
+            if (ev->fail) return 1;
+        }
+        a[i].v = eval_expr(ev, ex[i]);
+        if (ev->fail) return 1;
+    }
+    /* common length and the location's values */
+    int n = -1;                        /* containers must agree; scalars broadcast */
+    for (int i = 0; i < nex; i++) {
+        if (!a[i].is_aff && a[i].v.ndim == 0) continue;
+        int m = a[i].is_aff ? a[i].aff.n : a[i].v.n;
+        if (n >= 0 && m != n) { n = 0; break; }
+        n = m;
+    }
+    if (n < 0) n = 1;
+    int rc = -1;
+    if (n > 0 && a[1].is_aff) {
+        if (which == 1) {
+            if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);
+            if (a[2].v.base == TB_INT) a[2].v = val_to_real(ev, a[2].v);
+            rc = k1_normal(ev, a, n, lp, id);
+        } else rc = which == 2 ? k1_bernoulli_logit(ev, a, n, lp, id) : k1_poisson_log(ev, a, n, lp, id);
+        if (rc == 0) return 1;
+    }
+    if (n > 0) {
+        const double *mu;
+        if (a[1].is_aff) {
+            double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+            aff_values(&a[1].aff, m);
+            mu = m;
+        } else if (a[1].v.n == n && a[1].v.base == TB_REAL) mu = a[1].v.x;
+        else {
+            Val v = val_to_real(ev, a[1].v);
+            double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+            for (int k = 0; k < n; k++) m[k] = v.x[v.n == 1 ? 0 : k];
+            mu = m;
+        }
+        if (which == 1) {
+            if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);
+            if (a[2].v.base == TB_INT) a[2].v = val_to_real(ev, a[2].v);
+            rc = k_normal(ev, a, mu, n, lp, id);
+        } else if (which == 2) rc = k_bernoulli_logit(ev, a, mu, n, lp, id);
+        else rc = k_poisson_log(ev, a, mu, n, lp, id);
+    }
+    if (rc == 0) return 1;
+    /* the generic path, for its checks and messages */
+    Val args[3];
+    for (int i = 0; i < nex; i++) args[i] = a[i].is_aff ? aff_materialise(ev, &a[i].aff) : a[i].v;
+    Val r = call_dist(ev, NULL, d, FN_DIST_LPDF, args, nex, sp);
+    if (ev->fail) return 1;
+    *lp = r.x[0];
+    *id = r.id ? r.id[0] : -1;
+    return 1;
+}

@@ -1,0 +1,469 @@
+/* Loops run as vectors.  A for loop whose iterations are independent,
+ *     for (n in lo:hi) { mu[n] = a + b * x[n];  y[n] ~ normal(mu[n], sigma); }
+ * gives the same density as the statements run once with n standing for the whole
+ * range lo..hi: x[n] becomes the vector x[lo..hi], arithmetic is element-wise, a
+ * univariate distribution sums over its elements, mu[n] = ... is a slice
+ * assignment.  One vectorised node replaces hi - lo + 1 interpreted iterations.
+ *
+ * The loop qualifies when (checked on its syntax once per evaluator): the body holds
+ * only `~` of univariate families, `target += ` of a real expression, assignments to
+ * element [..n..] of a variable, and accumulations r = r + f(n) (r += f(n)) of a
+ * scalar used nowhere else in the body; every statement depends on n; n appears as
+ * a whole index (x[n], p[i, n]), through an int lookup or shift (alpha[g[n]],
+ * y[t - n]) or as a value in arithmetic; expressions use arithmetic, element-wise
+ * math functions and univariate *_lpdf (one density per element); a variable
+ * assigned in the loop is read only at the same element and only after its
+ * assignment.  Then no iteration reads what another one writes, and sums commute.
+ * Any run-time error (an index out of range, an invalid argument) undoes the
+ * vectorised run and runs the loop one iteration at a time, for the same message. */
+#include <string.h>
+#include "runtime/eval.h"
+#include "runtime/model.h"
+#include "stdlib/dist.h"
+#include "stdlib/dist_sf.h"
+#include <math.h>
+
+extern const Dist dist_normal;
+
+#define VL_MAXASG 8
+
+typedef struct VCtx {
+    int slot;                           /* the loop variable */
+    int nasg;
+    const Expr *asg[VL_MAXASG];         /* lhs of each assignment, in order */
+    int sofar;                          /* assignments before the current statement */
+    int nred, red[VL_MAXASG];           /* scalars accumulated: r = r + f(n) */
+    int need_iv;                        /* n itself is a value (t - n): bind lo..hi */
+} VCtx;
+
+static int is_red(const VCtx *c, int slot)
+{
+    for (int i = 0; i < c->nred; i++) if (c->red[i] == slot) return 1;
+    return 0;
+}
+
+/* r = r + D, r = D + r or r += D: the term D, or NULL. */
+static const Expr *red_term(const Stmt *s)
+{
+    const Expr *l = s->lhs, *r = s->rhs;
+    if (l->kind != E_VAR) return NULL;
+    if (s->aop == OP_ADD) return r;
+    if (s->aop != (Op)-1 || r->kind != E_BINOP || r->op != OP_ADD) return NULL;
+    if (r->args[0]->kind == E_VAR && r->args[0]->slot == l->slot) return r->args[1];
+    if (r->args[1]->kind == E_VAR && r->args[1]->slot == l->slot) return r->args[0];
+    return NULL;
+}
+
+static int scalar_real(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR && t.base == TB_REAL; }
+
+static int same_ix(const Expr *a, const Expr *b)
+{
+    if (a->kind != b->kind) return 0;
+    if (a->kind == E_VAR) return a->slot == b->slot;
+    if (a->kind == E_INT) return a->ival == b->ival;
+    return 0;
+}
+
+/* Position of the loop variable among e's indices (e an E_INDEX), -1 if none. */
+static int loop_pos(const VCtx *c, const Expr *e)
+{
+    for (int i = 0; i < e->nidx; i++) {
+        const Expr *a = e->idx[i].a;
+        if (e->idx[i].kind == IX_SINGLE && a && a->kind == E_VAR && a->slot == c->slot) return i;
+    }
+    return -1;
+}
+
+static int uses_slot(const Expr *e, int slot)
+{
+    if (!e) return 0;
+    if (e->kind == E_VAR) return e->slot == slot;
+    for (int i = 0; i < e->nargs; i++) if (uses_slot(e->args[i], slot)) return 1;
+    for (int i = 0; i < e->nidx; i++)
+        if (uses_slot(e->idx[i].a, slot) || uses_slot(e->idx[i].b, slot)) return 1;
+    return 0;
+}
+
+/* The index position that varies with the loop variable: n itself, or an int
+ * lookup such as idx[n] (alpha[county[n]]); -1 if none. */
+static int vary_pos(int slot, const Expr *e)
+{
+    for (int i = 0; i < e->nidx; i++)
+        if (e->idx[i].kind == IX_SINGLE && uses_slot(e->idx[i].a, slot)) return i;
+    return -1;
+}
+
+/* Index of the assignment (in c->asg) of variable slot, -1 if not assigned. */
+static int asg_of(const VCtx *c, int slot)
+{
+    for (int i = 0; i < c->nasg; i++) if (c->asg[i]->args[0]->slot == slot) return i;
+    return -1;
+}
+
+static int univariate(const void *dist)
+{
+    const Dist *d = dist;
+    for (const char *p = d->sig; *p; p++) if (*p != 'R' && *p != 'I') return 0;
+    return 1;
+}
+
+/* 1: e depends on the loop variable in an allowed way, 0: it does not, -1: the loop
+ * cannot run as vectors. */
+static int vdep(VCtx *c, const Expr *e)
+{
+    switch (e->kind) {
+    case E_INT: case E_REAL: return 0;
+    case E_VAR:
+        if (e->slot == c->slot) { c->need_iv = 1; return 1; }
+        return asg_of(c, e->slot) >= 0 || is_red(c, e->slot) ? -1 : 0;
+    case E_INDEX: {
+        const Expr *b = e->args[0];
+        int pos = loop_pos(c, e), ai = b->kind == E_VAR ? asg_of(c, b->slot) : -1;
+        if (b->kind != E_VAR && vdep(c, b) != 0) return -1;
+        if (pos < 0) {                  /* an int lookup: idx[n] as the index */
+            pos = vary_pos(c->slot, e);
+            if (pos >= 0) {
+                const Expr *a = e->idx[pos].a;
+                if (ai >= 0 || a->ty.base != TB_INT || a->ty.narr || vdep(c, a) != 1) return -1;
+            }
+        }
+        for (int i = 0; i < e->nidx; i++) {
+            if (i == pos) continue;
+            const Index *x = &e->idx[i];
+            if ((x->a && vdep(c, x->a) != 0) || (x->b && vdep(c, x->b) != 0)) return -1;
+            if (pos >= 0 && x->kind != IX_SINGLE) return -1;
+        }
+        if (ai >= 0) {                  /* the element this iteration assigned */
+            const Expr *l = c->asg[ai];
+            if (ai >= c->sofar || pos < 0 || l->nidx != e->nidx) return -1;
+            for (int i = 0; i < e->nidx; i++)
+                if (!same_ix(l->idx[i].a, e->idx[i].a)) return -1;
+        }
+        if (pos < 0) return 0;
+        return b->kind == E_VAR && e->ty.narr == 0 && e->ty.kind == TK_SCALAR ? 1 : -1;
+    }
+    default: break;
+    }
+    int dep = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        int d = vdep(c, e->args[i]);
+        if (d < 0) return -1;
+        dep |= d;
+    }
+    if (!dep) return 0;
+    if (e->kind == E_BINOP && e->ty.base == TB_INT && e->ty.narr == 0 && e->ty.kind == TK_SCALAR)
+        return e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL ? 1 : -1;   /* t - n */
+    if (!scalar_real(e->ty)) return -1;
+    if (e->kind == E_BINOP)
+        return e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_DIV || e->op == OP_EMUL
+            || e->op == OP_EDIV || e->op == OP_POW ? 1 : -1;
+    if (e->kind == E_UNOP) return e->op == OP_NEG || e->op == OP_PLUS ? 1 : -1;
+    if (e->kind == E_CALL) return e->fkind == FN_MATH || (e->fkind == FN_DIST_LPDF && univariate(e->fn)) ? 1 : -1;
+    return -1;
+}
+
+/* Every argument allowed, at least one depending on the loop variable. */
+static int args_ok(VCtx *c, Expr *const *ex, int n)
+{
+    int dep = 0;
+    for (int i = 0; i < n; i++) {
+        int d = vdep(c, ex[i]);
+        if (d < 0) return 0;
+        dep |= d;
+    }
+    return dep;
+}
+
+static int stmt_ok(VCtx *c, const Stmt *s, int collect)
+{
+    switch (s->kind) {
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts; i++) if (!stmt_ok(c, s->stmts[i], collect)) return 0;
+        return 1;
+    case S_ASSIGN: {
+        const Expr *l = s->lhs;
+        if (l->kind == E_VAR) {             /* a reduction */
+            const Expr *d = red_term(s);
+            if (!d || !scalar_real(l->ty) || l->slot == c->slot) return 0;
+            if (collect) {
+                if (c->nred == VL_MAXASG || is_red(c, l->slot) || asg_of(c, l->slot) >= 0) return 0;
+                c->red[c->nred++] = l->slot;
+                return 1;
+            }
+            return vdep(c, d) == 1;
+        }
+        if (collect) {
+            if (s->aop != (Op)-1 || l->kind != E_INDEX || l->args[0]->kind != E_VAR || c->nasg == VL_MAXASG) return 0;
+            if (loop_pos(c, l) < 0 || l->ty.narr || l->ty.kind != TK_SCALAR || l->ty.base != TB_REAL) return 0;
+            for (int i = 0; i < l->nidx; i++) {
+                const Expr *a = l->idx[i].a;
+                if (l->idx[i].kind != IX_SINGLE || !(a->kind == E_VAR || a->kind == E_INT)) return 0;
+            }
+            c->asg[c->nasg++] = l;
+            return 1;
+        }
+        for (int i = 0; i < l->nidx; i++)
+            if (l->idx[i].a->kind == E_VAR && l->idx[i].a->slot != c->slot && vdep(c, l->idx[i].a) != 0) return 0;
+        int ok = vdep(c, s->rhs) == 1;
+        c->sofar++;
+        return ok;
+    }
+    case S_TILDE: {
+        if (collect) return univariate(s->fn) && s->nargs + 1 <= DIST_MAX_ARGS_EV;
+        Expr *ex[DIST_MAX_ARGS_EV];
+        ex[0] = s->lhs;
+        for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
+        return args_ok(c, ex, s->nargs + 1);
+    }
+    case S_TARGET:                      /* the sum over n of a real expression */
+        if (!scalar_real(s->rhs->ty)) return 0;
+        return collect || vdep(c, s->rhs) == 1;
+    default: return 0;
+    }
+}
+
+/* x[.., n, ..] with n the vectorised loop variable: the elements lo..hi as a vector
+ * (a view when they are adjacent), or *ok = 0 to leave it to index_get. */
+Val vec_index(Ev *ev, const Expr *e, int *ok)
+{
+    *ok = 0;
+    int pos = vary_pos(ev->vec_slot, e);
+    if (pos < 0) return (Val){0};
+    *ok = 1;
+    const Expr *pa = e->idx[pos].a;
+    int bare = pa->kind == E_VAR && pa->slot == ev->vec_slot;
+    Val b = ev->env[e->args[0]->slot];
+    if (e->nidx != b.ndim || !(b.x || b.iv)) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
+    int cc[VM_MAXDIM], m = ev->vec_hi - ev->vec_lo + 1;
+    Val look = {0};                      /* the int lookup's values */
+    if (!bare) {
+        look = eval_expr(ev, pa);
+        if (ev->fail) return val_real(ev, 0);
+        if (look.base != TB_INT || look.n != m) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
+        for (int k = 0; k < m; k++)
+            if (look.iv[k] < 1 || look.iv[k] > b.dims[pos]) { ev_error(ev, e->span, "vectorised index out of range"); return val_real(ev, 0); }
+    }
+    for (int i = 0; i < e->nidx; i++) {
+        int v = bare ? ev->vec_lo : 1;
+        if (i != pos) {
+            Val iv = eval_expr(ev, e->idx[i].a);
+            if (ev->fail) return val_real(ev, 0);
+            if (iv.base != TB_INT || iv.ndim) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
+            v = iv.iv[0];
+        }
+        if (v < 1 || v > b.dims[i] || (i == pos && bare && ev->vec_hi > b.dims[i])) {
+            ev_error(ev, e->span, "vectorised index out of range");
+            return val_real(ev, 0);
+        }
+        cc[i] = v - 1;
+    }
+    long o0 = val_offset(&b, cc), st = 0;
+    if (b.dims[pos] > 1) { cc[pos]++; st = val_offset(&b, cc) - o0; }
+    int dims[1] = {m};
+    if (!bare) {                         /* gather through the lookup */
+        Val r = val_alloc(ev, b.base, b.base == TB_INT ? TK_SCALAR : TK_VECTOR, b.base == TB_INT, dims);
+        if (b.base == TB_INT) {
+            for (int k = 0; k < m; k++) r.iv[k] = b.iv[o0 + (look.iv[k] - 1) * st];
+            return r;
+        }
+        for (int k = 0; k < m; k++) r.x[k] = b.x[o0 + (look.iv[k] - 1) * st];
+        if (b.id) {
+            r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)m);
+            for (int k = 0; k < m; k++) r.id[k] = b.id[o0 + (look.iv[k] - 1) * st];
+        }
+        return r;
+    }
+    if (b.base == TB_INT) {
+        Val r = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+        for (int k = 0; k < m; k++) r.iv[k] = b.iv[o0 + k * st];
+        return r;
+    }
+    if (st == 1) {                       /* a view */
+        Val r = {.base = TB_REAL, .kind = TK_VECTOR, .ndim = 1, .n = m, .x = b.x + o0, .id = b.id ? b.id + o0 : NULL};
+        r.dims[0] = m;
+        return r;
+    }
+    Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
+    for (int k = 0; k < m; k++) r.x[k] = b.x[o0 + k * st];
+    if (b.id) {
+        r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)m);
+        for (int k = 0; k < m; k++) r.id[k] = b.id[o0 + k * st];
+    }
+    return r;
+}
+
+int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
+{
+    if (hi < lo || ev->vec_depth) return 0;
+    VCtx c = {.slot = s->slot};
+    int j = 0;
+    while (j < ev->vl_n && ev->vl_stmt[j] != s) j++;
+    if (j < ev->vl_n && !ev->vl_ok[j]) return 0;
+    int ok = stmt_ok(&c, s->body, 1);      /* collects the assignments */
+    if (j == ev->vl_n) {
+        ok = ok && stmt_ok(&c, s->body, 0);
+        if (j < 32) { ev->vl_stmt[j] = s; ev->vl_ok[j] = (signed char)(ok ? 1 + c.need_iv : 0); ev->vl_n++; }
+    } else c.need_iv = ev->vl_ok[j] == 2;
+    if (!ok) return 0;
+    /* what an undo restores */
+    long nt = ev->nt;
+    int32_t nvars = ev->nvars;
+    int nseg = ev->nseg, nlp = ev->nlp;
+    double lpc = ev->lp_const;
+    Val saved[VL_MAXASG], rsaved[VL_MAXASG], loopv = ev->env[s->slot];
+    for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
+    for (int i = 0; i < c.nred; i++) rsaved[i] = ev->env[c.red[i]];
+    if (c.nasg || c.need_iv) {           /* n as a value, and index_set's selection: lo..hi */
+        int dims[1] = {hi - lo + 1};
+        Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+        for (int k = 0; k < iv.n; k++) iv.iv[k] = lo + k;
+        ev->env[s->slot] = iv;
+    }
+    ev->vec_depth = 1;
+    ev->vec_slot = s->slot;
+    ev->vec_lo = lo;
+    ev->vec_hi = hi;
+    exec_stmt(ev, s->body);
+    ev->vec_depth = 0;
+    ev->env[s->slot] = loopv;
+    if (!ev->fail || ev->fatal) return 1;
+    ev->fail = 0;
+    ev->msg[0] = 0;
+    ev->nt = nt;
+    ev->nvars = nvars;
+    ev->nseg = nseg;
+    ev->nlp = nlp;
+    ev->lp_const = lpc;
+    for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
+    for (int i = 0; i < c.nred; i++) ev->env[c.red[i]] = rsaved[i];
+    return 0;
+}
+
+/* normal_lpdf per element, the formula inline (dist_normal.c's normal_lp);
+ * -1 for an argument it would reject (the kernel then says which). */
+static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
+{
+    int sy = a[0].n > 1, sm = a[1].n > 1, ss = a[2].n > 1;
+    const double *y = a[0].x, *mu = a[1].x, *sg = a[2].x;
+    for (int k = 0; k < m; k++) {
+        double s = sg[ss * k];
+        if (isnan(y[sy * k]) || !isfinite(mu[sm * k]) || !(s > 0 && s < INFINITY)) return -1;
+    }
+    double s0 = sg[0], ls0 = log(s0), is0 = 1 / s0;   /* a scalar scale: log once */
+    if (r->id) tape_reserve(ev, 3L * m);
+    for (int k = 0; k < m; k++) {
+        double s = ss ? sg[k] : s0, is = ss ? 1 / s : is0, z = (y[sy * k] - mu[sm * k]) * is;
+        r->x[k] = -DSF_LOG_SQRT_2PI - (ss ? log(s) : ls0) - 0.5 * z * z;
+        if (!r->id) continue;
+        if (a[0].id) tape_put(ev, a[0].id[sy * k], r->id[k], -z * is);
+        if (a[1].id) tape_put(ev, a[1].id[sm * k], r->id[k], z * is);
+        if (a[2].id) tape_put(ev, a[2].id[ss * k], r->id[k], (z * z - 1) * is);
+    }
+    return 0;
+}
+
+/* f_lpdf(y[n] | ...) inside an expression of a vectorised loop: one log density per
+ * element (the loop would compute them one at a time), each the kernel on one
+ * replicate, with its partials as triples to that element. */
+Val vec_dist(Ev *ev, const Expr *e)
+{
+    const Dist *d = e->fn;
+    int na = e->nargs;
+    if (na > DIST_MAX_ARGS || na != d->nargs) { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+    Val a[DIST_MAX_ARGS];
+    int m = 1;
+    for (int i = 0; i < na; i++) {
+        a[i] = eval_expr(ev, e->args[i]);
+        if (ev->fail) return val_real(ev, 0);
+        char c = d->sig[i];
+        if (i == 0 && d->discrete) c = 'I';
+        if (c == 'I' ? a[i].base != TB_INT : a[i].base != TB_REAL) {
+            if (c == 'I') { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+            a[i] = val_to_real(ev, a[i]);
+        }
+        if (a[i].n != 1) {
+            if (m != 1 && a[i].n != m) { ev_error(ev, e->span, "vectorised call"); return val_real(ev, 0); }
+            m = a[i].n;
+        }
+    }
+    int dims[1] = {m}, vec = 0;
+    for (int i = 0; i < na; i++) vec |= a[i].ndim > 0;
+    Val r = vec ? val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims) : val_real(ev, 0);
+    int any = 0;
+    for (int i = 0; i < na; i++) any |= a[i].id != NULL;
+    if (any) val_set_ids(ev, &r);
+    if (d == &dist_normal && vec_normal(ev, a, &r, m) == 0) return r;
+    DArg da[DIST_MAX_ARGS];
+    double g[DIST_MAX_ARGS], *part[DIST_MAX_ARGS];
+    memset(da, 0, sizeof da);
+    for (int k = 0; k < m; k++) {
+        for (int i = 0; i < na; i++) {
+            int o = a[i].n == 1 ? 0 : k;
+            da[i].rows = da[i].cols = 1;
+            if (a[i].base == TB_INT) da[i].iv = a[i].iv + o;
+            else da[i].x = a[i].x + o;
+            g[i] = 0;
+            part[i] = a[i].id ? &g[i] : NULL;
+        }
+        DistErr err = {0};
+        if (d->lpdf(1, da, &r.x[k], part, &err)) { ev_error(ev, e->span, "vectorised call: invalid argument"); return val_real(ev, 0); }
+        if (any)
+            for (int i = 0; i < na; i++)
+                if (a[i].id) tape_push(ev, a[i].id[a[i].n == 1 ? 0 : k], r.id[k], g[i]);
+    }
+    return r;
+}
+
+/* x[.., n, ..] = rhs in a vectorised loop: the elements lo..hi in one strided pass
+ * (index_set's selection walk costs more than the copy). */
+void vec_assign(Ev *ev, const Stmt *s)
+{
+    const Expr *l = s->lhs;
+    if (l->kind == E_VAR) {             /* r = r + D(n): r + sum of D over the range */
+        Val d = eval_expr(ev, red_term(s));
+        if (ev->fail) return;
+        Val sum = val_sum(ev, d);
+        Expr tmp = {.kind = E_BINOP, .op = OP_ADD, .span = s->span, .ty = l->ty};
+        Val *t = &ev->env[l->slot];
+        Val r = op_binary(ev, &tmp, OP_ADD, *t, sum);
+        if (ev->fail) return;
+        t->x = r.x;
+        t->id = r.id;
+        return;
+    }
+    Val v;
+    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
+    if (ev->fail) return;
+    Val *t = &ev->env[l->args[0]->slot];
+    VCtx c = {.slot = ev->vec_slot};
+    int pos = loop_pos(&c, l), m = ev->vec_hi - ev->vec_lo + 1;
+    if (pos < 0 || l->nidx != t->ndim || t->base != TB_REAL || !t->x || v.ndim != 1 || v.n != m) {
+        index_set(ev, l, t, v);
+        return;
+    }
+    int cc[VM_MAXDIM];
+    for (int i = 0; i < l->nidx; i++) {
+        int x = ev->vec_lo;
+        if (i != pos) {
+            Val iv = eval_expr(ev, l->idx[i].a);
+            if (ev->fail) return;
+            x = iv.iv[0];
+        }
+        if (x < 1 || x > t->dims[i] || (i == pos && ev->vec_hi > t->dims[i])) {
+            ev_error(ev, l->span, "vectorised assignment out of range");
+            return;
+        }
+        cc[i] = x - 1;
+    }
+    long o0 = val_offset(t, cc), st = 0;
+    if (m > 1) { cc[pos]++; st = val_offset(t, cc) - o0; }
+    if (v.base != TB_REAL) v = val_to_real(ev, v);
+    if (!t->id && v.id) {               /* the target becomes a tape value */
+        double *x = t->x;
+        val_set_ids(ev, t);
+        t->x = x;
+    }
+    if (t->id && !v.id) val_set_ids(ev, &v);
+    for (int k = 0; k < m; k++) t->x[o0 + k * st] = v.x[k];
+    if (t->id) for (int k = 0; k < m; k++) t->id[o0 + k * st] = v.id[k];
+}

@@ -1,0 +1,164 @@
+/* The fast paths (runtime/fast.c: fused affine location for normal, bernoulli_logit,
+ * poisson_log; runtime/vecloop.c: loops run as vectors) must give the density,
+ * gradient and error message of the generic path.  Each row pairs a model that
+ * takes a fast path with one written to avoid it (`+ 0` after the call, or the
+ * loop body inside `if (1)`), same data, compared at several points. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "runtime/vmod.h"
+
+static const char *DATA =
+    "{\"N\": 7, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0],"
+    " \"x\": [1.0, 2.0, -0.5, 0.25, 3.0, -2.0, 0.5],"
+    " \"sv\": [1.0, 0.5, 2.0, 1.5, 0.7, 1.2, 3.0],"
+    " \"z\": [0, 1, 1, 0, 1, 0, 1], \"k\": [0, 3, 1, 7, 2, 0, 5], \"g\": [1, 3, 2, 2, 1, 3, 1],"
+    " \"Z\": [[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 1]]}";
+
+#define DECLS \
+    "data int N; data int J; data vector[N] y; data vector[N] x; data vector[N] sv;\n" \
+    "data array[N] int z; data array[N] int k; data array[N] int g; data array[J, 4] int Z;\n" \
+    "param real a; param real b; param real c; param real<lower=0> s; param real t;\n" \
+    "param vector[N] th; param vector[J] al;\n"
+
+typedef struct { const char *name, *fast, *slow; } Pair;
+
+static const Pair pairs[] = {
+    {"normal affine", DECLS "y ~ normal(a + b * x - 2 * c * x + 3, s);",
+     DECLS "target += normal_lpdf(y | a + b * x - 2 * c * x + 3, s) + 0;"},
+    {"normal data coefficient", DECLS "target += normal_lpdf(y | 1.5 * x - a, s);",
+     DECLS "target += normal_lpdf(y | 1.5 * x - a, s) + 0;"},
+    {"normal vector scale, param variate", DECLS "th ~ normal(a, sv); th ~ normal(b * x, s);",
+     DECLS "target += normal_lpdf(th | a, sv) + 0; target += normal_lpdf(th | b * x, s) + 0;"},
+    {"bernoulli_logit affine", DECLS "z ~ bernoulli_logit(a + b * x);",
+     DECLS "target += bernoulli_logit_lpmf(z | a + b * x) + 0;"},
+    {"bernoulli_logit param vector", DECLS "z ~ bernoulli_logit(th * 5);",
+     DECLS "target += bernoulli_logit_lpmf(z | th * 5) + 0;"},
+    {"poisson_log affine", DECLS "k ~ poisson_log(a - b * x);",
+     DECLS "target += poisson_log_lpmf(k | a - b * x) + 0;"},
+    {"loop normal", DECLS "for (n in 1:N) target += normal_lpdf(y[n] | a + b * x[n], s);",
+     DECLS "for (n in 1:N) if (1) target += normal_lpdf(y[n] | a + b * x[n], s);"},
+    {"loop from 2 to N - 1, products", DECLS "for (n in 2:N - 1) y[n] ~ normal(th[n] * x[n] / s, exp(c) + sv[n]);",
+     DECLS "for (n in 2:N - 1) if (1) y[n] ~ normal(th[n] * x[n] / s, exp(c) + sv[n]);"},
+    {"loop assignment and lookup",
+     DECLS "{ vector[N] m; for (n in 1:N) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n], s); } }",
+     DECLS "{ vector[N] m; for (n in 1:N) if (1) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n], s); } }"},
+    {"nested loops, matrix rows",
+     DECLS "{ matrix[J, 4] p; for (i in 1:J) for (j in 1:4) p[i, j] = a + b * j + al[i];\n"
+     "  for (i in 1:J) for (j in 1:4) Z[i, j] ~ bernoulli_logit(p[i, j]); }",
+     DECLS "{ matrix[J, 4] p; for (i in 1:J) for (j in 1:4) p[i, j] = a + b * j + al[i];\n"
+     "  for (i in 1:J) for (j in 1:4) if (1) Z[i, j] ~ bernoulli_logit(p[i, j]); }"},
+    {"loop-carried dependence stays scalar",
+     DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }",
+     DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) if (1) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }"},
+    {"loop mixture of densities",
+     DECLS "for (n in 1:N) target += log_mix(inv_logit(c), normal_lpdf(y[n] | a, s), cauchy_lpdf(y[n] | b, exp(th[n])));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(inv_logit(c), normal_lpdf(y[n] | a, s), cauchy_lpdf(y[n] | b, exp(th[n])));"},
+    {"loop discrete densities in an expression",
+     DECLS "for (n in 1:N) target += 0.5 * poisson_log_lpmf(k[n] | a * x[n]) - bernoulli_logit_lpmf(z[n] | b);",
+     DECLS "for (n in 1:N) if (1) target += 0.5 * poisson_log_lpmf(k[n] | a * x[n]) - bernoulli_logit_lpmf(z[n] | b);"},
+    {"invalid scale in a mixture (t < 0 at some points)",
+     DECLS "for (n in 1:N) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(0.3, normal_lpdf(y[n] | a, t), normal_lpdf(y[n] | b, s));"},
+    {"affine local and assignment",
+     DECLS "{ vector[N] m = a + b * x - 3 * th; m = m - c * sv + 1; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m = (a + b * x - 3 * th) .* rep_vector(1, N); m = (m - c * sv + 1) .* rep_vector(1, N);\n"
+     "  y ~ normal(m, s); }"},
+    {"reduction with a shifted index (arK)",
+     DECLS "for (t in 3:N) { real m = a; for (j in 1:2) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }",
+     DECLS "for (t in 3:N) { real m = a; for (j in 1:2) if (1) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }"},
+    {"reduction with +=, the loop variable as a value",
+     DECLS "{ real m = 0; for (n in 1:N) m += th[n] * n - 0.1 * (N - n); target += -0.5 * m * m; }",
+     DECLS "{ real m = 0; for (n in 1:N) if (1) m += th[n] * n - 0.1 * (N - n); target += -0.5 * m * m; }"},
+    {"invalid scale in a loop (t < 0 at some points)",
+     DECLS "for (n in 1:N) target += normal_lpdf(y[n] | a + b * x[n], t);",
+     DECLS "for (n in 1:N) if (1) target += normal_lpdf(y[n] | a + b * x[n], t);"},
+    {"invalid scale, vectorised (t < 0 at some points)", DECLS "y ~ normal(a + b * x, t);",
+     DECLS "target += normal_lpdf(y | a + b * x, t) + 0;"},
+    {"index out of range in a loop", DECLS "for (n in 1:N + 1) target += normal_lpdf(y[n] | a, s);",
+     DECLS "for (n in 1:N + 1) if (1) target += normal_lpdf(y[n] | a, s);"},
+};
+
+static VmModel *load(const char *src)
+{
+    char *msg = NULL;
+    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
+    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
+    free(msg);
+    return m;
+}
+
+START_TEST(same_as_generic)
+{
+    const Pair *p = &pairs[_i];
+    VmModel *mf = load(p->fast), *ms = load(p->slow);
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_ptr_nonnull(ms);
+    size_t dim = vm_model_dim(mf);
+    ck_assert_uint_eq(dim, vm_model_dim(ms));
+    VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+    double u[32], gf[32], gs[32];
+    int any_finite = 0;
+    for (int pt = 0; pt < 6; pt++) {
+        for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
+        double lf, ls;
+        int rf = vm_log_density(ef, u, 1, &lf, gf), rs = vm_log_density(es, u, 1, &ls, gs);
+        ck_assert_int_eq(rf, rs);
+        ck_assert_str_eq(vm_eval_message(ef), vm_eval_message(es));
+        if (isinf(ls)) { ck_assert(isinf(lf) && lf < 0); continue; }
+        any_finite = 1;
+        ck_assert_msg(fabs(lf - ls) <= 1e-10 * fmax(1, fabs(ls)), "%s: lp %.17g vs %.17g", p->name, lf, ls);
+        for (size_t i = 0; i < dim; i++)
+            ck_assert_msg(fabs(gf[i] - gs[i]) <= 1e-10 * fmax(1, fabs(gs[i])), "%s: grad[%zu] %.17g vs %.17g",
+                          p->name, i, gf[i], gs[i]);
+        /* the value alone (no gradient) agrees too */
+        double lv;
+        vm_log_density(ef, u, 1, &lv, NULL);
+        ck_assert(fabs(lv - lf) <= 1e-12 * fmax(1, fabs(lf)));
+    }
+    ck_assert_msg(any_finite || strstr(p->name, "invalid") || strstr(p->name, "range"), "%s: no finite point", p->name);
+    vm_eval_free(ef);
+    vm_eval_free(es);
+    vm_model_free(mf);
+    vm_model_free(ms);
+}
+END_TEST
+
+/* The error rows (named so) must really fail somewhere, with a message. */
+START_TEST(errors_reported)
+{
+    if (!strstr(pairs[_i].name, "invalid") && !strstr(pairs[_i].name, "range")) return;
+    VmModel *m = load(pairs[_i].fast);
+    ck_assert_ptr_nonnull(m);
+    VmEval *e = vm_eval_new(m);
+    double u[32], lp, g[32];
+    int failed = 0;
+    for (int pt = 0; pt < 6; pt++) {
+        for (size_t i = 0; i < vm_model_dim(m); i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
+        vm_log_density(e, u, 1, &lp, g);
+        if (isinf(lp)) { failed = 1; ck_assert(strlen(vm_eval_message(e)) > 0); }
+    }
+    ck_assert(failed);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    Suite *s = suite_create("fastpath");
+    TCase *tc = tcase_create("core");
+    int n = (int)(sizeof pairs / sizeof pairs[0]);
+    tcase_add_loop_test(tc, same_as_generic, 0, n);
+    tcase_add_loop_test(tc, errors_reported, 0, n);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int nf = srunner_ntests_failed(r);
+    srunner_free(r);
+    return nf ? 1 : 0;
+}
