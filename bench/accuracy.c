@@ -52,6 +52,10 @@ int main(int argc, char **argv)
         }
         printf("%-50s %8.3f %7.2f %6.2f-%-6.2f %7.3f %9.0f %10ld %8.2f  %s\n", names[i], o.max_err_sd, o.max_z,
                o.sd_ratio_lo, o.sd_ratio_hi, o.max_rhat, o.min_ess_bulk / o.seconds, o.gradients, o.seconds, o.worst);
+        /* VI and optimisers: the fit's own figures (ELBO +- MCSE, k-hat, convergence) */
+        for (char *line = strtok(o.report, "\n"); line; line = strtok(NULL, "\n"))
+            if (strstr(line, "ELBO") || strstr(line, "k-hat") || strstr(line, "onverge"))
+                printf("%50s   %s\n", "", line);
         fflush(stdout);
     }
     pdb_free_names(names);

@@ -104,9 +104,9 @@ int pdb_run(const char *shared, const char *src, const char *name, const PdbSpec
     o->seconds = now() - t0;
     fclose(cfg.out);
     if (rep) {
-        /* keep the lines under the table: the method's report */
-        const char *p = strstr(rep, "\n\n");
-        snprintf(o->report, sizeof o->report, "%s", p ? p + 2 : "");
+        /* keep the end of the text: the method's report lines follow the table */
+        size_t n = strlen(rep), keep = sizeof o->report - 1;
+        snprintf(o->report, sizeof o->report, "%s", n > keep ? rep + n - keep : rep);
         free(rep);
     }
     o->gradients = atomic_load(&c.grads);
