@@ -13,6 +13,7 @@ extern const Backend backend_mh;        /* backends/mh.c       */
 extern const Backend backend_bbvi;      /* backends/bbvi.c     */
 extern const Backend backend_flow;      /* backends/flow.c     */
 extern const Backend backend_langevin;  /* backends/langevin.c */
+extern const Backend backend_prior_predictive; /* backends/prior_predictive.c */
 /* extern const Backend backend_map;       backends/map.c      */
 
 const Backend *const bk_registry[] = {
@@ -22,6 +23,7 @@ const Backend *const bk_registry[] = {
     &backend_bbvi,
     &backend_flow,
     &backend_langevin,
+    &backend_prior_predictive,
     NULL
 };
 

@@ -8,6 +8,7 @@
 #include "runtime/run.h"
 #include "runtime/model.h"
 #include "lang/ir.h"
+#include "runtime/sim_outputs.h"
 
 #define VRUN_VERSION "0.1.0"
 
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
         const char *base = strrchr(c.model, '/');
         RunModel rm = {base ? base + 1 : c.model, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
                        vm_model_nvalues(m), names, values, init, &ad};
+        SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
+        if (!strcmp(b->name, "prior-predictive") && !(so = sim_outputs_wrap(&rm, m, &msg))) {
+            fputs(msg ? msg : "vrun: error: the model cannot be simulated\n", stderr);
+            free(msg); free(init); free(names); vm_model_free(m); cli_free(&c);
+            return 1;
+        }
         RunConfig cfg;
         memset(&cfg, 0, sizeof cfg);
         cfg.backend = b;
@@ -163,6 +170,7 @@ int main(int argc, char **argv)
         rc = run_inference(&rm, &cfg, &res, err, sizeof err);
         if (rc == 1 || rc == 2) fprintf(stderr, "vrun: error: %s\n", err);
         run_result_free(&res);
+        sim_outputs_free(so);
         free(init);
         free(names);
     }
