@@ -57,6 +57,8 @@ double dsm_loss(Dsm *m, const double *W, const double *Xs, const double *sig, co
 /* One pass over the n simulations in random mini-batches, a random level and noise
  * per example, one Adam step per batch at step lr.  Returns the mean loss. */
 double dsm_epoch(Dsm *m, const double *Z, const double *X, long n, double lr, gsl_rng *r);
+/* End of training: the network takes the moving average of its iterates. */
+void dsm_finish(Dsm *m);
 /* The learned score of p_sigma(z | x) on the original (unconstrained) scale, for B
  * points Z (B x d) and one data summary x (nx values); sigma on the standardised
  * scale.  out: B x d. */

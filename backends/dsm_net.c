@@ -6,6 +6,8 @@
 #include <gsl/gsl_randist.h>
 #include "backends/dsm.h"
 
+#define DSM_EMA 0.995            /* averaging over about the last 200 Adam steps */
+
 static void ladder(Dsm *m)
 {
     int L = m->c.levels;
@@ -144,14 +146,19 @@ double dsm_epoch(Dsm *m, const double *Z, const double *X, long n, double lr, gs
                 m->eps[(size_t)i * d + j] = gsl_ran_gaussian_ziggurat(r, 1.0);
             }
             for (int j = 0; j < nx; j++) m->xs[(size_t)i * nx + j] = (X[(size_t)k * nx + j] - m->xmean[j]) / m->xsd[j];
-            sg[i] = m->sigmas[gsl_rng_uniform_int(r, (unsigned long)m->c.levels)];
+            /* log-uniform over [sigma_L, sigma_1]: the ladder's levels and every
+             * scale between them, so the net is smooth in sigma */
+            sg[i] = m->c.sigma_max * pow(m->c.sigma_min / m->c.sigma_max, gsl_rng_uniform(r));
         }
         nn_zero_grad(m->net);
         tot += dsm_loss(m, m->w, m->xs, sg, m->eps, B, 1) * B;
         nn_adam(m->net, lr);
+        nn_ema(m->net, DSM_EMA);
     }
     return n ? tot / n : 0;
 }
+
+void dsm_finish(Dsm *m) { nn_use_ema(m->net); }
 
 /* o = sigma s for standardised points w (B rows) and one standardised summary. */
 static const double *net_out(Dsm *m, const double *w, const double *xs, double sigma, int B)

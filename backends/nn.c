@@ -57,7 +57,7 @@ void nn_free(Nn *n)
     if (!n) return;
     for (int l = 0; l <= n->nlayers; l++) { free(n->a[l]); free(n->z[l]); }
     free(n->a); free(n->z); free(n->d0); free(n->d1);
-    free(n->theta); free(n->grad); free(n->adam_m); free(n->adam_v);
+    free(n->theta); free(n->grad); free(n->ema); free(n->adam_m); free(n->adam_v);
     free(n->sizes);
     free(n);
 }
@@ -114,6 +114,21 @@ void nn_adam(Nn *n, double lr)
         n->adam_v[k] = b2 * n->adam_v[k] + (1 - b2) * g * g;
         n->theta[k] -= lr * (n->adam_m[k] / c1) / (sqrt(n->adam_v[k] / c2) + eps);
     }
+}
+
+void nn_ema(Nn *n, double decay)
+{
+    if (!n->ema) {
+        n->ema = malloc(sizeof(double) * n->nparams);
+        memcpy(n->ema, n->theta, sizeof(double) * n->nparams);
+        return;
+    }
+    for (size_t k = 0; k < n->nparams; k++) n->ema[k] = decay * n->ema[k] + (1 - decay) * n->theta[k];
+}
+
+void nn_use_ema(Nn *n)
+{
+    if (n->ema) memcpy(n->theta, n->ema, sizeof(double) * n->nparams);
 }
 
 int nn_write(const Nn *n, FILE *f)

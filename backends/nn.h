@@ -20,6 +20,7 @@ typedef struct Nn {
     double *theta, *grad;      /* nparams each */
     double *adam_m, *adam_v;   /* Adam moments */
     long adam_t;
+    double *ema;               /* exponential moving average of theta */
     double **z, **a;           /* per layer: pre-activation (z[l], l = 1..) and output (a[0] = input) */
     double *d0, *d1;           /* backward scratch, maxbatch x max width */
 } Nn;
@@ -38,6 +39,12 @@ void nn_backward(Nn *n, const double *dout, int B, double *dx);
 void nn_zero_grad(Nn *n);
 /* One Adam step (Kingma & Ba 2015: beta1 0.9, beta2 0.999, eps 1e-8) on grad. */
 void nn_adam(Nn *n, double lr);
+/* ema = decay ema + (1 - decay) theta (the first call copies theta).  Averaging the
+ * iterates removes much of the SGD noise the small noise levels leave in theta
+ * (Song & Ermon 2020, "Improved techniques", technique 5). */
+void nn_ema(Nn *n, double decay);
+/* theta = ema, once training is over. */
+void nn_use_ema(Nn *n);
 /* The net as text (widths then parameters, %.17g) and back: nn_read returns NULL
  * with err filled on a malformed file. */
 int nn_write(const Nn *n, FILE *f);

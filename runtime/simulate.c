@@ -268,6 +268,9 @@ void sim_free(Sim *S)
 size_t sim_ndata(const Sim *s) { return s->ndata; }
 const char *sim_data_name(const Sim *s, size_t i) { return i < s->ndata ? s->names[i] : NULL; }
 const char *sim_message(const Sim *s) { return s->msg ? s->msg : ""; }
+int sim_nvars(const Sim *s) { return s->nd; }
+const char *sim_var_name(const Sim *s, int k) { return s->m->ir->vars[s->dslots[k]].name; }
+size_t sim_var_size(const Sim *s, int k) { return (size_t)s->m->data_env[s->dslots[k]].n; }
 
 /* ---- drawing ---- */
 

@@ -28,6 +28,10 @@ void sim_free(Sim *s);
  * declaration order; ints as doubles) and their Stan CSV names ("y.3"). */
 size_t sim_ndata(const Sim *s);
 const char *sim_data_name(const Sim *s, size_t i);
+/* The simulated data variables: count, name, number of values. */
+int sim_nvars(const Sim *s);
+const char *sim_var_name(const Sim *s, int k);
+size_t sim_var_size(const Sim *s, int k);
 /* The values bound from --data (or the defaults) in the same layout. */
 void sim_observed(const Sim *s, double *x);
 
