@@ -7,6 +7,9 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include "runtime/simulate.h"
+#include "runtime/sim_outputs.h"
+#include "runtime/run.h"
+#include "runtime/model.h"
 
 static VmModel *load(const char *src, const char *data)
 {
@@ -152,6 +155,71 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* ---- the whole driver: --method=prior-predictive with the data columns ---- */
+
+static int pp_logp(void *ctx, const double *u, double *lp, double *grad) { return vm_log_density(ctx, u, 1, lp, grad); }
+static int pp_target_new(void *model, BkTarget *t, char *err, size_t errlen)
+{
+    VmModel *m = model;
+    t->dim = vm_model_dim(m);
+    t->ndisc = vm_model_ndisc(m);
+    t->logp = pp_logp;
+    t->ctx = vm_eval_new(m);
+    t->model = m;
+    return 0;
+}
+static void pp_target_free(void *model, BkTarget *t) { vm_eval_free(t->ctx); }
+static int pp_values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
+{
+    return vm_write_values(t->ctx, u, r, out);
+}
+
+START_TEST(driver_columns)
+{
+    VmModel *m = load(HIER, NULL);
+    const char *names[8];
+    for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
+    RunModel rm = {"hier.vmod", vm_model_dim(m), vm_model_ndisc(m), pp_target_new, pp_target_free,
+                   vm_model_nvalues(m), names, pp_values, NULL, m};
+    char *msg = NULL;
+    SimOutputs *so = sim_outputs_wrap(&rm, m, &msg);
+    ck_assert_msg(so != NULL, "%s", msg ? msg : "");
+    ck_assert_int_eq((int)rm.ncols, (int)vm_model_nvalues(m) + 3);
+    const Backend *b = bk_find("prior-predictive");
+    ck_assert_ptr_nonnull(b);
+    RunConfig cfg = {.backend = b, .chains = 2, .threads = 2, .quiet = 1, .progress = 0};
+    cfg.base.draws = 4000;
+    cfg.base.warmup = 10;
+    cfg.base.seed = 5;
+    BkOpt none[] = {{NULL, NULL}};
+    cfg.base.opts = none;
+    RunResult res;
+    memset(&res, 0, sizeof res);
+    char err[1024];
+    ck_assert_int_eq(run_inference(&rm, &cfg, &res, err, sizeof err), 0);
+    size_t jy = 0, jmu = 0;
+    for (size_t j = 0; j < res.ncols; j++) {
+        if (!strcmp(res.col_names[j], "y.2")) jy = j;
+        if (!strcmp(res.col_names[j], "mu")) jmu = j;
+    }
+    ck_assert(jy > 0 && jmu > 0);
+    /* y.2 - mu = sigma z1 + z2: mean 0, variance E sigma^2 + 1 = 5, whatever mu is */
+    long n = res.ndraws * res.chains;
+    double s = 0, s2 = 0, sm = 0;
+    for (long i = 0; i < n; i++) {
+        const double *row = res.draws + (size_t)i * res.ncols;
+        double d = row[jy] - row[jmu];
+        s += d; s2 += d * d; sm += row[jmu];
+    }
+    ck_assert_double_eq_tol(s / n, 0, 4 * sqrt(5.0 / n));
+    ck_assert_double_eq_tol(s2 / n, 5, 5 * 5 * sqrt(2.0 / n));
+    ck_assert_double_eq_tol(sm / n, 1, 4 * 3 / sqrt(n));
+    run_result_free(&res);
+    sim_outputs_free(so);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -160,6 +228,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, moments);
     tcase_add_test(tc, bernoulli_stats);
+    tcase_add_test(tc, driver_columns);
     tcase_add_loop_test(tc, refusals, 0, (int)(sizeof refuse / sizeof refuse[0]));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
