@@ -242,7 +242,7 @@ static const BkOption dsm_options[] = {
     {"layers", "int", "2", "number of hidden layers"},
     {"batch", "int", "128", "mini-batch size (training) and chains per batch (sampling)"},
     {"levels", "int", "10", "noise levels L, geometric from sigma-max to sigma-min"},
-    {"sigma-min", "real", "0.03", "smallest noise level (standardised scale)"},
+    {"sigma-min", "real", "0.01", "smallest noise level (standardised scale)"},
     {"sigma-max", "real", "2", "largest noise level (standardised scale)"},
     {"steps", "int", "100", "Langevin steps per level"},
     {"step-ratio", "real", "0.1", "Langevin step / smallest variance of the chains"},
@@ -271,7 +271,7 @@ const Backend backend_dsm = {
 /* The name for the same method (neural posterior score estimation). */
 const Backend backend_npse = {
     .name = "npse",
-    .help = "the same as dsm",
+    .help = "neural posterior score estimation: the same method as dsm",
     .kind = BK_VI,
     .options = dsm_options,
     .columns = dsm_columns,

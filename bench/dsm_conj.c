@@ -209,3 +209,42 @@ void dsm_conj_print(const DsmConjFit *f, FILE *out)
                     (f->mean[d][j] - f->exact_mean[d][j]) / f->exact_sd[d][j], f->sd[d][j], f->exact_sd[d][j],
                     100 * (f->sd[d][j] / f->exact_sd[d][j] - 1));
 }
+
+int dsm_fit_once(const char *src, const char *json, const BkOpt *opts, size_t nopts, long draws, unsigned long seed,
+                 int np, double *mean, double *sd, char *err, size_t errlen)
+{
+    const Backend *b = bk_find("dsm");
+    if (bk_check_options(b, opts, nopts, err, errlen)) return -1;
+    BkSettings s = {.draws = draws, .seed = seed, .opts = opts, .nopts = nopts};
+    Tgt g;
+    if (tgt_open(&g, src, json)) { snprintf(err, errlen, "model does not load"); return -1; }
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    int rc = -1;
+    void *st = b->create(&s, &g.t, err, errlen);
+    if (st && !b->init(st, &g.t, r, NULL, err, errlen)) {
+        long it = 0;
+        int sr;
+        while ((sr = b->step(st, &g.t, r, it++, 0, err, errlen)) == BK_OK) {}
+        if (sr == BK_DONE) {
+            double *u = calloc(g.t.dim + 1, sizeof(double)), *x = calloc(vm_model_nparam_values(g.m) + 1, sizeof(double));
+            double s1[8] = {0}, s2[8] = {0}, lp;
+            for (long i = 0; i < draws; i++) {
+                b->draw(st, r, u, &lp, NULL);
+                vm_constrain(g.e, u, x);
+                for (int j = 0; j < np && j < 8; j++) { s1[j] += x[j]; s2[j] += x[j] * x[j]; }
+            }
+            for (int j = 0; j < np && j < 8; j++) {
+                mean[j] = s1[j] / draws;
+                sd[j] = sqrt((s2[j] - draws * mean[j] * mean[j]) / (draws - 1));
+            }
+            free(u);
+            free(x);
+            rc = 0;
+        }
+    }
+    if (st) b->free(st);
+    tgt_close(&g);
+    gsl_rng_free(r);
+    return rc;
+}

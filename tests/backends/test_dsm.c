@@ -199,6 +199,35 @@ START_TEST(conjugate)
 }
 END_TEST
 
+/* Summaries of larger data: the automatic mean and sd of each variable (sufficient
+ * for a normal mean with known sd), and a user-chosen statistic (--stats=ybar).
+ * N = 40, posterior sd 1/sqrt(40.25); the same tolerances as above. */
+START_TEST(summaries)
+{
+    const char *src = _i == 0
+        ? "data int N = 40;\ndata vector[N] y;\nparam real mu;\nmu ~ normal(0, 2);\ny ~ normal(mu, 1);\n"
+        : "data int N = 40;\ndata vector[N] y;\nlet ybar = mean(y);\nparam real mu;\nmu ~ normal(0, 2);\n"
+          "y ~ normal(mu, 1);\n";
+    char json[2048];
+    size_t o = (size_t)snprintf(json, sizeof json, "{\"y\": [");
+    double sum = 0;
+    for (int i = 0; i < 40; i++) {
+        double y = 1.3 + 0.9 * sin(1.7 * i);   /* a fixed, spread data set */
+        sum += y;
+        o += (size_t)snprintf(json + o, sizeof json - o, "%s%.6f", i ? ", " : "", y);
+    }
+    snprintf(json + o, sizeof json - o, "]}");
+    BkOpt opts[] = {{"sims", "20000"}, {"epochs", "40"}, {"stats", "ybar"}, {NULL, NULL}};
+    double mean, sd, em = sum / 40.25, es = 1 / sqrt(40.25);
+    char err[1024] = "";
+    ck_assert_msg(dsm_fit_once(src, json, opts, _i == 0 ? 2 : 3, 1000, 7, 1, &mean, &sd, err, sizeof err) == 0, "%s", err);
+    fprintf(stderr, "summary %s: mean %.4f (exact %.4f, %+.3f sd), sd %.4f (exact %.4f, %+.1f%%)\n",
+            _i == 0 ? "mean/sd" : "--stats=ybar", mean, em, (mean - em) / es, sd, es, 100 * (sd / es - 1));
+    ck_assert_double_eq_tol(mean, em, 0.2 * es);
+    ck_assert_double_eq_tol(sd / es, 1, 0.2);
+}
+END_TEST
+
 /* Refusals reach the caller as a message naming the statement. */
 START_TEST(refuse_target)
 {
@@ -232,6 +261,10 @@ int main(void)
     tcase_set_timeout(tf, 300);
     tcase_add_test(tf, gaussian_family_score);
     suite_add_tcase(s, tf);
+    TCase *tsum = tcase_create("summaries");
+    tcase_set_timeout(tsum, 300);
+    tcase_add_loop_test(tsum, summaries, 0, 2);
+    suite_add_tcase(s, tsum);
     static const char *const names[] = {"normal", "beta", "regression"};
     for (int i = 0; i < 3; i++) {
         TCase *tc = tcase_create(names[i]);
