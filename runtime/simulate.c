@@ -374,6 +374,13 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
         snprintf(why, sizeof why, "forward simulation: the left side has %d values, the arguments %d", vreps, nrep);
         return sim_fail(S, s->span, why);
     }
+    for (int i = 0; i < s->nargs && !uni; i++)
+        if ((c0 == 'V' || c0 == 'S') && d->sig[i + 1] == 'V' && da[i].rows != size) {
+            char why[200];
+            snprintf(why, sizeof why, "forward simulation: the left side has %d elements, argument %d has %d", size, i + 2,
+                     da[i].rows);
+            return sim_fail(S, s->args[i]->span, why);
+        }
     size_t need = (size_t)size + 1;
     for (int i = 0; i < s->nargs; i++) need += (size_t)(da[i].rows * da[i].cols);
     double *out = arena_alloc(&ev->arena, sizeof(double) * need);

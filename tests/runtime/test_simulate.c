@@ -122,6 +122,52 @@ START_TEST(bernoulli_stats)
 }
 END_TEST
 
+/* Multivariate families: replicated multi_normal data, a vector and a simplex. */
+START_TEST(multivariate)
+{
+    const char *src =
+        "data int K = 2;\n"
+        "data matrix[K, K] S = [[1, 0.5], [0.5, 1]];\n"
+        "data array[3] vector[K] y = {[0, 0]', [0, 0]', [0, 0]'};\n"
+        "param vector[K] mu;\n"
+        "param simplex[3] p;\n"
+        "mu ~ multi_normal(rep_vector(0, K), S);\n"
+        "p ~ dirichlet(rep_vector(1, 3));\n"
+        "y ~ multi_normal(mu, S);\n";
+    VmModel *m = load(src, NULL);
+    ck_assert_ptr_nonnull(m);
+    char *msg = NULL;
+    Sim *s = sim_new(m, &msg);
+    ck_assert_msg(s != NULL, "%s", msg ? msg : "");
+    ck_assert_int_eq((int)sim_ndata(s), 6);
+    ck_assert_str_eq(sim_data_name(s, 1), "y.2.1");   /* column-major: y[2][1] */
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    VmEval *e = vm_eval_new(m);
+    double u[8], x[6], c[8];
+    double s11 = 0, s12 = 0, sm = 0, sp = 0, sy = 0;
+    int n = 20000;
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(sim_draw(s, r, u, x) == 0, "%s", sim_message(s));
+        ck_assert_int_eq(vm_constrain(e, u, c), 0);   /* mu.1 mu.2 p.1 p.2 p.3 */
+        ck_assert_double_eq_tol(c[2] + c[3] + c[4], 1, 1e-12);
+        sm += c[0];
+        s11 += c[0] * c[0];
+        s12 += c[0] * c[1];
+        sp += c[2];
+        sy += x[0] * x[3];    /* y[1][1] * y[1][2]: cov 0.5 + 0.5 */
+    }
+    ck_assert_double_eq_tol(sm / n, 0, 4 / sqrt(n));
+    ck_assert_double_eq_tol(s11 / n, 1, 4 * sqrt(2.0 / n));
+    ck_assert_double_eq_tol(s12 / n, 0.5, 4 * sqrt(1.25 / n));
+    ck_assert_double_eq_tol(sp / n, 1.0 / 3, 4 * sqrt(2.0 / 36 / n));
+    ck_assert_double_eq_tol(sy / n, 1.0, 4 * sqrt(5.0 / n));
+    vm_eval_free(e);
+    gsl_rng_free(r);
+    sim_free(s);
+    vm_model_free(m);
+}
+END_TEST
+
 /* Refusals: the message and its line:col. */
 static const struct { const char *src, *where, *what; } refuse[] = {
     {"param real a;\na ~ normal(0, 1);\ntarget += -a * a;\n", "t.vmod:3:1:", "`target +=`"},
@@ -229,6 +275,7 @@ int main(void)
     tcase_add_test(tc, moments);
     tcase_add_test(tc, bernoulli_stats);
     tcase_add_test(tc, driver_columns);
+    tcase_add_test(tc, multivariate);
     tcase_add_loop_test(tc, refusals, 0, (int)(sizeof refuse / sizeof refuse[0]));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
