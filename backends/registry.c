@@ -14,6 +14,9 @@ extern const Backend backend_bbvi;      /* backends/bbvi.c     */
 extern const Backend backend_flow;      /* backends/flow.c     */
 extern const Backend backend_langevin;  /* backends/langevin.c */
 extern const Backend backend_map;       /* backends/map.c      */
+extern const Backend backend_prior_predictive; /* backends/prior_predictive.c */
+extern const Backend backend_dsm;       /* backends/dsm.c      */
+extern const Backend backend_npse;      /* backends/dsm.c (alias) */
 
 const Backend *const bk_registry[] = {
     /* ORDER HELP: one row per method, e.g. `&backend_nuts,` (the first is the default). */
@@ -24,6 +27,9 @@ const Backend *const bk_registry[] = {
     &backend_flow,
     &backend_langevin,
     &backend_map,
+    &backend_prior_predictive,
+    &backend_dsm,
+    &backend_npse,
     NULL
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vrun/session.h"
+#include "runtime/sim_outputs.h"
 #include "runtime/model.h"
 
 typedef struct Adapter { VmModel *m; } Adapter;
@@ -80,6 +81,17 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
     RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
                    vm_model_nvalues(m), names, values, init, &ad};
+    SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
+    if (!strcmp(b->name, "prior-predictive")) {
+        char *msg = NULL;
+        if (!(so = sim_outputs_wrap(&rm, m, &msg))) {
+            snprintf(err, errlen, "%s", msg ? msg : "the model cannot be simulated");
+            free(msg);
+            free(init);
+            free(names);
+            return 1;
+        }
+    }
     RunConfig cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.backend = b;
@@ -101,6 +113,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.command_line = c->command_line;
     cfg.out = stdout;
     int rc = run_inference(&rm, &cfg, res, err, errlen);
+    sim_outputs_free(so);
     free(init);
     free(names);
     return rc;
