@@ -9,6 +9,12 @@
  * (0.44 in one dimension; Roberts, Gelman & Gilks 1997; Andrieu & Thoms 2008, alg. 4).
  * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain.
  *
+ * By default a chain starts at the mode nearest to Stan's random initial point (found
+ * with GSL's BFGS on the exact gradient) with the proposal shaped by the inverse
+ * Hessian there (Laplace): a random walk started in a far tail of a narrow, strongly
+ * correlated posterior (a box-bounded Poisson GLM) otherwise spends its whole warm-up
+ * crawling toward it.  --init-mode=false gives the classic start.
+ *
  * Discrete coordinates (dim..dim+ndisc-1), one after another: exact Gibbs over the
  * support when it has at most MH_GIBBS_MAX values, else a symmetric +-k proposal
  * (k uniform on 1..K) accepted by Metropolis; a proposal outside the bounds is
@@ -17,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_blas.h>
 #include "backends/backend.h"
 #include "backends/nuts.h"   /* the Welford estimator and Cholesky factor */
 
@@ -29,6 +38,12 @@ typedef struct Mh {
     long warmup;
     int adapt, adapting;
     long thin;               /* proposals per iteration */
+    int init_mode;
+    gsl_multimin_fdfminimizer *min;
+    gsl_multimin_function_fdf fdf;
+    gsl_vector *x0;
+    gsl_matrix *H;
+    double *g;
     double scale, target;    /* lambda and the acceptance it aims at */
     double *u, *prop, *z;    /* d + nd, d + nd, d */
     double lp;
@@ -49,6 +64,8 @@ static const BkOption mh_options[] = {
     {"proposal-scale", "real", "1",
      "initial global scale lambda: the first proposals have sd lambda * 2.38 / sqrt(dim)"},
     {"adapt", "bool", "true", "adapt the proposal covariance and scale during warm-up"},
+    {"init-mode", "bool", "true",
+     "start each chain at the nearest mode with a Laplace-shaped proposal (uses the gradient once)"},
     {"thin", "int", "0",
      "proposals per iteration (0: one per continuous dimension, so that 1000 draws of a "
      "10-dimensional posterior are not 1000 random-walk steps)"},
@@ -102,6 +119,13 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     /* Random-walk Metropolis needs about d proposals per effectively new draw
      * (Roberts, Gelman & Gilks 1997): by default an iteration makes d of them. */
     if (s->thin == 0) s->thin = d > 1 ? (long)d : 1;
+    s->init_mode = bk_opt_bool(set, &backend_mh, "init-mode") && d > 0;
+    if (s->init_mode) {
+        s->min = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, d);
+        s->x0 = gsl_vector_alloc(d);
+        s->H = gsl_matrix_alloc(d, d);
+        s->g = calloc(n, sizeof *s->g);
+    }
     s->scale = scale;
     s->target = d == 1 ? 0.44 : 0.234;
     s->u = mem;
@@ -155,6 +179,98 @@ static int mh_eval(Mh *s, const double *u, double *lp)
     return 0;
 }
 
+/* -log p over the continuous block, the discrete coordinates held at s->u's values */
+static double mh_f(const gsl_vector *x, void *p)
+{
+    Mh *s = p;
+    vcopy(s->prop, x->data, s->d);
+    vcopy(s->prop + s->d, s->u + s->d, s->nd);
+    double lp;
+    if (s->t->logp(s->t->ctx, s->prop, &lp, NULL) != 0 || !isfinite(lp)) return GSL_POSINF;
+    return -lp;
+}
+
+static void mh_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g)
+{
+    Mh *s = p;
+    vcopy(s->prop, x->data, s->d);
+    vcopy(s->prop + s->d, s->u + s->d, s->nd);
+    double lp;
+    if (s->t->logp(s->t->ctx, s->prop, &lp, g->data) != 0 || !isfinite(lp)) {
+        *f = GSL_POSINF;
+        gsl_vector_set_zero(g);
+        return;
+    }
+    *f = -lp;
+    for (size_t i = 0; i < s->d; i++) g->data[i] = -g->data[i];
+}
+
+static void mh_df(const gsl_vector *x, void *p, gsl_vector *g)
+{
+    double f;
+    mh_fdf(x, p, &f, g);
+}
+
+/* Move to the nearest mode and shape the proposal by the inverse Hessian there.
+ * Keeps the start and the identity shape when either step fails. */
+static int mh_optimise(Mh *s)
+{
+    size_t d = s->d;
+    if (gsl_multimin_fdfminimizer_set(s->min, &s->fdf, s->x0, 0.1, 0.1) != GSL_SUCCESS) return 0;
+    int converged = 0;
+    for (int it = 0; it < 2000 && !converged; it++) {
+        int st = gsl_multimin_fdfminimizer_iterate(s->min);
+        double gn = gsl_blas_dnrm2(s->min->gradient);
+        converged = gn < 1e-3 * sqrt((double)d);     /* absolute: lp far below the mode has a large scale */
+        if (st != GSL_SUCCESS) break;
+    }
+    return converged && isfinite(s->min->f);
+}
+
+static void mh_start_at_mode(Mh *s)
+{
+    size_t d = s->d;
+    s->fdf = (gsl_multimin_function_fdf){mh_f, mh_df, mh_fdf, d, s};
+    /* from the chain's initial point, then (if the optimiser stalls there, on a
+     * plateau near a bound) from further uniform(-2, 2) points as Stan draws them */
+    int ok = 0;
+    for (int attempt = 0; attempt < 10 && !ok; attempt++) {
+        for (size_t i = 0; i < d; i++)
+            gsl_vector_set(s->x0, i, attempt == 0 ? s->u[i] : -2 + 4 * gsl_rng_uniform(s->r));
+        ok = mh_optimise(s);
+    }
+    double lp = -s->min->f;
+    if (!ok || !isfinite(lp)) return;   /* keep the classic start */
+    vcopy(s->u, s->min->x->data, d);
+    s->lp = lp;
+    /* Hessian of -log p by central differences of the gradient */
+    vcopy(s->prop, s->u, d + s->nd);
+    for (size_t j = 0; j < d; j++) {
+        double h = 1e-5 * fmax(1, fabs(s->u[j])), gp[1];
+        (void)gp;
+        s->prop[j] = s->u[j] + h;
+        double l1, l2;
+        if (s->t->logp(s->t->ctx, s->prop, &l1, s->g) != 0) return;
+        for (size_t i = 0; i < d; i++) gsl_matrix_set(s->H, i, j, -s->g[i]);
+        s->prop[j] = s->u[j] - h;
+        if (s->t->logp(s->t->ctx, s->prop, &l2, s->g) != 0) return;
+        for (size_t i = 0; i < d; i++) gsl_matrix_set(s->H, i, j, (gsl_matrix_get(s->H, i, j) + s->g[i]) / (2 * h));
+        s->prop[j] = s->u[j];
+        if (!isfinite(l1) || !isfinite(l2)) return;
+    }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++) {
+            double a = 0.5 * (gsl_matrix_get(s->H, i, j) + gsl_matrix_get(s->H, j, i));
+            gsl_matrix_set(s->H, i, j, a);
+            gsl_matrix_set(s->H, j, i, a);
+        }
+    if (gsl_linalg_cholesky_decomp1(s->H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(s->H) != GSL_SUCCESS) return;
+    double c = 2.38 * 2.38 / (double)d;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++) s->shape[i * d + j] = c * gsl_matrix_get(s->H, i, j);
+    if (nuts_cholesky(s->shape, s->shape, d) == 0) vcopy(s->chol, s->shape, d * d);
+}
+
 static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err,
                    size_t errlen)
 {
@@ -176,6 +292,7 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
         return -1;
     }
     mh_shape_identity(s);
+    if (s->init_mode) mh_start_at_mode(s);
     nuts_welford_restart(&s->wf);
     s->adapting = s->adapt && s->warmup > 0;
     s->t_adapt = 0;
@@ -336,6 +453,10 @@ static void mh_free(void *st)
     Mh *s = st;
     if (!s)
         return;
+    if (s->min) gsl_multimin_fdfminimizer_free(s->min);
+    if (s->x0) gsl_vector_free(s->x0);
+    if (s->H) gsl_matrix_free(s->H);
+    free(s->g);
     free(s->mem);
     free(s);
 }

@@ -18,6 +18,7 @@ static const Case cases[] = {
     {"mh", "Rate_1_data-Rate_1_model", 1000, 1000, 0.2, 1.01},
     {"mh", "eight_schools-eight_schools_noncentered", 1000, 1000, 0.2, 1.01},
     {"mh", "kidiq-kidscore_momiq", 1000, 1000, 0.2, 1.01},
+    {"mh", "GLM_Poisson_Data-GLM_Poisson_model", 1000, 1000, 0.2, 1.01},
     {"langevin", "Rate_1_data-Rate_1_model", 1000, 1000, 0.2, 1.02},
     {"langevin", "eight_schools-eight_schools_noncentered", 1000, 1000, 0.2, 1.02},
 };
