@@ -39,6 +39,7 @@ typedef struct Mh {
     int adapt, adapting;
     long thin;               /* proposals per iteration */
     int init_mode;
+    int laplace;             /* the shape came from the Hessian at the mode: keep it */
     gsl_multimin_fdfminimizer *min;
     gsl_multimin_function_fdf fdf;
     gsl_vector *x0;
@@ -234,14 +235,22 @@ static void mh_start_at_mode(Mh *s)
     /* from the chain's initial point, then (if the optimiser stalls there, on a
      * plateau near a bound) from further uniform(-2, 2) points as Stan draws them */
     int ok = 0;
+    double best = -INFINITY;
     for (int attempt = 0; attempt < 10 && !ok; attempt++) {
         for (size_t i = 0; i < d; i++)
             gsl_vector_set(s->x0, i, attempt == 0 ? s->u[i] : -2 + 4 * gsl_rng_uniform(s->r));
         ok = mh_optimise(s);
+        /* none converged (a badly scaled posterior): keep the highest point reached */
+        if ((ok || -s->min->f > best) && isfinite(s->min->f)) {
+            best = -s->min->f;
+            vcopy(s->g, s->min->x->data, d);
+        }
     }
-    double lp = -s->min->f;
-    if (!ok || !isfinite(lp)) return;   /* keep the classic start */
-    vcopy(s->u, s->min->x->data, d);
+    if (!isfinite(best) || best < s->lp) return;   /* keep the classic start */
+    gsl_vector_view bx = gsl_vector_view_array(s->g, d);
+    gsl_vector_memcpy(s->x0, &bx.vector);
+    double lp = best;
+    vcopy(s->u, s->x0->data, d);
     s->lp = lp;
     /* Hessian of -log p by central differences of the gradient */
     vcopy(s->prop, s->u, d + s->nd);
@@ -268,7 +277,10 @@ static void mh_start_at_mode(Mh *s)
     double c = 2.38 * 2.38 / (double)d;
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < d; j++) s->shape[i * d + j] = c * gsl_matrix_get(s->H, i, j);
-    if (nuts_cholesky(s->shape, s->shape, d) == 0) vcopy(s->chol, s->shape, d * d);
+    if (nuts_cholesky(s->shape, s->shape, d) == 0) {
+        vcopy(s->chol, s->shape, d * d);
+        s->laplace = 1;
+    }
 }
 
 static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err,
@@ -292,6 +304,7 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
         return -1;
     }
     mh_shape_identity(s);
+    s->laplace = 0;
     if (s->init_mode) mh_start_at_mode(s);
     nuts_welford_restart(&s->wf);
     s->adapting = s->adapt && s->warmup > 0;
@@ -311,7 +324,9 @@ static void mh_adapt(Mh *s, double alpha)
     if (s->t_adapt == s->burn)
         nuts_welford_restart(&s->wf);
     nuts_welford_add(&s->wf, s->u, s->z);
-    if (s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
+    /* an exact local curvature beats a covariance estimated from a chain that is still
+     * mixing: with a Laplace shape only the global scale adapts */
+    if (!s->laplace && s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
         mh_shape_update(s);
 }
 
