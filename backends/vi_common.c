@@ -697,7 +697,7 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
             c->st.avg_from = c->st.avg_to = c->st.iters;
         }
         if (finish(c, t, r, 0)) goto target_fail;
-        return BK_DONE;
+        return BK_OK;     /* not BK_DONE: the driver reports the limit, not convergence */
     }
     return BK_OK;
 target_fail:
