@@ -15,7 +15,13 @@
 #include "lang/parse_errors.h"
 }
 
-%syntax_error { vm_syntax_error(ctx, yymajor, TOKEN); }
+/* The tokens this state could shift: the message says what was expected. */
+%syntax_error {
+    unsigned char expect[YYNTOKEN];
+    for (int i = 0; i < YYNTOKEN; i++)
+        expect[i] = yy_find_shift_action((YYCODETYPE)i, yypParser->yytos->stateno) != YY_ERROR_ACTION;
+    vm_syntax_error(ctx, yymajor, TOKEN, expect, YYNTOKEN);
+}
 
 %token DATA PARAM LET GEN FOR IN IF ELSE WHILE TARGET LOWER UPPER ARRAY
        INT REAL VECTOR ROW_VECTOR MATRIX SIMPLEX ORDERED POSITIVE_ORDERED
