@@ -17,6 +17,8 @@ typedef struct Scope { int *slots; int n, cap; } Scope;
 typedef struct Sema {
     Arena *a;
     DiagList *d;
+    Program *prog;
+    int stmt_index;            /* top-level statement being checked */
     VarInfo *vars;
     int nvars, cap;
     int *visible;              /* stack of visible slots, innermost last */
@@ -132,6 +134,38 @@ static void err(Sema *s, Span sp, const char *fmt, ...)
     va_start(ap, fmt);
     diag_vadd(s->d, DIAG_ERROR, sp, fmt, ap);
     va_end(ap);
+}
+
+static int line_of(Sema *s, int off)
+{
+    int line = 0, col;
+    if (s->d->src) diag_line_col(s->d->src, s->d->srclen, off, &line, &col);
+    return line;
+}
+
+/* A name that is not visible may still be declared: later at the top level, or in a
+ * block that has ended.  Say which, rather than only "unknown". */
+static int explain_invisible(Sema *s, const Expr *e)
+{
+    for (int i = s->stmt_index + 1; i < s->prog->nstmts; i++) {
+        const Stmt *st = s->prog->stmts[i];
+        if (st->kind == S_DECL && strcmp(st->name, e->name) == 0) {
+            err(s, e->span, "'%s' is used before its declaration on line %d: declare it above this line",
+                e->name, line_of(s, st->name_span.off));
+            return 1;
+        }
+    }
+    for (int i = s->nvars - 1; i >= 0; i--) {
+        const VarInfo *v = &s->vars[i];
+        if (strcmp(v->name, e->name) != 0) continue;
+        if (v->decl)
+            err(s, e->span, "'%s' is not in scope here: it was declared on line %d inside a block that has ended",
+                e->name, line_of(s, v->decl->name_span.off));
+        else
+            err(s, e->span, "'%s' is not in scope here: it is the variable of a loop that has ended", e->name);
+        return 1;
+    }
+    return 0;
 }
 
 static Ty check_expr(Sema *s, Expr *e);
@@ -474,6 +508,7 @@ static Ty check_expr_inner(Sema *s, Expr *e)
     case E_VAR: {
         int slot = lookup(s, e->name);
         if (slot < 0) {
+            if (explain_invisible(s, e)) return TY_ERR;
             const char *sug = suggest(s, e->name, 0, 0);
             if (sug) err(s, e->span, "unknown variable '%s' (did you mean '%s'?)", e->name, sug);
             else if (mathfn_find(e->name) || builtin_find(e->name))
@@ -648,7 +683,11 @@ static void check_decl(Sema *s, Stmt *st)
     }
     int prev = lookup(s, st->name);
     if (prev >= 0 && (s->vars[prev].toplevel || s->depth > 0)) {
-        err(s, st->name_span, "'%s' is already declared", st->name);
+        const Stmt *first = s->vars[prev].decl;
+        if (first)
+            err(s, st->name_span, "'%s' is already declared on line %d", st->name, line_of(s, first->name_span.off));
+        else
+            err(s, st->name_span, "'%s' is already declared as a loop variable", st->name);
     }
     if (mathfn_find(st->name) && st->decl != D_LOCAL && 0) {}
     st->slot = new_var(s, st->name, ty, st->decl, st, 0);
@@ -786,6 +825,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     memset(&s, 0, sizeof s);
     s.a = a;
     s.d = d;
+    s.prog = p;
     int *has_tilde = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
     int *has_rng = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
     Span *rng_span = arena_zalloc(a, sizeof(Span) * (size_t)(p->nstmts + 1));
@@ -794,6 +834,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
         s.reads = NULL; s.nreads = s.capreads = 0;
         s.writes = NULL; s.nwrites = s.capwrites = 0;
         s.has_tilde = s.has_rng = 0;
+        s.stmt_index = i;
         check_stmt(&s, st);
         st->reads = s.reads; st->nreads = s.nreads;
         st->writes = s.writes; st->nwrites = s.nwrites;
