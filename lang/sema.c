@@ -338,8 +338,13 @@ static Ty check_dist_args(Sema *s, const Dist *dist, Expr **args, int nargs, int
         if (k == 0 && dist->discrete && c == 'R') c = 'I';
         if (!dist_arg_ok(c, t)) {
             char b[48];
-            err(s, args[i]->span, "%s: argument %d (%s) must be %s, found %s", fname, i + 1,
-                dist->argnames[k] ? dist->argnames[k] : "?", dist_arg_desc(c), ty_name(t, b, sizeof b));
+            /* named, not numbered: `y ~ normal(m, s)` and normal_lpdf(y | m, s) count differently */
+            if (dist->argnames[k])
+                err(s, args[i]->span, "%s: the %s must be %s, found %s", fname, dist->argnames[k],
+                    dist_arg_desc(c), ty_name(t, b, sizeof b));
+            else
+                err(s, args[i]->span, "%s: argument %d must be %s, found %s", fname, i + 1, dist_arg_desc(c),
+                    ty_name(t, b, sizeof b));
             return TY_ERR;
         }
     }
