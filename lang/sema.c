@@ -447,7 +447,9 @@ static Ty check_call(Sema *s, Expr *e)
             Buf buf = {0};
             buf_putn(&buf, "", 0);
             for (int i = 0; i < n; i++) buf_printf(&buf, "%s%s", i ? ", " : "", TYS(tys[i]));
-            err(s, e->span, "no signature of %s takes (%s)", name, buf.s);
+            buf_printf(&buf, "); it takes ");
+            sig_render(builtin_sig(b), &buf, 4);
+            err(s, e->span, "no signature of %s takes (%s", name, buf.s);
             free(buf.s);
             return TY_ERR;
         }
