@@ -27,10 +27,27 @@ typedef struct Sema {
     /* per top-level statement being checked */
     int *reads, nreads, capreads;
     int *writes, nwrites, capwrites;
-    int has_tilde, has_rng;
-    Span rng_span;
     int in_gen_decl;
+    struct Facts *f;           /* of the top-level statement being checked */
 } Sema;
+
+static void push_int(Arena *a, int **v, int *n, int *cap, int x);
+
+/* What a top-level statement does, with where, for the phase checks' messages. */
+typedef struct Facts {
+    int has_tilde, has_rng;
+    Span tilde_span, rng_span, gen_span, let_span;
+    const char *rng_name, *gen_name, *let_name;
+} Facts;
+
+/* record an assignment of (or declaration with a value of) a top-level variable */
+static void note_write(Sema *s, int slot, Span sp)
+{
+    push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, slot);
+    VarInfo *v = &s->vars[slot];
+    if (v->kind == D_GEN && !s->f->gen_name) { s->f->gen_name = v->name; s->f->gen_span = sp; }
+    if (v->kind == D_LET && !s->f->let_name) { s->f->let_name = v->name; s->f->let_span = sp; }
+}
 
 static const Ty TY_INT = {TB_INT, TK_SCALAR, 0};
 static const Ty TY_REAL = {TB_REAL, TK_SCALAR, 0};
@@ -378,8 +395,8 @@ static Ty check_call(Sema *s, Expr *e)
             if (e->fkind == FN_DIST_RNG) {
                 if (e->bar) { err(s, e->span, "%s takes no '|'", name); return TY_ERR; }
                 if (!d->rng) { err(s, e->name_span, "%s has no random number generator", base); return TY_ERR; }
-                s->has_rng = 1;
-                s->rng_span = e->name_span;
+                if (!s->f->has_rng) { s->f->rng_span = e->name_span; s->f->rng_name = e->name; }
+                s->f->has_rng = 1;
                 e->level = LV_GEN;
                 Ty r = check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
                 if (r.base == TB_ERR) return r;
@@ -699,7 +716,7 @@ static void check_decl(Sema *s, Stmt *st)
     if (mathfn_find(st->name) && st->decl != D_LOCAL && 0) {}
     st->slot = new_var(s, st->name, ty, st->decl, st, 0);
     if (st->decl == D_LOCAL) s->vars[st->slot].level = st->init ? st->init->level : LV_CONST;
-    if (st->decl == D_LET || st->decl == D_GEN) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, st->slot);
+    if (st->decl == D_LET || st->decl == D_GEN) note_write(s, st->slot, st->name_span);
 }
 
 static VarInfo *lhs_var(Sema *s, Expr *e)
@@ -718,7 +735,8 @@ static void check_stmt(Sema *s, Stmt *st)
     case S_TILDE: {
         Ty lt = check_expr(s, st->lhs);
         for (int i = 0; i < st->nargs; i++) check_expr(s, st->args[i]);
-        s->has_tilde = 1;
+        if (!s->f->has_tilde) s->f->tilde_span = span_join(st->lhs->span, st->dist_span);
+        s->f->has_tilde = 1;
         const Dist *d = dist_find(st->dist);
         if (!d) {
             const char *sug = suggest(s, st->dist, 0, 1);
@@ -747,7 +765,8 @@ static void check_stmt(Sema *s, Stmt *st)
     }
     case S_TARGET: {
         Ty t = check_expr(s, st->rhs);
-        s->has_tilde = 1;
+        if (!s->f->has_tilde) s->f->tilde_span = (Span){st->span.off, 9};   /* "target +=" */
+        s->f->has_tilde = 1;
         if (t.base != TB_ERR && !is_num(t)) err(s, st->rhs->span, "target += needs a number or a container of numbers");
         break;
     }
@@ -759,7 +778,7 @@ static void check_stmt(Sema *s, Stmt *st)
         if (v->kind == D_DATA) { err(s, st->lhs->span, "cannot assign to data '%s'", v->name); break; }
         if (v->kind == D_PARAM) { err(s, st->lhs->span, "cannot assign to param '%s': it is inferred (use let for a derived value)", v->name); break; }
         if (v->is_loopvar) { err(s, st->lhs->span, "cannot assign to loop variable '%s'", v->name); break; }
-        if (v->toplevel) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, (int)(v - s->vars));
+        if (v->toplevel) note_write(s, (int)(v - s->vars), st->lhs->span);
         if (v->kind == D_LOCAL) {
             int lv = st->rhs->level > st->lhs->level ? st->rhs->level : st->lhs->level;
             if (lv > v->level) v->level = lv;
@@ -826,6 +845,12 @@ static int stmt_max_level(Sema *s, const Stmt *st)
     return lv;
 }
 
+static void rng_error(Sema *s, const Facts *f)
+{
+    err(s, f->rng_span, "%s draws random numbers: it is only allowed in gen declarations and in statements "
+        "that assign gen variables", f->rng_name);
+}
+
 Ir *vm_check(Arena *a, DiagList *d, Program *p)
 {
     Sema s;
@@ -833,21 +858,16 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     s.a = a;
     s.d = d;
     s.prog = p;
-    int *has_tilde = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
-    int *has_rng = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
-    Span *rng_span = arena_zalloc(a, sizeof(Span) * (size_t)(p->nstmts + 1));
+    Facts *facts = arena_zalloc(a, sizeof(Facts) * (size_t)(p->nstmts + 1));
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
         s.reads = NULL; s.nreads = s.capreads = 0;
         s.writes = NULL; s.nwrites = s.capwrites = 0;
-        s.has_tilde = s.has_rng = 0;
+        s.f = &facts[i];
         s.stmt_index = i;
         check_stmt(&s, st);
         st->reads = s.reads; st->nreads = s.nreads;
         st->writes = s.writes; st->nwrites = s.nwrites;
-        has_tilde[i] = s.has_tilde;
-        has_rng[i] = s.has_rng;
-        rng_span[i] = s.rng_span;
     }
     /* Levels of let variables: a fixed point over reads -> writes. */
     for (int iter = 0, changed = 1; changed && iter < 100; iter++) {
@@ -855,7 +875,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
         for (int i = 0; i < p->nstmts; i++) {
             Stmt *st = p->stmts[i];
             int lv = stmt_max_level(&s, st);
-            if (has_rng[i]) lv = LV_GEN;
+            if (facts[i].has_rng) lv = LV_GEN;
             for (int w = 0; w < st->nwrites; w++) {
                 VarInfo *v = &s.vars[st->writes[w]];
                 if (v->kind == D_LET && lv > v->level) { v->level = lv; changed = 1; }
@@ -864,6 +884,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     }
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
+        const Facts *f = &facts[i];
         int lv = stmt_max_level(&s, st);
         int writes_gen = 0, writes_let = 0, let_lv = LV_CONST;
         for (int w = 0; w < st->nwrites; w++) {
@@ -873,19 +894,25 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
         }
         if (st->kind == S_DECL && st->decl == D_DATA) st->phase = PH_DATA;
         else if (st->kind == S_DECL && st->decl == D_PARAM) st->phase = PH_MODEL;
-        else if (has_tilde[i]) {
+        else if (f->has_tilde) {
             st->phase = PH_MODEL;
-            if (writes_gen) err(&s, st->span, "this statement both adds to the density and assigns a gen variable: split it");
-            else if (writes_let && let_lv <= LV_DATA)
-                err(&s, st->span, "this statement both adds to the density and assigns a data-only let: split it");
-            if (has_rng[i]) err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+            if (writes_gen || (writes_let && let_lv <= LV_DATA)) {
+                const char *what = writes_gen ? "gen variable" : "data-only let";
+                const char *name = writes_gen ? f->gen_name : f->let_name;
+                err(&s, st->span, "this statement both adds to the density and assigns %s '%s': "
+                    "split it into two statements", what, name ? name : "?");
+                diag_add(d, DIAG_NOTE, f->tilde_span, "it adds to the density here");
+                diag_add(d, DIAG_NOTE, writes_gen ? f->gen_span : f->let_span, "and assigns '%s' here", name ? name : "?");
+            }
+            if (f->has_rng) rng_error(&s, f);
         } else if (writes_gen || lv >= LV_GEN) {
             st->phase = PH_GEN;
-            if (writes_let) err(&s, st->span, "a let cannot be assigned in a gen statement (it would change per draw): declare it gen");
+            if (writes_let)
+                err(&s, f->let_name ? f->let_span : st->span, "let '%s' cannot be assigned in a gen statement "
+                    "(it would change with every draw): declare it with gen", f->let_name ? f->let_name : "?");
         } else if (lv >= LV_PARAM || let_lv >= LV_PARAM) st->phase = PH_MODEL;
         else st->phase = PH_DATA;
-        if (has_rng[i] && st->phase != PH_GEN && !has_tilde[i])
-            err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+        if (f->has_rng && st->phase != PH_GEN && !f->has_tilde) rng_error(&s, f);
     }
     /* Transitive reads (through lets) of every top-level statement: what a ~ really
      * depends on, for CAVI's conjugacy check and the forward simulator's order. */
