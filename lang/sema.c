@@ -249,6 +249,25 @@ static Ty index_type(Sema *s, Expr *e, Ty base)
     return r;
 }
 
+/* The warning quotes the operands so the fix can be copied. */
+static void int_division_warning(Sema *s, const Expr *e)
+{
+    const char *src = s->d->src;
+    /* only operands that need no parentheses: a parenthesised sum's span excludes them */
+    int atomic = e->nargs == 2;
+    for (int i = 0; i < e->nargs && atomic; i++) {
+        ExprKind k = e->args[i]->kind;
+        atomic = (k == E_VAR || k == E_INT || k == E_INDEX || k == E_CALL) && e->args[i]->span.len <= 40;
+    }
+    if (src && atomic) {
+        Span x = e->args[0]->span, y = e->args[1]->span;
+        diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; "
+                 "for real division write 1.0 * %.*s / %.*s", x.len, src + x.off, y.len, src + y.off);
+    } else
+        diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; "
+                 "for real division multiply the numerator by 1.0");
+}
+
 static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
 {
     if (a.base == TB_ERR || b.base == TB_ERR) return TY_ERR;
@@ -262,8 +281,7 @@ static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
             return TY_INT;
         }
         if (a.base == TB_INT && b.base == TB_INT) {
-            if (op == OP_DIV)
-                diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; write 1.0 * a / b for real division");
+            if (op == OP_DIV) int_division_warning(s, e);
             return TY_INT;
         }
         return TY_REAL;
