@@ -115,6 +115,13 @@ Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d)
     return e;
 }
 
+/* Parentheses leave no node, but a message about (a + b) / c underlines them too. */
+Expr *ast_paren(ParseCtx *c, Token open, Expr *a, Token close)
+{
+    a->span = span_join(tok_span(open), tok_span(close));
+    return a;
+}
+
 Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close)
 {
     Expr *e = expr_new(c, E_CALL, span_join(tok_span(name), tok_span(close)));

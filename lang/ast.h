@@ -146,6 +146,7 @@ Expr *ast_var(ParseCtx *c, Token t);
 Expr *ast_binop(ParseCtx *c, Op op, Expr *a, Expr *b);
 Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a);
 Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d);
+Expr *ast_paren(ParseCtx *c, Token open, Expr *a, Token close);
 Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close);
 Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close);
 Expr *ast_transpose(ParseCtx *c, Expr *a, Token t);

@@ -178,7 +178,7 @@ postfix(E) ::= postfix(A) LBRACK indexes(I) RBRACK(C).      { E = ast_index(ctx,
 primary(E) ::= INTLIT(T).                                   { E = ast_int(ctx, T); }
 primary(E) ::= REALLIT(T).                                  { E = ast_real(ctx, T); }
 primary(E) ::= IDENT(T).                                    { E = ast_var(ctx, T); }
-primary(E) ::= LPAREN expr(X) RPAREN.                       { E = X; }
+primary(E) ::= LPAREN(O) expr(X) RPAREN(C).                 { E = ast_paren(ctx, O, X, C); }
 primary(E) ::= IDENT(N) LPAREN RPAREN(C).                   { E = ast_call(ctx, N, NULL, 0, NULL, 0, C); }
 primary(E) ::= IDENT(N) LPAREN args(A) RPAREN(C).           { E = ast_call(ctx, N, NULL, 0, A.v, A.n, C); }
 primary(E) ::= IDENT(N) LPAREN expr(F) BAR RPAREN(C).       { E = ast_call(ctx, N, F, 1, NULL, 0, C); }
