@@ -163,8 +163,10 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
             unsigned char ch = (unsigned char)src[t.off];
             if (ch >= 32 && ch < 127)
                 diag_add(d, DIAG_ERROR, tok_span(t), "unexpected character '%c'", ch);
+            else if (ch >= 0x80)
+                diag_add(d, DIAG_ERROR, tok_span(t), "non-ASCII character: names use only ASCII letters, digits and '_'");
             else
-                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected byte 0x%02x", ch);
+                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected control character 0x%02x", ch);
             c->failed = 1;
             break;
         }
