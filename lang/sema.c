@@ -775,7 +775,8 @@ static void check_stmt(Sema *s, Stmt *st)
             break;
         }
         if (d->discrete && lt.base == TB_REAL) {
-            err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s", st->dist, TYS(lt));
+            err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s; declare it as int or an int array",
+                st->dist, TYS(lt));
             break;
         }
         check_dist_args(s, d, all, st->nargs + 1, 1, st->dist, st->span);
