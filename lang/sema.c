@@ -277,7 +277,10 @@ static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
     if (as && bs) {
         if (op == OP_POW) return TY_REAL;
         if (op == OP_MOD) {
-            if (a.base != TB_INT || b.base != TB_INT) { err(s, e->span, "'%%' needs two ints"); return TY_ERR; }
+            if (a.base != TB_INT || b.base != TB_INT) { char b1[48], b2[48];
+                err(s, e->span, "'%%' needs two ints, found %s and %s", ty_name(a, b1, sizeof b1), ty_name(b, b2, sizeof b2));
+                return TY_ERR;
+            }
             return TY_INT;
         }
         if (a.base == TB_INT && b.base == TB_INT) {
