@@ -43,8 +43,21 @@ static void fexpr(Buf *b, const Expr *e)
     switch (e->kind) {
     case E_INT: buf_printf(b, "%ld", e->ival); break;
     case E_REAL: {
+        /* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001 */
         char s[40];
-        snprintf(s, sizeof s, "%.17g", e->rval);
+        for (int digits = 1; digits <= 17; digits++) {
+            snprintf(s, sizeof s, "%.*g", digits, e->rval);
+            if (strtod(s, NULL) == e->rval) break;
+        }
+        if (e->rval < 1e15 && e->rval > -1e15 && e->rval == (double)(long long)e->rval)
+            snprintf(s, sizeof s, "%.1f", e->rval);       /* 25000.0, not 2.5e+04 */
+        char *x = strchr(s, 'e');
+        if (x) {                                            /* 1e-05 -> 1e-5, 1e+300 -> 1e300 */
+            char *w = x + 1, *r = x + 1;
+            if (*r == '+') r++; else if (*r == '-') *w++ = *r++;
+            while (*r == '0' && r[1]) r++;
+            memmove(w, r, strlen(r) + 1);
+        }
         if (!strpbrk(s, ".eEn")) strcat(s, ".0");
         buf_printf(b, "%s", s);
         break;
