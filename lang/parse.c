@@ -175,6 +175,11 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
             c->failed = 1;
             break;
         }
+        if (tk == LEX_BIGREAL) {
+            diag_add(d, DIAG_ERROR, tok_span(t), "real literal is too large (the largest real is about 1.8e308)");
+            c->failed = 1;
+            break;
+        }
         if (tk == LEX_BIGINT) {
             diag_add(d, DIAG_ERROR, tok_span(t), "integer literal is too large (the largest int is 2147483647)");
             c->failed = 1;
