@@ -136,6 +136,16 @@ static void indent(Buf *b, int n) { for (int i = 0; i < n; i++) buf_printf(b, " 
 
 static void fstmt(Buf *b, const Stmt *s, int ind);
 
+/* Does s end in an if without else, which an else after s would attach to? */
+static int dangles(const Stmt *s)
+{
+    switch (s->kind) {
+    case S_IF: return s->els ? dangles(s->els) : 1;
+    case S_FOR: case S_WHILE: return dangles(s->body);
+    default: return 0;
+    }
+}
+
 static void fbody(Buf *b, const Stmt *s, int ind)
 {
     if (s->kind == S_BLOCK) { buf_putn(b, " ", 1); fstmt(b, s, ind); }
@@ -180,12 +190,13 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
         buf_putn(b, ")", 1);
         fbody(b, s->body, ind);
         return;
-    case S_IF:
+    case S_IF: {
         buf_printf(b, "if (");
         fexpr(b, s->cond);
         buf_putn(b, ")", 1);
-        /* a braceless then-branch before else would re-bind a nested else: brace it */
-        if (s->els && s->body->kind != S_BLOCK) {
+        /* braces would add a block to the tree: only where an else would re-bind */
+        int braced = s->els && s->body->kind != S_BLOCK && dangles(s->body);
+        if (braced) {
             buf_printf(b, " {\n");
             indent(b, ind + 1);
             fstmt(b, s->body, ind + 1);
@@ -194,11 +205,13 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
             buf_putn(b, "}", 1);
         } else fbody(b, s->body, ind);
         if (s->els) {
-            if (s->body->kind == S_BLOCK || 1) buf_printf(b, " else");
+            if (braced || s->body->kind == S_BLOCK) buf_printf(b, " else");
+            else { buf_putn(b, "\n", 1); indent(b, ind); buf_printf(b, "else"); }
             if (s->els->kind == S_IF) { buf_putn(b, " ", 1); fstmt(b, s->els, ind); }
             else fbody(b, s->els, ind);
         }
         return;
+    }
     case S_BLOCK:
         buf_printf(b, "{\n");
         for (int i = 0; i < s->nstmts; i++) {
