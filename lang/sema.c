@@ -23,6 +23,13 @@ typedef struct Sema {
     int nvars, cap;
     int *visible;              /* stack of visible slots, innermost last */
     int nvis, capvis;
+    /* name -> innermost visible slot, so lookup is a hash probe, not a scan of every
+     * name in scope (a 5,000-line model has thousands) */
+    struct NameEnt *ents;
+    int nents, capents;
+    int *htab, hcap;           /* indices into ents, -1 empty; hcap a power of two */
+    int *shadow, *entof;       /* per slot: the slot it hides (-1), its name entry */
+    int capslot;
     int depth;                 /* block depth: 0 = top level */
     /* per top-level statement being checked */
     int *reads, nreads, capreads;
@@ -47,6 +54,60 @@ static void note_write(Sema *s, int slot, Span sp)
     VarInfo *v = &s->vars[slot];
     if (v->kind == D_GEN && !s->f->gen_name) { s->f->gen_name = v->name; s->f->gen_span = sp; }
     if (v->kind == D_LET && !s->f->let_name) { s->f->let_name = v->name; s->f->let_span = sp; }
+}
+
+typedef struct NameEnt { const char *name; unsigned hash; int top; } NameEnt;
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;                 /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The entry of a name, created (with no visible slot) when absent and create is set. */
+static int name_entry(Sema *s, const char *name, int create)
+{
+    unsigned h = name_hash(name);
+    if (s->hcap) {
+        for (unsigned i = h & (unsigned)(s->hcap - 1);; i = (i + 1) & (unsigned)(s->hcap - 1)) {
+            int k = s->htab[i];
+            if (k < 0) break;
+            if (s->ents[k].hash == h && strcmp(s->ents[k].name, name) == 0) return k;
+        }
+    }
+    if (!create) return -1;
+    if (2 * (s->nents + 1) > s->hcap) {        /* keep the load under one half */
+        int nc = s->hcap ? 2 * s->hcap : 64;
+        free(s->htab);
+        s->htab = malloc(sizeof(int) * (size_t)nc);
+        memset(s->htab, 0xff, sizeof(int) * (size_t)nc);
+        s->hcap = nc;
+        for (int k = 0; k < s->nents; k++) {
+            unsigned i = s->ents[k].hash & (unsigned)(nc - 1);
+            while (s->htab[i] >= 0) i = (i + 1) & (unsigned)(nc - 1);
+            s->htab[i] = k;
+        }
+    }
+    if (s->nents == s->capents) {
+        s->capents = s->capents ? 2 * s->capents : 64;
+        s->ents = realloc(s->ents, sizeof(NameEnt) * (size_t)s->capents);
+    }
+    int k = s->nents++;
+    s->ents[k] = (NameEnt){name, h, -1};
+    unsigned i = h & (unsigned)(s->hcap - 1);
+    while (s->htab[i] >= 0) i = (i + 1) & (unsigned)(s->hcap - 1);
+    s->htab[i] = k;
+    return k;
+}
+
+/* Leave a scope: the slots declared since mark stop being visible. */
+static void scope_pop(Sema *s, int mark)
+{
+    while (s->nvis > mark) {
+        int slot = s->visible[--s->nvis];
+        s->ents[s->entof[slot]].top = s->shadow[slot];
+    }
 }
 
 static const Ty TY_INT = {TB_INT, TK_SCALAR, 0};
@@ -109,14 +170,22 @@ static int new_var(Sema *s, const char *name, Ty ty, DeclKind k, Stmt *decl, int
         s->visible = realloc(s->visible, sizeof(int) * (size_t)s->capvis);
     }
     s->visible[s->nvis++] = slot;
+    if (slot >= s->capslot) {
+        s->capslot = s->capslot ? 2 * s->capslot : 64;
+        s->shadow = realloc(s->shadow, sizeof(int) * (size_t)s->capslot);
+        s->entof = realloc(s->entof, sizeof(int) * (size_t)s->capslot);
+    }
+    int ent = name_entry(s, name, 1);
+    s->entof[slot] = ent;
+    s->shadow[slot] = s->ents[ent].top;
+    s->ents[ent].top = slot;
     return slot;
 }
 
 static int lookup(Sema *s, const char *name)
 {
-    for (int i = s->nvis - 1; i >= 0; i--)
-        if (strcmp(s->vars[s->visible[i]].name, name) == 0) return s->visible[i];
-    return -1;
+    int k = name_entry(s, name, 0);
+    return k < 0 ? -1 : s->ents[k].top;
 }
 
 /* Best "did you mean" among visible names and the libraries. */
@@ -832,7 +901,7 @@ static void check_stmt(Sema *s, Stmt *st)
         s->vars[st->slot].level = maxlv(st->lo->level, st->hi->level);
         check_stmt(s, st->body);
         s->depth--;
-        s->nvis = mark;
+        scope_pop(s, mark);
         break;
     }
     case S_WHILE: case S_IF: {
@@ -841,8 +910,8 @@ static void check_stmt(Sema *s, Stmt *st)
         int mark = s->nvis;
         s->depth++;
         check_stmt(s, st->body);
-        s->nvis = mark;
-        if (st->els) { check_stmt(s, st->els); s->nvis = mark; }
+        scope_pop(s, mark);
+        if (st->els) { check_stmt(s, st->els); scope_pop(s, mark); }
         s->depth--;
         break;
     }
@@ -851,7 +920,7 @@ static void check_stmt(Sema *s, Stmt *st)
         s->depth++;
         for (int i = 0; i < st->nstmts; i++) check_stmt(s, st->stmts[i]);
         s->depth--;
-        s->nvis = mark;
+        scope_pop(s, mark);
         break;
     }
     case S_EMPTY: break;
@@ -961,6 +1030,10 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
             diag_add(d, DIAG_WARNING, s.vars[v].decl->name_span,
                      "param '%s' is not used by any statement: its prior is flat and may be improper", s.vars[v].name);
     free(s.visible);
+    free(s.ents);
+    free(s.htab);
+    free(s.shadow);
+    free(s.entof);
     if (d->nerrors) return NULL;
     Ir *ir = arena_zalloc(a, sizeof *ir);
     ir->prog = p;
