@@ -1008,23 +1008,44 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     /* Transitive reads (through lets) of every top-level statement: what a ~ really
      * depends on, for CAVI's conjugacy check and the forward simulator's order. */
     int nv = s.nvars;
+    /* writers of each slot, in statement order (CSR), and a stamp per slot for the
+     * set's membership: linear in the program, not quadratic */
+    int *wstart = calloc((size_t)nv + 1, sizeof(int)), *mark = calloc((size_t)nv + 1, sizeof(int));
+    for (int j = 0; j < p->nstmts; j++)
+        for (int q = 0; q < p->stmts[j]->nwrites; q++) wstart[p->stmts[j]->writes[q] + 1]++;
+    for (int v = 0; v < nv; v++) wstart[v + 1] += wstart[v];
+    int *wlist = malloc(sizeof(int) * (size_t)(wstart[nv] + 1)), *wfill = calloc((size_t)nv + 1, sizeof(int));
+    for (int j = 0; j < p->nstmts; j++)
+        for (int q = 0; q < p->stmts[j]->nwrites; q++) {
+            int v = p->stmts[j]->writes[q];
+            wlist[wstart[v] + wfill[v]++] = j;
+        }
+    int *set = NULL, cap = 0;
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
-        int *set = NULL, n = 0, cap = 0;
-        for (int r = 0; r < st->nreads; r++) push_int(a, &set, &n, &cap, st->reads[r]);
+        int n = 0;
+#define ADD_READ(x) do { int x_ = (x); if (mark[x_] != i + 1) { mark[x_] = i + 1; \
+            if (n == cap) { cap = cap ? 2 * cap : 64; set = realloc(set, sizeof(int) * (size_t)cap); } \
+            set[n++] = x_; } } while (0)
+        for (int r = 0; r < st->nreads; r++) ADD_READ(st->reads[r]);
+        /* earlier writers' reads are already transitive: one level suffices */
         for (int k = 0; k < n; k++) {
-            VarInfo *v = &s.vars[set[k]];
-            if (v->kind != D_LET) continue;
-            for (int j = 0; j < i; j++) {
-                Stmt *w = p->stmts[j];
-                for (int q = 0; q < w->nwrites; q++)
-                    if (w->writes[q] == set[k])
-                        for (int r = 0; r < w->nreads; r++) push_int(a, &set, &n, &cap, w->reads[r]);
+            if (s.vars[set[k]].kind != D_LET) continue;
+            for (int w = wstart[set[k]]; w < wstart[set[k] + 1] && wlist[w] < i; w++) {
+                const Stmt *ws = p->stmts[wlist[w]];
+                for (int r = 0; r < ws->nreads; r++) ADD_READ(ws->reads[r]);
             }
         }
-        st->reads = set;
+#undef ADD_READ
+        st->reads = arena_alloc(a, sizeof(int) * (size_t)(n ? n : 1));
+        if (n) memcpy(st->reads, set, sizeof(int) * (size_t)n);
         st->nreads = n;
     }
+    free(set);
+    free(wstart);
+    free(wlist);
+    free(wfill);
+    free(mark);
     for (int v = 0; v < nv; v++)
         if (s.vars[v].kind == D_PARAM && !s.vars[v].used && s.vars[v].decl)
             diag_add(d, DIAG_WARNING, s.vars[v].decl->name_span,
