@@ -765,7 +765,6 @@ static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
         }
     if (ts->name == TS_INT && k == D_PARAM && (!ts->lower || !ts->upper))
         err(s, ts->span, "a discrete param int needs both bounds: int<lower=L, upper=U>");
-    if (ts->name == TS_INT && k == D_PARAM && ts->narr == 0 && 0) {}
 }
 
 static void check_decl(Sema *s, Stmt *st)
@@ -803,7 +802,6 @@ static void check_decl(Sema *s, Stmt *st)
         else
             err(s, st->name_span, "'%s' is already declared as a loop variable", st->name);
     }
-    if (mathfn_find(st->name) && st->decl != D_LOCAL && 0) {}
     st->slot = new_var(s, st->name, ty, st->decl, st, 0);
     if (st->decl == D_LOCAL) s->vars[st->slot].level = st->init ? st->init->level : LV_CONST;
     if (st->decl == D_LET || st->decl == D_GEN) note_write(s, st->slot, st->name_span);
