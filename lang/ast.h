@@ -71,7 +71,12 @@ struct Expr {
     FnKind fkind;
     const void *fn;            /* MathFn, Builtin or Dist */
     uint8_t level;
+    int depth;                 /* nesting depth of this subtree (parser's limit: VM_MAX_EXPR_DEPTH) */
 };
+
+/* Deeper expressions are refused: every pass over the tree (checker, formatter,
+ * evaluator) recurses, and 50,000 chained '+' would overflow the C stack. */
+#define VM_MAX_EXPR_DEPTH 2000
 
 /* ---- statements ---- */
 typedef enum {
