@@ -35,6 +35,7 @@ const char *vm_token_desc(int major)
 typedef struct ParseState {
     Token prev;
     int have_prev;
+    Token cur;                 /* the token being pushed */
     int open[MAX_OPEN];        /* offsets of unclosed '{' (the innermost MAX_OPEN) */
     int nopen;
 } ParseState;
@@ -79,6 +80,14 @@ static void expected_clause(char *out, size_t n, const unsigned char *expect, in
     size_t len = (size_t)snprintf(out, n, ", expected ");
     for (int i = 0; i < m && len < n; i++)
         len += (size_t)snprintf(out + len, n - len, "%s%s", i == 0 ? "" : i == m - 1 ? " or " : ", ", items[i]);
+}
+
+void vm_stack_overflow(ParseCtx *c)
+{
+    if (c->failed) return;
+    c->failed = 1;
+    diag_add(c->diags, DIAG_ERROR, tok_span(pstate(c)->cur),
+             "the model is nested too deeply here (blocks, parentheses or else-if branches)");
 }
 
 static int closes_stmt(int k) { return k == SEMI || k == RBRACE || k == LBRACE; }
@@ -186,6 +195,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
             break;
         }
         t.type = tk;
+        st.ps.cur = t;
         vm_parser(p, tk, t);
         if (c->failed || tk == LEX_EOF) break;
         st.ps.prev = t;
