@@ -90,6 +90,62 @@ void vm_stack_overflow(ParseCtx *c)
              "the model is nested too deeply here (blocks, parentheses or else-if branches)");
 }
 
+static int prev_is(ParseCtx *c, const char *word)
+{
+    ParseState *ps = pstate(c);
+    size_t n = strlen(word);
+    return ps->have_prev && ps->prev.type == IDENT && (size_t)ps->prev.len == n &&
+           memcmp(c->src + ps->prev.off, word, n) == 0;
+}
+
+static int tok_is(ParseCtx *c, Token t, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)t.len == n && memcmp(c->src + t.off, word, n) == 0;
+}
+
+/* What Stan writes differently: blocks, truncation, bounds after the size, '=' in a
+ * condition.  Returns 1 when it reported. */
+static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
+{
+    ParseState *ps = pstate(c);
+    DiagList *d = c->diags;
+    int prev = ps->have_prev ? ps->prev.type : -1;
+    if (major == LBRACE && (prev == DATA || prev == PARAM)) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "vmod has no blocks: write %s in front of each declaration, "
+                 "as in '%s real x;'", vm_token_desc(prev), prev == DATA ? "data" : "param");
+        return 1;
+    }
+    if (major == LBRACE && (prev_is(c, "model") || prev_is(c, "parameters") || prev_is(c, "functions"))) {
+        diag_add(d, DIAG_ERROR, (Span){ps->prev.off, ps->prev.len},
+                 "vmod has no blocks: declarations start with data, param, let or gen, and statements "
+                 "stand at the top level");
+        return 1;
+    }
+    if ((major == DATA || major == PARAM || major == IDENT) && (prev_is(c, "transformed") || prev_is(c, "generated"))) {
+        diag_add(d, DIAG_ERROR, (Span){ps->prev.off, ps->prev.len},
+                 "vmod has no blocks: %s", prev_is(c, "generated")
+                 ? "declare generated quantities with gen, as in 'gen real y_rep = normal_rng(mu, sigma);'"
+                 : "declare transformed data and parameters with let, as in 'let real s2 = square(s);'");
+        return 1;
+    }
+    if (major == IDENT && tok_is(c, t, "T") && prev == RPAREN) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "truncation T[...] is not supported: add the density with "
+                 "target += and subtract the log of the truncated mass with _lcdf/_lccdf");
+        return 1;
+    }
+    if (major == LT && prev == RBRACK && IDENT < ntok && expect[IDENT]) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "bounds come before the size: write vector<lower=0>[N], "
+                 "not vector[N]<lower=0>");
+        return 1;
+    }
+    if (major == ASSIGN && !expect[ASSIGN] && expect[RPAREN]) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '=': use '==' to compare (an assignment is a statement of its own)");
+        return 1;
+    }
+    return 0;
+}
+
 static int closes_stmt(int k) { return k == SEMI || k == RBRACE || k == LBRACE; }
 
 void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
@@ -132,6 +188,7 @@ void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expec
                  "declare a local variable without %s", vm_token_desc(major), vm_token_desc(major));
         return;
     }
+    if (stan_habit(c, major, t, expect, ntok)) return;
     if (major == ELSE) {
         diag_add(d, DIAG_ERROR, tok_span(t), "'else' without a matching 'if'");
         return;
@@ -170,7 +227,9 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         }
         if (tk == LEX_STRAY) {
             unsigned char ch = (unsigned char)src[t.off];
-            if (ch >= 32 && ch < 127)
+            if (ch == '"')
+                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '\"': vmod has no strings (and no print or reject)");
+            else if (ch >= 32 && ch < 127)
                 diag_add(d, DIAG_ERROR, tok_span(t), "unexpected character '%c'", ch);
             else if (ch >= 0x80)
                 diag_add(d, DIAG_ERROR, tok_span(t), "non-ASCII character: names use only ASCII letters, digits and '_'");
