@@ -827,6 +827,17 @@ static void check_stmt(Sema *s, Stmt *st)
         s->f->has_tilde = 1;
         const Dist *d = dist_find(st->dist);
         if (!d) {
+            /* `y ~ normal_lpdf(...)`: the suffix belongs to the function, not to '~' */
+            for (int k = 0; dist_suffix[k]; k++) {
+                size_t n = strlen(st->dist), sl = strlen(dist_suffix[k]);
+                char base[128];
+                if (n <= sl || n - sl >= sizeof base || strcmp(st->dist + n - sl, dist_suffix[k]) != 0) continue;
+                snprintf(base, sizeof base, "%.*s", (int)(n - sl), st->dist);
+                if (dist_find(base)) {
+                    err(s, st->dist_span, "after '~' write the distribution's name, '%s', not '%s'", base, st->dist);
+                    return;
+                }
+            }
             const char *sug = suggest(s, st->dist, 0, 1);
             if (sug) err(s, st->dist_span, "unknown distribution '%s' (did you mean '%s'?)", st->dist, sug);
             else err(s, st->dist_span, "unknown distribution '%s'", st->dist);
