@@ -80,6 +80,7 @@ char *diag_render(const DiagList *d)
         if (!d->src) continue;
         int ls = off - (col - 1), le = off;
         while ((size_t)le < d->srclen && d->src[le] != '\n') le++;
+        if (le > ls && d->src[le - 1] == '\r') le--;   /* CRLF files: no '\r' in the quoted line */
         buf_printf(&b, "    %.*s\n    ", le - ls, d->src + ls);
         for (int k = ls; k < off; k++) buf_putn(&b, d->src[k] == '\t' ? "\t" : " ", 1);
         buf_putn(&b, "^", 1);
