@@ -851,7 +851,10 @@ static void check_stmt(Sema *s, Stmt *st)
         all[0] = st->lhs;
         for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
         if (st->nargs != d->nargs - 1) {
-            err(s, span_join(st->dist_span, st->span.len ? (Span){st->span.off + st->span.len - 1, 1} : st->dist_span),
+            /* underline `normal(0)`: from the name to the ')' before the ';' */
+            int end = st->span.off + st->span.len - 1;
+            while (s->d->src && end > st->dist_span.off && s->d->src[end] != ')') end--;
+            err(s, span_join(st->dist_span, (Span){end, 1}),
                 "%s takes %d argument%s, %d given", st->dist, d->nargs - 1, d->nargs == 2 ? "" : "s", st->nargs);
             break;
         }
