@@ -846,10 +846,6 @@ static void check_stmt(Sema *s, Stmt *st)
         st->fn = d;
         if (lt.base == TB_ERR) break;
         for (int i = 0; i < st->nargs; i++) if (st->args[i]->ty.base == TB_ERR) return;
-        Expr *all[DIST_MAX_ARGS + 1];
-        if (st->nargs + 1 > DIST_MAX_ARGS) { err(s, st->span, "%s takes %d arguments, %d given", st->dist, d->nargs - 1, st->nargs); break; }
-        all[0] = st->lhs;
-        for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
         if (st->nargs != d->nargs - 1) {
             /* underline `normal(0)`: from the name to the ')' before the ';' */
             int end = st->span.off + st->span.len - 1;
@@ -858,6 +854,9 @@ static void check_stmt(Sema *s, Stmt *st)
                 "%s takes %d argument%s, %d given", st->dist, d->nargs - 1, d->nargs == 2 ? "" : "s", st->nargs);
             break;
         }
+        Expr *all[DIST_MAX_ARGS + 1];
+        all[0] = st->lhs;
+        for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
         if (d->discrete && lt.base == TB_REAL) {
             err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s; declare it as int or an int array",
                 st->dist, TYS(lt));
