@@ -908,6 +908,15 @@ static void check_stmt(Sema *s, Stmt *st)
         if (b.base != TB_ERR && !is_int_scalar(b)) err(s, st->hi->span, "a loop bound must be an int, found %s", TYS(b));
         int mark = s->nvis;
         s->depth++;
+        int hidden = lookup(s, st->loopvar);
+        if (hidden >= 0) {
+            const Stmt *first = s->vars[hidden].decl;
+            if (first)
+                err(s, st->loopvar_span, "loop variable '%s' would hide '%s' declared on line %d: pick another name",
+                    st->loopvar, st->loopvar, line_of(s, first->name_span.off));
+            else
+                err(s, st->loopvar_span, "loop variable '%s' is already the variable of an enclosing loop", st->loopvar);
+        }
         st->slot = new_var(s, st->loopvar, TY_INT, D_LOCAL, NULL, 1);
         s->vars[st->slot].level = maxlv(st->lo->level, st->hi->level);
         check_stmt(s, st->body);
