@@ -205,11 +205,26 @@ static const char *suggest(Sema *s, const char *name, int want_fn, int want_dist
             int dd = diag_edit_distance(name, dist_table[i]->name);
             if (dd < bd) { bd = dd; best = dist_table[i]->name; }
         }
-    if (want_fn)
+    if (want_fn) {
         for (int i = 0; mathfn_table[i].name; i++) {
             int dd = diag_edit_distance(name, mathfn_table[i].name);
             if (dd < bd) { bd = dd; best = mathfn_table[i].name; }
         }
+        for (int i = 0; builtin_name_at(i); i++) {
+            int dd = diag_edit_distance(name, builtin_name_at(i));
+            if (dd < bd) { bd = dd; best = builtin_name_at(i); }
+        }
+        /* density functions: normal_lpfd -> normal_lpdf */
+        static const char *const sfx[] = {"_lpdf", "_lpmf", "_rng", "_cdf", "_lcdf", "_lccdf"};
+        for (int i = 0; dist_table[i]; i++)
+            for (int k = 0; k < 6; k++) {
+                if ((k == 0 && dist_table[i]->discrete) || (k == 1 && !dist_table[i]->discrete)) continue;
+                char buf[160];
+                snprintf(buf, sizeof buf, "%s%s", dist_table[i]->name, sfx[k]);
+                int dd = diag_edit_distance(name, buf);
+                if (dd < bd) { bd = dd; best = arena_strndup(s->a, buf, strlen(buf)); }
+            }
+    }
     return best;
 }
 
@@ -516,7 +531,7 @@ static Ty check_call(Sema *s, Expr *e)
             return check_dist_args(s, d, e->args, e->nargs, 1, name, e->span);
         }
     }
-    if (e->bar) {
+    if (e->bar && (mathfn_find(name) || builtin_find(name))) {
         err(s, e->name_span, "'|' is only for density functions (NAME_lpdf, _lpmf, _cdf, _lcdf, _lccdf); '%s' is not one", name);
         return TY_ERR;
     }
