@@ -124,6 +124,10 @@ struct Stmt {
 typedef struct Program {
     Stmt **stmts;
     int nstmts;
+    /* comments in source order, for the formatter (spans into src) */
+    const char *src;
+    Span *comments;
+    int ncomments;
 } Program;
 
 /* ---- builders, called from grammar actions ---- */

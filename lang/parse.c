@@ -205,6 +205,31 @@ void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expec
         diag_add(d, DIAG_ERROR, tok_span(t), "syntax error: unexpected %s%s", vm_token_desc(major), exp);
 }
 
+/* The comments between two tokens (the lexer skipped them, and the gap holds only
+ * comments and white space): kept so that the formatter can write them back. */
+static void collect_comments(ParseCtx *c, int from, int to)
+{
+    const char *s = c->src;
+    Program *p = c->prog;
+    int i = from;
+    while (i < to) {
+        if (s[i] == '#' || (s[i] == '/' && i + 1 < to && s[i + 1] == '/')) {
+            int e = i;
+            while (e < to && s[e] != '\n') e++;
+            Span sp = {i, e - i};
+            p->comments = ast_list_push(c->arena, p->comments, &p->ncomments, sizeof(Span), &sp);
+            i = e;
+        } else if (s[i] == '/' && i + 1 < to && s[i + 1] == '*') {
+            int e = i + 2;
+            while (e + 1 < to && !(s[e] == '*' && s[e + 1] == '/')) e++;
+            e = e + 2 <= to ? e + 2 : to;
+            Span sp = {i, e - i};
+            p->comments = ast_list_push(c->arena, p->comments, &p->ncomments, sizeof(Span), &sp);
+            i = e;
+        } else i++;
+    }
+}
+
 Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
 {
     struct { ParseCtx c; ParseState ps; } st;
@@ -214,6 +239,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
     c->diags = d;
     c->src = src;
     c->prog = arena_zalloc(a, sizeof(Program));
+    c->prog->src = src;
     void *p = vm_parserAlloc(malloc, c);
     int off = 0;
     for (;;) {
@@ -255,6 +281,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         }
         t.type = tk;
         st.ps.cur = t;
+        collect_comments(c, off, t.off);
         vm_parser(p, tk, t);
         if (c->failed || tk == LEX_EOF) break;
         st.ps.prev = t;

@@ -95,6 +95,28 @@ static int prog_eq(const Program *a, const Program *b)
     return 1;
 }
 
+/* The comments of the formatted text are those of the source, in order (trailing
+ * white space of line comments aside). */
+static int trimmed(const char *t, int n)
+{
+    if (n >= 2 && t[0] == '/' && t[1] == '*') return n;
+    while (n > 0 && strchr(" \t\r", t[n - 1])) n--;
+    return n;
+}
+
+static void assert_same_comments(const TlRun *a, const TlRun *b, const char *what)
+{
+    ck_assert_msg(a->prog->ncomments == b->prog->ncomments, "%s: %d comments, %d after formatting", what,
+                  a->prog->ncomments, b->prog->ncomments);
+    for (int i = 0; i < a->prog->ncomments; i++) {
+        Span x = a->prog->comments[i], y = b->prog->comments[i];
+        const char *sx = a->prog->src + x.off, *sy = b->prog->src + y.off;
+        int nx = trimmed(sx, x.len), ny = trimmed(sy, y.len);
+        ck_assert_msg(nx == ny && memcmp(sx, sy, (size_t)nx) == 0, "%s: comment %d '%.*s' became '%.*s'", what, i,
+                      nx, sx, ny, sy);
+    }
+}
+
 /* ---- every model file ---- */
 static char **files;
 static int nfiles;
@@ -124,6 +146,7 @@ START_TEST(test_model_round_trip)
     tl_run(&r2, "formatted", f1, strlen(f1));
     ck_assert_msg(r2.ir != NULL, "%s: the formatted text does not check:\n%s\n%s", files[_i], r2.rendered, f1);
     ck_assert_msg(prog_eq(r1.prog, r2.prog), "%s: the formatted text parses differently: %s\n%s", files[_i], why, f1);
+    assert_same_comments(&r1, &r2, files[_i]);
     char *f2 = vm_format(r2.prog);
     ck_assert_str_eq(f1, f2);
     /* and once more from the canonical text: same tree again */
@@ -143,6 +166,37 @@ START_TEST(test_model_count)
 {
     /* the examples, the posteriordb translations and the design documents' models */
     ck_assert_int_ge(nfiles, 5 + 14 + 4);
+}
+END_TEST
+
+/* Comments in awkward places survive formatting, and formatting stays a fixed point. */
+static const char *const commented[] = {
+    "// head\n# hash comment\ndata int N; // trailing\n/* block\n   over lines */ param real mu;\n"
+    "mu ~ normal(0, /* inside */ 1); // after\n// last\n",
+    "param real mu;\nmu ~ normal(0, 1);\nfor (n in 1:3) // header\n    target += n;\n"
+    "if (1) { target += 1; } // then\nelse { // open\n    target += 2; /* a */ /* b */\n    // before close\n}\n",
+    "param real mu;\r\nmu ~ normal(0, 1); // crlf \r\n{\r\n    // only a comment\r\n}\r\n",
+    "param real mu;\nmu ~ normal(0,\n  // between arguments\n  1);\ntarget += mu *\n  # hash in an expression\n  2;\n",
+    "// a file of comments only\n/* and a block */\n",
+};
+
+START_TEST(test_comments)
+{
+    const char *src = commented[_i];
+    TlRun r1, r2;
+    tl_run(&r1, "commented", src, strlen(src));
+    ck_assert_msg(r1.ir != NULL, "%s", r1.rendered);
+    char *f1 = vm_format(r1.prog);
+    tl_run(&r2, "formatted", f1, strlen(f1));
+    ck_assert_msg(r2.ir != NULL, "%s\n%s", r2.rendered, f1);
+    ck_assert_msg(prog_eq(r1.prog, r2.prog), "%s\n%s", why, f1);
+    assert_same_comments(&r1, &r2, f1);
+    char *f2 = vm_format(r2.prog);
+    ck_assert_str_eq(f1, f2);
+    free(f2);
+    tl_run_free(&r2);
+    free(f1);
+    tl_run_free(&r1);
 }
 END_TEST
 
@@ -292,6 +346,7 @@ int main(void)
     tcase_add_loop_test(tc, test_model_round_trip, 0, nfiles);
     tcase_add_loop_test(tc, test_tricky, 0, (int)(sizeof tricky / sizeof *tricky));
     tcase_add_test(tc, test_comparison_sees_differences);
+    tcase_add_loop_test(tc, test_comments, 0, (int)(sizeof commented / sizeof *commented));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
