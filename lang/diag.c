@@ -54,10 +54,17 @@ void buf_putn(Buf *b, const char *s, size_t n)
 
 void buf_printf(Buf *b, const char *fmt, ...)
 {
+    /* most pieces are short: format on the stack, allocate only for long ones */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) { buf_putn(b, small, (size_t)n); return; }
     char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n > 0) buf_putn(b, s, (size_t)n);
     free(s);

@@ -132,7 +132,19 @@ static void ftype(Buf *b, const TypeSpec *t)
     }
 }
 
-static void indent(Buf *b, int n) { for (int i = 0; i < n; i++) buf_printf(b, "    "); }
+/* Indentation stops deepening at 40 levels: past that nobody reads the layout, and a
+ * generated model 2,000 blocks deep would otherwise format to megabytes of spaces. */
+#define FMT_MAX_INDENT 40
+static void indent(Buf *b, int n)
+{
+    if (n > FMT_MAX_INDENT) n = FMT_MAX_INDENT;
+    static const char spaces[] = "                                                                ";
+    for (size_t left = 4 * (size_t)n; left > 0;) {
+        size_t k = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
+        buf_putn(b, spaces, k);
+        left -= k;
+    }
+}
 
 static void fstmt(Buf *b, const Stmt *s, int ind);
 
