@@ -26,6 +26,25 @@ static Expr *expr_new(ParseCtx *c, ExprKind k, Span sp)
     return e;
 }
 
+/* e's depth from its operands; past the limit, one error and the parse stops. */
+static Expr *deepen(ParseCtx *c, Expr *e)
+{
+    int d = 0;
+    for (int i = 0; i < e->nargs; i++) if (e->args[i] && e->args[i]->depth > d) d = e->args[i]->depth;
+    for (int i = 0; i < e->nidx; i++) {
+        if (e->idx[i].a && e->idx[i].a->depth > d) d = e->idx[i].a->depth;
+        if (e->idx[i].b && e->idx[i].b->depth > d) d = e->idx[i].b->depth;
+    }
+    e->depth = d + 1;
+    if (e->depth > VM_MAX_EXPR_DEPTH && !c->failed) {
+        c->failed = 1;
+        diag_add(c->diags, DIAG_ERROR, (Span){e->span.off, 1},
+                 "expression nested too deeply (more than %d levels): split it into several statements, "
+                 "or sum a container with sum()", VM_MAX_EXPR_DEPTH);
+    }
+    return e;
+}
+
 static Stmt *stmt_new(ParseCtx *c, StmtKind k, Span sp)
 {
     Stmt *s = arena_zalloc(c->arena, sizeof *s);
@@ -95,7 +114,7 @@ Expr *ast_binop(ParseCtx *c, Op op, Expr *a, Expr *b)
     e->op = op;
     e->args = args2(c, a, b, NULL);
     e->nargs = 2;
-    return e;
+    return deepen(c, e);
 }
 
 Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a)
@@ -104,7 +123,7 @@ Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a)
     e->op = op;
     e->args = args2(c, a, NULL, NULL);
     e->nargs = 1;
-    return e;
+    return deepen(c, e);
 }
 
 Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d)
@@ -112,7 +131,14 @@ Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d)
     Expr *e = expr_new(c, E_COND, span_join(a->span, d->span));
     e->args = args2(c, a, b, d);
     e->nargs = 3;
-    return e;
+    return deepen(c, e);
+}
+
+/* Parentheses leave no node, but a message about (a + b) / c underlines them too. */
+Expr *ast_paren(ParseCtx *c, Token open, Expr *a, Token close)
+{
+    a->span = span_join(tok_span(open), tok_span(close));
+    return a;
 }
 
 Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close)
@@ -127,7 +153,7 @@ Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int n
     if (first) e->args[k++] = first;
     for (int i = 0; i < nargs; i++) e->args[k++] = args[i];
     e->nargs = n;
-    return e;
+    return deepen(c, e);
 }
 
 Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close)
@@ -137,7 +163,7 @@ Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close)
     e->nargs = 1;
     e->idx = idx;
     e->nidx = nidx;
-    return e;
+    return deepen(c, e);
 }
 
 Expr *ast_transpose(ParseCtx *c, Expr *a, Token t)
@@ -145,7 +171,7 @@ Expr *ast_transpose(ParseCtx *c, Expr *a, Token t)
     Expr *e = expr_new(c, E_TRANSPOSE, span_join(a->span, tok_span(t)));
     e->args = args2(c, a, NULL, NULL);
     e->nargs = 1;
-    return e;
+    return deepen(c, e);
 }
 
 Expr *ast_literal(ParseCtx *c, ExprKind k, Token open, Expr **elems, int n, Token close)
@@ -153,7 +179,7 @@ Expr *ast_literal(ParseCtx *c, ExprKind k, Token open, Expr **elems, int n, Toke
     Expr *e = expr_new(c, k, span_join(tok_span(open), tok_span(close)));
     e->args = elems;
     e->nargs = n;
-    return e;
+    return deepen(c, e);
 }
 
 TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper, ExprList size, Token end)

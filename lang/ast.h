@@ -71,7 +71,12 @@ struct Expr {
     FnKind fkind;
     const void *fn;            /* MathFn, Builtin or Dist */
     uint8_t level;
+    int depth;                 /* nesting depth of this subtree (parser's limit: VM_MAX_EXPR_DEPTH) */
 };
+
+/* Deeper expressions are refused: every pass over the tree (checker, formatter,
+ * evaluator) recurses, and 50,000 chained '+' would overflow the C stack. */
+#define VM_MAX_EXPR_DEPTH 2000
 
 /* ---- statements ---- */
 typedef enum {
@@ -119,6 +124,10 @@ struct Stmt {
 typedef struct Program {
     Stmt **stmts;
     int nstmts;
+    /* comments in source order, for the formatter (spans into src) */
+    const char *src;
+    Span *comments;
+    int ncomments;
 } Program;
 
 /* ---- builders, called from grammar actions ---- */
@@ -146,6 +155,7 @@ Expr *ast_var(ParseCtx *c, Token t);
 Expr *ast_binop(ParseCtx *c, Op op, Expr *a, Expr *b);
 Expr *ast_unop(ParseCtx *c, Op op, Token t, Expr *a);
 Expr *ast_cond(ParseCtx *c, Expr *a, Expr *b, Expr *d);
+Expr *ast_paren(ParseCtx *c, Token open, Expr *a, Token close);
 Expr *ast_call(ParseCtx *c, Token name, Expr *first, int bar, Expr **args, int nargs, Token close);
 Expr *ast_index(ParseCtx *c, Expr *base, Index *idx, int nidx, Token close);
 Expr *ast_transpose(ParseCtx *c, Expr *a, Token t);

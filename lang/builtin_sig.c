@@ -77,3 +77,43 @@ int sig_match(const char *sig, const Ty *args, int n, Ty *ret)
     }
     return 0;
 }
+
+static const char *letter_name(char c)
+{
+    switch (c) {
+    case 'i': return "int";
+    case 'r': return "real";
+    case 'v': return "vector";
+    case 'w': return "row_vector";
+    case 'm': return "matrix";
+    case 'I': return "array[] int";
+    case 'R': return "array[] real";
+    case 'V': return "array[] vector";
+    case 'W': return "array[] row_vector";
+    case 'M': return "array[] matrix";
+    case 's': return "vector|row_vector|array[] real";
+    }
+    return "any";
+}
+
+/* The argument lists of a signature string, for messages: "(real, int) or (vector)". */
+void sig_render(const char *sig, Buf *b, int max)
+{
+    const char *p = sig;
+    int k = 0;
+    while (p && *p) {
+        const char *next = strchr(p, ';');
+        if (k == max) { buf_printf(b, " or ..."); break; }
+        if (k) buf_printf(b, next || k + 1 == max ? ", " : " or ");
+        buf_putn(b, "(", 1);
+        int first = 1;
+        for (const char *a = p + 2; *a && *a != ')'; a++) {
+            if (*a == ',') continue;
+            buf_printf(b, "%s%s", first ? "" : ", ", letter_name(*a));
+            first = 0;
+        }
+        buf_putn(b, ")", 1);
+        k++;
+        p = next ? next + 1 : NULL;
+    }
+}

@@ -54,10 +54,17 @@ void buf_putn(Buf *b, const char *s, size_t n)
 
 void buf_printf(Buf *b, const char *fmt, ...)
 {
+    /* most pieces are short: format on the stack, allocate only for long ones */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) { buf_putn(b, small, (size_t)n); return; }
     char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n > 0) buf_putn(b, s, (size_t)n);
     free(s);
@@ -80,6 +87,7 @@ char *diag_render(const DiagList *d)
         if (!d->src) continue;
         int ls = off - (col - 1), le = off;
         while ((size_t)le < d->srclen && d->src[le] != '\n') le++;
+        if (le > ls && d->src[le - 1] == '\r') le--;   /* CRLF files: no '\r' in the quoted line */
         buf_printf(&b, "    %.*s\n    ", le - ls, d->src + ls);
         for (int k = ls; k < off; k++) buf_putn(&b, d->src[k] == '\t' ? "\t" : " ", 1);
         buf_putn(&b, "^", 1);

@@ -43,8 +43,21 @@ static void fexpr(Buf *b, const Expr *e)
     switch (e->kind) {
     case E_INT: buf_printf(b, "%ld", e->ival); break;
     case E_REAL: {
+        /* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001 */
         char s[40];
-        snprintf(s, sizeof s, "%.17g", e->rval);
+        for (int digits = 1; digits <= 17; digits++) {
+            snprintf(s, sizeof s, "%.*g", digits, e->rval);
+            if (strtod(s, NULL) == e->rval) break;
+        }
+        if (e->rval < 1e15 && e->rval > -1e15 && e->rval == (double)(long long)e->rval)
+            snprintf(s, sizeof s, "%.1f", e->rval);       /* 25000.0, not 2.5e+04 */
+        char *x = strchr(s, 'e');
+        if (x) {                                            /* 1e-05 -> 1e-5, 1e+300 -> 1e300 */
+            char *w = x + 1, *r = x + 1;
+            if (*r == '+') r++; else if (*r == '-') *w++ = *r++;
+            while (*r == '0' && r[1]) r++;
+            memmove(w, r, strlen(r) + 1);
+        }
         if (!strpbrk(s, ".eEn")) strcat(s, ".0");
         buf_printf(b, "%s", s);
         break;
@@ -119,14 +132,96 @@ static void ftype(Buf *b, const TypeSpec *t)
     }
 }
 
-static void indent(Buf *b, int n) { for (int i = 0; i < n; i++) buf_printf(b, "    "); }
+/* Indentation stops deepening at 40 levels: past that nobody reads the layout, and a
+ * generated model 2,000 blocks deep would otherwise format to megabytes of spaces. */
+#define FMT_MAX_INDENT 40
+static void indent(Buf *b, int n)
+{
+    if (n > FMT_MAX_INDENT) n = FMT_MAX_INDENT;
+    static const char spaces[] = "                                                                ";
+    for (size_t left = 4 * (size_t)n; left > 0;) {
+        size_t k = left < sizeof spaces - 1 ? left : sizeof spaces - 1;
+        buf_putn(b, spaces, k);
+        left -= k;
+    }
+}
 
 static void fstmt(Buf *b, const Stmt *s, int ind);
+
+/* Comments go back where they were, relative to statements: those before a statement
+ * on lines of their own, one after a statement's end on its line (or inside it) as a
+ * trailing comment; the rest of a statement's inner comments move before the next.
+ * The Buf is the first member, so the statement printers reach the cursor through it. */
+typedef struct Fmt {
+    Buf b;
+    const Program *p;
+    int next;                  /* first comment not yet written */
+} Fmt;
+
+static void put_comment(Buf *b, Span c)
+{
+    const Fmt *f = (const Fmt *)b;
+    const char *t = f->p->src + c.off;
+    int n = c.len;
+    if (t[0] != '/' || t[1] != '*')
+        while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r')) n--;
+    buf_putn(b, t, (size_t)n);
+}
+
+/* at the start of a line: every comment before offset `before`, one a line */
+static void comments_before(Buf *b, int before, int ind)
+{
+    Fmt *f = (Fmt *)b;
+    if (!f->p) return;
+    while (f->next < f->p->ncomments && f->p->comments[f->next].off < before) {
+        indent(b, ind);
+        put_comment(b, f->p->comments[f->next++]);
+        buf_putn(b, "\n", 1);
+    }
+}
+
+/* after a statement ending at `end`: the next comment, if it is inside the statement or
+ * starts on the line where the statement ends */
+static void comment_trailing(Buf *b, int end)
+{
+    Fmt *f = (Fmt *)b;
+    if (!f->p || f->next >= f->p->ncomments) return;
+    Span c = f->p->comments[f->next];
+    if (c.off >= end && memchr(f->p->src + end, '\n', (size_t)(c.off - end))) return;
+    buf_putn(b, "  ", 2);
+    put_comment(b, c);
+    f->next++;
+}
+
+static int stmt_end(const Stmt *s) { return s->span.off + s->span.len; }
+
+/* Comments to write on their own lines before s: those before it and, when s holds no
+ * statements of its own, those inside it (the line's end keeps the one after it). */
+static int lead_limit(const Stmt *s)
+{
+    int compound = s->kind == S_FOR || s->kind == S_WHILE || s->kind == S_IF || s->kind == S_BLOCK;
+    return compound ? s->span.off : stmt_end(s);
+}
+
+/* Does s end in an if without else, which an else after s would attach to? */
+static int dangles(const Stmt *s)
+{
+    switch (s->kind) {
+    case S_IF: return s->els ? dangles(s->els) : 1;
+    case S_FOR: case S_WHILE: return dangles(s->body);
+    default: return 0;
+    }
+}
 
 static void fbody(Buf *b, const Stmt *s, int ind)
 {
     if (s->kind == S_BLOCK) { buf_putn(b, " ", 1); fstmt(b, s, ind); }
-    else { buf_putn(b, "\n", 1); indent(b, ind + 1); fstmt(b, s, ind + 1); }
+    else {
+        buf_putn(b, "\n", 1);
+        comments_before(b, lead_limit(s), ind + 1);
+        indent(b, ind + 1);
+        fstmt(b, s, ind + 1);
+    }
 }
 
 static void fstmt(Buf *b, const Stmt *s, int ind)
@@ -167,12 +262,13 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
         buf_putn(b, ")", 1);
         fbody(b, s->body, ind);
         return;
-    case S_IF:
+    case S_IF: {
         buf_printf(b, "if (");
         fexpr(b, s->cond);
         buf_putn(b, ")", 1);
-        /* a braceless then-branch before else would re-bind a nested else: brace it */
-        if (s->els && s->body->kind != S_BLOCK) {
+        /* braces would add a block to the tree: only where an else would re-bind */
+        int braced = s->els && s->body->kind != S_BLOCK && dangles(s->body);
+        if (braced) {
             buf_printf(b, " {\n");
             indent(b, ind + 1);
             fstmt(b, s->body, ind + 1);
@@ -181,18 +277,23 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
             buf_putn(b, "}", 1);
         } else fbody(b, s->body, ind);
         if (s->els) {
-            if (s->body->kind == S_BLOCK || 1) buf_printf(b, " else");
+            if (braced || s->body->kind == S_BLOCK) buf_printf(b, " else");
+            else { buf_putn(b, "\n", 1); indent(b, ind); buf_printf(b, "else"); }
             if (s->els->kind == S_IF) { buf_putn(b, " ", 1); fstmt(b, s->els, ind); }
             else fbody(b, s->els, ind);
         }
         return;
+    }
     case S_BLOCK:
         buf_printf(b, "{\n");
         for (int i = 0; i < s->nstmts; i++) {
+            comments_before(b, lead_limit(s->stmts[i]), ind + 1);
             indent(b, ind + 1);
             fstmt(b, s->stmts[i], ind + 1);
+            comment_trailing(b, stmt_end(s->stmts[i]));
             buf_putn(b, "\n", 1);
         }
+        comments_before(b, stmt_end(s) - 1, ind + 1);     /* before the '}' */
         indent(b, ind);
         buf_putn(b, "}", 1);
         return;
@@ -202,18 +303,22 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
 
 char *vm_format(const Program *p)
 {
-    Buf b = {0};
-    buf_putn(&b, "", 0);
+    Fmt f = {{0}, p->src ? p : NULL, 0};
+    Buf *b = &f.b;
+    buf_putn(b, "", 0);
     for (int i = 0; i < p->nstmts; i++) {
         const Stmt *s = p->stmts[i];
         /* a blank line between groups: declarations of one kind, then statements */
         if (i) {
             const Stmt *q = p->stmts[i - 1];
             int g1 = q->kind == S_DECL ? (int)q->decl : 9, g2 = s->kind == S_DECL ? (int)s->decl : 9;
-            if (g1 != g2) buf_putn(&b, "\n", 1);
+            if (g1 != g2) buf_putn(b, "\n", 1);
         }
-        fstmt(&b, s, 0);
-        buf_putn(&b, "\n", 1);
+        comments_before(b, lead_limit(s), 0);
+        fstmt(b, s, 0);
+        comment_trailing(b, stmt_end(s));
+        buf_putn(b, "\n", 1);
     }
-    return b.s;
+    comments_before(b, 1 << 30, 0);
+    return b->s;
 }

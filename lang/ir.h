@@ -30,8 +30,11 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p);
 typedef struct Builtin Builtin;
 const Builtin *builtin_find(const char *name);
 const char *builtin_name(const Builtin *b);
+const char *builtin_name_at(int i);        /* i-th registered name, NULL past the end */
 const char *builtin_sig(const Builtin *b);
 /* Match argument types against a signature string (see builtin_sig.c). */
 int sig_match(const char *sig, const Ty *args, int n, Ty *ret);
+/* Append the argument lists of sig ("(real, int) or (vector)"), at most max of them. */
+void sig_render(const char *sig, Buf *b, int max);
 int ty_eq(Ty a, Ty b);
 #endif

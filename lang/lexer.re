@@ -63,7 +63,12 @@ int vm_lex(const char *src, int off, Token *t)
             if (errno == ERANGE || t->ival > 2147483647L) return LEX_BIGINT;
             return INTLIT;
         }
-        real                 { t->len = (int)(YYCURSOR - start); t->rval = strtod(start, NULL); return REALLIT; }
+        real                 {
+            t->len = (int)(YYCURSOR - start);
+            t->rval = strtod(start, NULL);
+            if (t->rval > 1.7976931348623157e308) return LEX_BIGREAL;   /* 1e999: no literal is infinite */
+            return REALLIT;
+        }
 
         "("  { t->len = 1; return LPAREN; }
         ")"  { t->len = 1; return RPAREN; }

@@ -1,5 +1,6 @@
 /* The parse loop: skip nothing (the lexer does), push tokens into the Lemon parser,
  * stop at the first syntax error (later ones would be noise). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lang/ast.h"
@@ -28,41 +29,205 @@ const char *vm_token_desc(int major)
     return "a token";
 }
 
-/* The parser state is opaque, so the message is built from the token seen and the
- * one before it: a statement that is not closed is the most common mistake. */
-typedef struct ParseState { Token prev; int have_prev; } ParseState;
+/* The parser state is opaque, so the message is built from the token seen, the one
+ * before it, the open braces and the set of tokens the parser could have taken. */
+#define MAX_OPEN 64
+typedef struct ParseState {
+    Token prev;
+    int have_prev;
+    Token cur;                 /* the token being pushed */
+    int open[MAX_OPEN];        /* offsets of unclosed '{' (the innermost MAX_OPEN) */
+    int nopen;
+} ParseState;
 static ParseState *pstate(ParseCtx *c) { return (ParseState *)(c + 1); }
 
-void vm_syntax_error(ParseCtx *c, int major, Token t)
+static int is_expr_start(int k)
+{
+    return k == IDENT || k == INTLIT || k == REALLIT || k == LPAREN || k == LBRACK || k == LBRACE ||
+           k == MINUS || k == PLUS || k == NOT;
+}
+
+/* tokens that may follow any expression: listing them says nothing useful */
+static int is_continuation(int k)
+{
+    return (k >= PLUS && k <= TRANSPOSE) || (k >= LT && k <= OR) || k == QUESTION || k == LBRACK;
+}
+
+static int is_reserved(int k) { return k >= DATA && k <= CORR_MATRIX; }
+
+static int is_typename(int k) { return k >= INT && k <= CORR_MATRIX; }
+
+/* ", expected X, Y or Z" from the parser's expected set; empty when too vague. */
+static void expected_clause(char *out, size_t n, const unsigned char *expect, int ntok)
+{
+    const char *items[8];
+    int m = 0, too_many = 0;
+    out[0] = 0;
+    if (expect[FOR]) return;                        /* any statement: no short list */
+    int want_expr = ntok > INTLIT && expect[INTLIT];
+    int want_type = ntok > VECTOR && expect[INT] && expect[VECTOR];
+    if (want_type) items[m++] = "a type";
+    if (want_expr) items[m++] = "an expression";
+    for (int k = 0; k < ntok; k++) {
+        if (!expect[k]) continue;
+        if (want_expr && is_expr_start(k)) continue;
+        if (want_type && (is_typename(k) || k == ARRAY)) continue;
+        if (is_continuation(k) && !(k == LT && !want_expr) && !(k == LBRACK && !want_expr)) continue;
+        if (m == 6) { too_many = 1; break; }
+        items[m++] = k == IDENT ? "a name" : vm_token_desc(k);
+    }
+    if (too_many || m == 0) return;
+    size_t len = (size_t)snprintf(out, n, ", expected ");
+    for (int i = 0; i < m && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i == 0 ? "" : i == m - 1 ? " or " : ", ", items[i]);
+}
+
+void vm_stack_overflow(ParseCtx *c)
+{
+    if (c->failed) return;
+    c->failed = 1;
+    diag_add(c->diags, DIAG_ERROR, tok_span(pstate(c)->cur),
+             "the model is nested too deeply here (blocks, parentheses or else-if branches)");
+}
+
+static int prev_is(ParseCtx *c, const char *word)
+{
+    ParseState *ps = pstate(c);
+    size_t n = strlen(word);
+    return ps->have_prev && ps->prev.type == IDENT && (size_t)ps->prev.len == n &&
+           memcmp(c->src + ps->prev.off, word, n) == 0;
+}
+
+static int tok_is(ParseCtx *c, Token t, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)t.len == n && memcmp(c->src + t.off, word, n) == 0;
+}
+
+/* What Stan writes differently: blocks, truncation, bounds after the size, '=' in a
+ * condition.  Returns 1 when it reported. */
+static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
+{
+    ParseState *ps = pstate(c);
+    DiagList *d = c->diags;
+    int prev = ps->have_prev ? ps->prev.type : -1;
+    if (major == LBRACE && (prev == DATA || prev == PARAM)) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "vmod has no blocks: write %s in front of each declaration, "
+                 "as in '%s real x;'", vm_token_desc(prev), prev == DATA ? "data" : "param");
+        return 1;
+    }
+    if (major == LBRACE && (prev_is(c, "model") || prev_is(c, "parameters") || prev_is(c, "functions"))) {
+        diag_add(d, DIAG_ERROR, (Span){ps->prev.off, ps->prev.len},
+                 "vmod has no blocks: declarations start with data, param, let or gen, and statements "
+                 "stand at the top level");
+        return 1;
+    }
+    if ((major == DATA || major == PARAM || major == IDENT) && (prev_is(c, "transformed") || prev_is(c, "generated"))) {
+        diag_add(d, DIAG_ERROR, (Span){ps->prev.off, ps->prev.len},
+                 "vmod has no blocks: %s", prev_is(c, "generated")
+                 ? "declare generated quantities with gen, as in 'gen real y_rep = normal_rng(mu, sigma);'"
+                 : "declare transformed data and parameters with let, as in 'let real s2 = square(s);'");
+        return 1;
+    }
+    if (major == IDENT && tok_is(c, t, "T") && prev == RPAREN) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "truncation T[...] is not supported: add the density with "
+                 "target += and subtract the log of the truncated mass with _lcdf/_lccdf");
+        return 1;
+    }
+    if (major == LT && prev == RBRACK && IDENT < ntok && expect[IDENT]) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "bounds come before the size: write vector<lower=0>[N], "
+                 "not vector[N]<lower=0>");
+        return 1;
+    }
+    if (major == ASSIGN && !expect[ASSIGN] && expect[RPAREN]) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '=': use '==' to compare (an assignment is a statement of its own)");
+        return 1;
+    }
+    return 0;
+}
+
+static int closes_stmt(int k) { return k == SEMI || k == RBRACE || k == LBRACE; }
+
+void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
 {
     if (c->failed) return;
     c->failed = 1;
     ParseState *ps = pstate(c);
-    const char *what = vm_token_desc(major);
-    if (major == IDENT || major == INTLIT || major == REALLIT) {
-        char *txt = strndup(c->src + t.off, (size_t)t.len);
-        if (ps->have_prev && ps->prev.type != SEMI && ps->prev.type != RBRACE && ps->prev.type != LBRACE &&
-            memchr(c->src + ps->prev.off, '\n', (size_t)(t.off - ps->prev.off)))
-            diag_add(c->diags, DIAG_ERROR, (Span){ps->prev.off + ps->prev.len, 1},
-                     "expected ';' after %s", vm_token_desc(ps->prev.type));
-        else
-            diag_add(c->diags, DIAG_ERROR, tok_span(t), "syntax error: unexpected '%s'", txt);
-        free(txt);
-        return;
-    }
+    DiagList *d = c->diags;
+    char exp[160];
+    expected_clause(exp, sizeof exp, expect, ntok);
+    int want_semi = SEMI < ntok && expect[SEMI];
+    int newline_before = ps->have_prev && memchr(c->src + ps->prev.off, '\n', (size_t)(t.off - ps->prev.off));
+    Span after_prev = ps->have_prev ? (Span){ps->prev.off + ps->prev.len, 1} : tok_span(t);
+    char prevtxt[40];
+    if (ps->have_prev && (ps->prev.type == IDENT || ps->prev.type == INTLIT || ps->prev.type == REALLIT))
+        snprintf(prevtxt, sizeof prevtxt, "'%.*s'", ps->prev.len > 30 ? 30 : ps->prev.len, c->src + ps->prev.off);
+    else
+        snprintf(prevtxt, sizeof prevtxt, "%s", ps->have_prev ? vm_token_desc(ps->prev.type) : "");
+
     if (major == 0) {
-        diag_add(c->diags, DIAG_ERROR, tok_span(t), "syntax error: unexpected end of input (missing ';' or '}'?)");
+        if (ps->nopen > 0) {
+            diag_add(d, DIAG_ERROR, after_prev, "unexpected end of input, expected '}'");
+            diag_add(d, DIAG_NOTE, (Span){ps->open[(ps->nopen > MAX_OPEN ? MAX_OPEN : ps->nopen) - 1], 1},
+                     "to close this '{'");
+        } else if (want_semi)
+            diag_add(d, DIAG_ERROR, after_prev, "expected ';' after %s at the end of input", prevtxt);
+        else
+            diag_add(d, DIAG_ERROR, after_prev, "unexpected end of input%s", exp);
         return;
     }
-    if (ps->have_prev && ps->prev.type != SEMI && ps->prev.type != RBRACE && ps->prev.type != LBRACE &&
-        (major == DATA || major == PARAM || major == LET || major == GEN || major == FOR || major == IF ||
-         major == WHILE || major == TARGET) &&
-        memchr(c->src + ps->prev.off, '\n', (size_t)(t.off - ps->prev.off))) {
-        diag_add(c->diags, DIAG_ERROR, (Span){ps->prev.off + ps->prev.len, 1},
-                 "expected ';' after %s", vm_token_desc(ps->prev.type));
+    /* a statement not closed before the next line's start: the most common mistake */
+    if (want_semi && newline_before && !closes_stmt(ps->prev.type) &&
+        (major == IDENT || major == INTLIT || major == REALLIT || is_reserved(major))) {
+        diag_add(d, DIAG_ERROR, after_prev, "expected ';' after %s", prevtxt);
         return;
     }
-    diag_add(c->diags, DIAG_ERROR, tok_span(t), "syntax error: unexpected %s", what);
+    if ((major == DATA || major == PARAM || major == LET || major == GEN) && ps->nopen > 0) {
+        diag_add(d, DIAG_ERROR, tok_span(t),
+                 "%s declarations are only allowed at the top level, not inside '{ }'; "
+                 "declare a local variable without %s", vm_token_desc(major), vm_token_desc(major));
+        return;
+    }
+    if (stan_habit(c, major, t, expect, ntok)) return;
+    if (major == ELSE) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "'else' without a matching 'if'");
+        return;
+    }
+    if (is_reserved(major) && IDENT < ntok && expect[IDENT]) {
+        diag_add(d, DIAG_ERROR, tok_span(t), "%s is a reserved word and cannot be used as a name",
+                 vm_token_desc(major));
+        return;
+    }
+    if (major == IDENT || major == INTLIT || major == REALLIT)
+        diag_add(d, DIAG_ERROR, tok_span(t), "syntax error: unexpected '%.*s'%s", t.len > 40 ? 40 : t.len,
+                 c->src + t.off, exp);
+    else
+        diag_add(d, DIAG_ERROR, tok_span(t), "syntax error: unexpected %s%s", vm_token_desc(major), exp);
+}
+
+/* The comments between two tokens (the lexer skipped them, and the gap holds only
+ * comments and white space): kept so that the formatter can write them back. */
+static void collect_comments(ParseCtx *c, int from, int to)
+{
+    const char *s = c->src;
+    Program *p = c->prog;
+    int i = from;
+    while (i < to) {
+        if (s[i] == '#' || (s[i] == '/' && i + 1 < to && s[i + 1] == '/')) {
+            int e = i;
+            while (e < to && s[e] != '\n') e++;
+            Span sp = {i, e - i};
+            p->comments = ast_list_push(c->arena, p->comments, &p->ncomments, sizeof(Span), &sp);
+            i = e;
+        } else if (s[i] == '/' && i + 1 < to && s[i + 1] == '*') {
+            int e = i + 2;
+            while (e + 1 < to && !(s[e] == '*' && s[e + 1] == '/')) e++;
+            e = e + 2 <= to ? e + 2 : to;
+            Span sp = {i, e - i};
+            p->comments = ast_list_push(c->arena, p->comments, &p->ncomments, sizeof(Span), &sp);
+            i = e;
+        } else i++;
+    }
 }
 
 Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
@@ -74,6 +239,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
     c->diags = d;
     c->src = src;
     c->prog = arena_zalloc(a, sizeof(Program));
+    c->prog->src = src;
     void *p = vm_parserAlloc(malloc, c);
     int off = 0;
     for (;;) {
@@ -87,15 +253,24 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         }
         if (tk == LEX_STRAY) {
             unsigned char ch = (unsigned char)src[t.off];
-            if (ch >= 32 && ch < 127)
+            if (ch == '"')
+                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '\"': vmod has no strings (and no print or reject)");
+            else if (ch >= 32 && ch < 127)
                 diag_add(d, DIAG_ERROR, tok_span(t), "unexpected character '%c'", ch);
+            else if (ch >= 0x80)
+                diag_add(d, DIAG_ERROR, tok_span(t), "non-ASCII character: names use only ASCII letters, digits and '_'");
             else
-                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected byte 0x%02x", ch);
+                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected control character 0x%02x", ch);
             c->failed = 1;
             break;
         }
         if (tk == LEX_UNTERMINATED) {
             diag_add(d, DIAG_ERROR, tok_span(t), "unterminated comment: '/*' has no matching '*/'");
+            c->failed = 1;
+            break;
+        }
+        if (tk == LEX_BIGREAL) {
+            diag_add(d, DIAG_ERROR, tok_span(t), "real literal is too large (the largest real is about 1.8e308)");
             c->failed = 1;
             break;
         }
@@ -105,10 +280,14 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
             break;
         }
         t.type = tk;
+        st.ps.cur = t;
+        collect_comments(c, off, t.off);
         vm_parser(p, tk, t);
         if (c->failed || tk == LEX_EOF) break;
         st.ps.prev = t;
         st.ps.have_prev = 1;
+        if (tk == LBRACE) { if (st.ps.nopen < MAX_OPEN) st.ps.open[st.ps.nopen] = t.off; st.ps.nopen++; }
+        if (tk == RBRACE && st.ps.nopen > 0) st.ps.nopen--;
         off = t.off + t.len;
     }
     vm_parserFree(p, free);

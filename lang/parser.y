@@ -6,8 +6,10 @@
 
 %extra_context { ParseCtx *ctx }
 %token_type { Token }
-%stack_size 1000
-%stack_overflow { ctx->failed = 1; diag_add(ctx->diags, DIAG_ERROR, (Span){0, 0}, "the model is nested too deeply"); }
+/* deep enough for a 1,400-branch else-if chain; bounded, because every pass over
+ * the tree recurses */
+%stack_size 10000
+%stack_overflow { vm_stack_overflow(ctx); }
 
 %include {
 #include <assert.h>
@@ -15,7 +17,13 @@
 #include "lang/parse_errors.h"
 }
 
-%syntax_error { vm_syntax_error(ctx, yymajor, TOKEN); }
+/* The tokens this state could shift: the message says what was expected. */
+%syntax_error {
+    unsigned char expect[YYNTOKEN];
+    for (int i = 0; i < YYNTOKEN; i++)
+        expect[i] = yy_find_shift_action((YYCODETYPE)i, yypParser->yytos->stateno) != YY_ERROR_ACTION;
+    vm_syntax_error(ctx, yymajor, TOKEN, expect, YYNTOKEN);
+}
 
 %token DATA PARAM LET GEN FOR IN IF ELSE WHILE TARGET LOWER UPPER ARRAY
        INT REAL VECTOR ROW_VECTOR MATRIX SIMPLEX ORDERED POSITIVE_ORDERED
@@ -172,7 +180,7 @@ postfix(E) ::= postfix(A) LBRACK indexes(I) RBRACK(C).      { E = ast_index(ctx,
 primary(E) ::= INTLIT(T).                                   { E = ast_int(ctx, T); }
 primary(E) ::= REALLIT(T).                                  { E = ast_real(ctx, T); }
 primary(E) ::= IDENT(T).                                    { E = ast_var(ctx, T); }
-primary(E) ::= LPAREN expr(X) RPAREN.                       { E = X; }
+primary(E) ::= LPAREN(O) expr(X) RPAREN(C).                 { E = ast_paren(ctx, O, X, C); }
 primary(E) ::= IDENT(N) LPAREN RPAREN(C).                   { E = ast_call(ctx, N, NULL, 0, NULL, 0, C); }
 primary(E) ::= IDENT(N) LPAREN args(A) RPAREN(C).           { E = ast_call(ctx, N, NULL, 0, A.v, A.n, C); }
 primary(E) ::= IDENT(N) LPAREN expr(F) BAR RPAREN(C).       { E = ast_call(ctx, N, F, 1, NULL, 0, C); }

@@ -17,18 +17,98 @@ typedef struct Scope { int *slots; int n, cap; } Scope;
 typedef struct Sema {
     Arena *a;
     DiagList *d;
+    Program *prog;
+    int stmt_index;            /* top-level statement being checked */
     VarInfo *vars;
     int nvars, cap;
     int *visible;              /* stack of visible slots, innermost last */
     int nvis, capvis;
+    /* name -> innermost visible slot, so lookup is a hash probe, not a scan of every
+     * name in scope (a 5,000-line model has thousands) */
+    struct NameEnt *ents;
+    int nents, capents;
+    int *htab, hcap;           /* indices into ents, -1 empty; hcap a power of two */
+    int *shadow, *entof;       /* per slot: the slot it hides (-1), its name entry */
+    int capslot;
     int depth;                 /* block depth: 0 = top level */
     /* per top-level statement being checked */
     int *reads, nreads, capreads;
     int *writes, nwrites, capwrites;
-    int has_tilde, has_rng;
-    Span rng_span;
     int in_gen_decl;
+    struct Facts *f;           /* of the top-level statement being checked */
 } Sema;
+
+static void push_int(Arena *a, int **v, int *n, int *cap, int x);
+
+/* What a top-level statement does, with where, for the phase checks' messages. */
+typedef struct Facts {
+    int has_tilde, has_rng;
+    Span tilde_span, rng_span, gen_span, let_span;
+    const char *rng_name, *gen_name, *let_name;
+} Facts;
+
+/* record an assignment of (or declaration with a value of) a top-level variable */
+static void note_write(Sema *s, int slot, Span sp)
+{
+    push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, slot);
+    VarInfo *v = &s->vars[slot];
+    if (v->kind == D_GEN && !s->f->gen_name) { s->f->gen_name = v->name; s->f->gen_span = sp; }
+    if (v->kind == D_LET && !s->f->let_name) { s->f->let_name = v->name; s->f->let_span = sp; }
+}
+
+typedef struct NameEnt { const char *name; unsigned hash; int top; } NameEnt;
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;                 /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The entry of a name, created (with no visible slot) when absent and create is set. */
+static int name_entry(Sema *s, const char *name, int create)
+{
+    unsigned h = name_hash(name);
+    if (s->hcap) {
+        for (unsigned i = h & (unsigned)(s->hcap - 1);; i = (i + 1) & (unsigned)(s->hcap - 1)) {
+            int k = s->htab[i];
+            if (k < 0) break;
+            if (s->ents[k].hash == h && strcmp(s->ents[k].name, name) == 0) return k;
+        }
+    }
+    if (!create) return -1;
+    if (2 * (s->nents + 1) > s->hcap) {        /* keep the load under one half */
+        int nc = s->hcap ? 2 * s->hcap : 64;
+        free(s->htab);
+        s->htab = malloc(sizeof(int) * (size_t)nc);
+        memset(s->htab, 0xff, sizeof(int) * (size_t)nc);
+        s->hcap = nc;
+        for (int k = 0; k < s->nents; k++) {
+            unsigned i = s->ents[k].hash & (unsigned)(nc - 1);
+            while (s->htab[i] >= 0) i = (i + 1) & (unsigned)(nc - 1);
+            s->htab[i] = k;
+        }
+    }
+    if (s->nents == s->capents) {
+        s->capents = s->capents ? 2 * s->capents : 64;
+        s->ents = realloc(s->ents, sizeof(NameEnt) * (size_t)s->capents);
+    }
+    int k = s->nents++;
+    s->ents[k] = (NameEnt){name, h, -1};
+    unsigned i = h & (unsigned)(s->hcap - 1);
+    while (s->htab[i] >= 0) i = (i + 1) & (unsigned)(s->hcap - 1);
+    s->htab[i] = k;
+    return k;
+}
+
+/* Leave a scope: the slots declared since mark stop being visible. */
+static void scope_pop(Sema *s, int mark)
+{
+    while (s->nvis > mark) {
+        int slot = s->visible[--s->nvis];
+        s->ents[s->entof[slot]].top = s->shadow[slot];
+    }
+}
 
 static const Ty TY_INT = {TB_INT, TK_SCALAR, 0};
 static const Ty TY_REAL = {TB_REAL, TK_SCALAR, 0};
@@ -90,14 +170,22 @@ static int new_var(Sema *s, const char *name, Ty ty, DeclKind k, Stmt *decl, int
         s->visible = realloc(s->visible, sizeof(int) * (size_t)s->capvis);
     }
     s->visible[s->nvis++] = slot;
+    if (slot >= s->capslot) {
+        s->capslot = s->capslot ? 2 * s->capslot : 64;
+        s->shadow = realloc(s->shadow, sizeof(int) * (size_t)s->capslot);
+        s->entof = realloc(s->entof, sizeof(int) * (size_t)s->capslot);
+    }
+    int ent = name_entry(s, name, 1);
+    s->entof[slot] = ent;
+    s->shadow[slot] = s->ents[ent].top;
+    s->ents[ent].top = slot;
     return slot;
 }
 
 static int lookup(Sema *s, const char *name)
 {
-    for (int i = s->nvis - 1; i >= 0; i--)
-        if (strcmp(s->vars[s->visible[i]].name, name) == 0) return s->visible[i];
-    return -1;
+    int k = name_entry(s, name, 0);
+    return k < 0 ? -1 : s->ents[k].top;
 }
 
 /* Best "did you mean" among visible names and the libraries. */
@@ -117,11 +205,26 @@ static const char *suggest(Sema *s, const char *name, int want_fn, int want_dist
             int dd = diag_edit_distance(name, dist_table[i]->name);
             if (dd < bd) { bd = dd; best = dist_table[i]->name; }
         }
-    if (want_fn)
+    if (want_fn) {
         for (int i = 0; mathfn_table[i].name; i++) {
             int dd = diag_edit_distance(name, mathfn_table[i].name);
             if (dd < bd) { bd = dd; best = mathfn_table[i].name; }
         }
+        for (int i = 0; builtin_name_at(i); i++) {
+            int dd = diag_edit_distance(name, builtin_name_at(i));
+            if (dd < bd) { bd = dd; best = builtin_name_at(i); }
+        }
+        /* density functions: normal_lpfd -> normal_lpdf */
+        static const char *const sfx[] = {"_lpdf", "_lpmf", "_rng", "_cdf", "_lcdf", "_lccdf"};
+        for (int i = 0; dist_table[i]; i++)
+            for (int k = 0; k < 6; k++) {
+                if ((k == 0 && dist_table[i]->discrete) || (k == 1 && !dist_table[i]->discrete)) continue;
+                char buf[160];
+                snprintf(buf, sizeof buf, "%s%s", dist_table[i]->name, sfx[k]);
+                int dd = diag_edit_distance(name, buf);
+                if (dd < bd) { bd = dd; best = arena_strndup(s->a, buf, strlen(buf)); }
+            }
+    }
     return best;
 }
 
@@ -132,6 +235,38 @@ static void err(Sema *s, Span sp, const char *fmt, ...)
     va_start(ap, fmt);
     diag_vadd(s->d, DIAG_ERROR, sp, fmt, ap);
     va_end(ap);
+}
+
+static int line_of(Sema *s, int off)
+{
+    int line = 0, col;
+    if (s->d->src) diag_line_col(s->d->src, s->d->srclen, off, &line, &col);
+    return line;
+}
+
+/* A name that is not visible may still be declared: later at the top level, or in a
+ * block that has ended.  Say which, rather than only "unknown". */
+static int explain_invisible(Sema *s, const Expr *e)
+{
+    for (int i = s->stmt_index + 1; i < s->prog->nstmts; i++) {
+        const Stmt *st = s->prog->stmts[i];
+        if (st->kind == S_DECL && strcmp(st->name, e->name) == 0) {
+            err(s, e->span, "'%s' is used before its declaration on line %d: declare it above this line",
+                e->name, line_of(s, st->name_span.off));
+            return 1;
+        }
+    }
+    for (int i = s->nvars - 1; i >= 0; i--) {
+        const VarInfo *v = &s->vars[i];
+        if (strcmp(v->name, e->name) != 0) continue;
+        if (v->decl)
+            err(s, e->span, "'%s' is not in scope here: it was declared on line %d inside a block that has ended",
+                e->name, line_of(s, v->decl->name_span.off));
+        else
+            err(s, e->span, "'%s' is not in scope here: it is the variable of a loop that has ended", e->name);
+        return 1;
+    }
+    return 0;
 }
 
 static Ty check_expr(Sema *s, Expr *e);
@@ -198,6 +333,25 @@ static Ty index_type(Sema *s, Expr *e, Ty base)
     return r;
 }
 
+/* The warning quotes the operands so the fix can be copied. */
+static void int_division_warning(Sema *s, const Expr *e)
+{
+    const char *src = s->d->src;
+    /* only operands that need no parentheses: a parenthesised sum's span excludes them */
+    int atomic = e->nargs == 2;
+    for (int i = 0; i < e->nargs && atomic; i++) {
+        ExprKind k = e->args[i]->kind;
+        atomic = (k == E_VAR || k == E_INT || k == E_INDEX || k == E_CALL) && e->args[i]->span.len <= 40;
+    }
+    if (src && atomic) {
+        Span x = e->args[0]->span, y = e->args[1]->span;
+        diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; "
+                 "for real division write 1.0 * %.*s / %.*s", x.len, src + x.off, y.len, src + y.off);
+    } else
+        diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; "
+                 "for real division multiply the numerator by 1.0");
+}
+
 static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
 {
     if (a.base == TB_ERR || b.base == TB_ERR) return TY_ERR;
@@ -207,12 +361,14 @@ static Ty arith_type(Sema *s, Expr *e, Ty a, Ty b)
     if (as && bs) {
         if (op == OP_POW) return TY_REAL;
         if (op == OP_MOD) {
-            if (a.base != TB_INT || b.base != TB_INT) { err(s, e->span, "'%%' needs two ints"); return TY_ERR; }
+            if (a.base != TB_INT || b.base != TB_INT) { char b1[48], b2[48];
+                err(s, e->span, "'%%' needs two ints, found %s and %s", ty_name(a, b1, sizeof b1), ty_name(b, b2, sizeof b2));
+                return TY_ERR;
+            }
             return TY_INT;
         }
         if (a.base == TB_INT && b.base == TB_INT) {
-            if (op == OP_DIV)
-                diag_add(s->d, DIAG_WARNING, e->span, "integer division truncates toward zero; write 1.0 * a / b for real division");
+            if (op == OP_DIV) int_division_warning(s, e);
             return TY_INT;
         }
         return TY_REAL;
@@ -304,8 +460,13 @@ static Ty check_dist_args(Sema *s, const Dist *dist, Expr **args, int nargs, int
         if (k == 0 && dist->discrete && c == 'R') c = 'I';
         if (!dist_arg_ok(c, t)) {
             char b[48];
-            err(s, args[i]->span, "%s: argument %d (%s) must be %s, found %s", fname, i + 1,
-                dist->argnames[k] ? dist->argnames[k] : "?", dist_arg_desc(c), ty_name(t, b, sizeof b));
+            /* named, not numbered: `y ~ normal(m, s)` and normal_lpdf(y | m, s) count differently */
+            if (dist->argnames[k])
+                err(s, args[i]->span, "%s: the %s must be %s, found %s", fname, dist->argnames[k],
+                    dist_arg_desc(c), ty_name(t, b, sizeof b));
+            else
+                err(s, args[i]->span, "%s: argument %d must be %s, found %s", fname, i + 1, dist_arg_desc(c),
+                    ty_name(t, b, sizeof b));
             return TY_ERR;
         }
     }
@@ -359,8 +520,8 @@ static Ty check_call(Sema *s, Expr *e)
             if (e->fkind == FN_DIST_RNG) {
                 if (e->bar) { err(s, e->span, "%s takes no '|'", name); return TY_ERR; }
                 if (!d->rng) { err(s, e->name_span, "%s has no random number generator", base); return TY_ERR; }
-                s->has_rng = 1;
-                s->rng_span = e->name_span;
+                if (!s->f->has_rng) { s->f->rng_span = e->name_span; s->f->rng_name = e->name; }
+                s->f->has_rng = 1;
                 e->level = LV_GEN;
                 Ty r = d->rng_sig ? check_rng_args(s, d, e->args, e->nargs, name, e->span)
                                   : check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
@@ -392,7 +553,7 @@ static Ty check_call(Sema *s, Expr *e)
             return check_dist_args(s, d, e->args, e->nargs, 1, name, e->span);
         }
     }
-    if (e->bar) {
+    if (e->bar && (mathfn_find(name) || builtin_find(name))) {
         err(s, e->name_span, "'|' is only for density functions (NAME_lpdf, _lpmf, _cdf, _lcdf, _lccdf); '%s' is not one", name);
         return TY_ERR;
     }
@@ -430,7 +591,9 @@ static Ty check_call(Sema *s, Expr *e)
             Buf buf = {0};
             buf_putn(&buf, "", 0);
             for (int i = 0; i < n; i++) buf_printf(&buf, "%s%s", i ? ", " : "", TYS(tys[i]));
-            err(s, e->span, "no signature of %s takes (%s)", name, buf.s);
+            buf_printf(&buf, "); it takes ");
+            sig_render(builtin_sig(b), &buf, 4);
+            err(s, e->span, "no signature of %s takes (%s", name, buf.s);
             free(buf.s);
             return TY_ERR;
         }
@@ -496,6 +659,7 @@ static Ty check_expr_inner(Sema *s, Expr *e)
     case E_VAR: {
         int slot = lookup(s, e->name);
         if (slot < 0) {
+            if (explain_invisible(s, e)) return TY_ERR;
             const char *sug = suggest(s, e->name, 0, 0);
             if (sug) err(s, e->span, "unknown variable '%s' (did you mean '%s'?)", e->name, sug);
             else if (mathfn_find(e->name) || builtin_find(e->name))
@@ -638,7 +802,6 @@ static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
         }
     if (ts->name == TS_INT && k == D_PARAM && (!ts->lower || !ts->upper))
         err(s, ts->span, "a discrete param int needs both bounds: int<lower=L, upper=U>");
-    if (ts->name == TS_INT && k == D_PARAM && ts->narr == 0 && 0) {}
 }
 
 static void check_decl(Sema *s, Stmt *st)
@@ -670,12 +833,15 @@ static void check_decl(Sema *s, Stmt *st)
     }
     int prev = lookup(s, st->name);
     if (prev >= 0 && (s->vars[prev].toplevel || s->depth > 0)) {
-        err(s, st->name_span, "'%s' is already declared", st->name);
+        const Stmt *first = s->vars[prev].decl;
+        if (first)
+            err(s, st->name_span, "'%s' is already declared on line %d", st->name, line_of(s, first->name_span.off));
+        else
+            err(s, st->name_span, "'%s' is already declared as a loop variable", st->name);
     }
-    if (mathfn_find(st->name) && st->decl != D_LOCAL && 0) {}
     st->slot = new_var(s, st->name, ty, st->decl, st, 0);
     if (st->decl == D_LOCAL) s->vars[st->slot].level = st->init ? st->init->level : LV_CONST;
-    if (st->decl == D_LET || st->decl == D_GEN) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, st->slot);
+    if (st->decl == D_LET || st->decl == D_GEN) note_write(s, st->slot, st->name_span);
 }
 
 static VarInfo *lhs_var(Sema *s, Expr *e)
@@ -694,9 +860,21 @@ static void check_stmt(Sema *s, Stmt *st)
     case S_TILDE: {
         Ty lt = check_expr(s, st->lhs);
         for (int i = 0; i < st->nargs; i++) check_expr(s, st->args[i]);
-        s->has_tilde = 1;
+        if (!s->f->has_tilde) s->f->tilde_span = span_join(st->lhs->span, st->dist_span);
+        s->f->has_tilde = 1;
         const Dist *d = dist_find(st->dist);
         if (!d) {
+            /* `y ~ normal_lpdf(...)`: the suffix belongs to the function, not to '~' */
+            for (int k = 0; dist_suffix[k]; k++) {
+                size_t n = strlen(st->dist), sl = strlen(dist_suffix[k]);
+                char base[128];
+                if (n <= sl || n - sl >= sizeof base || strcmp(st->dist + n - sl, dist_suffix[k]) != 0) continue;
+                snprintf(base, sizeof base, "%.*s", (int)(n - sl), st->dist);
+                if (dist_find(base)) {
+                    err(s, st->dist_span, "after '~' write the distribution's name, '%s', not '%s'", base, st->dist);
+                    return;
+                }
+            }
             const char *sug = suggest(s, st->dist, 0, 1);
             if (sug) err(s, st->dist_span, "unknown distribution '%s' (did you mean '%s'?)", st->dist, sug);
             else err(s, st->dist_span, "unknown distribution '%s'", st->dist);
@@ -705,17 +883,20 @@ static void check_stmt(Sema *s, Stmt *st)
         st->fn = d;
         if (lt.base == TB_ERR) break;
         for (int i = 0; i < st->nargs; i++) if (st->args[i]->ty.base == TB_ERR) return;
-        Expr *all[DIST_MAX_ARGS + 1];
-        if (st->nargs + 1 > DIST_MAX_ARGS) { err(s, st->span, "%s takes %d arguments, %d given", st->dist, d->nargs - 1, st->nargs); break; }
-        all[0] = st->lhs;
-        for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
         if (st->nargs != d->nargs - 1) {
-            err(s, span_join(st->dist_span, st->span.len ? (Span){st->span.off + st->span.len - 1, 1} : st->dist_span),
+            /* underline `normal(0)`: from the name to the ')' before the ';' */
+            int end = st->span.off + st->span.len - 1;
+            while (s->d->src && end > st->dist_span.off && s->d->src[end] != ')') end--;
+            err(s, span_join(st->dist_span, (Span){end, 1}),
                 "%s takes %d argument%s, %d given", st->dist, d->nargs - 1, d->nargs == 2 ? "" : "s", st->nargs);
             break;
         }
+        Expr *all[DIST_MAX_ARGS + 1];
+        all[0] = st->lhs;
+        for (int i = 0; i < st->nargs; i++) all[i + 1] = st->args[i];
         if (d->discrete && lt.base == TB_REAL) {
-            err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s", st->dist, TYS(lt));
+            err(s, st->lhs->span, "%s is a distribution over integers, but the left of '~' is %s; declare it as int or an int array",
+                st->dist, TYS(lt));
             break;
         }
         check_dist_args(s, d, all, st->nargs + 1, 1, st->dist, st->span);
@@ -723,7 +904,8 @@ static void check_stmt(Sema *s, Stmt *st)
     }
     case S_TARGET: {
         Ty t = check_expr(s, st->rhs);
-        s->has_tilde = 1;
+        if (!s->f->has_tilde) s->f->tilde_span = (Span){st->span.off, 9};   /* "target +=" */
+        s->f->has_tilde = 1;
         if (t.base != TB_ERR && !is_num(t)) err(s, st->rhs->span, "target += needs a number or a container of numbers");
         break;
     }
@@ -735,7 +917,7 @@ static void check_stmt(Sema *s, Stmt *st)
         if (v->kind == D_DATA) { err(s, st->lhs->span, "cannot assign to data '%s'", v->name); break; }
         if (v->kind == D_PARAM) { err(s, st->lhs->span, "cannot assign to param '%s': it is inferred (use let for a derived value)", v->name); break; }
         if (v->is_loopvar) { err(s, st->lhs->span, "cannot assign to loop variable '%s'", v->name); break; }
-        if (v->toplevel) push_int(s->a, &s->writes, &s->nwrites, &s->capwrites, (int)(v - s->vars));
+        if (v->toplevel) note_write(s, (int)(v - s->vars), st->lhs->span);
         if (v->kind == D_LOCAL) {
             int lv = st->rhs->level > st->lhs->level ? st->rhs->level : st->lhs->level;
             if (lv > v->level) v->level = lv;
@@ -763,11 +945,20 @@ static void check_stmt(Sema *s, Stmt *st)
         if (b.base != TB_ERR && !is_int_scalar(b)) err(s, st->hi->span, "a loop bound must be an int, found %s", TYS(b));
         int mark = s->nvis;
         s->depth++;
+        int hidden = lookup(s, st->loopvar);
+        if (hidden >= 0) {
+            const Stmt *first = s->vars[hidden].decl;
+            if (first)
+                err(s, st->loopvar_span, "loop variable '%s' would hide '%s' declared on line %d: pick another name",
+                    st->loopvar, st->loopvar, line_of(s, first->name_span.off));
+            else
+                err(s, st->loopvar_span, "loop variable '%s' is already the variable of an enclosing loop", st->loopvar);
+        }
         st->slot = new_var(s, st->loopvar, TY_INT, D_LOCAL, NULL, 1);
         s->vars[st->slot].level = maxlv(st->lo->level, st->hi->level);
         check_stmt(s, st->body);
         s->depth--;
-        s->nvis = mark;
+        scope_pop(s, mark);
         break;
     }
     case S_WHILE: case S_IF: {
@@ -776,8 +967,8 @@ static void check_stmt(Sema *s, Stmt *st)
         int mark = s->nvis;
         s->depth++;
         check_stmt(s, st->body);
-        s->nvis = mark;
-        if (st->els) { check_stmt(s, st->els); s->nvis = mark; }
+        scope_pop(s, mark);
+        if (st->els) { check_stmt(s, st->els); scope_pop(s, mark); }
         s->depth--;
         break;
     }
@@ -786,7 +977,7 @@ static void check_stmt(Sema *s, Stmt *st)
         s->depth++;
         for (int i = 0; i < st->nstmts; i++) check_stmt(s, st->stmts[i]);
         s->depth--;
-        s->nvis = mark;
+        scope_pop(s, mark);
         break;
     }
     case S_EMPTY: break;
@@ -802,26 +993,29 @@ static int stmt_max_level(Sema *s, const Stmt *st)
     return lv;
 }
 
+static void rng_error(Sema *s, const Facts *f)
+{
+    err(s, f->rng_span, "%s draws random numbers: it is only allowed in gen declarations and in statements "
+        "that assign gen variables", f->rng_name);
+}
+
 Ir *vm_check(Arena *a, DiagList *d, Program *p)
 {
     Sema s;
     memset(&s, 0, sizeof s);
     s.a = a;
     s.d = d;
-    int *has_tilde = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
-    int *has_rng = arena_zalloc(a, sizeof(int) * (size_t)(p->nstmts + 1));
-    Span *rng_span = arena_zalloc(a, sizeof(Span) * (size_t)(p->nstmts + 1));
+    s.prog = p;
+    Facts *facts = arena_zalloc(a, sizeof(Facts) * (size_t)(p->nstmts + 1));
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
         s.reads = NULL; s.nreads = s.capreads = 0;
         s.writes = NULL; s.nwrites = s.capwrites = 0;
-        s.has_tilde = s.has_rng = 0;
+        s.f = &facts[i];
+        s.stmt_index = i;
         check_stmt(&s, st);
         st->reads = s.reads; st->nreads = s.nreads;
         st->writes = s.writes; st->nwrites = s.nwrites;
-        has_tilde[i] = s.has_tilde;
-        has_rng[i] = s.has_rng;
-        rng_span[i] = s.rng_span;
     }
     /* Levels of let variables: a fixed point over reads -> writes. */
     for (int iter = 0, changed = 1; changed && iter < 100; iter++) {
@@ -829,7 +1023,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
         for (int i = 0; i < p->nstmts; i++) {
             Stmt *st = p->stmts[i];
             int lv = stmt_max_level(&s, st);
-            if (has_rng[i]) lv = LV_GEN;
+            if (facts[i].has_rng) lv = LV_GEN;
             for (int w = 0; w < st->nwrites; w++) {
                 VarInfo *v = &s.vars[st->writes[w]];
                 if (v->kind == D_LET && lv > v->level) { v->level = lv; changed = 1; }
@@ -838,6 +1032,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     }
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
+        const Facts *f = &facts[i];
         int lv = stmt_max_level(&s, st);
         int writes_gen = 0, writes_let = 0, let_lv = LV_CONST;
         for (int w = 0; w < st->nwrites; w++) {
@@ -847,45 +1042,76 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
         }
         if (st->kind == S_DECL && st->decl == D_DATA) st->phase = PH_DATA;
         else if (st->kind == S_DECL && st->decl == D_PARAM) st->phase = PH_MODEL;
-        else if (has_tilde[i]) {
+        else if (f->has_tilde) {
             st->phase = PH_MODEL;
-            if (writes_gen) err(&s, st->span, "this statement both adds to the density and assigns a gen variable: split it");
-            else if (writes_let && let_lv <= LV_DATA)
-                err(&s, st->span, "this statement both adds to the density and assigns a data-only let: split it");
-            if (has_rng[i]) err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+            if (writes_gen || (writes_let && let_lv <= LV_DATA)) {
+                const char *what = writes_gen ? "gen variable" : "data-only let";
+                const char *name = writes_gen ? f->gen_name : f->let_name;
+                err(&s, st->span, "this statement both adds to the density and assigns %s '%s': "
+                    "split it into two statements", what, name ? name : "?");
+                diag_add(d, DIAG_NOTE, f->tilde_span, "it adds to the density here");
+                diag_add(d, DIAG_NOTE, writes_gen ? f->gen_span : f->let_span, "and assigns '%s' here", name ? name : "?");
+            }
+            if (f->has_rng) rng_error(&s, f);
         } else if (writes_gen || lv >= LV_GEN) {
             st->phase = PH_GEN;
-            if (writes_let) err(&s, st->span, "a let cannot be assigned in a gen statement (it would change per draw): declare it gen");
+            if (writes_let)
+                err(&s, f->let_name ? f->let_span : st->span, "let '%s' cannot be assigned in a gen statement "
+                    "(it would change with every draw): declare it with gen", f->let_name ? f->let_name : "?");
         } else if (lv >= LV_PARAM || let_lv >= LV_PARAM) st->phase = PH_MODEL;
         else st->phase = PH_DATA;
-        if (has_rng[i] && st->phase != PH_GEN && !has_tilde[i])
-            err(&s, rng_span[i], "_rng functions are only allowed in gen statements");
+        if (f->has_rng && st->phase != PH_GEN && !f->has_tilde) rng_error(&s, f);
     }
     /* Transitive reads (through lets) of every top-level statement: what a ~ really
      * depends on, for CAVI's conjugacy check and the forward simulator's order. */
     int nv = s.nvars;
+    /* writers of each slot, in statement order (CSR), and a stamp per slot for the
+     * set's membership: linear in the program, not quadratic */
+    int *wstart = calloc((size_t)nv + 1, sizeof(int)), *mark = calloc((size_t)nv + 1, sizeof(int));
+    for (int j = 0; j < p->nstmts; j++)
+        for (int q = 0; q < p->stmts[j]->nwrites; q++) wstart[p->stmts[j]->writes[q] + 1]++;
+    for (int v = 0; v < nv; v++) wstart[v + 1] += wstart[v];
+    int *wlist = malloc(sizeof(int) * (size_t)(wstart[nv] + 1)), *wfill = calloc((size_t)nv + 1, sizeof(int));
+    for (int j = 0; j < p->nstmts; j++)
+        for (int q = 0; q < p->stmts[j]->nwrites; q++) {
+            int v = p->stmts[j]->writes[q];
+            wlist[wstart[v] + wfill[v]++] = j;
+        }
+    int *set = NULL, cap = 0;
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
-        int *set = NULL, n = 0, cap = 0;
-        for (int r = 0; r < st->nreads; r++) push_int(a, &set, &n, &cap, st->reads[r]);
+        int n = 0;
+#define ADD_READ(x) do { int x_ = (x); if (mark[x_] != i + 1) { mark[x_] = i + 1; \
+            if (n == cap) { cap = cap ? 2 * cap : 64; set = realloc(set, sizeof(int) * (size_t)cap); } \
+            set[n++] = x_; } } while (0)
+        for (int r = 0; r < st->nreads; r++) ADD_READ(st->reads[r]);
+        /* earlier writers' reads are already transitive: one level suffices */
         for (int k = 0; k < n; k++) {
-            VarInfo *v = &s.vars[set[k]];
-            if (v->kind != D_LET) continue;
-            for (int j = 0; j < i; j++) {
-                Stmt *w = p->stmts[j];
-                for (int q = 0; q < w->nwrites; q++)
-                    if (w->writes[q] == set[k])
-                        for (int r = 0; r < w->nreads; r++) push_int(a, &set, &n, &cap, w->reads[r]);
+            if (s.vars[set[k]].kind != D_LET) continue;
+            for (int w = wstart[set[k]]; w < wstart[set[k] + 1] && wlist[w] < i; w++) {
+                const Stmt *ws = p->stmts[wlist[w]];
+                for (int r = 0; r < ws->nreads; r++) ADD_READ(ws->reads[r]);
             }
         }
-        st->reads = set;
+#undef ADD_READ
+        st->reads = arena_alloc(a, sizeof(int) * (size_t)(n ? n : 1));
+        if (n) memcpy(st->reads, set, sizeof(int) * (size_t)n);
         st->nreads = n;
     }
+    free(set);
+    free(wstart);
+    free(wlist);
+    free(wfill);
+    free(mark);
     for (int v = 0; v < nv; v++)
         if (s.vars[v].kind == D_PARAM && !s.vars[v].used && s.vars[v].decl)
             diag_add(d, DIAG_WARNING, s.vars[v].decl->name_span,
                      "param '%s' is not used by any statement: its prior is flat and may be improper", s.vars[v].name);
     free(s.visible);
+    free(s.ents);
+    free(s.htab);
+    free(s.shadow);
+    free(s.entof);
     if (d->nerrors) return NULL;
     Ir *ir = arena_zalloc(a, sizeof *ir);
     ir->prog = p;

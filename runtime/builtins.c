@@ -1100,5 +1100,11 @@ const Builtin *builtin_find(const char *name)
         if (!strcmp(builtin_table[i].name, name)) return (const Builtin *)&builtin_table[i];
     return NULL;
 }
+/* The i-th name, NULL past the end: the checker's "did you mean" goes through them. */
+const char *builtin_name_at(int i)
+{
+    for (int k = 0; k <= i; k++) if (!builtin_table[k].name) return NULL;
+    return builtin_table[i].name;
+}
 const char *builtin_name(const Builtin *b) { return ((const struct Builtin *)b)->name; }
 const char *builtin_sig(const Builtin *b) { return ((const struct Builtin *)b)->sig; }
