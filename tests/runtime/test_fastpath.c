@@ -68,8 +68,8 @@ static const Pair pairs[] = {
      DECLS "{ vector[N] m = (a + b * x - 3 * th) .* rep_vector(1, N); m = (m - c * sv + 1) .* rep_vector(1, N);\n"
      "  y ~ normal(m, s); }"},
     {"reduction with a shifted index (arK)",
-     DECLS "for (t in 3:N) { real m = a; for (j in 1:2) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }",
-     DECLS "for (t in 3:N) { real m = a; for (j in 1:2) if (1) m = m + al[j] * y[t - j]; y[t] ~ normal(m, s); }"},
+     DECLS "for (i in 3:N) { real m = a; for (j in 1:2) m = m + al[j] * y[i - j]; y[i] ~ normal(m, s); }",
+     DECLS "for (i in 3:N) { real m = a; for (j in 1:2) if (1) m = m + al[j] * y[i - j]; y[i] ~ normal(m, s); }"},
     {"reduction with +=, the loop variable as a value",
      DECLS "{ real m = 0; for (n in 1:N) m += th[n] * n - 0.1 * (N - n); target += -0.5 * m * m; }",
      DECLS "{ real m = 0; for (n in 1:N) if (1) m += th[n] * n - 0.1 * (N - n); target += -0.5 * m * m; }"},
