@@ -32,6 +32,13 @@ void vm_eval_free(VmEval *e)
 
 const char *vm_eval_message(const VmEval *e) { return e->ev.msg; }
 
+char *vm_eval_explain(const VmEval *e)
+{
+    if (!e->ev.msg[0]) return NULL;
+    if (!e->ev.fail) return strdup(e->ev.msg);
+    return model_render_error(e->ev.m, e->ev.fail_span, e->ev.msg);
+}
+
 /* Reverse pass of one parameter's transform (a callback segment). */
 typedef struct TrNode {
     TrKind k;

@@ -91,12 +91,19 @@ static int run_init_point(RunChain *c, const RunModel *m)
         if (ok)
             return 0;
     }
+    char *why = m->why ? m->why(m->model, t) : NULL;
+    int rc;
     if (m->init_u)
-        return run_fail(c, 2, "chain %d: the log density or its gradient is not finite at the "
-                              "initial point given by --init", c->id + 1);
-    return run_fail(c, 2, "chain %d: no initial point with finite log density and gradient after "
-                          "%d tries of uniform(-%g, %g) on the unconstrained scale",
-                    c->id + 1, RUN_INIT_TRIES, RUN_INIT_RADIUS, RUN_INIT_RADIUS);
+        rc = run_fail(c, 2, "chain %d: the log density or its gradient is not finite at the "
+                            "initial point given by --init%s%s", c->id + 1, why ? "; the last reason:\n" : "",
+                      why ? why : "");
+    else
+        rc = run_fail(c, 2, "chain %d: no initial point with finite log density and gradient after "
+                            "%d tries of uniform(-%g, %g) on the unconstrained scale%s%s",
+                      c->id + 1, RUN_INIT_TRIES, RUN_INIT_RADIUS, RUN_INIT_RADIUS,
+                      why ? "; the last reason:\n" : "", why ? why : "");
+    free(why);
+    return rc;
 }
 
 /* Take the draw from the backend, fill the row, write it. */

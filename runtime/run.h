@@ -29,6 +29,10 @@ typedef struct RunModel {
      * is given (--init). */
     const double *init_u;
     void *model;
+    /* Why the last log density of this chain's target was -inf or failed (with the
+     * model's file:line:col when it has one), malloc'd; may be NULL.  The driver adds it
+     * to the error when no initial point can be found. */
+    char *(*why)(void *model, BkTarget *t);
 } RunModel;
 
 typedef struct RunConfig {

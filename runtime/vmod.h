@@ -56,5 +56,8 @@ int vm_unconstrain_json(VmEval *e, const char *json, double *u);
 int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
 
 const char *vm_eval_message(const VmEval *e);
+/* The same reason rendered with the model's file:line:col, line and caret when it has a
+ * position; malloc'd, NULL when there is none. */
+char *vm_eval_explain(const VmEval *e);
 
 #endif

@@ -15,7 +15,7 @@ typedef struct PdbOutcome {
     double max_rhat, min_ess_bulk;
     double seconds;            /* wall time of the run */
     long gradients;            /* log density evaluations, all chains */
-    char worst[64];            /* the column with the largest error */
+    char worst[256];           /* the column with the largest error */
     char report[2048];         /* the backend's report lines (ELBO, k-hat...) */
 } PdbOutcome;
 

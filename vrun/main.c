@@ -84,7 +84,8 @@ int main(int argc, char **argv)
         rc = session_run(&c, b, m, base ? base + 1 : c.model, &res, err, sizeof err);
         if (rc == 1 || rc == 2) {
             /* a message that already names its place (file:line:col) is printed as is */
-            if (strstr(err, ": error: ")) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
+            const char *nl = strchr(err, '\n'), *pos = strstr(err, ": error: ");
+            if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
             else fprintf(stderr, "vrun: error: %s\n", err);
         }
         run_result_free(&res);

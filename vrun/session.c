@@ -70,6 +70,8 @@ static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
     return init;
 }
 
+static char *why(void *model, BkTarget *t) { return vm_eval_explain((VmEval *)t->ctx); }
+
 int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, RunResult *res,
                 char *err, size_t errlen)
 {
@@ -80,7 +82,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
     RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
-                   vm_model_nvalues(m), names, values, init, &ad};
+                   vm_model_nvalues(m), names, values, init, &ad, why};
     SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
     if (!strcmp(b->name, "prior-predictive")) {
         char *msg = NULL;

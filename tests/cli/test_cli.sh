@@ -38,6 +38,9 @@ printf '{"J": 8, "y": [1,2,3], "sigma": [1,1,1,1,1,1,1,1]}' > "$T/d.json"
 expect_status 1 "data shape" "$VRUN" "$ES" --data "$T/d.json"
 expect_err "data 'y': expected 8 elements, found 3" "data shape message"
 expect_status 1 "no model" "$VRUN" --check
+printf 'param real<lower=0> x;\nx ~ normal(0, -1);\n' > "$T/neg.vmod"
+expect_status 2 "no finite initial point" "$VRUN" "$T/neg.vmod" --quiet
+expect_err "neg.vmod:2:1: error: normal_lpdf: scale is -1, but must be positive" "initial point reason"
 printf 'param real<lower=0> s;\ntarget += -s;\n' > "$T/improper.vmod"
 expect_status 0 "check ok" "$VRUN" --check "$T/improper.vmod"
 
