@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_linalg.h>
 #include "backends/vi_common.h"
+#include "backends/mode.h"
 #include "backends/vi_backends.h"
 
 typedef struct Gauss {
@@ -32,12 +34,14 @@ typedef struct Bbvi {
     Gauss g;
     ViFamily fam;
     ViCore *core;
+    int init_mode;             /* start q at the nearest mode (backends/mode.c) */
 } Bbvi;
 
 static const BkOption bbvi_options[] = {
     {"family", "string", "meanfield", "meanfield (independent Gaussians) or fullrank (Cholesky factor)"},
     {"estimator", "string", "reparam", "reparam (pathwise) or score (REINFORCE with control variates)"},
     {"stl", "bool", "true", "sticking-the-landing gradient (reparam): zero variance at an exact fit"},
+    {"init-mode", "bool", "true", "start q at the nearest mode with the Laplace scales"},
     {"cv", "bool", "true", "control variates for the score estimator"},
     {"window", "int", "100", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
@@ -193,6 +197,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     b->g.full = full;
     b->g.score = cfg.est == VI_SCORE;
     b->g.stl = cfg.est == VI_REPARAM && bk_opt_bool(s, be, "stl");
+    b->init_mode = bk_opt_bool(s, be, "init-mode");
     size_t np = 2 * d + (full ? d * (d - 1) / 2 : 0);
     b->g.eps = calloc(d + 1, sizeof *b->g.eps);
     b->g.a = calloc(d + 1, sizeof *b->g.a);
@@ -225,8 +230,38 @@ static int bbvi_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
 {
     Bbvi *b = st;
     double *p = vi_core_par(b->core);
+    size_t d = b->g.d;
     memset(p, 0, b->fam.nparam * sizeof *p);
-    memcpy(p, u0, b->g.d * sizeof *p);            /* mu = u0, sd = 1, no correlation */
+    memcpy(p, u0, d * sizeof *p);                 /* mu = u0, sd = 1, no correlation */
+    if (b->init_mode && d > 0 && t->ndisc == 0) {
+        /* start q at the nearest mode with the Laplace scales: from a random point in
+         * a far tail of a narrow posterior (a box-bounded GLM) the stochastic optimiser
+         * otherwise spends its whole budget travelling */
+        double *mode = malloc((d + 1) * sizeof *mode), *cov = malloc((d * d + 1) * sizeof *cov), lp;
+        int have_cov = 0;
+        if (mode && cov && bk_find_mode(t, r, u0, mode, &lp, cov, &have_cov) == 0) {
+            memcpy(p, mode, d * sizeof *p);
+            gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
+            if (have_cov && gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS) {
+                if (b->g.full) {
+                    /* L = diag(exp(theta)) M with M unit lower triangular: the Laplace
+                     * covariance exactly (the optimum when the posterior is Gaussian) */
+                    double *M = p + 2 * d;
+                    for (size_t i = 0; i < d; i++) {
+                        double Lii = gsl_matrix_get(&C.matrix, i, i);
+                        p[d + i] = log(Lii);
+                        for (size_t j = 0; j < i; j++) M[MIDX(i, j)] = gsl_matrix_get(&C.matrix, i, j) / Lii;
+                    }
+                } else if (gsl_linalg_cholesky_invert(&C.matrix) == GSL_SUCCESS) {
+                    /* C now holds the inverse: the Hessian.  The mean-field optimum for a
+                     * Gaussian has variances 1 / H_ii (conditional, not marginal) */
+                    for (size_t i = 0; i < d; i++) p[d + i] = -0.5 * log(gsl_matrix_get(&C.matrix, i, i));
+                }
+            }
+        }
+        free(mode);
+        free(cov);
+    }
     vi_core_start(b->core);
     return 0;
 }

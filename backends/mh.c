@@ -23,10 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
-#include <gsl/gsl_multimin.h>
-#include <gsl/gsl_linalg.h>
-#include <gsl/gsl_blas.h>
+
 #include "backends/backend.h"
+#include "backends/mode.h"
 #include "backends/nuts.h"   /* the Welford estimator and Cholesky factor */
 
 #define MH_GIBBS_MAX 32
@@ -40,11 +39,7 @@ typedef struct Mh {
     long thin;               /* proposals per iteration */
     int init_mode;
     int laplace;             /* the shape came from the Hessian at the mode: keep it */
-    gsl_multimin_fdfminimizer *min;
-    gsl_multimin_function_fdf fdf;
-    gsl_vector *x0;
-    gsl_matrix *H;
-    double *g;
+    double *g;               /* d*d: the inverse Hessian at the mode */
     double scale, target;    /* lambda and the acceptance it aims at */
     double *u, *prop, *z;    /* d + nd, d + nd, d */
     double lp;
@@ -121,12 +116,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
      * (Roberts, Gelman & Gilks 1997): by default an iteration makes d of them. */
     if (s->thin == 0) s->thin = d > 1 ? (long)d : 1;
     s->init_mode = bk_opt_bool(set, &backend_mh, "init-mode") && d > 0;
-    if (s->init_mode) {
-        s->min = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, d);
-        s->x0 = gsl_vector_alloc(d);
-        s->H = gsl_matrix_alloc(d, d);
-        s->g = calloc(n, sizeof *s->g);
-    }
+    if (s->init_mode) s->g = calloc(d * d, sizeof *s->g);
     s->scale = scale;
     s->target = d == 1 ? 0.44 : 0.234;
     s->u = mem;
@@ -180,103 +170,19 @@ static int mh_eval(Mh *s, const double *u, double *lp)
     return 0;
 }
 
-/* -log p over the continuous block, the discrete coordinates held at s->u's values */
-static double mh_f(const gsl_vector *x, void *p)
-{
-    Mh *s = p;
-    vcopy(s->prop, x->data, s->d);
-    vcopy(s->prop + s->d, s->u + s->d, s->nd);
-    double lp;
-    if (s->t->logp(s->t->ctx, s->prop, &lp, NULL) != 0 || !isfinite(lp)) return GSL_POSINF;
-    return -lp;
-}
-
-static void mh_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g)
-{
-    Mh *s = p;
-    vcopy(s->prop, x->data, s->d);
-    vcopy(s->prop + s->d, s->u + s->d, s->nd);
-    double lp;
-    if (s->t->logp(s->t->ctx, s->prop, &lp, g->data) != 0 || !isfinite(lp)) {
-        *f = GSL_POSINF;
-        gsl_vector_set_zero(g);
-        return;
-    }
-    *f = -lp;
-    for (size_t i = 0; i < s->d; i++) g->data[i] = -g->data[i];
-}
-
-static void mh_df(const gsl_vector *x, void *p, gsl_vector *g)
-{
-    double f;
-    mh_fdf(x, p, &f, g);
-}
-
-/* Move to the nearest mode and shape the proposal by the inverse Hessian there.
- * Keeps the start and the identity shape when either step fails. */
-static int mh_optimise(Mh *s)
-{
-    size_t d = s->d;
-    if (gsl_multimin_fdfminimizer_set(s->min, &s->fdf, s->x0, 0.1, 0.1) != GSL_SUCCESS) return 0;
-    int converged = 0;
-    for (int it = 0; it < 2000 && !converged; it++) {
-        int st = gsl_multimin_fdfminimizer_iterate(s->min);
-        double gn = gsl_blas_dnrm2(s->min->gradient);
-        converged = gn < 1e-3 * sqrt((double)d);     /* absolute: lp far below the mode has a large scale */
-        if (st != GSL_SUCCESS) break;
-    }
-    return converged && isfinite(s->min->f);
-}
-
+/* Move to the nearest mode (backends/mode.c) and shape the proposal by the inverse
+ * Hessian there.  Keeps the start and the identity shape when either step fails. */
 static void mh_start_at_mode(Mh *s)
 {
     size_t d = s->d;
-    s->fdf = (gsl_multimin_function_fdf){mh_f, mh_df, mh_fdf, d, s};
-    /* from the chain's initial point, then (if the optimiser stalls there, on a
-     * plateau near a bound) from further uniform(-2, 2) points as Stan draws them */
-    int ok = 0;
-    double best = -INFINITY;
-    for (int attempt = 0; attempt < 10 && !ok; attempt++) {
-        for (size_t i = 0; i < d; i++)
-            gsl_vector_set(s->x0, i, attempt == 0 ? s->u[i] : -2 + 4 * gsl_rng_uniform(s->r));
-        ok = mh_optimise(s);
-        /* none converged (a badly scaled posterior): keep the highest point reached */
-        if ((ok || -s->min->f > best) && isfinite(s->min->f)) {
-            best = -s->min->f;
-            vcopy(s->g, s->min->x->data, d);
-        }
-    }
-    if (!isfinite(best) || best < s->lp) return;   /* keep the classic start */
-    gsl_vector_view bx = gsl_vector_view_array(s->g, d);
-    gsl_vector_memcpy(s->x0, &bx.vector);
-    double lp = best;
-    vcopy(s->u, s->x0->data, d);
+    int have_cov = 0;
+    double lp;
+    if (bk_find_mode(s->t, s->r, s->u, s->prop, &lp, s->g, &have_cov) != 0) return;
+    vcopy(s->u, s->prop, d);
     s->lp = lp;
-    /* Hessian of -log p by central differences of the gradient */
-    vcopy(s->prop, s->u, d + s->nd);
-    for (size_t j = 0; j < d; j++) {
-        double h = 1e-5 * fmax(1, fabs(s->u[j])), gp[1];
-        (void)gp;
-        s->prop[j] = s->u[j] + h;
-        double l1, l2;
-        if (s->t->logp(s->t->ctx, s->prop, &l1, s->g) != 0) return;
-        for (size_t i = 0; i < d; i++) gsl_matrix_set(s->H, i, j, -s->g[i]);
-        s->prop[j] = s->u[j] - h;
-        if (s->t->logp(s->t->ctx, s->prop, &l2, s->g) != 0) return;
-        for (size_t i = 0; i < d; i++) gsl_matrix_set(s->H, i, j, (gsl_matrix_get(s->H, i, j) + s->g[i]) / (2 * h));
-        s->prop[j] = s->u[j];
-        if (!isfinite(l1) || !isfinite(l2)) return;
-    }
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < i; j++) {
-            double a = 0.5 * (gsl_matrix_get(s->H, i, j) + gsl_matrix_get(s->H, j, i));
-            gsl_matrix_set(s->H, i, j, a);
-            gsl_matrix_set(s->H, j, i, a);
-        }
-    if (gsl_linalg_cholesky_decomp1(s->H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(s->H) != GSL_SUCCESS) return;
+    if (!have_cov) return;
     double c = 2.38 * 2.38 / (double)d;
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++) s->shape[i * d + j] = c * gsl_matrix_get(s->H, i, j);
+    for (size_t i = 0; i < d * d; i++) s->shape[i] = c * s->g[i];
     if (nuts_cholesky(s->shape, s->shape, d) == 0) {
         vcopy(s->chol, s->shape, d * d);
         s->laplace = 1;
@@ -468,9 +374,6 @@ static void mh_free(void *st)
     Mh *s = st;
     if (!s)
         return;
-    if (s->min) gsl_multimin_fdfminimizer_free(s->min);
-    if (s->x0) gsl_vector_free(s->x0);
-    if (s->H) gsl_matrix_free(s->H);
     free(s->g);
     free(s->mem);
     free(s);

@@ -187,7 +187,7 @@ START_TEST(test_kidiq_fullrank)
         ck_assert_msg(fabs(mean[q] - r.mean) < 0.1 * r.sd, "%s mean", names[q]);
         ck_assert_msg(fabs(sd[q] / r.sd - 1) < 0.1, "%s sd", names[q]);
     }
-    ck_assert(st.khat < 0.5 || isnan(st.khat));
+    ck_assert(st.khat < 0.7 || isnan(st.khat));    /* PSIS: reliable below 0.7 */
 }
 END_TEST
 
