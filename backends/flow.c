@@ -14,6 +14,8 @@
 #include <gsl/gsl_randist.h>
 #include "backends/flow_layers.h"
 #include "backends/vi_backends.h"
+#include "backends/mode.h"
+#include <gsl/gsl_linalg.h>
 
 #define FLOW_MAX_LAYERS 64
 
@@ -24,6 +26,7 @@ typedef struct Flow {
     size_t coff[FLOW_MAX_LAYERS];  /* cache offsets */
     double *cache, *zs, *eps, *ga, *gb;
     char spec[128];
+    int init_mode;
     ViFamily fam;
     ViCore *core;
 } Flow;
@@ -36,6 +39,8 @@ static const BkOption flow_options[] = {
     /* flows climb slowly to the last hundredths of a nat: longer windows see it */
     {"window", "int", "200", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
+    {"init-mode", "bool", "true", "start the base Gaussian at the nearest mode (worse for a funnel, "
+     "whose mode sits in its neck)"},
     {NULL, NULL, NULL, NULL}
 };
 
@@ -166,6 +171,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         return NULL;
     }
     Flow *f = calloc(1, sizeof *f);
+    if (f) f->init_mode = bk_opt_bool(s, be, "init-mode");
     if (!f) { snprintf(err, errlen, "out of memory"); return NULL; }
     f->d = t->dim;
     /* an IAF layer has O(dim^2) parameters (MADE's masks and direct connections): above
@@ -218,9 +224,27 @@ static int flow_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
 {
     Flow *f = st;
     double *p = vi_core_par(f->core);
-    memcpy(p, u0, f->d * sizeof *p);
-    memset(p + f->d, 0, f->d * sizeof *p);
-    for (size_t k = 0; k < f->nl; k++) fl_layer_init(&f->layer[k], p + f->off[k], u0, r);
+    size_t d = f->d;
+    memcpy(p, u0, d * sizeof *p);
+    memset(p + d, 0, d * sizeof *p);
+    /* the base Gaussian starts at the nearest mode with the Laplace marginal scales
+     * (backends/mode.c), as bbvi does: the layers then only have to learn the shape */
+    double *mode = malloc((d + t->ndisc + 1) * sizeof *mode), *cov = malloc((d * d + 1) * sizeof *cov), lp;
+    int have_cov = 0;
+    const double *centre = u0;
+    if (f->init_mode && mode && cov && d > 0 && t->ndisc == 0 && bk_find_mode(t, r, u0, mode, &lp, cov, &have_cov) == 0) {
+        memcpy(p, mode, d * sizeof *p);
+        /* conditional scales 1 / sqrt(H_ii): narrow enough that a strongly correlated
+         * posterior does not throw the first draws into the tails */
+        gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
+        if (have_cov && gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS &&
+            gsl_linalg_cholesky_invert(&C.matrix) == GSL_SUCCESS)
+            for (size_t i = 0; i < d; i++) p[d + i] = -0.5 * log(gsl_matrix_get(&C.matrix, i, i));
+        centre = mode;
+    }
+    for (size_t k = 0; k < f->nl; k++) fl_layer_init(&f->layer[k], p + f->off[k], centre, r);
+    free(mode);
+    free(cov);
     vi_core_start(f->core);
     return 0;
 }

@@ -254,10 +254,11 @@ typedef struct Duel { VtRun flow, full; } Duel;
 static void duel(BkLogp logp, unsigned long seed, const double *u0, Duel *d)
 {
     BkTarget t = {.dim = 2, .logp = logp};
-    BkOpt fo[] = {{"eval-draws", "4000"}, {NULL, NULL}};
-    BkOpt ro[] = {{"family", "fullrank"}, {"eval-draws", "4000"}, {NULL, NULL}};
-    vt_run(&backend_flow, &t, fo, 1, 30000, 0, 0, seed, 40000, u0, 0, &d->flow);
-    vt_run(&backend_bbvi, &t, ro, 2, 30000, 0, 0, seed, 40000, u0, 0, &d->full);
+    /* both families from the same random start (no mode start: the funnel's mode is in its neck) */
+    BkOpt fo[] = {{"eval-draws", "4000"}, {"init-mode", "false"}, {NULL, NULL}};
+    BkOpt ro[] = {{"family", "fullrank"}, {"eval-draws", "4000"}, {"init-mode", "false"}, {NULL, NULL}};
+    vt_run(&backend_flow, &t, fo, 2, 30000, 0, 0, seed, 40000, u0, 0, &d->flow);
+    vt_run(&backend_bbvi, &t, ro, 3, 30000, 0, 0, seed, 40000, u0, 0, &d->full);
     for (int k = 0; k < 2; k++) {
         VtRun *o = k ? &d->full : &d->flow;
         printf("  %-8s rc %d iters %5ld conv %d ELBO %8.4f ± %.4f k-hat %5.2f  mean %6.3f %6.3f  "
