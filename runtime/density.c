@@ -197,10 +197,9 @@ static void check_declared(Ev *ev, const Stmt *s)
                  : ts->name == TS_POS_ORDERED ? TR_POSITIVE_ORDERED : ts->name == TS_CHOL_CORR ? TR_CHOLESKY_CORR
                  : ts->name == TS_COV ? TR_COV_MATRIX : TR_CORR_MATRIX;
         size_t blk = k >= TR_CHOLESKY_CORR ? (size_t)K * K : (size_t)K;
-        double *u = arena_alloc(&ev->arena, sizeof(double) * (tr_free_size(k, (size_t)K) + 1));
         for (size_t r = 0; blk && r * blk < (size_t)x.n; r++) {
             size_t bad = 0;
-            if (tr_unconstrain(k, (size_t)K, x.x + r * blk, NULL, NULL, u, &bad)) {
+            if (tr_check(k, (size_t)K, x.x + r * blk, &bad)) {
                 ev_error(ev, s->name_span, "%s '%s' is not a valid %s (element %zu)", what, s->name,
                          vm_typename[ts->name], r * blk + bad + 1);
                 return;

@@ -597,3 +597,23 @@ void tr_backward(TrKind k, size_t n, const double *u, const double *lo, const do
     case TR_CORR_MATRIX: tr_corr_bwd(n, u, gx, gl, gu); return;
     }
 }
+
+int tr_check(TrKind k, size_t n, const double *x, size_t *bad)
+{
+    if (k == TR_SIMPLEX) {
+        /* Stan's check_simplex: non-negative elements summing to 1 within 1e-8 */
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!(x[i] >= 0)) { *bad = i; return -1; }
+            sum += x[i];
+        }
+        if (n == 0 || !(fabs(sum - 1) <= 1e-8)) { *bad = n ? n - 1 : 0; return -1; }
+        return 0;
+    }
+    size_t m = tr_free_size(k, n) + 1;
+    double buf[64], *u = m <= 64 ? buf : malloc(m * sizeof *u);
+    if (!u) { *bad = 0; return -1; }
+    int rc = tr_unconstrain(k, n, x, NULL, NULL, u, bad);
+    if (u != buf) free(u);
+    return rc;
+}

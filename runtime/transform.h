@@ -25,6 +25,11 @@ double tr_constrain(TrKind k, size_t n, const double *u, const double *lo, const
  * the offending element. */
 int tr_unconstrain(TrKind k, size_t n, const double *x, const double *lo, const double *hi, double *u, size_t *bad);
 
+/* Does x satisfy the constraint, as Stan's check_* functions see it (a data value or a
+ * let)?  Unlike tr_unconstrain, boundary values are allowed where Stan allows them (a
+ * simplex [1, 0, 0]).  Returns 0, or -1 with *bad the offending element. */
+int tr_check(TrKind k, size_t n, const double *x, size_t *bad);
+
 /* Reverse pass: given gx = dL/dx (may be NULL) and gl = dL/dlog|J|, ADD dL/du into gu
  * and dL/dlo, dL/dhi into glo, ghi (each may be NULL when the bound is constant). */
 void tr_backward(TrKind k, size_t n, const double *u, const double *lo, const double *hi,

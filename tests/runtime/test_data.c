@@ -89,6 +89,21 @@ START_TEST(defaults_and_layout)
 }
 END_TEST
 
+/* Stan's check_simplex allows exact zeros in data: [1, 0, 0] is a simplex */
+START_TEST(simplex_data_with_zeros)
+{
+    const char *src = "data simplex[3] w; param real mu; mu ~ normal(w[1], 1);";
+    char *msg = NULL;
+    VmModel *m = vm_model_load(src, strlen(src), "m.vmod", "{\"w\": [1, 0, 0]}", "d.json", &msg);
+    ck_assert_msg(m != NULL, "%s", msg ? msg : "");
+    vm_model_free(m);
+    m = vm_model_load(src, strlen(src), "m.vmod", "{\"w\": [1, -0.1, 0.1]}", "d.json", &msg);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(msg, "data 'w': the value is not a valid simplex (element 2)"));
+    free(msg);
+}
+END_TEST
+
 START_TEST(large_file_loads)
 {
     /* 10^6 numbers */
@@ -115,6 +130,7 @@ int main(void)
     tcase_add_loop_test(tc, data_errors, 0, (int)(sizeof cases / sizeof *cases));
     tcase_add_test(tc, extra_variable_warns);
     tcase_add_test(tc, defaults_and_layout);
+    tcase_add_test(tc, simplex_data_with_zeros);
     tcase_add_test(tc, large_file_loads);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
