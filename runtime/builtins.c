@@ -535,45 +535,40 @@ static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
 
 static Val b_dot_self(Ev *ev, const Expr *e, Val *a, int n) { return b_dot_product(ev, e, a, 1); }
 
-/* rows of a multiplied by columns of b, for columns_dot_product etc.: via ops */
-static Val b_diag_pre_multiply(Ev *ev, const Expr *e, Val *a, int n)
+/* diag(d) * M (pre) or M * diag(d) (post): element (i, j) scaled by d[i] or d[j] */
+static Val diag_multiply(Ev *ev, const Expr *e, Val d, Val M, int pre)
 {
-    Val d = val_to_real(ev, a[0]), M = val_to_real(ev, a[1]);
-    int R = M.dims[0], C = M.dims[1];
-    if (d.n != R) { ev_error(ev, e->span, "diag_pre_multiply: %d diagonal elements for %d rows", d.n, R); return NANV; }
+    int R = M.dims[0], C = M.dims[1], want = pre ? R : C;
+    if (d.n != want) {
+        ev_error(ev, e->span, "diag_%s_multiply: %d diagonal elements for %d %s", pre ? "pre" : "post", d.n, want,
+                 pre ? "rows" : "columns");
+        return NANV;
+    }
     int dims[2] = {R, C};
     Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    for (int j = 0; j < C; j++) for (int i = 0; i < R; i++) v.x[i + (long)j * R] = d.x[i] * M.x[i + (long)j * R];
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) v.x[i + (long)j * R] = d.x[pre ? i : j] * M.x[i + (long)j * R];
     if (d.id || M.id) {
         val_set_ids(ev, &v);
         for (int j = 0; j < C; j++)
             for (int i = 0; i < R; i++) {
                 long o = i + (long)j * R;
-                if (d.id) tape_push(ev, d.id[i], v.id[o], M.x[o]);
-                if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[i]);
+                int k = pre ? i : j;
+                if (d.id) tape_push(ev, d.id[k], v.id[o], M.x[o]);
+                if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[k]);
             }
     }
     return v;
 }
 
+static Val b_diag_pre_multiply(Ev *ev, const Expr *e, Val *a, int n)
+{
+    return diag_multiply(ev, e, val_to_real(ev, a[0]), val_to_real(ev, a[1]), 1);
+}
+
 static Val b_diag_post_multiply(Ev *ev, const Expr *e, Val *a, int n)
 {
-    Val M = val_to_real(ev, a[0]), d = val_to_real(ev, a[1]);
-    int R = M.dims[0], C = M.dims[1];
-    if (d.n != C) { ev_error(ev, e->span, "diag_post_multiply: %d diagonal elements for %d columns", d.n, C); return NANV; }
-    int dims[2] = {R, C};
-    Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    for (int j = 0; j < C; j++) for (int i = 0; i < R; i++) v.x[i + (long)j * R] = d.x[j] * M.x[i + (long)j * R];
-    if (d.id || M.id) {
-        val_set_ids(ev, &v);
-        for (int j = 0; j < C; j++)
-            for (int i = 0; i < R; i++) {
-                long o = i + (long)j * R;
-                if (d.id) tape_push(ev, d.id[j], v.id[o], M.x[o]);
-                if (M.id) tape_push(ev, M.id[o], v.id[o], d.x[j]);
-            }
-    }
-    return v;
+    return diag_multiply(ev, e, val_to_real(ev, a[1]), val_to_real(ev, a[0]), 0);
 }
 
 static Val b_multiply_lower_tri_self_transpose(Ev *ev, const Expr *e, Val *a, int n)
