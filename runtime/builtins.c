@@ -717,42 +717,31 @@ static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
     return r;
 }
 
-static Val b_columns_dot_product(Ev *ev, const Expr *e, Val *a, int n)
+/* Sums of the element-wise product A .* B along columns (a row vector, one entry per
+ * column) or along rows (a vector, one entry per row). */
+static Val dot_products(Ev *ev, const Expr *e, Val *a, int by_column)
 {
     Val A = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
     Expr tmp = *e;
     tmp.op = OP_EMUL;
-    tmp.ty = A.kind == TK_MATRIX ? (Ty){TB_REAL, TK_MATRIX, 0} : (Ty){TB_REAL, A.kind, 0};
-    Val P = op_binary(ev, &tmp, OP_EMUL, A, B);
-    if (ev->fail) return NANV;
-    int R = P.kind == TK_ROWVEC ? 1 : P.dims[0], C = P.kind == TK_MATRIX ? P.dims[1] : P.kind == TK_ROWVEC ? P.dims[0] : 1;
-    Val v = vec_of(ev, TK_ROWVEC, C);
-    if (P.id) val_set_ids(ev, &v);
-    for (int j = 0; j < C; j++) {
-        double s = 0;
-        for (int i = 0; i < R; i++) { s += P.x[i + (long)j * R]; if (P.id) tape_push(ev, P.id[i + (long)j * R], v.id[j], 1); }
-        v.x[j] = s;
-    }
-    return v;
-}
-
-static Val b_rows_dot_product(Ev *ev, const Expr *e, Val *a, int n)
-{
-    Val A = val_to_real(ev, a[0]), B = val_to_real(ev, a[1]);
-    Expr tmp = *e;
     tmp.ty = (Ty){TB_REAL, A.kind, 0};
     Val P = op_binary(ev, &tmp, OP_EMUL, A, B);
     if (ev->fail) return NANV;
     int R = P.kind == TK_ROWVEC ? 1 : P.dims[0], C = P.kind == TK_MATRIX ? P.dims[1] : P.kind == TK_ROWVEC ? P.dims[0] : 1;
-    Val v = vec_of(ev, TK_VECTOR, R);
+    Val v = by_column ? vec_of(ev, TK_ROWVEC, C) : vec_of(ev, TK_VECTOR, R);
     if (P.id) val_set_ids(ev, &v);
-    for (int i = 0; i < R; i++) {
-        double s = 0;
-        for (int j = 0; j < C; j++) { s += P.x[i + (long)j * R]; if (P.id) tape_push(ev, P.id[i + (long)j * R], v.id[i], 1); }
-        v.x[i] = s;
-    }
+    for (int k = 0; k < v.n; k++) v.x[k] = 0;
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i++) {
+            int k = by_column ? j : i;
+            v.x[k] += P.x[i + (long)j * R];
+            if (P.id) tape_push(ev, P.id[i + (long)j * R], v.id[k], 1);
+        }
     return v;
 }
+
+static Val b_columns_dot_product(Ev *ev, const Expr *e, Val *a, int n) { return dot_products(ev, e, a, 1); }
+static Val b_rows_dot_product(Ev *ev, const Expr *e, Val *a, int n) { return dot_products(ev, e, a, 0); }
 
 static Val b_inverse(Ev *ev, const Expr *e, Val *a, int n)
 {
