@@ -688,15 +688,17 @@ static Val b_mdivide_right_tri_low(Ev *ev, const Expr *e, Val *a, int n)
     return X;
 }
 
-/* log |det A| of any square matrix, as Stan's log_determinant, by LU with partial
- * pivoting (GSL) on arena copies; d/dA = A^-T.  GSL reads our column-major array as
- * the row-major A', which has the same |det|; its inverse is A^-T, in row-major order. */
-static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
+/* det A (log_form 0) or log |det A| (log_form 1) of any square matrix, as Stan's
+ * determinant and log_determinant, by LU with partial pivoting (GSL) on arena copies;
+ * d det / dA = det A^-T and d log|det| / dA = A^-T.  GSL reads our column-major array
+ * as the row-major A', which has the same determinant; its inverse is A^-T, row-major. */
+static Val lu_determinant(Ev *ev, const Expr *e, Val *a, int log_form)
 {
+    const char *name = log_form ? "log_determinant" : "determinant";
     Val A = val_to_real(ev, a[0]);
     int N = A.dims[0];
-    if (A.dims[1] != N) { ev_error(ev, e->span, "log_determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
-    if (N == 0) return val_real(ev, 0);
+    if (A.dims[1] != N) { ev_error(ev, e->span, "%s: the matrix is %dx%d, not square", name, N, A.dims[1]); return NANV; }
+    if (N == 0) return val_real(ev, log_form ? 0 : 1);
     size_t nn = (size_t)N * (size_t)N;
     double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
     memcpy(W, A.x, sizeof(double) * nn);
@@ -704,18 +706,33 @@ static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n)
     gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
     int sgn;
     gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
-    double ld = gsl_linalg_LU_lndet(&M.matrix);
-    if (!(ld > -INFINITY) && !isnan(ld)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
-    Val r = val_real(ev, ld);
+    double val = log_form ? gsl_linalg_LU_lndet(&M.matrix) : gsl_linalg_LU_det(&M.matrix, sgn);
+    if (log_form && !(val > -INFINITY) && !isnan(val)) {
+        ev_error(ev, e->span, "log_determinant: the matrix is singular");
+        return NANV;
+    }
+    Val r = val_real(ev, val);
     if (!A.id) return r;
+    if (!log_form && val == 0) {       /* the adjugate would be needed; not worth it here */
+        val_set_ids(ev, &r);
+        ev_error(ev, e->span, "determinant: the matrix is singular (no derivative)");
+        return NANV;
+    }
     double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
     gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
-    if (gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix)) { ev_error(ev, e->span, "log_determinant: the matrix is singular"); return NANV; }
+    if (gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix) && log_form) {
+        ev_error(ev, e->span, "log_determinant: the matrix is singular");
+        return NANV;
+    }
     val_set_ids(ev, &r);
+    double scale = log_form ? 1 : val;
     for (int l = 0; l < N; l++)        /* A[k,l] (column-major k + l N) gets A^-T[k,l] = row-major Inv[k N + l] */
-        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], Inv[(long)k * N + l]);
+        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], scale * Inv[(long)k * N + l]);
     return r;
 }
+
+static Val b_log_determinant(Ev *ev, const Expr *e, Val *a, int n) { return lu_determinant(ev, e, a, 1); }
+static Val b_determinant(Ev *ev, const Expr *e, Val *a, int n) { return lu_determinant(ev, e, a, 0); }
 
 /* Sums of the element-wise product A .* B along columns (a row vector, one entry per
  * column) or along rows (a vector, one entry per row). */
@@ -981,36 +998,6 @@ static Val dist_impl(Ev *ev, const Expr *e, Val *a, int sq)
 }
 static Val b_squared_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 1); }
 static Val b_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 0); }
-
-/* determinant by LU as log_determinant; d/dA = det A^-T. */
-static Val b_determinant(Ev *ev, const Expr *e, Val *a, int n)
-{
-    Val A = val_to_real(ev, a[0]);
-    int N = A.dims[0];
-    if (A.dims[1] != N) { ev_error(ev, e->span, "determinant: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
-    if (N == 0) return val_real(ev, 1);
-    size_t nn = (size_t)N * (size_t)N;
-    double *W = arena_alloc(&ev->arena, sizeof(double) * nn);
-    memcpy(W, A.x, sizeof(double) * nn);
-    gsl_matrix_view M = gsl_matrix_view_array(W, (size_t)N, (size_t)N);
-    gsl_permutation p = {(size_t)N, arena_alloc(&ev->arena, sizeof(size_t) * (size_t)N)};
-    int sgn;
-    gsl_linalg_LU_decomp(&M.matrix, &p, &sgn);
-    double det = gsl_linalg_LU_det(&M.matrix, sgn);
-    Val r = val_real(ev, det);
-    if (!A.id) return r;
-    val_set_ids(ev, &r);
-    if (det == 0) {                    /* the adjugate would be needed; not worth it here */
-        ev_error(ev, e->span, "determinant: the matrix is singular (no derivative)");
-        return NANV;
-    }
-    double *Inv = arena_alloc(&ev->arena, sizeof(double) * nn);
-    gsl_matrix_view I = gsl_matrix_view_array(Inv, (size_t)N, (size_t)N);
-    gsl_linalg_LU_invert(&M.matrix, &p, &I.matrix);
-    for (int l = 0; l < N; l++)
-        for (int k = 0; k < N; k++) tape_push(ev, A.id[k + (long)l * N], r.id[0], det * Inv[(long)k * N + l]);
-    return r;
-}
 
 /* Alphabetical (docs/functions.md follows this order); builtin_find scans. */
 const struct Builtin builtin_table[] = {
