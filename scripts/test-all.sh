@@ -19,13 +19,29 @@ run_suite() {   # name builddir meson-args...
     bad=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $NF} END {print s + 0}' "$dir.test.log")
     if [ -z "$ok" ]; then ok=0; bad=$((bad + 1)); echo "no test summary from meson in $dir"; fi
     pass=$((pass + ok)); fail=$((fail + bad))
+    # Remember the failures so the last lines of the run name them (CI shows the tail).
+    grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$dir.test.log" | sed "s|^|[$name] |" >>"$failures" || true
 }
+failures=$(mktemp)
 
 run_suite "tests" build
 run_suite "tests under ASan+UBSan" build-asan -Db_sanitize=address,undefined -Db_lundef=false
 if [ -x scripts/fuzz-smoke.sh ]; then
     echo "=== fuzz smoke"
-    if bash scripts/fuzz-smoke.sh 60; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+    if bash scripts/fuzz-smoke.sh 60 >build-fuzz.log 2>&1; then
+        pass=$((pass + 1)); tail -3 build-fuzz.log
+    else
+        fail=$((fail + 1)); tail -60 build-fuzz.log; echo "[fuzz smoke] FAIL (log: build-fuzz.log)" >>"$failures"
+    fi
+fi
+if [ -s "$failures" ]; then
+    echo "=== failed"
+    cat "$failures"
+    # The error output of each failed test, from meson's log, so a CI tail shows why.
+    for d in build build-asan; do
+        [ -f "$d/meson-logs/testlog.txt" ] || continue
+        python3 scripts/failed-logs.py "$d/meson-logs/testlog.txt"
+    done
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
