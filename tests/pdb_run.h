@@ -10,7 +10,7 @@ typedef struct PdbOutcome {
     char msg[512];
     int ncols;                 /* reference quantities matched */
     double max_err_sd;         /* max |mean - ref mean| / ref sd */
-    double max_z;              /* max |mean - ref mean| / mcse */
+    double max_z;              /* max |mean - ref mean| / (our and the reference's MCSE) */
     double sd_ratio_lo, sd_ratio_hi;
     double max_rhat, min_ess_bulk;
     double seconds;            /* wall time of the run */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "sampler_util.h"
+#include "tests/test_seed.h"
 
 int su_gauss_logp(void *ctx, const double *u, double *lp, double *grad)
 {
@@ -73,6 +74,7 @@ int su_run(const Backend *b, const BkTarget *t, const BkOpt *opts, long warmup, 
     memset(c, 0, sizeof *c);
     if (bk_check_options(b, opts, nopts, err, errlen) != 0)
         return -1;
+    seed = test_seed(seed);
     BkSettings s = {.warmup = warmup, .draws = draws, .seed = seed, .opts = opts, .nopts = nopts};
     size_t ncols = 0;
     while (b->columns[ncols])

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
+#include "tests/test_seed.h"
 #include "vi_targets.h"
 
 /* A diagonal Gaussian with very different scales: meanfield is exact. */
@@ -263,7 +264,7 @@ START_TEST(test_discrete_only)
 {
     double lo[2] = {0, 5}, hi[2] = {3, 6};
     BkTarget t = {.dim = 0, .ndisc = 2, .disc_lo = lo, .disc_hi = hi, .logp = two_dice_logp};
-    BkSettings s = {.iters = 20000, .seed = 1};
+    BkSettings s = {.iters = 20000, .seed = test_seed(1)};
     char err[256];
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 2);

@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
+#include "tests/test_seed.h"
 #include "backends/cavi.h"
 #include "runtime/model.h"
 
@@ -53,7 +54,7 @@ static int fit_run(Fit *f, const char *name, const char *data_path, const BkOpt 
     free(path);
     f->e = vm_eval_new(f->m);
     f->t = (BkTarget){vm_model_dim(f->m), vm_model_ndisc(f->m), f->m->disc_lo, f->m->disc_hi, fit_logp, f->e, f->m};
-    BkSettings s = {.iters = 20000, .tol = tol, .seed = 7, .opts = opts, .nopts = nopts};
+    BkSettings s = {.iters = 20000, .tol = tol, .seed = test_seed(7), .opts = opts, .nopts = nopts};
     f->st = B->create(&s, &f->t, f->err, sizeof f->err);
     if (!f->st) return -1;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);

@@ -93,16 +93,24 @@ START_TEST(test_gauss)
                       su_mean(ch.u, ch.n, ch.nu, i), zm);
         ck_assert_msg(zv < 4, "%s: coordinate %zu variance %g is %.2f MCSE from %g", c->name, i,
                       su_var(ch.u, ch.n, ch.nu, i), zv, sd * sd);
-        /* and the variance within 15% outright */
+        /* and no gross error, whatever the MCSE estimate says (the z-tests above are the
+         * sharp ones; 2000 draws give the variance a relative sd near 5%) */
         double v = su_var(ch.u, ch.n, ch.nu, i);
-        ck_assert_msg(fabs(v / (sd * sd) - 1) < 0.15, "%s: variance %g vs %g", c->name, v, sd * sd);
+        ck_assert_msg(fabs(v / (sd * sd) - 1) < 0.25, "%s: variance %g vs %g", c->name, v, sd * sd);
     }
     if (c->rho != 0) {
-        double cov = 0;
+        /* E[x y] = rho, judged by the MCSE of the products (a diagonal metric on a 0.95
+         * correlation leaves few effective draws) and for gross error */
+        double *xy = malloc(sizeof(double) * (size_t)ch.n), cov = 0, v = 0;
         for (long k = 0; k < ch.n; k++)
-            cov += ch.u[k * 2] * ch.u[k * 2 + 1];
+            cov += xy[k] = ch.u[k * 2] * ch.u[k * 2 + 1];
         cov /= (double)ch.n;
-        ck_assert_msg(fabs(cov - c->rho) < 0.1, "%s: covariance %g vs %g", c->name, cov, c->rho);
+        for (long k = 0; k < ch.n; k++)
+            v += (xy[k] - cov) * (xy[k] - cov);
+        double mcse = sqrt(v / (double)(ch.n - 1) / su_ess(xy, ch.n, 1, 0));
+        free(xy);
+        ck_assert_msg(fabs(cov - c->rho) < 4 * mcse && fabs(cov - c->rho) < 0.2,
+                      "%s: covariance %g vs %g (mcse %g)", c->name, cov, c->rho, mcse);
     }
 
     /* step size adapted to the target acceptance; constant while sampling; no divergence */
@@ -306,11 +314,16 @@ START_TEST(test_max_depth)
     SuChain ch;
     char err[256];
     ck_assert(su_run(B, &t, opts, 0, 100, 5, &u0, &ch, err, sizeof err) == 0);
+    /* 8 steps of 0.01 rarely turn: most trees hit the cap, and none goes past it (a
+     * draw whose momentum is near zero may U-turn earlier) */
     int cd = su_col(B, "treedepth__"), cn = su_col(B, "n_leapfrog__");
+    long full = 0;
     for (long k = 0; k < ch.n; k++) {
-        ck_assert(ch.cols[k * ch.ncols + cd] == 3);
-        ck_assert(ch.cols[k * ch.ncols + cn] == 7);
+        ck_assert(ch.cols[k * ch.ncols + cd] <= 3);
+        ck_assert(ch.cols[k * ch.ncols + cn] <= 7);
+        full += ch.cols[k * ch.ncols + cd] == 3 && ch.cols[k * ch.ncols + cn] == 7;
     }
+    ck_assert_msg(full >= 90, "%ld of 100 trees at the cap", full);
     su_chain_free(&ch);
 }
 END_TEST

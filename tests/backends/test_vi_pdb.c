@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include <gsl/gsl_errno.h>
+#include "tests/test_seed.h"
 #include "vi_targets.h"
 
 typedef struct Pdb {
@@ -127,10 +128,10 @@ static void fit_moments(const Backend *b, BkTarget *t, const BkOpt *opts, size_t
                         unsigned long seed, const int *idx, const int *expo, int nq, double *mean,
                         double *sd, ViStats *st, char *report, size_t rlen)
 {
-    BkSettings s = {.iters = 30000, .seed = seed, .opts = opts, .nopts = nopts};
+    BkSettings s = {.iters = 30000, .seed = test_seed(seed), .opts = opts, .nopts = nopts};
     char err[256];
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, seed);
+    gsl_rng_set(r, s.seed);
     void *stt = b->create(&s, t, err, sizeof err);
     ck_assert_msg(stt != NULL, "%s", err);
     double u0[16] = {0}, u[16], lp, cols[2];

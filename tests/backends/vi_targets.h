@@ -8,6 +8,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "backends/vi_backends.h"
+#include "tests/test_seed.h"
 
 #define VT_MAXD 8
 
@@ -139,6 +140,7 @@ static void vt_run(const Backend *b, const BkTarget *t, const BkOpt *opts, size_
                    int keep, VtRun *o)
 {
     memset(o, 0, sizeof *o);
+    seed = test_seed(seed);
     BkSettings s = {.iters = iters, .mc = mc, .lr = lr, .seed = seed, .opts = opts, .nopts = nopts};
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, seed);
