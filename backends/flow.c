@@ -6,7 +6,15 @@
  * reverse pass through the layers (flow_layers.c) from dL/dz_K = grad log p and
  * dL/dlog|det_k| = 1.  No "sticking the landing" here: it needs grad_z log q at z_K,
  * i.e. the inverse of the flow, which planar layers do not have in closed form.
- * Optimiser, stopping rule and reporting are vi_common's. */
+ * Optimiser, stopping rule and reporting are vi_common's.
+ *
+ * With --init-mode (the default) the flow lives in whitened coordinates: q is the
+ * push-forward of the flow through the fixed affine map u = m + A w, A the Cholesky
+ * factor of the Laplace covariance at the mode m.  The family is the same up to that
+ * map (an affine map of a flow is a flow), but the layers start from a posterior that is
+ * already round and unit-scaled: on earnings (sds 9667 and 144, correlation -0.999) the
+ * unwhitened flow had to learn the whole covariance by stochastic gradient and missed
+ * by 6 sd within its budget.  log q(u) = log q_w(w) - log|det A|, grad_w = A' grad_u. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +35,7 @@ typedef struct Flow {
     double *cache, *zs, *eps, *ga, *gb;
     char spec[128];
     int init_mode;
+    double *wm, *wA, wlogdet;      /* whitening u = wm + wA w (wA lower, row-major), or NULL */
     ViFamily fam;
     ViCore *core;
 } Flow;
@@ -65,10 +74,20 @@ static double flow_push(Flow *f, const double *p)
 static double flow_sample(void *self, const double *p, gsl_rng *r, double *z)
 {
     Flow *f = self;
-    for (size_t i = 0; i < f->d; i++) f->eps[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    size_t d = f->d;
+    for (size_t i = 0; i < d; i++) f->eps[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
     double lq = flow_push(f, p);
-    memcpy(z, f->zs + f->nl * f->d, f->d * sizeof *z);
-    return lq;
+    const double *w = f->zs + f->nl * d;
+    if (!f->wA) {
+        memcpy(z, w, d * sizeof *z);
+        return lq;
+    }
+    for (size_t i = 0; i < d; i++) {
+        double a = f->wm[i];
+        for (size_t j = 0; j <= i; j++) a += f->wA[i * d + j] * w[j];
+        z[i] = a;
+    }
+    return lq - f->wlogdet;
 }
 
 static void flow_grad(void *self, const double *p, const double *z, const double *g, double *gp)
@@ -76,7 +95,15 @@ static void flow_grad(void *self, const double *p, const double *z, const double
     Flow *f = self;
     size_t d = f->d;
     double *gcur = f->ga, *gnext = f->gb;
-    memcpy(gcur, g, d * sizeof *gcur);
+    if (f->wA) {
+        for (size_t j = 0; j < d; j++) {
+            double a = 0;
+            for (size_t i = j; i < d; i++) a += f->wA[i * d + j] * g[i];
+            gcur[j] = a;
+        }
+    } else {
+        memcpy(gcur, g, d * sizeof *gcur);
+    }
     for (size_t k = f->nl; k-- > 0;) {
         fl_backward(&f->layer[k], p + f->off[k], f->zs + k * d, f->cache + f->coff[k], gcur, 1.0,
                     gnext, gp + f->off[k]);
@@ -150,6 +177,7 @@ static void flow_free(void *st)
     if (!f) return;
     vi_core_free(f->core);
     free(f->cache); free(f->zs); free(f->eps); free(f->ga); free(f->gb);
+    free(f->wm); free(f->wA);
     free(f);
 }
 
@@ -234,13 +262,20 @@ static int flow_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
     const double *centre = u0;
     if (f->init_mode && mode && cov && d > 0 && t->ndisc == 0 && bk_find_mode(t, r, u0, mode, &lp, cov, &have_cov) == 0) {
         memcpy(p, mode, d * sizeof *p);
-        /* conditional scales 1 / sqrt(H_ii): narrow enough that a strongly correlated
-         * posterior does not throw the first draws into the tails */
+        centre = mode;
         gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
         if (have_cov && gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS &&
-            gsl_linalg_cholesky_invert(&C.matrix) == GSL_SUCCESS)
-            for (size_t i = 0; i < d; i++) p[d + i] = -0.5 * log(gsl_matrix_get(&C.matrix, i, i));
-        centre = mode;
+            (f->wm = malloc(d * sizeof *f->wm)) && (f->wA = calloc(d * d, sizeof *f->wA))) {
+            /* whiten: the base starts as N(0, I) around w = 0, the mode */
+            memcpy(f->wm, mode, d * sizeof *f->wm);
+            f->wlogdet = 0;
+            for (size_t i = 0; i < d; i++) {
+                for (size_t j = 0; j <= i; j++) f->wA[i * d + j] = gsl_matrix_get(&C.matrix, i, j);
+                f->wlogdet += log(f->wA[i * d + i]);
+            }
+            memset(p, 0, 2 * d * sizeof *p);
+            memset(mode, 0, d * sizeof *mode);
+        }
     }
     for (size_t k = 0; k < f->nl; k++) fl_layer_init(&f->layer[k], p + f->off[k], centre, r);
     free(mode);
@@ -273,8 +308,8 @@ static void flow_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
 static void flow_report(void *st, FILE *out, const char *prefix)
 {
     Flow *f = st;
-    fprintf(out, "%sflow: %s (%zu layers, %zu parameters) on a diagonal Gaussian base\n", prefix,
-            f->spec, f->nl, f->fam.nparam);
+    fprintf(out, "%sflow: %s (%zu layers, %zu parameters) on a diagonal Gaussian base%s\n", prefix,
+            f->spec, f->nl, f->fam.nparam, f->wA ? ", whitened by the Laplace approximation at the mode" : "");
     vi_core_report(f->core, out, prefix);
 }
 

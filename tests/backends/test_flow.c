@@ -215,11 +215,81 @@ START_TEST(test_flow_pathwise_gradient)
     check_pathwise(&backend_flow, &t, opts, 1, u0);
     BkOpt elu[] = {{"flow", "iaf:2"}, {"activation", "elu"}, {"hidden", "5"}, {NULL, NULL}};
     check_pathwise(&backend_flow, &t, elu, 3, u0);
-    /* bbvi without sticking the landing is the plain pathwise gradient too */
-    BkOpt mf[] = {{"stl", "false"}, {NULL, NULL}};
-    check_pathwise(&backend_bbvi, &t, mf, 1, u0);
-    BkOpt fr[] = {{"stl", "false"}, {"family", "fullrank"}, {NULL, NULL}};
-    check_pathwise(&backend_bbvi, &t, fr, 2, u0);
+    /* bbvi without sticking the landing or the control variate is the plain pathwise
+     * gradient too */
+    BkOpt mf[] = {{"stl", "false"}, {"cv", "false"}, {NULL, NULL}};
+    check_pathwise(&backend_bbvi, &t, mf, 2, u0);
+    BkOpt fr[] = {{"stl", "false"}, {"cv", "false"}, {"family", "fullrank"}, {NULL, NULL}};
+    check_pathwise(&backend_bbvi, &t, fr, 3, u0);
+}
+END_TEST
+
+/* The ELBO of q = N(mu, L L') for p = N(m, S) in closed form (bbvi's parameters: mu,
+ * log scales theta, unit lower M with L = diag(exp(theta)) M). */
+static double gauss_elbo(const VtGauss *g, const double *p, int full)
+{
+    size_t d = g->d;
+    double Lq[VT_MAXD * VT_MAXD] = {0}, x[VT_MAXD], y[VT_MAXD];
+    for (size_t i = 0; i < d; i++) {
+        double si = exp(p[d + i]);
+        Lq[i * d + i] = si;
+        for (size_t j = 0; full && j < i; j++) Lq[i * d + j] = si * p[2 * d + i * (i - 1) / 2 + j];
+    }
+    /* |Lp^-1 x|^2 for x = mu - m and for each column of Lq */
+    double quad = 0, logdet_p = 0, ent = 0;
+    for (size_t c = 0; c <= d; c++) {
+        for (size_t i = 0; i < d; i++) x[i] = c == d ? p[i] - g->m[i] : Lq[i * d + c];
+        for (size_t i = 0; i < d; i++) {
+            double a = x[i];
+            for (size_t j = 0; j < i; j++) a -= g->L[i * d + j] * y[j];
+            y[i] = a / g->L[i * d + i];
+            quad += y[i] * y[i];
+        }
+    }
+    for (size_t i = 0; i < d; i++) { logdet_p += 2 * log(g->L[i * d + i]); ent += p[d + i]; }
+    return -0.5 * quad - 0.5 * logdet_p - 0.5 * (double)d * log(2 * M_PI)
+           + ent + 0.5 * (double)d * (1 + log(2 * M_PI));
+}
+
+/* With the Laplace control variate the reparameterisation gradient on a Gaussian target
+ * is exact from any draw (the remainder log p - Q vanishes): it equals the derivative of
+ * the closed-form ELBO, for both families and with or without sticking the landing. */
+START_TEST(test_bbvi_cv_exact_on_gaussian)
+{
+    VtGauss g = {.d = 3, .m = {1, -2, 0.5}};
+    double Lp[9] = {0.5, 0, 0, 0.9, 0.6, 0, -0.3, 1.2, 2.0};
+    memcpy(g.L, Lp, sizeof Lp);
+    BkTarget t = vt_gauss_target(&g);
+    double u0[3] = {0.3, -0.2, 0.1};
+    for (int k = 0; k < 4; k++) {
+        int full = k & 1;
+        BkOpt opts[] = {{"family", full ? "fullrank" : "meanfield"}, {"stl", k & 2 ? "false" : "true"}, {NULL, NULL}};
+        BkSettings s = {.iters = 10, .mc = 2, .opts = opts, .nopts = 2};
+        char err[256];
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        void *st = backend_bbvi.create(&s, &t, err, sizeof err);
+        ck_assert_msg(st != NULL, "%s", err);
+        ck_assert_int_eq(backend_bbvi.init(st, &t, r, u0, err, sizeof err), 0);
+        ViCore *c = bbvi_core(st);
+        size_t np = vi_core_nparam(c);
+        double p[64], gr[64], e;
+        memcpy(p, vi_core_par(c), np * sizeof *p);
+        for (size_t j = 0; j < np; j++) p[j] += 0.3 * gsl_ran_gaussian(r, 1.0);  /* away from the optimum */
+        ck_assert_int_eq(vi_core_gradient(c, &t, r, p, gr, &e), 0);
+        for (size_t j = 0; j < np; j++) {
+            double sj = p[j], h = 1e-5;
+            p[j] = sj + h;
+            double ep = gauss_elbo(&g, p, full);
+            p[j] = sj - h;
+            double em = gauss_elbo(&g, p, full);
+            p[j] = sj;
+            double fd = (ep - em) / (2 * h);
+            ck_assert_msg(fabs(gr[j] - fd) < 1e-4 * (1 + fabs(fd)), "%s stl=%s parameter %zu: gradient %.8g, "
+                          "closed form %.8g", opts[0].value, opts[1].value, j, gr[j], fd);
+        }
+        backend_bbvi.free(st);
+        gsl_rng_free(r);
+    }
 }
 END_TEST
 
@@ -471,6 +541,7 @@ int main(void)
     TCase *tf = tcase_create("fits");
     tcase_set_timeout(tf, 120);
     tcase_add_test(tf, test_flow_pathwise_gradient);
+    tcase_add_test(tf, test_bbvi_cv_exact_on_gaussian);
     tcase_add_test(tf, test_flow_gaussian);
     tcase_add_test(tf, test_flow_funnel);
     tcase_add_test(tf, test_flow_banana);
