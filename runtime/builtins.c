@@ -420,7 +420,57 @@ static Val b_one_hot_vector(Ev *ev, const Expr *e, Val *a, int n)
  *   K[i,j] = alpha^2 exp(-|x1_i - x2_j|^2 / (2 rho^2)),
  * points given as reals (array[] real) or vectors (array[] vector, squared Euclidean
  * distance), x2 = x1 without a second set.  Partials: 2K/alpha, K |d|^2 / rho^3, and
- * -/+ K d / rho^2 for the coordinates of x1_i and x2_j. */
+ * -/+ K d / rho^2 for the coordinates of x1_i and x2_j.
+ *
+ * alpha and rho feed every entry, so their partials are one callback (two sums over
+ * the entries' adjoints) rather than two triples per entry; the points, usually data,
+ * add triples only when they are parameters. */
+typedef struct GpNode { int n; const double *K, *r2; int32_t kbase, aid, rid; double A, L; } GpNode;
+
+static void gp_back(Ev *ev, void *p)
+{
+    const GpNode *g = p;
+    const double *ka = ev->adj + g->kbase;
+    double sa = 0, sr = 0;
+    for (int o = 0; o < g->n; o++) {
+        double w = ka[o] * g->K[o];
+        sa += w;
+        sr += w * g->r2[o];
+    }
+    if (g->aid >= 0) ev->adj[g->aid] += 2 * sa / g->A;
+    if (g->rid >= 0) ev->adj[g->rid] += sr / (g->L * g->L * g->L);
+}
+
+/* Squared distances between the points, column-major N1 x N2; K(x, x) computes one
+ * triangle (a difference and its negation square to the same double). */
+static void gp_sqdist(const double *x1, const double *x2, int N1, int N2, int D, int sym, double *r2)
+{
+    for (int j = 0; j < N2; j++)
+        for (int i = sym ? j : 0; i < N1; i++) {
+            const double *p = x1 + (long)i * D, *q = x2 + (long)j * D;
+            double s = 0;
+            for (int d = 0; d < D; d++) s += (p[d] - q[d]) * (p[d] - q[d]);
+            r2[i + (long)j * N1] = s;
+            if (sym) r2[j + (long)i * N1] = s;
+        }
+}
+
+/* Coordinates of parameter points: -/+ K d / rho^2 per entry and coordinate. */
+static void gp_point_partials(Ev *ev, const Val *x1, const Val *x2, const Val *v, int N1, int N2, int D, double L)
+{
+    for (int j = 0; j < N2; j++)
+        for (int i = 0; i < N1; i++) {
+            const double *p = x1->x + (long)i * D, *q = x2->x + (long)j * D;
+            long o = i + (long)j * N1;
+            for (int d = 0; d < D; d++) {
+                double g = -v->x[o] * (p[d] - q[d]) / (L * L);
+                if (g == 0) continue;          /* the diagonal of K(x, x) */
+                if (x1->id) tape_push(ev, x1->id[(long)i * D + d], v->id[o], g);
+                if (x2->id) tape_push(ev, x2->id[(long)j * D + d], v->id[o], -g);
+            }
+        }
+}
+
 static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
 {
     int cross = n == 4;
@@ -433,26 +483,27 @@ static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
     if (!(A > 0) || !(L > 0)) { ev_error(ev, e->span, "gp_exp_quad_cov: %s is %g, but must be positive", A > 0 ? "rho" : "alpha", A > 0 ? L : A); return NANV; }
     int dims[2] = {N1, N2};
     Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    int any = x1.id || x2.id || al.id || rho.id;
-    if (any) val_set_ids(ev, &v);
+    size_t nn = (size_t)v.n ? (size_t)v.n : 1;
+    double *r2 = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gp_sqdist(x1.x, x2.x, N1, N2, D, !cross, r2);
+    double A2 = A * A, c = -1 / (2 * L * L);
     for (int j = 0; j < N2; j++)
-        for (int i = 0; i < N1; i++) {
-            const double *p = x1.x + (long)i * D, *q = x2.x + (long)j * D;
-            double r2 = 0;
-            for (int d = 0; d < D; d++) r2 += (p[d] - q[d]) * (p[d] - q[d]);
-            double k = A * A * exp(-r2 / (2 * L * L));
+        for (int i = cross ? 0 : j; i < N1; i++) {
             long o = i + (long)j * N1;
+            double k = i == j && !cross ? A2 : A2 * exp(r2[o] * c);
             v.x[o] = k;
-            if (!any) continue;
-            if (al.id) tape_push(ev, al.id[0], v.id[o], 2 * k / A);
-            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * r2 / (L * L * L));
-            for (int d = 0; d < D; d++) {
-                double g = -k * (p[d] - q[d]) / (L * L);
-                if (g == 0) continue;          /* the diagonal of K(x, x) */
-                if (x1.id) tape_push(ev, x1.id[(long)i * D + d], v.id[o], g);
-                if (x2.id) tape_push(ev, x2.id[(long)j * D + d], v.id[o], -g);
-            }
+            if (!cross) v.x[j + (long)i * N1] = k;
         }
+    if (!(x1.id || x2.id || al.id || rho.id)) return v;
+    val_set_ids(ev, &v);
+    if (al.id || rho.id) {
+        GpNode *g = arena_alloc(&ev->arena, sizeof *g);
+        double *K = arena_alloc(&ev->arena, sizeof(double) * nn);
+        memcpy(K, v.x, sizeof(double) * (size_t)v.n);       /* v may be assigned into later */
+        *g = (GpNode){v.n, K, r2, v.id[0], al.id ? al.id[0] : -1, rho.id ? rho.id[0] : -1, A, L};
+        tape_callback(ev, gp_back, g);
+    }
+    if (x1.id || x2.id) gp_point_partials(ev, &x1, &x2, &v, N1, N2, D, L);
     return v;
 }
 
