@@ -398,6 +398,12 @@ static const VCase vcases[] = {
     /* alpha^2 exp(-(xi - xj)^2 / (2 rho^2)) with alpha 2, rho 0.5 */
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, 2.0, 0.5);", 4, {4, 4 * 0.1353352832366127, 4 * 0.1353352832366127, 4}},
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, {1.0}, 2.0, 0.5);", 2, {4 * 0.1353352832366127, 4}},
+    /* regular grids: the Toeplitz shortcut copies entries along diagonals */
+    {"gen out = gp_exp_quad_cov({0.0, 1.0, 2.0}, 2.0, 0.5);", 9,
+     {4, 4 * 0.1353352832366127, 4 * 0.00033546262790251185, 4 * 0.1353352832366127, 4, 4 * 0.1353352832366127,
+      4 * 0.00033546262790251185, 4 * 0.1353352832366127, 4}},
+    {"gen out = gp_exp_quad_cov({0.0, 1.0, 2.0}, {1.0, 2.0}, 1.0, 1.0);", 6,
+     {0.60653065971263342, 1, 0.60653065971263342, 0.1353352832366127, 0.60653065971263342, 1}},
     /* points (0, 0) and (1, 1): squared distance 2 */
     {"gen out = gp_exp_quad_cov({[0, 0]', [1, 1]'}, 1.0, 1.0);", 4, {1, 0.36787944117144233, 0.36787944117144233, 1}},
     {"gen out = gp_exp_quad_cov({[0, 0]'}, {[1, 1]', [0, 2]'}, 1.0, 2.0);", 2, {0.77880078307140488, 0.60653065971263342}},
@@ -721,6 +727,9 @@ static const char *node_srcs[] = {
     W6 "data array[3] vector[2] p = {[0, 1]', [1, 1]', [-1, 2]'};\n"
     "param real<lower=0> rho; param real<lower=0> alpha;\n"
     "target += sum(gp_exp_quad_cov(p, alpha, rho) * head(w, 3)) + sum(gp_exp_quad_cov(p, p, alpha, rho) * tail(w, 3));\n",
+    /* a regular grid, as gp_pois_regr's */
+    W6 "data array[6] real g = {-2.0, -1.0, 0.0, 1.0, 2.0, 3.0};\n param real<lower=0> rho; param real<lower=0> alpha;\n"
+    "target += sum(gp_exp_quad_cov(g, alpha, rho) * w) + sum(gp_exp_quad_cov(g, head(g, 3), alpha, rho) * head(w, 3));\n",
     /* one of alpha, rho a parameter */
     GPX W6 "param real<lower=0> rho;\n target += sum(gp_exp_quad_cov(x, 1.5, rho) * head(w, 5));\n",
     GPX W6 "param real<lower=0> alpha;\n target += sum(gp_exp_quad_cov(x, alpha, 0.8) * head(w, 5));\n",
