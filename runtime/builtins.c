@@ -571,20 +571,23 @@ static double chol_minus_dot(double s, const double *restrict a, const double *r
     return s;
 }
 
-/* Row-major factor R of A (column-major); 0, or 1 if A is not positive definite.
- * The subtraction order is the textbook one: near-singular covariances (a GP with a
- * long length scale and a tiny jitter) are sensitive to it. */
-static int chol_factor(int N, const double *A, double *R)
+/* The factor of A (column-major) as R (row-major) and L (column-major, written as
+ * it goes: a transposing copy afterwards costs as much as a third of the
+ * factorisation); 0, or 1 if A is not positive definite.  The subtraction order is
+ * the textbook one: near-singular covariances (a GP with a long length scale and a
+ * tiny jitter) are sensitive to it. */
+static int chol_factor(int N, const double *A, double *R, double *L)
 {
     for (int j = 0; j < N; j++) {
-        double *rj = R + (long)j * N;
+        double *rj = R + (long)j * N, *lj = L + (long)j * N;
         double s = chol_minus_dot(A[j + (long)j * N], rj, rj, j);
         if (!(s > 0)) return 1;
         double d = sqrt(s);
-        rj[j] = d;
+        for (int i = 0; i < j; i++) lj[i] = 0;
+        rj[j] = lj[j] = d;
         for (int i = j + 1; i < N; i++) {
             double *ri = R + (long)i * N;
-            ri[j] = chol_minus_dot(A[i + (long)j * N], ri, rj, j) / d;
+            ri[j] = lj[i] = chol_minus_dot(A[i + (long)j * N], ri, rj, j) / d;
         }
     }
     return 0;
@@ -605,9 +608,7 @@ static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
     Val L = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
     size_t nn = (size_t)(N > 0 ? N * N : 1);
     double *R = arena_alloc(&ev->arena, sizeof(double) * nn);
-    if (chol_factor(N, A.x, R)) { ev_error(ev, e->span, "cholesky_decompose: the matrix is not positive definite"); return NANV; }
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < N; i++) L.x[i + (long)j * N] = i >= j ? R[(long)i * N + j] : 0;
+    if (chol_factor(N, A.x, R, L.x)) { ev_error(ev, e->span, "cholesky_decompose: the matrix is not positive definite"); return NANV; }
     if (A.id) {
         val_set_ids(ev, &L);
         CholNode *c = arena_alloc(&ev->arena, sizeof *c);
