@@ -420,7 +420,57 @@ static Val b_one_hot_vector(Ev *ev, const Expr *e, Val *a, int n)
  *   K[i,j] = alpha^2 exp(-|x1_i - x2_j|^2 / (2 rho^2)),
  * points given as reals (array[] real) or vectors (array[] vector, squared Euclidean
  * distance), x2 = x1 without a second set.  Partials: 2K/alpha, K |d|^2 / rho^3, and
- * -/+ K d / rho^2 for the coordinates of x1_i and x2_j. */
+ * -/+ K d / rho^2 for the coordinates of x1_i and x2_j.
+ *
+ * alpha and rho feed every entry, so their partials are one callback (two sums over
+ * the entries' adjoints) rather than two triples per entry; the points, usually data,
+ * add triples only when they are parameters. */
+typedef struct GpNode { int n; const double *K, *r2; int32_t kbase, aid, rid; double A, L; } GpNode;
+
+static void gp_back(Ev *ev, void *p)
+{
+    const GpNode *g = p;
+    const double *ka = ev->adj + g->kbase;
+    double sa = 0, sr = 0;
+    for (int o = 0; o < g->n; o++) {
+        double w = ka[o] * g->K[o];
+        sa += w;
+        sr += w * g->r2[o];
+    }
+    if (g->aid >= 0) ev->adj[g->aid] += 2 * sa / g->A;
+    if (g->rid >= 0) ev->adj[g->rid] += sr / (g->L * g->L * g->L);
+}
+
+/* Squared distances between the points, column-major N1 x N2; K(x, x) computes one
+ * triangle (a difference and its negation square to the same double). */
+static void gp_sqdist(const double *x1, const double *x2, int N1, int N2, int D, int sym, double *r2)
+{
+    for (int j = 0; j < N2; j++)
+        for (int i = sym ? j : 0; i < N1; i++) {
+            const double *p = x1 + (long)i * D, *q = x2 + (long)j * D;
+            double s = 0;
+            for (int d = 0; d < D; d++) s += (p[d] - q[d]) * (p[d] - q[d]);
+            r2[i + (long)j * N1] = s;
+            if (sym) r2[j + (long)i * N1] = s;
+        }
+}
+
+/* Coordinates of parameter points: -/+ K d / rho^2 per entry and coordinate. */
+static void gp_point_partials(Ev *ev, const Val *x1, const Val *x2, const Val *v, int N1, int N2, int D, double L)
+{
+    for (int j = 0; j < N2; j++)
+        for (int i = 0; i < N1; i++) {
+            const double *p = x1->x + (long)i * D, *q = x2->x + (long)j * D;
+            long o = i + (long)j * N1;
+            for (int d = 0; d < D; d++) {
+                double g = -v->x[o] * (p[d] - q[d]) / (L * L);
+                if (g == 0) continue;          /* the diagonal of K(x, x) */
+                if (x1->id) tape_push(ev, x1->id[(long)i * D + d], v->id[o], g);
+                if (x2->id) tape_push(ev, x2->id[(long)j * D + d], v->id[o], -g);
+            }
+        }
+}
+
 static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
 {
     int cross = n == 4;
@@ -433,70 +483,114 @@ static Val b_gp_exp_quad_cov(Ev *ev, const Expr *e, Val *a, int n)
     if (!(A > 0) || !(L > 0)) { ev_error(ev, e->span, "gp_exp_quad_cov: %s is %g, but must be positive", A > 0 ? "rho" : "alpha", A > 0 ? L : A); return NANV; }
     int dims[2] = {N1, N2};
     Val v = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    int any = x1.id || x2.id || al.id || rho.id;
-    if (any) val_set_ids(ev, &v);
+    size_t nn = (size_t)v.n ? (size_t)v.n : 1;
+    double *r2 = arena_alloc(&ev->arena, sizeof(double) * nn);
+    gp_sqdist(x1.x, x2.x, N1, N2, D, !cross, r2);
+    double A2 = A * A, c = -1 / (2 * L * L);
     for (int j = 0; j < N2; j++)
-        for (int i = 0; i < N1; i++) {
-            const double *p = x1.x + (long)i * D, *q = x2.x + (long)j * D;
-            double r2 = 0;
-            for (int d = 0; d < D; d++) r2 += (p[d] - q[d]) * (p[d] - q[d]);
-            double k = A * A * exp(-r2 / (2 * L * L));
-            long o = i + (long)j * N1;
+        for (int i = cross ? 0 : j; i < N1; i++) {
+            long o = i + (long)j * N1, up = o - 1 - N1;
+            double k;
+            if (i == j && !cross) k = A2;
+            /* the same squared distance as the entry up and to the left gives the same
+             * double: on a regular grid K is Toeplitz and only its first column needs exp */
+            else if (i && j && r2[o] == r2[up]) k = v.x[up];
+            else k = A2 * exp(r2[o] * c);
             v.x[o] = k;
-            if (!any) continue;
-            if (al.id) tape_push(ev, al.id[0], v.id[o], 2 * k / A);
-            if (rho.id) tape_push(ev, rho.id[0], v.id[o], k * r2 / (L * L * L));
-            for (int d = 0; d < D; d++) {
-                double g = -k * (p[d] - q[d]) / (L * L);
-                if (g == 0) continue;          /* the diagonal of K(x, x) */
-                if (x1.id) tape_push(ev, x1.id[(long)i * D + d], v.id[o], g);
-                if (x2.id) tape_push(ev, x2.id[(long)j * D + d], v.id[o], -g);
-            }
+            if (!cross) v.x[j + (long)i * N1] = k;
         }
+    if (!(x1.id || x2.id || al.id || rho.id)) return v;
+    val_set_ids(ev, &v);
+    if (al.id || rho.id) {
+        GpNode *g = arena_alloc(&ev->arena, sizeof *g);
+        double *K = arena_alloc(&ev->arena, sizeof(double) * nn);
+        memcpy(K, v.x, sizeof(double) * (size_t)v.n);       /* v may be assigned into later */
+        *g = (GpNode){v.n, K, r2, v.id[0], al.id ? al.id[0] : -1, rho.id ? rho.id[0] : -1, A, L};
+        tape_callback(ev, gp_back, g);
+    }
+    if (x1.id || x2.id) gp_point_partials(ev, &x1, &x2, &v, N1, N2, D, L);
     return v;
 }
 
 /* Cholesky factor L of a symmetric positive-definite matrix.  The reverse pass is
- * the exact reverse of the column-wise forward loop below: columns from the last,
- * off-diagonal entries before the diagonal one that divides them. */
-typedef struct CholNode { int N; double *L; const int32_t *aid; int32_t lbase; double *Lbar; } CholNode;
+ * the exact reverse of the forward loop below: columns from the last, off-diagonal
+ * entries before the diagonal one that divides them.  Both passes work on row-major
+ * copies (R[i*N + k] = L[i,k]) so that every inner loop, a sum over k < j along two
+ * rows, reads contiguous memory; the node keeps its own copy, as L may be assigned
+ * into later. */
+typedef struct CholNode { int N; const double *R; const int32_t *aid; int32_t lbase; double *F; } CholNode;
+
+/* F (row-major, lower triangle) from L's adjoint to A's, in place. */
+static void chol_adjoint(int N, const double *R, double *F)
+{
+    for (int j = N - 1; j >= 0; j--) {
+        const double *restrict rj = R + (long)j * N;
+        double *restrict fj = F + (long)j * N;
+        double d = rj[j];
+        for (int i = N - 1; i > j; i--) {
+            const double *restrict ri = R + (long)i * N;
+            double *restrict fi = F + (long)i * N;
+            double tb = fi[j] / d;                 /* adjoint of t = A[i,j] - sum_k L[i,k] L[j,k] */
+            fj[j] -= tb * ri[j];
+            for (int k = 0; k < j; k++) {
+                fi[k] -= tb * rj[k];
+                fj[k] -= tb * ri[k];
+            }
+            fi[j] = tb;                            /* now dA[i,j] */
+        }
+        double sb = fj[j] / (2 * d);               /* adjoint of s = A[j,j] - sum_k L[j,k]^2 */
+        for (int k = 0; k < j; k++) fj[k] -= 2 * sb * rj[k];
+        fj[j] = sb;
+    }
+}
 
 static void chol_back(Ev *ev, void *p)
 {
     CholNode *c = p;
     int N = c->N;
-    const double *L = c->L;
-    double *F = c->Lbar;
-#define IX(i, j) ((i) + (long)(j) * N)
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < N; i++) F[IX(i, j)] = i >= j ? ev->adj[c->lbase + IX(i, j)] : 0;
-    for (int j = N - 1; j >= 0; j--) {
-        double d = L[IX(j, j)];
-        for (int i = N - 1; i > j; i--) {
-            double tb = F[IX(i, j)] / d;           /* adjoint of t = A[i,j] - sum_k L[i,k] L[j,k] */
-            F[IX(j, j)] -= tb * L[IX(i, j)];
-            for (int k = 0; k < j; k++) {
-                F[IX(i, k)] -= tb * L[IX(j, k)];
-                F[IX(j, k)] -= tb * L[IX(i, k)];
-            }
-            F[IX(i, j)] = tb;                      /* now dA[i,j] */
-        }
-        double sb = F[IX(j, j)] / (2 * d);         /* adjoint of s = A[j,j] - sum_k L[j,k]^2 */
-        for (int k = 0; k < j; k++) F[IX(j, k)] -= 2 * sb * L[IX(j, k)];
-        F[IX(j, j)] = sb;
-    }
+    double *F = c->F, *adj = ev->adj;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j <= i; j++) F[(long)i * N + j] = adj[c->lbase + i + (long)j * N];
+    chol_adjoint(N, c->R, F);
     /* the forward read only the lower triangle; share off-diagonals with the upper
      * one so a symmetric perturbation sees the same derivative */
-    for (int j = 0; j < N; j++)
-        for (int i = j; i < N; i++) {
-            double g = F[IX(i, j)];
-            if (i == j) ev->adj[c->aid[IX(i, j)]] += g;
-            else {
-                ev->adj[c->aid[IX(i, j)]] += 0.5 * g;
-                ev->adj[c->aid[IX(j, i)]] += 0.5 * g;
-            }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < i; j++) {
+            double g = 0.5 * F[(long)i * N + j];
+            adj[c->aid[i + (long)j * N]] += g;
+            adj[c->aid[j + (long)i * N]] += g;
         }
-#undef IX
+        adj[c->aid[i + (long)i * N]] += F[(long)i * N + i];
+    }
+}
+
+/* s - sum_k a[k] b[k], subtracting in order k = 0.. */
+static double chol_minus_dot(double s, const double *restrict a, const double *restrict b, int n)
+{
+    for (int k = 0; k < n; k++) s -= a[k] * b[k];
+    return s;
+}
+
+/* The factor of A (column-major) as R (row-major) and L (column-major, written as
+ * it goes: a transposing copy afterwards costs as much as a third of the
+ * factorisation); 0, or 1 if A is not positive definite.  The subtraction order is
+ * the textbook one: near-singular covariances (a GP with a long length scale and a
+ * tiny jitter) are sensitive to it. */
+static int chol_factor(int N, const double *A, double *R, double *L)
+{
+    for (int j = 0; j < N; j++) {
+        double *rj = R + (long)j * N, *lj = L + (long)j * N;
+        double s = chol_minus_dot(A[j + (long)j * N], rj, rj, j);
+        if (!(s > 0)) return 1;
+        double d = sqrt(s);
+        for (int i = 0; i < j; i++) lj[i] = 0;
+        rj[j] = lj[j] = d;
+        for (int i = j + 1; i < N; i++) {
+            double *ri = R + (long)i * N;
+            ri[j] = lj[i] = chol_minus_dot(A[i + (long)j * N], ri, rj, j) / d;
+        }
+    }
+    return 0;
 }
 
 static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
@@ -504,30 +598,21 @@ static Val b_cholesky_decompose(Ev *ev, const Expr *e, Val *a, int n)
     Val A = val_to_real(ev, a[0]);
     int N = A.dims[0];
     if (A.dims[1] != N) { ev_error(ev, e->span, "cholesky_decompose: the matrix is %dx%d, not square", N, A.dims[1]); return NANV; }
-    int dims[2] = {N, N};
-    Val L = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    memset(L.x, 0, sizeof(double) * (size_t)L.n);
-    for (int j = 0; j < N; j++) {
+    for (int j = 0; j < N; j++)
         for (int i = j + 1; i < N; i++)
             if (fabs(A.x[i + (long)j * N] - A.x[j + (long)i * N]) > 1e-8 * (fabs(A.x[i + (long)j * N]) + 1)) {
                 ev_error(ev, e->span, "cholesky_decompose: the matrix is not symmetric (element [%d,%d])", i + 1, j + 1);
                 return NANV;
             }
-        double s = A.x[j + (long)j * N];
-        for (int k = 0; k < j; k++) s -= L.x[j + (long)k * N] * L.x[j + (long)k * N];
-        if (!(s > 0)) { ev_error(ev, e->span, "cholesky_decompose: the matrix is not positive definite"); return NANV; }
-        double d = sqrt(s);
-        L.x[j + (long)j * N] = d;
-        for (int i = j + 1; i < N; i++) {
-            double t = A.x[i + (long)j * N];
-            for (int k = 0; k < j; k++) t -= L.x[i + (long)k * N] * L.x[j + (long)k * N];
-            L.x[i + (long)j * N] = t / d;
-        }
-    }
+    int dims[2] = {N, N};
+    Val L = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    size_t nn = (size_t)(N > 0 ? N * N : 1);
+    double *R = arena_alloc(&ev->arena, sizeof(double) * nn);
+    if (chol_factor(N, A.x, R, L.x)) { ev_error(ev, e->span, "cholesky_decompose: the matrix is not positive definite"); return NANV; }
     if (A.id) {
         val_set_ids(ev, &L);
         CholNode *c = arena_alloc(&ev->arena, sizeof *c);
-        *c = (CholNode){N, L.x, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * (size_t)(N > 0 ? N * N : 1))};
+        *c = (CholNode){N, R, A.id, L.id[0], arena_alloc(&ev->arena, sizeof(double) * nn)};
         tape_callback(ev, chol_back, c);
     }
     return L;

@@ -56,6 +56,15 @@ static void linear_op(Ev *ev, Op op, const Val *a, const Val *b, Val *r)
     default: for (int k = 0; k < n; k++) z[k] = x[k * ia] / y[k * ib]; break;
     }
     if (!a->id && !b->id) return;
+    if ((op == OP_ADD && !(a->id && b->id)) || (op == OP_SUB && !b->id)) {
+        /* x + c, c + x, x - c: the partial is 1, so the result can be x's own
+         * variables, with no node (a jitter added to a covariance costs nothing) */
+        const Val *v = a->id ? a : b;
+        int iv = v == a ? ia : ib;
+        r->id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(n ? n : 1));
+        for (int k = 0; k < n; k++) r->id[k] = v->id[k * iv];
+        return;
+    }
     val_set_ids(ev, r);
     int32_t o = r->id[0];
     switch (op) {
@@ -220,6 +229,48 @@ static void matmul_const_back(Ev *ev, void *p)
         }
 }
 
+/* C = A * B with A a parameter (B either): A's adjoint += C's adjoint * B', B's
+ * adjoint += A' * C's adjoint, as code rather than 2 R*K*C triples.  The node keeps
+ * copies of the values and ids: an operand may be a variable assigned into later. */
+typedef struct MatmulVar { const double *A, *B; const int32_t *aid, *bid; int32_t cbase; int R, K, C; } MatmulVar;
+
+static void matmul_var_back(Ev *ev, void *p)
+{
+    const MatmulVar *m = p;
+    double *adj = ev->adj;
+    for (int j = 0; j < m->C; j++) {
+        const double *cj = adj + m->cbase + (size_t)j * m->R;
+        for (int k = 0; k < m->K; k++) {
+            const double *Ak = m->A + (size_t)k * m->R;
+            const int32_t *ak = m->aid + (size_t)k * m->R;
+            double bkj = m->B[k + (size_t)j * m->K], s = 0;
+            for (int i = 0; i < m->R; i++) {
+                adj[ak[i]] += cj[i] * bkj;
+                s += Ak[i] * cj[i];
+            }
+            if (m->bid) adj[m->bid[k + (size_t)j * m->K]] += s;
+        }
+    }
+}
+
+static void *arena_copy(Ev *ev, const void *src, size_t bytes)
+{
+    void *p = arena_alloc(&ev->arena, bytes);
+    if (bytes) memcpy(p, src, bytes);
+    return p;
+}
+
+static void matmul_var_node(Ev *ev, const Val *a, const Val *b, int32_t cbase, int R, int K, int C)
+{
+    if (ev->notape) return;
+    size_t na = (size_t)R * K, nb = (size_t)K * C;
+    MatmulVar *m = arena_alloc(&ev->arena, sizeof *m);
+    *m = (MatmulVar){arena_copy(ev, a->x, sizeof(double) * na), arena_copy(ev, b->x, sizeof(double) * nb),
+                     arena_copy(ev, a->id, sizeof(int32_t) * na), b->id ? arena_copy(ev, b->id, sizeof(int32_t) * nb) : NULL,
+                     cbase, R, K, C};
+    tape_callback(ev, matmul_var_back, m);
+}
+
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
 {
     int R = a.kind == TK_ROWVEC ? 1 : a.dims[0];
@@ -254,14 +305,7 @@ Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
         tape_callback(ev, matmul_const_back, m);
         return r;
     }
-    for (int j = 0; j < C; j++)
-        for (int i = 0; i < R; i++) {
-            int32_t out = r.id[i + (size_t)j * R];
-            for (int k = 0; k < K; k++) {
-                tape_push(ev, a.id[i + (size_t)k * R], out, b.x[k + (size_t)j * K]);
-                if (b.id) tape_push(ev, b.id[k + (size_t)j * K], out, a.x[i + (size_t)k * R]);
-            }
-        }
+    matmul_var_node(ev, &a, &b, r.id[0], R, K, C);
     return r;
 }
 

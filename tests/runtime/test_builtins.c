@@ -281,6 +281,18 @@ static double fd(VmEval *e, double *u, size_t k)
     return (4 * d[1] - d[0]) / 3;
 }
 
+/* The gradient g at u against finite differences, coordinate by coordinate. */
+static void check_grad_at(VmModel *m, VmEval *e, double *u, const double *g, const char *what, const char *src)
+{
+    size_t n = vm_model_dim(m);
+    for (size_t k = 0; k < n; k++) {
+        double f = fd(e, u, k);
+        double tol = 2e-6 * fmax(1, fabs(g[k]));
+        ck_assert_msg(fabs(g[k] - f) <= tol, "%s: d/d%s is %.12g, finite differences %.12g\n%s", what,
+                      vm_model_unc_name(m, k), g[k], f, src);
+    }
+}
+
 /* Points: ordinary, small (1e-3), large (6) and mixed magnitudes per coordinate. */
 static void point(gsl_rng *r, int kind, double *u, size_t n)
 {
@@ -309,12 +321,9 @@ START_TEST(gradient_vs_fd)
         ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
         ck_assert_msg(isfinite(lp), "%s(%s): lp %g at point kind %d: %s\n%s", in->name, in->args, lp, kind,
                       vm_eval_message(e), strchr(b.s, '\n') + 1);
-        for (size_t k = 0; k < n; k++) {
-            double f = fd(e, u, k);
-            double tol = 2e-6 * fmax(1, fabs(g[k]));
-            ck_assert_msg(fabs(g[k] - f) <= tol, "%s(%s) point kind %d: d/d%s is %.12g, finite differences %.12g\n%s",
-                          in->name, in->args, kind, vm_model_unc_name(m, k), g[k], f, strchr(b.s, '\n') + 1);
-        }
+        char what[64];
+        snprintf(what, sizeof what, "%s(%s) point kind %d", in->name, in->args, kind);
+        check_grad_at(m, e, u, g, what, strchr(b.s, '\n') + 1);
     }
     gsl_rng_free(r);
     free(u);
@@ -389,6 +398,12 @@ static const VCase vcases[] = {
     /* alpha^2 exp(-(xi - xj)^2 / (2 rho^2)) with alpha 2, rho 0.5 */
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, 2.0, 0.5);", 4, {4, 4 * 0.1353352832366127, 4 * 0.1353352832366127, 4}},
     {"gen out = gp_exp_quad_cov({0.0, 1.0}, {1.0}, 2.0, 0.5);", 2, {4 * 0.1353352832366127, 4}},
+    /* regular grids: the Toeplitz shortcut copies entries along diagonals */
+    {"gen out = gp_exp_quad_cov({0.0, 1.0, 2.0}, 2.0, 0.5);", 9,
+     {4, 4 * 0.1353352832366127, 4 * 0.00033546262790251185, 4 * 0.1353352832366127, 4, 4 * 0.1353352832366127,
+      4 * 0.00033546262790251185, 4 * 0.1353352832366127, 4}},
+    {"gen out = gp_exp_quad_cov({0.0, 1.0, 2.0}, {1.0, 2.0}, 1.0, 1.0);", 6,
+     {0.60653065971263342, 1, 0.60653065971263342, 0.1353352832366127, 0.60653065971263342, 1}},
     /* points (0, 0) and (1, 1): squared distance 2 */
     {"gen out = gp_exp_quad_cov({[0, 0]', [1, 1]'}, 1.0, 1.0);", 4, {1, 0.36787944117144233, 0.36787944117144233, 1}},
     {"gen out = gp_exp_quad_cov({[0, 0]'}, {[1, 1]', [0, 2]'}, 1.0, 2.0);", 2, {0.77880078307140488, 0.60653065971263342}},
@@ -692,6 +707,77 @@ START_TEST(rejections)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- nodes */
+
+/* Models through the callback nodes and shared-variable shortcuts that the builtin
+ * instances (every real argument a parameter) do not reach: gp_exp_quad_cov of data
+ * points, products of two parameters, a constant added to a parameter, and operands
+ * assigned into after the node recorded them.  Each weights every output. */
+#define GPX "data array[5] real x = {0.0, 0.5, 0.5, 2.0, 3.5};\n"   /* a repeated point: r2 = 0 off the diagonal */
+#define W6 "data vector[6] w = [0.7, -1.3, 0.4, 1.1, -0.6, 0.9]';\n"
+static const char *node_srcs[] = {
+    /* the gp_pois_regr chain, all partials: through the covariance and through L */
+    GPX W6 "param real<lower=0> rho; param real<lower=0> alpha; param vector[5] f;\n"
+    "{\n matrix[5, 5] cov = gp_exp_quad_cov(x, alpha, rho) + diag_matrix(rep_vector(0.1, 5));\n"
+    "matrix[5, 5] L = cholesky_decompose(cov);\n"
+    "target += dot_product(head(w, 5), L * f) + sum(cov .* rep_matrix(head(w, 5), 5)) + dot_product(head(w, 5), f);\n}\n",
+    /* cross covariance, and vector points */
+    GPX W6 "param real<lower=0> rho; param real<lower=0> alpha;\n"
+    "target += sum(gp_exp_quad_cov(x, {1.0, -0.5}, alpha, rho) * head(w, 2));\n",
+    W6 "data array[3] vector[2] p = {[0, 1]', [1, 1]', [-1, 2]'};\n"
+    "param real<lower=0> rho; param real<lower=0> alpha;\n"
+    "target += sum(gp_exp_quad_cov(p, alpha, rho) * head(w, 3)) + sum(gp_exp_quad_cov(p, p, alpha, rho) * tail(w, 3));\n",
+    /* a regular grid, as gp_pois_regr's */
+    W6 "data array[6] real g = {-2.0, -1.0, 0.0, 1.0, 2.0, 3.0};\n param real<lower=0> rho; param real<lower=0> alpha;\n"
+    "target += sum(gp_exp_quad_cov(g, alpha, rho) * w) + sum(gp_exp_quad_cov(g, head(g, 3), alpha, rho) * head(w, 3));\n",
+    /* one of alpha, rho a parameter */
+    GPX W6 "param real<lower=0> rho;\n target += sum(gp_exp_quad_cov(x, 1.5, rho) * head(w, 5));\n",
+    GPX W6 "param real<lower=0> alpha;\n target += sum(gp_exp_quad_cov(x, alpha, 0.8) * head(w, 5));\n",
+    /* parameter times parameter: matrix * vector, matrix * matrix, row * column, row * matrix */
+    W6 "param matrix[3, 2] A; param vector[2] b; param matrix[2, 2] B; param row_vector[3] r;\n"
+    "target += dot_product(head(w, 3), A * b) + sum((A * B) * head(w, 2)) + (r * A) * tail(w, 2) + (r * (A * b)) * w[1];\n",
+    /* operands assigned into after the product and the factorisation recorded them */
+    W6 "param matrix[2, 2] A; param vector[2] b;\n"
+    "{\n matrix[2, 2] M = A; vector[2] v = b;\n"
+    "vector[2] y = M * v; matrix[2, 2] L = cholesky_decompose(crossprod(M) + diag_matrix(rep_vector(1, 2)));\n"
+    "M[1, 1] = 5; v[2] = 7; L[2, 1] = 3;\n"
+    "target += dot_product(head(w, 2), y) + sum(L * tail(w, 2)) + sum(M) + sum(v);\n}\n",
+    /* a constant added to or subtracted from a parameter, broadcast both ways, then written into */
+    W6 "data matrix[2, 2] D = [[1, 2], [3, 4]]; param matrix[2, 2] A; param real s;\n"
+    "{\n matrix[2, 2] P = A + 1.5; matrix[2, 2] Q = D - A; matrix[2, 2] R = A - D; matrix[2, 2] S = s + D; matrix[2, 2] T = D + A;\n"
+    "P[1, 2] = s * s;\n"
+    "target += sum(P * head(w, 2)) + sum(Q * tail(w, 2)) + sum(R * segment(w, 2, 2)) + sum(S .* S) + sum(T .* T) + sum(P .* A);\n}\n",
+};
+
+START_TEST(nodes_vs_fd)
+{
+    const char *src = node_srcs[_i];
+    VmModel *m = load(src, NULL);
+    VmEval *e = vm_eval_new(m);
+    size_t n = vm_model_dim(m);
+    double u[32], g[32];
+    ck_assert_uint_le(n, 32);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 4242 + (unsigned long)_i);
+    /* random points of the four kinds, then every coordinate at -3 and at 2.5: for
+     * the GP a length scale far below and far above the points' spacing */
+    for (int kind = 0; kind < 6; kind++) {
+        if (kind < 4) point(r, kind, u, n);
+        else for (size_t k = 0; k < n; k++) u[k] = kind == 4 ? -3 : 2.5;
+        double lp;
+        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+        if (!isfinite(lp) && kind == 2) continue;   /* large points: the factorisation may fail, as it should */
+        ck_assert_msg(isfinite(lp), "model %d point kind %d: lp %g: %s\n%s", _i, kind, lp, vm_eval_message(e), src);
+        char what[64];
+        snprintf(what, sizeof what, "model %d point kind %d", _i, kind);
+        check_grad_at(m, e, u, g, what, src);
+    }
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -706,6 +792,7 @@ int main(void)
     tcase_add_loop_test(tc, softmax_and_cumulative_sum, 0, 3);
     tcase_add_loop_test(tc, gp_exp_quad_cov_entries, 0, 3);
     tcase_add_loop_test(tc, linear_algebra_identities, 0, 3);
+    tcase_add_loop_test(tc, nodes_vs_fd, 0, (int)(sizeof node_srcs / sizeof node_srcs[0]));
     tcase_add_loop_test(tc, rejections, 0, (int)(sizeof bad / sizeof bad[0]));
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
