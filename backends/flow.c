@@ -45,6 +45,8 @@ static const BkOption flow_options[] = {
      "comma-separated (auto: iaf:3 up to 100 dimensions, planar:16 above)"},
     {"hidden", "int", "0", "hidden units of each IAF layer (0: min(2 * dim + 2, 64))"},
     {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
+    {"iaf-scale", "string", "gate", "IAF update: gate (sigma z + (1 - sigma) m, sigma in (0, 1)) or exp "
+     "(exp(s) z + m: can widen as well as narrow)"},
     /* flows climb slowly to the last hundredths of a nat: longer windows see it */
     {"window", "int", "200", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
@@ -123,7 +125,7 @@ static void flow_scales(void *self, const double *p, double *scale)
 }
 
 /* "iaf:2,planar:8" -> layers.  0, or -1 with err naming the bad part. */
-static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, char *err, size_t errlen)
+static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, int expscale, char *err, size_t errlen)
 {
     const char *s = spec;
     size_t niaf = 0;
@@ -156,7 +158,8 @@ static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, char *e
         }
         for (long i = 0; i < k; i++) {
             int rev = kind == FL_IAF && (niaf++ % 2 == 1);
-            fl_layer_setup(&f->layer[f->nl++], kind, f->d, hidden, rev, elu);
+            fl_layer_setup(&f->layer[f->nl], kind, f->d, hidden, rev, elu);
+            f->layer[f->nl++].expscale = kind == FL_IAF && expscale;
         }
         s = end;
         if (*s == ',') {
@@ -190,6 +193,11 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         snprintf(err, errlen, "flow: unknown --activation=%s (tanh or elu)", act);
         return NULL;
     }
+    const char *isc = bk_opt_str(s, be, "iaf-scale");
+    if (strcmp(isc, "gate") && strcmp(isc, "exp")) {
+        snprintf(err, errlen, "flow: unknown --iaf-scale=%s (gate or exp)", isc);
+        return NULL;
+    }
     if (hidden < 0) {
         snprintf(err, errlen, "flow: --hidden must be >= 0");
         return NULL;
@@ -206,7 +214,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
      * 100 dimensions the default turns to planar layers, O(dim) each */
     if (!strcmp(spec, "auto")) spec = t->dim <= 100 ? "iaf:3" : "planar:16";
     snprintf(f->spec, sizeof f->spec, "%s", spec);
-    if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), err, errlen)) {
+    if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), !strcmp(isc, "exp"), err, errlen)) {
         flow_free(f);
         return NULL;
     }

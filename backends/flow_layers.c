@@ -208,8 +208,17 @@ static double iaf_forward(const FlLayer *l, const double *p, const double *z, do
                 mi += q.Vm[i * d + j] * z[j];
                 si += q.Vs[i * d + j] * z[j];
             }
-        double s = sigmoid(si);
         m[i] = mi;
+        if (l->expscale) {
+            /* the affine IAF: scales above 1 too, so one layer holds a funnel exactly
+             * (x' = exp(v / 2) x); a scale beyond double range is a rejected draw */
+            double s = exp(si);
+            sg[i] = s;
+            zo[i] = s * z[i] + mi;
+            ld += si;
+            continue;
+        }
+        double s = sigmoid(si);
         sg[i] = s;
         zo[i] = s * z[i] + (1 - s) * mi;
         ld += -softplus(-si);          /* log sigmoid(si), stable */
@@ -230,9 +239,9 @@ static void iaf_backward(const FlLayer *l, const double *p, const double *z, dou
     for (size_t i = 0; i < d; i++) {
         double s = sg[i];
         gin[i] += g[i] * s;
-        /* d sigma/ds = s(1-s); d log sigma/ds = 1 - s */
-        double ds = g[i] * (z[i] - m[i]) * s * (1 - s) + gld * (1 - s);
-        double dm = g[i] * (1 - s);
+        /* gate: d sigma/ds = s(1-s), d log sigma/ds = 1 - s; exp: d e^s/ds = e^s, d s/ds = 1 */
+        double ds = l->expscale ? g[i] * z[i] * s + gld : g[i] * (z[i] - m[i]) * s * (1 - s) + gld * (1 - s);
+        double dm = l->expscale ? g[i] : g[i] * (1 - s);
         gp[obm + i] += dm;
         gp[obs + i] += ds;
         size_t di = deg_in(l, i);
@@ -328,9 +337,9 @@ void fl_layer_init(const FlLayer *l, double *p, const double *center, gsl_rng *r
                     Ws[i * H + k] = 0.01 * gsl_ran_gaussian(r, 1.0);
                 }
             /* the forget-gate bias of Kingma et al.: sigma = 0.95, close to the identity;
-             * the m that (1 - sigma) mixes in starts at the centre */
-            bs[i] = 3;
-            ((double *)q.bm)[i] = center ? center[i] : 0;
+             * the m that (1 - sigma) mixes in starts at the centre.  exp: the identity */
+            bs[i] = l->expscale ? 0 : 3;
+            ((double *)q.bm)[i] = l->expscale ? 0 : center ? center[i] : 0;
         }
         break;
     }

@@ -26,6 +26,7 @@ typedef struct FlLayer {
     size_t hidden;             /* iaf: hidden units */
     int reverse;               /* iaf: input ordering d..1 instead of 1..d */
     int elu;                   /* iaf: elu instead of tanh */
+    int expscale;              /* iaf: z' = exp(s) z + m instead of the gate s z + (1 - s) m */
 } FlLayer;
 
 /* Fill l's sizes.  hidden == 0 picks min(2d + 2, 64) for iaf. */
