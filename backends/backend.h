@@ -34,6 +34,15 @@ typedef struct BkTarget {
      * else NULL: methods that read the model's structure (CAVI's conjugacy analysis,
      * forward simulation) use it; every other method needs only logp. */
     const void *model;
+    /* Optional structure of logp (all 0/NULL when absent, e.g. a hand-written target):
+     * log p is a sum of nterms terms (a model's statements); the terms that may depend
+     * on coordinate i (of the dim + ndisc) are term_idx[term_start[i] .. term_start[i+1]);
+     * logp_terms is logp that also writes the terms' values into terms[nterms].  The
+     * score-function VI estimator Rao-Blackwellises with them. */
+    size_t nterms;
+    const size_t *term_start;
+    const int *term_idx;
+    int (*logp_terms)(void *ctx, const double *u, double *lp, double *grad, double *terms);
 } BkTarget;
 
 struct Backend;                /* forward: the option look-ups below take one */

@@ -70,6 +70,8 @@ static const BkOption bbvi_options[] = {
     {"init-mode", "bool", "true", "start q at the nearest mode with the Laplace scales"},
     {"cv", "bool", "true", "control variates: per-factor baselines for the score estimator, the "
      "Laplace quadratic at the mode for reparam (needs --init-mode)"},
+    {"rb", "bool", "true", "Rao-Blackwellise the score estimator: each factor of q sees only the "
+     "model statements that depend on its coordinate (meanfield, and every discrete factor)"},
     {"window", "int", "100", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
     {NULL, NULL, NULL, NULL}
@@ -226,6 +228,14 @@ static void gauss_score(void *self, const double *p, const double *z, double *h)
     gauss_chain(g, p, z, g->a, -1.0, h);
 }
 
+/* log q_i(z_i) per coordinate of the last draw: meanfield only, where q is their product */
+static void gauss_logq_coords(void *self, const double *p, const double *z, double *lq)
+{
+    Gauss *g = self;
+    const double *th = P_TH(g, p);
+    for (size_t i = 0; i < g->d; i++) lq[i] = -0.5 * g->eps[i] * g->eps[i] - th[i] - 0.5 * log(2 * M_PI);
+}
+
 static void gauss_monitor(void *self, const double *p, double *mon)
 {
     Gauss *g = self;
@@ -293,6 +303,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
         return NULL;
     }
     cfg.cv = bk_opt_bool(s, be, "cv");
+    cfg.rb = bk_opt_bool(s, be, "rb");
     /* the score estimator's control variates need a batch to estimate a* from */
     vi_config_defaults(&cfg, s, cfg.est == VI_SCORE ? 32 : t->ndisc ? 8 : 4, 0.1);
 
@@ -327,6 +338,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
         .nparam = np, .nmon = 2 * d, .ngroup = d ? d : 1, .group = b->g.group, .self = &b->g,
         .sample = gauss_sample, .grad_reparam = gauss_grad_reparam, .score = gauss_score,
         .monitor = gauss_monitor, .mon_coord = b->g.mon_coord, .scales = gauss_scales,
+        .logq_coords = full ? NULL : gauss_logq_coords,
     };
     b->core = vi_core_new(t, &b->fam, &cfg, err, errlen);
     if (!b->core) { bbvi_free(b); return NULL; }
@@ -417,7 +429,9 @@ static void bbvi_report(void *st, FILE *out, const char *prefix)
 {
     Bbvi *b = st;
     fprintf(out, "%sbbvi: family=%s estimator=%s%s\n", prefix, b->g.full ? "fullrank" : "meanfield",
-            b->g.score ? "score (control variates per factor)" : "reparam",
+            !b->g.score ? "reparam" : !vi_core_rb(b->core) ? "score (control variates per factor)"
+            : b->g.full ? "score (control variates per factor; discrete factors Rao-Blackwellised)"
+            : "score (control variates and Rao-Blackwellisation per factor)",
             b->g.H ? " (control variate: the Laplace quadratic at the mode)"
                    : b->g.stl ? " (sticking the landing)" : "");
     vi_core_report(b->core, out, prefix);

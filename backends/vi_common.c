@@ -45,6 +45,16 @@ struct ViCore {
     double *slot_mon;          /* watched quantities summed over the current slot */
     double *bz, blq;           /* this step's batch: mean draw and mean log q */
     size_t ndraw_mon;
+    /* Rao-Blackwellisation (Ranganath et al. 2014, sec. 3.1), when rb is set */
+    int rb, rb_cont;           /* rb_cont: the continuous factors too */
+    int *gcoord;               /* per group: the coordinate its factor is over, -1: none */
+    double *terms;             /* the current draw's terms of log p (BkTarget.nterms) */
+    double *lqc;               /* the current draw's log q_i, per coordinate (dim + ndisc) */
+    double *F;                 /* mc x ngroup: each factor's f at each draw */
+    /* per group: decayed sums over past steps of sum_j h_j^2 (f - mean f)^2 with the
+     * factor's f and with the whole f, and whether this step uses the factor's */
+    double *v_rb, *v_all;
+    unsigned char *use_rb;
     ViStats st;
 };
 
@@ -220,8 +230,9 @@ static void cat_probs(const double *logit, size_t K, double *p)
 }
 
 /* Draw every discrete coordinate from its factor into u[dim..]; the chosen indices into
- * kidx (may be NULL); returns the factors' log q. */
-static double cat_sample(ViCore *c, const double *par, gsl_rng *r, double *u, size_t *kidx)
+ * kidx and each factor's log q into lqk (either may be NULL); returns the factors' log q. */
+static double cat_sample(ViCore *c, const double *par, gsl_rng *r, double *u, size_t *kidx,
+                         double *lqk)
 {
     double lq = 0;
     for (size_t j = 0; j < c->ndisc; j++) {
@@ -238,7 +249,9 @@ static double cat_sample(ViCore *c, const double *par, gsl_rng *r, double *u, si
         }
         u[c->dim + j] = c->cat_lo[j] + (double)pick;
         if (kidx) kidx[j] = pick;
-        lq += lg[pick] - mx - log(s);
+        double l = lg[pick] - mx - log(s);
+        if (lqk) lqk[j] = l;
+        lq += l;
     }
     return lq;
 }
@@ -255,6 +268,43 @@ static void cat_score(ViCore *c, const double *par, const size_t *kidx, double *
 }
 
 /* ---- construction ------------------------------------------------------------- */
+
+/* Rao-Blackwellisation needs the target's terms and a factor per group: the family's
+ * groups when it factorises over coordinates (group i = coordinate i), and every
+ * categorical factor.  Without any such group there is nothing to gain: rb stays 0.
+ * Returns -1 when out of memory. */
+static int rb_setup(ViCore *c, const BkTarget *t, const ViFamily *fam)
+{
+    if (!t->nterms || !t->logp_terms || !t->term_start || !t->term_idx) return 0;
+    size_t nfg = fam->ngroup ? fam->ngroup : 1, mc = (size_t)c->cfg.mc;
+    /* (the reparameterisation estimator uses no score for the continuous part) */
+    int per_coord = c->cfg.est == VI_SCORE && fam->logq_coords && fam->ngroup == t->dim && t->dim > 0;
+    if (!per_coord && t->ndisc == 0) return 0;
+    c->gcoord = malloc(c->ngroup * sizeof *c->gcoord);
+    c->terms = malloc(t->nterms * sizeof *c->terms);
+    c->lqc = calloc(t->dim + t->ndisc + 1, sizeof *c->lqc);
+    c->F = malloc(mc * c->ngroup * sizeof *c->F);
+    c->v_rb = calloc(c->ngroup, sizeof *c->v_rb);
+    c->v_all = calloc(c->ngroup, sizeof *c->v_all);
+    c->use_rb = calloc(c->ngroup, 1);
+    if (!c->gcoord || !c->terms || !c->lqc || !c->F || !c->v_rb || !c->v_all || !c->use_rb) return -1;
+    for (size_t g = 0; g < c->ngroup; g++)
+        c->gcoord[g] = g < nfg ? (per_coord ? (int)g : -1) : (int)(t->dim + g - nfg);
+    c->rb = 1;
+    c->rb_cont = per_coord;
+    return 0;
+}
+
+int vi_core_rb(const ViCore *c) { return c->rb; }
+
+size_t vi_core_rb_factors(const ViCore *c, size_t *nfactors)
+{
+    size_t n = 0, k = 0;
+    for (size_t g = 0; c->rb && g < c->ngroup; g++)
+        if (c->gcoord[g] >= 0) { n++; k += c->use_rb[g]; }
+    if (nfactors) *nfactors = n;
+    return k;
+}
 
 ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
                     char *err, size_t errlen)
@@ -345,6 +395,11 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
         off += c->cat_k[j];
     }
     c->ngroup = ng;
+    if (cfg->rb && rb_setup(c, t, fam)) {
+        vi_core_free(c);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     return c;
 }
 
@@ -371,6 +426,10 @@ void vi_core_start(ViCore *c)
     memset(c->zs2, 0, c->dim * sizeof *c->zs2);
     c->zn = 0;
     c->slot_elbo = 0;
+    if (c->rb) {
+        memset(c->v_rb, 0, c->ngroup * sizeof *c->v_rb);
+        memset(c->v_all, 0, c->ngroup * sizeof *c->v_all);
+    }
     memset(&c->st, 0, sizeof c->st);
     c->st.rel_change = c->st.rhat = c->st.elbo = c->st.elbo_se = c->st.khat = NAN;
 }
@@ -385,17 +444,82 @@ void vi_core_free(ViCore *c)
     free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->slot_mon);
     free(c->bz); free(c->zs1); free(c->zs2); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
+    free(c->gcoord); free(c->terms); free(c->lqc); free(c->F);
+    free(c->v_rb); free(c->v_all); free(c->use_rb);
     free(c);
 }
 
 /* ---- the gradient estimate ---------------------------------------------------- */
 
-/* Score-function part for parameters [lo, hi): grad_j = mean_s h_js (f_s - a_g), with one
- * control-variate scale per group g (a factor of q), a_g = sum_j Cov(h_j f, h_j) /
- * sum_j Var(h_j) (Ranganath et al. 2014, eq. 9).  a_g is estimated from the batch
- * leaving out the draw it multiplies: a scale estimated from the same draw would bias
- * the gradient by O(1/mc).  Black-box access to log p gives no Markov blanket, so no
- * Rao-Blackwellisation: f is the whole log p - log q. */
+/* Each factor's share of log p - log q at draw s (Ranganath et al. 2014, eq. 10): the
+ * terms of log p in the Markov blanket of its coordinate, minus its own log q_i.  The
+ * other terms and the other factors' log q are independent of z_i under q, so their
+ * product with the factor's score has expectation zero: leaving them out keeps the
+ * gradient unbiased and removes their variance.  A group over no single coordinate
+ * (fullrank's rows, which mix coordinates) keeps the whole log p - log q. */
+static void factor_f(ViCore *c, const BkTarget *t, size_t s)
+{
+    double *F = c->F + s * c->ngroup;
+    for (size_t gi = 0; gi < c->ngroup; gi++) {
+        int i = c->gcoord[gi];
+        if (i < 0) { F[gi] = c->f[s]; continue; }
+        double v = -c->lqc[i];
+        for (size_t k = t->term_start[i]; k < t->term_start[i + 1]; k++) v += c->terms[t->term_idx[k]];
+        F[gi] = v;
+    }
+}
+
+/* The f that multiplies group g's scores at draw s. */
+static double draw_f(const ViCore *c, size_t s, int g)
+{
+    return c->rb && c->use_rb[g] ? c->F[s * c->ngroup + (size_t)g] : c->f[s];
+}
+
+/* Which f each factor uses, from past steps only (so that the choice does not depend on
+ * the draws it weighs, which keeps the gradient unbiased).  Leaving the other factors'
+ * terms out removes their noise, but it also removes their cancellations: a hub (the
+ * mean of a hierarchical prior) sees every group's prior term, whose variation the whole
+ * log p - log q offsets with the groups' own log q.  Near the optimum the hub's blanket
+ * can then vary far more than log p - log q.  Both f are unbiased, so each factor takes
+ * the one whose score-weighted spread sum_j h_j^2 (f - mean f)^2 has been smaller. */
+static void rb_choose(ViCore *c)
+{
+    for (size_t g = 0; g < c->ngroup; g++)
+        c->use_rb[g] = c->gcoord[g] >= 0 && !(c->v_rb[g] > c->v_all[g]);
+}
+
+/* Add this batch's spreads of both f to the decayed sums (see rb_choose). */
+static void rb_update(ViCore *c, size_t lo, size_t hi, size_t nok)
+{
+    size_t mc = (size_t)c->cfg.mc, ng = c->ngroup;
+    for (size_t g = 0; g < ng; g++) { c->v_rb[g] *= 0.9; c->v_all[g] *= 0.9; }
+    double fm = 0;
+    for (size_t s = 0; s < mc; s++) if (c->ok[s]) fm += c->f[s];
+    fm /= (double)nok;
+    /* each group's mean of its own f: in the group sums' scratch (free after
+     * score_combine) */
+    double *gm = c->gsum_a;
+    memset(gm, 0, ng * sizeof *gm);
+    for (size_t s = 0; s < mc; s++)
+        if (c->ok[s]) for (size_t g = 0; g < ng; g++) gm[g] += c->F[s * ng + g];
+    for (size_t g = 0; g < ng; g++) gm[g] /= (double)nok;
+    for (size_t s = 0; s < mc; s++) {
+        if (!c->ok[s]) continue;
+        for (size_t j = lo; j < hi; j++) {
+            int g = c->group[j];
+            if (c->gcoord[g] < 0) continue;
+            double h = c->H[s * c->hw + j - c->hoff], d1 = c->F[s * ng + (size_t)g] - gm[g], d2 = c->f[s] - fm;
+            c->v_rb[g] += h * h * d1 * d1 / (double)nok;
+            c->v_all[g] += h * h * d2 * d2 / (double)nok;
+        }
+    }
+}
+
+/* Score-function part for parameters [lo, hi): grad_j = mean_s h_js (f_gs - a_g), with
+ * one control-variate scale per group g (a factor of q), a_g = sum_j Cov(h_j f_g, h_j) /
+ * sum_j Var(h_j) (Ranganath et al. 2014, eq. 9), f_g the factor's share of log p - log q
+ * (factor_f) or all of it.  a_g is estimated from the batch leaving out the draw it
+ * multiplies: a scale estimated from the same draw would bias the gradient by O(1/mc). */
 static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *grad)
 {
     size_t mc = (size_t)c->cfg.mc, hw = c->hw, hoff = c->hoff;
@@ -405,7 +529,7 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
         double sh = 0, shf = 0, shh = 0, shhf = 0;
         for (size_t s = 0; s < mc; s++) {
             if (!c->ok[s]) continue;
-            double h = c->H[s * hw + j - hoff], f = c->f[s];
+            double h = c->H[s * hw + j - hoff], f = draw_f(c, s, c->group[j]);
             sh += h; shf += h * f; shh += h * h; shhf += h * h * f;
         }
         c->s_h[j] = sh; c->s_hf[j] = shf; c->s_hh[j] = shh; c->s_hhf[j] = shhf;
@@ -413,13 +537,12 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
     }
     for (size_t s = 0; s < mc; s++) {
         if (!c->ok[s]) continue;
-        double f = c->f[s];
         if (use_cv) {
             memset(c->gsum_a, 0, c->ngroup * sizeof *c->gsum_a);
             memset(c->gsum_b, 0, c->ngroup * sizeof *c->gsum_b);
             memset(c->gsum_c, 0, c->ngroup * sizeof *c->gsum_c);
             for (size_t j = lo; j < hi; j++) {
-                double h = c->H[s * hw + j - hoff];
+                double h = c->H[s * hw + j - hoff], f = draw_f(c, s, c->group[j]);
                 double sh = c->s_h[j] - h, shf = c->s_hf[j] - h * f;
                 double shh = c->s_hh[j] - h * h, shhf = c->s_hhf[j] - h * h * f;
                 c->gsum_a[c->group[j]] += shhf - shf * sh / n1;    /* (n-2) Cov(hf, h) */
@@ -432,7 +555,7 @@ static void score_combine(ViCore *c, size_t lo, size_t hi, size_t nok, double *g
             /* no scale when h did not vary over the other draws (a factor that drew the
              * same category every time): Var(h) is then rounding noise */
             double a = (use_cv && c->gsum_b[gi] > 1e-9 * c->gsum_c[gi]) ? c->gsum_a[gi] / c->gsum_b[gi] : 0;
-            grad[j] += c->H[s * hw + j - hoff] * (f - a);
+            grad[j] += c->H[s * hw + j - hoff] * (draw_f(c, s, gi) - a);
         }
     }
     for (size_t j = lo; j < hi; j++) grad[j] /= (double)nok;
@@ -451,15 +574,19 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
     for (size_t s = 0; s < mc; s++) {
         double lq = c->fam.sample(c->fam.self, par, r, c->u);
         size_t *ks = c->kidx + s * (c->ndisc ? c->ndisc : 1);
-        if (c->ndisc) lq += cat_sample(c, par, r, c->u, ks);
+        if (c->ndisc) lq += cat_sample(c, par, r, c->u, ks, c->rb ? c->lqc + c->dim : NULL);
+        if (c->rb_cont) c->fam.logq_coords(c->fam.self, par, c->u, c->lqc);
         double lp;
-        if (t->logp(t->ctx, c->u, &lp, c->dim ? c->g : NULL) != 0) return -1;
+        int trc = c->rb ? t->logp_terms(t->ctx, c->u, &lp, c->dim ? c->g : NULL, c->terms)
+                        : t->logp(t->ctx, c->u, &lp, c->dim ? c->g : NULL);
+        if (trc != 0) return -1;
         int fin = isfinite(lp) && isfinite(lq);
         for (size_t i = 0; fin && i < c->dim; i++) fin = isfinite(c->g[i]);
         c->ok[s] = (unsigned char)fin;
         if (!fin) { c->st.rejected++; continue; }
         c->f[s] = lp - lq;
         fsum += c->f[s];
+        if (c->rb) factor_f(c, t, s);
         for (size_t i = 0; i < c->dim; i++) {
             c->zs1[i] += c->u[i];
             c->zs2[i] += c->u[i] * c->u[i];
@@ -478,7 +605,9 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
     c->blq /= (double)nok;
     if (!score_cont)
         for (size_t j = 0; j < fp; j++) grad[j] /= (double)nok;
+    if (c->rb) rb_choose(c);
     score_combine(c, score_cont ? 0 : fp, np, nok, grad);
+    if (c->rb) rb_update(c, score_cont ? 0 : fp, np, nok);
     *elbo = fsum / (double)nok;
     return 0;
 }
@@ -522,7 +651,7 @@ static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
     double sum = 0, sum2 = 0, mx = -INFINITY;
     for (size_t s = 0; s < S; s++) {
         double lq = c->fam.sample(c->fam.self, c->fin, r, c->u);
-        if (c->ndisc) lq += cat_sample(c, c->fin, r, c->u, NULL);
+        if (c->ndisc) lq += cat_sample(c, c->fin, r, c->u, NULL, NULL);
         double lp;
         if (t->logp(t->ctx, c->u, &lp, NULL) != 0) return -1;
         if (isnan(lp)) lp = -INFINITY;
@@ -709,7 +838,7 @@ void vi_core_draw(ViCore *c, gsl_rng *r, double *u, double *lp, double *cols)
 {
     const double *p = vi_core_final(c);
     double lq = c->fam.sample(c->fam.self, p, r, u);
-    if (c->ndisc) lq += cat_sample(c, p, r, u, NULL);
+    if (c->ndisc) lq += cat_sample(c, p, r, u, NULL, NULL);
     double l = -INFINITY;
     if (c->t.logp(c->t.ctx, u, &l, NULL) != 0 || isnan(l)) l = -INFINITY;
     *lp = l;

@@ -40,6 +40,11 @@ typedef struct ViFamily {
     int watch_draws;
     /* WRITE per-parameter multipliers of the step size (NULL: all 1). */
     void (*scales)(void *self, const double *par, double *scale);
+    /* Only for a family that factorises over the coordinates, q(z) = prod_i q_i(z_i), with
+     * group i holding exactly the parameters of q_i (mean-field): WRITE log q_i(z_i) of the
+     * last draw for every coordinate i.  NULL: the continuous part is not a product and
+     * its score gradient is not Rao-Blackwellised. */
+    void (*logq_coords)(void *self, const double *par, const double *z, double *lq);
 } ViFamily;
 
 typedef enum { VI_REPARAM = 0, VI_SCORE = 1 } ViEstimator;
@@ -56,6 +61,8 @@ typedef struct ViConfig {
     int cv;                    /* control variates in the score estimator */
     int stages;                /* step-size stages: each ends when the stopping rule holds */
     double lr_decay;           /* step size factor from one stage to the next */
+    int rb;                    /* Rao-Blackwellise the score estimator per factor (when the
+                                * target has terms: BkTarget.nterms) */
 } ViConfig;
 
 /* What the fit found, for report() and tests. */
@@ -95,6 +102,12 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
 /* The parameters draws come from (averaged once finished, live before). */
 const double *vi_core_final(const ViCore *c);
 const ViStats *vi_core_stats(const ViCore *c);
+/* 1 when the score estimator is Rao-Blackwellised (ViConfig.rb, a target with terms and
+ * at least one factor over a coordinate). */
+int vi_core_rb(const ViCore *c);
+/* How many of the *nfactors factors over a coordinate used their Markov blanket's f at
+ * the last step (the others used the whole log p - log q: see rb_choose in vi_common.c). */
+size_t vi_core_rb_factors(const ViCore *c, size_t *nfactors);
 /* A draw u (dim + ndisc) from q; lp = log p(u); cols = {log p, log q}. */
 void vi_core_draw(ViCore *c, gsl_rng *r, double *u, double *lp, double *cols);
 /* The lines shared by every VI backend: convergence, ELBO +- MCSE, k-hat (+ warning). */

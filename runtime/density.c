@@ -17,6 +17,8 @@ VmEval *vm_eval_new(const VmModel *m)
     e->ev.m = m;
     arena_init(&e->ev.arena);
     e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
+    e->ev.stmt_const = calloc((size_t)m->ir->prog->nstmts + 1, sizeof(double));
+    if (!e->ev.env || !e->ev.stmt_const) { vm_eval_free(e); return NULL; }
     return e;
 }
 
@@ -26,7 +28,8 @@ void vm_eval_free(VmEval *e)
     Ev *ev = &e->ev;
     arena_free(&ev->arena);
     free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
-    free(ev->lp_ids); free(ev->lp_vals); free(ev->env);
+    free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt); free(ev->env);
+    free(ev->stmt_const);
     free(e);
 }
 
@@ -166,6 +169,8 @@ static void begin(Ev *ev)
     ev->msg[0] = 0;
     const Model *m = ev->m;
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
+    ev->cur_stmt = 0;
+    if (ev->stmt_const) memset(ev->stmt_const, 0, sizeof(double) * (size_t)m->ir->prog->nstmts);
 }
 
 /* On let, gen and local variables a bound or constrained type is a check made once
@@ -221,6 +226,7 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
     int pi = 0;
     for (int i = 0; i < p->nstmts && !ev->fail; i++) {
         const Stmt *s = p->stmts[i];
+        ev->cur_stmt = i;             /* a parameter's log-Jacobian belongs to its declaration */
         if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian); continue; }
         if (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)) {
             /* when only outputs are wanted, the density statements need not run */
@@ -265,6 +271,21 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
     tape_backward(ev);
     memcpy(grad, ev->adj, sizeof(double) * m->dim);
+    return 0;
+}
+
+int vm_log_density_terms(VmEval *e, const double *u, int jacobian, double *lp, double *grad, double *terms)
+{
+    Ev *ev = &e->ev;
+    size_t n = (size_t)ev->m->ir->prog->nstmts;
+    int rc = vm_log_density(e, u, jacobian, lp, grad);
+    if (rc || !isfinite(*lp)) {
+        /* a rejected point (or one never evaluated): no term is meaningful */
+        for (size_t i = 0; i < n; i++) terms[i] = *lp;
+        return rc;
+    }
+    memcpy(terms, ev->stmt_const, sizeof(double) * n);
+    for (int i = 0; i < ev->nlp; i++) terms[ev->lp_stmt[i]] += ev->lp_vals[i];
     return 0;
 }
 

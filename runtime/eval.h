@@ -50,7 +50,13 @@ struct Ev {
     double lp_const;                  /* constant part */
     int32_t *lp_ids;                  /* var terms */
     double *lp_vals;
+    int32_t *lp_stmt;                 /* top-level statement of each var term */
     int nlp, caplp;
+    /* Per top-level statement, the sum of its constant terms (NULL: not kept).  Constant
+     * in the tape's sense only: a term that reads a discrete `param int` has no tape
+     * variable, yet depends on that parameter, so the statement must keep it. */
+    double *stmt_const;
+    int cur_stmt;                     /* the top-level statement being run */
     /* environment */
     Val *env;
     int phase;                        /* Phase being run */

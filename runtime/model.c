@@ -171,6 +171,8 @@ void vm_model_free(VmModel *m)
     free(m->data_env);
     free(m->disc_lo);
     free(m->disc_hi);
+    free(m->term_start);
+    free(m->term_idx);
     free(m->file);
     free(m->src);
     free(m->warnings);
@@ -331,6 +333,65 @@ static int layout(Model *m, char *err, size_t errlen)
     return 0;
 }
 
+/* Coordinates of parameter pi in the dim + ndisc layout: [*lo, *hi). */
+static void param_coords(const Model *m, const ParamInfo *pi, size_t *lo, size_t *hi)
+{
+    *lo = pi->is_int ? m->dim + (size_t)pi->off : (size_t)pi->off;
+    *hi = *lo + (pi->is_int ? (size_t)pi->shape.n : (size_t)pi->reps * (size_t)pi->nfree);
+}
+
+/* The parameter (index into m->params) statement i's term may depend on through
+ * slot: the declaration depends on its own parameter (its log-Jacobian), every
+ * statement on the parameters it reads (transitively through lets: sema). */
+static int stmt_param(const Model *m, const int *param_of, const Stmt *s, int r)
+{
+    if (r == s->nreads) return s->kind == S_DECL && s->decl == D_PARAM ? param_of[s->slot] : -1;
+    return param_of[s->reads[r]];
+}
+
+/* The dependency table of the log density's terms (see VmModel.term_start).  Only
+ * statements that can add a term count: not data or gen statements, nor let
+ * declarations (an expression cannot hold a `~`). */
+static int term_deps(Model *m)
+{
+    const Program *p = m->ir->prog;
+    size_t nc = m->dim + m->ndisc;
+    int *param_of = malloc(sizeof(int) * ((size_t)m->ir->nvars + 1));
+    m->term_start = calloc(nc + 2, sizeof(size_t));
+    if (!param_of || !m->term_start) { free(param_of); return -1; }
+    for (int v = 0; v < m->ir->nvars; v++) param_of[v] = -1;
+    for (int k = 0; k < m->nparams; k++) param_of[m->params[k].slot] = k;
+    /* two passes over the same (statement, parameter) pairs: count, then fill */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t i = 0; i < nc; i++) m->term_start[i + 1] += m->term_start[i];
+            m->term_idx = malloc(sizeof(int) * (m->term_start[nc] + 1));
+            if (!m->term_idx) { free(param_of); return -1; }
+        }
+        size_t *fill = m->term_start + (pass == 0 ? 1 : 0);
+        for (int i = 0; i < p->nstmts; i++) {
+            const Stmt *s = p->stmts[i];
+            if (s->phase != PH_MODEL || (s->kind == S_DECL && s->decl != D_PARAM)) continue;
+            for (int r = 0; r <= s->nreads; r++) {
+                int k = stmt_param(m, param_of, s, r);
+                /* sema's read set has no duplicates; the declaration's own slot is not in it */
+                if (k < 0 || (r < s->nreads && s->kind == S_DECL && s->decl == D_PARAM && s->slot == s->reads[r])) continue;
+                size_t lo, hi;
+                param_coords(m, &m->params[k], &lo, &hi);
+                for (size_t c = lo; c < hi; c++) {
+                    if (pass == 1) m->term_idx[fill[c]] = i;
+                    fill[c]++;
+                }
+            }
+        }
+    }
+    /* the fill pass moved each start to the next one's: shift back */
+    for (size_t i = nc; i > 0; i--) m->term_start[i] = m->term_start[i - 1];
+    m->term_start[0] = 0;
+    free(param_of);
+    return 0;
+}
+
 /* Output values: parameters, then parameter-dependent lets, then gens.  The shapes
  * of lets and gens are known only after one evaluation (they may be untyped), so the
  * names are made from a first run at a zero point. */
@@ -373,6 +434,7 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
     if (!rc) rc = layout(m, err, sizeof err);
     if (!rc) rc = model_make_outputs(m, err, sizeof err);
+    if (!rc && term_deps(m)) { snprintf(err, sizeof err, "out of memory"); rc = -1; }
     if (rc) {
         if (strstr(err, ": error: ")) *msg = strdup(err);
         else if (asprintf(msg, "%s: error: %s\n", data_filename ? data_filename : m->file, err) < 0) *msg = NULL;
@@ -421,6 +483,12 @@ VmModel *vm_model_load_file(const char *path, const char *data_path, char **msg)
 }
 
 size_t vm_model_dim(const VmModel *m) { return m->dim; }
+size_t vm_model_nterms(const VmModel *m) { return (size_t)m->ir->prog->nstmts; }
+void vm_model_term_deps(const VmModel *m, const size_t **start, const int **idx)
+{
+    *start = m->term_start;
+    *idx = m->term_idx;
+}
 size_t vm_model_ndisc(const VmModel *m) { return m->ndisc; }
 const char *vm_model_unc_name(const VmModel *m, size_t i) { return i < m->dim + m->ndisc ? m->unc_names[i] : NULL; }
 size_t vm_model_nvalues(const VmModel *m) { return m->nvalues; }

@@ -37,6 +37,10 @@ struct VmModel {
     size_t nvalues, nparam_values;
     char **value_names;
     char *warnings;           /* rendered warnings (data and model), or NULL */
+    /* Which log-density terms (top-level statements) each coordinate (continuous, then
+     * discrete) enters, as CSR: term_idx[term_start[i] .. term_start[i + 1]), ascending */
+    size_t *term_start;
+    int *term_idx;
 };
 
 void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);

@@ -15,12 +15,23 @@ struct SimOutputs {
     const char **names;
 };
 
-typedef struct SoCtx { void *inner_ctx; int (*inner_logp)(void *, const double *, double *, double *); Sim *sim; } SoCtx;
+typedef struct SoCtx {
+    void *inner_ctx;
+    int (*inner_logp)(void *, const double *, double *, double *);
+    int (*inner_terms)(void *, const double *, double *, double *, double *);
+    Sim *sim;
+} SoCtx;
 
 static int so_logp(void *ctx, const double *u, double *lp, double *grad)
 {
     SoCtx *c = ctx;
     return c->inner_logp(c->inner_ctx, u, lp, grad);
+}
+
+static int so_logp_terms(void *ctx, const double *u, double *lp, double *grad, double *terms)
+{
+    SoCtx *c = ctx;
+    return c->inner_terms(c->inner_ctx, u, lp, grad, terms);
 }
 
 static int so_target_new(void *model, BkTarget *t, char *err, size_t errlen)
@@ -38,9 +49,11 @@ static int so_target_new(void *model, BkTarget *t, char *err, size_t errlen)
     SoCtx *c = calloc(1, sizeof *c);
     c->inner_ctx = t->ctx;
     c->inner_logp = t->logp;
+    c->inner_terms = t->logp_terms;
     c->sim = sim;
     t->ctx = c;
     t->logp = so_logp;
+    if (t->logp_terms) t->logp_terms = so_logp_terms;
     return 0;
 }
 
@@ -48,6 +61,7 @@ static void unwrap(BkTarget *t, SoCtx *c)
 {
     t->ctx = c->inner_ctx;
     t->logp = c->inner_logp;
+    t->logp_terms = c->inner_terms;
 }
 
 static void so_target_free(void *model, BkTarget *t)

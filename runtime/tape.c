@@ -96,13 +96,20 @@ void tape_reset(Ev *ev)
 
 void ev_add_term(Ev *ev, double x, int32_t id)
 {
-    if (id < 0) { ev->lp_const += x; return; }
+    if (id < 0) {
+        ev->lp_const += x;
+        if (ev->stmt_const) ev->stmt_const[ev->cur_stmt] += x;
+        return;
+    }
     if (ev->nlp == ev->caplp) {
         ev->caplp = ev->caplp ? 2 * ev->caplp : 64;
         ev->lp_ids = realloc(ev->lp_ids, sizeof(int32_t) * (size_t)ev->caplp);
         ev->lp_vals = realloc(ev->lp_vals, sizeof(double) * (size_t)ev->caplp);
+        ev->lp_stmt = realloc(ev->lp_stmt, sizeof(int32_t) * (size_t)ev->caplp);
+        if (!ev->lp_ids || !ev->lp_vals || !ev->lp_stmt) abort();
     }
     ev->lp_ids[ev->nlp] = id;
     ev->lp_vals[ev->nlp] = x;
+    ev->lp_stmt[ev->nlp] = ev->cur_stmt;
     ev->nlp++;
 }

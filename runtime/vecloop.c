@@ -309,7 +309,7 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     long nt = ev->nt;
     int32_t nvars = ev->nvars;
     int nseg = ev->nseg, nlp = ev->nlp;
-    double lpc = ev->lp_const;
+    double lpc = ev->lp_const, spc = ev->stmt_const ? ev->stmt_const[ev->cur_stmt] : 0;
     Val saved[VL_MAXASG], rsaved[VL_MAXASG], loopv = ev->env[s->slot];
     for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
     for (int i = 0; i < c.nred; i++) rsaved[i] = ev->env[c.red[i]];
@@ -334,6 +334,7 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->nseg = nseg;
     ev->nlp = nlp;
     ev->lp_const = lpc;
+    if (ev->stmt_const) ev->stmt_const[ev->cur_stmt] = spc;
     for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
     for (int i = 0; i < c.nred; i++) ev->env[c.red[i]] = rsaved[i];
     return 0;

@@ -46,6 +46,19 @@ void vm_eval_free(VmEval *e);
  * few calls. */
 int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad);
 
+/* The log density as a sum of terms, one per top-level statement of the model (a
+ * parameter's declaration holds its log-Jacobian): the structure methods such as
+ * Rao-Blackwellised VI exploit.  vm_model_nterms: how many terms.  vm_model_term_deps:
+ * for coordinate i (0..dim+ndisc-1) the terms whose value may depend on it are
+ * idx[start[i] .. start[i + 1]), ascending; a statement depends on a coordinate when it
+ * reads (transitively through lets) a parameter that coordinate belongs to, so every
+ * coordinate of a vector parameter shares its statements.  The arrays belong to m. */
+size_t vm_model_nterms(const VmModel *m);
+void vm_model_term_deps(const VmModel *m, const size_t **start, const int **idx);
+/* vm_log_density that also writes each term's value into terms[vm_model_nterms]; they
+ * sum to *lp up to rounding.  When *lp is not finite every term is set to *lp. */
+int vm_log_density_terms(VmEval *e, const double *u, int jacobian, double *lp, double *grad, double *terms);
+
 /* Constrained parameter values (vm_model_nparam_values of them) at u. */
 int vm_constrain(VmEval *e, const double *u, double *x);
 /* Unconstrained u from constrained parameter values given by name in a CmdStan JSON

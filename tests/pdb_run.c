@@ -21,6 +21,13 @@ static int logp(void *p, const double *u, double *lp, double *g)
     return vm_log_density(t->e, u, 1, lp, g);
 }
 
+static int logp_terms(void *p, const double *u, double *lp, double *g, double *terms)
+{
+    Tgt *t = p;
+    atomic_fetch_add(&t->c->grads, 1);
+    return vm_log_density_terms(t->e, u, 1, lp, g, terms);
+}
+
 static int tnew(void *model, BkTarget *t, char *err, size_t n)
 {
     Ctx *c = model;
@@ -34,6 +41,9 @@ static int tnew(void *model, BkTarget *t, char *err, size_t n)
     t->logp = logp;
     t->ctx = x;
     t->model = c->m;
+    t->nterms = vm_model_nterms(c->m);
+    vm_model_term_deps(c->m, &t->term_start, &t->term_idx);
+    t->logp_terms = logp_terms;
     return 0;
 }
 

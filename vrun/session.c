@@ -14,6 +14,11 @@ static int target_logp(void *ctx, const double *u, double *lp, double *grad)
     return vm_log_density((VmEval *)ctx, u, 1, lp, grad);
 }
 
+static int target_logp_terms(void *ctx, const double *u, double *lp, double *grad, double *terms)
+{
+    return vm_log_density_terms((VmEval *)ctx, u, 1, lp, grad, terms);
+}
+
 static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
 {
     Adapter *a = model;
@@ -26,6 +31,9 @@ static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
     t->logp = target_logp;
     t->ctx = e;
     t->model = a->m;
+    t->nterms = vm_model_nterms(a->m);
+    vm_model_term_deps(a->m, &t->term_start, &t->term_idx);
+    t->logp_terms = target_logp_terms;
     return 0;
 }
 
