@@ -30,6 +30,10 @@
 
 #define MH_GIBBS_MAX 32
 #define MH_JUMP_MAX 10
+#define MH_AC_LAG 5          /* warm-up iterations between the draws whose correlation sets thin */
+#define MH_AC_TARGET 0.2
+#define MH_KL_POOR 1.0       /* KL(warm-up covariance || Laplace) above which the fit is poor */
+#define MH_THIN_MAX 16       /* at most 16 d proposals per draw */
 #define MH_REFRESH 20        /* warm-up iterations between updates of the shape */
 
 typedef struct Mh {
@@ -38,8 +42,14 @@ typedef struct Mh {
     int adapt, adapting;
     long thin;               /* proposals per iteration */
     int init_mode;
-    int laplace;             /* the shape came from the Hessian at the mode: keep it */
+    int laplace;             /* g holds the inverse Hessian at the mode */
     double *g;               /* d*d: the inverse Hessian at the mode */
+    int thin_auto;           /* --thin=0: thin = d * the factor measured in warm-up */
+    long thin_base;          /* d proposals: what the warm-up runs with */
+    double *ac;              /* 6d: lag-one autocorrelation sums of the warm-up draws */
+    long ac_n, ac_from;      /* draws summed (-1: none yet); the iteration the sums start at */
+    long thin_factor;        /* chosen at the end of warm-up (1 until then) */
+    double *kl;              /* d*d scratch for the Laplace-vs-warm-up comparison */
     double scale, target;    /* lambda and the acceptance it aims at */
     double *u, *prop, *z;    /* d + nd, d + nd, d */
     double lp;
@@ -91,7 +101,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
             return NULL;
         }
     size_t d = t->dim, n = d + t->ndisc;
-    size_t ndouble = 2 * n + d + 3 * d * d + d + 1;
+    size_t ndouble = 2 * n + d + 3 * d * d + d + 1 + (5 + MH_AC_LAG) * d + d * d;
     Mh *s = calloc(1, sizeof *s);
     double *mem = calloc(ndouble, sizeof *mem);
     if (!s || !mem) {
@@ -114,7 +124,9 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     }
     /* Random-walk Metropolis needs about d proposals per effectively new draw
      * (Roberts, Gelman & Gilks 1997): by default an iteration makes d of them. */
+    s->thin_auto = s->thin == 0;
     if (s->thin == 0) s->thin = d > 1 ? (long)d : 1;
+    s->thin_base = s->thin;
     s->init_mode = bk_opt_bool(set, &backend_mh, "init-mode") && d > 0;
     if (s->init_mode) s->g = calloc(d * d, sizeof *s->g);
     s->scale = scale;
@@ -126,6 +138,8 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     s->shape = s->chol + d * d;
     s->wf.m2 = s->shape + d * d;
     s->wf.mean = s->wf.m2 + d * d;
+    s->ac = s->wf.mean + d;
+    s->kl = s->ac + (5 + MH_AC_LAG) * d;
     s->wf.d = d;
     s->wf.dense = 1;
     return s;
@@ -142,20 +156,27 @@ static void mh_shape_identity(Mh *s)
         s->chol[i * d + i] = 2.38 / sqrt((double)d);
 }
 
-/* Shape from the chain so far; kept as it was when the estimate is unusable. */
+/* Shape from the chain so far; kept as it was when the estimate is unusable.
+ * With a Laplace fit G the estimate is (n/(n+5)) S + (5/(n+5)) G, n the warm-up
+ * iterations it spans (about one effective draw each: an iteration is d proposals):
+ * Stan's regularisation, toward the curvature at the mode rather than toward 1e-3 I.
+ * G fixes the units; a ridge proportional to trace(S) did not, and swamped earnings'
+ * log sigma (variance 4e-4) with a multiple of its intercept's (1e8).  Without G,
+ * each variance is inflated by itself. */
 static void mh_shape_update(Mh *s)
 {
     size_t d = s->d;
-    double n = s->wf.n, tr = 0;
+    double n = s->wf.n;
     if (n < 2)
         return;
-    for (size_t i = 0; i < d; i++)
-        tr += s->wf.m2[i * d + i] / (n - 1);
-    double eps = 1e-6 * tr / (double)d + 1e-12, c = 2.38 * 2.38 / (double)d;
+    double c = 2.38 * 2.38 / (double)d, neff = n / (double)s->thin_base, w = neff / (neff + 5.0);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < d; j++) {
             double v = 0.5 * (s->wf.m2[i * d + j] + s->wf.m2[j * d + i]) / (n - 1);
-            s->shape[i * d + j] = c * (v + (i == j ? eps : 0.0));
+            if (s->laplace)
+                s->shape[i * d + j] = c * (w * v + (1 - w) * s->g[i * d + j]);
+            else
+                s->shape[i * d + j] = c * (i == j ? (1 + 1e-6) * v + 1e-12 : v);
         }
     if (nuts_cholesky(s->shape, s->shape, d) == 0)  /* in place: row i reads rows < i only */
         vcopy(s->chol, s->shape, d * d);
@@ -215,7 +236,11 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
     nuts_welford_restart(&s->wf);
     s->adapting = s->adapt && s->warmup > 0;
     s->t_adapt = 0;
-    s->burn = s->warmup / 2;
+    s->burn = s->warmup * s->thin_base / 2;
+    s->thin = s->thin_base;
+    s->ac_n = -1;
+    s->ac_from = s->warmup / 2;
+    s->thin_factor = 1;
     s->accept = 0;
     s->acc_sum[0] = s->acc_sum[1] = 0;
     s->n_iter[0] = s->n_iter[1] = 0;
@@ -232,7 +257,7 @@ static void mh_adapt(Mh *s, double alpha)
     nuts_welford_add(&s->wf, s->u, s->z);
     /* an exact local curvature beats a covariance estimated from a chain that is still
      * mixing: with a Laplace shape only the global scale adapts */
-    if (!s->laplace && s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
+    if (s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
         mh_shape_update(s);
 }
 
@@ -311,14 +336,105 @@ static int mh_move_discrete(Mh *s, size_t j, double *alpha)
     return 0;
 }
 
+/* Lag-MH_AC_LAG autocorrelation of the warm-up draws, coordinate by coordinate. */
+static void mh_ac_add(Mh *s)
+{
+    size_t d = s->d;
+    double *sx = s->ac, *sy = sx + d, *sxx = sy + d, *sxy = sxx + d, *shift = sxy + d, *ring = shift + d;
+    if (s->ac_n < 0) {
+        /* sums relative to the first draw, against cancellation (earnings' intercept ~ -6e4) */
+        for (size_t i = 0; i < d; i++) {
+            shift[i] = s->u[i];
+            sx[i] = sy[i] = sxx[i] = sxy[i] = 0;
+        }
+        s->ac_n = 0;
+    }
+    double *slot = ring + (size_t)(s->ac_n % MH_AC_LAG) * d;   /* the draw MH_AC_LAG back */
+    for (size_t i = 0; i < d; i++) {
+        double x = s->u[i] - shift[i];
+        if (s->ac_n >= MH_AC_LAG) {
+            sx[i] += x;
+            sy[i] += slot[i];
+            sxx[i] += x * x;
+            sxy[i] += x * slot[i];
+        }
+        slot[i] = x;
+    }
+    s->ac_n++;
+}
+
+/* KL(N(0, S) || N(0, G)) between the warm-up covariance and the Laplace one: near 0
+ * for a Gaussian posterior (0.003-0.8 on the shared ones), 13-25 for gp_pois_regr and
+ * eight_schools.  -1 when either is unusable. */
+static double mh_laplace_kl(Mh *s)
+{
+    size_t d = s->d;
+    double n = s->wf.n, tr = 0, ld = 0, *lg = s->shape, *ls = s->kl, *col = s->z;
+    if (n < 2 || nuts_cholesky(s->g, lg, d) != 0)
+        return -1;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            ls[i * d + j] = 0.5 * (s->wf.m2[i * d + j] + s->wf.m2[j * d + i]) / (n - 1);
+    if (nuts_cholesky(ls, ls, d) != 0)
+        return -1;
+    /* tr(G^-1 S) = |Lg^-1 Ls|_F^2, column by column by forward substitution */
+    for (size_t j = 0; j < d; j++) {
+        for (size_t i = 0; i < d; i++) {
+            double v = ls[i * d + j];
+            for (size_t k = 0; k < i; k++)
+                v -= lg[i * d + k] * col[k];
+            col[i] = v / lg[i * d + i];
+            tr += col[i] * col[i];
+        }
+        ld += 2 * (log(ls[j * d + j]) - log(lg[j * d + j]));
+    }
+    double kl = 0.5 * (tr - (double)d - ld);
+    return isfinite(kl) ? kl : -1;
+}
+
+/* Proposals per draw for the sampling phase, as a multiple of d.  A random walk on a
+ * Gaussian posterior with a matching shape needs about d proposals per new draw; on a
+ * curved or funnel-like posterior (where the Laplace fit is far from the warm-up
+ * covariance) it needs many more: gp_pois_regr's slowest coordinate decorrelates about
+ * 13 times slower, and with d proposals per draw its four chains disagree (R-hat 1.05-1.2).
+ * There the factor is chosen so that draws MH_AC_LAG iterations apart in warm-up, with
+ * autocorrelation rho, become neighbours with autocorrelation at most MH_AC_TARGET,
+ * assuming geometric decay (which understates the slow tail, hence the low target). */
+static long mh_thin_factor(Mh *s)
+{
+    size_t d = s->d;
+    const double *sx = s->ac, *sy = sx + d, *sxx = sy + d, *sxy = sxx + d;
+    if (!s->laplace || s->ac_n < 20 + MH_AC_LAG)
+        return 1;
+    double kl = mh_laplace_kl(s);
+    if (!(kl > MH_KL_POOR))
+        return 1;
+    double n = (double)(s->ac_n - MH_AC_LAG), rho = 0;
+    for (size_t i = 0; i < d; i++) {
+        double mx = sx[i] / n, my = sy[i] / n, var = sxx[i] / n - mx * mx;
+        double r = var > 0 ? (sxy[i] / n - mx * my) / var : 0;
+        if (!(r <= rho))
+            rho = r;
+    }
+    if (!(rho < 1))
+        return MH_THIN_MAX;
+    if (!(rho > 0))
+        return 1;
+    double f = ceil((double)MH_AC_LAG * log(MH_AC_TARGET) / log(rho));
+    return f < 1 ? 1 : f < (double)MH_THIN_MAX ? (long)f : MH_THIN_MAX;
+}
+
 static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
                    size_t errlen)
 {
     Mh *s = st;
     s->t = t;
     s->r = r;
-    if (!warmup)
+    if (!warmup && s->adapting) {
         s->adapting = 0;              /* frozen for good */
+        if (s->thin_auto && s->d > 0)
+            s->thin = s->thin_base * (s->thin_factor = mh_thin_factor(s));
+    }
     double alpha_sum = 0, disc_sum = 0;
     for (long k = 0; k < s->thin; k++) {
         double alpha = 0;
@@ -336,6 +452,8 @@ static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmu
             disc_sum += a;
         }
     }
+    if (warmup && s->adapting && s->thin_auto && iter >= s->ac_from)
+        mh_ac_add(s);
     s->accept = s->d > 0 ? alpha_sum / (double)s->thin
                          : s->nd > 0 ? disc_sum / ((double)s->nd * (double)s->thin) : 1.0;
     s->acc_sum[!warmup] += s->accept;
