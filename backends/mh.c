@@ -2,12 +2,14 @@
  * moves for discrete coordinates.
  *
  * Continuous block: u' = u + lambda * L z, z ~ N(0, I), where L L^T is the proposal's
- * shape (2.38^2 / d) (S + eps I): S is the running covariance of the chain during
- * warm-up (Haario, Saksman & Tamminen 2001, "An adaptive Metropolis algorithm"),
- * eps a small multiple of its mean variance that keeps it positive definite.  The
+ * shape (2.38^2 / d) Sigma: Sigma mixes the running covariance S of the chain during
+ * warm-up (Haario, Saksman & Tamminen 2001, "An adaptive Metropolis algorithm") with the
+ * Laplace fit at the mode, S taking over as it accumulates (mh_shape_update).  The
  * global scale lambda follows Robbins-Monro on log lambda toward acceptance 0.234
  * (0.44 in one dimension; Roberts, Gelman & Gilks 1997; Andrieu & Thoms 2008, alg. 4).
- * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain.
+ * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain; so does
+ * the number of proposals per draw, d, or 16 d where S and the Laplace fit disagree
+ * (mh_thin_factor).
  *
  * By default a chain starts at the mode nearest to Stan's random initial point (found
  * with GSL's BFGS on the exact gradient) with the proposal shaped by the inverse
@@ -30,10 +32,8 @@
 
 #define MH_GIBBS_MAX 32
 #define MH_JUMP_MAX 10
-#define MH_AC_LAG 5          /* warm-up iterations between the draws whose correlation sets thin */
-#define MH_AC_TARGET 0.2
 #define MH_KL_POOR 1.0       /* KL(warm-up covariance || Laplace) above which the fit is poor */
-#define MH_THIN_MAX 16       /* at most 16 d proposals per draw */
+#define MH_THIN_POOR 16      /* then 16 d proposals per draw */
 #define MH_REFRESH 20        /* warm-up iterations between updates of the shape */
 
 typedef struct Mh {
@@ -44,10 +44,8 @@ typedef struct Mh {
     int init_mode;
     int laplace;             /* g holds the inverse Hessian at the mode */
     double *g;               /* d*d: the inverse Hessian at the mode */
-    int thin_auto;           /* --thin=0: thin = d * the factor measured in warm-up */
+    int thin_auto;           /* --thin=0: thin = d, or 16 d when the Laplace fit is poor */
     long thin_base;          /* d proposals: what the warm-up runs with */
-    double *ac;              /* 6d: lag-one autocorrelation sums of the warm-up draws */
-    long ac_n, ac_from;      /* draws summed (-1: none yet); the iteration the sums start at */
     long thin_factor;        /* chosen at the end of warm-up (1 until then) */
     double *kl;              /* d*d scratch for the Laplace-vs-warm-up comparison */
     double scale, target;    /* lambda and the acceptance it aims at */
@@ -101,7 +99,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
             return NULL;
         }
     size_t d = t->dim, n = d + t->ndisc;
-    size_t ndouble = 2 * n + d + 3 * d * d + d + 1 + (5 + MH_AC_LAG) * d + d * d;
+    size_t ndouble = 2 * n + d + 3 * d * d + d + 1 + d * d;
     Mh *s = calloc(1, sizeof *s);
     double *mem = calloc(ndouble, sizeof *mem);
     if (!s || !mem) {
@@ -138,8 +136,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     s->shape = s->chol + d * d;
     s->wf.m2 = s->shape + d * d;
     s->wf.mean = s->wf.m2 + d * d;
-    s->ac = s->wf.mean + d;
-    s->kl = s->ac + (5 + MH_AC_LAG) * d;
+    s->kl = s->wf.mean + d;
     s->wf.d = d;
     s->wf.dense = 1;
     return s;
@@ -238,8 +235,6 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
     s->t_adapt = 0;
     s->burn = s->warmup * s->thin_base / 2;
     s->thin = s->thin_base;
-    s->ac_n = -1;
-    s->ac_from = s->warmup / 2;
     s->thin_factor = 1;
     s->accept = 0;
     s->acc_sum[0] = s->acc_sum[1] = 0;
@@ -336,33 +331,6 @@ static int mh_move_discrete(Mh *s, size_t j, double *alpha)
     return 0;
 }
 
-/* Lag-MH_AC_LAG autocorrelation of the warm-up draws, coordinate by coordinate. */
-static void mh_ac_add(Mh *s)
-{
-    size_t d = s->d;
-    double *sx = s->ac, *sy = sx + d, *sxx = sy + d, *sxy = sxx + d, *shift = sxy + d, *ring = shift + d;
-    if (s->ac_n < 0) {
-        /* sums relative to the first draw, against cancellation (earnings' intercept ~ -6e4) */
-        for (size_t i = 0; i < d; i++) {
-            shift[i] = s->u[i];
-            sx[i] = sy[i] = sxx[i] = sxy[i] = 0;
-        }
-        s->ac_n = 0;
-    }
-    double *slot = ring + (size_t)(s->ac_n % MH_AC_LAG) * d;   /* the draw MH_AC_LAG back */
-    for (size_t i = 0; i < d; i++) {
-        double x = s->u[i] - shift[i];
-        if (s->ac_n >= MH_AC_LAG) {
-            sx[i] += x;
-            sy[i] += slot[i];
-            sxx[i] += x * x;
-            sxy[i] += x * slot[i];
-        }
-        slot[i] = x;
-    }
-    s->ac_n++;
-}
-
 /* KL(N(0, S) || N(0, G)) between the warm-up covariance and the Laplace one: near 0
  * for a Gaussian posterior (0.003-0.8 on the shared ones), 13-25 for gp_pois_regr and
  * eight_schools.  -1 when either is unusable. */
@@ -393,35 +361,20 @@ static double mh_laplace_kl(Mh *s)
 }
 
 /* Proposals per draw for the sampling phase, as a multiple of d.  A random walk on a
- * Gaussian posterior with a matching shape needs about d proposals per new draw; on a
- * curved or funnel-like posterior (where the Laplace fit is far from the warm-up
- * covariance) it needs many more: gp_pois_regr's slowest coordinate decorrelates about
- * 13 times slower, and with d proposals per draw its four chains disagree (R-hat 1.05-1.2).
- * There the factor is chosen so that draws MH_AC_LAG iterations apart in warm-up, with
- * autocorrelation rho, become neighbours with autocorrelation at most MH_AC_TARGET,
- * assuming geometric decay (which understates the slow tail, hence the low target). */
+ * near-Gaussian posterior with a matching shape needs about d proposals per new draw.
+ * Where the Laplace fit is far from the warm-up covariance the posterior is curved or
+ * funnel-like and a fixed Gaussian shape fits it nowhere well: gp_pois_regr's slowest
+ * coordinate decorrelates about 13 times slower, and with d proposals per draw its four
+ * chains disagree (R-hat 1.05-1.2).  The statistic separates cleanly (below 1 on the
+ * near-Gaussian shared posteriors, above 13 on the others), so the rule is a switch,
+ * the same in every chain; a factor fitted to each chain's warm-up autocorrelation was
+ * tried and varied from 7 to 16 between chains of one run, which itself raised R-hat. */
 static long mh_thin_factor(Mh *s)
 {
-    size_t d = s->d;
-    const double *sx = s->ac, *sy = sx + d, *sxx = sy + d, *sxy = sxx + d;
-    if (!s->laplace || s->ac_n < 20 + MH_AC_LAG)
+    if (!s->laplace)
         return 1;
     double kl = mh_laplace_kl(s);
-    if (!(kl > MH_KL_POOR))
-        return 1;
-    double n = (double)(s->ac_n - MH_AC_LAG), rho = 0;
-    for (size_t i = 0; i < d; i++) {
-        double mx = sx[i] / n, my = sy[i] / n, var = sxx[i] / n - mx * mx;
-        double r = var > 0 ? (sxy[i] / n - mx * my) / var : 0;
-        if (!(r <= rho))
-            rho = r;
-    }
-    if (!(rho < 1))
-        return MH_THIN_MAX;
-    if (!(rho > 0))
-        return 1;
-    double f = ceil((double)MH_AC_LAG * log(MH_AC_TARGET) / log(rho));
-    return f < 1 ? 1 : f < (double)MH_THIN_MAX ? (long)f : MH_THIN_MAX;
+    return kl > MH_KL_POOR ? MH_THIN_POOR : 1;
 }
 
 static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
@@ -452,8 +405,6 @@ static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmu
             disc_sum += a;
         }
     }
-    if (warmup && s->adapting && s->thin_auto && iter >= s->ac_from)
-        mh_ac_add(s);
     s->accept = s->d > 0 ? alpha_sum / (double)s->thin
                          : s->nd > 0 ? disc_sum / ((double)s->nd * (double)s->thin) : 1.0;
     s->acc_sum[!warmup] += s->accept;
@@ -480,6 +431,9 @@ static void mh_report(void *st, FILE *out, const char *prefix)
     if (s->n_iter[ph] > 0)
         fprintf(out, "%sAcceptance rate = %g (%s, mean acceptance probability)\n", prefix,
                 s->acc_sum[ph] / (double)s->n_iter[ph], ph ? "sampling" : "warm-up");
+    if (s->d > 0)
+        fprintf(out, "%sProposals per draw = %ld%s\n", prefix, s->thin,
+                s->thin_factor > 1 ? " (the Laplace fit is poor: the warm-up covariance differs)" : "");
     if (s->adapt)
         fprintf(out, "%sProposal scale = %g (adapted toward acceptance %g)\n", prefix, s->scale,
                 s->target);
