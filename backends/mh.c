@@ -2,12 +2,14 @@
  * moves for discrete coordinates.
  *
  * Continuous block: u' = u + lambda * L z, z ~ N(0, I), where L L^T is the proposal's
- * shape (2.38^2 / d) (S + eps I): S is the running covariance of the chain during
- * warm-up (Haario, Saksman & Tamminen 2001, "An adaptive Metropolis algorithm"),
- * eps a small multiple of its mean variance that keeps it positive definite.  The
+ * shape (2.38^2 / d) Sigma: Sigma mixes the running covariance S of the chain during
+ * warm-up (Haario, Saksman & Tamminen 2001, "An adaptive Metropolis algorithm") with the
+ * Laplace fit at the mode, S taking over as it accumulates (mh_shape_update).  The
  * global scale lambda follows Robbins-Monro on log lambda toward acceptance 0.234
  * (0.44 in one dimension; Roberts, Gelman & Gilks 1997; Andrieu & Thoms 2008, alg. 4).
- * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain.
+ * Both freeze when warm-up ends, so the sampling phase is a plain Markov chain; so does
+ * the number of proposals per draw, d, or 16 d where S and the Laplace fit disagree
+ * (mh_thin_factor).
  *
  * By default a chain starts at the mode nearest to Stan's random initial point (found
  * with GSL's BFGS on the exact gradient) with the proposal shaped by the inverse
@@ -30,6 +32,8 @@
 
 #define MH_GIBBS_MAX 32
 #define MH_JUMP_MAX 10
+#define MH_KL_POOR 1.0       /* KL(warm-up covariance || Laplace) above which the fit is poor */
+#define MH_THIN_POOR 16      /* then 16 d proposals per draw */
 #define MH_REFRESH 20        /* warm-up iterations between updates of the shape */
 
 typedef struct Mh {
@@ -38,8 +42,12 @@ typedef struct Mh {
     int adapt, adapting;
     long thin;               /* proposals per iteration */
     int init_mode;
-    int laplace;             /* the shape came from the Hessian at the mode: keep it */
+    int laplace;             /* g holds the inverse Hessian at the mode */
     double *g;               /* d*d: the inverse Hessian at the mode */
+    int thin_auto;           /* --thin=0: thin = d, or 16 d when the Laplace fit is poor */
+    long thin_base;          /* d proposals: what the warm-up runs with */
+    long thin_factor;        /* chosen at the end of warm-up (1 until then) */
+    double *kl;              /* d*d scratch for the Laplace-vs-warm-up comparison */
     double scale, target;    /* lambda and the acceptance it aims at */
     double *u, *prop, *z;    /* d + nd, d + nd, d */
     double lp;
@@ -91,7 +99,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
             return NULL;
         }
     size_t d = t->dim, n = d + t->ndisc;
-    size_t ndouble = 2 * n + d + 3 * d * d + d + 1;
+    size_t ndouble = 2 * n + d + 3 * d * d + d + 1 + d * d;
     Mh *s = calloc(1, sizeof *s);
     double *mem = calloc(ndouble, sizeof *mem);
     if (!s || !mem) {
@@ -114,7 +122,9 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     }
     /* Random-walk Metropolis needs about d proposals per effectively new draw
      * (Roberts, Gelman & Gilks 1997): by default an iteration makes d of them. */
+    s->thin_auto = s->thin == 0;
     if (s->thin == 0) s->thin = d > 1 ? (long)d : 1;
+    s->thin_base = s->thin;
     s->init_mode = bk_opt_bool(set, &backend_mh, "init-mode") && d > 0;
     if (s->init_mode) s->g = calloc(d * d, sizeof *s->g);
     s->scale = scale;
@@ -126,6 +136,7 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     s->shape = s->chol + d * d;
     s->wf.m2 = s->shape + d * d;
     s->wf.mean = s->wf.m2 + d * d;
+    s->kl = s->wf.mean + d;
     s->wf.d = d;
     s->wf.dense = 1;
     return s;
@@ -142,20 +153,27 @@ static void mh_shape_identity(Mh *s)
         s->chol[i * d + i] = 2.38 / sqrt((double)d);
 }
 
-/* Shape from the chain so far; kept as it was when the estimate is unusable. */
+/* Shape from the chain so far; kept as it was when the estimate is unusable.
+ * With a Laplace fit G the estimate is (n/(n+5)) S + (5/(n+5)) G, n the warm-up
+ * iterations it spans (about one effective draw each: an iteration is d proposals):
+ * Stan's regularisation, toward the curvature at the mode rather than toward 1e-3 I.
+ * G fixes the units; a ridge proportional to trace(S) did not, and swamped earnings'
+ * log sigma (variance 4e-4) with a multiple of its intercept's (1e8).  Without G,
+ * each variance is inflated by itself. */
 static void mh_shape_update(Mh *s)
 {
     size_t d = s->d;
-    double n = s->wf.n, tr = 0;
+    double n = s->wf.n;
     if (n < 2)
         return;
-    for (size_t i = 0; i < d; i++)
-        tr += s->wf.m2[i * d + i] / (n - 1);
-    double eps = 1e-6 * tr / (double)d + 1e-12, c = 2.38 * 2.38 / (double)d;
+    double c = 2.38 * 2.38 / (double)d, neff = n / (double)s->thin_base, w = neff / (neff + 5.0);
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < d; j++) {
             double v = 0.5 * (s->wf.m2[i * d + j] + s->wf.m2[j * d + i]) / (n - 1);
-            s->shape[i * d + j] = c * (v + (i == j ? eps : 0.0));
+            if (s->laplace)
+                s->shape[i * d + j] = c * (w * v + (1 - w) * s->g[i * d + j]);
+            else
+                s->shape[i * d + j] = c * (i == j ? (1 + 1e-6) * v + 1e-12 : v);
         }
     if (nuts_cholesky(s->shape, s->shape, d) == 0)  /* in place: row i reads rows < i only */
         vcopy(s->chol, s->shape, d * d);
@@ -215,7 +233,9 @@ static int mh_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
     nuts_welford_restart(&s->wf);
     s->adapting = s->adapt && s->warmup > 0;
     s->t_adapt = 0;
-    s->burn = s->warmup / 2;
+    s->burn = s->warmup * s->thin_base / 2;
+    s->thin = s->thin_base;
+    s->thin_factor = 1;
     s->accept = 0;
     s->acc_sum[0] = s->acc_sum[1] = 0;
     s->n_iter[0] = s->n_iter[1] = 0;
@@ -232,7 +252,7 @@ static void mh_adapt(Mh *s, double alpha)
     nuts_welford_add(&s->wf, s->u, s->z);
     /* an exact local curvature beats a covariance estimated from a chain that is still
      * mixing: with a Laplace shape only the global scale adapts */
-    if (!s->laplace && s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
+    if (s->wf.n >= 2.0 * (double)s->d + 10 && s->t_adapt % MH_REFRESH == 0)
         mh_shape_update(s);
 }
 
@@ -311,14 +331,63 @@ static int mh_move_discrete(Mh *s, size_t j, double *alpha)
     return 0;
 }
 
+/* KL(N(0, S) || N(0, G)) between the warm-up covariance and the Laplace one: near 0
+ * for a Gaussian posterior (0.003-0.8 on the shared ones), 13-25 for gp_pois_regr and
+ * eight_schools.  -1 when either is unusable. */
+static double mh_laplace_kl(Mh *s)
+{
+    size_t d = s->d;
+    double n = s->wf.n, tr = 0, ld = 0, *lg = s->shape, *ls = s->kl, *col = s->z;
+    if (n < 2 || nuts_cholesky(s->g, lg, d) != 0)
+        return -1;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            ls[i * d + j] = 0.5 * (s->wf.m2[i * d + j] + s->wf.m2[j * d + i]) / (n - 1);
+    if (nuts_cholesky(ls, ls, d) != 0)
+        return -1;
+    /* tr(G^-1 S) = |Lg^-1 Ls|_F^2, column by column by forward substitution */
+    for (size_t j = 0; j < d; j++) {
+        for (size_t i = 0; i < d; i++) {
+            double v = ls[i * d + j];
+            for (size_t k = 0; k < i; k++)
+                v -= lg[i * d + k] * col[k];
+            col[i] = v / lg[i * d + i];
+            tr += col[i] * col[i];
+        }
+        ld += 2 * (log(ls[j * d + j]) - log(lg[j * d + j]));
+    }
+    double kl = 0.5 * (tr - (double)d - ld);
+    return isfinite(kl) ? kl : -1;
+}
+
+/* Proposals per draw for the sampling phase, as a multiple of d.  A random walk on a
+ * near-Gaussian posterior with a matching shape needs about d proposals per new draw.
+ * Where the Laplace fit is far from the warm-up covariance the posterior is curved or
+ * funnel-like and a fixed Gaussian shape fits it nowhere well: gp_pois_regr's slowest
+ * coordinate decorrelates about 13 times slower, and with d proposals per draw its four
+ * chains disagree (R-hat 1.05-1.2).  The statistic separates cleanly (below 1 on the
+ * near-Gaussian shared posteriors, above 13 on the others), so the rule is a switch,
+ * the same in every chain; a factor fitted to each chain's warm-up autocorrelation was
+ * tried and varied from 7 to 16 between chains of one run, which itself raised R-hat. */
+static long mh_thin_factor(Mh *s)
+{
+    if (!s->laplace)
+        return 1;
+    double kl = mh_laplace_kl(s);
+    return kl > MH_KL_POOR ? MH_THIN_POOR : 1;
+}
+
 static int mh_step(void *st, const BkTarget *t, gsl_rng *r, long iter, int warmup, char *err,
                    size_t errlen)
 {
     Mh *s = st;
     s->t = t;
     s->r = r;
-    if (!warmup)
+    if (!warmup && s->adapting) {
         s->adapting = 0;              /* frozen for good */
+        if (s->thin_auto && s->d > 0)
+            s->thin = s->thin_base * (s->thin_factor = mh_thin_factor(s));
+    }
     double alpha_sum = 0, disc_sum = 0;
     for (long k = 0; k < s->thin; k++) {
         double alpha = 0;
@@ -362,6 +431,9 @@ static void mh_report(void *st, FILE *out, const char *prefix)
     if (s->n_iter[ph] > 0)
         fprintf(out, "%sAcceptance rate = %g (%s, mean acceptance probability)\n", prefix,
                 s->acc_sum[ph] / (double)s->n_iter[ph], ph ? "sampling" : "warm-up");
+    if (s->d > 0)
+        fprintf(out, "%sProposals per draw = %ld%s\n", prefix, s->thin,
+                s->thin_factor > 1 ? " (the Laplace fit is poor: the warm-up covariance differs)" : "");
     if (s->adapt)
         fprintf(out, "%sProposal scale = %g (adapted toward acceptance %g)\n", prefix, s->scale,
                 s->target);

@@ -20,6 +20,10 @@ static const Case cases[] = {
     {"mh", "eight_schools-eight_schools_noncentered", 1000, 4000, 0.2, 1.01},
     {"mh", "kidiq-kidscore_momiq", 1000, 4000, 0.2, 1.01},
     {"mh", "GLM_Poisson_Data-GLM_Poisson_model", 1000, 4000, 0.2, 1.01},
+    /* default settings: the poor Laplace fit must switch on the warm-up covariance and 16 d
+     * proposals per draw (before: 0.28-0.41 sd off, R-hat 1.19-1.23); 1.02 because about
+     * 500 effective draws leave R-hat near 1.01 for some seeds */
+    {"mh", "gp_pois_regr-gp_pois_regr", 1000, 1000, 0.2, 1.02},
     {"langevin", "Rate_1_data-Rate_1_model", 1000, 4000, 0.2, 1.01},
     {"langevin", "eight_schools-eight_schools_noncentered", 1000, 4000, 0.2, 1.01},
 };
