@@ -2,7 +2,8 @@
  * posteriors with known answers: means within 4 MCSE of the reference, R-hat < 1.01,
  * and within 0.2 reference sd for MH and MALA.  MH and MALA get 4000 draws (MH's thinned
  * by the dimension) where 1000 left R-hat between 1.01 and 1.02 for some seeds: Stan's
- * 1.01 bound assumes a few hundred effective draws a chain. */
+ * 1.01 bound assumes a few hundred effective draws a chain.  (MH on eight schools needs
+ * no more than 1000: its poor Laplace fit switches on 16 d proposals per draw.) */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ static const Case cases[] = {
     {"nuts", "kidiq-kidscore_momiq", 1000, 1000, 0.1, 1.01},
     {"nuts", "GLM_Poisson_Data-GLM_Poisson_model", 1000, 1000, 0.1, 1.01},
     {"mh", "Rate_1_data-Rate_1_model", 1000, 4000, 0.2, 1.01},
-    {"mh", "eight_schools-eight_schools_noncentered", 1000, 4000, 0.2, 1.01},
+    {"mh", "eight_schools-eight_schools_noncentered", 1000, 1000, 0.2, 1.01},
     {"mh", "kidiq-kidscore_momiq", 1000, 4000, 0.2, 1.01},
     {"mh", "GLM_Poisson_Data-GLM_Poisson_model", 1000, 4000, 0.2, 1.01},
     /* default settings: the poor Laplace fit must switch on the warm-up covariance and 16 d
