@@ -35,7 +35,6 @@
 #include <string.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_linalg.h>
-#include <gsl/gsl_cblas.h>
 #include "backends/vi_common.h"
 #include "backends/mode.h"
 #include "backends/vi_backends.h"
@@ -160,17 +159,23 @@ static void gauss_cv_exact(Gauss *g, const double *p)
     if (!g->full) {
         for (size_t i = 0; i < d; i++) ex[d + i] = 1 - g->H[i * d + i] * exp(2 * th[i]);
     } else {
-        /* L = diag(s) M materialised in HL, then HL = H L in place by BLAS's triangular
-         * product: O(d^3 / 2) multiply-adds once per step, the cost of a few gradients
-         * on a 90-dimensional model */
+        /* L = diag(s) M, then H L: O(d^3 / 2) multiply-adds once per step, the cost of a
+         * few gradients on a 90-dimensional model.  A plain loop, not BLAS: OpenBLAS
+         * threads a 90 x 90 product and on a busy machine waits for its threads (radon,
+         * fullrank: 71 s of wall time for 6 s of CPU) */
         for (size_t i = 0; i < d; i++) {
             double si = exp(th[i]);
-            for (size_t j = 0; j < d; j++) g->HL[i * d + j] = j < i ? si * M[MIDX(i, j)] : j == i ? si : 0;
+            for (size_t j = 0; j < d; j++) g->Lq[i * d + j] = j < i ? si * M[MIDX(i, j)] : j == i ? si : 0;
         }
-        memcpy(g->Lq, g->HL, d * d * sizeof *g->Lq);
-        memcpy(g->HL, g->H, d * d * sizeof *g->HL);
-        cblas_dtrmm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)d, (int)d, 1.0,
-                    g->Lq, (int)d, g->HL, (int)d);
+        for (size_t i = 0; i < d; i++) {
+            double *hl = g->HL + i * d;
+            memset(hl, 0, d * sizeof *hl);
+            for (size_t k = 0; k < d; k++) {
+                double h = g->H[i * d + k];
+                const double *lk = g->Lq + k * d;
+                for (size_t j = 0; j <= k; j++) hl[j] += h * lk[j];
+            }
+        }
         for (size_t i = 0; i < d; i++) {
             /* (H Sigma)_ii = sum_{j <= i} (H L)_ij L_ij */
             double hs = 0, si = g->Lq[i * d + i];
