@@ -10,7 +10,7 @@
 #include "backends/vi_backends.h"
 #include "tests/test_seed.h"
 
-#define VT_MAXD 8
+#define VT_MAXD 16
 
 typedef int (*BkLogp)(void *ctx, const double *u, double *lp, double *grad);
 
