@@ -73,6 +73,8 @@ static const BkOption bbvi_options[] = {
      "model statements that depend on its coordinate (meanfield, and every discrete factor)"},
     {"window", "int", "100", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
+    {"psis-resample", "bool", "false", "return draws importance-resampled (Pareto-smoothed weights) from "
+     "the --eval-draws draws of q, instead of fresh draws of q"},
     {NULL, NULL, NULL, NULL}
 };
 
@@ -303,6 +305,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     }
     cfg.window = bk_opt_int(s, be, "window");
     cfg.eval_draws = bk_opt_int(s, be, "eval-draws");
+    cfg.psis_resample = bk_opt_bool(s, be, "psis-resample");
     if (cfg.window < 10 || cfg.eval_draws < 100) {
         snprintf(err, errlen, "bbvi: --window must be at least 10 and --eval-draws at least 100");
         return NULL;

@@ -54,6 +54,8 @@ static const BkOption flow_options[] = {
     /* flows climb slowly to the last hundredths of a nat: longer windows see it */
     {"window", "int", "200", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
+    {"psis-resample", "bool", "false", "return draws importance-resampled (Pareto-smoothed weights) from "
+     "the --eval-draws draws of q, instead of fresh draws of q"},
     {"init-mode", "bool", "true", "start the base Gaussian at the nearest mode (worse for a funnel, "
      "whose mode sits in its neck)"},
     {NULL, NULL, NULL, NULL}
@@ -244,6 +246,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
     ViConfig cfg = {.est = VI_REPARAM};
     cfg.window = bk_opt_int(s, be, "window");
     cfg.eval_draws = bk_opt_int(s, be, "eval-draws");
+    cfg.psis_resample = bk_opt_bool(s, be, "psis-resample");
     if (cfg.window < 10 || cfg.eval_draws < 100) {
         flow_free(f);
         snprintf(err, errlen, "flow: --window must be at least 10 and --eval-draws at least 100");

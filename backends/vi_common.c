@@ -24,6 +24,13 @@ struct ViCore {
     double *adam_m, *adam_v;
     long adam_t;
     double *u, *g;             /* one draw and its gradient */
+    /* --psis-resample: the final evaluation's draws, their log p and log q, and the
+     * cumulative PSIS weights that draw() resamples by; scratch for the sort */
+    double *pool_u, *pool_lp, *pool_lq, *pool_cw;
+    struct PsisPair { double lw; size_t i; } *pool_sort;
+    int pool_ready;
+    double *prev;              /* parameters before the last Adam step */
+    long lr_cuts;              /* step-size halvings after rejected steps */
     double *H, *f;             /* mc x hw scores (parameters hoff..), mc log p - log q */
     size_t hoff, hw;
     unsigned char *ok;
@@ -349,6 +356,20 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->s_hh = calloc(np + 1, sizeof *c->s_hh);
     c->s_hhf = calloc(np + 1, sizeof *c->s_hhf);
     c->u = calloc(c->dim + c->ndisc + 1, sizeof *c->u);
+    c->prev = calloc(np + 1, sizeof *c->prev);
+    if (cfg->psis_resample) {
+        size_t S = (size_t)cfg->eval_draws, n = c->dim + c->ndisc;
+        c->pool_u = malloc(S * (n + 1) * sizeof *c->pool_u);
+        c->pool_lp = malloc(S * sizeof *c->pool_lp);
+        c->pool_lq = malloc(S * sizeof *c->pool_lq);
+        c->pool_cw = malloc(S * sizeof *c->pool_cw);
+        c->pool_sort = malloc(S * sizeof *c->pool_sort);
+        if (!c->pool_u || !c->pool_lp || !c->pool_lq || !c->pool_cw || !c->pool_sort) {
+            vi_core_free(c);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
     c->g = calloc(c->dim + 1, sizeof *c->g);
     /* scores are kept only for the parameters the score estimator serves */
     c->hoff = cfg->est == VI_SCORE ? 0 : fam->nparam;
@@ -379,7 +400,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
         || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw
         || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
-        || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
+        || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf || !c->prev) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -446,6 +467,8 @@ void vi_core_free(ViCore *c)
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
     free(c->gcoord); free(c->terms); free(c->lqc); free(c->F);
     free(c->v_rb); free(c->v_all); free(c->use_rb);
+    free(c->pool_u); free(c->pool_lp); free(c->pool_lq); free(c->pool_cw); free(c->pool_sort);
+    free(c->prev);
     free(c);
 }
 
@@ -642,6 +665,53 @@ static void adam_step(ViCore *c)
         c->par[j] += c->lr * c->scale[j] * (c->adam_m[j] / c1) / (sqrt(c->adam_v[j] / c2) + eps);
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    double x = ((const struct PsisPair *)a)->lw, y = ((const struct PsisPair *)b)->lw;
+    return (x > y) - (x < y);
+}
+
+/* Pareto-smoothed importance weights of the pool (Vehtari et al. 2024): the largest M =
+ * min(S/5, 3 sqrt(S)) raw weights are replaced by the expected order statistics of the
+ * generalised Pareto distribution fitted to them, capped at the largest raw weight; the
+ * cumulative normalised weights go to pool_cw.  -1 when no draw has a finite weight. */
+static int psis_weights(ViCore *c, size_t S)
+{
+    struct PsisPair *ps = c->pool_sort;
+    for (size_t s = 0; s < S; s++) ps[s] = (struct PsisPair){isnan(c->lw[s]) ? -INFINITY : c->lw[s], s};
+    qsort(ps, S, sizeof *ps, cmp_pair);
+    double mx = ps[S - 1].lw;
+    if (!isfinite(mx)) return -1;
+    double *w = c->pool_cw;             /* weights in sorted order first */
+    for (size_t s = 0; s < S; s++) w[s] = exp(ps[s].lw - mx);
+    size_t M = (size_t)ceil(fmin(0.2 * (double)S, 3 * sqrt((double)S)));
+    if (M >= 5 && S > M + 1) {
+        double cut = w[S - M - 1], sigma = 0;
+        double *x = c->lw;       /* scratch: lw is rebuilt from the pool below */
+        for (size_t j = 0; j < M; j++) x[j] = w[S - M + j] - cut;
+        if (x[M - 1] > 0 && x[0] >= 0) {
+            double k = vi_gpd_fit(x, M, &sigma);
+            if (isfinite(k) && sigma > 0)
+                for (size_t j = 0; j < M; j++) {
+                    double pj = ((double)j + 0.5) / (double)M;
+                    double q = fabs(k) > 1e-12 ? sigma / k * (pow(1 - pj, -k) - 1) : -sigma * log1p(-pj);
+                    w[S - M + j] = fmin(cut + q, 1.0);
+                }
+        }
+    }
+    /* back to draw order, cumulative */
+    double *tmp = c->lw;
+    for (size_t s = 0; s < S; s++) tmp[ps[s].i] = w[s];
+    double tot = 0;
+    for (size_t s = 0; s < S; s++) { tot += tmp[s]; c->pool_cw[s] = tot; }
+    for (size_t s = 0; s < S; s++) {
+        c->pool_cw[s] /= tot;
+        c->lw[s] = c->pool_lp[s] - c->pool_lq[s];         /* the raw log weights again */
+        if (isnan(c->lw[s])) c->lw[s] = -INFINITY;
+    }
+    return 0;
+}
+
 /* Final ELBO +- MCSE and k-hat from eval_draws fresh draws of the averaged q. */
 static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
 {
@@ -656,6 +726,12 @@ static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
         if (t->logp(t->ctx, c->u, &lp, NULL) != 0) return -1;
         if (isnan(lp)) lp = -INFINITY;
         c->lw[s] = lp - lq;
+        if (c->pool_u) {
+            size_t n = c->dim + c->ndisc;
+            memcpy(c->pool_u + s * n, c->u, n * sizeof *c->u);
+            c->pool_lp[s] = lp;
+            c->pool_lq[s] = lq;
+        }
         if (c->lw[s] > mx) mx = c->lw[s];
         sum += c->lw[s];
         sum2 += c->lw[s] * c->lw[s];
@@ -664,6 +740,7 @@ static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
     c->st.elbo = m;
     c->st.elbo_se = isfinite(m) ? sqrt(fmax(0, sum2 / (double)S - m * m) / (double)(S - 1)) : NAN;
     c->st.eval_draws = (long)S;
+    if (c->pool_u) c->pool_ready = psis_weights(c, S) == 0;
     c->st.khat = vi_psis_khat(c->lw, S);
     /* lw is now sorted up to its tail: when the largest weight is within 10% of the
      * median one, q matches p so closely that a tail shape means nothing (ties of a
@@ -779,6 +856,9 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
     }
     c->st.iters++;
     if (rc > 0) {
+        /* no draw of q had a finite log density: the step is rejected and the step size
+         * halved (down to 1/1024 of the configured one) */
+        if (c->lr > c->cfg.lr / 1024) { c->lr *= 0.5; c->lr_cuts++; }
         if (++c->bad_steps >= VI_MAX_BAD_STEPS) {
             snprintf(err, errlen, "VI failed: log p was not finite at any draw of q for %d "
                      "iterations in a row (iteration %ld)", VI_MAX_BAD_STEPS, iter + 1);
@@ -786,12 +866,21 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
         }
     } else {
         c->bad_steps = 0;
+        memcpy(c->prev, c->par, c->np * sizeof *c->prev);
         adam_step(c);
         for (size_t j = 0; j < c->np; j++)
             if (!isfinite(c->par[j])) {
-                snprintf(err, errlen, "VI diverged: a variational parameter became %g at "
-                         "iteration %ld (try a smaller --lr)", c->par[j], iter + 1);
-                return BK_FAIL;
+                /* an overflowing step: undo it and halve the step size; give up only when
+                 * even 1/1024 of it overflows */
+                memcpy(c->par, c->prev, c->np * sizeof *c->par);
+                if (c->lr <= c->cfg.lr / 1024) {
+                    snprintf(err, errlen, "VI diverged: a variational parameter became non-finite at "
+                             "iteration %ld even at step size %g (try a smaller --lr)", iter + 1, c->lr);
+                    return BK_FAIL;
+                }
+                c->lr *= 0.5;
+                c->lr_cuts++;
+                return BK_OK;
             }
         if (c->fam.monitor) c->fam.monitor(c->fam.self, c->par, c->mon);
         if (c->ndraw_mon) {
@@ -836,6 +925,19 @@ target_fail:
 
 void vi_core_draw(ViCore *c, gsl_rng *r, double *u, double *lp, double *cols)
 {
+    if (c->pool_ready) {
+        /* sampling importance resampling from the pool, with replacement */
+        size_t S = (size_t)c->st.eval_draws, lo = 0, hi = S - 1, n = c->dim + c->ndisc;
+        double v = gsl_rng_uniform(r);
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (c->pool_cw[mid] > v) hi = mid; else lo = mid + 1;
+        }
+        memcpy(u, c->pool_u + lo * n, n * sizeof *u);
+        *lp = c->pool_lp[lo];
+        if (cols) { cols[0] = c->pool_lp[lo]; cols[1] = c->pool_lq[lo]; }
+        return;
+    }
     const double *p = vi_core_final(c);
     double lq = c->fam.sample(c->fam.self, p, r, u);
     if (c->ndisc) lq += cat_sample(c, p, r, u, NULL, NULL);
@@ -884,4 +986,11 @@ void vi_core_report(const ViCore *c, FILE *out, const char *prefix)
         fprintf(out, "%sPareto k-hat = %.2f\n", prefix, s->khat);
     if (s->khat > 0.7)
         fprintf(out, "%sWarning: Pareto k-hat > 0.7: the approximation is not reliable\n", prefix);
+    if (c->pool_ready)
+        fprintf(out, "%sDraws importance-resampled (PSIS, with replacement) from the %ld evaluation "
+                "draws of q%s\n", prefix, s->eval_draws,
+                s->khat > 0.7 ? ": with k-hat > 0.7 the weights cannot correct q either" : "");
+    if (c->lr_cuts)
+        fprintf(out, "%sStep size halved %ld times after rejected steps (non-finite ELBO or "
+                "parameters)\n", prefix, c->lr_cuts);
 }

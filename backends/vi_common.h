@@ -61,6 +61,7 @@ typedef struct ViConfig {
     int cv;                    /* control variates in the score estimator */
     int stages;                /* step-size stages: each ends when the stopping rule holds */
     double lr_decay;           /* step size factor from one stage to the next */
+    int psis_resample;         /* draw() resamples the final evaluation's draws by PSIS weights */
     int rb;                    /* Rao-Blackwellise the score estimator per factor (when the
                                 * target has terms: BkTarget.nterms) */
 } ViConfig;
