@@ -47,10 +47,12 @@ static const BkOption flow_options[] = {
      "comma-separated (auto: planar:8 in one dimension, iaf:3 up to 100, planar:16 above)"},
     {"hidden", "int", "0", "hidden units of each IAF layer (0: min(2 * dim + 2, 64))"},
     {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
-    /* exp by default: on the funnels it is the difference between sd(v) 1.7 and 2.7-3.0
-     * (exact 3), and on posteriordb its k-hat was lower or equal everywhere */
-    {"iaf-scale", "string", "exp", "IAF update: exp (exp(s) z + m: can widen as well as narrow) or gate "
-     "(Kingma et al.'s sigma z + (1 - sigma) m, sigma in (0, 1))"},
+    /* auto: exp up to 20 dimensions, where on the funnels it is the difference between
+     * sd(v) 1.7 and 2.5-3.0 (exact 3) and on posteriordb its k-hat was lower or equal
+     * everywhere; gate above, where exp broke down on radon's 90 (layers overflowing
+     * within a few thousand iterations, whitened or not) and gate fits */
+    {"iaf-scale", "string", "auto", "IAF update: exp (exp(s) z + m: can widen as well as narrow), gate "
+     "(Kingma et al.'s sigma z + (1 - sigma) m, sigma in (0, 1)), or auto (exp up to 20 dimensions)"},
     /* flows climb slowly to the last hundredths of a nat: longer windows see it */
     {"window", "int", "200", "iterations per window of the stopping rule"},
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
@@ -200,10 +202,11 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         return NULL;
     }
     const char *isc = bk_opt_str(s, be, "iaf-scale");
-    if (strcmp(isc, "gate") && strcmp(isc, "exp")) {
-        snprintf(err, errlen, "flow: unknown --iaf-scale=%s (gate or exp)", isc);
+    if (strcmp(isc, "gate") && strcmp(isc, "exp") && strcmp(isc, "auto")) {
+        snprintf(err, errlen, "flow: unknown --iaf-scale=%s (auto, exp or gate)", isc);
         return NULL;
     }
+    int expscale = !strcmp(isc, "exp") || (!strcmp(isc, "auto") && t->dim <= 20);
     if (hidden < 0) {
         snprintf(err, errlen, "flow: --hidden must be >= 0");
         return NULL;
@@ -222,7 +225,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
      * inputs): a bimodal target needs the planar layers' bends */
     if (!strcmp(spec, "auto")) spec = t->dim == 1 ? "planar:8" : t->dim <= 100 ? "iaf:3" : "planar:16";
     snprintf(f->spec, sizeof f->spec, "%s", spec);
-    if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), !strcmp(isc, "exp"), err, errlen)) {
+    if (flow_parse(f, spec, (size_t)hidden, !strcmp(act, "elu"), expscale, err, errlen)) {
         flow_free(f);
         return NULL;
     }

@@ -6,6 +6,8 @@
 #include "backends/flow_layers.h"
 
 static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+#define IAF_LOGSCALE 6.0
+
 static double sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }
 static double dot(const double *a, const double *b, size_t n)
 {
@@ -211,11 +213,13 @@ static double iaf_forward(const FlLayer *l, const double *p, const double *z, do
         m[i] = mi;
         if (l->expscale) {
             /* the affine IAF: scales above 1 too, so one layer holds a funnel exactly
-             * (x' = exp(v / 2) x); a scale beyond double range is a rejected draw */
-            double s = exp(si);
+             * (x' = exp(v / 2) x).  The log-scale is soft-clamped, IAF_LOGSCALE tanh(s /
+             * IAF_LOGSCALE): a factor of at most e^6 per layer, so that 90 coordinates of
+             * early, noisy steps cannot overflow (radon, unclamped: -inf ELBO) */
+            double se = IAF_LOGSCALE * tanh(si / IAF_LOGSCALE), s = exp(se);
             sg[i] = s;
             zo[i] = s * z[i] + mi;
-            ld += si;
+            ld += se;
             continue;
         }
         double s = sigmoid(si);
@@ -240,7 +244,13 @@ static void iaf_backward(const FlLayer *l, const double *p, const double *z, dou
         double s = sg[i];
         gin[i] += g[i] * s;
         /* gate: d sigma/ds = s(1-s), d log sigma/ds = 1 - s; exp: d e^s/ds = e^s, d s/ds = 1 */
-        double ds = l->expscale ? g[i] * z[i] * s + gld : g[i] * (z[i] - m[i]) * s * (1 - s) + gld * (1 - s);
+        double ds;
+        if (l->expscale) {
+            double th = log(s) / IAF_LOGSCALE;            /* tanh(s_raw / IAF_LOGSCALE) */
+            ds = (g[i] * z[i] * s + gld) * (1 - th * th);
+        } else {
+            ds = g[i] * (z[i] - m[i]) * s * (1 - s) + gld * (1 - s);
+        }
         double dm = l->expscale ? g[i] : g[i] * (1 - s);
         gp[obm + i] += dm;
         gp[obs + i] += ds;

@@ -733,12 +733,21 @@ static int finish(ViCore *c, const BkTarget *t, gsl_rng *r, int converged)
             c->pool_lq[s] = lq;
         }
         if (c->lw[s] > mx) mx = c->lw[s];
+        if (!isfinite(c->lw[s])) { c->st.eval_nonfinite++; continue; }
         sum += c->lw[s];
         sum2 += c->lw[s] * c->lw[s];
     }
-    double m = sum / (double)S;
+    /* A draw of the final q with a non-finite log density is a zero weight; a few are
+     * reported, more than 10% mean the fit broke down (a flow whose layers overflowed)
+     * and the run fails rather than print a summary of such draws. */
+    if (c->st.eval_nonfinite * 10 > (long)S) return -2;
+    double nf = (double)(S - (size_t)c->st.eval_nonfinite);
+    double m = sum / nf;
+    /* beyond 1e15 a double cannot tell log weights 0.1 apart: no posterior's ELBO is
+     * that large, a broken fit's is (-5.9e301 for an overflowed flow on radon) */
+    if (!(fabs(m) < 1e15)) { c->st.eval_nonfinite = (long)S; return -2; }
     c->st.elbo = m;
-    c->st.elbo_se = isfinite(m) ? sqrt(fmax(0, sum2 / (double)S - m * m) / (double)(S - 1)) : NAN;
+    c->st.elbo_se = nf > 1 ? sqrt(fmax(0, sum2 / nf - m * m) / (nf - 1)) : NAN;
     c->st.eval_draws = (long)S;
     if (c->pool_u) c->pool_ready = psis_weights(c, S) == 0;
     c->st.khat = vi_psis_khat(c->lw, S);
@@ -855,13 +864,19 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
         return BK_FAIL;
     }
     c->st.iters++;
+    /* a non-finite gradient (a flow layer's scale overflowing at a finite log density)
+     * must not reach Adam's moments, which would keep it forever: reject the step */
+    for (size_t j = 0; rc == 0 && j < c->np; j++)
+        if (!isfinite(c->grad[j])) rc = 2;
     if (rc > 0) {
-        /* no draw of q had a finite log density: the step is rejected and the step size
-         * halved (down to 1/1024 of the configured one) */
+        /* no draw of q had a finite log density, or the gradient was not finite: the
+         * step is rejected and the step size halved (down to 1/1024 of the configured
+         * one) */
         if (c->lr > c->cfg.lr / 1024) { c->lr *= 0.5; c->lr_cuts++; }
         if (++c->bad_steps >= VI_MAX_BAD_STEPS) {
-            snprintf(err, errlen, "VI failed: log p was not finite at any draw of q for %d "
-                     "iterations in a row (iteration %ld)", VI_MAX_BAD_STEPS, iter + 1);
+            snprintf(err, errlen, rc == 2 ? "VI failed: the ELBO gradient was not finite for %d "
+                     "iterations in a row (iteration %ld)" : "VI failed: log p was not finite at any "
+                     "draw of q for %d iterations in a row (iteration %ld)", VI_MAX_BAD_STEPS, iter + 1);
             return BK_FAIL;
         }
     } else {
@@ -893,7 +908,9 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
         if (window_update(c, elbo)) {
             c->stage_at[c->stage] = c->st.iters;
             if (c->stage + 1 >= c->cfg.stages) {
-                if (finish(c, t, r, 1)) goto target_fail;
+                int fr = finish(c, t, r, 1);
+                if (fr == -2) goto fit_fail;
+                if (fr) goto target_fail;
                 return BK_DONE;
             }
             /* stationary at this step size: the iterates now bounce around the optimum with
@@ -914,10 +931,17 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
             memcpy(c->fin, c->par, c->np * sizeof *c->fin);
             c->st.avg_from = c->st.avg_to = c->st.iters;
         }
-        if (finish(c, t, r, 0)) goto target_fail;
+        int fr = finish(c, t, r, 0);
+        if (fr == -2) goto fit_fail;
+        if (fr) goto target_fail;
         return BK_OK;     /* not BK_DONE: the driver reports the limit, not convergence */
     }
     return BK_OK;
+fit_fail:
+    snprintf(err, errlen, "VI failed: %ld of %ld draws of the fitted q have a log density that is not "
+             "finite or beyond 1e15 in size (the fit broke down after %ld iterations; try a smaller --lr%s)", c->st.eval_nonfinite,
+             c->cfg.eval_draws, c->st.iters, c->fam.watch_draws ? " or --iaf-scale=gate" : "");
+    return BK_FAIL;
 target_fail:
     snprintf(err, errlen, "the log density failed at a draw of q (final evaluation)");
     return BK_FAIL;
@@ -977,6 +1001,9 @@ void vi_core_report(const ViCore *c, FILE *out, const char *prefix)
     if (s->rejected)
         fprintf(out, "%s%ld draws of q had a non-finite log density and were skipped\n",
                 prefix, s->rejected);
+    if (s->eval_nonfinite)
+        fprintf(out, "%s%ld of the %ld evaluation draws had a non-finite log density (zero weight, "
+                "left out of the ELBO)\n", prefix, s->eval_nonfinite, s->eval_draws);
     fprintf(out, "%sELBO = %.6g ± %.2g (MCSE, %ld draws)\n", prefix, s->elbo, s->elbo_se,
             s->eval_draws);
     if (isnan(s->khat))

@@ -79,6 +79,7 @@ typedef struct ViStats {
     double khat;               /* PSIS Pareto k-hat of log p - log q (NaN: weights within 10%) */
     long eval_draws;
     long rejected;             /* draws of q where log p was not finite (skipped) */
+    long eval_nonfinite;       /* of the eval_draws: non-finite log p (left out of the ELBO) */
 } ViStats;
 
 typedef struct ViCore ViCore;
