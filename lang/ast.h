@@ -72,6 +72,9 @@ struct Expr {
     const void *fn;            /* MathFn, Builtin or Dist */
     uint8_t level;
     int depth;                 /* nesting depth of this subtree (parser's limit: VM_MAX_EXPR_DEPTH) */
+    /* set by the loader (runtime/hoist.c): the value (a Val) of a subexpression that
+     * is the same at every evaluation, computed once; NULL if evaluated each time */
+    const void *hoist;
 };
 
 /* Deeper expressions are refused: every pass over the tree (checker, formatter,

@@ -146,6 +146,7 @@ static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
 Val eval_expr(Ev *ev, const Expr *e)
 {
     if (ev->fail) return poison(ev);
+    if (e->hoist && !ev->nohoist) return *(const Val *)e->hoist;   /* data only: computed at load */
     switch (e->kind) {
     case E_INT: return val_int(ev, (int)e->ival);
     case E_REAL: return val_real(ev, e->rval);
@@ -296,6 +297,18 @@ static void exec_decl(Ev *ev, const Stmt *s)
         if (!fast_affine(ev, s->init, &v)) v = eval_expr(ev, s->init);
         if (ev->fail) return;
         if (vi->ty.base == TB_REAL) v = val_to_real(ev, v);
+        /* elements of v will be written in place: not into a value shared with a
+         * data variable or a hoisted expression (model.h, idx_assigned) */
+        if (v.ndim && ev->m->idx_assigned && ev->m->idx_assigned[s->slot]) {
+            Val c = val_alloc(ev, v.base, v.kind, v.narr, v.dims);
+            if (v.base == TB_INT) memcpy(c.iv, v.iv, sizeof(int) * (size_t)v.n);
+            else memcpy(c.x, v.x, sizeof(double) * (size_t)v.n);
+            if (v.id) {
+                c.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+                memcpy(c.id, v.id, sizeof(int32_t) * (size_t)v.n);
+            }
+            v = c;
+        }
     }
     ev->env[s->slot] = v;
 }
