@@ -33,7 +33,7 @@ typedef struct Hoist {
 } Hoist;
 
 /* Worth storing: anything but a leaf, whose evaluation is a lookup or one small
- * allocation. */
+ * allocation (and eval_expr looks for a stored value only on the other kinds). */
 static int worth(const Expr *e) { return e->kind != E_INT && e->kind != E_REAL && e->kind != E_VAR; }
 
 static int invariant(Hoist *h, const Expr *e);
