@@ -54,6 +54,10 @@ enum { LV_CONST = 0, LV_DATA = 1, LV_PARAM = 2, LV_GEN = 3 };
 
 struct Expr {
     ExprKind kind;
+    /* set by the loader (runtime/hoist.c): the value (a Val) of a subexpression that
+     * is the same at every evaluation, computed once; NULL if evaluated each time.
+     * Next to kind: eval_expr reads both first. */
+    const void *hoist;
     Span span;
     Op op;
     long ival;

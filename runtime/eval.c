@@ -146,11 +146,15 @@ static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
 Val eval_expr(Ev *ev, const Expr *e)
 {
     if (ev->fail) return poison(ev);
+    /* a data-only subexpression computed at load (hoist.c); never a leaf, so the
+     * leaves, most of the nodes evaluated, do not pay for the test */
+#define HOISTED() do { if (e->hoist && !ev->nohoist) return *(const Val *)e->hoist; } while (0)
     switch (e->kind) {
     case E_INT: return val_int(ev, (int)e->ival);
     case E_REAL: return val_real(ev, e->rval);
     case E_VAR: return ev->env[e->slot];
     case E_BINOP: {
+        HOISTED();
         if (e->op == OP_AND || e->op == OP_OR) {   /* short-circuit, as in Stan */
             Val a = eval_expr(ev, e->args[0]);
             if (ev->fail) return poison(ev);
@@ -174,11 +178,13 @@ Val eval_expr(Ev *ev, const Expr *e)
         return op_binary(ev, e, e->op, a, b);
     }
     case E_UNOP: {
+        HOISTED();
         Val a = eval_expr(ev, e->args[0]);
         if (ev->fail) return poison(ev);
         return op_unary(ev, e, e->op, a);
     }
     case E_COND: {
+        HOISTED();
         int c;
         if (eval_int(ev, e->args[0], &c)) return poison(ev);
         Val v = eval_expr(ev, e->args[c ? 1 : 2]);
@@ -186,6 +192,7 @@ Val eval_expr(Ev *ev, const Expr *e)
         return v;
     }
     case E_INDEX: {
+        HOISTED();
         if (ev->vec_depth) {
             int ok;
             Val r = vec_index(ev, e, &ok);
@@ -196,13 +203,15 @@ Val eval_expr(Ev *ev, const Expr *e)
         return index_get(ev, e, b);
     }
     case E_TRANSPOSE: {
+        HOISTED();
         Val a = eval_expr(ev, e->args[0]);
         if (ev->fail) return poison(ev);
         return op_transpose(ev, val_to_real(ev, a));
     }
-    case E_ROWVEC: case E_ARRAY: return literal(ev, e);
-    case E_CALL: return eval_call(ev, e);
+    case E_ROWVEC: case E_ARRAY: HOISTED(); return literal(ev, e);
+    case E_CALL: HOISTED(); return eval_call(ev, e);
     }
+#undef HOISTED
     return poison(ev);
 }
 
@@ -296,6 +305,18 @@ static void exec_decl(Ev *ev, const Stmt *s)
         if (!fast_affine(ev, s->init, &v)) v = eval_expr(ev, s->init);
         if (ev->fail) return;
         if (vi->ty.base == TB_REAL) v = val_to_real(ev, v);
+        /* elements of v will be written in place: not into a value shared with a
+         * data variable or a hoisted expression (model.h, idx_assigned) */
+        if (v.ndim && ev->m->idx_assigned && ev->m->idx_assigned[s->slot]) {
+            Val c = val_alloc(ev, v.base, v.kind, v.narr, v.dims);
+            if (v.base == TB_INT) memcpy(c.iv, v.iv, sizeof(int) * (size_t)v.n);
+            else memcpy(c.x, v.x, sizeof(double) * (size_t)v.n);
+            if (v.id) {
+                c.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+                memcpy(c.id, v.id, sizeof(int32_t) * (size_t)v.n);
+            }
+            v = c;
+        }
     }
     ev->env[s->slot] = v;
 }

@@ -72,6 +72,7 @@ struct Ev {
     signed char vl_ok[32];
     int vl_n;
     int notape;                       /* no gradient wanted: record no triples or callbacks */
+    int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
 };
 
 /* tape */

@@ -304,7 +304,7 @@ static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, i
     for (int k = 0; k < n; k++) {
         double yk = y->iv[ny ? k : 0], x = al[k], ex = exp(x);
         bad |= !(yk >= 0) | !isfinite(x);
-        s += yk * x - ex - mf_lgamma_raw(yk + 1);
+        s += yk * x - ex - mf_lfact(yk);
         g[k] = yk - ex;
     }
     if (bad) return -1;
@@ -403,7 +403,7 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
         int iy = y->iv[ny ? k : 0];
         double yk = iy, v = off + cx * x[k], ex = exp(v);
         bad |= iy < 0;
-        s += yk * v - ex - mf_lgamma_raw(yk + 1);
+        s += yk * v - ex - mf_lfact(yk);
         g0 += yk - ex;
         g1 += (yk - ex) * x[k];
     }

@@ -173,6 +173,7 @@ void vm_model_free(VmModel *m)
     free(m->disc_hi);
     free(m->term_start);
     free(m->term_idx);
+    free(m->idx_assigned);
     free(m->file);
     free(m->src);
     free(m->warnings);
@@ -422,6 +423,12 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     if (d.n) { char *w = diag_render(&d); buf_printf(&warn, "%s", w); free(w); }
     diag_free(&d);
     m->data_env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
+    if (model_scan_assigned(m)) {
+        *msg = strdup("out of memory\n");
+        free(warn.s);
+        vm_model_free(m);
+        return NULL;
+    }
     char err[1024] = "";
     void *root = NULL;
     if (data_json) {
@@ -433,6 +440,7 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     if (root) data_json_free(root);
     if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
     if (!rc) rc = layout(m, err, sizeof err);
+    if (!rc) m->nhoisted = model_hoist(m);
     if (!rc) rc = model_make_outputs(m, err, sizeof err);
     if (!rc && term_deps(m)) { snprintf(err, sizeof err, "out of memory"); rc = -1; }
     if (rc) {

@@ -41,12 +41,23 @@ struct VmModel {
      * discrete) enters, as CSR: term_idx[term_start[i] .. term_start[i + 1]), ascending */
     size_t *term_start;
     int *term_idx;
+    /* Per variable slot: 1 if some statement assigns an element or slice of it
+     * (x[i] = ...).  A declaration without a type (let z = x;) then takes a copy of
+     * its value, which may be shared (a data variable's, a hoisted value). */
+    unsigned char *idx_assigned;
+    int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
 };
 
 void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);
 const char *vm_model_warnings(const VmModel *m);
 /* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */
 int model_run(VmEval *e, const double *u, int jacobian, int phase);
+/* Evaluate once the data-only subexpressions of the model's statements (hoist.c):
+ * the number hoisted.  vm_hoist_disabled (tests, benchmarks) turns it off. */
+int model_hoist(Model *m);
+/* Fill m->idx_assigned (hoist.c). */
+int model_scan_assigned(Model *m);
+extern int vm_hoist_disabled;
 /* Render a runtime failure with the model's file:line:col and caret. */
 char *model_render_error(const Model *m, Span sp, const char *msg);
 #endif

@@ -55,12 +55,12 @@ static double beta_ab_tail(double y, double a, double b, double lb, int need_ab,
 
 /* ---- beta ---- */
 
-static void beta_pre(const double *x, double *c)
+static void beta_pre(const double *x, unsigned need, double *c)
 {
     c[0] = gsl_sf_lnbeta(x[1], x[2]);
-    c[1] = gsl_sf_psi(x[1] + x[2]);
-    c[2] = gsl_sf_psi(x[1]);
-    c[3] = gsl_sf_psi(x[2]);
+    if (need & 6) c[1] = gsl_sf_psi(x[1] + x[2]);   /* the shapes' partials only */
+    if (need & 2) c[2] = gsl_sf_psi(x[1]);
+    if (need & 4) c[3] = gsl_sf_psi(x[2]);
 }
 
 static double beta_lp(const double *x, const double *c, unsigned need, double *g)
@@ -90,10 +90,11 @@ DUV_DIST(beta, 3, "RRR", beta_test, 0, 1, "variate", "first shape", "second shap
 
 /* ---- beta_proportion: a = mu kappa, b = (1 - mu) kappa; chain rule onto mu, kappa ---- */
 
-static void beta_prop_pre(const double *x, double *c)
+static void beta_prop_pre(const double *x, unsigned need, double *c)
 {
     double a = x[1] * x[2], b = (1 - x[1]) * x[2];
     c[0] = gsl_sf_lnbeta(a, b);
+    if (!(need & 6)) return;                         /* the digammas: partials only */
     c[1] = gsl_sf_psi(x[2]);
     c[2] = gsl_sf_psi(a);
     c[3] = gsl_sf_psi(b);

@@ -117,13 +117,13 @@ static int mn_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr 
         for (int j = 0; j < K; j++) {
             if (y[j] < 0) return du_fail(e, 0, oy + j, y[j], "must be non-negative");
             N += y[j];
-            lp -= mf_lgamma_raw(y[j] + 1.0);
+            lp -= mf_lfact(y[j]);
             if (y[j] > 0) {
                 lp += y[j] * log(th[j]);
                 if (d && d[1]) d[1][ot + j] += y[j] / th[j];
             }
         }
-        lp += mf_lgamma_raw(N + 1.0);
+        lp += mf_lfact(N);
     }
     *out = lp;
     return 0;

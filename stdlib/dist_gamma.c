@@ -37,11 +37,11 @@ static double log_pow0(double k) { return k == 1 ? 0 : (k > 1 ? -INFINITY : INFI
 
 /* ---- gamma: alpha log beta - lgamma(alpha) + (alpha - 1) log y - beta y ---- */
 
-static void gamma_pre(const double *x, double *c)
+static void gamma_pre(const double *x, unsigned need, double *c)
 {
     double lb = log(x[2]);
     c[0] = x[1] * lb - gsl_sf_lngamma(x[1]);
-    c[1] = lb - gsl_sf_psi(x[1]);
+    if (need & 2) c[1] = lb - gsl_sf_psi(x[1]);     /* d / d shape only */
 }
 
 static double gamma_lp(const double *x, const double *c, unsigned need, double *g)
@@ -141,11 +141,11 @@ DUV_DIST(inv_gamma, 3, "RRR", inv_gamma_test, 0, INFINITY, "variate", "shape", "
 
 /* ---- chi_square: gamma(nu / 2, 1 / 2) ---- */
 
-static void chi_square_pre(const double *x, double *c)
+static void chi_square_pre(const double *x, unsigned need, double *c)
 {
     double h = 0.5 * x[1];
     c[0] = -h * M_LN2 - gsl_sf_lngamma(h);
-    c[1] = -0.5 * M_LN2 - 0.5 * gsl_sf_psi(h);
+    if (need & 2) c[1] = -0.5 * M_LN2 - 0.5 * gsl_sf_psi(h);
 }
 
 static double chi_square_lp(const double *x, const double *c, unsigned need, double *g)

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <gsl/gsl_randist.h>
 
-static void scale_pre(const double *x, double *c)
+static void scale_pre(const double *x, unsigned need, double *c)
 {
     c[0] = log(x[2]);
     c[1] = 1 / x[2];

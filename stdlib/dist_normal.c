@@ -8,7 +8,7 @@
 
 /* ---- normal: log N(y | mu, sigma) = -log sqrt(2 pi) - log sigma - z^2 / 2 ---- */
 
-static void normal_pre(const double *x, double *c)
+static void normal_pre(const double *x, unsigned need, double *c)
 {
     c[0] = log(x[2]);
     c[1] = 1 / x[2];

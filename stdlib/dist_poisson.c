@@ -26,14 +26,14 @@ static double log_gamma_inc(double a, double x, int upper)
  * underflow, so never reaches its error handler.  Far tails are short sums anyway. */
 static int p_bulk(double y, double lam)
 {
-    double l = log(lam), lp = y * l - lam - mf_lgamma_raw(y + 1);
+    double l = log(lam), lp = y * l - lam - mf_lfact(y);
     return lp > -600 && lp + l - log(y + 1) > -600;
 }
 
 /* Partials w.r.t. lambda into gl[0] (lcdf) and gh[0] (lccdf). */
 static void p_cdf_closed(double y, double lam, double *lc, double *lcc, double *gl, double *gh)
 {
-    double lp = y * log(lam) - lam - mf_lgamma_raw(y + 1);
+    double lp = y * log(lam) - lam - mf_lfact(y);
     *lc = log_gamma_inc(y + 1, lam, 1);
     *lcc = log_gamma_inc(y + 1, lam, 0);
     *gl = isfinite(*lc) ? -exp(lp - *lc) : 0.0;
@@ -58,7 +58,7 @@ static double p_lpmf(const double *v, unsigned need, double *g)
     double n = v[0], lam = v[1];
     if (need & 2) g[1] = (n > 0 ? n / lam : 0.0) - 1.0;
     if (lam == INFINITY) return -INFINITY;
-    return (n > 0 ? n * log(lam) : 0.0) - lam - mf_lgamma_raw(n + 1);
+    return (n > 0 ? n * log(lam) : 0.0) - lam - mf_lfact(n);
 }
 
 static void p_support(const double *v, double *lo, double *hi, double *mode)
@@ -116,7 +116,7 @@ static double pl_lpmf(const double *v, unsigned need, double *g)
     double n = v[0], a = v[1];
     if (need & 2) g[1] = n - exp(a);
     if (a == -INFINITY) return n == 0 ? 0.0 : -INFINITY;
-    return n * a - exp(a) - mf_lgamma_raw(n + 1);
+    return n * a - exp(a) - mf_lfact(n);
 }
 
 static void pl_support(const double *v, double *lo, double *hi, double *mode)

@@ -6,7 +6,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
-static void loc_scale_pre(const double *x, double *c)
+static void loc_scale_pre(const double *x, unsigned need, double *c)
 {
     c[0] = log(x[2]);
     c[1] = 1 / x[2];

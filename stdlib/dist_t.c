@@ -10,14 +10,13 @@
 /* ---- student_t: lgamma((nu+1)/2) - lgamma(nu/2) - log(nu pi)/2 - log sigma
  *                 - (nu+1)/2 log1p(z^2/nu) ---- */
 
-static void student_t_pre(const double *x, double *c)
+static void student_t_pre(const double *x, unsigned need, double *c)
 {
     double nu = x[1];
     c[0] = gsl_sf_lngamma(0.5 * (nu + 1)) - gsl_sf_lngamma(0.5 * nu) - 0.5 * log(nu * M_PI)
            - log(x[3]);
     c[1] = 1 / x[3];
-    c[2] = 0.5 * (gsl_sf_psi(0.5 * (nu + 1)) - gsl_sf_psi(0.5 * nu) - 1 / nu);
-    c[3] = gsl_sf_lnbeta(0.5 * nu, 0.5);
+    if (need & 2) c[2] = 0.5 * (gsl_sf_psi(0.5 * (nu + 1)) - gsl_sf_psi(0.5 * nu) - 1 / nu);   /* d / d nu */
 }
 
 static double student_t_lp(const double *x, const double *c, unsigned need, double *g)
@@ -102,7 +101,7 @@ DUV_DIST(student_t, 4, "RRRR", student_t_test, -INFINITY, INFINITY,
 /* ---- cauchy: -log pi - log sigma - log1p(z^2);  F = atan2(1, -z) / pi, whose
  * small values in either tail are computed without cancellation. ---- */
 
-static void cauchy_pre(const double *x, double *c)
+static void cauchy_pre(const double *x, unsigned need, double *c)
 {
     c[0] = log(x[2]);
     c[1] = 1 / x[2];

@@ -84,7 +84,7 @@ static double duv_sum(const DuvSpec *s, DuvFn fn, int n, const DArg *a, double *
         x[k] = prev[k] = a[k].x[0];
         if (k > 0) pvec |= a[k].stride;
     }
-    if (s->pre) s->pre(x, c);
+    if (s->pre) s->pre(x, need, c);
     for (int i = 0; i < n; i++) {
         if (i > 0) {
             x[0] = a[0].x[(long)i * a[0].stride];
@@ -95,7 +95,7 @@ static double duv_sum(const DuvSpec *s, DuvFn fn, int n, const DArg *a, double *
                     changed |= x[k] != prev[k];
                 }
                 if (changed && s->pre) {
-                    s->pre(x, c);
+                    s->pre(x, need, c);
                     memcpy(prev, x, sizeof x);
                 }
             }

@@ -15,7 +15,9 @@
 #define DUV_NCACHE 8
 
 typedef double (*DuvFn)(const double *x, const double *c, unsigned need, double *g);
-typedef void (*DuvPre)(const double *x, double *c);
+/* The cache of parameter-only quantities; need as the kernels' (bits of the
+ * arguments whose partials are wanted): quantities only partials use may be skipped. */
+typedef void (*DuvPre)(const double *x, unsigned need, double *c);
 typedef double (*DuvRng)(gsl_rng *r, const double *x);    /* x[1..] are the parameters */
 
 /* Argument checks, as Stan's check_* functions. */
@@ -33,7 +35,7 @@ typedef struct DuvSpec {
     /* Optional cross-argument check (uniform's upper > lower): returns the index of
      * the offending argument and sets *what, or 0 when fine. */
     int (*check)(const double *x, const char **what);
-    DuvPre pre;                /* may be NULL */
+    DuvPre pre;                /* may be NULL; c[] starts zeroed */
     DuvFn lpdf, lcdf, lccdf;
     DuvRng rng;
 } DuvSpec;

@@ -11,7 +11,7 @@
 
 #define VM_NMAX 2000            /* series terms; beyond, kappa > ~48000: normal limit */
 
-static void von_mises_pre(const double *x, double *c)
+static void von_mises_pre(const double *x, unsigned need, double *c)
 {
     double k = x[2], i0 = gsl_sf_bessel_I0_scaled(k);
     c[0] = log(2 * M_PI) + log(i0) + k;

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <gsl/gsl_randist.h>
 
-static void shape_scale_pre(const double *x, double *c)
+static void shape_scale_pre(const double *x, unsigned need, double *c)
 {
     c[0] = log(x[1]);
     c[1] = log(x[2]);
@@ -119,7 +119,7 @@ DUV_DIST(frechet, 3, "RRR", frechet_test, 0, INFINITY, "variate", "shape", "scal
 
 /* ---- pareto: log alpha + alpha log y_min - (alpha + 1) log y on y >= y_min ---- */
 
-static void pareto_pre(const double *x, double *c)
+static void pareto_pre(const double *x, unsigned need, double *c)
 {
     c[1] = log(x[1]);
     c[0] = log(x[2]) + x[2] * c[1];

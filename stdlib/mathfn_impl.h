@@ -27,6 +27,7 @@ MF3(fma); MF3(log_mix);
 double mf_psi(double x);
 double mf_trigamma(double x);
 double mf_lgamma_raw(double x);
+double mf_lfact(double n);            /* lgamma(n + 1), a table lookup for small integer n */
 double mf_lbeta_raw(double a, double b);
 
 #endif

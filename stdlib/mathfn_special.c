@@ -36,6 +36,29 @@ double mf_lgamma_raw(double x)
     return lgamma_r(x, &sg);
 }
 
+/* log n! = lgamma(n + 1) of the counts of discrete densities (poisson's variate, a
+ * multinomial's): a table for n = 0 .. MF_LFACT_N - 1, filled at start-up with the
+ * very values lgamma_r gives (so results are bit for bit those of lgamma_r), read
+ * only afterwards (threads share it without locks).  Other n: lgamma_r. */
+#define MF_LFACT_N 1024
+static double mf_lfact_tab[MF_LFACT_N];
+static int mf_lfact_ready;
+
+__attribute__((constructor)) static void mf_lfact_init(void)
+{
+    for (int k = 0; k < MF_LFACT_N; k++) mf_lfact_tab[k] = mf_lgamma_raw(k + 1.0);
+    mf_lfact_ready = 1;
+}
+
+double mf_lfact(double n)
+{
+    if (n >= 0 && n < MF_LFACT_N && mf_lfact_ready) {
+        int k = (int)n;
+        if (k == n) return mf_lfact_tab[k];
+    }
+    return mf_lgamma_raw(n + 1.0);
+}
+
 double mf_lgamma(double x, double *dx)
 {
     if (dx) *dx = mf_psi(x);

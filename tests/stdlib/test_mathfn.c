@@ -8,6 +8,7 @@
 #include <gsl/gsl_sf.h>
 #include <gsl/gsl_cdf.h>
 #include "stdlib/mathfn.h"
+#include "stdlib/mathfn_impl.h"
 
 static int nrows(void)
 {
@@ -222,6 +223,24 @@ START_TEST(lookup)
 }
 END_TEST
 
+/* The log-factorial table of the discrete densities: exactly lgamma_r's values, in
+ * the table, past its end and off the integers. */
+START_TEST(lfact)
+{
+    for (int k = 0; k < 3000; k++) {
+        int sg;
+        double want = lgamma_r(k + 1.0, &sg);
+        ck_assert_msg(mf_lfact(k) == want, "mf_lfact(%d) = %.17g, lgamma(%d) = %.17g", k, mf_lfact(k), k + 1, want);
+    }
+    static const double x[] = {0.5, 2.25, 1023.5, 1e6, -0.5};
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+        int sg;
+        ck_assert(mf_lfact(x[i]) == lgamma_r(x[i] + 1.0, &sg));
+    }
+    ck_assert(isnan(mf_lfact(NAN)));
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -231,6 +250,7 @@ int main(void)
     tcase_add_test(tc, values);
     tcase_add_test(tc, no_nan_in_tails);
     tcase_add_test(tc, lookup);
+    tcase_add_test(tc, lfact);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
