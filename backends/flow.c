@@ -27,6 +27,8 @@
 
 #define FLOW_MAX_LAYERS 64
 
+enum { PREFIT_NONE = 0, PREFIT_LAPLACE = 1, PREFIT_FULLRANK = 2 };
+
 typedef struct Flow {
     size_t d, nl;
     FlLayer layer[FLOW_MAX_LAYERS];
@@ -38,6 +40,11 @@ typedef struct Flow {
     double *wm, *wA, wlogdet;      /* whitening u = wm + wA w (wA lower, row-major), or NULL */
     double elbo_white, elbo_unit;  /* the two starts' ELBOs (64 draws each) */
     int white_refused;
+    int prefit;                    /* PREFIT_*: what the whitening comes from */
+    long iters;                    /* the iteration cap, for the full-rank prefit too */
+    double prefit_elbo;
+    long prefit_iters;
+    int prefit_converged;
     ViFamily fam;
     ViCore *core;
 } Flow;
@@ -58,6 +65,8 @@ static const BkOption flow_options[] = {
     {"eval-draws", "int", "1000", "draws for the final ELBO, its MCSE and the Pareto k-hat"},
     {"psis-resample", "bool", "false", "return draws importance-resampled (Pareto-smoothed weights) from "
      "the --eval-draws draws of q, instead of fresh draws of q"},
+    {"prefit", "string", "fullrank", "what whitens the flow's coordinates: fullrank (a full-rank Gaussian VI "
+     "fit, so the flow starts where it ends), laplace (the Laplace approximation at the mode) or none"},
     {"init-mode", "bool", "true", "start the base Gaussian at the nearest mode (worse for a funnel, "
      "whose mode sits in its neck)"},
     {NULL, NULL, NULL, NULL}
@@ -201,6 +210,11 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         snprintf(err, errlen, "flow: unknown --activation=%s (tanh or elu)", act);
         return NULL;
     }
+    const char *pfs = bk_opt_str(s, be, "prefit");
+    if (strcmp(pfs, "fullrank") && strcmp(pfs, "laplace") && strcmp(pfs, "none")) {
+        snprintf(err, errlen, "flow: unknown --prefit=%s (fullrank, laplace or none)", pfs);
+        return NULL;
+    }
     const char *isc = bk_opt_str(s, be, "iaf-scale");
     if (strcmp(isc, "gate") && strcmp(isc, "exp") && strcmp(isc, "auto")) {
         snprintf(err, errlen, "flow: unknown --iaf-scale=%s (auto, exp or gate)", isc);
@@ -216,7 +230,12 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         return NULL;
     }
     Flow *f = calloc(1, sizeof *f);
-    if (f) f->init_mode = bk_opt_bool(s, be, "init-mode");
+    if (f) {
+        f->init_mode = bk_opt_bool(s, be, "init-mode");
+        const char *pf = bk_opt_str(s, be, "prefit");
+        f->prefit = !strcmp(pf, "fullrank") ? PREFIT_FULLRANK : !strcmp(pf, "laplace") ? PREFIT_LAPLACE : PREFIT_NONE;
+        f->iters = s->iters > 0 ? s->iters : 10000;
+    }
     if (!f) { snprintf(err, errlen, "out of memory"); return NULL; }
     f->d = t->dim;
     /* an IAF layer has O(dim^2) parameters (MADE's masks and direct connections): above
@@ -293,6 +312,65 @@ static double start_elbo(const BkTarget *t, gsl_rng *r, size_t d, const double *
     return sum / S;
 }
 
+/* Whitening by the Laplace approximation at the nearest mode: 1 when set. */
+static int prefit_laplace(Flow *f, const BkTarget *t, gsl_rng *r, const double *u0)
+{
+    size_t d = f->d;
+    double *mode = malloc((d + t->ndisc + 1) * sizeof *mode), *cov = malloc((d * d + 1) * sizeof *cov), lp;
+    int have_cov = 0, ok = 0;
+    if (mode && cov && bk_find_mode(t, r, u0, mode, &lp, cov, &have_cov) == 0 && have_cov) {
+        gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
+        if (gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS) {
+            memcpy(f->wm, mode, d * sizeof *f->wm);
+            f->wlogdet = 0;
+            for (size_t i = 0; i < d; i++) {
+                for (size_t j = 0; j <= i; j++) f->wA[i * d + j] = gsl_matrix_get(&C.matrix, i, j);
+                f->wlogdet += log(f->wA[i * d + i]);
+            }
+            ok = 1;
+        }
+    }
+    free(mode);
+    free(cov);
+    return ok;
+}
+
+/* Whitening by a full-rank Gaussian VI fit (bbvi --family=fullrank, itself started at
+ * the mode), run to its own stopping rule with this chain's stream: the flow then starts
+ * exactly where full-rank VI ends and its layers only add to it.  1 when set. */
+static int prefit_fullrank(Flow *f, const BkTarget *t, gsl_rng *r, const double *u0)
+{
+    size_t d = f->d;
+    BkOpt po[] = {{"family", "fullrank"}, {NULL, NULL}};
+    BkSettings ps = {.iters = f->iters, .opts = po, .nopts = 1};
+    char perr[256];
+    void *b = backend_bbvi.create(&ps, t, perr, sizeof perr);
+    int ok = 0;
+    if (b && backend_bbvi.init(b, t, r, u0, perr, sizeof perr) == 0) {
+        int rc = BK_OK;
+        for (long it = 0; it < f->iters && rc == BK_OK; it++) rc = backend_bbvi.step(b, t, r, it, 0, perr, sizeof perr);
+        ViCore *c = bbvi_core(b);
+        const ViStats *st = vi_core_stats(c);
+        if (rc != BK_FAIL && st->finished && isfinite(st->elbo)) {
+            const double *q = vi_core_final(c), *th = q + d, *M = q + 2 * d;
+            memcpy(f->wm, q, d * sizeof *f->wm);
+            f->wlogdet = 0;
+            for (size_t i = 0; i < d; i++) {
+                double si = exp(th[i]);
+                for (size_t j = 0; j < i; j++) f->wA[i * d + j] = si * M[i * (i - 1) / 2 + j];
+                f->wA[i * d + i] = si;
+                f->wlogdet += th[i];
+            }
+            f->prefit_elbo = st->elbo;
+            f->prefit_iters = st->iters;
+            f->prefit_converged = st->converged;
+            ok = 1;
+        }
+    }
+    if (b) backend_bbvi.free(b);
+    return ok;
+}
+
 static int flow_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, char *err, size_t errlen)
 {
     Flow *f = st;
@@ -300,49 +378,38 @@ static int flow_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
     size_t d = f->d;
     memcpy(p, u0, d * sizeof *p);
     memset(p + d, 0, d * sizeof *p);
-    /* the base Gaussian starts at the nearest mode with the Laplace marginal scales
-     * (backends/mode.c), as bbvi does: the layers then only have to learn the shape */
-    double *mode = malloc((d + t->ndisc + 1) * sizeof *mode), *cov = malloc((d * d + 1) * sizeof *cov), lp;
-    int have_cov = 0;
     const double *centre = u0;
-    if (f->init_mode && mode && cov && d > 0 && t->ndisc == 0 && bk_find_mode(t, r, u0, mode, &lp, cov, &have_cov) == 0) {
-        memcpy(p, mode, d * sizeof *p);
-        centre = mode;
-        gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
-        if (have_cov && gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS &&
-            (f->wm = malloc(d * sizeof *f->wm)) && (f->wA = calloc(d * d, sizeof *f->wA))) {
-            /* whiten: the base starts as N(0, I) around w = 0, the mode */
-            memcpy(f->wm, mode, d * sizeof *f->wm);
-            f->wlogdet = 0;
-            for (size_t i = 0; i < d; i++) {
-                for (size_t j = 0; j <= i; j++) f->wA[i * d + j] = gsl_matrix_get(&C.matrix, i, j);
-                f->wlogdet += log(f->wA[i * d + i]);
-            }
-            memset(p, 0, 2 * d * sizeof *p);
-            memset(mode, 0, d * sizeof *mode);
-            /* The mode can be a poor place to start: a funnel's lies deep in its neck
-             * (v = -40 in 10 dimensions, where the Laplace scales are e^-20) and a flow
-             * whitened there never gets out.  Keep the whitening only when its Gaussian
-             * scores an ELBO at least as high as the unit Gaussian at the initial point. */
-            double *u = malloc(d * sizeof *u);
-            if (u) {
-                f->elbo_white = start_elbo(t, r, d, f->wm, f->wA, f->wlogdet, f->eps, u);
-                f->elbo_unit = start_elbo(t, r, d, u0, NULL, 0, f->eps, u);
-                free(u);
-                if (f->elbo_unit > f->elbo_white) {
-                    free(f->wm); free(f->wA);
-                    f->wm = f->wA = NULL;
-                    f->white_refused = 1;
-                    memcpy(p, u0, d * sizeof *p);
-                    memset(p + d, 0, d * sizeof *p);
-                    centre = u0;
-                }
-            }
+    double *zero = calloc(d + 1, sizeof *zero);
+    if (f->init_mode && f->prefit && d > 0 && t->ndisc == 0 && zero &&
+        (f->wm = malloc(d * sizeof *f->wm)) && (f->wA = calloc(d * d, sizeof *f->wA)) &&
+        (f->prefit == PREFIT_FULLRANK ? prefit_fullrank(f, t, r, u0) : prefit_laplace(f, t, r, u0))) {
+        /* whitened: the base starts as N(0, I) around w = 0.  The whitening Gaussian can
+         * be a poor place to start: a funnel's mode lies deep in its neck (v = -40 in 10
+         * dimensions, where the Laplace scales are e^-20) and a flow whitened there
+         * never gets out.  Keep it only when it scores an ELBO at least as high as the
+         * unit Gaussian at the initial point (64 draws each). */
+        memset(p, 0, 2 * d * sizeof *p);
+        centre = zero;
+        double *u = malloc(d * sizeof *u);
+        if (u) {
+            f->elbo_white = start_elbo(t, r, d, f->wm, f->wA, f->wlogdet, f->eps, u);
+            f->elbo_unit = start_elbo(t, r, d, u0, NULL, 0, f->eps, u);
+            free(u);
         }
+        if (!u || f->elbo_unit > f->elbo_white) {
+            free(f->wm); free(f->wA);
+            f->wm = f->wA = NULL;
+            f->white_refused = 1;
+            memcpy(p, u0, d * sizeof *p);
+            memset(p + d, 0, d * sizeof *p);
+            centre = u0;
+        }
+    } else {
+        free(f->wm); free(f->wA);
+        f->wm = f->wA = NULL;
     }
     for (size_t k = 0; k < f->nl; k++) fl_layer_init(&f->layer[k], p + f->off[k], centre, r);
-    free(mode);
-    free(cov);
+    free(zero);
     vi_core_start(f->core);
     return 0;
 }
@@ -372,10 +439,15 @@ static void flow_report(void *st, FILE *out, const char *prefix)
 {
     Flow *f = st;
     fprintf(out, "%sflow: %s (%zu layers, %zu parameters) on a diagonal Gaussian base%s\n", prefix,
-            f->spec, f->nl, f->fam.nparam, f->wA ? ", whitened by the Laplace approximation at the mode" : "");
+            f->spec, f->nl, f->fam.nparam, !f->wA ? "" : f->prefit == PREFIT_FULLRANK ? ", whitened by a full-rank VI fit"
+            : ", whitened by the Laplace approximation at the mode");
     if (f->white_refused)
-        fprintf(out, "%sstarted from N(u0, I), not the Laplace approximation at the mode: its start ELBO "
-                "%.4g was lower than %.4g\n", prefix, f->elbo_white, f->elbo_unit);
+        fprintf(out, "%sstarted from N(u0, I), not the %s: its start ELBO %.4g was lower than %.4g\n", prefix,
+                f->prefit == PREFIT_FULLRANK ? "full-rank prefit" : "Laplace approximation at the mode",
+                f->elbo_white, f->elbo_unit);
+    else if (f->wA && f->prefit == PREFIT_FULLRANK)
+        fprintf(out, "%sprefit: full-rank Gaussian VI, %ld iterations (%s), ELBO %.6g\n", prefix, f->prefit_iters,
+                f->prefit_converged ? "converged" : "NOT converged", f->prefit_elbo);
     vi_core_report(f->core, out, prefix);
 }
 

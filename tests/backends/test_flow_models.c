@@ -87,8 +87,9 @@ START_TEST(funnel10)
     VtRun flow, full;
     duel(&l, 40000, 0, &flow, &full, "funnel10");
     /* nine coordinates squeezed by exp(v / 2): KL(q || p) trims v's lower tail more
-     * than in 2 dimensions (sd(v) 2.49-2.9 over six seeds); 20% */
-    ck_assert_msg(fabs(flow.sd[0] / 3 - 1) < 0.20, "flow sd(v) %g, exact 3", flow.sd[0]);
+     * than in 2 dimensions (sd(v) 2.43-2.48 over three seeds from the default full-rank
+     * prefit, 2.49-2.62 from the unit start); 25% */
+    ck_assert_msg(fabs(flow.sd[0] / 3 - 1) < 0.25, "flow sd(v) %g, exact 3", flow.sd[0]);
     ck_assert_msg(full.sd[0] < 2, "fullrank sd(v) %g", full.sd[0]);
     unload(&l);
 }
