@@ -38,9 +38,12 @@ static void unload(Loaded *l)
 static void duel(Loaded *l, long iters, int check_khat, VtRun *flow, VtRun *full, const char *name)
 {
     double u0[VT_MAXD] = {0};
-    BkOpt fr[] = {{"family", "fullrank"}, {NULL, NULL}};
-    vt_run(&backend_flow, &l->t, NULL, 0, iters, 0, 0, 5, 20000, u0, 0, flow);
-    vt_run(&backend_bbvi, &l->t, fr, 1, iters, 0, 0, 5, 20000, u0, 0, full);
+    /* 10000 evaluation draws: from 1000 the Gaussian's k-hat on the banana came out
+     * 0.6 (its weights' tail is heavy only far out), from 10000 0.70-1.02 */
+    BkOpt fo[] = {{"eval-draws", "10000"}, {NULL, NULL}};
+    BkOpt fr[] = {{"family", "fullrank"}, {"eval-draws", "10000"}, {NULL, NULL}};
+    vt_run(&backend_flow, &l->t, fo, 1, iters, 0, 0, 5, 20000, u0, 0, flow);
+    vt_run(&backend_bbvi, &l->t, fr, 2, iters, 0, 0, 5, 20000, u0, 0, full);
     for (int k = 0; k < 2; k++) {
         VtRun *o = k ? full : flow;
         printf("%-9s %-8s iters %5ld conv %d KL %7.4f ± %.4f k-hat %5.2f  mean[0] %6.3f sd[0] %6.3f"
@@ -53,15 +56,11 @@ static void duel(Loaded *l, long iters, int check_khat, VtRun *flow, VtRun *full
     double se = hypot(flow->stats.elbo_se, full->stats.elbo_se);
     ck_assert_msg(flow->stats.elbo > full->stats.elbo + 4 * se, "%s: ELBO flow %g, fullrank %g", name,
                   flow->stats.elbo, full->stats.elbo);
-    /* k-hat from 1000 draws has a sampling sd near 0.1: "lower" with that margin (NaN:
-     * the weights are flat, q matches p).  Only where the flow's fit covers the tails:
-     * on the banana and the 10-d funnel KL(q || p) leaves the flow's tails lighter than
-     * the target's, and its k-hat (0.7-0.9) can exceed the far worse Gaussian's (0.6),
-     * whose weights are large everywhere rather than in a tail; the KL is the comparison
-     * that holds there.  Below 0.7 both fits count as usable (a Gaussian wider than a
-     * bimodal target has bounded weights and a negative k-hat). */
+    /* k-hat is lower, within its sampling noise (sd near 0.05 at 10000 draws), or both
+     * fits are usable (< 0.7: a Gaussian wider than a bimodal target has bounded weights
+     * and a negative k-hat).  NaN: the weights are flat, q matches p. */
     if (check_khat && !isnan(flow->stats.khat) && !isnan(full->stats.khat))
-        ck_assert_msg(flow->stats.khat < fmax(full->stats.khat + 0.1, 0.7), "%s: k-hat flow %g, fullrank %g",
+        ck_assert_msg(flow->stats.khat < fmax(full->stats.khat + 0.05, 0.7), "%s: k-hat flow %g, fullrank %g",
                       name, flow->stats.khat, full->stats.khat);
 }
 
@@ -85,7 +84,7 @@ START_TEST(funnel10)
     Loaded l;
     load("funnel10", &l);
     VtRun flow, full;
-    duel(&l, 40000, 0, &flow, &full, "funnel10");
+    duel(&l, 40000, 1, &flow, &full, "funnel10");
     /* nine coordinates squeezed by exp(v / 2): KL(q || p) trims v's lower tail more
      * than in 2 dimensions (sd(v) 2.43-2.48 over three seeds from the default full-rank
      * prefit, 2.49-2.62 from the unit start); 25% */
@@ -100,7 +99,7 @@ START_TEST(banana)
     Loaded l;
     load("banana", &l);
     VtRun flow, full;
-    duel(&l, 30000, 0, &flow, &full, "banana");
+    duel(&l, 30000, 1, &flow, &full, "banana");
     ck_assert_msg(-flow.stats.elbo < 0.2, "flow KL %g", -flow.stats.elbo);
     ck_assert_msg(flow.mean[1] > 0.55 && flow.mean[1] < 1.2, "flow E x2 %g, exact 1", flow.mean[1]);
     ck_assert_msg(full.mean[1] < 0.5, "fullrank E x2 %g", full.mean[1]);
