@@ -28,9 +28,11 @@ pass() { echo "ok: $*"; }
 
 screen() { tmux -L $SOCK capture-pane -p -J -S - -t repl 2>/dev/null; }
 
-# wait_for REGEX [SECONDS]: until the screen (with its scroll-back) matches.
+# wait_for REGEX [SECONDS]: until the screen (with its scroll-back) matches.  The time
+# is tripled: on a loaded CI machine (the other tests run beside this one) a reply can
+# take seconds; a match returns at once, so only a failing check waits that long.
 wait_for() {
-    n=$(( ${2:-10} * 10 ))
+    n=$(( ${2:-10} * 30 ))
     while [ $n -gt 0 ]; do
         if screen | grep -Eq -- "$1"; then return 0; fi
         sleep 0.1
@@ -71,7 +73,7 @@ last_line() { screen | grep -v '^[[:space:]]*$' | tail -n 1; }
 
 # Until the last line is an empty prompt (then libedit owns the terminal).
 wait_prompt() {
-    n=100
+    n=300
     while [ $n -gt 0 ]; do
         case $(last_line) in "vmod>"|"vmod> ") sleep 0.2; return 0 ;; esac
         sleep 0.1
@@ -83,7 +85,7 @@ wait_prompt() {
 # vrun's exit status, once it has exited (the shell around it writes it: tmux itself
 # may learn the pane's status only after it sees the terminal close).
 exit_status() {
-    n=50
+    n=150
     while [ $n -gt 0 ] && [ ! -s "$TMP/status" ]; do sleep 0.1; n=$((n - 1)); done
     cat "$TMP/status" 2>/dev/null || echo "still running"
 }
@@ -187,6 +189,9 @@ wait_prompt || fail "no prompt after :summary"
 type_keys 'this line is dropped'
 wait_for '^vmod> this line is dropped$' 3 || fail "typed text not shown"
 key C-c
+# type on only once the dropped line has given way to a fresh prompt: keys sent before
+# libedit has handled the interrupt would land on the old line
+wait_prompt || fail "no prompt after Ctrl-C at the prompt"
 line ':eval 6 * 7'
 if wait_for '^6 \* 7 = 42( |$)' 5 && [ "$(count 'this line is dropped')" -eq 1 ] && [ "$(count '^ +this line is dropped')" -eq 0 ]; then pass "Ctrl-C at the prompt drops the line"; else fail "Ctrl-C at the prompt after a run"; fi
 # a Ctrl-D typed ahead, before libedit has the terminal, is read as a plain byte, as
