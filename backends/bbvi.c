@@ -138,6 +138,18 @@ static void gauss_chain(Gauss *g, const double *p, const double *z, const double
 
 static size_t gauss_nparam(const Gauss *g) { return 2 * g->d + (g->full ? g->d * (g->d - 1) / 2 : 0); }
 
+/* L = diag(s) M (d x d, row-major, zeros above the diagonal; M = I for meanfield) */
+static void gauss_cholesky(const Gauss *g, const double *p, double *L)
+{
+    size_t d = g->d;
+    const double *th = P_TH(g, p), *M = P_M(g, p);
+    for (size_t i = 0; i < d; i++) {
+        double si = exp(th[i]);
+        for (size_t j = 0; j < d; j++)
+            L[i * d + j] = j == i ? si : j < i && g->full ? si * M[MIDX(i, j)] : 0;
+    }
+}
+
 /* The exact gradient of E_q[Q] + entropy (without its mu part, which the draws carry)
  * for parameters p, into g->cv_exact; recomputed only when p changed (once per step,
  * not per draw: O(d^3 / 2) for fullrank). */
@@ -152,7 +164,7 @@ static void gauss_cv_exact(Gauss *g, const double *p)
         g->n_vc[i] = g->n_cc[i] = 0;
         if (g->s_cc[i] > 0) g->alpha[i] = fmin(1, fmax(0, g->s_vc[i] / g->s_cc[i]));
     }
-    const double *th = P_TH(g, p), *M = P_M(g, p);
+    const double *th = P_TH(g, p);
     double *ex = g->cv_exact;
     const double *mu = P_MU(g, p);
     memset(ex, 0, np * sizeof *ex);
@@ -165,10 +177,7 @@ static void gauss_cv_exact(Gauss *g, const double *p)
          * few gradients on a 90-dimensional model.  A plain loop, not BLAS: OpenBLAS
          * threads a 90 x 90 product and on a busy machine waits for its threads (radon,
          * fullrank: 71 s of wall time for 6 s of CPU) */
-        for (size_t i = 0; i < d; i++) {
-            double si = exp(th[i]);
-            for (size_t j = 0; j < d; j++) g->Lq[i * d + j] = j < i ? si * M[MIDX(i, j)] : j == i ? si : 0;
-        }
+        gauss_cholesky(g, p, g->Lq);
         for (size_t i = 0; i < d; i++) {
             double *hl = g->HL + i * d;
             memset(hl, 0, d * sizeof *hl);
@@ -188,6 +197,31 @@ static void gauss_cv_exact(Gauss *g, const double *p)
     }
     memcpy(g->cv_at, p, np * sizeof *p);
     g->cv_valid = 1;
+}
+
+/* The control variate's state for the mode m and Hessian H (taken over, freed with the
+ * state); without memory the estimator just goes without it (g->H stays NULL). */
+static void gauss_cv_setup(Gauss *g, const double *m, double *H)
+{
+    size_t d = g->d, np = gauss_nparam(g);
+    g->HL = malloc(d * d * sizeof *g->HL);
+    g->Lq = malloc(d * d * sizeof *g->Lq);
+    g->hz = malloc(d * sizeof *g->hz);
+    g->cv_at = malloc(np * sizeof *g->cv_at);
+    g->cv_exact = malloc(np * sizeof *g->cv_exact);
+    g->alpha = calloc(5 * d, sizeof *g->alpha);     /* alpha and the four sums in one block */
+    g->m = malloc(d * sizeof *g->m);
+    if (!g->HL || !g->Lq || !g->hz || !g->cv_at || !g->cv_exact || !g->alpha || !g->m) {
+        free(H);
+        return;
+    }
+    memcpy(g->m, m, d * sizeof *m);
+    g->s_vc = g->alpha + d;
+    g->s_cc = g->alpha + 2 * d;
+    g->n_vc = g->alpha + 3 * d;
+    g->n_cc = g->alpha + 4 * d;
+    for (size_t i = 0; i < d; i++) g->alpha[i] = 1;
+    g->H = H;
 }
 
 static void gauss_grad_reparam(void *self, const double *p, const double *z, const double *gl,
@@ -229,8 +263,7 @@ static void gauss_grad_reparam(void *self, const double *p, const double *z, con
 static void gauss_score(void *self, const double *p, const double *z, double *h)
 {
     Gauss *g = self;
-    size_t n = 2 * g->d + (g->full ? g->d * (g->d - 1) / 2 : 0);
-    memset(h, 0, n * sizeof *h);
+    memset(h, 0, gauss_nparam(g) * sizeof *h);
     gauss_linv_t_eps(g, p);
     gauss_chain(g, p, z, g->a, -1.0, h);
 }
@@ -324,7 +357,7 @@ static void *bbvi_create(const BkSettings *s, const BkTarget *t, char *err, size
     b->g.stl = cfg.est == VI_REPARAM && bk_opt_bool(s, be, "stl");
     b->init_mode = bk_opt_bool(s, be, "init-mode");
     b->cv_reparam = cfg.est == VI_REPARAM && cfg.cv;
-    size_t np = 2 * d + (full ? d * (d - 1) / 2 : 0);
+    size_t np = gauss_nparam(&b->g);
     b->g.eps = calloc(d + 1, sizeof *b->g.eps);
     b->g.a = calloc(d + 1, sizeof *b->g.a);
     b->g.group = calloc(np + 1, sizeof *b->g.group);
@@ -370,33 +403,12 @@ static int bbvi_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
             memcpy(p, mode, d * sizeof *p);
             gsl_matrix_view C = gsl_matrix_view_array(cov, d, d);
             if (have_cov && gsl_linalg_cholesky_decomp1(&C.matrix) == GSL_SUCCESS) {
-                if (b->cv_reparam) {
-                    /* keep H = cov^-1 for the control variate: invert a copy of the factor */
-                    size_t np = gauss_nparam(&b->g);
-                    b->g.H = malloc(d * d * sizeof *b->g.H);
-                    b->g.HL = malloc(d * d * sizeof *b->g.HL);
-                    b->g.Lq = malloc(d * d * sizeof *b->g.Lq);
-                    b->g.hz = malloc(d * sizeof *b->g.hz);
-                    b->g.cv_at = malloc(np * sizeof *b->g.cv_at);
-                    b->g.cv_exact = malloc(np * sizeof *b->g.cv_exact);
-                    /* alpha and the four sums in one block */
-                    b->g.alpha = calloc(5 * d, sizeof *b->g.alpha);
-                    b->g.m = malloc(d * sizeof *b->g.m);
-                    if (b->g.H && b->g.HL && b->g.Lq && b->g.hz && b->g.cv_at && b->g.cv_exact && b->g.alpha && b->g.m) {
-                        memcpy(b->g.m, mode, d * sizeof *mode);
-                        b->g.s_vc = b->g.alpha + d;
-                        b->g.s_cc = b->g.alpha + 2 * d;
-                        b->g.n_vc = b->g.alpha + 3 * d;
-                        b->g.n_cc = b->g.alpha + 4 * d;
-                        for (size_t i = 0; i < d; i++) b->g.alpha[i] = 1;
-                        memcpy(b->g.H, cov, d * d * sizeof *cov);
-                        gsl_matrix_view Hv = gsl_matrix_view_array(b->g.H, d, d);
-                        if (gsl_linalg_cholesky_invert(&Hv.matrix) != GSL_SUCCESS) { free(b->g.H); b->g.H = NULL; }
-                    } else {
-                        free(b->g.H);
-                        b->g.H = NULL;
-                    }
-                }
+                /* H = cov^-1 from a copy of the factor: mean-field's start and the
+                 * control variate both need it */
+                double *H = malloc(d * d * sizeof *H);
+                gsl_matrix_view Hv = gsl_matrix_view_array(H, d, d);
+                if (H) memcpy(H, cov, d * d * sizeof *cov);
+                if (H && gsl_linalg_cholesky_invert(&Hv.matrix) != GSL_SUCCESS) { free(H); H = NULL; }
                 if (b->g.full) {
                     /* L = diag(exp(theta)) M with M unit lower triangular: the Laplace
                      * covariance exactly (the optimum when the posterior is Gaussian) */
@@ -406,11 +418,13 @@ static int bbvi_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, 
                         p[d + i] = log(Lii);
                         for (size_t j = 0; j < i; j++) M[MIDX(i, j)] = gsl_matrix_get(&C.matrix, i, j) / Lii;
                     }
-                } else if (gsl_linalg_cholesky_invert(&C.matrix) == GSL_SUCCESS) {
-                    /* C now holds the inverse: the Hessian.  The mean-field optimum for a
-                     * Gaussian has variances 1 / H_ii (conditional, not marginal) */
-                    for (size_t i = 0; i < d; i++) p[d + i] = -0.5 * log(gsl_matrix_get(&C.matrix, i, i));
+                } else if (H) {
+                    /* the mean-field optimum for a Gaussian has variances 1 / H_ii
+                     * (conditional, not marginal) */
+                    for (size_t i = 0; i < d; i++) p[d + i] = -0.5 * log(H[i * d + i]);
                 }
+                if (H && b->cv_reparam) gauss_cv_setup(&b->g, mode, H);
+                else free(H);
             }
         }
         free(mode);
@@ -446,6 +460,17 @@ static void bbvi_report(void *st, FILE *out, const char *prefix)
 }
 
 ViCore *bbvi_core(void *st) { return ((Bbvi *)st)->core; }
+
+double bbvi_gaussian(void *st, double *mu, double *L)
+{
+    Bbvi *b = st;
+    const double *p = vi_core_final(b->core), *th = P_TH(&b->g, p);
+    memcpy(mu, P_MU(&b->g, p), b->g.d * sizeof *mu);
+    gauss_cholesky(&b->g, p, L);
+    double ld = 0;
+    for (size_t i = 0; i < b->g.d; i++) ld += th[i];
+    return ld;
+}
 
 const Backend backend_bbvi = {
     .name = "bbvi",

@@ -340,7 +340,6 @@ static int prefit_laplace(Flow *f, const BkTarget *t, gsl_rng *r, const double *
  * exactly where full-rank VI ends and its layers only add to it.  1 when set. */
 static int prefit_fullrank(Flow *f, const BkTarget *t, gsl_rng *r, const double *u0)
 {
-    size_t d = f->d;
     BkOpt po[] = {{"family", "fullrank"}, {NULL, NULL}};
     BkSettings ps = {.iters = f->iters, .opts = po, .nopts = 1};
     char perr[256];
@@ -352,15 +351,7 @@ static int prefit_fullrank(Flow *f, const BkTarget *t, gsl_rng *r, const double 
         ViCore *c = bbvi_core(b);
         const ViStats *st = vi_core_stats(c);
         if (rc != BK_FAIL && st->finished && isfinite(st->elbo)) {
-            const double *q = vi_core_final(c), *th = q + d, *M = q + 2 * d;
-            memcpy(f->wm, q, d * sizeof *f->wm);
-            f->wlogdet = 0;
-            for (size_t i = 0; i < d; i++) {
-                double si = exp(th[i]);
-                for (size_t j = 0; j < i; j++) f->wA[i * d + j] = si * M[i * (i - 1) / 2 + j];
-                f->wA[i * d + i] = si;
-                f->wlogdet += th[i];
-            }
+            f->wlogdet = bbvi_gaussian(b, f->wm, f->wA);
             f->prefit_elbo = st->elbo;
             f->prefit_iters = st->iters;
             f->prefit_converged = st->converged;
