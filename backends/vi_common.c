@@ -27,9 +27,8 @@ struct ViCore {
     /* --psis-resample: the final evaluation's draws, their log p and log q, and the
      * cumulative PSIS weights that draw() resamples by; scratch for the sort */
     double *pool_u, *pool_lp, *pool_lq, *pool_cw;
-    struct PsisPair { double lw; size_t i; } *pool_sort;
+    struct PsisPair { double lw; size_t i; } *pool_sort;   /* a log weight, then a weight */
     int pool_ready;
-    double *prev;              /* parameters before the last Adam step */
     long lr_cuts;              /* step-size halvings after rejected steps */
     double *H, *f;             /* mc x hw scores (parameters hoff..), mc log p - log q */
     size_t hoff, hw;
@@ -356,7 +355,6 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->s_hh = calloc(np + 1, sizeof *c->s_hh);
     c->s_hhf = calloc(np + 1, sizeof *c->s_hhf);
     c->u = calloc(c->dim + c->ndisc + 1, sizeof *c->u);
-    c->prev = calloc(np + 1, sizeof *c->prev);
     if (cfg->psis_resample) {
         size_t S = (size_t)cfg->eval_draws, n = c->dim + c->ndisc;
         c->pool_u = malloc(S * (n + 1) * sizeof *c->pool_u);
@@ -400,7 +398,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
         || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw
         || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
-        || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf || !c->prev) {
+        || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -468,7 +466,6 @@ void vi_core_free(ViCore *c)
     free(c->gcoord); free(c->terms); free(c->lqc); free(c->F);
     free(c->v_rb); free(c->v_all); free(c->use_rb);
     free(c->pool_u); free(c->pool_lp); free(c->pool_lq); free(c->pool_cw); free(c->pool_sort);
-    free(c->prev);
     free(c);
 }
 
@@ -640,7 +637,9 @@ int vi_core_gradient(ViCore *c, const BkTarget *t, gsl_rng *r, const double *par
 /* Adam (Kingma & Ba 2015) ascent; each step is multiplied by the family's scale, which
  * puts the means' steps in units of q's standard deviations: the same lr then fits a
  * posterior of any scale. */
-static void adam_step(ViCore *c)
+/* Returns -1, leaving the parameters as they were, when the step would make one of them
+ * non-finite (the moments are updated either way). */
+static int adam_step(ViCore *c)
 {
     const double b1 = 0.9, b2 = 0.99, eps = 1e-8;
     c->adam_t++;
@@ -661,8 +660,16 @@ static void adam_step(ViCore *c)
         for (size_t k = 0; k < K; k++) v += c->adam_v[o + k];
         for (size_t k = 0; k < K; k++) c->adam_v[o + k] = v / (double)K;
     }
-    for (size_t j = 0; j < c->np; j++)
-        c->par[j] += c->lr * c->scale[j] * (c->adam_m[j] / c1) / (sqrt(c->adam_v[j] / c2) + eps);
+    /* the steps go into grad, whose values the moments now hold, and are applied only if
+     * every new parameter is finite */
+    int fin = 1;
+    for (size_t j = 0; j < c->np; j++) {
+        c->grad[j] = c->lr * c->scale[j] * (c->adam_m[j] / c1) / (sqrt(c->adam_v[j] / c2) + eps);
+        fin &= isfinite(c->par[j] + c->grad[j]);
+    }
+    if (!fin) return -1;
+    for (size_t j = 0; j < c->np; j++) c->par[j] += c->grad[j];
+    return 0;
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -682,33 +689,28 @@ static int psis_weights(ViCore *c, size_t S)
     qsort(ps, S, sizeof *ps, cmp_pair);
     double mx = ps[S - 1].lw;
     if (!isfinite(mx)) return -1;
-    double *w = c->pool_cw;             /* weights in sorted order first */
-    for (size_t s = 0; s < S; s++) w[s] = exp(ps[s].lw - mx);
+    /* from here ps[s].lw holds the weight, in sorted order */
+    for (size_t s = 0; s < S; s++) ps[s].lw = exp(ps[s].lw - mx);
     size_t M = (size_t)ceil(fmin(0.2 * (double)S, 3 * sqrt((double)S)));
     if (M >= 5 && S > M + 1) {
-        double cut = w[S - M - 1], sigma = 0;
-        double *x = c->lw;       /* scratch: lw is rebuilt from the pool below */
-        for (size_t j = 0; j < M; j++) x[j] = w[S - M + j] - cut;
+        double cut = ps[S - M - 1].lw, sigma = 0;
+        double *x = c->pool_cw;             /* scratch until the weights go there below */
+        for (size_t j = 0; j < M; j++) x[j] = ps[S - M + j].lw - cut;
         if (x[M - 1] > 0 && x[0] >= 0) {
             double k = vi_gpd_fit(x, M, &sigma);
             if (isfinite(k) && sigma > 0)
                 for (size_t j = 0; j < M; j++) {
                     double pj = ((double)j + 0.5) / (double)M;
                     double q = fabs(k) > 1e-12 ? sigma / k * (pow(1 - pj, -k) - 1) : -sigma * log1p(-pj);
-                    w[S - M + j] = fmin(cut + q, 1.0);
+                    ps[S - M + j].lw = fmin(cut + q, 1.0);
                 }
         }
     }
-    /* back to draw order, cumulative */
-    double *tmp = c->lw;
-    for (size_t s = 0; s < S; s++) tmp[ps[s].i] = w[s];
+    /* back to draw order, cumulative and normalised */
+    for (size_t s = 0; s < S; s++) c->pool_cw[ps[s].i] = ps[s].lw;
     double tot = 0;
-    for (size_t s = 0; s < S; s++) { tot += tmp[s]; c->pool_cw[s] = tot; }
-    for (size_t s = 0; s < S; s++) {
-        c->pool_cw[s] /= tot;
-        c->lw[s] = c->pool_lp[s] - c->pool_lq[s];         /* the raw log weights again */
-        if (isnan(c->lw[s])) c->lw[s] = -INFINITY;
-    }
+    for (size_t s = 0; s < S; s++) { tot += c->pool_cw[s]; c->pool_cw[s] = tot; }
+    for (size_t s = 0; s < S; s++) c->pool_cw[s] /= tot;
     return 0;
 }
 
@@ -881,22 +883,18 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
         }
     } else {
         c->bad_steps = 0;
-        memcpy(c->prev, c->par, c->np * sizeof *c->prev);
-        adam_step(c);
-        for (size_t j = 0; j < c->np; j++)
-            if (!isfinite(c->par[j])) {
-                /* an overflowing step: undo it and halve the step size; give up only when
-                 * even 1/1024 of it overflows */
-                memcpy(c->par, c->prev, c->np * sizeof *c->par);
-                if (c->lr <= c->cfg.lr / 1024) {
-                    snprintf(err, errlen, "VI diverged: a variational parameter became non-finite at "
-                             "iteration %ld even at step size %g (try a smaller --lr)", iter + 1, c->lr);
-                    return BK_FAIL;
-                }
-                c->lr *= 0.5;
-                c->lr_cuts++;
-                return BK_OK;
+        if (adam_step(c) != 0) {
+            /* an overflowing step, not taken: halve the step size; give up only when even
+             * 1/1024 of it overflows */
+            if (c->lr <= c->cfg.lr / 1024) {
+                snprintf(err, errlen, "VI diverged: a variational parameter became non-finite at "
+                         "iteration %ld even at step size %g (try a smaller --lr)", iter + 1, c->lr);
+                return BK_FAIL;
             }
+            c->lr *= 0.5;
+            c->lr_cuts++;
+            return BK_OK;
+        }
         if (c->fam.monitor) c->fam.monitor(c->fam.self, c->par, c->mon);
         if (c->ndraw_mon) {
             memcpy(c->mon + c->fam.nmon, c->bz, c->dim * sizeof *c->bz);
