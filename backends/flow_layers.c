@@ -281,6 +281,134 @@ static void iaf_backward(const FlLayer *l, const double *p, const double *z, dou
     }
 }
 
+/* ---- the score step: grad log q through one layer ----------------------------------
+ * log q_out(f(z)) = log q_in(z) - log|det J(z)|, so differentiating in z,
+ *   J' grad log q_out(f(z)) = grad log q_in(z) - grad_z log|det J(z)|,
+ * one transposed solve per layer at the stored forward point, no inverse map.  The
+ * "path" (sticking-the-landing) gradient of the ELBO needs grad log q at the draw:
+ * Vaitl et al. 2022 compute it this way for flows. */
+
+static void planar_score(const FlLayer *l, const double *p, const double *cache, double *gq)
+{
+    size_t d = l->d;
+    const double *w = p + d, *uh = cache;
+    double t = cache[d], D = cache[d + 1], m = cache[d + 2], h = 1 - t * t;
+    /* log|D|, D = 1 + (1 - t^2) m, t = tanh(w.z + b): d/dz = -2 t h m w / D;
+     * J' = I + psi u^', psi = h w, solved by Sherman-Morrison with 1 + u^.psi = D */
+    double cl = -2 * t * h * m / D, ur = 0;
+    for (size_t i = 0; i < d; i++) {
+        gq[i] -= cl * w[i];
+        ur += uh[i] * gq[i];
+    }
+    double c = ur / D;
+    for (size_t i = 0; i < d; i++) gq[i] -= c * h * w[i];
+}
+
+static void radial_score(const FlLayer *l, const double *p, const double *z, const double *cache,
+                         double *gq)
+{
+    size_t d = l->d;
+    const double *z0 = p;
+    double alpha = softplus(p[d]), beta = -alpha + softplus(p[d + 1]);
+    double r = cache[0], q = alpha + r;
+    if (!(r > 0)) {
+        /* at the centre J = (1 + beta / alpha) I and log|det| is flat in every direction
+         * but not differentiable; take the symmetric choice */
+        for (size_t i = 0; i < d; i++) gq[i] /= 1 + beta / alpha;
+        return;
+    }
+    double A1 = 1 + beta / q, A2 = 1 + beta * alpha / (q * q);
+    /* log|det| = (d - 1) log|A1(r)| + log|A2(r)|, a function of r = |z - z0| */
+    double dld = (double)(d - 1) / A1 * (-beta / (q * q)) + 1 / A2 * (-2 * beta * alpha / (q * q * q));
+    /* J = A1 I + (A2 - A1) e e', e = (z - z0) / r: symmetric, inverse on e and its
+     * complement */
+    double eb = 0;
+    for (size_t i = 0; i < d; i++) {
+        double e = (z[i] - z0[i]) / r;
+        gq[i] -= dld * e;
+        eb += e * gq[i];
+    }
+    for (size_t i = 0; i < d; i++) {
+        double e = (z[i] - z0[i]) / r;
+        gq[i] = gq[i] / A1 + (1 / A2 - 1 / A1) * e * eb;
+    }
+}
+
+/* J is triangular in the layer's order: J_ii = the scale, and for deg i > deg j
+ *   J_ij = a_i ds_i/dz_j + b_i dm_i/dz_j
+ * (exp: a = z S (1 - th^2), b = 1; gate: a = (z - m) s (1 - s), b = 1 - s), with
+ *   ds_i/dz_j = sum_k Ws_ik act'_k W1_kj + Vs_ij over the masks (dm alike).
+ * J' x = r is solved from the highest degree down; acc_k carries
+ * sum_i x_i (a_i Ws_ik + b_i Wm_ik) over the coordinates solved so far, so the solve
+ * costs one backward pass, O(d H + d^2), never the d x d x H of forming J. */
+static void iaf_score(const FlLayer *l, const double *p, const double *z, const double *cache,
+                      double *gq, double *work)
+{
+    size_t d = l->d, H = l->hidden;
+    IafP q = iaf_params(l, p);
+    const double *pre = cache, *hid = cache + H, *m = cache + 3 * H, *sg = m + d;
+    double *acc = work, *ax = work + H, *bx = ax + d, *cd = bx + d, *act = cd + d;
+    for (size_t k = 0; k < H; k++)
+        act[k] = l->elu ? (pre[k] > 0 ? 1 : hid[k] + 1) : 1 - hid[k] * hid[k];
+    /* r = gq - grad log|det|, log|det| = sum_i ls(s_i): d ls/ds = cd_i */
+    for (size_t i = 0; i < d; i++) {
+        double s = sg[i];
+        if (l->expscale) {
+            double th = log(s) / IAF_LOGSCALE;
+            cd[i] = 1 - th * th;
+        } else {
+            cd[i] = 1 - s;
+        }
+    }
+    memset(acc, 0, H * sizeof *acc);
+    for (size_t i = 0; i < d; i++) {
+        size_t di = deg_in(l, i);
+        for (size_t k = 0; k < H; k++)
+            if (di > deg_h(l, k)) acc[k] += cd[i] * q.Ws[i * H + k];
+        for (size_t j = 0; j < d; j++)
+            if (di > deg_in(l, j)) gq[j] -= cd[i] * q.Vs[i * d + j];
+    }
+    for (size_t k = 0; k < H; k++) {
+        double a = acc[k] * act[k];
+        size_t dk = deg_h(l, k);
+        for (size_t j = 0; j < d; j++)
+            if (dk >= deg_in(l, j)) gq[j] -= a * q.W1[k * d + j];
+    }
+    /* the transposed triangular solve, highest degree first */
+    memset(acc, 0, H * sizeof *acc);
+    for (size_t dj = d; dj >= 1; dj--) {
+        size_t j = l->reverse ? d - dj : dj - 1;
+        double sum = 0;
+        for (size_t k = 0; k < H; k++)
+            if (deg_h(l, k) >= dj) sum += acc[k] * act[k] * q.W1[k * d + j];
+        for (size_t i = 0; i < d; i++)
+            if (deg_in(l, i) > dj) sum += ax[i] * q.Vs[i * d + j] + bx[i] * q.Vm[i * d + j];
+        double s = sg[j], x = (gq[j] - sum) / s;
+        gq[j] = x;
+        double a = l->expscale ? z[j] * s * cd[j] : (z[j] - m[j]) * s * (1 - s);
+        double b = l->expscale ? 1 : 1 - s;
+        ax[j] = a * x;
+        bx[j] = b * x;
+        for (size_t k = 0; k < H; k++)
+            if (deg_h(l, k) < dj) acc[k] += ax[j] * q.Ws[j * H + k] + bx[j] * q.Wm[j * H + k];
+    }
+}
+
+size_t fl_score_work(const FlLayer *l)
+{
+    return l->kind == FL_IAF ? 2 * l->hidden + 3 * l->d : 0;
+}
+
+void fl_score(const FlLayer *l, const double *p, const double *zin, const double *cache,
+              double *gq, double *work)
+{
+    switch (l->kind) {
+    case FL_PLANAR: planar_score(l, p, cache, gq); break;
+    case FL_RADIAL: radial_score(l, p, zin, cache, gq); break;
+    case FL_IAF: iaf_score(l, p, zin, cache, gq, work); break;
+    }
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 double fl_forward(const FlLayer *l, const double *p, const double *zin, double *zout, double *cache)

@@ -42,6 +42,12 @@ void fl_backward(const FlLayer *l, const double *p, const double *zin, double *c
                  const double *gout, double gld, double *gin, double *gp);
 /* 1 if the invertibility constraint holds at p (planar w.u^ > -1, radial beta >= -alpha,
  * every parameter finite). */
+/* grad log q through the layer, in place: gq = grad log q_in(zin) on entry,
+ * grad log q_out(f(zin)) on return (zin and cache as in the forward call).  work holds
+ * fl_score_work(l) doubles. */
+void fl_score(const FlLayer *l, const double *p, const double *zin, const double *cache,
+              double *gq, double *work);
+size_t fl_score_work(const FlLayer *l);
 int fl_invertible(const FlLayer *l, const double *p);
 /* The constraint's value: planar w.u^ (must be > -1), radial beta + alpha (>= 0),
  * iaf 0. */

@@ -125,6 +125,50 @@ START_TEST(test_layer_gradients)
 }
 END_TEST
 
+/* fl_score: J' gq_out = gq_in - grad log|det J| at the forward point, with J and the
+ * log-determinant's gradient from finite differences */
+START_TEST(test_layer_score)
+{
+    const LayerCase *lc = &layer_cases[_i];
+    FlLayer l;
+    fl_layer_setup(&l, lc->kind, lc->d, 0, lc->reverse, lc->elu);
+    l.expscale = lc->expscale;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 30 + (unsigned long)_i);
+    double p[LMAXP], cache[LMAXP], work[LMAXP], z[VT_MAXD], zo[VT_MAXD], zp[VT_MAXD], zm[VT_MAXD];
+    double g0[VT_MAXD], gq[VT_MAXD], J[VT_MAXD][VT_MAXD], gld[VT_MAXD];
+    size_t d = lc->d;
+    ck_assert(fl_score_work(&l) <= LMAXP);
+    for (int rep = 0; rep < 5; rep++) {
+        layer_random(&l, p, r);
+        for (size_t i = 0; i < d; i++) {
+            z[i] = gsl_ran_gaussian(r, 1.0);
+            g0[i] = gq[i] = gsl_ran_gaussian(r, 1.0);
+        }
+        const double h = 1e-6;
+        for (size_t j = 0; j < d; j++) {
+            double s = z[j];
+            z[j] = s + h; double lp = fl_forward(&l, p, z, zp, cache);
+            z[j] = s - h; double lm = fl_forward(&l, p, z, zm, cache);
+            z[j] = s;
+            gld[j] = (lp - lm) / (2 * h);
+            for (size_t i = 0; i < d; i++) J[i][j] = (zp[i] - zm[i]) / (2 * h);
+        }
+        fl_forward(&l, p, z, zo, cache);
+        fl_score(&l, p, z, cache, gq, work);
+        for (size_t j = 0; j < d; j++) {
+            double lhs = 0;
+            for (size_t i = 0; i < d; i++) lhs += J[i][j] * gq[i];
+            double rhs = g0[j] - gld[j];
+            ck_assert_msg(fabs(lhs - rhs) < 1e-5 * (1 + fabs(rhs)), "%s d=%zu rev %d exp %d coordinate "
+                          "%zu: J' score %.10g, grad log q_in - grad log|det| %.10g",
+                          fl_kind_name(lc->kind), d, lc->reverse, lc->expscale, j, lhs, rhs);
+        }
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_iaf_autoregressive)
 {
     /* d z_out_i / d z_j = 0 for j after i in the layer's order: lower triangular in the
@@ -213,14 +257,89 @@ static void check_pathwise(const Backend *b, BkTarget *t, const BkOpt *opts, siz
     gsl_rng_free(r);
 }
 
+/* The path gradient (--stl) drops E_q[d/dp log q(z; p)] at fixed z, which is zero: per
+ * draw it differs from the full pathwise gradient, on average it must not.  The same base
+ * draws go to both; the mean difference over N draws is held to 5 standard errors for
+ * every parameter.  test_layer_score pins each layer's step exactly; this checks the
+ * assembly (base, whitening, order of layers), and a wrong step biases it: it fails when
+ * the planar, radial or IAF step has a term off by a sign or 10-20%. */
+static void check_stl_unbiased(BkTarget *t, const BkOpt *opts, size_t nopts, const double *u0)
+{
+    enum { N = 4000 };
+    BkOpt o1[8], o2[8];
+    memcpy(o1, opts, nopts * sizeof *opts);
+    memcpy(o2, opts, nopts * sizeof *opts);
+    o1[nopts] = (BkOpt){"stl", "true"};
+    o2[nopts] = (BkOpt){"stl", "false"};
+    o1[nopts + 1] = o2[nopts + 1] = (BkOpt){NULL, NULL};
+    BkSettings s1 = {.iters = 10, .mc = 1, .opts = o1, .nopts = nopts + 1};
+    BkSettings s2 = {.iters = 10, .mc = 1, .opts = o2, .nopts = nopts + 1};
+    char err[256];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    void *a = backend_flow.create(&s1, t, err, sizeof err);
+    ck_assert_msg(a != NULL, "%s", err);
+    void *b = backend_flow.create(&s2, t, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    gsl_rng_set(r, 5);
+    backend_flow.init(a, t, r, u0, err, sizeof err);
+    gsl_rng_set(r, 5);
+    backend_flow.init(b, t, r, u0, err, sizeof err);
+    ViCore *ca = flow_core(a), *cb = flow_core(b);
+    size_t np = vi_core_nparam(ca);
+    ck_assert_uint_eq(np, vi_core_nparam(cb));
+    double *p = malloc(np * sizeof *p), *ga = malloc(np * sizeof *ga), *gb = malloc(np * sizeof *gb);
+    double *s1d = calloc(np, sizeof *s1d), *s2d = calloc(np, sizeof *s2d), e;
+    memcpy(p, vi_core_par(ca), np * sizeof *p);
+    /* away from the start, where every layer acts */
+    for (size_t j = 0; j < np; j++) p[j] += 0.4 * gsl_ran_gaussian(r, 1.0);
+    int differ = 0;
+    for (int n = 0; n < N; n++) {
+        unsigned long seed = 1000 + (unsigned long)n;
+        gsl_rng_set(r, seed);
+        ck_assert_int_eq(vi_core_gradient(ca, t, r, p, ga, &e), 0);
+        gsl_rng_set(r, seed);
+        ck_assert_int_eq(vi_core_gradient(cb, t, r, p, gb, &e), 0);
+        for (size_t j = 0; j < np; j++) {
+            double dj = ga[j] - gb[j];
+            s1d[j] += dj;
+            s2d[j] += dj * dj;
+            differ += fabs(dj) > 1e-8;
+        }
+    }
+    ck_assert_msg(differ > N, "the path gradient equals the full one draw by draw");
+    for (size_t j = 0; j < np; j++) {
+        double m = s1d[j] / N, se = sqrt(fmax(s2d[j] / N - m * m, 0) / N);
+        ck_assert_msg(fabs(m) <= 5 * se + 1e-12, "parameter %zu of %zu: path minus full gradient "
+                      "%g on average, standard error %g", j, np, m, se);
+    }
+    free(p); free(ga); free(gb); free(s1d); free(s2d);
+    backend_flow.free(a);
+    backend_flow.free(b);
+    gsl_rng_free(r);
+}
+
+START_TEST(test_flow_stl_unbiased)
+{
+    BkTarget t = {.dim = 2, .logp = vt_banana_logp};
+    double u0[2] = {0.2, 0.5};
+    BkOpt mix[] = {{"flow", "planar:2,radial:2,iaf:2"}};
+    check_stl_unbiased(&t, mix, 1, u0);
+    BkOpt gate[] = {{"flow", "iaf:2"}, {"iaf-scale", "gate"}, {"activation", "elu"}};
+    check_stl_unbiased(&t, gate, 3, u0);
+}
+END_TEST
+
 START_TEST(test_flow_pathwise_gradient)
 {
     BkTarget t = {.dim = 2, .logp = vt_banana_logp};
     double u0[2] = {0.2, 0.5};
-    BkOpt opts[] = {{"flow", "planar:2,radial:2,iaf:2"}, {NULL, NULL}};
-    check_pathwise(&backend_flow, &t, opts, 1, u0);
-    BkOpt elu[] = {{"flow", "iaf:2"}, {"activation", "elu"}, {"hidden", "5"}, {NULL, NULL}};
-    check_pathwise(&backend_flow, &t, elu, 3, u0);
+    /* without the path gradient (--stl) the flow's gradient is the plain pathwise one */
+    BkOpt opts[] = {{"flow", "planar:2,radial:2,iaf:2"}, {"stl", "false"}, {NULL, NULL}};
+    check_pathwise(&backend_flow, &t, opts, 2, u0);
+    BkOpt elu[] = {{"flow", "iaf:2"}, {"activation", "elu"}, {"hidden", "5"}, {"stl", "false"}, {NULL, NULL}};
+    check_pathwise(&backend_flow, &t, elu, 4, u0);
+    BkOpt gate[] = {{"flow", "iaf:2"}, {"iaf-scale", "gate"}, {"stl", "false"}, {NULL, NULL}};
+    check_pathwise(&backend_flow, &t, gate, 3, u0);
     /* bbvi without sticking the landing or the control variate is the plain pathwise
      * gradient too */
     BkOpt mf[] = {{"stl", "false"}, {"cv", "false"}, {NULL, NULL}};
@@ -398,7 +517,7 @@ START_TEST(test_flow_invertible_after_training)
     double u0[2] = {0, 1};
     VtRun o;
     BkOpt opts[] = {{"flow", "planar:4,radial:2,iaf:1"}, {NULL, NULL}};
-    vt_run(&backend_flow, &t, opts, 1, 20000, 0, 0.05, 8, 100, u0, 1, &o);
+    vt_run(&backend_flow, &t, opts, 1, 40000, 0, 0.05, 8, 100, u0, 1, &o);
     ck_assert_msg(o.rc == BK_DONE, "%s", o.err);
     const FlLayer *layers;
     const double *par;
@@ -544,12 +663,14 @@ int main(void)
     int nl = (int)(sizeof layer_cases / sizeof layer_cases[0]);
     tcase_add_loop_test(tl, test_layer_logdet, 0, nl);
     tcase_add_loop_test(tl, test_layer_gradients, 0, nl);
+    tcase_add_loop_test(tl, test_layer_score, 0, nl);
     tcase_add_test(tl, test_iaf_autoregressive);
     tcase_add_test(tl, test_layer_init_identity);
     suite_add_tcase(s, tl);
     TCase *tf = tcase_create("fits");
     tcase_set_timeout(tf, 120);
     tcase_add_test(tf, test_flow_pathwise_gradient);
+    tcase_add_test(tf, test_flow_stl_unbiased);
     tcase_add_test(tf, test_bbvi_cv_exact_on_gaussian);
     tcase_add_test(tf, test_flow_gaussian);
     tcase_add_test(tf, test_flow_funnel);
