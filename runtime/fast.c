@@ -19,8 +19,11 @@
 #include "stdlib/dist.h"
 #include "stdlib/dist_sf.h"
 #include "stdlib/mathfn_impl.h"
+#include "runtime/vecmath.h"
 
 #define FAST_MAXTERMS 8
+/* elements per block of the kernels that call vecmath: their scratch is on the stack */
+#define FAST_BLOCK 256
 
 /* Two doubles as one SSE2 register (GCC and Clang vector extension). */
 typedef double v2d __attribute__((vector_size(16)));
@@ -275,14 +278,20 @@ static int k_bernoulli_logit(Ev *ev, FArg *a, const double *al, int n, double *l
     double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
     double s = 0;
     int bad = 0;
-    for (int k = 0; k < n; k++) {
-        int yk = y->iv[ny ? k : 0];
-        double x = al[k];
-        bad |= (yk != 0 && yk != 1) | isnan(x);
-        double e = exp(-fabs(x)), l = log1p(e);
-        double big = 1 / (1 + e), small = e / (1 + e);    /* inv_logit(|x|), inv_logit(-|x|) */
-        if (yk) { s += (x < 0 ? x : 0) - l; g[k] = x >= 0 ? small : big; }
-        else { s += (x > 0 ? -x : 0) - l; g[k] = -(x >= 0 ? big : small); }
+    double e[FAST_BLOCK], l[FAST_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
+        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+        for (int j = 0; j < m; j++) e[j] = -fabs(al[k0 + j]);
+        vm_vexp(e, e, m);
+        vm_vlog1p(e, l, m);
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j, yk = y->iv[ny ? k : 0];
+            double x = al[k], ej = e[j];
+            bad |= (yk != 0 && yk != 1) | isnan(x);
+            double big = 1 / (1 + ej), small = ej / (1 + ej);    /* inv_logit(|x|), inv_logit(-|x|) */
+            if (yk) { s += (x < 0 ? x : 0) - l[j]; g[k] = x >= 0 ? small : big; }
+            else { s += (x > 0 ? -x : 0) - l[j]; g[k] = -(x >= 0 ? big : small); }
+        }
     }
     if (bad) return -1;
     *lp = s;
@@ -301,11 +310,17 @@ static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, i
     double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
     double s = 0;
     int bad = 0;
-    for (int k = 0; k < n; k++) {
-        double yk = y->iv[ny ? k : 0], x = al[k], ex = exp(x);
-        bad |= !(yk >= 0) | !isfinite(x);
-        s += yk * x - ex - mf_lfact(yk);
-        g[k] = yk - ex;
+    double ex[FAST_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
+        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+        vm_vexp(al + k0, ex, m);
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j;
+            double yk = y->iv[ny ? k : 0], x = al[k];
+            bad |= !(yk >= 0) | !isfinite(x);
+            s += yk * x - ex[j] - mf_lfact(yk);
+            g[k] = yk - ex[j];
+        }
     }
     if (bad) return -1;
     *lp = s;
@@ -372,16 +387,27 @@ static int k1_bernoulli_logit(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
     int ny = y->ndim > 0, bad = 0;
     double s = 0, g0 = 0, g1 = 0;
-    for (int k = 0; k < n; k++) {
-        int yk = y->iv[ny ? k : 0];
-        double v = off + cx * x[k];
-        bad |= (unsigned)yk > 1;
-        double e = exp(-fabs(v)), l = log1p(e), g;
-        double big = 1 / (1 + e), small = e * big;    /* inv_logit(|v|), inv_logit(-|v|) */
-        if (yk) { s += (v < 0 ? v : 0) - l; g = v >= 0 ? small : big; }
-        else { s += (v > 0 ? -v : 0) - l; g = -(v >= 0 ? big : small); }
-        g0 += g;
-        g1 += g * x[k];
+    /* exp(-|v|) and its log1p a block at a time (vecmath: four lanes with AVX2), then one
+     * branch-light pass for the sums */
+    double v[FAST_BLOCK], e[FAST_BLOCK], l[FAST_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
+        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+        for (int j = 0; j < m; j++) {
+            v[j] = off + cx * x[k0 + j];
+            e[j] = -fabs(v[j]);
+        }
+        vm_vexp(e, e, m);
+        vm_vlog1p(e, l, m);
+        for (int j = 0; j < m; j++) {
+            int yk = y->iv[ny ? k0 + j : 0];
+            double vj = v[j], ej = e[j], g;
+            bad |= (unsigned)yk > 1;
+            double big = 1 / (1 + ej), small = ej * big;    /* inv_logit(|v|), inv_logit(-|v|) */
+            if (yk) { s += (vj < 0 ? vj : 0) - l[j]; g = vj >= 0 ? small : big; }
+            else { s += (vj > 0 ? -vj : 0) - l[j]; g = -(vj >= 0 ? big : small); }
+            g0 += g;
+            g1 += g * x[k0 + j];
+        }
     }
     if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* NaN v: s is NaN */
     *lp = s;
@@ -399,13 +425,19 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
     int ny = y->ndim > 0, bad = 0;
     double s = 0, g0 = 0, g1 = 0;
-    for (int k = 0; k < n; k++) {
-        int iy = y->iv[ny ? k : 0];
-        double yk = iy, v = off + cx * x[k], ex = exp(v);
-        bad |= iy < 0;
-        s += yk * v - ex - mf_lfact(yk);
-        g0 += yk - ex;
-        g1 += (yk - ex) * x[k];
+    double v[FAST_BLOCK], ex[FAST_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
+        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+        for (int j = 0; j < m; j++) v[j] = off + cx * x[k0 + j];
+        vm_vexp(v, ex, m);
+        for (int j = 0; j < m; j++) {
+            int iy = y->iv[ny ? k0 + j : 0];
+            double yk = iy;
+            bad |= iy < 0;
+            s += yk * v[j] - ex[j] - mf_lfact(yk);
+            g0 += yk - ex[j];
+            g1 += (yk - ex[j]) * x[k0 + j];
+        }
     }
     if (bad || !isfinite(s) || !isfinite(g1)) return -1;     /* v = +-inf or NaN: s is not finite */
     *lp = s;

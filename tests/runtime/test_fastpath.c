@@ -10,6 +10,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include "runtime/vmod.h"
+#include "runtime/vecmath.h"
 
 static const char *DATA =
     "{\"N\": 7, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0],"
@@ -147,6 +148,89 @@ START_TEST(errors_reported)
 }
 END_TEST
 
+/* vecmath against libm: within 4 ulp (libmvec's bound), the special values exactly,
+ * in blocks of every length mod 4 (the vector body and the scalar tail) */
+static double ulps(double a, double b)
+{
+    if (a == b) return 0;
+    return fabs(a - b) / fmax(nextafter(fabs(b), INFINITY) - fabs(b), 4.9e-324);
+}
+
+START_TEST(vecmath_against_libm)
+{
+    enum { N = 4003 };
+    static double x[N], y[N], z[N];
+    for (int k = 0; k < N; k++) x[k] = -745.5 + 1455.0 * k / (N - 1);
+    x[0] = 0; x[1] = -0.0; x[2] = 1e-300; x[3] = -1e-17; x[4] = NAN; x[5] = INFINITY; x[6] = -INFINITY;
+    x[7] = 709.7; x[8] = 710; x[9] = -1; x[10] = -2; x[11] = 5e-324;
+    for (int len = N - 3; len <= N; len++) {
+        vm_vexp(x, y, len);
+        for (int k = 0; k < len; k++) {
+            double r = exp(x[k]);
+            if (isnan(r)) ck_assert_msg(isnan(y[k]), "exp(%g): %g", x[k], y[k]);
+            else ck_assert_msg(ulps(y[k], r) <= 4, "exp(%.17g) = %.17g, libm %.17g", x[k], y[k], r);
+        }
+        for (int k = 0; k < len; k++) z[k] = k < 12 ? x[k] : (k % 2 ? exp(x[k] / 30) - 1 : exp(-fabs(x[k]) / 20));
+        vm_vlog1p(z, y, len);
+        for (int k = 0; k < len; k++) {
+            double r = log1p(z[k]);
+            if (isnan(r)) ck_assert_msg(isnan(y[k]), "log1p(%g): %g", z[k], y[k]);
+            else ck_assert_msg(ulps(y[k], r) <= 4, "log1p(%.17g) = %.17g, libm %.17g", z[k], y[k], r);
+        }
+    }
+    printf("vecmath: %s\n", vm_vecmath_simd() ? "libmvec AVX2" : "scalar libm");
+}
+END_TEST
+
+/* The kernels that go through vecmath, over many blocks of 256 and a tail, with
+ * linear predictors far into both tails (exp(-|v|) down to underflow) */
+START_TEST(long_vectors)
+{
+    enum { N = 1000 };
+    char *data = malloc(64 * N + 256), *p = data;
+    p += sprintf(p, "{\"N\": %d, \"x\": [", N);
+    for (int k = 0; k < N; k++) p += sprintf(p, "%s%.6f", k ? ", " : "", 300.0 * sin(0.37 * k) * (k % 7 ? 0.01 : 1));
+    p += sprintf(p, "], \"z\": [");
+    for (int k = 0; k < N; k++) p += sprintf(p, "%s%d", k ? ", " : "", (k * 7919) % 3 == 0);
+    p += sprintf(p, "], \"k\": [");
+    for (int k = 0; k < N; k++) p += sprintf(p, "%s%d", k ? ", " : "", (k * 31) % 17);
+    sprintf(p, "]}");
+    const char *decl = "data int N; data vector[N] x; data array[N] int z; data array[N] int k;\n"
+                       "param real a; param real b; param vector[N] th;\n";
+    const char *fast[] = {"z ~ bernoulli_logit(a + b * x);", "z ~ bernoulli_logit(th * 40 + b * x);",
+                          "k ~ poisson_log(a + 0.01 * b * x);", "k ~ poisson_log(th + a);"};
+    const char *slow[] = {"target += bernoulli_logit_lpmf(z | a + b * x) + 0;",
+                          "target += bernoulli_logit_lpmf(z | th * 40 + b * x) + 0;",
+                          "target += poisson_log_lpmf(k | a + 0.01 * b * x) + 0;",
+                          "target += poisson_log_lpmf(k | th + a) + 0;"};
+    static double u[N + 2], gf[N + 2], gs[N + 2];
+    for (int c = 0; c < 4; c++) {
+        char sf[512], ss[512], *msg = NULL;
+        snprintf(sf, sizeof sf, "%s%s", decl, fast[c]);
+        snprintf(ss, sizeof ss, "%s%s", decl, slow[c]);
+        VmModel *mf = vm_model_load(sf, strlen(sf), "f.vmod", data, "d.json", &msg);
+        ck_assert_msg(mf != NULL, "%s", msg ? msg : "?");
+        VmModel *ms = vm_model_load(ss, strlen(ss), "s.vmod", data, "d.json", &msg);
+        ck_assert_msg(ms != NULL, "%s", msg ? msg : "?");
+        VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+        size_t dim = vm_model_dim(mf);
+        for (int pt = 0; pt < 4; pt++) {
+            for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
+            double lf, ls;
+            ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
+            ck_assert_int_eq(vm_log_density(es, u, 1, &ls, gs), 0);
+            ck_assert_msg(fabs(lf - ls) <= 1e-12 * fmax(1, fabs(ls)), "%s: lp %.17g vs %.17g", fast[c], lf, ls);
+            for (size_t i = 0; i < dim; i++)
+                ck_assert_msg(fabs(gf[i] - gs[i]) <= 1e-10 * fmax(1, fabs(gs[i])), "%s: grad[%zu] %.17g vs %.17g",
+                              fast[c], i, gf[i], gs[i]);
+        }
+        vm_eval_free(ef); vm_eval_free(es);
+        vm_model_free(mf); vm_model_free(ms);
+    }
+    free(data);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -155,6 +239,8 @@ int main(void)
     int n = (int)(sizeof pairs / sizeof pairs[0]);
     tcase_add_loop_test(tc, same_as_generic, 0, n);
     tcase_add_loop_test(tc, errors_reported, 0, n);
+    tcase_add_test(tc, vecmath_against_libm);
+    tcase_add_test(tc, long_vectors);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
