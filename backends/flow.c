@@ -51,7 +51,7 @@ typedef struct Flow {
 } Flow;
 
 static const BkOption flow_options[] = {
-    {"flow", "string", "auto", "layers, applied left to right: planar:K, radial:K, iaf:K, "
+    {"flow", "string", "auto", "layers, applied left to right: planar:K, radial:K, iaf:K, coupling:K, "
      "comma-separated (auto: planar:8 in one dimension, iaf:3 up to 100, planar:16 above)"},
     {"hidden", "int", "0", "hidden units of each IAF layer (0: min(2 * dim + 2, 64))"},
     {"activation", "string", "tanh", "IAF hidden activation: tanh or elu"},
@@ -160,7 +160,7 @@ static void flow_scales(void *self, const double *p, double *scale)
 static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, int expscale, char *err, size_t errlen)
 {
     const char *s = spec;
-    size_t niaf = 0;
+    size_t niaf = 0, ncpl = 0;
     f->nl = 0;
     if (!*s) goto bad;
     while (*s) {
@@ -170,8 +170,9 @@ static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, int exp
         if (n == 6 && !strncmp(s, "planar", 6)) kind = FL_PLANAR;
         else if (n == 6 && !strncmp(s, "radial", 6)) kind = FL_RADIAL;
         else if (n == 3 && !strncmp(s, "iaf", 3)) kind = FL_IAF;
+        else if (n == 8 && !strncmp(s, "coupling", 8)) kind = FL_COUPLING;
         else {
-            snprintf(err, errlen, "flow: unknown layer '%.*s' in --flow=%s (planar, radial or iaf)",
+            snprintf(err, errlen, "flow: unknown layer '%.*s' in --flow=%s (planar, radial, iaf or coupling)",
                      (int)strcspn(start, ","), start, spec);
             return -1;
         }
@@ -189,9 +190,9 @@ static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, int exp
             return -1;
         }
         for (long i = 0; i < k; i++) {
-            int rev = kind == FL_IAF && (niaf++ % 2 == 1);
+            int rev = kind == FL_IAF ? niaf++ % 2 == 1 : kind == FL_COUPLING ? ncpl++ % 2 == 1 : 0;
             fl_layer_setup(&f->layer[f->nl], kind, f->d, hidden, rev, elu);
-            f->layer[f->nl++].expscale = kind == FL_IAF && expscale;
+            f->layer[f->nl++].expscale = (kind == FL_IAF || kind == FL_COUPLING) && expscale;
         }
         s = end;
         if (*s == ',') {
@@ -202,7 +203,7 @@ static int flow_parse(Flow *f, const char *spec, size_t hidden, int elu, int exp
     return 0;
 bad:
     snprintf(err, errlen, "flow: cannot read --flow=%s (expected layers like planar:8 or "
-             "iaf:2,planar:8: planar, radial or iaf, a colon and a count >= 1, comma-separated)", spec);
+             "iaf:2,planar:8: planar, radial, iaf or coupling, a colon and a count >= 1, comma-separated)", spec);
     return -1;
 }
 

@@ -18,7 +18,7 @@ static double dot(const double *a, const double *b, size_t n)
 
 const char *fl_kind_name(FlKind k)
 {
-    return k == FL_PLANAR ? "planar" : k == FL_RADIAL ? "radial" : "iaf";
+    return k == FL_PLANAR ? "planar" : k == FL_RADIAL ? "radial" : k == FL_COUPLING ? "coupling" : "iaf";
 }
 
 void fl_layer_setup(FlLayer *l, FlKind kind, size_t d, size_t hidden, int reverse, int elu)
@@ -36,6 +36,7 @@ void fl_layer_setup(FlLayer *l, FlKind kind, size_t d, size_t hidden, int revers
         l->ncache = 1;
         break;
     case FL_IAF:
+    case FL_COUPLING:
         l->hidden = hidden ? hidden : (2 * d + 2 < 64 ? 2 * d + 2 : 64);
         l->reverse = reverse;
         l->elu = elu;
@@ -162,8 +163,20 @@ static void radial_backward(const FlLayer *l, const double *p, const double *z, 
 /* MADE degrees (Germain et al. 2015): input i has degree 1..d in the layer's order; a
  * hidden unit k has degree 1..d-1 and sees inputs of degree <= its own; output i sees
  * hidden units of degree < deg(i).  So (m_i, s_i) depend on inputs before i only. */
-static size_t deg_in(const FlLayer *l, size_t i) { return l->reverse ? l->d - i : i + 1; }
-static size_t deg_h(const FlLayer *l, size_t k) { return l->d > 1 ? k % (l->d - 1) + 1 : 1; }
+static size_t deg_in(const FlLayer *l, size_t i)
+{
+    /* an affine coupling layer (Dinh et al. 2017, RealNVP) is the same network with two
+     * degrees: the first half (second in reverse layers) conditions the other */
+    if (l->kind == FL_COUPLING) return (i < (l->d + 1) / 2) != (l->reverse != 0) ? 1 : 2;
+    return l->reverse ? l->d - i : i + 1;
+}
+static size_t deg_h(const FlLayer *l, size_t k)
+{
+    if (l->kind == FL_COUPLING) return 1;
+    return l->d > 1 ? k % (l->d - 1) + 1 : 1;
+}
+/* the largest input degree: the score step's solve runs from it down */
+static size_t deg_max(const FlLayer *l) { return l->kind == FL_COUPLING ? (l->d > 1 ? 2 : 1) : l->d; }
 
 typedef struct IafP { const double *W1, *b1, *Wm, *bm, *Ws, *bs, *Vm, *Vs; } IafP;
 
@@ -374,10 +387,12 @@ static void iaf_score(const FlLayer *l, const double *p, const double *z, const 
         for (size_t j = 0; j < d; j++)
             if (dk >= deg_in(l, j)) gq[j] -= a * q.W1[k * d + j];
     }
-    /* the transposed triangular solve, highest degree first */
+    /* the transposed triangular solve, highest degree first (coordinates of one degree
+     * do not depend on each other: a coupling layer's halves) */
     memset(acc, 0, H * sizeof *acc);
-    for (size_t dj = d; dj >= 1; dj--) {
-        size_t j = l->reverse ? d - dj : dj - 1;
+    for (size_t dj = deg_max(l); dj >= 1; dj--)
+    for (size_t j = 0; j < d; j++) {
+        if (deg_in(l, j) != dj) continue;
         double sum = 0;
         for (size_t k = 0; k < H; k++)
             if (deg_h(l, k) >= dj) sum += acc[k] * act[k] * q.W1[k * d + j];
@@ -396,7 +411,7 @@ static void iaf_score(const FlLayer *l, const double *p, const double *z, const 
 
 size_t fl_score_work(const FlLayer *l)
 {
-    return l->kind == FL_IAF ? 2 * l->hidden + 3 * l->d : 0;
+    return l->kind == FL_IAF || l->kind == FL_COUPLING ? 2 * l->hidden + 3 * l->d : 0;
 }
 
 void fl_score(const FlLayer *l, const double *p, const double *zin, const double *cache,
@@ -405,7 +420,7 @@ void fl_score(const FlLayer *l, const double *p, const double *zin, const double
     switch (l->kind) {
     case FL_PLANAR: planar_score(l, p, cache, gq); break;
     case FL_RADIAL: radial_score(l, p, zin, cache, gq); break;
-    case FL_IAF: iaf_score(l, p, zin, cache, gq, work); break;
+    case FL_IAF: case FL_COUPLING: iaf_score(l, p, zin, cache, gq, work); break;
     }
 }
 
@@ -416,7 +431,7 @@ double fl_forward(const FlLayer *l, const double *p, const double *zin, double *
     switch (l->kind) {
     case FL_PLANAR: return planar_forward(l, p, zin, zout, cache);
     case FL_RADIAL: return radial_forward(l, p, zin, zout, cache);
-    case FL_IAF: return iaf_forward(l, p, zin, zout, cache);
+    case FL_IAF: case FL_COUPLING: return iaf_forward(l, p, zin, zout, cache);
     }
     return NAN;
 }
@@ -427,7 +442,7 @@ void fl_backward(const FlLayer *l, const double *p, const double *zin, double *c
     switch (l->kind) {
     case FL_PLANAR: planar_backward(l, p, zin, cache, gout, gld, gin, gp); break;
     case FL_RADIAL: radial_backward(l, p, zin, cache, gout, gld, gin, gp); break;
-    case FL_IAF: iaf_backward(l, p, zin, cache, gout, gld, gin, gp); break;
+    case FL_IAF: case FL_COUPLING: iaf_backward(l, p, zin, cache, gout, gld, gin, gp); break;
     }
 }
 
@@ -455,7 +470,8 @@ void fl_layer_init(const FlLayer *l, double *p, const double *center, gsl_rng *r
         for (size_t i = 0; i < d; i++)
             p[i] = (center ? center[i] : 0) + 0.01 * gsl_ran_gaussian(r, 1.0);
         break;
-    case FL_IAF: {
+    case FL_IAF:
+    case FL_COUPLING: {
         size_t H = l->hidden;
         IafP q = iaf_params(l, p);
         double *W1 = (double *)q.W1, *Wm = (double *)q.Wm, *Ws = (double *)q.Ws, *bs = (double *)q.bs;
@@ -499,7 +515,7 @@ double fl_constraint(const FlLayer *l, const double *p)
         double alpha = softplus(p[d]);
         return -alpha + softplus(p[d + 1]) + alpha;
     }
-    case FL_IAF: return 0;
+    case FL_IAF: case FL_COUPLING: return 0;
     }
     return NAN;
 }
@@ -512,7 +528,7 @@ int fl_invertible(const FlLayer *l, const double *p)
     switch (l->kind) {
     case FL_PLANAR: return c > -1;
     case FL_RADIAL: return c >= 0;
-    case FL_IAF: return 1;
+    case FL_IAF: case FL_COUPLING: return 1;
     }
     return 0;
 }

@@ -9,14 +9,17 @@
  *   iaf     [m, s] = MADE(z) (one hidden layer, tanh or elu, autoregressive masks, and
  *           MADE's direct masked linear connections from input to output),
  *           sigma = sigmoid(s),  f(z) = sigma .* z + (1 - sigma) .* m   Kingma et al. 2016
- *           log|det| = sum log sigma_i; the ordering is reversed in every other IAF layer. */
+ *           log|det| = sum log sigma_i; the ordering is reversed in every other IAF layer.
+ *   coupling the same network with two degrees (Dinh et al. 2017, RealNVP's affine
+ *           coupling): the second half of z is moved by [m, s] of the first, the first
+ *           half by a learned elementwise affine map; halves swap in every other layer. */
 #ifndef VM_FLOW_LAYERS_H
 #define VM_FLOW_LAYERS_H
 
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
-typedef enum { FL_PLANAR, FL_RADIAL, FL_IAF } FlKind;
+typedef enum { FL_PLANAR, FL_RADIAL, FL_IAF, FL_COUPLING } FlKind;
 
 typedef struct FlLayer {
     FlKind kind;

@@ -1002,7 +1002,11 @@ void vi_core_report(const ViCore *c, FILE *out, const char *prefix)
     if (s->eval_nonfinite)
         fprintf(out, "%s%ld of the %ld evaluation draws had a non-finite log density (zero weight, "
                 "left out of the ELBO)\n", prefix, s->eval_nonfinite, s->eval_draws);
-    fprintf(out, "%sELBO = %.6g ± %.2g (MCSE, %ld draws)\n", prefix, s->elbo, s->elbo_se,
+    /* decimals down to the MCSE's second digit: at |ELBO| ~ 10^4 six significant digits
+     * would hide differences of 0.01 nats that the MCSE resolves */
+    int dec = isfinite(s->elbo_se) && s->elbo_se > 0 ? (int)ceil(-log10(s->elbo_se)) + 1 : 6;
+    dec = dec < 1 ? 1 : dec > 10 ? 10 : dec;
+    fprintf(out, "%sELBO = %.*f ± %.2g (MCSE, %ld draws)\n", prefix, dec, s->elbo, s->elbo_se,
             s->eval_draws);
     if (isnan(s->khat))
         fprintf(out, "%sPareto k-hat = NaN (the importance weights vary by less than 10%%: q "

@@ -14,6 +14,8 @@ static const LayerCase layer_cases[] = {
     {FL_PLANAR, 1, 0, 0, 0}, {FL_PLANAR, 3, 0, 0, 0}, {FL_RADIAL, 1, 0, 0, 0}, {FL_RADIAL, 3, 0, 0, 0},
     {FL_IAF, 1, 0, 0, 0}, {FL_IAF, 3, 0, 0, 0}, {FL_IAF, 3, 1, 0, 0}, {FL_IAF, 4, 0, 1, 0}, {FL_IAF, 4, 1, 1, 0},
     {FL_IAF, 1, 0, 0, 1}, {FL_IAF, 3, 0, 0, 1}, {FL_IAF, 3, 1, 0, 1}, {FL_IAF, 4, 1, 1, 1},
+    {FL_COUPLING, 1, 0, 0, 1}, {FL_COUPLING, 3, 0, 0, 1}, {FL_COUPLING, 4, 1, 0, 1}, {FL_COUPLING, 5, 1, 1, 0},
+    {FL_COUPLING, 4, 0, 1, 0},
 };
 
 #define LMAXP 512
@@ -190,6 +192,38 @@ START_TEST(test_iaf_autoregressive)
                 double dij = (zp[i] - zm[i]) / 2e-5;
                 if (later) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
                 else ck_assert_msg(fabs(dij) > 1e-6, "rev %d: d z%zu / d z%zu = 0", rev, i, j);
+            }
+        }
+        gsl_rng_free(r);
+    }
+}
+END_TEST
+
+START_TEST(test_coupling_structure)
+{
+    /* the conditioning half passes through an elementwise map (a diagonal block), the
+     * other half depends on it: d z_out_i / d z_j = 0 for i in the first half and j != i,
+     * and nonzero for i in the second half and j in the first.  Halves swap when
+     * reversed. */
+    for (int rev = 0; rev < 2; rev++) {
+        FlLayer l;
+        fl_layer_setup(&l, FL_COUPLING, 5, 0, rev, 0);
+        l.expscale = 1;
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, 4);
+        double p[LMAXP], cache[LMAXP], z[5] = {0.3, -1, 0.5, 2, -0.7}, zp[5], zm[5];
+        layer_random(&l, p, r);
+        for (size_t j = 0; j < 5; j++) {
+            double s = z[j];
+            z[j] = s + 1e-5; fl_forward(&l, p, z, zp, cache);
+            z[j] = s - 1e-5; fl_forward(&l, p, z, zm, cache);
+            z[j] = s;
+            for (size_t i = 0; i < 5; i++) {
+                int ia = (i < 3) != rev, ja = (j < 3) != rev;     /* in the conditioning half */
+                double dij = (zp[i] - zm[i]) / 2e-5;
+                if (ia && i != j) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
+                if (!ia && i != j && !ja) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
+                if (!ia && ja) ck_assert_msg(fabs(dij) > 1e-6, "rev %d: d z%zu / d z%zu = 0", rev, i, j);
             }
         }
         gsl_rng_free(r);
@@ -670,6 +704,7 @@ int main(void)
     tcase_add_loop_test(tl, test_layer_gradients, 0, nl);
     tcase_add_loop_test(tl, test_layer_score, 0, nl);
     tcase_add_test(tl, test_iaf_autoregressive);
+    tcase_add_test(tl, test_coupling_structure);
     tcase_add_test(tl, test_layer_init_identity);
     suite_add_tcase(s, tl);
     TCase *tf = tcase_create("fits");
