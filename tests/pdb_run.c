@@ -128,6 +128,13 @@ int pdb_run(const char *shared, const char *src, const char *name, const PdbSpec
         vm_model_free(m);
         return -1;
     }
+    o->divergent = -1;
+    for (size_t j = 0; j < res.ncols; j++)
+        if (!strcmp(res.col_names[j], "divergent__")) {
+            o->divergent = 0;
+            for (size_t r = 0; r < (size_t)res.chains * (size_t)res.ndraws; r++)
+                o->divergent += res.draws[r * res.ncols + j] != 0;
+        }
     FILE *f = fopen(rpath, "r");
     char line[1024];
     o->sd_ratio_lo = INFINITY;

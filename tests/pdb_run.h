@@ -15,6 +15,7 @@ typedef struct PdbOutcome {
     double max_rhat, min_ess_bulk;
     double seconds;            /* wall time of the run */
     long gradients;            /* log density evaluations, all chains */
+    long divergent;            /* draws with divergent__ = 1, all chains; -1: no such column */
     char worst[256];           /* the column with the largest error */
     char report[2048];         /* the backend's report lines (ELBO, k-hat...) */
 } PdbOutcome;
