@@ -301,6 +301,7 @@ static void *flow_create(const BkSettings *s, const BkTarget *t, char *err, size
         .nparam = np, .nmon = 0, .watch_draws = 1, .ngroup = 1, .group = NULL, .self = f,
         .sample = flow_sample, .grad_reparam = flow_grad, .score = NULL,
         .monitor = NULL, .scales = flow_scales,
+        .breakdown_hint = expscale ? " or --iaf-scale=gate" : NULL,
     };
     f->core = vi_core_new(t, &f->fam, &cfg, err, errlen);
     if (!f->core) { flow_free(f); return NULL; }

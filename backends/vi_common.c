@@ -938,7 +938,7 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
 fit_fail:
     snprintf(err, errlen, "VI failed: %ld of %ld draws of the fitted q have a log density that is not "
              "finite or beyond 1e15 in size (the fit broke down after %ld iterations; try a smaller --lr%s)", c->st.eval_nonfinite,
-             c->cfg.eval_draws, c->st.iters, c->fam.watch_draws ? " or --iaf-scale=gate" : "");
+             c->cfg.eval_draws, c->st.iters, c->fam.breakdown_hint ? c->fam.breakdown_hint : "");
     return BK_FAIL;
 target_fail:
     snprintf(err, errlen, "the log density failed at a draw of q (final evaluation)");

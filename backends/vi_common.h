@@ -45,6 +45,9 @@ typedef struct ViFamily {
      * last draw for every coordinate i.  NULL: the continuous part is not a product and
      * its score gradient is not Rao-Blackwellised. */
     void (*logq_coords)(void *self, const double *par, const double *z, double *lq);
+    /* the family's advice appended to "try a smaller --lr" when a fit breaks down (e.g.
+     * " or --iaf-scale=gate"); NULL: none */
+    const char *breakdown_hint;
 } ViFamily;
 
 typedef enum { VI_REPARAM = 0, VI_SCORE = 1 } ViEstimator;
