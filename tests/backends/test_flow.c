@@ -30,6 +30,17 @@ static void layer_random(const FlLayer *l, double *p, gsl_rng *r)
     for (size_t j = 0; j < l->np; j++) p[j] += gsl_ran_gaussian(r, 0.5);
 }
 
+/* Layer case i set up, and a generator seeded base + i (the caller frees it). */
+static gsl_rng *layer_case(int i, unsigned long base, FlLayer *l, const LayerCase **lc)
+{
+    *lc = &layer_cases[i];
+    fl_layer_setup(l, (*lc)->kind, (*lc)->d, 0, (*lc)->reverse, (*lc)->elu);
+    l->expscale = (*lc)->expscale;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, base + (unsigned long)i);
+    return r;
+}
+
 /* L(p, z) = c . f(z) + gamma log|det|, the scalar whose gradient backward computes */
 static double layer_loss(const FlLayer *l, const double *p, const double *z, const double *c,
                          double gamma, double *cache)
@@ -43,13 +54,10 @@ static double layer_loss(const FlLayer *l, const double *p, const double *z, con
 
 START_TEST(test_layer_logdet)
 {
-    const LayerCase *lc = &layer_cases[_i];
+    const LayerCase *lc;
     FlLayer l;
-    fl_layer_setup(&l, lc->kind, lc->d, 0, lc->reverse, lc->elu);
-    l.expscale = lc->expscale;
+    gsl_rng *r = layer_case(_i, 10, &l, &lc);
     ck_assert(l.np <= LMAXP);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 10 + (unsigned long)_i);
     double p[LMAXP], cache[LMAXP], z[VT_MAXD], zp[VT_MAXD], zm[VT_MAXD];
     size_t d = lc->d;
     gsl_matrix *J = gsl_matrix_alloc(d, d);
@@ -82,12 +90,9 @@ END_TEST
 
 START_TEST(test_layer_gradients)
 {
-    const LayerCase *lc = &layer_cases[_i];
+    const LayerCase *lc;
     FlLayer l;
-    fl_layer_setup(&l, lc->kind, lc->d, 0, lc->reverse, lc->elu);
-    l.expscale = lc->expscale;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 20 + (unsigned long)_i);
+    gsl_rng *r = layer_case(_i, 20, &l, &lc);
     double p[LMAXP], gp[LMAXP], cache[LMAXP], z[VT_MAXD], c[VT_MAXD], gin[VT_MAXD];
     size_t d = lc->d;
     for (int rep = 0; rep < 3; rep++) {
@@ -131,12 +136,9 @@ END_TEST
  * log-determinant's gradient from finite differences */
 START_TEST(test_layer_score)
 {
-    const LayerCase *lc = &layer_cases[_i];
+    const LayerCase *lc;
     FlLayer l;
-    fl_layer_setup(&l, lc->kind, lc->d, 0, lc->reverse, lc->elu);
-    l.expscale = lc->expscale;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 30 + (unsigned long)_i);
+    gsl_rng *r = layer_case(_i, 30, &l, &lc);
     double p[LMAXP], cache[LMAXP], work[LMAXP], z[VT_MAXD], zo[VT_MAXD], zp[VT_MAXD], zm[VT_MAXD];
     double g0[VT_MAXD], gq[VT_MAXD], J[VT_MAXD][VT_MAXD], gld[VT_MAXD];
     size_t d = lc->d;
@@ -171,6 +173,19 @@ START_TEST(test_layer_score)
 }
 END_TEST
 
+/* J[i][j] = d f_i / d z_j by central differences (step h) at z */
+static void fd_jacobian(const FlLayer *l, const double *p, double *z, double h, double J[][VT_MAXD])
+{
+    double cache[LMAXP], zp[VT_MAXD], zm[VT_MAXD];
+    for (size_t j = 0; j < l->d; j++) {
+        double s = z[j];
+        z[j] = s + h; fl_forward(l, p, z, zp, cache);
+        z[j] = s - h; fl_forward(l, p, z, zm, cache);
+        z[j] = s;
+        for (size_t i = 0; i < l->d; i++) J[i][j] = (zp[i] - zm[i]) / (2 * h);
+    }
+}
+
 START_TEST(test_iaf_autoregressive)
 {
     /* d z_out_i / d z_j = 0 for j after i in the layer's order: lower triangular in the
@@ -180,16 +195,13 @@ START_TEST(test_iaf_autoregressive)
         fl_layer_setup(&l, FL_IAF, 4, 0, rev, 0);
         gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
         gsl_rng_set(r, 3);
-        double p[LMAXP], cache[LMAXP], z[4] = {0.3, -1, 0.5, 2}, zp[4], zm[4];
+        double p[LMAXP], z[4] = {0.3, -1, 0.5, 2}, J[VT_MAXD][VT_MAXD];
         layer_random(&l, p, r);
+        fd_jacobian(&l, p, z, 1e-5, J);
         for (size_t j = 0; j < 4; j++) {
-            double s = z[j];
-            z[j] = s + 1e-5; fl_forward(&l, p, z, zp, cache);
-            z[j] = s - 1e-5; fl_forward(&l, p, z, zm, cache);
-            z[j] = s;
             for (size_t i = 0; i < 4; i++) {
                 int later = rev ? j < i : j > i;
-                double dij = (zp[i] - zm[i]) / 2e-5;
+                double dij = J[i][j];
                 if (later) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
                 else ck_assert_msg(fabs(dij) > 1e-6, "rev %d: d z%zu / d z%zu = 0", rev, i, j);
             }
@@ -211,16 +223,13 @@ START_TEST(test_coupling_structure)
         l.expscale = 1;
         gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
         gsl_rng_set(r, 4);
-        double p[LMAXP], cache[LMAXP], z[5] = {0.3, -1, 0.5, 2, -0.7}, zp[5], zm[5];
+        double p[LMAXP], z[5] = {0.3, -1, 0.5, 2, -0.7}, J[VT_MAXD][VT_MAXD];
         layer_random(&l, p, r);
+        fd_jacobian(&l, p, z, 1e-5, J);
         for (size_t j = 0; j < 5; j++) {
-            double s = z[j];
-            z[j] = s + 1e-5; fl_forward(&l, p, z, zp, cache);
-            z[j] = s - 1e-5; fl_forward(&l, p, z, zm, cache);
-            z[j] = s;
             for (size_t i = 0; i < 5; i++) {
                 int ia = (i < 3) != rev, ja = (j < 3) != rev;     /* in the conditioning half */
-                double dij = (zp[i] - zm[i]) / 2e-5;
+                double dij = J[i][j];
                 if (ia && i != j) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
                 if (!ia && i != j && !ja) ck_assert_msg(fabs(dij) < 1e-12, "rev %d: d z%zu / d z%zu = %g", rev, i, j, dij);
                 if (!ia && ja) ck_assert_msg(fabs(dij) > 1e-6, "rev %d: d z%zu / d z%zu = 0", rev, i, j);
