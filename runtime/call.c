@@ -7,6 +7,47 @@
 #include "runtime/eval.h"
 #include "stdlib/dist.h"
 #include "stdlib/mathfn.h"
+#include "stdlib/mathfn_impl.h"
+#include "runtime/vecmath.h"
+
+/* log_mix(theta, a, b) with a scalar theta in (0, 1) over vectors a, b of finite
+ * values (the shape of a mixture summed in a vectorised loop): log theta and
+ * log(1 - theta) once, one exp and one log1p per element through vecmath, the partials
+ * from that exp.  0 when done; -1 (nothing written) for anything else, which the
+ * element loop handles with mf_log_mix's edge cases. */
+static int log_mix_vec(Ev *ev, const Val *a, Val *r, int any)
+{
+    enum { B = 256 };
+    double th = a[0].x[0];
+    if (a[0].ndim || !(th > 0 && th < 1)) return -1;
+    const double *p1 = a[1].x, *p2 = a[2].x;
+    int s1 = a[1].ndim > 0, s2 = a[2].ndim > 0;
+    for (int k = 0; k < r->n; k++)
+        if (!isfinite(p1[s1 * k]) || !isfinite(p2[s2 * k])) return -1;
+    double lt = log(th), l1t = log1p(-th), e[B], l[B];
+    for (int k0 = 0; k0 < r->n; k0 += B) {
+        int m = r->n - k0 < B ? r->n - k0 : B;
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j;
+            e[j] = -fabs(lt + p1[s1 * k] - (l1t + p2[s2 * k]));
+        }
+        vm_vexp(e, e, m);
+        vm_vlog1p(e, l, m);
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j;
+            double u = lt + p1[s1 * k], w = l1t + p2[s2 * k];
+            r->x[k] = (u > w ? u : w) + l[j];
+            if (!any) continue;
+            /* the weights exp(u - v) and exp(w - v): 1 / (1 + e) for the larger */
+            double big = 1 / (1 + e[j]), small = e[j] * big;
+            double pu = u >= w ? big : small, pw = u >= w ? small : big;
+            if (a[0].id) tape_put(ev, a[0].id[0], r->id[k], pu / th - pw / (1 - th));
+            if (a[1].id) tape_put(ev, a[1].id[s1 * k], r->id[k], pu);
+            if (a[2].id) tape_put(ev, a[2].id[s2 * k], r->id[k], pw);
+        }
+    }
+    return 0;
+}
 
 Val call_math(Ev *ev, const Expr *e, Val *args, int n)
 {
@@ -55,6 +96,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
     for (int i = 0; i < n; i++) { a[i] = val_to_real(ev, args[i]); if (a[i].id) any = 1; }
     Val r = shape < 0 ? val_real(ev, 0) : val_alloc(ev, TB_REAL, a[shape].kind, a[shape].narr, a[shape].dims);
     if (any) { val_set_ids(ev, &r); tape_reserve(ev, (long)n * r.n); }
+    if (n == 3 && f->f3 == mf_log_mix && log_mix_vec(ev, a, &r, any) == 0) return r;
     for (int k = 0; k < r.n; k++) {
         double x[3], d[3] = {0, 0, 0}, y;
         int kk[3];

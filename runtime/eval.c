@@ -346,6 +346,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
     switch (s->kind) {
     case S_DECL:
         if (s->decl == D_DATA || s->decl == D_PARAM) return;   /* bound by the model */
+        if (ev->vec_depth && vec_decl(ev, s)) return;
         exec_decl(ev, s);
         return;
     case S_TILDE: {

@@ -68,6 +68,7 @@ struct Ev {
     int nparam_values;
     int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
     int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
+    int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
     const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
     signed char vl_ok[32];
     int vl_n;
@@ -149,6 +150,8 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
+/* a local's declaration inside a vectorised loop: 1 if handled */
+int vec_decl(Ev *ev, const Stmt *s);
 /* indexing (index.c) */
 Val index_get(Ev *ev, const Expr *e, Val base);
 void index_set(Ev *ev, const Expr *lhs, Val *target, Val v);

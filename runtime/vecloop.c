@@ -15,7 +15,17 @@
  * assigned in the loop is read only at the same element and only after its
  * assignment.  Then no iteration reads what another one writes, and sums commute.
  * Any run-time error (an index out of range, an invalid argument) undoes the
- * vectorised run and runs the loop one iteration at a time, for the same message. */
+ * vectorised run and runs the loop one iteration at a time, for the same message.
+ *
+ * Stan-style bodies qualify too: scalar real locals declared in the body (`real mu =
+ * alpha;`) are per-iteration values, held as vectors over the range (a scalar value is
+ * broadcast), assigned whole and read anywhere after their declaration; and inner for
+ * loops whose bounds do not depend on n run as ordinary loops inside, their bodies
+ * under the same rules (no element assignments in them):
+ *     for (t in K + 1:T) { real mu = alpha;
+ *                          for (k in 1:K) mu += beta[k] * y[t - k];
+ *                          y[t] ~ normal(mu, sigma); }
+ * runs K + 2 vector statements instead of (T - K)(K + 2) scalar ones. */
 #include <string.h>
 #include "runtime/eval.h"
 #include "runtime/model.h"
@@ -34,7 +44,15 @@ typedef struct VCtx {
     int sofar;                          /* assignments before the current statement */
     int nred, red[VL_MAXASG];           /* scalars accumulated: r = r + f(n) */
     int need_iv;                        /* n itself is a value (t - n): bind lo..hi */
+    int nloc, loc[VL_MAXASG];           /* scalar real locals declared in the body */
+    int infor;                          /* inside an inner for loop */
 } VCtx;
+
+static int is_loc(const VCtx *c, int slot)
+{
+    for (int i = 0; i < c->nloc; i++) if (c->loc[i] == slot) return 1;
+    return 0;
+}
 
 static int is_red(const VCtx *c, int slot)
 {
@@ -115,6 +133,7 @@ static int vdep(VCtx *c, const Expr *e)
     case E_INT: case E_REAL: return 0;
     case E_VAR:
         if (e->slot == c->slot) { c->need_iv = 1; return 1; }
+        if (is_loc(c, e->slot)) return 1;           /* a vector over the range */
         return asg_of(c, e->slot) >= 0 || is_red(c, e->slot) ? -1 : 0;
     case E_INDEX: {
         const Expr *b = e->args[0];
@@ -180,8 +199,34 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
     case S_BLOCK:
         for (int i = 0; i < s->nstmts; i++) if (!stmt_ok(c, s->stmts[i], collect)) return 0;
         return 1;
+    case S_DECL: {
+        /* a scalar real local: per iteration, so a vector over the range */
+        const TypeSpec *ty = s->type;
+        if (s->decl != D_LOCAL || !ty || ty->name != TS_REAL || ty->narr || ty->lower || ty->upper) return 0;
+        if (collect) {
+            if (c->nloc == VL_MAXASG || is_loc(c, s->slot)) return 0;
+            c->loc[c->nloc++] = s->slot;
+            return 1;
+        }
+        return !s->init || vdep(c, s->init) >= 0;
+    }
+    case S_FOR:
+        /* an inner loop over bounds that do not vary with n: run as it is, its body
+         * vectorised over n */
+        if (s->slot == c->slot) return 0;
+        if (!collect && (vdep(c, s->lo) != 0 || vdep(c, s->hi) != 0)) return 0;
+        c->infor++;
+        {
+            int ok = stmt_ok(c, s->body, collect);
+            c->infor--;
+            return ok;
+        }
     case S_ASSIGN: {
         const Expr *l = s->lhs;
+        if (l->kind == E_VAR && is_loc(c, l->slot)) {   /* a local, assigned whole */
+            if (collect) return 1;
+            return vdep(c, s->rhs) >= 0;
+        }
         if (l->kind == E_VAR) {             /* a reduction */
             const Expr *d = red_term(s);
             if (!d || !scalar_real(l->ty) || l->slot == c->slot) return 0;
@@ -193,6 +238,9 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
             return vdep(c, d) == 1;
         }
         if (collect) {
+            /* element assignments only at the top level: "read after its assignment"
+             * is a statement order, which an inner loop's repetition breaks */
+            if (c->infor) return 0;
             if (s->aop != (Op)-1 || l->kind != E_INDEX || l->args[0]->kind != E_VAR || c->nasg == VL_MAXASG) return 0;
             if (loop_pos(c, l) < 0 || l->ty.narr || l->ty.kind != TK_SCALAR || l->ty.base != TB_REAL) return 0;
             for (int i = 0; i < l->nidx; i++) {
@@ -323,8 +371,11 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->vec_slot = s->slot;
     ev->vec_lo = lo;
     ev->vec_hi = hi;
+    ev->vec_nloc = c.nloc;
+    memcpy(ev->vec_loc, c.loc, sizeof c.loc);
     exec_stmt(ev, s->body);
     ev->vec_depth = 0;
+    ev->vec_nloc = 0;
     ev->env[s->slot] = loopv;
     if (!ev->fail || ev->fatal) return 1;
     ev->fail = 0;
@@ -417,9 +468,60 @@ Val vec_dist(Ev *ev, const Expr *e)
 
 /* x[.., n, ..] = rhs in a vectorised loop: the elements lo..hi in one strided pass
  * (index_set's selection walk costs more than the copy). */
+static int ev_is_loc(const Ev *ev, int slot)
+{
+    for (int i = 0; i < ev->vec_nloc; i++) if (ev->vec_loc[i] == slot) return 1;
+    return 0;
+}
+
+/* A local's value over the range: v itself if it has one element per iteration, else
+ * the scalar broadcast (its tape variable shared by every element). */
+static Val vec_spread(Ev *ev, Val v)
+{
+    int m = ev->vec_hi - ev->vec_lo + 1, dims[1] = {m};
+    if (v.base != TB_REAL) v = val_to_real(ev, v);
+    if (v.ndim == 1 && v.n == m) return v;
+    if (v.n != 1) { ev_error(ev, (Span){0}, "vectorised local"); return v; }
+    Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
+    for (int k = 0; k < m; k++) r.x[k] = v.x[0];
+    if (v.id) {
+        r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)m);
+        for (int k = 0; k < m; k++) r.id[k] = v.id[0];
+    }
+    return r;
+}
+
+/* real mu [= init] in a vectorised loop's body (stmt_ok admitted only scalar real
+ * locals): a vector over the range */
+int vec_decl(Ev *ev, const Stmt *s)
+{
+    if (!ev_is_loc(ev, s->slot)) return 0;
+    Val v;
+    if (s->init) {
+        if (!fast_affine(ev, s->init, &v)) v = eval_expr(ev, s->init);
+        if (ev->fail) return 1;
+    } else {
+        v = val_real(ev, NAN);
+    }
+    ev->env[s->slot] = vec_spread(ev, v);
+    return 1;
+}
+
 void vec_assign(Ev *ev, const Stmt *s)
 {
     const Expr *l = s->lhs;
+    if (l->kind == E_VAR && ev_is_loc(ev, l->slot)) {     /* a local, whole */
+        Val v;
+        if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
+        if (ev->fail) return;
+        if (s->aop != (Op)-1) {
+            Expr tmp = {.kind = E_BINOP, .op = s->aop, .span = s->span, .ty = l->ty};
+            v = op_binary(ev, &tmp, s->aop, ev->env[l->slot], v);
+            if (ev->fail) return;
+        }
+        ev->env[l->slot] = vec_spread(ev, v);
+        return;
+    }
     if (l->kind == E_VAR) {             /* r = r + D(n): r + sum of D over the range */
         Val d = eval_expr(ev, red_term(s));
         if (ev->fail) return;

@@ -79,6 +79,38 @@ static const Pair pairs[] = {
      DECLS "for (n in 1:N) if (1) target += normal_lpdf(y[n] | a + b * x[n], t);"},
     {"invalid scale, vectorised (t < 0 at some points)", DECLS "y ~ normal(a + b * x, t);",
      DECLS "target += normal_lpdf(y | a + b * x, t) + 0;"},
+    {"loop mixture, a weight per element",
+     DECLS "for (n in 1:N) target += log_mix(inv_logit(th[n]), normal_lpdf(y[n] | a, s), normal_lpdf(y[n] | b, 2 * s));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(inv_logit(th[n]), normal_lpdf(y[n] | a, s), normal_lpdf(y[n] | b, 2 * s));"},
+    {"loop mixture with an impossible component at some elements",
+     DECLS "for (n in 1:N) target += log_mix(0.3, normal_lpdf(y[n] | a, s), uniform_lpdf(y[n] | -1, 1));",
+     DECLS "for (n in 1:N) if (1) target += log_mix(0.3, normal_lpdf(y[n] | a, s), uniform_lpdf(y[n] | -1, 1));"},
+    {"locals and an inner loop (arK as Stan writes it)",
+     DECLS "for (i in 3:N) { real mu = a; for (j in 1:2) mu += al[j] * y[i - j]; y[i] ~ normal(mu, s); }",
+     DECLS "for (i in 3:N) if (1) { real mu = a; for (j in 1:2) mu += al[j] * y[i - j]; y[i] ~ normal(mu, s); }"},
+    {"locals declared, assigned, reassigned, without an initialiser",
+     DECLS "for (n in 1:N) { real m = a + b * x[n]; real v; v = exp(c) * sv[n]; m = m * 0.5 - v;\n"
+     "  target += normal_lpdf(y[n] | m, v); }",
+     DECLS "for (n in 1:N) if (1) { real m = a + b * x[n]; real v; v = exp(c) * sv[n]; m = m * 0.5 - v;\n"
+     "  target += normal_lpdf(y[n] | m, v); }"},
+    {"a local that does not vary with n, summed over n",
+     DECLS "for (n in 1:N) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }",
+     DECLS "for (n in 1:N) if (1) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }"},
+    {"an inner loop accumulating into an outer scalar",
+     DECLS "{ real acc = 0; for (n in 1:N) for (j in 1:2) acc += th[n] * j; target += -0.5 * acc * acc; }",
+     DECLS "{ real acc = 0; for (n in 1:N) if (1) for (j in 1:2) acc += th[n] * j; target += -0.5 * acc * acc; }"},
+    {"a local beside an element assignment",
+     DECLS "{ vector[N] m; for (n in 1:N) { real u = b * x[n]; m[n] = u + a; y[n] ~ normal(m[n], s); } }",
+     DECLS "{ vector[N] m; for (n in 1:N) if (1) { real u = b * x[n]; m[n] = u + a; y[n] ~ normal(m[n], s); } }"},
+    {"an element assignment inside an inner loop (run one iteration at a time)",
+     DECLS "{ vector[N] m; for (n in 1:N) for (j in 1:2) m[n] = a * j + x[n]; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m; for (n in 1:N) if (1) for (j in 1:2) m[n] = a * j + x[n]; y ~ normal(m, s); }"},
+    {"inner loop bounds from data, nested locals",
+     DECLS "for (n in 1:N) { real mu = 0; for (j in 1:J) { real w = al[j] * j; mu += w * x[n]; } z[n] ~ bernoulli_logit(mu); }",
+     DECLS "for (n in 1:N) if (1) { real mu = 0; for (j in 1:J) { real w = al[j] * j; mu += w * x[n]; } z[n] ~ bernoulli_logit(mu); }"},
+    {"invalid scale through a local (t < 0 at some points)",
+     DECLS "for (n in 1:N) { real sc = t * sv[n]; y[n] ~ normal(a, sc); }",
+     DECLS "for (n in 1:N) if (1) { real sc = t * sv[n]; y[n] ~ normal(a, sc); }"},
     {"index out of range in a loop", DECLS "for (n in 1:N + 1) target += normal_lpdf(y[n] | a, s);",
      DECLS "for (n in 1:N + 1) if (1) target += normal_lpdf(y[n] | a, s);"},
 };
@@ -182,8 +214,9 @@ START_TEST(vecmath_against_libm)
 }
 END_TEST
 
-/* The kernels that go through vecmath, over many blocks of 256 and a tail, with
- * linear predictors far into both tails (exp(-|v|) down to underflow) */
+/* The kernels that go through vecmath (bernoulli_logit, poisson_log, log_mix), over
+ * many blocks of 256 and a tail, with linear predictors far into both tails (exp(-|v|)
+ * down to underflow) */
 START_TEST(long_vectors)
 {
     enum { N = 1000 };
@@ -198,13 +231,15 @@ START_TEST(long_vectors)
     const char *decl = "data int N; data vector[N] x; data array[N] int z; data array[N] int k;\n"
                        "param real a; param real b; param vector[N] th;\n";
     const char *fast[] = {"z ~ bernoulli_logit(a + b * x);", "z ~ bernoulli_logit(th * 40 + b * x);",
-                          "k ~ poisson_log(a + 0.01 * b * x);", "k ~ poisson_log(th + a);"};
+                          "k ~ poisson_log(a + 0.01 * b * x);", "k ~ poisson_log(th + a);",
+                          "for (n in 1:N) target += log_mix(inv_logit(a), normal_lpdf(x[n] | b, 30), normal_lpdf(x[n] | th[n], 2));"};
     const char *slow[] = {"target += bernoulli_logit_lpmf(z | a + b * x) + 0;",
                           "target += bernoulli_logit_lpmf(z | th * 40 + b * x) + 0;",
                           "target += poisson_log_lpmf(k | a + 0.01 * b * x) + 0;",
-                          "target += poisson_log_lpmf(k | th + a) + 0;"};
+                          "target += poisson_log_lpmf(k | th + a) + 0;",
+                          "for (n in 1:N) if (1) target += log_mix(inv_logit(a), normal_lpdf(x[n] | b, 30), normal_lpdf(x[n] | th[n], 2));"};
     static double u[N + 2], gf[N + 2], gs[N + 2];
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 5; c++) {
         char sf[512], ss[512], *msg = NULL;
         snprintf(sf, sizeof sf, "%s%s", decl, fast[c]);
         snprintf(ss, sizeof ss, "%s%s", decl, slow[c]);
