@@ -6,27 +6,27 @@
 #include "runtime/vecmath.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(VM_NO_LIBMVEC)
-#pragma GCC push_options
-#pragma GCC target("avx2")
+/* target attributes, not "#pragma GCC target": clang (the fuzzing build) ignores the
+ * pragma and then refuses the AVX types */
 #include <immintrin.h>
+#define VM_AVX2 __attribute__((target("avx2,fma")))
 /* libmvec's AVX2 variants (the vector function ABI's names), glibc >= 2.35 for log1p */
-extern __m256d _ZGVdN4v_exp(__m256d);
-extern __m256d _ZGVdN4v_log1p(__m256d);
+extern VM_AVX2 __m256d _ZGVdN4v_exp(__m256d);
+extern VM_AVX2 __m256d _ZGVdN4v_log1p(__m256d);
 
-static void exp_avx2(const double *x, double *y, int n)
+static VM_AVX2 void exp_avx2(const double *x, double *y, int n)
 {
     int k = 0;
     for (; k + 4 <= n; k += 4) _mm256_storeu_pd(y + k, _ZGVdN4v_exp(_mm256_loadu_pd(x + k)));
     for (; k < n; k++) y[k] = exp(x[k]);
 }
 
-static void log1p_avx2(const double *x, double *y, int n)
+static VM_AVX2 void log1p_avx2(const double *x, double *y, int n)
 {
     int k = 0;
     for (; k + 4 <= n; k += 4) _mm256_storeu_pd(y + k, _ZGVdN4v_log1p(_mm256_loadu_pd(x + k)));
     for (; k < n; k++) y[k] = log1p(x[k]);
 }
-#pragma GCC pop_options
 #define HAVE_AVX2_PATH 1
 #endif
 
