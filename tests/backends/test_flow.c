@@ -243,17 +243,19 @@ END_TEST
 START_TEST(test_layer_init_identity)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    for (int kk = FL_PLANAR; kk <= FL_IAF + 1; kk++) {
-        FlKind k = kk > FL_IAF ? FL_IAF : (FlKind)kk;
+    /* planar, radial, IAF gate, IAF exp, coupling gate, coupling exp */
+    const FlKind kinds[] = {FL_PLANAR, FL_RADIAL, FL_IAF, FL_IAF, FL_COUPLING, FL_COUPLING};
+    for (int kk = 0; kk < 6; kk++) {
+        FlKind k = kinds[kk];
         FlLayer l;
         fl_layer_setup(&l, k, 3, 0, 0, 0);
-        l.expscale = kk > FL_IAF;      /* the exp-scale IAF starts at the identity exactly */
+        l.expscale = kk == 3 || kk == 5;   /* the exp-scale update starts near the identity */
         double p[LMAXP], cache[LMAXP], c[3] = {1, -2, 0.5}, z[3] = {1.5, -2.5, 0}, zo[3];
         fl_layer_init(&l, p, c, r);
         double ld = fl_forward(&l, p, z, zo, cache);
         /* planar and radial start within 0.05 of the identity; the IAF gate starts at
          * sigma = 0.95 (Kingma et al.'s forget-gate bias), pulling 5% towards the centre */
-        int gate = k == FL_IAF && !l.expscale;
+        int gate = (k == FL_IAF || k == FL_COUPLING) && !l.expscale;
         double tol = gate ? 0.3 : 0.1;
         for (int i = 0; i < 3; i++) ck_assert_msg(fabs(zo[i] - z[i]) < tol, "%s", fl_kind_name(k));
         ck_assert_msg(fabs(ld) < (gate ? 0.2 : 0.1), "%s log|det| %g", fl_kind_name(k), ld);
