@@ -69,6 +69,7 @@ struct Ev {
     int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
     int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
     int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
+    int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
     signed char vl_ok[32];
     int vl_n;

@@ -373,9 +373,11 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     ev->vec_hi = hi;
     ev->vec_nloc = c.nloc;
     memcpy(ev->vec_loc, c.loc, sizeof c.loc);
+    ev->vec_nasg = c.nasg;
+    for (int i = 0; i < c.nasg; i++) ev->vec_asg[i] = c.asg[i]->args[0]->slot;
     exec_stmt(ev, s->body);
     ev->vec_depth = 0;
-    ev->vec_nloc = 0;
+    ev->vec_nloc = ev->vec_nasg = 0;
     ev->env[s->slot] = loopv;
     if (!ev->fail || ev->fatal) return 1;
     ev->fail = 0;
@@ -474,19 +476,29 @@ static int ev_is_loc(const Ev *ev, int slot)
     return 0;
 }
 
-/* A local's value over the range: v itself if it has one element per iteration, else
- * the scalar broadcast (its tape variable shared by every element). */
+/* A local's value over the range: v itself if it has one element per iteration, in a
+ * copy if v is vec_index's view into a variable the loop writes element by element
+ * (`real v = m[n]; m[n] = ...;` must keep the old value); a scalar is broadcast (its
+ * tape variable shared by every element). */
 static Val vec_spread(Ev *ev, Val v)
 {
     int m = ev->vec_hi - ev->vec_lo + 1, dims[1] = {m};
     if (v.base != TB_REAL) v = val_to_real(ev, v);
-    if (v.ndim == 1 && v.n == m) return v;
-    if (v.n != 1) { ev_error(ev, (Span){0}, "vectorised local"); return v; }
+    int whole = v.ndim == 1 && v.n == m;
+    if (!whole && v.n != 1) { ev_error(ev, (Span){0}, "vectorised local"); return v; }
+    if (whole) {
+        int view = 0;
+        for (int i = 0; i < ev->vec_nasg; i++) {
+            const Val *t = &ev->env[ev->vec_asg[i]];
+            view |= t->x && v.x >= t->x && v.x < t->x + t->n;
+        }
+        if (!view) return v;
+    }
     Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
-    for (int k = 0; k < m; k++) r.x[k] = v.x[0];
+    for (int k = 0; k < m; k++) r.x[k] = v.x[whole ? k : 0];
     if (v.id) {
         r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)m);
-        for (int k = 0; k < m; k++) r.id[k] = v.id[0];
+        for (int k = 0; k < m; k++) r.id[k] = v.id[whole ? k : 0];
     }
     return r;
 }
