@@ -392,7 +392,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
-        if (vec_loop(ev, s, lo, hi)) return;
+        if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
             iv.iv = arena_alloc(&ev->arena, sizeof(int));

@@ -151,6 +151,8 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
+/* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c): 1 if handled */
+int rec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 /* a local's declaration inside a vectorised loop: 1 if handled */
 int vec_decl(Ev *ev, const Stmt *s);
 /* indexing (index.c) */

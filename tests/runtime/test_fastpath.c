@@ -114,6 +114,28 @@ static const Pair pairs[] = {
     {"invalid scale through a local (t < 0 at some points)",
      DECLS "for (n in 1:N) { real sc = t * sv[n]; y[n] ~ normal(a, sc); }",
      DECLS "for (n in 1:N) if (1) { real sc = t * sv[n]; y[n] ~ normal(a, sc); }"},
+    {"recurrence in forward mode (garch)",
+     DECLS "{ vector[N] h; h[1] = sv[1]; for (i in 2:N) h[i] = sqrt(exp(c) + inv_logit(a) * pow(y[i - 1] - b, 2) + 0.3 * pow(h[i - 1], 2));\n"
+     "  y ~ normal(b, h); }",
+     DECLS "{ vector[N] h; h[1] = sv[1]; for (i in 2:N) if (1) h[i] = sqrt(exp(c) + inv_logit(a) * pow(y[i - 1] - b, 2) + 0.3 * pow(h[i - 1], 2));\n"
+     "  y ~ normal(b, h); }"},
+    {"recurrence over two lags, division, minus, int data, the loop variable, ^",
+     DECLS "{ vector[N] m; m[1] = a; m[2] = b; for (i in 3:N) m[i] = -0.5 * m[i - 1] + m[i - 2] / (2 + s) + k[i] * 0.1 + i * c ^ 2;\n"
+     "  y ~ normal(m, s); }",
+     DECLS "{ vector[N] m; m[1] = a; m[2] = b; for (i in 3:N) if (1) m[i] = -0.5 * m[i - 1] + m[i - 2] / (2 + s) + k[i] * 0.1 + i * c ^ 2;\n"
+     "  y ~ normal(m, s); }"},
+    {"recurrence from a parameter's element, data shifted forward",
+     DECLS "{ vector[N] m; m[1] = th[1]; for (i in 2:N - 1) m[i] = m[i - 1] * 0.9 + x[i + 1] * a; m[N] = 0; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m; m[1] = th[1]; for (i in 2:N - 1) if (1) m[i] = m[i - 1] * 0.9 + x[i + 1] * a; m[N] = 0; y ~ normal(m, s); }"},
+    {"recurrence reading a parameter vector (left to the interpreter)",
+     DECLS "{ vector[N] m; m[1] = 0; for (i in 2:N) m[i] = m[i - 1] + th[i]; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m; m[1] = 0; for (i in 2:N) if (1) m[i] = m[i - 1] + th[i]; y ~ normal(m, s); }"},
+    {"invalid scale from a recurrence (t < 0 at some points: log of a negative)",
+     DECLS "{ vector[N] h; h[1] = 1; for (i in 2:N) h[i] = log(h[i - 1] + t + 1); y ~ normal(a, h); }",
+     DECLS "{ vector[N] h; h[1] = 1; for (i in 2:N) if (1) h[i] = log(h[i - 1] + t + 1); y ~ normal(a, h); }"},
+    {"recurrence index out of range",
+     DECLS "{ vector[N] m; m[1] = 0; for (i in 2:N) m[i] = m[i - 1] + x[i + 1] * a; y ~ normal(m, s); }",
+     DECLS "{ vector[N] m; m[1] = 0; for (i in 2:N) if (1) m[i] = m[i - 1] + x[i + 1] * a; y ~ normal(m, s); }"},
     {"index out of range in a loop", DECLS "for (n in 1:N + 1) target += normal_lpdf(y[n] | a, s);",
      DECLS "for (n in 1:N + 1) if (1) target += normal_lpdf(y[n] | a, s);"},
 };
