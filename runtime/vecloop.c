@@ -468,8 +468,6 @@ Val vec_dist(Ev *ev, const Expr *e)
     return r;
 }
 
-/* x[.., n, ..] = rhs in a vectorised loop: the elements lo..hi in one strided pass
- * (index_set's selection walk costs more than the copy). */
 static int ev_is_loc(const Ev *ev, int slot)
 {
     for (int i = 0; i < ev->vec_nloc; i++) if (ev->vec_loc[i] == slot) return 1;
@@ -519,6 +517,9 @@ int vec_decl(Ev *ev, const Stmt *s)
     return 1;
 }
 
+/* x[.., n, ..] = rhs in a vectorised loop: the elements lo..hi in one strided pass
+ * (index_set's selection walk costs more than the copy); a body local, whole; a
+ * reduction r = r + D(n). */
 void vec_assign(Ev *ev, const Stmt *s)
 {
     const Expr *l = s->lhs;
