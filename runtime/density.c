@@ -27,8 +27,8 @@ void vm_eval_free(VmEval *e)
     if (!e) return;
     Ev *ev = &e->ev;
     arena_free(&ev->arena);
-    free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
-    free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt); free(ev->env);
+    tape_free(ev);
+    free(ev->env);
     free(ev->stmt_const);
     free(e);
 }

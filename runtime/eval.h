@@ -94,6 +94,8 @@ void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const doub
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
 void tape_backward(Ev *ev);
 void tape_reset(Ev *ev);
+/* free the tape's and the log-density terms' buffers (not the arena or env) */
+void tape_free(Ev *ev);
 
 /* values; the scalar constructors inline (the interpreter makes one per operation) */
 static inline Val val_real(Ev *ev, double x)

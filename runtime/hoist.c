@@ -173,8 +173,7 @@ int model_hoist(Model *m)
     }
     m->arena = h.ev.arena;
     /* the load evaluator's tape buffers (none expected: nothing it ran had a parameter) */
-    free(h.ev.tin); free(h.ev.tout); free(h.ev.td); free(h.ev.segs); free(h.ev.adj);
-    free(h.ev.lp_ids); free(h.ev.lp_vals); free(h.ev.lp_stmt);
+    tape_free(&h.ev);
     free(inv);
     return h.nhoisted;
 }

@@ -33,8 +33,8 @@ void ie_free(IrProbe *p)
     if (!p) return;
     Ev *ev = &p->ev;
     arena_free(&ev->arena);
-    free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
-    free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt); free(ev->env);
+    tape_free(ev);
+    free(ev->env);
     for (int i = 0; i < p->ntgt; i++) free(p->fake[i]);
     free(p->tgt);
     free(p->fake);

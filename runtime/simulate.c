@@ -254,8 +254,8 @@ void sim_free(Sim *S)
     Ev *ev = &S->ev;
     if (ev->env) {
         arena_free(&ev->arena);
-        free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
-        free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt); free(ev->env);
+        tape_free(ev);
+        free(ev->env);
     }
     for (size_t i = 0; i < S->ndata; i++) free(S->names[i]);
     free(S->names);

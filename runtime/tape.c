@@ -85,6 +85,12 @@ void tape_backward(Ev *ev)
     sweep(ev, t, 0);
 }
 
+void tape_free(Ev *ev)
+{
+    free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
+    free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt);
+}
+
 void tape_reset(Ev *ev)
 {
     ev->nvars = 0;
