@@ -17,7 +17,7 @@
  * element loop handles with mf_log_mix's edge cases. */
 static int log_mix_vec(Ev *ev, const Val *a, Val *r, int any)
 {
-    enum { B = 256 };
+    enum { B = VM_VEC_BLOCK };
     double th = a[0].x[0];
     if (a[0].ndim || !(th > 0 && th < 1)) return -1;
     const double *p1 = a[1].x, *p2 = a[2].x;

@@ -22,8 +22,6 @@
 #include "runtime/vecmath.h"
 
 #define FAST_MAXTERMS 8
-/* elements per block of the kernels that call vecmath: their scratch is on the stack */
-#define FAST_BLOCK 256
 
 /* Two doubles as one SSE2 register (GCC and Clang vector extension). */
 typedef double v2d __attribute__((vector_size(16)));
@@ -269,7 +267,16 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int n, double *lp, int32_
 
 /* bernoulli_logit: log inv_logit(a) = min(a, 0) - log1p(exp(-|a|)), and
  * log(1 - inv_logit(a)) the same at -a; the partial is y - inv_logit(a), computed
- * without cancellation as Stan does. */
+ * without cancellation as Stan does.  One element from e = exp(-|a|) and l = log1p(e)
+ * (computed a block at a time): the log pmf, and the partial in *g. */
+static inline double bl_term(int y, double a, double e, double l, double *g)
+{
+    double big = 1 / (1 + e), small = e * big;    /* inv_logit(|a|), inv_logit(-|a|) */
+    if (y) { *g = a >= 0 ? small : big; return (a < 0 ? a : 0) - l; }
+    *g = -(a >= 0 ? big : small);
+    return (a > 0 ? -a : 0) - l;
+}
+
 static int k_bernoulli_logit(Ev *ev, FArg *a, const double *al, int n, double *lp, int32_t *id)
 {
     const Val *y = &a[0].v;
@@ -278,19 +285,16 @@ static int k_bernoulli_logit(Ev *ev, FArg *a, const double *al, int n, double *l
     double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
     double s = 0;
     int bad = 0;
-    double e[FAST_BLOCK], l[FAST_BLOCK];
-    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
-        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+    double e[VM_VEC_BLOCK], l[VM_VEC_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += VM_VEC_BLOCK) {
+        int m = n - k0 < VM_VEC_BLOCK ? n - k0 : VM_VEC_BLOCK;
         for (int j = 0; j < m; j++) e[j] = -fabs(al[k0 + j]);
         vm_vexp(e, e, m);
         vm_vlog1p(e, l, m);
         for (int j = 0; j < m; j++) {
             int k = k0 + j, yk = y->iv[ny ? k : 0];
-            double x = al[k], ej = e[j];
-            bad |= (yk != 0 && yk != 1) | isnan(x);
-            double big = 1 / (1 + ej), small = ej / (1 + ej);    /* inv_logit(|x|), inv_logit(-|x|) */
-            if (yk) { s += (x < 0 ? x : 0) - l[j]; g[k] = x >= 0 ? small : big; }
-            else { s += (x > 0 ? -x : 0) - l[j]; g[k] = -(x >= 0 ? big : small); }
+            bad |= (yk != 0 && yk != 1) | isnan(al[k]);
+            s += bl_term(yk, al[k], e[j], l[j], &g[k]);
         }
     }
     if (bad) return -1;
@@ -310,9 +314,9 @@ static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, i
     double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
     double s = 0;
     int bad = 0;
-    double ex[FAST_BLOCK];
-    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
-        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+    double ex[VM_VEC_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += VM_VEC_BLOCK) {
+        int m = n - k0 < VM_VEC_BLOCK ? n - k0 : VM_VEC_BLOCK;
         vm_vexp(al + k0, ex, m);
         for (int j = 0; j < m; j++) {
             int k = k0 + j;
@@ -389,9 +393,9 @@ static int k1_bernoulli_logit(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     double s = 0, g0 = 0, g1 = 0;
     /* exp(-|v|) and its log1p a block at a time (vecmath: four lanes with AVX2), then one
      * branch-light pass for the sums */
-    double v[FAST_BLOCK], e[FAST_BLOCK], l[FAST_BLOCK];
-    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
-        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+    double v[VM_VEC_BLOCK], e[VM_VEC_BLOCK], l[VM_VEC_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += VM_VEC_BLOCK) {
+        int m = n - k0 < VM_VEC_BLOCK ? n - k0 : VM_VEC_BLOCK;
         for (int j = 0; j < m; j++) {
             v[j] = off + cx * x[k0 + j];
             e[j] = -fabs(v[j]);
@@ -400,11 +404,9 @@ static int k1_bernoulli_logit(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
         vm_vlog1p(e, l, m);
         for (int j = 0; j < m; j++) {
             int yk = y->iv[ny ? k0 + j : 0];
-            double vj = v[j], ej = e[j], g;
+            double g;
             bad |= (unsigned)yk > 1;
-            double big = 1 / (1 + ej), small = ej * big;    /* inv_logit(|v|), inv_logit(-|v|) */
-            if (yk) { s += (vj < 0 ? vj : 0) - l[j]; g = vj >= 0 ? small : big; }
-            else { s += (vj > 0 ? -vj : 0) - l[j]; g = -(vj >= 0 ? big : small); }
+            s += bl_term(yk, v[j], e[j], l[j], &g);
             g0 += g;
             g1 += g * x[k0 + j];
         }
@@ -425,9 +427,9 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     if (!aff1(&a[1].aff, &off, &cx, &x) || y->id || y->base != TB_INT) return -1;
     int ny = y->ndim > 0, bad = 0;
     double s = 0, g0 = 0, g1 = 0;
-    double v[FAST_BLOCK], ex[FAST_BLOCK];
-    for (int k0 = 0; k0 < n; k0 += FAST_BLOCK) {
-        int m = n - k0 < FAST_BLOCK ? n - k0 : FAST_BLOCK;
+    double v[VM_VEC_BLOCK], ex[VM_VEC_BLOCK];
+    for (int k0 = 0; k0 < n; k0 += VM_VEC_BLOCK) {
+        int m = n - k0 < VM_VEC_BLOCK ? n - k0 : VM_VEC_BLOCK;
         for (int j = 0; j < m; j++) v[j] = off + cx * x[k0 + j];
         vm_vexp(v, ex, m);
         for (int j = 0; j < m; j++) {

@@ -6,6 +6,9 @@
 #ifndef VM_VECMATH_H
 #define VM_VECMATH_H
 
+/* elements per block for callers that keep their scratch on the stack */
+#define VM_VEC_BLOCK 256
+
 void vm_vexp(const double *x, double *y, int n);
 void vm_vlog1p(const double *x, double *y, int n);
 /* 1 when the vector path is in use */
