@@ -26,7 +26,7 @@
 typedef struct Rc {
     Ev *ev;
     int slot, xslot;           /* the loop variable; the variable assigned */
-    int lo, t;                 /* first step; the step being computed */
+    int lo, hi, t;             /* the steps; the step being computed */
     int np;                    /* scalars differentiated against */
     int32_t pid[RC_MAXP];      /* their tape variables */
     double *xv, *xt;           /* values and tangents of x[lo..t - 1] */
@@ -51,39 +51,6 @@ static int shift_of(const Expr *e, int slot, int *c)
 
 static int real_scalar(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR && t.base == TB_REAL; }
 
-/* The syntax E may have (the values are checked as they are read). */
-static int expr_ok(const Expr *e, int slot, int xslot)
-{
-    switch (e->kind) {
-    case E_INT: case E_REAL: return 1;
-    case E_VAR: return e->slot != xslot && e->ty.narr == 0 && e->ty.kind == TK_SCALAR;
-    case E_INDEX: {
-        int c;
-        const Expr *b = e->args[0];
-        if (b->kind != E_VAR || e->nidx != 1 || e->idx[0].kind != IX_SINGLE) return 0;
-        if (!shift_of(e->idx[0].a, slot, &c)) return 0;
-        if (b->slot == xslot) return c <= -1;
-        return e->ty.narr == 0 && e->ty.kind == TK_SCALAR;
-    }
-    case E_BINOP:
-        if (!real_scalar(e->ty)) return 0;
-        if (e->op != OP_ADD && e->op != OP_SUB && e->op != OP_MUL && e->op != OP_DIV && e->op != OP_POW)
-            return 0;
-        return expr_ok(e->args[0], slot, xslot) && expr_ok(e->args[1], slot, xslot);
-    case E_UNOP:
-        if (!real_scalar(e->ty) || (e->op != OP_NEG && e->op != OP_PLUS)) return 0;
-        return expr_ok(e->args[0], slot, xslot);
-    case E_CALL: {
-        if (e->fkind != FN_MATH || !real_scalar(e->ty)) return 0;
-        const MathFn *f = e->fn;
-        if ((f->arity != 1 && f->arity != 2) || f->int_valued || e->nargs != f->arity) return 0;
-        for (int i = 0; i < e->nargs; i++) if (!expr_ok(e->args[i], slot, xslot)) return 0;
-        return 1;
-    }
-    default: return 0;
-    }
-}
-
 /* Slot of the scalar with tape variable id among the differentiated ones, adding it
  * when add; -1 when absent (or too many). */
 static int param_of(Rc *r, int32_t id, int add)
@@ -92,36 +59,6 @@ static int param_of(Rc *r, int32_t id, int add)
     if (!add || r->np == RC_MAXP) return -1;
     r->pid[r->np] = id;
     return r->np++;
-}
-
-/* Before the loop: the scalars E differentiates against, so that every tangent has
- * r->np entries from the start.  -1: too many, or a value the loop cannot take. */
-static int find_params(Rc *r, const Expr *e, int lo, int hi)
-{
-    Ev *ev = r->ev;
-    switch (e->kind) {
-    case E_VAR: {
-        if (e->slot == r->slot) return 0;
-        const Val *x = &ev->env[e->slot];
-        if (x->ndim || x->n != 1) return -1;
-        if (x->base == TB_REAL && x->id && param_of(r, x->id[0], 1) < 0) return -1;
-        return 0;
-    }
-    case E_INDEX: {
-        int c;
-        shift_of(e->idx[0].a, r->slot, &c);
-        const Val *x = &ev->env[e->args[0]->slot];
-        if (x->ndim != 1 || lo + c < 1 || hi + c > x->n) return -1;   /* out of range: the interpreter says so */
-        if (x->base != TB_REAL || !x->id) return 0;
-        if (e->args[0]->slot != r->xslot) return -1;                  /* a parameter vector */
-        for (int j = lo + c; j < lo && j <= hi + c; j++)               /* x's start */
-            if (param_of(r, x->id[j - 1], 1) < 0) return -1;
-        return 0;
-    }
-    default:
-        for (int i = 0; i < e->nargs; i++) if (find_params(r, e->args[i], lo, hi)) return -1;
-        return 0;
-    }
 }
 
 /* E as a postfix program over a stack of values and tangents: compiled once per loop,
@@ -138,6 +75,9 @@ typedef struct RcOp {
     const MathFn *f;
 } RcOp;
 
+/* Checks E's shape and values and compiles it, in one walk: the scalars it
+ * differentiates against are found here, so that every tangent has r->np entries from
+ * the first step.  -1: not a recurrence this file runs (the interpreter will). */
 static int compile(Rc *r, const Expr *e, RcOp *ops, int *n)
 {
     if (*n == RC_MAXOPS) return -1;
@@ -146,36 +86,54 @@ static int compile(Rc *r, const Expr *e, RcOp *ops, int *n)
     switch (e->kind) {
     case E_INT: o.kind = RO_CONST; o.v = (double)e->ival; break;
     case E_REAL: o.kind = RO_CONST; o.v = e->rval; break;
-    case E_VAR:
+    case E_VAR: {
         if (e->slot == r->slot) { o.kind = RO_T; break; }
-        {
-            const Val *x = &ev->env[e->slot];
-            o.kind = RO_SCALAR;
-            o.v = x->base == TB_INT ? (x->iv[0] == INT_MIN ? NAN : x->iv[0]) : x->x[0];
-            if (x->base == TB_REAL && x->id) o.p = param_of(r, x->id[0], 0);
-        }
+        const Val *x = &ev->env[e->slot];
+        if (e->slot == r->xslot || e->ty.narr || e->ty.kind != TK_SCALAR || x->ndim || x->n != 1) return -1;
+        o.kind = RO_SCALAR;
+        o.v = x->base == TB_INT ? (x->iv[0] == INT_MIN ? NAN : x->iv[0]) : x->x[0];
+        if (x->base == TB_REAL && x->id && (o.p = param_of(r, x->id[0], 1)) < 0) return -1;
         break;
+    }
     case E_INDEX: {
-        shift_of(e->idx[0].a, r->slot, &o.c);
-        const Val *x = &ev->env[e->args[0]->slot];
-        if (e->args[0]->slot == r->xslot) { o.kind = RO_PREV; break; }
+        const Expr *b = e->args[0];
+        if (b->kind != E_VAR || e->nidx != 1 || e->idx[0].kind != IX_SINGLE) return -1;
+        if (!shift_of(e->idx[0].a, r->slot, &o.c)) return -1;
+        const Val *x = &ev->env[b->slot];
+        /* out of range: the interpreter says so */
+        if (x->ndim != 1 || r->lo + o.c < 1 || r->hi + o.c > x->n) return -1;
+        if (b->slot == r->xslot) {
+            if (o.c > -1) return -1;                       /* only earlier elements */
+            o.kind = RO_PREV;
+            for (int j = r->lo + o.c; j < r->lo && x->id; j++)   /* x's start */
+                if (param_of(r, x->id[j - 1], 1) < 0) return -1;
+            break;
+        }
+        if (e->ty.narr || e->ty.kind != TK_SCALAR) return -1;
+        if (x->base == TB_REAL && x->id) return -1;        /* a parameter vector */
         o.kind = RO_DATA;
         if (x->base == TB_INT) o.iv = x->iv; else o.x = x->x;
         break;
     }
     case E_UNOP:
+        if (!real_scalar(e->ty) || (e->op != OP_NEG && e->op != OP_PLUS)) return -1;
         if (compile(r, e->args[0], ops, n)) return -1;
         if (e->op != OP_NEG) return 0;
         o.kind = RO_NEG;
         break;
     case E_BINOP:
+        if (!real_scalar(e->ty)) return -1;
+        if (e->op != OP_ADD && e->op != OP_SUB && e->op != OP_MUL && e->op != OP_DIV && e->op != OP_POW)
+            return -1;
         if (compile(r, e->args[0], ops, n) || compile(r, e->args[1], ops, n)) return -1;
         o.kind = RO_BIN;
         o.op = e->op;
         break;
     case E_CALL: {
-        for (int i = 0; i < e->nargs; i++) if (compile(r, e->args[i], ops, n)) return -1;
+        if (e->fkind != FN_MATH || !real_scalar(e->ty)) return -1;
         o.f = e->fn;
+        if ((o.f->arity != 1 && o.f->arity != 2) || o.f->int_valued || e->nargs != o.f->arity) return -1;
+        for (int i = 0; i < e->nargs; i++) if (compile(r, e->args[i], ops, n)) return -1;
         o.kind = o.f->arity == 1 ? RO_CALL1 : RO_CALL2;
         break;
     }
@@ -273,12 +231,10 @@ int rec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     const Expr *li = l->idx[0].a;
     if (li->kind != E_VAR || li->slot != s->slot || !real_scalar(l->ty)) return 0;
     int xslot = l->args[0]->slot;
-    if (!expr_ok(a->rhs, s->slot, xslot)) return 0;
     Val *x = &ev->env[xslot];
     if (x->ndim != 1 || x->base != TB_REAL || !x->x || lo < 1 || hi > x->n) return 0;
     int n = hi - lo + 1;
-    Rc r = {.ev = ev, .slot = s->slot, .xslot = xslot, .lo = lo};
-    if (find_params(&r, a->rhs, lo, hi)) return 0;
+    Rc r = {.ev = ev, .slot = s->slot, .xslot = xslot, .lo = lo, .hi = hi};
     RcOp ops[RC_MAXOPS];
     int nops = 0;
     if (compile(&r, a->rhs, ops, &nops)) return 0;
