@@ -48,17 +48,14 @@ typedef struct VCtx {
     int infor;                          /* inside an inner for loop */
 } VCtx;
 
-static int is_loc(const VCtx *c, int slot)
+static int in_slots(const int *v, int n, int slot)
 {
-    for (int i = 0; i < c->nloc; i++) if (c->loc[i] == slot) return 1;
+    for (int i = 0; i < n; i++) if (v[i] == slot) return 1;
     return 0;
 }
 
-static int is_red(const VCtx *c, int slot)
-{
-    for (int i = 0; i < c->nred; i++) if (c->red[i] == slot) return 1;
-    return 0;
-}
+static int is_loc(const VCtx *c, int slot) { return in_slots(c->loc, c->nloc, slot); }
+static int is_red(const VCtx *c, int slot) { return in_slots(c->red, c->nred, slot); }
 
 /* r = r + D, r = D + r or r += D: the term D, or NULL. */
 static const Expr *red_term(const Stmt *s)
@@ -468,11 +465,7 @@ Val vec_dist(Ev *ev, const Expr *e)
     return r;
 }
 
-static int ev_is_loc(const Ev *ev, int slot)
-{
-    for (int i = 0; i < ev->vec_nloc; i++) if (ev->vec_loc[i] == slot) return 1;
-    return 0;
-}
+static int ev_is_loc(const Ev *ev, int slot) { return in_slots(ev->vec_loc, ev->vec_nloc, slot); }
 
 /* A local's value over the range: v itself if it has one element per iteration, in a
  * copy if v is vec_index's view into a variable the loop writes element by element
