@@ -22,5 +22,5 @@ void cli_free(Cli *c);
 /* --method=logprob and --method=diagnose (logprob.c) */
 int vrun_logprob(const Cli *c, VmModel *m, FILE *out);
 int vrun_diagnose(const Cli *c, VmModel *m, FILE *out);
-char *vrun_read_file(const char *path, size_t *len);
+char *vrun_read_file(const char *path, const char *what, size_t *len);
 #endif

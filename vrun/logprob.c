@@ -15,7 +15,8 @@ static double *point(const Cli *c, VmModel *m, VmEval *e, int *rc)
     double *u = calloc(n + 1, sizeof(double));
     *rc = 0;
     if (c->at_unc) {
-        char *txt = vrun_read_file(c->at_unc, NULL);
+        char *txt = vrun_read_file(c->at_unc, "file", NULL);
+        if (!txt) { *rc = 1; return u; }
         json_error_t je;
         json_t *j = txt ? json_loads(txt, JSON_DECODE_ANY, &je) : NULL;
         free(txt);
@@ -28,9 +29,9 @@ static double *point(const Cli *c, VmModel *m, VmEval *e, int *rc)
         for (size_t i = 0; i < n; i++) u[i] = json_number_value(json_array_get(j, i));
         json_decref(j);
     } else if (c->at) {
-        char *txt = vrun_read_file(c->at, NULL);
+        char *txt = vrun_read_file(c->at, "file", NULL);
         if (!txt || vm_unconstrain_json(e, txt, u)) {
-            fprintf(stderr, "%s: error: %s\n", c->at, txt ? vm_eval_message(e) : "cannot open the file");
+            if (txt) fprintf(stderr, "%s: error: %s\n", c->at, vm_eval_message(e));
             *rc = 1;
         }
         free(txt);

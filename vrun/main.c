@@ -16,8 +16,8 @@
 static int do_check(const char *path, int format)
 {
     size_t len;
-    char *src = vrun_read_file(path, &len);
-    if (!src) { fprintf(stderr, "%s: error: cannot open the model file\n", path); return 1; }
+    char *src = vrun_read_file(path, "model file", &len);
+    if (!src) return 1;
     Arena a;
     arena_init(&a);
     DiagList d;
