@@ -118,8 +118,8 @@ static void run_take(RunShared *sh, RunChain *c, long d)
     memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
     double *vals = row + 1 + sh->nmethod;
     if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
-        for (size_t i = 0; i < sh->m->ncols; i++)
-            vals[i] = NAN;
+        if (!c->value_why && sh->m->why)
+            c->value_why = sh->m->why(sh->m->model, &c->t);
         c->failed[d] = 1;
     }
     c->ndone = d + 1;
@@ -388,6 +388,7 @@ static void run_release(RunShared *sh)
         free(c->cols);
         free(c->row_end);
         free(c->failed);
+        free(c->value_why);
         free(c->path);
     }
     free(sh->ch);

@@ -54,6 +54,7 @@ typedef struct RunChain {
     int converged;
     long value_fails;         /* kept rows whose let/gen check failed (written as NaN) */
     unsigned char *failed;    /* per draw: the check failed */
+    char *value_why;          /* the first such failure's reason (statement, message) */
     double t_warmup, t_sampling;
     atomic_long progress;     /* iterations done, read by the progress display */
     atomic_int phase;         /* 0 queued, 1 warm-up / optimisation, 2 drawing, 3 done */

@@ -71,9 +71,17 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
         fprintf(out, "interrupted: %ld of %ld draws per chain done (written and summarised)\n",
                 rep->res->ndraws, cfg->base.draws);
     long fails = sum_value_fails(rep);
-    if (fails > 0)
-        fprintf(out, "%ld draws failed a check in a let or gen statement: their values are NaN "
-                     "in the CSV and their columns' statistics NA\n", fails);
+    if (fails > 0) {
+        fprintf(out, "%ld draws failed a check in a let or gen statement: the values of their lets "
+                     "and gens are NaN in the CSV and those columns' statistics NA\n", fails);
+        for (int c = 0; c < rep->res->chains; c++)
+            if (rep->ch[c].value_fails > 0 && rep->ch[c].value_why) {
+                fprintf(out, "the first failure (chain %d): %s", c + 1, rep->ch[c].value_why);
+                if (rep->ch[c].value_why[0] && rep->ch[c].value_why[strlen(rep->ch[c].value_why) - 1] != '\n')
+                    fputc('\n', out);
+                break;
+            }
+    }
     if (any_na)
         fprintf(out, "NA: not defined (a constant column, fewer than 4 draws, or a non-finite draw)\n");
     for (int c = 0; c < rep->res->chains; c++) {
