@@ -5,6 +5,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/eval.h"
+#include "runtime/interrupt.h"
 #include "runtime/model.h"
 
 void ev_error(Ev *ev, Span sp, const char *fmt, ...)
@@ -438,6 +439,10 @@ void exec_stmt(Ev *ev, const Stmt *s)
         if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
+            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+                ev_error(ev, s->span, "interrupted");
+                return;
+            }
             iv.iv = arena_alloc(&ev->arena, sizeof(int));
             iv.iv[0] = (int)i;
             ev->env[s->slot] = iv;
@@ -450,6 +455,10 @@ void exec_stmt(Ev *ev, const Stmt *s)
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;
             if (guard > 100000000L) { ev_error(ev, s->span, "while loop ran 10^8 times: stopped"); return; }
+            if (guard % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+                ev_error(ev, s->span, "interrupted");
+                return;
+            }
             exec_stmt(ev, s->body);
             if (ev->fail) return;
         }

@@ -86,3 +86,56 @@ char *vm_read_file(const char *path, const char *what, size_t limit, size_t *len
         *len = n;
     return s;
 }
+
+/* vm_write_file: see readfile.h. */
+int vm_write_file(const char *path, const char *text, size_t n, char *err, size_t errlen)
+{
+    struct stat st;
+    int direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    char *tmp = NULL;
+    int fd;
+    if (direct)
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    else {
+        const char *slash = strrchr(path, '/');
+        size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+        if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)dir, path, path + dir) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd >= 0)
+            fchmod(fd, 0644);
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    const char *p = text;
+    size_t left = n;
+    while (left > 0) {
+        ssize_t k = write(fd, p, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            if (tmp)
+                unlink(tmp);
+            free(tmp);
+            return -1;
+        }
+        p += k;
+        left -= (size_t)k;
+    }
+    if (close(fd) != 0 || (tmp && rename(tmp, path) != 0)) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (tmp)
+            unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include "runtime/run_int.h"
 #include "runtime/summary.h"
+#include "runtime/readfile.h"
 
 #define SUM_NSTAT 9
 static const char *const sum_heads[SUM_NSTAT] = {"mean", "sd", "mcse", "5%", "50%", "95%",
@@ -239,11 +240,14 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
                              "sampling", sum_real(res->seconds_sampling),
                              "total", sum_real(rep->seconds_total),
                              "columns", cols, "per_chain", chains);
-    int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot write the summary %s", path);
+    if (!text) {
+        snprintf(err, errlen, "cannot write the summary %s: it cannot be made into JSON", path);
         return -1;
     }
-    return 0;
+    size_t len = strlen(text);
+    int rc = vm_write_file(path, text, len, err, errlen);
+    free(text);
+    return rc;
 }

@@ -211,7 +211,7 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
         else {
             RunResult res;
             rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
-            if (rc == 0 || rc == 130) {
+            if (rc == 0 || rc == 130 || rc == 143) {
                 fit_keep(r, m, &res, src, data, b);
                 m = NULL;
                 src = data = NULL;

@@ -86,6 +86,8 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    int nchains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
+    if (vrun_check_outputs(c, nchains, err, errlen)) return 1;
     double *init = NULL;
     if (c->init && !(init = session_init(c, m, err, errlen))) return 1;
     Adapter ad = {m};
