@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,13 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "draws")) { if (parse_long(key, val, 1, &c->draws, err, errlen)) return 1; }
         else if (!strcmp(key, "iters")) { if (parse_long(key, val, 1, &c->iters, err, errlen)) return 1; }
         else if (!strcmp(key, "mc")) { if (parse_long(key, val, 1, &c->mc, err, errlen)) return 1; }
-        else if (!strcmp(key, "lr")) { if (parse_double(key, val, &c->lr, err, errlen)) return 1; }
-        else if (!strcmp(key, "tol")) { if (parse_double(key, val, &c->tol, err, errlen)) return 1; }
+        else if (!strcmp(key, "lr")) {
+            if (parse_double(key, val, &c->lr, err, errlen)) return 1;
+            if (!(c->lr > 0) || !isfinite(c->lr)) { snprintf(err, errlen, "option --lr expects a positive number, got '%s'", val); return 1; }
+        } else if (!strcmp(key, "tol")) {
+            if (parse_double(key, val, &c->tol, err, errlen)) return 1;
+            if (!(c->tol >= 0) || !isfinite(c->tol)) { snprintf(err, errlen, "option --tol expects a number >= 0, got '%s'", val); return 1; }
+        }
     }
     return 0;
 }
