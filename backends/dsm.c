@@ -122,6 +122,11 @@ static void *bk_create(const BkSettings *st, const BkTarget *t, char *err, size_
     if (c.batch > 4096) { snprintf(err, errlen, "dsm: --batch is at most 4096"); bk_free(s); return NULL; }
     s->nsims = bk_opt_int(st, b, "sims");
     s->epochs = bk_opt_int(st, b, "epochs");
+    if (s->epochs < 1 && !(bk_opt_str(st, b, "load-net") && *bk_opt_str(st, b, "load-net"))) {
+        snprintf(err, errlen, "dsm: --epochs must be at least 1 (an untrained network gives meaningless draws)");
+        bk_free(s);
+        return NULL;
+    }
     s->lr = c.lr;
     s->save = bk_opt_str(st, b, "save-net");
     if (s->save && !*s->save) s->save = NULL;

@@ -16,9 +16,12 @@ static void ladder(Dsm *m)
                               : m->c.sigma_max * pow(m->c.sigma_min / m->c.sigma_max, (double)i / (L - 1));
 }
 
+/* NULL when the batch's buffers would be beyond NN_MAX_PARAMS values or memory runs out. */
 static Dsm *alloc_dsm(const DsmConfig *c, int d, int nx)
 {
+    if (c->batch < 1 || c->levels < 1 || (size_t)d + 1 + (size_t)nx > NN_MAX_PARAMS / (size_t)c->batch) return NULL;
     Dsm *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
     m->c = *c;
     m->d = d;
     m->nx = nx;
@@ -36,6 +39,10 @@ static Dsm *alloc_dsm(const DsmConfig *c, int d, int nx)
     m->dout = calloc(B * (size_t)d, sizeof(double));
     m->w = calloc(B * (size_t)d, sizeof(double));
     m->xs = calloc(B * (size_t)(nx + 1), sizeof(double));
+    if (!m->sigmas || !m->zmean || !m->zsd || !m->xmean || !m->xsd || !m->in || !m->eps || !m->dout || !m->w || !m->xs) {
+        dsm_free(m);
+        return NULL;
+    }
     ladder(m);
     return m;
 }
@@ -59,13 +66,30 @@ Dsm *dsm_new(const DsmConfig *c, int d, int nx, gsl_rng *r, char *err, size_t er
 {
     if (check_config(c, d, err, errlen)) return NULL;
     Dsm *m = alloc_dsm(c, d, nx);
+    if (!m) {
+        snprintf(err, errlen, "dsm: %d parameters and %d summaries in batches of %d are beyond the limit of %zu values",
+                 d, nx, c->batch, (size_t)NN_MAX_PARAMS);
+        return NULL;
+    }
     int sizes[66];
     int L = c->layers + 1;
     if (L > 64) L = 64;
     sizes[0] = m->nin;
     for (int l = 1; l < L; l++) sizes[l] = c->hidden;
     sizes[L] = d;
+    if (nn_count_params(L, sizes, c->batch) == 0) {
+        snprintf(err, errlen, "dsm: a network of %d hidden layers of width %d (batch %d) for %d inputs and %d outputs "
+                 "would have more than %zu parameters or activations: lower --hidden, --layers or --batch",
+                 L - 1, c->hidden, c->batch, m->nin, d, (size_t)NN_MAX_PARAMS);
+        dsm_free(m);
+        return NULL;
+    }
     m->net = nn_new(L, sizes, c->batch, r);
+    if (!m->net) {
+        snprintf(err, errlen, "dsm: out of memory for the network");
+        dsm_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -270,6 +294,12 @@ Dsm *dsm_load(const char *path, const DsmConfig *c, char *err, size_t errlen)
     DsmConfig cc = *c;
     cc.levels = L;
     Dsm *m = alloc_dsm(&cc, d, nx);
+    if (!m) {
+        snprintf(err, errlen, "'%s': %d parameters and %d summaries in batches of %d are beyond the limit of %zu values",
+                 path, d, nx, cc.batch, (size_t)NN_MAX_PARAMS);
+        fclose(f);
+        return NULL;
+    }
     int ok = 1;
     for (int i = 0; i < L && ok; i++) ok = fscanf(f, "%lf", &m->sigmas[i]) == 1;
     for (int j = 0; j < d && ok; j++) ok = fscanf(f, "%lf %lf", &m->zmean[j], &m->zsd[j]) == 2;

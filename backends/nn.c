@@ -20,14 +20,29 @@ static double *layer_w(const Nn *n, double *base, int l)
     return base + o;
 }
 
+size_t nn_count_params(int nlayers, const int *sizes, int maxbatch)
+{
+    size_t np = 0;
+    if (nlayers < 1 || maxbatch < 1) return 0;
+    for (int l = 0; l <= nlayers; l++)
+        if (sizes[l] < 1 || (size_t)sizes[l] > NN_MAX_PARAMS / (size_t)maxbatch) return 0;
+    for (int l = 0; l < nlayers; l++) {
+        size_t w = (size_t)sizes[l] + 1;   /* each factor < 2^24: no overflow in size_t */
+        if ((size_t)sizes[l + 1] * w > NN_MAX_PARAMS - np) return 0;
+        np += (size_t)sizes[l + 1] * w;
+    }
+    return np;
+}
+
 Nn *nn_new(int nlayers, const int *sizes, int maxbatch, gsl_rng *r)
 {
-    if (nlayers < 1 || maxbatch < 1) return NULL;
-    for (int l = 0; l <= nlayers; l++) if (sizes[l] < 1) return NULL;
+    if (nn_count_params(nlayers, sizes, maxbatch) == 0) return NULL;
     Nn *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
     n->nlayers = nlayers;
     n->maxbatch = maxbatch;
     n->sizes = malloc(sizeof(int) * (size_t)(nlayers + 1));
+    if (!n->sizes) { free(n); return NULL; }
     memcpy(n->sizes, sizes, sizeof(int) * (size_t)(nlayers + 1));
     int wmax = 0;
     for (int l = 0; l < nlayers; l++) n->nparams += (size_t)sizes[l + 1] * (size_t)(sizes[l] + 1);
@@ -44,6 +59,9 @@ Nn *nn_new(int nlayers, const int *sizes, int maxbatch, gsl_rng *r)
     }
     n->d0 = calloc((size_t)maxbatch * (size_t)wmax, sizeof(double));
     n->d1 = calloc((size_t)maxbatch * (size_t)wmax, sizeof(double));
+    int ok = n->sizes && n->theta && n->grad && n->adam_m && n->adam_v && n->z && n->a && n->d0 && n->d1;
+    for (int l = 0; ok && l <= nlayers; l++) ok = n->a[l] && n->z[l];
+    if (!ok) { nn_free(n); return NULL; }
     for (int l = 0; l < nlayers; l++) {
         double *W = layer_w(n, n->theta, l);
         double lim = sqrt(6.0 / (sizes[l] + sizes[l + 1]));   /* Glorot & Bengio 2010 */
@@ -55,7 +73,10 @@ Nn *nn_new(int nlayers, const int *sizes, int maxbatch, gsl_rng *r)
 void nn_free(Nn *n)
 {
     if (!n) return;
-    for (int l = 0; l <= n->nlayers; l++) { free(n->a[l]); free(n->z[l]); }
+    for (int l = 0; l <= n->nlayers; l++) {
+        if (n->a) free(n->a[l]);
+        if (n->z) free(n->z[l]);
+    }
     free(n->a); free(n->z); free(n->d0); free(n->d1);
     free(n->theta); free(n->grad); free(n->ema); free(n->adam_m); free(n->adam_v);
     free(n->sizes);
@@ -153,7 +174,12 @@ Nn *nn_read(FILE *f, int maxbatch, char *err, size_t errlen)
             snprintf(err, errlen, "network file: bad layer widths");
             return NULL;
         }
+    if (nn_count_params(L, sizes, maxbatch) == 0) {
+        snprintf(err, errlen, "network file: the layers would have more than %zu parameters", (size_t)NN_MAX_PARAMS);
+        return NULL;
+    }
     Nn *n = nn_new(L, sizes, maxbatch, NULL);
+    if (!n) { snprintf(err, errlen, "out of memory"); return NULL; }
     for (size_t k = 0; k < n->nparams; k++)
         if (fscanf(f, "%lf", &n->theta[k]) != 1) {
             snprintf(err, errlen, "network file: %zu of %zu parameters", k, n->nparams);

@@ -27,6 +27,13 @@ typedef struct Nn {
 
 /* sizes: nlayers + 1 widths.  Weights: Glorot-uniform from r, biases 0.  NULL if a
  * width is not positive. */
+/* The most weights and biases a network may have (2^24: with the gradient and Adam's
+ * two moments, 512 MiB); also the bound on batch x width of a layer's activations. */
+#define NN_MAX_PARAMS ((size_t)1 << 24)
+/* Weights and biases of the network of these layer widths, 0 when a width is not
+ * positive or the count or a layer's activations exceed NN_MAX_PARAMS. */
+size_t nn_count_params(int nlayers, const int *sizes, int maxbatch);
+/* NULL when nn_count_params is 0 or memory runs out. */
 Nn *nn_new(int nlayers, const int *sizes, int maxbatch, gsl_rng *r);
 void nn_free(Nn *n);
 /* Output (B x sizes[nlayers], the net's own buffer, valid until the next call) for

@@ -248,6 +248,23 @@ Stmt *ast_assign(ParseCtx *c, Expr *lhs, int op, Expr *rhs, Token semi)
     return s;
 }
 
+/* s's nesting depth from its parts; past the limit, one error and the parse stops. */
+static Stmt *nest(ParseCtx *c, Stmt *s)
+{
+    int d = 0;
+    if (s->body && s->body->depth > d) d = s->body->depth;
+    if (s->els && s->els->depth > d) d = s->els->depth;
+    for (int i = 0; i < s->nstmts; i++) if (s->stmts[i] && s->stmts[i]->depth > d) d = s->stmts[i]->depth;
+    s->depth = d + 1;
+    if (s->depth > VM_MAX_STMT_DEPTH && !c->failed) {
+        c->failed = 1;
+        diag_add(c->diags, DIAG_ERROR, (Span){s->span.off, 1},
+                 "statements nested too deeply (more than %d levels of blocks, loops or else-if branches)",
+                 VM_MAX_STMT_DEPTH);
+    }
+    return s;
+}
+
 Stmt *ast_for(ParseCtx *c, Token kw, Token var, Expr *lo, Expr *hi, Stmt *body)
 {
     Stmt *s = stmt_new(c, S_FOR, span_join(tok_span(kw), body->span));
@@ -256,7 +273,7 @@ Stmt *ast_for(ParseCtx *c, Token kw, Token var, Expr *lo, Expr *hi, Stmt *body)
     s->lo = lo;
     s->hi = hi;
     s->body = body;
-    return s;
+    return nest(c, s);
 }
 
 Stmt *ast_while(ParseCtx *c, Token kw, Expr *cond, Stmt *body)
@@ -264,7 +281,7 @@ Stmt *ast_while(ParseCtx *c, Token kw, Expr *cond, Stmt *body)
     Stmt *s = stmt_new(c, S_WHILE, span_join(tok_span(kw), body->span));
     s->cond = cond;
     s->body = body;
-    return s;
+    return nest(c, s);
 }
 
 Stmt *ast_if(ParseCtx *c, Token kw, Expr *cond, Stmt *then, Stmt *els)
@@ -273,7 +290,7 @@ Stmt *ast_if(ParseCtx *c, Token kw, Expr *cond, Stmt *then, Stmt *els)
     s->cond = cond;
     s->body = then;
     s->els = els;
-    return s;
+    return nest(c, s);
 }
 
 Stmt *ast_block(ParseCtx *c, Token open, StmtList l, Token close)
@@ -281,7 +298,7 @@ Stmt *ast_block(ParseCtx *c, Token open, StmtList l, Token close)
     Stmt *s = stmt_new(c, S_BLOCK, span_join(tok_span(open), tok_span(close)));
     s->stmts = l.v;
     s->nstmts = l.n;
-    return s;
+    return nest(c, s);
 }
 
 Stmt *ast_empty(ParseCtx *c, Token semi) { return stmt_new(c, S_EMPTY, tok_span(semi)); }

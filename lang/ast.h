@@ -81,6 +81,10 @@ struct Expr {
 /* Deeper expressions are refused: every pass over the tree (checker, formatter,
  * evaluator) recurses, and 50,000 chained '+' would overflow the C stack. */
 #define VM_MAX_EXPR_DEPTH 2000
+/* Statements nested in statements (blocks, loops, if/else-if chains): the checker and
+ * the interpreter recurse once per level, and 500 levels stay far from the stack's end
+ * in a sanitizer build and in a sampler's thread. */
+#define VM_MAX_STMT_DEPTH 500
 
 /* ---- statements ---- */
 typedef enum {
@@ -123,6 +127,7 @@ struct Stmt {
     int nreads;
     int *writes;               /* top-level let/gen slots assigned */
     int nwrites;
+    int depth;                 /* nesting of blocks, loops and branches (limit VM_MAX_STMT_DEPTH) */
 };
 
 typedef struct Program {

@@ -275,7 +275,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
             break;
         }
         if (tk == LEX_BIGINT) {
-            diag_add(d, DIAG_ERROR, tok_span(t), "integer literal is too large (the largest int is 2147483647)");
+            diag_add(d, DIAG_ERROR, tok_span(t), "integer literal is out of the int range, -2147483647 to 2147483647");
             c->failed = 1;
             break;
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "runtime/run_int.h"
 
@@ -31,8 +32,14 @@ static int csv_write_fd(int fd, const char *p, size_t n)
  * "{chain}" names each file itself (out-{chain}.csv -> out-1.csv). */
 static int csv_write_all(CsvOut *w, const char *p, size_t n)
 {
-    if (csv_write_fd(w->fd, p, n) != 0)
+    if (csv_write_fd(w->fd, p, n) != 0) {
+        /* a full disk: cut back to the last whole line, so the file stays readable */
+        int e = errno;
+        if (ftruncate(w->fd, (off_t)w->size) == 0)
+            lseek(w->fd, (off_t)w->size, SEEK_SET);
+        errno = e;
         return -1;
+    }
     w->size += (long long)n;
     return 0;
 }
@@ -65,33 +72,91 @@ int csv_path(const char *pattern, int chain, int chains, char *out, size_t len)
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* "dir/.name.XXXXXX" for "dir/name". */
+static char *csv_tmp_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    char *t = NULL;
+    if (asprintf(&t, "%.*s.%s.XXXXXX", (int)dir, path, path + dir) < 0)
+        return NULL;
+    return t;
+}
+
 int csv_open(CsvOut *w, const char *path, size_t ncols, char *err, size_t errlen)
 {
     w->cap = 32 * (ncols + 1) + 2;   /* %.6g needs at most 13 characters */
     w->line = malloc(w->cap);
     w->fd = -1;
     w->size = 0;
-    if (!w->line) {
+    w->tmp = NULL;
+    w->path = strdup(path);
+    if (!w->line || !w->path) {
         snprintf(err, errlen, "out of memory");
+        csv_close(w);
         return -1;
     }
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot write %s: it is a directory", path);
+        csv_close(w);
+        return -1;
+    }
+    if (exists && !S_ISREG(st.st_mode))   /* a device or a pipe: written as it is */
+        w->fd = open(path, O_WRONLY | O_CLOEXEC);
+    else if ((w->tmp = csv_tmp_name(path)) != NULL) {
+        w->fd = mkostemp(w->tmp, O_CLOEXEC);
+        if (w->fd >= 0)
+            fchmod(w->fd, 0644);
+    }
     if (w->fd < 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        free(w->line);
-        w->line = NULL;
+        free(w->tmp);   /* mkostemp made nothing */
+        w->tmp = NULL;
+        csv_close(w);
         return -1;
     }
     return 0;
 }
 
+int csv_commit(CsvOut *w)
+{
+    if (!w->tmp || w->fd < 0)
+        return 0;
+    if (rename(w->tmp, w->path) != 0)
+        return -1;
+    free(w->tmp);
+    w->tmp = NULL;
+    return 0;
+}
+
+void csv_discard(CsvOut *w)
+{
+    if (w->tmp)
+        unlink(w->tmp);
+    else if (w->path && w->fd >= 0) {
+        struct stat st;
+        if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(w->path);
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+}
+
 void csv_close(CsvOut *w)
 {
+    if (w->tmp)
+        unlink(w->tmp);
     if (w->fd >= 0)
         close(w->fd);
     free(w->line);
+    free(w->tmp);
+    free(w->path);
     w->fd = -1;
     w->line = NULL;
+    w->tmp = NULL;
+    w->path = NULL;
 }
 
 int csv_format(char *buf, size_t len, double x)
@@ -144,6 +209,23 @@ int csv_comment(CsvOut *w, const char *text)
     return csv_flush_stream(w, f, &buf, &len);
 }
 
+/* A name from outside (the model's file name, a path, the command line) as one
+ * comment line: a newline in it must not end the comment and start a CSV row. */
+static void csv_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            fputs("\\n", f);
+        else if (ch == '\r')
+            fputs("\\r", f);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(f, "\\x%02x", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
 /* CmdStan spells option names with underscores. */
 static void csv_key(FILE *f, const char *name)
 {
@@ -164,7 +246,9 @@ static void csv_method_options(FILE *f, const Backend *b, const BkSettings *s, i
         const char *v = bk_opt_str(s, b, o->name);
         fprintf(f, "#%*s", indent, "");
         csv_key(f, o->name);
-        fprintf(f, " = %s%s\n", v ? v : "", given ? "" : " (Default)");
+        fprintf(f, " = ");
+        csv_text(f, v ? v : "");
+        fprintf(f, "%s\n", given ? "" : " (Default)");
     }
 }
 
@@ -221,14 +305,21 @@ int csv_header(CsvOut *w, const RunModel *m, const RunConfig *cfg, int chain, co
     if (!f)
         return -1;
     fprintf(f, "# vrun_version = %s\n", RUN_VERSION);
-    fprintf(f, "# model = %s\n", m->name ? m->name : "");
+    fprintf(f, "# model = ");
+    csv_text(f, m->name ? m->name : "");
+    fputc('\n', f);
     csv_method_block(f, cfg);
     fprintf(f, "# id = %d\n", chain + 1);
     fprintf(f, "# init = %s\n", m->init_u ? "user" : "2 (Default)");
     fprintf(f, "# random\n#   seed = %lu\n", cfg->base.seed);
-    fprintf(f, "# output\n#   file = %s\n", path);
-    if (cfg->command_line)
-        fprintf(f, "# command = %s\n", cfg->command_line);
+    fprintf(f, "# output\n#   file = ");
+    csv_text(f, path);
+    fputc('\n', f);
+    if (cfg->command_line) {
+        fprintf(f, "# command = ");
+        csv_text(f, cfg->command_line);
+        fputc('\n', f);
+    }
     for (size_t i = 0; i < ncols; i++)
         fprintf(f, "%s%s", i ? "," : "", names[i]);
     fputc('\n', f);

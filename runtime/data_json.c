@@ -46,8 +46,8 @@ static int fill(json_t *j, Val *v, int d, int *c, const char *name, char *err, s
                 snprintf(err, errlen, "data '%s': %s%s is %g, but '%s' is declared int", name, name, ix, x, name);
                 return -1;
             }
-            if (fabs(x) > 2147483647.0) {
-                snprintf(err, errlen, "data '%s': %s%s is %g, too large for an int", name, name, ix, x);
+            if (x > 2147483647.0 || x < -2147483647.0) {   /* INT_MIN is the "unset" mark */
+                snprintf(err, errlen, "data '%s': %s%s is %.17g, outside the int range -2147483647 to 2147483647", name, name, ix, x);
                 return -1;
             }
             v->iv[o] = (int)x;
@@ -74,6 +74,39 @@ static int fill(json_t *j, Val *v, int d, int *c, const char *name, char *err, s
     return 0;
 }
 
+static int shape(json_t *j, int nd, const int *dims, int d, int *c, const char *name, char *err, size_t errlen)
+{
+    char ix[96];
+    if (d == nd) return 0;
+    if (!json_is_array(j)) {
+        idx_text(ix, sizeof ix, c, d);
+        snprintf(err, errlen, "data '%s': expected %d dimension%s, but %s%s is not an array", name, nd,
+                 nd == 1 ? "" : "s", d ? name : "the value", d ? ix : "");
+        return -1;
+    }
+    size_t n = json_array_size(j);
+    if (n != (size_t)dims[d]) {
+        idx_text(ix, sizeof ix, c, d);
+        if (d == 0) snprintf(err, errlen, "data '%s': expected %d elements, found %zu", name, dims[d], n);
+        else snprintf(err, errlen, "data '%s': %s%s should have %d elements, found %zu", name, name, ix, dims[d], n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[d] = (int)i;
+        if (shape(json_array_get(j, i), nd, dims, d + 1, c, name, err, errlen)) return -1;
+    }
+    return 0;
+}
+
+int data_json_shape(void *root, const char *name, int nd, const int *dims, char *err, size_t errlen)
+{
+    json_t *j = json_object_get((json_t *)root, name);
+    if (!j) return 1;
+    int c[VM_MAXDIM] = {0};
+    if (nd == 0 && json_is_array(j) && json_array_size(j) == 1) j = json_array_get(j, 0);
+    return shape(j, nd, dims, 0, c, name, err, errlen);
+}
+
 int data_json_read(void *root, const char *name, Val *v, char *err, size_t errlen)
 {
     json_t *j = json_object_get((json_t *)root, name);
@@ -87,7 +120,7 @@ int data_json_read(void *root, const char *name, Val *v, char *err, size_t errle
 void *data_json_parse(const char *text, const char *file, char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *root = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *root = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "%s:%d:%d: error: invalid JSON: %s", file, je.line, je.column, je.text);
         return NULL;

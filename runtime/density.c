@@ -336,7 +336,10 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
     for (int i = 0; i < m->nouts; i++) {
         const OutVar *o = &m->outs[i];
         const Val *v = &ev->env[o->slot];
-        if (rc || v->n != o->n || (!v->x && !v->iv)) {
+        /* after a failed check the parameters are still those of u (bound first):
+         * only the lets and gens, which may not have been reached, are NaN */
+        int param = (size_t)o->first < m->nparam_values;
+        if ((rc && !param) || v->n != o->n || (!v->x && !v->iv)) {
             for (long k = 0; k < o->n; k++) out[o->first + k] = NAN;
             continue;
         }

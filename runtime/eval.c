@@ -5,6 +5,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/eval.h"
+#include "runtime/interrupt.h"
 #include "runtime/model.h"
 
 void ev_error(Ev *ev, Span sp, const char *fmt, ...)
@@ -20,6 +21,34 @@ void ev_error(Ev *ev, Span sp, const char *fmt, ...)
 
 int val_inner_rows(const Val *v) { return v->kind == TK_SCALAR ? 1 : v->dims[v->narr]; }
 
+int val_count(const int *dims, int nd, size_t *n)
+{
+    size_t k = 1;
+    int zero = 0;
+    for (int i = 0; i < nd; i++) {
+        if (dims[i] < 0) return -1;
+        if (dims[i] == 0) zero = 1;
+    }
+    if (zero) { *n = 0; return 0; }
+    for (int i = 0; i < nd; i++) {
+        if ((size_t)dims[i] > VM_MAX_ELEMENTS / k) return -1;
+        k *= (size_t)dims[i];
+    }
+    *n = k;
+    return 0;
+}
+
+void val_dims_text(char *buf, size_t len, const int *dims, int nd)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < nd && k < len; i++) {
+        int w = snprintf(buf + k, len - k, "%s%d", i ? " x " : "", dims[i]);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+}
+
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
 {
     Val v = {0};
@@ -28,10 +57,17 @@ Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
     v.narr = (uint8_t)narr;
     int inner = kind == TK_MATRIX ? 2 : kind == TK_SCALAR ? 0 : 1;
     v.ndim = (uint8_t)(narr + inner);
-    long n = 1;
-    for (int i = 0; i < v.ndim; i++) {
-        v.dims[i] = dims[i] < 0 ? 0 : dims[i];
-        n *= v.dims[i];
+    size_t n = 1;
+    for (int i = 0; i < v.ndim; i++) v.dims[i] = dims[i] < 0 ? 0 : dims[i];
+    if (val_count(v.dims, v.ndim, &n) != 0) {
+        /* Declarations check their sizes first, naming the variable; this catches a
+         * size made by an expression (rep_array(0, N, N, N)).  The value is empty, so
+         * nothing is written into it before the failure is seen. */
+        char t[160];
+        val_dims_text(t, sizeof t, v.dims, v.ndim);
+        ev_error(ev, (Span){-1, 0}, "a value of size %s has more than the limit of %zu elements", t, VM_MAX_ELEMENTS);
+        memset(v.dims, 0, sizeof v.dims);
+        n = 0;
     }
     v.n = (int)n;
     if (base == TB_INT) v.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(n ? n : 1));
@@ -291,7 +327,15 @@ static void exec_decl(Ev *ev, const Stmt *s)
     Val v;
     if (s->type) {
         int dims[VM_MAXDIM], kind;
-        if (decl_dims(ev, s->type, dims, &kind) < 0) return;
+        int nd = decl_dims(ev, s->type, dims, &kind);
+        if (nd < 0) return;
+        size_t count;
+        if (val_count(dims, nd, &count) != 0) {
+            char t[160];
+            val_dims_text(t, sizeof t, dims, nd);
+            ev_error(ev, s->span, "'%s' of size %s would have more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+            return;
+        }
         v = val_alloc(ev, vi->ty.base, kind, s->type->narr, dims);
         if (v.base == TB_INT) for (int i = 0; i < v.n; i++) v.iv[i] = INT_MIN;
         else for (int i = 0; i < v.n; i++) v.x[i] = NAN;
@@ -395,6 +439,10 @@ void exec_stmt(Ev *ev, const Stmt *s)
         if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
+            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+                ev_error(ev, s->span, "interrupted");
+                return;
+            }
             iv.iv = arena_alloc(&ev->arena, sizeof(int));
             iv.iv[0] = (int)i;
             ev->env[s->slot] = iv;
@@ -407,6 +455,10 @@ void exec_stmt(Ev *ev, const Stmt *s)
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;
             if (guard > 100000000L) { ev_error(ev, s->span, "while loop ran 10^8 times: stopped"); return; }
+            if (guard % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+                ev_error(ev, s->span, "interrupted");
+                return;
+            }
             exec_stmt(ev, s->body);
             if (ev->fail) return;
         }

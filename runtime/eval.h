@@ -16,6 +16,10 @@
 #include "runtime/arena.h"
 
 #define VM_MAXDIM 8
+/* The most elements one value may have (2^28: 2 GiB of doubles).  A size beyond it,
+ * from the model or from the data, is an error naming the variable, raised before
+ * anything is allocated (val_count); val_alloc refuses it too, as a backstop. */
+#define VM_MAX_ELEMENTS ((size_t)1 << 28)
 #define DIST_MAX_ARGS_EV 8
 
 typedef struct Val {
@@ -117,6 +121,11 @@ static inline Val val_int(Ev *ev, int i)
     v.iv[0] = i;
     return v;
 }
+/* The product of dims[0..nd) in *n; -1 when a size is negative or the product is
+ * beyond VM_MAX_ELEMENTS (checked: no overflow whatever the sizes). */
+int val_count(const int *dims, int nd, size_t *n);
+/* "65536 x 65536 x 65536" into buf. */
+void val_dims_text(char *buf, size_t len, const int *dims, int nd);
 Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims);
 void val_set_ids(Ev *ev, Val *v);          /* fresh var ids for every element */
 int val_inner_rows(const Val *v);

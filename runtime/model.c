@@ -6,6 +6,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/model.h"
+#include "runtime/readfile.h"
 #include "runtime/data_json.h"
 
 char *model_render_error(const Model *m, Span sp, const char *msg)
@@ -221,6 +222,19 @@ static int bind_data(Model *m, void *root, char *err, size_t errlen, char **warn
                     rc = -1;
                 }
             if (rc) break;
+            size_t count;
+            if (val_count(dims, nd, &count) != 0) {
+                char t[160];
+                val_dims_text(t, sizeof t, dims, nd);
+                snprintf(err, errlen, "data '%s': its size %s is more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+                rc = -1;
+                break;
+            }
+            /* the JSON's shape first: a wrong one is reported before the memory is taken */
+            if (root && data_json_shape(root, s->name, nd, dims, err, errlen) < 0) {
+                rc = -1;
+                break;
+            }
             Val v = val_alloc(&ev, vi->ty.base, kind, s->type->narr, dims);
             int got = root ? data_json_read(root, s->name, &v, err, errlen) : 1;
             if (got < 0) { rc = -1; break; }
@@ -294,6 +308,13 @@ static int layout(Model *m, char *err, size_t errlen)
         if (pi->tr >= TR_CHOLESKY_CORR) dims[nd] = dims[nd - 1], nd++;
         for (int k = 0; k < nd; k++)
             if (dims[k] < 0) { snprintf(err, errlen, "param '%s': size %d is negative", s->name, dims[k]); return -1; }
+        size_t count;
+        if (val_count(dims, nd, &count) != 0) {
+            char t[160];
+            val_dims_text(t, sizeof t, dims, nd);
+            snprintf(err, errlen, "param '%s': its size %s is more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+            return -1;
+        }
         Val shape = val_alloc(&ev, vi->ty.base, vi->ty.kind, s->type->narr, dims);
         pi->shape = shape;
         if (elementwise(pi->tr)) { pi->reps = 1; pi->blk = shape.n; pi->nfree = shape.n; }
@@ -444,7 +465,7 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     if (!rc) rc = model_make_outputs(m, err, sizeof err);
     if (!rc && term_deps(m)) { snprintf(err, sizeof err, "out of memory"); rc = -1; }
     if (rc) {
-        if (strstr(err, ": error: ")) *msg = strdup(err);
+        if (strstr(err, ": error: ")) { if (asprintf(msg, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n") < 0) *msg = NULL; }
         else if (asprintf(msg, "%s: error: %s\n", data_filename ? data_filename : m->file, err) < 0) *msg = NULL;
         free(warn.s);
         vm_model_free(m);
@@ -457,32 +478,17 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
 VmModel *vm_model_load_file(const char *path, const char *data_path, char **msg)
 {
     *msg = NULL;
-    char *src = NULL, *data = NULL;
-    size_t n = 0, dn = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f || !(src = (char *)0, 1)) {}
-    if (!f) { if (asprintf(msg, "%s: error: cannot open the model file\n", path) < 0) *msg = NULL; return NULL; }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    src = malloc((size_t)(sz > 0 ? sz : 0) + 1);
-    n = fread(src, 1, (size_t)(sz > 0 ? sz : 0), f);
-    src[n] = 0;
-    fclose(f);
-    if (data_path) {
-        FILE *g = fopen(data_path, "rb");
-        if (!g) {
-            free(src);
-            if (asprintf(msg, "%s: error: cannot open the data file\n", data_path) < 0) *msg = NULL;
-            return NULL;
-        }
-        fseek(g, 0, SEEK_END);
-        long dz = ftell(g);
-        fseek(g, 0, SEEK_SET);
-        data = malloc((size_t)(dz > 0 ? dz : 0) + 1);
-        dn = fread(data, 1, (size_t)(dz > 0 ? dz : 0), g);
-        data[dn] = 0;
-        fclose(g);
+    char why[256];
+    size_t n = 0;
+    char *src = vm_read_file(path, "model file", VM_MAX_MODEL_BYTES, &n, why, sizeof why), *data = NULL;
+    if (!src) {
+        if (asprintf(msg, "%s: error: %s\n", path, why) < 0) *msg = NULL;
+        return NULL;
+    }
+    if (data_path && !(data = vm_read_file(data_path, "data file", VM_MAX_DATA_BYTES, NULL, why, sizeof why))) {
+        free(src);
+        if (asprintf(msg, "%s: error: %s\n", data_path, why) < 0) *msg = NULL;
+        return NULL;
     }
     VmModel *m = vm_model_load(src, n, path, data, data_path, msg);
     free(src);

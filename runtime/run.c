@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "runtime/run_int.h"
+#include "runtime/interrupt.h"
 
 /* The one piece of global mutable state, because a signal handler can reach no
  * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
@@ -27,8 +28,8 @@ static atomic_int run_sigint;   /* lock-free, so a handler may store to it */
 
 static void run_on_sigint(int sig)
 {
-    (void)sig;
-    atomic_store(&run_sigint, 1);
+    atomic_store(&run_sigint, sig);
+    vm_interrupt_set(sig);   /* and the interpreter's loops stop too */
 }
 
 typedef struct RunShared {
@@ -118,8 +119,8 @@ static void run_take(RunShared *sh, RunChain *c, long d)
     memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
     double *vals = row + 1 + sh->nmethod;
     if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
-        for (size_t i = 0; i < sh->m->ncols; i++)
-            vals[i] = NAN;
+        if (!c->value_why && sh->m->why)
+            c->value_why = sh->m->why(sh->m->model, &c->t);
         c->failed[d] = 1;
     }
     c->ndone = d + 1;
@@ -181,7 +182,7 @@ static int run_sampler(RunShared *sh, RunChain *c)
     long it;
     for (it = 0; it < s->warmup && !run_stopping(sh); it++) {
         if (b->step(c->st, &c->t, c->r, it, 1, msg, sizeof msg) == BK_FAIL)
-            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+            return run_stopping(sh) ? 0 : run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
         atomic_fetch_add(&c->progress, 1);
     }
     double t1 = run_now();
@@ -193,7 +194,9 @@ static int run_sampler(RunShared *sh, RunChain *c)
     atomic_store(&c->phase, 2);
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
         if (b->step(c->st, &c->t, c->r, s->warmup + d, 0, msg, sizeof msg) == BK_FAIL)
-            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+            return run_stopping(sh) ? 0 : run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        if (run_stopping(sh))   /* an interrupt may have cut the step's evaluations short */
+            break;
         if (run_emit(sh, c, d) != 0)
             return c->status;
         atomic_fetch_add(&c->progress, 1);
@@ -213,7 +216,7 @@ static int run_fit(RunShared *sh, RunChain *c)
     for (it = 0; it < s->iters && !run_stopping(sh); it++) {
         int rc = b->step(c->st, &c->t, c->r, it, 0, msg, sizeof msg);
         if (rc == BK_FAIL)
-            return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+            return run_stopping(sh) ? 0 : run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
         atomic_fetch_add(&c->progress, 1);
         if (rc == BK_DONE) {
             c->converged = 1;
@@ -277,8 +280,11 @@ static void run_chain(RunShared *sh, RunChain *c)
         run_fail(c, 1, "%s", msg);   /* the same refusal for every chain: no chain id */
         return;
     }
-    if (run_init_point(c, m) != 0)
+    if (run_init_point(c, m) != 0) {
+        if (atomic_load(&run_sigint))   /* cut short by the interrupt: not a failure */
+            c->status = 0;
         return;
+    }
     if (b->init(c->st, &c->t, c->r, c->u, msg, sizeof msg) != 0) {
         run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
         return;
@@ -300,6 +306,10 @@ static void *run_worker(void *arg)
             break;
         atomic_store(&sh->ch[k].phase, 1);
         run_chain(sh, &sh->ch[k]);
+        /* its draws are complete: the file takes its name now (the timing block and
+         * any cut to the other chains' length follow at the end) */
+        if (sh->ch[k].status == 0 && sh->ch[k].have_csv)
+            csv_commit(&sh->ch[k].csv);
         atomic_store(&sh->ch[k].phase, 3);
         if (sh->ch[k].status != 0)
             atomic_store(&sh->failed, 1);
@@ -388,6 +398,7 @@ static void run_release(RunShared *sh)
         free(c->cols);
         free(c->row_end);
         free(c->failed);
+        free(c->value_why);
         free(c->path);
     }
     free(sh->ch);
@@ -405,12 +416,13 @@ static void run_finish_csv(RunShared *sh, int ran, long nd)
         if (!c->have_csv)
             continue;
         if (k >= ran) {   /* interrupted before it started: no file rather than an empty one */
-            unlink(c->path);
+            csv_discard(&c->csv);
             continue;
         }
         if (c->ndone > nd)
             csv_truncate(&c->csv, c->row_end[nd]);
         csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
+        csv_commit(&c->csv);
     }
 }
 
@@ -513,13 +525,18 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     pthread_mutex_init(&sh->mu, NULL);
     pthread_cond_init(&sh->cv, NULL);
     atomic_init(&sh->failed, 0);
-    struct sigaction sa, old;
+    struct sigaction sa, old, oldterm;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_sigint;
-    sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
+    /* SIGTERM (a kill, a batch system's time limit) ends the run as Ctrl-C does, with
+     * the files finished and the summary.  No SA_RESETHAND: a second signal must not
+     * kill a REPL session or leave the files unfinished; the interpreter's loops look
+     * at the flag, so the first one is enough. */
     sigemptyset(&sa.sa_mask);
     atomic_store(&run_sigint, 0);
+    vm_interrupt_clear();
     sigaction(SIGINT, &sa, &old);
+    sigaction(SIGTERM, &sa, &oldterm);
 
     long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
                                            : cfg->base.iters + cfg->base.draws;
@@ -534,7 +551,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
         prog_finish(&prog, sh->ch, cfg->chains, t1);
 
     sigaction(SIGINT, &old, NULL);
-    *interrupted = atomic_load(&run_sigint) != 0;
+    sigaction(SIGTERM, &oldterm, NULL);
+    *interrupted = atomic_load(&run_sigint);
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
     *seconds = t1 - t0;
@@ -599,6 +617,11 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
     if (rc != 0) {
+        /* a failed run keeps the files of the chains that ran (whole rows: a failed
+         * write was cut back), as they were when it stopped */
+        for (int k = 0; sh.ch && k < cfg->chains; k++)
+            if (sh.ch[k].have_csv && atomic_load(&sh.ch[k].phase) != 0)
+                csv_commit(&sh.ch[k].csv);
         if (sh.ch)
             run_release(&sh);
         run_result_free(res);
@@ -617,8 +640,9 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     if (res == &local)
         run_result_free(res);
     if (rc == 0 && interrupted) {
-        snprintf(err, errlen, "interrupted: %ld draws per chain kept", nd);
-        rc = 130;
+        snprintf(err, errlen, "interrupted by %s: %ld draws per chain kept",
+                 interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C", nd);
+        rc = 128 + (interrupted == SIGTERM ? SIGTERM : SIGINT);
     }
     return rc;
 }

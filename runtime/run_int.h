@@ -17,6 +17,8 @@ typedef struct CsvOut {
     char *line;               /* row buffer, allocated once */
     size_t cap;
     long long size;           /* bytes written so far */
+    char *path;               /* the file asked for */
+    char *tmp;                /* the file written, beside it, until csv_commit (NULL: writing path itself) */
 } CsvOut;
 
 int csv_path(const char *pattern, int chain, int chains, char *out, size_t len);
@@ -29,6 +31,13 @@ int csv_row(CsvOut *w, const double *v, size_t n);
 int csv_report(CsvOut *w, const Backend *b, void *st, int after_warmup);
 int csv_comment(CsvOut *w, const char *text);
 int csv_timing(CsvOut *w, double warmup, double sampling, const char *phase2);
+/* The file is written as a temporary one in the same directory (so that a second run
+ * on the same name, or a crash, never leaves a mixture) and renamed into place by
+ * csv_commit, which may be called again after more is written.  A path that is not a
+ * regular file (/dev/stdout, a FIFO, /dev/full) is written directly.  csv_close
+ * deletes a temporary file never committed; csv_discard deletes the output too. */
+int csv_commit(CsvOut *w);
+void csv_discard(CsvOut *w);
 void csv_close(CsvOut *w);
 /* Cut the file back to `size` bytes (rows of an interrupted chain past the others). */
 int csv_truncate(CsvOut *w, long long size);
@@ -54,6 +63,7 @@ typedef struct RunChain {
     int converged;
     long value_fails;         /* kept rows whose let/gen check failed (written as NaN) */
     unsigned char *failed;    /* per draw: the check failed */
+    char *value_why;          /* the first such failure's reason (statement, message) */
     double t_warmup, t_sampling;
     atomic_long progress;     /* iterations done, read by the progress display */
     atomic_int phase;         /* 0 queued, 1 warm-up / optimisation, 2 drawing, 3 done */

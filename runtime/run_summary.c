@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include "runtime/run_int.h"
 #include "runtime/summary.h"
+#include "runtime/readfile.h"
 
 #define SUM_NSTAT 9
 static const char *const sum_heads[SUM_NSTAT] = {"mean", "sd", "mcse", "5%", "50%", "95%",
@@ -71,9 +72,17 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
         fprintf(out, "interrupted: %ld of %ld draws per chain done (written and summarised)\n",
                 rep->res->ndraws, cfg->base.draws);
     long fails = sum_value_fails(rep);
-    if (fails > 0)
-        fprintf(out, "%ld draws failed a check in a let or gen statement: their values are NaN "
-                     "in the CSV and their columns' statistics NA\n", fails);
+    if (fails > 0) {
+        fprintf(out, "%ld draws failed a check in a let or gen statement: the values of their lets "
+                     "and gens are NaN in the CSV and those columns' statistics NA\n", fails);
+        for (int c = 0; c < rep->res->chains; c++)
+            if (rep->ch[c].value_fails > 0 && rep->ch[c].value_why) {
+                fprintf(out, "the first failure (chain %d): %s", c + 1, rep->ch[c].value_why);
+                if (rep->ch[c].value_why[0] && rep->ch[c].value_why[strlen(rep->ch[c].value_why) - 1] != '\n')
+                    fputc('\n', out);
+                break;
+            }
+    }
     if (any_na)
         fprintf(out, "NA: not defined (a constant column, fewer than 4 draws, or a non-finite draw)\n");
     for (int c = 0; c < rep->res->chains; c++) {
@@ -231,11 +240,14 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
                              "sampling", sum_real(res->seconds_sampling),
                              "total", sum_real(rep->seconds_total),
                              "columns", cols, "per_chain", chains);
-    int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot write the summary %s", path);
+    if (!text) {
+        snprintf(err, errlen, "cannot write the summary %s: it cannot be made into JSON", path);
         return -1;
     }
-    return 0;
+    size_t len = strlen(text);
+    int rc = vm_write_file(path, text, len, err, errlen);
+    free(text);
+    return rc;
 }

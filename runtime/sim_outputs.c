@@ -89,6 +89,17 @@ static int so_values(void *model, BkTarget *t, const double *u, gsl_rng *r, doub
     return rc;
 }
 
+/* The reason the log density failed: the inner model's, at its own context (the
+ * wrapped target's ctx is an SoCtx, not what the inner callback expects). */
+static char *so_why(void *model, BkTarget *t)
+{
+    SimOutputs *so = model;
+    if (!so->inner.why) return NULL;
+    BkTarget in = *t;
+    unwrap(&in, t->ctx);
+    return so->inner.why(so->inner.model, &in);
+}
+
 SimOutputs *sim_outputs_wrap(RunModel *rm, const VmModel *m, char **msg)
 {
     *msg = NULL;
@@ -105,6 +116,7 @@ SimOutputs *sim_outputs_wrap(RunModel *rm, const VmModel *m, char **msg)
     rm->target_new = so_target_new;
     rm->target_free = so_target_free;
     rm->values = so_values;
+    rm->why = so_why;
     rm->ncols = so->inner.ncols + so->ndata;
     rm->col_names = so->names;
     rm->model = so;

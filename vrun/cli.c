@@ -1,8 +1,10 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include "vrun/cli.h"
+#include "runtime/readfile.h"
 
 void cli_usage(FILE *out)
 {
@@ -135,8 +137,13 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "draws")) { if (parse_long(key, val, 1, &c->draws, err, errlen)) return 1; }
         else if (!strcmp(key, "iters")) { if (parse_long(key, val, 1, &c->iters, err, errlen)) return 1; }
         else if (!strcmp(key, "mc")) { if (parse_long(key, val, 1, &c->mc, err, errlen)) return 1; }
-        else if (!strcmp(key, "lr")) { if (parse_double(key, val, &c->lr, err, errlen)) return 1; }
-        else if (!strcmp(key, "tol")) { if (parse_double(key, val, &c->tol, err, errlen)) return 1; }
+        else if (!strcmp(key, "lr")) {
+            if (parse_double(key, val, &c->lr, err, errlen)) return 1;
+            if (!(c->lr > 0) || !isfinite(c->lr)) { snprintf(err, errlen, "option --lr expects a positive number, got '%s'", val); return 1; }
+        } else if (!strcmp(key, "tol")) {
+            if (parse_double(key, val, &c->tol, err, errlen)) return 1;
+            if (!(c->tol >= 0) || !isfinite(c->tol)) { snprintf(err, errlen, "option --tol expects a number >= 0, got '%s'", val); return 1; }
+        }
     }
     return 0;
 }
@@ -148,20 +155,12 @@ void cli_free(Cli *c)
     free(c->command_line);
 }
 
-char *vrun_read_file(const char *path, size_t *len)
+/* An input file for vrun (`what`: "model file", "file"); on failure the reason goes to
+ * stderr as "PATH: error: ..." and the result is NULL. */
+char *vrun_read_file(const char *path, const char *what, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 65536, n = 0;
-    char *s = malloc(cap);
-    for (;;) {
-        if (n + 4096 + 1 > cap) { cap *= 2; s = realloc(s, cap); }
-        size_t k = fread(s + n, 1, cap - n - 1, f);
-        n += k;
-        if (k == 0) break;
-    }
-    fclose(f);
-    s[n] = 0;
-    if (len) *len = n;
+    char why[256];
+    char *s = vm_read_file(path, what, VM_MAX_MODEL_BYTES, len, why, sizeof why);
+    if (!s) fprintf(stderr, "%s: error: %s\n", path, why);
     return s;
 }

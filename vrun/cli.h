@@ -22,5 +22,8 @@ void cli_free(Cli *c);
 /* --method=logprob and --method=diagnose (logprob.c) */
 int vrun_logprob(const Cli *c, VmModel *m, FILE *out);
 int vrun_diagnose(const Cli *c, VmModel *m, FILE *out);
-char *vrun_read_file(const char *path, size_t *len);
+char *vrun_read_file(const char *path, const char *what, size_t *len);
+/* The output names against the inputs and each other, before anything is written
+ * (outputs.c).  Returns 0, or 1 with err. */
+int vrun_check_outputs(const Cli *c, int chains, char *err, size_t errlen);
 #endif

@@ -9,13 +9,23 @@
 #include <gsl/gsl_rng.h>
 #include "vrun/cli.h"
 
+/* A number as JSON: a non-finite one as the string CmdStan's JSON uses ("NaN",
+ * "Inf", "-Inf"), since JSON has no literal for it. */
+static void json_num(FILE *out, double x)
+{
+    if (isnan(x)) fputs("\"NaN\"", out);
+    else if (isinf(x)) fputs(x > 0 ? "\"Inf\"" : "\"-Inf\"", out);
+    else fprintf(out, "%.17g", x);
+}
+
 static double *point(const Cli *c, VmModel *m, VmEval *e, int *rc)
 {
     size_t n = vm_model_dim(m) + vm_model_ndisc(m);
     double *u = calloc(n + 1, sizeof(double));
     *rc = 0;
     if (c->at_unc) {
-        char *txt = vrun_read_file(c->at_unc, NULL);
+        char *txt = vrun_read_file(c->at_unc, "file", NULL);
+        if (!txt) { *rc = 1; return u; }
         json_error_t je;
         json_t *j = txt ? json_loads(txt, JSON_DECODE_ANY, &je) : NULL;
         free(txt);
@@ -25,12 +35,19 @@ static double *point(const Cli *c, VmModel *m, VmEval *e, int *rc)
             *rc = 1;
             return u;
         }
-        for (size_t i = 0; i < n; i++) u[i] = json_number_value(json_array_get(j, i));
+        for (size_t i = 0; i < n && !*rc; i++) {
+            json_t *x = json_array_get(j, i);
+            if (!json_is_number(x) || !isfinite(json_number_value(x))) {
+                fprintf(stderr, "%s: error: element %zu of the unconstrained point is not a finite number\n", c->at_unc, i + 1);
+                *rc = 1;
+            }
+            u[i] = json_number_value(x);
+        }
         json_decref(j);
     } else if (c->at) {
-        char *txt = vrun_read_file(c->at, NULL);
+        char *txt = vrun_read_file(c->at, "file", NULL);
         if (!txt || vm_unconstrain_json(e, txt, u)) {
-            fprintf(stderr, "%s: error: %s\n", c->at, txt ? vm_eval_message(e) : "cannot open the file");
+            if (txt) fprintf(stderr, "%s: error: %s\n", c->at, vm_eval_message(e));
             *rc = 1;
         }
         free(txt);
@@ -59,11 +76,24 @@ int vrun_logprob(const Cli *c, VmModel *m, FILE *out)
         rc = 2;
     }
     if (!rc) {
-        if (!isfinite(lp) && vm_eval_message(e)[0]) fprintf(stderr, "vrun: warning: log density is -inf: %s\n", vm_eval_message(e));
-        fprintf(out, "{\n  \"lp\": %.17g,\n  \"jacobian\": %s,\n  \"unconstrained\": [", lp, c->jacobian ? "true" : "false");
-        for (size_t i = 0; i < d; i++) fprintf(out, "%s%.17g", i ? ", " : "", u[i]);
+        /* lp = -inf is an answer (the point is outside the support: exit 0, with the
+         * reason); NaN or +inf, or a non-finite gradient at a finite lp, is a fault of
+         * the model at this point: the JSON is still written, and the status is 2 */
+        int gbad = 0;
+        for (size_t i = 0; i < d && isfinite(lp); i++) gbad |= !isfinite(g[i]);
+        if (lp == -INFINITY && vm_eval_message(e)[0]) fprintf(stderr, "vrun: warning: log density is -inf: %s\n", vm_eval_message(e));
+        else if (isnan(lp) || lp == INFINITY || gbad) {
+            fprintf(stderr, "vrun: error: the %s is not finite at this point%s%s\n", gbad ? "gradient" : "log density",
+                    vm_eval_message(e)[0] ? ": " : "", vm_eval_message(e));
+            rc = 2;
+        }
+        if (!isfinite(lp)) for (size_t i = 0; i < d; i++) g[i] = NAN;   /* no gradient where there is no density */
+        fprintf(out, "{\n  \"lp\": ");
+        json_num(out, lp);
+        fprintf(out, ",\n  \"jacobian\": %s,\n  \"unconstrained\": [", c->jacobian ? "true" : "false");
+        for (size_t i = 0; i < d; i++) { fputs(i ? ", " : "", out); json_num(out, u[i]); }
         fprintf(out, "],\n  \"gradient\": [");
-        for (size_t i = 0; i < d; i++) fprintf(out, "%s%.17g", i ? ", " : "", g[i]);
+        for (size_t i = 0; i < d; i++) { fputs(i ? ", " : "", out); json_num(out, g[i]); }
         fprintf(out, "],\n  \"names\": [");
         for (size_t i = 0; i < d; i++) fprintf(out, "%s\"%s\"", i ? ", " : "", vm_model_unc_name(m, i));
         fprintf(out, "]\n}\n");

@@ -9,6 +9,7 @@
 #include "vrun/repl.h"
 #include "runtime/run.h"
 #include "runtime/model.h"
+#include "runtime/interrupt.h"
 #include "lang/ir.h"
 
 #define VRUN_VERSION "0.1.0"
@@ -16,8 +17,8 @@
 static int do_check(const char *path, int format)
 {
     size_t len;
-    char *src = vrun_read_file(path, &len);
-    if (!src) { fprintf(stderr, "%s: error: cannot open the model file\n", path); return 1; }
+    char *src = vrun_read_file(path, "model file", &len);
+    if (!src) return 1;
     Arena a;
     arena_init(&a);
     DiagList d;
@@ -66,8 +67,17 @@ int main(int argc, char **argv)
         cli_free(&c);
         return 1;
     }
+    /* From here to the end a SIGINT or SIGTERM finishes the run's files and summary
+     * (the run's own handler) or, outside the run, ends vrun at the next safe point. */
+    vm_interrupt_catch();
     char *msg = NULL;
     VmModel *m = vm_model_load_file(c.model, c.data, &msg);
+    if (!m && vm_interrupt_pending()) {
+        fprintf(stderr, "vrun: interrupted while loading the model\n");
+        free(msg);
+        cli_free(&c);
+        return 128 + vm_interrupt_pending();
+    }
     if (!m) {
         fputs(msg ? msg : "vrun: error: cannot load the model\n", stderr);
         free(msg);
@@ -87,7 +97,7 @@ int main(int argc, char **argv)
             const char *nl = strchr(err, '\n'), *pos = strstr(err, ": error: ");
             if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
             else fprintf(stderr, "vrun: error: %s\n", err);
-        }
+        } else if (rc > 128) fprintf(stderr, "vrun: %s\n", err);
         run_result_free(&res);
     }
     vm_model_free(m);

@@ -12,6 +12,7 @@
 #include "vrun/repl.h"
 #include "vrun/repl_int.h"
 #include "lang/diag.h"
+#include "runtime/interrupt.h"
 
 /* Set by Ctrl-C at the prompt: a signal handler can reach nothing else.  The driver
  * installs its own handler during :run and puts this one back afterwards. */
@@ -19,8 +20,8 @@ static volatile sig_atomic_t repl_sigint;
 
 static void repl_on_sigint(int sig)
 {
-    (void)sig;
     repl_sigint = 1;
+    vm_interrupt_set(sig);   /* a loop of a model being compiled or evaluated stops too */
 }
 
 void repl_sigint_clear(void) { repl_sigint = 0; }
@@ -119,6 +120,7 @@ int repl_main(const Cli *c)
         const char *p = buf.s;
         while (isspace((unsigned char)*p)) p++;
         if (*p == ':' ? !repl_command_complete(buf.s) : !repl_input_complete(buf.s)) continue;
+        vm_interrupt_clear();   /* a Ctrl-C at the prompt is not for this input */
         int st = repl_dispatch(&r, buf.s, &quit);
         buf.n = 0;
         buf.s[0] = 0;

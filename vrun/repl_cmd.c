@@ -54,10 +54,9 @@ static int cmd_load(Repl *r, const char *arg, int *quit)
     char *path = one_word(arg, ":load FILE.vmod");
     if (!path) return 1;
     size_t len;
-    char *src = vrun_read_file(path, &len);
+    char *src = vrun_read_file(path, "model file", &len);
     int rc = 1;
-    if (!src) fprintf(stderr, "%s: error: cannot open the model file\n", path);
-    else if (!(rc = repl_add(r, src, path, 1)))
+    if (src && !(rc = repl_add(r, src, path, 1)))
         printf("loaded %s: %d statements (:model lists them)\n", path, r->nstmts);
     free(src);
     free(path);
@@ -212,7 +211,7 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
         else {
             RunResult res;
             rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
-            if (rc == 0 || rc == 130) {
+            if (rc == 0 || rc == 130 || rc == 143) {
                 fit_keep(r, m, &res, src, data, b);
                 m = NULL;
                 src = data = NULL;

@@ -256,8 +256,7 @@ int repl_lp(Repl *r, const char *arg)
         m = own = repl_compile(src, data, NULL);
         free(src);
         free(data);
-        json = a[0] == '{' ? strdup(a) : vrun_read_file(a, NULL);
-        if (m && !json) fprintf(stderr, "%s: error: cannot open the file\n", a);
+        json = a[0] == '{' ? strdup(a) : m ? vrun_read_file(a, "file", NULL) : NULL;
     } else m = r->fit.model;
     int rc = m && (!given || json) ? 0 : 1;
     if (!rc) {

@@ -150,6 +150,11 @@ int repl_add(Repl *r, const char *text, const char *file, int replace_all)
     char **add;
     int k = split(text, file, &add);
     if (k < 0) return 1;
+    if (k == 0 && replace_all) {   /* :load of an empty file is a mistake, not a request to clear */
+        fprintf(stderr, "%s: error: no statements in the file; the model is unchanged (:reset clears it)\n", file);
+        free(add);
+        return 1;
+    }
     int base = replace_all ? 0 : r->nstmts;
     char **v = calloc((size_t)(base + k) + 1, sizeof(char *));
     for (int i = 0; i < base; i++) v[i] = r->stmts[i];

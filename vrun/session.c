@@ -6,6 +6,7 @@
 #include "vrun/session.h"
 #include "runtime/sim_outputs.h"
 #include "runtime/model.h"
+#include "runtime/readfile.h"
 
 typedef struct Adapter { VmModel *m; } Adapter;
 
@@ -65,11 +66,12 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
 /* --init: constrained values by name, to the unconstrained start. */
 static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
 {
-    char *txt = vrun_read_file(c->init, NULL);
+    char why[256];
+    char *txt = vm_read_file(c->init, "file", VM_MAX_MODEL_BYTES, NULL, why, sizeof why);
     double *init = calloc(vm_model_dim(m) + vm_model_ndisc(m) + 1, sizeof(double));
     VmEval *e = vm_eval_new(m);
-    if (!txt || vm_unconstrain_json(e, txt, init)) {
-        snprintf(err, errlen, "%s: %s", c->init, txt ? vm_eval_message(e) : "cannot open the file");
+    if (!txt || !init || !e || vm_unconstrain_json(e, txt, init)) {
+        snprintf(err, errlen, "%s: %s", c->init, !txt ? why : e ? vm_eval_message(e) : "out of memory");
         free(init);
         init = NULL;
     }
@@ -84,6 +86,8 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
+    int nchains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
+    if (vrun_check_outputs(c, nchains, err, errlen)) return 1;
     double *init = NULL;
     if (c->init && !(init = session_init(c, m, err, errlen))) return 1;
     Adapter ad = {m};
