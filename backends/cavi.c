@@ -216,7 +216,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (!(x[k] >= DBL_MIN)) x[k] = DBL_MIN;
                 if (!isfinite(x[k])) x[k] = DBL_MAX;
             }
-            tr_unconstrain(pi->tr, (size_t)n, x, c->lo, NULL, u + pi->off, &bad);
+            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, NULL, u + pi->off, &bad);
             break;
         case Q_BETA:
             for (int k = 0; k < n; k++) {
@@ -224,7 +224,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (x[k] <= 0) x[k] = DBL_MIN;
                 if (x[k] >= 1) x[k] = 1 - DBL_EPSILON / 2;
             }
-            tr_unconstrain(pi->tr, (size_t)n, x, c->lo, c->hi, u + pi->off, &bad);
+            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, c->hi, u + pi->off, &bad);
             break;
         case Q_DIRICHLET:
             for (int rep = 0; rep * b->K < n; rep++) {
@@ -232,7 +232,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 gsl_ran_dirichlet(r, (size_t)b->K, b->p1 + (long)rep * b->K, v);
                 for (int k = 0; k < b->K; k++) { if (!(v[k] > 1e-300)) v[k] = 1e-300; s += v[k]; }
                 for (int k = 0; k < b->K; k++) v[k] /= s;
-                tr_unconstrain(TR_SIMPLEX, (size_t)b->K, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
+                tr_unconstrain(TR_SIMPLEX, (size_t)b->K, 1, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
             }
             break;
         case Q_CATEG:

@@ -750,9 +750,7 @@ static Ty spec_type(const TypeSpec *ts)
     switch (ts->name) {
     case TS_INT: t.base = TB_INT; break;
     case TS_REAL: break;
-    case TS_VECTOR: case TS_SIMPLEX: case TS_ORDERED: case TS_POS_ORDERED: t.kind = TK_VECTOR; break;
-    case TS_ROWVEC: t.kind = TK_ROWVEC; break;
-    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: t.kind = TK_MATRIX; break;
+    default: t.kind = (uint8_t)vm_type_kind(ts->name); break;
     }
     return t;
 }
@@ -783,8 +781,8 @@ static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
         else if (ts->arr[i]->level >= LV_PARAM && k != D_LOCAL)
             err(s, ts->arr[i]->span, "an array size must not depend on parameters");
     }
-    Expr *b[2] = {ts->lower, ts->upper};
-    for (int i = 0; i < 2; i++)
+    Expr *b[4] = {ts->lower, ts->upper, ts->offset, ts->multiplier};
+    for (int i = 0; i < 4; i++)
         if (b[i]) {
             Ty t = check_expr(s, b[i]);
             if (t.base == TB_ERR) continue;
