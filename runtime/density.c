@@ -378,6 +378,11 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             int want = pass == 0 ? vi->kind == D_PARAM : pass == 1 ? (vi->kind == D_LET && vi->level >= LV_PARAM) : vi->kind == D_GEN;
             if (!want) continue;
             Val shape = e->ev.env[s->slot];
+            /* a parameter's shape is the layout's: the run at u = 0 may stop before
+             * binding it (a unit_vector has no direction at 0) */
+            int known = 0;
+            for (int k = 0; pass == 0 && k < m->nparams; k++)
+                if (m->params[k].slot == s->slot) { shape = m->params[k].shape; known = 1; }
             if (s->type && pass > 0) {
                 /* a declared type fixes the shape from data alone: use it, so a
                  * let or gen that fails at this first point does not stop the load */
@@ -388,7 +393,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
                     shape = val_alloc(dev, vi->ty.base, kind, s->type->narr, dims);
                 dev->fail = 0;
             }
-            if (!shape.x && !shape.iv) {
+            if (!known && !shape.x && !shape.iv) {
                 if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
                 else {
                     snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
