@@ -211,7 +211,10 @@ TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper
     }
     int want = name == TS_MATRIX ? 2 : (name == TS_INT || name == TS_REAL) ? 0 : 1;
     if (name == TS_CHOL_COV && size.n == 2) want = 2;   /* [M] or [M, N] */
-    if (size.n != want)
+    if (size.n != want && name == TS_CHOL_COV)
+        diag_add(c->diags, DIAG_ERROR, sp, "%s needs 1 or 2 sizes in brackets ([M] or [M, N]), found %d",
+                 vm_typename[name], size.n);
+    else if (size.n != want)
         diag_add(c->diags, DIAG_ERROR, sp, "%s needs %d size%s in brackets, found %d",
                  vm_typename[name], want, want == 1 ? "" : "s", size.n);
     ts->span = sp;
