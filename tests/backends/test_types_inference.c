@@ -4,6 +4,8 @@
  *  - a covariance with an inverse-Wishart prior and a known mean has the posterior
  *    inverse-Wishart(nu + N, Psi + S): NUTS's posterior mean of Sigma matches
  *    (Psi + S) / (nu + N - p - 1) within MCSE;
+ *  - CAVI recognises multi_normal with an inv_wishart covariance as conjugate: its q
+ *    is exactly that inverse-Wishart and its ELBO the log evidence;
  *  - lkj_corr_rng, lkj_corr_cholesky_rng, wishart_rng, inv_wishart_rng,
  *    multi_normal_rng and multi_normal_cholesky_rng by their first two moments. */
 #include <check.h>
@@ -15,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_sf_gamma.h>
+#include "backends/cavi.h"
 #include "runtime/run.h"
 #include "runtime/summary.h"
 #include "runtime/vmod.h"
@@ -208,6 +212,100 @@ START_TEST(test_inv_wishart_posterior)
 }
 END_TEST
 
+static double lmgamma(int K, double a)
+{
+    double s = 0.25 * K * (K - 1) * log(M_PI);
+    for (int j = 1; j <= K; j++) s += gsl_sf_lngamma(a + 0.5 * (1 - j));
+    return s;
+}
+
+static double logdet2(const double *A) { return log(A[0] * A[3] - A[1] * A[2]); }
+
+static int cavi_logp(void *ctx, const double *u, double *lp, double *grad) { return vm_log_density(ctx, u, 1, lp, grad); }
+
+START_TEST(test_cavi_inv_wishart)
+{
+    const int K = 2, N = 12;
+    const double nu = 5, Psi[4] = {1.5, 0.3, 0.3, 0.8}, Sigma[4] = {2.0, -0.6, -0.6, 1.0};
+    double S[4];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, test_seed(29));
+    char *data = simulate_mvn(r, N, K, Sigma, S);
+    VmModel *m = load("data int<lower=0> N;\n"
+                      "data array[N] vector[2] y;\n"
+                      "param cov_matrix[2] Sigma;\n"
+                      "Sigma ~ inv_wishart(5, [[1.5, 0.3], [0.3, 0.8]]);\n"
+                      "y ~ multi_normal(rep_vector(0, 2), Sigma);\n",
+                      data);
+    VmEval *e = vm_eval_new(m);
+    BkTarget t = {vm_model_dim(m), 0, NULL, NULL, cavi_logp, e, m};
+    BkSettings s = {.iters = 1000, .seed = test_seed(3)};
+    char err[2048] = "";
+    void *st = backend_cavi.create(&s, &t, err, sizeof err);
+    ck_assert_msg(st != NULL, "cavi refused: %s", err);
+    ck_assert_int_eq(backend_cavi.init(st, &t, r, NULL, err, sizeof err), 0);
+    int rc = BK_OK;
+    for (long it = 0; it < 1000 && rc == BK_OK; it++) rc = backend_cavi.step(st, &t, r, it, 0, err, sizeof err);
+    ck_assert_msg(rc == BK_DONE, "cavi: %s", err);
+    const CjBlock *q = cavi_block(st, "Sigma");
+    ck_assert(q != NULL && q->fam == Q_INVWISHART);
+    /* q = inverse-Wishart(nu + N, Psi + S) */
+    double post[4];
+    ck_assert_msg(fabs(q->p2[0] - (nu + N)) < 1e-12, "nu %g", q->p2[0]);
+    for (int j = 0; j < 4; j++) {
+        post[j] = Psi[j] + S[j];
+        ck_assert_msg(fabs(q->p1[j] - post[j]) <= 1e-10 * (1 + fabs(post[j])), "Psi[%d] %.15g, closed form %.15g", j,
+                      q->p1[j], post[j]);
+    }
+    /* exact q: the ELBO is the log evidence
+     * -N K/2 log pi + lmgamma(nu'/2) - lmgamma(nu/2) + nu/2 log|Psi| - nu'/2 log|Psi'| */
+    double ev = -0.5 * N * K * log(M_PI) + lmgamma(K, 0.5 * (nu + N)) - lmgamma(K, 0.5 * nu) + 0.5 * nu * logdet2(Psi) -
+                0.5 * (nu + N) * logdet2(post);
+    ck_assert_msg(fabs(cavi_elbo(st) - ev) <= 1e-9 * (1 + fabs(ev)), "ELBO %.15g, log evidence %.15g", cavi_elbo(st), ev);
+    /* draws from q have the closed-form mean (Psi + S) / (nu + N - K - 1) */
+    double u[3], lp, x[4], mean[4] = {0};
+    const int M = 20000;
+    for (int d = 0; d < M; d++) {
+        backend_cavi.draw(st, r, u, &lp, NULL);
+        ck_assert_int_eq(vm_constrain(e, u, x), 0);
+        for (int j = 0; j < 4; j++) mean[j] += x[j] / M;
+    }
+    for (int j = 0; j < 4; j++) {
+        double want = post[j] / (nu + N - K - 1);
+        ck_assert_msg(fabs(mean[j] - want) < 0.03 * (1 + fabs(want)), "E Sigma[%d] %g, closed form %g", j, mean[j], want);
+    }
+    backend_cavi.free(st);
+    vm_eval_free(e);
+    vm_model_free(m);
+    free(data);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* The mean a parameter too: no normal-inverse-Wishart factor, refused by name. */
+START_TEST(test_cavi_inv_wishart_refusal)
+{
+    VmModel *m = load("data int<lower=0> N;\n"
+                      "data array[N] vector[2] y;\n"
+                      "param vector[2] mu;\n"
+                      "param cov_matrix[2] Sigma;\n"
+                      "mu ~ normal(0, 1);\n"
+                      "Sigma ~ inv_wishart(5, [[1.5, 0.3], [0.3, 0.8]]);\n"
+                      "y ~ multi_normal(mu, Sigma);\n",
+                      "{\"N\": 2, \"y\": [[1, 2], [0.5, -1]]}");
+    VmEval *e = vm_eval_new(m);
+    BkTarget t = {vm_model_dim(m), 0, NULL, NULL, cavi_logp, e, m};
+    BkSettings s = {.iters = 100, .seed = 1};
+    char err[2048] = "";
+    void *st = backend_cavi.create(&s, &t, err, sizeof err);
+    ck_assert(st == NULL);
+    ck_assert_msg(strstr(err, ":7:18: error: cavi: with an inverse-Wishart covariance the location of multi_normal must "
+                              "come from the data") != NULL, "%s", err);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 /* ---- _rngs by their moments: M draws of a model with only gens ---- */
 
 #define RNG_M 20000
@@ -280,6 +378,8 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_rng_moments, 0, NRNG);
     tcase_add_test(tc, test_inv_wishart_posterior);
+    tcase_add_test(tc, test_cavi_inv_wishart);
+    tcase_add_test(tc, test_cavi_inv_wishart_refusal);
     tcase_add_test(tc, test_lkj_recovery);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
