@@ -43,7 +43,7 @@ static size_t block_parts(CjBlock *b, double **p[6], size_t n[6])
     if (b->fam == Q_NORMAL) { p[0] = &b->mean; n[0] = d; p[1] = &b->cov; n[1] = d * d; p[2] = &b->chol; n[2] = d * d; return 3; }
     if (b->fam == Q_CATEG) { p[0] = &b->p1; n[0] = d * (size_t)b->K; return 1; }
     if (b->fam == Q_DIRICHLET) { p[0] = &b->p1; n[0] = d; p[1] = &b->e1; n[1] = d; return 2; }
-    if (b->fam == Q_INVWISHART) {
+    if (b->fam == Q_INVWISHART || b->fam == Q_WISHART) {
         p[0] = &b->p1; p[1] = &b->p2; p[2] = &b->e1; p[3] = &b->e2;
         n[0] = n[2] = d;
         n[1] = n[3] = 1;
@@ -118,7 +118,7 @@ static size_t acc_size(const CjBlock *b)
     case Q_NORMAL: return (size_t)b->n * b->n + b->n;
     case Q_DIRICHLET: return (size_t)b->n;
     case Q_CATEG: return (size_t)b->n * b->K;
-    case Q_INVWISHART: return (size_t)b->n + 1;
+    case Q_INVWISHART: case Q_WISHART: return (size_t)b->n + 1;
     default: return 2 * (size_t)b->n;
     }
 }
@@ -242,7 +242,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 tr_unconstrain(TR_SIMPLEX, (size_t)b->K, 1, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
             }
             break;
-        case Q_INVWISHART:
+        case Q_INVWISHART: case Q_WISHART:
             if (cj_iw_draw(b, r, x) || tr_unconstrain(TR_COV_MATRIX, (size_t)b->K, (size_t)b->K, x, NULL, NULL,
                                                       u + pi->off, &bad))
                 for (int k = 0; k < pi->nfree; k++) u[pi->off + k] = NAN;
@@ -298,6 +298,7 @@ static void cavi_report(void *st, FILE *out, const char *prefix)
         case Q_DIRICHLET: print_vals(out, "alpha", b->p1, b->n); break;
         case Q_CATEG: print_vals(out, "probs", b->p1, (long)b->n * b->K); break;
         case Q_INVWISHART: print_vals(out, "nu", b->p2, 1); print_vals(out, "Psi", b->p1, b->n); break;
+        case Q_WISHART: print_vals(out, "nu", b->p2, 1); print_vals(out, "inverse scale", b->p1, b->n); break;
         default: break;
         }
         fputc('\n', out);

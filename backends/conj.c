@@ -22,7 +22,7 @@
 
 /* ORDER FAMILIES */
 const char *const cj_fam_name[] = {"normal", "gamma", "inverse gamma", "beta", "Dirichlet", "categorical",
-                                   "inverse Wishart"};
+                                   "inverse Wishart", "Wishart"};
 
 /* The conjugate pairs: (family of the parameter, distribution, argument (0 is the
  * variate), the transform through which the parameter may enter it). */
@@ -51,6 +51,10 @@ const CjPair cj_pairs[] = {
     {Q_DIRICHLET, "multinomial", 1, CT_IDENTITY},
     {Q_INVWISHART, "inv_wishart", 0, CT_IDENTITY},
     {Q_INVWISHART, "multi_normal", 2, CT_IDENTITY},
+    {Q_WISHART, "wishart", 0, CT_IDENTITY},
+    {Q_WISHART, "multi_normal_prec", 2, CT_IDENTITY},
+    {Q_NORMAL, "multi_normal_prec", 0, CT_LINEAR},
+    {Q_NORMAL, "multi_normal_prec", 1, CT_LINEAR},
     {Q_NFAM, NULL, 0, CT_LINEAR},
 };
 
@@ -58,7 +62,7 @@ const CjPair cj_pairs[] = {
 static const char *const cj_dists[] = {
     "normal", "std_normal", "multi_normal", "multi_normal_cholesky", "gamma", "exponential",
     "inv_gamma", "poisson", "beta", "bernoulli", "binomial", "dirichlet", "categorical",
-    "multinomial", "inv_wishart", NULL};
+    "multinomial", "inv_wishart", "wishart", "multi_normal_prec", NULL};
 
 const CjPair *cj_pair_find(CjFam fam, const char *dist, int arg)
 {
@@ -166,7 +170,7 @@ static void block_alloc(CjBlock *b)
         b->acc = calloc((size_t)n * K + 1, sizeof(double));
         b->p1 = calloc((size_t)n * K + 1, sizeof(double));
         break;
-    case Q_INVWISHART:
+    case Q_INVWISHART: case Q_WISHART:
         b->acc = calloc((size_t)n + 1, sizeof(double));
         b->p1 = calloc((size_t)n + 1, sizeof(double));
         b->p2 = calloc(1, sizeof(double));
@@ -220,13 +224,14 @@ static void make_blocks(CjAn *a)
             const char *pd = NULL;
             for (int i = 0; i < m->ir->prog->nstmts && !pd; i++) pd = prior_dist(m->ir->prog->stmts[i], pi->slot);
             if (pd && !strcmp(pd, "inv_wishart")) { fam = Q_INVWISHART; b->K = pi->rows; }
+            if (pd && !strcmp(pd, "wishart")) { fam = Q_WISHART; b->K = pi->rows; }
         }
         if (fam < 0) {
             cj_refuse(a, -1, s->span,
                       "cavi: parameter '%s' has no conjugate mean-field family (CAVI takes real or vector "
                       "parameters without bounds (normal), <lower=0> (gamma or inverse gamma), <lower=0, upper=1> "
-                      "(beta), simplex (Dirichlet), cov_matrix with an inv_wishart prior (inverse Wishart) and int "
-                      "with constant bounds (categorical)); use --method=bbvi",
+                      "(beta), simplex (Dirichlet), cov_matrix with an inv_wishart or wishart prior ((inverse) "
+                      "Wishart) and int with constant bounds (categorical)); use --method=bbvi",
                       s->name);
             continue;
         }
@@ -247,7 +252,7 @@ static void set_block(CjAn *a, int k, int mode, gsl_rng *r)
     case Q_NORMAL:
         for (int i = 0; i < n; i++) x[i] = mode == 2 ? gsl_ran_gaussian(r, 1.0) : 0;
         break;
-    case Q_GAMMA: case Q_INVGAMMA: case Q_INVWISHART:
+    case Q_GAMMA: case Q_INVGAMMA: case Q_INVWISHART: case Q_WISHART:
         for (int i = 0; i < n; i++) x[i] = mode == 0 ? 1 : mode == 1 ? 2 + i : 0.5 + 1.5 * gsl_rng_uniform(r);
         break;
     case Q_BETA:
@@ -410,7 +415,7 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
         cj_refuse(a, inst, s->dist_span,
                   "cavi: %s has no conjugate update (CAVI handles normal, std_normal, multi_normal, gamma, "
                   "exponential, inv_gamma, poisson, beta, bernoulli, binomial, dirichlet, categorical, "
-                  "multinomial and inv_wishart); use --method=bbvi", in->d->name);
+                  "multinomial, inv_wishart, wishart and multi_normal_prec); use --method=bbvi", in->d->name);
         return 0;
     }
     DRefs lhs = {0}, args = {0};
@@ -505,6 +510,8 @@ static const char *const fam_hint[] = {
     "a simplex is conjugate with a dirichlet prior, as the probabilities of categorical or multinomial",
     "a discrete parameter may select (index) the arguments of any conjugate statement",
     "a cov_matrix with an inv_wishart prior is conjugate as the whole covariance of multi_normal with a "
+    "constant location",
+    "a cov_matrix with a wishart prior is conjugate as the whole precision of multi_normal_prec with a "
     "constant location"};
 
 static void refuse_pair(CjAn *a, int inst, const CjInst *in, int arg, const CjBlock *b, const CjPair *p)

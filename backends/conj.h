@@ -14,7 +14,7 @@
 #include "runtime/model.h"
 
 /* ORDER FAMILIES: cj_fam_name in conj.c */
-typedef enum { Q_NORMAL, Q_GAMMA, Q_INVGAMMA, Q_BETA, Q_DIRICHLET, Q_CATEG, Q_INVWISHART, Q_NFAM } CjFam;
+typedef enum { Q_NORMAL, Q_GAMMA, Q_INVGAMMA, Q_BETA, Q_DIRICHLET, Q_CATEG, Q_INVWISHART, Q_WISHART, Q_NFAM } CjFam;
 extern const char *const cj_fam_name[];
 
 /* How a parameter element x may enter an argument a (c: a constant of the data). */
@@ -46,8 +46,10 @@ typedef struct CjBlock {
     /* gamma / inverse gamma: p1 = shape, p2 = rate (scale for IG), per element;
      * beta: p1 = a, p2 = b; Dirichlet: p1 = alpha (n); categorical: p1 = probs (n*K) */
     double *p1, *p2;
-    /* inverse Wishart (K x K, n = K * K): p1 = Psi (n), p2[0] = nu, e1 = E Sigma^-1 (n),
-     * e2[0] = E log|Sigma|; acc = sum of B (n) then of a (1) in -a/2 log|Sigma| - tr(B Sigma^-1)/2 */
+    /* inverse Wishart of a covariance Sigma or Wishart of a precision (K x K, n = K * K),
+     * both through the precision P (Sigma^-1, or the parameter itself): p1 = B, p2[0] = nu
+     * with q(P) = Wishart(nu, B^-1) (for IW, B is Psi); e1 = E P (n), e2[0] = E log|P|;
+     * acc = sum of B (n) then of a (1) in a/2 log|P| - tr(B P)/2 */
     /* gamma: e1 = E x, e2 = E log x; IG: e1 = E 1/x, e2 = E log x;
      * beta: e1 = E log t, e2 = E log(1 - t); Dirichlet: e1 = E log t (n) */
     double *e1, *e2;
@@ -90,8 +92,8 @@ typedef struct CjFactor {
     CjSrc *simp;               /* elt = replicate; blk < 0: logt holds the constant */
     double *logt;              /* nrow*K */
     CjSel *zvar;               /* nrow: discrete variate (blk < 0: data) */
-    /* CF_IW: k0 - ia/2 log|Sigma| - tr(iB Sigma^-1)/2, Sigma the inverse-Wishart block
-     * iblk (K x K): an inv_wishart prior or multi_normal rows with a constant mean */
+    /* CF_IW: k0 + ia/2 log|P| - tr(iB P)/2, P the precision of the (inverse-)Wishart
+     * block iblk (K x K): its prior, or multi_normal(_prec) rows with a constant mean */
     double ia, *iB;
     int iblk;
 } CjFactor;

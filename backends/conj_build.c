@@ -7,6 +7,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_matrix.h>
+#include <gsl/gsl_linalg.h>
 #include "backends/conj_int.h"
 
 typedef struct Coo { int row, blk, elt; double coef; } Coo;
@@ -185,15 +186,15 @@ static int iw_whole(Bld *b, int i, const char *what)
     long g = vo(in, i);
     CjSrc s0 = ps(b, g);
     const CjBlock *B = s0.blk >= 0 ? &b->a->cm->blk[s0.blk] : NULL;
-    int ok = B && B->fam == Q_INVWISHART && in->sz[i] == B->n;
+    int ok = B && (B->fam == Q_INVWISHART || B->fam == Q_WISHART) && in->sz[i] == B->n;
     for (int j = 0; ok && j < in->sz[i]; j++) {
         CjSrc s = ps(b, g + j);
         ok = s.blk == s0.blk && s.elt == j && fabs(s.w - 1) < 1e-12;
     }
     if (!ok) {
         cj_refuse(b->a, b->ii, i ? in->s->args[i - 1]->span : in->s->lhs->span,
-                  "cavi: the %s of %s must be a whole cov_matrix parameter with an inv_wishart prior, as it is; use "
-                  "--method=bbvi", what, in->d->name);
+                  "cavi: the %s of %s must be a whole cov_matrix parameter with an inv_wishart or wishart prior, as "
+                  "it is; use --method=bbvi", what, in->d->name);
         return -1;
     }
     return s0.blk;
@@ -208,15 +209,17 @@ static int iw_const(Bld *b, int i, const char *what)
     for (int j = 0; j < in->sz[i]; j++)
         if (c->psrc[g + j].blk >= 0 || c->lstart[g + j] < c->lstart[g + j + 1]) {
             cj_refuse(b->a, b->ii, in->s->args[i - 1]->span,
-                      "cavi: with an inverse-Wishart covariance the %s of %s must come from the data (CAVI has no "
-                      "normal-inverse-Wishart factor); use --method=bbvi", what, in->d->name);
+                      "cavi: with a (inverse-)Wishart covariance or precision the %s of %s must come from the data "
+                      "(CAVI has no normal-Wishart factor); use --method=bbvi", what, in->d->name);
             return -1;
         }
     return 0;
 }
 
-/* Sigma ~ inv_wishart(nu, Psi), nu and Psi from the data:
- * nu/2 log|Psi| - nu K/2 log 2 - lmgamma_K(nu/2) - (nu + K + 1)/2 log|Sigma| - tr(Psi Sigma^-1)/2 */
+/* Sigma ~ inv_wishart(nu, Psi), nu and Psi from the data, with P = Sigma^-1:
+ * nu/2 log|Psi| - nu K/2 log 2 - lmgamma_K(nu/2) + (nu + K + 1)/2 log|P| - tr(Psi P)/2;
+ * P ~ wishart(nu, V): -nu/2 log|V| - nu K/2 log 2 - lmgamma_K(nu/2) + (nu - K - 1)/2 log|P|
+ * - tr(V^-1 P)/2. */
 static int build_iw_prior(Bld *b)
 {
     const CjInst *in = b->in;
@@ -229,19 +232,27 @@ static int build_iw_prior(Bld *b)
         for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
     if (in->sz[1] != 1 || in->sz[2] != K * K || !(nu > K - 1) || cj_chol(P->data, K)) {
         gsl_matrix_free(P);
-        cj_refuse(b->a, b->ii, in->s->span, "cavi: inv_wishart needs nu > K - 1 and a positive-definite K x K scale");
+        cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs nu > K - 1 and a positive-definite K x K scale",
+                  in->d->name);
         return -1;
     }
     double ld = 0;
     for (int k = 0; k < K; k++) ld += 2 * log(gsl_matrix_get(P, (size_t)k, (size_t)k));
-    gsl_matrix_free(P);
+    int wish = !strcmp(in->d->name, "wishart");
+    if (wish) {                                      /* V^-1 */
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
+        gsl_linalg_cholesky_decomp1(P);
+        gsl_linalg_cholesky_invert(P);
+    }
     CjFactor *f = newf(b, CF_IW, 1);
     f->iblk = blk;
     f->K = K;
-    f->ia = nu + K + 1;
+    f->ia = wish ? nu - K - 1 : nu + K + 1;
     f->iB = malloc(sizeof(double) * (size_t)K * K);
-    for (long j = 0; j < (long)K * K; j++) f->iB[j] = bv(b, vo(in, 2) + j);
-    f->k0 = 0.5 * nu * ld - 0.5 * nu * K * M_LN2 - cj_lmgamma(K, 0.5 * nu);
+    for (long j = 0; j < (long)K * K; j++) f->iB[j] = wish ? gsl_matrix_get(P, (size_t)(j % K), (size_t)(j / K)) : bv(b, vo(in, 2) + j);
+    gsl_matrix_free(P);
+    f->k0 = (wish ? -0.5 : 0.5) * nu * ld - 0.5 * nu * K * M_LN2 - cj_lmgamma(K, 0.5 * nu);
     use(b, blk, 1);
     return 0;
 }
@@ -286,8 +297,8 @@ static int build_mvn_iw(Bld *b)
 static int build_mvn(Bld *b)
 {
     const CjInst *in = b->in;
-    if (in->nv == 3 && !strcmp(in->d->name, "multi_normal") && ps(b, vo(in, 2)).blk >= 0) return build_mvn_iw(b);
-    int K = in->rows[2], chol = !strcmp(in->d->name, "multi_normal_cholesky");
+    if (in->nv == 3 && strcmp(in->d->name, "multi_normal_cholesky") && ps(b, vo(in, 2)).blk >= 0) return build_mvn_iw(b);
+    int K = in->rows[2], chol = !strcmp(in->d->name, "multi_normal_cholesky"), prec = !strcmp(in->d->name, "multi_normal_prec");
     if (K < 1 || in->sz[2] != K * K) { cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs one K x K matrix", in->d->name); return -1; }
     int vals[2] = {0, 1}, es[2] = {K, K};
     int nrep = nrep_of(b, vals, 2, es);
@@ -296,9 +307,19 @@ static int build_mvn(Bld *b)
     long g2 = vo(in, 2);
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) gsl_matrix_set(L, (size_t)i, (size_t)j, chol && j > i ? 0 : bv(b, g2 + i + (long)j * K));
+    if (prec) {   /* a data precision: its inverse is the covariance */
+        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        int bad = gsl_linalg_cholesky_decomp1(L) || gsl_linalg_cholesky_invert(L);
+        gsl_set_error_handler(old);
+        if (bad) {
+            gsl_matrix_free(L);
+            cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the precision of multi_normal_prec is not positive definite");
+            return -1;
+        }
+    }
     if (!chol && cj_chol(L->data, K)) {
         gsl_matrix_free(L);
-        cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the covariance of multi_normal is not positive definite");
+        cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the covariance of %s is not positive definite", in->d->name);
         return -1;
     }
     CjFactor *f = newf(b, CF_NORMAL, nrep * K);
@@ -579,7 +600,7 @@ int cj_build(CjAn *a)
             if (in->sel.blk >= 0) use(&b, in->sel.blk, 0);
             if (!strcmp(dn, "normal") || !strcmp(dn, "std_normal")) build_normal(&b);
             else if (!strncmp(dn, "multi_normal", 12)) build_mvn(&b);
-            else if (!strcmp(dn, "inv_wishart")) build_iw_prior(&b);
+            else if (!strcmp(dn, "inv_wishart") || !strcmp(dn, "wishart")) build_iw_prior(&b);
             else if (!strcmp(dn, "gamma") || !strcmp(dn, "exponential") || !strcmp(dn, "inv_gamma") || !strcmp(dn, "poisson"))
                 build_gamma(&b);
             else if (!strcmp(dn, "beta") || !strcmp(dn, "bernoulli") || !strcmp(dn, "binomial")) build_beta(&b);

@@ -163,7 +163,7 @@ void cj_expect(CjBlock *b)
             for (int k = 0; k < b->K; k++) b->e1[(long)r * b->K + k] = gsl_sf_psi(al[k]) - ps;
         }
         break;
-    case Q_INVWISHART: cj_iw_expect(b); break;
+    case Q_INVWISHART: case Q_WISHART: cj_iw_expect(b); break;
     default: break;
     }
 }
@@ -172,7 +172,7 @@ int cj_finish(CjModel *cm, CjBlock *b, char *err, size_t errlen)
 {
     (void)cm;
     if (b->fam == Q_NORMAL) return cj_normal_finish(b, err, errlen);
-    if (b->fam == Q_INVWISHART) return cj_iw_finish(b, err, errlen);
+    if (b->fam == Q_INVWISHART || b->fam == Q_WISHART) return cj_iw_finish(b, err, errlen);
     for (int i = 0; i < b->n; i++) {
         double p1 = 0, p2 = 0;
         switch (b->fam) {
@@ -239,7 +239,7 @@ double cj_entropy(const CjModel *cm, const CjBlock *b)
     case Q_CATEG:
         for (long i = 0; i < (long)b->n * b->K; i++) if (b->p1[i] > 0) h -= b->p1[i] * log(b->p1[i]);
         return h;
-    case Q_INVWISHART: return cj_iw_entropy(b);
+    case Q_INVWISHART: case Q_WISHART: return cj_iw_entropy(b);
     default: return 0;
     }
 }
@@ -283,7 +283,7 @@ void cj_start(CjModel *cm, CjBlock *b, gsl_rng *r)
         }
         if (r) start_normal(cm, b, r);
         return;
-    case Q_INVWISHART: cj_iw_start(b, r); return;
+    case Q_INVWISHART: case Q_WISHART: cj_iw_start(b, r); return;
     case Q_CATEG:
         for (int i = 0; i < n; i++) {
             double *p = b->p1 + (long)i * b->K, s = 0;

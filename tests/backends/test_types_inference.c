@@ -4,8 +4,9 @@
  *  - a covariance with an inverse-Wishart prior and a known mean has the posterior
  *    inverse-Wishart(nu + N, Psi + S): NUTS's posterior mean of Sigma matches
  *    (Psi + S) / (nu + N - p - 1) within MCSE;
- *  - CAVI recognises multi_normal with an inv_wishart covariance as conjugate: its q
- *    is exactly that inverse-Wishart and its ELBO the log evidence;
+ *  - CAVI recognises multi_normal with an inv_wishart covariance and multi_normal_prec
+ *    with a wishart precision as conjugate: its q is exactly the closed-form posterior
+ *    and its ELBO the log evidence; multi_normal_prec against multi_normal;
  *  - lkj_corr_rng, lkj_corr_cholesky_rng, wishart_rng, inv_wishart_rng,
  *    multi_normal_rng and multi_normal_cholesky_rng by their first two moments. */
 #include <check.h>
@@ -223,62 +224,121 @@ static double logdet2(const double *A) { return log(A[0] * A[3] - A[1] * A[2]); 
 
 static int cavi_logp(void *ctx, const double *u, double *lp, double *grad) { return vm_log_density(ctx, u, 1, lp, grad); }
 
-START_TEST(test_cavi_inv_wishart)
+/* CAVI on a conjugate (inverse-)Wishart model: prior matrix P0 (Psi, or V^-1 for a
+ * Wishart), N rows with scatter S.  q's parameters are then exactly nu0 + N and
+ * P0 + S, and the ELBO is the log evidence
+ *   -N K/2 log pi + lmgamma(nu'/2) - lmgamma(nu/2) + nu/2 log|P0| - nu'/2 log|P0 + S|
+ * (the same expression for both: Psi for IW, V^-1 for Wishart). */
+typedef struct {
+    const char *name, *src, *param;
+    int wishart;
+    double nu, P0[4];
+} CaviCase;
+
+static const CaviCase cavi_cases[] = {
+    {"inv_wishart",
+     "data int<lower=0> N;\ndata array[N] vector[2] y;\nparam cov_matrix[2] Sigma;\n"
+     "Sigma ~ inv_wishart(5, [[1.5, 0.3], [0.3, 0.8]]);\ny ~ multi_normal(rep_vector(0, 2), Sigma);\n",
+     "Sigma", 0, 5, {1.5, 0.3, 0.3, 0.8}},
+    /* V = [[0.8, 0.1], [0.1, 1.2]]: V^-1 = [[1.2, -0.1], [-0.1, 0.8]] / 0.95 */
+    {"wishart",
+     "data int<lower=0> N;\ndata array[N] vector[2] y;\nparam cov_matrix[2] Omega;\n"
+     "Omega ~ wishart(6, [[0.8, 0.1], [0.1, 1.2]]);\ny ~ multi_normal_prec(rep_vector(0, 2), Omega);\n",
+     "Omega", 1, 6, {1.2 / 0.95, -0.1 / 0.95, -0.1 / 0.95, 0.8 / 0.95}},
+};
+#define NCAVI (sizeof cavi_cases / sizeof cavi_cases[0])
+
+START_TEST(test_cavi_wishart)
 {
+    const CaviCase *c = &cavi_cases[_i];
     const int K = 2, N = 12;
-    const double nu = 5, Psi[4] = {1.5, 0.3, 0.3, 0.8}, Sigma[4] = {2.0, -0.6, -0.6, 1.0};
+    const double Sigma[4] = {2.0, -0.6, -0.6, 1.0};
     double S[4];
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, test_seed(29));
+    gsl_rng_set(r, test_seed(29 + _i));
     char *data = simulate_mvn(r, N, K, Sigma, S);
-    VmModel *m = load("data int<lower=0> N;\n"
-                      "data array[N] vector[2] y;\n"
-                      "param cov_matrix[2] Sigma;\n"
-                      "Sigma ~ inv_wishart(5, [[1.5, 0.3], [0.3, 0.8]]);\n"
-                      "y ~ multi_normal(rep_vector(0, 2), Sigma);\n",
-                      data);
+    VmModel *m = load(c->src, data);
     VmEval *e = vm_eval_new(m);
     BkTarget t = {vm_model_dim(m), 0, NULL, NULL, cavi_logp, e, m};
     BkSettings s = {.iters = 1000, .seed = test_seed(3)};
     char err[2048] = "";
     void *st = backend_cavi.create(&s, &t, err, sizeof err);
-    ck_assert_msg(st != NULL, "cavi refused: %s", err);
+    ck_assert_msg(st != NULL, "%s: cavi refused: %s", c->name, err);
     ck_assert_int_eq(backend_cavi.init(st, &t, r, NULL, err, sizeof err), 0);
     int rc = BK_OK;
     for (long it = 0; it < 1000 && rc == BK_OK; it++) rc = backend_cavi.step(st, &t, r, it, 0, err, sizeof err);
-    ck_assert_msg(rc == BK_DONE, "cavi: %s", err);
-    const CjBlock *q = cavi_block(st, "Sigma");
-    ck_assert(q != NULL && q->fam == Q_INVWISHART);
-    /* q = inverse-Wishart(nu + N, Psi + S) */
+    ck_assert_msg(rc == BK_DONE, "%s: %s", c->name, err);
+    const CjBlock *q = cavi_block(st, c->param);
+    ck_assert(q != NULL && q->fam == (c->wishart ? Q_WISHART : Q_INVWISHART));
     double post[4];
-    ck_assert_msg(fabs(q->p2[0] - (nu + N)) < 1e-12, "nu %g", q->p2[0]);
+    ck_assert_msg(fabs(q->p2[0] - (c->nu + N)) < 1e-12, "%s: nu %g", c->name, q->p2[0]);
     for (int j = 0; j < 4; j++) {
-        post[j] = Psi[j] + S[j];
-        ck_assert_msg(fabs(q->p1[j] - post[j]) <= 1e-10 * (1 + fabs(post[j])), "Psi[%d] %.15g, closed form %.15g", j,
-                      q->p1[j], post[j]);
+        post[j] = c->P0[j] + S[j];
+        ck_assert_msg(fabs(q->p1[j] - post[j]) <= 1e-10 * (1 + fabs(post[j])), "%s: q[%d] %.15g, closed form %.15g",
+                      c->name, j, q->p1[j], post[j]);
     }
-    /* exact q: the ELBO is the log evidence
-     * -N K/2 log pi + lmgamma(nu'/2) - lmgamma(nu/2) + nu/2 log|Psi| - nu'/2 log|Psi'| */
-    double ev = -0.5 * N * K * log(M_PI) + lmgamma(K, 0.5 * (nu + N)) - lmgamma(K, 0.5 * nu) + 0.5 * nu * logdet2(Psi) -
-                0.5 * (nu + N) * logdet2(post);
-    ck_assert_msg(fabs(cavi_elbo(st) - ev) <= 1e-9 * (1 + fabs(ev)), "ELBO %.15g, log evidence %.15g", cavi_elbo(st), ev);
-    /* draws from q have the closed-form mean (Psi + S) / (nu + N - K - 1) */
-    double u[3], lp, x[4], mean[4] = {0};
+    double ev = -0.5 * N * K * log(M_PI) + lmgamma(K, 0.5 * (c->nu + N)) - lmgamma(K, 0.5 * c->nu) +
+                0.5 * c->nu * logdet2(c->P0) - 0.5 * (c->nu + N) * logdet2(post);
+    ck_assert_msg(fabs(cavi_elbo(st) - ev) <= 1e-9 * (1 + fabs(ev)), "%s: ELBO %.15g, log evidence %.15g", c->name,
+                  cavi_elbo(st), ev);
+    /* draws from q: E Sigma = post / (nu' - K - 1) (IW), E Omega = nu' post^-1 (Wishart) */
+    double u[3], lp, x[4], mean[4] = {0}, want[4];
+    double det = post[0] * post[3] - post[1] * post[2], nu1 = c->nu + N;
+    const double inv[4] = {post[3] / det, -post[1] / det, -post[2] / det, post[0] / det};
+    for (int j = 0; j < 4; j++) want[j] = c->wishart ? nu1 * inv[j] : post[j] / (nu1 - K - 1);
     const int M = 20000;
     for (int d = 0; d < M; d++) {
         backend_cavi.draw(st, r, u, &lp, NULL);
         ck_assert_int_eq(vm_constrain(e, u, x), 0);
         for (int j = 0; j < 4; j++) mean[j] += x[j] / M;
     }
-    for (int j = 0; j < 4; j++) {
-        double want = post[j] / (nu + N - K - 1);
-        ck_assert_msg(fabs(mean[j] - want) < 0.03 * (1 + fabs(want)), "E Sigma[%d] %g, closed form %g", j, mean[j], want);
-    }
+    for (int j = 0; j < 4; j++)
+        ck_assert_msg(fabs(mean[j] - want[j]) < 0.03 * (1 + fabs(want[j])), "%s: E[%d] %g, closed form %g", c->name, j,
+                      mean[j], want[j]);
     backend_cavi.free(st);
     vm_eval_free(e);
     vm_model_free(m);
     free(data);
     gsl_rng_free(r);
+}
+END_TEST
+
+/* multi_normal_prec(y | mu, Omega) is multi_normal(y | mu, inverse(Omega)), and its
+ * gradient (through mu and a cov_matrix Omega) matches finite differences. */
+START_TEST(test_multi_normal_prec)
+{
+    const char *data = "{\"y\": [[1, 0.5], [-0.3, 1.2], [0.7, -0.4]]}";
+    VmModel *a = load("data array[3] vector[2] y;\nparam vector[2] mu;\nparam cov_matrix[2] Omega;\n"
+                      "y ~ multi_normal_prec(mu, Omega);\n", data);
+    VmModel *b = load("data array[3] vector[2] y;\nparam vector[2] mu;\nparam cov_matrix[2] Omega;\n"
+                      "y ~ multi_normal(mu, inverse(Omega));\n", data);
+    VmEval *ea = vm_eval_new(a), *eb = vm_eval_new(b);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, test_seed(31));
+    double u[5], g[5], gb[5], lpa, lpb;
+    for (int rep = 0; rep < 10; rep++) {
+        for (int i = 0; i < 5; i++) u[i] = gsl_ran_gaussian(r, 0.7);
+        ck_assert_int_eq(vm_log_density(ea, u, 1, &lpa, g), 0);
+        ck_assert_int_eq(vm_log_density(eb, u, 1, &lpb, gb), 0);
+        ck_assert_msg(fabs(lpa - lpb) < 1e-10 * (1 + fabs(lpb)), "lp %.15g vs multi_normal %.15g", lpa, lpb);
+        for (int i = 0; i < 5; i++) {
+            double up[5], um[5], fp, fm, h = 1e-5;
+            memcpy(up, u, sizeof u);
+            memcpy(um, u, sizeof u);
+            up[i] += h;
+            um[i] -= h;
+            vm_log_density(ea, up, 1, &fp, NULL);
+            vm_log_density(ea, um, 1, &fm, NULL);
+            double fd = (fp - fm) / (2 * h);
+            ck_assert_msg(fabs(g[i] - fd) < 1e-6 * (1 + fabs(fd)), "d/du[%d] %.12g, FD %.12g", i, g[i], fd);
+            ck_assert_msg(fabs(g[i] - gb[i]) < 1e-9 * (1 + fabs(gb[i])), "d/du[%d] %.12g vs multi_normal %.12g", i, g[i], gb[i]);
+        }
+    }
+    gsl_rng_free(r);
+    vm_eval_free(ea);
+    vm_eval_free(eb);
+    vm_model_free(a);
+    vm_model_free(b);
 }
 END_TEST
 
@@ -299,8 +359,8 @@ START_TEST(test_cavi_inv_wishart_refusal)
     char err[2048] = "";
     void *st = backend_cavi.create(&s, &t, err, sizeof err);
     ck_assert(st == NULL);
-    ck_assert_msg(strstr(err, ":7:18: error: cavi: with an inverse-Wishart covariance the location of multi_normal must "
-                              "come from the data") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, ":7:18: error: cavi: with a (inverse-)Wishart covariance or precision the location of "
+                              "multi_normal must come from the data") != NULL, "%s", err);
     vm_eval_free(e);
     vm_model_free(m);
 }
@@ -334,6 +394,9 @@ static const RngCase rng_cases[] = {
      {1, -2}, {2, 0.5}},
     {"multi_normal_cholesky", "gen vector[2] X = multi_normal_cholesky_rng([1, -2]', [[1.5, 0], [0.4, 0.7]]);", 2,
      {1, -2}, {2.25, 0.16 + 0.49}},
+    /* precision [[2, 0.6], [0.6, 0.5]]: covariance [[0.5, -0.6], [-0.6, 2]] / 0.64 */
+    {"multi_normal_prec", "gen vector[2] X = multi_normal_prec_rng([1, -2]', [[2, 0.6], [0.6, 0.5]]);", 2,
+     {1, -2}, {0.5 / 0.64, 2 / 0.64}},
 };
 #define NRNG (sizeof rng_cases / sizeof rng_cases[0])
 
@@ -378,7 +441,8 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_rng_moments, 0, NRNG);
     tcase_add_test(tc, test_inv_wishart_posterior);
-    tcase_add_test(tc, test_cavi_inv_wishart);
+    tcase_add_loop_test(tc, test_cavi_wishart, 0, NCAVI);
+    tcase_add_test(tc, test_multi_normal_prec);
     tcase_add_test(tc, test_cavi_inv_wishart_refusal);
     tcase_add_test(tc, test_lkj_recovery);
     suite_add_tcase(s, tc);
