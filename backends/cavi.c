@@ -43,6 +43,12 @@ static size_t block_parts(CjBlock *b, double **p[6], size_t n[6])
     if (b->fam == Q_NORMAL) { p[0] = &b->mean; n[0] = d; p[1] = &b->cov; n[1] = d * d; p[2] = &b->chol; n[2] = d * d; return 3; }
     if (b->fam == Q_CATEG) { p[0] = &b->p1; n[0] = d * (size_t)b->K; return 1; }
     if (b->fam == Q_DIRICHLET) { p[0] = &b->p1; n[0] = d; p[1] = &b->e1; n[1] = d; return 2; }
+    if (b->fam == Q_INVWISHART || b->fam == Q_WISHART) {
+        p[0] = &b->p1; p[1] = &b->p2; p[2] = &b->e1; p[3] = &b->e2;
+        n[0] = n[2] = d;
+        n[1] = n[3] = 1;
+        return 4;
+    }
     p[0] = &b->p1; p[1] = &b->p2; p[2] = &b->e1; p[3] = &b->e2;
     n[0] = n[1] = n[2] = n[3] = d;
     return 4;
@@ -112,6 +118,7 @@ static size_t acc_size(const CjBlock *b)
     case Q_NORMAL: return (size_t)b->n * b->n + b->n;
     case Q_DIRICHLET: return (size_t)b->n;
     case Q_CATEG: return (size_t)b->n * b->K;
+    case Q_INVWISHART: case Q_WISHART: return (size_t)b->n + 1;
     default: return 2 * (size_t)b->n;
     }
 }
@@ -216,7 +223,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (!(x[k] >= DBL_MIN)) x[k] = DBL_MIN;
                 if (!isfinite(x[k])) x[k] = DBL_MAX;
             }
-            tr_unconstrain(pi->tr, (size_t)n, x, c->lo, NULL, u + pi->off, &bad);
+            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, NULL, u + pi->off, &bad);
             break;
         case Q_BETA:
             for (int k = 0; k < n; k++) {
@@ -224,7 +231,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (x[k] <= 0) x[k] = DBL_MIN;
                 if (x[k] >= 1) x[k] = 1 - DBL_EPSILON / 2;
             }
-            tr_unconstrain(pi->tr, (size_t)n, x, c->lo, c->hi, u + pi->off, &bad);
+            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, c->hi, u + pi->off, &bad);
             break;
         case Q_DIRICHLET:
             for (int rep = 0; rep * b->K < n; rep++) {
@@ -232,8 +239,13 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 gsl_ran_dirichlet(r, (size_t)b->K, b->p1 + (long)rep * b->K, v);
                 for (int k = 0; k < b->K; k++) { if (!(v[k] > 1e-300)) v[k] = 1e-300; s += v[k]; }
                 for (int k = 0; k < b->K; k++) v[k] /= s;
-                tr_unconstrain(TR_SIMPLEX, (size_t)b->K, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
+                tr_unconstrain(TR_SIMPLEX, (size_t)b->K, 1, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
             }
+            break;
+        case Q_INVWISHART: case Q_WISHART:
+            if (cj_iw_draw(b, r, x) || tr_unconstrain(TR_COV_MATRIX, (size_t)b->K, (size_t)b->K, x, NULL, NULL,
+                                                      u + pi->off, &bad))
+                for (int k = 0; k < pi->nfree; k++) u[pi->off + k] = NAN;
             break;
         case Q_CATEG:
             for (int k = 0; k < n; k++) {
@@ -285,6 +297,8 @@ static void cavi_report(void *st, FILE *out, const char *prefix)
         case Q_BETA: print_vals(out, "a", b->p1, b->n); print_vals(out, "b", b->p2, b->n); break;
         case Q_DIRICHLET: print_vals(out, "alpha", b->p1, b->n); break;
         case Q_CATEG: print_vals(out, "probs", b->p1, (long)b->n * b->K); break;
+        case Q_INVWISHART: print_vals(out, "nu", b->p2, 1); print_vals(out, "Psi", b->p1, b->n); break;
+        case Q_WISHART: print_vals(out, "nu", b->p2, 1); print_vals(out, "inverse scale", b->p1, b->n); break;
         default: break;
         }
         fputc('\n', out);

@@ -21,7 +21,8 @@
 #include "backends/conj_int.h"
 
 /* ORDER FAMILIES */
-const char *const cj_fam_name[] = {"normal", "gamma", "inverse gamma", "beta", "Dirichlet", "categorical"};
+const char *const cj_fam_name[] = {"normal", "gamma", "inverse gamma", "beta", "Dirichlet", "categorical",
+                                   "inverse Wishart", "Wishart"};
 
 /* The conjugate pairs: (family of the parameter, distribution, argument (0 is the
  * variate), the transform through which the parameter may enter it). */
@@ -48,6 +49,12 @@ const CjPair cj_pairs[] = {
     {Q_DIRICHLET, "dirichlet", 0, CT_IDENTITY},
     {Q_DIRICHLET, "categorical", 1, CT_IDENTITY},
     {Q_DIRICHLET, "multinomial", 1, CT_IDENTITY},
+    {Q_INVWISHART, "inv_wishart", 0, CT_IDENTITY},
+    {Q_INVWISHART, "multi_normal", 2, CT_IDENTITY},
+    {Q_WISHART, "wishart", 0, CT_IDENTITY},
+    {Q_WISHART, "multi_normal_prec", 2, CT_IDENTITY},
+    {Q_NORMAL, "multi_normal_prec", 0, CT_LINEAR},
+    {Q_NORMAL, "multi_normal_prec", 1, CT_LINEAR},
     {Q_NFAM, NULL, 0, CT_LINEAR},
 };
 
@@ -55,7 +62,7 @@ const CjPair cj_pairs[] = {
 static const char *const cj_dists[] = {
     "normal", "std_normal", "multi_normal", "multi_normal_cholesky", "gamma", "exponential",
     "inv_gamma", "poisson", "beta", "bernoulli", "binomial", "dirichlet", "categorical",
-    "multinomial", NULL};
+    "multinomial", "inv_wishart", "wishart", "multi_normal_prec", NULL};
 
 const CjPair *cj_pair_find(CjFam fam, const char *dist, int arg)
 {
@@ -163,6 +170,13 @@ static void block_alloc(CjBlock *b)
         b->acc = calloc((size_t)n * K + 1, sizeof(double));
         b->p1 = calloc((size_t)n * K + 1, sizeof(double));
         break;
+    case Q_INVWISHART: case Q_WISHART:
+        b->acc = calloc((size_t)n + 1, sizeof(double));
+        b->p1 = calloc((size_t)n + 1, sizeof(double));
+        b->p2 = calloc(1, sizeof(double));
+        b->e1 = calloc((size_t)n + 1, sizeof(double));
+        b->e2 = calloc(1, sizeof(double));
+        break;
     default:
         b->acc = calloc(2 * (size_t)n + 1, sizeof(double));
         b->p1 = calloc((size_t)n + 1, sizeof(double));
@@ -206,12 +220,18 @@ static void make_blocks(CjAn *a)
             fam = pd && !strcmp(pd, "inv_gamma") ? Q_INVGAMMA : Q_GAMMA;
         } else if (pi->tr == TR_LOWER_UPPER && hl == 1 && hh == 1 && lo == 0 && hi == 1) {
             fam = Q_BETA;
+        } else if (pi->tr == TR_COV_MATRIX && pi->reps == 1) {
+            const char *pd = NULL;
+            for (int i = 0; i < m->ir->prog->nstmts && !pd; i++) pd = prior_dist(m->ir->prog->stmts[i], pi->slot);
+            if (pd && !strcmp(pd, "inv_wishart")) { fam = Q_INVWISHART; b->K = pi->rows; }
+            if (pd && !strcmp(pd, "wishart")) { fam = Q_WISHART; b->K = pi->rows; }
         }
         if (fam < 0) {
             cj_refuse(a, -1, s->span,
                       "cavi: parameter '%s' has no conjugate mean-field family (CAVI takes real or vector "
                       "parameters without bounds (normal), <lower=0> (gamma or inverse gamma), <lower=0, upper=1> "
-                      "(beta), simplex (Dirichlet) and int with constant bounds (categorical)); use --method=bbvi",
+                      "(beta), simplex (Dirichlet), cov_matrix with an inv_wishart or wishart prior ((inverse) "
+                      "Wishart) and int with constant bounds (categorical)); use --method=bbvi",
                       s->name);
             continue;
         }
@@ -232,7 +252,7 @@ static void set_block(CjAn *a, int k, int mode, gsl_rng *r)
     case Q_NORMAL:
         for (int i = 0; i < n; i++) x[i] = mode == 2 ? gsl_ran_gaussian(r, 1.0) : 0;
         break;
-    case Q_GAMMA: case Q_INVGAMMA:
+    case Q_GAMMA: case Q_INVGAMMA: case Q_INVWISHART: case Q_WISHART:
         for (int i = 0; i < n; i++) x[i] = mode == 0 ? 1 : mode == 1 ? 2 + i : 0.5 + 1.5 * gsl_rng_uniform(r);
         break;
     case Q_BETA:
@@ -394,8 +414,8 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
     if (!supported(in->d->name)) {
         cj_refuse(a, inst, s->dist_span,
                   "cavi: %s has no conjugate update (CAVI handles normal, std_normal, multi_normal, gamma, "
-                  "exponential, inv_gamma, poisson, beta, bernoulli, binomial, dirichlet, categorical and "
-                  "multinomial); use --method=bbvi", in->d->name);
+                  "exponential, inv_gamma, poisson, beta, bernoulli, binomial, dirichlet, categorical, "
+                  "multinomial, inv_wishart, wishart and multi_normal_prec); use --method=bbvi", in->d->name);
         return 0;
     }
     DRefs lhs = {0}, args = {0};
@@ -488,7 +508,11 @@ static const char *const fam_hint[] = {
     "an inverse-gamma parameter is conjugate as a normal's variance (scale sqrt(c * x))",
     "a <lower=0, upper=1> parameter is conjugate with a beta prior, as the probability of bernoulli or binomial",
     "a simplex is conjugate with a dirichlet prior, as the probabilities of categorical or multinomial",
-    "a discrete parameter may select (index) the arguments of any conjugate statement"};
+    "a discrete parameter may select (index) the arguments of any conjugate statement",
+    "a cov_matrix with an inv_wishart prior is conjugate as the whole covariance of multi_normal with a "
+    "constant location",
+    "a cov_matrix with a wishart prior is conjugate as the whole precision of multi_normal_prec with a "
+    "constant location"};
 
 static void refuse_pair(CjAn *a, int inst, const CjInst *in, int arg, const CjBlock *b, const CjPair *p)
 {
@@ -757,6 +781,7 @@ void cj_free(CjModel *cm)
         for (int l = 0; l < f->nlin; l++) { free(f->lin[l].rowptr); free(f->lin[l].col); free(f->lin[l].val); }
         free(f->lin); free(f->c); free(f->prec); free(f->a); free(f->cv); free(f->rate); free(f->var);
         free(f->s); free(f->f); free(f->theta); free(f->cf); free(f->simp); free(f->logt); free(f->zvar);
+        free(f->iB);
     }
     free(cm->fac);
     memset(cm, 0, sizeof *cm);

@@ -14,7 +14,7 @@
 #include "runtime/model.h"
 
 /* ORDER FAMILIES: cj_fam_name in conj.c */
-typedef enum { Q_NORMAL, Q_GAMMA, Q_INVGAMMA, Q_BETA, Q_DIRICHLET, Q_CATEG, Q_NFAM } CjFam;
+typedef enum { Q_NORMAL, Q_GAMMA, Q_INVGAMMA, Q_BETA, Q_DIRICHLET, Q_CATEG, Q_INVWISHART, Q_WISHART, Q_NFAM } CjFam;
 extern const char *const cj_fam_name[];
 
 /* How a parameter element x may enter an argument a (c: a constant of the data). */
@@ -46,6 +46,10 @@ typedef struct CjBlock {
     /* gamma / inverse gamma: p1 = shape, p2 = rate (scale for IG), per element;
      * beta: p1 = a, p2 = b; Dirichlet: p1 = alpha (n); categorical: p1 = probs (n*K) */
     double *p1, *p2;
+    /* inverse Wishart of a covariance Sigma or Wishart of a precision (K x K, n = K * K),
+     * both through the precision P (Sigma^-1, or the parameter itself): p1 = B, p2[0] = nu
+     * with q(P) = Wishart(nu, B^-1) (for IW, B is Psi); e1 = E P (n), e2[0] = E log|P|;
+     * acc = sum of B (n) then of a (1) in a/2 log|P| - tr(B P)/2 */
     /* gamma: e1 = E x, e2 = E log x; IG: e1 = E 1/x, e2 = E log x;
      * beta: e1 = E log t, e2 = E log(1 - t); Dirichlet: e1 = E log t (n) */
     double *e1, *e2;
@@ -62,7 +66,7 @@ typedef struct CjSel { int blk, elt, val; } CjSel;
 /* Rows x block coefficients of a Gaussian residual, compressed by row. */
 typedef struct CjLin { int blk; int *rowptr, *col; double *val; } CjLin;
 
-typedef enum { CF_NORMAL, CF_GAMMA, CF_BETA, CF_DIR } CjKind;
+typedef enum { CF_NORMAL, CF_GAMMA, CF_BETA, CF_DIR, CF_IW } CjKind;
 
 typedef struct CjFactor {
     CjKind kind;
@@ -88,6 +92,10 @@ typedef struct CjFactor {
     CjSrc *simp;               /* elt = replicate; blk < 0: logt holds the constant */
     double *logt;              /* nrow*K */
     CjSel *zvar;               /* nrow: discrete variate (blk < 0: data) */
+    /* CF_IW: k0 + ia/2 log|P| - tr(iB P)/2, P the precision of the (inverse-)Wishart
+     * block iblk (K x K): its prior, or multi_normal(_prec) rows with a constant mean */
+    double ia, *iB;
+    int iblk;
 } CjFactor;
 
 typedef struct CjModel {
@@ -121,6 +129,17 @@ void cj_prec(const CjModel *cm, const CjSrc *s, double *et, double *elt);
 void cj_normal_msg(CjModel *cm, const CjFactor *f, int b, double wgt);
 double cj_normal_elogp(const CjModel *cm, const CjFactor *f);
 int cj_normal_finish(CjBlock *b, char *err, size_t errlen);
+/* conj_iw.c: the inverse-Wishart block and its factors. */
+double cj_iw_elogp(const CjModel *cm, const CjFactor *f);
+void cj_iw_message(CjModel *cm, const CjFactor *f, int b, double wgt);
+int cj_iw_finish(CjBlock *b, char *err, size_t errlen);
+double cj_iw_entropy(const CjBlock *b);
+void cj_iw_start(CjBlock *b, gsl_rng *r);
+void cj_iw_expect(CjBlock *b);
+/* Sigma ~ q (column-major K x K into x); 0, or -1 if a draw is not positive definite. */
+int cj_iw_draw(const CjBlock *b, gsl_rng *r, double *x);
+/* log multivariate gamma Gamma_K(a). */
+double cj_lmgamma(int K, double a);
 /* In-place lower Cholesky factor of the n x n row-major A; -1 if not positive definite. */
 int cj_chol(double *A, int n);
 #endif

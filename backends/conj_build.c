@@ -7,6 +7,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_matrix.h>
+#include <gsl/gsl_linalg.h>
 #include "backends/conj_int.h"
 
 typedef struct Coo { int row, blk, elt; double coef; } Coo;
@@ -177,10 +178,127 @@ static int build_normal(Bld *b)
     return 0;
 }
 
+/* Value i of the instance is the whole inverse-Wishart block (each element its own
+ * element, coefficient 1): the block, or -1 after a refusal. */
+static int iw_whole(Bld *b, int i, const char *what)
+{
+    const CjInst *in = b->in;
+    long g = vo(in, i);
+    CjSrc s0 = ps(b, g);
+    const CjBlock *B = s0.blk >= 0 ? &b->a->cm->blk[s0.blk] : NULL;
+    int ok = B && (B->fam == Q_INVWISHART || B->fam == Q_WISHART) && in->sz[i] == B->n;
+    for (int j = 0; ok && j < in->sz[i]; j++) {
+        CjSrc s = ps(b, g + j);
+        ok = s.blk == s0.blk && s.elt == j && fabs(s.w - 1) < 1e-12;
+    }
+    if (!ok) {
+        cj_refuse(b->a, b->ii, i ? in->s->args[i - 1]->span : in->s->lhs->span,
+                  "cavi: the %s of %s must be a whole cov_matrix parameter with an inv_wishart or wishart prior, as "
+                  "it is; use --method=bbvi", what, in->d->name);
+        return -1;
+    }
+    return s0.blk;
+}
+
+/* Value i is a constant of the data (no parameter enters it). */
+static int iw_const(Bld *b, int i, const char *what)
+{
+    const CjInst *in = b->in;
+    const CjCfg *c = &b->a->cfg[b->cf];
+    long g = vo(in, i);
+    for (int j = 0; j < in->sz[i]; j++)
+        if (c->psrc[g + j].blk >= 0 || c->lstart[g + j] < c->lstart[g + j + 1]) {
+            cj_refuse(b->a, b->ii, in->s->args[i - 1]->span,
+                      "cavi: with a (inverse-)Wishart covariance or precision the %s of %s must come from the data "
+                      "(CAVI has no normal-Wishart factor); use --method=bbvi", what, in->d->name);
+            return -1;
+        }
+    return 0;
+}
+
+/* Sigma ~ inv_wishart(nu, Psi), nu and Psi from the data, with P = Sigma^-1:
+ * nu/2 log|Psi| - nu K/2 log 2 - lmgamma_K(nu/2) + (nu + K + 1)/2 log|P| - tr(Psi P)/2;
+ * P ~ wishart(nu, V): -nu/2 log|V| - nu K/2 log 2 - lmgamma_K(nu/2) + (nu - K - 1)/2 log|P|
+ * - tr(V^-1 P)/2. */
+static int build_iw_prior(Bld *b)
+{
+    const CjInst *in = b->in;
+    int blk = iw_whole(b, 0, "variate");
+    if (blk < 0 || iw_const(b, 1, "degrees of freedom") || iw_const(b, 2, "scale")) return -1;
+    int K = b->a->cm->blk[blk].K;
+    double nu = bv(b, vo(in, 1));
+    gsl_matrix *P = gsl_matrix_alloc((size_t)K, (size_t)K);
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
+    if (in->sz[1] != 1 || in->sz[2] != K * K || !(nu > K - 1) || cj_chol(P->data, K)) {
+        gsl_matrix_free(P);
+        cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs nu > K - 1 and a positive-definite K x K scale",
+                  in->d->name);
+        return -1;
+    }
+    double ld = 0;
+    for (int k = 0; k < K; k++) ld += 2 * log(gsl_matrix_get(P, (size_t)k, (size_t)k));
+    int wish = !strcmp(in->d->name, "wishart");
+    if (wish) {                                      /* V^-1 */
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
+        gsl_linalg_cholesky_decomp1(P);
+        gsl_linalg_cholesky_invert(P);
+    }
+    CjFactor *f = newf(b, CF_IW, 1);
+    f->iblk = blk;
+    f->K = K;
+    f->ia = wish ? nu - K - 1 : nu + K + 1;
+    f->iB = malloc(sizeof(double) * (size_t)K * K);
+    for (long j = 0; j < (long)K * K; j++) f->iB[j] = wish ? gsl_matrix_get(P, (size_t)(j % K), (size_t)(j / K)) : bv(b, vo(in, 2) + j);
+    gsl_matrix_free(P);
+    f->k0 = (wish ? -0.5 : 0.5) * nu * ld - 0.5 * nu * K * M_LN2 - cj_lmgamma(K, 0.5 * nu);
+    use(b, blk, 1);
+    return 0;
+}
+
+/* y_r ~ multi_normal(mu_r, Sigma), y and mu from the data: with r_r = y_r - mu_r,
+ * -N K/2 log(2 pi) - N/2 log|Sigma| - tr((sum_r r_r r_r') Sigma^-1)/2 */
+static int build_mvn_iw(Bld *b)
+{
+    const CjInst *in = b->in;
+    int blk = iw_whole(b, 2, "covariance");
+    if (blk < 0 || iw_const(b, 1, "location")) return -1;
+    const CjCfg *c = &b->a->cfg[b->cf];
+    for (int j = 0; j < in->sz[0]; j++)
+        if (c->psrc[vo(in, 0) + j].blk >= 0 || c->lstart[vo(in, 0) + j] < c->lstart[vo(in, 0) + j + 1]) {
+            cj_refuse(b->a, b->ii, in->s->lhs->span, "cavi: with an inverse-Wishart covariance the variate of %s must "
+                      "be data; use --method=bbvi", in->d->name);
+            return -1;
+        }
+    int K = b->a->cm->blk[blk].K, vals[2] = {0, 1}, es[2] = {K, K};
+    int nrep = nrep_of(b, vals, 2, es);
+    if (nrep < 0) return -1;
+    CjFactor *f = newf(b, CF_IW, nrep);
+    f->iblk = blk;
+    f->K = K;
+    f->ia = nrep;
+    f->iB = calloc((size_t)K * K, sizeof(double));
+    double *r = malloc(sizeof(double) * (size_t)K);
+    for (int q = 0; q < nrep; q++) {
+        for (int k = 0; k < K; k++) {
+            long gv = vo(in, 0) + (in->sz[0] == K ? 0 : (long)q * K) + k, gm = vo(in, 1) + (in->sz[1] == K ? 0 : (long)q * K) + k;
+            r[k] = bv(b, gv) - bv(b, gm);
+        }
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) f->iB[i + (long)j * K] += r[i] * r[j];
+    }
+    free(r);
+    f->k0 = -0.5 * nrep * K * log(2 * M_PI);
+    use(b, blk, 0);
+    return 0;
+}
+
 static int build_mvn(Bld *b)
 {
     const CjInst *in = b->in;
-    int K = in->rows[2], chol = !strcmp(in->d->name, "multi_normal_cholesky");
+    if (in->nv == 3 && strcmp(in->d->name, "multi_normal_cholesky") && ps(b, vo(in, 2)).blk >= 0) return build_mvn_iw(b);
+    int K = in->rows[2], chol = !strcmp(in->d->name, "multi_normal_cholesky"), prec = !strcmp(in->d->name, "multi_normal_prec");
     if (K < 1 || in->sz[2] != K * K) { cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs one K x K matrix", in->d->name); return -1; }
     int vals[2] = {0, 1}, es[2] = {K, K};
     int nrep = nrep_of(b, vals, 2, es);
@@ -189,9 +307,19 @@ static int build_mvn(Bld *b)
     long g2 = vo(in, 2);
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) gsl_matrix_set(L, (size_t)i, (size_t)j, chol && j > i ? 0 : bv(b, g2 + i + (long)j * K));
+    if (prec) {   /* a data precision: its inverse is the covariance */
+        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        int bad = gsl_linalg_cholesky_decomp1(L) || gsl_linalg_cholesky_invert(L);
+        gsl_set_error_handler(old);
+        if (bad) {
+            gsl_matrix_free(L);
+            cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the precision of multi_normal_prec is not positive definite");
+            return -1;
+        }
+    }
     if (!chol && cj_chol(L->data, K)) {
         gsl_matrix_free(L);
-        cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the covariance of multi_normal is not positive definite");
+        cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the covariance of %s is not positive definite", in->d->name);
         return -1;
     }
     CjFactor *f = newf(b, CF_NORMAL, nrep * K);
@@ -440,6 +568,7 @@ static void index_blocks(CjModel *cm)
     for (int i = 0; i < cm->nfac; i++) {
         const CjFactor *f = &cm->fac[i];
         if (f->sel.blk >= 0) add_list(cm->bsel, n2, c2, f->sel.blk, i);
+        if (f->kind == CF_IW) add_list(cm->bfac, n1, c1, f->iblk, i);
         for (int l = 0; l < f->nlin; l++) add_list(cm->bfac, n1, c1, f->lin[l].blk, i);
         for (int r = 0; r < f->nrow; r++) {
             const CjSrc *s[4] = {f->prec ? &f->prec[r] : NULL, f->rate ? &f->rate[r] : NULL, f->var ? &f->var[r] : NULL,
@@ -471,6 +600,7 @@ int cj_build(CjAn *a)
             if (in->sel.blk >= 0) use(&b, in->sel.blk, 0);
             if (!strcmp(dn, "normal") || !strcmp(dn, "std_normal")) build_normal(&b);
             else if (!strncmp(dn, "multi_normal", 12)) build_mvn(&b);
+            else if (!strcmp(dn, "inv_wishart") || !strcmp(dn, "wishart")) build_iw_prior(&b);
             else if (!strcmp(dn, "gamma") || !strcmp(dn, "exponential") || !strcmp(dn, "inv_gamma") || !strcmp(dn, "poisson"))
                 build_gamma(&b);
             else if (!strcmp(dn, "beta") || !strcmp(dn, "bernoulli") || !strcmp(dn, "binomial")) build_beta(&b);

@@ -65,6 +65,7 @@ double cj_elogp(const CjModel *cm, const CjFactor *f)
     double sum = f->k0;
     switch (f->kind) {
     case CF_NORMAL: return cj_normal_elogp(cm, f);
+    case CF_IW: return cj_iw_elogp(cm, f);
     case CF_GAMMA:
         for (int r = 0; r < f->nrow; r++) {
             double el, ell, ev, elv;
@@ -97,6 +98,7 @@ void cj_message(CjModel *cm, const CjFactor *f, int b, double wgt)
     CjBlock *B = &cm->blk[b];
     switch (f->kind) {
     case CF_NORMAL: cj_normal_msg(cm, f, b, wgt); return;
+    case CF_IW: cj_iw_message(cm, f, b, wgt); return;
     case CF_GAMMA:
         for (int r = 0; r < f->nrow; r++) {
             const CjSrc *ra = &f->rate[r], *va = &f->var[r];
@@ -161,6 +163,7 @@ void cj_expect(CjBlock *b)
             for (int k = 0; k < b->K; k++) b->e1[(long)r * b->K + k] = gsl_sf_psi(al[k]) - ps;
         }
         break;
+    case Q_INVWISHART: case Q_WISHART: cj_iw_expect(b); break;
     default: break;
     }
 }
@@ -169,6 +172,7 @@ int cj_finish(CjModel *cm, CjBlock *b, char *err, size_t errlen)
 {
     (void)cm;
     if (b->fam == Q_NORMAL) return cj_normal_finish(b, err, errlen);
+    if (b->fam == Q_INVWISHART || b->fam == Q_WISHART) return cj_iw_finish(b, err, errlen);
     for (int i = 0; i < b->n; i++) {
         double p1 = 0, p2 = 0;
         switch (b->fam) {
@@ -235,6 +239,7 @@ double cj_entropy(const CjModel *cm, const CjBlock *b)
     case Q_CATEG:
         for (long i = 0; i < (long)b->n * b->K; i++) if (b->p1[i] > 0) h -= b->p1[i] * log(b->p1[i]);
         return h;
+    case Q_INVWISHART: case Q_WISHART: return cj_iw_entropy(b);
     default: return 0;
     }
 }
@@ -278,6 +283,7 @@ void cj_start(CjModel *cm, CjBlock *b, gsl_rng *r)
         }
         if (r) start_normal(cm, b, r);
         return;
+    case Q_INVWISHART: case Q_WISHART: cj_iw_start(b, r); return;
     case Q_CATEG:
         for (int i = 0; i < n; i++) {
             double *p = b->p1 + (long)i * b->K, s = 0;

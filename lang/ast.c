@@ -15,7 +15,23 @@ Span tok_span(Token t) { return (Span){t.off, t.len}; }
 
 /* ORDER TYPENAMES */
 const char *const vm_typename[] = {"int", "real", "vector", "row_vector", "matrix", "simplex", "ordered",
-                                   "positive_ordered", "cholesky_factor_corr", "cov_matrix", "corr_matrix"};
+                                   "positive_ordered", "cholesky_factor_corr", "cov_matrix", "corr_matrix",
+                                   "cholesky_factor_cov", "unit_vector", "sum_to_zero_vector"};
+
+int vm_type_square(TypeName n)
+{
+    return n == TS_CHOL_CORR || n == TS_COV || n == TS_CORR || n == TS_CHOL_COV;
+}
+
+int vm_type_kind(TypeName n)
+{
+    switch (n) {
+    case TS_INT: case TS_REAL: return TK_SCALAR;
+    case TS_ROWVEC: return TK_ROWVEC;
+    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: case TS_CHOL_COV: return TK_MATRIX;
+    default: return TK_VECTOR;
+    }
+}
 
 static Expr *expr_new(ParseCtx *c, ExprKind k, Span sp)
 {
@@ -194,10 +210,37 @@ TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper
         sp = span_join(sp, size.v[i]->span);
     }
     int want = name == TS_MATRIX ? 2 : (name == TS_INT || name == TS_REAL) ? 0 : 1;
-    if (size.n != want)
+    if (name == TS_CHOL_COV && size.n == 2) want = 2;   /* [M] or [M, N] */
+    if (size.n != want && name == TS_CHOL_COV)
+        diag_add(c->diags, DIAG_ERROR, sp, "%s needs 1 or 2 sizes in brackets ([M] or [M, N]), found %d",
+                 vm_typename[name], size.n);
+    else if (size.n != want)
         diag_add(c->diags, DIAG_ERROR, sp, "%s needs %d size%s in brackets, found %d",
                  vm_typename[name], want, want == 1 ? "" : "s", size.n);
     ts->span = sp;
+    return ts;
+}
+
+Affine ast_affine(ParseCtx *c, Affine a, Token name, Expr *e)
+{
+    const char *s = c->src + name.off;
+    int is_off = name.len == 6 && !strncmp(s, "offset", 6);
+    int is_mul = name.len == 10 && !strncmp(s, "multiplier", 10);
+    if (!is_off && !is_mul)
+        diag_add(c->diags, DIAG_ERROR, tok_span(name), "expected 'offset' or 'multiplier' here, found '%.*s'",
+                 name.len, s);
+    else if ((is_off && a.offset) || (is_mul && a.multiplier))
+        diag_add(c->diags, DIAG_ERROR, tok_span(name), "'%.*s' is given twice", name.len, s);
+    else if (is_off) a.offset = e;
+    else a.multiplier = e;
+    return a;
+}
+
+TypeSpec *ast_with_affine(ParseCtx *c, TypeSpec *ts, Affine a)
+{
+    (void)c;
+    ts->offset = a.offset;
+    ts->multiplier = a.multiplier;
     return ts;
 }
 

@@ -15,8 +15,15 @@ typedef struct Ty { uint8_t base, kind, narr; } Ty;
 /* declared type spelled in the source (ORDER TYPENAMES in parser.y) */
 typedef enum {
     TS_INT, TS_REAL, TS_VECTOR, TS_ROWVEC, TS_MATRIX, TS_SIMPLEX, TS_ORDERED,
-    TS_POS_ORDERED, TS_CHOL_CORR, TS_COV, TS_CORR
+    TS_POS_ORDERED, TS_CHOL_CORR, TS_COV, TS_CORR,
+    TS_CHOL_COV, TS_UNIT_VECTOR, TS_SUM_TO_ZERO
 } TypeName;
+#define TS_NNAMES (TS_SUM_TO_ZERO + 1)
+
+/* A matrix type written with one size is square (cov_matrix[K], cholesky_factor_cov[M]). */
+int vm_type_square(TypeName n);
+/* The container a type spelled n holds (TK_*). */
+int vm_type_kind(TypeName n);
 
 extern const char *const vm_typename[];
 typedef struct Expr Expr;
@@ -25,6 +32,7 @@ typedef struct Stmt Stmt;
 typedef struct TypeSpec {
     TypeName name;
     Expr *lower, *upper;       /* bounds, NULL when absent */
+    Expr *offset, *multiplier; /* <offset=, multiplier=>, NULL when absent */
     Expr *size[2];             /* vector length / matrix rows, cols */
     Expr **arr;                /* array dimensions */
     int narr;
@@ -178,6 +186,10 @@ IndexList indexlist_push(ParseCtx *c, IndexList l, IndexKind k, Expr *a, Expr *b
 StmtList stmtlist_push(ParseCtx *c, StmtList l, Stmt *s);
 
 TypeSpec *ast_type(ParseCtx *c, TypeName name, Token t, Expr *lower, Expr *upper, ExprList size, Token end);
+/* <offset=E, multiplier=E> in either order, either alone: a and b name which. */
+typedef struct Affine { Expr *offset, *multiplier; } Affine;
+Affine ast_affine(ParseCtx *c, Affine a, Token name, Expr *e);
+TypeSpec *ast_with_affine(ParseCtx *c, TypeSpec *ts, Affine a);
 TypeSpec *ast_array_type(ParseCtx *c, Token t, ExprList dims, TypeSpec *elem);
 Stmt *ast_decl(ParseCtx *c, DeclKind k, Token kw, TypeSpec *ty, Token name, Expr *init, Token semi);
 Stmt *ast_tilde(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token semi);

@@ -124,6 +124,13 @@ static void ftype(Buf *b, const TypeSpec *t)
         if (t->upper) { buf_printf(b, "upper="); fsub(b, t->upper, 6); }
         buf_putn(b, ">", 1);
     }
+    if (t->offset || t->multiplier) {
+        buf_putn(b, "<", 1);
+        if (t->offset) { buf_printf(b, "offset="); fsub(b, t->offset, 6); }
+        if (t->offset && t->multiplier) buf_printf(b, ", ");
+        if (t->multiplier) { buf_printf(b, "multiplier="); fsub(b, t->multiplier, 6); }
+        buf_putn(b, ">", 1);
+    }
     if (t->size[0]) {
         buf_putn(b, "[", 1);
         fexpr(b, t->size[0]);

@@ -54,6 +54,9 @@ int vm_lex(const char *src, int off, Token *t)
         "cholesky_factor_corr" { t->len = 20; return CHOLESKY_FACTOR_CORR; }
         "cov_matrix"         { t->len = 10; return COV_MATRIX; }
         "corr_matrix"        { t->len = 11; return CORR_MATRIX; }
+        "cholesky_factor_cov" { t->len = 19; return CHOLESKY_FACTOR_COV; }
+        "unit_vector"        { t->len = 11; return UNIT_VECTOR; }
+        "sum_to_zero_vector" { t->len = 18; return SUM_TO_ZERO_VECTOR; }
 
         ident                { t->len = (int)(YYCURSOR - start); return IDENT; }
         digit+               {

@@ -28,6 +28,7 @@
 %token DATA PARAM LET GEN FOR IN IF ELSE WHILE TARGET LOWER UPPER ARRAY
        INT REAL VECTOR ROW_VECTOR MATRIX SIMPLEX ORDERED POSITIVE_ORDERED
        CHOLESKY_FACTOR_CORR COV_MATRIX CORR_MATRIX
+       CHOLESKY_FACTOR_COV UNIT_VECTOR SUM_TO_ZERO_VECTOR
        IDENT INTLIT REALLIT
        LPAREN RPAREN LBRACK RBRACK LBRACE RBRACE COMMA SEMI COLON QUESTION BAR TILDE
        ASSIGN PLUSEQ MINUSEQ TIMESEQ DIVEQ
@@ -63,6 +64,7 @@
 %type assignop {int}
 %type lower {Expr *}
 %type upper {Expr *}
+%type affine {Affine}
 
 program ::= items.
 items ::= .
@@ -111,6 +113,16 @@ btype(T) ::= POSITIVE_ORDERED(K) sized(S).               { T = ast_type(ctx, TS_
 btype(T) ::= CHOLESKY_FACTOR_CORR(K) sized(S).           { T = ast_type(ctx, TS_CHOL_CORR, K, NULL, NULL, S, K); }
 btype(T) ::= COV_MATRIX(K) sized(S).                     { T = ast_type(ctx, TS_COV, K, NULL, NULL, S, K); }
 btype(T) ::= CORR_MATRIX(K) sized(S).                    { T = ast_type(ctx, TS_CORR, K, NULL, NULL, S, K); }
+btype(T) ::= CHOLESKY_FACTOR_COV(K) sized(S).            { T = ast_type(ctx, TS_CHOL_COV, K, NULL, NULL, S, K); }
+btype(T) ::= UNIT_VECTOR(K) sized(S).                    { T = ast_type(ctx, TS_UNIT_VECTOR, K, NULL, NULL, S, K); }
+btype(T) ::= SUM_TO_ZERO_VECTOR(K) sized(S).             { T = ast_type(ctx, TS_SUM_TO_ZERO, K, NULL, NULL, S, K); }
+/* Stan's affine transform; offset and multiplier stay identifiers elsewhere */
+btype(T) ::= REAL(K) LT affine(A) GT(G).                 { T = ast_with_affine(ctx, ast_type(ctx, TS_REAL, K, NULL, NULL, (ExprList){0}, G), A); }
+btype(T) ::= VECTOR(K) LT affine(A) GT sized(S).         { T = ast_with_affine(ctx, ast_type(ctx, TS_VECTOR, K, NULL, NULL, S, K), A); }
+btype(T) ::= ROW_VECTOR(K) LT affine(A) GT sized(S).     { T = ast_with_affine(ctx, ast_type(ctx, TS_ROWVEC, K, NULL, NULL, S, K), A); }
+btype(T) ::= MATRIX(K) LT affine(A) GT sized(S).         { T = ast_with_affine(ctx, ast_type(ctx, TS_MATRIX, K, NULL, NULL, S, K), A); }
+affine(A) ::= IDENT(N) ASSIGN add_expr(X).               { A = ast_affine(ctx, (Affine){0}, N, X); }
+affine(A) ::= affine(B) COMMA IDENT(N) ASSIGN add_expr(X). { A = ast_affine(ctx, B, N, X); }
 
 sized(S) ::= LBRACK exprs(E) RBRACK.  { S = E; }
 

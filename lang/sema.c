@@ -750,9 +750,7 @@ static Ty spec_type(const TypeSpec *ts)
     switch (ts->name) {
     case TS_INT: t.base = TB_INT; break;
     case TS_REAL: break;
-    case TS_VECTOR: case TS_SIMPLEX: case TS_ORDERED: case TS_POS_ORDERED: t.kind = TK_VECTOR; break;
-    case TS_ROWVEC: t.kind = TK_ROWVEC; break;
-    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: t.kind = TK_MATRIX; break;
+    default: t.kind = (uint8_t)vm_type_kind(ts->name); break;
     }
     return t;
 }
@@ -783,12 +781,13 @@ static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
         else if (ts->arr[i]->level >= LV_PARAM && k != D_LOCAL)
             err(s, ts->arr[i]->span, "an array size must not depend on parameters");
     }
-    Expr *b[2] = {ts->lower, ts->upper};
-    for (int i = 0; i < 2; i++)
+    Expr *b[4] = {ts->lower, ts->upper, ts->offset, ts->multiplier};
+    static const char *const what[4] = {"a bound", "a bound", "an offset", "a multiplier"};
+    for (int i = 0; i < 4; i++)
         if (b[i]) {
             Ty t = check_expr(s, b[i]);
             if (t.base == TB_ERR) continue;
-            if (!is_num(t)) err(s, b[i]->span, "a bound must be numeric");
+            if (!is_num(t)) err(s, b[i]->span, "%s must be numeric", what[i]);
             else if (!is_scalar(t)) {
                 Ty vt = spec_type(ts);
                 vt.base = TB_REAL;
@@ -796,9 +795,10 @@ static void check_typespec(Sema *s, TypeSpec *ts, DeclKind k)
                 Ty elem = vt;
                 elem.narr = 0;
                 if (!ty_eq(t, vt) && !ty_eq(t, elem))
-                    err(s, b[i]->span, "a bound must be a scalar or have the declared type, found %s", TYS(t));
+                    err(s, b[i]->span, "%s must be a scalar or have the declared type, found %s", what[i], TYS(t));
             }
-            if (k == D_DATA && b[i]->level >= LV_PARAM) err(s, b[i]->span, "a bound of data must not depend on parameters");
+            if (k == D_DATA && b[i]->level >= LV_PARAM)
+                err(s, b[i]->span, "%s of data must not depend on parameters", what[i]);
         }
     if (ts->name == TS_INT && k == D_PARAM && (!ts->lower || !ts->upper))
         err(s, ts->span, "a discrete param int needs both bounds: int<lower=L, upper=U>");

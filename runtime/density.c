@@ -45,7 +45,7 @@ char *vm_eval_explain(const VmEval *e)
 /* Reverse pass of one parameter's transform (a callback segment). */
 typedef struct TrNode {
     TrKind k;
-    int reps, blk, nfree;
+    int reps, blk, nfree, rows, cols;
     int32_t ubase;            /* first u var */
     const double *u, *x;
     double *lo, *hi;          /* expanded bounds, per element (NULL if absent) */
@@ -68,7 +68,7 @@ static void tr_back(Ev *ev, void *p)
         if (t->glo) memset(t->glo, 0, sizeof(double) * (size_t)t->blk);
         if (t->ghi) memset(t->ghi, 0, sizeof(double) * (size_t)t->blk);
         size_t o = (size_t)r * t->blk;
-        tr_backward(t->k, (size_t)t->blk, t->u + (size_t)r * t->nfree, t->lo ? t->lo + o : NULL, t->hi ? t->hi + o : NULL,
+        tr_backward(t->k, (size_t)t->rows, (size_t)t->cols, t->u + (size_t)r * t->nfree, t->lo ? t->lo + o : NULL, t->hi ? t->hi + o : NULL,
                     t->x + o, t->gx + o, gl, t->gu, t->glo, t->ghi);
         for (int i = 0; i < t->nfree; i++) adj[t->ubase + r * t->nfree + i] += t->gu[i];
         for (int i = 0; t->glo && i < t->blk; i++) adj[t->loid[t->lon == 1 ? 0 : o + i]] += t->glo[i];
@@ -104,15 +104,25 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
     }
     Val lo = {0}, hi = {0};
     int have_lo = 0, have_hi = 0;
-    if (s->type->lower) { lo = val_to_real(ev, eval_expr(ev, s->type->lower)); have_lo = 1; }
-    if (s->type->upper) { hi = val_to_real(ev, eval_expr(ev, s->type->upper)); have_hi = 1; }
+    const Expr *arg0 = model_tr_arg(s->type, 0), *arg1 = model_tr_arg(s->type, 1);
+    if (arg0) { lo = val_to_real(ev, eval_expr(ev, arg0)); have_lo = 1; }
+    if (arg1) { hi = val_to_real(ev, eval_expr(ev, arg1)); have_hi = 1; }
     if (ev->fail) return;
     int n = v.n;
     if ((have_lo && lo.n != 1 && lo.n != n) || (have_hi && hi.n != 1 && hi.n != n)) {
-        ev_error(ev, s->span, "bounds of '%s' have the wrong size", s->name);
+        ev_error(ev, s->span, "%s of '%s' have the wrong size", pi->tr == TR_AFFINE ? "offset and multiplier" : "bounds",
+                 s->name);
         return;
     }
     double *lox = have_lo ? expand_bound(ev, lo, n) : NULL, *hix = have_hi ? expand_bound(ev, hi, n) : NULL;
+    if (pi->tr == TR_AFFINE)
+        for (int i = 0; i < n; i++)
+            if ((hix && !(hix[i] > 0 && isfinite(hix[i]))) || (lox && !isfinite(lox[i]))) {
+                ev_error(ev, s->type->span, "'%s': %s %g (element %d), but the multiplier must be positive and finite "
+                         "and the offset finite", s->name, hix && !(hix[i] > 0 && isfinite(hix[i])) ? "multiplier" : "offset",
+                         hix && !(hix[i] > 0 && isfinite(hix[i])) ? hix[i] : lox[i], i + 1);
+                return;
+            }
     if (pi->tr == TR_LOWER_UPPER)
         for (int i = 0; i < n; i++)
             if (!(lox[i] < hix[i])) {
@@ -142,11 +152,15 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
     double lj = 0;
     for (int r = 0; r < pi->reps; r++) {
         size_t o = (size_t)r * pi->blk;
-        lj += tr_constrain(pi->tr, (size_t)pi->blk, uu + (size_t)r * pi->nfree, lox ? lox + o : NULL, hix ? hix + o : NULL, v.x + o);
+        lj += tr_constrain(pi->tr, (size_t)pi->rows, (size_t)pi->cols, uu + (size_t)r * pi->nfree, lox ? lox + o : NULL, hix ? hix + o : NULL, v.x + o);
     }
     val_set_ids(ev, &v);
     TrNode *t = arena_alloc(&ev->arena, sizeof *t);
-    *t = (TrNode){pi->tr, pi->reps, pi->blk, pi->nfree, ubase + (int32_t)pi->off, uu, v.x, lox, hix,
+    if (!isfinite(lj)) {   /* unit_vector at u = 0: no direction */
+        ev_error(ev, s->name_span, "'%s': the transform is undefined at this point (log-Jacobian %g)", s->name, lj);
+        return;
+    }
+    *t = (TrNode){pi->tr, pi->reps, pi->blk, pi->nfree, pi->rows, pi->cols, ubase + (int32_t)pi->off, uu, v.x, lox, hix,
                   lo.id, hi.id, lo.n, hi.n, v.id, -1, NULL, NULL, NULL, NULL};
     t->gx = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
     t->gu = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->nfree ? pi->nfree : 1));
@@ -197,14 +211,13 @@ static void check_declared(Ev *ev, const Stmt *s)
         }
     }
     if (ts->name >= TS_SIMPLEX && x.n > 0) {
-        int K = x.dims[x.ndim - 1];
-        TrKind k = ts->name == TS_SIMPLEX ? TR_SIMPLEX : ts->name == TS_ORDERED ? TR_ORDERED
-                 : ts->name == TS_POS_ORDERED ? TR_POSITIVE_ORDERED : ts->name == TS_CHOL_CORR ? TR_CHOLESKY_CORR
-                 : ts->name == TS_COV ? TR_COV_MATRIX : TR_CORR_MATRIX;
-        size_t blk = k >= TR_CHOLESKY_CORR ? (size_t)K * K : (size_t)K;
+        TrKind k = model_tr_kind(ts);
+        size_t rows = (size_t)x.dims[x.ndim - (tr_is_matrix(k) ? 2 : 1)];
+        size_t cols = tr_is_matrix(k) ? (size_t)x.dims[x.ndim - 1] : 1;
+        size_t blk = rows * cols;
         for (size_t r = 0; blk && r * blk < (size_t)x.n; r++) {
             size_t bad = 0;
-            if (tr_check(k, (size_t)K, x.x + r * blk, &bad)) {
+            if (tr_check(k, rows, cols, x.x + r * blk, &bad)) {
                 ev_error(ev, s->name_span, "%s '%s' is not a valid %s (element %zu)", what, s->name,
                          vm_typename[ts->name], r * blk + bad + 1);
                 return;
@@ -368,6 +381,11 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             int want = pass == 0 ? vi->kind == D_PARAM : pass == 1 ? (vi->kind == D_LET && vi->level >= LV_PARAM) : vi->kind == D_GEN;
             if (!want) continue;
             Val shape = e->ev.env[s->slot];
+            /* a parameter's shape is the layout's: the run at u = 0 may stop before
+             * binding it (a unit_vector has no direction at 0) */
+            int known = 0;
+            for (int k = 0; pass == 0 && k < m->nparams; k++)
+                if (m->params[k].slot == s->slot) { shape = m->params[k].shape; known = 1; }
             if (s->type && pass > 0) {
                 /* a declared type fixes the shape from data alone: use it, so a
                  * let or gen that fails at this first point does not stop the load */
@@ -378,7 +396,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
                     shape = val_alloc(dev, vi->ty.base, kind, s->type->narr, dims);
                 dev->fail = 0;
             }
-            if (!shape.x && !shape.iv) {
+            if (!known && !shape.x && !shape.iv) {
                 if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
                 else {
                     snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
@@ -428,11 +446,12 @@ int vm_unconstrain_json(VmEval *e, const char *json, double *u)
         }
         if (pi->is_int) { for (int j = 0; j < v.n; j++) u[m->dim + pi->off + j] = v.iv[j]; ev->env[pi->slot] = v; continue; }
         double *lo = NULL, *hi = NULL;
-        if (s->type->lower) { Val b = val_to_real(ev, eval_expr(ev, s->type->lower)); lo = expand_bound(ev, b, v.n); }
-        if (s->type->upper) { Val b = val_to_real(ev, eval_expr(ev, s->type->upper)); hi = expand_bound(ev, b, v.n); }
+        const Expr *arg0 = model_tr_arg(s->type, 0), *arg1 = model_tr_arg(s->type, 1);
+        if (arg0) { Val b = val_to_real(ev, eval_expr(ev, arg0)); lo = expand_bound(ev, b, v.n); }
+        if (arg1) { Val b = val_to_real(ev, eval_expr(ev, arg1)); hi = expand_bound(ev, b, v.n); }
         for (int r = 0; r < pi->reps && !rc; r++) {
             size_t bad = 0, o = (size_t)r * pi->blk;
-            if (tr_unconstrain(pi->tr, (size_t)pi->blk, v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
+            if (tr_unconstrain(pi->tr, (size_t)pi->rows, (size_t)pi->cols, v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
                                u + pi->off + (size_t)r * pi->nfree, &bad)) {
                 snprintf(ev->msg, sizeof ev->msg, "'%s': element %zu violates its constraint", s->name, o + bad + 1);
                 rc = -1;

@@ -265,16 +265,14 @@ int decl_dims(Ev *ev, const TypeSpec *ts, int *dims, int *kind)
     *kind = TK_SCALAR;
     switch (ts->name) {
     case TS_INT: case TS_REAL: break;
-    case TS_VECTOR: case TS_SIMPLEX: case TS_ORDERED: case TS_POS_ORDERED: *kind = TK_VECTOR; break;
-    case TS_ROWVEC: *kind = TK_ROWVEC; break;
-    case TS_MATRIX: case TS_CHOL_CORR: case TS_COV: case TS_CORR: *kind = TK_MATRIX; break;
+    default: *kind = vm_type_kind(ts->name); break;
     }
     for (int i = 0; i < 2 && ts->size[i]; i++) {
         if (eval_int(ev, ts->size[i], &dims[nd])) return -1;
         if (dims[nd] < 0) { ev_error(ev, ts->size[i]->span, "size is %d, but must be >= 0", dims[nd]); return -1; }
         nd++;
     }
-    if (ts->size[0] && !ts->size[1] && (ts->name == TS_CHOL_CORR || ts->name == TS_COV || ts->name == TS_CORR)) {
+    if (ts->size[0] && !ts->size[1] && vm_type_square(ts->name)) {
         dims[nd] = dims[nd - 1];
         nd++;
     }

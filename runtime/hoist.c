@@ -99,6 +99,8 @@ static void walk_type(Hoist *h, TypeSpec *ts)
     if (!ts) return;
     walk_expr(h, ts->lower);
     walk_expr(h, ts->upper);
+    walk_expr(h, ts->offset);
+    walk_expr(h, ts->multiplier);
     walk_expr(h, ts->size[0]);
     walk_expr(h, ts->size[1]);
     for (int i = 0; i < ts->narr; i++) walk_expr(h, ts->arr[i]);

@@ -19,7 +19,7 @@ char *model_render_error(const Model *m, Span sp, const char *msg)
     return s;
 }
 
-static TrKind tr_of(const TypeSpec *ts)
+TrKind model_tr_kind(const TypeSpec *ts)
 {
     switch (ts->name) {
     case TS_SIMPLEX: return TR_SIMPLEX;
@@ -28,7 +28,11 @@ static TrKind tr_of(const TypeSpec *ts)
     case TS_CHOL_CORR: return TR_CHOLESKY_CORR;
     case TS_COV: return TR_COV_MATRIX;
     case TS_CORR: return TR_CORR_MATRIX;
+    case TS_CHOL_COV: return TR_CHOLESKY_COV;
+    case TS_UNIT_VECTOR: return TR_UNIT_VECTOR;
+    case TS_SUM_TO_ZERO: return TR_SUM_TO_ZERO;
     default:
+        if (ts->offset || ts->multiplier) return TR_AFFINE;
         if (ts->lower && ts->upper) return TR_LOWER_UPPER;
         if (ts->lower) return TR_LOWER;
         if (ts->upper) return TR_UPPER;
@@ -36,7 +40,15 @@ static TrKind tr_of(const TypeSpec *ts)
     }
 }
 
-static int elementwise(TrKind k) { return k <= TR_LOWER_UPPER; }
+const Expr *model_tr_arg(const TypeSpec *ts, int which)
+{
+    if (ts->offset || ts->multiplier) return which ? ts->multiplier : ts->offset;
+    return which ? ts->upper : ts->lower;
+}
+
+static TrKind tr_of(const TypeSpec *ts) { return model_tr_kind(ts); }
+
+static int elementwise(TrKind k) { return tr_elementwise(k); }
 
 /* Check a data value against its declared bounds (constant during loading). */
 static int check_bounds(Ev *ev, const Stmt *s, Val *v, char *err, size_t errlen)
@@ -73,15 +85,14 @@ static int check_bounds(Ev *ev, const Stmt *s, Val *v, char *err, size_t errlen)
             }
         }
     }
-    if (ts->name == TS_SIMPLEX || ts->name == TS_ORDERED || ts->name == TS_POS_ORDERED || ts->name == TS_COV ||
-        ts->name == TS_CORR || ts->name == TS_CHOL_CORR) {
-        size_t n = (size_t)v->dims[v->ndim - 1];
-        if (ts->name >= TS_CHOL_CORR) n = (size_t)v->dims[v->ndim - 1];
-        size_t blk = ts->name >= TS_CHOL_CORR ? n * n : n;
+    if (ts->name >= TS_SIMPLEX) {
         TrKind k = tr_of(ts);
+        size_t rows = (size_t)v->dims[v->ndim - (tr_is_matrix(k) ? 2 : 1)];
+        size_t cols = tr_is_matrix(k) ? (size_t)v->dims[v->ndim - 1] : 1;
+        size_t blk = rows * cols;
         for (size_t r = 0; blk && r * blk < (size_t)v->n; r++) {
             size_t bad = 0;
-            if (tr_check(k, n, v->x + r * blk, &bad)) {
+            if (tr_check(k, rows, cols, v->x + r * blk, &bad)) {
                 snprintf(err, errlen, "data '%s': the value is not a valid %s (element %zu)", s->name,
                          vm_typename[ts->name], r * blk + bad + 1);
                 return -1;
@@ -214,7 +225,7 @@ static int bind_data(Model *m, void *root, char *err, size_t errlen, char **warn
                 dims[nd++] = d.iv[0];
             }
             if (ev.fail) { snprintf(err, errlen, "%s", ev.msg); rc = -1; break; }
-            if ((s->type->name == TS_COV || s->type->name == TS_CORR || s->type->name == TS_CHOL_CORR) && !s->type->size[1])
+            if (vm_type_square(s->type->name) && !s->type->size[1])
                 dims[nd] = dims[nd - 1], nd++;
             for (int k = 0; k < nd; k++)
                 if (dims[k] < 0) {
@@ -305,7 +316,7 @@ static int layout(Model *m, char *err, size_t errlen)
         for (int k = 0; k < s->type->narr; k++) { Val d = eval_expr(&ev, s->type->arr[k]); if (ev.fail) break; dims[nd++] = d.iv[0]; }
         for (int k = 0; k < 2 && s->type->size[k] && !ev.fail; k++) { Val d = eval_expr(&ev, s->type->size[k]); dims[nd++] = d.iv[0]; }
         if (ev.fail) { snprintf(err, errlen, "%s", ev.msg); return -1; }
-        if (pi->tr >= TR_CHOLESKY_CORR) dims[nd] = dims[nd - 1], nd++;
+        if (vm_type_square(s->type->name) && !s->type->size[1]) dims[nd] = dims[nd - 1], nd++;
         for (int k = 0; k < nd; k++)
             if (dims[k] < 0) { snprintf(err, errlen, "param '%s': size %d is negative", s->name, dims[k]); return -1; }
         size_t count;
@@ -317,12 +328,23 @@ static int layout(Model *m, char *err, size_t errlen)
         }
         Val shape = val_alloc(&ev, vi->ty.base, vi->ty.kind, s->type->narr, dims);
         pi->shape = shape;
-        if (elementwise(pi->tr)) { pi->reps = 1; pi->blk = shape.n; pi->nfree = shape.n; }
+        if (elementwise(pi->tr)) { pi->reps = 1; pi->blk = pi->rows = shape.n; pi->cols = 1; pi->nfree = shape.n; }
         else {
-            int K = dims[nd - 1];
-            pi->blk = pi->tr >= TR_CHOLESKY_CORR ? K * K : K;
+            int mat = tr_is_matrix(pi->tr);
+            pi->rows = dims[nd - 1 - mat];
+            pi->cols = mat ? dims[nd - 1] : 1;
+            if (pi->tr == TR_CHOLESKY_COV && pi->rows < pi->cols) {
+                snprintf(err, errlen, "param '%s': cholesky_factor_cov[%d, %d] needs at least as many rows as columns",
+                         s->name, pi->rows, pi->cols);
+                return -1;
+            }
+            if (pi->tr == TR_UNIT_VECTOR && pi->rows < 1) {
+                snprintf(err, errlen, "param '%s': a unit_vector needs at least one element", s->name);
+                return -1;
+            }
+            pi->blk = pi->rows * pi->cols;
             pi->reps = pi->blk ? shape.n / pi->blk : 0;
-            pi->nfree = (int)tr_free_size(pi->tr, (size_t)K);
+            pi->nfree = (int)tr_free_size(pi->tr, (size_t)pi->rows, (size_t)pi->cols);
         }
         if (pi->is_int) { pi->off = doff; doff += shape.n; }
         else { pi->off = off; off += (long)pi->reps * pi->nfree; unc_names(m, pi, s->name, &m->unc_names, &un, &ucap); }

@@ -12,7 +12,8 @@ typedef struct ParamInfo {
     TrKind tr;
     int is_int;
     int reps;                 /* replicates of a vector/matrix transform (array of simplexes...) */
-    int blk;                  /* value elements per replicate (n of the transform) */
+    int blk;                  /* value elements per replicate (rows * cols) */
+    int rows, cols;           /* the transform's block shape (transform.h) */
     int nfree;                /* unconstrained values per replicate */
     long off;                 /* first coordinate in u (continuous) or in the discrete block */
     Val shape;                /* dims of the value (x/iv unused) */
@@ -48,6 +49,10 @@ struct VmModel {
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
 };
 
+/* The transform of a declared type, and its two per-element arguments: the lower
+ * and upper bounds, or the offset and multiplier of TR_AFFINE (which = 0, 1). */
+TrKind model_tr_kind(const TypeSpec *ts);
+const Expr *model_tr_arg(const TypeSpec *ts, int which);
 void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);
 const char *vm_model_warnings(const VmModel *m);
 /* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */

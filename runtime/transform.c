@@ -3,13 +3,12 @@
  * formulas and the order of the free coordinates follow Stan so that draws, inits
  * and log densities agree with CmdStan's. */
 #include "runtime/transform.h"
+#include "runtime/transform_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Stan's CONSTRAINT_TOLERANCE for simplex sums, unit rows and symmetry. */
-#define TR_TOL 1e-8
 /* Scratch for the correlation reverse pass lives on the stack up to this many
  * doubles (K <= 40); larger K falls back to the heap. */
 #define TR_STACK 1700
@@ -37,24 +36,69 @@ static double tr_log_sech2(double u)
 
 static int tr_finite(double b) { return isfinite(b); }
 
-size_t tr_free_size(TrKind k, size_t n)
+int tr_elementwise(TrKind k)
+{
+    return k == TR_NONE || k == TR_LOWER || k == TR_UPPER || k == TR_LOWER_UPPER || k == TR_AFFINE;
+}
+
+int tr_is_matrix(TrKind k)
+{
+    return k == TR_CHOLESKY_CORR || k == TR_COV_MATRIX || k == TR_CORR_MATRIX || k == TR_CHOLESKY_COV;
+}
+
+const char *tr_name(TrKind k)
+{
+    static const char *const names[TR_NKINDS] = {
+        "real", "<lower=>", "<upper=>", "<lower=, upper=>", "simplex", "ordered", "positive_ordered",
+        "cholesky_factor_corr", "cov_matrix", "corr_matrix", "<offset=, multiplier=>", "unit_vector",
+        "sum_to_zero_vector", "cholesky_factor_cov"};
+    return (unsigned)k < TR_NKINDS ? names[k] : "?";
+}
+
+TrLjRef tr_lj_ref(TrKind k)
+{
+    return k == TR_SUM_TO_ZERO ? TR_LJ_GRAM : k == TR_UNIT_VECTOR ? TR_LJ_NONE : TR_LJ_FREE;
+}
+
+size_t tr_free_size(TrKind k, size_t r, size_t c)
 {
     switch (k) {
-    case TR_SIMPLEX: return n > 0 ? n - 1 : 0;
+    case TR_SIMPLEX:
+    case TR_SUM_TO_ZERO: return r > 0 ? r - 1 : 0;
     case TR_CHOLESKY_CORR:
-    case TR_CORR_MATRIX: return n * (n - (n > 0)) / 2;
-    case TR_COV_MATRIX: return n * (n + 1) / 2;
-    default: return n;
+    case TR_CORR_MATRIX: return r * (r - (r > 0)) / 2;
+    case TR_COV_MATRIX: return r * (r + 1) / 2;
+    case TR_CHOLESKY_COV: return trx_cholcov_free_size(r, c);
+    default: return r;
     }
 }
 
-size_t tr_value_size(TrKind k, size_t n)
+size_t tr_value_size(TrKind k, size_t r, size_t c)
 {
+    return tr_is_matrix(k) ? r * c : r;
+}
+
+/* Simplex: the first K-1 elements; Cholesky factor of a correlation matrix and
+ * correlation matrix: the strictly lower triangle; covariance and Cholesky factor
+ * of a covariance: the lower triangle with the diagonal; else all of x. */
+size_t tr_free_coords(TrKind k, size_t r, size_t c, const double *x, double *out)
+{
+    size_t m = 0;
     switch (k) {
+    case TR_SIMPLEX:
+        for (size_t i = 0; i + 1 < r; i++) out[m++] = x[i];
+        return m;
     case TR_CHOLESKY_CORR:
     case TR_CORR_MATRIX:
-    case TR_COV_MATRIX: return n * n;
-    default: return n;
+    case TR_COV_MATRIX:
+    case TR_CHOLESKY_COV:
+        for (size_t j = 0; j < c; j++)
+            for (size_t i = j; i < r; i++)
+                if (i > j || k == TR_COV_MATRIX || k == TR_CHOLESKY_COV) out[m++] = x[i + r * j];
+        return m;
+    default:
+        for (size_t i = 0; i < r; i++) out[m++] = x[i];
+        return m;
     }
 }
 
@@ -526,7 +570,7 @@ static void tr_corr_bwd(size_t K, const double *u, const double *gx, double gl, 
     size_t need = K * K + K;
     double *w = need <= TR_STACK ? stackbuf : malloc(need * sizeof *w);
     if (!w) {   /* no way to report: poison the gradient rather than return a wrong one */
-        for (size_t p = 0; p < tr_free_size(TR_CORR_MATRIX, K); p++) gu[p] = NAN;
+        for (size_t p = 0; p < tr_free_size(TR_CORR_MATRIX, K, K); p++) gu[p] = NAN;
         return;
     }
     double *L = w, *gLrow = w + K * K;
@@ -540,26 +584,31 @@ static void tr_corr_bwd(size_t K, const double *u, const double *gx, double gl, 
 
 /* ---- dispatch ---- */
 
-double tr_constrain(TrKind k, size_t n, const double *u, const double *lo, const double *hi, double *x)
+double tr_constrain(TrKind k, size_t r, size_t c, const double *u, const double *lo, const double *hi,
+                    double *x)
 {
     switch (k) {
     case TR_NONE:
-        if (n) memmove(x, u, n * sizeof *x);
+        if (r) memmove(x, u, r * sizeof *x);
         return 0;
     case TR_LOWER:
     case TR_UPPER:
-    case TR_LOWER_UPPER: return tr_bounded_fwd(k, n, u, lo, hi, x);
-    case TR_SIMPLEX: return tr_simplex_fwd(n, u, x);
-    case TR_ORDERED: return tr_ordered_fwd(0, n, u, x);
-    case TR_POSITIVE_ORDERED: return tr_ordered_fwd(1, n, u, x);
-    case TR_CHOLESKY_CORR: return tr_cholcorr_fwd(n, u, x);
-    case TR_COV_MATRIX: return tr_cov_fwd(n, u, x);
-    case TR_CORR_MATRIX: return tr_corr_fwd(n, u, x);
+    case TR_LOWER_UPPER: return tr_bounded_fwd(k, r, u, lo, hi, x);
+    case TR_AFFINE: return trx_affine_fwd(r, u, lo, hi, x);
+    case TR_SIMPLEX: return tr_simplex_fwd(r, u, x);
+    case TR_ORDERED: return tr_ordered_fwd(0, r, u, x);
+    case TR_POSITIVE_ORDERED: return tr_ordered_fwd(1, r, u, x);
+    case TR_UNIT_VECTOR: return trx_unit_fwd(r, u, x);
+    case TR_SUM_TO_ZERO: trx_stz_fwd(r, u, x); return 0;
+    case TR_CHOLESKY_CORR: return tr_cholcorr_fwd(r, u, x);
+    case TR_COV_MATRIX: return tr_cov_fwd(r, u, x);
+    case TR_CORR_MATRIX: return tr_corr_fwd(r, u, x);
+    case TR_CHOLESKY_COV: return trx_cholcov_fwd(r, c, u, x);
     }
     return NAN;
 }
 
-int tr_unconstrain(TrKind k, size_t n, const double *x, const double *lo, const double *hi,
+int tr_unconstrain(TrKind k, size_t r, size_t c, const double *x, const double *lo, const double *hi,
                    double *u, size_t *bad)
 {
     size_t dummy;
@@ -568,19 +617,23 @@ int tr_unconstrain(TrKind k, size_t n, const double *x, const double *lo, const 
     case TR_NONE:
     case TR_LOWER:
     case TR_UPPER:
-    case TR_LOWER_UPPER: return tr_bounded_inv(k, n, x, lo, hi, u, bad);
-    case TR_SIMPLEX: return tr_simplex_inv(n, x, u, bad);
-    case TR_ORDERED: return tr_ordered_inv(0, n, x, u, bad);
-    case TR_POSITIVE_ORDERED: return tr_ordered_inv(1, n, x, u, bad);
-    case TR_CHOLESKY_CORR: return tr_cholcorr_inv(n, x, u, bad);
+    case TR_LOWER_UPPER: return tr_bounded_inv(k, r, x, lo, hi, u, bad);
+    case TR_AFFINE: return trx_affine_inv(r, x, lo, hi, u, bad);
+    case TR_SIMPLEX: return tr_simplex_inv(r, x, u, bad);
+    case TR_ORDERED: return tr_ordered_inv(0, r, x, u, bad);
+    case TR_POSITIVE_ORDERED: return tr_ordered_inv(1, r, x, u, bad);
+    case TR_UNIT_VECTOR: return trx_unit_inv(r, x, u, bad);
+    case TR_SUM_TO_ZERO: return trx_stz_inv(r, x, u, bad);
+    case TR_CHOLESKY_CORR: return tr_cholcorr_inv(r, x, u, bad);
     case TR_COV_MATRIX:
-    case TR_CORR_MATRIX: return tr_matrix_inv(k, n, x, u, bad);
+    case TR_CORR_MATRIX: return tr_matrix_inv(k, r, x, u, bad);
+    case TR_CHOLESKY_COV: return trx_cholcov_inv(r, c, x, u, bad);
     }
     *bad = 0;
     return -1;
 }
 
-void tr_backward(TrKind k, size_t n, const double *u, const double *lo, const double *hi,
+void tr_backward(TrKind k, size_t r, size_t c, const double *u, const double *lo, const double *hi,
                  const double *x, const double *gx, double gl,
                  double *gu, double *glo, double *ghi)
 {
@@ -588,32 +641,41 @@ void tr_backward(TrKind k, size_t n, const double *u, const double *lo, const do
     case TR_NONE:
     case TR_LOWER:
     case TR_UPPER:
-    case TR_LOWER_UPPER: tr_bounded_bwd(k, n, u, lo, hi, gx, gl, gu, glo, ghi); return;
-    case TR_SIMPLEX: tr_simplex_bwd(n, u, x, gx, gl, gu); return;
-    case TR_ORDERED: tr_ordered_bwd(0, n, u, gx, gl, gu); return;
-    case TR_POSITIVE_ORDERED: tr_ordered_bwd(1, n, u, gx, gl, gu); return;
-    case TR_CHOLESKY_CORR: tr_cholcorr_bwd(n, u, x, gx, gl, gu); return;
-    case TR_COV_MATRIX: tr_cov_bwd(n, u, gx, gl, gu); return;
-    case TR_CORR_MATRIX: tr_corr_bwd(n, u, gx, gl, gu); return;
+    case TR_LOWER_UPPER: tr_bounded_bwd(k, r, u, lo, hi, gx, gl, gu, glo, ghi); return;
+    case TR_AFFINE: trx_affine_bwd(r, u, hi, gx, gl, gu, glo, ghi); return;
+    case TR_SIMPLEX: tr_simplex_bwd(r, u, x, gx, gl, gu); return;
+    case TR_ORDERED: tr_ordered_bwd(0, r, u, gx, gl, gu); return;
+    case TR_POSITIVE_ORDERED: tr_ordered_bwd(1, r, u, gx, gl, gu); return;
+    case TR_UNIT_VECTOR: trx_unit_bwd(r, u, x, gx, gl, gu); return;
+    case TR_SUM_TO_ZERO: trx_stz_bwd(r, gx, gu); return;
+    case TR_CHOLESKY_CORR: tr_cholcorr_bwd(r, u, x, gx, gl, gu); return;
+    case TR_COV_MATRIX: tr_cov_bwd(r, u, gx, gl, gu); return;
+    case TR_CORR_MATRIX: tr_corr_bwd(r, u, gx, gl, gu); return;
+    case TR_CHOLESKY_COV: trx_cholcov_bwd(r, c, u, gx, gl, gu); return;
     }
 }
 
-int tr_check(TrKind k, size_t n, const double *x, size_t *bad)
+int tr_check(TrKind k, size_t r, size_t c, const double *x, size_t *bad)
 {
     if (k == TR_SIMPLEX) {
         /* Stan's check_simplex: non-negative elements summing to 1 within 1e-8 */
         double sum = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < r; i++) {
             if (!(x[i] >= 0)) { *bad = i; return -1; }
             sum += x[i];
         }
-        if (n == 0 || !(fabs(sum - 1) <= 1e-8)) { *bad = n ? n - 1 : 0; return -1; }
+        if (r == 0 || !(fabs(sum - 1) <= 1e-8)) { *bad = r ? r - 1 : 0; return -1; }
         return 0;
     }
-    size_t m = tr_free_size(k, n) + 1;
+    if (k == TR_AFFINE) {   /* any finite value; the transform is a bijection */
+        for (size_t i = 0; i < r; i++)
+            if (!isfinite(x[i])) { *bad = i; return -1; }
+        return 0;
+    }
+    size_t m = tr_free_size(k, r, c) + 1;
     double buf[64], *u = m <= 64 ? buf : malloc(m * sizeof *u);
     if (!u) { *bad = 0; return -1; }
-    int rc = tr_unconstrain(k, n, x, NULL, NULL, u, bad);
+    int rc = tr_unconstrain(k, r, c, x, NULL, NULL, u, bad);
     if (u != buf) free(u);
     return rc;
 }

@@ -58,7 +58,7 @@ static void words_code(const char *prefix)
     json_t *v;
     json_object_foreach(edit_repl->data, k, v) cand_add(k, prefix);
     for (int i = 0; kw[i]; i++) cand_add(kw[i], prefix);
-    for (int i = 0; i <= TS_CORR; i++) cand_add(vm_typename[i], prefix);
+    for (int i = 0; i < TS_NNAMES; i++) cand_add(vm_typename[i], prefix);
     for (const MathFn *f = mathfn_table; f->name; f++) cand_add(f->name, prefix);
     for (const struct Builtin *b = builtin_table; b->name; b++) cand_add(b->name, prefix);
     for (int i = 0; dist_table[i]; i++) {
