@@ -110,6 +110,12 @@ typedef struct Backend {
      * May be NULL. */
     void (*report)(void *st, FILE *out, const char *prefix);
     void (*free)(void *st);
+    /* The fit's results as a new JSON object (jansson's json_t) for --summary, as
+     * fields rather than report text: VI's ELBO, MCSE, k-hat, iterations, converged;
+     * cavi's q per factor; map's log density and Jacobian flag (with the unconstrained
+     * mode as "mode_unconstrained", which the driver turns into named values).  May be
+     * NULL, and may return NULL. */
+    struct json_t *(*results)(void *st);
 } Backend;
 
 /* registry.c: every method, in the order --help lists them. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include <jansson.h>
 #include "backends/cavi.h"
 #include "runtime/transform.h"
 
@@ -291,6 +292,68 @@ static void cavi_report(void *st, FILE *out, const char *prefix)
     }
 }
 
+/* n values: a number for a scalar parameter, else an array (flat, as the block holds them). */
+static json_t *cavi_vals(const double *v, long n, int scalar)
+{
+    if (scalar)
+        return isfinite(v[0]) ? json_real(v[0]) : json_null();
+    json_t *a = json_array();
+    for (long i = 0; i < n; i++)
+        json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null());
+    return a;
+}
+
+/* Each factor's family and parameters, named as in the report ({"family": "beta",
+ * "a": 19, "b": 36}); a normal block's covariance is the full matrix, row by row. */
+static json_t *cavi_results(void *st)
+{
+    Cavi *c = st;
+    json_t *fac = json_array();
+    for (int i = 0; i < c->cm.nblk; i++) {
+        const CjBlock *b = &c->cm.blk[i];
+        int scalar = c->cm.m->params[b->param].shape.ndim == 0;
+        json_t *o = json_pack("{s:s, s:s}", "name", b->name, "family", cj_fam_name[b->fam]);
+        switch (b->fam) {
+        case Q_NORMAL:
+            json_object_set_new(o, "mean", cavi_vals(b->mean, b->n, scalar));
+            if (scalar)
+                json_object_set_new(o, "sd", json_real(sqrt(b->cov[0])));
+            else {
+                json_t *rows = json_array();
+                for (int k = 0; k < b->n; k++)
+                    json_array_append_new(rows, cavi_vals(b->cov + (long)k * b->n, b->n, 0));
+                json_object_set_new(o, "cov", rows);
+            }
+            break;
+        case Q_GAMMA:
+            json_object_set_new(o, "shape", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "rate", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_INVGAMMA:
+            json_object_set_new(o, "shape", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "scale", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_BETA:
+            json_object_set_new(o, "a", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "b", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_DIRICHLET:
+            json_object_set_new(o, "alpha", cavi_vals(b->p1, b->n, 0));
+            break;
+        case Q_CATEG:
+            json_object_set_new(o, "probs", cavi_vals(b->p1, (long)b->n * b->K, 0));
+            json_object_set_new(o, "lowest_value", json_integer(b->lo));
+            break;
+        default: break;
+        }
+        json_array_append_new(fac, o);
+    }
+    return json_pack("{s:o, s:b, s:I, s:I, s:o}", "elbo", isfinite(c->elbo) ? json_real(c->elbo) : json_null(),
+                     "converged", c->converged, "iterations",
+                     (json_int_t)(c->have_best ? c->best_sweeps : c->sweeps), "restarts",
+                     (json_int_t)c->restarts, "factors", fac);
+}
+
 static void cavi_free(void *st)
 {
     Cavi *c = st;
@@ -323,5 +386,6 @@ const Backend backend_cavi = {
     .step = cavi_step,
     .draw = cavi_draw,
     .report = cavi_report,
+    .results = cavi_results,
     .free = cavi_free,
 };

@@ -607,10 +607,24 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     run_collect(&sh, res, cap);
     RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
                      .seconds_total = seconds, .threads = threads};
-    if (cfg->out)
+    RunDiag dg;
+    rc = rundiag_failed(&rep, err, errlen);   /* a failed run gets its reason, not a table */
+    memset(&dg, 0, sizeof dg);
+    if (rc == 0) {
+        rundiag_compute(&rep, &dg);
+        rep.diag = &dg;
+    }
+    if (rc == 0 && cfg->out)
         runsum_print(&rep, cfg->out);
-    if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
+    if (rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
         rc = 1;
+    if (rc == 0)
+        rundiag_print(&dg, stderr);
+    if (rc == 0 && cfg->strict && dg.n > 0 && !res->interrupted) {
+        snprintf(err, errlen, "--strict: %zu warning%s", dg.n, dg.n == 1 ? "" : "s");
+        rc = 3;
+    }
+    rundiag_free(&dg);
     run_release(&sh);
     int interrupted = res->interrupted;
     long nd = res->ndraws;

@@ -44,6 +44,7 @@ typedef struct RunConfig {
     int quiet, progress;       /* progress: -1 auto (stderr is a tty), 0 off, 1 on */
     const char *command_line;  /* written into the CSV header */
     FILE *out;                 /* where the summary goes (stdout) */
+    int strict;                /* any warning after the run: status 3 */
 } RunConfig;
 
 /* All draws of a finished (or interrupted) run, kept for the REPL and tests. */
@@ -58,7 +59,7 @@ typedef struct RunResult {
 } RunResult;
 
 /* Run inference.  Returns 0, 1 (bad model/options: err), 2 (inference failed: err),
- * or 130 after SIGINT (draws so far kept, written and summarised). */
+ * 3 (cfg->strict and a warning was given: err), or 130 after SIGINT (draws so far kept, written and summarised). */
 int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen);
 void run_result_free(RunResult *res);
 

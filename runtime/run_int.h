@@ -78,7 +78,37 @@ void prog_abort(Progress *p);
 double run_now(void);
 
 /* run_summary.c: the table on cfg->out and the JSON file. */
-typedef struct RunReport {
+/* run_diag.c: the findings that say when not to trust a run. */
+typedef struct RunFinding {
+    const char *code;         /* "divergences", "treedepth", "ebfmi", "rhat", "ess_bulk", "ess_tail",
+                               * "chains_disagree", "khat", "not_converged" */
+    int chain;                /* 1-based, 0 for the run as a whole */
+    char *column;             /* the worst quantity, or NULL */
+    double value;             /* the count, R-hat, ESS per chain, median, k-hat */
+    char *text;               /* what it means and what to try, one line */
+} RunFinding;
+
+struct json_t;
+typedef struct RunDiag {
+    RunFinding *f;
+    size_t n;
+    int chains;
+    /* per chain, from the method columns (-1 / NaN when the method has none) */
+    long *divergent, *treedepth_hits, max_depth;
+    double *ebfmi, *stepsize;
+    struct json_t **results;  /* per chain: Backend.results (NULL when none) */
+    double **mode;            /* optimisers: per chain, the model's columns at the mode */
+} RunDiag;
+
+typedef struct RunReport RunReport;
+int rundiag_failed(const RunReport *rep, char *err, size_t errlen);
+void rundiag_compute(const RunReport *rep, RunDiag *dg);
+void rundiag_print(const RunDiag *dg, FILE *out);
+struct json_t *rundiag_json(const RunDiag *dg);
+void rundiag_chain_json(const RunDiag *dg, int chain, struct json_t *o);
+void rundiag_free(RunDiag *dg);
+
+struct RunReport {
     const RunModel *m;
     const RunConfig *cfg;
     const RunResult *res;
@@ -86,7 +116,8 @@ typedef struct RunReport {
     size_t nmethod;           /* method columns */
     double seconds_total;
     int threads;
-} RunReport;
+    const RunDiag *diag;      /* NULL: no findings computed */
+};
 
 void runsum_print(const RunReport *rep, FILE *out);
 int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen);

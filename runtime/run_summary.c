@@ -220,6 +220,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
             json_object_set_new(o, "iterations", json_integer(ch->iters));
             json_object_set_new(o, "converged", json_boolean(ch->converged));
         }
+        rundiag_chain_json(rep->diag, c, o);
         json_array_append_new(chains, o);
     }
     json_t *root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:b, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
@@ -231,6 +232,8 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
                              "sampling", sum_real(res->seconds_sampling),
                              "total", sum_real(rep->seconds_total),
                              "columns", cols, "per_chain", chains);
+    if (root && rep->diag)
+        json_object_set_new(root, "diagnostics", rundiag_json(rep->diag));
     int rc = root ? json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
     json_decref(root);
     if (rc != 0) {

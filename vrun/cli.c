@@ -81,6 +81,12 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
     c->opts = calloc((size_t)argc + 1, sizeof(BkOpt));
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
+        if (!strcmp(a, "-h")) { c->help = 1; continue; }
+        if (!strcmp(a, "-q")) { c->quiet = 1; c->progress = 0; continue; }
+        if (a[0] == '-' && a[1] && a[1] != '-') {
+            snprintf(err, errlen, "unknown option '%s' (short options: -h, -q; the others are --NAME=VALUE)", a);
+            return 1;
+        }
         if (a[0] != '-' || a[1] != '-') {
             if (c->model) { snprintf(err, errlen, "more than one model file: '%s' and '%s'", c->model, a); return 1; }
             c->model = a;
@@ -101,6 +107,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "format")) { c->format = 1; continue; }
         if (!strcmp(key, "quiet")) { c->quiet = 1; c->progress = 0; continue; }
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
+        if (!strcmp(key, "strict")) { c->strict = 1; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
                                              "jacobian", "script", NULL};

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         const char *base = strrchr(c.model, '/');
         RunResult res;
         rc = session_run(&c, b, m, base ? base + 1 : c.model, &res, err, sizeof err);
-        if (rc == 1 || rc == 2) {
+        if (rc == 1 || rc == 2 || rc == 3) {
             /* a message that already names its place (file:line:col) is printed as is */
             const char *nl = strchr(err, '\n'), *pos = strstr(err, ": error: ");
             if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");

@@ -119,6 +119,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.output_csv = c->output;
     cfg.summary_json = c->summary;
     cfg.quiet = c->quiet;
+    cfg.strict = c->strict;
     cfg.progress = c->progress;
     cfg.command_line = c->command_line;
     cfg.out = stdout;
