@@ -70,6 +70,14 @@ int rundiag_failed(const RunReport *rep, char *err, size_t errlen)
             for (long d = 0; d < res->ndraws && !finite; d++)
                 for (size_t j = first; j < res->ncols && !finite; j++)
                     finite = isfinite(diag_at(res, c, d, j));
+        long fails = 0;
+        for (int c = 0; c < res->chains; c++)
+            fails += rep->ch[c].value_fails;
+        if (!finite && fails == (long)res->chains * res->ndraws) {
+            snprintf(err, errlen, "inference failed: every draw failed a check in a let or gen statement "
+                                  "(its values are NaN; no summary; the CSV holds the draws)");
+            return 2;
+        }
         if (!finite) {
             snprintf(err, errlen, "inference failed: every draw of every quantity is NaN or infinite "
                                   "(no summary; the CSV holds the draws)");
