@@ -405,6 +405,10 @@ void rundiag_compute(const RunReport *rep, RunDiag *dg)
     dg->results = calloc((size_t)M, sizeof *dg->results);
     if (!dg->divergent || !dg->treedepth_hits || !dg->ebfmi || !dg->stepsize || !dg->results)
         return;
+    for (int c = 0; c < res->chains; c++) {
+        dg->divergent[c] = dg->treedepth_hits[c] = -1;
+        dg->ebfmi[c] = dg->stepsize[c] = NAN;
+    }
     for (int c = 0; c < res->chains; c++)
         dg->results[c] = b->results && rep->ch[c].st ? b->results(rep->ch[c].st) : NULL;
     if (b->kind == BK_OPTIMIZER)

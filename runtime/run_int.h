@@ -120,6 +120,13 @@ struct RunReport {
 };
 
 void runsum_print(const RunReport *rep, FILE *out);
+
+/* run_point.c: an optimiser's table of values (1 when printed), cavi's exact moments. */
+#include "runtime/summary.h"
+int runpt_print_point(const RunReport *rep, FILE *out);
+/* Overwrite st[j] of every column with a closed form; the mask of those, or NULL. */
+unsigned char *runpt_exact(const RunReport *rep, SumStats *st, size_t n);
+void runpt_print_exact(const RunReport *rep, FILE *out, const SumStats *st, const unsigned char *mask, size_t n);
 int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen);
 
 #endif

@@ -81,7 +81,8 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
         char prefix[32] = "";
         if (cfg->chains > 1)
             snprintf(prefix, sizeof prefix, "chain %d: ", c + 1);
-        if (b->kind != BK_SAMPLER && ch->iters > 0)
+        /* a method with results says whether it converged in its own report */
+        if (b->kind != BK_SAMPLER && ch->iters > 0 && !b->results)
             fprintf(out, "%s%s after %ld iterations\n", prefix,
                     ch->converged ? "converged" : "did not converge (the --iters limit)", ch->iters);
         if (b->report && ch->st)
@@ -96,16 +97,30 @@ void runsum_print(const RunReport *rep, FILE *out)
     fprintf(out, "vrun %s  model: %s  method: %s  chains: %d x %ld draws  time: %.2f s\n",
             RUN_VERSION, rep->m->name ? rep->m->name : "", cfg->backend->name, res->chains,
             res->ndraws, rep->seconds_total);
+    if (runpt_print_point(rep, out)) {
+        sum_notes(rep, out, 0);
+        fflush(out);
+        return;
+    }
     size_t n = 0;
     SumStats *st = sum_columns(rep, &n);
     if (!st) {
         fprintf(out, "(out of memory for the summary)\n");
         return;
     }
+    unsigned char *exact = runpt_exact(rep, st, n);   /* rows with a closed form */
+    size_t nexact = 0;
+    for (size_t j = 0; exact && j < n; j++)
+        nexact += exact[j];
+    if (exact)
+        runpt_print_exact(rep, out, st, exact, n);
+    if (exact && nexact < n)
+        fprintf(out, "from %ld draws of q:\n", res->ndraws);
     const char *const *names = res->col_names + 1 + rep->nmethod;
     char (*cell)[32] = malloc((n ? n : 1) * SUM_NSTAT * sizeof *cell);
     if (!cell) {
         free(st);
+        free(exact);
         return;
     }
     int namew = 4, w[SUM_NSTAT], any_na = 0;
@@ -113,6 +128,8 @@ void runsum_print(const RunReport *rep, FILE *out)
         w[k] = (int)strlen(sum_heads[k]) > 6 ? (int)strlen(sum_heads[k]) : 6;
     for (size_t j = 0; j < n; j++) {
         double v[SUM_NSTAT];
+        if (exact && exact[j])
+            continue;
         sum_values(&st[j], v);
         if ((int)strlen(names[j]) > namew)
             namew = (int)strlen(names[j]);
@@ -125,11 +142,15 @@ void runsum_print(const RunReport *rep, FILE *out)
                 any_na = 1;
         }
     }
-    fprintf(out, "%-*s", namew, "");
-    for (int k = 0; k < SUM_NSTAT; k++)
-        fprintf(out, " %*s", w[k], sum_heads[k]);
-    fputc('\n', out);
+    if (nexact < n) {
+        fprintf(out, "%-*s", namew, "");
+        for (int k = 0; k < SUM_NSTAT; k++)
+            fprintf(out, " %*s", w[k], sum_heads[k]);
+        fputc('\n', out);
+    }
     for (size_t j = 0; j < n; j++) {
+        if (exact && exact[j])
+            continue;
         fprintf(out, "%-*s", namew, names[j]);
         for (int k = 0; k < SUM_NSTAT; k++)
             fprintf(out, " %*s", w[k], cell[j * SUM_NSTAT + k]);
@@ -139,6 +160,7 @@ void runsum_print(const RunReport *rep, FILE *out)
     fflush(out);
     free(cell);
     free(st);
+    free(exact);
 }
 
 static json_t *sum_real(double x)
@@ -196,10 +218,13 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
     }
     json_t *cols = json_array();
     const char *const *names = res->col_names + 1 + rep->nmethod;
+    unsigned char *exact = runpt_exact(rep, st, n);
     for (size_t j = 0; j < n; j++) {
         double v[SUM_NSTAT];
         sum_values(&st[j], v);
         json_t *o = json_pack("{s:s}", "name", names[j]);
+        if (exact)
+            json_object_set_new(o, "exact", json_boolean(exact[j]));
         for (int k = 0; k < SUM_NSTAT; k++) {
             static const char *const keys[SUM_NSTAT] = {"mean", "sd", "mcse", "q5", "q50", "q95",
                                                          "ess_bulk", "ess_tail", "rhat"};
@@ -208,6 +233,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
         json_array_append_new(cols, o);
     }
     free(st);
+    free(exact);
     json_t *chains = json_array();
     for (int c = 0; c < res->chains; c++) {
         const RunChain *ch = &rep->ch[c];

@@ -132,6 +132,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "at")) c->at = val;
         else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
         else if (!strcmp(key, "jacobian")) {
+            c->jacobian_given = 1;
             if (!strcmp(val, "true") || !strcmp(val, "1")) c->jacobian = 1;
             else if (!strcmp(val, "false") || !strcmp(val, "0")) c->jacobian = 0;
             else { snprintf(err, errlen, "option --jacobian expects true or false, got '%s'", val); return 1; }

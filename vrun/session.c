@@ -114,6 +114,15 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.base.seed = (unsigned long)c->seed;
     cfg.base.opts = c->opts;
     cfg.base.nopts = c->nopts;
+    /* --jacobian is vrun's (logprob's) option, and also the optimiser's */
+    BkOpt *opts = NULL;
+    if (c->jacobian_given && bk_opt_str(&cfg.base, b, "jacobian")) {
+        opts = calloc(c->nopts + 2, sizeof *opts);
+        if (c->nopts) memcpy(opts, c->opts, c->nopts * sizeof *opts);
+        opts[c->nopts] = (BkOpt){"jacobian", c->jacobian ? "true" : "false"};
+        cfg.base.opts = opts;
+        cfg.base.nopts = c->nopts + 1;
+    }
     cfg.chains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
     cfg.threads = (int)c->threads;
     cfg.output_csv = c->output;
@@ -125,6 +134,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.out = stdout;
     int rc = run_inference(&rm, &cfg, res, err, errlen);
     sim_outputs_free(so);
+    free(opts);
     free(init);
     free(names);
     return rc;
