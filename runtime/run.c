@@ -64,15 +64,20 @@ static int run_fail(RunChain *c, int status, const char *fmt, ...)
 static int run_init_point(RunChain *c, const RunModel *m)
 {
     BkTarget *t = &c->t;
-    double lp;
-    int tries = m->init_u ? 1 : RUN_INIT_TRIES;
+    double lp, R = m->init_radius > 0 ? m->init_radius : RUN_INIT_RADIUS;
+    const unsigned char *given = m->init_u ? m->init_given : NULL;
+    int fixed = m->init_u && !given;
+    int tries = fixed ? 1 : RUN_INIT_TRIES;
     for (int k = 0; k < tries; k++) {
         if (m->init_u)
             memcpy(c->u, m->init_u, (t->dim + t->ndisc) * sizeof *c->u);
-        else {
+        if (!fixed) {   /* every coordinate, or those a partial --init left out */
             for (size_t i = 0; i < t->dim; i++)
-                c->u[i] = gsl_rng_uniform(c->r) * 2 * RUN_INIT_RADIUS - RUN_INIT_RADIUS;
+                if (!given || !given[i])
+                    c->u[i] = gsl_rng_uniform(c->r) * 2 * R - R;
             for (size_t j = 0; j < t->ndisc; j++) {
+                if (given && given[t->dim + j])
+                    continue;
                 double lo = t->disc_lo ? t->disc_lo[j] : -INFINITY;
                 double hi = t->disc_hi ? t->disc_hi[j] : INFINITY;
                 if (!isfinite(lo))
@@ -93,14 +98,14 @@ static int run_init_point(RunChain *c, const RunModel *m)
     }
     char *why = m->why ? m->why(m->model, t) : NULL;
     int rc;
-    if (m->init_u)
+    if (fixed)
         rc = run_fail(c, 2, "chain %d: the log density or its gradient is not finite at the "
                             "initial point given by --init%s%s", c->id + 1, why ? "; the last reason:\n" : "",
                       why ? why : "");
     else
         rc = run_fail(c, 2, "chain %d: no initial point with finite log density and gradient after "
-                            "%d tries of uniform(-%g, %g) on the unconstrained scale%s%s",
-                      c->id + 1, RUN_INIT_TRIES, RUN_INIT_RADIUS, RUN_INIT_RADIUS,
+                            "%d tries of uniform(-%g, %g) on the unconstrained scale%s%s%s",
+                      c->id + 1, RUN_INIT_TRIES, R, R, given ? " for what --init left out" : "",
                       why ? "; the last reason:\n" : "", why ? why : "");
     free(why);
     return rc;

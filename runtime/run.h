@@ -33,6 +33,11 @@ typedef struct RunModel {
      * model's file:line:col when it has one), malloc'd; may be NULL.  The driver adds it
      * to the error when no initial point can be found. */
     char *(*why)(void *model, BkTarget *t);
+    /* CmdStan's other init forms: init_given (dim + ndisc flags, NULL: all) marks the
+     * coordinates of init_u a partial --init=FILE set, the others drawn as without it;
+     * init_radius > 0 replaces the 2 of uniform(-2, 2) (--init=R). */
+    const unsigned char *init_given;
+    double init_radius;
 } RunModel;
 
 typedef struct RunConfig {

@@ -1,5 +1,6 @@
 /* The RunModel adapter over a compiled VmModel (moved here from main.c so that the
  * REPL runs methods exactly as the command line does). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,17 +63,45 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
     return bk_check_options(*b, c->opts, c->nopts, err, errlen) ? 1 : 0;
 }
 
-/* --init: constrained values by name, to the unconstrained start. */
-static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
+/* --init=R as CmdStan reads it: a number is a radius (0: every unconstrained
+ * coordinate 0), anything else a file.  Returns 1 and sets *r for a number. */
+static int session_init_radius(const char *s, double *r)
 {
+    char *end;
+    double x = strtod(s, &end);
+    if (!*s || *end || !(x == x))
+        return 0;
+    *r = x;
+    return 1;
+}
+
+/* --init=FILE: constrained values by name (parameters left out are marked in *given
+ * and start as without --init), to the unconstrained start.  --init=0: all zeros
+ * (discrete parameters at 0 moved into their bounds). */
+static double *session_init(const Cli *c, VmModel *m, unsigned char **given, char *err, size_t errlen)
+{
+    size_t n = vm_model_dim(m) + vm_model_ndisc(m);
+    double r;
+    if (session_init_radius(c->init, &r)) {
+        double *z = calloc(n + 1, sizeof(double));
+        for (size_t j = 0; z && j < vm_model_ndisc(m); j++) {
+            double lo = m->disc_lo ? m->disc_lo[j] : -INFINITY, hi = m->disc_hi ? m->disc_hi[j] : INFINITY;
+            z[vm_model_dim(m) + j] = 0 < lo ? lo : 0 > hi ? hi : 0;
+        }
+        return z;
+    }
     char *txt = vrun_read_file(c->init, NULL);
-    double *init = calloc(vm_model_dim(m) + vm_model_ndisc(m) + 1, sizeof(double));
+    double *init = calloc(n + 1, sizeof(double));
+    *given = calloc(n + 1, 1);
     VmEval *e = vm_eval_new(m);
-    if (!txt || vm_unconstrain_json(e, txt, init)) {
+    if (!txt || vm_unconstrain_json_partial(e, txt, init, *given)) {
         snprintf(err, errlen, "%s: %s", c->init, txt ? vm_eval_message(e) : "cannot open the file");
         free(init);
         init = NULL;
     }
+    size_t k = 0;
+    while (init && k < n && (*given)[k]) k++;
+    if (k == n) { free(*given); *given = NULL; }   /* every parameter given: a fixed start */
     free(txt);
     vm_eval_free(e);
     return init;
@@ -84,13 +113,21 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
                 char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    double *init = NULL;
-    if (c->init && !(init = session_init(c, m, err, errlen))) return 1;
+    double *init = NULL, radius = 0;
+    unsigned char *given = NULL;
+    if (c->init && session_init_radius(c->init, &radius) && radius < 0) {
+        snprintf(err, errlen, "--init=%s: a radius must not be negative", c->init);
+        return 1;
+    }
+    if (c->init && radius > 0) init = NULL;    /* --init=R: uniform(-R, R) */
+    else if (c->init && !(init = session_init(c, m, &given, err, errlen))) { free(given); return 1; }
     Adapter ad = {m};
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
     RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
                    vm_model_nvalues(m), names, values, init, &ad, why};
+    rm.init_given = given;
+    rm.init_radius = radius;
     SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
     if (!strcmp(b->name, "prior-predictive")) {
         char *msg = NULL;
@@ -98,6 +135,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
             snprintf(err, errlen, "%s", msg ? msg : "the model cannot be simulated");
             free(msg);
             free(init);
+            free(given);
             free(names);
             return 1;
         }
@@ -136,6 +174,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     sim_outputs_free(so);
     free(opts);
     free(init);
+    free(given);
     free(names);
     return rc;
 }
