@@ -177,16 +177,41 @@ static int run_write_vi(RunShared *sh, RunChain *c)
     return 0;
 }
 
+static long run_thin(const RunConfig *cfg)
+{
+    return cfg->thin > 1 ? cfg->thin : 1;
+}
+
+/* --save-warmup: a warm-up row goes to the CSV only (the summary is of the draws). */
+static int run_write_warmup(RunShared *sh, RunChain *c)
+{
+    double *row = c->wrow;
+    double lp = NAN;
+    sh->cfg->backend->draw(c->st, c->r, c->u, &lp, c->cols);
+    row[0] = lp;
+    memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
+    double *vals = row + 1 + sh->nmethod;
+    if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0)
+        for (size_t i = 0; i < sh->m->ncols; i++)
+            vals[i] = NAN;
+    if (csv_row(&c->csv, row, sh->ncols) != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    return 0;
+}
+
 static int run_sampler(RunShared *sh, RunChain *c)
 {
     const Backend *b = sh->cfg->backend;
     const BkSettings *s = &sh->cfg->base;
     char msg[512] = "";
     double t0 = run_now();
-    long it;
+    long it, thin = run_thin(sh->cfg);
+    int save = sh->cfg->save_warmup && c->have_csv && c->wrow;
     for (it = 0; it < s->warmup && !run_stopping(sh); it++) {
         if (b->step(c->st, &c->t, c->r, it, 1, msg, sizeof msg) == BK_FAIL)
             return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        if (save && it % thin == 0 && run_write_warmup(sh, c) != 0)
+            return c->status;
         atomic_fetch_add(&c->progress, 1);
     }
     double t1 = run_now();
@@ -199,7 +224,7 @@ static int run_sampler(RunShared *sh, RunChain *c)
     for (long d = 0; d < s->draws && !run_stopping(sh); d++) {
         if (b->step(c->st, &c->t, c->r, s->warmup + d, 0, msg, sizeof msg) == BK_FAIL)
             return run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
-        if (run_emit(sh, c, d) != 0)
+        if (d % thin == 0 && run_emit(sh, c, d / thin) != 0)
             return c->status;
         atomic_fetch_add(&c->progress, 1);
         c->t_sampling = run_now() - t1;
@@ -271,7 +296,9 @@ static void run_chain(RunShared *sh, RunChain *c)
     c->u = calloc(n ? n : 1, sizeof *c->u);
     c->grad = calloc(c->t.dim ? c->t.dim : 1, sizeof *c->grad);
     c->cols = calloc(BK_MAX_COLUMNS, sizeof *c->cols);
-    if (!c->u || !c->grad || !c->cols) {
+    if (sh->cfg->save_warmup && c->have_csv)
+        c->wrow = calloc(sh->ncols, sizeof *c->wrow);
+    if (!c->u || !c->grad || !c->cols || (sh->cfg->save_warmup && c->have_csv && !c->wrow)) {
         run_fail(c, 2, "chain %d: out of memory", c->id + 1);
         return;
     }
@@ -391,6 +418,7 @@ static void run_release(RunShared *sh)
         free(c->u);
         free(c->grad);
         free(c->cols);
+        free(c->wrow);
         free(c->row_end);
         free(c->failed);
         free(c->path);
@@ -586,6 +614,8 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(cfg->backend)};
     sh.ncols = 1 + sh.nmethod + m->ncols;
     long cap = cfg->base.draws;
+    if (cfg->backend->kind == BK_SAMPLER)   /* iterations 0, thin, 2 thin, ... are kept */
+        cap = (cfg->base.draws + run_thin(cfg) - 1) / run_thin(cfg);
     rc = run_alloc(&sh, res, cap, err, errlen);
     if (rc == 0)
         rc = run_prepare(&sh, res, cap, err, errlen);

@@ -50,6 +50,10 @@ typedef struct RunConfig {
     const char *command_line;  /* written into the CSV header */
     FILE *out;                 /* where the summary goes (stdout) */
     int strict;                /* any warning after the run: status 3 */
+    /* samplers, as CmdStan: keep iterations 0, thin, 2 thin, ... of each phase (so
+     * ceil(draws / thin) draws; <= 1: all), and write the warm-up's to the CSV too */
+    long thin;
+    int save_warmup;
 } RunConfig;
 
 /* All draws of a finished (or interrupted) run, kept for the REPL and tests. */

@@ -47,6 +47,7 @@ typedef struct RunChain {
     int have_csv;
     char *path;               /* of the CSV file */
     double *u, *grad, *cols;  /* work buffers, allocated before the loop */
+    double *wrow;             /* --save-warmup: one warm-up row, not kept in the result */
     double *rows;             /* this chain's slice of the result: [draw][col] */
     long long *row_end;       /* CSV size before the first row [0] and after row d [d+1] */
     long ndone;               /* draws completed */

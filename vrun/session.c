@@ -50,7 +50,7 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
     *b = NULL;
     if (!strcmp(c->method, "logprob") || !strcmp(c->method, "diagnose")) {
         if (c->nopts) {
-            snprintf(err, errlen, "unknown option --%s for --method=%s", c->opts[0].key, c->method);
+            cli_check_unknown(c->opts[0].key, NULL, c->method, err, errlen);
             return 1;
         }
         return 0;
@@ -60,6 +60,8 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
         snprintf(err, errlen, "unknown method '%s' (try --help for the list)", c->method);
         return 1;
     }
+    for (size_t i = 0; i < c->nopts; i++)
+        if (cli_check_unknown(c->opts[i].key, *b, c->method, err, errlen)) return 1;
     return bk_check_options(*b, c->opts, c->nopts, err, errlen) ? 1 : 0;
 }
 
@@ -167,6 +169,8 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.summary_json = c->summary;
     cfg.quiet = c->quiet;
     cfg.strict = c->strict;
+    cfg.thin = c->thin;
+    cfg.save_warmup = c->save_warmup;
     cfg.progress = c->progress;
     cfg.command_line = c->command_line;
     cfg.out = stdout;
