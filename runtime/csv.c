@@ -225,7 +225,10 @@ int csv_header(CsvOut *w, const RunModel *m, const RunConfig *cfg, int chain, co
     fprintf(f, "# model = %s\n", m->name ? m->name : "");
     csv_method_block(f, cfg);
     fprintf(f, "# id = %d\n", chain + 1);
-    fprintf(f, "# init = %s\n", m->init_u ? "user" : "2 (Default)");
+    if (m->init_radius > 0)
+        fprintf(f, "# init = %g\n", m->init_radius);
+    else
+        fprintf(f, "# init = %s\n", m->init_u ? "user" : "2 (Default)");
     fprintf(f, "# random\n#   seed = %lu\n", cfg->base.seed);
     fprintf(f, "# output\n#   file = %s\n", path);
     if (cfg->command_line)

@@ -72,6 +72,11 @@ typedef struct RunResult {
 int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen);
 void run_result_free(RunResult *res);
 
+/* Write res as Stan CSV, one file per chain named as --output names them (FILE_1.csv
+ * ... for more than one chain), b the method that made it.  0, or -1 with err. */
+int run_save_csv(const RunResult *res, const Backend *b, const char *model_name, const char *path,
+                 char *err, size_t errlen);
+
 /* Derive chain `chain`'s generator from the user's seed: independent of threads. */
 gsl_rng *run_chain_rng(unsigned long seed, int chain);
 
