@@ -59,6 +59,45 @@ static long sum_value_fails(const RunReport *rep)
     return k;
 }
 
+/* What a sampler did, in one line: divergences, tree depth, acceptance, step sizes,
+ * E-BFMI, where the method has them. */
+static void sum_sampler_line(const RunReport *rep, FILE *out)
+{
+    const RunDiag *dg = rep->diag;
+    const RunResult *res = rep->res;
+    long total = (long)res->chains * res->ndraws, div = -1, td = -1;
+    double acc = 0, eps_lo = INFINITY, eps_hi = -INFINITY, bf_lo = INFINITY, bf_hi = -INFINITY;
+    long acc_col = -1;
+    for (size_t j = 1; j < 1 + rep->nmethod; j++)
+        if (!strcmp(res->col_names[j], "accept_stat__"))
+            acc_col = (long)j;
+    for (int c = 0; c < res->chains && dg->divergent; c++) {
+        if (dg->divergent[c] >= 0) div = (div < 0 ? 0 : div) + dg->divergent[c];
+        if (dg->treedepth_hits[c] >= 0) td = (td < 0 ? 0 : td) + dg->treedepth_hits[c];
+        if (isfinite(dg->stepsize[c])) { eps_lo = fmin(eps_lo, dg->stepsize[c]); eps_hi = fmax(eps_hi, dg->stepsize[c]); }
+        if (isfinite(dg->ebfmi[c])) { bf_lo = fmin(bf_lo, dg->ebfmi[c]); bf_hi = fmax(bf_hi, dg->ebfmi[c]); }
+    }
+    for (long i = 0; acc_col >= 0 && i < total; i++)
+        acc += res->draws[(size_t)i * res->ncols + (size_t)acc_col] / (double)total;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%s:", rep->cfg->backend->name);
+    if (div >= 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %ld of %ld transitions divergent,", div, total);
+    if (td >= 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %ld at the maximum tree depth %ld,", td, dg->max_depth);
+    if (acc_col >= 0 && total > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " mean acceptance %.2f,", acc);
+    if (eps_lo <= eps_hi)
+        n += snprintf(line + n, sizeof line - (size_t)n, eps_lo == eps_hi ? " step size %.3g," : " step size %.3g-%.3g,",
+                      eps_lo, eps_hi);
+    if (bf_lo <= bf_hi)
+        n += snprintf(line + n, sizeof line - (size_t)n, " E-BFMI %.2f-%.2f,", bf_lo, bf_hi);
+    if (n > 0 && line[n - 1] == ',') {
+        line[n - 1] = 0;
+        fprintf(out, "%s\n", line);
+    }
+}
+
 static void sum_notes(const RunReport *rep, FILE *out, int any_na)
 {
     const RunConfig *cfg = rep->cfg;
@@ -85,9 +124,12 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
         if (b->kind != BK_SAMPLER && ch->iters > 0 && !b->results)
             fprintf(out, "%s%s after %ld iterations\n", prefix,
                     ch->converged ? "converged" : "did not converge (the --iters limit)", ch->iters);
-        if (b->report && ch->st)
+        /* a sampler's report is its adaptation: the CSV's comments and the JSON have it */
+        if (b->report && ch->st && b->kind != BK_SAMPLER)
             b->report(ch->st, out, prefix);
     }
+    if (b->kind == BK_SAMPLER && rep->diag)
+        sum_sampler_line(rep, out);
 }
 
 void runsum_print(const RunReport *rep, FILE *out)
