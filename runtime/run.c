@@ -559,6 +559,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     Progress prog;
     double t0 = run_now();
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
+    prog_shape(&prog, cfg->chains, run_threads(cfg), b->kind == BK_SAMPLER ? cfg->base.warmup : cfg->base.iters,
+               cfg->base.draws);
     int started = run_pool(sh, run_threads(cfg), &prog);
     double t1 = run_now();
     if (atomic_load(&sh->failed))

@@ -69,9 +69,17 @@ typedef struct Progress {
     const char *method;
     const char *phase[2];     /* "warmup"/"sampling", or "fitting"/"drawing" */
     int width;                /* characters last printed on the bar line */
+    /* prog_shape: one line per chain on a terminal, and the time left from each chain's
+     * recent rate and the queue of chains not started */
+    int chains, threads, lines, vi;
+    long first, second;       /* per chain: warm-up (or at most this many VI iterations), draws */
+    double *rate, *tprev;     /* per chain: iterations/s (recent), time of the last count */
+    long *prev;               /* per chain: the last count */
 } Progress;
 
 void prog_start(Progress *p, int mode, long total, const Backend *b, double now);
+/* The run's shape, after prog_start: enables the per-chain display. */
+void prog_shape(Progress *p, int chains, int threads, long first, long second);
 void prog_update(Progress *p, RunChain *ch, int chains, double now, int force);
 void prog_finish(Progress *p, RunChain *ch, int chains, double now);
 void prog_abort(Progress *p);
