@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         cli_free(&c);
         return 1;
     }
-    if (vm_model_warnings(m) && !c.quiet) fputs(vm_model_warnings(m), stderr);
+    if (vm_model_warnings(m)) fputs(vm_model_warnings(m), stderr);   /* --quiet keeps warnings */
     int rc;
     if (!strcmp(c.method, "logprob")) rc = vrun_logprob(&c, m, stdout);
     else if (!strcmp(c.method, "diagnose")) rc = vrun_diagnose(&c, m, stdout);
