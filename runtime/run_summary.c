@@ -239,13 +239,22 @@ static json_t *sum_settings(const RunReport *rep)
         const char *v = bk_opt_str(s, b, o->name);
         json_object_set_new(opts, o->name, v ? json_string(v) : json_null());
     }
-    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+    json_t *set = json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
                      "seed", (json_int_t)s->seed, "chains", cfg->chains, "threads", rep->threads,
                      "warmup", (json_int_t)s->warmup, "draws", (json_int_t)s->draws,
                      "iters", (json_int_t)s->iters, "mc", (json_int_t)s->mc,
                      "lr", sum_real(s->lr), "tol", sum_real(s->tol), "options", opts,
                      "output", cfg->output_csv ? json_string(cfg->output_csv) : json_null(),
                      "command", cfg->command_line ? json_string(cfg->command_line) : json_null());
+    if (set) {
+        json_object_set_new(set, "thin", json_integer(cfg->thin > 1 ? cfg->thin : 1));
+        json_object_set_new(set, "save_warmup", json_boolean(cfg->save_warmup));
+        json_object_set_new(set, "strict", json_boolean(cfg->strict));
+        json_object_set_new(set, "init", rep->m->init_radius > 0 ? json_real(rep->m->init_radius)
+                                         : json_string(rep->m->init_u ? (rep->m->init_given ? "file (partial)" : "given")
+                                                                      : "uniform(-2, 2)"));
+    }
+    return set;
 }
 
 int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen)
