@@ -110,6 +110,16 @@ typedef struct Backend {
      * May be NULL. */
     void (*report)(void *st, FILE *out, const char *prefix);
     void (*free)(void *st);
+    /* The fit's results as a new JSON object (jansson's json_t) for --summary, as
+     * fields rather than report text: VI's ELBO, MCSE, k-hat, iterations, converged;
+     * cavi's q per factor; map's log density and Jacobian flag (with the unconstrained
+     * mode as "mode_unconstrained", which the driver turns into named values).  May be
+     * NULL, and may return NULL. */
+    struct json_t *(*results)(void *st);
+    /* A fit with a closed form (cavi): the exact mean, sd and 5%, 50%, 95% quantiles
+     * under q of the output column `name` ("theta", "beta.2") into out[5].  Returns 0,
+     * or nonzero for a column it has no closed form for (a let, a gen).  May be NULL. */
+    int (*exact)(void *st, const char *name, double out[5]);
 } Backend;
 
 /* registry.c: every method, in the order --help lists them. */

@@ -38,6 +38,7 @@
 #include "backends/vi_common.h"
 #include "backends/mode.h"
 #include "backends/vi_backends.h"
+#include "backends/results.h"
 
 typedef struct Gauss {
     size_t d;
@@ -483,5 +484,6 @@ const Backend backend_bbvi = {
     .step = bbvi_step,
     .draw = bbvi_draw,
     .report = bbvi_report,
+    .results = bbvi_results,
     .free = bbvi_free,
 };

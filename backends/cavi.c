@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_cdf.h>
+#include <jansson.h>
 #include "backends/cavi.h"
 #include "runtime/transform.h"
 
@@ -305,6 +307,162 @@ static void cavi_report(void *st, FILE *out, const char *prefix)
     }
 }
 
+/* Element k of block b for the column `name`: the block's name alone for a scalar,
+ * NAME.k (1-based) for a one-dimensional parameter; -1 for anything else. */
+static long cavi_element(const Cavi *c, const CjBlock *b, const char *name)
+{
+    size_t len = strlen(b->name);
+    int ndim = c->cm.m->params[b->param].shape.ndim;
+    if (strncmp(name, b->name, len) != 0)
+        return -1;
+    if (ndim == 0)
+        return name[len] == 0 ? 0 : -1;
+    if (ndim != 1 || name[len] != '.')
+        return -1;
+    char *end;
+    long k = strtol(name + len + 1, &end, 10);
+    return *end == 0 && k >= 1 && k <= b->n ? k - 1 : -1;
+}
+
+static const double cavi_probs[3] = {0.05, 0.5, 0.95};
+
+/* Mean, sd and quantiles of one element of q, from its family's closed form (GSL's
+ * inverse distribution functions for the quantiles). */
+static int cavi_exact(void *st, const char *name, double out[5])
+{
+    Cavi *c = st;
+    for (int i = 0; i < c->cm.nblk; i++) {
+        const CjBlock *b = &c->cm.blk[i];
+        long k = cavi_element(c, b, name);
+        if (k < 0)
+            continue;
+        double a = b->p1 ? b->p1[k] : NAN, r = b->p2 ? b->p2[k] : NAN;
+        switch (b->fam) {
+        case Q_NORMAL: {
+            double sd = sqrt(b->cov[k * b->n + k]);
+            out[0] = b->mean[k];
+            out[1] = sd;
+            for (int j = 0; j < 3; j++)
+                out[2 + j] = b->mean[k] + sd * gsl_cdf_ugaussian_Pinv(cavi_probs[j]);
+            return 0;
+        }
+        case Q_GAMMA:                      /* shape a, rate r */
+            out[0] = a / r;
+            out[1] = sqrt(a) / r;
+            for (int j = 0; j < 3; j++)
+                out[2 + j] = gsl_cdf_gamma_Pinv(cavi_probs[j], a, 1 / r);
+            return 0;
+        case Q_INVGAMMA:                   /* shape a, scale r: 1/x ~ gamma(a, rate r) */
+            out[0] = a > 1 ? r / (a - 1) : INFINITY;
+            out[1] = a > 2 ? r / ((a - 1) * sqrt(a - 2)) : INFINITY;
+            for (int j = 0; j < 3; j++)
+                out[2 + j] = 1 / gsl_cdf_gamma_Qinv(cavi_probs[j], a, 1 / r);
+            return 0;
+        case Q_BETA:
+        case Q_DIRICHLET: {                /* a Dirichlet's marginal is beta(a_k, sum - a_k) */
+            if (b->fam == Q_DIRICHLET) {
+                if (b->n != b->K)
+                    return -1;
+                double s = 0;
+                for (int j = 0; j < b->K; j++)
+                    s += b->p1[j];
+                r = s - a;
+            }
+            out[0] = a / (a + r);
+            out[1] = sqrt(a * r / ((a + r) * (a + r) * (a + r + 1)));
+            for (int j = 0; j < 3; j++)
+                out[2 + j] = gsl_cdf_beta_Pinv(cavi_probs[j], a, r);
+            return 0;
+        }
+        case Q_CATEG: {                    /* values lo .. lo + K - 1 */
+            const double *p = b->p1 + k * b->K;
+            double m = 0, m2 = 0;
+            for (int j = 0; j < b->K; j++) {
+                m += p[j] * (b->lo + j);
+                m2 += p[j] * (double)(b->lo + j) * (b->lo + j);
+            }
+            out[0] = m;
+            out[1] = sqrt(fmax(0, m2 - m * m));
+            for (int q = 0; q < 3; q++) {  /* the smallest value whose cdf reaches p */
+                double cdf = 0;
+                out[2 + q] = b->lo + b->K - 1;
+                for (int j = 0; j < b->K; j++)
+                    if ((cdf += p[j]) >= cavi_probs[q] - 1e-15) {
+                        out[2 + q] = b->lo + j;
+                        break;
+                    }
+            }
+            return 0;
+        }
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
+
+/* n values: a number for a scalar parameter, else an array (flat, as the block holds them). */
+static json_t *cavi_vals(const double *v, long n, int scalar)
+{
+    if (scalar)
+        return isfinite(v[0]) ? json_real(v[0]) : json_null();
+    json_t *a = json_array();
+    for (long i = 0; i < n; i++)
+        json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null());
+    return a;
+}
+
+/* Each factor's family and parameters, named as in the report ({"family": "beta",
+ * "a": 19, "b": 36}); a normal block's covariance is the full matrix, row by row. */
+static json_t *cavi_results(void *st)
+{
+    Cavi *c = st;
+    json_t *fac = json_array();
+    for (int i = 0; i < c->cm.nblk; i++) {
+        const CjBlock *b = &c->cm.blk[i];
+        int scalar = c->cm.m->params[b->param].shape.ndim == 0;
+        json_t *o = json_pack("{s:s, s:s}", "name", b->name, "family", cj_fam_name[b->fam]);
+        switch (b->fam) {
+        case Q_NORMAL:
+            json_object_set_new(o, "mean", cavi_vals(b->mean, b->n, scalar));
+            if (scalar)
+                json_object_set_new(o, "sd", json_real(sqrt(b->cov[0])));
+            else {
+                json_t *rows = json_array();
+                for (int k = 0; k < b->n; k++)
+                    json_array_append_new(rows, cavi_vals(b->cov + (long)k * b->n, b->n, 0));
+                json_object_set_new(o, "cov", rows);
+            }
+            break;
+        case Q_GAMMA:
+            json_object_set_new(o, "shape", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "rate", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_INVGAMMA:
+            json_object_set_new(o, "shape", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "scale", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_BETA:
+            json_object_set_new(o, "a", cavi_vals(b->p1, b->n, scalar));
+            json_object_set_new(o, "b", cavi_vals(b->p2, b->n, scalar));
+            break;
+        case Q_DIRICHLET:
+            json_object_set_new(o, "alpha", cavi_vals(b->p1, b->n, 0));
+            break;
+        case Q_CATEG:
+            json_object_set_new(o, "probs", cavi_vals(b->p1, (long)b->n * b->K, 0));
+            json_object_set_new(o, "lowest_value", json_integer(b->lo));
+            break;
+        default: break;
+        }
+        json_array_append_new(fac, o);
+    }
+    return json_pack("{s:o, s:b, s:I, s:I, s:o}", "elbo", isfinite(c->elbo) ? json_real(c->elbo) : json_null(),
+                     "converged", c->converged, "iterations",
+                     (json_int_t)(c->have_best ? c->best_sweeps : c->sweeps), "restarts",
+                     (json_int_t)c->restarts, "factors", fac);
+}
+
 static void cavi_free(void *st)
 {
     Cavi *c = st;
@@ -337,5 +495,7 @@ const Backend backend_cavi = {
     .step = cavi_step,
     .draw = cavi_draw,
     .report = cavi_report,
+    .results = cavi_results,
+    .exact = cavi_exact,
     .free = cavi_free,
 };

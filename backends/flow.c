@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include "backends/results.h"
 #include "backends/flow_layers.h"
 #include "backends/vi_backends.h"
 #include "backends/mode.h"
@@ -485,5 +486,6 @@ const Backend backend_flow = {
     .step = flow_step,
     .draw = flow_draw,
     .report = flow_report,
+    .results = flow_results,
     .free = flow_free,
 };

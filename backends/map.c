@@ -14,6 +14,7 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
+#include <jansson.h>
 #include "backends/backend.h"
 #include "runtime/vmod.h"
 
@@ -202,6 +203,19 @@ static void map_report(void *st, FILE *out, const char *prefix)
     else if (m->ready) fprintf(out, "%sEvery draw is the mode: use --laplace for an approximation of the posterior\n", prefix);
 }
 
+/* The driver turns mode_unconstrained into the named values of "mode". */
+static json_t *map_results(void *st)
+{
+    Map *m = st;
+    json_t *u = json_array();
+    for (size_t i = 0; i < m->d; i++)
+        json_array_append_new(u, isfinite(m->mode[i]) ? json_real(m->mode[i]) : json_null());
+    return json_pack("{s:o, s:b, s:b, s:I, s:b, s:o}", "log_density",
+                     isfinite(m->lp_mode) ? json_real(m->lp_mode) : json_null(), "jacobian", m->jacobian,
+                     "converged", m->ready, "iterations", (json_int_t)m->iters, "laplace", m->laplace,
+                     "mode_unconstrained", u);
+}
+
 static void map_free(void *st)
 {
     Map *m = st;
@@ -225,5 +239,6 @@ const Backend backend_map = {
     .step = map_step,
     .draw = map_draw,
     .report = map_report,
+    .results = map_results,
     .free = map_free,
 };

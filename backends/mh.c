@@ -70,7 +70,8 @@ static const BkOption mh_options[] = {
     {"adapt", "bool", "true", "adapt the proposal covariance and scale during warm-up"},
     {"init-mode", "bool", "true",
      "start each chain at the nearest mode with a Laplace-shaped proposal (uses the gradient once)"},
-    {"thin", "int", "0",
+    /* "steps", not "thin": --thin is vrun's (keep every N-th draw, as CmdStan) */
+    {"steps", "int", "0",
      "proposals per iteration (0: one per continuous dimension, so that 1000 draws of a "
      "10-dimensional posterior are not 1000 random-walk steps)"},
     {NULL, NULL, NULL, NULL}};
@@ -113,9 +114,9 @@ static void *mh_create(const BkSettings *set, const BkTarget *t, char *err, size
     s->nd = t->ndisc;
     s->warmup = set->warmup;
     s->adapt = bk_opt_bool(set, &backend_mh, "adapt");
-    s->thin = bk_opt_int(set, &backend_mh, "thin");
+    s->thin = bk_opt_int(set, &backend_mh, "steps");
     if (s->thin < 0) {
-        snprintf(err, errlen, "mh: --thin=%ld: expected 0 (automatic) or a positive number", s->thin);
+        snprintf(err, errlen, "mh: --steps=%ld: expected 0 (automatic) or a positive number", s->thin);
         free(mem);
         free(s);
         return NULL;

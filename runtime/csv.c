@@ -260,7 +260,8 @@ static void csv_method_block(FILE *f, const RunConfig *cfg)
     case BK_SAMPLER:
         fprintf(f, "# method = sample (Default)\n#   sample\n");
         fprintf(f, "#     num_samples = %ld\n#     num_warmup = %ld\n", s->draws, s->warmup);
-        fprintf(f, "#     save_warmup = 0\n#     thin = 1\n");
+        fprintf(f, "#     save_warmup = %d\n#     thin = %ld\n", cfg->save_warmup ? 1 : 0,
+                cfg->thin > 1 ? cfg->thin : 1L);
         fprintf(f, "#     adapt\n#       engaged = %d\n", s->warmup > 0);
         /* NUTS is CmdStan's hmc engine; other samplers name themselves. */
         if (strcmp(b->name, "nuts") == 0) {
@@ -310,7 +311,10 @@ int csv_header(CsvOut *w, const RunModel *m, const RunConfig *cfg, int chain, co
     fputc('\n', f);
     csv_method_block(f, cfg);
     fprintf(f, "# id = %d\n", chain + 1);
-    fprintf(f, "# init = %s\n", m->init_u ? "user" : "2 (Default)");
+    if (m->init_radius > 0)
+        fprintf(f, "# init = %g\n", m->init_radius);
+    else
+        fprintf(f, "# init = %s\n", m->init_u ? "user" : "2 (Default)");
     fprintf(f, "# random\n#   seed = %lu\n", cfg->base.seed);
     fprintf(f, "# output\n#   file = ");
     csv_text(f, path);

@@ -417,7 +417,21 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
     return 0;
 }
 
+static int unconstrain_json(VmEval *e, const char *json, double *u, unsigned char *given);
+
 int vm_unconstrain_json(VmEval *e, const char *json, double *u)
+{
+    return unconstrain_json(e, json, u, NULL);
+}
+
+int vm_unconstrain_json_partial(VmEval *e, const char *json, double *u, unsigned char *given)
+{
+    return unconstrain_json(e, json, u, given);
+}
+
+/* given == NULL: every parameter must be in the point.  Else a parameter left out gets
+ * u = 0 (its value bound at that, for later bounds that read it) and given 0. */
+static int unconstrain_json(VmEval *e, const char *json, double *u, unsigned char *given)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
@@ -438,6 +452,29 @@ int vm_unconstrain_json(VmEval *e, const char *json, double *u)
         const ParamInfo *pi = &m->params[k++];
         Val v = val_alloc(ev, pi->is_int ? TB_INT : TB_REAL, pi->shape.kind, pi->shape.narr, pi->shape.dims);
         int got = data_json_read(root, s->name, &v, err, sizeof err);
+        size_t ncoord = pi->is_int ? (size_t)v.n : (size_t)pi->reps * (size_t)pi->nfree;
+        double *uc = pi->is_int ? u + m->dim + pi->off : u + pi->off;
+        unsigned char *gc = given ? (pi->is_int ? given + m->dim + pi->off : given + pi->off) : NULL;
+        if (got == 1 && given) {   /* left out of a partial point */
+            for (size_t j = 0; j < ncoord; j++) { uc[j] = 0; gc[j] = 0; }
+            if (pi->is_int) {
+                for (int j = 0; j < v.n; j++) v.iv[j] = m->disc_lo && isfinite(m->disc_lo[pi->off + j]) ? (int)m->disc_lo[pi->off + j] : 0;
+                for (int j = 0; j < v.n; j++) uc[j] = v.iv[j];
+            } else {
+                double *lo = NULL, *hi = NULL;
+                const Expr *arg0 = model_tr_arg(s->type, 0), *arg1 = model_tr_arg(s->type, 1);
+                if (arg0) { Val b = val_to_real(ev, eval_expr(ev, arg0)); lo = expand_bound(ev, b, v.n); }
+                if (arg1) { Val b = val_to_real(ev, eval_expr(ev, arg1)); hi = expand_bound(ev, b, v.n); }
+                for (int r = 0; r < pi->reps; r++) {
+                    size_t o = (size_t)r * pi->blk;
+                    tr_constrain(pi->tr, (size_t)pi->rows, (size_t)pi->cols, uc + (size_t)r * pi->nfree,
+                                 lo ? lo + o : NULL, hi ? hi + o : NULL, v.x + o);
+                }
+            }
+            ev->env[pi->slot] = v;
+            continue;
+        }
+        for (size_t j = 0; gc && !got && j < ncoord; j++) gc[j] = 1;
         if (got) {
             if (got == 1) snprintf(err, sizeof err, "'%s' is missing from the point", s->name);
             snprintf(ev->msg, sizeof ev->msg, "%s", err);

@@ -65,15 +65,20 @@ static int run_fail(RunChain *c, int status, const char *fmt, ...)
 static int run_init_point(RunChain *c, const RunModel *m)
 {
     BkTarget *t = &c->t;
-    double lp;
-    int tries = m->init_u ? 1 : RUN_INIT_TRIES;
+    double lp, R = m->init_radius > 0 ? m->init_radius : RUN_INIT_RADIUS;
+    const unsigned char *given = m->init_u ? m->init_given : NULL;
+    int fixed = m->init_u && !given;
+    int tries = fixed ? 1 : RUN_INIT_TRIES;
     for (int k = 0; k < tries; k++) {
         if (m->init_u)
             memcpy(c->u, m->init_u, (t->dim + t->ndisc) * sizeof *c->u);
-        else {
+        if (!fixed) {   /* every coordinate, or those a partial --init left out */
             for (size_t i = 0; i < t->dim; i++)
-                c->u[i] = gsl_rng_uniform(c->r) * 2 * RUN_INIT_RADIUS - RUN_INIT_RADIUS;
+                if (!given || !given[i])
+                    c->u[i] = gsl_rng_uniform(c->r) * 2 * R - R;
             for (size_t j = 0; j < t->ndisc; j++) {
+                if (given && given[t->dim + j])
+                    continue;
                 double lo = t->disc_lo ? t->disc_lo[j] : -INFINITY;
                 double hi = t->disc_hi ? t->disc_hi[j] : INFINITY;
                 if (!isfinite(lo))
@@ -94,14 +99,14 @@ static int run_init_point(RunChain *c, const RunModel *m)
     }
     char *why = m->why ? m->why(m->model, t) : NULL;
     int rc;
-    if (m->init_u)
+    if (fixed)
         rc = run_fail(c, 2, "chain %d: the log density or its gradient is not finite at the "
                             "initial point given by --init%s%s", c->id + 1, why ? "; the last reason:\n" : "",
                       why ? why : "");
     else
         rc = run_fail(c, 2, "chain %d: no initial point with finite log density and gradient after "
-                            "%d tries of uniform(-%g, %g) on the unconstrained scale%s%s",
-                      c->id + 1, RUN_INIT_TRIES, RUN_INIT_RADIUS, RUN_INIT_RADIUS,
+                            "%d tries of uniform(-%g, %g) on the unconstrained scale%s%s%s",
+                      c->id + 1, RUN_INIT_TRIES, R, R, given ? " for what --init left out" : "",
                       why ? "; the last reason:\n" : "", why ? why : "");
     free(why);
     return rc;
@@ -173,16 +178,41 @@ static int run_write_vi(RunShared *sh, RunChain *c)
     return 0;
 }
 
+static long run_thin(const RunConfig *cfg)
+{
+    return cfg->thin > 1 ? cfg->thin : 1;
+}
+
+/* --save-warmup: a warm-up row goes to the CSV only (the summary is of the draws). */
+static int run_write_warmup(RunShared *sh, RunChain *c)
+{
+    double *row = c->wrow;
+    double lp = NAN;
+    sh->cfg->backend->draw(c->st, c->r, c->u, &lp, c->cols);
+    row[0] = lp;
+    memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
+    double *vals = row + 1 + sh->nmethod;
+    if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0)
+        for (size_t i = 0; i < sh->m->ncols; i++)
+            vals[i] = NAN;
+    if (csv_row(&c->csv, row, sh->ncols) != 0)
+        return run_fail(c, 2, "chain %d: cannot write the CSV file: %s", c->id + 1, strerror(errno));
+    return 0;
+}
+
 static int run_sampler(RunShared *sh, RunChain *c)
 {
     const Backend *b = sh->cfg->backend;
     const BkSettings *s = &sh->cfg->base;
     char msg[512] = "";
     double t0 = run_now();
-    long it;
+    long it, thin = run_thin(sh->cfg);
+    int save = sh->cfg->save_warmup && c->have_csv && c->wrow;
     for (it = 0; it < s->warmup && !run_stopping(sh); it++) {
         if (b->step(c->st, &c->t, c->r, it, 1, msg, sizeof msg) == BK_FAIL)
             return run_stopping(sh) ? 0 : run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
+        if (save && it % thin == 0 && run_write_warmup(sh, c) != 0)
+            return c->status;
         atomic_fetch_add(&c->progress, 1);
     }
     double t1 = run_now();
@@ -197,7 +227,7 @@ static int run_sampler(RunShared *sh, RunChain *c)
             return run_stopping(sh) ? 0 : run_fail(c, 2, "chain %d: %s", c->id + 1, msg);
         if (run_stopping(sh))   /* an interrupt may have cut the step's evaluations short */
             break;
-        if (run_emit(sh, c, d) != 0)
+        if (d % thin == 0 && run_emit(sh, c, d / thin) != 0)
             return c->status;
         atomic_fetch_add(&c->progress, 1);
         c->t_sampling = run_now() - t1;
@@ -269,7 +299,9 @@ static void run_chain(RunShared *sh, RunChain *c)
     c->u = calloc(n ? n : 1, sizeof *c->u);
     c->grad = calloc(c->t.dim ? c->t.dim : 1, sizeof *c->grad);
     c->cols = calloc(BK_MAX_COLUMNS, sizeof *c->cols);
-    if (!c->u || !c->grad || !c->cols) {
+    if (sh->cfg->save_warmup && c->have_csv)
+        c->wrow = calloc(sh->ncols, sizeof *c->wrow);
+    if (!c->u || !c->grad || !c->cols || (sh->cfg->save_warmup && c->have_csv && !c->wrow)) {
         run_fail(c, 2, "chain %d: out of memory", c->id + 1);
         return;
     }
@@ -396,6 +428,7 @@ static void run_release(RunShared *sh)
         free(c->u);
         free(c->grad);
         free(c->cols);
+        free(c->wrow);
         free(c->row_end);
         free(c->failed);
         free(c->value_why);
@@ -543,6 +576,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     Progress prog;
     double t0 = run_now();
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
+    prog_shape(&prog, cfg->chains, run_threads(cfg), b->kind == BK_SAMPLER ? cfg->base.warmup : cfg->base.iters,
+               cfg->base.draws);
     int started = run_pool(sh, run_threads(cfg), &prog);
     double t1 = run_now();
     if (atomic_load(&sh->failed))
@@ -599,6 +634,8 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     RunShared sh = {.m = m, .cfg = cfg, .nmethod = run_method_columns(cfg->backend)};
     sh.ncols = 1 + sh.nmethod + m->ncols;
     long cap = cfg->base.draws;
+    if (cfg->backend->kind == BK_SAMPLER)   /* iterations 0, thin, 2 thin, ... are kept */
+        cap = (cfg->base.draws + run_thin(cfg) - 1) / run_thin(cfg);
     rc = run_alloc(&sh, res, cap, err, errlen);
     if (rc == 0)
         rc = run_prepare(&sh, res, cap, err, errlen);
@@ -630,10 +667,24 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     run_collect(&sh, res, cap);
     RunReport rep = {.m = m, .cfg = cfg, .res = res, .ch = sh.ch, .nmethod = sh.nmethod,
                      .seconds_total = seconds, .threads = threads};
-    if (cfg->out)
+    RunDiag dg;
+    rc = rundiag_failed(&rep, err, errlen);   /* a failed run gets its reason, not a table */
+    memset(&dg, 0, sizeof dg);
+    if (rc == 0) {
+        rundiag_compute(&rep, &dg);
+        rep.diag = &dg;
+    }
+    if (rc == 0 && cfg->out)
         runsum_print(&rep, cfg->out);
-    if (cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
+    if (rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
         rc = 1;
+    if (rc == 0)
+        rundiag_print(&dg, stderr);
+    if (rc == 0 && cfg->strict && dg.n > 0 && !res->interrupted) {
+        snprintf(err, errlen, "--strict: %zu warning%s", dg.n, dg.n == 1 ? "" : "s");
+        rc = 3;
+    }
+    rundiag_free(&dg);
     run_release(&sh);
     int interrupted = res->interrupted;
     long nd = res->ndraws;

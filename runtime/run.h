@@ -33,6 +33,11 @@ typedef struct RunModel {
      * model's file:line:col when it has one), malloc'd; may be NULL.  The driver adds it
      * to the error when no initial point can be found. */
     char *(*why)(void *model, BkTarget *t);
+    /* CmdStan's other init forms: init_given (dim + ndisc flags, NULL: all) marks the
+     * coordinates of init_u a partial --init=FILE set, the others drawn as without it;
+     * init_radius > 0 replaces the 2 of uniform(-2, 2) (--init=R). */
+    const unsigned char *init_given;
+    double init_radius;
 } RunModel;
 
 typedef struct RunConfig {
@@ -44,6 +49,11 @@ typedef struct RunConfig {
     int quiet, progress;       /* progress: -1 auto (stderr is a tty), 0 off, 1 on */
     const char *command_line;  /* written into the CSV header */
     FILE *out;                 /* where the summary goes (stdout) */
+    int strict;                /* any warning after the run: status 3 */
+    /* samplers, as CmdStan: keep iterations 0, thin, 2 thin, ... of each phase (so
+     * ceil(draws / thin) draws; <= 1: all), and write the warm-up's to the CSV too */
+    long thin;
+    int save_warmup;
 } RunConfig;
 
 /* All draws of a finished (or interrupted) run, kept for the REPL and tests. */
@@ -58,9 +68,14 @@ typedef struct RunResult {
 } RunResult;
 
 /* Run inference.  Returns 0, 1 (bad model/options: err), 2 (inference failed: err),
- * or 130 after SIGINT (draws so far kept, written and summarised). */
+ * 3 (cfg->strict and a warning was given: err), or 130 after SIGINT (draws so far kept, written and summarised). */
 int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen);
 void run_result_free(RunResult *res);
+
+/* Write res as Stan CSV, one file per chain named as --output names them (FILE_1.csv
+ * ... for more than one chain), b the method that made it.  0, or -1 with err. */
+int run_save_csv(const RunResult *res, const Backend *b, const char *model_name, const char *path,
+                 char *err, size_t errlen);
 
 /* Derive chain `chain`'s generator from the user's seed: independent of threads. */
 gsl_rng *run_chain_rng(unsigned long seed, int chain);

@@ -56,6 +56,7 @@ typedef struct RunChain {
     int have_csv;
     char *path;               /* of the CSV file */
     double *u, *grad, *cols;  /* work buffers, allocated before the loop */
+    double *wrow;             /* --save-warmup: one warm-up row, not kept in the result */
     double *rows;             /* this chain's slice of the result: [draw][col] */
     long long *row_end;       /* CSV size before the first row [0] and after row d [d+1] */
     long ndone;               /* draws completed */
@@ -78,9 +79,17 @@ typedef struct Progress {
     const char *method;
     const char *phase[2];     /* "warmup"/"sampling", or "fitting"/"drawing" */
     int width;                /* characters last printed on the bar line */
+    /* prog_shape: one line per chain on a terminal, and the time left from each chain's
+     * recent rate and the queue of chains not started */
+    int chains, threads, lines, vi;
+    long first, second;       /* per chain: warm-up (or at most this many VI iterations), draws */
+    double *rate, *tprev;     /* per chain: iterations/s (recent), time of the last count */
+    long *prev;               /* per chain: the last count */
 } Progress;
 
 void prog_start(Progress *p, int mode, long total, const Backend *b, double now);
+/* The run's shape, after prog_start: enables the per-chain display. */
+void prog_shape(Progress *p, int chains, int threads, long first, long second);
 void prog_update(Progress *p, RunChain *ch, int chains, double now, int force);
 void prog_finish(Progress *p, RunChain *ch, int chains, double now);
 void prog_abort(Progress *p);
@@ -88,7 +97,37 @@ void prog_abort(Progress *p);
 double run_now(void);
 
 /* run_summary.c: the table on cfg->out and the JSON file. */
-typedef struct RunReport {
+/* run_diag.c: the findings that say when not to trust a run. */
+typedef struct RunFinding {
+    const char *code;         /* "divergences", "treedepth", "ebfmi", "rhat", "ess_bulk", "ess_tail",
+                               * "chains_disagree", "khat", "not_converged" */
+    int chain;                /* 1-based, 0 for the run as a whole */
+    char *column;             /* the worst quantity, or NULL */
+    double value;             /* the count, R-hat, ESS per chain, median, k-hat */
+    char *text;               /* what it means and what to try, one line */
+} RunFinding;
+
+struct json_t;
+typedef struct RunDiag {
+    RunFinding *f;
+    size_t n;
+    int chains;
+    /* per chain, from the method columns (-1 / NaN when the method has none) */
+    long *divergent, *treedepth_hits, max_depth;
+    double *ebfmi, *stepsize;
+    struct json_t **results;  /* per chain: Backend.results (NULL when none) */
+    double **mode;            /* optimisers: per chain, the model's columns at the mode */
+} RunDiag;
+
+typedef struct RunReport RunReport;
+int rundiag_failed(const RunReport *rep, char *err, size_t errlen);
+void rundiag_compute(const RunReport *rep, RunDiag *dg);
+void rundiag_print(const RunDiag *dg, FILE *out);
+struct json_t *rundiag_json(const RunDiag *dg);
+void rundiag_chain_json(const RunDiag *dg, int chain, struct json_t *o);
+void rundiag_free(RunDiag *dg);
+
+struct RunReport {
     const RunModel *m;
     const RunConfig *cfg;
     const RunResult *res;
@@ -96,9 +135,17 @@ typedef struct RunReport {
     size_t nmethod;           /* method columns */
     double seconds_total;
     int threads;
-} RunReport;
+    const RunDiag *diag;      /* NULL: no findings computed */
+};
 
 void runsum_print(const RunReport *rep, FILE *out);
+
+/* run_point.c: an optimiser's table of values (1 when printed), cavi's exact moments. */
+#include "runtime/summary.h"
+int runpt_print_point(const RunReport *rep, FILE *out);
+/* Overwrite st[j] of every column with a closed form; the mask of those, or NULL. */
+unsigned char *runpt_exact(const RunReport *rep, SumStats *st, size_t n);
+void runpt_print_exact(const RunReport *rep, FILE *out, const SumStats *st, const unsigned char *mask, size_t n);
 int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen);
 
 #endif

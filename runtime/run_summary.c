@@ -60,6 +60,45 @@ static long sum_value_fails(const RunReport *rep)
     return k;
 }
 
+/* What a sampler did, in one line: divergences, tree depth, acceptance, step sizes,
+ * E-BFMI, where the method has them. */
+static void sum_sampler_line(const RunReport *rep, FILE *out)
+{
+    const RunDiag *dg = rep->diag;
+    const RunResult *res = rep->res;
+    long total = (long)res->chains * res->ndraws, div = -1, td = -1;
+    double acc = 0, eps_lo = INFINITY, eps_hi = -INFINITY, bf_lo = INFINITY, bf_hi = -INFINITY;
+    long acc_col = -1;
+    for (size_t j = 1; j < 1 + rep->nmethod; j++)
+        if (!strcmp(res->col_names[j], "accept_stat__"))
+            acc_col = (long)j;
+    for (int c = 0; c < res->chains && dg->divergent; c++) {
+        if (dg->divergent[c] >= 0) div = (div < 0 ? 0 : div) + dg->divergent[c];
+        if (dg->treedepth_hits[c] >= 0) td = (td < 0 ? 0 : td) + dg->treedepth_hits[c];
+        if (isfinite(dg->stepsize[c])) { eps_lo = fmin(eps_lo, dg->stepsize[c]); eps_hi = fmax(eps_hi, dg->stepsize[c]); }
+        if (isfinite(dg->ebfmi[c])) { bf_lo = fmin(bf_lo, dg->ebfmi[c]); bf_hi = fmax(bf_hi, dg->ebfmi[c]); }
+    }
+    for (long i = 0; acc_col >= 0 && i < total; i++)
+        acc += res->draws[(size_t)i * res->ncols + (size_t)acc_col] / (double)total;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%s:", rep->cfg->backend->name);
+    if (div >= 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %ld of %ld transitions divergent,", div, total);
+    if (td >= 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %ld at the maximum tree depth %ld,", td, dg->max_depth);
+    if (acc_col >= 0 && total > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " mean acceptance %.2f,", acc);
+    if (eps_lo <= eps_hi)
+        n += snprintf(line + n, sizeof line - (size_t)n, eps_lo == eps_hi ? " step size %.3g," : " step size %.3g-%.3g,",
+                      eps_lo, eps_hi);
+    if (bf_lo <= bf_hi)
+        n += snprintf(line + n, sizeof line - (size_t)n, " E-BFMI %.2f-%.2f,", bf_lo, bf_hi);
+    if (n > 0 && line[n - 1] == ',') {
+        line[n - 1] = 0;
+        fprintf(out, "%s\n", line);
+    }
+}
+
 static void sum_notes(const RunReport *rep, FILE *out, int any_na)
 {
     const RunConfig *cfg = rep->cfg;
@@ -90,12 +129,16 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
         char prefix[32] = "";
         if (cfg->chains > 1)
             snprintf(prefix, sizeof prefix, "chain %d: ", c + 1);
-        if (b->kind != BK_SAMPLER && ch->iters > 0)
+        /* a method with results says whether it converged in its own report */
+        if (b->kind != BK_SAMPLER && ch->iters > 0 && !b->results)
             fprintf(out, "%s%s after %ld iterations\n", prefix,
                     ch->converged ? "converged" : "did not converge (the --iters limit)", ch->iters);
-        if (b->report && ch->st)
+        /* a sampler's report is its adaptation: the CSV's comments and the JSON have it */
+        if (b->report && ch->st && b->kind != BK_SAMPLER)
             b->report(ch->st, out, prefix);
     }
+    if (b->kind == BK_SAMPLER && rep->diag)
+        sum_sampler_line(rep, out);
 }
 
 void runsum_print(const RunReport *rep, FILE *out)
@@ -105,16 +148,30 @@ void runsum_print(const RunReport *rep, FILE *out)
     fprintf(out, "vrun %s  model: %s  method: %s  chains: %d x %ld draws  time: %.2f s\n",
             RUN_VERSION, rep->m->name ? rep->m->name : "", cfg->backend->name, res->chains,
             res->ndraws, rep->seconds_total);
+    if (runpt_print_point(rep, out)) {
+        sum_notes(rep, out, 0);
+        fflush(out);
+        return;
+    }
     size_t n = 0;
     SumStats *st = sum_columns(rep, &n);
     if (!st) {
         fprintf(out, "(out of memory for the summary)\n");
         return;
     }
+    unsigned char *exact = runpt_exact(rep, st, n);   /* rows with a closed form */
+    size_t nexact = 0;
+    for (size_t j = 0; exact && j < n; j++)
+        nexact += exact[j];
+    if (exact)
+        runpt_print_exact(rep, out, st, exact, n);
+    if (exact && nexact < n)
+        fprintf(out, "from %ld draws of q:\n", res->ndraws);
     const char *const *names = res->col_names + 1 + rep->nmethod;
     char (*cell)[32] = malloc((n ? n : 1) * SUM_NSTAT * sizeof *cell);
     if (!cell) {
         free(st);
+        free(exact);
         return;
     }
     int namew = 4, w[SUM_NSTAT], any_na = 0;
@@ -122,6 +179,8 @@ void runsum_print(const RunReport *rep, FILE *out)
         w[k] = (int)strlen(sum_heads[k]) > 6 ? (int)strlen(sum_heads[k]) : 6;
     for (size_t j = 0; j < n; j++) {
         double v[SUM_NSTAT];
+        if (exact && exact[j])
+            continue;
         sum_values(&st[j], v);
         if ((int)strlen(names[j]) > namew)
             namew = (int)strlen(names[j]);
@@ -134,11 +193,15 @@ void runsum_print(const RunReport *rep, FILE *out)
                 any_na = 1;
         }
     }
-    fprintf(out, "%-*s", namew, "");
-    for (int k = 0; k < SUM_NSTAT; k++)
-        fprintf(out, " %*s", w[k], sum_heads[k]);
-    fputc('\n', out);
+    if (nexact < n) {
+        fprintf(out, "%-*s", namew, "");
+        for (int k = 0; k < SUM_NSTAT; k++)
+            fprintf(out, " %*s", w[k], sum_heads[k]);
+        fputc('\n', out);
+    }
     for (size_t j = 0; j < n; j++) {
+        if (exact && exact[j])
+            continue;
         fprintf(out, "%-*s", namew, names[j]);
         for (int k = 0; k < SUM_NSTAT; k++)
             fprintf(out, " %*s", w[k], cell[j * SUM_NSTAT + k]);
@@ -148,6 +211,7 @@ void runsum_print(const RunReport *rep, FILE *out)
     fflush(out);
     free(cell);
     free(st);
+    free(exact);
 }
 
 static json_t *sum_real(double x)
@@ -184,13 +248,22 @@ static json_t *sum_settings(const RunReport *rep)
         const char *v = bk_opt_str(s, b, o->name);
         json_object_set_new(opts, o->name, v ? json_string(v) : json_null());
     }
-    return json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+    json_t *set = json_pack("{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
                      "seed", (json_int_t)s->seed, "chains", cfg->chains, "threads", rep->threads,
                      "warmup", (json_int_t)s->warmup, "draws", (json_int_t)s->draws,
                      "iters", (json_int_t)s->iters, "mc", (json_int_t)s->mc,
                      "lr", sum_real(s->lr), "tol", sum_real(s->tol), "options", opts,
                      "output", cfg->output_csv ? json_string(cfg->output_csv) : json_null(),
                      "command", cfg->command_line ? json_string(cfg->command_line) : json_null());
+    if (set) {
+        json_object_set_new(set, "thin", json_integer(cfg->thin > 1 ? cfg->thin : 1));
+        json_object_set_new(set, "save_warmup", json_boolean(cfg->save_warmup));
+        json_object_set_new(set, "strict", json_boolean(cfg->strict));
+        json_object_set_new(set, "init", rep->m->init_radius > 0 ? json_real(rep->m->init_radius)
+                                         : json_string(rep->m->init_u ? (rep->m->init_given ? "file (partial)" : "given")
+                                                                      : "uniform(-2, 2)"));
+    }
+    return set;
 }
 
 int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen)
@@ -205,10 +278,13 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
     }
     json_t *cols = json_array();
     const char *const *names = res->col_names + 1 + rep->nmethod;
+    unsigned char *exact = runpt_exact(rep, st, n);
     for (size_t j = 0; j < n; j++) {
         double v[SUM_NSTAT];
         sum_values(&st[j], v);
         json_t *o = json_pack("{s:s}", "name", names[j]);
+        if (exact)
+            json_object_set_new(o, "exact", json_boolean(exact[j]));
         for (int k = 0; k < SUM_NSTAT; k++) {
             static const char *const keys[SUM_NSTAT] = {"mean", "sd", "mcse", "q5", "q50", "q95",
                                                          "ess_bulk", "ess_tail", "rhat"};
@@ -217,6 +293,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
         json_array_append_new(cols, o);
     }
     free(st);
+    free(exact);
     json_t *chains = json_array();
     for (int c = 0; c < res->chains; c++) {
         const RunChain *ch = &rep->ch[c];
@@ -229,6 +306,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
             json_object_set_new(o, "iterations", json_integer(ch->iters));
             json_object_set_new(o, "converged", json_boolean(ch->converged));
         }
+        rundiag_chain_json(rep->diag, c, o);
         json_array_append_new(chains, o);
     }
     json_t *root = json_pack("{s:s, s:s, s:s, s:i, s:I, s:b, s:o, s:{s:o, s:o, s:o}, s:o, s:o}",
@@ -240,6 +318,8 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
                              "sampling", sum_real(res->seconds_sampling),
                              "total", sum_real(rep->seconds_total),
                              "columns", cols, "per_chain", chains);
+    if (root && rep->diag)
+        json_object_set_new(root, "diagnostics", rundiag_json(rep->diag));
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     if (!text) {

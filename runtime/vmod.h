@@ -64,6 +64,9 @@ int vm_constrain(VmEval *e, const double *u, double *x);
 /* Unconstrained u from constrained parameter values given by name in a CmdStan JSON
  * object (as --init and --at use).  Returns 0 or -1 with the message. */
 int vm_unconstrain_json(VmEval *e, const char *json, double *u);
+/* The same for a point that may leave parameters out (CmdStan's partial --init):
+ * given[dim + ndisc] is 1 for the coordinates it set, 0 for those left out (set to 0). */
+int vm_unconstrain_json_partial(VmEval *e, const char *json, double *u, unsigned char *given);
 /* Every output value (vm_model_nvalues) at u: parameters, lets, and gens drawn with r
  * (r may be NULL: gens are then NaN).  Returns 0 or -1 (a check failed; message). */
 int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs every Debian package vmod needs to build and test.  Safe to run again:
-# it only calls apt-get when something is missing.
+# Installs the Debian packages vmod needs to build and run (the tests' own, R and
+# rstan, are scripts/install-test-deps.sh's).  Safe to run again: it only calls apt-get
+# when something is missing.
 set -euo pipefail
 pkgs=(gcc clang pkg-config meson ninja-build re2c lemon libgsl-dev check libsubunit-dev
-      libjansson-dev libedit-dev libopenblas-dev tmux r-cran-posterior r-cran-rstan r-cran-bh)
+      libjansson-dev libedit-dev libopenblas-dev tmux)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

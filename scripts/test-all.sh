@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
+bash scripts/install-test-deps.sh || exit 1
 
 pass=0; fail=0
 run_suite() {   # name builddir meson-args...

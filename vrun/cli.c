@@ -24,7 +24,12 @@ void cli_usage(FILE *out)
         "  --chains=N         chains (default 4)           --threads=N       threads (default: all cores)\n"
         "  --warmup=N         warm-up iterations (1000)    --draws=N         draws per chain (1000)\n"
         "  --output=FILE.csv  Stan CSV draws               --summary=FILE.json  summary as JSON\n"
-        "  --init=FILE.json   initial values by name       --quiet, --no-progress\n"
+        "  --init=FILE.json   initial values by name (parameters left out start at random)\n"
+        "  --init=R           uniform(-R, R) on the unconstrained scale (default 2); --init=0: all 0\n"
+        "  --thin=N           keep every N-th draw         --save-warmup     warm-up draws in the CSV too\n"
+        "  --strict           exit status 3 after any warning (divergences, R-hat, ESS, k-hat ...)\n"
+        "  -q, --quiet        only warnings and errors     --no-progress     no progress display\n"
+        "  -h, --help         this text\n"
         "  VI: --iters=N --lr=X --mc=N --tol=X\n"
         "  method options: --NAME=VALUE (see docs/ for each method)\n");
     for (int i = 0; bk_registry[i]; i++) {
@@ -34,6 +39,62 @@ void cli_usage(FILE *out)
         for (const BkOption *o = b->options; o->name; o++) fprintf(out, " --%s=%s", o->name, o->def ? o->def : "");
         fprintf(out, "\n");
     }
+}
+
+/* Every option vrun itself takes, for the did-you-mean of an unknown one. */
+static const char *const cli_names[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
+                                        "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
+                                        "jacobian", "script", "thin", "save-warmup", "help", "version", "check",
+                                        "format", "quiet", "no-progress", "strict", NULL};
+
+static size_t cli_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63) return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+int cli_check_unknown(const char *key, const Backend *b, const char *method, char *err, size_t errlen)
+{
+    for (const BkOption *o = b ? b->options : NULL; o && o->name; o++)
+        if (!strcmp(o->name, key)) return 0;
+    /* the nearest of vrun's and the method's options, if close enough to be a slip */
+    const char *best = NULL;
+    size_t bestd = (size_t)-1, len = strlen(key), limit = len <= 4 ? 1 : len / 3 > 2 ? len / 3 : 2;
+    for (int i = 0; cli_names[i]; i++) {
+        size_t d = cli_distance(key, cli_names[i]);
+        if (d < bestd) { bestd = d; best = cli_names[i]; }
+    }
+    for (const BkOption *o = b ? b->options : NULL; o && o->name; o++) {
+        size_t d = cli_distance(key, o->name);
+        if (d < bestd) { bestd = d; best = o->name; }
+    }
+    if (best && bestd <= limit) {
+        snprintf(err, errlen, "unknown option --%s for method '%s' (did you mean --%s?)", key, method, best);
+        return 1;
+    }
+    /* an option of another method */
+    for (int i = 0; bk_registry[i]; i++)
+        for (const BkOption *o = bk_registry[i]->options; o && o->name; o++)
+            if (!strcmp(o->name, key)) {
+                snprintf(err, errlen, "unknown option --%s for method '%s' (it is an option of --method=%s)", key,
+                         method, bk_registry[i]->name);
+                return 1;
+            }
+    snprintf(err, errlen, "unknown option --%s for method '%s' (vrun --help lists the options)", key, method);
+    return 1;
 }
 
 static int parse_long(const char *name, const char *v, long lo, long *out, char *err, size_t errlen)
@@ -83,6 +144,12 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
     c->opts = calloc((size_t)argc + 1, sizeof(BkOpt));
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
+        if (!strcmp(a, "-h")) { c->help = 1; continue; }
+        if (!strcmp(a, "-q")) { c->quiet = 1; c->progress = 0; continue; }
+        if (a[0] == '-' && a[1] && a[1] != '-') {
+            snprintf(err, errlen, "unknown option '%s' (short options: -h, -q; the others are --NAME=VALUE)", a);
+            return 1;
+        }
         if (a[0] != '-' || a[1] != '-') {
             if (c->model) { snprintf(err, errlen, "more than one model file: '%s' and '%s'", c->model, a); return 1; }
             c->model = a;
@@ -103,9 +170,11 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "format")) { c->format = 1; continue; }
         if (!strcmp(key, "quiet")) { c->quiet = 1; c->progress = 0; continue; }
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
+        if (!strcmp(key, "strict")) { c->strict = 1; continue; }
+        if (!strcmp(key, "save-warmup")) { c->save_warmup = 1; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
-                                             "jacobian", "script", NULL};
+                                             "jacobian", "script", "thin", NULL};
         int known = 0;
         for (int k = 0; valued[k]; k++) if (!strcmp(key, valued[k])) known = 1;
         if (known && !val) {
@@ -127,6 +196,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "at")) c->at = val;
         else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
         else if (!strcmp(key, "jacobian")) {
+            c->jacobian_given = 1;
             if (!strcmp(val, "true") || !strcmp(val, "1")) c->jacobian = 1;
             else if (!strcmp(val, "false") || !strcmp(val, "0")) c->jacobian = 0;
             else { snprintf(err, errlen, "option --jacobian expects true or false, got '%s'", val); return 1; }
@@ -136,6 +206,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "warmup")) { if (parse_long(key, val, 0, &c->warmup, err, errlen)) return 1; }
         else if (!strcmp(key, "draws")) { if (parse_long(key, val, 1, &c->draws, err, errlen)) return 1; }
         else if (!strcmp(key, "iters")) { if (parse_long(key, val, 1, &c->iters, err, errlen)) return 1; }
+        else if (!strcmp(key, "thin")) { if (parse_long(key, val, 1, &c->thin, err, errlen)) return 1; }
         else if (!strcmp(key, "mc")) { if (parse_long(key, val, 1, &c->mc, err, errlen)) return 1; }
         else if (!strcmp(key, "lr")) {
             if (parse_double(key, val, &c->lr, err, errlen)) return 1;

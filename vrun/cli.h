@@ -6,8 +6,10 @@
 
 typedef struct Cli {
     const char *model, *data, *method, *output, *summary, *init, *at, *at_unc;
-    int check, format, help, version, quiet, progress, jacobian;
-    long seed, chains, threads, warmup, draws, iters, mc;
+    int check, format, help, version, quiet, progress, jacobian, strict;
+    int jacobian_given;        /* --jacobian was on the command line (map takes it too) */
+    long seed, chains, threads, warmup, draws, iters, mc, thin;
+    int save_warmup;
     double lr, tol;
     BkOpt *opts;               /* method options (--key=value not known to vrun) */
     size_t nopts;
@@ -19,6 +21,9 @@ typedef struct Cli {
 int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen);
 void cli_usage(FILE *out);
 void cli_free(Cli *c);
+/* 0 when `key` is an option of b, else 1 with an error that suggests the nearest of
+ * vrun's and b's options (--sed: did you mean --seed?). */
+int cli_check_unknown(const char *key, const Backend *b, const char *method, char *err, size_t errlen);
 /* --method=logprob and --method=diagnose (logprob.c) */
 int vrun_logprob(const Cli *c, VmModel *m, FILE *out);
 int vrun_diagnose(const Cli *c, VmModel *m, FILE *out);

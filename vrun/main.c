@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         cli_free(&c);
         return 1;
     }
-    if (vm_model_warnings(m) && !c.quiet) fputs(vm_model_warnings(m), stderr);
+    if (vm_model_warnings(m)) fputs(vm_model_warnings(m), stderr);   /* --quiet keeps warnings */
     int rc;
     if (!strcmp(c.method, "logprob")) rc = vrun_logprob(&c, m, stdout);
     else if (!strcmp(c.method, "diagnose")) rc = vrun_diagnose(&c, m, stdout);
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         const char *base = strrchr(c.model, '/');
         RunResult res;
         rc = session_run(&c, b, m, base ? base + 1 : c.model, &res, err, sizeof err);
-        if (rc == 1 || rc == 2) {
+        if (rc == 1 || rc == 2 || rc == 3) {
             /* a message that already names its place (file:line:col) is printed as is */
             const char *nl = strchr(err, '\n'), *pos = strstr(err, ": error: ");
             if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");

@@ -298,24 +298,15 @@ static int cmd_save_draws(Repl *r, const char *arg, int *quit)
     char *path = one_word(arg, ":save-draws FILE.csv");
     if (!path) return 1;
     if (need_fit(r)) { free(path); return 1; }
-    FILE *f = fopen(path, "w");
-    if (!f) { fprintf(stderr, "error: cannot write %s\n", path); free(path); return 1; }
     const RunResult *res = &r->fit.res;
-    fprintf(f, "# vrun REPL draws: method=%s chains=%d draws=%ld%s\n", r->fit.method, res->chains, res->ndraws,
-            res->interrupted ? " (interrupted)" : "");
-    fprintf(f, "chain__");
-    for (size_t j = 0; j < res->ncols; j++) fprintf(f, ",%s", res->col_names[j]);
-    fprintf(f, "\n");
-    for (int c = 0; c < res->chains; c++)
-        for (long d = 0; d < res->ndraws; d++) {
-            const double *row = res->draws + ((size_t)c * (size_t)res->ndraws + (size_t)d) * res->ncols;
-            fprintf(f, "%d", c + 1);
-            for (size_t j = 0; j < res->ncols; j++) fprintf(f, ",%.9g", row[j]);
-            fprintf(f, "\n");
-        }
-    int rc = fclose(f) ? 1 : 0;
-    if (rc) fprintf(stderr, "error: cannot write %s\n", path);
-    else printf("saved %ld draws x %zu columns to %s\n", (long)res->chains * res->ndraws, res->ncols, path);
+    char err[1024];
+    /* Stan CSV, one file per chain, as --output writes them */
+    int rc = run_save_csv(res, bk_find(r->fit.method), "repl", path, err, sizeof err) ? 1 : 0;
+    if (rc) fprintf(stderr, "error: %s\n", err);
+    else if (res->chains > 1)
+        printf("saved %d chains x %ld draws x %zu columns as Stan CSV to %s (one file per chain: _1 ... _%d)\n",
+               res->chains, res->ndraws, res->ncols, path, res->chains);
+    else printf("saved %ld draws x %zu columns as Stan CSV to %s\n", res->ndraws, res->ncols, path);
     free(path);
     return rc;
 }
@@ -367,7 +358,7 @@ static const ReplCmd repl_cmds[] = {   /* ORDER COMMANDS */
     {":eval", "EXPR [@ DRAW]", "EXPR at the posterior mean (and over the draws), or at draw DRAW", cmd_eval},
     {":lp", "[@ DRAW | FILE.json]", "log density and gradient at the posterior mean, a draw or a point", cmd_lp},
     {":save", "FILE.vmod", "write the model to a file", cmd_save},
-    {":save-draws", "FILE.csv", "write the draws of the last run (one row per draw, chain__ first)", cmd_save_draws},
+    {":save-draws", "FILE.csv", "write the draws of the last run as Stan CSV (one file per chain)", cmd_save_draws},
     {":reset", "", "clear the model, the data and the draws", cmd_reset},
     {":help", "", "this list", cmd_help},
     {":quit", "", "leave (Ctrl-D too)", cmd_quit},

@@ -1,5 +1,6 @@
 /* The RunModel adapter over a compiled VmModel (moved here from main.c so that the
  * REPL runs methods exactly as the command line does). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
     *b = NULL;
     if (!strcmp(c->method, "logprob") || !strcmp(c->method, "diagnose")) {
         if (c->nopts) {
-            snprintf(err, errlen, "unknown option --%s for --method=%s", c->opts[0].key, c->method);
+            cli_check_unknown(c->opts[0].key, NULL, c->method, err, errlen);
             return 1;
         }
         return 0;
@@ -60,21 +61,51 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)
         snprintf(err, errlen, "unknown method '%s' (try --help for the list)", c->method);
         return 1;
     }
+    for (size_t i = 0; i < c->nopts; i++)
+        if (cli_check_unknown(c->opts[i].key, *b, c->method, err, errlen)) return 1;
     return bk_check_options(*b, c->opts, c->nopts, err, errlen) ? 1 : 0;
 }
 
-/* --init: constrained values by name, to the unconstrained start. */
-static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
+/* --init=R as CmdStan reads it: a number is a radius (0: every unconstrained
+ * coordinate 0), anything else a file.  Returns 1 and sets *r for a number. */
+static int session_init_radius(const char *s, double *r)
 {
+    char *end;
+    double x = strtod(s, &end);
+    if (!*s || *end || !(x == x))
+        return 0;
+    *r = x;
+    return 1;
+}
+
+/* --init=FILE: constrained values by name (parameters left out are marked in *given
+ * and start as without --init), to the unconstrained start.  --init=0: all zeros
+ * (discrete parameters at 0 moved into their bounds). */
+static double *session_init(const Cli *c, VmModel *m, unsigned char **given, char *err, size_t errlen)
+{
+    size_t n = vm_model_dim(m) + vm_model_ndisc(m);
+    double r;
+    if (session_init_radius(c->init, &r)) {
+        double *z = calloc(n + 1, sizeof(double));
+        for (size_t j = 0; z && j < vm_model_ndisc(m); j++) {
+            double lo = m->disc_lo ? m->disc_lo[j] : -INFINITY, hi = m->disc_hi ? m->disc_hi[j] : INFINITY;
+            z[vm_model_dim(m) + j] = 0 < lo ? lo : 0 > hi ? hi : 0;
+        }
+        return z;
+    }
     char why[256];
     char *txt = vm_read_file(c->init, "file", VM_MAX_MODEL_BYTES, NULL, why, sizeof why);
-    double *init = calloc(vm_model_dim(m) + vm_model_ndisc(m) + 1, sizeof(double));
+    double *init = calloc(n + 1, sizeof(double));
+    *given = calloc(n + 1, 1);
     VmEval *e = vm_eval_new(m);
-    if (!txt || !init || !e || vm_unconstrain_json(e, txt, init)) {
-        snprintf(err, errlen, "%s: %s", c->init, !txt ? why : e ? vm_eval_message(e) : "out of memory");
+    if (!txt || !init || !*given || !e || vm_unconstrain_json_partial(e, txt, init, *given)) {
+        snprintf(err, errlen, "%s: %s", c->init, !txt ? why : e && init && *given ? vm_eval_message(e) : "out of memory");
         free(init);
         init = NULL;
     }
+    size_t k = 0;
+    while (init && k < n && (*given)[k]) k++;
+    if (k == n) { free(*given); *given = NULL; }   /* every parameter given: a fixed start */
     free(txt);
     vm_eval_free(e);
     return init;
@@ -88,13 +119,21 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     memset(res, 0, sizeof *res);
     int nchains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
     if (vrun_check_outputs(c, nchains, err, errlen)) return 1;
-    double *init = NULL;
-    if (c->init && !(init = session_init(c, m, err, errlen))) return 1;
+    double *init = NULL, radius = 0;
+    unsigned char *given = NULL;
+    if (c->init && session_init_radius(c->init, &radius) && radius < 0) {
+        snprintf(err, errlen, "--init=%s: a radius must not be negative", c->init);
+        return 1;
+    }
+    if (c->init && radius > 0) init = NULL;    /* --init=R: uniform(-R, R) */
+    else if (c->init && !(init = session_init(c, m, &given, err, errlen))) { free(given); return 1; }
     Adapter ad = {m};
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
     RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
                    vm_model_nvalues(m), names, values, init, &ad, why};
+    rm.init_given = given;
+    rm.init_radius = radius;
     SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
     if (!strcmp(b->name, "prior-predictive")) {
         char *msg = NULL;
@@ -102,6 +141,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
             snprintf(err, errlen, "%s", msg ? msg : "the model cannot be simulated");
             free(msg);
             free(init);
+            free(given);
             free(names);
             return 1;
         }
@@ -118,17 +158,31 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.base.seed = (unsigned long)c->seed;
     cfg.base.opts = c->opts;
     cfg.base.nopts = c->nopts;
+    /* --jacobian is vrun's (logprob's) option, and also the optimiser's */
+    BkOpt *opts = NULL;
+    if (c->jacobian_given && bk_opt_str(&cfg.base, b, "jacobian")) {
+        opts = calloc(c->nopts + 2, sizeof *opts);
+        if (c->nopts) memcpy(opts, c->opts, c->nopts * sizeof *opts);
+        opts[c->nopts] = (BkOpt){"jacobian", c->jacobian ? "true" : "false"};
+        cfg.base.opts = opts;
+        cfg.base.nopts = c->nopts + 1;
+    }
     cfg.chains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
     cfg.threads = (int)c->threads;
     cfg.output_csv = c->output;
     cfg.summary_json = c->summary;
     cfg.quiet = c->quiet;
+    cfg.strict = c->strict;
+    cfg.thin = c->thin;
+    cfg.save_warmup = c->save_warmup;
     cfg.progress = c->progress;
     cfg.command_line = c->command_line;
     cfg.out = stdout;
     int rc = run_inference(&rm, &cfg, res, err, errlen);
     sim_outputs_free(so);
+    free(opts);
     free(init);
+    free(given);
     free(names);
     return rc;
 }

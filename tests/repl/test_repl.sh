@@ -271,15 +271,26 @@ if awk -v a="$got" -v b="$want" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-12) 
 else
     fail ":lp at a point: got '$got', want $want"; cat "$OUT"
 fi
-mean=$(awk -F, '/^[0-9]/ { for (j = 1; j <= NF; j++) if (col[j] == "mu") { s += $j; n++ } } /^chain__/ { for (j = 1; j <= NF; j++) col[j] = $j } END { printf "%.9g", s / n }' "$TMP/draws.csv")
+# Stan CSV, one file per chain: the header row starts with lp__ and holds mu
+mean=$(awk -F, '/^-?[0-9]/ { for (j = 1; j <= NF; j++) if (col[j] == "mu") { s += $j; n++ } } /^lp__,/ { for (j = 1; j <= NF; j++) col[j] = $j } END { printf "%.9g", s / n }' "$TMP/draws_1.csv" "$TMP/draws_2.csv")
 at=$(sed -n 's/^mu = \([-0-9.e+]*\) .*at the posterior mean/\1/p' "$OUT")
-if awk -v a="$at" -v b="$mean" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-8 * (1 + b * b)) }'; then
+if awk -v a="$at" -v b="$mean" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-8 * (1 + b * b)) }'; then   # 6 digits
     pass ":eval at the posterior mean agrees with the saved draws ($mean)"
 else
     fail ":eval mu at the mean '$at' vs the draws' mean '$mean'"
 fi
-rows=$(grep -c '^[12],' "$TMP/draws.csv")
+rows=$(cat "$TMP/draws_1.csv" "$TMP/draws_2.csv" | grep -c '^-\?[0-9]')
 [ "$rows" -eq 400 ] && pass ":save-draws wrote 400 rows" || fail ":save-draws rows: $rows"
+if grep -q '^# method = sample' "$TMP/draws_1.csv" && grep -q '^lp__,accept_stat__,' "$TMP/draws_2.csv" && ! grep -q chain__ "$TMP/draws_1.csv"; then
+    pass ":save-draws writes Stan CSV"
+else
+    fail ":save-draws is not Stan CSV"; head -30 "$TMP/draws_1.csv"
+fi
+if command -v Rscript >/dev/null && Rscript -e "suppressMessages(library(rstan)); f <- read_stan_csv(c('$TMP/draws_1.csv', '$TMP/draws_2.csv')); stopifnot(dim(as.array(f))[1:2] == c(200, 2)); cat('ok\n')" 2>&1 | grep -q '^ok$'; then
+    pass ":save-draws: rstan reads the files"
+else
+    fail ":save-draws: rstan cannot read the files"
+fi
 if "$VRUN" --check "$TMP/saved.vmod" > /dev/null 2>&1 && grep -q '^mu ~ normal(0, 5);$' "$TMP/saved.vmod" && ! grep -q 'normal(0, 10)' "$TMP/saved.vmod"; then
     pass ":save writes the model with the replaced statement"
 else
