@@ -62,6 +62,11 @@ typedef struct RunResult {
 int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char *err, size_t errlen);
 void run_result_free(RunResult *res);
 
+/* The CSV file of chain `chain` (0-based) for an --output pattern: out.csv ->
+ * out_1.csv ... when chains > 1, out-{chain}.csv -> out-1.csv (csv.c).  0, or -1 when
+ * it does not fit in len. */
+int csv_path(const char *pattern, int chain, int chains, char *out, size_t len);
+
 /* Derive chain `chain`'s generator from the user's seed: independent of threads. */
 gsl_rng *run_chain_rng(unsigned long seed, int chain);
 

@@ -23,6 +23,7 @@ void cli_usage(FILE *out)
         "  --warmup=N         warm-up iterations (1000)    --draws=N         draws per chain (1000)\n"
         "  --output=FILE.csv  Stan CSV draws               --summary=FILE.json  summary as JSON\n"
         "  --init=FILE.json   initial values by name       --quiet, --no-progress\n"
+        "  --plot=DIR         diagnostic plots at the end  (vrun plot FILE.csv ...: docs/plots.md)\n"
         "  VI: --iters=N --lr=X --mc=N --tol=X\n"
         "  method options: --NAME=VALUE (see docs/ for each method)\n");
     for (int i = 0; bk_registry[i]; i++) {
@@ -103,7 +104,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
-                                             "jacobian", "script", NULL};
+                                             "jacobian", "script", "plot", NULL};
         int known = 0;
         for (int k = 0; valued[k]; k++) if (!strcmp(key, valued[k])) known = 1;
         if (known && !val) {
@@ -122,6 +123,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "summary")) c->summary = val;
         else if (!strcmp(key, "init")) c->init = val;
         else if (!strcmp(key, "script")) c->script = val;
+        else if (!strcmp(key, "plot")) c->plot = val;
         else if (!strcmp(key, "at")) c->at = val;
         else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
         else if (!strcmp(key, "jacobian")) {
@@ -146,6 +148,7 @@ void cli_free(Cli *c)
     for (size_t i = 0; i < c->nopts; i++) free((char *)c->opts[i].key);
     free(c->opts);
     free(c->command_line);
+    free(c->plot_csv);
 }
 
 char *vrun_read_file(const char *path, size_t *len)
