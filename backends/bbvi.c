@@ -459,6 +459,11 @@ static void bbvi_report(void *st, FILE *out, const char *prefix)
     vi_core_report(b->core, out, prefix);
 }
 
+static void bbvi_trace(void *st, FILE *out, const char *prefix)
+{
+    vi_core_trace(((Bbvi *)st)->core, out, prefix);
+}
+
 ViCore *bbvi_core(void *st) { return ((Bbvi *)st)->core; }
 
 double bbvi_gaussian(void *st, double *mu, double *L)
@@ -483,5 +488,6 @@ const Backend backend_bbvi = {
     .step = bbvi_step,
     .draw = bbvi_draw,
     .report = bbvi_report,
+    .trace = bbvi_trace,
     .free = bbvi_free,
 };

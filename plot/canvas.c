@@ -43,6 +43,7 @@ int vm_plot_canvas_open(const char *path, int svg, int w, int h, char *err, size
     plscol0a(VM_PLOT_C_RED, 255, 0, 0, 1.0);
     plscol0a(VM_PLOT_C_POINT, 40, 60, 110, 0.35);
     plscol0a(VM_PLOT_C_SHADE, 215, 215, 215, 1.0);
+    plscol0a(VM_PLOT_C_LIGHT, 150, 150, 150, 0.6);
     for (int c = 0; c < VM_PLOT_NCHAINCOL; c++)
         plscol0a(VM_PLOT_C_CHAIN + c, chain_rgb[c][0], chain_rgb[c][1], chain_rgb[c][2], 0.85);
     if (canvas_err[0]) {

@@ -14,9 +14,22 @@ static int dcmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The y range: the early iterations of a fit sit far below the optimum, so the bottom
- * is the 5% quantile of the estimates (or the lowest window mean) rather than the
- * minimum, which would squash the part worth reading. */
+/* The mean of the finite estimates in iterations [a, a + W). */
+static double elbo_window_mean(const VmPlotChain *ch, long a, long W)
+{
+    double s = 0;
+    long k = 0;
+    for (long i = a; i < a + W && i < ch->nelbo; i++)
+        if (isfinite(ch->elbo[i])) { s += ch->elbo[i]; k++; }
+    return k ? s / (double)k : NAN;
+}
+
+static long elbo_window(const VmPlotChain *ch) { return ch->elbo_window > 0 ? ch->elbo_window : 100; }
+
+/* The y range: the first iterations of a fit can sit orders of magnitude below the
+ * optimum, so the bottom is the lower of the 5% quantile of the estimates and the
+ * lowest window mean rather than the minimum, which would squash the part worth
+ * reading. */
 static int elbo_limits(const VmPlotDraws *d, double *lo, double *hi)
 {
     size_t n = 0;
@@ -31,6 +44,11 @@ static int elbo_limits(const VmPlotDraws *d, double *lo, double *hi)
     qsort(s, m, sizeof *s, dcmp);
     double a = s[(size_t)(0.05 * (double)(m - 1))], b = s[m - 1];
     free(s);
+    for (int c = 0; c < d->nchain; c++)
+        for (long i = 0; i < d->ch[c].nelbo; i += elbo_window(&d->ch[c])) {
+            double w = elbo_window_mean(&d->ch[c], i, elbo_window(&d->ch[c]));
+            if (w < a) a = w;
+        }
     if (!(a < b)) { a -= 1; b += 1; }
     *lo = a - 0.05 * (b - a);
     *hi = b + 0.05 * (b - a);
@@ -73,19 +91,14 @@ int vm_plot_elbo(const VmPlotJob *j, char *err, size_t errlen)
         const VmPlotChain *ch = &d->ch[c];
         if (!ch->nelbo) continue;
         for (long i = 0; i < ch->nelbo; i++) { x[i] = (double)(i + 1); y[i] = ch->elbo[i]; }
-        plcol0(VM_PLOT_C_GRAY);
+        plcol0(VM_PLOT_C_LIGHT);
         plwidth(0.5);
         vm_plot_line((size_t)ch->nelbo, x, y);
         /* window means, at each window's middle */
-        long W = ch->elbo_window > 0 ? ch->elbo_window : 100, m = 0;
+        long W = elbo_window(ch), m = 0;
         for (long a = 0; a < ch->nelbo; a += W) {
-            double s = 0;
-            long k = 0;
-            for (long i = a; i < a + W && i < ch->nelbo; i++)
-                if (isfinite(ch->elbo[i])) { s += ch->elbo[i]; k++; }
-            if (!k) continue;
             x[m] = (double)a + 0.5 * (double)(a + W < ch->nelbo ? W : ch->nelbo - a);
-            y[m++] = s / (double)k;
+            y[m++] = elbo_window_mean(ch, a, W);
         }
         plwidth(2.5);
         vm_plot_chain_colour(c);
@@ -93,7 +106,8 @@ int vm_plot_elbo(const VmPlotJob *j, char *err, size_t errlen)
         plwidth(1);
     }
     plcol0(VM_PLOT_C_FG);
-    pllab("iteration", "ELBO", title);
+    plbox("bc", 0, 0, "bc", 0, 0);     /* the frame again, over the shading */
+    pllab("iteration (grey: each estimate; line: window means; shaded: averaged into q)", "ELBO", title);
     free(x);
     free(y);
     return 0;

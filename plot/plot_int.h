@@ -12,7 +12,8 @@ enum {
     VM_PLOT_C_RED = 3,         /* divergent transitions only: nothing else is red */
     VM_PLOT_C_POINT = 4,       /* pairs: non-divergent draws */
     VM_PLOT_C_SHADE = 5,       /* light fill (the ELBO's averaging window) */
-    VM_PLOT_C_CHAIN = 6        /* VM_PLOT_NCHAINCOL chain colours from here */
+    VM_PLOT_C_LIGHT = 6,       /* faint lines under the main ones */
+    VM_PLOT_C_CHAIN = 7        /* VM_PLOT_NCHAINCOL chain colours from here */
 };
 #define VM_PLOT_NCHAINCOL 8
 
