@@ -41,7 +41,7 @@ int vm_plot_canvas_open(const char *path, int svg, int w, int h, char *err, size
     plscol0a(VM_PLOT_C_FG, 0, 0, 0, 1.0);
     plscol0a(VM_PLOT_C_GRAY, 110, 110, 110, 1.0);
     plscol0a(VM_PLOT_C_RED, 255, 0, 0, 1.0);
-    plscol0a(VM_PLOT_C_POINT, 40, 60, 110, 0.35);
+    plscol0a(VM_PLOT_C_POINT, 40, 60, 110, 0.5);
     plscol0a(VM_PLOT_C_SHADE, 215, 215, 215, 1.0);
     plscol0a(VM_PLOT_C_LIGHT, 150, 150, 150, 0.6);
     for (int c = 0; c < VM_PLOT_NCHAINCOL; c++)
