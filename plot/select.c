@@ -79,10 +79,19 @@ int vm_plot_select(const VmPlotDraws *d, const char *vars, size_t **idx, size_t 
     }
     const char *p = vars;
     while (*p) {
-        size_t l = strcspn(p, ",");
-        /* an exact column first (theta.1), else every element of a container */
+        /* one name up to a comma outside brackets (theta[1,2] is one name) */
+        size_t l = 0;
+        for (int depth = 0; p[l] && (depth || p[l] != ','); l++)
+            depth += (p[l] == '[') - (p[l] == ']');
+        /* Stan's CSV spells theta[1,2] as theta.1.2 */
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)l, p);
+        size_t k = 0;
+        for (size_t i = 0; i < l && k + 1 < sizeof name; i++) {
+            char ch = p[i];
+            if (ch == ' ' || ch == ']') continue;
+            name[k++] = ch == '[' || ch == ',' ? '.' : ch;
+        }
+        name[k] = 0;
         long exact = vm_plot_col(d, name);
         size_t before = *n;
         for (size_t i = 0; i < d->ncol; i++) {
@@ -92,7 +101,7 @@ int vm_plot_select(const VmPlotDraws *d, const char *vars, size_t **idx, size_t 
             if (!dup) (*idx)[(*n)++] = i;
         }
         if (*n == before && (exact < 0)) {
-            snprintf(err, errlen, "--vars: no column '%s' in the draws", name);
+            snprintf(err, errlen, "no variable '%s' in the draws", name);
             free(*idx);
             *idx = NULL;
             return -1;

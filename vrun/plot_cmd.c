@@ -67,7 +67,7 @@ int vrun_plot_main(int argc, char **argv)
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (a[0] != '-' || a[1] != '-') { paths[n++] = argv[i]; continue; }
         if (!(OPT("--kind") || OPT("--vars") || OPT("--out") || OPT("--size"))) {
-            fprintf(stderr, "vrun: error: unknown option '%s' for vrun plot (try vrun plot --help)\n", a);
+            fprintf(stderr, "vrun: error: unknown option '%.*s' for vrun plot (try vrun plot --help)\n", kl, a);
             free(paths);
             return 1;
         }
@@ -120,7 +120,7 @@ int vrun_plot_after_run(const Cli *c, int chains, FILE *out)
         if (csv_path(c->output, k, chains, paths[k], 4096)) rc = 1;
     }
     VmPlotOpts o = {c->plot, 0, NULL, PLOT_W, PLOT_H, 1, c->model ? c->model : "vrun"};
-    if (rc == 0) rc = plot_files(paths, (size_t)chains, &o, c->quiet, out);
+    if (rc == 0) rc = plot_files(paths, (size_t)chains, &o, 0, out);
     else fprintf(stderr, "vrun: error: --plot: the CSV file name is too long\n");
     for (int k = 0; k < chains; k++) free(paths[k]);
     free(paths);

@@ -329,6 +329,8 @@ static int cmd_eval(Repl *r, const char *arg, int *quit)
 
 static int cmd_lp(Repl *r, const char *arg, int *quit) { return repl_lp(r, arg); }
 
+static int cmd_plot(Repl *r, const char *arg, int *quit) { return repl_plot(r, arg); }
+
 static int cmd_reset(Repl *r, const char *arg, int *quit)
 {
     for (int i = 0; i < r->nstmts; i++) free(r->stmts[i]);
@@ -368,6 +370,7 @@ static const ReplCmd repl_cmds[] = {   /* ORDER COMMANDS */
     {":eval", "EXPR [@ DRAW]", "EXPR at the posterior mean (and over the draws), or at draw DRAW", cmd_eval},
     {":lp", "[@ DRAW | FILE.json]", "log density and gradient at the posterior mean, a draw or a point", cmd_lp},
     {":save", "FILE.vmod", "write the model to a file", cmd_save},
+    {":plot", "NAME [KIND]", "plot a variable of the last run (trace, rank, density, pairs, energy) into plots/NAME/", cmd_plot},
     {":save-draws", "FILE.csv", "write the draws of the last run (one row per draw, chain__ first)", cmd_save_draws},
     {":reset", "", "clear the model, the data and the draws", cmd_reset},
     {":help", "", "this list", cmd_help},
@@ -376,7 +379,7 @@ static const ReplCmd repl_cmds[] = {   /* ORDER COMMANDS */
 };
 
 const char *const repl_commands[] = {":load", ":data", ":set", ":unset", ":model", ":rm", ":replace", ":run",
-                                     ":summary", ":eval", ":lp", ":save", ":save-draws", ":reset", ":help",
+                                     ":summary", ":eval", ":lp", ":save", ":plot", ":save-draws", ":reset", ":help",
                                      ":quit", NULL};   /* ORDER COMMANDS */
 
 void repl_help(FILE *out)

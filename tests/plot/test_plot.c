@@ -319,6 +319,11 @@ START_TEST(rstan_fixture)
     ck_assert_str_eq(d.names[idx[0]], "theta.1");
     ck_assert_str_eq(d.names[idx[2]], "theta.3");
     free(idx);
+    ck_assert(vm_plot_select(&d, "theta[2],mu", &idx, &n, err, sizeof err) == 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(d.names[idx[0]], "theta.2");
+    ck_assert_str_eq(d.names[idx[1]], "mu");
+    free(idx);
     static const char *const want[] = {"trace.png", "rank.png", "density.png", "pairs.png", "energy.png", NULL};
     ck_assert_uint_eq(plot_and_check(&d, "rstan", 0, "mu,theta", W, H, want), 10);
     vm_plot_draws_free(&d);
@@ -364,7 +369,7 @@ START_TEST(csv_errors)
     ck_assert_msg(strstr(err, "two.csv:1: the columns differ from those of") != NULL, "%s", err);
     size_t *idx, n;
     ck_assert(vm_plot_select(&d, "nope", &idx, &n, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "--vars: no column 'nope' in the draws");
+    ck_assert_str_eq(err, "no variable 'nope' in the draws");
     unsigned mask;
     ck_assert(vm_plot_parse_kinds("trace,pie", &mask, err, sizeof err) != 0);
     ck_assert_str_eq(err, "unknown plot kind 'pie' (kinds: trace, rank, density, pairs, energy, elbo)");
