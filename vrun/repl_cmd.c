@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "vrun/plot_cmd.h"
 #include "vrun/repl_int.h"
 #include "vrun/session.h"
 #include "runtime/summary.h"
@@ -211,12 +212,17 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
         if (!b) rc = !strcmp(c.method, "logprob") ? vrun_logprob(&c, m, stdout) : vrun_diagnose(&c, m, stdout);
         else {
             RunResult res;
-            rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
+            memset(&res, 0, sizeof res);
+            /* --plot=DIR as on the command line: the CSV files, then their plots */
+            rc = vrun_plot_prepare(&c, err, sizeof err);
+            if (!rc) rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
+            int plot_rc = (rc == 0 || rc == 130) && c.plot ? vrun_plot_after_run(&c, res.chains, stdout) : 0;
             if (rc == 0 || rc == 130) {
                 fit_keep(r, m, &res, src, data, b);
                 m = NULL;
                 src = data = NULL;
             }
+            if (plot_rc && rc == 0) rc = 1;     /* the draws are kept; the message is printed */
         }
     }
     if ((rc == 1 || rc == 2) && err[0]) fprintf(stderr, "error: %s\n", err);

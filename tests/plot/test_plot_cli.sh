@@ -57,6 +57,14 @@ SCRIPT
 (cd "$tmp" && "$vrun" --script "$tmp/script" >"$tmp/out" 2>"$tmp/err") || fail ":plot: exit $?: $(cat "$tmp/err")"
 grep -qx "plots/theta/rank.png" "$tmp/out" || fail ":plot: path not printed: $(cat "$tmp/out")"
 [ -s "$tmp/plots/theta/rank.png" ] && [ -s "$tmp/plots/theta/rank.svg" ] || fail ":plot: files missing"
+# :run --plot=DIR plots as the command line does (from the CSV files, ELBO included)
+cat >"$tmp/script3" <<'SCRIPT'
+param real mu;
+mu ~ normal(1, 2);
+:run bbvi --seed=5 --quiet --plot=vi_repl
+SCRIPT
+(cd "$tmp" && "$vrun" --script "$tmp/script3" >"$tmp/out" 2>"$tmp/err") || fail ":run --plot: exit $?: $(cat "$tmp/err")"
+[ -s "$tmp/vi_repl/elbo.png" ] && [ -s "$tmp/vi_repl/draws_1.csv" ] || fail ":run --plot: files missing"
 printf ':plot theta\n' >"$tmp/script2"
 (cd "$tmp" && "$vrun" --script "$tmp/script2" >"$tmp/out" 2>"$tmp/err")
 grep -qF "error: no draws yet: :run a method first" "$tmp/err" || fail ":plot before :run: $(cat "$tmp/err")"
