@@ -36,9 +36,9 @@ static void energy_hist(const double *x, size_t n, double lo, double hi, double 
     double w = (hi - lo) / ENERGY_BINS;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i])) continue;
-        long b = (long)((x[i] - lo) / w);
-        if (b < 0) b = 0;
-        if (b >= ENERGY_BINS) b = ENERGY_BINS - 1;
+        /* clamped as a double: (long) of NaN or of a huge value is undefined */
+        double t = (x[i] - lo) / w;
+        long b = t >= ENERGY_BINS ? ENERGY_BINS - 1 : t > 0 ? (long)t : 0;
         cnt[b] += 1 / ((double)n * w);     /* a density, so that both sets compare */
     }
 }

@@ -34,9 +34,9 @@ static void pairs_hist(const VmPlotDraws *d, size_t col, double lo, double hi)
         for (long i = 0; i < d->ch[c].n; i++) {
             double v = d->ch[c].v[(size_t)i * d->ncol + col];
             if (!isfinite(v)) continue;
-            long b = (long)((v - lo) / (hi - lo) * PAIRS_BINS);
-            if (b < 0) b = 0;
-            if (b >= PAIRS_BINS) b = PAIRS_BINS - 1;
+            /* clamped as a double: (long) of NaN or of a huge value is undefined */
+            double t = (v - lo) / (hi - lo) * PAIRS_BINS;
+            long b = t >= PAIRS_BINS ? PAIRS_BINS - 1 : t > 0 ? (long)t : 0;
             if (++cnt[b] > most) most = cnt[b];
         }
     plwind(lo, hi, 0, 1.08 * (double)most);

@@ -123,6 +123,7 @@ void vm_plot_col_limits(const VmPlotDraws *d, size_t col, double *lo, double *hi
         }
     if (!(a <= b)) { a = 0; b = 1; }
     double pad = b > a ? 0.05 * (b - a) : fabs(a) > 0 ? 0.05 * fabs(a) : 0.5;
+    if (!isfinite(a - pad) || !isfinite(b + pad)) pad = 0;   /* values near DBL_MAX */
     *lo = a - pad;
     *hi = b + pad;
 }
