@@ -96,7 +96,7 @@ int main(int argc, char **argv)
             if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
             else fprintf(stderr, "vrun: error: %s\n", err);
         }
-        if (c.plot && (rc == 0 || rc == 130) && res.chains > 0 && vrun_plot_after_run(&c, res.chains, stdout))
+        if (c.plot && (rc == 0 || rc == 130) && res.chains > 0 && vrun_plot_after_run(&c, m, res.chains, stdout))
             rc = rc ? rc : 1;
         run_result_free(&res);
     }

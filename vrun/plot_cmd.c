@@ -44,7 +44,14 @@ static int plot_files(char *const *paths, size_t n, const VmPlotOpts *o, int qui
     size_t nf = 0;
     int rc = vm_plot_write(&d, o, &files, &nf, err, sizeof err);
     if (rc) fprintf(stderr, "vrun: error: %s\n", err);
-    else if (!quiet) fprintf(out, "plots: %s/index.html (%zu files)\n", o->dir, nf);
+    else if (!quiet) {
+        fprintf(out, "plots: %s/index.html (%zu files) of", o->dir, nf);
+        size_t *idx = NULL, n = 0;
+        if (vm_plot_select(&d, o->vars, &idx, &n, err, sizeof err) == 0)
+            for (size_t i = 0; i < n; i++) fprintf(out, "%s %s", i ? "," : "", d.names[idx[i]]);
+        fprintf(out, "\n");
+        free(idx);
+    }
     vm_plot_files_free(files, nf);
     vm_plot_draws_free(&d);
     return rc ? 1 : 0;
@@ -111,18 +118,35 @@ int vrun_plot_prepare(Cli *c, char *err, size_t errlen)
     return 0;
 }
 
-int vrun_plot_after_run(const Cli *c, int chains, FILE *out)
+/* The model's parameter columns, at most VM_PLOT_DEFAULT_VARS, as a --vars list: the
+ * CSV alone cannot tell parameters from lets and gens. */
+static char *plot_param_vars(const VmModel *m)
+{
+    size_t n = vm_model_nparam_values(m), len = 1;
+    if (n > 10) n = 10;
+    for (size_t i = 0; i < n; i++) len += strlen(vm_model_value_name(m, i)) + 1;
+    char *s = calloc(len, 1);
+    for (size_t i = 0; s && i < n; i++) {
+        if (i) strcat(s, ",");
+        strcat(s, vm_model_value_name(m, i));
+    }
+    return s;
+}
+
+int vrun_plot_after_run(const Cli *c, const VmModel *m, int chains, FILE *out)
 {
     char **paths = calloc((size_t)chains + 1, sizeof *paths);
+    char *vars = m ? plot_param_vars(m) : NULL;
     int rc = 0;
     for (int k = 0; k < chains && rc == 0; k++) {
         paths[k] = malloc(4096);
         if (csv_path(c->output, k, chains, paths[k], 4096)) rc = 1;
     }
-    VmPlotOpts o = {c->plot, 0, NULL, PLOT_W, PLOT_H, 1, c->model ? c->model : "vrun"};
+    VmPlotOpts o = {c->plot, 0, vars, PLOT_W, PLOT_H, 1, c->model ? c->model : "vrun"};
     if (rc == 0) rc = plot_files(paths, (size_t)chains, &o, 0, out);
     else fprintf(stderr, "vrun: error: --plot: the CSV file name is too long\n");
     for (int k = 0; k < chains; k++) free(paths[k]);
     free(paths);
+    free(vars);
     return rc;
 }

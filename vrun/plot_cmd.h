@@ -9,6 +9,7 @@ int vrun_plot_main(int argc, char **argv);
 /* --plot=DIR without --output: create DIR and send the draws to DIR/draws_N.csv.
  * 0, or 1 with err. */
 int vrun_plot_prepare(Cli *c, char *err, size_t errlen);
-/* After a run with --plot=DIR: plot its CSV files into DIR.  Returns 0 or 1. */
-int vrun_plot_after_run(const Cli *c, int chains, FILE *out);
+/* After a run of m with --plot=DIR: plot its CSV files into DIR, by default the model's
+ * parameters (up to 10).  Returns 0 or 1. */
+int vrun_plot_after_run(const Cli *c, const VmModel *m, int chains, FILE *out);
 #endif

@@ -216,7 +216,7 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
             /* --plot=DIR as on the command line: the CSV files, then their plots */
             rc = vrun_plot_prepare(&c, err, sizeof err);
             if (!rc) rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
-            int plot_rc = (rc == 0 || rc == 130) && c.plot ? vrun_plot_after_run(&c, res.chains, stdout) : 0;
+            int plot_rc = (rc == 0 || rc == 130) && c.plot ? vrun_plot_after_run(&c, m, res.chains, stdout) : 0;
             if (rc == 0 || rc == 130) {
                 fit_keep(r, m, &res, src, data, b);
                 m = NULL;

@@ -33,7 +33,13 @@ expect 0 "" "$vrun" "$src/tests/plot/normal.vmod" --seed=2 --quiet --plot="$tmp/
 for f in draws_1.csv draws_4.csv index.html trace.png trace.svg rank.png density.png pairs.png energy.png energy.svg; do
     [ -s "$tmp/run/$f" ] || fail "--plot: $tmp/run/$f missing"
 done
-grep -qF "plots: $tmp/run/index.html (10 files)" "$tmp/out" || fail "--plot: no index path printed: $(cat "$tmp/out")"
+grep -qF "plots: $tmp/run/index.html (10 files) of z.1, z.2" "$tmp/out" || fail "--plot: no index path printed: $(cat "$tmp/out")"
+# --plot knows the model: its parameters by default, not its lets and gens; vrun plot
+# knows only the CSV: every column up to 10
+expect 0 "" "$vrun" "$src/tests/plot/lets.vmod" --seed=2 --quiet --plot="$tmp/lets"
+grep -qxF "plots: $tmp/lets/index.html (10 files) of a" "$tmp/out" || fail "--plot vars: $(cat "$tmp/out")"
+expect 0 "" "$vrun" plot "$tmp"/lets/draws_*.csv --out="$tmp/lets2"
+grep -qxF "plots: $tmp/lets2/index.html (10 files) of a, b, c" "$tmp/out" || fail "vrun plot vars: $(cat "$tmp/out")"
 # with --output the plots read those files
 expect 0 "" "$vrun" "$src/tests/plot/normal.vmod" --seed=2 --quiet --output="$tmp/o.csv" --plot="$tmp/run2"
 [ -s "$tmp/o_1.csv" ] && [ -s "$tmp/run2/pairs.png" ] && [ ! -e "$tmp/run2/draws_1.csv" ] \
