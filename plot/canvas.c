@@ -23,8 +23,26 @@ static const unsigned char chain_rgb[VM_PLOT_NCHAINCOL][3] = {
     {0, 114, 178}, {230, 159, 0}, {0, 158, 115}, {204, 121, 167},
     {86, 180, 233}, {160, 150, 0}, {90, 90, 90}, {140, 86, 75}};
 
+/* 1 when PLplot has the driver: given an unknown one, plinit would ask for a device on
+ * stdin and wait. */
+static int canvas_has_device(const char *dev)
+{
+    PLCHAR_VECTOR menu[256], name[256];
+    PLCHAR_VECTOR *pm = menu, *pn = name;
+    int n = 256;
+    plgFileDevs(&pm, &pn, &n);
+    for (int i = 0; i < n; i++)
+        if (pn[i] && !strcmp(pn[i], dev)) return 1;
+    return 0;
+}
+
 int vm_plot_canvas_open(const char *path, int svg, int w, int h, char *err, size_t errlen)
 {
+    const char *dev = svg ? "svgcairo" : "pngcairo";
+    if (!canvas_has_device(dev)) {
+        snprintf(err, errlen, "PLplot has no %s driver: install plplot-driver-cairo", dev);
+        return -1;
+    }
     FILE *f = fopen(path, "wb");
     if (!f) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
@@ -32,7 +50,7 @@ int vm_plot_canvas_open(const char *path, int svg, int w, int h, char *err, size
     }
     canvas_err[0] = 0;
     plsabort(canvas_abort);
-    plsdev(svg ? "svgcairo" : "pngcairo");
+    plsdev(dev);
     plsfile(f);
     plspage(0, 0, w, h, 0, 0);
     plscolbg(255, 255, 255);

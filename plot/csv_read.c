@@ -226,8 +226,13 @@ int vm_plot_from_rows(VmPlotDraws *d, int chains, long n, size_t ncol, const cha
         c->n = n;
         c->khat = NAN;
         c->v = malloc((size_t)n * ncol * sizeof *c->v);
-        if (c->v) memcpy(c->v, rows + (size_t)k * (size_t)n * ncol, (size_t)n * ncol * sizeof *c->v);
         d->nchain++;
+        if (!c->v) {
+            snprintf(err, errlen, "out of memory");
+            vm_plot_draws_free(d);
+            return -1;
+        }
+        memcpy(c->v, rows + (size_t)k * (size_t)n * ncol, (size_t)n * ncol * sizeof *c->v);
     }
     return 0;
 }

@@ -80,7 +80,8 @@ int vm_plot_write(const VmPlotDraws *d, const VmPlotOpts *o, char ***files, size
             return -1;
         }
     }
-    /* the ELBO trace is the plot of a VI run: its draws are independent by design */
+    /* a VI run's draws are independent draws of q: their trace and rank plots say
+     * nothing about the fit, the ELBO plot does */
     if (!o->kinds && d->vi) kinds &= ~((1u << VM_PLOT_TRACE) | (1u << VM_PLOT_RANK));
     size_t *col = NULL, ncol = 0;
     if (vm_plot_select(d, o->vars, &col, &ncol, err, errlen)) return -1;
