@@ -118,3 +118,34 @@ void vm_plot_rect(double x0, double x1, double y0, double y1)
     PLFLT x[4] = {x0, x1, x1, x0}, y[4] = {y0, y0, y1, y1};
     plfill(4, x, y);
 }
+
+void vm_plot_chain_legend(const VmPlotDraws *d, size_t npanels, int cols, int rows)
+{
+    /* in the next subpage when the grid has one to spare, so that it hides no data */
+    if (d->nchain < 2 || npanels >= (size_t)cols * (size_t)rows) return;
+    enum { MAXC = 16 };
+    int n = d->nchain < MAXC ? d->nchain : MAXC;
+    PLINT opt[MAXC], tcol[MAXC], lcol[MAXC], lsty[MAXC], none[MAXC];
+    PLFLT lw[MAXC], ones[MAXC];
+    PLCHAR_VECTOR text[MAXC], sym[MAXC];
+    char lab[MAXC][24];
+    for (int c = 0; c < n; c++) {
+        opt[c] = PL_LEGEND_LINE;
+        tcol[c] = VM_PLOT_C_FG;
+        lcol[c] = VM_PLOT_C_CHAIN + c % VM_PLOT_NCHAINCOL;
+        lsty[c] = 1;
+        none[c] = 0;
+        lw[c] = 2;
+        ones[c] = 1;
+        snprintf(lab[c], sizeof lab[c], "chain %d", c + 1);
+        text[c] = lab[c];
+        sym[c] = "";
+    }
+    pladv(0);
+    plvpor(0.1, 0.9, 0.1, 0.9);
+    plwind(0, 1, 0, 1);
+    PLFLT w, h;
+    pllegend(&w, &h, 0, PL_POSITION_LEFT | PL_POSITION_TOP | PL_POSITION_INSIDE, 0.02, 0.02, 0.15,
+             VM_PLOT_C_BG, VM_PLOT_C_FG, 1, 0, 0, n, opt, 1.0, 1.0, 2.0, 0.0, tcol, text, none, none,
+             ones, lw, lcol, lsty, lw, none, ones, none, sym);
+}

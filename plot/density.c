@@ -90,6 +90,7 @@ int vm_plot_density(const VmPlotJob *j, char *err, size_t errlen)
         }
         plwidth(1);
     }
+    vm_plot_chain_legend(d, j->ncol, cols, rows);
     free(s);
     free(x);
     free(y);

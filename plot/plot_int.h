@@ -41,6 +41,9 @@ void vm_plot_text_size(int rows);
 void vm_plot_panel(double x0, double x1, double y0, double y1, const char *xlab, const char *ylab,
                    const char *title);
 
+/* Lines labelled chain 1, chain 2 ... in a spare panel of a cols x rows grid (none
+ * when the grid is full or there is one chain). */
+void vm_plot_chain_legend(const VmPlotDraws *d, size_t npanels, int cols, int rows);
 /* A polyline through the finite points only (PLplot draws NaN into the path). */
 void vm_plot_line(size_t n, const double *x, const double *y);
 /* A filled rectangle in the current colour. */

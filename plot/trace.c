@@ -34,6 +34,7 @@ int vm_plot_trace(const VmPlotJob *j, char *err, size_t errlen)
             vm_plot_line((size_t)ch->n, x, y);
         }
     }
+    vm_plot_chain_legend(d, j->ncol, cols, rows);
     free(x);
     free(y);
     return 0;
