@@ -64,6 +64,16 @@ static void pairs_points(const VmPlotDraws *d, int c, size_t cx, size_t cy, long
     if (m) plpoin(m, x, y, want ? 17 : 1);
 }
 
+/* A tick interval giving about 3 labels over [lo, hi] (1, 2 or 5 times a power of 10):
+ * PLplot's own choice crowds the numbers of a small cell together. */
+static double pairs_tick(double lo, double hi)
+{
+    double r = (hi - lo) / 3;
+    if (!(r > 0) || !isfinite(r)) return 0;
+    double p = pow(10, floor(log10(r))), m = r / p;
+    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
 int vm_plot_pairs(const VmPlotJob *j, char *err, size_t errlen)
 {
     const VmPlotDraws *d = j->d;
@@ -111,7 +121,7 @@ int vm_plot_pairs(const VmPlotJob *j, char *err, size_t errlen)
             }
             plcol0(VM_PLOT_C_FG);
             const char *xo = i == n - 1 ? "bcnst" : "bcst", *yo = jj == 0 && i > 0 ? "bcnst" : "bcst";
-            plbox(xo, 0, 0, i == jj ? "bc" : yo, 0, 0);
+            plbox(xo, pairs_tick(lo[jj], hi[jj]), 0, i == jj ? "bc" : yo, pairs_tick(lo[i], hi[i]), 0);
             if (i == n - 1) plmtex("b", 3.0, 0.5, 0.5, d->names[j->col[jj]]);
             if (jj == 0) plmtex("l", i > 0 ? 3.5 : 1.0, 0.5, 0.5, d->names[j->col[i]]);
         }
