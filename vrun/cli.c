@@ -11,6 +11,7 @@ void cli_usage(FILE *out)
         "       vrun --check MODEL.vmod | --format MODEL.vmod | --help | --version\n"
         "       vrun [--data FILE.json]             the interactive REPL (docs/repl.md)\n"
         "       vrun --script FILE [--data FILE.json]   REPL commands from FILE, no prompts\n"
+        "       vrun plot FILE.csv ... [--kind=K,...] [--vars=V,...] [--out=DIR]   plots (docs/plots.md)\n"
         "\nmethods:\n");
     for (int i = 0; bk_registry[i]; i++) fprintf(out, "  %-10s %s\n", bk_registry[i]->name, bk_registry[i]->help);
     fprintf(out,
