@@ -55,6 +55,10 @@ int vm_plot_canvas_open(const char *path, int svg, int w, int h, char *err, size
     plspage(0, 0, w, h, 0, 0);
     plscolbg(255, 255, 255);
     plinit();
+    /* iteration numbers up to 6 digits as they are: PLplot's "(x10^4)" factor collides
+     * with the axis label */
+    plsxax(6, 0);
+    plsyax(6, 0);
     plscol0a(VM_PLOT_C_BG, 255, 255, 255, 1.0);
     plscol0a(VM_PLOT_C_FG, 0, 0, 0, 1.0);
     plscol0a(VM_PLOT_C_GRAY, 110, 110, 110, 1.0);
