@@ -2,8 +2,8 @@
  * in Hamiltonian Monte Carlo"): the marginal energy E - mean(E) against the energy
  * transitions E_n - E_(n-1).  When the transitions are much narrower than the marginal,
  * momentum resampling cannot move the chain through the energy levels (heavy tails).
- * The title gives each chain's E-BFMI, mean((E_n - E_(n-1))^2) / var(E) as ArviZ's bfmi
- * computes it; below 0.3 is a warning sign. */
+ * The title gives each chain's E-BFMI, sum((E_n - E_(n-1))^2) / N over the sample
+ * variance of E, as rstan's get_bfmi computes it; below 0.3 is a warning sign. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #define ENERGY_BINS 40
 
-static double energy_bfmi(const double *v, size_t stride, long n)
+double vm_plot_ebfmi(const double *v, size_t stride, long n)
 {
     if (n < 3) return NAN;
     double m = 0, var = 0, num = 0;
@@ -27,7 +27,7 @@ static double energy_bfmi(const double *v, size_t stride, long n)
             num += de * de;
         }
     }
-    return (num / (double)(n - 1)) / (var / (double)n);
+    return (num / (double)n) / (var / (double)(n - 1));
 }
 
 static void energy_hist(const double *x, size_t n, double lo, double hi, double *cnt)
@@ -69,7 +69,7 @@ int vm_plot_energy(const VmPlotJob *j, char *err, size_t errlen)
             marg[nm++] = e[(size_t)i * d->ncol] - m;
             if (i) tr[nt++] = e[(size_t)i * d->ncol] - e[(size_t)(i - 1) * d->ncol];
         }
-        double b = energy_bfmi(e, d->ncol, ch->n);
+        double b = vm_plot_ebfmi(e, d->ncol, ch->n);
         if (b < worst) worst = b;
         if (tl < (int)sizeof title - 16) tl += snprintf(title + tl, sizeof title - (size_t)tl, " %.2f", b);
     }

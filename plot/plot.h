@@ -81,6 +81,10 @@ void vm_plot_files_free(char **files, size_t n);
 /* mkdir -p dir.  0, or -1 with err. */
 int vm_plot_mkdir(const char *dir, char *err, size_t errlen);
 
+/* E-BFMI of one chain's energies e[i * stride], i < n, as rstan's get_bfmi:
+ * sum((e_i - e_(i-1))^2) / n over the sample variance of e.  NaN for n < 3. */
+double vm_plot_ebfmi(const double *e, size_t stride, long n);
+
 /* The pairs plot's layout, for its test: the cell of row i, column j (j <= i) of n
  * variables as normalised device coordinates (x0, x1, y0, y1; y up), and the axis
  * limits the plots give column col (over every chain, 5% padding). */

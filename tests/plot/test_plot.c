@@ -326,6 +326,20 @@ START_TEST(rstan_fixture)
     free(idx);
     static const char *const want[] = {"trace.png", "rank.png", "density.png", "pairs.png", "energy.png", NULL};
     ck_assert_uint_eq(plot_and_check(&d, "rstan", 0, "mu,theta", W, H, want), 10);
+    /* the energy plot's E-BFMI against rstan's get_bfmi on the same fit.  The CSV holds
+     * 6 significant digits, rstan used the doubles: 2e-3 relative is far below the 1.3%
+     * that dividing by n - 1 instead of n would change */
+    path_of(p, sizeof p, "%s/tests/fixtures/plot/rstan_bfmi.txt", src);
+    FILE *f = fopen(p, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", p);
+    long ce = vm_plot_col(&d, "energy__");
+    for (int k = 0; k < 2; k++) {
+        double want_b;
+        ck_assert(fscanf(f, "%lf", &want_b) == 1);
+        double got = vm_plot_ebfmi(d.ch[k].v + ce, d.ncol, d.ch[k].n);
+        ck_assert_msg(fabs(got - want_b) < 2e-3 * want_b, "chain %d: E-BFMI %.6g, rstan %.6g", k + 1, got, want_b);
+    }
+    fclose(f);
     vm_plot_draws_free(&d);
 }
 END_TEST
