@@ -51,6 +51,11 @@ expect 0 "" "$vrun" plot "$tmp/vi/draws_1.csv" --kind=elbo,density --vars=theta 
 [ -s "$tmp/vi2/elbo.png" ] && [ -s "$tmp/vi2/density.svg" ] && [ ! -e "$tmp/vi2/pairs.png" ] || fail "vrun plot --kind"
 expect 1 "vrun: error: the energy plot needs an energy__ column (a NUTS run)" \
     "$vrun" plot "$tmp/vi/draws_1.csv" --kind=energy --out="$tmp/vi3"
+touch "$tmp/afile"
+expect 1 "vrun: error: cannot create the directory $tmp/afile/sub: Not a directory" \
+    "$vrun" plot "$tmp/vi/draws_1.csv" --out="$tmp/afile/sub"
+expect 1 "vrun: error: plot size 50x50: each side must be 100 to 10000 pixels" \
+    "$vrun" plot "$tmp/vi/draws_1.csv" --size=50x50 --out="$tmp/vi5"
 expect 1 "vrun: error: no variable 'nope' in the draws" "$vrun" plot "$tmp/vi/draws_1.csv" --vars=nope --out="$tmp/vi4"
 
 # the REPL: :plot NAME [KIND] writes the files and prints their paths
