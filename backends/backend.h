@@ -109,6 +109,9 @@ typedef struct Backend {
      * k-hat): each line is written after `prefix` ("# " in the CSV, "" in the summary).
      * May be NULL. */
     void (*report)(void *st, FILE *out, const char *prefix);
+    /* Lines for the CSV file only, after report (VI: the ELBO trace that `vrun plot`
+     * draws, docs/plots.md).  May be NULL. */
+    void (*trace)(void *st, FILE *out, const char *prefix);
     void (*free)(void *st);
     /* The fit's results as a new JSON object (jansson's json_t) for --summary, as
      * fields rather than report text: VI's ELBO, MCSE, k-hat, iterations, converged;

@@ -460,6 +460,11 @@ static void bbvi_report(void *st, FILE *out, const char *prefix)
     vi_core_report(b->core, out, prefix);
 }
 
+static void bbvi_trace(void *st, FILE *out, const char *prefix)
+{
+    vi_core_trace(((Bbvi *)st)->core, out, prefix);
+}
+
 ViCore *bbvi_core(void *st) { return ((Bbvi *)st)->core; }
 
 double bbvi_gaussian(void *st, double *mu, double *L)
@@ -485,5 +490,6 @@ const Backend backend_bbvi = {
     .draw = bbvi_draw,
     .report = bbvi_report,
     .results = bbvi_results,
+    .trace = bbvi_trace,
     .free = bbvi_free,
 };

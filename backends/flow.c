@@ -464,6 +464,11 @@ static void flow_report(void *st, FILE *out, const char *prefix)
     vi_core_report(f->core, out, prefix);
 }
 
+static void flow_trace(void *st, FILE *out, const char *prefix)
+{
+    vi_core_trace(((Flow *)st)->core, out, prefix);
+}
+
 ViCore *flow_core(void *st) { return ((Flow *)st)->core; }
 
 size_t flow_layers(void *st, const FlLayer **layers, const double **par, const size_t **off)
@@ -487,5 +492,6 @@ const Backend backend_flow = {
     .draw = flow_draw,
     .report = flow_report,
     .results = flow_results,
+    .trace = flow_trace,
     .free = flow_free,
 };

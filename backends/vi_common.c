@@ -9,6 +9,7 @@
 #define VI_MAX_CATEGORIES 10000
 #define VI_MAX_BAD_STEPS 50       /* consecutive steps with no finite draw: give up */
 #define VI_LOOKBACK 5             /* windows back the ELBO is compared with */
+#define VI_TRACE_MAX 1000000     /* iterations whose ELBO is kept for the CSV */
 #define VI_MOVE 0.02              /* an immaterial move over a window (see window_update) */
 
 struct ViCore {
@@ -61,6 +62,8 @@ struct ViCore {
      * factor's f and with the whole f, and whether this step uses the factor's */
     double *v_rb, *v_all;
     unsigned char *use_rb;
+    double *trace;             /* the ELBO estimate of each iteration, ntrace at most */
+    long ntrace;
     ViStats st;
 };
 
@@ -377,6 +380,8 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->ok = calloc(mc, 1);
     c->kidx = calloc(mc * nd, sizeof *c->kidx);
     c->win_elbo = calloc(W, sizeof *c->win_elbo);
+    c->ntrace = cfg->iters < VI_TRACE_MAX ? cfg->iters : VI_TRACE_MAX;
+    c->trace = calloc((size_t)c->ntrace + 1, sizeof *c->trace);
     /* watched: the family's quantities, [the batch means of the draws and of log q],
      * the categorical probabilities */
     c->ndraw_mon = fam->watch_draws ? t->dim + 1 : 0;
@@ -396,7 +401,7 @@ ViCore *vi_core_new(const BkTarget *t, const ViFamily *fam, const ViConfig *cfg,
     c->gsum_c = calloc(gmax, sizeof *c->gsum_c);
     if (!c->cat_off || !c->cat_k || !c->cat_lo || !c->group || !c->par || !c->grad || !c->scale
         || !c->fin || !c->adam_m || !c->adam_v || !c->win_sum || !c->u || !c->g || !c->H || !c->f
-        || !c->ok || !c->kidx || !c->win_elbo || !c->win_mon || !c->mon || !c->lw
+        || !c->ok || !c->kidx || !c->win_elbo || !c->trace || !c->win_mon || !c->mon || !c->lw
         || !c->rhat_work || !c->slot_mon || !c->bz || !c->zs1 || !c->zs2 || !c->gsum_a
         || !c->gsum_b || !c->gsum_c || !c->s_h || !c->s_hf || !c->s_hh || !c->s_hhf) {
         vi_core_free(c);
@@ -459,7 +464,7 @@ void vi_core_free(ViCore *c)
     free(c->cat_off); free(c->cat_k); free(c->cat_lo); free(c->group);
     free(c->par); free(c->grad); free(c->scale); free(c->fin);
     free(c->adam_m); free(c->adam_v); free(c->win_sum); free(c->u); free(c->g);
-    free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo);
+    free(c->H); free(c->f); free(c->ok); free(c->kidx); free(c->win_elbo); free(c->trace);
     free(c->win_mon); free(c->mon); free(c->lw); free(c->rhat_work); free(c->slot_mon);
     free(c->bz); free(c->zs1); free(c->zs2); free(c->gsum_a); free(c->gsum_b); free(c->gsum_c);
     free(c->s_h); free(c->s_hf); free(c->s_hh); free(c->s_hhf);
@@ -866,6 +871,7 @@ int vi_core_step(ViCore *c, const BkTarget *t, gsl_rng *r, long iter, char *err,
         return BK_FAIL;
     }
     c->st.iters++;
+    if (c->st.iters <= c->ntrace) c->trace[c->st.iters - 1] = rc == 0 ? elbo : NAN;
     /* a non-finite gradient (a flow layer's scale overflowing at a finite log density)
      * must not reach Adam's moments, which would keep it forever: reject the step */
     for (size_t j = 0; rc == 0 && j < c->np; j++)
@@ -1022,4 +1028,16 @@ void vi_core_report(const ViCore *c, FILE *out, const char *prefix)
     if (c->lr_cuts)
         fprintf(out, "%sStep size halved %ld times after rejected steps (non-finite ELBO or "
                 "parameters)\n", prefix, c->lr_cuts);
+}
+
+void vi_core_trace(const ViCore *c, FILE *out, const char *prefix)
+{
+    long n = c->st.iters < c->ntrace ? c->st.iters : c->ntrace;
+    if (n <= 0) return;
+    fprintf(out, "%selbo_window = %ld\n", prefix, c->cfg.window);
+    for (long i = 0; i < n; i++) {
+        if (i % 10 == 0) fprintf(out, "%s%selbo_trace = ", i ? "\n" : "", prefix);
+        fprintf(out, i % 10 ? ",%.6g" : "%.6g", c->trace[i]);
+    }
+    fprintf(out, "\n");
 }

@@ -117,6 +117,9 @@ size_t vi_core_rb_factors(const ViCore *c, size_t *nfactors);
 void vi_core_draw(ViCore *c, gsl_rng *r, double *u, double *lp, double *cols);
 /* The lines shared by every VI backend: convergence, ELBO +- MCSE, k-hat (+ warning). */
 void vi_core_report(const ViCore *c, FILE *out, const char *prefix);
+/* The ELBO estimate of every iteration (NaN: a rejected step), for the CSV:
+ * "elbo_window = W" then "elbo_trace = x1,x2,..." lines of 10 values (docs/plots.md). */
+void vi_core_trace(const ViCore *c, FILE *out, const char *prefix);
 void vi_core_free(ViCore *c);
 
 /* Parse the common settings: mc, iters, lr, tol from s (<= 0: the given defaults). */

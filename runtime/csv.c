@@ -341,6 +341,8 @@ int csv_report(CsvOut *w, const Backend *b, void *st, int after_warmup)
         fprintf(f, "# Adaptation terminated\n");
     if (b->report)
         b->report(st, f, "# ");
+    if (b->trace)
+        b->trace(st, f, "# ");
     return csv_flush_stream(w, f, &buf, &len);
 }
 

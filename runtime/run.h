@@ -76,6 +76,10 @@ void run_result_free(RunResult *res);
  * ... for more than one chain), b the method that made it.  0, or -1 with err. */
 int run_save_csv(const RunResult *res, const Backend *b, const char *model_name, const char *path,
                  char *err, size_t errlen);
+/* The CSV file of chain `chain` (0-based) for an --output pattern: out.csv ->
+ * out_1.csv ... when chains > 1, out-{chain}.csv -> out-1.csv (csv.c).  0, or -1 when
+ * it does not fit in len. */
+int csv_path(const char *pattern, int chain, int chains, char *out, size_t len);
 
 /* Derive chain `chain`'s generator from the user's seed: independent of threads. */
 gsl_rng *run_chain_rng(unsigned long seed, int chain);

@@ -4,7 +4,8 @@
 # when something is missing.
 set -euo pipefail
 pkgs=(gcc clang pkg-config meson ninja-build re2c lemon libgsl-dev check libsubunit-dev
-      libjansson-dev libedit-dev libopenblas-dev tmux)
+      libjansson-dev libedit-dev libopenblas-dev tmux
+      libplplot-dev plplot-driver-cairo libpng-dev libxml2-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -13,6 +13,7 @@ void cli_usage(FILE *out)
         "       vrun --check MODEL.vmod | --format MODEL.vmod | --help | --version\n"
         "       vrun [--data FILE.json]             the interactive REPL (docs/repl.md)\n"
         "       vrun --script FILE [--data FILE.json]   REPL commands from FILE, no prompts\n"
+        "       vrun plot FILE.csv ... [--kind=K,...] [--vars=V,...] [--out=DIR]   plots (docs/plots.md)\n"
         "\nmethods:\n");
     for (int i = 0; bk_registry[i]; i++) fprintf(out, "  %-10s %s\n", bk_registry[i]->name, bk_registry[i]->help);
     fprintf(out,
@@ -30,6 +31,7 @@ void cli_usage(FILE *out)
         "  --strict           exit status 3 after any warning (divergences, R-hat, ESS, k-hat ...)\n"
         "  -q, --quiet        only warnings and errors     --no-progress     no progress display\n"
         "  -h, --help         this text\n"
+        "  --plot=DIR         diagnostic plots at the end  (vrun plot FILE.csv ...: docs/plots.md)\n"
         "  VI: --iters=N --lr=X --mc=N --tol=X\n"
         "  method options: --NAME=VALUE (see docs/ for each method)\n");
     for (int i = 0; bk_registry[i]; i++) {
@@ -174,7 +176,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "save-warmup")) { c->save_warmup = 1; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
-                                             "jacobian", "script", "thin", NULL};
+                                             "jacobian", "script", "thin", "plot", NULL};
         int known = 0;
         for (int k = 0; valued[k]; k++) if (!strcmp(key, valued[k])) known = 1;
         if (known && !val) {
@@ -193,6 +195,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         else if (!strcmp(key, "summary")) c->summary = val;
         else if (!strcmp(key, "init")) c->init = val;
         else if (!strcmp(key, "script")) c->script = val;
+        else if (!strcmp(key, "plot")) c->plot = val;
         else if (!strcmp(key, "at")) c->at = val;
         else if (!strcmp(key, "at-unconstrained")) c->at_unc = val;
         else if (!strcmp(key, "jacobian")) {
@@ -224,6 +227,7 @@ void cli_free(Cli *c)
     for (size_t i = 0; i < c->nopts; i++) free((char *)c->opts[i].key);
     free(c->opts);
     free(c->command_line);
+    free(c->plot_csv);
 }
 
 /* An input file for vrun (`what`: "model file", "file"); on failure the reason goes to

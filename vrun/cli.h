@@ -15,6 +15,8 @@ typedef struct Cli {
     size_t nopts;
     char *command_line;
     const char *script;        /* --script FILE: run FILE as REPL commands (added by the REPL) */
+    const char *plot;          /* --plot=DIR: plots at the end of the run (plot_cmd.c) */
+    char *plot_csv;            /* --plot without --output: the CSV pattern in DIR */
 } Cli;
 
 /* Returns 0, or 1 with err filled (bad usage). */

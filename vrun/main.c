@@ -7,6 +7,7 @@
 #include "vrun/cli.h"
 #include "vrun/session.h"
 #include "vrun/repl.h"
+#include "vrun/plot_cmd.h"
 #include "runtime/run.h"
 #include "runtime/model.h"
 #include "runtime/interrupt.h"
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
     Cli c;
     char err[1024];
+    if (argc >= 2 && !strcmp(argv[1], "plot")) return vrun_plot_main(argc - 1, argv + 1);
     if (cli_parse(argc, argv, &c, err, sizeof err)) {
         fprintf(stderr, "vrun: error: %s\n", err);
         cli_free(&c);
@@ -91,6 +93,12 @@ int main(int argc, char **argv)
     else {
         const char *base = strrchr(c.model, '/');
         RunResult res;
+        if (vrun_plot_prepare(&c, err, sizeof err)) {
+            fprintf(stderr, "vrun: error: --plot: %s\n", err);
+            vm_model_free(m);
+            cli_free(&c);
+            return 1;
+        }
         rc = session_run(&c, b, m, base ? base + 1 : c.model, &res, err, sizeof err);
         if (rc == 1 || rc == 2 || rc == 3) {
             /* a message that already names its place (file:line:col) is printed as is */
@@ -98,6 +106,9 @@ int main(int argc, char **argv)
             if (pos && (!nl || pos < nl)) fprintf(stderr, "%s%s", err, err[strlen(err) - 1] == '\n' ? "" : "\n");
             else fprintf(stderr, "vrun: error: %s\n", err);
         } else if (rc > 128) fprintf(stderr, "vrun: %s\n", err);
+        if (c.plot && (rc == 0 || rc == 3 || rc == 130 || rc == 143) && res.chains > 0 &&
+            vrun_plot_after_run(&c, m, res.chains, stdout))
+            rc = rc ? rc : 1;
         run_result_free(&res);
     }
     vm_model_free(m);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "vrun/plot_cmd.h"
 #include "vrun/repl_int.h"
 #include "vrun/session.h"
 #include "runtime/summary.h"
@@ -210,12 +211,17 @@ static int cmd_run(Repl *r, const char *arg, int *quit)
         if (!b) rc = !strcmp(c.method, "logprob") ? vrun_logprob(&c, m, stdout) : vrun_diagnose(&c, m, stdout);
         else {
             RunResult res;
-            rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
+            memset(&res, 0, sizeof res);
+            /* --plot=DIR as on the command line: the CSV files, then their plots */
+            rc = vrun_plot_prepare(&c, err, sizeof err);
+            if (!rc) rc = session_run(&c, b, m, "repl", &res, err, sizeof err);
+            int plot_rc = (rc == 0 || rc == 130 || rc == 143) && c.plot ? vrun_plot_after_run(&c, m, res.chains, stdout) : 0;
             if (rc == 0 || rc == 130 || rc == 143) {
                 fit_keep(r, m, &res, src, data, b);
                 m = NULL;
                 src = data = NULL;
             }
+            if (plot_rc && rc == 0) rc = 1;     /* the draws are kept; the message is printed */
         }
     }
     if ((rc == 1 || rc == 2) && err[0]) fprintf(stderr, "error: %s\n", err);
@@ -319,6 +325,8 @@ static int cmd_eval(Repl *r, const char *arg, int *quit)
 
 static int cmd_lp(Repl *r, const char *arg, int *quit) { return repl_lp(r, arg); }
 
+static int cmd_plot(Repl *r, const char *arg, int *quit) { return repl_plot(r, arg); }
+
 static int cmd_reset(Repl *r, const char *arg, int *quit)
 {
     for (int i = 0; i < r->nstmts; i++) free(r->stmts[i]);
@@ -359,6 +367,7 @@ static const ReplCmd repl_cmds[] = {   /* ORDER COMMANDS */
     {":lp", "[@ DRAW | FILE.json]", "log density and gradient at the posterior mean, a draw or a point", cmd_lp},
     {":save", "FILE.vmod", "write the model to a file", cmd_save},
     {":save-draws", "FILE.csv", "write the draws of the last run as Stan CSV (one file per chain)", cmd_save_draws},
+    {":plot", "NAME [KIND]", "plot a variable of the last run (trace, rank, density, pairs, energy) into plots/NAME/", cmd_plot},
     {":reset", "", "clear the model, the data and the draws", cmd_reset},
     {":help", "", "this list", cmd_help},
     {":quit", "", "leave (Ctrl-D too)", cmd_quit},
@@ -366,7 +375,7 @@ static const ReplCmd repl_cmds[] = {   /* ORDER COMMANDS */
 };
 
 const char *const repl_commands[] = {":load", ":data", ":set", ":unset", ":model", ":rm", ":replace", ":run",
-                                     ":summary", ":eval", ":lp", ":save", ":save-draws", ":reset", ":help",
+                                     ":summary", ":eval", ":lp", ":save", ":plot", ":save-draws", ":reset", ":help",
                                      ":quit", NULL};   /* ORDER COMMANDS */
 
 void repl_help(FILE *out)

@@ -55,6 +55,9 @@ void repl_help(FILE *out);
 void repl_fit_free(ReplFit *f);
 extern const char *const repl_commands[];                /* ":load", ... NULL */
 
+/* repl_plot.c: :plot NAME [KIND] */
+int repl_plot(Repl *r, const char *arg);
+
 /* repl_eval.c */
 int repl_eval(Repl *r, const char *arg);
 int repl_lp(Repl *r, const char *arg);
