@@ -190,12 +190,12 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
 {
     if (p->mode == 0)
         return;
+    if (p->chains == chains && p->chains > 0)   /* at every wake-up: a log's first line has rates */
+        prog_rates(p, ch, now);
     double every = p->mode == 1 ? PROG_BAR_EVERY : PROG_LINE_EVERY;
     if (!force && now - p->last < every)
         return;
     p->last = now;
-    if (p->chains == chains && p->chains > 0)
-        prog_rates(p, ch, now);
     long done = 0;
     int sampling = 1, running = 0, finished = 0;   /* sampling unless a running chain is still warming up */
     for (int c = 0; c < chains; c++) {
