@@ -190,17 +190,19 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
 {
     if (p->mode == 0)
         return;
+    if (p->chains == chains && p->chains > 0)   /* at every wake-up: a log's first line has rates */
+        prog_rates(p, ch, now);
     double every = p->mode == 1 ? PROG_BAR_EVERY : PROG_LINE_EVERY;
     if (!force && now - p->last < every)
         return;
     p->last = now;
-    if (p->chains == chains && p->chains > 0)
-        prog_rates(p, ch, now);
     long done = 0;
-    int sampling = 1, running = 0, finished = 0;   /* sampling unless a running chain is still warming up */
+    int sampling = 1, running = 0, finished = 0, nwarm = 0, nsamp = 0;
     for (int c = 0; c < chains; c++) {
         done += atomic_load(&ch[c].progress);
         int ph = atomic_load(&ch[c].phase);
+        nwarm += ph == 1;
+        nsamp += ph == 2;
         if (ph == 1)
             sampling = 0;
         running += ph == 1 || ph == 2;
@@ -229,8 +231,14 @@ void prog_update(Progress *p, RunChain *ch, int chains, double now, int force)
     } else if (p->mode == 1) {
         char bar[PROG_BAR_WIDTH + 1];
         prog_bar(bar, (double)done / (double)p->total);
+        /* chains in both phases: say so rather than flip between the two labels */
+        char phase[40];
+        if (nwarm > 0 && nsamp > 0)
+            snprintf(phase, sizeof phase, "%s %d, %s %d", p->phase[0], nwarm, p->phase[1], nsamp);
+        else
+            snprintf(phase, sizeof phase, "%s", p->phase[sampling]);
         int n = snprintf(line, sizeof line, "\r%s [%s] %3d%%  iter %ld/%ld  %s  %.0f it/s  left %s%s", p->method,
-                         bar, pct, done, p->total, p->phase[sampling], rate, upto, eta);
+                         bar, pct, done, p->total, phase, rate, upto, eta);
         int pad = p->width > n ? p->width - n : 0;
         fprintf(stderr, "%s%*s", line, pad, "");
         p->width = n;

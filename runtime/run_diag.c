@@ -260,10 +260,8 @@ static void diag_mixing(const RunReport *rep, RunDiag *dg)
     size_t N = (size_t)res->ndraws;
     if (res->ncols <= first || N < 4)
         return;
-    SumWork *w = sum_work_new(M, N);
     double *own = malloc(N * sizeof *own), *rest = malloc(3 * (size_t)M * sizeof *rest);
-    if (!w || !own || !rest) {
-        sum_work_free(w);
+    if (!dg->stats || !own || !rest) {
         free(own);
         free(rest);
         return;
@@ -275,8 +273,7 @@ static void diag_mixing(const RunReport *rep, RunDiag *dg)
     double *best_med = calloc(3 * (size_t)M, sizeof *best_med);
     long gj = -1;
     for (size_t j = first; j < res->ncols && grp && best_grp && best_med; j++) {
-        SumStats s;
-        sum_column(w, res->draws + j, res->ncols, &s);
+        SumStats s = dg->stats[j - first];
         if (s.flags & (SUM_F_NONFINITE | SUM_F_CONSTANT))
             continue;
         if (s.rhat > DIAG_RHAT_MAX) {
@@ -329,7 +326,6 @@ static void diag_mixing(const RunReport *rep, RunDiag *dg)
     free(grp);
     free(best_grp);
     free(best_med);
-    sum_work_free(w);
     free(own);
     free(rest);
 }
@@ -415,6 +411,18 @@ void rundiag_compute(const RunReport *rep, RunDiag *dg)
         diag_modes(rep, dg);
     if (res->ndraws == 0)
         return;
+    size_t first = 1 + rep->nmethod, n = res->ncols > first ? res->ncols - first : 0;
+    dg->stats = calloc(n ? n : 1, sizeof *dg->stats);
+    SumWork *w = dg->stats ? sum_work_new(res->chains, (size_t)res->ndraws) : NULL;
+    if (w) {
+        for (size_t j = 0; j < n; j++)
+            sum_column(w, res->draws + first + j, res->ncols, &dg->stats[j]);
+        dg->nstats = n;
+    } else {
+        free(dg->stats);
+        dg->stats = NULL;
+    }
+    sum_work_free(w);
     if (b->kind == BK_SAMPLER) {
         diag_sampler_stats(rep, dg);
         diag_sampler_warnings(rep, dg);
@@ -483,6 +491,7 @@ void rundiag_free(RunDiag *dg)
     for (int c = 0; dg->mode && c < dg->chains; c++)
         free(dg->mode[c]);
     free(dg->mode);
+    free(dg->stats);
     free(dg->results);
     free(dg->divergent);
     free(dg->treedepth_hits);

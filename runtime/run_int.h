@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include "runtime/run.h"
+#include "runtime/summary.h"
 
 #define RUN_VERSION "0.1"
 #define RUN_INIT_TRIES 100
@@ -117,6 +118,9 @@ typedef struct RunDiag {
     double *ebfmi, *stepsize;
     struct json_t **results;  /* per chain: Backend.results (NULL when none) */
     double **mode;            /* optimisers: per chain, the model's columns at the mode */
+    SumStats *stats;          /* every model column's summary, computed once for the table,
+                               * the JSON and the checks (NULL: none) */
+    size_t nstats;
 } RunDiag;
 
 typedef struct RunReport RunReport;
@@ -141,7 +145,6 @@ struct RunReport {
 void runsum_print(const RunReport *rep, FILE *out);
 
 /* run_point.c: an optimiser's table of values (1 when printed), cavi's exact moments. */
-#include "runtime/summary.h"
 int runpt_print_point(const RunReport *rep, FILE *out);
 /* Overwrite st[j] of every column with a closed form; the mask of those, or NULL. */
 unsigned char *runpt_exact(const RunReport *rep, SumStats *st, size_t n);

@@ -39,6 +39,14 @@ static void sum_format(char *buf, size_t len, double x, int stat)
 /* Statistics of every model column (after lp__ and the method columns). */
 static SumStats *sum_columns(const RunReport *rep, size_t *ncol)
 {
+    if (rep->diag && rep->diag->stats) {   /* computed once for the table, the JSON and the checks */
+        size_t n = rep->diag->nstats;
+        SumStats *st = malloc((n ? n : 1) * sizeof *st);
+        if (st && n)
+            memcpy(st, rep->diag->stats, n * sizeof *st);
+        *ncol = n;
+        return st;
+    }
     const RunResult *res = rep->res;
     size_t first = 1 + rep->nmethod, n = res->ncols - first;
     size_t per = (size_t)res->chains * (size_t)res->ndraws;

@@ -109,6 +109,25 @@ for c in range(4):
     assert flagged == (bfmi < 0.3), (c, bfmi, flagged)
 '
 
+# --- the same counts as rstan's own checks on the same CSV files ---
+cat >"$T/hmc.R" <<RSCRIPT
+suppressMessages(library(rstan))
+f <- read_stan_csv(sprintf("$T/g_%d.csv", 1:4))
+cat(get_num_divergent(f), get_num_max_treedepth(f), sprintf("%.6f", get_bfmi(f)), "\n")
+RSCRIPT
+if Rscript "$T/hmc.R" >"$T/hmc.out" 2>"$T/hmc.err"; then ok; else bad "rstan on funnel10's CSV"; cat "$T/hmc.err"; fi
+py "funnel10: divergences, tree-depth hits and E-BFMI as rstan counts them" '
+import json, os
+T = os.environ["T"]
+j = json.load(open(T + "/g.json"))
+r = open(T + "/hmc.out").read().split()
+assert int(r[0]) == j["diagnostics"]["divergences"], (r, j["diagnostics"]["divergences"])
+assert int(r[1]) == j["diagnostics"]["treedepth_hits"], (r, j["diagnostics"]["treedepth_hits"])
+for c in range(4):
+    e = j["per_chain"][c]["ebfmi"]
+    assert abs(float(r[2 + c]) - e) < 1e-3 * e, (c, r[2 + c], e)   # the CSV holds 6 digits
+'
+
 # --- VI: heavy tails give k-hat > 0.7; a capped fit did not converge ---
 run 0 "heavy tails" "$VRUN" "$D/heavy_tails.vmod" --method=bbvi --no-progress --summary="$T/h.json"
 has_err "^vrun: warning: Pareto k-hat = [0-9.]+ \(above 0\.7\).*--method=nuts" "heavy tails: k-hat"
