@@ -56,8 +56,8 @@ static void diag_add(RunDiag *dg, const char *code, int chain, const char *colum
     dg->n++;
 }
 
-/* A failed run: no draw has a finite value in any model column, or (samplers) no
- * chain ever moved. */
+/* A failed run: every draw failed a let or gen check, no draw has a finite value in
+ * any model column, or (samplers) no chain ever moved. */
 int rundiag_failed(const RunReport *rep, char *err, size_t errlen)
 {
     const RunResult *res = rep->res;
@@ -73,7 +73,7 @@ int rundiag_failed(const RunReport *rep, char *err, size_t errlen)
         long fails = 0;
         for (int c = 0; c < res->chains; c++)
             fails += rep->ch[c].value_fails;
-        if (!finite && fails == (long)res->chains * res->ndraws) {
+        if (fails > 0 && fails == (long)res->chains * res->ndraws) {   /* its parameters may be fine: the model is not */
             snprintf(err, errlen, "inference failed: every draw failed a check in a let or gen statement "
                                   "(its values are NaN; no summary; the CSV holds the draws)");
             return 2;
