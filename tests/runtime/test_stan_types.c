@@ -13,7 +13,7 @@
 
 #include "runtime/vmod.h"
 
-static const char *const models[] = {"vecs", "mats"};
+static const char *const models[] = {"vecs", "mats", "arrays"};
 #define NMODELS (sizeof models / sizeof models[0])
 
 static char *fixture(const char *name, const char *suffix)
