@@ -46,6 +46,7 @@ struct VmModel {
      * its value, which may be shared (a data variable's, a hoisted value). */
     unsigned char *idx_assigned;
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
+    struct Plan *plan;        /* how each loop runs, decided at load (plan.h) */
 };
 
 void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);
