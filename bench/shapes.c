@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <cblas.h>
 
 #include "runtime/vmod.h"
 #include "bench/shapes_hw.h"
@@ -158,6 +159,8 @@ static int sh_run(const ShModel *sm, const char *src, double budget, long calls)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    /* the time measured is this thread's CPU time: BLAS threads would hide work */
+    openblas_set_num_threads(1);
     double budget = 0.3;
     long calls = 0;
     int any = 0;
