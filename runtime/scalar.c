@@ -31,14 +31,15 @@ extern const Dist dist_normal;
 
 enum {
     /* real results */
-    SO_CONST, SO_VAR, SO_ELEM, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
+    SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
     SO_F1, SO_F2, SO_DIST, SO_LSE,
     /* int results */
-    SI_CONST, SI_VAR, SI_ELEM, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG
+    SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG
 };
 
 typedef struct ScOp {
     uint8_t op;
+    uint8_t flush;            /* dst collects partials of lp (sc_flush before it changes) */
     uint8_t nidx;             /* SO_ELEM, SI_ELEM: indices; SO_DIST: arguments */
     int dst, a, b;            /* registers: real or int as the operation says */
     int arr;                  /* SO_ELEM, SI_ELEM, SO_LSE: entry in the array table */
@@ -46,7 +47,7 @@ typedef struct ScOp {
     int ix[VM_MAXDIM];        /* int registers of the indices; SO_DIST: argument registers */
     unsigned argint;          /* SO_DIST: bit k set when argument k is an int register */
     double v;                 /* SO_CONST */
-    int iv;                   /* SI_CONST */
+    int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index */
     const MathFn *f;
     const Dist *dist;
 } ScOp;
@@ -55,6 +56,7 @@ enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR };
 
 typedef struct ScStmt {
     uint8_t kind;
+    uint8_t flush;            /* SS_SET: dst collects partials of lp */
     int op0, op1;             /* operations run first */
     int dst;                  /* SS_SET real register, SS_SETI int register, SS_FOR the loop variable */
     int src;                  /* SS_SET, SS_SETI, SS_STORE, SS_LP: register of the value */
@@ -68,8 +70,10 @@ typedef struct ScStmt {
 
 struct ScProg {
     ScOp *ops;
+    ScOp *pre;                /* constants and the outer scalars read: run once per loop */
     ScStmt *st;
-    int nops, nst, nr, ni;
+    int nops, npre, nst, nr, ni;
+    unsigned char *fold;      /* per real register: collects partials of lp */
     int loopvar;              /* int register of the loop variable */
     int body0, body1;
     int narr;
@@ -82,9 +86,9 @@ struct ScProg {
 /* ---- compilation ---- */
 
 typedef struct ScC {
-    ScOp *ops;
+    ScOp *ops, *pre;
     ScStmt *st;
-    int nops, capops, nst, capst, nr, ni;
+    int nops, capops, npre, cappre, nst, capst, nr, ni;
     int nmap, mslot[SC_MAXMAP], mreg[SC_MAXMAP];
     unsigned char mint[SC_MAXMAP];
     ScProg *p;
@@ -97,6 +101,20 @@ static int ty_ndim(Ty t) { return t.narr + (t.kind == TK_MATRIX ? 2 : t.kind == 
 
 static ScOp *new_op(ScC *c, int op)
 {
+    /* the same value at every iteration: loaded once before the loop (an outer scalar
+     * the body assigns is a register, never read through SO_VAR) */
+    if (op == SO_CONST || op == SI_CONST || op == SO_VAR || op == SI_VAR) {
+        if (c->npre == c->cappre) {
+            c->cappre = c->cappre ? 2 * c->cappre : 16;
+            ScOp *o = realloc(c->pre, sizeof *o * (size_t)c->cappre);
+            if (!o) { c->bad = 1; c->npre = 0; return NULL; }
+            c->pre = o;
+        }
+        ScOp *o = &c->pre[c->npre++];
+        memset(o, 0, sizeof *o);
+        o->op = (uint8_t)op;
+        return o;
+    }
     if (c->nops == c->capops) {
         c->capops = c->capops ? 2 * c->capops : 64;
         ScOp *o = realloc(c->ops, sizeof *o * (size_t)c->capops);
@@ -230,6 +248,28 @@ static int cexpr(ScC *c, const Expr *e)
     }
     case E_INDEX: {
         int arr, ix[VM_MAXDIM];
+        const Expr *i0 = e->nidx == 1 && e->idx[0].kind == IX_SINGLE ? e->idx[0].a : NULL;
+        if (i0 && i0->kind == E_BINOP && (i0->op == OP_ADD || i0->op == OP_SUB) && i0->ty.base == TB_INT
+            && i0->args[1]->kind == E_INT && e->args[0]->kind == E_VAR && map_find(c, e->args[0]->slot) < 0
+            && ty_ndim(e->args[0]->ty) == 1) {
+            /* x[t - c]: one operation, the shift folded in */
+            int r = c_int(c, i0->args[0]);
+            arr = r < 0 ? -1 : arr_of(c, e->args[0]->slot, 1, 0);
+            if (arr < 0 || (o = new_op(c, isint ? SI_ELEM1 : SO_ELEM1)) == NULL) return -1;
+            o->arr = arr;
+            o->a = r;
+            o->iv = (int)(i0->op == OP_ADD ? i0->args[1]->ival : -i0->args[1]->ival);
+            return o->dst = isint ? c->ni++ : c->nr++;
+        }
+        if (i0 && e->args[0]->kind == E_VAR && map_find(c, e->args[0]->slot) < 0 && ty_ndim(e->args[0]->ty) == 1) {
+            int r = c_int(c, i0);
+            arr = r < 0 ? -1 : arr_of(c, e->args[0]->slot, 1, 0);
+            if (arr < 0 || (o = new_op(c, isint ? SI_ELEM1 : SO_ELEM1)) == NULL) return -1;
+            o->arr = arr;
+            o->a = r;
+            o->iv = 0;
+            return o->dst = isint ? c->ni++ : c->nr++;
+        }
         if (cindex(c, e, 0, &arr, ix)) return -1;
         if ((o = new_op(c, isint ? SI_ELEM : SO_ELEM)) == NULL) return -1;
         o->arr = arr;
@@ -473,17 +513,33 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
         p = arena_alloc(a, sizeof *p);
         *p = tmp;
         p->ops = arena_alloc(a, sizeof *p->ops * (size_t)(c.nops ? c.nops : 1));
+        p->pre = arena_alloc(a, sizeof *p->pre * (size_t)(c.npre ? c.npre : 1));
         p->st = arena_alloc(a, sizeof *p->st * (size_t)(c.nst ? c.nst : 1));
+        p->fold = arena_zalloc(a, (size_t)(c.nr ? c.nr : 1));
         if (c.nops) memcpy(p->ops, c.ops, sizeof *p->ops * (size_t)c.nops);
+        if (c.npre) memcpy(p->pre, c.pre, sizeof *p->pre * (size_t)c.npre);
         if (c.nst) memcpy(p->st, c.st, sizeof *p->st * (size_t)c.nst);
         p->nops = c.nops;
+        p->npre = c.npre;
         p->nst = c.nst;
         p->nr = c.nr;
         p->ni = c.ni;
         p->body0 = 0;
         p->body1 = c.nst;
+        /* registers that collect partials of lp, and the writes that must flush them */
+        for (int k = 0; k < p->nst; k++) {
+            const ScStmt *st = &p->st[k];
+            if (st->kind == SS_LP) p->fold[st->src] = 1;
+            if (st->kind == SS_DIST)
+                for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) p->fold[st->args[i]] = 1;
+        }
+        for (int k = 0; k < p->nops; k++)
+            if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
+        for (int k = 0; k < p->nst; k++)
+            if (p->st[k].kind == SS_SET) p->st[k].flush = p->fold[p->st[k].dst];
     }
     free(c.ops);
+    free(c.pre);
     free(c.st);
     return p;
 }
@@ -524,9 +580,10 @@ static inline void sc_flush(ScRun *R, int r)
 }
 
 /* result z of inputs a, b (registers or -1) with partials ga, gb into register dst */
-static inline void sc_set2(ScRun *R, int dst, double z, int a, double ga, int b, double gb)
+static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *op, double z, int a, double ga, int b, double gb)
 {
-    sc_flush(R, dst);
+    int dst = op->dst;
+    if (op->flush) sc_flush(R, dst);
     int32_t ia = a >= 0 ? R->rid[a] : -1, ib = b >= 0 ? R->rid[b] : -1;
     R->rv[dst] = z;
     if (ia < 0 && ib < 0) { R->rid[dst] = -1; return; }
@@ -579,21 +636,20 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
     return out;
 }
 
-static void sc_ops(ScRun *R, int op0, int op1)
+static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
 {
-    const ScOp *ops = R->p->ops;
     double *rv = R->rv;
     int *iv = R->iv;
-    for (int k = op0; k < op1 && !R->bad; k++) {
+    for (int k = op0; k < op1; k++) {      /* an error returns at once */
         const ScOp *o = &ops[k];
         switch (o->op) {
-        case SO_CONST: sc_flush(R, o->dst); rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
+        case SO_CONST: rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
         case SO_VAR: {
             const Val *v = &R->ev->env[o->slot];
-            if (v->n != 1 || (v->base != TB_REAL && v->base != TB_INT)) { R->bad = 1; break; }
-            sc_flush(R, o->dst);
+            if (v->n != 1 || (v->base != TB_REAL && v->base != TB_INT)) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
             if (v->base == TB_INT) {
-                if (v->iv[0] == INT_MIN) { R->bad = 1; break; }
+                if (v->iv[0] == INT_MIN) { R->bad = 1; return; }
                 rv[o->dst] = v->iv[0];
                 R->rid[o->dst] = -1;
             } else {
@@ -604,11 +660,11 @@ static void sc_ops(ScRun *R, int op0, int op1)
         }
         case SO_ELEM: {
             long off = sc_offset(R, o->arr, o->nidx, o->ix);
-            if (R->bad) break;
+            if (R->bad) return;
             const Val *v = R->arr[o->arr];
-            sc_flush(R, o->dst);
+            if (o->flush) sc_flush(R, o->dst);
             if (v->base == TB_INT) {
-                if (v->iv[off] == INT_MIN) { R->bad = 1; break; }
+                if (v->iv[off] == INT_MIN) { R->bad = 1; return; }
                 rv[o->dst] = v->iv[off];
                 R->rid[o->dst] = -1;
             } else {
@@ -617,40 +673,65 @@ static void sc_ops(ScRun *R, int op0, int op1)
             }
             break;
         }
+        case SO_ELEM1: {              /* one index, plus a constant, into a 1-d array */
+            const Val *v = R->arr[o->arr];
+            long i = (long)iv[o->a] + o->iv;
+            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0]) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
+            if (v->base == TB_INT) {
+                if (v->iv[i - 1] == INT_MIN) { R->bad = 1; return; }
+                rv[o->dst] = v->iv[i - 1];
+                R->rid[o->dst] = -1;
+            } else {
+                rv[o->dst] = v->x[i - 1];
+                R->rid[o->dst] = v->id ? v->id[i - 1] : -1;
+            }
+            break;
+        }
+        case SI_ELEM1: {
+            const Val *v = R->arr[o->arr];
+            long i = (long)iv[o->a] + o->iv;
+            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
+                R->bad = 1;
+                return;
+            }
+            iv[o->dst] = v->iv[i - 1];
+            break;
+        }
         case SO_ITOR:
-            if (iv[o->a] == INT_MIN) { R->bad = 1; break; }
-            sc_flush(R, o->dst);
+            if (iv[o->a] == INT_MIN) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
             rv[o->dst] = iv[o->a];
             R->rid[o->dst] = -1;
             break;
-        case SO_ADD: sc_set2(R, o->dst, rv[o->a] + rv[o->b], o->a, 1, o->b, 1); break;
-        case SO_SUB: sc_set2(R, o->dst, rv[o->a] - rv[o->b], o->a, 1, o->b, -1); break;
-        case SO_MUL: { double x = rv[o->a], y = rv[o->b]; sc_set2(R, o->dst, x * y, o->a, y, o->b, x); break; }
-        case SO_DIV: { double x = rv[o->a], y = rv[o->b], z = x / y; sc_set2(R, o->dst, z, o->a, 1 / y, o->b, -z / y); break; }
+        case SO_ADD: sc_set2(R, o, rv[o->a] + rv[o->b], o->a, 1, o->b, 1); break;
+        case SO_SUB: sc_set2(R, o, rv[o->a] - rv[o->b], o->a, 1, o->b, -1); break;
+        case SO_MUL: { double x = rv[o->a], y = rv[o->b]; sc_set2(R, o, x * y, o->a, y, o->b, x); break; }
+        case SO_DIV: { double x = rv[o->a], y = rv[o->b], z = x / y; sc_set2(R, o, z, o->a, 1 / y, o->b, -z / y); break; }
         case SO_POW: {                /* ops.c's partials */
             double x = rv[o->a], y = rv[o->b], z = pow(x, y);
             double gx = y == 0 ? 0 : y * pow(x, y - 1);
             double gy = R->rid[o->b] >= 0 ? (x > 0 ? z * log(x) : (x == 0 ? 0 : NAN)) : 0;
-            sc_set2(R, o->dst, z, o->a, gx, o->b, gy);
+            sc_set2(R, o, z, o->a, gx, o->b, gy);
             break;
         }
-        case SO_NEG: sc_set2(R, o->dst, -rv[o->a], o->a, -1, -1, 0); break;
+        case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
         case SO_F1: {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
-            sc_set2(R, o->dst, z, o->a, g, -1, 0);
+            sc_set2(R, o, z, o->a, g, -1, 0);
             break;
         }
         case SO_F2: {
             double ga = 0, gb = 0;
             double z = o->f->f2(rv[o->a], rv[o->b], R->rid[o->a] >= 0 ? &ga : NULL, R->rid[o->b] >= 0 ? &gb : NULL);
-            sc_set2(R, o->dst, z, o->a, ga, o->b, gb);
+            sc_set2(R, o, z, o->a, ga, o->b, gb);
             break;
         }
         case SO_DIST: {
             double g[SC_MAXDARGS];
             double z = sc_density(R, o->dist, o->nidx, o->ix, o->argint, g);
-            if (R->bad) break;
-            sc_flush(R, o->dst);
+            if (R->bad) return;
+            if (o->flush) sc_flush(R, o->dst);
             int32_t out = -1;
             for (int a = 0; a < o->nidx; a++) {
                 if (o->argint >> a & 1 || R->rid[o->ix[a]] < 0) continue;
@@ -663,9 +744,9 @@ static void sc_ops(ScRun *R, int op0, int op1)
         }
         case SO_LSE: {                /* builtins.c's b_log_sum_exp */
             const Val *v = R->arr[o->arr];
-            sc_flush(R, o->dst);
+            if (o->flush) sc_flush(R, o->dst);
             R->rid[o->dst] = -1;
-            if (v->base != TB_REAL) { R->bad = 1; break; }
+            if (v->base != TB_REAL) { R->bad = 1; return; }
             double m = -INFINITY;
             for (int i = 0; i < v->n; i++) if (v->x[i] > m) m = v->x[i];
             if (v->n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
@@ -683,32 +764,32 @@ static void sc_ops(ScRun *R, int op0, int op1)
         case SI_CONST: iv[o->dst] = o->iv; break;
         case SI_VAR: {
             const Val *v = &R->ev->env[o->slot];
-            if (v->base != TB_INT || v->n != 1 || v->iv[0] == INT_MIN) { R->bad = 1; break; }
+            if (v->base != TB_INT || v->n != 1 || v->iv[0] == INT_MIN) { R->bad = 1; return; }
             iv[o->dst] = v->iv[0];
             break;
         }
         case SI_ELEM: {
             long off = sc_offset(R, o->arr, o->nidx, o->ix);
-            if (R->bad) break;
+            if (R->bad) return;
             const Val *v = R->arr[o->arr];
-            if (v->base != TB_INT || v->iv[off] == INT_MIN) { R->bad = 1; break; }
+            if (v->base != TB_INT || v->iv[off] == INT_MIN) { R->bad = 1; return; }
             iv[o->dst] = v->iv[off];
             break;
         }
         default: {                    /* int arithmetic, ops.c's int_binop */
             long x = iv[o->a], y = o->op == SI_NEG ? 0 : iv[o->b], z;
-            if (x == INT_MIN || y == INT_MIN) { R->bad = 1; break; }
+            if (x == INT_MIN || y == INT_MIN) { R->bad = 1; return; }
             switch (o->op) {
             case SI_ADD: z = x + y; break;
             case SI_SUB: z = x - y; break;
             case SI_MUL: z = x * y; break;
             case SI_NEG: z = -x; break;
             default:
-                if (y == 0) { R->bad = 1; z = 0; break; }
+                if (y == 0) { R->bad = 1; return; }
                 z = o->op == SI_MOD ? x % y : x / y;
                 break;
             }
-            if (z > INT_MAX || z < -INT_MAX) { R->bad = 1; break; }
+            if (z > INT_MAX || z < -INT_MAX) { R->bad = 1; return; }
             iv[o->dst] = (int)z;
             break;
         }
@@ -721,12 +802,12 @@ static void sc_stmts(ScRun *R, int s0, int s1)
     const ScStmt *st = R->p->st;
     for (int k = s0; k < s1 && !R->bad; k++) {
         const ScStmt *s = &st[k];
-        sc_ops(R, s->op0, s->op1);
+        sc_ops(R, R->p->ops, s->op0, s->op1);
         if (R->bad) return;
         switch (s->kind) {
         case SS_SET:
             if (s->dst != s->src) {
-                sc_flush(R, s->dst);
+                if (s->flush) sc_flush(R, s->dst);
                 R->rv[s->dst] = R->rv[s->src];
                 R->rid[s->dst] = R->rid[s->src];
             }
@@ -828,12 +909,13 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
             R->rid[p->breg[b]] = v->id ? v->id[0] : -1;
         }
     }
+    sc_ops(R, p->pre, 0, p->npre);           /* constants, outer scalars */
     for (long i = lo; i <= hi && !R->bad; i++) {
         R->iv[p->loopvar] = (int)i;
         sc_stmts(R, p->body0, p->body1);
     }
     if (!R->bad && !isnan(R->lp) && R->lp != INFINITY) {
-        for (size_t r = 0; r < nr; r++) sc_flush(R, (int)r);
+        for (size_t r = 0; r < nr; r++) if (p->fold[r]) sc_flush(R, (int)r);
         for (int b = 0; b < p->nbound; b++) {
             Val v = val_real(ev, R->rv[p->breg[b]]);
             if (R->rid[p->breg[b]] >= 0) {
