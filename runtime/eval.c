@@ -396,8 +396,8 @@ void exec_stmt(Ev *ev, const Stmt *s)
         const PlLoop *pl = ev->vec_depth ? NULL : plan_loop(ev->m ? ev->m->plan : NULL, s);
         if (pl) {                     /* decided at load (plan.h) */
             if (pl->vec && vec_loop_planned(ev, s, lo, hi, pl->vec)) return;
-            if (pl->rec && rec_loop(ev, s, lo, hi)) return;
             if (pl->sc && sc_loop(ev, pl->sc, s, lo, hi)) return;
+            if (pl->rec && rec_loop(ev, s, lo, hi)) return;
         } else if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {

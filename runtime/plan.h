@@ -3,13 +3,13 @@
  *
  *   vectorised   its iterations are independent: run once over the range as vectors
  *                (vecloop.c); the syntactic analysis is stored, not repeated
- *   recurrence   x[t] = f(x[t - c], ...) in forward mode (recur.c)
  *   scalar       a register program with unboxed values and a compact tape (scalar.c)
+ *   recurrence   x[t] = f(x[t - c], ...) in forward mode (recur.c), for the loops of
+ *                that shape the scalar programs do not cover
  *   generic      the interpreter, one statement at a time
  *
- * A loop may hold both a recurrence and a scalar program: the recurrence is tried
- * first and the scalar program runs when its run-time conditions fail.  Any strategy
- * that meets an error at run time leaves the loop to the interpreter, which reports it. */
+ * The first that applies is chosen, in this order.  Any strategy that meets an error
+ * at run time leaves the loop to the interpreter, which reports it. */
 #ifndef VM_PLAN_H
 #define VM_PLAN_H
 #include "runtime/eval.h"

@@ -1,7 +1,8 @@
 /* The scalar programs (runtime/scalar.c), chosen at load by the plan (runtime/plan.c)
  * for loops the vectoriser and the recurrence compiler do not take, must give the
  * interpreter's density, gradient and error message: each model is loaded twice, with
- * the programs and without (vm_plan_scalar_disabled), and compared at several points;
+ * the programs and without (vm_plan_scalar_disabled: the interpreter, or recur.c for a
+ * recurrence), and compared at several points;
  * the program must really have run (Ev.sc_runs), and its gradient must match central
  * finite differences. */
 #include <check.h>
@@ -59,6 +60,9 @@ static const Case cases[] = {
     {"matrix elements written and read back",
      DECLS "{ matrix[J, J] p; for (i in 1:J) for (j in 1:J) p[i, j] = lt[j, i] * a + i - j;\n"
      "  for (i in 1:J) for (j in 1:J) { real w = p[i, j] * p[j, i]; target += -w * w / 10; } }", 0},
+    {"a recurrence (garch): the scalar program against recur.c's forward mode",
+     DECLS "{ vector[N] h; h[1] = 1; for (n in 2:N) h[n] = sqrt(exp(t) + inv_logit(a) * pow(y[n - 1] - b, 2) + 0.3 * pow(h[n - 1], 2));\n"
+     "  y ~ normal(b, h); }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
