@@ -186,6 +186,12 @@ static int c_int(ScC *c, const Expr *e)
 static int c_real(ScC *c, const Expr *e)
 {
     if (!scalar_ty(e->ty) || (e->ty.base != TB_INT && e->ty.base != TB_REAL)) return -1;
+    if (e->kind == E_INT) {          /* normal(mu, 1): a real constant, not a conversion per use */
+        ScOp *o = new_op(c, SO_CONST);
+        if (!o) return -1;
+        o->v = (double)e->ival;
+        return o->dst = c->nr++;
+    }
     int r = cexpr(c, e);
     if (r < 0 || e->ty.base == TB_REAL) return r;
     ScOp *o = new_op(c, SO_ITOR);
@@ -556,6 +562,7 @@ typedef struct ScRun {
     int *iv;                  /* int registers */
     Val *arr[SC_MAXARR];      /* the arrays, in the environment */
     long stride[SC_MAXARR][VM_MAXDIM];
+    double ls_sigma, ls_log;  /* the last scale of a normal and its log (often a constant) */
     double lp;
     int32_t lpid;
     int lpused;               /* some partial of lp is on the tape */
@@ -617,7 +624,8 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
     }
     if (dist == &dist_normal) {       /* dist_normal.c's normal_lp, its checks inline */
         if (isnan(x[0]) || !isfinite(x[1]) || !(x[2] > 0) || !isfinite(x[2])) { R->bad = 1; return 0; }
-        double ls = log(x[2]), is = 1 / x[2], z = (x[0] - x[1]) * is;
+        if (x[2] != R->ls_sigma) { R->ls_sigma = x[2]; R->ls_log = log(x[2]); }
+        double ls = R->ls_log, is = 1 / x[2], z = (x[0] - x[1]) * is;
         g[0] = -z * is;
         g[1] = z * is;
         g[2] = (z * z - 1) * is;
@@ -750,13 +758,18 @@ static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
             double m = -INFINITY;
             for (int i = 0; i < v->n; i++) if (v->x[i] > m) m = v->x[i];
             if (v->n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
-            double s = 0;
-            for (int i = 0; i < v->n; i++) s += exp(v->x[i] - m);
+            double s = 0, e[16];      /* the exponentials kept for the partials (short arrays) */
+            for (int i = 0; i < v->n; i++) {
+                double t = exp(v->x[i] - m);
+                if (i < 16) e[i] = t;
+                s += t;
+            }
             double out = m + log(s);
             rv[o->dst] = out;
             if (v->id) {
                 int32_t id = R->ev->nvars++;
-                for (int i = 0; i < v->n; i++) sc_put(R->ev, v->id[i], id, exp(v->x[i] - out));
+                for (int i = 0; i < v->n; i++)
+                    sc_put(R->ev, v->id[i], id, i < 16 ? e[i] / s : exp(v->x[i] - out));
                 R->rid[o->dst] = id;
             }
             break;
@@ -862,6 +875,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->bad = 0;
     R->lpused = 0;
     R->lp = 0;
+    R->ls_sigma = NAN;                /* never equal: the first scale takes its log */
     /* the arrays: shapes checked, strides, and a copy of each one written (an undo
      * must leave the environment as it was) */
     Val saved[SC_MAXARR];
