@@ -603,6 +603,17 @@ static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *
 static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
 {
     const Val *v = R->arr[arr];
+    const int *iv = R->iv;
+    if (nidx == 2) {                  /* gamma[t - 1, j]: the common case, unrolled */
+        int i = iv[ix[0]], j = iv[ix[1]];
+        if (i < 1 || i > v->dims[0] || j < 1 || j > v->dims[1]) { R->bad = 1; return 0; }
+        return (long)(i - 1) * R->stride[arr][0] + (long)(j - 1) * R->stride[arr][1];
+    }
+    if (nidx == 1) {
+        int i = iv[ix[0]];
+        if (i < 1 || i > v->dims[0]) { R->bad = 1; return 0; }
+        return (long)(i - 1) * R->stride[arr][0];
+    }
     long off = 0;
     for (int d = 0; d < nidx; d++) {
         int i = R->iv[ix[d]];
