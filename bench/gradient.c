@@ -27,19 +27,18 @@
 #include <string.h>
 #include <time.h>
 #include <gsl/gsl_errno.h>
+#include <cblas.h>
 
 #include "runtime/vmod.h"
 #include "bench/alloc_count.h"
 #include "bench/handwritten.h"
+#include "bench/timing.h"
 
 #ifndef VM_BENCH_SRC_DIR
 #define VM_BENCH_SRC_DIR "."
 #endif
 
 #define BN_MAX_POSTERIORS 64
-#define BN_BATCH_SECONDS 2e-3    /* one timed batch */
-#define BN_MIN_BATCHES 9
-#define BN_MAX_BATCHES 2000
 #define BN_GRAD_TOL 1e-8         /* hand-written vs Stan, README's exact-derivative figure */
 #define BN_LP_TOL 1e-10
 
@@ -49,26 +48,6 @@ typedef struct {
     double *lp;           /* lp_full_jacobian per point */
     double *grad;         /* npts x dim, grad_jacobian */
 } BnPoints;
-
-typedef double (*BnEval)(void *ctx, const double *u, double *grad);
-
-typedef struct {
-    double us;            /* median microseconds per evaluation */
-    double bytes, calls;  /* per evaluation, after warm-up */
-} BnResult;
-
-static double bn_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int bn_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int bn_points_load(const char *path, BnPoints *p)
 {
@@ -124,38 +103,30 @@ static void bn_errors(BnEval f, void *ctx, const BnPoints *p, double *g, double 
     }
 }
 
-/* Times f over the points in turn: warm-up, a batch size for about
- * BN_BATCH_SECONDS, then batches until the budget is spent; the median batch. */
-static void bn_time(BnEval f, void *ctx, const BnPoints *p, double *g, double budget, BnResult *r)
-{
-    volatile double sink = 0.0;
-    size_t k = 0, evals = 0;
-    double t0 = bn_now(), t;
-    do {                                   /* warm-up, at least every point twice */
-        sink += f(ctx, p->u + (k++ % p->npts) * p->dim, g);
-        evals++;
-        t = bn_now() - t0;
-    } while (evals < 2 * p->npts || t < 0.02);
-    size_t batch = (size_t)(BN_BATCH_SECONDS / (t / (double)evals));
-    batch = batch < p->npts ? p->npts : batch;
+/* Stan's compiled C++ (stan::model::log_prob_grad in a tight loop), microseconds per
+ * gradient on this machine class, as measured for issue 18: the baseline of the shared
+ * posteriors that have no hand-written C here.  Keyed by the posteriordb model name
+ * (the part after the dash). */
+static const struct { const char *model; double us; } bn_stan[] = {
+    {"dogs", 86.2}, {"garch11", 14.0}, {"arK", 13.7}, {"wells_dist", 84.7},
+    {"radon_pooled", 36.4}, {"radon_hierarchical_intercept_noncentered", 66.9},
+    {"low_dim_gauss_mix", 101}, {"kidscore_momiq", 10.1}, {"earn_height", 27.5},
+    {"logmesquite", 5.13}, {"GLM_Poisson_model", 2.84}, {"gp_pois_regr", 3.87},
+};
 
-    static double times[BN_MAX_BATCHES];
-    size_t nb = 0, total = 0;
-    alloc_count_reset();
-    double start = bn_now();
-    while (nb < BN_MAX_BATCHES && (nb < BN_MIN_BATCHES || bn_now() - start < budget)) {
-        double b0 = bn_now();
-        for (size_t j = 0; j < batch; j++)
-            sink += f(ctx, p->u + (k++ % p->npts) * p->dim, g);
-        times[nb++] = (bn_now() - b0) / (double)batch;
-        total += batch;
-    }
-    r->bytes = (double)alloc_count_bytes() / (double)total;
-    r->calls = (double)alloc_count_calls() / (double)total;
-    qsort(times, nb, sizeof times[0], bn_cmp);
-    r->us = 1e6 * times[nb / 2];
-    (void)sink;
+static double bn_stan_us(const char *posterior)
+{
+    const char *dash = strchr(posterior, '-');
+    const char *model = dash ? dash + 1 : posterior;
+    for (size_t i = 0; i < sizeof bn_stan / sizeof bn_stan[0]; i++)
+        if (strcmp(bn_stan[i].model, model) == 0)
+            return bn_stan[i].us;
+    return NAN;
 }
+
+/* log of our time over Stan's, summed over the posteriors that have both */
+static double bn_log_ratio_sum;
+static int bn_log_ratio_n;
 
 static double bn_vm_eval(void *ctx, const double *u, double *g)
 {
@@ -230,10 +201,18 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
             for (long k = 0; k < calls; k++) sink += bn_vm_eval(e, pts.u + (size_t)(k % (long)pts.npts) * pts.dim, g);
             (void)sink;
         } else
-            bn_time(bn_vm_eval, e, &pts, g, budget, &ours);
+            bn_time(bn_vm_eval, e, pts.u, pts.npts, pts.dim, g, budget, &ours);
         printf(" %10.3f %11.0f %9.1f %7.2f %9.1e", ours.us, 1e6 / ours.us, ours.bytes,
                ours.calls, gerr);
         fail |= !(gerr <= 1e-5);   /* the loosest figure the test allows; it checks finer */
+    }
+    double stan = bn_stan_us(name);
+    if (isnan(stan) || !(ours.us > 0))
+        printf(" %8s %8s", "-", "-");
+    else {
+        printf(" %8.2f %7.2fx", stan, ours.us / stan);
+        bn_log_ratio_sum += log(ours.us / stan);
+        bn_log_ratio_n++;
     }
     free(msg);
 
@@ -257,7 +236,7 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
                 (void)sink;
             } else {
                 BnResult hw;
-                bn_time(bn_hw_eval, &h, &pts, g, budget, &hw);
+                bn_time(bn_hw_eval, &h, pts.u, pts.npts, pts.dim, g, budget, &hw);
                 printf(" %9.3f %7.1fx", hw.us, ours.us / hw.us);
             }
             hw_data_free(&h.data);
@@ -279,6 +258,8 @@ static int bn_posterior(const char *shared, const char *src, const char *name, d
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    /* the time measured is this thread's CPU time: BLAS threads would hide work */
+    openblas_set_num_threads(1);
     double budget = 0.3;
     long calls = 0;
     for (int i = 1; i < argc; i++) {
@@ -316,11 +297,14 @@ int main(int argc, char **argv)
     closedir(dir);
     qsort(names, n, sizeof names[0], bn_cmp_names);
 
-    printf("%-50s %4s %10s %11s %9s %7s %9s %9s %8s\n", "posterior", "dim", "cpu us/gr",
-           "grad/s", "bytes/gr", "allocs", "grad err", "C us", "vs C");
+    printf("%-50s %4s %10s %11s %9s %7s %9s %8s %8s %9s %8s\n", "posterior", "dim", "cpu us/gr",
+           "grad/s", "bytes/gr", "allocs", "grad err", "Stan us", "vs Stan", "C us", "vs C");
     int fail = 0;
     for (size_t i = 0; i < n; i++)
         fail |= bn_posterior(shared, src, names[i], budget, calls);
+    if (bn_log_ratio_n > 0)
+        printf("geometric mean of our time over Stan's, %d posteriors: %.3fx\n", bn_log_ratio_n,
+               exp(bn_log_ratio_sum / bn_log_ratio_n));
     free(shared_default);
     return fail;
 }

@@ -7,6 +7,7 @@
 #include "runtime/eval.h"
 #include "runtime/interrupt.h"
 #include "runtime/model.h"
+#include "runtime/plan.h"
 
 void ev_error(Ev *ev, Span sp, const char *fmt, ...)
 {
@@ -434,7 +435,12 @@ void exec_stmt(Ev *ev, const Stmt *s)
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
-        if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
+        const PlLoop *pl = ev->vec_depth ? NULL : plan_loop(ev->m ? ev->m->plan : NULL, s);
+        if (pl) {                     /* decided at load (plan.h) */
+            if (pl->vec && vec_loop_planned(ev, s, lo, hi, pl->vec)) return;
+            if (pl->sc && sc_loop(ev, pl->sc, s, lo, hi)) return;
+            if (pl->rec && rec_loop(ev, s, lo, hi)) return;
+        } else if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
             if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {

@@ -74,9 +74,7 @@ struct Ev {
     int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
     int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
-    const void *vl_stmt[32];          /* loops already judged (the verdict is syntactic) */
-    signed char vl_ok[32];
-    int vl_n;
+    long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
 };
@@ -159,11 +157,17 @@ int fast_affine(Ev *ev, const Expr *e, Val *out);
  * must run one iteration at a time; vec_index reads x[.., n, ..] for all n at once
  * (*ok = 0: not such an index). */
 int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
+/* The loop's syntactic analysis, made once at load (plan.c), or NULL if its
+ * iterations cannot run as vectors; vec_loop with that analysis. */
+const void *vec_plan(const Stmt *s, Arena *a);
+int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
 /* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c): 1 if handled */
 int rec_loop(Ev *ev, const Stmt *s, int lo, int hi);
+/* 1 if s has the syntactic shape rec_loop looks for (decided at load, plan.c) */
+int rec_shape(const Stmt *s);
 /* a local's declaration inside a vectorised loop: 1 if handled */
 int vec_decl(Ev *ev, const Stmt *s);
 /* indexing (index.c) */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include "runtime/model.h"
 #include "runtime/readfile.h"
+#include "runtime/plan.h"
 #include "runtime/data_json.h"
 
 char *model_render_error(const Model *m, Span sp, const char *msg)
@@ -484,6 +485,7 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
     if (!rc) rc = layout(m, err, sizeof err);
     if (!rc) m->nhoisted = model_hoist(m);
+    if (!rc) plan_build(m);
     if (!rc) rc = model_make_outputs(m, err, sizeof err);
     if (!rc && term_deps(m)) { snprintf(err, sizeof err, "out of memory"); rc = -1; }
     if (rc) {

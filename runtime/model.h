@@ -47,6 +47,7 @@ struct VmModel {
      * its value, which may be shared (a data variable's, a hoisted value). */
     unsigned char *idx_assigned;
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
+    struct Plan *plan;        /* how each loop runs, decided at load (plan.h) */
 };
 
 /* The transform of a declared type, and its two per-element arguments: the lower

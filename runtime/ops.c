@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include <limits.h>
+#include <cblas.h>
 #include "runtime/eval.h"
 
 static Val result_like(Ev *ev, const Val *shape, int base)
@@ -211,22 +212,22 @@ Val op_transpose(Ev *ev, Val a)
 
 /* C = A * B with A data: the reverse pass is B's adjoint += A' * C's adjoint, done as
  * code rather than R*K*C triples. */
-typedef struct MatmulData { const double *A; const int32_t *bid; int32_t cbase; int R, K, C; } MatmulData;
+typedef struct MatmulData { const double *A; const int32_t *bid; double *tmp; int32_t cbase; int R, K, C; } MatmulData;
 
+/* B's adjoint += A' * C's adjoint: one GEMV (GEMM for several columns) into tmp, then
+ * scattered to B's tape variables (C's are consecutive, so its adjoint is a matrix). */
 static void matmul_const_back(Ev *ev, void *p)
 {
     MatmulData *m = p;
     double *adj = ev->adj;
-    for (int j = 0; j < m->C; j++)
-        for (int k = 0; k < m->K; k++) {
-            const double *Ak = m->A + (size_t)k * m->R;
-            const int32_t *cj = NULL;
-            double s = 0;
-            int32_t c0 = m->cbase + j * m->R;
-            (void)cj;
-            for (int i = 0; i < m->R; i++) s += Ak[i] * adj[c0 + i];
-            adj[m->bid[k + (size_t)j * m->K]] += s;
-        }
+    size_t n = (size_t)m->K * m->C;
+    if (m->R == 0) return;
+    if (m->C == 1)
+        cblas_dgemv(CblasColMajor, CblasTrans, m->R, m->K, 1.0, m->A, m->R, adj + m->cbase, 1, 0.0, m->tmp, 1);
+    else
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m->K, m->C, m->R, 1.0, m->A, m->R,
+                    adj + m->cbase, m->R, 0.0, m->tmp, m->K);
+    for (size_t k = 0; k < n; k++) adj[m->bid[k]] += m->tmp[k];
 }
 
 /* C = A * B with A a parameter (B either): A's adjoint += C's adjoint * B', B's
@@ -287,21 +288,20 @@ Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
     else if (e->ty.kind == TK_VECTOR) r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
     else if (e->ty.kind == TK_ROWVEC) { dims[0] = C; r = val_alloc(ev, TB_REAL, TK_ROWVEC, 0, dims); }
     else r = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
-    /* all of a, b, r are column-major R x K, K x C, R x C */
-    for (int j = 0; j < C; j++)
-        for (int i = 0; i < R; i++) r.x[i + (size_t)j * R] = 0;
-    for (int j = 0; j < C; j++)
-        for (int k = 0; k < K; k++) {
-            double bk = b.x[k + (size_t)j * K];
-            const double *ak = a.x + (size_t)k * R;
-            double *rj = r.x + (size_t)j * R;
-            for (int i = 0; i < R; i++) rj[i] += ak[i] * bk;
-        }
+    /* all of a, b, r are column-major R x K, K x C, R x C: one GEMV or GEMM (docs/ir.md
+     * says why OpenBLAS's threads do not change the result) */
+    if (R > 0 && C > 0 && K == 0)
+        memset(r.x, 0, sizeof(double) * (size_t)R * (size_t)C);
+    else if (R > 0 && C == 1)
+        cblas_dgemv(CblasColMajor, CblasNoTrans, R, K, 1.0, a.x, R, b.x, 1, 0.0, r.x, 1);
+    else if (R > 0 && C > 0)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, R, C, K, 1.0, a.x, R, b.x, K, 0.0, r.x, R);
     if (!a.id && !b.id) return r;
     val_set_ids(ev, &r);
     if (!a.id) {
         MatmulData *m = arena_alloc(&ev->arena, sizeof *m);
-        *m = (MatmulData){a.x, b.id, r.id[0], R, K, C};
+        double *tmp = arena_alloc(&ev->arena, sizeof(double) * (size_t)(K > 0 && C > 0 ? K * C : 1));
+        *m = (MatmulData){a.x, b.id, tmp, r.id[0], R, K, C};
         tape_callback(ev, matmul_const_back, m);
         return r;
     }

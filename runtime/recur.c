@@ -221,15 +221,24 @@ static double run(Rc *r, const RcOp *ops, int nops, double *d)
     return sv[0];
 }
 
-int rec_loop(Ev *ev, const Stmt *s, int lo, int hi)
+int rec_shape(const Stmt *s)
 {
+    if (s->kind != S_FOR) return 0;
     const Stmt *a = s->body;
     while (a->kind == S_BLOCK && a->nstmts == 1) a = a->stmts[0];
-    if (ev->vec_depth || a->kind != S_ASSIGN || a->aop != (Op)-1 || hi - lo < 3) return 0;
+    if (a->kind != S_ASSIGN || a->aop != (Op)-1) return 0;
     const Expr *l = a->lhs;
     if (l->kind != E_INDEX || l->nidx != 1 || l->idx[0].kind != IX_SINGLE || l->args[0]->kind != E_VAR) return 0;
     const Expr *li = l->idx[0].a;
-    if (li->kind != E_VAR || li->slot != s->slot || !real_scalar(l->ty)) return 0;
+    return li->kind == E_VAR && li->slot == s->slot && real_scalar(l->ty);
+}
+
+int rec_loop(Ev *ev, const Stmt *s, int lo, int hi)
+{
+    if (ev->vec_depth || hi - lo < 3 || !rec_shape(s)) return 0;
+    const Stmt *a = s->body;
+    while (a->kind == S_BLOCK && a->nstmts == 1) a = a->stmts[0];
+    const Expr *l = a->lhs;
     int xslot = l->args[0]->slot;
     Val *x = &ev->env[xslot];
     if (x->ndim != 1 || x->base != TB_REAL || !x->x || lo < 1 || hi > x->n) return 0;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <cblas.h>
 #include "runtime/run_int.h"
 #include "runtime/interrupt.h"
 
@@ -464,6 +465,11 @@ static int run_pool(RunShared *sh, int nthreads, Progress *prog)
 {
     pthread_t tid[nthreads];
     int started = 0;
+    /* chains in parallel already use the cores: OpenBLAS's own threads (a GEMV of
+     * X * beta) would only oversubscribe them (docs/ir.md) */
+    int blas_threads = openblas_get_num_threads();
+    if (nthreads > 1)
+        openblas_set_num_threads(1);
     pthread_mutex_lock(&sh->mu);
     for (int i = 0; i < nthreads; i++) {
         if (pthread_create(&tid[i], NULL, run_worker, sh) != 0)
@@ -487,6 +493,8 @@ static int run_pool(RunShared *sh, int nthreads, Progress *prog)
     pthread_mutex_unlock(&sh->mu);
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
+    if (nthreads > 1)
+        openblas_set_num_threads(blas_threads);
     return started;
 }
 

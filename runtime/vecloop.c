@@ -337,19 +337,38 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     return r;
 }
 
+/* The loop's verdict and what the run needs (the assignments, the reductions, the
+ * locals), from its syntax alone: 0 if it cannot run as vectors. */
+static int vec_verdict(const Stmt *s, VCtx *c)
+{
+    *c = (VCtx){.slot = s->slot};
+    if (!stmt_ok(c, s->body, 1)) return 0;      /* collects the assignments */
+    VCtx check = *c;                           /* the check pass finds need_iv */
+    if (!stmt_ok(&check, s->body, 0)) return 0;
+    c->need_iv = check.need_iv;
+    return 1;
+}
+
+const void *vec_plan(const Stmt *s, Arena *a)
+{
+    VCtx c;
+    if (s->kind != S_FOR || !vec_verdict(s, &c)) return NULL;
+    VCtx *p = arena_alloc(a, sizeof *p);
+    *p = c;
+    return p;
+}
+
 int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
 {
+    VCtx c;
+    if (hi < lo || ev->vec_depth || !vec_verdict(s, &c)) return 0;
+    return vec_loop_planned(ev, s, lo, hi, &c);
+}
+
+int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
+{
     if (hi < lo || ev->vec_depth) return 0;
-    VCtx c = {.slot = s->slot};
-    int j = 0;
-    while (j < ev->vl_n && ev->vl_stmt[j] != s) j++;
-    if (j < ev->vl_n && !ev->vl_ok[j]) return 0;
-    int ok = stmt_ok(&c, s->body, 1);      /* collects the assignments */
-    if (j == ev->vl_n) {
-        ok = ok && stmt_ok(&c, s->body, 0);
-        if (j < 32) { ev->vl_stmt[j] = s; ev->vl_ok[j] = (signed char)(ok ? 1 + c.need_iv : 0); ev->vl_n++; }
-    } else c.need_iv = ev->vl_ok[j] == 2;
-    if (!ok) return 0;
+    VCtx c = *(const VCtx *)plan;
     /* what an undo restores */
     long nt = ev->nt;
     int32_t nvars = ev->nvars;

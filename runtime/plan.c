@@ -1,0 +1,106 @@
+/* See plan.h. */
+#include <stdint.h>
+#include "runtime/plan.h"
+#include "runtime/model.h"
+
+int vm_plan_scalar_disabled;
+
+static void count_loops(const Stmt *s, int *n)
+{
+    if (!s) return;
+    switch (s->kind) {
+    case S_FOR: (*n)++; count_loops(s->body, n); return;
+    case S_WHILE: count_loops(s->body, n); return;
+    case S_IF: count_loops(s->body, n); count_loops(s->els, n); return;
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) count_loops(s->stmts[i], n); return;
+    default: return;
+    }
+}
+
+/* An int known at load: a literal, a data int, + - * of those; -1 if not (or negative). */
+static long load_int(const Model *m, const Expr *e)
+{
+    switch (e->kind) {
+    case E_INT: return e->ival;
+    case E_VAR: {
+        const VarInfo *vi = &m->ir->vars[e->slot];
+        const Val *v = &m->data_env[e->slot];
+        if (vi->kind != D_DATA || v->base != TB_INT || v->n != 1 || v->ndim || !v->iv) return -1;
+        return v->iv[0];
+    }
+    case E_BINOP: {
+        long a = load_int(m, e->args[0]), b = a < 0 ? -1 : load_int(m, e->args[1]);
+        if (b < 0 || a > 1000000 || b > 1000000) return -1;
+        long r = e->op == OP_ADD ? a + b : e->op == OP_SUB ? a - b : e->op == OP_MUL ? a * b : -1;
+        return r;
+    }
+    default: return -1;
+    }
+}
+
+/* Some loop inside s runs as vectors over a range of VECTOR_MIN or more elements (or
+ * one not known at load): the loop around it is better left to the interpreter, the
+ * inner one as vectors (dogs: 31 us so, 46 us as one scalar program), than made one
+ * scalar program; over a few elements (an HMM's states) the program is faster. */
+#define VECTOR_MIN 8
+static int inner_vector(Model *m, const Stmt *s)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_FOR: {
+        if (vec_plan(s, &m->arena)) {
+            long lo = load_int(m, s->lo), hi = lo < 0 ? -1 : load_int(m, s->hi);
+            if (lo < 0 || hi < 0 || hi - lo + 1 >= VECTOR_MIN) return 1;
+        }
+        return inner_vector(m, s->body);
+    }
+    case S_WHILE: return inner_vector(m, s->body);
+    case S_IF: return inner_vector(m, s->body) || inner_vector(m, s->els);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (inner_vector(m, s->stmts[i])) return 1; return 0;
+    default: return 0;
+    }
+}
+
+static void plan_stmt(Model *m, Plan *p, const Stmt *s)
+{
+    if (!s) return;
+    switch (s->kind) {
+    case S_FOR: {
+        unsigned long h = ((unsigned long)(uintptr_t)s >> 4) * 0x9e3779b97f4a7c15UL;
+        int i = (int)(h % (unsigned long)p->cap);
+        while (p->tab[i].s) i = (i + 1) % p->cap;
+        PlLoop *l = &p->tab[i];
+        l->s = s;
+        l->vec = vec_plan(s, &m->arena);
+        l->sc = vm_plan_scalar_disabled || l->vec || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
+        /* a recurrence that a scalar program covers runs as one: garch11's loop took
+         * 15% fewer instructions so (callgrind), the same time */
+        l->rec = !l->vec && !l->sc && rec_shape(s);
+        /* vectors first: measured faster even when the body holds inner loops (arK,
+         * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs) */
+        if (l->vec) l->sc = NULL;
+        p->nloops++;
+        p->nvec += l->vec != NULL;
+        p->nrec += l->rec;
+        p->nsc += l->sc != NULL;
+        plan_stmt(m, p, s->body);
+        return;
+    }
+    case S_WHILE: plan_stmt(m, p, s->body); return;
+    case S_IF: plan_stmt(m, p, s->body); plan_stmt(m, p, s->els); return;
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_stmt(m, p, s->stmts[i]); return;
+    default: return;
+    }
+}
+
+void plan_build(Model *m)
+{
+    Plan *p = arena_zalloc(&m->arena, sizeof *p);
+    const Program *prog = m->ir->prog;
+    int n = 0;
+    for (int i = 0; i < prog->nstmts; i++) count_loops(prog->stmts[i], &n);
+    p->cap = 2 * n + 1;                 /* at most half full: short probes */
+    p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
+    for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
+    m->plan = p;
+}

@@ -1,0 +1,426 @@
+/* Running a scalar program (scalar.h; compiled by scalar_compile.c).  Each statement
+ * first runs its straight-line operations, then its action (set a local, store an array
+ * element, add to the log density, run a nested loop).
+ *
+ * Covered: scalar real and int locals declared in the body; assignments (= and the
+ * compound ones) to them, to scalar variables declared outside, and to elements of
+ * real arrays, vectors and matrices declared outside, indexed by ints; `~` and
+ * `target +=` of a scalar; nested for loops; int + - * / %; real + - * / ^ and unary
+ * minus; math functions of one or two arguments; univariate *_lpdf / *_lpmf of
+ * scalars; log_sum_exp of a whole one-dimensional array or vector.  Everything else
+ * (if, while, slices, containers as values, ...) leaves the loop to the interpreter.
+ *
+ * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
+ * gradient is the interpreter's up to the order of the additions. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/scalar_int.h"
+#include "runtime/model.h"
+
+typedef struct ScRun {
+    Ev *ev;
+    const ScProg *p;
+    double *rv, *racc;        /* real registers: value, d lp / d value not yet on the tape */
+    int32_t *rid;             /* their tape variables, -1 for a constant */
+    int *iv;                  /* int registers */
+    Val *arr[SC_MAXARR];      /* the arrays, in the environment */
+    long stride[SC_MAXARR][VM_MAXDIM];
+    double ls_sigma, ls_log;  /* the last scale of a normal and its log (often a constant) */
+    double lp;
+    int32_t lpid;
+    int lpused;               /* some partial of lp is on the tape */
+    int bad;
+} ScRun;
+
+static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (ev->notape) return;
+    if (ev->nt >= ev->capt) tape_reserve(ev, 256);
+    tape_put(ev, in, out, d);
+}
+
+/* register r is about to change: its accumulated share of lp goes on the tape */
+static inline void sc_flush(ScRun *R, int r)
+{
+    if (R->racc[r] != 0) {
+        sc_put(R->ev, R->rid[r], R->lpid, R->racc[r]);
+        R->racc[r] = 0;
+        R->lpused = 1;
+    }
+}
+
+/* result z of inputs a, b (registers or -1) with partials ga, gb into register dst */
+static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *op, double z, int a, double ga, int b, double gb)
+{
+    int dst = op->dst;
+    if (op->flush) sc_flush(R, dst);
+    int32_t ia = a >= 0 ? R->rid[a] : -1, ib = b >= 0 ? R->rid[b] : -1;
+    R->rv[dst] = z;
+    if (ia < 0 && ib < 0) { R->rid[dst] = -1; return; }
+    int32_t o = R->ev->nvars++;
+    if (ia >= 0) sc_put(R->ev, ia, o, ga);
+    if (ib >= 0) sc_put(R->ev, ib, o, gb);
+    R->rid[dst] = o;
+}
+
+static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
+{
+    const Val *v = R->arr[arr];
+    const int *iv = R->iv;
+    if (nidx == 2) {                  /* gamma[t - 1, j]: the common case, unrolled */
+        int i = iv[ix[0]], j = iv[ix[1]];
+        if (i < 1 || i > v->dims[0] || j < 1 || j > v->dims[1]) { R->bad = 1; return 0; }
+        return (long)(i - 1) * R->stride[arr][0] + (long)(j - 1) * R->stride[arr][1];
+    }
+    if (nidx == 1) {
+        int i = iv[ix[0]];
+        if (i < 1 || i > v->dims[0]) { R->bad = 1; return 0; }
+        return (long)(i - 1) * R->stride[arr][0];
+    }
+    long off = 0;
+    for (int d = 0; d < nidx; d++) {
+        int i = R->iv[ix[d]];
+        if (i < 1 || i > v->dims[d]) { R->bad = 1; return 0; }
+        off += (long)(i - 1) * R->stride[arr][d];
+    }
+    return off;
+}
+
+/* density dist of registers args: value, partials g[k] (0 for int arguments) */
+static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, unsigned argint, double *g)
+{
+    double x[SC_MAXDARGS];
+    int xi[SC_MAXDARGS];
+    for (int k = 0; k < n; k++) {
+        g[k] = 0;
+        if (argint >> k & 1) { xi[k] = R->iv[args[k]]; x[k] = xi[k]; }
+        else x[k] = R->rv[args[k]];
+    }
+    if (dist == &dist_normal) {       /* dist_normal.c's normal_lp, its checks inline */
+        if (isnan(x[0]) || !isfinite(x[1]) || !(x[2] > 0) || !isfinite(x[2])) { R->bad = 1; return 0; }
+        if (x[2] != R->ls_sigma) { R->ls_sigma = x[2]; R->ls_log = log(x[2]); }
+        double ls = R->ls_log, is = 1 / x[2], z = (x[0] - x[1]) * is;
+        g[0] = -z * is;
+        g[1] = z * is;
+        g[2] = (z * z - 1) * is;
+        return -SC_LOG_SQRT_2PI - ls - 0.5 * z * z;
+    }
+    DArg da[SC_MAXDARGS];
+    double *dp[SC_MAXDARGS];
+    for (int k = 0; k < n; k++) {
+        int isint = argint >> k & 1;
+        da[k] = (DArg){.x = &x[k], .iv = isint ? &xi[k] : NULL, .stride = 1, .rows = 1, .cols = 1};
+        dp[k] = isint || R->rid[args[k]] < 0 ? NULL : &g[k];
+    }
+    double out = 0;
+    DistErr err;
+    if (dist->lpdf(1, da, &out, dp, &err) != 0 || isnan(out)) { R->bad = 1; return 0; }
+    return out;
+}
+
+static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
+{
+    double *rv = R->rv;
+    int *iv = R->iv;
+    for (int k = op0; k < op1; k++) {      /* an error returns at once */
+        const ScOp *o = &ops[k];
+        switch (o->op) {
+        case SO_CONST: rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
+        case SO_VAR: {
+            const Val *v = &R->ev->env[o->slot];
+            if (v->n != 1 || (v->base != TB_REAL && v->base != TB_INT)) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
+            if (v->base == TB_INT) {
+                if (v->iv[0] == INT_MIN) { R->bad = 1; return; }
+                rv[o->dst] = v->iv[0];
+                R->rid[o->dst] = -1;
+            } else {
+                rv[o->dst] = v->x[0];
+                R->rid[o->dst] = v->id ? v->id[0] : -1;
+            }
+            break;
+        }
+        case SO_ELEM: {
+            long off = sc_offset(R, o->arr, o->nidx, o->ix);
+            if (R->bad) return;
+            const Val *v = R->arr[o->arr];
+            if (o->flush) sc_flush(R, o->dst);
+            if (v->base == TB_INT) {
+                if (v->iv[off] == INT_MIN) { R->bad = 1; return; }
+                rv[o->dst] = v->iv[off];
+                R->rid[o->dst] = -1;
+            } else {
+                rv[o->dst] = v->x[off];
+                R->rid[o->dst] = v->id ? v->id[off] : -1;
+            }
+            break;
+        }
+        case SO_ELEM1: {              /* one index, plus a constant, into a 1-d array */
+            const Val *v = R->arr[o->arr];
+            long i = (long)iv[o->a] + o->iv;
+            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0]) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
+            if (v->base == TB_INT) {
+                if (v->iv[i - 1] == INT_MIN) { R->bad = 1; return; }
+                rv[o->dst] = v->iv[i - 1];
+                R->rid[o->dst] = -1;
+            } else {
+                rv[o->dst] = v->x[i - 1];
+                R->rid[o->dst] = v->id ? v->id[i - 1] : -1;
+            }
+            break;
+        }
+        case SI_ELEM1: {
+            const Val *v = R->arr[o->arr];
+            long i = (long)iv[o->a] + o->iv;
+            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
+                R->bad = 1;
+                return;
+            }
+            iv[o->dst] = v->iv[i - 1];
+            break;
+        }
+        case SO_ITOR:
+            if (iv[o->a] == INT_MIN) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = iv[o->a];
+            R->rid[o->dst] = -1;
+            break;
+        case SO_ADD: sc_set2(R, o, rv[o->a] + rv[o->b], o->a, 1, o->b, 1); break;
+        case SO_SUB: sc_set2(R, o, rv[o->a] - rv[o->b], o->a, 1, o->b, -1); break;
+        case SO_MUL: { double x = rv[o->a], y = rv[o->b]; sc_set2(R, o, x * y, o->a, y, o->b, x); break; }
+        case SO_DIV: { double x = rv[o->a], y = rv[o->b], z = x / y; sc_set2(R, o, z, o->a, 1 / y, o->b, -z / y); break; }
+        case SO_POW: {                /* ops.c's partials */
+            double x = rv[o->a], y = rv[o->b], z = pow(x, y);
+            double gx = y == 0 ? 0 : y * pow(x, y - 1);
+            double gy = R->rid[o->b] >= 0 ? (x > 0 ? z * log(x) : (x == 0 ? 0 : NAN)) : 0;
+            sc_set2(R, o, z, o->a, gx, o->b, gy);
+            break;
+        }
+        case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
+        case SO_F1: {
+            double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
+            sc_set2(R, o, z, o->a, g, -1, 0);
+            break;
+        }
+        case SO_F2: {
+            double ga = 0, gb = 0;
+            double z = o->f->f2(rv[o->a], rv[o->b], R->rid[o->a] >= 0 ? &ga : NULL, R->rid[o->b] >= 0 ? &gb : NULL);
+            sc_set2(R, o, z, o->a, ga, o->b, gb);
+            break;
+        }
+        case SO_DIST: {
+            double g[SC_MAXDARGS];
+            double z = sc_density(R, o->dist, o->nidx, o->ix, o->argint, g);
+            if (R->bad) return;
+            if (o->flush) sc_flush(R, o->dst);
+            int32_t out = -1;
+            for (int a = 0; a < o->nidx; a++) {
+                if (o->argint >> a & 1 || R->rid[o->ix[a]] < 0) continue;
+                if (out < 0) out = R->ev->nvars++;
+                sc_put(R->ev, R->rid[o->ix[a]], out, g[a]);
+            }
+            rv[o->dst] = z;
+            R->rid[o->dst] = out;
+            break;
+        }
+        case SO_LSE: {                /* builtins.c's b_log_sum_exp */
+            const Val *v = R->arr[o->arr];
+            if (o->flush) sc_flush(R, o->dst);
+            R->rid[o->dst] = -1;
+            if (v->base != TB_REAL) { R->bad = 1; return; }
+            double m = -INFINITY;
+            for (int i = 0; i < v->n; i++) if (v->x[i] > m) m = v->x[i];
+            if (v->n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
+            double s = 0, e[16];      /* the exponentials kept for the partials (short arrays) */
+            for (int i = 0; i < v->n; i++) {
+                double t = exp(v->x[i] - m);
+                if (i < 16) e[i] = t;
+                s += t;
+            }
+            double out = m + log(s);
+            rv[o->dst] = out;
+            if (v->id) {
+                int32_t id = R->ev->nvars++;
+                for (int i = 0; i < v->n; i++)
+                    sc_put(R->ev, v->id[i], id, i < 16 ? e[i] / s : exp(v->x[i] - out));
+                R->rid[o->dst] = id;
+            }
+            break;
+        }
+        case SI_CONST: iv[o->dst] = o->iv; break;
+        case SI_VAR: {
+            const Val *v = &R->ev->env[o->slot];
+            if (v->base != TB_INT || v->n != 1 || v->iv[0] == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = v->iv[0];
+            break;
+        }
+        case SI_ELEM: {
+            long off = sc_offset(R, o->arr, o->nidx, o->ix);
+            if (R->bad) return;
+            const Val *v = R->arr[o->arr];
+            if (v->base != TB_INT || v->iv[off] == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = v->iv[off];
+            break;
+        }
+        default: {                    /* int arithmetic, ops.c's int_binop */
+            long x = iv[o->a], y = o->op == SI_NEG ? 0 : iv[o->b], z;
+            if (x == INT_MIN || y == INT_MIN) { R->bad = 1; return; }
+            switch (o->op) {
+            case SI_ADD: z = x + y; break;
+            case SI_SUB: z = x - y; break;
+            case SI_MUL: z = x * y; break;
+            case SI_NEG: z = -x; break;
+            default:
+                if (y == 0) { R->bad = 1; return; }
+                z = o->op == SI_MOD ? x % y : x / y;
+                break;
+            }
+            if (z > INT_MAX || z < -INT_MAX) { R->bad = 1; return; }
+            iv[o->dst] = (int)z;
+            break;
+        }
+        }
+    }
+}
+
+static void sc_stmts(ScRun *R, int s0, int s1)
+{
+    const ScStmt *st = R->p->st;
+    for (int k = s0; k < s1 && !R->bad; k++) {
+        const ScStmt *s = &st[k];
+        sc_ops(R, R->p->ops, s->op0, s->op1);
+        if (R->bad) return;
+        switch (s->kind) {
+        case SS_SET:
+            if (s->dst != s->src) {
+                if (s->flush) sc_flush(R, s->dst);
+                R->rv[s->dst] = R->rv[s->src];
+                R->rid[s->dst] = R->rid[s->src];
+            }
+            break;
+        case SS_SETI: R->iv[s->dst] = R->iv[s->src]; break;
+        case SS_STORE: {              /* index.c's set_scalar */
+            long off = sc_offset(R, s->arr, s->nidx, s->ix);
+            if (R->bad) return;
+            Val *t = R->arr[s->arr];
+            if (!t->id && R->rid[s->src] >= 0) {
+                double *x = t->x;
+                val_set_ids(R->ev, t);
+                t->x = x;
+            }
+            t->x[off] = R->rv[s->src];
+            if (t->id) t->id[off] = R->rid[s->src] >= 0 ? R->rid[s->src] : R->ev->nvars++;
+            break;
+        }
+        case SS_LP:
+            R->lp += R->rv[s->src];
+            if (R->rid[s->src] >= 0) R->racc[s->src] += 1;
+            break;
+        case SS_DIST: {
+            double g[SC_MAXDARGS];
+            R->lp += sc_density(R, s->dist, s->nargs, s->args, s->argint, g);
+            if (R->bad) return;
+            for (int a = 0; a < s->nargs; a++)
+                if (!(s->argint >> a & 1) && R->rid[s->args[a]] >= 0) R->racc[s->args[a]] += g[a];
+            break;
+        }
+        case SS_FOR: {
+            int lo = R->iv[s->lo], hi = R->iv[s->hi];
+            if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
+            for (long i = lo; i <= hi && !R->bad; i++) {
+                R->iv[s->dst] = (int)i;
+                sc_stmts(R, s->body0, s->body1);
+            }
+            k = s->body1 - 1;         /* the body ran above */
+            break;
+        }
+        }
+    }
+}
+
+int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
+{
+    (void)s;
+    if (ev->vec_depth || hi < lo) return 0;
+    ScRun *R = arena_alloc(&ev->arena, sizeof *R);
+    R->ev = ev;
+    R->p = p;
+    R->bad = 0;
+    R->lpused = 0;
+    R->lp = 0;
+    R->ls_sigma = NAN;                /* never equal: the first scale takes its log */
+    /* the arrays: shapes checked, strides, and a copy of each one written (an undo
+     * must leave the environment as it was) */
+    Val saved[SC_MAXARR];
+    for (int a = 0; a < p->narr; a++) {
+        Val *v = &ev->env[p->aslot[a]];
+        saved[a] = *v;
+        if (v->ndim != p->andim[a] || (v->base == TB_REAL ? !v->x : v->base == TB_INT ? !v->iv : 1)) return 0;
+        if (p->awrite[a] && v->base != TB_REAL) return 0;
+        int c[VM_MAXDIM] = {0};
+        for (int d = 0; d < v->ndim; d++) {
+            c[d] = 1;
+            R->stride[a][d] = v->dims[d] > 1 ? val_offset(v, c) : 0;
+            c[d] = 0;
+        }
+        R->arr[a] = v;
+    }
+    for (int a = 0; a < p->narr; a++) {
+        if (!p->awrite[a]) continue;
+        Val *v = R->arr[a];
+        size_t n = (size_t)(v->n ? v->n : 1);
+        double *x = arena_alloc(&ev->arena, sizeof(double) * n);
+        memcpy(x, v->x, sizeof(double) * (size_t)v->n);
+        v->x = x;
+        if (v->id) {
+            int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * n);
+            memcpy(id, v->id, sizeof(int32_t) * (size_t)v->n);
+            v->id = id;
+        }
+    }
+    long nt = ev->nt;
+    int32_t nvars = ev->nvars;
+    size_t nr = (size_t)(p->nr ? p->nr : 1), ni = (size_t)(p->ni ? p->ni : 1);
+    R->rv = arena_alloc(&ev->arena, sizeof(double) * nr);
+    R->racc = arena_zalloc(&ev->arena, sizeof(double) * nr);
+    R->rid = arena_alloc(&ev->arena, sizeof(int32_t) * nr);
+    R->iv = arena_alloc(&ev->arena, sizeof(int) * ni);
+    for (size_t i = 0; i < nr; i++) { R->rv[i] = NAN; R->rid[i] = -1; }
+    for (size_t i = 0; i < ni; i++) R->iv[i] = INT_MIN;
+    R->lpid = ev->nvars++;
+    for (int b = 0; b < p->nbound; b++) {    /* outer scalars assigned in the body */
+        const Val *v = &ev->env[p->bslot[b]];
+        if (v->base != TB_REAL || v->n != 1 || v->ndim) R->bad = 1;
+        else {
+            R->rv[p->breg[b]] = v->x[0];
+            R->rid[p->breg[b]] = v->id ? v->id[0] : -1;
+        }
+    }
+    sc_ops(R, p->pre, 0, p->npre);           /* constants, outer scalars */
+    for (long i = lo; i <= hi && !R->bad; i++) {
+        R->iv[p->loopvar] = (int)i;
+        sc_stmts(R, p->body0, p->body1);
+    }
+    if (!R->bad && !isnan(R->lp) && R->lp != INFINITY) {
+        for (size_t r = 0; r < nr; r++) if (p->fold[r]) sc_flush(R, (int)r);
+        for (int b = 0; b < p->nbound; b++) {
+            Val v = val_real(ev, R->rv[p->breg[b]]);
+            if (R->rid[p->breg[b]] >= 0) {
+                v.id = arena_alloc(&ev->arena, sizeof(int32_t));
+                v.id[0] = R->rid[p->breg[b]];
+            }
+            ev->env[p->bslot[b]] = v;
+        }
+        ev_add_term(ev, R->lp, R->lpused ? R->lpid : -1);
+        ev->sc_runs++;
+        return 1;
+    }
+    /* undo: the interpreter runs the loop and says what is wrong */
+    ev->nt = nt;
+    ev->nvars = nvars;
+    for (int a = 0; a < p->narr; a++) *R->arr[a] = saved[a];
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* Scalar loops compiled once at load into a register program (scalar.c): the generic
+ * path for loops that neither the vectoriser (vecloop.c) nor the recurrence compiler
+ * (recur.c) takes, such as an HMM forward pass or an ARMA(1,1) recurrence.
+ *
+ * Values are unboxed doubles (and ints) in registers, each real register with its tape
+ * variable or -1; an operation writes its result and pushes its partials straight into
+ * the evaluator's triple tape (no Val, no arena allocation per operation).  The terms
+ * a loop adds to the log density are summed into one tape variable whose partials are
+ * accumulated per register and pushed once per register value (as a hand-written
+ * gradient sums them), not once per term. */
+#ifndef VM_SCALAR_H
+#define VM_SCALAR_H
+#include "runtime/eval.h"
+
+typedef struct ScProg ScProg;
+
+/* The program of `for` statement s, allocated in a (the model's arena), or NULL when
+ * its body uses anything the program does not cover (the interpreter then runs it).
+ * Syntactic only: sizes and values are read from the environment at each run. */
+ScProg *sc_compile(const Stmt *s, Arena *a);
+/* Runs the loop s (bounds lo..hi) with its program: 1 if done (or ev->fail), 0 if the
+ * interpreter must run it instead (nothing changed: an index out of range, an invalid
+ * argument or a value that is not finite undo the run, and the interpreter then says
+ * what is wrong in its own words). */
+int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi);
+/* Operations in the program (for the plan's statistics and the tests). */
+int sc_nops(const ScProg *p);
+#endif

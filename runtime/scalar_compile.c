@@ -1,0 +1,479 @@
+/* Compilation of a loop into a scalar program (scalar.h): once per model, at load.
+ * The body becomes statements over registers, each running its straight-line
+ * operations (three-address, registers numbered once) and then its action. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/scalar_int.h"
+#include "runtime/model.h"
+
+/* ---- compilation ---- */
+
+typedef struct ScC {
+    ScOp *ops, *pre;
+    ScStmt *st;
+    int nops, capops, npre, cappre, nst, capst, nr, ni;
+    int nmap, mslot[SC_MAXMAP], mreg[SC_MAXMAP];
+    unsigned char mint[SC_MAXMAP];
+    ScProg *p;
+    int bad;
+} ScC;
+
+static int scalar_ty(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR; }
+
+static int ty_ndim(Ty t) { return t.narr + (t.kind == TK_MATRIX ? 2 : t.kind == TK_SCALAR ? 0 : 1); }
+
+static ScOp *new_op(ScC *c, int op)
+{
+    /* the same value at every iteration: loaded once before the loop (an outer scalar
+     * the body assigns is a register, never read through SO_VAR) */
+    if (op == SO_CONST || op == SI_CONST || op == SO_VAR || op == SI_VAR) {
+        if (c->npre == c->cappre) {
+            c->cappre = c->cappre ? 2 * c->cappre : 16;
+            ScOp *o = realloc(c->pre, sizeof *o * (size_t)c->cappre);
+            if (!o) { c->bad = 1; c->npre = 0; return NULL; }
+            c->pre = o;
+        }
+        ScOp *o = &c->pre[c->npre++];
+        memset(o, 0, sizeof *o);
+        o->op = (uint8_t)op;
+        return o;
+    }
+    if (c->nops == c->capops) {
+        c->capops = c->capops ? 2 * c->capops : 64;
+        ScOp *o = realloc(c->ops, sizeof *o * (size_t)c->capops);
+        if (!o) { c->bad = 1; c->nops = 0; return NULL; }
+        c->ops = o;
+    }
+    ScOp *o = &c->ops[c->nops++];
+    memset(o, 0, sizeof *o);
+    o->op = (uint8_t)op;
+    return o;
+}
+
+static ScStmt *new_st(ScC *c, int kind)
+{
+    if (c->nst == c->capst) {
+        c->capst = c->capst ? 2 * c->capst : 16;
+        ScStmt *s = realloc(c->st, sizeof *s * (size_t)c->capst);
+        if (!s) { c->bad = 1; c->nst = 0; return NULL; }
+        c->st = s;
+    }
+    ScStmt *s = &c->st[c->nst++];
+    memset(s, 0, sizeof *s);
+    s->kind = (uint8_t)kind;
+    return s;
+}
+
+static int map_find(const ScC *c, int slot)
+{
+    for (int i = 0; i < c->nmap; i++) if (c->mslot[i] == slot) return i;
+    return -1;
+}
+
+static int map_add(ScC *c, int slot, int is_int)
+{
+    if (c->nmap == SC_MAXMAP) { c->bad = 1; return -1; }
+    c->mslot[c->nmap] = slot;
+    c->mint[c->nmap] = (unsigned char)is_int;
+    c->mreg[c->nmap] = is_int ? c->ni++ : c->nr++;
+    return c->mreg[c->nmap++];
+}
+
+/* entry of slot in the array table, its dimension count checked */
+static int arr_of(ScC *c, int slot, int ndim, int write)
+{
+    ScProg *p = c->p;
+    for (int i = 0; i < p->narr; i++)
+        if (p->aslot[i] == slot) {
+            if (p->andim[i] != ndim) return -1;
+            p->awrite[i] |= (unsigned char)write;
+            return i;
+        }
+    if (p->narr == SC_MAXARR) return -1;
+    p->aslot[p->narr] = slot;
+    p->andim[p->narr] = ndim;
+    p->awrite[p->narr] = (unsigned char)write;
+    return p->narr++;
+}
+
+static int cexpr(ScC *c, const Expr *e);
+
+/* e as an int register, or -1 */
+static int c_int(ScC *c, const Expr *e)
+{
+    if (e->ty.base != TB_INT || !scalar_ty(e->ty)) return -1;
+    return cexpr(c, e);
+}
+
+/* e as a real register (an int converted), or -1 */
+static int c_real(ScC *c, const Expr *e)
+{
+    if (!scalar_ty(e->ty) || (e->ty.base != TB_INT && e->ty.base != TB_REAL)) return -1;
+    if (e->kind == E_INT) {          /* normal(mu, 1): a real constant, not a conversion per use */
+        ScOp *o = new_op(c, SO_CONST);
+        if (!o) return -1;
+        o->v = (double)e->ival;
+        return o->dst = c->nr++;
+    }
+    int r = cexpr(c, e);
+    if (r < 0 || e->ty.base == TB_REAL) return r;
+    ScOp *o = new_op(c, SO_ITOR);
+    if (!o) return -1;
+    o->a = r;
+    return o->dst = c->nr++;
+}
+
+/* indices of x[i, j, ...] (all single, as many as x has dimensions) into ix */
+static int cindex(ScC *c, const Expr *e, int write, int *arr, int *ix)
+{
+    const Expr *b = e->args[0];
+    if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || e->nidx != ty_ndim(b->ty) || e->nidx > VM_MAXDIM)
+        return -1;
+    for (int d = 0; d < e->nidx; d++) {
+        if (e->idx[d].kind != IX_SINGLE || (ix[d] = c_int(c, e->idx[d].a)) < 0) return -1;
+    }
+    return (*arr = arr_of(c, b->slot, e->nidx, write)) < 0 ? -1 : 0;
+}
+
+/* a univariate density of scalar arguments: their registers, bit k of *argint for an
+ * int argument */
+static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, unsigned *argint)
+{
+    if (d == NULL || n != d->nargs || n > SC_MAXDARGS || (int)strlen(d->sig) != n) return -1;
+    *argint = 0;
+    for (int k = 0; k < n; k++) {
+        if (d->sig[k] == 'I') {
+            if ((regs[k] = c_int(c, args[k])) < 0) return -1;
+            *argint |= 1u << k;
+        } else if (d->sig[k] == 'R') {
+            if ((regs[k] = c_real(c, args[k])) < 0) return -1;
+        } else
+            return -1;
+    }
+    return 0;
+}
+
+static int cexpr(ScC *c, const Expr *e)
+{
+    if (c->bad || !scalar_ty(e->ty)) return -1;
+    int isint = e->ty.base == TB_INT;
+    if (!isint && e->ty.base != TB_REAL) return -1;
+    ScOp *o;
+    switch (e->kind) {
+    case E_INT:
+        if (!isint || (o = new_op(c, SI_CONST)) == NULL) return -1;
+        o->iv = (int)e->ival;
+        return o->dst = c->ni++;
+    case E_REAL:
+        if (isint || (o = new_op(c, SO_CONST)) == NULL) return -1;
+        o->v = e->rval;
+        return o->dst = c->nr++;
+    case E_VAR: {
+        int m = map_find(c, e->slot);
+        if (m >= 0) return c->mint[m] == isint ? c->mreg[m] : -1;
+        if ((o = new_op(c, isint ? SI_VAR : SO_VAR)) == NULL) return -1;
+        o->slot = e->slot;
+        return o->dst = isint ? c->ni++ : c->nr++;
+    }
+    case E_INDEX: {
+        int arr, ix[VM_MAXDIM];
+        const Expr *i0 = e->nidx == 1 && e->idx[0].kind == IX_SINGLE ? e->idx[0].a : NULL;
+        if (i0 && i0->kind == E_BINOP && (i0->op == OP_ADD || i0->op == OP_SUB) && i0->ty.base == TB_INT
+            && i0->args[1]->kind == E_INT && e->args[0]->kind == E_VAR && map_find(c, e->args[0]->slot) < 0
+            && ty_ndim(e->args[0]->ty) == 1) {
+            /* x[t - c]: one operation, the shift folded in */
+            int r = c_int(c, i0->args[0]);
+            arr = r < 0 ? -1 : arr_of(c, e->args[0]->slot, 1, 0);
+            if (arr < 0 || (o = new_op(c, isint ? SI_ELEM1 : SO_ELEM1)) == NULL) return -1;
+            o->arr = arr;
+            o->a = r;
+            o->iv = (int)(i0->op == OP_ADD ? i0->args[1]->ival : -i0->args[1]->ival);
+            return o->dst = isint ? c->ni++ : c->nr++;
+        }
+        if (i0 && e->args[0]->kind == E_VAR && map_find(c, e->args[0]->slot) < 0 && ty_ndim(e->args[0]->ty) == 1) {
+            int r = c_int(c, i0);
+            arr = r < 0 ? -1 : arr_of(c, e->args[0]->slot, 1, 0);
+            if (arr < 0 || (o = new_op(c, isint ? SI_ELEM1 : SO_ELEM1)) == NULL) return -1;
+            o->arr = arr;
+            o->a = r;
+            o->iv = 0;
+            return o->dst = isint ? c->ni++ : c->nr++;
+        }
+        if (cindex(c, e, 0, &arr, ix)) return -1;
+        if ((o = new_op(c, isint ? SI_ELEM : SO_ELEM)) == NULL) return -1;
+        o->arr = arr;
+        o->nidx = (uint8_t)e->nidx;
+        memcpy(o->ix, ix, sizeof ix);
+        return o->dst = isint ? c->ni++ : c->nr++;
+    }
+    case E_UNOP: {
+        if (e->op == OP_PLUS) return cexpr(c, e->args[0]);
+        if (e->op != OP_NEG) return -1;
+        int a = isint ? c_int(c, e->args[0]) : c_real(c, e->args[0]);
+        if (a < 0 || (o = new_op(c, isint ? SI_NEG : SO_NEG)) == NULL) return -1;
+        o->a = a;
+        return o->dst = isint ? c->ni++ : c->nr++;
+    }
+    case E_BINOP: {
+        static const struct { Op op; int so, si; } tab[] = {
+            {OP_ADD, SO_ADD, SI_ADD}, {OP_SUB, SO_SUB, SI_SUB}, {OP_MUL, SO_MUL, SI_MUL},
+            {OP_EMUL, SO_MUL, SI_MUL}, {OP_DIV, SO_DIV, SI_DIV}, {OP_EDIV, SO_DIV, SI_DIV},
+            {OP_MOD, -1, SI_MOD}, {OP_POW, SO_POW, -1},
+        };
+        int k = 0, n = (int)(sizeof tab / sizeof tab[0]);
+        while (k < n && tab[k].op != e->op) k++;
+        if (k == n || (isint ? tab[k].si : tab[k].so) < 0) return -1;
+        int a = isint ? c_int(c, e->args[0]) : c_real(c, e->args[0]);
+        int b = a < 0 ? -1 : isint ? c_int(c, e->args[1]) : c_real(c, e->args[1]);
+        if (b < 0 || (o = new_op(c, isint ? tab[k].si : tab[k].so)) == NULL) return -1;
+        o->a = a;
+        o->b = b;
+        return o->dst = isint ? c->ni++ : c->nr++;
+    }
+    case E_CALL: {
+        if (isint) return -1;
+        if (e->fkind == FN_MATH) {
+            const MathFn *f = e->fn;
+            if ((f->arity != 1 && f->arity != 2) || f->int_valued || e->nargs != f->arity) return -1;
+            int a = c_real(c, e->args[0]), b = f->arity == 2 && a >= 0 ? c_real(c, e->args[1]) : 0;
+            if (a < 0 || b < 0 || (o = new_op(c, f->arity == 1 ? SO_F1 : SO_F2)) == NULL) return -1;
+            o->f = f;
+            o->a = a;
+            o->b = b;
+            return o->dst = c->nr++;
+        }
+        if (e->fkind == FN_DIST_LPDF) {
+            const Dist *d = e->fn;
+            int regs[SC_MAXDARGS];
+            unsigned argint;
+            if (d->discrete != (d->sig[0] == 'I') || cdist(c, d, e->args, e->nargs, regs, &argint))
+                return -1;
+            if ((o = new_op(c, SO_DIST)) == NULL) return -1;
+            o->dist = d;
+            o->nidx = (uint8_t)e->nargs;
+            o->argint = argint;
+            memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
+            return o->dst = c->nr++;
+        }
+        if (e->fkind == FN_BUILTIN && e->nargs == 1
+            && strcmp(((const struct Builtin *)e->fn)->name, "log_sum_exp") == 0) {
+            const Expr *x = e->args[0];
+            if (x->kind != E_VAR || map_find(c, x->slot) >= 0 || x->ty.base != TB_REAL || ty_ndim(x->ty) != 1)
+                return -1;
+            int arr = arr_of(c, x->slot, 1, 0);
+            if (arr < 0 || (o = new_op(c, SO_LSE)) == NULL) return -1;
+            o->arr = arr;
+            return o->dst = c->nr++;
+        }
+        return -1;
+    }
+    default:
+        return -1;
+    }
+}
+
+static int cstmts(ScC *c, const Stmt *s);
+
+/* lhs = v (v a register of the lhs's base) */
+static int cstore(ScC *c, const Expr *lhs, int v, int op0)
+{
+    ScStmt *st;
+    if (lhs->kind == E_VAR) {
+        int m = map_find(c, lhs->slot);
+        if (m < 0 || (st = new_st(c, c->mint[m] ? SS_SETI : SS_SET)) == NULL) return -1;
+        st->dst = c->mreg[m];
+    } else {
+        int arr, ix[VM_MAXDIM];
+        if (lhs->ty.base != TB_REAL || cindex(c, lhs, 1, &arr, ix) || (st = new_st(c, SS_STORE)) == NULL)
+            return -1;
+        st->arr = arr;
+        st->nidx = lhs->nidx;
+        memcpy(st->ix, ix, sizeof ix);
+    }
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->src = v;
+    return 0;
+}
+
+/* the density d of args (n of them), added to lp */
+static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
+{
+    int op0 = c->nops, regs[SC_MAXDARGS];
+    unsigned argint;
+    if (d->discrete != (d->sig[0] == 'I') || cdist(c, d, args, n, regs, &argint)) return -1;
+    ScStmt *st = new_st(c, SS_DIST);
+    if (!st) return -1;
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->dist = d;
+    st->nargs = n;
+    st->argint = argint;
+    memcpy(st->args, regs, sizeof(int) * (size_t)n);
+    return 0;
+}
+
+static int cstmts(ScC *c, const Stmt *s)
+{
+    if (c->bad) return -1;
+    switch (s->kind) {
+    case S_EMPTY: return 0;
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts; i++) if (cstmts(c, s->stmts[i])) return -1;
+        return 0;
+    case S_DECL: {
+        const TypeSpec *t = s->type;
+        if (s->decl != D_LOCAL || !t || t->narr || t->lower || t->upper || (t->name != TS_REAL && t->name != TS_INT))
+            return -1;
+        int isint = t->name == TS_INT, op0 = c->nops, v;
+        if (s->init) v = isint ? c_int(c, s->init) : c_real(c, s->init);
+        else {
+            ScOp *o = new_op(c, isint ? SI_CONST : SO_CONST);
+            if (!o) return -1;
+            o->iv = INT_MIN;                 /* the interpreter's "not assigned" */
+            o->v = NAN;
+            v = o->dst = isint ? c->ni++ : c->nr++;
+        }
+        if (v < 0 || map_find(c, s->slot) >= 0 || map_add(c, s->slot, isint) < 0) return -1;
+        Expr lhs = {.kind = E_VAR, .slot = s->slot};
+        return cstore(c, &lhs, v, op0);
+    }
+    case S_ASSIGN: {
+        const Expr *l = s->lhs;
+        int isint = l->ty.base == TB_INT, op0 = c->nops;
+        if (!scalar_ty(l->ty) || (!isint && l->ty.base != TB_REAL)) return -1;
+        if (l->kind != E_VAR && l->kind != E_INDEX) return -1;
+        int v = isint ? c_int(c, s->rhs) : c_real(c, s->rhs);
+        if (v < 0) return -1;
+        if (s->aop != (Op)-1) {          /* x op= e is x = x op e, as the interpreter does */
+            Expr bin = {.kind = E_BINOP, .op = s->aop, .ty = l->ty};
+            static const struct { Op op; int so, si; } tab[] = {
+                {OP_ADD, SO_ADD, SI_ADD}, {OP_SUB, SO_SUB, SI_SUB}, {OP_MUL, SO_MUL, SI_MUL},
+                {OP_DIV, SO_DIV, SI_DIV}, {OP_EMUL, SO_MUL, SI_MUL}, {OP_EDIV, SO_DIV, SI_DIV},
+            };
+            int k = 0, n = (int)(sizeof tab / sizeof tab[0]);
+            while (k < n && tab[k].op != bin.op) k++;
+            int cur = k < n ? cexpr(c, l) : -1;
+            ScOp *o = cur < 0 ? NULL : new_op(c, isint ? tab[k].si : tab[k].so);
+            if (!o) return -1;
+            o->a = cur;
+            o->b = v;
+            v = o->dst = isint ? c->ni++ : c->nr++;
+        }
+        return cstore(c, l, v, op0);
+    }
+    case S_TILDE: {
+        Expr *args[SC_MAXDARGS];
+        if (s->nargs + 1 > SC_MAXDARGS) return -1;
+        args[0] = s->lhs;
+        for (int i = 0; i < s->nargs; i++) args[i + 1] = s->args[i];
+        return clp_dist(c, s->fn, args, s->nargs + 1);
+    }
+    case S_TARGET: {
+        const Expr *r = s->rhs;
+        if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF) return clp_dist(c, r->fn, r->args, r->nargs);
+        int op0 = c->nops, v = c_real(c, r);
+        ScStmt *st = v < 0 ? NULL : new_st(c, SS_LP);
+        if (!st) return -1;
+        st->op0 = op0;
+        st->op1 = c->nops;
+        st->src = v;
+        return 0;
+    }
+    case S_FOR: {
+        int op0 = c->nops, lo = c_int(c, s->lo), hi = lo < 0 ? -1 : c_int(c, s->hi);
+        if (hi < 0 || map_find(c, s->slot) >= 0) return -1;
+        int var = map_add(c, s->slot, 1);
+        int at = c->nst;
+        ScStmt *st = var < 0 ? NULL : new_st(c, SS_FOR);
+        if (!st) return -1;
+        st->op0 = op0;
+        st->op1 = c->nops;
+        st->dst = var;
+        st->lo = lo;
+        st->hi = hi;
+        if (cstmts(c, s->body)) return -1;
+        c->st[at].body0 = at + 1;       /* c->st may have moved */
+        c->st[at].body1 = c->nst;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* Outer real scalars the body assigns (x = ..., x += ...): held in a register for the
+ * run.  Locals declared in the body are found first, so they are not taken for outer. */
+static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
+{
+    if (!s || c->bad) return;
+    switch (s->kind) {
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) find_bound(c, s->stmts[i], decl, ndecl); return;
+    case S_FOR: case S_WHILE: find_bound(c, s->body, decl, ndecl); return;
+    case S_IF: find_bound(c, s->body, decl, ndecl); find_bound(c, s->els, decl, ndecl); return;
+    case S_DECL: if (*ndecl < SC_MAXMAP) decl[(*ndecl)++] = s->slot; else c->bad = 1; return;
+    case S_ASSIGN: {
+        const Expr *l = s->lhs;
+        if (l->kind != E_VAR) return;
+        for (int i = 0; i < *ndecl; i++) if (decl[i] == l->slot) return;
+        if (l->ty.base != TB_REAL || !scalar_ty(l->ty)) { c->bad = 1; return; }   /* outer ints: not covered */
+        if (map_find(c, l->slot) >= 0) return;
+        ScProg *p = c->p;
+        if (p->nbound == SC_MAXMAP) { c->bad = 1; return; }
+        p->bslot[p->nbound] = l->slot;
+        p->breg[p->nbound++] = map_add(c, l->slot, 0);
+        return;
+    }
+    default: return;
+    }
+}
+
+ScProg *sc_compile(const Stmt *s, Arena *a)
+{
+    if (s->kind != S_FOR) return NULL;
+    ScProg tmp = {0};
+    ScC c = {.p = &tmp};
+    int decl[SC_MAXMAP], ndecl = 0;
+    find_bound(&c, s->body, decl, &ndecl);
+    tmp.loopvar = c.bad ? -1 : map_add(&c, s->slot, 1);
+    int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, s->body) == 0 && !c.bad;
+    ScProg *p = NULL;
+    if (ok) {
+        p = arena_alloc(a, sizeof *p);
+        *p = tmp;
+        p->ops = arena_alloc(a, sizeof *p->ops * (size_t)(c.nops ? c.nops : 1));
+        p->pre = arena_alloc(a, sizeof *p->pre * (size_t)(c.npre ? c.npre : 1));
+        p->st = arena_alloc(a, sizeof *p->st * (size_t)(c.nst ? c.nst : 1));
+        p->fold = arena_zalloc(a, (size_t)(c.nr ? c.nr : 1));
+        if (c.nops) memcpy(p->ops, c.ops, sizeof *p->ops * (size_t)c.nops);
+        if (c.npre) memcpy(p->pre, c.pre, sizeof *p->pre * (size_t)c.npre);
+        if (c.nst) memcpy(p->st, c.st, sizeof *p->st * (size_t)c.nst);
+        p->nops = c.nops;
+        p->npre = c.npre;
+        p->nst = c.nst;
+        p->nr = c.nr;
+        p->ni = c.ni;
+        p->body0 = 0;
+        p->body1 = c.nst;
+        /* registers that collect partials of lp, and the writes that must flush them */
+        for (int k = 0; k < p->nst; k++) {
+            const ScStmt *st = &p->st[k];
+            if (st->kind == SS_LP) p->fold[st->src] = 1;
+            if (st->kind == SS_DIST)
+                for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) p->fold[st->args[i]] = 1;
+        }
+        for (int k = 0; k < p->nops; k++)
+            if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
+        for (int k = 0; k < p->nst; k++)
+            if (p->st[k].kind == SS_SET) p->st[k].flush = p->fold[p->st[k].dst];
+    }
+    free(c.ops);
+    free(c.pre);
+    free(c.st);
+    return p;
+}
+
+int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
+

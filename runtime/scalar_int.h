@@ -1,0 +1,69 @@
+/* Private to scalar_compile.c and scalar.c: the program's representation (scalar.h). */
+#ifndef VM_SCALAR_INT_H
+#define VM_SCALAR_INT_H
+#include "runtime/scalar.h"
+#include "stdlib/dist.h"
+#include "stdlib/mathfn.h"
+
+extern const Dist dist_normal;
+
+#define SC_LOG_SQRT_2PI 0.91893853320467274178
+#define SC_MAXARR 32          /* arrays a program reads or writes */
+#define SC_MAXMAP 64          /* variables held in registers */
+#define SC_MAXDARGS 4         /* arguments of a density, variate included */
+
+enum {
+    /* real results */
+    SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
+    SO_F1, SO_F2, SO_DIST, SO_LSE,
+    /* int results */
+    SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG
+};
+
+typedef struct ScOp {
+    uint8_t op;
+    uint8_t flush;            /* dst collects partials of lp (sc_flush before it changes) */
+    uint8_t nidx;             /* SO_ELEM, SI_ELEM: indices; SO_DIST: arguments */
+    int dst, a, b;            /* registers: real or int as the operation says */
+    int arr;                  /* SO_ELEM, SI_ELEM, SO_LSE: entry in the array table */
+    int slot;                 /* SO_VAR, SI_VAR */
+    int ix[VM_MAXDIM];        /* int registers of the indices; SO_DIST: argument registers */
+    unsigned argint;          /* SO_DIST: bit k set when argument k is an int register */
+    double v;                 /* SO_CONST */
+    int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index */
+    const MathFn *f;
+    const Dist *dist;
+} ScOp;
+
+enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR };
+
+typedef struct ScStmt {
+    uint8_t kind;
+    uint8_t flush;            /* SS_SET: dst collects partials of lp */
+    int op0, op1;             /* operations run first */
+    int dst;                  /* SS_SET real register, SS_SETI int register, SS_FOR the loop variable */
+    int src;                  /* SS_SET, SS_SETI, SS_STORE, SS_LP: register of the value */
+    int arr, nidx, ix[VM_MAXDIM];   /* SS_STORE */
+    const Dist *dist;         /* SS_DIST: the density of its arguments, added to lp */
+    int nargs, args[SC_MAXDARGS];
+    unsigned argint;
+    int lo, hi;               /* SS_FOR: int registers of the bounds */
+    int body0, body1;         /* SS_FOR: its statements */
+} ScStmt;
+
+struct ScProg {
+    ScOp *ops;
+    ScOp *pre;                /* constants and the outer scalars read: run once per loop */
+    ScStmt *st;
+    int nops, npre, nst, nr, ni;
+    unsigned char *fold;      /* per real register: collects partials of lp */
+    int loopvar;              /* int register of the loop variable */
+    int body0, body1;
+    int narr;
+    int aslot[SC_MAXARR], andim[SC_MAXARR];
+    unsigned char awrite[SC_MAXARR];
+    int nbound;               /* outer real scalars the body assigns: a register each */
+    int bslot[SC_MAXMAP], breg[SC_MAXMAP];
+};
+
+#endif

@@ -1,0 +1,220 @@
+/* The scalar programs (runtime/scalar.c), chosen at load by the plan (runtime/plan.c)
+ * for loops the vectoriser and the recurrence compiler do not take, must give the
+ * interpreter's density, gradient and error message: each model is loaded twice, with
+ * the programs and without (vm_plan_scalar_disabled: the interpreter, or recur.c for a
+ * recurrence), and compared at several points;
+ * the program must really have run (Ev.sc_runs), and its gradient must match central
+ * finite differences. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "runtime/vmod.h"
+#include "runtime/eval.h"
+#include "runtime/plan.h"
+
+static const char *DATA =
+    "{\"N\": 9, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0, 1.7, -0.9],"
+    " \"x\": [1.0, 2.0, -0.5, 0.25, 3.0, -2.0, 0.5, 1.5, -1.0],"
+    " \"z\": [0, 1, 1, 0, 1, 0, 1, 1, 0], \"k\": [0, 3, 1, 7, 2, 0, 5, 1, 2], \"g\": [1, 3, 2, 2, 1, 3, 1, 2, 3],"
+    " \"Y\": [[[0.1, 0.4], [1.2, -0.3]], [[0.5, 0.9], [-1.1, 0.2]], [[2.0, 1.0], [0.0, -0.5]]]}";
+
+#define DECLS \
+    "data int N; data int J; data array[N] real y; data vector[N] x;\n" \
+    "data array[N] int z; data array[N] int k; data array[N] int g; data array[J, 2, 2] real Y;\n" \
+    "param real a; param real b; param real<lower=0> s; param real t;\n" \
+    "param vector[J] al; param matrix[J, J] lt;\n"
+
+typedef struct { const char *name, *src; int invalid; } Case;
+
+static const Case cases[] = {
+    {"hmm forward: nested loops, log_sum_exp over a loop-built array",
+     DECLS "{ array[J] real acc; array[N, J] real gam;\n"
+     "  for (j in 1:J) gam[1, j] = normal_lpdf(y[1] | al[j], s);\n"
+     "  for (n in 2:N) for (j in 1:J) {\n"
+     "    for (i in 1:J) acc[i] = gam[n - 1, i] + lt[i, j] + normal_lpdf(y[n] | al[j], s);\n"
+     "    gam[n, j] = log_sum_exp(acc); }\n"
+     "  target += log_sum_exp(gam[N]); }", 0},
+    {"arma(1,1): two assignments per step",
+     DECLS "{ vector[N] nu; vector[N] err; nu[1] = a + b * a; err[1] = y[1] - nu[1];\n"
+     "  for (n in 2:N) { nu[n] = a + b * y[n - 1] + t * err[n - 1]; err[n] = y[n] - nu[n]; }\n"
+     "  err ~ normal(0, s); }", 0},
+    {"three nested loops with a local, a value carried across the iterations",
+     DECLS "{ real r = 0; for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b + lt[i, j] * 0.5 + r;\n"
+     "  for (c in 1:2) Y[i, j, c] ~ normal(m, s); r = r * 0.5 + m * 0.1; } }", 0},
+    {"outer scalar with compound assignments, pow, two-argument functions",
+     DECLS "{ real acc = 0; for (n in 1:N) { acc += pow(x[n] * a, 2); acc -= fmax(b, x[n]) / 3; acc *= 0.9;\n"
+     "  acc /= 1.1; acc = acc + log_sum_exp(a * x[n], b) - atan2(s, 2); }\n"
+     "  target += -0.5 * acc * acc / 100; }", 0},
+    {"int arithmetic in the indices, int locals, the loop variable as a value",
+     DECLS "for (n in 1:N) { int h = (n - 1) / 3 + 1; int q; q = n % 2 + 1;\n"
+     "  y[n] ~ normal(al[g[n]] * lt[h, q] + -b * n, s + 0.1 * (J - h)); }", 0},
+    {"other densities: cauchy, poisson_log and bernoulli_logit of int data, student_t in an expression",
+     DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ cauchy(a + r, s); k[n] ~ poisson_log(b * x[n]); z[n] ~ bernoulli_logit(a - x[n]);\n"
+     "  target += 0.5 * student_t_lpdf(y[n] | 3, b, exp(t)); r = 0.5 * r + 0.1 * y[n]; } }", 0},
+    {"a local declared without a value, unary minus, division by a parameter",
+     DECLS "{ real r = 0; for (n in 2:N) { real v; v = -(a - y[n - 1]) / (1 + s) + r;\n"
+     "  target += -square(v - b) + log1m_exp(-exp(t * x[n])); r = v * 0.3; } }", 0},
+    {"matrix elements written and read back",
+     DECLS "{ matrix[J, J] p; for (i in 1:J) for (j in 1:J) p[i, j] = lt[j, i] * a + i - j;\n"
+     "  for (i in 1:J) for (j in 1:J) { real w = p[i, j] * p[j, i]; target += -w * w / 10; } }", 0},
+    {"a recurrence (garch): the scalar program against recur.c's forward mode",
+     DECLS "{ vector[N] h; h[1] = 1; for (n in 2:N) h[n] = sqrt(exp(t) + inv_logit(a) * pow(y[n - 1] - b, 2) + 0.3 * pow(h[n - 1], 2));\n"
+     "  y ~ normal(b, h); }", 0},
+    {"invalid scale (t < 0 at some points)",
+     DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
+    {"invalid scale in an expression (t < 0 at some points)",
+     DECLS "{ real acc = 0; for (n in 1:N) acc += normal_lpdf(y[n] | a, t); target += acc; }", 1},
+    {"index out of range",
+     DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + a * x[n + n / N]; } target += -r * r; }", 1},
+};
+
+static VmModel *load(const char *src, int scalar)
+{
+    char *msg = NULL;
+    vm_plan_scalar_disabled = !scalar;
+    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
+    vm_plan_scalar_disabled = 0;
+    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
+    free(msg);
+    return m;
+}
+
+static void point(double *u, size_t dim, int pt)
+{
+    for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
+}
+
+START_TEST(same_as_interpreter)
+{
+    const Case *c = &cases[_i];
+    VmModel *mf = load(c->src, 1), *ms = load(c->src, 0);
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_ptr_nonnull(ms);
+    size_t dim = vm_model_dim(mf);
+    ck_assert_uint_eq(dim, vm_model_dim(ms));
+    ck_assert_uint_le(dim, 32);
+    VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+    double u[32], gf[32], gs[32];
+    int nfinite = 0, ninf = 0;
+    for (int pt = 0; pt < 8; pt++) {
+        point(u, dim, pt);
+        double lf, ls;
+        int rf = vm_log_density(ef, u, 1, &lf, gf), rs = vm_log_density(es, u, 1, &ls, gs);
+        ck_assert_int_eq(rf, rs);
+        ck_assert_str_eq(vm_eval_message(ef), vm_eval_message(es));
+        if (isinf(ls)) { ck_assert(isinf(lf) && lf < 0); ninf++; continue; }
+        nfinite++;
+        ck_assert_msg(fabs(lf - ls) <= 1e-10 * fmax(1, fabs(ls)), "%s: lp %.17g vs %.17g", c->name, lf, ls);
+        for (size_t i = 0; i < dim; i++)
+            ck_assert_msg(fabs(gf[i] - gs[i]) <= 1e-10 * fmax(1, fabs(gs[i])), "%s: grad[%zu] %.17g vs %.17g",
+                          c->name, i, gf[i], gs[i]);
+        double lv;                    /* the value alone (no gradient) agrees too */
+        vm_log_density(ef, u, 1, &lv, NULL);
+        ck_assert(fabs(lv - lf) <= 1e-12 * fmax(1, fabs(lf)));
+    }
+    if (c->invalid) ck_assert_msg(ninf > 0, "%s: never failed", c->name);
+    else {
+        ck_assert_msg(nfinite == 8, "%s: %d finite points", c->name, nfinite);
+        /* the program ran (the interpreter did not take over), without it none did */
+        ck_assert_msg(((Ev *)ef)->sc_runs > 0, "%s: no scalar program ran", c->name);
+    }
+    ck_assert_int_eq(((Ev *)es)->sc_runs, 0);
+    vm_eval_free(ef);
+    vm_eval_free(es);
+    vm_model_free(mf);
+    vm_model_free(ms);
+}
+END_TEST
+
+/* Errors: the message names the position, as the interpreter's does. */
+START_TEST(errors_have_messages)
+{
+    const Case *c = &cases[_i];
+    if (!c->invalid) return;
+    VmModel *m = load(c->src, 1);
+    ck_assert_ptr_nonnull(m);
+    VmEval *e = vm_eval_new(m);
+    double u[32], lp, g[32];
+    int failed = 0;
+    for (int pt = 0; pt < 8; pt++) {
+        point(u, vm_model_dim(m), pt);
+        vm_log_density(e, u, 1, &lp, g);
+        if (isinf(lp)) { failed = 1; ck_assert(strlen(vm_eval_message(e)) > 0); }
+    }
+    ck_assert(failed);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
+/* The program's gradient against central differences of its own density. */
+START_TEST(finite_differences)
+{
+    const Case *c = &cases[_i];
+    if (c->invalid) return;
+    VmModel *m = load(c->src, 1);
+    ck_assert_ptr_nonnull(m);
+    VmEval *e = vm_eval_new(m);
+    size_t dim = vm_model_dim(m);
+    double u[32], g[32], gx[32], lp, up, dn;
+    for (int pt = 0; pt < 3; pt++) {
+        point(u, dim, pt);
+        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+        for (size_t i = 0; i < dim; i++) {
+            double h = 1e-6 * fmax(1, fabs(u[i])), ui = u[i];
+            u[i] = ui + h;
+            vm_log_density(e, u, 1, &up, gx);
+            u[i] = ui - h;
+            vm_log_density(e, u, 1, &dn, gx);
+            u[i] = ui;
+            double fd = (up - dn) / (2 * h);
+            ck_assert_msg(fabs(fd - g[i]) <= 1e-5 * fmax(1, fabs(g[i])), "%s: grad[%zu] %.10g, differences %.10g",
+                          c->name, i, g[i], fd);
+        }
+    }
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
+/* The plan decides at load: every loop of a model has its entry, however many. */
+START_TEST(every_loop_planned)
+{
+    char src[8192];
+    int n = snprintf(src, sizeof src, DECLS);
+    for (int i = 0; i < 40; i++)
+        n += snprintf(src + n, sizeof src - (size_t)n,
+                      "{ real r = 0; for (j in 1:N) { r = r * 0.5 + x[j] * a; } target += -r * r * %d / 1000; }\n", i + 1);
+    VmModel *m = load(src, 1);
+    ck_assert_ptr_nonnull(m);
+    VmEval *e = vm_eval_new(m);
+    double u[32] = {0}, lp, g[32];
+    point(u, vm_model_dim(m), 1);
+    ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+    ck_assert_int_eq(((Ev *)e)->sc_runs, 40);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    Suite *s = suite_create("scalar");
+    TCase *tc = tcase_create("scalar");
+    tcase_set_timeout(tc, 60);
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    tcase_add_loop_test(tc, same_as_interpreter, 0, n);
+    tcase_add_loop_test(tc, errors_have_messages, 0, n);
+    tcase_add_loop_test(tc, finite_differences, 0, n);
+    tcase_add_test(tc, every_loop_planned);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
