@@ -21,6 +21,7 @@ static const char *const tokdesc[] = {
     "'('", "')'", "'['", "']'", "'{'", "'}'", "','", "';'", "':'", "'?'", "'|'", "'~'",
     "'='", "'+='", "'-='", "'*='", "'/='", "'+'", "'-'", "'*'", "'/'", "'%'", "'^'", "'.*'",
     "'./'", "'\\'", "'''", "'<'", "'<='", "'>'", "'>='", "'=='", "'!='", "'&&'", "'||'", "'!'",
+    "'void'", "'return'", "a string",
 };
 
 const char *vm_token_desc(int major)
@@ -43,7 +44,7 @@ static ParseState *pstate(ParseCtx *c) { return (ParseState *)(c + 1); }
 
 static int is_expr_start(int k)
 {
-    return k == IDENT || k == INTLIT || k == REALLIT || k == LPAREN || k == LBRACK || k == LBRACE ||
+    return k == IDENT || k == INTLIT || k == REALLIT || k == STRING || k == LPAREN || k == LBRACK || k == LBRACE ||
            k == MINUS || k == PLUS || k == NOT;
 }
 
@@ -53,7 +54,7 @@ static int is_continuation(int k)
     return (k >= PLUS && k <= TRANSPOSE) || (k >= LT && k <= OR) || k == QUESTION || k == LBRACK;
 }
 
-static int is_reserved(int k) { return k >= DATA && k <= CORR_MATRIX; }
+static int is_reserved(int k) { return (k >= DATA && k <= CORR_MATRIX) || k == VOID || k == RETURN; }
 
 static int is_typename(int k) { return k >= INT && k <= CORR_MATRIX; }
 
@@ -254,7 +255,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         if (tk == LEX_STRAY) {
             unsigned char ch = (unsigned char)src[t.off];
             if (ch == '"')
-                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '\"': vmod has no strings (and no print or reject)");
+                diag_add(d, DIAG_ERROR, tok_span(t), "unterminated string: '\"' has no matching '\"' on its line");
             else if (ch >= 32 && ch < 127)
                 diag_add(d, DIAG_ERROR, tok_span(t), "unexpected character '%c'", ch);
             else if (ch >= 0x80)

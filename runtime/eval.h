@@ -75,6 +75,11 @@ struct Ev {
     int vl_n;
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
+    /* user-defined functions (ufunc.c) */
+    int returning;                    /* a return ran: statements unwind to the call */
+    Val retval;
+    int call_depth;
+    int rejected;                     /* the failure is a reject(): msg is the user's message */
 };
 
 /* tape */
@@ -138,6 +143,9 @@ Val op_transpose(Ev *ev, Val a);
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
 /* calls (call.c) */
 Val call_math(Ev *ev, const Expr *e, Val *args, int n);
+/* user-defined functions, print, reject, fatal_error (ufunc.c) */
+Val call_user(Ev *ev, const Expr *e, Val *args, int n);
+void call_print(Ev *ev, const Expr *e);
 Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int n, Span sp);
 /* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),

@@ -166,7 +166,7 @@ int ie_walk(IrProbe *p, IeVisit visit, void *ctx)
     const Model *m = ev->m;
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = 0;
     ev->msg[0] = 0;
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
     bind(p);

@@ -582,7 +582,7 @@ static int run(Sim *S, gsl_rng *r, const double *ugiven)
     const Model *m = S->m;
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = 0;
     ev->msg[0] = 0;
     ev->rng = r;
     ev->phase = PH_MODEL;
