@@ -33,6 +33,9 @@ typedef struct RunModel {
      * model's file:line:col when it has one), malloc'd; may be NULL.  The driver adds it
      * to the error when no initial point can be found. */
     char *(*why)(void *model, BkTarget *t);
+    /* Optional: what this chain's target has to report when the chain ends (the
+     * model's reject() counts), malloc'd lines or NULL; printed with the chain's id. */
+    char *(*report)(void *model, BkTarget *t);
 } RunModel;
 
 typedef struct RunConfig {

@@ -94,7 +94,7 @@ void call_print(Ev *ev, const Expr *e)
     }
     if (ev->fail) { free(b.s); return; }
     if (e->fkind == FN_PRINT) {
-        fprintf(stderr, "%s\n", b.s);
+        if (!ev->quiet) fprintf(stderr, "%s\n", b.s);
     } else {
         ev_error(ev, e->span, "%s", b.s);
         ev->rejected = 1;

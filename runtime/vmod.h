@@ -72,5 +72,9 @@ const char *vm_eval_message(const VmEval *e);
 /* The same reason rendered with the model's file:line:col, line and caret when it has a
  * position; malloc'd, NULL when there is none. */
 char *vm_eval_explain(const VmEval *e);
+/* The reject() statements this evaluator met, one line per statement with how often
+ * it rejected and its first message ("12 times at m.vmod:3:5: x is 7"); malloc'd,
+ * NULL when none. */
+char *vm_eval_reject_report(const VmEval *e);
 
 #endif

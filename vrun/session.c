@@ -11,7 +11,13 @@ typedef struct Adapter { VmModel *m; } Adapter;
 
 static int target_logp(void *ctx, const double *u, double *lp, double *grad)
 {
-    return vm_log_density((VmEval *)ctx, u, 1, lp, grad);
+    int rc = vm_log_density((VmEval *)ctx, u, 1, lp, grad);
+    if (rc) {                         /* fatal_error(): the run stops; say why, with the place */
+        char *why = vm_eval_explain((VmEval *)ctx);
+        if (why) fprintf(stderr, "%s%s", why, why[strlen(why) - 1] == '\n' ? "" : "\n");
+        free(why);
+    }
+    return rc;
 }
 
 static int target_logp_terms(void *ctx, const double *u, double *lp, double *grad, double *terms)
@@ -79,6 +85,7 @@ static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
 }
 
 static char *why(void *model, BkTarget *t) { return vm_eval_explain((VmEval *)t->ctx); }
+static char *report(void *model, BkTarget *t) { (void)model; return vm_eval_reject_report((VmEval *)t->ctx); }
 
 int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, RunResult *res,
                 char *err, size_t errlen)
@@ -90,7 +97,7 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
     RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
-                   vm_model_nvalues(m), names, values, init, &ad, why};
+                   vm_model_nvalues(m), names, values, init, &ad, why, report};
     SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
     if (!strcmp(b->name, "prior-predictive")) {
         char *msg = NULL;
