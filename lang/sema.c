@@ -556,6 +556,12 @@ static Ty check_call(Sema *s, Expr *e)
                 for (int i = 0; i < e->nargs; i++) {
                     Ty t = e->args[i]->ty;
                     if (is_scalar(t)) continue;
+                    /* a vector or matrix parameter (categorical's theta) is one
+                     * value, not a vectorisation: only an array of them is */
+                    char pc = d->rng_sig ? d->rng_sig[i] : d->sig[i + 1];
+                    if ((pc == 'V' || pc == 'S') && (t.narr == 0 || t.kind == TK_SCALAR)) continue;
+                    if ((pc == 'M' || pc == 'L' || pc == 'C') && t.narr == 0) continue;
+                    if (pc != 'R' && pc != 'I' && t.narr) return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 1};
                     if (d->discrete || t.narr) return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 1};
                     return (Ty){TB_REAL, t.kind, 0};
                 }

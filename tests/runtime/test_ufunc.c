@@ -201,6 +201,43 @@ START_TEST(fatal_in_density)
 }
 END_TEST
 
+/* An _rng returns what Stan's returns: an int for scalar arguments (categorical's
+ * vector of probabilities is one argument, not a vectorisation), an int array for an
+ * array of vectors.  The column is `s`, and its frequencies are softmax(lp). */
+START_TEST(rng_int_for_scalar_args)
+{
+    const char *src = "data vector[3] lp = [0.1, 0.5, -1]';\n"
+                      "data array[2] vector[3] lps = {[0.1, 0.5, -1]', [2, 0, 0]'};\n"
+                      "gen int s = categorical_logit_rng(lp);\ngen int c = categorical_rng(softmax(lp));\n"
+                      "gen array[2] int ss = categorical_logit_rng(lps);\n";
+    VmModel *m = load(src);
+    ck_assert_uint_eq(vm_model_nvalues(m), 4);
+    ck_assert_str_eq(vm_model_value_name(m, 0), "s");
+    ck_assert_str_eq(vm_model_value_name(m, 1), "c");
+    ck_assert_str_eq(vm_model_value_name(m, 2), "ss.1");
+    VmEval *e = vm_eval_new(m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    double out[4], cnt[2][3] = {{0}}, z = exp(0.1) + exp(0.5) + exp(-1.0);
+    const double p[3] = {exp(0.1) / z, exp(0.5) / z, exp(-1.0) / z};
+    int n = 20000;
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(vm_write_values(e, NULL, r, out), 0);
+        for (int k = 0; k < 2; k++) {
+            ck_assert(out[k] == 1 || out[k] == 2 || out[k] == 3);
+            cnt[k][(int)out[k] - 1]++;
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++)   /* 5 standard errors */
+            ck_assert_msg(fabs(cnt[k][j] / n - p[j]) < 5 * sqrt(p[j] * (1 - p[j]) / n), "value %d: %g, want %g", j + 1,
+                          cnt[k][j] / n, p[j]);
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ufunc");
@@ -211,6 +248,7 @@ int main(void)
     tcase_add_test(tc, rng_function_in_gen);
     tcase_add_test(tc, reject_in_density);
     tcase_add_test(tc, fatal_in_density);
+    tcase_add_test(tc, rng_int_for_scalar_args);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
