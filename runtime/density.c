@@ -168,7 +168,7 @@ static void begin(Ev *ev)
     ev->notape = 1;                   /* vm_log_density turns it off when it wants a gradient */
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = ev->rejected = ev->returning = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = ev->size_error = 0;
     ev->msg[0] = 0;
     const Model *m = ev->m;
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);

@@ -264,6 +264,7 @@ static void assign_whole(Ev *ev, Span sp, const char *name, Val *t, Val v)
         for (int i = 0; i < t->ndim; i++) snprintf(b1 + strlen(b1), sizeof b1 - strlen(b1), "%s%d", i ? "," : "", t->dims[i]);
         for (int i = 0; i < v.ndim; i++) snprintf(b2 + strlen(b2), sizeof b2 - strlen(b2), "%s%d", i ? "," : "", v.dims[i]);
         ev_error(ev, sp, "size mismatch assigning to '%s': declared [%s], value has [%s]", name, b1, b2);
+        ev->size_error = 1;
         return;
     }
     Val r = *t;

@@ -81,6 +81,7 @@ struct Ev {
     int call_depth;
     int rejected;                     /* the failure is a reject(): msg is the user's message */
     int quiet;                        /* a probe evaluation: print() writes nothing */
+    int size_error;                   /* the failure is a size mismatch (sizecheck.c) */
     struct RejTab *rej;               /* reject()s met by this evaluator, per site (reject.c) */
 };
 

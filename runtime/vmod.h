@@ -77,4 +77,8 @@ char *vm_eval_explain(const VmEval *e);
  * NULL when none. */
 char *vm_eval_reject_report(const VmEval *e);
 
+/* Size mismatches found by evaluating the model once with its data (vrun --check):
+ * the rendered error (file:line:col, line, caret), malloc'd, or NULL when none. */
+char *vm_model_check_sizes(const VmModel *m);
+
 #endif
