@@ -81,4 +81,20 @@ char *vm_eval_reject_report(const VmEval *e);
  * the rendered error (file:line:col, line, caret), malloc'd, or NULL when none. */
 char *vm_model_check_sizes(const VmModel *m);
 
+/* Discrete parameters summed out by enumeration, for gradient methods
+ * (runtime/marginal.c).  vm_marg_new refuses (NULL, *msg malloc'd naming the
+ * variable and the reason) a model whose density does not split into one term per
+ * discrete element or whose elements take more than 128 values.  The log density
+ * and gradient are over the dim continuous coordinates; vm_marg_draw fills
+ * full[dim + ndisc] with u and a draw of the discrete values from their exact
+ * conditional given u. */
+typedef struct VmMarg VmMarg;
+VmMarg *vm_marg_new(const VmModel *m, char **msg);
+void vm_marg_free(VmMarg *g);
+int vm_marg_log_density(VmMarg *g, const double *u, double *lp, double *grad);
+int vm_marg_draw(VmMarg *g, const double *u, gsl_rng *r, double *full);
+VmEval *vm_marg_eval(VmMarg *g);
+/* vm_write_values at u with the discrete values drawn by vm_marg_draw. */
+int vm_marg_write_values(VmMarg *g, const double *u, gsl_rng *r, double *out);
+
 #endif
