@@ -83,6 +83,11 @@ static void ana_stmt(Ana *a, const Stmt *s, int in_while, char *drawn)
         drawn[b->slot] = 1;
         return;
     }
+    case S_CALL:
+        if (s->rhs->fkind == FN_USER && ((const FunDef *)s->rhs->fn)->suffix == FK_LP)
+            ana_fail(a, s->span, "forward simulation: %s adds density terms inside a function: write its `~` "
+                     "statements in the model", s->rhs->name);
+        return;
     case S_FOR: ana_stmt(a, s->body, in_while, drawn); return;
     case S_WHILE: ana_stmt(a, s->body, 1, drawn); return;
     case S_IF: ana_stmt(a, s->body, in_while, drawn); ana_stmt(a, s->els, in_while, drawn); return;
