@@ -10,6 +10,7 @@
  * work (each activation sees its own arguments, the caller's come back after).
  * Arguments are read-only (sema.c), so they are bound without copying. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,16 +58,33 @@ Val call_user(Ev *ev, const Expr *e, Val *args, int n)
     return r;
 }
 
+/* The text of print/reject goes into a fixed buffer (no allocation: a model may
+ * reject at every other evaluation); what does not fit is cut with "...". */
+typedef struct Txt { char s[1024]; size_t n; } Txt;
+
+static void txt_put(Txt *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void txt_put(Txt *t, const char *fmt, ...)
+{
+    if (t->n >= sizeof t->s - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->s + t->n, sizeof t->s - t->n, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    t->n += (size_t)k;
+    if (t->n >= sizeof t->s - 1) { t->n = sizeof t->s - 1; memcpy(t->s + t->n - 3, "...", 3); }
+}
+
 /* One argument of print/reject, as Stan prints it: scalars plainly, containers in
- * brackets, row by row. */
-static void put_val(Buf *b, const Val *v)
+ * brackets, a matrix row by row. */
+static void put_val(Txt *b, const Val *v)
 {
     if (v->n == 1 && v->ndim == 0) {
-        if (v->base == TB_INT) buf_printf(b, "%d", v->iv[0]);
-        else buf_printf(b, "%g", v->x[0]);
+        if (v->base == TB_INT) txt_put(b, "%d", v->iv[0]);
+        else txt_put(b, "%g", v->x[0]);
         return;
     }
-    buf_putn(b, "[", 1);
+    txt_put(b, "[");
     int rows = v->kind == TK_MATRIX ? v->dims[v->narr] : 0, cols = rows ? v->dims[v->narr + 1] : 0;
     for (int i = 0; i < v->n; i++) {
         /* a matrix is stored column-major: print row by row */
@@ -75,24 +93,25 @@ static void put_val(Buf *b, const Val *v)
             int blk = rows * cols, off = i / blk * blk, j = i % blk;
             k = off + (j % cols) * rows + j / cols;
         }
-        if (i) buf_putn(b, ",", 1);
-        if (v->base == TB_INT) buf_printf(b, "%d", v->iv[k]);
-        else buf_printf(b, "%g", v->x[k]);
+        if (i) txt_put(b, ",");
+        if (v->base == TB_INT) txt_put(b, "%d", v->iv[k]);
+        else txt_put(b, "%g", v->x[k]);
     }
-    buf_putn(b, "]", 1);
+    txt_put(b, "]");
 }
 
 void call_print(Ev *ev, const Expr *e)
 {
-    Buf b = {0};
-    buf_putn(&b, "", 0);
+    Txt b;
+    b.n = 0;
+    b.s[0] = 0;
     for (int i = 0; i < e->nargs && !ev->fail; i++) {
         const Expr *a = e->args[i];
-        if (a->kind == E_STR) { buf_printf(&b, "%s", a->name); continue; }
+        if (a->kind == E_STR) { txt_put(&b, "%s", a->name); continue; }
         Val v = eval_expr(ev, a);
         if (!ev->fail) put_val(&b, &v);
     }
-    if (ev->fail) { free(b.s); return; }
+    if (ev->fail) return;
     if (e->fkind == FN_PRINT) {
         if (!ev->quiet) fprintf(stderr, "%s\n", b.s);
     } else {
@@ -100,5 +119,4 @@ void call_print(Ev *ev, const Expr *e)
         ev->rejected = 1;
         if (e->fkind == FN_FATAL) ev->fatal = 1;
     }
-    free(b.s);
 }
