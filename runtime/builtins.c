@@ -1126,6 +1126,7 @@ const struct Builtin builtin_table[] = {
     {"prod", "i(I);r(R);r(v);r(w);r(m)", b_prod},
     {"quad_form", "r(m,v);m(m,m)", b_quad_form},
     {"quad_form_diag", "m(m,v);m(m,w)", b_quad_form_diag},
+    {"quantile", "r(v,r);r(w,r);r(R,r)", b_quantile},
     {"rank", "i(R,i);i(I,i);i(v,i);i(w,i)", b_rank},
     {"rep_array", "A(a,i);A(a,i,i);A(a,i,i,i)", b_rep_array},
     {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},

@@ -151,3 +151,32 @@ Val b_eigenvalues_sym(Ev *ev, const Expr *e, Val *a, int n)
 #undef V_
     return r;
 }
+
+/* quantile(x, p): the sample quantile of type 7 (R's default, Stan's): with the
+ * sorted values s and h = (n - 1) p, s[floor h] + (h - floor h)(s[floor h + 1] -
+ * s[floor h]); piecewise linear in the values and in p. */
+Val b_quantile(Ev *ev, const Expr *e, Val *a, int n)
+{
+    (void)n;
+    Val x = val_to_real(ev, a[0]), p = val_to_real(ev, a[1]);
+    int N = x.n;
+    if (N == 0) { ev_error(ev, e->span, "quantile of an empty container"); return NANV; }
+    double pv = p.x[0];
+    if (!(pv >= 0 && pv <= 1)) { ev_error(ev, e->span, "quantile: p is %g, but must be in [0, 1]", pv); return NANV; }
+    Val idx = sort_indices(ev, e, x, 0);
+    if (ev->fail) return NANV;
+    double h = (N - 1) * pv;
+    int lo = (int)floor(h), hi = lo + 1 < N ? lo + 1 : lo;
+    double f = h - lo;
+    int il = idx.iv[lo] - 1, ih = idx.iv[hi] - 1;
+    Val r = val_real(ev, x.x[il] + f * (x.x[ih] - x.x[il]));
+    if (x.id || p.id) {
+        val_set_ids(ev, &r);
+        if (x.id) {
+            tape_push(ev, x.id[il], r.id[0], 1 - f);
+            tape_push(ev, x.id[ih], r.id[0], f);
+        }
+        if (p.id && hi != lo) tape_push(ev, p.id[0], r.id[0], (N - 1) * (x.x[ih] - x.x[il]));
+    }
+    return r;
+}

@@ -8,4 +8,5 @@ Val b_rank(Ev *ev, const Expr *e, Val *a, int n);
 Val b_identity_matrix(Ev *ev, const Expr *e, Val *a, int n);
 Val b_matrix_power(Ev *ev, const Expr *e, Val *a, int n);
 Val b_eigenvalues_sym(Ev *ev, const Expr *e, Val *a, int n);
+Val b_quantile(Ev *ev, const Expr *e, Val *a, int n);
 #endif

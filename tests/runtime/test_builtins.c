@@ -134,6 +134,7 @@ static const Adapt adapts[] = {
     {"cholesky_decompose", 0, 'm', NULL, SPD},
     {"eigenvalues_sym", 0, 'm', NULL, "@ + @'"},
     {"matrix_power", 1, 'i', NULL, "3"},
+    {"quantile", 1, 'r', NULL, "0.1 + 0.8 * inv_logit(@)"},
     {"log_determinant", 0, 'm', NULL, "@ + diag_matrix(rep_vector(4, 3))"},   /* not symmetric */
     {"inverse", 0, 'm', NULL, SPD},
     {"mdivide_left_tri_low", 0, 'm', NULL, TRI},
@@ -380,6 +381,9 @@ static const VCase vcases[] = {
     {"gen out = matrix_power([[2, 1], [1, 3]], 0);", 4, {1, 0, 0, 1}},
     {"gen out = matrix_power([[1, 2], [3, 4]], 2);", 4, {7, 15, 10, 22}},
     {"gen out = rank({3, 1, 2, 1}, 1);", 1, {3}},
+    {"gen out = quantile([4, 1, 3, 2]', 0.5);", 1, {2.5}},
+    {"gen out = quantile({10.0, 0.0, 20.0}, 0.25);", 1, {5}},
+    {"gen out = quantile({10.0, 0.0, 20.0}, 1);", 1, {20}},
     {"gen out = rank([0.5, -1, 2]', 2);", 1, {0}},
     {"gen out = sort_indices_asc({3, 1, 2, 1});", 4, {2, 4, 3, 1}},
     {"gen out = sort_indices_desc([0.5, -1, 2, 0.5]);", 4, {3, 1, 4, 2}},
