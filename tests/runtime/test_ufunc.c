@@ -47,6 +47,14 @@ static const Pair pairs[] = {
      "    if (v > 0) return v;\n  }\n  return 0;\n}\n"
      "param real a;\nparam real b;\ntarget += -square(firstpos({a, b, 1.0}, {2, 3, 1}));\n",
      "param real a;\nparam real b;\ntarget += -square(2 * a > 0 ? 2 * a : (3 * b > 0 ? 3 * b : 1.0));\n"},
+    /* multi_normal_prec (not a function, but checked the same way): the precision
+     * form equals multi_normal with the inverse, in value and gradient */
+    {"param vector[2] m;\nparam vector<lower=0>[2] s;\nparam real<lower=-1, upper=1> c;\n"
+     "let matrix[2, 2] O = [[s[1], c * sqrt(s[1] * s[2])], [c * sqrt(s[1] * s[2]), s[2]]];\n"
+     "[0.3, -0.1]' ~ multi_normal_prec(m, O);\n{[1, 2]', [0, 0.5]'} ~ multi_normal_prec(m, O);\n",
+     "param vector[2] m;\nparam vector<lower=0>[2] s;\nparam real<lower=-1, upper=1> c;\n"
+     "let matrix[2, 2] O = [[s[1], c * sqrt(s[1] * s[2])], [c * sqrt(s[1] * s[2]), s[2]]];\n"
+     "[0.3, -0.1]' ~ multi_normal(m, inverse(O));\n{[1, 2]', [0, 0.5]'} ~ multi_normal(m, inverse(O));\n"},
     /* a _lpmf used with ~ on an int, with a parameter */
     {"real zip_lpmf(int k, real th, real lam) {\n  if (k == 0) return log_sum_exp(log(th), log1m(th) + poisson_lpmf(0 | lam));\n"
      "  return log1m(th) + poisson_lpmf(k | lam);\n}\n"
@@ -238,6 +246,30 @@ START_TEST(rng_int_for_scalar_args)
 }
 END_TEST
 
+/* multi_normal_prec_rng: covariance = the inverse of the precision */
+START_TEST(prec_rng_covariance)
+{
+    VmModel *m = load("gen vector[2] out = multi_normal_prec_rng([1, -1]', [[2, 0.5], [0.5, 1]]);");
+    VmEval *e = vm_eval_new(m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 3);
+    double o[2], s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
+    int n = 40000;
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(vm_write_values(e, NULL, r, o), 0);
+        s1 += o[0]; s2 += o[1]; s11 += o[0] * o[0]; s22 += o[1] * o[1]; s12 += o[0] * o[1];
+    }
+    double m1 = s1 / n, m2 = s2 / n, c11 = s11 / n - m1 * m1, c22 = s22 / n - m2 * m2, c12 = s12 / n - m1 * m2;
+    /* inverse of [[2, .5], [.5, 1]] = [[1, -.5], [-.5, 2]] / 1.75 */
+    ck_assert_msg(fabs(m1 - 1) < 0.02 && fabs(m2 + 1) < 0.03, "means %g %g", m1, m2);
+    ck_assert_msg(fabs(c11 - 1 / 1.75) < 0.02 && fabs(c22 - 2 / 1.75) < 0.04 && fabs(c12 + 0.5 / 1.75) < 0.02,
+                  "cov %g %g %g", c11, c22, c12);
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ufunc");
@@ -249,6 +281,7 @@ int main(void)
     tcase_add_test(tc, reject_in_density);
     tcase_add_test(tc, fatal_in_density);
     tcase_add_test(tc, rng_int_for_scalar_args);
+    tcase_add_test(tc, prec_rng_covariance);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
