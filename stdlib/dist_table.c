@@ -19,7 +19,7 @@ extern const Dist dist_bernoulli, dist_bernoulli_logit, dist_binomial, dist_bino
 /* multivariate (dist_mvnormal.c, dist_dirichlet.c, dist_lkj.c, dist_wishart.c, dist_glm.c) */
 extern const Dist dist_multi_normal, dist_multi_normal_cholesky, dist_multi_student_t,
     dist_dirichlet, dist_lkj_corr_cholesky, dist_lkj_corr, dist_wishart, dist_inv_wishart;
-extern const Dist dist_normal_id_glm, dist_multi_normal_prec;
+extern const Dist dist_normal_id_glm, dist_multi_normal_prec, dist_ordered_probit;
 
 /* ORDER DIST: continuous, discrete, multivariate. */
 const Dist *const dist_table[] = {
@@ -31,7 +31,7 @@ const Dist *const dist_table[] = {
     &dist_bernoulli, &dist_bernoulli_logit, &dist_binomial, &dist_binomial_logit,
     &dist_beta_binomial, &dist_poisson, &dist_poisson_log, &dist_neg_binomial,
     &dist_neg_binomial_2, &dist_neg_binomial_2_log, &dist_categorical, &dist_categorical_logit,
-    &dist_multinomial, &dist_ordered_logistic, &dist_discrete_range,
+    &dist_multinomial, &dist_ordered_logistic, &dist_ordered_probit, &dist_discrete_range,
     &dist_multi_normal, &dist_multi_normal_cholesky, &dist_multi_normal_prec, &dist_multi_student_t,
     &dist_dirichlet, &dist_lkj_corr_cholesky, &dist_lkj_corr, &dist_wishart, &dist_inv_wishart,
     &dist_normal_id_glm,

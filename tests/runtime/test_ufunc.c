@@ -55,6 +55,13 @@ static const Pair pairs[] = {
      "param vector[2] m;\nparam vector<lower=0>[2] s;\nparam real<lower=-1, upper=1> c;\n"
      "let matrix[2, 2] O = [[s[1], c * sqrt(s[1] * s[2])], [c * sqrt(s[1] * s[2]), s[2]]];\n"
      "[0.3, -0.1]' ~ multi_normal(m, inverse(O));\n{[1, 2]', [0, 0.5]'} ~ multi_normal(m, inverse(O));\n"},
+    /* ordered_probit against its definition with Phi, every category */
+    {"data array[5] int k = {1, 2, 3, 4, 2};\nparam real eta;\nparam ordered[3] c;\n"
+     "k ~ ordered_probit(eta, c);\nc ~ normal(0, 2);\n",
+     "data array[5] int k = {1, 2, 3, 4, 2};\nparam real eta;\nparam ordered[3] c;\n"
+     "for (n in 1:5) {\n  if (k[n] == 1) target += log(1 - Phi(eta - c[1]));\n"
+     "  else if (k[n] == 4) target += log(Phi(eta - c[3]));\n"
+     "  else target += log(Phi(eta - c[k[n] - 1]) - Phi(eta - c[k[n]]));\n}\nc ~ normal(0, 2);\n"},
     /* a _lpmf used with ~ on an int, with a parameter */
     {"real zip_lpmf(int k, real th, real lam) {\n  if (k == 0) return log_sum_exp(log(th), log1m(th) + poisson_lpmf(0 | lam));\n"
      "  return log1m(th) + poisson_lpmf(k | lam);\n}\n"
@@ -270,6 +277,33 @@ START_TEST(prec_rng_covariance)
 }
 END_TEST
 
+/* ordered_probit_rng: category frequencies = differences of Phi */
+START_TEST(ordered_probit_rng_freq)
+{
+    VmModel *m = load("gen int out = ordered_probit_rng(0.3, [-1, 0.5, 1.2]');");
+    VmEval *e = vm_eval_new(m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 9);
+    double o[1], cnt[4] = {0}, c[3] = {-1, 0.5, 1.2}, P[5];
+    int n = 40000;
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(vm_write_values(e, NULL, r, o), 0);
+        ck_assert(o[0] >= 1 && o[0] <= 4);
+        cnt[(int)o[0] - 1]++;
+    }
+    P[0] = 0;
+    for (int k = 0; k < 3; k++) P[k + 1] = 0.5 * erfc(-(c[k] - 0.3) / sqrt(2.0));
+    P[4] = 1;
+    for (int k = 0; k < 4; k++) {
+        double p = P[k + 1] - P[k];
+        ck_assert_msg(fabs(cnt[k] / n - p) < 5 * sqrt(p * (1 - p) / n), "category %d: %g, want %g", k + 1, cnt[k] / n, p);
+    }
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ufunc");
@@ -282,6 +316,7 @@ int main(void)
     tcase_add_test(tc, fatal_in_density);
     tcase_add_test(tc, rng_int_for_scalar_args);
     tcase_add_test(tc, prec_rng_covariance);
+    tcase_add_test(tc, ordered_probit_rng_freq);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
