@@ -350,3 +350,71 @@ void ast_program_add(ParseCtx *c, Stmt *s)
 {
     c->prog->stmts = ast_list_push(c->arena, c->prog->stmts, &c->prog->nstmts, sizeof(Stmt *), &s);
 }
+
+Expr *ast_str(ParseCtx *c, Token t)
+{
+    Expr *e = expr_new(c, E_STR, tok_span(t));
+    e->name = arena_strndup(c->arena, c->src + t.off + 1, (size_t)(t.len - 2));
+    return deepen(c, e);
+}
+
+Stmt *ast_return(ParseCtx *c, Token kw, Expr *e, Token semi)
+{
+    Stmt *s = stmt_new(c, S_RETURN, span_join(tok_span(kw), tok_span(semi)));
+    s->rhs = e;
+    return s;
+}
+
+Stmt *ast_callstmt(ParseCtx *c, Expr *e, Token semi)
+{
+    Stmt *s = stmt_new(c, S_CALL, span_join(e->span, tok_span(semi)));
+    s->rhs = e;
+    return s;
+}
+
+/* An argument or return type: no sizes, no bounds. */
+TypeSpec *ast_unsized(ParseCtx *c, TypeName name, Token t)
+{
+    TypeSpec *ts = arena_zalloc(c->arena, sizeof *ts);
+    ts->name = name;
+    ts->span = tok_span(t);
+    return ts;
+}
+
+TypeSpec *ast_unsized_array(ParseCtx *c, Token t, int ndims, TypeSpec *elem)
+{
+    elem->arr = arena_zalloc(c->arena, sizeof(Expr *) * (size_t)ndims);   /* NULL: unsized */
+    elem->narr = ndims;
+    elem->span = span_join(tok_span(t), elem->span);
+    return elem;
+}
+
+FunDef *ast_fun(ParseCtx *c, TypeSpec *ret, Token kw, Token name)
+{
+    FunDef *f = arena_zalloc(c->arena, sizeof *f);
+    f->ret = ret;
+    f->name = tok_text(c, name);
+    f->name_span = tok_span(name);
+    f->span = ret ? span_join(ret->span, tok_span(name)) : span_join(tok_span(kw), tok_span(name));
+    return f;
+}
+
+FunDef *ast_fun_param(ParseCtx *c, FunDef *f, TypeSpec *ty, Token name, int data_only)
+{
+    FunParam p = {ty, tok_text(c, name), tok_span(name), data_only, -1};
+    f->params = ast_list_push(c->arena, f->params, &f->nparams, sizeof p, &p);
+    return f;
+}
+
+FunDef *ast_fun_end(ParseCtx *c, FunDef *f, Stmt *body, Token end)
+{
+    (void)c;
+    f->body = body;
+    f->span = span_join(f->span, tok_span(end));
+    return f;
+}
+
+void ast_fun_add(ParseCtx *c, FunDef *f)
+{
+    c->prog->funs = ast_list_push(c->arena, c->prog->funs, &c->prog->nfuns, sizeof(FunDef *), &f);
+}

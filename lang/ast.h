@@ -42,7 +42,8 @@ typedef struct TypeSpec {
 /* ---- expressions ---- */
 typedef enum {
     E_INT, E_REAL, E_VAR, E_CALL, E_BINOP, E_UNOP, E_COND, E_INDEX,
-    E_TRANSPOSE, E_ROWVEC, E_ARRAY
+    E_TRANSPOSE, E_ROWVEC, E_ARRAY,
+    E_STR                      /* "text": an argument of print, reject, fatal_error (name) */
 } ExprKind;
 
 typedef enum {                 /* ORDER OPS in format.c */
@@ -55,7 +56,9 @@ typedef struct Index { IndexKind kind; Expr *a, *b; } Index;
 
 /* what a call resolved to */
 typedef enum { FN_NONE, FN_MATH, FN_BUILTIN, FN_DIST_LPDF, FN_DIST_CDF, FN_DIST_LCDF,
-               FN_DIST_LCCDF, FN_DIST_RNG } FnKind;
+               FN_DIST_LCCDF, FN_DIST_RNG,
+               FN_USER,        /* a user-defined function: fn is its FunDef */
+               FN_PRINT, FN_REJECT, FN_FATAL } FnKind;
 
 /* phase levels: what a value depends on */
 enum { LV_CONST = 0, LV_DATA = 1, LV_PARAM = 2, LV_GEN = 3 };
@@ -96,7 +99,9 @@ struct Expr {
 
 /* ---- statements ---- */
 typedef enum {
-    S_DECL, S_TILDE, S_TARGET, S_ASSIGN, S_FOR, S_WHILE, S_IF, S_BLOCK, S_EMPTY
+    S_DECL, S_TILDE, S_TARGET, S_ASSIGN, S_FOR, S_WHILE, S_IF, S_BLOCK, S_EMPTY,
+    S_RETURN,                  /* return [rhs]; inside a function body */
+    S_CALL                     /* rhs; a call of a void function, print, reject or fatal_error */
 } StmtKind;
 
 typedef enum { D_DATA, D_PARAM, D_LET, D_GEN, D_LOCAL } DeclKind;
@@ -112,7 +117,9 @@ struct Stmt {
     const char *name;
     Span name_span;
     Expr *init;
-    /* S_TILDE: lhs ~ dist(args); S_ASSIGN: lhs op= rhs; S_TARGET: target += rhs */
+    /* S_TILDE: lhs ~ dist(args); S_ASSIGN: lhs op= rhs; S_TARGET: target += rhs.
+     * `y ~ f(a)` with f_lpdf user-defined becomes an S_TARGET whose rhs is the call
+     * f_lpdf(y | a) (sema.c); its dist stays set, so the formatter writes `~`. */
     Expr *lhs, *rhs;
     Op aop;                    /* S_ASSIGN: OP_ADD for +=, ...; -1 for plain = */
     const char *dist;
@@ -138,9 +145,40 @@ struct Stmt {
     int depth;                 /* nesting of blocks, loops and branches (limit VM_MAX_STMT_DEPTH) */
 };
 
+/* A user-defined function (docs/functions-user.md).  Its arguments and locals get
+ * variable slots [slot_lo, slot_hi) like any local; a call saves that range of the
+ * environment, binds the arguments, runs the body and restores it (recursion). */
+typedef struct FunParam {
+    TypeSpec *type;
+    const char *name;
+    Span name_span;
+    int data_only;             /* written `data real x` */
+    int slot;                  /* filled by sema */
+    Ty ty;
+} FunParam;
+
+typedef enum { FK_PLAIN, FK_LPDF, FK_LPMF, FK_LP, FK_RNG } FunSuffix;
+
+typedef struct FunDef {
+    TypeSpec *ret;             /* NULL: void */
+    const char *name;
+    Span name_span, span;
+    FunParam *params;
+    int nparams;
+    Stmt *body;                /* NULL: a forward declaration */
+    /* filled by sema */
+    Ty rty;
+    FunSuffix suffix;
+    struct FunDef *def;        /* the definition (itself, or the one a declaration announces) */
+    int slot_lo, slot_hi;
+    int checked;
+} FunDef;
+
 typedef struct Program {
     Stmt **stmts;
     int nstmts;
+    FunDef **funs;             /* in source order, declarations and definitions */
+    int nfuns;
     /* comments in source order, for the formatter (spans into src) */
     const char *src;
     Span *comments;
@@ -201,6 +239,15 @@ Stmt *ast_if(ParseCtx *c, Token kw, Expr *cond, Stmt *then, Stmt *els);
 Stmt *ast_block(ParseCtx *c, Token open, StmtList l, Token close);
 Stmt *ast_empty(ParseCtx *c, Token semi);
 void ast_program_add(ParseCtx *c, Stmt *s);
+Expr *ast_str(ParseCtx *c, Token t);
+Stmt *ast_return(ParseCtx *c, Token kw, Expr *e, Token semi);
+Stmt *ast_callstmt(ParseCtx *c, Expr *e, Token semi);
+TypeSpec *ast_unsized(ParseCtx *c, TypeName name, Token t);
+TypeSpec *ast_unsized_array(ParseCtx *c, Token t, int ndims, TypeSpec *elem);
+FunDef *ast_fun(ParseCtx *c, TypeSpec *ret, Token kw, Token name);
+FunDef *ast_fun_param(ParseCtx *c, FunDef *f, TypeSpec *ty, Token name, int data_only);
+FunDef *ast_fun_end(ParseCtx *c, FunDef *f, Stmt *body, Token end);
+void ast_fun_add(ParseCtx *c, FunDef *f);
 
 /* parse.c: source -> Program; errors into diags.  Returns NULL on syntax errors. */
 Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len);

@@ -101,6 +101,7 @@ static void fexpr(Buf *b, const Expr *e)
         buf_putn(b, "]", 1);
         break;
     case E_TRANSPOSE: fsub(b, e->args[0], 10); buf_putn(b, "'", 1); break;
+    case E_STR: buf_printf(b, "\"%s\"", e->name); break;
     case E_ROWVEC: case E_ARRAY:
         buf_putn(b, e->kind == E_ROWVEC ? "[" : "{", 1);
         for (int i = 0; i < e->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, e->args[i]); }
@@ -113,7 +114,11 @@ static void ftype(Buf *b, const TypeSpec *t)
 {
     if (t->narr) {
         buf_printf(b, "array[");
-        for (int i = 0; i < t->narr; i++) { if (i) buf_printf(b, ", "); fexpr(b, t->arr[i]); }
+        for (int i = 0; i < t->narr; i++) {
+            if (!t->arr[i]) { if (i) buf_putn(b, ",", 1); continue; }   /* unsized: array[,] real */
+            if (i) buf_printf(b, ", ");
+            fexpr(b, t->arr[i]);
+        }
         buf_printf(b, "] ");
     }
     buf_printf(b, "%s", vm_typename[t->name]);
@@ -248,7 +253,21 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
         for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
         buf_printf(b, ");");
         break;
-    case S_TARGET: buf_printf(b, "target += "); fexpr(b, s->rhs); buf_putn(b, ";", 1); break;
+    case S_TARGET:
+        if (s->dist) {                /* y ~ f(...) with f_lpdf user-defined, after checking */
+            fexpr(b, s->lhs);
+            buf_printf(b, " ~ %s(", s->dist);
+            for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
+            buf_printf(b, ");");
+            break;
+        }
+        buf_printf(b, "target += "); fexpr(b, s->rhs); buf_putn(b, ";", 1); break;
+    case S_RETURN:
+        buf_printf(b, "return");
+        if (s->rhs) { buf_putn(b, " ", 1); fexpr(b, s->rhs); }
+        buf_putn(b, ";", 1);
+        break;
+    case S_CALL: fexpr(b, s->rhs); buf_putn(b, ";", 1); break;
     case S_ASSIGN:
         fexpr(b, s->lhs);
         if (s->aop == (Op)-1) buf_printf(b, " = "); else buf_printf(b, " %s= ", opstr[s->aop]);
@@ -308,13 +327,46 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
     }
 }
 
+static void ffun(Buf *b, const FunDef *f)
+{
+    comments_before(b, f->span.off, 0);
+    if (f->ret) ftype(b, f->ret); else buf_printf(b, "void");
+    buf_printf(b, " %s(", f->name);
+    for (int i = 0; i < f->nparams; i++) {
+        if (i) buf_printf(b, ", ");
+        if (f->params[i].data_only) buf_printf(b, "data ");
+        ftype(b, f->params[i].type);
+        buf_printf(b, " %s", f->params[i].name);
+    }
+    buf_putn(b, ")", 1);
+    if (f->body) { buf_putn(b, " ", 1); fstmt(b, f->body, 0); comment_trailing(b, f->span.off + f->span.len); }
+    else { buf_putn(b, ";", 1); comment_trailing(b, f->span.off + f->span.len); }
+    buf_putn(b, "\n", 1);
+}
+
+/* the functions written before offset `before` (all: INT_MAX), each after a blank line */
+static int ffuns(Buf *b, const Program *p, int k, int before, int blank)
+{
+    for (; k < p->nfuns && p->funs[k]->span.off < before; k++) {
+        if (blank || k) buf_putn(b, "\n", 1);
+        ffun(b, p->funs[k]);
+        blank = 1;
+    }
+    return k;
+}
+
 char *vm_format(const Program *p)
 {
     Fmt f = {{0}, p->src ? p : NULL, 0};
     Buf *b = &f.b;
     buf_putn(b, "", 0);
+    int k = 0;
     for (int i = 0; i < p->nstmts; i++) {
         const Stmt *s = p->stmts[i];
+        if (k < p->nfuns && p->funs[k]->span.off < s->span.off) {
+            k = ffuns(b, p, k, s->span.off, i > 0);
+            buf_putn(b, "\n", 1);
+        } else
         /* a blank line between groups: declarations of one kind, then statements */
         if (i) {
             const Stmt *q = p->stmts[i - 1];
@@ -326,6 +378,7 @@ char *vm_format(const Program *p)
         comment_trailing(b, stmt_end(s));
         buf_putn(b, "\n", 1);
     }
+    ffuns(b, p, k, 1 << 30, p->nstmts > 0);
     comments_before(b, 1 << 30, 0);
     return b->s;
 }

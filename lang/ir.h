@@ -13,6 +13,7 @@ typedef struct VarInfo {
     int toplevel;
     int used;                  /* read by some statement */
     int is_loopvar;
+    int is_fnarg;              /* an argument of a user-defined function (read-only) */
 } VarInfo;
 
 typedef struct Ir {

@@ -43,6 +43,9 @@ int vm_lex(const char *src, int off, Token *t)
         "lower"              { t->len = 5; return LOWER; }
         "upper"              { t->len = 5; return UPPER; }
         "array"              { t->len = 5; return ARRAY; }
+        "void"               { t->len = 4; return VOID; }
+        "return"             { t->len = 6; return RETURN; }
+        ["] [^"\n\x00]* ["]  { t->len = (int)(YYCURSOR - start); return STRING; }
         "int"                { t->len = 3; return INT; }
         "real"               { t->len = 4; return REAL; }
         "vector"             { t->len = 6; return VECTOR; }

@@ -1,5 +1,6 @@
 /* The parse loop: skip nothing (the lexer does), push tokens into the Lemon parser,
  * stop at the first syntax error (later ones would be noise). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static const char *const tokdesc[] = {
     "'('", "')'", "'['", "']'", "'{'", "'}'", "','", "';'", "':'", "'?'", "'|'", "'~'",
     "'='", "'+='", "'-='", "'*='", "'/='", "'+'", "'-'", "'*'", "'/'", "'%'", "'^'", "'.*'",
     "'./'", "'\\'", "'''", "'<'", "'<='", "'>'", "'>='", "'=='", "'!='", "'&&'", "'||'", "'!'",
+    "'void'", "'return'", "a string",
 };
 
 const char *vm_token_desc(int major)
@@ -45,7 +47,7 @@ static ParseState *pstate(ParseCtx *c) { return (ParseState *)(c + 1); }
 
 static int is_expr_start(int k)
 {
-    return k == IDENT || k == INTLIT || k == REALLIT || k == LPAREN || k == LBRACK || k == LBRACE ||
+    return k == IDENT || k == INTLIT || k == REALLIT || k == STRING || k == LPAREN || k == LBRACK || k == LBRACE ||
            k == MINUS || k == PLUS || k == NOT;
 }
 
@@ -55,7 +57,7 @@ static int is_continuation(int k)
     return (k >= PLUS && k <= TRANSPOSE) || (k >= LT && k <= OR) || k == QUESTION || k == LBRACK;
 }
 
-static int is_reserved(int k) { return k >= DATA && k <= CORR_MATRIX; }
+static int is_reserved(int k) { return (k >= DATA && k <= CORR_MATRIX) || k == VOID || k == RETURN; }
 
 static int is_typename(int k) { return k >= INT && k <= CORR_MATRIX; }
 
@@ -106,6 +108,39 @@ static int tok_is(ParseCtx *c, Token t, const char *word)
     return (size_t)t.len == n && memcmp(c->src + t.off, word, n) == 0;
 }
 
+/* Stan's old array syntax, `data real y[N];`: say the new form, built from the text
+ * (the declaration from its statement's start, the sizes up to the matching ']'). */
+static void old_array(ParseCtx *c, Token lb)
+{
+    ParseState *ps = pstate(c);
+    const char *src = c->src;
+    int depth = 0, end = lb.off;
+    for (; src[end]; end++) {
+        if (src[end] == '[') depth++;
+        else if (src[end] == ']' && --depth == 0) break;
+        else if (src[end] == ';' || src[end] == '\n') { end = -1; break; }
+    }
+    int start = ps->prev.off;          /* back to the statement's start */
+    while (start > 0 && !strchr(";{}\n", src[start - 1])) start--;
+    while (src[start] == ' ' || src[start] == '\t') start++;
+    int name = ps->prev.off, tend = name;
+    while (tend > start && (src[tend - 1] == ' ' || src[tend - 1] == '\t')) tend--;
+    int kw = start, kwend = start;     /* data / param / let / gen, if any */
+    while (isalpha((unsigned char)src[kwend])) kwend++;
+    int has_kw = (kwend - kw == 4 && (!strncmp(src + kw, "data", 4))) || (kwend - kw == 5 && !strncmp(src + kw, "param", 5)) ||
+                 (kwend - kw == 3 && (!strncmp(src + kw, "let", 3) || !strncmp(src + kw, "gen", 3)));
+    int ts = has_kw ? kwend : start;
+    while (src[ts] == ' ') ts++;
+    if (end < 0 || tend <= ts || end - lb.off > 200 || tend - ts > 200) {
+        diag_add(c->diags, DIAG_ERROR, tok_span(lb), "arrays are declared with array[...] before the type: "
+                 "write array[N] real y, not real y[N]");
+        return;
+    }
+    diag_add(c->diags, DIAG_ERROR, (Span){lb.off, end - lb.off + 1}, "arrays are declared with array[...] before the "
+             "type (Stan's old syntax is gone): write %.*sarray%.*s %.*s %.*s", has_kw ? kwend - kw + 1 : 0, src + kw, end - lb.off + 1, src + lb.off, tend - ts, src + ts,
+             ps->prev.len, src + name);
+}
+
 /* What Stan writes differently: blocks, truncation, bounds after the size, '=' in a
  * condition.  Returns 1 when it reported. */
 static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
@@ -139,6 +174,10 @@ static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expe
     if (major == LT && prev == RBRACK && IDENT < ntok && expect[IDENT]) {
         diag_add(d, DIAG_ERROR, tok_span(t), "bounds come before the size: write vector<lower=0>[N], "
                  "not vector[N]<lower=0>");
+        return 1;
+    }
+    if (major == LBRACK && prev == IDENT && SEMI < ntok && expect[SEMI] && !expect[LBRACK]) {
+        old_array(c, t);
         return 1;
     }
     if (major == ASSIGN && !expect[ASSIGN] && expect[RPAREN]) {
@@ -256,7 +295,7 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         if (tk == LEX_STRAY) {
             unsigned char ch = (unsigned char)src[t.off];
             if (ch == '"')
-                diag_add(d, DIAG_ERROR, tok_span(t), "unexpected '\"': vmod has no strings (and no print or reject)");
+                diag_add(d, DIAG_ERROR, tok_span(t), "unterminated string: '\"' has no matching '\"' on its line");
             else if (ch >= 32 && ch < 127)
                 diag_add(d, DIAG_ERROR, tok_span(t), "unexpected character '%c'", ch);
             else if (ch >= 0x80)

@@ -33,7 +33,8 @@
        LPAREN RPAREN LBRACK RBRACK LBRACE RBRACE COMMA SEMI COLON QUESTION BAR TILDE
        ASSIGN PLUSEQ MINUSEQ TIMESEQ DIVEQ
        PLUS MINUS TIMES DIVIDE MOD POW EMUL EDIV LDIV TRANSPOSE
-       LT LE GT GE EQ NE AND OR NOT.
+       LT LE GT GE EQ NE AND OR NOT
+       VOID RETURN STRING.
 
 /* dangling else: bind to the nearest if */
 %nonassoc IFX.
@@ -71,6 +72,42 @@ items ::= .
 items ::= items item.
 item ::= decl(D).               { ast_program_add(ctx, D); }
 item ::= stmt(S).               { ast_program_add(ctx, S); }
+item ::= fundef(F).             { ast_fun_add(ctx, F); }
+
+/* ---- user-defined functions (Stan's syntax): argument and return types have no
+ * sizes; `type IDENT (` is told from a declaration by the '(' ---- */
+%type fundef {FunDef *}
+%type fsig {FunDef *}
+%type fhead {FunDef *}
+%type fparams {FunDef *}
+%type ptype {TypeSpec *}
+%type utype {TypeSpec *}
+%type ubase {TypeSpec *}
+%type uelem {TypeSpec *}
+%type commas {int}
+fundef(F) ::= fsig(H) SEMI(E).                      { F = ast_fun_end(ctx, H, NULL, E); }
+fundef(F) ::= fsig(H) LBRACE(O) RBRACE(C).          { F = ast_fun_end(ctx, H, ast_block(ctx, O, (StmtList){0}, C), C); }
+fundef(F) ::= fsig(H) LBRACE(O) stmts(L) RBRACE(C). { F = ast_fun_end(ctx, H, ast_block(ctx, O, L, C), C); }
+fsig(F) ::= fhead(H) RPAREN.                        { F = H; }
+fsig(F) ::= fparams(H) RPAREN.                      { F = H; }
+fhead(F) ::= type(T) IDENT(N) LPAREN.               { F = ast_fun(ctx, T, N, N); }
+fhead(F) ::= utype(T) IDENT(N) LPAREN.              { F = ast_fun(ctx, T, N, N); }
+fhead(F) ::= VOID(K) IDENT(N) LPAREN.               { F = ast_fun(ctx, NULL, K, N); }
+fparams(F) ::= fhead(H) ptype(T) IDENT(N).          { F = ast_fun_param(ctx, H, T, N, 0); }
+fparams(F) ::= fhead(H) DATA ptype(T) IDENT(N).     { F = ast_fun_param(ctx, H, T, N, 1); }
+fparams(F) ::= fparams(H) COMMA ptype(T) IDENT(N).  { F = ast_fun_param(ctx, H, T, N, 0); }
+fparams(F) ::= fparams(H) COMMA DATA ptype(T) IDENT(N). { F = ast_fun_param(ctx, H, T, N, 1); }
+ptype(T) ::= type(X).                               { T = X; }
+ptype(T) ::= utype(X).                              { T = X; }
+utype(T) ::= ubase(X).                              { T = X; }
+utype(T) ::= ARRAY(A) LBRACK commas(N) RBRACK uelem(B). { T = ast_unsized_array(ctx, A, N, B); }
+ubase(T) ::= VECTOR(K).                             { T = ast_unsized(ctx, TS_VECTOR, K); }
+ubase(T) ::= ROW_VECTOR(K).                         { T = ast_unsized(ctx, TS_ROWVEC, K); }
+ubase(T) ::= MATRIX(K).                             { T = ast_unsized(ctx, TS_MATRIX, K); }
+uelem(T) ::= btype(X).                              { T = X; }
+uelem(T) ::= ubase(X).                              { T = X; }
+commas(N) ::= .                                     { N = 1; }
+commas(N) ::= commas(M) COMMA.                      { N = M + 1; }
 
 /* ---- top-level declarations ---- */
 decl(D) ::= DATA(K) type(T) IDENT(N) opt_init(E) SEMI(S).  { D = ast_decl(ctx, D_DATA, K, T, N, E, S); }
@@ -142,6 +179,9 @@ stmt(S) ::= IF(K) LPAREN expr(C) RPAREN stmt(T) ELSE stmt(F).     { S = ast_if(c
 stmt(S) ::= LBRACE(O) RBRACE(C).                                  { S = ast_block(ctx, O, (StmtList){0}, C); }
 stmt(S) ::= LBRACE(O) stmts(L) RBRACE(C).                         { S = ast_block(ctx, O, L, C); }
 stmt(S) ::= SEMI(E).                                              { S = ast_empty(ctx, E); }
+stmt(S) ::= RETURN(K) expr(X) SEMI(E).                            { S = ast_return(ctx, K, X, E); }
+stmt(S) ::= RETURN(K) SEMI(E).                                    { S = ast_return(ctx, K, NULL, E); }
+stmt(S) ::= expr(X) SEMI(E).                                      { S = ast_callstmt(ctx, X, E); }
 
 stmts(L) ::= stmt(S).             { L = stmtlist_push(ctx, (StmtList){0}, S); }
 stmts(L) ::= stmts(A) stmt(S).    { L = stmtlist_push(ctx, A, S); }
@@ -191,6 +231,7 @@ postfix(E) ::= postfix(A) LBRACK indexes(I) RBRACK(C).      { E = ast_index(ctx,
 
 primary(E) ::= INTLIT(T).                                   { E = ast_int(ctx, T); }
 primary(E) ::= REALLIT(T).                                  { E = ast_real(ctx, T); }
+primary(E) ::= STRING(T).                                   { E = ast_str(ctx, T); }
 primary(E) ::= IDENT(T).                                    { E = ast_var(ctx, T); }
 primary(E) ::= LPAREN(O) expr(X) RPAREN(C).                 { E = ast_paren(ctx, O, X, C); }
 primary(E) ::= IDENT(N) LPAREN RPAREN(C).                   { E = ast_call(ctx, N, NULL, 0, NULL, 0, C); }

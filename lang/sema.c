@@ -36,6 +36,9 @@ typedef struct Sema {
     int *writes, nwrites, capwrites;
     int in_gen_decl;
     struct Facts *f;           /* of the top-level statement being checked */
+    FunDef *cur_fn;            /* the function whose body is being checked, or NULL */
+    int allow_void;            /* the expression checked is a statement of its own */
+    int allow_str;             /* the expression checked is an argument of print/reject */
 } Sema;
 
 static void push_int(Arena *a, int **v, int *n, int *cap, int x);
@@ -205,6 +208,14 @@ static const char *suggest(Sema *s, const char *name, int want_fn, int want_dist
             int dd = diag_edit_distance(name, dist_table[i]->name);
             if (dd < bd) { bd = dd; best = dist_table[i]->name; }
         }
+    for (int i = 0; i < s->prog->nfuns && (want_fn || want_dist); i++) {
+        const char *fn = s->prog->funs[i]->name;
+        size_t n = strlen(fn);
+        if (want_dist && (n <= 5 || (strcmp(fn + n - 5, "_lpdf") && strcmp(fn + n - 5, "_lpmf")))) continue;
+        const char *cand = want_dist ? arena_strndup(s->a, fn, n - 5) : fn;
+        int dd = diag_edit_distance(name, cand);
+        if (dd < bd) { bd = dd; best = cand; }
+    }
     if (want_fn) {
         for (int i = 0; mathfn_table[i].name; i++) {
             int dd = diag_edit_distance(name, mathfn_table[i].name);
@@ -493,12 +504,21 @@ static Ty check_rng_args(Sema *s, const Dist *dist, Expr **args, int nargs, cons
     return TY_REAL;
 }
 
+static Ty check_user_call(Sema *s, Expr *e, FunDef *f);
+static FunDef *find_fun(Sema *s, const char *name);
+static Ty check_print(Sema *s, Expr *e);
+static void note_rng(Sema *s, const char *name, Span sp);
+
 static Ty check_call(Sema *s, Expr *e)
 {
+    if (!strcmp(e->name, "print") || !strcmp(e->name, "reject") || !strcmp(e->name, "fatal_error"))
+        return check_print(s, e);
     for (int i = 0; i < e->nargs; i++) {
         check_expr(s, e->args[i]);
         e->level = maxlv(e->level, e->args[i]->level);
     }
+    FunDef *uf = find_fun(s, e->name);
+    if (uf) return check_user_call(s, e, uf);
     for (int i = 0; i < e->nargs; i++) if (e->args[i]->ty.base == TB_ERR) return TY_ERR;
     const char *name = e->name;
     size_t len = strlen(name);
@@ -520,8 +540,7 @@ static Ty check_call(Sema *s, Expr *e)
             if (e->fkind == FN_DIST_RNG) {
                 if (e->bar) { err(s, e->span, "%s takes no '|'", name); return TY_ERR; }
                 if (!d->rng) { err(s, e->name_span, "%s has no random number generator", base); return TY_ERR; }
-                if (!s->f->has_rng) { s->f->rng_span = e->name_span; s->f->rng_name = e->name; }
-                s->f->has_rng = 1;
+                note_rng(s, e->name, e->name_span);
                 e->level = LV_GEN;
                 Ty r = d->rng_sig ? check_rng_args(s, d, e->args, e->nargs, name, e->span)
                                   : check_dist_args(s, d, e->args, e->nargs, 0, name, e->span);
@@ -537,6 +556,12 @@ static Ty check_call(Sema *s, Expr *e)
                 for (int i = 0; i < e->nargs; i++) {
                     Ty t = e->args[i]->ty;
                     if (is_scalar(t)) continue;
+                    /* a vector or matrix parameter (categorical's theta) is one
+                     * value, not a vectorisation: only an array of them is */
+                    char pc = d->rng_sig ? d->rng_sig[i] : d->sig[i + 1];
+                    if ((pc == 'V' || pc == 'S') && (t.narr == 0 || t.kind == TK_SCALAR)) continue;
+                    if ((pc == 'M' || pc == 'L' || pc == 'C') && t.narr == 0) continue;
+                    if (pc != 'R' && pc != 'I' && t.narr) return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 1};
                     if (d->discrete || t.narr) return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 1};
                     return (Ty){TB_REAL, t.kind, 0};
                 }
@@ -659,6 +684,11 @@ static Ty check_expr_inner(Sema *s, Expr *e)
     case E_VAR: {
         int slot = lookup(s, e->name);
         if (slot < 0) {
+            if (s->cur_fn) {
+                err(s, e->span, "unknown variable '%s': a function sees only its arguments and its own local "
+                    "variables", e->name);
+                return TY_ERR;
+            }
             if (explain_invisible(s, e)) return TY_ERR;
             const char *sug = suggest(s, e->name, 0, 0);
             if (sug) err(s, e->span, "unknown variable '%s' (did you mean '%s'?)", e->name, sug);
@@ -734,13 +764,25 @@ static Ty check_expr_inner(Sema *s, Expr *e)
         return r;
     }
     case E_ROWVEC: case E_ARRAY: return literal_type(s, e);
+    case E_STR: return TY_ERR;        /* check_expr */
     }
     return TY_ERR;
 }
 
 static Ty check_expr(Sema *s, Expr *e)
 {
+    int allow_void = s->allow_void, allow_str = s->allow_str;
+    s->allow_void = s->allow_str = 0;   /* only the outermost expression may be void or a string */
+    if (e->kind == E_STR) {
+        if (allow_str) return e->ty = (Ty){TB_VOID, TK_SCALAR, 0};
+        err(s, e->span, "a string can only be an argument of print, reject or fatal_error");
+        return e->ty = TY_ERR;
+    }
     e->ty = check_expr_inner(s, e);
+    if (e->ty.base == TB_VOID && e->kind == E_CALL && !allow_void) {
+        err(s, e->span, "'%s' returns nothing (void): call it as a statement of its own", e->name);
+        e->ty = TY_ERR;
+    }
     return e->ty;
 }
 
@@ -836,6 +878,8 @@ static void check_decl(Sema *s, Stmt *st)
         const Stmt *first = s->vars[prev].decl;
         if (first)
             err(s, st->name_span, "'%s' is already declared on line %d", st->name, line_of(s, first->name_span.off));
+        else if (s->vars[prev].is_fnarg)
+            err(s, st->name_span, "'%s' is already an argument of the function", st->name);
         else
             err(s, st->name_span, "'%s' is already declared as a loop variable", st->name);
     }
@@ -853,6 +897,9 @@ static VarInfo *lhs_var(Sema *s, Expr *e)
     return &s->vars[b->slot];
 }
 
+static int user_tilde(Sema *s, Stmt *st);
+static void check_return(Sema *s, Stmt *st);
+
 static void check_stmt(Sema *s, Stmt *st)
 {
     switch (st->kind) {
@@ -862,7 +909,13 @@ static void check_stmt(Sema *s, Stmt *st)
         for (int i = 0; i < st->nargs; i++) check_expr(s, st->args[i]);
         if (!s->f->has_tilde) s->f->tilde_span = span_join(st->lhs->span, st->dist_span);
         s->f->has_tilde = 1;
+        if (s->cur_fn && s->cur_fn->suffix != FK_LP) {
+            err(s, span_join(st->lhs->span, st->dist_span), "'~' in function '%s': only a function whose name "
+                "ends in _lp may add to the density", s->cur_fn->name);
+            break;
+        }
         const Dist *d = dist_find(st->dist);
+        if (!d && user_tilde(s, st)) break;
         if (!d) {
             /* `y ~ normal_lpdf(...)`: the suffix belongs to the function, not to '~' */
             for (int k = 0; dist_suffix[k]; k++) {
@@ -903,6 +956,11 @@ static void check_stmt(Sema *s, Stmt *st)
         break;
     }
     case S_TARGET: {
+        if (s->cur_fn && s->cur_fn->suffix != FK_LP) {
+            err(s, (Span){st->span.off, 9}, "'target +=' in function '%s': only a function whose name ends in _lp "
+                "may add to the density", s->cur_fn->name);
+            break;
+        }
         Ty t = check_expr(s, st->rhs);
         if (!s->f->has_tilde) s->f->tilde_span = (Span){st->span.off, 9};   /* "target +=" */
         s->f->has_tilde = 1;
@@ -917,6 +975,8 @@ static void check_stmt(Sema *s, Stmt *st)
         if (v->kind == D_DATA) { err(s, st->lhs->span, "cannot assign to data '%s'", v->name); break; }
         if (v->kind == D_PARAM) { err(s, st->lhs->span, "cannot assign to param '%s': it is inferred (use let for a derived value)", v->name); break; }
         if (v->is_loopvar) { err(s, st->lhs->span, "cannot assign to loop variable '%s'", v->name); break; }
+        if (v->is_fnarg) { err(s, st->lhs->span, "cannot assign to argument '%s': function arguments are read-only "
+                               "(copy it into a local variable)", v->name); break; }
         if (v->toplevel) note_write(s, (int)(v - s->vars), st->lhs->span);
         if (v->kind == D_LOCAL) {
             int lv = st->rhs->level > st->lhs->level ? st->rhs->level : st->lhs->level;
@@ -981,6 +1041,20 @@ static void check_stmt(Sema *s, Stmt *st)
         break;
     }
     case S_EMPTY: break;
+    case S_RETURN: check_return(s, st); break;
+    case S_CALL: {
+        Expr *e = st->rhs;
+        if (e->kind != E_CALL) {
+            err(s, e->span, "this expression is computed and dropped: a statement is an assignment, a '~', "
+                "'target +=', or a call of a void function, print, reject or fatal_error");
+            break;
+        }
+        s->allow_void = 1;
+        Ty t = check_expr(s, e);
+        if (t.base != TB_ERR && t.base != TB_VOID)
+            err(s, e->span, "the value of '%s' is dropped: assign it, or add it with target +=", e->name);
+        break;
+    }
     }
 }
 
@@ -991,6 +1065,310 @@ static int stmt_max_level(Sema *s, const Stmt *st)
     int lv = LV_CONST;
     for (int i = 0; i < st->nreads; i++) if (s->vars[st->reads[i]].level > lv) lv = s->vars[st->reads[i]].level;
     return lv;
+}
+
+/* ---- user-defined functions ----
+ * Signatures first (so that functions may call each other in any order, and
+ * themselves), then each body in a scope of its own that sees only its arguments,
+ * then the top-level statements, whose calls check against the signatures. */
+
+static FunSuffix fun_suffix(const char *name)
+{
+    size_t n = strlen(name);
+#define ENDS(x) (n > strlen(x) && strcmp(name + n - strlen(x), x) == 0)
+    if (ENDS("_lpdf")) return FK_LPDF;
+    if (ENDS("_lpmf")) return FK_LPMF;
+    if (ENDS("_lp")) return FK_LP;
+    if (ENDS("_rng")) return FK_RNG;
+#undef ENDS
+    return FK_PLAIN;
+}
+
+static FunDef *find_fun(Sema *s, const char *name)
+{
+    const Program *p = s->prog;
+    for (int i = 0; i < p->nfuns; i++)
+        if (strcmp(p->funs[i]->name, name) == 0) return p->funs[i];
+    /* foo_lupdf(y | ...) is foo_lpdf: vmod keeps every constant anyway */
+    size_t n = strlen(name);
+    if (n > 6 && n < 200 && (strcmp(name + n - 6, "_lupdf") == 0 || strcmp(name + n - 6, "_lupmf") == 0)) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s_lp%s", (int)(n - 6), name, name[n - 2] == 'd' ? "df" : "mf");
+        return find_fun(s, buf);
+    }
+    return NULL;
+}
+
+static int is_library_name(const char *name)
+{
+    if (mathfn_find(name) || builtin_find(name) || dist_find(name)) return 1;
+    if (!strcmp(name, "print") || !strcmp(name, "reject") || !strcmp(name, "fatal_error")) return 1;
+    size_t len = strlen(name);
+    for (int k = 0; dist_suffix[k]; k++) {
+        size_t sl = strlen(dist_suffix[k]);
+        if (len > sl && len - sl < 128 && strcmp(name + len - sl, dist_suffix[k]) == 0) {
+            char base[128];
+            snprintf(base, sizeof base, "%.*s", (int)(len - sl), name);
+            if (dist_find(base)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* An argument or return type: Stan's unsized types, no bounds, no constraint. */
+static Ty fun_type(Sema *s, const TypeSpec *ts, const char *what)
+{
+    Ty t = spec_type(ts);
+    int sized = ts->size[0] != NULL;
+    for (int i = 0; i < ts->narr; i++) if (ts->arr[i]) sized = 1;
+    if (ts->name >= TS_SIMPLEX)
+        err(s, ts->span, "%s cannot be a constrained type (%s): write %s", what, vm_typename[ts->name], TYS(t));
+    else if (sized)
+        err(s, ts->span, "%s has no sizes: write %s", what, TYS(t));
+    else if (ts->lower || ts->upper)
+        err(s, ts->span, "%s has no bounds: write %s", what, TYS(t));
+    else return t;
+    return TY_ERR;
+}
+
+static int same_sig(const FunDef *a, const FunDef *b)
+{
+    if (!ty_eq(a->rty, b->rty) || a->nparams != b->nparams) return 0;
+    for (int i = 0; i < a->nparams; i++)
+        if (!ty_eq(a->params[i].ty, b->params[i].ty) || a->params[i].data_only != b->params[i].data_only) return 0;
+    return 1;
+}
+
+static void check_signatures(Sema *s)
+{
+    Program *p = s->prog;
+    for (int i = 0; i < p->nfuns; i++) {
+        FunDef *f = p->funs[i];
+        f->suffix = fun_suffix(f->name);
+        f->rty = f->ret ? fun_type(s, f->ret, "a return type") : (Ty){TB_VOID, TK_SCALAR, 0};
+        for (int k = 0; k < f->nparams; k++) f->params[k].ty = fun_type(s, f->params[k].type, "an argument type");
+        if (is_library_name(f->name)) {
+            err(s, f->name_span, "'%s' is a library function: give yours another name", f->name);
+            continue;
+        }
+        if ((f->suffix == FK_LPDF || f->suffix == FK_LPMF) && f->rty.base != TB_ERR) {
+            int pmf = f->suffix == FK_LPMF;
+            if (!ty_eq(f->rty, TY_REAL))
+                err(s, f->ret ? f->ret->span : f->name_span, "'%s' is a log density: it must return real, not %s",
+                    f->name, TYS(f->rty));
+            else if (f->nparams == 0)
+                err(s, f->name_span, "'%s' is a log density: its first argument is the variate", f->name);
+            else if (f->params[0].ty.base != TB_ERR && f->params[0].ty.base != (pmf ? TB_INT : TB_REAL))
+                err(s, f->params[0].type->span, "the variate of a %s function must be %s: %s", pmf ? "_lpmf" : "_lpdf",
+                    pmf ? "int (or an int container)" : "real (or a real container)",
+                    pmf ? "use _lpdf for a continuous variate" : "use _lpmf for an int variate");
+        }
+        FunDef *first = NULL;
+        for (int j = 0; j < i && !first; j++) if (strcmp(p->funs[j]->name, f->name) == 0) first = p->funs[j];
+        if (!first) { f->def = f->body ? f : NULL; continue; }
+        if (!same_sig(first, f)) {
+            err(s, f->name_span, "'%s' was declared on line %d with another signature (functions cannot be overloaded)",
+                f->name, line_of(s, first->name_span.off));
+            continue;
+        }
+        if (f->body && first->def) {
+            err(s, f->name_span, "function '%s' is already defined on line %d", f->name, line_of(s, first->def->name_span.off));
+            continue;
+        }
+        if (f->body) first->def = f;
+    }
+    for (int i = 0; i < p->nfuns; i++) {
+        FunDef *f = p->funs[i], *first = f;
+        for (int j = 0; j < i; j++) if (strcmp(p->funs[j]->name, f->name) == 0) { first = p->funs[j]; break; }
+        if (first != f) { f->def = first->def; continue; }
+        if (!f->def && !is_library_name(f->name))
+            err(s, f->name_span, "function '%s' is declared but never defined", f->name);
+    }
+}
+
+/* Does every path through st end in return (or reject / fatal_error)? */
+static int returns(const Stmt *st)
+{
+    if (!st) return 0;
+    switch (st->kind) {
+    case S_RETURN: return 1;
+    case S_CALL: return st->rhs->kind == E_CALL && (st->rhs->fkind == FN_REJECT || st->rhs->fkind == FN_FATAL);
+    case S_IF: return st->els && returns(st->body) && returns(st->els);
+    case S_BLOCK:
+        for (int i = 0; i < st->nstmts; i++) if (returns(st->stmts[i])) return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+static void check_fun_body(Sema *s, FunDef *f)
+{
+    Facts facts;
+    memset(&facts, 0, sizeof facts);
+    Facts *outer = s->f;
+    s->f = &facts;
+    int mark = s->nvis;
+    s->depth++;
+    s->cur_fn = f;
+    f->slot_lo = s->nvars;
+    for (int k = 0; k < f->nparams; k++) {
+        FunParam *a = &f->params[k];
+        int prev = lookup(s, a->name);
+        if (prev >= f->slot_lo) err(s, a->name_span, "argument '%s' is named twice", a->name);
+        a->slot = new_var(s, a->name, a->ty, D_LOCAL, NULL, 0);
+        s->vars[a->slot].is_fnarg = 1;
+        s->vars[a->slot].level = a->data_only ? LV_DATA : LV_PARAM;
+    }
+    check_stmt(s, f->body);
+    f->slot_hi = s->nvars;
+    scope_pop(s, mark);
+    s->depth--;
+    s->cur_fn = NULL;
+    s->f = outer;
+    if (f->rty.base != TB_VOID && f->rty.base != TB_ERR && !returns(f->body))
+        err(s, f->name_span, "function '%s' can reach its end without returning a value: every path must end "
+            "in return", f->name);
+}
+
+static void check_functions(Sema *s)
+{
+    if (!s->prog->nfuns) return;
+    check_signatures(s);
+    for (int i = 0; i < s->prog->nfuns; i++) {
+        FunDef *f = s->prog->funs[i];
+        if (f->body && f->def == f) check_fun_body(s, f);
+        f->checked = 1;
+    }
+}
+
+static void note_rng(Sema *s, const char *name, Span sp)
+{
+    if (s->cur_fn) {
+        if (s->cur_fn->suffix != FK_RNG)
+            err(s, sp, "%s draws random numbers: in a function, only one whose name ends in _rng may call it "
+                "(this is '%s')", name, s->cur_fn->name);
+        return;
+    }
+    if (!s->f->has_rng) { s->f->rng_span = sp; s->f->rng_name = name; }
+    s->f->has_rng = 1;
+}
+
+static Ty check_user_call(Sema *s, Expr *e, FunDef *f)
+{
+    for (int i = 0; i < e->nargs; i++) if (e->args[i]->ty.base == TB_ERR) return TY_ERR;
+    if (e->nargs != f->nparams) {
+        err(s, e->span, "%s takes %d argument%s, %d given", e->name, f->nparams, f->nparams == 1 ? "" : "s", e->nargs);
+        return TY_ERR;
+    }
+    for (int i = 0; i < e->nargs; i++) {
+        const FunParam *a = &f->params[i];
+        Ty t = e->args[i]->ty;
+        if (a->ty.base == TB_ERR) return TY_ERR;
+        if (t.base == TB_VOID || !assignable(a->ty, t)) {
+            char b1[48], b2[48];
+            err(s, e->args[i]->span, "%s: argument %d ('%s') must be %s, found %s", e->name, i + 1, a->name,
+                ty_name(a->ty, b1, sizeof b1), ty_name(t, b2, sizeof b2));
+            return TY_ERR;
+        }
+        if (a->data_only && e->args[i]->level >= LV_PARAM) {
+            err(s, e->args[i]->span, "%s: argument %d ('%s') is declared data, but this value depends on parameters",
+                e->name, i + 1, a->name);
+            return TY_ERR;
+        }
+    }
+    int dens = f->suffix == FK_LPDF || f->suffix == FK_LPMF;
+    if (e->bar && !dens) {
+        err(s, e->name_span, "'|' is only for density functions (NAME_lpdf, _lpmf, _cdf, _lcdf, _lccdf); '%s' is not one", e->name);
+        return TY_ERR;
+    }
+    if (dens && !e->bar && e->nargs > 1) {
+        err(s, e->span, "%s needs '|' after its first argument: %s(y | ...)", e->name, e->name);
+        return TY_ERR;
+    }
+    e->fkind = FN_USER;
+    e->fn = f->def;
+    if (f->suffix == FK_RNG) { note_rng(s, e->name, e->name_span); e->level = LV_GEN; }
+    if (f->suffix == FK_LP) {
+        if (s->cur_fn && s->cur_fn->suffix != FK_LP)
+            err(s, e->name_span, "%s adds to the density: in a function, only one whose name ends in _lp may call it "
+                "(this is '%s')", e->name, s->cur_fn->name);
+        else if (!s->cur_fn) {
+            if (!s->f->has_tilde) s->f->tilde_span = e->name_span;
+            s->f->has_tilde = 1;
+        }
+        e->level = maxlv(e->level, LV_PARAM);
+    }
+    return f->rty;
+}
+
+/* print(...), reject(...), fatal_error(...): strings and values of any type. */
+static Ty check_print(Sema *s, Expr *e)
+{
+    e->fkind = e->name[0] == 'p' ? FN_PRINT : e->name[0] == 'r' ? FN_REJECT : FN_FATAL;
+    if (e->bar) { err(s, e->name_span, "'|' is only for density functions; '%s' is not one", e->name); return TY_ERR; }
+    if (e->nargs == 0) { err(s, e->span, "%s needs at least one argument", e->name); return TY_ERR; }
+    int bad = 0;
+    for (int i = 0; i < e->nargs; i++) {
+        s->allow_str = 1;
+        Ty t = check_expr(s, e->args[i]);
+        e->level = maxlv(e->level, e->args[i]->level);
+        if (t.base == TB_ERR) bad = 1;
+    }
+    return bad ? TY_ERR : (Ty){TB_VOID, TK_SCALAR, 0};
+}
+
+/* `y ~ foo(a)` with foo_lpdf (or foo_lpmf) user-defined: target += foo_lpdf(y | a). */
+static int user_tilde(Sema *s, Stmt *st)
+{
+    char buf[200];
+    FunDef *f = NULL;
+    for (int k = 0; k < 2 && !f; k++) {
+        snprintf(buf, sizeof buf, "%s%s", st->dist, k ? "_lpmf" : "_lpdf");
+        f = find_fun(s, buf);
+    }
+    if (!f) return 1 == 0;
+    Expr *e = arena_zalloc(s->a, sizeof *e);
+    e->kind = E_CALL;
+    e->span = (Span){st->span.off, st->span.len - 1};
+    e->name = arena_strndup(s->a, buf, strlen(buf));
+    e->name_span = st->dist_span;
+    e->bar = 1;
+    e->slot = -1;
+    e->nargs = st->nargs + 1;
+    e->args = arena_alloc(s->a, sizeof(Expr *) * (size_t)e->nargs);
+    e->args[0] = st->lhs;
+    for (int i = 0; i < st->nargs; i++) e->args[i + 1] = st->args[i];
+    for (int i = 0; i < e->nargs; i++) {
+        e->level = maxlv(e->level, e->args[i]->level);
+        if (e->args[i]->depth + 1 > e->depth) e->depth = e->args[i]->depth + 1;
+    }
+    e->ty = check_user_call(s, e, f);
+    st->kind = S_TARGET;
+    st->rhs = e;
+    return 1;
+}
+
+static void check_return(Sema *s, Stmt *st)
+{
+    FunDef *f = s->cur_fn;
+    if (!f) {
+        err(s, (Span){st->span.off, 6}, "return outside a function");
+        if (st->rhs) check_expr(s, st->rhs);
+        return;
+    }
+    char b1[48], b2[48];
+    if (!st->rhs) {
+        if (f->rty.base != TB_VOID && f->rty.base != TB_ERR)
+            err(s, st->span, "function '%s' must return a value of type %s", f->name, ty_name(f->rty, b1, sizeof b1));
+        return;
+    }
+    Ty t = check_expr(s, st->rhs);
+    if (t.base == TB_ERR || f->rty.base == TB_ERR) return;
+    if (f->rty.base == TB_VOID)
+        err(s, st->rhs->span, "function '%s' returns void: write 'return;' without a value", f->name);
+    else if (!assignable(f->rty, t))
+        err(s, st->rhs->span, "function '%s' returns %s, but this value is %s", f->name,
+            ty_name(f->rty, b1, sizeof b1), ty_name(t, b2, sizeof b2));
 }
 
 static void rng_error(Sema *s, const Facts *f)
@@ -1007,6 +1385,7 @@ Ir *vm_check(Arena *a, DiagList *d, Program *p)
     s.d = d;
     s.prog = p;
     Facts *facts = arena_zalloc(a, sizeof(Facts) * (size_t)(p->nstmts + 1));
+    check_functions(&s);
     for (int i = 0; i < p->nstmts; i++) {
         Stmt *st = p->stmts[i];
         s.reads = NULL; s.nreads = s.capreads = 0;

@@ -7,6 +7,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_permutation.h>
 #include "runtime/eval.h"
+#include "runtime/builtins_port.h"
 
 #define NANV val_real(ev, NAN)
 
@@ -1104,13 +1105,16 @@ const struct Builtin builtin_table[] = {
     {"distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_distance},
     {"dot_product", "r(s,s)", b_dot_product},
     {"dot_self", "r(s)", b_dot_self},
+    {"eigenvalues_sym", "v(m)", b_eigenvalues_sym},
     {"gp_exp_quad_cov", "m(R,r,r);m(V,r,r);m(R,R,r,r);m(V,V,r,r)", b_gp_exp_quad_cov},
     {"head", "T(v,i);T(w,i);T(R,i);T(I,i);T(V,i)", b_head},
+    {"identity_matrix", "m(i)", b_identity_matrix},
     {"inverse", "m(m)", b_inverse},
     {"linspaced_vector", "v(i,r,r)", b_linspaced_vector},
     {"log_determinant", "r(m)", b_log_determinant},
     {"log_softmax", "v(v)", b_log_softmax},
     {"log_sum_exp", "r(v);r(w);r(R);r(m)", b_log_sum_exp},
+    {"matrix_power", "m(m,i)", b_matrix_power},
     {"max", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_max},
     {"mdivide_left_tri_low", "v(m,v);m(m,m)", b_mdivide_left_tri_low},
     {"mdivide_right_tri_low", "w(w,m);m(m,m)", b_mdivide_right_tri_low},
@@ -1122,6 +1126,8 @@ const struct Builtin builtin_table[] = {
     {"prod", "i(I);r(R);r(v);r(w);r(m)", b_prod},
     {"quad_form", "r(m,v);m(m,m)", b_quad_form},
     {"quad_form_diag", "m(m,v);m(m,w)", b_quad_form_diag},
+    {"quantile", "r(v,r);r(w,r);r(R,r)", b_quantile},
+    {"rank", "i(R,i);i(I,i);i(v,i);i(w,i)", b_rank},
     {"rep_array", "A(a,i);A(a,i,i);A(a,i,i,i)", b_rep_array},
     {"rep_matrix", "m(r,i,i);m(v,i);m(w,i)", b_rep_matrix},
     {"rep_row_vector", "w(r,i)", b_rep_row_vector},
@@ -1135,6 +1141,8 @@ const struct Builtin builtin_table[] = {
     {"softmax", "v(v)", b_softmax},
     {"sort_asc", "T(v);T(w);T(R);T(I)", b_sort_asc},
     {"sort_desc", "T(v);T(w);T(R);T(I)", b_sort_desc},
+    {"sort_indices_asc", "I(v);I(w);I(R);I(I)", b_sort_indices_asc},
+    {"sort_indices_desc", "I(v);I(w);I(R);I(I)", b_sort_indices_desc},
     {"squared_distance", "r(v,v);r(w,w);r(v,w);r(w,v);r(r,r)", b_squared_distance},
     {"sub_col", "v(m,i,i,i)", b_sub_col},
     {"sub_row", "w(m,i,i,i)", b_sub_row},

@@ -171,6 +171,7 @@ static int gather(Ev *ev, const Dist *d, const char *codes, int first, Val *args
             if (have && reps != n) {
                 ev_error(ev, sp, "%s%s: size mismatch: argument %s has %d elements, another has %d", d->name,
                          suffix_of(d, fkind), d->argnames[k] ? d->argnames[k] : "?", reps, n);
+                ev->size_error = 1;
                 return -1;
             }
             n = reps;

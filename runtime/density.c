@@ -30,8 +30,11 @@ void vm_eval_free(VmEval *e)
     tape_free(ev);
     free(ev->env);
     free(ev->stmt_const);
+    rej_free(ev);
     free(e);
 }
+
+char *vm_eval_reject_report(const VmEval *e) { return rej_report(&e->ev); }
 
 const char *vm_eval_message(const VmEval *e) { return e->ev.msg; }
 
@@ -179,7 +182,7 @@ static void begin(Ev *ev)
     ev->notape = 1;                   /* vm_log_density turns it off when it wants a gradient */
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = ev->size_error = 0;
     ev->msg[0] = 0;
     const Model *m = ev->m;
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
@@ -243,7 +246,8 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
         if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian); continue; }
         if (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)) {
             /* when only outputs are wanted, the density statements need not run */
-            if (phase == PH_GEN && (s->kind == S_TILDE || s->kind == S_TARGET)) continue;
+            if (phase == PH_GEN && s->phase == PH_MODEL && (s->kind == S_TILDE || s->kind == S_TARGET || s->kind == S_CALL))
+                continue;
             exec_stmt(ev, s);
         }
     }
@@ -253,6 +257,7 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
             (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)))
             check_declared(ev, s);
     }
+    if (ev->fail && ev->rejected && !ev->fatal) rej_record(ev);
     return ev->fail ? -1 : 0;
 }
 
@@ -330,7 +335,7 @@ int vm_constrain(VmEval *e, const double *u, double *x)
             if (ev->fail) return -1;
             flatten_colmajor(&ev->env[pi->slot], x + o);
             o += (size_t)ev->env[pi->slot].n;
-        } else if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET)) {
+        } else if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET || s->kind == S_CALL)) {
             exec_stmt(ev, s);       /* a later bound may use a let */
             if (ev->fail) return -1;
         }
@@ -369,6 +374,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     e->ev.rng = r;
     e->ev.notape = 1;
+    e->ev.quiet = 1;                 /* a probe: print() says nothing */
     model_run(e, u, 0, PH_GEN);      /* shapes only: a failure leaves declared shapes */
     size_t cap = 0;
     m->outs = calloc((size_t)m->ir->nvars + 1, sizeof(OutVar));
@@ -446,7 +452,7 @@ static int unconstrain_json(VmEval *e, const char *json, double *u, unsigned cha
     for (int i = 0; i < p->nstmts && k < m->nparams && !rc; i++) {
         const Stmt *s = p->stmts[i];
         if (s->kind != S_DECL || s->decl != D_PARAM) {
-            if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET)) exec_stmt(ev, s);
+            if (s->phase == PH_MODEL && !(s->kind == S_TILDE || s->kind == S_TARGET || s->kind == S_CALL)) exec_stmt(ev, s);
             continue;
         }
         const ParamInfo *pi = &m->params[k++];

@@ -175,6 +175,8 @@ static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
     case FN_MATH: return call_math(ev, e, args, n);
     case FN_BUILTIN: return ((const struct Builtin *)e->fn)->fn(ev, e, args, n);
     case FN_NONE: ev_error(ev, e->span, "unresolved call"); return poison(ev);
+    case FN_USER: return call_user(ev, e, args, n);
+    case FN_PRINT: case FN_REJECT: case FN_FATAL: return poison(ev);   /* statements: exec_stmt */
     default: return call_dist(ev, e, e->fn, e->fkind, args, n, e->span);
     }
     return poison(ev);
@@ -247,6 +249,7 @@ Val eval_expr(Ev *ev, const Expr *e)
     }
     case E_ROWVEC: case E_ARRAY: HOISTED(); return literal(ev, e);
     case E_CALL: HOISTED(); return eval_call(ev, e);
+    case E_STR: break;                /* only print's arguments, which call_print reads */
     }
 #undef HOISTED
     return poison(ev);
@@ -296,6 +299,7 @@ static void assign_whole(Ev *ev, Span sp, const char *name, Val *t, Val v)
         for (int i = 0; i < t->ndim; i++) snprintf(b1 + strlen(b1), sizeof b1 - strlen(b1), "%s%d", i ? "," : "", t->dims[i]);
         for (int i = 0; i < v.ndim; i++) snprintf(b2 + strlen(b2), sizeof b2 - strlen(b2), "%s%d", i ? "," : "", v.dims[i]);
         ev_error(ev, sp, "size mismatch assigning to '%s': declared [%s], value has [%s]", name, b1, b2);
+        ev->size_error = 1;
         return;
     }
     Val r = *t;
@@ -385,7 +389,7 @@ static void exec_assign(Ev *ev, const Stmt *s)
 
 void exec_stmt(Ev *ev, const Stmt *s)
 {
-    if (ev->fail) return;
+    if (ev->fail || ev->returning) return;
     switch (s->kind) {
     case S_DECL:
         if (s->decl == D_DATA || s->decl == D_PARAM) return;   /* bound by the model */
@@ -442,7 +446,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
             if (pl->rec && rec_loop(ev, s, lo, hi)) return;
         } else if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
-        for (long i = lo; i <= hi && !ev->fail; i++) {
+        for (long i = lo; i <= hi && !ev->fail && !ev->returning; i++) {
             if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
                 ev_error(ev, s->span, "interrupted");
                 return;
@@ -464,7 +468,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
                 return;
             }
             exec_stmt(ev, s->body);
-            if (ev->fail) return;
+            if (ev->fail || ev->returning) return;
         }
     }
     case S_IF: {
@@ -475,8 +479,16 @@ void exec_stmt(Ev *ev, const Stmt *s)
         return;
     }
     case S_BLOCK:
-        for (int i = 0; i < s->nstmts && !ev->fail; i++) exec_stmt(ev, s->stmts[i]);
+        for (int i = 0; i < s->nstmts && !ev->fail && !ev->returning; i++) exec_stmt(ev, s->stmts[i]);
         return;
     case S_EMPTY: return;
+    case S_RETURN:
+        ev->retval = s->rhs ? eval_expr(ev, s->rhs) : (Val){0};
+        if (!ev->fail) ev->returning = 1;
+        return;
+    case S_CALL:
+        if (s->rhs->fkind == FN_USER) (void)eval_expr(ev, s->rhs);
+        else call_print(ev, s->rhs);
+        return;
     }
 }

@@ -77,6 +77,14 @@ struct Ev {
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
+    /* user-defined functions (ufunc.c) */
+    int returning;                    /* a return ran: statements unwind to the call */
+    Val retval;
+    int call_depth;
+    int rejected;                     /* the failure is a reject(): msg is the user's message */
+    int quiet;                        /* a probe evaluation: print() writes nothing */
+    int size_error;                   /* the failure is a size mismatch (sizecheck.c) */
+    struct RejTab *rej;               /* reject()s met by this evaluator, per site (reject.c) */
 };
 
 /* tape */
@@ -145,6 +153,14 @@ Val op_transpose(Ev *ev, Val a);
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
 /* calls (call.c) */
 Val call_math(Ev *ev, const Expr *e, Val *args, int n);
+/* user-defined functions, print, reject, fatal_error (ufunc.c) */
+Val call_user(Ev *ev, const Expr *e, Val *args, int n);
+void call_print(Ev *ev, const Expr *e);
+/* count a failed evaluation whose cause was reject() (reject.c) */
+void rej_record(Ev *ev);
+/* "N times at FILE:L:C: first message" lines, malloc'd; NULL when none */
+char *rej_report(const Ev *ev);
+void rej_free(Ev *ev);
 Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int n, Span sp);
 /* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),

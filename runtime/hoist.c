@@ -48,7 +48,11 @@ static int invariant(Hoist *h, const Expr *e)
     case E_INT: case E_REAL: return 1;
     case E_VAR: return e->slot >= 0 && e->slot < h->m->ir->nvars && h->inv_var[e->slot];
     case E_CALL:
-        if (e->fkind == FN_NONE || e->fkind == FN_DIST_RNG) return 0;
+        /* user functions are never hoisted: one may print, reject or read its
+         * arguments in ways a data-only level does not capture */
+        if (e->fkind == FN_NONE || e->fkind == FN_DIST_RNG || e->fkind >= FN_USER) return 0;
+        break;
+    case E_STR: return 0;
         break;
     default: break;
     }
@@ -140,6 +144,9 @@ static void walk_stmt(Hoist *h, Stmt *s)
         for (int i = 0; i < s->nstmts; i++) walk_stmt(h, s->stmts[i]);
         return;
     case S_EMPTY: return;
+    case S_RETURN: case S_CALL:       /* the arguments of a call statement */
+        if (s->rhs) for (int i = 0; i < s->rhs->nargs; i++) walk_expr(h, s->rhs->args[i]);
+        return;
     }
 }
 
@@ -202,11 +209,14 @@ static void scan_assigned(unsigned char *out, const Stmt *s)
     }
 }
 
+
+
 int model_scan_assigned(Model *m)
 {
     m->idx_assigned = calloc((size_t)m->ir->nvars + 1, 1);
     if (!m->idx_assigned) return -1;
     const Program *p = m->ir->prog;
     for (int i = 0; i < p->nstmts; i++) scan_assigned(m->idx_assigned, p->stmts[i]);
+    for (int i = 0; i < p->nfuns; i++) scan_assigned(m->idx_assigned, p->funs[i]->body);
     return 0;
 }

@@ -262,6 +262,7 @@ void index_set(Ev *ev, const Expr *lhs, Val *t, Val v)
     for (int d = 0; d < s.ndim; d++) { cnt *= s.cnt[d]; if (s.kept[d]) { if (v.ndim <= nk || v.dims[nk] != s.cnt[d]) cnt = -1; nk++; } }
     if (cnt < 0 || nk != v.ndim) {
         ev_error(ev, lhs->span, "size mismatch in assignment to '%s'", base_name(lhs));
+        ev->size_error = 1;
         return;
     }
     if (t->base == TB_REAL) {

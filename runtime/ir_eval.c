@@ -154,6 +154,13 @@ static void walk(IrProbe *p, const Stmt *s)
     case S_BLOCK:
         for (int i = 0; i < s->nstmts && !ev->fail && !p->stop; i++) walk(p, s->stmts[i]);
         return;
+    case S_CALL:
+        if (s->rhs->fkind == FN_USER && ((const FunDef *)s->rhs->fn)->suffix == FK_LP) {
+            ev_error(ev, s->span, "a call of an _lp function: its density terms cannot be analysed one `~` at a time");
+            return;
+        }
+        exec_stmt(ev, s);
+        return;
     default:
         exec_stmt(ev, s);
         return;
@@ -166,7 +173,7 @@ int ie_walk(IrProbe *p, IeVisit visit, void *ctx)
     const Model *m = ev->m;
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = 0;
     ev->msg[0] = 0;
     memcpy(ev->env, m->data_env, sizeof(Val) * (size_t)m->ir->nvars);
     bind(p);

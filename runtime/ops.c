@@ -129,6 +129,7 @@ Val op_binary(Ev *ev, const Expr *e, Op op, Val a, Val b)
     if (op == OP_LDIV) { ev_error(ev, e->span, "'\\' is not supported yet: use mdivide_left_tri_low or inverse"); return val_real(ev, NAN); }
     if (!as && !bs && (a.n != b.n || a.ndim != b.ndim)) {
         ev_error(ev, e->span, "size mismatch: %d and %d elements", a.n, b.n);
+        ev->size_error = 1;
         return val_real(ev, NAN);
     }
     const Val *shape = as ? &b : &a;
@@ -280,6 +281,7 @@ Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
     int C = b.kind == TK_ROWVEC ? b.dims[0] : b.kind == TK_VECTOR ? 1 : b.dims[1];
     if (K != K2) {
         ev_error(ev, e->span, "matrix product size mismatch: %d columns times %d rows", K, K2);
+        ev->size_error = 1;
         return val_real(ev, NAN);
     }
     Val r;

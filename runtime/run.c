@@ -421,6 +421,14 @@ static void run_release(RunShared *sh)
         RunChain *c = &sh->ch[k];
         if (c->st)
             b->free(c->st);
+        if (c->have_target && sh->m->report) {   /* in chain order, after every thread ended */
+            char *rep = sh->m->report(sh->m->model, &c->t);
+            for (char *l = rep, *nl; l && *l; l = nl + 1) {
+                if (!(nl = strchr(l, '\n'))) nl = l + strlen(l) - 1;
+                fprintf(stderr, "chain %d: %.*s\n", k + 1, (int)(nl - l), l);
+            }
+            free(rep);
+        }
         if (c->have_target && sh->m->target_free)
             sh->m->target_free(sh->m->model, &c->t);
         if (c->have_csv)

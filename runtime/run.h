@@ -38,6 +38,9 @@ typedef struct RunModel {
      * init_radius > 0 replaces the 2 of uniform(-2, 2) (--init=R). */
     const unsigned char *init_given;
     double init_radius;
+    /* Optional: what this chain's target has to report when the chain ends (the
+     * model's reject() counts), malloc'd lines or NULL; printed with the chain's id. */
+    char *(*report)(void *model, BkTarget *t);
 } RunModel;
 
 typedef struct RunConfig {

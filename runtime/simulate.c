@@ -83,6 +83,11 @@ static void ana_stmt(Ana *a, const Stmt *s, int in_while, char *drawn)
         drawn[b->slot] = 1;
         return;
     }
+    case S_CALL:
+        if (s->rhs->fkind == FN_USER && ((const FunDef *)s->rhs->fn)->suffix == FK_LP)
+            ana_fail(a, s->span, "forward simulation: %s adds density terms inside a function: write its `~` "
+                     "statements in the model", s->rhs->name);
+        return;
     case S_FOR: ana_stmt(a, s->body, in_while, drawn); return;
     case S_WHILE: ana_stmt(a, s->body, 1, drawn); return;
     case S_IF: ana_stmt(a, s->body, in_while, drawn); ana_stmt(a, s->els, in_while, drawn); return;
@@ -582,7 +587,7 @@ static int run(Sim *S, gsl_rng *r, const double *ugiven)
     const Model *m = S->m;
     arena_reset(&ev->arena);
     tape_reset(ev);
-    ev->fail = ev->fatal = 0;
+    ev->fail = ev->fatal = ev->rejected = ev->returning = 0;
     ev->msg[0] = 0;
     ev->rng = r;
     ev->phase = PH_MODEL;

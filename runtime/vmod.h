@@ -75,5 +75,29 @@ const char *vm_eval_message(const VmEval *e);
 /* The same reason rendered with the model's file:line:col, line and caret when it has a
  * position; malloc'd, NULL when there is none. */
 char *vm_eval_explain(const VmEval *e);
+/* The reject() statements this evaluator met, one line per statement with how often
+ * it rejected and its first message ("12 times at m.vmod:3:5: x is 7"); malloc'd,
+ * NULL when none. */
+char *vm_eval_reject_report(const VmEval *e);
+
+/* Size mismatches found by evaluating the model once with its data (vrun --check):
+ * the rendered error (file:line:col, line, caret), malloc'd, or NULL when none. */
+char *vm_model_check_sizes(const VmModel *m);
+
+/* Discrete parameters summed out by enumeration, for gradient methods
+ * (runtime/marginal.c).  vm_marg_new refuses (NULL, *msg malloc'd naming the
+ * variable and the reason) a model whose density does not split into one term per
+ * discrete element or whose elements take more than 128 values.  The log density
+ * and gradient are over the dim continuous coordinates; vm_marg_draw fills
+ * full[dim + ndisc] with u and a draw of the discrete values from their exact
+ * conditional given u. */
+typedef struct VmMarg VmMarg;
+VmMarg *vm_marg_new(const VmModel *m, char **msg);
+void vm_marg_free(VmMarg *g);
+int vm_marg_log_density(VmMarg *g, const double *u, double *lp, double *grad);
+int vm_marg_draw(VmMarg *g, const double *u, gsl_rng *r, double *full);
+VmEval *vm_marg_eval(VmMarg *g);
+/* vm_write_values at u with the discrete values drawn by vm_marg_draw. */
+int vm_marg_write_values(VmMarg *g, const double *u, gsl_rng *r, double *out);
 
 #endif

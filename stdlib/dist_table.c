@@ -9,7 +9,7 @@ extern const Dist dist_normal, dist_std_normal, dist_lognormal, dist_student_t, 
     dist_double_exponential, dist_logistic, dist_gumbel, dist_gamma, dist_inv_gamma,
     dist_chi_square, dist_inv_chi_square, dist_exponential, dist_weibull, dist_frechet,
     dist_pareto, dist_beta, dist_beta_proportion, dist_uniform, dist_skew_normal,
-    dist_exp_mod_normal, dist_von_mises;
+    dist_exp_mod_normal, dist_von_mises, dist_loglogistic, dist_skew_double_exponential;
 /* discrete (dist_bernoulli.c, dist_binomial.c, dist_poisson.c, dist_negbin.c,
  * dist_categorical.c, dist_ordinal.c) */
 extern const Dist dist_bernoulli, dist_bernoulli_logit, dist_binomial, dist_binomial_logit,
@@ -21,6 +21,7 @@ extern const Dist dist_multi_normal, dist_multi_normal_cholesky, dist_multi_stud
     dist_dirichlet, dist_lkj_corr_cholesky, dist_lkj_corr, dist_wishart, dist_inv_wishart;
 extern const Dist dist_normal_id_glm;
 extern const Dist dist_multi_normal_prec;     /* dist_mvnormal_prec.c */
+extern const Dist dist_ordered_probit;           /* dist_ordered_probit.c */
 
 /* ORDER DIST: continuous, discrete, multivariate. */
 const Dist *const dist_table[] = {
@@ -28,12 +29,12 @@ const Dist *const dist_table[] = {
     &dist_logistic, &dist_gumbel, &dist_lognormal, &dist_chi_square, &dist_inv_chi_square,
     &dist_exponential, &dist_gamma, &dist_inv_gamma, &dist_weibull, &dist_frechet,
     &dist_pareto, &dist_beta, &dist_beta_proportion, &dist_uniform, &dist_von_mises,
-    &dist_skew_normal, &dist_exp_mod_normal,
+    &dist_skew_normal, &dist_exp_mod_normal, &dist_loglogistic, &dist_skew_double_exponential,
     &dist_bernoulli, &dist_bernoulli_logit, &dist_binomial, &dist_binomial_logit,
     &dist_beta_binomial, &dist_poisson, &dist_poisson_log, &dist_neg_binomial,
     &dist_neg_binomial_2, &dist_neg_binomial_2_log, &dist_categorical, &dist_categorical_logit,
-    &dist_multinomial, &dist_ordered_logistic, &dist_discrete_range,
-    &dist_multi_normal, &dist_multi_normal_cholesky, &dist_multi_student_t, &dist_multi_normal_prec,
+    &dist_multinomial, &dist_ordered_logistic, &dist_ordered_probit, &dist_discrete_range,
+    &dist_multi_normal, &dist_multi_normal_cholesky, &dist_multi_normal_prec, &dist_multi_student_t,
     &dist_dirichlet, &dist_lkj_corr_cholesky, &dist_lkj_corr, &dist_wishart, &dist_inv_wishart,
     &dist_normal_id_glm,
     NULL

@@ -18,6 +18,9 @@ MF1(log1m_exp);
 MF2(pow); MF2(fmin); MF2(fmax); MF2(atan2); MF2(lbeta); MF2(lchoose);
 MF2(log_falling_factorial); MF2(log_diff_exp); MF2(log_sum_exp);
 MF3(fma); MF3(log_mix);
+/* mathfn_port.c */
+MF1(log1p_exp); MF1(inv_cloglog); MF2(hypot); MF2(fdim); MF2(log_inv_logit_diff);
+MF1(int_step); MF1(logical_negation);
 
 #undef MF1
 #undef MF2

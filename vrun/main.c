@@ -15,7 +15,7 @@
 
 #define VRUN_VERSION "0.1.0"
 
-static int do_check(const char *path, int format)
+static int do_check(const char *path, int format, const char *data)
 {
     size_t len;
     char *src = vrun_read_file(path, "model file", &len);
@@ -34,7 +34,18 @@ static int do_check(const char *path, int format)
         char *f = vm_format(p);
         fputs(f, stdout);
         free(f);
-    } else if (ir) puts("ok");
+    } else if (ir) {
+        /* with the data bound every size is known: evaluate once for size mismatches */
+        char *lmsg = NULL;
+        VmModel *m = vm_model_load_file(path, data, &lmsg);
+        char *sz = m ? vm_model_check_sizes(m) : NULL;
+        if (!m && data) { fputs(lmsg ? lmsg : "error: cannot load the model with its data\n", stderr); rc = 1; }
+        else if (sz) { fputs(sz, stderr); if (sz[strlen(sz) - 1] != '\n') fputc('\n', stderr); rc = 1; }
+        else puts("ok");
+        free(sz);
+        free(lmsg);
+        vm_model_free(m);
+    }
     diag_free(&d);
     arena_free(&a);
     free(src);
@@ -61,7 +72,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!c.model) { int rc = repl_main(&c); cli_free(&c); return rc; }
-    if (c.check || c.format) { int rc = do_check(c.model, c.format); cli_free(&c); return rc; }
+    if (c.check || c.format) { int rc = do_check(c.model, c.format, c.check ? c.data : NULL); cli_free(&c); return rc; }
 
     const Backend *b = NULL;
     if (session_method(&c, &b, err, sizeof err)) {

@@ -113,11 +113,15 @@ static int split(const char *text, const char *file, char ***out)
         free(msg);
     } else {
         n = 0;
-        *out = calloc((size_t)p->nstmts + 1, sizeof(char *));
+        *out = calloc((size_t)(p->nstmts + p->nfuns) + 1, sizeof(char *));
         int prev = 0;
-        for (int i = 0; i < p->nstmts; i++) {
-            const Stmt *s = p->stmts[i];
-            int start = prev, end = s->span.off + s->span.len, e = end;
+        /* statements and function definitions, in source order */
+        for (int i = 0, k = 0; i < p->nstmts || k < p->nfuns;) {
+            int fun = k < p->nfuns && (i >= p->nstmts || p->funs[k]->span.off < p->stmts[i]->span.off);
+            Span sp = fun ? p->funs[k++]->span : p->stmts[i]->span;
+            int empty = !fun && p->stmts[i]->kind == S_EMPTY;
+            if (!fun) i++;
+            int start = prev, end = sp.off + sp.len, e = end;
             while (text[e] == ' ' || text[e] == '\t') e++;
             if ((text[e] == '/' && text[e + 1] == '/') || text[e] == '#') {
                 while (text[e] && text[e] != '\n') e++;
@@ -125,7 +129,7 @@ static int split(const char *text, const char *file, char ***out)
             }
             prev = end;
             while (start < end && isspace((unsigned char)text[start])) start++;
-            if (s->kind != S_EMPTY) (*out)[n++] = strndup(text + start, (size_t)(end - start));
+            if (!empty) (*out)[n++] = strndup(text + start, (size_t)(end - start));
         }
     }
     diag_free(&d);

@@ -9,11 +9,35 @@
 #include "runtime/model.h"
 #include "runtime/readfile.h"
 
-typedef struct Adapter { VmModel *m; } Adapter;
+/* marg: a gradient method on a model with discrete parameters, which are summed
+ * out (runtime/marginal.c); each chain's target is then a VmMarg, not a VmEval */
+typedef struct Adapter { VmModel *m; int marg; } Adapter;
+
+static VmEval *eval_of(void *model, BkTarget *t)
+{
+    return ((Adapter *)model)->marg ? vm_marg_eval((VmMarg *)t->ctx) : (VmEval *)t->ctx;
+}
+
+static int marg_logp(void *ctx, const double *u, double *lp, double *grad)
+{
+    int rc = vm_marg_log_density((VmMarg *)ctx, u, lp, grad);
+    if (rc) {
+        char *why = vm_eval_explain(vm_marg_eval((VmMarg *)ctx));
+        if (why) fprintf(stderr, "%s%s", why, why[strlen(why) - 1] == '\n' ? "" : "\n");
+        free(why);
+    }
+    return rc;
+}
 
 static int target_logp(void *ctx, const double *u, double *lp, double *grad)
 {
-    return vm_log_density((VmEval *)ctx, u, 1, lp, grad);
+    int rc = vm_log_density((VmEval *)ctx, u, 1, lp, grad);
+    if (rc) {                         /* fatal_error(): the run stops; say why, with the place */
+        char *why = vm_eval_explain((VmEval *)ctx);
+        if (why) fprintf(stderr, "%s%s", why, why[strlen(why) - 1] == '\n' ? "" : "\n");
+        free(why);
+    }
+    return rc;
 }
 
 static int target_logp_terms(void *ctx, const double *u, double *lp, double *grad, double *terms)
@@ -24,6 +48,17 @@ static int target_logp_terms(void *ctx, const double *u, double *lp, double *gra
 static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
 {
     Adapter *a = model;
+    if (a->marg) {
+        char *msg = NULL;
+        VmMarg *g = vm_marg_new(a->m, &msg);
+        if (!g) { snprintf(err, errlen, "%s", msg ? msg : "out of memory"); free(msg); return 1; }
+        memset(t, 0, sizeof *t);
+        t->dim = vm_model_dim(a->m);
+        t->logp = marg_logp;
+        t->ctx = g;
+        t->model = a->m;
+        return 0;
+    }
     VmEval *e = vm_eval_new(a->m);
     if (!e) { snprintf(err, errlen, "out of memory"); return 1; }
     t->dim = vm_model_dim(a->m);
@@ -39,10 +74,15 @@ static int target_new(void *model, BkTarget *t, char *err, size_t errlen)
     return 0;
 }
 
-static void target_free(void *model, BkTarget *t) { vm_eval_free((VmEval *)t->ctx); }
+static void target_free(void *model, BkTarget *t)
+{
+    if (((Adapter *)model)->marg) vm_marg_free((VmMarg *)t->ctx);
+    else vm_eval_free((VmEval *)t->ctx);
+}
 
 static int values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
 {
+    if (((Adapter *)model)->marg) return vm_marg_write_values((VmMarg *)t->ctx, u, r, out);
     return vm_write_values((VmEval *)t->ctx, u, r, out);
 }
 
@@ -111,7 +151,8 @@ static double *session_init(const Cli *c, VmModel *m, unsigned char **given, cha
     return init;
 }
 
-static char *why(void *model, BkTarget *t) { return vm_eval_explain((VmEval *)t->ctx); }
+static char *why(void *model, BkTarget *t) { return vm_eval_explain(eval_of(model, t)); }
+static char *report(void *model, BkTarget *t) { return vm_eval_reject_report(eval_of(model, t)); }
 
 int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, RunResult *res,
                 char *err, size_t errlen)
@@ -127,13 +168,16 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     }
     if (c->init && radius > 0) init = NULL;    /* --init=R: uniform(-R, R) */
     else if (c->init && !(init = session_init(c, m, &given, err, errlen))) { free(given); return 1; }
-    Adapter ad = {m};
+    /* gradient methods sum discrete parameters out (bbvi and flow have discrete families) */
+    int marg = vm_model_ndisc(m) > 0 && (!strcmp(b->name, "nuts") || !strcmp(b->name, "langevin") || !strcmp(b->name, "map"));
+    Adapter ad = {m, marg};
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
-    RunModel rm = {name, vm_model_dim(m), vm_model_ndisc(m), target_new, target_free,
+    RunModel rm = {name, vm_model_dim(m), marg ? 0 : vm_model_ndisc(m), target_new, target_free,
                    vm_model_nvalues(m), names, values, init, &ad, why};
     rm.init_given = given;
     rm.init_radius = radius;
+    rm.report = report;
     SimOutputs *so = NULL;     /* prior-predictive: the simulated data as extra columns */
     if (!strcmp(b->name, "prior-predictive")) {
         char *msg = NULL;

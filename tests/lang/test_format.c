@@ -83,13 +83,28 @@ static int stmt_eq(const Stmt *a, const Stmt *b)
         for (int i = 0; i < a->nstmts; i++) if (!stmt_eq(a->stmts[i], b->stmts[i])) return 0;
         return 1;
     case S_EMPTY: return 1;
+    case S_RETURN: case S_CALL: return expr_eq(a->rhs, b->rhs);
     }
     return differ("unknown statement kind", a->span);
+}
+
+static int fun_eq(const FunDef *a, const FunDef *b)
+{
+    if (!str_eq(a->name, b->name) || a->nparams != b->nparams) return differ("functions differ", a->span);
+    if (!a->ret != !b->ret || (a->ret && !type_eq(a->ret, b->ret))) return differ("return types differ", a->span);
+    for (int i = 0; i < a->nparams; i++) {
+        if (!str_eq(a->params[i].name, b->params[i].name) || a->params[i].data_only != b->params[i].data_only)
+            return differ("arguments differ", a->span);
+        if (!type_eq(a->params[i].type, b->params[i].type)) return 0;
+    }
+    return stmt_eq(a->body, b->body);
 }
 
 static int prog_eq(const Program *a, const Program *b)
 {
     why[0] = 0;
+    if (a->nfuns != b->nfuns) return differ("function counts differ", (Span){0, 0});
+    for (int i = 0; i < a->nfuns; i++) if (!fun_eq(a->funs[i], b->funs[i])) return 0;
     if (a->nstmts != b->nstmts) return differ("statement counts differ", (Span){0, 0});
     for (int i = 0; i < a->nstmts; i++) if (!stmt_eq(a->stmts[i], b->stmts[i])) return 0;
     return 1;

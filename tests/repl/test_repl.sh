@@ -302,6 +302,15 @@ else
     fail ":rm of a needed statement (rc $rc)"
 fi
 
+# A user-defined function typed over several lines, listed and used (piped mode).
+printf 'real twice(real x) {\n  return 2 * x;\n}\nparam real mu;\nmu ~ normal(twice(3), 1);\n:model\n:run --seed=1\n' \
+    | "$VRUN" > "$TMP/fn.out" 2>&1
+if grep -q '^  1  real twice(real x) {' "$TMP/fn.out" && grep -Eq '^mu +(5\.[89]|6\.[01])' "$TMP/fn.out"; then
+    pass "a function typed over several lines is one item of :model, and the run uses it"
+else
+    fail "function in the REPL"; cat "$TMP/fn.out"
+fi
+
 if [ $FAILS -ne 0 ]; then
     echo "$FAILS check(s) failed; last screen:"
     exit 1

@@ -132,6 +132,9 @@ typedef struct Adapt { const char *name; int arg; char letter; const char *decl,
 #define TRI "@ - diag_matrix(diagonal(@)) + diag_matrix(1 + exp(diagonal(@)))"
 static const Adapt adapts[] = {
     {"cholesky_decompose", 0, 'm', NULL, SPD},
+    {"eigenvalues_sym", 0, 'm', NULL, "@ + @'"},
+    {"matrix_power", 1, 'i', NULL, "3"},
+    {"quantile", 1, 'r', NULL, "0.1 + 0.8 * inv_logit(@)"},
     {"log_determinant", 0, 'm', NULL, "@ + diag_matrix(rep_vector(4, 3))"},   /* not symmetric */
     {"inverse", 0, 'm', NULL, SPD},
     {"mdivide_left_tri_low", 0, 'm', NULL, TRI},
@@ -337,7 +340,8 @@ END_TEST
  * real argument (an int, or a constant vector). */
 START_TEST(every_builtin_has_gradients)
 {
-    static const char *no_gradient[] = {"cols", "dims", "num_elements", "one_hot_vector", "rows", "size", NULL};
+    static const char *no_gradient[] = {"cols", "dims", "identity_matrix", "num_elements", "one_hot_vector", "rank", "rows",
+                                        "size", "sort_indices_asc", "sort_indices_desc", NULL};
     for (const struct Builtin *bt = builtin_table; bt->name; bt++) {
         int ngrad = 0, exempt = 0;
         for (int i = 0; i < ninst; i++) {
@@ -370,6 +374,19 @@ static const VCase vcases[] = {
     {L3 "gen out = sub_col(L, 2, 2, 2);", 2, {3, 2}},
     {L3 "gen out = sub_row(L, 3, 1, 3);", 3, {-1, 2, 4}},
     {"gen out = cholesky_decompose([[4, 2], [2, 10]]);", 4, {2, 1, 0, 3}},
+    {"gen out = eigenvalues_sym([[2, 1], [1, 2]]);", 2, {1, 3}},
+    {"gen out = eigenvalues_sym([[4, 0, 0], [0, -1, 0], [0, 0, 2]]);", 3, {-1, 2, 4}},
+    {"gen out = identity_matrix(2);", 4, {1, 0, 0, 1}},
+    {"gen out = matrix_power([[1, 1], [0, 1]], 5);", 4, {1, 0, 5, 1}},
+    {"gen out = matrix_power([[2, 1], [1, 3]], 0);", 4, {1, 0, 0, 1}},
+    {"gen out = matrix_power([[1, 2], [3, 4]], 2);", 4, {7, 15, 10, 22}},
+    {"gen out = rank({3, 1, 2, 1}, 1);", 1, {3}},
+    {"gen out = quantile([4, 1, 3, 2]', 0.5);", 1, {2.5}},
+    {"gen out = quantile({10.0, 0.0, 20.0}, 0.25);", 1, {5}},
+    {"gen out = quantile({10.0, 0.0, 20.0}, 1);", 1, {20}},
+    {"gen out = rank([0.5, -1, 2]', 2);", 1, {0}},
+    {"gen out = sort_indices_asc({3, 1, 2, 1});", 4, {2, 4, 3, 1}},
+    {"gen out = sort_indices_desc([0.5, -1, 2, 0.5]);", 4, {3, 1, 4, 2}},
     {M23 "gen out = cols(A);", 1, {3}},
     {"gen out = cols([1, 2, 3, 4]);", 1, {4}},
     {V3 "gen out = cols(v);", 1, {1}},
@@ -669,6 +686,8 @@ typedef struct Bad { const char *src; const char *msg; } Bad;
 static const Bad bad[] = {
     {"let matrix[2, 2] L = cholesky_decompose([[1, a], [a, 1]]);", "cholesky_decompose: the matrix is not positive definite"},
     {"let matrix[2, 2] L = cholesky_decompose([[1, a], [0, 1]]);", "cholesky_decompose: the matrix is not symmetric (element [2,1])"},
+    {"let vector[2] v = eigenvalues_sym([[1, a], [0, 1]]);", "eigenvalues_sym: the matrix is not symmetric (element [2,1])"},
+    {"let matrix[2, 2] m = matrix_power([[1, a], [0, 1]], -1);", "matrix_power: power -1, but must be >= 0"},
     {"let matrix[2, 2] m = inverse([[1, 2], [2, 2 + a]]);", "inverse: the matrix is singular"},
     {"let real m = log_determinant([[1, 2], [2, 2 + a]]);", "log_determinant: the matrix is singular"},
     {"let real m = mean(head({a, 2.0}, a > 1 ? 0 : 1));", "mean of an empty container"},

@@ -454,6 +454,10 @@ static double gsl_density(const char *n, const double *x, int *have)
     if (!strcmp(n, "student_t")) return gsl_ran_tdist_pdf((y - b) / c, a) / c;
     if (!strcmp(n, "cauchy")) return gsl_ran_cauchy_pdf(y - a, b);
     if (!strcmp(n, "double_exponential")) return gsl_ran_laplace_pdf(y - a, b);
+    /* the two without a GSL density, written from their definitions (Stan's manual) */
+    if (!strcmp(n, "loglogistic")) return (b / a) * pow(y / a, b - 1) / pow(1 + pow(y / a, b), 2);
+    if (!strcmp(n, "skew_double_exponential"))
+        return 2 * c * (1 - c) / b * exp(-2 / b * (y < a ? (1 - c) * (a - y) : c * (y - a)));
     if (!strcmp(n, "logistic")) return gsl_ran_logistic_pdf(y - a, b);
     if (!strcmp(n, "gumbel")) return gsl_ran_gumbel1_pdf(y, 1 / b, exp(a / b));
     if (!strcmp(n, "lognormal")) return gsl_ran_lognormal_pdf(y, a, b);

@@ -31,9 +31,9 @@ static double eval(const MathFn *f, const double *x, double *g)
 /* Kinks of fmin/fmax sit on x == y; log_diff_exp needs x > y. */
 static int skip_point(const MathFn *f, const double *x)
 {
-    if (f->arity >= 2 && (strcmp(f->name, "fmin") == 0 || strcmp(f->name, "fmax") == 0))
+    if (f->arity >= 2 && (strcmp(f->name, "fmin") == 0 || strcmp(f->name, "fmax") == 0 || strcmp(f->name, "fdim") == 0))
         return fabs(x[0] - x[1]) < 1e-3;
-    if (strcmp(f->name, "log_diff_exp") == 0) return x[0] - x[1] < 1e-2;
+    if (strcmp(f->name, "log_diff_exp") == 0 || strcmp(f->name, "log_inv_logit_diff") == 0) return x[0] - x[1] < 1e-2;
     return 0;
 }
 
@@ -142,6 +142,19 @@ static void build_vals(void)
     add("is_nan", 1, 1.0, 0, 0, 0, 0);
     add("inv_sqrt", 1, 4.0, 0, 0, 0.5, 1e-15);
     add("abs", 1, -3.0, 0, 0, 3, 0);
+    add("log1p_exp", 1, 800, 0, 0, 800, 1e-15);
+    add("log1p_exp", 1, 0.3, 0, 0, log(1 + exp(0.3)), 1e-14);
+    add("inv_cloglog", 1, 0.4, 0, 0, 1 - exp(-exp(0.4)), 1e-14);
+    add("hypot", 2, 3, 4, 0, 5, 1e-15);
+    add("fdim", 2, 5, 2, 0, 3, 0);
+    add("fdim", 2, 2, 5, 0, 0, 0);
+    add("log_inv_logit_diff", 2, 1.0, -0.5, 0, log(1 / (1 + exp(-1.0)) - 1 / (1 + exp(0.5))), 1e-14);
+    /* (e^40 - e^30) / ((1 + e^40)(1 + e^30)), its logarithm written out (the naive
+     * difference of inv_logits loses three digits here) */
+    add("log_inv_logit_diff", 2, 40, 30, 0, -30 + log1p(-exp(-10.0)) - log1p(exp(-40.0)) - log1p(exp(-30.0)), 1e-14);
+    add("int_step", 1, 0, 0, 0, 0, 0);
+    add("int_step", 1, 0.5, 0, 0, 1, 0);
+    add("logical_negation", 1, 0, 0, 0, 1, 0);
 }
 
 START_TEST(values)
@@ -175,6 +188,8 @@ START_TEST(no_nan_in_tails)
         { "erfc", 1, 30, 0, 0 }, { "tanh", 1, 1e3, 0, 0 }, { "lbeta", 2, 1e300, 1e300, 0 },
         { "lchoose", 2, 1e15, 3, 0 }, { "logit", 1, 1e-300, 0, 0 }, { "log1m", 1, -1e300, 0, 0 },
         { "inv_Phi", 1, 1e-300, 0, 0 }, { "inv_Phi", 1, 0.999999999, 0, 0 },
+        { "log1p_exp", 1, 1e5, 0, 0 }, { "log1p_exp", 1, -1e5, 0, 0 }, { "inv_cloglog", 1, 30, 0, 0 },
+        { "inv_cloglog", 1, -800, 0, 0 }, { "log_inv_logit_diff", 2, -30, -40, 0 },
     };
     for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
         const MathFn *f = mathfn_find_arity(pts[i].name, pts[i].arity);
