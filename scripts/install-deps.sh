@@ -3,7 +3,8 @@
 # it only calls apt-get when something is missing.
 set -euo pipefail
 pkgs=(gcc clang pkg-config meson ninja-build re2c lemon libgsl-dev check libsubunit-dev
-      libjansson-dev libedit-dev libopenblas-dev tmux r-cran-posterior r-cran-rstan)
+      libjansson-dev libedit-dev libopenblas-dev tmux r-cran-posterior r-cran-rstan
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -9,6 +9,7 @@
 #include "vrun/repl.h"
 #include "runtime/run.h"
 #include "runtime/model.h"
+#include "runtime/mpi.h"
 #include "lang/ir.h"
 
 #define VRUN_VERSION "0.1.0"
@@ -39,7 +40,22 @@ static int do_check(const char *path, int format)
     return rc;
 }
 
+static int vrun_main(int argc, char **argv);
+
+/* Under mpirun every rank runs vrun_main; they all return the same status. */
 int main(int argc, char **argv)
+{
+    char err[1024];
+    if (mp_init(&argc, &argv, err, sizeof err)) {
+        fprintf(stderr, "vrun: error: %s\n", err);
+        return 1;
+    }
+    int rc = vrun_main(argc, argv);
+    mp_finalize();
+    return rc;
+}
+
+static int vrun_main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     Cli c;
