@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "runtime/run_int.h"
+#include "runtime/mpi.h"
 
 /* The one piece of global mutable state, because a signal handler can reach no
  * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
@@ -41,11 +42,12 @@ typedef struct RunShared {
     int next;                 /* next chain to take */
     int running;              /* workers still running */
     atomic_int failed;        /* a chain failed: the others stop */
+    atomic_int remote;        /* another rank asked every rank to stop (run_mpi.c) */
 } RunShared;
 
 static int run_stopping(RunShared *sh)
 {
-    return atomic_load(&run_sigint) || atomic_load(&sh->failed);
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed) || atomic_load(&sh->remote);
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -294,6 +296,8 @@ static void *run_worker(void *arg)
     RunShared *sh = arg;
     for (;;) {
         pthread_mutex_lock(&sh->mu);
+        while (sh->next < sh->cfg->chains && !runmp_mine(sh->cfg, sh->next))
+            sh->next++;       /* another rank runs it */
         int k = sh->next < sh->cfg->chains && !run_stopping(sh) ? sh->next++ : -1;
         pthread_mutex_unlock(&sh->mu);
         if (k < 0)
@@ -318,12 +322,13 @@ static int run_threads(const RunConfig *cfg)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
-    return n < cfg->chains ? n : cfg->chains;
+    int mine = runmp_chains_mine(cfg);
+    return n < mine ? n : mine > 0 ? mine : 1;
 }
 
 static int run_progress_mode(const RunConfig *cfg)
 {
-    if (cfg->quiet || cfg->progress == 0)
+    if (cfg->quiet || cfg->progress == 0 || mp_rank() != 0)
         return 0;
     return isatty(STDERR_FILENO) ? 1 : 2;
 }
@@ -354,9 +359,10 @@ static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_
             snprintf(err, errlen, "output path too long: %s", cfg->output_csv);
             return 1;
         }
-        if (csv_open(&c->csv, path, sh->ncols, err, errlen) != 0)
+        if (runmp_csv_open(cfg, k, &c->csv, path, sh->ncols, &c->have_csv, err, errlen) != 0)
             return 1;
-        c->have_csv = 1;
+        if (!c->have_csv)
+            continue;         /* another rank's chain, or a data-parallel rank other than 0 */
         c->path = strdup(path);
         c->row_end = calloc((size_t)cap + 1, sizeof *c->row_end);
         if (!c->row_end || !c->path) {
@@ -389,6 +395,8 @@ static void run_release(RunShared *sh)
         free(c->row_end);
         free(c->failed);
         free(c->path);
+        free(c->report_txt[0]);
+        free(c->report_txt[1]);
     }
     free(sh->ch);
 }
@@ -414,6 +422,14 @@ static void run_finish_csv(RunShared *sh, int ran, long nd)
     }
 }
 
+/* Chains spread over ranks: tell the others when this rank stops, hear when they do. */
+static void run_poll_ranks(RunShared *sh)
+{
+    if (runmp_spread(sh->cfg) &&
+        mp_stop_poll(atomic_load(&run_sigint) || atomic_load(&sh->failed)))
+        atomic_store(&sh->remote, 1);
+}
+
 /* Start the workers and draw progress until they are all done. */
 static int run_pool(RunShared *sh, int nthreads, Progress *prog)
 {
@@ -437,9 +453,11 @@ static int run_pool(RunShared *sh, int nthreads, Progress *prog)
         pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
         pthread_mutex_unlock(&sh->mu);
         prog_update(prog, sh->ch, sh->cfg->chains, run_now(), 0);
+        run_poll_ranks(sh);
         pthread_mutex_lock(&sh->mu);
     }
     pthread_mutex_unlock(&sh->mu);
+    run_poll_ranks(sh);       /* a failure in the last chain here still stops the others */
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     return started;
@@ -513,6 +531,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     pthread_mutex_init(&sh->mu, NULL);
     pthread_cond_init(&sh->cv, NULL);
     atomic_init(&sh->failed, 0);
+    atomic_init(&sh->remote, 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_sigint;
@@ -526,7 +545,11 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     Progress prog;
     double t0 = run_now();
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
+    if (runmp_spread(cfg))
+        mp_stop_begin();
     int started = run_pool(sh, run_threads(cfg), &prog);
+    if (runmp_spread(cfg))
+        mp_stop_end();
     double t1 = run_now();
     if (atomic_load(&sh->failed))
         prog_abort(&prog);           /* the error says it all: no final progress line */
@@ -584,6 +607,13 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     rc = run_alloc(&sh, res, cap, err, errlen);
     if (rc == 0)
         rc = run_prepare(&sh, res, cap, err, errlen);
+    if (mp_size() > 1) {      /* a rank that cannot start stops them all */
+        int any = mp_max_int(rc);
+        if (any != 0 && rc == 0) {
+            rc = any;
+            snprintf(err, errlen, "another process could not start (out of memory or no temporary file)");
+        }
+    }
     double seconds = 0;
     int threads = 0;
     if (rc == 0) {
@@ -592,12 +622,20 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
             snprintf(err, errlen, "cannot start a thread");
             rc = 2;
         }
+        runmp_gather(cfg, sh.ch, sh.ncols, &res->interrupted);
     }
     for (int k = 0; rc == 0 && k < cfg->chains; k++)
         if (sh.ch[k].status != 0) {   /* the first failed chain speaks */
             rc = sh.ch[k].status;
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
+    rc = runmp_agree(rc, err, errlen, &res->interrupted);
+    if (rc == 0 && mp_rank() != 0) {  /* rank 0 writes and summarises */
+        int interrupted = res->interrupted;
+        run_release(&sh);
+        run_result_free(res);
+        return interrupted ? 130 : 0;
+    }
     if (rc != 0) {
         if (sh.ch)
             run_release(&sh);

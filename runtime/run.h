@@ -44,6 +44,10 @@ typedef struct RunConfig {
     int quiet, progress;       /* progress: -1 auto (stderr is a tty), 0 off, 1 on */
     const char *command_line;  /* written into the CSV header */
     FILE *out;                 /* where the summary goes (stdout) */
+    /* Under mpirun: every rank runs every chain, the log density being split over the
+     * ranks (split.c); 0: the chains are spread over the ranks.  Either way only rank 0
+     * writes files and the summary. */
+    int data_parallel;
 } RunConfig;
 
 /* All draws of a finished (or interrupted) run, kept for the REPL and tests. */
