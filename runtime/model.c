@@ -6,6 +6,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/model.h"
+#include "runtime/split.h"
 #include "runtime/data_json.h"
 
 char *model_render_error(const Model *m, Span sp, const char *msg)
@@ -177,6 +178,7 @@ void vm_model_free(VmModel *m)
     free(m->file);
     free(m->src);
     free(m->warnings);
+    sp_free(m->split);
     arena_free(&m->arena);
     free(m);
 }

@@ -46,6 +46,7 @@ struct VmModel {
      * its value, which may be shared (a data variable's, a hoisted value). */
     unsigned char *idx_assigned;
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
+    VmSplit *split;           /* the density split over processes (split.c), or NULL */
 };
 
 void element_names_public(const char *base, const Val *shape, char ***names, size_t *n, size_t *cap);
@@ -58,6 +59,10 @@ int model_hoist(Model *m);
 /* Fill m->idx_assigned (hoist.c). */
 int model_scan_assigned(Model *m);
 extern int vm_hoist_disabled;
+/* Which share of a split model this evaluator computes (-1: the whole density, the
+ * default without a split) and whether vm_log_density then adds the processes' shares
+ * (split.c's probe evaluates one share alone). */
+void vm_eval_set_share(VmEval *e, int share, int reduce);
 /* Render a runtime failure with the model's file:line:col and caret. */
 char *model_render_error(const Model *m, Span sp, const char *msg);
 #endif

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(gcc clang pkg-config meson ninja-build re2c lemon libgsl-dev check libsubunit-dev
       libjansson-dev libedit-dev libopenblas-dev tmux r-cran-posterior r-cran-rstan
-      libopenmpi-dev openmpi-bin)
+      libopenmpi-dev openmpi-bin jq)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -24,6 +24,7 @@ void cli_usage(FILE *out)
         "  --output=FILE.csv  Stan CSV draws               --summary=FILE.json  summary as JSON\n"
         "  --init=FILE.json   initial values by name       --quiet, --no-progress\n"
         "  VI: --iters=N --lr=X --mc=N --tol=X\n"
+        "  under mpirun: --data-parallel  split each chain's density over the processes (docs/mpi.md)\n"
         "  method options: --NAME=VALUE (see docs/ for each method)\n");
     for (int i = 0; bk_registry[i]; i++) {
         const Backend *b = bk_registry[i];
@@ -101,6 +102,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "format")) { c->format = 1; continue; }
         if (!strcmp(key, "quiet")) { c->quiet = 1; c->progress = 0; continue; }
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
+        if (!strcmp(key, "data-parallel")) { c->data_parallel = 1; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
                                              "jacobian", "script", NULL};

@@ -13,6 +13,7 @@ typedef struct Cli {
     size_t nopts;
     char *command_line;
     const char *script;        /* --script FILE: run FILE as REPL commands (added by the REPL) */
+    int data_parallel;         /* --data-parallel: split the density over MPI processes */
 } Cli;
 
 /* Returns 0, or 1 with err filled (bad usage). */

@@ -96,6 +96,12 @@ static int vrun_main(int argc, char **argv)
     }
     if (vm_model_warnings(m) && !c.quiet) fputs(vm_model_warnings(m), stderr);
     int rc;
+    if (session_split(&c, b, m, err, sizeof err)) {
+        fprintf(stderr, "vrun: error: %s\n", err);
+        vm_model_free(m);
+        cli_free(&c);
+        return 1;
+    }
     if (!strcmp(c.method, "logprob")) rc = vrun_logprob(&c, m, stdout);
     else if (!strcmp(c.method, "diagnose")) rc = vrun_diagnose(&c, m, stdout);
     else {

@@ -6,6 +6,7 @@
 #include "vrun/session.h"
 #include "runtime/sim_outputs.h"
 #include "runtime/model.h"
+#include "runtime/mpi.h"
 
 typedef struct Adapter { VmModel *m; } Adapter;
 
@@ -78,6 +79,36 @@ static double *session_init(const Cli *c, VmModel *m, char *err, size_t errlen)
     return init;
 }
 
+static int session_chains(const Cli *c, const Backend *b)
+{
+    return c->chains > 0 ? (int)c->chains : (b && b->kind == BK_SAMPLER ? 4 : 1);
+}
+
+static int session_dp(const Cli *c, const Backend *b)
+{
+    return mp_size() > 1 && (c->data_parallel || !b || session_chains(c, b) < mp_size());
+}
+
+int session_split(const Cli *c, const Backend *b, VmModel *m, char *err, size_t errlen)
+{
+    if (!session_dp(c, b))
+        return 0;
+    char *msg = NULL;
+    int n = vm_model_split(m, mp_rank(), mp_size(), &msg);
+    if (n < 0) {
+        snprintf(err, errlen, "%s", msg ? msg : "cannot split the model");
+        free(msg);
+        return 1;
+    }
+    if (!c->quiet) {
+        char *d = vm_model_split_describe(m);
+        fprintf(stderr, "data-parallel over %d processes: %d density statement%s split by observation%s\n%s",
+                mp_size(), n, n == 1 ? "" : "s", d && *d ? ":" : "", d ? d : "");
+        free(d);
+    }
+    return 0;
+}
+
 static char *why(void *model, BkTarget *t) { return vm_eval_explain((VmEval *)t->ctx); }
 
 int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, RunResult *res,
@@ -114,8 +145,11 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     cfg.base.seed = (unsigned long)c->seed;
     cfg.base.opts = c->opts;
     cfg.base.nopts = c->nopts;
-    cfg.chains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
+    cfg.chains = session_chains(c, b);
     cfg.threads = (int)c->threads;
+    cfg.data_parallel = session_dp(c, b);
+    if (cfg.data_parallel)
+        cfg.threads = 1;       /* the processes evaluate each chain's density together, in step */
     cfg.output_csv = c->output;
     cfg.summary_json = c->summary;
     cfg.quiet = c->quiet;
