@@ -3,7 +3,8 @@
 # one process's to 1e-10 (relative) on 2 and 3 processes (3 cuts 101 rows unevenly),
 # for a logistic regression over the rows of X, varying intercepts by group index, a
 # GLM call, a loop of independent iterations next to statements that must not be
-# split, and a candidate the probe must reject; and NUTS and bbvi on a split density
+# split, and a candidate the probe must reject (and the split gradient against
+# finite differences); and NUTS and bbvi on a split density
 # agree with one process within Monte Carlo error.
 # usage: test_dp.sh VRUN SRC_DIR
 set -u
@@ -38,6 +39,9 @@ for case in logistic:4:1 hier:11:1 glm:5:1 loop:5:1 reject:102:0; do
         else bad "$m on $n: expected $nsplit statement(s) split"; cat "$T/err"; fi
         if close_to "$T/one.json" "$T/many.json"; then ok; else bad "$m on $n: lp or gradient differ"; fi
     done
+    # the split gradient against finite differences of the split density
+    $MPIRUN -n 3 "$VRUN" "$D/$m.vmod" --data "$D/data.json" --method=diagnose --quiet >"$T/diag" 2>&1
+    if grep -q "largest relative error: .* (ok)" "$T/diag"; then ok; else bad "$m: diagnose on 3"; cat "$T/diag"; fi
 done
 
 # Samplers and VI see one density: posterior means within 5 Monte Carlo standard
