@@ -13,6 +13,10 @@ one=$("$BIN" "$@")
 echo "$one"
 two=$(mpirun --oversubscribe --bind-to none -n 2 "$BIN" "$@")
 echo "$two"
-a=$(sed 's/.*us_per_gradient=\([0-9.]*\).*/\1/' <<<"$one")
-b=$(sed 's/.*us_per_gradient=\([0-9.]*\).*/\1/' <<<"$two")
-awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio 2 processes / 1 process: %.3f (target <= 0.6)\n", b / a }'
+field() { sed "s/.* $1=\([0-9.]*\).*/\1/" <<<" $2"; }
+awk -v a="$(field us_per_gradient "$one")" -v b="$(field us_per_gradient "$two")" \
+    -v c="$(field cpu_us_per_gradient "$one")" -v d="$(field cpu_us_per_gradient "$two")" 'BEGIN {
+    printf "wall time per gradient, 2 processes / 1 process: %.3f (target <= 0.6)\n", b / a
+    printf "rank 0 CPU time per gradient, 2 processes / 1 process: %.3f (the work each does)\n", d / c }'
+load=$(cut -d" " -f1 /proc/loadavg 2>/dev/null || echo "?")
+echo "load average now: $load on $(nproc) cores (wall times mean little when it exceeds the cores)"

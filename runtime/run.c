@@ -539,6 +539,11 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sigemptyset(&sa.sa_mask);
     atomic_store(&run_sigint, 0);
     sigaction(SIGINT, &sa, &old);
+    /* mpirun turns Ctrl-C into SIGTERM for every process, SIGKILL a second later:
+     * under it SIGTERM stops the chains as Ctrl-C does, in time to write */
+    struct sigaction old_term;
+    if (mp_size() > 1)
+        sigaction(SIGTERM, &sa, &old_term);
 
     long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
                                            : cfg->base.iters + cfg->base.draws;
@@ -557,6 +562,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
         prog_finish(&prog, sh->ch, cfg->chains, t1);
 
     sigaction(SIGINT, &old, NULL);
+    if (mp_size() > 1)
+        sigaction(SIGTERM, &old_term, NULL);
     *interrupted = atomic_load(&run_sigint) != 0;
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
