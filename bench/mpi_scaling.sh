@@ -20,3 +20,19 @@ awk -v a="$(field us_per_gradient "$one")" -v b="$(field us_per_gradient "$two")
     printf "rank 0 CPU time per gradient, 2 processes / 1 process: %.3f (the work each does)\n", d / c }'
 load=$(cut -d" " -f1 /proc/loadavg 2>/dev/null || echo "?")
 echo "load average now: $load on $(nproc) cores (wall times mean little when it exceeds the cores)"
+# The scaling model of docs/mpi.md from these figures: a gradient on R processes
+# takes c N / R (c: CPU time per row on one process) plus the all-reduce, modelled
+# as lambda log2 R (lambda: the 2-process all-reduce just measured) -- and, for
+# comparison, with lambda = 2 us, a small-message latency of a cluster interconnect.
+awk -v c="$(field cpu_ns_per_row "$one")" -v lam="$(field allreduce_us "$two")" 'BEGIN {
+    N = 1e8; t1 = c * 1e-9 * N
+    printf "model for N = 1e8 rows: c = %.2f ns/row, one process %.3f s per gradient\n", c, t1
+    for (k = 0; k < 2; k++) {
+        l = (k == 0 ? lam : 2) * 1e-6
+        printf "  all-reduce %.1f us per doubling (%s):", l * 1e6, k == 0 ? "measured here" : "cluster"
+        split("8 64 512", R, " ")
+        for (i = 1; i <= 3; i++) { r = R[i]; t = t1 / r + l * log(r) / log(2); printf "  R=%d speedup %.0f", r, t1 / t }
+        for (r = 2; t1 / r > l * log(r) / log(2); r *= 2) ;
+        printf "; communication dominates from R ~ %d\n", r
+    }
+}'
