@@ -59,5 +59,16 @@ if [ "$(cat "$T/many/status")" = 2 ] && [ "$(cat "$T/one/status")" = 2 ]; then o
 if cmp -s "$T/one/err" <(sed '/^-----/,$d' "$T/many/err"); then ok
 else bad "failing model: message differs"; diff "$T/one/err" "$T/many/err" | head; fi
 
+# Chain 2 (rank 1) finds no initial point while chain 1 (rank 0) would sample 3e6
+# draws: rank 1's failure must stop rank 0 at once, with one process's message.
+printf 'param real x;\nx ~ uniform(1.99, 2);\n' > "$T/narrow.vmod"
+run_in one 0 "$T/narrow.vmod" --chains=2 --seed=2 --draws=3000000 --quiet
+mkdir -p "$T/many"
+(cd "$T/many" && timeout 120 $MPIRUN -n 2 "$VRUN" "$T/narrow.vmod" --chains=2 --seed=2 --draws=3000000 --quiet >out 2>err; echo $? >status)
+if [ "$(cat "$T/many/status")" = 2 ] && [ "$(cat "$T/one/status")" = 2 ]; then ok; else bad "one rank failing: status $(cat "$T/many/status") (124: the other rank did not stop)"; fi
+if grep -q "chain 2: no initial point" "$T/one/err" && cmp -s "$T/one/err" <(sed '/^-----/,$d' "$T/many/err"); then ok
+else bad "one rank failing: message differs"; cat "$T/one/err" "$T/many/err"; fi
+rm -rf "$T/one" "$T/many"
+
 echo "chains over ranks: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

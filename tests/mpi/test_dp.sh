@@ -63,5 +63,12 @@ for method in nuts:1000 bbvi:4000; do
     if agree "$b" "$T/one.json" "$T/many.json"; then ok; else bad "$b: means differ beyond Monte Carlo error"; fi
 done
 
+# A density with no finite point: every process gives up together, status 2, one message.
+printf 'param real x;\nx ~ normal(0, -1);\n' > "$T/bad.vmod"
+"$VRUN" "$T/bad.vmod" --chains=1 --quiet >/dev/null 2>"$T/err1"
+$MPIRUN -n 2 "$VRUN" "$T/bad.vmod" --chains=1 --quiet >/dev/null 2>"$T/err2"
+st=$?
+if [ "$st" -eq 2 ] && cmp -s "$T/err1" <(sed '/^-----/,$d' "$T/err2"); then ok; else bad "no finite point: exit $st"; cat "$T/err2"; fi
+
 echo "data-parallel density: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
