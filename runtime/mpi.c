@@ -17,7 +17,9 @@ static int mp_launched_size(void)
 }
 
 #ifdef VM_HAVE_MPI
+#include <cblas.h>
 #include <mpi.h>
+#include <unistd.h>
 
 static int mp_on;                 /* MPI_Init_thread was called */
 static int mp_r, mp_n = 1;
@@ -43,6 +45,13 @@ int mp_init(int *argc, char ***argv, char *err, size_t errlen)
     MPI_Comm_dup(MPI_COMM_WORLD, &mp_stop_comm);
     MPI_Comm_rank(mp_comm, &mp_r);
     MPI_Comm_size(mp_comm, &mp_n);
+    /* OpenBLAS (the dsm network) starts a thread per core in every process: the
+     * processes of one node share its cores instead */
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int per = local && atoi(local) > 0 && cores > 0 ? (int)(cores / atoi(local)) : 1;
+    if (mp_n > 1 && !getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(per > 0 ? per : 1);
     return 0;
 }
 
@@ -109,6 +118,23 @@ void mp_barrier(void)
 {
     if (mp_n > 1)
         MPI_Barrier(mp_comm);
+}
+
+void mp_gather_shares(double *buf, long n, size_t width)
+{
+    if (mp_n == 1)
+        return;
+    int *cnt = malloc(sizeof(int) * 2 * (size_t)mp_n);
+    if (!cnt)
+        abort();
+    int *off = cnt + mp_n;
+    for (int r = 0; r < mp_n; r++) {
+        long lo = n * r / mp_n, hi = n * (r + 1) / mp_n;
+        cnt[r] = (int)((hi - lo) * (long)width);
+        off[r] = (int)(lo * (long)width);
+    }
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, cnt, off, MPI_DOUBLE, mp_comm);
+    free(cnt);
 }
 
 void mp_stop_begin(void)
@@ -189,6 +215,7 @@ void mp_send(const void *buf, size_t bytes, int dest) { (void)buf; (void)bytes; 
 void mp_recv(void *buf, size_t bytes, int src) { (void)buf; (void)bytes; (void)src; abort(); }
 size_t mp_probe(int src) { (void)src; abort(); }
 void mp_barrier(void) {}
+void mp_gather_shares(double *buf, long n, size_t width) { (void)buf; (void)n; (void)width; }
 void mp_stop_begin(void) {}
 int mp_stop_poll(int local) { (void)local; return 0; }
 void mp_stop_end(void) {}

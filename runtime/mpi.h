@@ -33,6 +33,9 @@ void mp_recv(void *buf, size_t bytes, int src);
 /* The size of the next message from src, then mp_recv it. */
 size_t mp_probe(int src);
 void mp_barrier(void);
+/* buf holds n rows of `width` doubles, this rank's share of them filled (rank r of R:
+ * rows [n r / R, n (r + 1) / R)); afterwards every rank has every row. */
+void mp_gather_shares(double *buf, long n, size_t width);
 
 /* A stop any rank may raise while the others run (a chain failed, Ctrl-C): begin
  * before the work, poll now and then from one thread (local: this rank wants every

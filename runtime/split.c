@@ -463,6 +463,8 @@ oom:
     return -1;
 }
 
+int vm_model_split_size(const VmModel *m) { return m->split ? m->split->size : 1; }
+
 char *vm_model_split_describe(const VmModel *m)
 {
     const VmSplit *sp = m->split;

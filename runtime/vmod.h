@@ -78,6 +78,8 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
  * density statement, split or not (malloc'd). */
 int vm_model_split(VmModel *m, int rank, int size, char **msg);
 char *vm_model_split_describe(const VmModel *m);
+/* The processes m's density is split over (1 without a split). */
+int vm_model_split_size(const VmModel *m);
 
 const char *vm_eval_message(const VmEval *e);
 /* The same reason rendered with the model's file:line:col, line and caret when it has a
