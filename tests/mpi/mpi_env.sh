@@ -4,5 +4,8 @@
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none   # containers often forbid CMA
+# Open MPI unloads its plugins at MPI_Finalize: only the slow unwinder still reaches
+# a frame in libmpi/libopen-pal from their allocations, for the suppressions to match.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
 export LSAN_OPTIONS=suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lsan.supp:print_suppressions=0
 MPIRUN="mpirun --oversubscribe"
