@@ -299,7 +299,7 @@ static int density_local(VmEval *e, const double *u, int jacobian, double *lp, d
 static int density_reduce(VmEval *e, int rc, double *lp, double *grad, double *terms)
 {
     size_t dim = e->ev.m->dim, nt = terms ? (size_t)e->ev.m->ir->prog->nstmts : 0;
-    size_t n = 2 + (grad ? dim : 0) + nt;
+    size_t n = 3 + (grad ? dim : 0) + nt;
     if (n > e->red_n) {
         free(e->red);
         free(e->red_tmp);
@@ -310,10 +310,12 @@ static int density_reduce(VmEval *e, int rc, double *lp, double *grad, double *t
     }
     double *b = e->red;
     b[0] = rc ? 1 : 0;
+    b[n - 1] = mp_stop_requested();   /* Ctrl-C reaches every process at the same step */
     b[1] = *lp;
     if (grad) memcpy(b + 2, grad, sizeof(double) * dim);
     if (terms) memcpy(b + 2 + (grad ? dim : 0), terms, sizeof(double) * nt);
     mp_sum_ordered(b, n, e->red_tmp);
+    if (b[n - 1] > 0) mp_set_stop_agreed(1);
     *lp = isnan(b[1]) ? -INFINITY : b[1];
     if (grad) {
         if (isfinite(*lp)) memcpy(grad, b + 2, sizeof(double) * dim);

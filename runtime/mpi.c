@@ -2,7 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include "runtime/mpi.h"
+
+static atomic_int mp_req, mp_agreed;
+
+void mp_request_stop(int on) { atomic_store(&mp_req, on); }
+int mp_stop_requested(void) { return atomic_load(&mp_req); }
+void mp_set_stop_agreed(int on) { atomic_store(&mp_agreed, on); }
+int mp_stop_agreed(void) { return atomic_load(&mp_agreed); }
 
 /* Launched by an MPI launcher with this many processes (0: not launched by one). */
 static int mp_launched_size(void)

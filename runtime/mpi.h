@@ -45,4 +45,12 @@ void mp_stop_begin(void);
 int mp_stop_poll(int local);
 void mp_stop_end(void);
 
+/* Processes stepping together (a split density) must stop at the same step: a stop
+ * is requested locally (from a signal handler: lock-free) and carried by the next
+ * collective of the density (split.c), after which every process sees it agreed. */
+void mp_request_stop(int on);
+int mp_stop_requested(void);
+void mp_set_stop_agreed(int on);
+int mp_stop_agreed(void);
+
 #endif

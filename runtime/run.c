@@ -30,6 +30,7 @@ static void run_on_sigint(int sig)
 {
     (void)sig;
     atomic_store(&run_sigint, 1);
+    mp_request_stop(1);
 }
 
 typedef struct RunShared {
@@ -47,6 +48,8 @@ typedef struct RunShared {
 
 static int run_stopping(RunShared *sh)
 {
+    if (sh->cfg->data_parallel && mp_size() > 1)   /* only a stop all processes agreed on */
+        return atomic_load(&sh->failed) || mp_stop_agreed();
     return atomic_load(&run_sigint) || atomic_load(&sh->failed) || atomic_load(&sh->remote);
 }
 
@@ -538,6 +541,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C ends the process at once */
     sigemptyset(&sa.sa_mask);
     atomic_store(&run_sigint, 0);
+    mp_request_stop(0);
+    mp_set_stop_agreed(0);
     sigaction(SIGINT, &sa, &old);
     /* mpirun turns Ctrl-C into SIGTERM for every process, SIGKILL a second later:
      * under it SIGTERM stops the chains as Ctrl-C does, in time to write */
@@ -564,7 +569,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sigaction(SIGINT, &old, NULL);
     if (mp_size() > 1)
         sigaction(SIGTERM, &old_term, NULL);
-    *interrupted = atomic_load(&run_sigint) != 0;
+    *interrupted = atomic_load(&run_sigint) != 0 || mp_stop_agreed();
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
     *seconds = t1 - t0;

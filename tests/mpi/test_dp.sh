@@ -70,5 +70,12 @@ $MPIRUN -n 2 "$VRUN" "$T/bad.vmod" --chains=1 --quiet >/dev/null 2>"$T/err2"
 st=$?
 if [ "$st" -eq 2 ] && cmp -s "$T/err1" <(sed '/^-----/,$d' "$T/err2"); then ok; else bad "no finite point: exit $st"; cat "$T/err2"; fi
 
+# Ctrl-C: the processes stop at the same step (the stop travels with the density's
+# all-reduce), rank 0 writes the draws so far and the summary; the second chain never
+# started, so it has no file.
+. "$D/interrupt.sh"
+interrupt_check "data-parallel, Ctrl-C" "$T/int" 1 "$D/logistic.vmod" --data "$D/data.json" --chains=2 --data-parallel \
+    --draws=100000 --quiet --output=c.csv
+
 echo "data-parallel density: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
