@@ -193,6 +193,26 @@ static int sp_density_only(const Stmt *s)
     return (s->kind == S_FOR || s->kind == S_WHILE || s->kind == S_IF || s->kind == S_BLOCK) && s->nwrites == 0;
 }
 
+/* A top-level block of locals, loops and density statements (posteriordb's
+ * `{ vector[N] mu; for (n in 1:N) { mu[n] = ...; y[n] ~ ...; } }`): its loops can be
+ * split when nothing after a loop reads a local the loop filled in full, which the
+ * probe checks. */
+static int sp_block_candidate(const Stmt *s)
+{
+    if (s->kind != S_BLOCK || s->nwrites != 0)
+        return 0;
+    int loops = 0;
+    for (int i = 0; i < s->nstmts; i++) {
+        const Stmt *c = s->stmts[i];
+        if (c->kind == S_FOR)
+            loops++;
+        else if (!(c->kind == S_DECL && c->decl == D_LOCAL) && c->kind != S_ASSIGN && c->kind != S_TILDE &&
+                 c->kind != S_TARGET && c->kind != S_EMPTY)
+            return 0;
+    }
+    return loops > 0;
+}
+
 static void sp_share(long n, int share, int size, long *lo, long *hi)
 {
     *lo = n * share / size;
@@ -277,6 +297,15 @@ void sp_exec(Ev *ev, const VmSplit *sp, int share, const Stmt *s, int i)
         return;
     case SP_LOOP:
         sp_loop(ev, sp, share, s);
+        return;
+    case SP_BLOCK:             /* locals everywhere, loops by share, the rest on rank 0 */
+        for (int k = 0; k < s->nstmts && !ev->fail; k++) {
+            const Stmt *c = s->stmts[k];
+            if (c->kind == S_FOR)
+                sp_loop(ev, sp, share, c);
+            else if ((c->kind != S_TILDE && c->kind != S_TARGET) || share == 0)
+                exec_stmt(ev, c);
+        }
         return;
     case SP_ROWS: {
         const SpRows *r = &sp->rows[i];
@@ -389,6 +418,10 @@ int vm_model_split(VmModel *m, int rank, int size, char **msg)
             sp->kind[i] = SP_LOOP;
             continue;
         }
+        if (sp_block_candidate(s)) {
+            sp->kind[i] = SP_BLOCK;
+            continue;
+        }
         SpScan sc = {m, row, 0, keep, 0};
         if ((s->kind == S_TILDE || s->kind == S_TARGET) && sp_rows_candidate(&sc, s) && sc.nrow <= 16) {
             SpRows *rr = &sp->rows[i];
@@ -439,15 +472,15 @@ int vm_model_split(VmModel *m, int rank, int size, char **msg)
     }
     memcpy(cand, sp->kind, nt);
     for (size_t i = 0; i < nt; i++)
-        if (cand[i] == SP_LOOP || cand[i] == SP_ROWS)
+        if (cand[i] == SP_LOOP || cand[i] == SP_ROWS || cand[i] == SP_BLOCK)
             sp->kind[i] = SP_DENSITY;
     for (size_t i = 0; i < nt; i++) {
-        if (cand[i] != SP_LOOP && cand[i] != SP_ROWS)
+        if (cand[i] != SP_LOOP && cand[i] != SP_ROWS && cand[i] != SP_BLOCK)
             continue;
         sp->kind[i] = cand[i];
         if (!found || !sp_probe(m, sp, (int)i, u, whole[i], terms))
             sp->kind[i] = SP_DENSITY;
-        else if (cand[i] == SP_LOOP)
+        else if (cand[i] == SP_LOOP || cand[i] == SP_BLOCK)
             sp->nloop++;
         else
             sp->nrows++;
@@ -477,14 +510,15 @@ char *vm_model_split_describe(const VmModel *m)
         return NULL;
     const Program *p = m->ir->prog;
     for (int i = 0; i < sp->nstmts; i++) {
-        if (sp->kind[i] != SP_LOOP && sp->kind[i] != SP_ROWS && sp->kind[i] != SP_DENSITY)
+        if (sp->kind[i] == SP_ALL)
             continue;
         const Stmt *s = p->stmts[i];
         int line = 1;
         for (int k = 0; m->src && k < s->span.off && (size_t)k < m->srclen; k++)
             line += m->src[k] == '\n';
         fprintf(f, "%s:%d: %s\n", m->file ? m->file : "model", line,
-                sp->kind[i] == SP_LOOP ? "split (loop iterations)" : sp->kind[i] == SP_ROWS ? "split (rows)"
+                sp->kind[i] == SP_LOOP || sp->kind[i] == SP_BLOCK ? "split (loop iterations)"
+                : sp->kind[i] == SP_ROWS ? "split (rows)"
                                                                    : "not split (rank 0)");
     }
     fclose(f);

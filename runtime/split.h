@@ -8,7 +8,8 @@ typedef enum {
     SP_ALL,          /* every rank runs it (a let, a parameter); rank 0 counts its terms */
     SP_DENSITY,      /* only adds to the density, over data not split: rank 0 alone runs it */
     SP_LOOP,         /* a loop of independent iterations: each rank runs its share */
-    SP_ROWS          /* a vectorised ~ / target += over row-aligned data: each rank its rows */
+    SP_ROWS,         /* a vectorised ~ / target += over row-aligned data: each rank its rows */
+    SP_BLOCK         /* a block of locals and loops: each rank its share of every loop */
 } SpKind;
 
 typedef struct SpRows {
