@@ -18,6 +18,8 @@
 #include "backends/backend.h"
 #include "backends/dsm.h"
 #include "runtime/simulate.h"
+#include "runtime/mpi.h"
+#include "runtime/vmod.h"
 
 #define DSM_RAW_MAX 20
 #define DSM_SIM_RETRIES 100
@@ -148,6 +150,15 @@ static void *bk_create(const BkSettings *st, const BkTarget *t, char *err, size_
         gsl_rng_free(r);
         if (!s->net) { bk_free(s); return NULL; }
         if (s->nsims < 2) { snprintf(err, errlen, "dsm: --sims must be at least 2"); bk_free(s); return NULL; }
+        int parts = vm_model_split_size(t->model);
+        if (parts > 1) {       /* data-parallel: simulations and batches split (docs/mpi.md) */
+            size_t np = s->net->net->nparams;
+            s->net->parts = parts;
+            s->net->part = mp_rank();
+            s->net->gsum = malloc(sizeof(double) * (np + 1));
+            s->net->gtmp = malloc(sizeof(double) * (np + 1) * (size_t)parts);
+            if (!s->net->gsum || !s->net->gtmp) { snprintf(err, errlen, "out of memory"); bk_free(s); return NULL; }
+        }
         s->Z = malloc(sizeof(double) * (size_t)s->nsims * (size_t)s->d);
         s->X = malloc(sizeof(double) * ((size_t)s->nsims * (size_t)s->nx + 1));
     }
@@ -171,10 +182,21 @@ static int bk_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
     if (s->loaded) return 0;
     double t0 = now();
     double *u = malloc(sizeof(double) * (size_t)(s->d + 1));
-    for (long i = 0; i < s->nsims; i++) {
+    /* Split over processes, each simulates its share with a stream of its own (every
+     * process draws its seed from r, so their r stay together), then all share them. */
+    int parts = s->net->parts > 1 ? s->net->parts : 1, bad = 0;
+    long lo = s->nsims * s->net->part / parts, hi = s->nsims * (s->net->part + 1) / parts;
+    gsl_rng *own = NULL;
+    if (parts > 1) {
+        unsigned long base = gsl_rng_get(r);
+        if (!(own = gsl_rng_alloc(gsl_rng_mt19937))) { snprintf(err, errlen, "out of memory"); bad = 1; }
+        else gsl_rng_set(own, base + 1000003UL * (unsigned long)(s->net->part + 1));
+    }
+    gsl_rng *rs = own ? own : r;
+    for (long i = lo; i < hi && !bad; i++) {
         int ok = 0;
         for (int k = 0; k < DSM_SIM_RETRIES && !ok; k++) {
-            if (sim_draw(s->sim, r, u, s->xbuf)) continue;
+            if (sim_draw(s->sim, rs, u, s->xbuf)) continue;
             summarise(s, s->xbuf, 0, s->X + (size_t)i * s->nx);
             ok = 1;
             for (int j = 0; j < s->d; j++) ok &= isfinite(u[j]) != 0;
@@ -182,12 +204,24 @@ static int bk_init(void *st, const BkTarget *t, gsl_rng *r, const double *u0, ch
         }
         if (!ok) {
             snprintf(err, errlen, "dsm: %d simulations in a row failed: %s", DSM_SIM_RETRIES, sim_message(s->sim));
-            free(u);
-            return -1;
+            bad = 1;
+            break;
         }
         memcpy(s->Z + (size_t)i * s->d, u, sizeof(double) * (size_t)s->d);
     }
     free(u);
+    if (own) gsl_rng_free(own);
+    if (parts > 1) {
+        if (mp_max_int(bad) && !bad) {
+            snprintf(err, errlen, "dsm: the simulations failed on another process");
+            bad = 1;
+        }
+        if (!bad) {
+            mp_gather_shares(s->Z, s->nsims, (size_t)s->d);
+            mp_gather_shares(s->X, s->nsims, (size_t)s->nx);
+        }
+    }
+    if (bad) return -1;
     dsm_standardise(s->net, s->Z, s->X, s->nsims);
     s->t_sim = now() - t0;
     return 0;

@@ -42,6 +42,11 @@ typedef struct Dsm {
     double *in, *eps, *dout, *w, *xs;   /* workspaces, batch rows */
     long *perm;
     long nperm;
+    /* Data-parallel training (docs/mpi.md): this process computes rows
+     * [B part / parts, B (part + 1) / parts) of every batch, and the gradients are
+     * summed over the processes (runtime/mpi.h) before the step; parts = 1 alone. */
+    int part, parts;
+    double *gsum, *gtmp;       /* nparams + 1 and (nparams + 1) * parts */
 } Dsm;
 
 /* A fresh network for d parameters and nx summaries (weights from r).  NULL when a

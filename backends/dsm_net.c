@@ -5,6 +5,7 @@
 #include <string.h>
 #include <gsl/gsl_randist.h>
 #include "backends/dsm.h"
+#include "runtime/mpi.h"
 
 #define DSM_EMA 0.995            /* averaging over about the last 200 Adam steps */
 
@@ -99,6 +100,7 @@ void dsm_free(Dsm *m)
     nn_free(m->net);
     free(m->sigmas); free(m->zmean); free(m->zsd); free(m->xmean); free(m->xsd);
     free(m->in); free(m->eps); free(m->dout); free(m->w); free(m->xs); free(m->perm);
+    free(m->gsum); free(m->gtmp);
     free(m);
 }
 
@@ -133,19 +135,42 @@ static void fill_input(Dsm *m, const double *W, const double *Xs, const double *
     }
 }
 
-double dsm_loss(Dsm *m, const double *W, const double *Xs, const double *sig, const double *eps, int B, int grad)
+/* The loss of rows of a batch of B rows (their part of the mean). */
+static double dsm_loss_rows(Dsm *m, const double *W, const double *Xs, const double *sig, const double *eps, int rows,
+                            int B, int grad)
 {
     int d = m->d;
-    fill_input(m, W, Xs, sig, eps, B);
-    const double *o = nn_forward(m->net, m->in, B);
+    if (rows == 0) return 0;
+    fill_input(m, W, Xs, sig, eps, rows);
+    const double *o = nn_forward(m->net, m->in, rows);
     double loss = 0;
-    for (size_t k = 0; k < (size_t)B * d; k++) {
+    for (size_t k = 0; k < (size_t)rows * d; k++) {
         double r = o[k] + eps[k];
         loss += r * r;
         m->dout[k] = 2 * r / B;
     }
-    if (grad) nn_backward(m->net, m->dout, B, NULL);
+    if (grad) nn_backward(m->net, m->dout, rows, NULL);
     return loss / B;
+}
+
+double dsm_loss(Dsm *m, const double *W, const double *Xs, const double *sig, const double *eps, int B, int grad)
+{
+    return dsm_loss_rows(m, W, Xs, sig, eps, B, B, grad);
+}
+
+/* This process's rows of the batch, the gradient and loss summed over the processes
+ * in rank order (every process then takes the same step). */
+static double dsm_loss_parts(Dsm *m, const double *sg, int B)
+{
+    int d = m->d, nx = m->nx, lo = B * m->part / m->parts, hi = B * (m->part + 1) / m->parts;
+    double l = dsm_loss_rows(m, m->w + (size_t)lo * d, m->xs + (size_t)lo * nx, sg + lo, m->eps + (size_t)lo * d,
+                             hi - lo, B, 1);
+    size_t np = m->net->nparams;
+    memcpy(m->gsum, m->net->grad, sizeof(double) * np);
+    m->gsum[np] = l;
+    mp_sum_ordered(m->gsum, np + 1, m->gtmp);
+    memcpy(m->net->grad, m->gsum, sizeof(double) * np);
+    return m->gsum[np];
 }
 
 double dsm_epoch(Dsm *m, const double *Z, const double *X, long n, double lr, gsl_rng *r)
@@ -175,7 +200,7 @@ double dsm_epoch(Dsm *m, const double *Z, const double *X, long n, double lr, gs
             sg[i] = m->c.sigma_max * pow(m->c.sigma_min / m->c.sigma_max, gsl_rng_uniform(r));
         }
         nn_zero_grad(m->net);
-        tot += dsm_loss(m, m->w, m->xs, sg, m->eps, B, 1) * B;
+        tot += (m->parts > 1 ? dsm_loss_parts(m, sg, B) : dsm_loss(m, m->w, m->xs, sg, m->eps, B, 1)) * B;
         nn_adam(m->net, lr);
         nn_ema(m->net, DSM_EMA);
     }

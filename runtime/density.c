@@ -8,8 +8,22 @@
 #include <limits.h>
 #include "runtime/model.h"
 #include "runtime/data_json.h"
+#include "runtime/split.h"
+#include "runtime/mpi.h"
 
-struct VmEval { Ev ev; };
+struct VmEval {
+    Ev ev;
+    int share;                /* of a split model (split.c); -1: the whole density */
+    int reduce;               /* add the processes' shares */
+    double *red, *red_tmp;    /* their buffers, allocated at the first evaluation */
+    size_t red_n;
+};
+
+void vm_eval_set_share(VmEval *e, int share, int reduce)
+{
+    e->share = share;
+    e->reduce = reduce;
+}
 
 VmEval *vm_eval_new(const VmModel *m)
 {
@@ -19,6 +33,8 @@ VmEval *vm_eval_new(const VmModel *m)
     e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
     e->ev.stmt_const = calloc((size_t)m->ir->prog->nstmts + 1, sizeof(double));
     if (!e->ev.env || !e->ev.stmt_const) { vm_eval_free(e); return NULL; }
+    e->share = m->split ? m->split->rank : -1;
+    e->reduce = m->split && m->split->size > 1;
     return e;
 }
 
@@ -31,6 +47,8 @@ void vm_eval_free(VmEval *e)
     free(ev->env);
     free(ev->stmt_const);
     rej_free(ev);
+    free(e->red);
+    free(e->red_tmp);
     free(e);
 }
 
@@ -243,12 +261,14 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
     for (int i = 0; i < p->nstmts && !ev->fail; i++) {
         const Stmt *s = p->stmts[i];
         ev->cur_stmt = i;             /* a parameter's log-Jacobian belongs to its declaration */
-        if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian); continue; }
+        /* split over processes, a log-Jacobian is rank 0's */
+        if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian && e->share <= 0); continue; }
         if (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)) {
             /* when only outputs are wanted, the density statements need not run */
             if (phase == PH_GEN && s->phase == PH_MODEL && (s->kind == S_TILDE || s->kind == S_TARGET || s->kind == S_CALL))
                 continue;
-            exec_stmt(ev, s);
+            if (e->share >= 0 && s->phase == PH_MODEL) sp_exec(ev, m->split, e->share, s, i);
+            else exec_stmt(ev, s);
         }
     }
     for (int i = 0; i < p->nstmts && !ev->fail; i++) {
@@ -261,7 +281,7 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
     return ev->fail ? -1 : 0;
 }
 
-int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
+static int density_local(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
@@ -292,19 +312,60 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     return 0;
 }
 
+/* Every process's share added, the same bits on each (mp_sum_ordered): the status
+ * (a fatal error anywhere stops every process), lp, the gradient and the terms. */
+static int density_reduce(VmEval *e, int rc, double *lp, double *grad, double *terms)
+{
+    size_t dim = e->ev.m->dim, nt = terms ? (size_t)e->ev.m->ir->prog->nstmts : 0;
+    size_t n = 3 + (grad ? dim : 0) + nt;
+    if (n > e->red_n) {
+        free(e->red);
+        free(e->red_tmp);
+        e->red = malloc(sizeof(double) * n);
+        e->red_tmp = malloc(sizeof(double) * n * (size_t)mp_size());
+        if (!e->red || !e->red_tmp) abort();   /* as the tape does: no way to go on */
+        e->red_n = n;
+    }
+    double *b = e->red;
+    b[0] = rc ? 1 : 0;
+    b[n - 1] = mp_stop_requested();   /* Ctrl-C reaches every process at the same step */
+    b[1] = *lp;
+    if (grad) memcpy(b + 2, grad, sizeof(double) * dim);
+    if (terms) memcpy(b + 2 + (grad ? dim : 0), terms, sizeof(double) * nt);
+    mp_sum_ordered(b, n, e->red_tmp);
+    if (b[n - 1] > 0) mp_set_stop_agreed(1);
+    *lp = isnan(b[1]) ? -INFINITY : b[1];
+    if (grad) {
+        if (isfinite(*lp)) memcpy(grad, b + 2, sizeof(double) * dim);
+        else memset(grad, 0, sizeof(double) * dim);
+    }
+    if (terms) {
+        for (size_t i = 0; i < nt; i++) terms[i] = isfinite(*lp) ? b[2 + (grad ? dim : 0) + i] : *lp;
+    }
+    return b[0] > 0 ? -1 : 0;
+}
+
+int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
+{
+    int rc = density_local(e, u, jacobian, lp, grad);
+    if (!e->reduce) return rc;
+    return density_reduce(e, rc, lp, grad, NULL);
+}
+
 int vm_log_density_terms(VmEval *e, const double *u, int jacobian, double *lp, double *grad, double *terms)
 {
     Ev *ev = &e->ev;
     size_t n = (size_t)ev->m->ir->prog->nstmts;
-    int rc = vm_log_density(e, u, jacobian, lp, grad);
+    int rc = density_local(e, u, jacobian, lp, grad);
     if (rc || !isfinite(*lp)) {
         /* a rejected point (or one never evaluated): no term is meaningful */
         for (size_t i = 0; i < n; i++) terms[i] = *lp;
-        return rc;
+    } else {
+        memcpy(terms, ev->stmt_const, sizeof(double) * n);
+        for (int i = 0; i < ev->nlp; i++) terms[ev->lp_stmt[i]] += ev->lp_vals[i];
     }
-    memcpy(terms, ev->stmt_const, sizeof(double) * n);
-    for (int i = 0; i < ev->nlp; i++) terms[ev->lp_stmt[i]] += ev->lp_vals[i];
-    return 0;
+    if (!e->reduce) return rc;
+    return density_reduce(e, rc, lp, grad, terms);
 }
 
 /* Column-major copy of a value (first index fastest), as Stan writes outputs. */

@@ -8,6 +8,7 @@
 #include "runtime/model.h"
 #include "runtime/readfile.h"
 #include "runtime/plan.h"
+#include "runtime/split.h"
 #include "runtime/data_json.h"
 
 char *model_render_error(const Model *m, Span sp, const char *msg)
@@ -190,6 +191,7 @@ void vm_model_free(VmModel *m)
     free(m->file);
     free(m->src);
     free(m->warnings);
+    sp_free(m->split);
     arena_free(&m->arena);
     free(m);
 }

@@ -48,6 +48,7 @@ struct VmModel {
     unsigned char *idx_assigned;
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
     struct Plan *plan;        /* how each loop runs, decided at load (plan.h) */
+    VmSplit *split;           /* the density split over processes (split.c), or NULL */
 };
 
 /* The transform of a declared type, and its two per-element arguments: the lower
@@ -64,6 +65,10 @@ int model_hoist(Model *m);
 /* Fill m->idx_assigned (hoist.c). */
 int model_scan_assigned(Model *m);
 extern int vm_hoist_disabled;
+/* Which share of a split model this evaluator computes (-1: the whole density, the
+ * default without a split) and whether vm_log_density then adds the processes' shares
+ * (split.c's probe evaluates one share alone). */
+void vm_eval_set_share(VmEval *e, int share, int reduce);
 /* Render a runtime failure with the model's file:line:col and caret. */
 char *model_render_error(const Model *m, Span sp, const char *msg);
 #endif

@@ -21,6 +21,7 @@
 #include <cblas.h>
 #include "runtime/run_int.h"
 #include "runtime/interrupt.h"
+#include "runtime/mpi.h"
 
 /* The one piece of global mutable state, because a signal handler can reach no
  * other: set by the first SIGINT, read by every chain at each iteration.  (Two runs at
@@ -31,6 +32,7 @@ static void run_on_sigint(int sig)
 {
     atomic_store(&run_sigint, sig);
     vm_interrupt_set(sig);   /* and the interpreter's loops stop too */
+    mp_request_stop(1);
 }
 
 typedef struct RunShared {
@@ -43,11 +45,14 @@ typedef struct RunShared {
     int next;                 /* next chain to take */
     int running;              /* workers still running */
     atomic_int failed;        /* a chain failed: the others stop */
+    atomic_int remote;        /* another rank asked every rank to stop (run_mpi.c) */
 } RunShared;
 
 static int run_stopping(RunShared *sh)
 {
-    return atomic_load(&run_sigint) || atomic_load(&sh->failed);
+    if (sh->cfg->data_parallel && mp_size() > 1)   /* only a stop all processes agreed on */
+        return atomic_load(&sh->failed) || mp_stop_agreed();
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed) || atomic_load(&sh->remote);
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -333,6 +338,8 @@ static void *run_worker(void *arg)
     RunShared *sh = arg;
     for (;;) {
         pthread_mutex_lock(&sh->mu);
+        while (sh->next < sh->cfg->chains && !runmp_mine(sh->cfg, sh->next))
+            sh->next++;       /* another rank runs it */
         int k = sh->next < sh->cfg->chains && !run_stopping(sh) ? sh->next++ : -1;
         pthread_mutex_unlock(&sh->mu);
         if (k < 0)
@@ -361,12 +368,13 @@ static int run_threads(const RunConfig *cfg)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
-    return n < cfg->chains ? n : cfg->chains;
+    int mine = runmp_chains_mine(cfg);
+    return n < mine ? n : mine > 0 ? mine : 1;
 }
 
 static int run_progress_mode(const RunConfig *cfg)
 {
-    if (cfg->quiet || cfg->progress == 0)
+    if (cfg->quiet || cfg->progress == 0 || mp_rank() != 0)
         return 0;
     return isatty(STDERR_FILENO) ? 1 : 2;
 }
@@ -397,9 +405,10 @@ static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_
             snprintf(err, errlen, "output path too long: %s", cfg->output_csv);
             return 1;
         }
-        if (csv_open(&c->csv, path, sh->ncols, err, errlen) != 0)
+        if (runmp_csv_open(cfg, k, &c->csv, path, sh->ncols, &c->have_csv, err, errlen) != 0)
             return 1;
-        c->have_csv = 1;
+        if (!c->have_csv)
+            continue;         /* another rank's chain, or a data-parallel rank other than 0 */
         c->path = strdup(path);
         c->row_end = calloc((size_t)cap + 1, sizeof *c->row_end);
         if (!c->row_end || !c->path) {
@@ -442,6 +451,8 @@ static void run_release(RunShared *sh)
         free(c->failed);
         free(c->value_why);
         free(c->path);
+        free(c->report_txt[0]);
+        free(c->report_txt[1]);
     }
     free(sh->ch);
 }
@@ -466,6 +477,14 @@ static void run_finish_csv(RunShared *sh, int ran, long nd)
         csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
         csv_commit(&c->csv);
     }
+}
+
+/* Chains spread over ranks: tell the others when this rank stops, hear when they do. */
+static void run_poll_ranks(RunShared *sh)
+{
+    if (runmp_spread(sh->cfg) &&
+        mp_stop_poll(atomic_load(&run_sigint) || atomic_load(&sh->failed)))
+        atomic_store(&sh->remote, 1);
 }
 
 /* Start the workers and draw progress until they are all done. */
@@ -496,9 +515,11 @@ static int run_pool(RunShared *sh, int nthreads, Progress *prog)
         pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
         pthread_mutex_unlock(&sh->mu);
         prog_update(prog, sh->ch, sh->cfg->chains, run_now(), 0);
+        run_poll_ranks(sh);
         pthread_mutex_lock(&sh->mu);
     }
     pthread_mutex_unlock(&sh->mu);
+    run_poll_ranks(sh);       /* a failure in the last chain here still stops the others */
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     if (nthreads > 1)
@@ -574,6 +595,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     pthread_mutex_init(&sh->mu, NULL);
     pthread_cond_init(&sh->cv, NULL);
     atomic_init(&sh->failed, 0);
+    atomic_init(&sh->remote, 0);
     struct sigaction sa, old, oldterm;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_sigint;
@@ -584,7 +606,10 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sigemptyset(&sa.sa_mask);
     atomic_store(&run_sigint, 0);
     vm_interrupt_clear();
+    mp_request_stop(0);
+    mp_set_stop_agreed(0);
     sigaction(SIGINT, &sa, &old);
+    /* (mpirun, too, turns Ctrl-C into SIGTERM for every process, SIGKILL a second later) */
     sigaction(SIGTERM, &sa, &oldterm);
 
     long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
@@ -594,7 +619,11 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     prog_start(&prog, run_progress_mode(cfg), per_chain * cfg->chains, b, t0);
     prog_shape(&prog, cfg->chains, run_threads(cfg), b->kind == BK_SAMPLER ? cfg->base.warmup : cfg->base.iters,
                cfg->base.draws);
+    if (runmp_spread(cfg))
+        mp_stop_begin();
     int started = run_pool(sh, run_threads(cfg), &prog);
+    if (runmp_spread(cfg))
+        mp_stop_end();
     double t1 = run_now();
     if (atomic_load(&sh->failed))
         prog_abort(&prog);           /* the error says it all: no final progress line */
@@ -604,6 +633,8 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
     *interrupted = atomic_load(&run_sigint);
+    if (!*interrupted && mp_stop_agreed())   /* another process was stopped (mpirun's SIGTERM) */
+        *interrupted = SIGTERM;
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
     *seconds = t1 - t0;
@@ -655,6 +686,13 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     rc = run_alloc(&sh, res, cap, err, errlen);
     if (rc == 0)
         rc = run_prepare(&sh, res, cap, err, errlen);
+    if (mp_size() > 1) {      /* a rank that cannot start stops them all */
+        int any = mp_max_int(rc);
+        if (any != 0 && rc == 0) {
+            rc = any;
+            snprintf(err, errlen, "another process could not start (out of memory or no temporary file)");
+        }
+    }
     double seconds = 0;
     int threads = 0;
     if (rc == 0) {
@@ -663,12 +701,20 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
             snprintf(err, errlen, "cannot start a thread");
             rc = 2;
         }
+        runmp_gather(cfg, sh.ch, sh.ncols, &res->interrupted);
     }
     for (int k = 0; rc == 0 && k < cfg->chains; k++)
         if (sh.ch[k].status != 0) {   /* the first failed chain speaks */
             rc = sh.ch[k].status;
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
+    rc = runmp_agree(rc, err, errlen, &res->interrupted);
+    if (rc == 0 && mp_rank() != 0) {  /* rank 0 writes and summarises */
+        int interrupted = res->interrupted;
+        run_release(&sh);
+        run_result_free(res);
+        return interrupted ? 130 : 0;
+    }
     if (rc != 0) {
         /* a failed run keeps the files of the chains that ran (whole rows: a failed
          * write was cut back), as they were when it stopped */

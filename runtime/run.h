@@ -57,6 +57,10 @@ typedef struct RunConfig {
      * ceil(draws / thin) draws; <= 1: all), and write the warm-up's to the CSV too */
     long thin;
     int save_warmup;
+    /* Under mpirun: every rank runs every chain, the log density being split over the
+     * ranks (split.c); 0: the chains are spread over the ranks.  Either way only rank 0
+     * writes files and the summary. */
+    int data_parallel;
 } RunConfig;
 
 /* All draws of a finished (or interrupted) run, kept for the REPL and tests. */

@@ -71,6 +71,7 @@ typedef struct RunChain {
     atomic_int phase;         /* 0 queued, 1 warm-up / optimisation, 2 drawing, 3 done */
     int status;               /* 0, 1 (model/options), 2 (inference) */
     char err[512];
+    char *report_txt[2];      /* ran on another rank: its report for the table, the JSON */
 } RunChain;
 
 typedef struct Progress {
@@ -96,6 +97,15 @@ void prog_finish(Progress *p, RunChain *ch, int chains, double now);
 void prog_abort(Progress *p);
 
 double run_now(void);
+
+/* run_mpi.c: the driver on more than one process */
+int runmp_spread(const RunConfig *cfg);            /* chains spread over the ranks */
+int runmp_mine(const RunConfig *cfg, int chain);   /* this rank runs the chain */
+int runmp_chains_mine(const RunConfig *cfg);
+int runmp_csv_open(const RunConfig *cfg, int chain, CsvOut *w, const char *path, size_t ncols, int *have,
+                   char *err, size_t errlen);
+void runmp_gather(const RunConfig *cfg, RunChain *ch, size_t ncols, int *interrupted);
+int runmp_agree(int rc, char *err, size_t errlen, int *interrupted);
 
 /* run_summary.c: the table on cfg->out and the JSON file. */
 /* run_diag.c: the findings that say when not to trust a run. */

@@ -142,7 +142,11 @@ static void sum_notes(const RunReport *rep, FILE *out, int any_na)
             fprintf(out, "%s%s after %ld iterations\n", prefix,
                     ch->converged ? "converged" : "did not converge (the --iters limit)", ch->iters);
         /* a sampler's report is its adaptation: the CSV's comments and the JSON have it */
-        if (b->report && ch->st && b->kind != BK_SAMPLER)
+        if (b->kind == BK_SAMPLER)
+            continue;
+        if (ch->report_txt[0])   /* the chain ran on another rank */
+            fputs(ch->report_txt[0], out);
+        else if (b->report && ch->st)
             b->report(ch->st, out, prefix);
     }
     if (b->kind == BK_SAMPLER && rep->diag)
@@ -228,16 +232,20 @@ static json_t *sum_real(double x)
 }
 
 /* The backend's report lines of one chain, as an array of strings. */
-static json_t *sum_report_lines(const Backend *b, void *st)
+static json_t *sum_report_lines(const Backend *b, void *st, const char *given)
 {
     json_t *a = json_array();
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = b->report && st ? open_memstream(&buf, &len) : NULL;
-    if (!f)
-        return a;
-    b->report(st, f, "");
-    fclose(f);
+    if (given)   /* the chain ran on another rank, which wrote its report */
+        buf = strdup(given);
+    else {
+        FILE *f = b->report && st ? open_memstream(&buf, &len) : NULL;
+        if (!f)
+            return a;
+        b->report(st, f, "");
+        fclose(f);
+    }
     for (char *p = buf, *nl; p && *p; p = nl ? nl + 1 : NULL) {
         nl = strchr(p, '\n');
         json_array_append_new(a, json_stringn(p, nl ? (size_t)(nl - p) : strlen(p)));
@@ -309,7 +317,7 @@ int runsum_json(const RunReport *rep, const char *path, char *err, size_t errlen
                               "draws", (json_int_t)ch->ndone, "seconds_warmup", sum_real(ch->t_warmup),
                               "seconds_sampling", sum_real(ch->t_sampling),
                               "value_failures", (json_int_t)ch->value_fails,
-                              "report", sum_report_lines(cfg->backend, ch->st));
+                              "report", sum_report_lines(cfg->backend, ch->st, ch->report_txt[1]));
         if (cfg->backend->kind != BK_SAMPLER) {
             json_object_set_new(o, "iterations", json_integer(ch->iters));
             json_object_set_new(o, "converged", json_boolean(ch->converged));

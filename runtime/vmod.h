@@ -11,6 +11,7 @@
 
 typedef struct VmModel VmModel;
 typedef struct VmEval VmEval;
+typedef struct VmSplit VmSplit;
 
 /* Compile model source and bind data.  data_json: the text of a CmdStan JSON data
  * file, or NULL to use only the embedded defaults.  On failure returns NULL and sets
@@ -70,6 +71,18 @@ int vm_unconstrain_json_partial(VmEval *e, const char *json, double *u, unsigned
 /* Every output value (vm_model_nvalues) at u: parameters, lets, and gens drawn with r
  * (r may be NULL: gens are then NaN).  Returns 0 or -1 (a check failed; message). */
 int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
+
+/* Data-parallel (split.c): the log density split over `size` processes by
+ * observation, this process being `rank`.  Every evaluator made afterwards computes
+ * this process's share and adds the shares of all processes (runtime/mpi.h), so that
+ * vm_log_density returns the whole density and gradient on every process.  Returns
+ * the number of statements split (0: every statement runs on every process, the
+ * density is still right), or -1 with *msg.  vm_model_split_describe: one line per
+ * density statement, split or not (malloc'd). */
+int vm_model_split(VmModel *m, int rank, int size, char **msg);
+char *vm_model_split_describe(const VmModel *m);
+/* The processes m's density is split over (1 without a split). */
+int vm_model_split_size(const VmModel *m);
 
 const char *vm_eval_message(const VmEval *e);
 /* The same reason rendered with the model's file:line:col, line and caret when it has a

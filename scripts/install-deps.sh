@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(gcc clang pkg-config meson ninja-build re2c lemon libgsl-dev check libsubunit-dev
       libjansson-dev libedit-dev libopenblas-dev tmux
-      libplplot-dev plplot-driver-cairo libpng-dev libxml2-dev)
+      libplplot-dev plplot-driver-cairo libpng-dev libxml2-dev
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

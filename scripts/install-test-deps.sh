@@ -4,7 +4,7 @@
 # groff for the man page's test.
 # scripts/test-all.sh runs it.  Safe to run again.
 set -euo pipefail
-pkgs=(r-cran-posterior r-cran-rstan r-cran-bh groff-base)
+pkgs=(r-cran-posterior r-cran-rstan r-cran-bh groff-base jq)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -33,6 +33,7 @@ void cli_usage(FILE *out)
         "  -h, --help         this text\n"
         "  --plot=DIR         diagnostic plots at the end  (vrun plot FILE.csv ...: docs/plots.md)\n"
         "  VI: --iters=N --lr=X --mc=N --tol=X\n"
+        "  under mpirun: --data-parallel  split each chain's density over the processes (docs/mpi.md)\n"
         "  method options: --NAME=VALUE (see docs/ for each method)\n");
     for (int i = 0; bk_registry[i]; i++) {
         const Backend *b = bk_registry[i];
@@ -174,6 +175,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
         if (!strcmp(key, "strict")) { c->strict = 1; continue; }
         if (!strcmp(key, "save-warmup")) { c->save_warmup = 1; continue; }
+        if (!strcmp(key, "data-parallel")) { c->data_parallel = 1; continue; }
         static const char *const valued[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                              "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
                                              "jacobian", "script", "thin", "plot", NULL};

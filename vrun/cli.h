@@ -17,6 +17,7 @@ typedef struct Cli {
     const char *script;        /* --script FILE: run FILE as REPL commands (added by the REPL) */
     const char *plot;          /* --plot=DIR: plots at the end of the run (plot_cmd.c) */
     char *plot_csv;            /* --plot without --output: the CSV pattern in DIR */
+    int data_parallel;         /* --data-parallel: split the density over MPI processes */
 } Cli;
 
 /* Returns 0, or 1 with err filled (bad usage). */

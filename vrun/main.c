@@ -11,6 +11,7 @@
 #include "runtime/run.h"
 #include "runtime/model.h"
 #include "runtime/interrupt.h"
+#include "runtime/mpi.h"
 #include "lang/ir.h"
 
 #define VRUN_VERSION "0.1.0"
@@ -52,7 +53,26 @@ static int do_check(const char *path, int format, const char *data)
     return rc;
 }
 
+static int vrun_main(int argc, char **argv);
+
+/* Under mpirun every rank runs vrun_main; they all return the same status. */
 int main(int argc, char **argv)
+{
+    char err[1024];
+    if (mp_init(&argc, &argv, err, sizeof err)) {
+        fprintf(stderr, "vrun: error: %s\n", err);
+        return 1;
+    }
+    /* Every rank loads the same model and data and reaches the same verdict; rank 0
+     * alone speaks, so that the output is one process's. */
+    if (mp_rank() != 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+        return 1;
+    int rc = vrun_main(argc, argv);
+    mp_finalize();
+    return rc;
+}
+
+static int vrun_main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     Cli c;
@@ -99,6 +119,12 @@ int main(int argc, char **argv)
     }
     if (vm_model_warnings(m)) fputs(vm_model_warnings(m), stderr);   /* --quiet keeps warnings */
     int rc;
+    if (session_split(&c, b, m, err, sizeof err)) {
+        fprintf(stderr, "vrun: error: %s\n", err);
+        vm_model_free(m);
+        cli_free(&c);
+        return 1;
+    }
     if (!strcmp(c.method, "logprob")) rc = vrun_logprob(&c, m, stdout);
     else if (!strcmp(c.method, "diagnose")) rc = vrun_diagnose(&c, m, stdout);
     else {

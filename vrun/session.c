@@ -8,6 +8,7 @@
 #include "runtime/sim_outputs.h"
 #include "runtime/model.h"
 #include "runtime/readfile.h"
+#include "runtime/mpi.h"
 
 /* marg: a gradient method on a model with discrete parameters, which are summed
  * out (runtime/marginal.c); each chain's target is then a VmMarg, not a VmEval */
@@ -151,6 +152,36 @@ static double *session_init(const Cli *c, VmModel *m, unsigned char **given, cha
     return init;
 }
 
+static int session_chains(const Cli *c, const Backend *b)
+{
+    return c->chains > 0 ? (int)c->chains : (b && b->kind == BK_SAMPLER ? 4 : 1);
+}
+
+static int session_dp(const Cli *c, const Backend *b)
+{
+    return mp_size() > 1 && (c->data_parallel || !b || session_chains(c, b) < mp_size());
+}
+
+int session_split(const Cli *c, const Backend *b, VmModel *m, char *err, size_t errlen)
+{
+    if (!session_dp(c, b))
+        return 0;
+    char *msg = NULL;
+    int n = vm_model_split(m, mp_rank(), mp_size(), &msg);
+    if (n < 0) {
+        snprintf(err, errlen, "%s", msg ? msg : "cannot split the model");
+        free(msg);
+        return 1;
+    }
+    if (!c->quiet) {
+        char *d = vm_model_split_describe(m);
+        fprintf(stderr, "data-parallel over %d processes: %d density statement%s split by observation%s\n%s",
+                mp_size(), n, n == 1 ? "" : "s", d && *d ? ":" : "", d ? d : "");
+        free(d);
+    }
+    return 0;
+}
+
 static char *why(void *model, BkTarget *t) { return vm_eval_explain(eval_of(model, t)); }
 static char *report(void *model, BkTarget *t) { return vm_eval_reject_report(eval_of(model, t)); }
 
@@ -211,8 +242,11 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
         cfg.base.opts = opts;
         cfg.base.nopts = c->nopts + 1;
     }
-    cfg.chains = c->chains > 0 ? (int)c->chains : (b->kind == BK_SAMPLER ? 4 : 1);
+    cfg.chains = session_chains(c, b);
     cfg.threads = (int)c->threads;
+    cfg.data_parallel = session_dp(c, b);
+    if (cfg.data_parallel)
+        cfg.threads = 1;       /* the processes evaluate each chain's density together, in step */
     cfg.output_csv = c->output;
     cfg.summary_json = c->summary;
     cfg.quiet = c->quiet;

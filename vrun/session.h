@@ -14,6 +14,11 @@ int session_method(const Cli *c, const Backend **b, char *err, size_t errlen);
  * header lines.  Returns what run_inference returns (0, 1, 2 or 130 after Ctrl-C),
  * with err filled for 1 and 2; res holds the draws (run_result_free it; its column
  * names point into m, so m must outlive res). */
+/* Under mpirun on more than one process: with --data-parallel, fewer chains than
+ * processes, or logprob/diagnose (b NULL), split m's density over the processes
+ * (vm_model_split) and say so on stderr unless --quiet.  Returns 0, or 1 with err. */
+int session_split(const Cli *c, const Backend *b, VmModel *m, char *err, size_t errlen);
+
 int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, RunResult *res,
                 char *err, size_t errlen);
 #endif
