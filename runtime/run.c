@@ -453,6 +453,7 @@ static void run_release(RunShared *sh)
         free(c->path);
         free(c->report_txt[0]);
         free(c->report_txt[1]);
+        free(c->report_txt[2]);
     }
     free(sh->ch);
 }

@@ -406,7 +406,9 @@ void rundiag_compute(const RunReport *rep, RunDiag *dg)
         dg->ebfmi[c] = dg->stepsize[c] = NAN;
     }
     for (int c = 0; c < res->chains; c++)
-        dg->results[c] = b->results && rep->ch[c].st ? b->results(rep->ch[c].st) : NULL;
+        dg->results[c] = b->results && rep->ch[c].st ? b->results(rep->ch[c].st)
+                         : rep->ch[c].report_txt[2] ? json_loads(rep->ch[c].report_txt[2], 0, NULL)   /* another rank's */
+                         : NULL;
     if (b->kind == BK_OPTIMIZER)
         diag_modes(rep, dg);
     if (res->ndraws == 0)

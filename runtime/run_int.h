@@ -71,7 +71,7 @@ typedef struct RunChain {
     atomic_int phase;         /* 0 queued, 1 warm-up / optimisation, 2 drawing, 3 done */
     int status;               /* 0, 1 (model/options), 2 (inference) */
     char err[512];
-    char *report_txt[2];      /* ran on another rank: its report for the table, the JSON */
+    char *report_txt[3];      /* ran on another rank: its report for the table, the JSON, its results (JSON) */
 } RunChain;
 
 typedef struct Progress {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "runtime/run_int.h"
 #include "runtime/mpi.h"
+#include <jansson.h>
 
 int runmp_spread(const RunConfig *cfg) { return mp_size() > 1 && !cfg->data_parallel; }
 
@@ -63,10 +64,16 @@ int runmp_csv_open(const RunConfig *cfg, int k, CsvOut *w, const char *path, siz
 }
 
 /* The backend's report as rank 0's summary would print it (with the chain prefix)
- * and as the JSON summary lists it (without). */
-static void runmp_reports(const Backend *b, RunChain *c, int chains, char *txt[2])
+ * and as the JSON summary lists it (without), and its results (Backend.results) as
+ * JSON text. */
+static void runmp_reports(const Backend *b, RunChain *c, int chains, char *txt[3])
 {
-    txt[0] = txt[1] = NULL;
+    txt[0] = txt[1] = txt[2] = NULL;
+    if (b->results && c->st) {
+        json_t *r = b->results(c->st);
+        txt[2] = r ? json_dumps(r, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
+        json_decref(r);
+    }
     if (!b->report || !c->st)
         return;
     for (int j = 0; j < 2; j++) {
@@ -87,7 +94,7 @@ typedef struct RunMpHead {
     long ndone, iters, value_fails;
     int converged, status, phase, interrupted;
     double t_warmup, t_sampling;
-    long long csv_size, rep_len[2];
+    long long csv_size, rep_len[3];
     char err[512];
 } RunMpHead;
 
@@ -132,14 +139,14 @@ static int runmp_send_chain(const Backend *b, RunChain *c, int chains, size_t nc
     h.t_sampling = c->t_sampling;
     memcpy(h.err, c->err, sizeof h.err);
     h.csv_size = c->have_csv ? c->csv.size : 0;
-    char *rep[2];
+    char *rep[3];
     runmp_reports(b, c, chains, rep);
-    for (int j = 0; j < 2; j++)
+    for (int j = 0; j < 3; j++)
         h.rep_len[j] = rep[j] ? (long long)strlen(rep[j]) : -1;
     size_t nrows = (size_t)h.ndone * ncols * sizeof(double);
     size_t nend = c->have_csv ? ((size_t)h.ndone + 1) * sizeof(long long) : 0;
     size_t n = sizeof h + (size_t)h.ndone + nrows + nend + (size_t)h.csv_size;
-    for (int j = 0; j < 2; j++)
+    for (int j = 0; j < 3; j++)
         n += h.rep_len[j] > 0 ? (size_t)h.rep_len[j] : 0;
     int rc = runmp_grow(buf, cap, n);
     if (rc == 0) {
@@ -152,19 +159,20 @@ static int runmp_send_chain(const Backend *b, RunChain *c, int chains, size_t nc
         if (h.csv_size > 0 && runmp_read_back(c->csv.fd, p, (size_t)h.csv_size) != 0)
             rc = -1;
         p += h.csv_size;
-        for (int j = 0; j < 2; j++)
+        for (int j = 0; j < 3; j++)
             if (h.rep_len[j] > 0)
                 memcpy(p, rep[j], (size_t)h.rep_len[j]), p += h.rep_len[j];
     }
     free(rep[0]);
     free(rep[1]);
+    free(rep[2]);
     if (rc != 0) {   /* rank 0 still expects a message: a failed chain it can report */
         memset(&h, 0, sizeof h);
         h.status = 2;
         h.phase = 3;
         snprintf(h.err, sizeof h.err, "chain %d: rank %d cannot send its draws (out of memory or a "
                                       "temporary file that cannot be read)", c->id + 1, mp_rank());
-        h.rep_len[0] = h.rep_len[1] = -1;
+        h.rep_len[0] = h.rep_len[1] = h.rep_len[2] = -1;
         mp_send(&h, sizeof h, 0);
         return -1;
     }
@@ -218,7 +226,7 @@ static void runmp_recv_chain(RunChain *c, size_t ncols, int src, int *interrupte
             c->csv.size = h.csv_size;
     }
     p += h.csv_size;
-    for (int j = 0; j < 2; j++)
+    for (int j = 0; j < 3; j++)
         if (h.rep_len[j] >= 0) {
             c->report_txt[j] = strndup(p, (size_t)h.rep_len[j]);
             p += h.rep_len[j];
