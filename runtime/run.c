@@ -46,6 +46,7 @@ typedef struct RunShared {
     int running;              /* workers still running */
     atomic_int failed;        /* a chain failed: the others stop */
     atomic_int remote;        /* another rank asked every rank to stop (run_mpi.c) */
+    int rejects_taken;        /* the reject counts went into the warnings (run_rejects) */
 } RunShared;
 
 static int run_stopping(RunShared *sh)
@@ -423,6 +424,22 @@ static int run_prepare(RunShared *sh, RunResult *res, long cap, char *err, size_
     return 0;
 }
 
+/* The model's reject() counts of each chain (RunModel.report), one warning a line,
+ * so that they stand with the others, in the JSON too, and count for --strict. */
+static void run_rejects(RunShared *sh, RunDiag *dg)
+{
+    for (int k = 0; sh->m->report && k < sh->cfg->chains; k++) {
+        RunChain *c = &sh->ch[k];
+        char *rep = c->have_target ? sh->m->report(sh->m->model, &c->t) : NULL;
+        for (char *l = rep, *nl; l && *l; l = nl + 1) {
+            if (!(nl = strchr(l, '\n'))) nl = l + strlen(l) - 1;
+            rundiag_add_text(dg, "reject", k + 1, "chain %d: %.*s", k + 1, (int)(nl - l), l);
+        }
+        free(rep);
+    }
+    sh->rejects_taken = 1;
+}
+
 static void run_release(RunShared *sh)
 {
     const Backend *b = sh->cfg->backend;
@@ -430,7 +447,7 @@ static void run_release(RunShared *sh)
         RunChain *c = &sh->ch[k];
         if (c->st)
             b->free(c->st);
-        if (c->have_target && sh->m->report) {   /* in chain order, after every thread ended */
+        if (c->have_target && sh->m->report && !sh->rejects_taken) {   /* a failed run's, in chain order */
             char *rep = sh->m->report(sh->m->model, &c->t);
             for (char *l = rep, *nl; l && *l; l = nl + 1) {
                 if (!(nl = strchr(l, '\n'))) nl = l + strlen(l) - 1;
@@ -735,6 +752,7 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
     memset(&dg, 0, sizeof dg);
     if (rc == 0) {
         rundiag_compute(&rep, &dg);
+        run_rejects(&sh, &dg);
         rep.diag = &dg;
     }
     if (rc == 0 && cfg->out)

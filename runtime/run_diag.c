@@ -433,6 +433,16 @@ void rundiag_compute(const RunReport *rep, RunDiag *dg)
         diag_fit_warnings(rep, dg);
 }
 
+void rundiag_add_text(RunDiag *dg, const char *code, int chain, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    diag_add(dg, code, chain, NULL, NAN, "%s", text);
+}
+
 void rundiag_print(const RunDiag *dg, FILE *out)
 {
     for (size_t i = 0; i < dg->n; i++)

@@ -137,6 +137,8 @@ typedef struct RunReport RunReport;
 int rundiag_failed(const RunReport *rep, char *err, size_t errlen);
 void rundiag_compute(const RunReport *rep, RunDiag *dg);
 void rundiag_print(const RunDiag *dg, FILE *out);
+/* One more warning, its text made from fmt (the model's reject counts). */
+void rundiag_add_text(RunDiag *dg, const char *code, int chain, const char *fmt, ...);
 struct json_t *rundiag_json(const RunDiag *dg);
 void rundiag_chain_json(const RunDiag *dg, int chain, struct json_t *o);
 void rundiag_free(RunDiag *dg);

@@ -27,7 +27,7 @@ for method in nuts mh; do
         bad "$method: $n draws, largest x $max (must be <= 1)"
     fi
     for c in 1 2 3 4; do
-        line=$(grep "^chain $c: reject at .*rej.vmod:2:12: [0-9]* times; first message: x above 1: " "$T/err" | head -1)
+        line=$(grep "^vrun: warning: chain $c: reject at .*rej.vmod:2:12: [0-9]* times; first message: x above 1: " "$T/err" | head -1)
         [ -n "$line" ] || { bad "$method: no reject report for chain $c"; cat "$T/err"; }
         cnt=$(echo "$line" | sed 's/.*2:12: \([0-9]*\) times.*/\1/')
         [ "${cnt:-0}" -gt 10 ] || bad "$method: chain $c count '$cnt'"
@@ -56,6 +56,13 @@ print("y=", y, " v=", [1, 2]);
 M
 "$VRUN" "$T/print.vmod" --seed=1 --chains=1 --draws=7 --warmup=10 >"$T/out" 2>"$T/err"
 [ "$(grep -c '^y=[-0-9.e]* v=\[1,2\]$' "$T/err")" -eq 7 ] || { bad "print: wanted 7 lines"; cat "$T/err"; }
+
+# the reject counts are warnings: in the summary's diagnostics, and --strict fails on them
+"$VRUN" "$T/rej.vmod" --method=mh --seed=3 --strict --summary="$T/s.json" >"$T/out" 2>"$T/err"
+st=$?
+[ $st -eq 3 ] || bad "--strict with rejections: exit $st, wanted 3"
+n=$(grep -c '"code": "reject"' "$T/s.json")
+[ "$n" -eq 4 ] || bad "summary JSON: $n reject findings, wanted one per chain (4)"
 
 [ $fail -eq 0 ] && echo "all reject/fatal_error/print checks passed"
 exit $fail
