@@ -80,6 +80,7 @@ static int add_factor(VgGraph *g, const Stmt *s, const Dist *d, const Expr *vari
     VgFac *f = &g->fac[g->nfac++];
     memset(f, 0, sizeof *f);
     f->stmt = s;
+    f->pub.id = g->nfac - 1;
     f->pub.dist = d;
     f->pub.dist_id = -1;
     for (int i = 0; dist_table[i]; i++) if (dist_table[i] == d) f->pub.dist_id = i;

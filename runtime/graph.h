@@ -52,6 +52,7 @@ typedef struct VgParam {
 } VgParam;
 
 typedef struct VgFactor {
+    int id;                    /* its index: vg_factor(g, id) */
     const struct Dist *dist;   /* the stdlib table entry (pointer identity names the family) */
     int dist_id;               /* its index in dist_table */
     int variate;               /* the parameter whose value (or element) is the variate, or -1 */
@@ -80,6 +81,9 @@ const char *vg_constraint_name(VgConstraint c);
 /* msg rendered as `file:line:col: error: msg` with the source line and a caret under
  * pos; malloc'd (NULL when out of memory). */
 char *vg_render(const VgGraph *g, VgPos pos, const char *msg);
+/* Values (vg_unconstrain's x, vg_probe_set's, VgValue) are in storage order: array
+ * indices outermost, last fastest, then each vector or matrix whole, column-major --
+ * unlike the output columns (vm_write_values), whose first index is fastest. */
 /* Parameter k's constrained values x (VgParam.n) as its unconstrained coordinates,
  * written at u + VgParam.first.  Needs constant bounds (lo_kind, hi_kind >= 0).
  * Returns 0, or -1 when x is outside the constraint (u then holds what could be
