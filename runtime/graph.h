@@ -1,6 +1,5 @@
 /* The read-only model graph: what a backend that reads a model's structure (CAVI's
- * conjugacy analysis, the Rao-Blackwellised score estimator of BBVI) may know of a
- * compiled model, and nothing more: its parameters (constraint, shape, where their
+ * conjugacy analysis) may know of a compiled model, and nothing more: its parameters (constraint, shape, where their
  * coordinates are), its factors (every `~` statement: the stdlib table entry of the
  * distribution, the variate, the parameters it depends on), and a probe that
  * evaluates each factor's values at a chosen constrained point.
@@ -56,7 +55,8 @@ typedef struct VgFactor {
     const struct Dist *dist;   /* the stdlib table entry (pointer identity names the family) */
     int dist_id;               /* its index in dist_table */
     int variate;               /* the parameter whose value (or element) is the variate, or -1 */
-    int term;                  /* its log-density term (vm_model_nterms numbering) */
+    int term;                  /* its log-density term: the numbering of vm_model_term_deps,
+                                  which BBVI's Rao-Blackwellised estimator gets in BkTarget */
     int nloops;                /* enclosing loops: the factor has one instance per iteration */
     int ndeps;
     const int *deps;           /* parameters it may depend on, ascending (transitively via lets) */
