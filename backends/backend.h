@@ -1,7 +1,7 @@
 /* The one interface between vrun (CLI, REPL, tests) and an inference method.
  *
  * A method is one `const Backend` in its own file and one row in registry.c.
- * The driver (runtime/run.c) owns the loop, warm-up, threads, output and progress;
+ * The driver (driver/run.c) owns the loop, warm-up, threads, output and progress;
  * a backend only allocates its workspace once (create), starts (init), does one
  * iteration (step, no allocation), and hands out draws (draw).  The random stream
  * is always an argument: a backend holds no hidden random state, which is what

@@ -15,7 +15,6 @@
 #include <gsl/gsl_cdf.h>
 #include <jansson.h>
 #include "backends/cavi.h"
-#include "runtime/transform.h"
 
 #define CAVI_TOL 1e-10
 
@@ -31,7 +30,7 @@ typedef struct Cavi {
     int have_best;
     double *snap, *best;       /* every q parameter, flat */
     size_t nsnap;
-    double *x, *lo, *hi;       /* draw scratch: constrained values, bounds 0 and 1 */
+    double *x;                 /* draw scratch: constrained values */
 } Cavi;
 
 static const BkOption cavi_options[] = {
@@ -99,9 +98,6 @@ static void *cavi_create(const BkSettings *s, const BkTarget *t, char *err, size
     c->snap = calloc(c->nsnap + 1, sizeof(double));
     c->best = calloc(c->nsnap + 1, sizeof(double));
     c->x = calloc(maxn, sizeof(double));
-    c->lo = calloc(maxn, sizeof(double));
-    c->hi = calloc(maxn, sizeof(double));
-    for (size_t i = 0; i < maxn; i++) c->hi[i] = 1;
     return c;
 }
 
@@ -201,13 +197,12 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
 {
     (void)cols;
     Cavi *c = st;
-    const VmModel *m = c->cm.m;
+    const VgGraph *g = c->cm.g;
     for (int i = 0; i < c->cm.nblk; i++) {
         CjBlock *b = &c->cm.blk[i];
-        const ParamInfo *pi = &m->params[b->param];
+        const VgParam *pi = vg_param(g, b->param);
         double *x = c->x;
         int n = b->n;
-        size_t bad;
         switch (b->fam) {
         case Q_NORMAL:
             for (int k = 0; k < n; k++) x[k] = gsl_ran_gaussian(r, 1.0);
@@ -216,7 +211,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 for (int j = k + 1; j < n; j++) s -= b->chol[(long)j * n + k] * x[j];
                 x[k] = s / b->chol[(long)k * n + k];
             }
-            for (int k = 0; k < n; k++) u[pi->off + k] = b->mean[k] + x[k];
+            for (int k = 0; k < n; k++) u[pi->first + k] = b->mean[k] + x[k];
             break;
         case Q_GAMMA: case Q_INVGAMMA:
             for (int k = 0; k < n; k++) {
@@ -225,7 +220,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (!(x[k] >= DBL_MIN)) x[k] = DBL_MIN;
                 if (!isfinite(x[k])) x[k] = DBL_MAX;
             }
-            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, NULL, u + pi->off, &bad);
+            (void)vg_unconstrain(g, b->param, x, u);   /* x is clamped inside the support */
             break;
         case Q_BETA:
             for (int k = 0; k < n; k++) {
@@ -233,7 +228,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 if (x[k] <= 0) x[k] = DBL_MIN;
                 if (x[k] >= 1) x[k] = 1 - DBL_EPSILON / 2;
             }
-            tr_unconstrain(pi->tr, (size_t)n, 1, x, c->lo, c->hi, u + pi->off, &bad);
+            (void)vg_unconstrain(g, b->param, x, u);
             break;
         case Q_DIRICHLET:
             for (int rep = 0; rep * b->K < n; rep++) {
@@ -241,13 +236,12 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 gsl_ran_dirichlet(r, (size_t)b->K, b->p1 + (long)rep * b->K, v);
                 for (int k = 0; k < b->K; k++) { if (!(v[k] > 1e-300)) v[k] = 1e-300; s += v[k]; }
                 for (int k = 0; k < b->K; k++) v[k] /= s;
-                tr_unconstrain(TR_SIMPLEX, (size_t)b->K, 1, v, NULL, NULL, u + pi->off + (long)rep * pi->nfree, &bad);
             }
+            (void)vg_unconstrain(g, b->param, x, u);
             break;
         case Q_INVWISHART: case Q_WISHART:
-            if (cj_iw_draw(b, r, x) || tr_unconstrain(TR_COV_MATRIX, (size_t)b->K, (size_t)b->K, x, NULL, NULL,
-                                                      u + pi->off, &bad))
-                for (int k = 0; k < pi->nfree; k++) u[pi->off + k] = NAN;
+            if (cj_iw_draw(b, r, x) || vg_unconstrain(g, b->param, x, u))
+                for (size_t k = 0; k < pi->ncoords; k++) u[pi->first + k] = NAN;
             break;
         case Q_CATEG:
             for (int k = 0; k < n; k++) {
@@ -255,7 +249,7 @@ static void cavi_draw(void *st, gsl_rng *r, double *u, double *lp, double *cols)
                 double w = gsl_rng_uniform(r), s = 0;
                 int v = b->K - 1;
                 for (int j = 0; j < b->K; j++) { s += p[j]; if (w < s) { v = j; break; } }
-                u[m->dim + pi->off + k] = b->lo + v;
+                u[pi->first + k] = b->lo + v;
             }
             break;
         default: break;
@@ -312,7 +306,7 @@ static void cavi_report(void *st, FILE *out, const char *prefix)
 static long cavi_element(const Cavi *c, const CjBlock *b, const char *name)
 {
     size_t len = strlen(b->name);
-    int ndim = c->cm.m->params[b->param].shape.ndim;
+    int ndim = vg_param(c->cm.g, b->param)->ndims;
     if (strncmp(name, b->name, len) != 0)
         return -1;
     if (ndim == 0)
@@ -420,7 +414,7 @@ static json_t *cavi_results(void *st)
     json_t *fac = json_array();
     for (int i = 0; i < c->cm.nblk; i++) {
         const CjBlock *b = &c->cm.blk[i];
-        int scalar = c->cm.m->params[b->param].shape.ndim == 0;
+        int scalar = vg_param(c->cm.g, b->param)->ndims == 0;
         json_t *o = json_pack("{s:s, s:s}", "name", b->name, "family", cj_fam_name[b->fam]);
         switch (b->fam) {
         case Q_NORMAL:
@@ -468,7 +462,7 @@ static void cavi_free(void *st)
     Cavi *c = st;
     if (!c) return;
     cj_free(&c->cm);
-    free(c->snap); free(c->best); free(c->x); free(c->lo); free(c->hi);
+    free(c->snap); free(c->best); free(c->x);
     free(c);
 }
 

@@ -27,47 +27,48 @@ const char *const cj_fam_name[] = {"normal", "gamma", "inverse gamma", "beta", "
 /* The conjugate pairs: (family of the parameter, distribution, argument (0 is the
  * variate), the transform through which the parameter may enter it). */
 const CjPair cj_pairs[] = {
-    {Q_NORMAL, "normal", 0, CT_LINEAR},
-    {Q_NORMAL, "normal", 1, CT_LINEAR},
-    {Q_NORMAL, "std_normal", 0, CT_LINEAR},
-    {Q_NORMAL, "multi_normal", 0, CT_LINEAR},
-    {Q_NORMAL, "multi_normal", 1, CT_LINEAR},
-    {Q_NORMAL, "multi_normal_cholesky", 0, CT_LINEAR},
-    {Q_NORMAL, "multi_normal_cholesky", 1, CT_LINEAR},
-    {Q_GAMMA, "normal", 2, CT_PRECISION},
-    {Q_INVGAMMA, "normal", 2, CT_VARIANCE},
-    {Q_GAMMA, "gamma", 0, CT_IDENTITY},
-    {Q_GAMMA, "gamma", 2, CT_SCALE},
-    {Q_GAMMA, "exponential", 0, CT_IDENTITY},
-    {Q_GAMMA, "exponential", 1, CT_SCALE},
-    {Q_GAMMA, "poisson", 1, CT_SCALE},
-    {Q_INVGAMMA, "inv_gamma", 0, CT_IDENTITY},
-    {Q_GAMMA, "inv_gamma", 2, CT_SCALE},
-    {Q_BETA, "beta", 0, CT_IDENTITY},
-    {Q_BETA, "bernoulli", 1, CT_IDENTITY},
-    {Q_BETA, "binomial", 2, CT_IDENTITY},
-    {Q_DIRICHLET, "dirichlet", 0, CT_IDENTITY},
-    {Q_DIRICHLET, "categorical", 1, CT_IDENTITY},
-    {Q_DIRICHLET, "multinomial", 1, CT_IDENTITY},
-    {Q_INVWISHART, "inv_wishart", 0, CT_IDENTITY},
-    {Q_INVWISHART, "multi_normal", 2, CT_IDENTITY},
-    {Q_WISHART, "wishart", 0, CT_IDENTITY},
-    {Q_WISHART, "multi_normal_prec", 2, CT_IDENTITY},
-    {Q_NORMAL, "multi_normal_prec", 0, CT_LINEAR},
-    {Q_NORMAL, "multi_normal_prec", 1, CT_LINEAR},
+    {Q_NORMAL, &dist_normal, 0, CT_LINEAR},
+    {Q_NORMAL, &dist_normal, 1, CT_LINEAR},
+    {Q_NORMAL, &dist_std_normal, 0, CT_LINEAR},
+    {Q_NORMAL, &dist_multi_normal, 0, CT_LINEAR},
+    {Q_NORMAL, &dist_multi_normal, 1, CT_LINEAR},
+    {Q_NORMAL, &dist_multi_normal_cholesky, 0, CT_LINEAR},
+    {Q_NORMAL, &dist_multi_normal_cholesky, 1, CT_LINEAR},
+    {Q_GAMMA, &dist_normal, 2, CT_PRECISION},
+    {Q_INVGAMMA, &dist_normal, 2, CT_VARIANCE},
+    {Q_GAMMA, &dist_gamma, 0, CT_IDENTITY},
+    {Q_GAMMA, &dist_gamma, 2, CT_SCALE},
+    {Q_GAMMA, &dist_exponential, 0, CT_IDENTITY},
+    {Q_GAMMA, &dist_exponential, 1, CT_SCALE},
+    {Q_GAMMA, &dist_poisson, 1, CT_SCALE},
+    {Q_INVGAMMA, &dist_inv_gamma, 0, CT_IDENTITY},
+    {Q_GAMMA, &dist_inv_gamma, 2, CT_SCALE},
+    {Q_BETA, &dist_beta, 0, CT_IDENTITY},
+    {Q_BETA, &dist_bernoulli, 1, CT_IDENTITY},
+    {Q_BETA, &dist_binomial, 2, CT_IDENTITY},
+    {Q_DIRICHLET, &dist_dirichlet, 0, CT_IDENTITY},
+    {Q_DIRICHLET, &dist_categorical, 1, CT_IDENTITY},
+    {Q_DIRICHLET, &dist_multinomial, 1, CT_IDENTITY},
+    {Q_INVWISHART, &dist_inv_wishart, 0, CT_IDENTITY},
+    {Q_INVWISHART, &dist_multi_normal, 2, CT_IDENTITY},
+    {Q_WISHART, &dist_wishart, 0, CT_IDENTITY},
+    {Q_WISHART, &dist_multi_normal_prec, 2, CT_IDENTITY},
+    {Q_NORMAL, &dist_multi_normal_prec, 0, CT_LINEAR},
+    {Q_NORMAL, &dist_multi_normal_prec, 1, CT_LINEAR},
     {Q_NFAM, NULL, 0, CT_LINEAR},
 };
 
 /* Distributions CAVI has a factor for (ORDER: cj_build's dispatch). */
-static const char *const cj_dists[] = {
-    "normal", "std_normal", "multi_normal", "multi_normal_cholesky", "gamma", "exponential",
-    "inv_gamma", "poisson", "beta", "bernoulli", "binomial", "dirichlet", "categorical",
-    "multinomial", "inv_wishart", "wishart", "multi_normal_prec", NULL};
+static const Dist *const cj_dists[] = {
+    &dist_normal, &dist_std_normal, &dist_multi_normal, &dist_multi_normal_cholesky, &dist_gamma,
+    &dist_exponential, &dist_inv_gamma, &dist_poisson, &dist_beta, &dist_bernoulli, &dist_binomial,
+    &dist_dirichlet, &dist_categorical, &dist_multinomial, &dist_inv_wishart, &dist_wishart,
+    &dist_multi_normal_prec, NULL};
 
-const CjPair *cj_pair_find(CjFam fam, const char *dist, int arg)
+const CjPair *cj_pair_find(CjFam fam, const Dist *dist, int arg)
 {
     for (const CjPair *p = cj_pairs; p->dist; p++)
-        if (p->fam == fam && p->arg == arg && !strcmp(p->dist, dist)) return p;
+        if (p->fam == fam && p->arg == arg && p->dist == dist) return p;
     return NULL;
 }
 
@@ -83,7 +84,7 @@ static const char *tr_text(CjTr t)
     return "";
 }
 
-void cj_refuse(CjAn *a, long inst, Span sp, const char *fmt, ...)
+void cj_refuse(CjAn *a, long inst, VgPos sp, const char *fmt, ...)
 {
     if (a->refused && a->rinst <= inst) return;      /* keep the earliest statement */
     a->refused = 1;
@@ -103,52 +104,19 @@ const char *cj_argname(const CjInst *in, int arg, char *buf, size_t n)
     return buf;
 }
 
-static Span arg_span(const CjInst *in, int arg)
+static VgPos arg_span(const CjInst *in, int arg)
 {
-    if (arg == 0) return in->s->lhs->span;
-    if (arg - 1 < in->s->nargs) return in->s->args[arg - 1]->span;
-    return in->s->span;
+    return arg < in->f->nvals ? in->f->val_pos[arg] : in->f->pos;
 }
 
 /* ---- blocks ---- */
 
-/* The distribution of the first `~` whose variate is the parameter (its prior). */
-static const char *prior_dist(const Stmt *s, int slot)
+/* The distribution of the first factor whose variate is parameter k (its prior). */
+static const Dist *prior_dist(const VgGraph *g, int k)
 {
-    if (!s) return NULL;
-    switch (s->kind) {
-    case S_TILDE: case S_TARGET: {
-        const Expr *e = s->kind == S_TILDE ? s->lhs : NULL;
-        const Dist *d = s->fn;
-        if (s->kind == S_TARGET && s->rhs && s->rhs->kind == E_CALL && s->rhs->fkind == FN_DIST_LPDF && s->rhs->nargs) {
-            e = s->rhs->args[0];                  /* target += D_lpdf(x | ...) */
-            d = s->rhs->fn;
-        }
-        while (e && e->kind == E_INDEX) e = e->args[0];
-        if (e && d && e->kind == E_VAR && e->slot == slot) return d->name;
-        return NULL;
-    }
-    case S_FOR: case S_WHILE: return prior_dist(s->body, slot);
-    case S_IF: { const char *d = prior_dist(s->body, slot); return d ? d : prior_dist(s->els, slot); }
-    case S_BLOCK:
-        for (int i = 0; i < s->nstmts; i++) { const char *d = prior_dist(s->stmts[i], slot); if (d) return d; }
-        return NULL;
-    default: return NULL;
-    }
-}
-
-static int const_bound(CjAn *a, const Expr *e, double *v)
-{
-    if (!e) return 0;
-    if (e->level > LV_DATA) return -1;
-    Ev *ev = ie_ev(a->pr);
-    memcpy(ev->env, a->m->data_env, sizeof(Val) * (size_t)a->m->ir->nvars);
-    ev->fail = 0;
-    Val x = val_to_real(ev, eval_expr(ev, e));
-    if (ev->fail || x.n < 1) return -1;
-    for (int i = 1; i < x.n; i++) if (x.x[i] != x.x[0]) return -1;
-    *v = x.x[0];
-    return 1;
+    for (int i = 0; i < vg_nfactors(g); i++)
+        if (vg_factor(g, i)->variate == k) return vg_factor(g, i)->dist;
+    return NULL;
 }
 
 static void block_alloc(CjBlock *b)
@@ -188,51 +156,50 @@ static void block_alloc(CjBlock *b)
 
 static void make_blocks(CjAn *a)
 {
-    const VmModel *m = a->m;
+    const VgGraph *g = a->g;
     CjModel *cm = a->cm;
-    cm->blk = calloc((size_t)m->nparams + 1, sizeof(CjBlock));
-    a->pblk = calloc((size_t)m->nparams + 1, sizeof(int));
-    for (int k = 0; k < m->nparams; k++) {
-        const ParamInfo *pi = &m->params[k];
-        const Stmt *s = pi->decl;
+    int np = vg_nparams(g);
+    cm->blk = calloc((size_t)np + 1, sizeof(CjBlock));
+    a->pblk = calloc((size_t)np + 1, sizeof(int));
+    for (int k = 0; k < np; k++) {
+        const VgParam *pi = vg_param(g, k);
         CjBlock *b = &cm->blk[cm->nblk];
-        b->name = s->name;
+        b->name = pi->name;
         b->param = k;
-        b->n = pi->shape.n;
+        b->n = (int)pi->n;
         b->K = 1;
-        double lo = 0, hi = 0;
-        int hl = const_bound(a, s->type->lower, &lo), hh = const_bound(a, s->type->upper, &hi);
+        double lo = pi->lo, hi = pi->hi;
+        int hl = pi->lo_kind, hh = pi->hi_kind;
         int fam = -1;
         if (pi->is_int) {
             fam = Q_CATEG;
-            double l0 = b->n ? m->disc_lo[pi->off] : 1, h0 = b->n ? m->disc_hi[pi->off] : 1;
-            b->lo = (int)l0;
-            b->K = (int)(h0 - l0) + 1;
+            if (hl == 1 && hh == 1) {
+                double l0 = b->n ? lo : 1, h0 = b->n ? hi : 1;
+                b->lo = (int)l0;
+                b->K = (int)(h0 - l0) + 1;
+            }
             if (hl != 1 || hh != 1 || b->K > 10000) fam = -1;
-        } else if (pi->tr == TR_SIMPLEX) {
+        } else if (pi->constraint == VG_SIMPLEX) {
             fam = Q_DIRICHLET;
-            b->K = pi->blk;
-        } else if (pi->tr == TR_NONE && pi->shape.kind != TK_MATRIX) {
+            b->K = pi->rows * pi->cols;
+        } else if (pi->constraint == VG_REAL && pi->shape != VG_MATRIX) {
             fam = Q_NORMAL;
-        } else if (pi->tr == TR_LOWER && hl == 1 && lo == 0) {
-            const char *pd = NULL;
-            for (int i = 0; i < m->ir->prog->nstmts && !pd; i++) pd = prior_dist(m->ir->prog->stmts[i], pi->slot);
-            fam = pd && !strcmp(pd, "inv_gamma") ? Q_INVGAMMA : Q_GAMMA;
-        } else if (pi->tr == TR_LOWER_UPPER && hl == 1 && hh == 1 && lo == 0 && hi == 1) {
+        } else if (pi->constraint == VG_LOWER && hl == 1 && lo == 0) {
+            fam = prior_dist(g, k) == &dist_inv_gamma ? Q_INVGAMMA : Q_GAMMA;
+        } else if (pi->constraint == VG_LOWER_UPPER && hl == 1 && hh == 1 && lo == 0 && hi == 1) {
             fam = Q_BETA;
-        } else if (pi->tr == TR_COV_MATRIX && pi->reps == 1) {
-            const char *pd = NULL;
-            for (int i = 0; i < m->ir->prog->nstmts && !pd; i++) pd = prior_dist(m->ir->prog->stmts[i], pi->slot);
-            if (pd && !strcmp(pd, "inv_wishart")) { fam = Q_INVWISHART; b->K = pi->rows; }
-            if (pd && !strcmp(pd, "wishart")) { fam = Q_WISHART; b->K = pi->rows; }
+        } else if (pi->constraint == VG_COV_MATRIX && pi->reps == 1) {
+            const Dist *pd = prior_dist(g, k);
+            if (pd == &dist_inv_wishart) { fam = Q_INVWISHART; b->K = pi->rows; }
+            if (pd == &dist_wishart) { fam = Q_WISHART; b->K = pi->rows; }
         }
         if (fam < 0) {
-            cj_refuse(a, -1, s->span,
+            cj_refuse(a, -1, pi->pos,
                       "cavi: parameter '%s' has no conjugate mean-field family (CAVI takes real or vector "
                       "parameters without bounds (normal), <lower=0> (gamma or inverse gamma), <lower=0, upper=1> "
                       "(beta), simplex (Dirichlet), cov_matrix with an inv_wishart or wishart prior ((inverse) "
                       "Wishart) and int with constant bounds (categorical)); use --method=bbvi",
-                      s->name);
+                      pi->name);
             continue;
         }
         b->fam = (CjFam)fam;
@@ -283,62 +250,17 @@ static double dir_code(int K, int k)
     return (k + phi) * (k + phi) / s;
 }
 
-/* ---- discrete references (syntactic: z[...] evaluated with z bound to offsets) ---- */
+/* ---- discrete references (the probe's, by parameter; here by block) ---- */
 
-/* The discrete elements an expression reads; sub: the offsets of the first z[...]
- * sub-expression (one per element of its value), subdiff: another one differs. */
-typedef struct DRefs { int blk[64], elt[64], n, many, mixed, first; int *sub, nsub, subdiff; } DRefs;
-
-static int disc_block(const CjAn *a, int slot)
+static void refs_to_blocks(const CjAn *a, VgRefs *r)
 {
-    for (int k = 0; k < a->m->nparams; k++)
-        if (a->m->params[k].slot == slot && a->m->params[k].is_int && a->cm->blk[a->pblk[k]].fam == Q_CATEG) return a->pblk[k];
-    return -1;
+    if (r->n || r->many) r->first = a->pblk[r->first];
+    for (int i = 0; i < r->n; i++) r->param[i] = a->pblk[r->param[i]];
 }
 
-static void dref_add(DRefs *r, int b, int e)
+static int supported(const Dist *d)
 {
-    if (!r->n && !r->many) r->first = b;
-    else if (b != r->first) r->mixed = 1;
-    for (int i = 0; i < r->n; i++) if (r->blk[i] == b && r->elt[i] == e) return;
-    if (r->n == 64) { r->many = 1; return; }
-    r->blk[r->n] = b;
-    r->elt[r->n++] = e;
-}
-
-static void disc_refs(CjAn *a, Ev *ev, const Expr *e, DRefs *r)
-{
-    if (!e) return;
-    const Expr *base = e->kind == E_INDEX ? e->args[0] : e;
-    int b = base->kind == E_VAR ? disc_block(a, base->slot) : -1;
-    if (b >= 0) {
-        int slot = base->slot;
-        Val save = ev->env[slot];
-        if (a->idgen[b] != a->gen) {       /* once per walk: the arena is reset between walks */
-            a->idv[b] = val_alloc(ev, TB_INT, save.kind, save.narr, save.dims);
-            for (int i = 0; i < a->idv[b].n; i++) a->idv[b].iv[i] = i;
-            a->idgen[b] = a->gen;
-        }
-        ev->env[slot] = a->idv[b];
-        Val got = eval_expr(ev, e);
-        ev->env[slot] = save;
-        if (ev->fail) return;
-        for (int i = 0; i < got.n; i++) dref_add(r, b, got.iv[i]);
-        if (!r->sub) {
-            r->sub = malloc(sizeof(int) * (size_t)(got.n + 1));
-            memcpy(r->sub, got.iv, sizeof(int) * (size_t)got.n);
-            r->nsub = got.n;
-        } else if (r->nsub != got.n || memcmp(r->sub, got.iv, sizeof(int) * (size_t)got.n)) r->subdiff = 1;
-    }
-    if (e->kind != E_VAR) {
-        for (int i = (b >= 0 ? 1 : 0); i < e->nargs; i++) disc_refs(a, ev, e->args[i], r);
-        for (int i = 0; i < e->nidx; i++) { disc_refs(a, ev, e->idx[i].a, r); disc_refs(a, ev, e->idx[i].b, r); }
-    }
-}
-
-static int supported(const char *d)
-{
-    for (int i = 0; cj_dists[i]; i++) if (!strcmp(cj_dists[i], d)) return 1;
+    for (int i = 0; cj_dists[i]; i++) if (cj_dists[i] == d) return 1;
     return 0;
 }
 
@@ -355,7 +277,7 @@ static CjInst *new_inst(CjAn *a)
 
 /* A vectorised univariate statement whose replicate r reads z[sub[r]] only, as
  * y ~ normal(mu[z], s): one instance per replicate, each with its own selector. */
-static int try_split(CjAn *a, CjInst *in, int inst, const DRefs *lhs, const DRefs *args)
+static int try_split(CjAn *a, CjInst *in, int inst, const VgRefs *lhs, const VgRefs *args)
 {
     int nrep = 1;
     for (int i = 0; i < in->nv; i++) if (in->sz[i] > nrep) nrep = in->sz[i];
@@ -381,14 +303,14 @@ static int try_split(CjAn *a, CjInst *in, int inst, const DRefs *lhs, const DRef
 }
 
 /* Element j of value i of (pseudo-)instance in. */
-static double ival(const CjInst *in, const Val *vals, int i, int j)
+static double ival(const CjInst *in, const VgValue *vals, int i, int j)
 {
     if (in->rep >= 0) j = in->osz[i] == 1 ? 0 : in->rep;
-    return vals[i].base == TB_INT ? vals[i].iv[j] : vals[i].x[j];
+    return vals[i].x[j];
 }
 
 /* Walk 0: list the instances, their sizes and discrete references. */
-static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *vals, int nv)
+static int visit_list(void *ctx, const VgFactor *s, int inst, const VgValue *vals, int nv)
 {
     CjAn *a = ctx;
     if (a->nwalk == a->capwalk) {
@@ -400,32 +322,34 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
     a->wfirst[inst] = a->ninst;
     a->wcount[inst] = 1;
     CjInst *in = new_inst(a);
-    in->s = s;
-    in->d = s->fn;
+    in->f = s;
+    in->d = s->dist;
     in->nv = nv;
     in->off = a->nval;
     in->rep = -1;
     in->sel.blk = in->zblk = -1;
     for (int i = 0; i < nv; i++) {
         in->sz[i] = in->osz[i] = vals[i].n;
-        in->rows[i] = vals[i].ndim > vals[i].narr ? vals[i].dims[vals[i].narr] : 1;
+        in->rows[i] = vals[i].ndims > vals[i].narr ? vals[i].dims[vals[i].narr] : 1;
         a->nval += vals[i].n;
     }
-    if (!supported(in->d->name)) {
-        cj_refuse(a, inst, s->dist_span,
+    if (!supported(in->d)) {
+        cj_refuse(a, inst, s->dist_pos,
                   "cavi: %s has no conjugate update (CAVI handles normal, std_normal, multi_normal, gamma, "
                   "exponential, inv_gamma, poisson, beta, bernoulli, binomial, dirichlet, categorical, "
                   "multinomial, inv_wishart, wishart and multi_normal_prec); use --method=bbvi", in->d->name);
         return 0;
     }
-    DRefs lhs = {0}, args = {0};
-    disc_refs(a, ev, s->lhs, &lhs);
-    for (int i = 0; i < s->nargs; i++) disc_refs(a, ev, s->args[i], &args);
-    if (ev->fail) { free(lhs.sub); free(args.sub); return 0; }
-    if (lhs.n && !args.n && !strcmp(in->d->name, "categorical")) {
+    VgRefs lhs = {0}, args = {0};
+    int fail = vg_probe_refs(a->pr, 0, &lhs);
+    for (int i = 1; i < nv && !fail; i++) fail = vg_probe_refs(a->pr, i, &args);
+    if (fail) { free(lhs.sub); free(args.sub); return 0; }
+    refs_to_blocks(a, &lhs);
+    refs_to_blocks(a, &args);
+    if (lhs.n && !args.n && in->d == &dist_categorical) {
         /* the variate is z[...] (or all of z): one categorical row per element */
         int bad = lhs.mixed || lhs.subdiff || lhs.nsub != in->sz[0];
-        if (bad) cj_refuse(a, inst, s->lhs->span, "cavi: the variate mixes several discrete parameters or data; use --method=bbvi");
+        if (bad) cj_refuse(a, inst, s->val_pos[0], "cavi: the variate mixes several discrete parameters or data; use --method=bbvi");
         else {
             in->zblk = lhs.first;
             in->zel = lhs.sub;
@@ -439,17 +363,17 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
     free(lhs.sub);
     free(args.sub);
     if (split) return 0;
-    for (int i = 0; i < lhs.n; i++) dref_add(&args, lhs.blk[i], lhs.elt[i]);
+    for (int i = 0; i < lhs.n; i++) vg_refs_add(&args, lhs.param[i], lhs.elt[i]);
     if (args.n > 1 || args.many) {
-        const CjBlock *b = &a->cm->blk[args.blk[0]];
-        cj_refuse(a, inst, s->span,
+        const CjBlock *b = &a->cm->blk[args.param[0]];
+        cj_refuse(a, inst, s->pos,
                   "cavi: this statement depends on several elements of the discrete '%s' (or on several discrete "
                   "parameters): a mixture needs one assignment per statement, as in y[n] ~ normal(mu[z[n]], s) "
                   "inside a loop; use --method=bbvi", b->name);
         return 0;
     }
     if (args.n == 1) {
-        in->sel.blk = args.blk[0];
+        in->sel.blk = args.param[0];
         in->sel.elt = args.elt[0];
         if (a->cm->blk[in->sel.blk].K > a->C) a->C = a->cm->blk[in->sel.blk].K;
     }
@@ -458,9 +382,8 @@ static int visit_list(void *ctx, Ev *ev, const Stmt *s, int inst, const Val *val
 
 static int relevant(const CjAn *a, const CjInst *in) { return a->cur == 0 || in->sel.blk >= 0; }
 
-static int visit_base(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
+static int visit_base(void *ctx, const VgFactor *s, int w, const VgValue *vals, int nv)
 {
-    (void)ev;
     CjAn *a = ctx;
     for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) {
         const CjInst *in = &a->inst[ii];
@@ -473,7 +396,7 @@ static int visit_base(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, 
                 /* an instance without a selector must not change with the discrete values */
                 if (i == 0 && in->zblk >= 0) continue;
                 if (v != a->cfg[0].base[in->off + o] && !(isnan(v) && isnan(a->cfg[0].base[in->off + o])))
-                    cj_refuse(a, ii, s->span,
+                    cj_refuse(a, ii, s->pos,
                               "cavi: this statement depends on a discrete parameter through a let or local variable; "
                               "write z[...] directly in the statement, or use --method=bbvi");
             }
@@ -529,7 +452,7 @@ static void refuse_pair(CjAn *a, int inst, const CjInst *in, int arg, const CjBl
 }
 
 /* Unit, encoding and Dirichlet probes: compare with the base, decode. */
-static int probe_one(CjAn *a, int inst, const Val *vals, int nv)
+static int probe_one(CjAn *a, int inst, const VgValue *vals, int nv)
 {
     CjInst *in = &a->inst[inst];
     if (!relevant(a, in)) return 0;
@@ -538,7 +461,7 @@ static int probe_one(CjAn *a, int inst, const Val *vals, int nv)
     long o = in->off;
     for (int i = 0; i < nv; i++) {
         if (i == 0 && in->zblk >= 0) { o += in->sz[i]; continue; }
-        const CjPair *p = cj_pair_find(b->fam, in->d->name, i);
+        const CjPair *p = cj_pair_find(b->fam, in->d, i);
         for (int j = 0; j < in->sz[i]; j++, o++) {
             double v = ival(in, vals, i, j), v0 = c->base[o];
             if (v == v0) continue;
@@ -572,9 +495,9 @@ static int probe_one(CjAn *a, int inst, const Val *vals, int nv)
     return 0;
 }
 
-static int visit_probe(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
+static int visit_probe(void *ctx, const VgFactor *s, int w, const VgValue *vals, int nv)
 {
-    (void)ev; (void)s;
+    (void)s;
     CjAn *a = ctx;
     for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) probe_one(a, ii, vals, nv);
     return 0;
@@ -603,7 +526,7 @@ static double predict(const CjAn *a, const CjCfg *c, long gv)
     return v;
 }
 
-static int verify_one(CjAn *a, int inst, const Val *vals, int nv)
+static int verify_one(CjAn *a, int inst, const VgValue *vals, int nv)
 {
     CjInst *in = &a->inst[inst];
     if (!relevant(a, in)) return 0;
@@ -617,7 +540,7 @@ static int verify_one(CjAn *a, int inst, const Val *vals, int nv)
             double got = v, scale = 0;
             if (ps->blk >= 0) {
                 const CjBlock *b = &a->cm->blk[ps->blk];
-                const CjPair *p = cj_pair_find(b->fam, in->d->name, i);
+                const CjPair *p = cj_pair_find(b->fam, in->d, i);
                 got = p ? tr_g(p->tr, v) : NAN;
             } else {
                 scale = fabs(c->base[o]);
@@ -643,21 +566,20 @@ static int verify_one(CjAn *a, int inst, const Val *vals, int nv)
     return 0;
 }
 
-static int visit_verify(void *ctx, Ev *ev, const Stmt *s, int w, const Val *vals, int nv)
+static int visit_verify(void *ctx, const VgFactor *s, int w, const VgValue *vals, int nv)
 {
-    (void)ev; (void)s;
+    (void)s;
     CjAn *a = ctx;
     for (int ii = a->wfirst[w]; ii < a->wfirst[w] + a->wcount[w]; ii++) verify_one(a, ii, vals, nv);
     return 0;
 }
 
-static int walk(CjAn *a, IeVisit v)
+static int walk(CjAn *a, VgVisit v)
 {
-    a->gen++;
-    int rc = ie_walk(a->pr, v, a);
+    int rc = vg_probe_walk(a->pr, v, a);
     if (rc < 0) {
-        Span sp;
-        const char *msg = ie_error(a->pr, &sp);
+        VgPos sp;
+        const char *msg = vg_probe_error(a->pr, &sp);
         cj_refuse(a, -1, sp, "cavi: %s; use --method=bbvi", msg);
     }
     return rc;
@@ -665,10 +587,10 @@ static int walk(CjAn *a, IeVisit v)
 
 static void probe_config(CjAn *a, gsl_rng *r)
 {
-    const VmModel *m = a->m;
+    int np = vg_nparams(a->g);
     CjModel *cm = a->cm;
     CjCfg *c = &a->cfg[a->cur];
-    for (int k = 0; k < m->nparams; k++) set_block(a, k, 0, r);
+    for (int k = 0; k < np; k++) set_block(a, k, 0, r);
     if (walk(a, visit_base) || a->refused) return;
     for (int b = 0; b < cm->nblk && !a->refused; b++) {
         CjBlock *B = &cm->blk[b];
@@ -699,7 +621,7 @@ static void probe_config(CjAn *a, gsl_rng *r)
     c->lstart = calloc((size_t)a->nval + 1, sizeof(long));
     for (long k = 0; k < c->nent; k++) c->lstart[c->ent[k].gv + 1]++;
     for (long g = 0; g < a->nval; g++) c->lstart[g + 1] += c->lstart[g];
-    for (int k = 0; k < m->nparams; k++)
+    for (int k = 0; k < np; k++)
         if (cm->blk[a->pblk[k]].fam != Q_CATEG) set_block(a, k, 2, r);
     walk(a, visit_verify);
 }
@@ -714,32 +636,30 @@ static void an_free(CjAn *a)
         free(a->cfg[c].base); free(a->cfg[c].ent); free(a->cfg[c].lstart); free(a->cfg[c].psrc);
     }
     free(a->cfg);
-    for (int k = 0; a->pv && k < a->m->nparams; k++) free(a->pv[k]);
+    for (int k = 0; a->pv && k < vg_nparams(a->g); k++) free(a->pv[k]);
     free(a->pv);
     free(a->pblk);
-    free(a->idv);
-    free(a->idgen);
-    ie_free(a->pr);
+    vg_probe_free(a->pr);
 }
 
 int cj_analyse(const VmModel *m, CjModel *cm, char *err, size_t errlen)
 {
     memset(cm, 0, sizeof *cm);
-    cm->m = m;
+    cm->g = vg_new(m);
+    if (!cm->g) { snprintf(err, errlen, "cavi: out of memory"); return -1; }
     CjAn a = {0};
-    a.m = m;
+    a.g = cm->g;
     a.cm = cm;
-    a.pr = ie_new(m);
-    a.pv = calloc((size_t)m->nparams + 1, sizeof(double *));
-    a.idv = calloc((size_t)m->nparams + 1, sizeof(Val));
-    a.idgen = calloc((size_t)m->nparams + 1, sizeof(int));
+    a.pr = vg_probe_new(a.g);
+    int np = vg_nparams(a.g);
+    a.pv = calloc((size_t)np + 1, sizeof(double *));
     a.C = 1;
     make_blocks(&a);
-    for (int k = 0; k < m->nparams; k++) ie_set_param(a.pr, k, a.pv[k]);
+    for (int k = 0; k < np; k++) vg_probe_set(a.pr, k, a.pv[k]);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 20261125);
     if (!a.refused) {
-        for (int k = 0; k < m->nparams; k++) set_block(&a, k, 0, r);
+        for (int k = 0; k < np; k++) set_block(&a, k, 0, r);
         walk(&a, visit_list);
     }
     if (!a.refused) {
@@ -755,7 +675,7 @@ int cj_analyse(const VmModel *m, CjModel *cm, char *err, size_t errlen)
     gsl_rng_free(r);
     int rc = 0;
     if (a.refused) {
-        char *msg = model_render_error(m, a.rspan, a.rmsg);
+        char *msg = vg_render(a.g, a.rspan, a.rmsg);
         snprintf(err, errlen, "%s", msg ? msg : a.rmsg);
         free(msg);
         rc = -1;
@@ -784,5 +704,6 @@ void cj_free(CjModel *cm)
         free(f->iB);
     }
     free(cm->fac);
+    vg_free(cm->g);
     memset(cm, 0, sizeof *cm);
 }

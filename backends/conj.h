@@ -11,7 +11,8 @@
 #define VM_CONJ_H
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
-#include "runtime/model.h"
+#include "runtime/graph.h"
+#include "stdlib/dist.h"
 
 /* ORDER FAMILIES: cj_fam_name in conj.c */
 typedef enum { Q_NORMAL, Q_GAMMA, Q_INVGAMMA, Q_BETA, Q_DIRICHLET, Q_CATEG, Q_INVWISHART, Q_WISHART, Q_NFAM } CjFam;
@@ -28,14 +29,14 @@ typedef enum {
 
 /* One conjugate pair: a parameter of family fam may enter argument arg (0: the
  * variate) of distribution dist through transform tr. */
-typedef struct CjPair { CjFam fam; const char *dist; int arg; CjTr tr; } CjPair;
+typedef struct CjPair { CjFam fam; const Dist *dist; int arg; CjTr tr; } CjPair;
 extern const CjPair cj_pairs[];
-const CjPair *cj_pair_find(CjFam fam, const char *dist, int arg);
+const CjPair *cj_pair_find(CjFam fam, const Dist *dist, int arg);
 
 typedef struct CjBlock {
     CjFam fam;
     const char *name;
-    int param;                 /* index into VmModel.params */
+    int param;                 /* index of its VgParam */
     int n;                     /* elements of the value (categorical: variables) */
     int K;                     /* Dirichlet: simplex length; categorical: values */
     int lo;                    /* categorical: the lowest value */
@@ -70,7 +71,7 @@ typedef enum { CF_NORMAL, CF_GAMMA, CF_BETA, CF_DIR, CF_IW } CjKind;
 
 typedef struct CjFactor {
     CjKind kind;
-    const Stmt *stmt;
+    const VgFactor *fac;       /* the model factor it comes from */
     CjSel sel;
     int nrow;
     double k0;                 /* constant part of the log density */
@@ -99,7 +100,7 @@ typedef struct CjFactor {
 } CjFactor;
 
 typedef struct CjModel {
-    const VmModel *m;
+    VgGraph *g;                /* the model graph (owned) */
     CjBlock *blk;
     int nblk;
     CjFactor *fac;

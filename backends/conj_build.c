@@ -11,7 +11,7 @@
 #include "backends/conj_int.h"
 
 typedef struct Coo { int row, blk, elt; double coef; } Coo;
-typedef struct Use { int blk; const Stmt *s; int prior; } Use;
+typedef struct Use { int blk; const VgFactor *s; int prior; } Use;
 
 typedef struct Bld {
     CjAn *a;
@@ -40,7 +40,7 @@ static void use(Bld *b, int blk, int prior)
 {
     if (blk < 0) return;
     if (b->nuse == b->capuse) { b->capuse = b->capuse ? 2 * b->capuse : 64; b->use = realloc(b->use, sizeof(Use) * (size_t)b->capuse); }
-    b->use[b->nuse++] = (Use){blk, b->in->s, prior};
+    b->use[b->nuse++] = (Use){blk, b->in->f, prior};
 }
 
 static CjFactor *newf(Bld *b, CjKind k, int nrow)
@@ -50,7 +50,7 @@ static CjFactor *newf(Bld *b, CjKind k, int nrow)
     CjFactor *f = &cm->fac[cm->nfac++];
     memset(f, 0, sizeof *f);
     f->kind = k;
-    f->stmt = b->in->s;
+    f->fac = b->in->f;
     f->sel = b->sel;
     f->nrow = nrow;
     return f;
@@ -66,7 +66,7 @@ static int nrep_of(Bld *b, const int *vals, int nvals, const int *es)
     for (int k = 0; k < nvals; k++) {
         long m = b->in->sz[vals[k]] / (es ? es[k] : 1);
         if (m != 1 && m != n) {
-            cj_refuse(b->a, b->ii, b->in->s->span, "cavi: the arguments of %s have different sizes", b->in->d->name);
+            cj_refuse(b->a, b->ii, b->in->f->pos, "cavi: the arguments of %s have different sizes", b->in->d->name);
             return -1;
         }
     }
@@ -145,7 +145,7 @@ static void src_use(Bld *b, CjSrc s, int prior) { use(b, s.blk, prior); }
 static int build_normal(Bld *b)
 {
     const CjInst *in = b->in;
-    int std = !strcmp(in->d->name, "std_normal");
+    int std = in->d == &dist_std_normal;
     int vals[3] = {0, 1, 2};
     int nrep = nrep_of(b, vals, std ? 1 : 3, NULL);
     if (nrep < 0) return -1;
@@ -168,7 +168,7 @@ static int build_normal(Bld *b)
             use(b, s.blk, 0);
         } else {
             double sd = bv(b, gs);
-            if (!(sd > 0)) { cj_refuse(b->a, b->ii, in->s->span, "cavi: the scale of normal is %g, not positive", sd); return -1; }
+            if (!(sd > 0)) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: the scale of normal is %g, not positive", sd); return -1; }
             f->prec[r].w = 1 / (sd * sd);
         }
     }
@@ -192,7 +192,7 @@ static int iw_whole(Bld *b, int i, const char *what)
         ok = s.blk == s0.blk && s.elt == j && fabs(s.w - 1) < 1e-12;
     }
     if (!ok) {
-        cj_refuse(b->a, b->ii, i ? in->s->args[i - 1]->span : in->s->lhs->span,
+        cj_refuse(b->a, b->ii, in->f->val_pos[i],
                   "cavi: the %s of %s must be a whole cov_matrix parameter with an inv_wishart or wishart prior, as "
                   "it is; use --method=bbvi", what, in->d->name);
         return -1;
@@ -208,7 +208,7 @@ static int iw_const(Bld *b, int i, const char *what)
     long g = vo(in, i);
     for (int j = 0; j < in->sz[i]; j++)
         if (c->psrc[g + j].blk >= 0 || c->lstart[g + j] < c->lstart[g + j + 1]) {
-            cj_refuse(b->a, b->ii, in->s->args[i - 1]->span,
+            cj_refuse(b->a, b->ii, in->f->val_pos[i],
                       "cavi: with a (inverse-)Wishart covariance or precision the %s of %s must come from the data "
                       "(CAVI has no normal-Wishart factor); use --method=bbvi", what, in->d->name);
             return -1;
@@ -232,13 +232,13 @@ static int build_iw_prior(Bld *b)
         for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
     if (in->sz[1] != 1 || in->sz[2] != K * K || !(nu > K - 1) || cj_chol(P->data, K)) {
         gsl_matrix_free(P);
-        cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs nu > K - 1 and a positive-definite K x K scale",
+        cj_refuse(b->a, b->ii, in->f->pos, "cavi: %s needs nu > K - 1 and a positive-definite K x K scale",
                   in->d->name);
         return -1;
     }
     double ld = 0;
     for (int k = 0; k < K; k++) ld += 2 * log(gsl_matrix_get(P, (size_t)k, (size_t)k));
-    int wish = !strcmp(in->d->name, "wishart");
+    int wish = in->d == &dist_wishart;
     if (wish) {                                      /* V^-1 */
         for (int i = 0; i < K; i++)
             for (int j = 0; j < K; j++) gsl_matrix_set(P, (size_t)i, (size_t)j, bv(b, vo(in, 2) + i + (long)j * K));
@@ -267,7 +267,7 @@ static int build_mvn_iw(Bld *b)
     const CjCfg *c = &b->a->cfg[b->cf];
     for (int j = 0; j < in->sz[0]; j++)
         if (c->psrc[vo(in, 0) + j].blk >= 0 || c->lstart[vo(in, 0) + j] < c->lstart[vo(in, 0) + j + 1]) {
-            cj_refuse(b->a, b->ii, in->s->lhs->span, "cavi: with an inverse-Wishart covariance the variate of %s must "
+            cj_refuse(b->a, b->ii, in->f->val_pos[0], "cavi: with an inverse-Wishart covariance the variate of %s must "
                       "be data; use --method=bbvi", in->d->name);
             return -1;
         }
@@ -297,9 +297,9 @@ static int build_mvn_iw(Bld *b)
 static int build_mvn(Bld *b)
 {
     const CjInst *in = b->in;
-    if (in->nv == 3 && strcmp(in->d->name, "multi_normal_cholesky") && ps(b, vo(in, 2)).blk >= 0) return build_mvn_iw(b);
-    int K = in->rows[2], chol = !strcmp(in->d->name, "multi_normal_cholesky"), prec = !strcmp(in->d->name, "multi_normal_prec");
-    if (K < 1 || in->sz[2] != K * K) { cj_refuse(b->a, b->ii, in->s->span, "cavi: %s needs one K x K matrix", in->d->name); return -1; }
+    if (in->nv == 3 && in->d != &dist_multi_normal_cholesky && ps(b, vo(in, 2)).blk >= 0) return build_mvn_iw(b);
+    int K = in->rows[2], chol = in->d == &dist_multi_normal_cholesky, prec = in->d == &dist_multi_normal_prec;
+    if (K < 1 || in->sz[2] != K * K) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: %s needs one K x K matrix", in->d->name); return -1; }
     int vals[2] = {0, 1}, es[2] = {K, K};
     int nrep = nrep_of(b, vals, 2, es);
     if (nrep < 0) return -1;
@@ -313,13 +313,13 @@ static int build_mvn(Bld *b)
         gsl_set_error_handler(old);
         if (bad) {
             gsl_matrix_free(L);
-            cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the precision of multi_normal_prec is not positive definite");
+            cj_refuse(b->a, b->ii, in->f->val_pos[2], "cavi: the precision of multi_normal_prec is not positive definite");
             return -1;
         }
     }
     if (!chol && cj_chol(L->data, K)) {
         gsl_matrix_free(L);
-        cj_refuse(b->a, b->ii, in->s->args[1]->span, "cavi: the covariance of %s is not positive definite", in->d->name);
+        cj_refuse(b->a, b->ii, in->f->val_pos[2], "cavi: the covariance of %s is not positive definite", in->d->name);
         return -1;
     }
     CjFactor *f = newf(b, CF_NORMAL, nrep * K);
@@ -367,7 +367,7 @@ static int build_mvn(Bld *b)
 static int positive(Bld *b, double x, const char *what)
 {
     if (x > 0) return 1;
-    cj_refuse(b->a, b->ii, b->in->s->span, "cavi: the %s of %s is %g, not positive", what, b->in->d->name, x);
+    cj_refuse(b->a, b->ii, b->in->f->pos, "cavi: the %s of %s is %g, not positive", what, b->in->d->name, x);
     return 0;
 }
 
@@ -375,8 +375,9 @@ static int positive(Bld *b, double x, const char *what)
 static int build_gamma(Bld *b)
 {
     const CjInst *in = b->in;
-    const char *dn = in->d->name;
-    int pois = !strcmp(dn, "poisson"), expo = !strcmp(dn, "exponential"), inv = !strcmp(dn, "inv_gamma");
+    const Dist *d = in->d;
+    const char *dn = d->name;
+    int pois = d == &dist_poisson, expo = d == &dist_exponential, inv = d == &dist_inv_gamma;
     int vals[3] = {0, 1, 2}, nv = expo || pois ? 2 : 3;
     int nrep = nrep_of(b, vals, nv, NULL);
     if (nrep < 0) return -1;
@@ -390,7 +391,7 @@ static int build_gamma(Bld *b)
     for (int r = 0; r < nrep; r++) {
         double av = pois ? bv(b, gi(in, 0, r)) : expo ? 1 : bv(b, gi(in, 1, r));
         if (pois && !(av >= 0 && av == floor(av))) {
-            cj_refuse(b->a, b->ii, in->s->span, "cavi: poisson count %g is not a non-negative integer", av);
+            cj_refuse(b->a, b->ii, in->f->pos, "cavi: poisson count %g is not a non-negative integer", av);
             return -1;
         }
         if (!pois && !positive(b, av, "shape")) return -1;
@@ -407,7 +408,7 @@ static int build_gamma(Bld *b)
         if (f->var[r].blk < 0) { f->var[r].w = bv(b, gv); if (!positive(b, f->var[r].w, "variate")) return -1; }
         src_use(b, f->var[r], 1);
         if (f->var[r].blk >= 0 && f->var[r].blk == f->rate[r].blk) {
-            cj_refuse(b->a, b->ii, in->s->span, "cavi: '%s' is both the variate and the rate of %s; use --method=bbvi",
+            cj_refuse(b->a, b->ii, in->f->pos, "cavi: '%s' is both the variate and the rate of %s; use --method=bbvi",
                       b->a->cm->blk[f->var[r].blk].name, dn);
             return -1;
         }
@@ -419,8 +420,9 @@ static int build_gamma(Bld *b)
 static int build_beta(Bld *b)
 {
     const CjInst *in = b->in;
-    const char *dn = in->d->name;
-    int bern = !strcmp(dn, "bernoulli"), binom = !strcmp(dn, "binomial");
+    const Dist *d = in->d;
+    const char *dn = d->name;
+    int bern = d == &dist_bernoulli, binom = d == &dist_binomial;
     int vals[3] = {0, 1, 2}, nv = bern ? 2 : 3;
     int nrep = nrep_of(b, vals, nv, NULL);
     if (nrep < 0) return -1;
@@ -432,14 +434,14 @@ static int build_beta(Bld *b)
     for (int r = 0; r < nrep; r++) {
         double y = bv(b, gi(in, 0, r));
         if ((bern || binom) && !(y >= 0 && y == floor(y)) ) {
-            cj_refuse(b->a, b->ii, in->s->span, "cavi: %s outcome %g is not a non-negative integer", dn, y);
+            cj_refuse(b->a, b->ii, in->f->pos, "cavi: %s outcome %g is not a non-negative integer", dn, y);
             return -1;
         }
-        if (bern && y > 1) { cj_refuse(b->a, b->ii, in->s->span, "cavi: bernoulli outcome %g is not 0 or 1", y); return -1; }
+        if (bern && y > 1) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: bernoulli outcome %g is not 0 or 1", y); return -1; }
         if (bern) { f->s[r] = y; f->f[r] = 1 - y; }
         else if (binom) {
             double n = bv(b, gi(in, 1, r));
-            if (!(y >= 0 && y <= n)) { cj_refuse(b->a, b->ii, in->s->span, "cavi: binomial successes %g outside 0..%g", y, n); return -1; }
+            if (!(y >= 0 && y <= n)) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: binomial successes %g outside 0..%g", y, n); return -1; }
             f->s[r] = y; f->f[r] = n - y;
             f->k0 += gsl_sf_lnchoose((unsigned)n, (unsigned)y);
         } else {
@@ -467,7 +469,7 @@ static int simplex_src(Bld *b, CjFactor *f, int i, int r, int K, int row)
         int ok = B->K == K && s0.elt % K == 0;
         for (int k = 0; ok && k < K; k++) { CjSrc s = ps(b, g + k); ok = s.blk == s0.blk && s.elt == s0.elt + k; }
         if (!ok) {
-            cj_refuse(b->a, b->ii, b->in->s->span, "cavi: the %s of %s must be a whole simplex '%s' (or one of an array); "
+            cj_refuse(b->a, b->ii, b->in->f->pos, "cavi: the %s of %s must be a whole simplex '%s' (or one of an array); "
                       "use --method=bbvi", i ? "probabilities" : "variate", b->in->d->name, B->name);
             return -1;
         }
@@ -476,7 +478,7 @@ static int simplex_src(Bld *b, CjFactor *f, int i, int r, int K, int row)
         return 0;
     }
     for (int k = 0; k < K; k++) {
-        if (ps(b, g + k).blk >= 0) { cj_refuse(b->a, b->ii, b->in->s->span, "cavi: a simplex mixing data and parameters"); return -1; }
+        if (ps(b, g + k).blk >= 0) { cj_refuse(b->a, b->ii, b->in->f->pos, "cavi: a simplex mixing data and parameters"); return -1; }
         double t = bv(b, g + k);
         f->logt[(long)row * K + k] = t > 0 ? log(t) : -INFINITY;
     }
@@ -487,8 +489,8 @@ static int simplex_src(Bld *b, CjFactor *f, int i, int r, int K, int row)
 static int build_dir(Bld *b)
 {
     const CjInst *in = b->in;
-    const char *dn = in->d->name;
-    int dir = !strcmp(dn, "dirichlet"), cat = !strcmp(dn, "categorical");
+    const Dist *d = in->d;
+    int dir = d == &dist_dirichlet, cat = d == &dist_categorical;
     int K = dir ? (in->rows[0] > 1 ? in->rows[0] : in->sz[0]) : in->sz[1];
     if (K < 1) return 0;
     int nrow = dir ? (in->sz[0] > in->sz[1] ? in->sz[0] : in->sz[1]) / K : cat && in->zblk >= 0 ? in->sz[0] : 1;
@@ -516,7 +518,7 @@ static int build_dir(Bld *b)
         } else if (cat && in->zblk >= 0) {
             const CjBlock *Z = &b->a->cm->blk[in->zblk];
             if (Z->lo != 1 || Z->K != K) {
-                cj_refuse(b->a, b->ii, in->s->lhs->span, "cavi: '%s' ranges over %d..%d, but categorical has %d outcomes 1..%d",
+                cj_refuse(b->a, b->ii, in->f->val_pos[0], "cavi: '%s' ranges over %d..%d, but categorical has %d outcomes 1..%d",
                           Z->name, Z->lo, Z->lo + Z->K - 1, K, K);
                 return -1;
             }
@@ -528,10 +530,10 @@ static int build_dir(Bld *b)
                 double y = bv(b, g0 + j);
                 if (cat) {
                     int k = (int)y - 1;
-                    if (k < 0 || k >= K) { cj_refuse(b->a, b->ii, in->s->span, "cavi: categorical outcome %g outside 1..%d", y, K); return -1; }
+                    if (k < 0 || k >= K) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: categorical outcome %g outside 1..%d", y, K); return -1; }
                     cf[k] += 1;
                 } else {
-                    if (!(y >= 0 && y == floor(y))) { cj_refuse(b->a, b->ii, in->s->span, "cavi: multinomial count %g is not a non-negative integer", y); return -1; }
+                    if (!(y >= 0 && y == floor(y))) { cj_refuse(b->a, b->ii, in->f->pos, "cavi: multinomial count %g is not a non-negative integer", y); return -1; }
                     cf[j] = y; N += (long)y; f->k0 -= gsl_sf_lngamma(y + 1);
                 }
             }
@@ -590,7 +592,7 @@ int cj_build(CjAn *a)
     b.a = a;
     for (int ii = 0; ii < a->ninst && !a->refused; ii++) {
         const CjInst *in = &a->inst[ii];
-        const char *dn = in->d->name;
+        const Dist *d = in->d;
         int nc = in->sel.blk >= 0 ? a->cm->blk[in->sel.blk].K : 1;
         for (int c = 0; c < nc && !a->refused; c++) {
             b.ii = ii;
@@ -598,12 +600,12 @@ int cj_build(CjAn *a)
             b.cf = c;
             b.sel = in->sel.blk >= 0 ? (CjSel){in->sel.blk, in->sel.elt, c} : (CjSel){-1, 0, 0};
             if (in->sel.blk >= 0) use(&b, in->sel.blk, 0);
-            if (!strcmp(dn, "normal") || !strcmp(dn, "std_normal")) build_normal(&b);
-            else if (!strncmp(dn, "multi_normal", 12)) build_mvn(&b);
-            else if (!strcmp(dn, "inv_wishart") || !strcmp(dn, "wishart")) build_iw_prior(&b);
-            else if (!strcmp(dn, "gamma") || !strcmp(dn, "exponential") || !strcmp(dn, "inv_gamma") || !strcmp(dn, "poisson"))
+            if (d == &dist_normal || d == &dist_std_normal) build_normal(&b);
+            else if (d == &dist_multi_normal || d == &dist_multi_normal_cholesky || d == &dist_multi_normal_prec) build_mvn(&b);
+            else if (d == &dist_inv_wishart || d == &dist_wishart) build_iw_prior(&b);
+            else if (d == &dist_gamma || d == &dist_exponential || d == &dist_inv_gamma || d == &dist_poisson)
                 build_gamma(&b);
-            else if (!strcmp(dn, "beta") || !strcmp(dn, "bernoulli") || !strcmp(dn, "binomial")) build_beta(&b);
+            else if (d == &dist_beta || d == &dist_bernoulli || d == &dist_binomial) build_beta(&b);
             else build_dir(&b);
         }
     }

@@ -2,14 +2,14 @@
 #ifndef VM_CONJ_INT_H
 #define VM_CONJ_INT_H
 #include "backends/conj.h"
-#include "runtime/ir_eval.h"
 #include "stdlib/dist.h"
+#include "stdlib/dist_entries.h"
 
-#define CJ_MAXV DIST_MAX_ARGS_EV
+#define CJ_MAXV VG_MAXVALS
 
 /* One `~` statement instance (loops unrolled). */
 typedef struct CjInst {
-    const Stmt *s;
+    const VgFactor *f;
     const Dist *d;
     int nv;                    /* variate + arguments */
     int sz[CJ_MAXV];           /* elements of each value */
@@ -38,9 +38,9 @@ typedef struct CjCfg {
 } CjCfg;
 
 typedef struct CjAn {
-    const VmModel *m;
+    const VgGraph *g;
     CjModel *cm;
-    IrProbe *pr;
+    VgProbe *pr;
     double **pv;               /* probe values per parameter */
     int *pblk;                 /* block of each parameter */
     CjInst *inst;
@@ -53,16 +53,14 @@ typedef struct CjAn {
     /* the probe being walked */
     int cur, kind, pb, pe;
     double *ver;               /* verification values, per block (flat over params) */
-    Val *idv;                  /* per block: a discrete value bound to its own offsets */
-    int *idgen, gen;           /* the walk idv[b] was made in */
     /* refusal: the earliest statement instance (-1: a declaration) */
     int refused;
     long rinst;
-    Span rspan;
+    VgPos rspan;
     char rmsg[600];
 } CjAn;
 
-void cj_refuse(CjAn *a, long inst, Span sp, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void cj_refuse(CjAn *a, long inst, VgPos sp, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *cj_argname(const CjInst *in, int arg, char *buf, size_t n);
 int cj_build(CjAn *a);
 #endif

@@ -5,7 +5,7 @@
 #define VM_AST_H
 #include <stdint.h>
 #include "lang/diag.h"
-#include "runtime/arena.h"
+#include "lang/arena.h"
 
 /* ---- types ---- */
 enum { TB_VOID, TB_INT, TB_REAL, TB_ERR };          /* base */

@@ -15,7 +15,7 @@ prefix=$("$MESON" introspect "$BUILD" --buildoptions | python3 -c "import json, 
 libdir=$("$MESON" introspect "$BUILD" --buildoptions | python3 -c "import json, sys; print([o['value'] for o in json.load(sys.stdin) if o['name'] == 'libdir'][0])")
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
 P=$D$prefix
-for f in bin/vrun share/man/man1/vrun.1 include/vmod/vmod.h share/doc/vmod/README.md share/doc/vmod/nuts.md \
+for f in bin/vrun share/man/man1/vrun.1 include/vmod/vmod.h include/vmod/graph.h share/doc/vmod/README.md share/doc/vmod/nuts.md \
          share/doc/vmod/repl.md; do
     if [ -f "$P/$f" ]; then ok; else bad "not installed: $prefix/$f"; fi
 done
@@ -34,6 +34,7 @@ cat >"$T/use.c" <<'C'
 #include <stdio.h>
 #include <string.h>
 #include <vmod.h>
+#include <graph.h>
 int main(void)
 {
     const char *src = "param real x;\nx ~ normal(1, 2);\n";
@@ -46,6 +47,10 @@ int main(void)
     /* normal(0.5 | 1, 2): -log(2 sqrt(2 pi)) - 0.25^2 / 2 */
     double want = -log(2 * sqrt(2 * M_PI)) - 0.03125;
     printf("%.12f %.12f %.12f\n", lp, want, g);
+    /* the model graph: one parameter, one factor on it */
+    VgGraph *gr = vg_new(m);
+    if (!gr || vg_nparams(gr) != 1 || vg_nfactors(gr) != 1 || vg_factor(gr, 0)->variate != 0) return 4;
+    vg_free(gr);
     vm_eval_free(e);
     vm_model_free(m);
     return fabs(lp - want) < 1e-12 && fabs(g - 0.125) < 1e-12 ? 0 : 3;

@@ -1,5 +1,5 @@
 /* Reading Stan CSV for the plots.  The format is CmdStan's (stan/services/util/
- * mcmc_writer.hpp), which rstan's sample_file and vrun (runtime/csv.c) share: comment
+ * mcmc_writer.hpp), which rstan's sample_file and vrun (driver/csv.c) share: comment
  * lines, one header row, a row per iteration.  What matters here beyond the numbers:
  * - warm-up rows are kept by rstan's sample_file and by CmdStan's save_warmup=1; both
  *   write "# Adaptation terminated" between warm-up and sampling, so rows before that

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 #include "lang/ir.h"
-#include "runtime/arena.h"
+#include "lang/arena.h"
 
 #define VM_MAXDIM 8
 /* The most elements one value may have (2^28: 2 GiB of doubles).  A size beyond it,

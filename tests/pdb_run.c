@@ -8,8 +8,8 @@
 #include "tests/pdb_run.h"
 #include "tests/test_seed.h"
 #include "runtime/model.h"
-#include "runtime/run.h"
-#include "runtime/summary.h"
+#include "driver/run.h"
+#include "driver/summary.h"
 
 typedef struct Ctx { VmModel *m; atomic_long grads; } Ctx;
 typedef struct Tgt { VmEval *e; Ctx *c; } Tgt;

@@ -8,7 +8,7 @@
 #include "vrun/session.h"
 #include "vrun/repl.h"
 #include "vrun/plot_cmd.h"
-#include "runtime/run.h"
+#include "driver/run.h"
 #include "runtime/model.h"
 #include "runtime/interrupt.h"
 #include "runtime/mpi.h"

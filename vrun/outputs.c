@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "vrun/cli.h"
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 
 typedef struct OutName { const char *opt; char path[PATH_MAX]; } OutName;
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "vrun/plot_cmd.h"
 #include "plot/plot.h"
-#include "runtime/run.h"
+#include "driver/run.h"
 
 #define PLOT_W 1000
 #define PLOT_H 750

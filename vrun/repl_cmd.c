@@ -8,7 +8,7 @@
 #include "vrun/plot_cmd.h"
 #include "vrun/repl_int.h"
 #include "vrun/session.h"
-#include "runtime/summary.h"
+#include "driver/summary.h"
 #include "runtime/model.h"
 #include "lang/diag.h"
 

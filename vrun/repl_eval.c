@@ -15,7 +15,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "vrun/repl_int.h"
-#include "runtime/summary.h"
+#include "driver/summary.h"
 #include "lang/diag.h"
 
 /* Column j of draw d of the fit, d counted over all chains (chain-major). */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "vrun/cli.h"
-#include "runtime/run.h"
+#include "driver/run.h"
 
 /* The last finished (or interrupted) run.  Its column names point into `model`,
  * which therefore lives as long as the fit; `src` and `data` are the model text and

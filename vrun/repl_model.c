@@ -7,7 +7,7 @@
 #include <string.h>
 #include "vrun/repl_int.h"
 #include "lang/ir.h"
-#include "runtime/arena.h"
+#include "lang/arena.h"
 
 char *repl_source(const Repl *r)
 {

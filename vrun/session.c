@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vrun/session.h"
-#include "runtime/sim_outputs.h"
+#include "driver/sim_outputs.h"
 #include "runtime/model.h"
 #include "runtime/readfile.h"
 #include "runtime/mpi.h"

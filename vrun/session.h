@@ -4,7 +4,7 @@
 #ifndef VM_SESSION_H
 #define VM_SESSION_H
 #include "vrun/cli.h"
-#include "runtime/run.h"
+#include "driver/run.h"
 
 /* The backend for c->method with its options checked.  *b is NULL for the two
  * methods vrun handles itself (logprob, diagnose).  Returns 0, or 1 with err. */

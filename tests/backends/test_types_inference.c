@@ -20,8 +20,8 @@
 
 #include <gsl/gsl_sf_gamma.h>
 #include "backends/cavi.h"
-#include "runtime/run.h"
-#include "runtime/summary.h"
+#include "driver/run.h"
+#include "driver/summary.h"
 #include "runtime/vmod.h"
 #include "tests/test_seed.h"
 

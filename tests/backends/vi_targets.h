@@ -1,5 +1,5 @@
 /* Targets written in C for the VI tests, and a small driver loop (create, init, step
- * until done, draw) standing in for runtime/run.c.  Header-only: each test includes it. */
+ * until done, draw) standing in for driver/run.c.  Header-only: each test includes it. */
 #ifndef VM_TEST_VI_TARGETS_H
 #define VM_TEST_VI_TARGETS_H
 

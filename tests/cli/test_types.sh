@@ -33,7 +33,7 @@ c ~ normal(0.5, 2);
 M
 
 # Check every draw of a Stan CSV: awk finds the columns by name.  A VI file's first
-# row is the mean of the draws (CmdStan's mean row, runtime/run.c): a mean of unit
+# row is the mean of the draws (CmdStan's mean row, driver/run.c): a mean of unit
 # vectors is no unit vector, so skip=1 leaves it out.  The CSV holds 6 digits.
 check_csv() {   # file desc skip
     awk -F, -v desc="$2" -v skip="$3" '

@@ -18,8 +18,8 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <jansson.h>
-#include "runtime/run.h"
-#include "runtime/summary.h"
+#include "driver/run.h"
+#include "driver/summary.h"
 
 /* ---- the model: x ~ N(mu, s), 2-d, plus a gen y ~ N(x.1, 1) ---------------------- */
 

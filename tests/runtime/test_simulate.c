@@ -7,8 +7,8 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include "runtime/simulate.h"
-#include "runtime/sim_outputs.h"
-#include "runtime/run.h"
+#include "driver/sim_outputs.h"
+#include "driver/run.h"
 #include "runtime/model.h"
 
 static VmModel *load(const char *src, const char *data)

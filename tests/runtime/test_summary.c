@@ -10,7 +10,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "runtime/summary.h"
+#include "driver/summary.h"
 
 #define MAXVARS 16
 #define MAXLINE 4096

@@ -9,7 +9,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-#include "runtime/summary.h"
+#include "driver/summary.h"
 
 static double *ar1(int chains, long n, double phi, double shift, unsigned long seed)
 {

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cblas.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 #include "runtime/interrupt.h"
 #include "runtime/mpi.h"
 

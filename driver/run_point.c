@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 
 static void pt_cell(char *buf, size_t len, double x)
 {

@@ -2,7 +2,7 @@
  * same writer, header and number format as --output, one file per chain. */
 #include <errno.h>
 #include <string.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 
 int run_save_csv(const RunResult *res, const Backend *b, const char *model_name, const char *path,
                  char *err, size_t errlen)

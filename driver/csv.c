@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 
 static int csv_write_fd(int fd, const char *p, size_t n)
 {

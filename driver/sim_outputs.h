@@ -1,7 +1,7 @@
 /* Simulated data as extra output columns of a run (used by --method=prior-predictive). */
 #ifndef VM_SIM_OUTPUTS_H
 #define VM_SIM_OUTPUTS_H
-#include "runtime/run.h"
+#include "driver/run.h"
 #include "runtime/vmod.h"
 
 typedef struct SimOutputs SimOutputs;

@@ -3,7 +3,7 @@
  * hashes the pair into the seed of a Mersenne Twister: nearby seeds and chain ids
  * give unrelated streams. */
 #include <stdint.h>
-#include "runtime/run.h"
+#include "driver/run.h"
 
 static uint64_t rng_splitmix64(uint64_t *x)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 
 #define PROG_BAR_EVERY 0.2     /* seconds between redraws of the bar */
 #define PROG_LINE_EVERY 5.0    /* seconds between plain lines */

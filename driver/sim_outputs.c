@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/sim_outputs.h"
+#include "driver/sim_outputs.h"
 #include "runtime/simulate.h"
 
 struct SimOutputs {

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "runtime/run_int.h"
-#include "runtime/summary.h"
+#include "driver/run_int.h"
+#include "driver/summary.h"
 
 #define DIAG_RHAT_MAX 1.01
 #define DIAG_ESS_PER_CHAIN 100.0

@@ -3,7 +3,7 @@
  * vrun's table matches summarise_draws() to rounding.  The autocovariance is computed
  * directly for the first lags, which is all that Geyer's truncation needs for chains
  * that mix, and by one FFT (as posterior does) when the sequence runs longer. */
-#include "runtime/summary.h"
+#include "driver/summary.h"
 
 #include <float.h>
 #include <math.h>

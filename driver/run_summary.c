@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "runtime/run_int.h"
-#include "runtime/summary.h"
+#include "driver/run_int.h"
+#include "driver/summary.h"
 #include "runtime/readfile.h"
 
 #define SUM_NSTAT 9

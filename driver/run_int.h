@@ -4,8 +4,8 @@
 #define VM_RUN_INT_H
 
 #include <stdatomic.h>
-#include "runtime/run.h"
-#include "runtime/summary.h"
+#include "driver/run.h"
+#include "driver/summary.h"
 
 #define RUN_VERSION "0.1"
 #define RUN_INIT_TRIES 100

@@ -1,4 +1,4 @@
-#include "runtime/arena.h"
+#include "lang/arena.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime/run_int.h"
+#include "driver/run_int.h"
 #include "runtime/mpi.h"
 #include <jansson.h>
 
