@@ -127,6 +127,8 @@ static void run_take(RunShared *sh, RunChain *c, long d)
     double *row = c->rows + (size_t)d * sh->ncols;
     double lp = NAN;
     b->draw(c->st, c->r, c->u, &lp, c->cols);
+    for (size_t i = 0; c->usum && i < c->t.dim + c->t.ndisc; i++)
+        c->usum[i] += c->u[i];
     row[0] = lp;
     memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
     double *vals = row + 1 + sh->nmethod;
@@ -159,8 +161,11 @@ static int run_emit(RunShared *sh, RunChain *c, long d)
 
 /* CmdStan's variational output starts with a row for the mean of the approximation,
  * lp__ and the method columns 0 (rstan and CmdStanPy drop or read it as such).  The
- * backend API gives draws, not q's parameters, so the row holds the mean of the
- * draws of each column: the draws are taken first (they are cheap) and written
+ * backend API gives draws, not q's parameters, so the row is the model's values at
+ * the mean of the unconstrained draws, as CmdStan transforms q's mean: a mean of
+ * constrained draws breaks the constraint of a unit vector or a Cholesky factor.
+ * (Discrete coordinates take their rounded mean; should the values fail there, the
+ * row falls back to each column's mean.)  The draws are taken first and written
  * after it. */
 static int run_write_vi(RunShared *sh, RunChain *c)
 {
@@ -174,6 +179,15 @@ static int run_write_vi(RunShared *sh, RunChain *c)
         for (long d = 0; d < c->ndone; d++)
             mean[j] += c->rows[(size_t)d * nc + j];
         mean[j] /= (double)c->ndone;
+    }
+    size_t dim = c->t.dim, nu = dim + c->t.ndisc, first = 1 + sh->nmethod;
+    if (c->usum && sh->m->ncols > 0) {
+        double *vals = malloc(sh->m->ncols * sizeof *vals);
+        for (size_t i = 0; i < nu; i++)
+            c->u[i] = i < dim ? c->usum[i] / (double)c->ndone : round(c->usum[i] / (double)c->ndone);
+        if (vals && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) == 0)
+            memcpy(mean + first, vals, sh->m->ncols * sizeof *vals);
+        free(vals);
     }
     int rc = csv_row(&c->csv, mean, nc);
     free(mean);
@@ -308,7 +322,11 @@ static void run_chain(RunShared *sh, RunChain *c)
     c->cols = calloc(BK_MAX_COLUMNS, sizeof *c->cols);
     if (sh->cfg->save_warmup && c->have_csv)
         c->wrow = calloc(sh->ncols, sizeof *c->wrow);
-    if (!c->u || !c->grad || !c->cols || (sh->cfg->save_warmup && c->have_csv && !c->wrow)) {
+    int vi = b->kind == BK_VI;
+    if (vi && c->have_csv)   /* the mean row: q's mean on the unconstrained scale */
+        c->usum = calloc(n ? n : 1, sizeof *c->usum);
+    if (!c->u || !c->grad || !c->cols || (sh->cfg->save_warmup && c->have_csv && !c->wrow) ||
+        (vi && c->have_csv && !c->usum)) {
         run_fail(c, 2, "chain %d: out of memory", c->id + 1);
         return;
     }
@@ -464,6 +482,7 @@ static void run_release(RunShared *sh)
         free(c->grad);
         free(c->cols);
         free(c->wrow);
+        free(c->usum);
         free(c->row_end);
         free(c->failed);
         free(c->value_why);

@@ -58,6 +58,7 @@ typedef struct RunChain {
     char *path;               /* of the CSV file */
     double *u, *grad, *cols;  /* work buffers, allocated before the loop */
     double *wrow;             /* --save-warmup: one warm-up row, not kept in the result */
+    double *usum;             /* VI with a CSV: the sum of the unconstrained draws (the mean row) */
     double *rows;             /* this chain's slice of the result: [draw][col] */
     long long *row_end;       /* CSV size before the first row [0] and after row d [d+1] */
     long ndone;               /* draws completed */
