@@ -208,8 +208,9 @@ static int aff_dynamic(Ev *ev, const Expr *e)
  * (code outside the model's program): the candidate test at each call, as before. */
 static int aff_planned(Ev *ev, const void *key, const Expr *e)
 {
+    if (!aff_candidate(ev, e)) return 0;     /* the plan admits no other (and this is cheaper) */
     const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
-    if (!f) return aff_candidate(ev, e) ? -1 : 0;
+    if (!f) return -1;
     int yes = (f->aff & (ev->vec_depth ? PL_AFF_VEC : PL_AFF)) != 0;
     if (vm_plan_fast_check && yes != aff_dynamic(ev, e)) vm_plan_fast_mismatch++;
     return yes;

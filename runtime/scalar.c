@@ -58,11 +58,19 @@ static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *
     if (op->flush) sc_flush(R, dst);
     int32_t ia = a >= 0 ? R->rid[a] : -1, ib = b >= 0 ? R->rid[b] : -1;
     R->rv[dst] = z;
-    if (ia < 0 && ib < 0) { R->rid[dst] = -1; return; }
-    int32_t o = R->ev->nvars++;
-    if (ia >= 0) sc_put(R->ev, ia, o, ga);
-    if (ib >= 0) sc_put(R->ev, ib, o, gb);
+    if ((ia & ib) < 0) { R->rid[dst] = -1; return; }     /* both constants */
+    Ev *ev = R->ev;
+    int32_t o = ev->nvars++;
     R->rid[dst] = o;
+    if (ev->notape) return;
+    /* one capacity check for both triples, the tape's end kept in a register */
+    if (ev->nt + 2 > ev->capt) tape_reserve(ev, 256);
+    long t = ev->nt;
+    int32_t *tin = ev->tin, *tout = ev->tout;
+    double *td = ev->td;
+    if (ia >= 0) { tin[t] = ia; tout[t] = o; td[t] = ga; t++; }
+    if (ib >= 0) { tin[t] = ib; tout[t] = o; td[t] = gb; t++; }
+    ev->nt = t;
 }
 
 static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
@@ -120,7 +128,9 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
     return out;
 }
 
-static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
+/* inlined into the statement loop: most statements run a few operations, and the
+ * call's prologue cost as much as one of them (callgrind, arma11) */
+static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
 {
     double *rv = R->rv;
     int *iv = R->iv;
