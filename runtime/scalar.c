@@ -210,6 +210,25 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
             break;
         }
         case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
+        case SO_FMA: {                /* scalar_int.h: the product's signs folded in */
+            double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
+            int c = o->ix[0], dst = o->dst;
+            if (o->flush) sc_flush(R, dst);
+            int32_t *rid = R->rid, ia = rid[o->a], ib = rid[o->b], ic = rid[c];
+            rv[dst] = sc * rv[c] + sm * (x * y);
+            if ((ia & ib & ic) < 0) { rid[dst] = -1; break; }
+            Ev *ev = R->ev;
+            int32_t out = ev->nvars++;
+            rid[dst] = out;
+            if (ev->notape) break;
+            if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
+            long t = ev->nt;
+            if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = sm * y; t++; }
+            if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = sm * x; t++; }
+            if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = sc; t++; }
+            ev->nt = t;
+            break;
+        }
         case SO_F1: {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
             sc_set2(R, o, z, o->a, g, -1, 0);
