@@ -237,6 +237,14 @@ static int cexpr(ScC *c, const Expr *e)
         if (e->fkind == FN_MATH) {
             const MathFn *f = e->fn;
             if ((f->arity != 1 && f->arity != 2) || f->int_valued || e->nargs != f->arity) return -1;
+            const Expr *y = f->arity == 2 ? e->args[1] : NULL;
+            if (y && !strcmp(f->name, "pow")
+                && ((y->kind == E_INT && y->ival == 2) || (y->kind == E_REAL && y->rval == 2.0))) {
+                int a = c_real(c, e->args[0]);     /* a square (garch's variances): no call */
+                if (a < 0 || (o = new_op(c, SO_SQ)) == NULL) return -1;
+                o->a = a;
+                return o->dst = c->nr++;
+            }
             int a = c_real(c, e->args[0]), b = f->arity == 2 && a >= 0 ? c_real(c, e->args[1]) : 0;
             if (a < 0 || b < 0 || (o = new_op(c, f->arity == 1 ? SO_F1 : SO_F2)) == NULL) return -1;
             o->f = f;
@@ -438,7 +446,7 @@ static void count_reads(const ScC *c, int *reads)
         switch (o->op) {
         case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2:
             reads[o->a]++; reads[o->b]++; break;
-        case SO_NEG: case SO_F1: reads[o->a]++; break;
+        case SO_NEG: case SO_F1: case SO_SQ: reads[o->a]++; break;
         case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
         case SO_FMA: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
         default: break;

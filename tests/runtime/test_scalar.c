@@ -70,6 +70,9 @@ static const Case cases[] = {
     {"folded products of constants, ints and a product read twice (not folded)",
      DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; real v = 2 + 3 * n - k[n] * x[n] + p + p * 2;\n"
      "  r = r * 0.5 + 1.5 * v - b * n; } target += -r * r / 100; }", 0},
+    {"squares (SO_SQ: pow with a literal 2, int or real) beside other powers",
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.3 * r + pow(x[n] - a, 2) * 0.1 + pow(b * r, 2.0) - pow(s, 3) + pow(s, b) * 0.01\n"
+     "  + pow(2, a); } target += -r * r / 10; }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
