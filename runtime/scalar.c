@@ -79,12 +79,12 @@ static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
     const int *iv = R->iv;
     if (nidx == 2) {                  /* gamma[t - 1, j]: the common case, unrolled */
         int i = iv[ix[0]], j = iv[ix[1]];
-        if (i < 1 || i > v->dims[0] || j < 1 || j > v->dims[1]) { R->bad = 1; return 0; }
+        if ((unsigned)i - 1u >= (unsigned)v->dims[0] || (unsigned)j - 1u >= (unsigned)v->dims[1]) { R->bad = 1; return 0; }
         return (long)(i - 1) * R->stride[arr][0] + (long)(j - 1) * R->stride[arr][1];
     }
     if (nidx == 1) {
         int i = iv[ix[0]];
-        if (i < 1 || i > v->dims[0]) { R->bad = 1; return 0; }
+        if ((unsigned)i - 1u >= (unsigned)v->dims[0]) { R->bad = 1; return 0; }
         return (long)(i - 1) * R->stride[arr][0];
     }
     long off = 0;
@@ -170,7 +170,8 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
         case SO_ELEM1: {              /* one index, plus a constant, into a 1-d array */
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
-            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0]) { R->bad = 1; return; }
+            /* one unsigned comparison; an unset index (INT_MIN) plus any int is < 1 */
+            if ((unsigned long)(i - 1) >= (unsigned long)v->dims[0]) { R->bad = 1; return; }
             if (o->flush) sc_flush(R, o->dst);
             if (v->base == TB_INT) {
                 if (v->iv[i - 1] == INT_MIN) { R->bad = 1; return; }
@@ -185,7 +186,7 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
         case SI_ELEM1: {
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
-            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
+            if ((unsigned long)(i - 1) >= (unsigned long)v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
                 R->bad = 1;
                 return;
             }
