@@ -160,7 +160,7 @@ static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
     if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
         double lp;
         int32_t id;
-        if (fast_dist(ev, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+        if (fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
             if (ev->fail) return poison(ev);
             Val r = val_real(ev, lp);
             if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
@@ -403,7 +403,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
         if (s->nargs + 1 <= DIST_MAX_ARGS_EV) {
             ex[0] = s->lhs;
             for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
-            if (fast_dist(ev, s->fn, ex, s->nargs + 1, s->span, &lpv, &lpid)) {
+            if (fast_dist(ev, s, s->fn, ex, s->nargs + 1, s->span, &lpv, &lpid)) {
                 if (!ev->fail) ev_add_term(ev, lpv, lpid);
                 return;
             }
@@ -422,7 +422,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
         double lpv;
         int32_t lpid;
         if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
-            && fast_dist(ev, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
+            && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
             if (!ev->fail) ev_add_term(ev, lpv, lpid);
             return;
         }

@@ -165,7 +165,15 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
 /* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
  * 0 if the generic path must (nothing was evaluated). */
-int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+/* The verdicts the plan stores (plan_fast.c), key the `~` statement or the *_lpdf call:
+ * which kernel of fast_dist (0: none) for dist with nex arguments; whether
+ * fast_affine takes e, vec in a vectorised loop whose variable and body locals are vs. */
+int fast_dist_kind(const void *dist, int nex);
+int fast_affine_plan(const Expr *e, int vec, const int *vs, int nv);
+/* Tests: compare each planned verdict with the one made at evaluation (counted). */
+extern int vm_plan_fast_check;
+extern long vm_plan_fast_mismatch;
 /* e as a + b * x + ... with a tape node per coefficient, not per operation (fast.c):
  * 1 and *out (or ev->fail) if e has that shape, 0 if not (nothing evaluated). */
 int fast_affine(Ev *ev, const Expr *e, Val *out);

@@ -20,6 +20,8 @@
 #include "stdlib/dist_sf.h"
 #include "stdlib/mathfn_impl.h"
 #include "runtime/vecmath.h"
+#include "runtime/plan.h"
+#include "runtime/model.h"
 
 #define FAST_MAXTERMS 8
 
@@ -136,9 +138,87 @@ static Val aff_materialise(Ev *ev, const Aff *a)
     return r;
 }
 
-int fast_affine(Ev *ev, const Expr *e, Val *out)
+/* ---- the load-time verdict (plan_fast.c) ----
+ * aff_eval's refusals that the types, levels and the loop variable decide, made once:
+ * an expression the plan admits fails at run time only on data (sizes that differ, a
+ * missing int), and one it refuses is never evaluated twice. */
+static int aff_mentions(const Expr *e, const int *sl, int n)
+{
+    if (!e) return 0;
+    if (e->kind == E_VAR) { for (int i = 0; i < n; i++) if (sl[i] == e->slot) return 1; return 0; }
+    for (int i = 0; i < e->nargs; i++) if (aff_mentions(e->args[i], sl, n)) return 1;
+    for (int i = 0; i < e->nidx; i++)
+        if (aff_mentions(e->idx[i].a, sl, n) || aff_mentions(e->idx[i].b, sl, n)) return 1;
+    return 0;
+}
+
+/* A vector at run time: a container, or in a vectorised loop a value that depends on
+ * the loop variable or a body local (vs). */
+static int aff_varies(const Expr *e, int vec, const int *vs, int nv)
+{
+    return !is_scalar_ty(e->ty) || (vec && aff_mentions(e, vs, nv));
+}
+
+static int aff_shape(const Expr *e, int vec, const int *vs, int nv, int *nt, int *nvec)
+{
+    if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB))
+        return aff_shape(e->args[0], vec, vs, nv, nt, nvec) && aff_shape(e->args[1], vec, vs, nv, nt, nvec);
+    if (e->kind == E_BINOP && (e->op == OP_MUL || e->op == OP_EMUL)) {
+        const Expr *u = e->args[0], *v = e->args[1];
+        if (e->op == OP_MUL && !is_scalar_ty(u->ty) && !is_scalar_ty(v->ty)) return 0;
+        if (u->level >= LV_PARAM && v->level >= LV_PARAM) return 0;
+        int du = aff_varies(u, vec, vs, nv), dv = aff_varies(v, vec, vs, nv);
+        if (du && dv) return 0;                /* u.ndim && v.ndim */
+        *nvec |= du | dv;
+        return ++*nt <= FAST_MAXTERMS;
+    }
+    if (!is_scalar_ty(e->ty) && e->level >= LV_PARAM) return 0;
+    *nvec |= aff_varies(e, vec, vs, nv);
+    return ++*nt <= FAST_MAXTERMS;
+}
+
+int fast_affine_plan(const Expr *e, int vec, const int *vs, int nv)
+{
+    if (e->kind != E_BINOP || !(e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_EMUL)) return 0;
+    if (!vec && is_scalar_ty(e->ty)) return 0;
+    int nt = 0, nvec = 0;
+    return aff_shape(e, vec, vs, nv, &nt, &nvec) && nvec;   /* no vector: aff_eval's a.n < 0 */
+}
+
+int fast_dist_kind(const void *dist, int nex)
+{
+    const Dist *d = dist;
+    return d == &dist_normal && nex == 3 ? 1 : d == &dist_bernoulli_logit && nex == 2 ? 2
+         : d == &dist_poisson_log && nex == 2 ? 3 : 0;
+}
+
+int vm_plan_fast_check;
+long vm_plan_fast_mismatch;
+
+/* The per-evaluation verdict the plan replaces (tests only, vm_plan_fast_check): e's
+ * values are computed and dropped. */
+static int aff_dynamic(Ev *ev, const Expr *e)
 {
     if (!aff_candidate(ev, e)) return 0;
+    Aff a = {.nt = 0, .n = -1};
+    return aff_eval(ev, e, 1, &a) == 0 && a.n >= 0 && !ev->fail;
+}
+
+/* 1 if e is planned affine in ev's context; -1 if the plan holds no verdict for it
+ * (code outside the model's program): the candidate test at each call, as before. */
+static int aff_planned(Ev *ev, const void *key, const Expr *e)
+{
+    if (!aff_candidate(ev, e)) return 0;     /* the plan admits no other (and this is cheaper) */
+    const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
+    if (!f) return -1;
+    int yes = (f->aff & (ev->vec_depth ? PL_AFF_VEC : PL_AFF)) != 0;
+    if (vm_plan_fast_check && yes != aff_dynamic(ev, e)) vm_plan_fast_mismatch++;
+    return yes;
+}
+
+int fast_affine(Ev *ev, const Expr *e, Val *out)
+{
+    if (e->kind != E_BINOP || !aff_planned(ev, e, e)) return 0;
     Aff a = {.nt = 0, .n = -1};
     if (aff_eval(ev, e, 1, &a) == 0 && a.n >= 0) { *out = aff_materialise(ev, &a); return 1; }
     if (ev->fail) return 1;
@@ -449,16 +529,17 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     return 0;
 }
 
-int fast_dist(Ev *ev, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
+int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
 {
     const Dist *d = dist;
-    int which = d == &dist_normal && nex == 3 ? 1 : d == &dist_bernoulli_logit && nex == 2 ? 2
-              : d == &dist_poisson_log && nex == 2 ? 3 : 0;
+    const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
+    int which = f ? f->dist : fast_dist_kind(d, nex);
     if (!which) return 0;
+    int aff = aff_planned(ev, key, ex[1]);
     FArg a[3];
     for (int i = 0; i < nex; i++) {
         a[i].is_aff = 0;
-        if (i == 1 && aff_candidate(ev, ex[i])) {
+        if (i == 1 && aff) {
             a[i].aff.nt = 0;
             a[i].aff.n = -1;
             if (aff_eval(ev, ex[i], 1, &a[i].aff) == 0 && a[i].aff.n >= 0) { a[i].is_aff = 1; continue; }

@@ -102,5 +102,6 @@ void plan_build(Model *m)
     p->cap = 2 * n + 1;                 /* at most half full: short probes */
     p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
     for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
+    plan_fast_build(m, p);
     m->plan = p;
 }

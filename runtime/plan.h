@@ -22,17 +22,48 @@ typedef struct PlLoop {
     const ScProg *sc;         /* or NULL */
 } PlLoop;
 
+/* The fast paths of fast.c, per `~` statement, *_lpdf call and assigned or declared
+ * value (plan_fast.c): which kernel fast_dist runs (0: none), and whether the value
+ * (for fast_dist its location argument) is taken as an affine form, outside a
+ * vectorised loop (PL_AFF) and inside one (PL_AFF_VEC: its scalars hold vectors). */
+enum { PL_AFF = 1, PL_AFF_VEC = 2 };
+typedef struct PlFast {
+    const void *key;          /* the Stmt (`~`) or the Expr (call, value) */
+    unsigned char dist, aff;
+} PlFast;
+
 typedef struct Plan {
     PlLoop *tab;              /* open addressing on the statement's address */
     int cap;
     int nloops, nvec, nrec, nsc;
+    PlFast *ftab;             /* open addressing on key */
+    int fcap;
+    int nfast, nfdist, nfaff;  /* entries; fast_dist kernels; affine verdicts (either bit) */
 } Plan;
 
 /* Tests compare the scalar programs with the interpreter: set, no loop gets one. */
 extern int vm_plan_scalar_disabled;
+/* Tests: set at load, no statement takes a fast path of fast.c (the interpreter's). */
+extern int vm_plan_fast_disabled;
 
 /* Plans every for statement of m's program (m->plan; allocated in m's arena). */
 void plan_build(Model *m);
+/* The fast-path verdicts of p (plan_fast.c, called by plan_build). */
+void plan_fast_build(Model *m, Plan *p);
+
+static inline unsigned long plan_hash(const void *k)
+{
+    return ((unsigned long)(uintptr_t)k >> 4) * 0x9e3779b97f4a7c15UL;
+}
+/* The fast-path verdict for key, or NULL (not a position of the model's program). */
+static inline const PlFast *plan_fast(const Plan *p, const void *key)
+{
+    if (!p || !p->fcap) return NULL;
+    for (int i = (int)(plan_hash(key) % (unsigned long)p->fcap);; i = (i + 1) % p->fcap) {
+        if (p->ftab[i].key == key) return &p->ftab[i];
+        if (!p->ftab[i].key) return NULL;
+    }
+}
 /* The plan of for statement s, or NULL (a statement of no model: load-time code). */
 static inline const PlLoop *plan_loop(const Plan *p, const Stmt *s)
 {

@@ -58,11 +58,19 @@ static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *
     if (op->flush) sc_flush(R, dst);
     int32_t ia = a >= 0 ? R->rid[a] : -1, ib = b >= 0 ? R->rid[b] : -1;
     R->rv[dst] = z;
-    if (ia < 0 && ib < 0) { R->rid[dst] = -1; return; }
-    int32_t o = R->ev->nvars++;
-    if (ia >= 0) sc_put(R->ev, ia, o, ga);
-    if (ib >= 0) sc_put(R->ev, ib, o, gb);
+    if ((ia & ib) < 0) { R->rid[dst] = -1; return; }     /* both constants */
+    Ev *ev = R->ev;
+    int32_t o = ev->nvars++;
     R->rid[dst] = o;
+    if (ev->notape) return;
+    /* one capacity check for both triples, the tape's end kept in a register */
+    if (ev->nt + 2 > ev->capt) tape_reserve(ev, 256);
+    long t = ev->nt;
+    int32_t *tin = ev->tin, *tout = ev->tout;
+    double *td = ev->td;
+    if (ia >= 0) { tin[t] = ia; tout[t] = o; td[t] = ga; t++; }
+    if (ib >= 0) { tin[t] = ib; tout[t] = o; td[t] = gb; t++; }
+    ev->nt = t;
 }
 
 static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
@@ -71,12 +79,12 @@ static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
     const int *iv = R->iv;
     if (nidx == 2) {                  /* gamma[t - 1, j]: the common case, unrolled */
         int i = iv[ix[0]], j = iv[ix[1]];
-        if (i < 1 || i > v->dims[0] || j < 1 || j > v->dims[1]) { R->bad = 1; return 0; }
+        if ((unsigned)i - 1u >= (unsigned)v->dims[0] || (unsigned)j - 1u >= (unsigned)v->dims[1]) { R->bad = 1; return 0; }
         return (long)(i - 1) * R->stride[arr][0] + (long)(j - 1) * R->stride[arr][1];
     }
     if (nidx == 1) {
         int i = iv[ix[0]];
-        if (i < 1 || i > v->dims[0]) { R->bad = 1; return 0; }
+        if ((unsigned)i - 1u >= (unsigned)v->dims[0]) { R->bad = 1; return 0; }
         return (long)(i - 1) * R->stride[arr][0];
     }
     long off = 0;
@@ -120,7 +128,9 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
     return out;
 }
 
-static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
+/* inlined into the statement loop: most statements run a few operations, and the
+ * call's prologue cost as much as one of them (callgrind, arma11) */
+static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
 {
     double *rv = R->rv;
     int *iv = R->iv;
@@ -160,7 +170,8 @@ static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
         case SO_ELEM1: {              /* one index, plus a constant, into a 1-d array */
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
-            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0]) { R->bad = 1; return; }
+            /* one unsigned comparison; an unset index (INT_MIN) plus any int is < 1 */
+            if ((unsigned long)(i - 1) >= (unsigned long)v->dims[0]) { R->bad = 1; return; }
             if (o->flush) sc_flush(R, o->dst);
             if (v->base == TB_INT) {
                 if (v->iv[i - 1] == INT_MIN) { R->bad = 1; return; }
@@ -175,7 +186,7 @@ static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
         case SI_ELEM1: {
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
-            if (iv[o->a] == INT_MIN || i < 1 || i > v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
+            if ((unsigned long)(i - 1) >= (unsigned long)v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
                 R->bad = 1;
                 return;
             }
@@ -200,6 +211,26 @@ static void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
             break;
         }
         case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
+        case SO_SQ: { double x = rv[o->a]; sc_set2(R, o, x * x, o->a, 2.0 * x, -1, 0); break; }
+        case SO_FMA: {                /* scalar_int.h: the product's signs folded in */
+            double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
+            int c = o->ix[0], dst = o->dst;
+            if (o->flush) sc_flush(R, dst);
+            int32_t *rid = R->rid, ia = rid[o->a], ib = rid[o->b], ic = rid[c];
+            rv[dst] = sc * rv[c] + sm * (x * y);
+            if ((ia & ib & ic) < 0) { rid[dst] = -1; break; }
+            Ev *ev = R->ev;
+            int32_t out = ev->nvars++;
+            rid[dst] = out;
+            if (ev->notape) break;
+            if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
+            long t = ev->nt;
+            if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = sm * y; t++; }
+            if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = sm * x; t++; }
+            if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = sc; t++; }
+            ev->nt = t;
+            break;
+        }
         case SO_F1: {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
             sc_set2(R, o, z, o->a, g, -1, 0);

@@ -25,4 +25,8 @@ ScProg *sc_compile(const Stmt *s, Arena *a);
 int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi);
 /* Operations in the program (for the plan's statistics and the tests). */
 int sc_nops(const ScProg *p);
+/* Its products folded into the sum or difference they feed (SO_FMA), for tests. */
+int sc_nfused(const ScProg *p);
+/* Tests: set at load, no product is folded (the programs as compiled). */
+extern int vm_scalar_nofuse;
 #endif

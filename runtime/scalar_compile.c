@@ -237,6 +237,14 @@ static int cexpr(ScC *c, const Expr *e)
         if (e->fkind == FN_MATH) {
             const MathFn *f = e->fn;
             if ((f->arity != 1 && f->arity != 2) || f->int_valued || e->nargs != f->arity) return -1;
+            const Expr *y = f->arity == 2 ? e->args[1] : NULL;
+            if (y && !strcmp(f->name, "pow")
+                && ((y->kind == E_INT && y->ival == 2) || (y->kind == E_REAL && y->rval == 2.0))) {
+                int a = c_real(c, e->args[0]);     /* a square (garch's variances): no call */
+                if (a < 0 || (o = new_op(c, SO_SQ)) == NULL) return -1;
+                o->a = a;
+                return o->dst = c->nr++;
+            }
             int a = c_real(c, e->args[0]), b = f->arity == 2 && a >= 0 ? c_real(c, e->args[1]) : 0;
             if (a < 0 || b < 0 || (o = new_op(c, f->arity == 1 ? SO_F1 : SO_F2)) == NULL) return -1;
             o->f = f;
@@ -430,6 +438,77 @@ static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
     }
 }
 
+/* Reads of real register r by the operations and statements. */
+static void count_reads(const ScC *c, int *reads)
+{
+    for (int k = 0; k < c->nops; k++) {
+        const ScOp *o = &c->ops[k];
+        switch (o->op) {
+        case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2:
+            reads[o->a]++; reads[o->b]++; break;
+        case SO_NEG: case SO_F1: case SO_SQ: reads[o->a]++; break;
+        case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
+        case SO_FMA: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
+        default: break;
+        }
+    }
+    for (int k = 0; k < c->nst; k++) {
+        const ScStmt *st = &c->st[k];
+        switch (st->kind) {
+        case SS_SET: case SS_STORE: case SS_LP: reads[st->src]++; break;
+        case SS_DIST: for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
+        default: break;
+        }
+    }
+}
+
+/* A product read once, by the sum or difference right after it in the same statement,
+ * becomes one SO_FMA: one dispatch, one tape variable and one triple fewer (arma11's
+ * mu + phi * y[t - 1] + theta * err[t - 1]).  Its value is the two operations' bit for
+ * bit: the signs are exact, and c + p, p + c, c - p, p - c are c' + p' with c', p'
+ * negated or not. */
+static void fuse(ScC *c, ScProg *p)
+{
+    if (!c->nops || !c->nr) return;
+    int *reads = calloc((size_t)c->nr, sizeof(int));
+    int *newix = malloc(sizeof(int) * (size_t)(c->nops + 1));
+    unsigned char *held = calloc((size_t)c->nr, 1);
+    if (!reads || !newix || !held) { free(reads); free(newix); free(held); return; }
+    count_reads(c, reads);
+    for (int i = 0; i < c->nmap; i++) if (!c->mint[i]) held[c->mreg[i]] = 1;     /* locals, outer scalars */
+    for (int k = 0; k < c->nst; k++) {
+        const ScStmt *st = &c->st[k];
+        for (int j = st->op0; j + 1 < st->op1; j++) {
+            ScOp *m = &c->ops[j], *s = &c->ops[j + 1];
+            int r = m->dst;
+            if (m->op != SO_MUL || (s->op != SO_ADD && s->op != SO_SUB) || reads[r] != 1 || held[r]) continue;
+            if ((s->a == r) == (s->b == r)) continue;
+            int left = s->a == r, other = left ? s->b : s->a;
+            ScOp f = *s;
+            f.op = SO_FMA;
+            f.a = m->a;
+            f.b = m->b;
+            f.ix[0] = other;
+            f.v = s->op == SO_SUB && !left ? -1 : 1;       /* c - x * y */
+            f.iv = s->op == SO_SUB && left ? -1 : 1;       /* x * y - c */
+            *s = f;
+            m->op = SO_CONST;                              /* removed below */
+            m->dst = -1;
+            p->nfused++;
+            j++;
+        }
+    }
+    int n = 0;
+    for (int k = 0; k < c->nops; k++) {
+        newix[k] = n;
+        if (!(c->ops[k].op == SO_CONST && c->ops[k].dst == -1)) c->ops[n++] = c->ops[k];
+    }
+    newix[c->nops] = n;
+    for (int k = 0; k < c->nst; k++) { c->st[k].op0 = newix[c->st[k].op0]; c->st[k].op1 = newix[c->st[k].op1]; }
+    c->nops = n;
+    free(reads); free(newix); free(held);
+}
+
 ScProg *sc_compile(const Stmt *s, Arena *a)
 {
     if (s->kind != S_FOR) return NULL;
@@ -440,6 +519,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
     tmp.loopvar = c.bad ? -1 : map_add(&c, s->slot, 1);
     int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, s->body) == 0 && !c.bad;
     ScProg *p = NULL;
+    if (ok && !vm_scalar_nofuse) fuse(&c, &tmp);
     if (ok) {
         p = arena_alloc(a, sizeof *p);
         *p = tmp;
@@ -476,4 +556,6 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
 }
 
 int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
+int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
+int vm_scalar_nofuse;
 

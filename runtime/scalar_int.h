@@ -16,6 +16,9 @@ enum {
     /* real results */
     SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
     SO_F1, SO_F2, SO_DIST, SO_LSE,
+    SO_SQ,                    /* pow(x, 2) with a literal 2: x * x, mf_pow's value and partial */
+    SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
+                               * product feeding a sum or difference, one tape variable */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG
 };
@@ -62,6 +65,7 @@ struct ScProg {
     int narr;
     int aslot[SC_MAXARR], andim[SC_MAXARR];
     unsigned char awrite[SC_MAXARR];
+    int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nbound;               /* outer real scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
 };

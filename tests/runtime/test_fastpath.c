@@ -10,6 +10,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include "runtime/vmod.h"
+#include "runtime/eval.h"
 #include "runtime/vecmath.h"
 
 static const char *DATA =
@@ -178,6 +179,15 @@ START_TEST(same_as_generic)
         ck_assert(fabs(lv - lf) <= 1e-12 * fmax(1, fabs(lf)));
     }
     ck_assert_msg(any_finite || strstr(p->name, "invalid") || strstr(p->name, "range"), "%s: no finite point", p->name);
+    /* the fast paths the plan chose at load are those the evaluator would try (plan_fast.c) */
+    for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 0.4);
+    double lc;
+    vm_plan_fast_mismatch = 0;
+    vm_plan_fast_check = 1;
+    vm_log_density(ef, u, 1, &lc, gf);
+    vm_log_density(es, u, 1, &lc, gs);
+    vm_plan_fast_check = 0;
+    ck_assert_msg(vm_plan_fast_mismatch == 0, "%s: %ld planned verdicts differ", p->name, vm_plan_fast_mismatch);
     vm_eval_free(ef);
     vm_eval_free(es);
     vm_model_free(mf);

@@ -14,6 +14,7 @@
 #include "runtime/vmod.h"
 #include "runtime/eval.h"
 #include "runtime/plan.h"
+#include "runtime/model.h"
 
 static const char *DATA =
     "{\"N\": 9, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0, 1.7, -0.9],"
@@ -63,6 +64,15 @@ static const Case cases[] = {
     {"a recurrence (garch): the scalar program against recur.c's forward mode",
      DECLS "{ vector[N] h; h[1] = 1; for (n in 2:N) h[n] = sqrt(exp(t) + inv_logit(a) * pow(y[n - 1] - b, 2) + 0.3 * pow(h[n - 1], 2));\n"
      "  y ~ normal(b, h); }", 0},
+    {"products folded into sums and differences (SO_FMA): c + x*y, x*y - c, c - x*y, a*a + c, a*a - a",
+     DECLS "{ real r = 0; for (n in 1:N) { real u = a + b * x[n]; real v = x[n] * s - u; real w = u - a * b;\n"
+     "  real q = t * t + w; r = 0.5 * r + v * 0.1 - q * 0.01 + a * a - a; y[n] ~ normal(r * b + u, s); } }", 0},
+    {"folded products of constants, ints and a product read twice (not folded)",
+     DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; real v = 2 + 3 * n - k[n] * x[n] + p + p * 2;\n"
+     "  r = r * 0.5 + 1.5 * v - b * n; } target += -r * r / 100; }", 0},
+    {"squares (SO_SQ: pow with a literal 2, int or real) beside other powers",
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.3 * r + pow(x[n] - a, 2) * 0.1 + pow(b * r, 2.0) - pow(s, 3) + pow(s, b) * 0.01\n"
+     "  + pow(2, a); } target += -r * r / 10; }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
@@ -200,6 +210,56 @@ START_TEST(every_loop_planned)
 }
 END_TEST
 
+static int nfused(VmModel *m)
+{
+    VmEval *e = vm_eval_new(m);
+    const Plan *p = ((Ev *)e)->m->plan;
+    int n = 0;
+    for (int i = 0; i < p->cap; i++) if (p->tab[i].s && p->tab[i].sc) n += sc_nfused(p->tab[i].sc);
+    vm_eval_free(e);
+    return n;
+}
+
+/* Products folded into the sum or difference they feed (SO_FMA): as many as the
+ * shape has, the same density bit for bit as the unfolded program's and the same
+ * gradient up to the order of two additions into one adjoint. */
+START_TEST(fused_same_as_unfused)
+{
+    static const struct { const char *src; int nf; } fc[] = {
+        {DECLS "{ vector[N] nu; vector[N] err; nu[1] = a; err[1] = y[1] - nu[1];\n"
+         "  for (n in 2:N) { nu[n] = a + b * y[n - 1] + t * err[n - 1]; err[n] = y[n] - nu[n]; }\n"
+         "  err ~ normal(0, s); }", 2},
+        {DECLS "{ real r = 0; for (n in 1:N) r = x[n] * a - b + t * s - x[n] * x[n] + 0.5 * r; target += -r * r; }", 4},
+        {DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; r = r + p + p; } target += -r * r; }", 0},
+    };
+    for (size_t c = 0; c < sizeof fc / sizeof fc[0]; c++) {
+        VmModel *mf = load(fc[c].src, 1);
+        vm_scalar_nofuse = 1;
+        VmModel *mu = load(fc[c].src, 1);
+        vm_scalar_nofuse = 0;
+        ck_assert_ptr_nonnull(mf);
+        ck_assert_ptr_nonnull(mu);
+        ck_assert_int_eq(nfused(mf), fc[c].nf);
+        ck_assert_int_eq(nfused(mu), 0);
+        VmEval *ef = vm_eval_new(mf), *eu = vm_eval_new(mu);
+        size_t dim = vm_model_dim(mf);
+        double u[32], gf[32], gu[32], lf, lu;
+        for (int pt = 0; pt < 4; pt++) {
+            point(u, dim, pt);
+            ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
+            ck_assert_int_eq(vm_log_density(eu, u, 1, &lu, gu), 0);
+            ck_assert_msg(lf == lu, "case %zu: lp %.17g vs %.17g", c, lf, lu);
+            for (size_t i = 0; i < dim; i++)
+                ck_assert_msg(fabs(gf[i] - gu[i]) <= 1e-13 * fmax(1, fabs(gu[i])), "case %zu: grad[%zu] %.17g vs %.17g",
+                              c, i, gf[i], gu[i]);
+        }
+        ck_assert(((Ev *)ef)->sc_runs > 0 && ((Ev *)eu)->sc_runs > 0);
+        vm_eval_free(ef); vm_eval_free(eu);
+        vm_model_free(mf); vm_model_free(mu);
+    }
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -211,6 +271,7 @@ int main(void)
     tcase_add_loop_test(tc, errors_have_messages, 0, n);
     tcase_add_loop_test(tc, finite_differences, 0, n);
     tcase_add_test(tc, every_loop_planned);
+    tcase_add_test(tc, fused_same_as_unfused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

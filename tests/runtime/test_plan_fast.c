@@ -1,0 +1,135 @@
+/* The fast paths of fast.c (fused affine locations, the normal / bernoulli_logit /
+ * poisson_log kernels) are chosen per statement at load (runtime/plan_fast.c).  Each
+ * case checks that (1) the plan's choices are the ones the evaluator used to make at
+ * every call (vm_plan_fast_check counts each disagreement), (2) the plan chose the
+ * number of kernels and affine values the model's shape calls for, and (3) density
+ * and gradient equal the interpreter's (vm_plan_fast_disabled: no fast path), and the
+ * gradient the finite differences of the density. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "runtime/vmod.h"
+#include "runtime/eval.h"
+#include "runtime/model.h"
+#include "runtime/plan.h"
+
+static const char *DATA =
+    "{\"N\": 7, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0],"
+    " \"x\": [1.0, 2.0, -0.5, 0.25, 3.0, -2.0, 0.5],"
+    " \"sv\": [1.0, 0.5, 2.0, 1.5, 0.7, 1.2, 3.0],"
+    " \"z\": [0, 1, 1, 0, 1, 0, 1], \"k\": [0, 3, 1, 7, 2, 0, 5], \"g\": [1, 3, 2, 2, 1, 3, 1],"
+    " \"X\": [[1, 0.5], [0.2, -1], [0.3, 0.3], [-2, 1], [0.1, 0.9], [1.5, -0.4], [0, 1]]}";
+
+#define DECLS \
+    "data int N; data int J; data vector[N] y; data vector[N] x; data vector[N] sv;\n" \
+    "data array[N] int z; data array[N] int k; data array[N] int g; data matrix[N, 2] X;\n" \
+    "param real a; param real b; param real c; param real<lower=0> s;\n" \
+    "param vector[N] th; param vector[J] al; param vector[2] be;\n"
+
+/* ndist: statements given a kernel; naff: values (or locations) planned affine in
+ * either context */
+typedef struct { const char *name, *src; int ndist, naff; } Case;
+
+static const Case cases[] = {
+    {"affine location, three kernels", DECLS "y ~ normal(a + b * x, s); z ~ bernoulli_logit(a - c * x);\n"
+     "k ~ poisson_log(0.1 * x + b);", 3, 3},
+    {"lpdf calls in expressions, one affine", DECLS "target += normal_lpdf(y | a + b * x, s) + 0;\n"
+     "target += 0.5 * bernoulli_logit_lpmf(z | th);", 2, 1},
+    {"a product of two parameters is not affine", DECLS "y ~ normal(a * b + x, s); y ~ normal(th * a, s);", 2, 0},
+    {"a product of two data vectors is not affine", DECLS "y ~ normal(x .* sv + a, s);", 1, 0},
+    {"a matrix product is not affine", DECLS "y ~ normal(X * be + a, s);", 1, 0},
+    {"more terms than the form holds",
+     DECLS "y ~ normal(a * x + b * x + c * x + a * sv + b * sv + c * sv + a * y + b * y + c * y, s);", 1, 0},
+    {"scalar values are not tried, nor a parameter vector as a term",
+     DECLS "{ real q = a + b; vector[N] m = a + b * x; m = m + c * sv; vector[N] w = c * sv - q;\n"
+     "  y ~ normal(m, s); y ~ normal(w, s); }", 2, 2},
+    {"vectorised loop: varying and invariant values",
+     DECLS "for (n in 1:N) { real m = a + b * x[n]; real q = a + c; y[n] ~ normal(m + q, s); }", 1, 2},
+    {"vectorised loop: two varying factors",
+     DECLS "for (n in 1:N) y[n] ~ normal(x[n] * sv[n] + a, s);", 1, 0},
+    {"vectorised loop: an element assignment and a lookup",
+     DECLS "{ vector[N] m; for (n in 1:N) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n], s); } }", 1, 1},
+    {"a loop the plan does not vectorise (carried value)",
+     DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }", 1, 0},
+    {"other families have no kernel", DECLS "y ~ cauchy(a + b * x, s); y ~ student_t(3, a, s);", 0, 0},
+};
+
+static VmModel *load(const char *src, int fast)
+{
+    char *msg = NULL;
+    vm_plan_fast_disabled = !fast;
+    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
+    vm_plan_fast_disabled = 0;
+    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
+    free(msg);
+    return m;
+}
+
+static void point(double *u, size_t dim, int pt)
+{
+    for (size_t i = 0; i < dim; i++) u[i] = 0.7 * sin(1.7 * (double)i + 1.9 * pt + 0.3);
+}
+
+START_TEST(plan_matches_evaluator)
+{
+    const Case *c = &cases[_i];
+    VmModel *mf = load(c->src, 1), *ms = load(c->src, 0);
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_ptr_nonnull(ms);
+    VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+    const Plan *p = ((Ev *)ef)->m->plan;
+    ck_assert_msg(p->nfdist == c->ndist, "%s: %d kernels planned, expected %d", c->name, p->nfdist, c->ndist);
+    ck_assert_msg(p->nfaff == c->naff, "%s: %d affine values planned, expected %d", c->name, p->nfaff, c->naff);
+    ck_assert_int_eq(((Ev *)es)->m->plan->nfdist + ((Ev *)es)->m->plan->nfaff, 0);
+    size_t dim = vm_model_dim(mf);
+    double u[64], gf[64], gs[64], lf, ls;
+    ck_assert(dim <= 64);
+    for (int pt = 0; pt < 3; pt++) {
+        point(u, dim, pt);
+        vm_plan_fast_mismatch = 0;
+        vm_plan_fast_check = 1;
+        int rc = vm_log_density(ef, u, 1, &lf, gf);
+        vm_plan_fast_check = 0;
+        ck_assert_int_eq(rc, 0);
+        ck_assert_msg(vm_plan_fast_mismatch == 0, "%s: %ld verdicts differ from the evaluator's", c->name,
+                      vm_plan_fast_mismatch);
+        ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
+        ck_assert_int_eq(vm_log_density(es, u, 1, &ls, gs), 0);
+        ck_assert_msg(fabs(lf - ls) <= 1e-12 * fmax(1, fabs(ls)), "%s: lp %.17g vs %.17g", c->name, lf, ls);
+        for (size_t i = 0; i < dim; i++)
+            ck_assert_msg(fabs(gf[i] - gs[i]) <= 1e-10 * fmax(1, fabs(gs[i])), "%s: grad[%zu] %.17g vs %.17g",
+                          c->name, i, gf[i], gs[i]);
+        for (size_t i = 0; i < dim; i++) {          /* central differences */
+            double h = 1e-6, up, dn, save = u[i];
+            u[i] = save + h;
+            ck_assert_int_eq(vm_log_density(ef, u, 1, &up, NULL), 0);
+            u[i] = save - h;
+            ck_assert_int_eq(vm_log_density(ef, u, 1, &dn, NULL), 0);
+            u[i] = save;
+            double fd = (up - dn) / (2 * h);
+            ck_assert_msg(fabs(fd - gf[i]) <= 1e-5 * fmax(1, fabs(fd)), "%s: grad[%zu] %.10g, differences %.10g",
+                          c->name, i, gf[i], fd);
+        }
+    }
+    vm_eval_free(ef); vm_eval_free(es);
+    vm_model_free(mf); vm_model_free(ms);
+}
+END_TEST
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    Suite *s = suite_create("plan_fast");
+    TCase *tc = tcase_create("plan_fast");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, plan_matches_evaluator, 0, (int)(sizeof cases / sizeof cases[0]));
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int nf = srunner_ntests_failed(r);
+    srunner_free(r);
+    return nf ? 1 : 0;
+}
