@@ -384,7 +384,16 @@ static void exec_assign(Ev *ev, const Stmt *s)
     else index_set(ev, s->lhs, t, v);
 }
 
+static void exec_stmt_kind(Ev *ev, const Stmt *s);
+
+/* A failure raised without a position (val_alloc's size limit) gets the statement's. */
 void exec_stmt(Ev *ev, const Stmt *s)
+{
+    exec_stmt_kind(ev, s);
+    if (ev->fail && ev->fail_span.off < 0) ev->fail_span = s->span;
+}
+
+static void exec_stmt_kind(Ev *ev, const Stmt *s)
 {
     if (ev->fail) return;
     switch (s->kind) {
@@ -436,7 +445,9 @@ void exec_stmt(Ev *ev, const Stmt *s)
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
-        if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
+        /* the vectorised paths hold the range's length in an int: a longer range
+         * (for (n in -2147483647:N)) runs one iteration at a time */
+        if ((long)hi - lo < (long)VM_MAX_ELEMENTS && (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi))) return;
         Val iv = val_int(ev, 0);
         for (long i = lo; i <= hi && !ev->fail; i++) {
             if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {

@@ -533,8 +533,9 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
      * kill a REPL session or leave the files unfinished; the interpreter's loops look
      * at the flag, so the first one is enough. */
     sigemptyset(&sa.sa_mask);
-    atomic_store(&run_sigint, 0);
-    vm_interrupt_clear();
+    /* a signal already caught by the caller's vm_interrupt_catch (while the model
+     * loaded) stops the run at once rather than being lost */
+    atomic_store(&run_sigint, vm_interrupt_pending());
     sigaction(SIGINT, &sa, &old);
     sigaction(SIGTERM, &sa, &oldterm);
 
@@ -553,6 +554,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
     *interrupted = atomic_load(&run_sigint);
+    vm_interrupt_clear();   /* consumed: the next run starts afresh */
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
     *seconds = t1 - t0;
