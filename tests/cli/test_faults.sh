@@ -120,7 +120,7 @@ cp ok.vmod $'a\nb.vmod'
 run "$VRUN" $'a\nb.vmod' $Q --chains=1 --output=nl.csv; want 0 "9 newline in the model name"
 if grep -q '^b\.vmod' nl.csv; then bad "9: the model name's newline started a line"; else ok; fi
 whole_rows nl.csv "9 newline in the model name: whole rows"
-"$VRUN" ok.vmod --chains=2 --threads=1 --draws=10000000 --warmup=10 --output=term.csv >"$T/out" 2>"$T/err" &
+"$VRUN" ok.vmod --chains=2 --threads=1 --draws=2000000 --warmup=10 --output=term.csv >"$T/out" 2>"$T/err" &
 p=$!; sleep 2; kill -TERM $p; wait $p; st=$?
 want 143 "9 SIGTERM"; out_has "interrupted:" "9 SIGTERM summary"; err_has "interrupted by SIGTERM" "9 SIGTERM message"
 whole_rows term_1.csv "9 SIGTERM: whole rows"
@@ -153,7 +153,7 @@ if grep -E '^x ' "$T/out" | grep -q NA; then bad "12: x's summary is NA"; else o
 
 # 13. interrupts: a density loop stops at Ctrl-C; the REPL survives two
 printf 'param real x;\nx ~ normal(0, 1);\nwhile (x > 1.5) { }\n' > spin.vmod
-"$VRUN" spin.vmod --chains=1 --draws=10000000 --quiet --output=spin.csv >"$T/out" 2>"$T/err" &
+"$VRUN" spin.vmod --chains=1 --draws=2000000 --quiet --output=spin.csv >"$T/out" 2>"$T/err" &
 p=$!; sleep 2; kill -INT $p; s0=$SECONDS; wait $p; st=$?
 want 130 "13 Ctrl-C in a density loop"
 [ $((SECONDS - s0)) -le 10 ] && ok || bad "13: took $((SECONDS - s0)) s to stop"
@@ -162,7 +162,7 @@ mkfifo repl.in
 "$VRUN" --script /dev/stdin <repl.in >"$T/out" 2>"$T/err" &
 p=$!
 exec 7<>repl.in   # read-write: the open does not wait for a reader
-printf 'param real x;\nx ~ normal(0, 1);\n:run nuts --chains=1 --draws=10000000 --quiet\n' >&7
+printf 'param real x;\nx ~ normal(0, 1);\n:run nuts --chains=1 --draws=2000000 --quiet\n' >&7
 sleep 3; kill -INT $p; sleep 0.2; kill -INT $p
 exec 7>&-
 wait $p; st=$?
