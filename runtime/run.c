@@ -46,7 +46,7 @@ typedef struct RunShared {
 
 static int run_stopping(RunShared *sh)
 {
-    return atomic_load(&run_sigint) || atomic_load(&sh->failed);
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed) || vm_interrupt_pending();
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -553,7 +553,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
 
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
-    *interrupted = atomic_load(&run_sigint);
+    *interrupted = atomic_load(&run_sigint) ? atomic_load(&run_sigint) : vm_interrupt_pending();
     vm_interrupt_clear();   /* consumed: the next run starts afresh */
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
