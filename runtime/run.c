@@ -118,7 +118,11 @@ static void run_take(RunShared *sh, RunChain *c, long d)
     row[0] = lp;
     memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
     double *vals = row + 1 + sh->nmethod;
-    if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
+    int vrc = sh->m->ncols > 0 ? sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) : 0;
+    if (vrc != 0) {
+        if (vrc != RUN_VALUES_PARTIAL)
+            for (size_t i = 0; i < sh->m->ncols; i++)
+                vals[i] = NAN;
         if (!c->value_why && sh->m->why)
             c->value_why = sh->m->why(sh->m->model, &c->t);
         c->failed[d] = 1;
@@ -306,10 +310,6 @@ static void *run_worker(void *arg)
             break;
         atomic_store(&sh->ch[k].phase, 1);
         run_chain(sh, &sh->ch[k]);
-        /* its draws are complete: the file takes its name now (the timing block and
-         * any cut to the other chains' length follow at the end) */
-        if (sh->ch[k].status == 0 && sh->ch[k].have_csv)
-            csv_commit(&sh->ch[k].csv);
         atomic_store(&sh->ch[k].phase, 3);
         if (sh->ch[k].status != 0)
             atomic_store(&sh->failed, 1);
@@ -387,7 +387,7 @@ static void run_release(RunShared *sh)
     for (int k = 0; k < sh->cfg->chains; k++) {
         RunChain *c = &sh->ch[k];
         if (c->st)
-            b->free(c->st);
+            (b->free)(c->st);   /* parenthesised: free() is the allocator seam's macro */
         if (c->have_target && sh->m->target_free)
             sh->m->target_free(sh->m->model, &c->t);
         if (c->have_csv)
@@ -422,7 +422,6 @@ static void run_finish_csv(RunShared *sh, int ran, long nd)
         if (c->ndone > nd)
             csv_truncate(&c->csv, c->row_end[nd]);
         csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
-        csv_commit(&c->csv);
     }
 }
 
@@ -619,11 +618,6 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
             snprintf(err, errlen, "%s", sh.ch[k].err);
         }
     if (rc != 0) {
-        /* a failed run keeps the files of the chains that ran (whole rows: a failed
-         * write was cut back), as they were when it stopped */
-        for (int k = 0; sh.ch && k < cfg->chains; k++)
-            if (sh.ch[k].have_csv && atomic_load(&sh.ch[k].phase) != 0)
-                csv_commit(&sh.ch[k].csv);
         if (sh.ch)
             run_release(&sh);
         run_result_free(res);

@@ -42,7 +42,8 @@ static void target_free(void *model, BkTarget *t) { vm_eval_free((VmEval *)t->ct
 
 static int values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
 {
-    return vm_write_values((VmEval *)t->ctx, u, r, out);
+    /* a failed let/gen leaves the parameters' values (vm_write_values) */
+    return vm_write_values((VmEval *)t->ctx, u, r, out) ? RUN_VALUES_PARTIAL : 0;
 }
 
 int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)

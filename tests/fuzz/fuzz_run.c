@@ -87,7 +87,7 @@ static void f_target_free(void *model, BkTarget *t) { (void)model; vm_eval_free(
 static int f_values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
 {
     (void)model;
-    return vm_write_values((VmEval *)t->ctx, u, r, out);
+    return vm_write_values((VmEval *)t->ctx, u, r, out) ? RUN_VALUES_PARTIAL : 0;
 }
 
 static char *f_why(void *model, BkTarget *t) { (void)model; return vm_eval_explain((VmEval *)t->ctx); }

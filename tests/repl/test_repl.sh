@@ -169,8 +169,7 @@ key C-l
 line ":run nuts --chains=1 --warmup=10 --draws=1000000 --seed=3 --no-progress --output=$TMP/long.csv"
 # Ctrl-C once a few draws are written (rows are appended as they come)
 n=600
-# (until the chain ends its rows go to a temporary file beside it, .long.csv.XXXXXX)
-csv_rows() { c=$(cat "$1" "$(dirname "$1")/.$(basename "$1")".* 2>/dev/null | grep -c '^[-0-9]'); echo "${c:-0}"; }
+csv_rows() { c=$(grep -c '^[-0-9]' "$1" 2>/dev/null); echo "${c:-0}"; }
 while [ $n -gt 0 ] && [ "$(csv_rows "$TMP/long.csv")" -lt 5 ]; do sleep 0.1; n=$((n - 1)); done
 [ $n -gt 0 ] || fail "the long run wrote no draws in 60 s"
 key C-c
