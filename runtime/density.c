@@ -68,7 +68,7 @@ static void tr_back(Ev *ev, void *p)
         if (t->glo) memset(t->glo, 0, sizeof(double) * (size_t)t->blk);
         if (t->ghi) memset(t->ghi, 0, sizeof(double) * (size_t)t->blk);
         size_t o = (size_t)r * t->blk;
-        tr_backward(t->k, (size_t)t->blk, t->u + (size_t)r * t->nfree, t->lo ? t->lo + o : NULL, t->hi ? t->hi + o : NULL,
+        tr_backward(t->k, tr_block_dim(t->k, (size_t)t->blk), t->u + (size_t)r * t->nfree, t->lo ? t->lo + o : NULL, t->hi ? t->hi + o : NULL,
                     t->x + o, t->gx + o, gl, t->gu, t->glo, t->ghi);
         for (int i = 0; i < t->nfree; i++) adj[t->ubase + r * t->nfree + i] += t->gu[i];
         for (int i = 0; t->glo && i < t->blk; i++) adj[t->loid[t->lon == 1 ? 0 : o + i]] += t->glo[i];
@@ -142,7 +142,7 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
     double lj = 0;
     for (int r = 0; r < pi->reps; r++) {
         size_t o = (size_t)r * pi->blk;
-        lj += tr_constrain(pi->tr, (size_t)pi->blk, uu + (size_t)r * pi->nfree, lox ? lox + o : NULL, hix ? hix + o : NULL, v.x + o);
+        lj += tr_constrain(pi->tr, tr_block_dim(pi->tr, (size_t)pi->blk), uu + (size_t)r * pi->nfree, lox ? lox + o : NULL, hix ? hix + o : NULL, v.x + o);
     }
     val_set_ids(ev, &v);
     TrNode *t = arena_alloc(&ev->arena, sizeof *t);
@@ -432,7 +432,7 @@ int vm_unconstrain_json(VmEval *e, const char *json, double *u)
         if (s->type->upper) { Val b = val_to_real(ev, eval_expr(ev, s->type->upper)); hi = expand_bound(ev, b, v.n); }
         for (int r = 0; r < pi->reps && !rc; r++) {
             size_t bad = 0, o = (size_t)r * pi->blk;
-            if (tr_unconstrain(pi->tr, (size_t)pi->blk, v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
+            if (tr_unconstrain(pi->tr, tr_block_dim(pi->tr, (size_t)pi->blk), v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
                                u + pi->off + (size_t)r * pi->nfree, &bad)) {
                 snprintf(ev->msg, sizeof ev->msg, "'%s': element %zu violates its constraint", s->name, o + bad + 1);
                 rc = -1;

@@ -505,7 +505,7 @@ static int bind_param_value(Sim *S, const ParamInfo *pi, const double *u)
     }
     for (int r = 0; r < pi->reps; r++) {
         size_t o = (size_t)r * pi->blk;
-        tr_constrain(pi->tr, (size_t)pi->blk, u + pi->off + (size_t)r * pi->nfree, lo ? lo + o : NULL,
+        tr_constrain(pi->tr, tr_block_dim(pi->tr, (size_t)pi->blk), u + pi->off + (size_t)r * pi->nfree, lo ? lo + o : NULL,
                      hi ? hi + o : NULL, v.x + o);
     }
     ev->env[pi->slot] = v;
@@ -544,7 +544,7 @@ static int unconstrain_params(Sim *S, double *u)
         }
         for (int r = 0; r < pi->reps; r++) {
             size_t bad = 0, o = (size_t)r * pi->blk;
-            if (tr_unconstrain(pi->tr, (size_t)pi->blk, v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
+            if (tr_unconstrain(pi->tr, tr_block_dim(pi->tr, (size_t)pi->blk), v.x + o, lo ? lo + o : NULL, hi ? hi + o : NULL,
                                u + pi->off + (size_t)r * pi->nfree, &bad)) {
                 char why[300];
                 snprintf(why, sizeof why, "forward simulation: the draw of '%s' (element %zu) violates its declared "

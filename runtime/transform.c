@@ -48,6 +48,15 @@ size_t tr_free_size(TrKind k, size_t n)
     }
 }
 
+size_t tr_block_dim(TrKind k, size_t blk)
+{
+    if (k < TR_CHOLESKY_CORR) return blk;
+    size_t K = (size_t)sqrt((double)blk);
+    while (K * K > blk) K--;
+    while ((K + 1) * (K + 1) <= blk) K++;
+    return K;
+}
+
 size_t tr_value_size(TrKind k, size_t n)
 {
     switch (k) {

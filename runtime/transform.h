@@ -15,6 +15,8 @@ typedef enum {
 /* For element-wise kinds n is the number of elements; for simplex/ordered the vector
  * length K; for the matrix kinds the matrix dimension K (x is K*K, column-major). */
 size_t tr_free_size(TrKind k, size_t n);     /* length of u */
+/* The n above for a block of blk values (K for the matrix kinds, whose block is K*K). */
+size_t tr_block_dim(TrKind k, size_t blk);
 size_t tr_value_size(TrKind k, size_t n);    /* length of x */
 
 /* x = constrain(u); returns log|J|.  lo/hi: bounds per element (n entries) for the

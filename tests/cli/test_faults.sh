@@ -185,5 +185,17 @@ echo '{"N": -1}' > neg.json
 printf 'data int N;\nparam vector[N] x;\nx ~ normal(0, 1);\n' > negv.vmod
 run "$VRUN" negv.vmod --data neg.json $Q; want 1 "14 negative size"
 
+# found by fuzz_run: the matrix-constrained parameters handed K*K to transforms that
+# take K (a heap overflow under ASan, garbage without it)
+printf 'param cov_matrix[2] S;\nS ~ wishart(4, [[1, 0], [0, 1]]);\n' > cov.vmod
+run "$VRUN" cov.vmod --quiet --chains=2 --draws=1000 --seed=5; want 0 "fuzz cov_matrix runs"
+m11=$(awk '$1 == "S.1.1" {print $2}' "$T/out")
+if awk -v m="$m11" 'BEGIN { exit !(m > 3.3 && m < 4.7) }'; then ok; else bad "fuzz: E[S.1.1] = $m11 under wishart(4, I), wanted about 4"; fi
+printf 'param cholesky_factor_corr[3] L;\nL ~ lkj_corr_cholesky(2);\n' > lkj.vmod
+printf 'param corr_matrix[3] R;\nR ~ lkj_corr(2);\n' > corr.vmod
+for f in cov lkj corr; do
+    run "$VRUN" $f.vmod --method=diagnose --seed=2; want 0 "fuzz $f diagnose"; out_has "(ok)" "fuzz $f gradient"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
