@@ -98,7 +98,7 @@ static int inject_failure(void)
 {
     long k = atomic_load(&vm_alloc_fail_k);
     long n = atomic_fetch_add(&vm_alloc_n, 1) + 1;
-    return k > 0 && n >= k;
+    return k > 0 && n == k;
 }
 
 static void *raw_realloc(void *p, size_t n)

@@ -26,8 +26,8 @@ typedef void *(*VmAllocFn)(void *ud, void *ptr, size_t size);
 /* The process's allocator for the library (NULL: the C library's). */
 void vm_set_allocator(VmAllocFn fn, void *ud);
 
-/* Test mode: the k-th allocation from now fails (k >= 1), and every one after it
- * until vm_alloc_fail_at(0).  vm_alloc_count: allocations made since the last call. */
+/* Test mode: the k-th allocation from now fails (k >= 1), that one only; 0 turns it
+ * off.  vm_alloc_count: allocations made since the last vm_alloc_fail_at. */
 void vm_alloc_fail_at(long k);
 long vm_alloc_count(void);
 

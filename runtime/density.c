@@ -7,6 +7,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/model.h"
+#include "runtime/alloc.h"
 #include "runtime/data_json.h"
 
 struct VmEval { Ev ev; };
@@ -14,6 +15,7 @@ struct VmEval { Ev ev; };
 VmEval *vm_eval_new(const VmModel *m)
 {
     VmEval *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
     e->ev.m = m;
     arena_init(&e->ev.arena);
     e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
@@ -243,7 +245,25 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
     return ev->fail ? -1 : 0;
 }
 
+static int log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad);
+
+/* A recovery region: an allocation that fails (the first evaluations grow the arena
+ * and the tape) ends the evaluation with "out of memory", the evaluator still whole. */
 int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
+{
+    VmOom oom;
+    if (VM_OOM_TRY(&oom, 0)) {
+        vm_oom_end(&oom, 1);
+        snprintf(e->ev.msg, sizeof e->ev.msg, "out of memory");
+        *lp = -INFINITY;
+        return -1;
+    }
+    int rc = log_density(e, u, jacobian, lp, grad);
+    vm_oom_end(&oom, 0);
+    return rc;
+}
+
+static int log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
@@ -263,9 +283,10 @@ int vm_log_density(VmEval *e, const double *u, int jacobian, double *lp, double 
     if (!grad) return 0;
     if (m->dim == 0) return 0;        /* nothing to differentiate */
     if (ev->nvars > ev->capadj) {
+        double *adj = malloc(sizeof(double) * (size_t)ev->nvars * 2);   /* before the free: may not return */
         free(ev->adj);
         ev->capadj = ev->nvars * 2;
-        ev->adj = malloc(sizeof(double) * (size_t)ev->capadj);
+        ev->adj = adj;
     }
     memset(ev->adj, 0, sizeof(double) * (size_t)ev->nvars);
     for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
