@@ -346,7 +346,24 @@ int vm_constrain(VmEval *e, const double *u, double *x)
     return 0;
 }
 
+static int write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
+
 int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
+{
+    VmOom oom;
+    if (VM_OOM_TRY(&oom, 0)) {
+        vm_oom_end(&oom, 1);
+        e->ev.rng = NULL;
+        snprintf(e->ev.msg, sizeof e->ev.msg, "out of memory");
+        for (size_t i = 0; i < e->ev.m->nvalues; i++) out[i] = NAN;
+        return -1;
+    }
+    int rc = write_values(e, u, r, out);
+    vm_oom_end(&oom, 0);
+    return rc;
+}
+
+static int write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;

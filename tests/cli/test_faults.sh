@@ -185,6 +185,14 @@ echo '{"N": -1}' > neg.json
 printf 'data int N;\nparam vector[N] x;\nx ~ normal(0, 1);\n' > negv.vmod
 run "$VRUN" negv.vmod --data neg.json $Q; want 1 "14 negative size"
 
+# out of memory while loading: a message and status 2, not an abort (runtime/alloc.h)
+if [ "$asan" = 0 ]; then
+    printf 'data int N;\nlet vector[N] v = rep_vector(0, N);\nparam real x;\nx ~ normal(sum(v), 1);\n' > oom.vmod
+    echo '{"N": 200000000}' > oom.json
+    (ulimit -v 800000; "$VRUN" oom.vmod --data oom.json --quiet >"$T/out" 2>"$T/err"); st=$?
+    want 2 "out of memory at load"; err_has "out of memory while loading oom.vmod" "out of memory message"
+fi
+
 # found by fuzz_run: the matrix-constrained parameters handed K*K to transforms that
 # take K (a heap overflow under ASan, garbage without it)
 printf 'param cov_matrix[2] S;\nS ~ wishart(4, [[1, 0], [0, 1]]);\n' > cov.vmod
