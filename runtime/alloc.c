@@ -183,8 +183,29 @@ char *vm_strndup(const char *s, size_t n)
 
 /* ---- regions ---- */
 
+int vm_oom_defer(void (*fn)(void *), void *p)
+{
+    VmOom *o = vm_oom_top;
+    if (!o || o->ndefer == (int)(sizeof o->defer / sizeof *o->defer)) return -1;
+    o->defer[o->ndefer].fn = fn;
+    o->defer[o->ndefer].p = p;
+    o->ndefer++;
+    return 0;
+}
+
+void vm_oom_undefer(void *p)
+{
+    VmOom *o = vm_oom_top;
+    for (int i = o ? o->ndefer - 1 : -1; i >= 0; i--)
+        if (o->defer[i].p == p) {
+            o->defer[i] = o->defer[--o->ndefer];
+            return;
+        }
+}
+
 void vm_oom_begin(VmOom *o, int track)
 {
+    o->ndefer = 0;
     o->prev = vm_oom_top;
     o->tracking = track;
     o->set = NULL;
@@ -195,6 +216,9 @@ void vm_oom_begin(VmOom *o, int track)
 void vm_oom_end(VmOom *o, int failed)
 {
     vm_oom_top = o->prev;
+    if (failed)
+        for (int i = o->ndefer - 1; i >= 0; i--) o->defer[i].fn(o->defer[i].p);
+    o->ndefer = 0;
     if (failed && o->tracking)
         for (size_t i = 0; i < o->cap; i++)
             if (o->set[i] && o->set[i] != (void *)1) {

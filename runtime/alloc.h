@@ -45,6 +45,8 @@ typedef struct VmOom {
     int tracking;
     void **set;               /* open addressing, of the live allocations made inside */
     size_t cap, n;
+    struct { void (*fn)(void *); void *p; } defer[8];   /* vm_oom_defer */
+    int ndefer;
 } VmOom;
 
 /* if (VM_OOM_TRY(&o, track)) { ...failed: out of memory... } else { ...work...; }
@@ -53,5 +55,10 @@ typedef struct VmOom {
 #define VM_OOM_TRY(o, track) (vm_oom_begin((o), (track)), setjmp((o)->jb) != 0)
 void vm_oom_begin(VmOom *o, int track);
 void vm_oom_end(VmOom *o, int failed);
+/* Memory the library gets from elsewhere (GSL's gsl_rng_alloc) is released by fn(p) if
+ * the innermost region fails before vm_oom_undefer(p).  Returns -1 (nothing done) when
+ * there is no region or no room: the caller then just frees p itself as usual. */
+int vm_oom_defer(void (*fn)(void *), void *p);
+void vm_oom_undefer(void *p);
 
 #endif

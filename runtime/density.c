@@ -386,12 +386,15 @@ static int write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
     return rc;
 }
 
+static void free_rng(void *r) { gsl_rng_free(r); }
+
 int model_make_outputs(Model *m, char *err, size_t errlen)
 {
     VmEval *e = vm_eval_new(m);
     double *u = calloc(m->dim + m->ndisc + 1, sizeof(double));
     for (size_t i = 0; i < m->ndisc; i++) u[m->dim + i] = m->disc_lo[i];
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);   /* GSL's memory: freed by the load if it fails */
+    vm_oom_defer(free_rng, r);
     e->ev.rng = r;
     e->ev.notape = 1;
     model_run(e, u, 0, PH_GEN);      /* shapes only: a failure leaves declared shapes */
@@ -420,7 +423,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
                 if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
                 else {
                     snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
-                    free(u); gsl_rng_free(r); vm_eval_free(e);
+                    free(u); vm_oom_undefer(r); gsl_rng_free(r); vm_eval_free(e);
                     return -1;
                 }
             }
@@ -432,6 +435,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             if (pass == 0) m->nparam_values = m->nvalues;
         }
     free(u);
+    vm_oom_undefer(r);
     gsl_rng_free(r);
     vm_eval_free(e);
     return 0;
