@@ -29,6 +29,8 @@ Q="--quiet --draws=50 --warmup=50"
 asan=0; grep -q __asan_init "$VRUN" && asan=1
 
 printf 'param real x;\nx ~ normal(0, 1);\n' > ok.vmod
+# slow enough per draw (2000 terms) that a run is still going when a signal comes
+printf 'param real x;\nfor (k in 1:2000) target += -0.5 * square(x) / 2000;\n' > slow.vmod
 printf 'data int N;\nparam real x;\nx ~ normal(0, 1);\n' > n.vmod
 
 # 1. sizes: a product that overflows, from the data, named before any allocation
@@ -123,7 +125,7 @@ cp ok.vmod $'a\nb.vmod'
 run "$VRUN" $'a\nb.vmod' $Q --chains=1 --output=nl.csv; want 0 "9 newline in the model name"
 if grep -q '^b\.vmod' nl.csv; then bad "9: the model name's newline started a line"; else ok; fi
 whole_rows nl.csv "9 newline in the model name: whole rows"
-"$VRUN" ok.vmod --chains=2 --threads=1 --draws=2000000 --warmup=10 --output=term.csv >"$T/out" 2>"$T/err" &
+"$VRUN" slow.vmod --chains=2 --threads=1 --draws=2000000 --warmup=10 --output=term.csv >"$T/out" 2>"$T/err" &
 p=$!; sleep 2; kill -TERM $p; wait $p; st=$?
 want 143 "9 SIGTERM"; out_has "interrupted:" "9 SIGTERM summary"; err_has "interrupted by SIGTERM" "9 SIGTERM message"
 whole_rows term_1.csv "9 SIGTERM: whole rows"
@@ -165,7 +167,7 @@ mkfifo repl.in
 "$VRUN" --script /dev/stdin <repl.in >"$T/out" 2>"$T/err" &
 p=$!
 exec 7<>repl.in   # read-write: the open does not wait for a reader
-printf 'param real x;\nx ~ normal(0, 1);\n:run nuts --chains=1 --draws=2000000 --quiet\n' >&7
+printf 'param real x;\nfor (k in 1:2000) target += -0.5 * square(x) / 2000;\n:run nuts --chains=1 --draws=2000000 --quiet\n' >&7
 sleep 3; kill -INT $p; sleep 0.2; kill -INT $p
 exec 7>&-
 wait $p; st=$?
