@@ -17,12 +17,13 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 ninja -C "$dir" -j2 "tests/fuzz/$target"
 corpus=tests/fuzz/corpus
-case $target in fuzz_json) corpus=tests/fuzz/corpus_json ;; fuzz_run) corpus=tests/fuzz/corpus_run ;; esac
+timeout=2
+case $target in fuzz_json) corpus=tests/fuzz/corpus_json ;; fuzz_run) corpus=tests/fuzz/corpus_run; timeout=10 ;; esac
 # New inputs go to a scratch directory: the committed corpus stays the seeds and crashers.
 work="$dir/fuzz-work-$target"
 mkdir -p "$work"
 dict=""
 [ -f "tests/fuzz/$target.dict" ] && dict="-dict=tests/fuzz/$target.dict"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-"$dir/tests/fuzz/$target" -max_total_time="$secs" -timeout=2 -rss_limit_mb=2048 \
+"$dir/tests/fuzz/$target" -max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=2048 \
     -artifact_prefix="$dir/" -print_final_stats=1 $dict "$work" "$corpus"
