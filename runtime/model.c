@@ -442,6 +442,13 @@ VmModel *vm_model_load(const char *source, size_t len, const char *filename,
     return m;
 }
 
+VmModel *vm_model_load_opts(const char *source, size_t len, const char *filename, const char *data_json,
+                            const char *data_filename, const VmLoadOptions *opt, char **msg)
+{
+    if (opt && opt->alloc) vm_set_allocator(opt->alloc, opt->alloc_ud);
+    return vm_model_load(source, len, filename, data_json, data_filename, msg);
+}
+
 static VmModel *model_load(const char *source, size_t len, const char *filename,
                            const char *data_json, const char *data_filename, char **msg)
 {

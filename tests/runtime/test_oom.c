@@ -27,10 +27,48 @@ static const Case cases[] = {
     {"matrix", "param cov_matrix[2] S;\nS ~ wishart(4, [[1, 0], [0, 1]]);\n", NULL},
 };
 
+/* The hook of the load options: counts, and fails the allocation numbered hook_fail. */
+static long hook_n, hook_fail;
+static void *hook(void *ud, void *p, size_t size)
+{
+    (void)ud;
+    if (size == 0) { free(p); return NULL; }
+    if (++hook_n == hook_fail) return NULL;
+    return realloc(p, size);
+}
+
+/* Through VmLoadOptions: the same sweep for the load alone, with the program's hook. */
+static int sweep_hook(void)
+{
+    static const char src[] = "data int N;\nparam vector[N] b;\nb ~ normal(0, 1);\n";
+    VmLoadOptions opt = {hook, NULL};
+    int fails = 0;
+    long k;
+    for (k = 1;; k++) {
+        hook_n = 0;
+        hook_fail = k;
+        char *msg = NULL;
+        VmModel *m = vm_model_load_opts(src, sizeof src - 1, "hook.vmod", "{\"N\": 3}", "hook.json", &opt, &msg);
+        int hit = hook_n >= k;
+        if (!m && (!msg || strcmp(msg, "out of memory\n"))) {
+            printf("FAIL hook, k=%ld: '%s'\n", k, msg ? msg : "(no message)");
+            fails++;
+        }
+        vm_model_free(m);
+        free(msg);
+        if (!hit) break;
+    }
+    hook_fail = 0;
+    printf("hook: %ld allocations of the load failed one at a time\n", k - 1);
+    if (k < 10) { printf("FAIL hook: fewer than 10 allocations went through the hook\n"); fails++; }
+    vm_set_allocator(NULL, NULL);
+    return fails;
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
-    int fails = 0;
+    int fails = sweep_hook();
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const Case *t = &cases[c];
         long k, injected = 0;
