@@ -107,7 +107,7 @@ static void *raw_realloc(void *p, size_t n)
     return vm_alloc_fn ? vm_alloc_fn(vm_alloc_ud, p, n) : realloc(p, n);
 }
 
-static _Noreturn void out_of_memory(void) { longjmp(vm_oom_top->jb, 1); }
+static _Noreturn void out_of_memory(void) { _longjmp(vm_oom_top->jb, 1); }   /* no signal mask saved or restored */
 
 /* A new block p (non-NULL) enters the tracking region's set, or is given back. */
 static void *adopt(void *p)
@@ -137,7 +137,7 @@ void *vm_calloc(size_t n, size_t size)
         return NULL;
     }
     void *p = vm_malloc(n * size);
-    if (p) memset(p, 0, (n * size) ? (n * size) : 1);
+    if (p) memset(p, 0, n * size > 0 ? n * size : 1);
     return p;
 }
 
@@ -229,6 +229,8 @@ void vm_oom_end(VmOom *o, int failed)
     if (!failed && o->tracking && o->prev && o->prev->tracking)
         for (size_t i = 0; i < o->cap; i++)
             if (o->set[i] && o->set[i] != (void *)1) set_add(o->prev, o->set[i]);
-    free(o->set);
-    o->set = NULL;
+    if (o->set) {
+        free(o->set);
+        o->set = NULL;
+    }
 }

@@ -52,7 +52,7 @@ typedef struct VmOom {
 /* if (VM_OOM_TRY(&o, track)) { ...failed: out of memory... } else { ...work...; }
  * then vm_oom_end(&o) on both paths (after the failure path it frees the tracked
  * allocations when track was set). */
-#define VM_OOM_TRY(o, track) (vm_oom_begin((o), (track)), setjmp((o)->jb) != 0)
+#define VM_OOM_TRY(o, track) (vm_oom_begin((o), (track)), _setjmp((o)->jb) != 0)
 void vm_oom_begin(VmOom *o, int track);
 void vm_oom_end(VmOom *o, int failed);
 /* Memory the library gets from elsewhere (GSL's gsl_rng_alloc) is released by fn(p) if

@@ -449,10 +449,11 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
          * (for (n in -2147483647:N)) runs one iteration at a time */
         if ((long)hi - lo < (long)VM_MAX_ELEMENTS && (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi))) return;
         Val iv = val_int(ev, 0);
+        long tick = VM_INTERRUPT_EVERY;
         for (long i = lo; i <= hi && !ev->fail; i++) {
-            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
-                ev_error(ev, s->span, "interrupted");
-                return;
+            if (--tick == 0) {
+                tick = VM_INTERRUPT_EVERY;
+                if (vm_interrupt_pending()) { ev_error(ev, s->span, "interrupted"); return; }
             }
             iv.iv = arena_alloc(&ev->arena, sizeof(int));
             iv.iv[0] = (int)i;
@@ -466,7 +467,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;
             if (guard > 100000000L) { ev_error(ev, s->span, "while loop ran 10^8 times: stopped"); return; }
-            if (guard % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+            if ((guard & 0xffff) == 0xffff && vm_interrupt_pending()) {   /* about every 10^5 */
                 ev_error(ev, s->span, "interrupted");
                 return;
             }
