@@ -409,6 +409,10 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             int want = pass == 0 ? vi->kind == D_PARAM : pass == 1 ? (vi->kind == D_LET && vi->level >= LV_PARAM) : vi->kind == D_GEN;
             if (!want) continue;
             Val shape = e->ev.env[s->slot];
+            if (pass == 0)   /* the layout's shape: a failure at this first point (bounds
+                              * that cross at u = 0) leaves later parameters unbound */
+                for (int k = 0; k < m->nparams; k++)
+                    if (m->params[k].slot == s->slot) shape = m->params[k].shape;
             if (s->type && pass > 0) {
                 /* a declared type fixes the shape from data alone: use it, so a
                  * let or gen that fails at this first point does not stop the load */
@@ -420,7 +424,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
                 dev->fail = 0;
             }
             if (!shape.x && !shape.iv) {
-                if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
+                if (pass == 0) shape = m->params[0].shape;   /* unreachable: every param has a layout */
                 else {
                     snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
                     free(u); vm_oom_undefer(r); gsl_rng_free(r); vm_eval_free(e);

@@ -207,5 +207,12 @@ for f in cov lkj corr; do
     run "$VRUN" $f.vmod --method=diagnose --seed=2; want 0 "fuzz $f diagnose"; out_has "(ok)" "fuzz $f gradient"
 done
 
+# found by fuzz_run: bounds that cross at the load's first point (u = 0) left the later
+# parameters unbound, and the output columns were sized from the first parameter
+printf 'param real<lower=0, upper=2> a;\nparam real<lower=0, upper=(1 - a)> b;\nparam vector[4] x;\nx ~ normal(0, 1);\n' > cross.vmod
+run "$VRUN" cross.vmod --quiet --chains=1 --draws=100 --output=cross.csv; want 0 "fuzz crossing bounds"
+out_has "x.4 " "fuzz crossing bounds: every element of x in the summary"
+if grep -q '^lp__.*,x\.4$' cross.csv; then ok; else bad "fuzz crossing bounds: the CSV lacks x.4"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
