@@ -380,7 +380,7 @@ static int prefit_fullrank(Flow *f, const BkTarget *t, gsl_rng *r, const double 
             ok = 1;
         }
     }
-    if (b) backend_bbvi.free(b);
+    if (b) (backend_bbvi.free)(b);   /* parenthesised: free() is the allocator seam's macro */
     return ok;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "driver/run_int.h"
@@ -72,24 +73,12 @@ int csv_path(const char *pattern, int chain, int chains, char *out, size_t len)
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* "dir/.name.XXXXXX" for "dir/name". */
-static char *csv_tmp_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-    char *t = NULL;
-    if (asprintf(&t, "%.*s.%s.XXXXXX", (int)dir, path, path + dir) < 0)
-        return NULL;
-    return t;
-}
-
 int csv_open(CsvOut *w, const char *path, size_t ncols, char *err, size_t errlen)
 {
     w->cap = 32 * (ncols + 1) + 2;   /* %.6g needs at most 13 characters */
     w->line = malloc(w->cap);
     w->fd = -1;
     w->size = 0;
-    w->tmp = NULL;
     w->path = strdup(path);
     if (!w->line || !w->path) {
         snprintf(err, errlen, "out of memory");
@@ -103,59 +92,45 @@ int csv_open(CsvOut *w, const char *path, size_t ncols, char *err, size_t errlen
         csv_close(w);
         return -1;
     }
-    if (exists && !S_ISREG(st.st_mode))   /* a device or a pipe: written as it is */
-        w->fd = open(path, O_WRONLY | O_CLOEXEC);
-    else if ((w->tmp = csv_tmp_name(path)) != NULL) {
-        w->fd = mkostemp(w->tmp, O_CLOEXEC);
-        if (w->fd >= 0)
-            fchmod(w->fd, 0644);
-    }
+    w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        free(w->tmp);   /* mkostemp made nothing */
-        w->tmp = NULL;
         csv_close(w);
         return -1;
     }
-    return 0;
-}
-
-int csv_commit(CsvOut *w)
-{
-    if (!w->tmp || w->fd < 0)
-        return 0;
-    if (rename(w->tmp, w->path) != 0)
-        return -1;
-    free(w->tmp);
-    w->tmp = NULL;
+    if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* one run per file: a second run on the same --output is refused before it
+         * truncates anything, instead of interleaving its rows with the first's */
+        if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path,
+                     errno == EWOULDBLOCK ? "another run is writing it" : strerror(errno));
+            csv_close(w);
+            return -1;
+        }
+        if (ftruncate(w->fd, 0) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            csv_close(w);
+            return -1;
+        }
+    }
     return 0;
 }
 
 void csv_discard(CsvOut *w)
 {
-    if (w->tmp)
-        unlink(w->tmp);
-    else if (w->path && w->fd >= 0) {
-        struct stat st;
-        if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
-            unlink(w->path);
-    }
-    free(w->tmp);
-    w->tmp = NULL;
+    struct stat st;
+    if (w->path && w->fd >= 0 && fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+        unlink(w->path);
 }
 
 void csv_close(CsvOut *w)
 {
-    if (w->tmp)
-        unlink(w->tmp);
     if (w->fd >= 0)
         close(w->fd);
     free(w->line);
-    free(w->tmp);
     free(w->path);
     w->fd = -1;
     w->line = NULL;
-    w->tmp = NULL;
     w->path = NULL;
 }
 

@@ -53,7 +53,7 @@ static int run_stopping(RunShared *sh)
 {
     if (sh->cfg->data_parallel && mp_size() > 1)   /* only a stop all processes agreed on */
         return atomic_load(&sh->failed) || mp_stop_agreed();
-    return atomic_load(&run_sigint) || atomic_load(&sh->failed) || atomic_load(&sh->remote);
+    return atomic_load(&run_sigint) || atomic_load(&sh->failed) || atomic_load(&sh->remote) || vm_interrupt_pending();
 }
 
 static int run_fail(RunChain *c, int status, const char *fmt, ...)
@@ -132,7 +132,11 @@ static void run_take(RunShared *sh, RunChain *c, long d)
     row[0] = lp;
     memcpy(row + 1, c->cols, sh->nmethod * sizeof *row);
     double *vals = row + 1 + sh->nmethod;
-    if (sh->m->ncols > 0 && sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) != 0) {
+    int vrc = sh->m->ncols > 0 ? sh->m->values(sh->m->model, &c->t, c->u, c->r, vals) : 0;
+    if (vrc != 0) {
+        if (vrc != RUN_VALUES_PARTIAL)
+            for (size_t i = 0; i < sh->m->ncols; i++)
+                vals[i] = NAN;
         if (!c->value_why && sh->m->why)
             c->value_why = sh->m->why(sh->m->model, &c->t);
         c->failed[d] = 1;
@@ -365,10 +369,6 @@ static void *run_worker(void *arg)
             break;
         atomic_store(&sh->ch[k].phase, 1);
         run_chain(sh, &sh->ch[k]);
-        /* its draws are complete: the file takes its name now (the timing block and
-         * any cut to the other chains' length follow at the end) */
-        if (sh->ch[k].status == 0 && sh->ch[k].have_csv)
-            csv_commit(&sh->ch[k].csv);
         atomic_store(&sh->ch[k].phase, 3);
         if (sh->ch[k].status != 0)
             atomic_store(&sh->failed, 1);
@@ -464,7 +464,7 @@ static void run_release(RunShared *sh)
     for (int k = 0; k < sh->cfg->chains; k++) {
         RunChain *c = &sh->ch[k];
         if (c->st)
-            b->free(c->st);
+            (b->free)(c->st);   /* parenthesised: free() is the allocator seam's macro */
         if (c->have_target && sh->m->report && !sh->rejects_taken) {   /* a failed run's, in chain order */
             char *rep = sh->m->report(sh->m->model, &c->t);
             for (char *l = rep, *nl; l && *l; l = nl + 1) {
@@ -512,7 +512,6 @@ static void run_finish_csv(RunShared *sh, int ran, long nd)
         if (c->ndone > nd)
             csv_truncate(&c->csv, c->row_end[nd]);
         csv_timing(&c->csv, c->t_warmup, c->t_sampling, b->kind == BK_SAMPLER ? "Sampling" : "Drawing");
-        csv_commit(&c->csv);
     }
 }
 
@@ -641,8 +640,9 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
      * kill a REPL session or leave the files unfinished; the interpreter's loops look
      * at the flag, so the first one is enough. */
     sigemptyset(&sa.sa_mask);
-    atomic_store(&run_sigint, 0);
-    vm_interrupt_clear();
+    /* a signal already caught by the caller's vm_interrupt_catch (while the model
+     * loaded) stops the run at once rather than being lost */
+    atomic_store(&run_sigint, vm_interrupt_pending());
     mp_request_stop(0);
     mp_set_stop_agreed(0);
     sigaction(SIGINT, &sa, &old);
@@ -669,9 +669,10 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
 
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
-    *interrupted = atomic_load(&run_sigint);
+    *interrupted = atomic_load(&run_sigint) ? atomic_load(&run_sigint) : vm_interrupt_pending();
     if (!*interrupted && mp_stop_agreed())   /* another process was stopped (mpirun's SIGTERM) */
         *interrupted = SIGTERM;
+    vm_interrupt_clear();   /* consumed: the next run starts afresh */
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);
     *seconds = t1 - t0;
@@ -753,11 +754,6 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
         return interrupted ? 130 : 0;
     }
     if (rc != 0) {
-        /* a failed run keeps the files of the chains that ran (whole rows: a failed
-         * write was cut back), as they were when it stopped */
-        for (int k = 0; sh.ch && k < cfg->chains; k++)
-            if (sh.ch[k].have_csv && atomic_load(&sh.ch[k].phase) != 0)
-                csv_commit(&sh.ch[k].csv);
         if (sh.ch)
             run_release(&sh);
         run_result_free(res);

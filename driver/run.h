@@ -24,6 +24,8 @@ typedef struct RunModel {
      * `_rng`s of `gen` statements with r.  Returns 0, or nonzero when a check on a
      * let/gen failed (the row is then written with NaN and counted in the summary). */
     int (*values)(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out);
+#define RUN_VALUES_PARTIAL 2   /* values()' failure with out already NaN where undefined:
+                                  the run keeps the rest (the parameters) as they are */
     /* Stan's initialisation: uniform(-2, 2) on every unconstrained coordinate, retried
      * (100 times) until lp and gradient are finite, unless init_u (dim + ndisc values)
      * is given (--init). */

@@ -18,8 +18,7 @@ typedef struct CsvOut {
     char *line;               /* row buffer, allocated once */
     size_t cap;
     long long size;           /* bytes written so far */
-    char *path;               /* the file asked for */
-    char *tmp;                /* the file written, beside it, until csv_commit (NULL: writing path itself) */
+    char *path;
 } CsvOut;
 
 int csv_path(const char *pattern, int chain, int chains, char *out, size_t len);
@@ -32,12 +31,10 @@ int csv_row(CsvOut *w, const double *v, size_t n);
 int csv_report(CsvOut *w, const Backend *b, void *st, int after_warmup);
 int csv_comment(CsvOut *w, const char *text);
 int csv_timing(CsvOut *w, double warmup, double sampling, const char *phase2);
-/* The file is written as a temporary one in the same directory (so that a second run
- * on the same name, or a crash, never leaves a mixture) and renamed into place by
- * csv_commit, which may be called again after more is written.  A path that is not a
- * regular file (/dev/stdout, a FIFO, /dev/full) is written directly.  csv_close
- * deletes a temporary file never committed; csv_discard deletes the output too. */
-int csv_commit(CsvOut *w);
+/* csv_open takes an exclusive lock on a regular file (a second run on the same
+ * --output is an error, before anything is truncated) and rows are appended as they
+ * come, each in one write cut back to the last whole line if it fails, so a killed run
+ * leaves a valid file.  csv_discard deletes the file (a chain never started). */
 void csv_discard(CsvOut *w);
 void csv_close(CsvOut *w);
 /* Cut the file back to `size` bytes (rows of an interrupted chain past the others). */

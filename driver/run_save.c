@@ -27,7 +27,6 @@ int run_save_csv(const RunResult *res, const Backend *b, const char *model_name,
         int rc = csv_header(&w, &m, &cfg, k, file, res->col_names, res->ncols);
         for (long d = 0; rc == 0 && d < res->ndraws; d++)
             rc = csv_row(&w, res->draws + ((size_t)k * (size_t)res->ndraws + (size_t)d) * res->ncols, res->ncols);
-        if (rc == 0) rc = csv_commit(&w);   /* written beside the file, renamed into place whole */
         csv_close(&w);
         if (rc != 0) {
             snprintf(err, errlen, "cannot write %s: %s", file, strerror(errno));

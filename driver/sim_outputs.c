@@ -81,10 +81,14 @@ static int so_values(void *model, BkTarget *t, const double *u, gsl_rng *r, doub
     BkTarget in = *t;
     unwrap(&in, c);
     int rc = so->inner.values(so->inner.model, &in, u, r, out);
+    if (rc && rc != RUN_VALUES_PARTIAL) {
+        for (size_t i = 0; i < so->inner.ncols; i++) out[i] = NAN;
+        rc = RUN_VALUES_PARTIAL;
+    }
     double *x = out + so->inner.ncols;
     if (sim_data_given(c->sim, u, r, x)) {
         for (size_t i = 0; i < so->ndata; i++) x[i] = NAN;
-        rc = rc ? rc : 1;
+        rc = RUN_VALUES_PARTIAL;
     }
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <limits.h>
 #include "runtime/model.h"
+#include "runtime/alloc.h"
 #include "runtime/data_json.h"
 #include "runtime/split.h"
 #include "runtime/mpi.h"
@@ -28,6 +29,7 @@ void vm_eval_set_share(VmEval *e, int share, int reduce)
 VmEval *vm_eval_new(const VmModel *m)
 {
     VmEval *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
     e->ev.m = m;
     arena_init(&e->ev.arena);
     e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
@@ -281,7 +283,25 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
     return ev->fail ? -1 : 0;
 }
 
+static int log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad);
+
+/* A recovery region: an allocation that fails (the first evaluations grow the arena
+ * and the tape) ends the evaluation with "out of memory", the evaluator still whole. */
 static int density_local(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
+{
+    VmOom oom;
+    if (VM_OOM_TRY(&oom, 0)) {
+        vm_oom_end(&oom, 1);
+        snprintf(e->ev.msg, sizeof e->ev.msg, "out of memory");
+        *lp = -INFINITY;
+        return -1;
+    }
+    int rc = log_density(e, u, jacobian, lp, grad);
+    vm_oom_end(&oom, 0);
+    return rc;
+}
+
+static int log_density(VmEval *e, const double *u, int jacobian, double *lp, double *grad)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
@@ -301,9 +321,10 @@ static int density_local(VmEval *e, const double *u, int jacobian, double *lp, d
     if (!grad) return 0;
     if (m->dim == 0) return 0;        /* nothing to differentiate */
     if (ev->nvars > ev->capadj) {
+        double *adj = malloc(sizeof(double) * (size_t)ev->nvars * 2);   /* before the free: may not return */
         free(ev->adj);
         ev->capadj = ev->nvars * 2;
-        ev->adj = malloc(sizeof(double) * (size_t)ev->capadj);
+        ev->adj = adj;
     }
     memset(ev->adj, 0, sizeof(double) * (size_t)ev->nvars);
     for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
@@ -404,7 +425,24 @@ int vm_constrain(VmEval *e, const double *u, double *x)
     return 0;
 }
 
+static int write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
+
 int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
+{
+    VmOom oom;
+    if (VM_OOM_TRY(&oom, 0)) {
+        vm_oom_end(&oom, 1);
+        e->ev.rng = NULL;
+        snprintf(e->ev.msg, sizeof e->ev.msg, "out of memory");
+        for (size_t i = 0; i < e->ev.m->nvalues; i++) out[i] = NAN;
+        return -1;
+    }
+    int rc = write_values(e, u, r, out);
+    vm_oom_end(&oom, 0);
+    return rc;
+}
+
+static int write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
 {
     Ev *ev = &e->ev;
     const Model *m = ev->m;
@@ -427,12 +465,15 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out)
     return rc;
 }
 
+static void free_rng(void *r) { gsl_rng_free(r); }
+
 int model_make_outputs(Model *m, char *err, size_t errlen)
 {
     VmEval *e = vm_eval_new(m);
     double *u = calloc(m->dim + m->ndisc + 1, sizeof(double));
     for (size_t i = 0; i < m->ndisc; i++) u[m->dim + i] = m->disc_lo[i];
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);   /* GSL's memory: freed by the load if it fails */
+    vm_oom_defer(free_rng, r);
     e->ev.rng = r;
     e->ev.notape = 1;
     e->ev.quiet = 1;                 /* a probe: print() says nothing */
@@ -467,7 +508,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
                 if (pass == 0) shape = m->params[0].shape;   /* unreachable: params always bound */
                 else {
                     snprintf(err, errlen, "cannot determine the size of '%s' (declare its type with sizes)", s->name);
-                    free(u); gsl_rng_free(r); vm_eval_free(e);
+                    free(u); vm_oom_undefer(r); gsl_rng_free(r); vm_eval_free(e);
                     return -1;
                 }
             }
@@ -479,6 +520,7 @@ int model_make_outputs(Model *m, char *err, size_t errlen)
             if (pass == 0) m->nparam_values = m->nvalues;
         }
     free(u);
+    vm_oom_undefer(r);
     gsl_rng_free(r);
     vm_eval_free(e);
     return 0;

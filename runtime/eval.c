@@ -387,7 +387,16 @@ static void exec_assign(Ev *ev, const Stmt *s)
     else index_set(ev, s->lhs, t, v);
 }
 
+static void exec_stmt_kind(Ev *ev, const Stmt *s);
+
+/* A failure raised without a position (val_alloc's size limit) gets the statement's. */
 void exec_stmt(Ev *ev, const Stmt *s)
+{
+    exec_stmt_kind(ev, s);
+    if (ev->fail && ev->fail_span.off < 0) ev->fail_span = s->span;
+}
+
+static void exec_stmt_kind(Ev *ev, const Stmt *s)
 {
     if (ev->fail || ev->returning) return;
     switch (s->kind) {
@@ -439,17 +448,21 @@ void exec_stmt(Ev *ev, const Stmt *s)
     case S_FOR: {
         int lo, hi;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
+        /* the vectorised paths hold the range's length in an int: a longer range
+         * (for (n in -2147483647:N)) runs one iteration at a time */
         const PlLoop *pl = ev->vec_depth ? NULL : plan_loop(ev->m ? ev->m->plan : NULL, s);
-        if (pl) {                     /* decided at load (plan.h) */
+        if ((long)hi - lo >= (long)VM_MAX_ELEMENTS) {
+        } else if (pl) {              /* decided at load (plan.h) */
             if (pl->vec && vec_loop_planned(ev, s, lo, hi, pl->vec)) return;
             if (pl->sc && sc_loop(ev, pl->sc, s, lo, hi)) return;
             if (pl->rec && rec_loop(ev, s, lo, hi)) return;
         } else if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;
         Val iv = val_int(ev, 0);
+        long tick = VM_INTERRUPT_EVERY;
         for (long i = lo; i <= hi && !ev->fail && !ev->returning; i++) {
-            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
-                ev_error(ev, s->span, "interrupted");
-                return;
+            if (--tick == 0) {
+                tick = VM_INTERRUPT_EVERY;
+                if (vm_interrupt_pending()) { ev_error(ev, s->span, "interrupted"); return; }
             }
             iv.iv = arena_alloc(&ev->arena, sizeof(int));
             iv.iv[0] = (int)i;
@@ -463,7 +476,7 @@ void exec_stmt(Ev *ev, const Stmt *s)
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;
             if (guard > 100000000L) { ev_error(ev, s->span, "while loop ran 10^8 times: stopped"); return; }
-            if (guard % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+            if ((guard & 0xffff) == 0xffff && vm_interrupt_pending()) {   /* about every 10^5 */
                 ev_error(ev, s->span, "interrupted");
                 return;
             }

@@ -19,7 +19,9 @@
 /* The most elements one value may have (2^28: 2 GiB of doubles).  A size beyond it,
  * from the model or from the data, is an error naming the variable, raised before
  * anything is allocated (val_count); val_alloc refuses it too, as a backstop. */
+#ifndef VM_MAX_ELEMENTS   /* the fuzzing build lowers it, to stay within its memory limit */
 #define VM_MAX_ELEMENTS ((size_t)1 << 28)
+#endif
 #define DIST_MAX_ARGS_EV 8
 
 typedef struct Val {

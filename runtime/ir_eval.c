@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "runtime/interrupt.h"
 #include "runtime/ir_eval.h"
 
 struct IrProbe {
@@ -134,6 +135,10 @@ static void walk(IrProbe *p, const Stmt *s)
         if (!data_only(ev, s->lo, "the loop's lower bound") || !data_only(ev, s->hi, "the loop's upper bound")) return;
         if (get_int(ev, s->lo, &lo) || get_int(ev, s->hi, &hi)) return;
         for (long i = lo; i <= hi && !ev->fail && !p->stop; i++) {
+            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
+                ev_error(ev, s->span, "interrupted");
+                return;
+            }
             Val iv = val_int(ev, (int)i);
             ev->env[s->slot] = iv;
             walk(p, s->body);

@@ -9,6 +9,8 @@
 #include "runtime/readfile.h"
 #include "runtime/plan.h"
 #include "runtime/split.h"
+#include "runtime/alloc.h"
+#include <jansson.h>
 #include "runtime/data_json.h"
 
 char *model_render_error(const Model *m, Span sp, const char *msg)
@@ -444,8 +446,36 @@ static int term_deps(Model *m)
  * names are made from a first run at a zero point. */
 int model_make_outputs(Model *m, char *err, size_t errlen);
 
+static VmModel *model_load(const char *source, size_t len, const char *filename,
+                           const char *data_json, const char *data_filename, char **msg);
+
+/* The load is a recovery region that tracks its allocations: when one fails, all that
+ * the load had allocated is freed and the answer is "out of memory" (runtime/alloc.h). */
 VmModel *vm_model_load(const char *source, size_t len, const char *filename,
                        const char *data_json, const char *data_filename, char **msg)
+{
+    *msg = NULL;
+    json_set_alloc_funcs(vm_malloc, vm_free);   /* the data's JSON tree is tracked too */
+    VmOom oom;
+    if (VM_OOM_TRY(&oom, 1)) {
+        vm_oom_end(&oom, 1);
+        *msg = strdup("out of memory\n");
+        return NULL;
+    }
+    VmModel *m = model_load(source, len, filename, data_json, data_filename, msg);
+    vm_oom_end(&oom, 0);
+    return m;
+}
+
+VmModel *vm_model_load_opts(const char *source, size_t len, const char *filename, const char *data_json,
+                            const char *data_filename, const VmLoadOptions *opt, char **msg)
+{
+    if (opt && opt->alloc) vm_set_allocator(opt->alloc, opt->alloc_ud);
+    return vm_model_load(source, len, filename, data_json, data_filename, msg);
+}
+
+static VmModel *model_load(const char *source, size_t len, const char *filename,
+                           const char *data_json, const char *data_filename, char **msg)
 {
     *msg = NULL;
     Model *m = calloc(1, sizeof *m);

@@ -59,9 +59,10 @@ void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 void tape_callback(Ev *ev, TapeFn fn, void *payload)
 {
     if (ev->notape) return;
-    if (ev->nseg == ev->capseg) {
-        ev->capseg = ev->capseg ? 2 * ev->capseg : 64;
-        ev->segs = realloc(ev->segs, sizeof(Seg) * (size_t)ev->capseg);
+    if (ev->nseg == ev->capseg) {   /* the capacity after the growth: a failed realloc may not return */
+        int cap = ev->capseg ? 2 * ev->capseg : 64;
+        ev->segs = realloc(ev->segs, sizeof(Seg) * (size_t)cap);
+        ev->capseg = cap;
     }
     ev->segs[ev->nseg++] = (Seg){ev->nt, fn, payload};
 }
@@ -107,12 +108,13 @@ void ev_add_term(Ev *ev, double x, int32_t id)
         if (ev->stmt_const) ev->stmt_const[ev->cur_stmt] += x;
         return;
     }
-    if (ev->nlp == ev->caplp) {
-        ev->caplp = ev->caplp ? 2 * ev->caplp : 64;
-        ev->lp_ids = realloc(ev->lp_ids, sizeof(int32_t) * (size_t)ev->caplp);
-        ev->lp_vals = realloc(ev->lp_vals, sizeof(double) * (size_t)ev->caplp);
-        ev->lp_stmt = realloc(ev->lp_stmt, sizeof(int32_t) * (size_t)ev->caplp);
+    if (ev->nlp == ev->caplp) {   /* the capacity after the growth: a failed realloc may not return */
+        int cap = ev->caplp ? 2 * ev->caplp : 64;
+        ev->lp_ids = realloc(ev->lp_ids, sizeof(int32_t) * (size_t)cap);
+        ev->lp_vals = realloc(ev->lp_vals, sizeof(double) * (size_t)cap);
+        ev->lp_stmt = realloc(ev->lp_stmt, sizeof(int32_t) * (size_t)cap);
         if (!ev->lp_ids || !ev->lp_vals || !ev->lp_stmt) abort();
+        ev->caplp = cap;
     }
     ev->lp_ids[ev->nlp] = id;
     ev->lp_vals[ev->nlp] = x;

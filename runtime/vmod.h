@@ -20,6 +20,17 @@ typedef struct VmSplit VmSplit;
 VmModel *vm_model_load(const char *source, size_t len, const char *filename,
                        const char *data_json, const char *data_filename, char **msg);
 VmModel *vm_model_load_file(const char *path, const char *data_path, char **msg);
+/* vm_model_load with options.  alloc (realloc's contract: ptr NULL allocates, size 0
+ * frees) becomes the allocator of every allocation the library makes from then on,
+ * process-wide (a model's memory is freed by later calls; runtime/alloc.h says what it
+ * covers); NULL keeps the current one.  An allocation that fails while loading makes
+ * the load answer NULL with *msg "out of memory\n", with nothing leaked. */
+typedef struct VmLoadOptions {
+    void *(*alloc)(void *ud, void *ptr, size_t size);
+    void *alloc_ud;
+} VmLoadOptions;
+VmModel *vm_model_load_opts(const char *source, size_t len, const char *filename, const char *data_json,
+                            const char *data_filename, const VmLoadOptions *opt, char **msg);
 void vm_model_free(VmModel *m);
 
 /* Unconstrained dimension (continuous coordinates) and discrete `param int` count. */

@@ -112,10 +112,12 @@ static int vrun_main(int argc, char **argv)
         return 128 + vm_interrupt_pending();
     }
     if (!m) {
-        fputs(msg ? msg : "vrun: error: cannot load the model\n", stderr);
+        int oom = msg && !strcmp(msg, "out of memory\n");   /* not the model's fault: status 2 */
+        if (oom) fprintf(stderr, "vrun: error: out of memory while loading %s\n", c.model);
+        else fputs(msg ? msg : "vrun: error: cannot load the model\n", stderr);
         free(msg);
         cli_free(&c);
-        return 1;
+        return oom ? 2 : 1;
     }
     if (vm_model_warnings(m)) fputs(vm_model_warnings(m), stderr);   /* --quiet keeps warnings */
     int rc;

@@ -83,8 +83,10 @@ static void target_free(void *model, BkTarget *t)
 
 static int values(void *model, BkTarget *t, const double *u, gsl_rng *r, double *out)
 {
-    if (((Adapter *)model)->marg) return vm_marg_write_values((VmMarg *)t->ctx, u, r, out);
-    return vm_write_values((VmEval *)t->ctx, u, r, out);
+    /* marginalised: a failure may come before the discrete draw, so the whole row goes */
+    if (((Adapter *)model)->marg) return vm_marg_write_values((VmMarg *)t->ctx, u, r, out) ? 1 : 0;
+    /* a failed let/gen leaves the parameters' values (vm_write_values) */
+    return vm_write_values((VmEval *)t->ctx, u, r, out) ? RUN_VALUES_PARTIAL : 0;
 }
 
 int session_method(const Cli *c, const Backend **b, char *err, size_t errlen)

@@ -81,8 +81,8 @@ END_TEST
 START_TEST(literals_out_of_range)
 {
     static const char *const cases[][2] = {
-        {"data int N = 2147483648;\n", "integer literal is too large"},
-        {"data int N = 99999999999999999999999;\n", "integer literal is too large"},
+        {"data int N = 2147483648;\n", "integer literal is out of the int range"},
+        {"data int N = 99999999999999999999999;\n", "integer literal is out of the int range"},
         {"data real x = 1e309;\n", "real literal is too large"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -184,6 +184,22 @@ else
 fi
 line ':summary theta'
 wait_for '^theta +-?[0-9]' 5 && pass ":summary after the interrupt" || fail ":summary after the interrupt"
+# two Ctrl-C in a row during a run: the second does not kill the session, it is back
+# at the prompt with the draws so far
+wait_prompt || fail "no prompt before the second long run"
+tmux -L $SOCK clear-history -t repl
+key C-l
+line ":run nuts --chains=1 --warmup=10 --draws=1000000 --seed=4 --no-progress --output=$TMP/long2.csv"
+n=600
+while [ $n -gt 0 ] && [ "$(csv_rows "$TMP/long2.csv")" -lt 5 ]; do sleep 0.1; n=$((n - 1)); done
+key C-c
+key C-c
+if wait_for 'interrupted: kept [1-9][0-9]* draws from each of 1 chains' 20 && wait_prompt; then
+    line ':eval 2 + 3'
+    wait_for '^2 \+ 3 = 5( |$)' 5 && pass "a second Ctrl-C returns to the prompt" || fail "no answer after two Ctrl-C"
+else
+    fail "two Ctrl-C during :run"
+fi
 # the REPL's own Ctrl-C is back: it drops a half-typed line and vrun goes on
 wait_prompt || fail "no prompt after :summary"
 type_keys 'this line is dropped'
