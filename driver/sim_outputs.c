@@ -104,6 +104,16 @@ static char *so_why(void *model, BkTarget *t)
     return so->inner.why(so->inner.model, &in);
 }
 
+/* The reject counts, likewise of the inner model at its own context. */
+static char *so_report(void *model, BkTarget *t)
+{
+    SimOutputs *so = model;
+    if (!so->inner.report) return NULL;
+    BkTarget in = *t;
+    unwrap(&in, t->ctx);
+    return so->inner.report(so->inner.model, &in);
+}
+
 SimOutputs *sim_outputs_wrap(RunModel *rm, const VmModel *m, char **msg)
 {
     *msg = NULL;
@@ -121,6 +131,7 @@ SimOutputs *sim_outputs_wrap(RunModel *rm, const VmModel *m, char **msg)
     rm->target_free = so_target_free;
     rm->values = so_values;
     rm->why = so_why;
+    rm->report = so->inner.report ? so_report : NULL;
     rm->ncols = so->inner.ncols + so->ndata;
     rm->col_names = so->names;
     rm->model = so;
