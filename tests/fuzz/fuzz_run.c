@@ -20,8 +20,8 @@
 #include <gsl/gsl_rng.h>
 #include "runtime/vmod.h"
 #include "runtime/model.h"
-#include "runtime/run.h"
-#include "runtime/sim_outputs.h"
+#include "driver/run.h"
+#include "driver/sim_outputs.h"
 #include "runtime/interrupt.h"
 #include "backends/backend.h"
 
