@@ -66,7 +66,7 @@ Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
          * nothing is written into it before the failure is seen. */
         char t[160];
         val_dims_text(t, sizeof t, v.dims, v.ndim);
-        ev_error(ev, (Span){-1, 0}, "a value of size %s has more than the limit of %zu elements", t, VM_MAX_ELEMENTS);
+        ev_error(ev, (Span){-1, 0}, "a value of size %s has more than the limit of %zu elements", t, (size_t)VM_MAX_ELEMENTS);
         memset(v.dims, 0, sizeof v.dims);
         n = 0;
     }
@@ -336,7 +336,7 @@ static void exec_decl(Ev *ev, const Stmt *s)
         if (val_count(dims, nd, &count) != 0) {
             char t[160];
             val_dims_text(t, sizeof t, dims, nd);
-            ev_error(ev, s->span, "'%s' of size %s would have more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+            ev_error(ev, s->span, "'%s' of size %s would have more than the limit of %zu elements", s->name, t, (size_t)VM_MAX_ELEMENTS);
             return;
         }
         v = val_alloc(ev, vi->ty.base, kind, s->type->narr, dims);

@@ -242,7 +242,7 @@ static int bind_data(Model *m, void *root, char *err, size_t errlen, char **warn
             if (val_count(dims, nd, &count) != 0) {
                 char t[160];
                 val_dims_text(t, sizeof t, dims, nd);
-                snprintf(err, errlen, "data '%s': its size %s is more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+                snprintf(err, errlen, "data '%s': its size %s is more than the limit of %zu elements", s->name, t, (size_t)VM_MAX_ELEMENTS);
                 rc = -1;
                 break;
             }
@@ -328,7 +328,7 @@ static int layout(Model *m, char *err, size_t errlen)
         if (val_count(dims, nd, &count) != 0) {
             char t[160];
             val_dims_text(t, sizeof t, dims, nd);
-            snprintf(err, errlen, "param '%s': its size %s is more than the limit of %zu elements", s->name, t, VM_MAX_ELEMENTS);
+            snprintf(err, errlen, "param '%s': its size %s is more than the limit of %zu elements", s->name, t, (size_t)VM_MAX_ELEMENTS);
             return -1;
         }
         Val shape = val_alloc(&ev, vi->ty.base, vi->ty.kind, s->type->narr, dims);
