@@ -1,11 +1,20 @@
-/* ordered_logistic(k | eta, c) and discrete_range(y | lower, upper). */
+/* ordered_logistic(k | eta, c), ordered_probit(k | eta, c) and discrete_range(y | lower, upper). */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 #include "dist_util.h"
 #include "mathfn_impl.h"
 
-/* ---- ordered_logistic: P(k) = inv_logit(eta - c[k-2]) - inv_logit(eta - c[k-1]),
- * with c[-1] = -inf and c[K-1] = +inf (K = size(c) + 1 categories). ---- */
+/* ---- ordered_logistic and ordered_probit: P(k) = F(eta - c[k-2]) - F(eta - c[k-1]),
+ * with c[-1] = -inf and c[K-1] = +inf (K = size(c) + 1 categories), F the link's CDF.
+ * One loop serves both links; a link gives the three cases of log P(k) with their
+ * partials, and F for the draws. ---- */
+
+typedef struct OrdLink {
+    double (*first)(double eta, double c0, double *ge);     /* log(1 - F(eta - c0)), d/deta */
+    double (*last)(double eta, double cl, double *ge);      /* log F(eta - cl), d/deta */
+    double (*diff)(double a, double b, double *da, double *db);   /* log(F(a) - F(b)), a > b */
+    double (*cdf)(double x);
+} OrdLink;
 
 static int check_cuts(const double *c, int m, long oc, DistErr *e)
 {
@@ -16,17 +25,7 @@ static int check_cuts(const double *c, int m, long oc, DistErr *e)
     return 0;
 }
 
-/* log(inv_logit(a) - inv_logit(b)), a > b, as
- * a + log1m_exp(b - a) - log1p_exp(a) - log1p_exp(b); da, db its partials. */
-static double log_inv_logit_diff(double a, double b, double *da, double *db)
-{
-    double em = expm1(a - b);
-    *da = 1.0 - mf_inv_logit(a, NULL) + 1.0 / em;
-    *db = -1.0 / em - mf_inv_logit(b, NULL);
-    return a + mf_log1m_exp(b - a, NULL) - du_log1p_exp(a) - du_log1p_exp(b);
-}
-
-static int ol_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e)
+static int ord_lpmf(const OrdLink *L, int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
     int m = du_len(&a[2]), K = m + 1;
     double lp = 0;
@@ -39,15 +38,15 @@ static int ol_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr 
         if (!isfinite(eta)) return du_fail(e, 1, oe, eta, "must be finite");
         if ((i == 0 || a[2].stride) && check_cuts(c, m, oc, e) < 0) return -1;
         if (y < 1 || y > K) return du_fail(e, 0, oy, y, "must be in 1..K");
-        if (y == 1) {                               /* log(1 - inv_logit(eta - c0)) */
-            lp += mf_log1m_inv_logit(eta - c[0], &ge);
+        if (y == 1) {
+            lp += L->first(eta, c[0], &ge);
             gc1 = -ge;
-        } else if (y == K) {                        /* log inv_logit(eta - c[K-2]) */
-            lp += mf_log_inv_logit(eta - c[m - 1], &ge);
+        } else if (y == K) {
+            lp += L->last(eta, c[m - 1], &ge);
             gc0 = -ge;
         } else {
             double da, db;
-            lp += log_inv_logit_diff(eta - c[y - 2], eta - c[y - 1], &da, &db);
+            lp += L->diff(eta - c[y - 2], eta - c[y - 1], &da, &db);
             ge = da + db;
             gc0 = -da;
             gc1 = -db;
@@ -62,8 +61,8 @@ static int ol_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr 
     return 0;
 }
 
-/* P(y <= k) = inv_logit(c[k-1] - eta): find the first k with u below it. */
-static int ol_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
+/* P(y <= k) = F(c[k-1] - eta): the first k with u below it. */
+static int ord_rng(const OrdLink *L, gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
 {
     long oe = du_off(&a[0], i), oc = du_off(&a[1], i);
     const double *c = a[1].x + oc;
@@ -73,10 +72,58 @@ static int ol_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e)
     if (m < 1) return du_fail(e, 2, 0, m, "must have at least one cut point");
     if (check_cuts(c, m, oc, e) < 0) return -1;
     int k = 0;
-    while (k < m && !(u < mf_inv_logit(c[k] - eta, NULL))) k++;
+    while (k < m && !(u < L->cdf(c[k] - eta))) k++;
     *out = k + 1;
     return 0;
 }
+
+/* logit: F = inv_logit.  log(inv_logit(a) - inv_logit(b)), a > b, as
+ * a + log1m_exp(b - a) - log1p_exp(a) - log1p_exp(b). */
+static double ol_first(double eta, double c0, double *ge) { return mf_log1m_inv_logit(eta - c0, ge); }
+static double ol_last(double eta, double cl, double *ge) { return mf_log_inv_logit(eta - cl, ge); }
+static double ol_diff(double a, double b, double *da, double *db)
+{
+    double em = expm1(a - b);
+    *da = 1.0 - mf_inv_logit(a, NULL) + 1.0 / em;
+    *db = -1.0 / em - mf_inv_logit(b, NULL);
+    return a + mf_log1m_exp(b - a, NULL) - du_log1p_exp(a) - du_log1p_exp(b);
+}
+static double ol_cdf(double x) { return mf_inv_logit(x, NULL); }
+static const OrdLink link_logit = {ol_first, ol_last, ol_diff, ol_cdf};
+
+/* probit: F = Phi.  The difference of two Phi is taken in the tail where both are
+ * small (Phi(a) - Phi(b) = Phi(-b) - Phi(-a)) so that it keeps its digits. */
+static double log_Phi(double x) { return log(0.5 * erfc(-x * M_SQRT1_2)); }
+static double log_phi(double x) { return -0.5 * x * x - 0.91893853320467274178; }
+static double op_first(double eta, double c0, double *ge)   /* log Phi(c0 - eta) */
+{
+    double x = c0 - eta, v = log_Phi(x);
+    *ge = -exp(log_phi(x) - v);
+    return v;
+}
+static double op_last(double eta, double cl, double *ge)    /* log Phi(eta - cl) */
+{
+    double x = eta - cl, v = log_Phi(x);
+    *ge = exp(log_phi(x) - v);
+    return v;
+}
+static double op_diff(double a, double b, double *da, double *db)
+{
+    double la, lb;
+    if (a + b > 0) { la = log_Phi(-b); lb = log_Phi(-a); }
+    else { la = log_Phi(a); lb = log_Phi(b); }
+    double v = la + log1p(-exp(lb - la));
+    *da = exp(log_phi(a) - v);
+    *db = -exp(log_phi(b) - v);
+    return v;
+}
+static double op_cdf(double x) { return 0.5 * erfc(-x * M_SQRT1_2); }
+static const OrdLink link_probit = {op_first, op_last, op_diff, op_cdf};
+
+static int ol_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e) { return ord_lpmf(&link_logit, n, a, out, d, e); }
+static int ol_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e) { return ord_rng(&link_logit, r, a, i, out, e); }
+static int opr_lpmf(int n, const DArg *a, double *out, double *const *d, DistErr *e) { return ord_lpmf(&link_probit, n, a, out, d, e); }
+static int opr_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e) { return ord_rng(&link_probit, r, a, i, out, e); }
 
 static const double no_test[1][DIST_MAX_ARGS];
 
@@ -84,6 +131,12 @@ const Dist dist_ordered_logistic = {
     .name = "ordered_logistic", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "location", "cut points" }, .sig = "IRV",
     .lpdf = ol_lpmf, .rng = ol_rng, .ntest = 0, .test = no_test, .lo = 1, .hi = INFINITY,
+};
+
+const Dist dist_ordered_probit = {
+    .name = "ordered_probit", .discrete = 1, .nargs = 3,
+    .argnames = { "variate", "location", "cut points" }, .sig = "IRV",
+    .lpdf = opr_lpmf, .rng = opr_rng, .ntest = 0, .test = no_test, .lo = 1, .hi = INFINITY,
 };
 
 /* ---- discrete_range: uniform on lower..upper ---- */

@@ -21,7 +21,7 @@ extern const Dist dist_multi_normal, dist_multi_normal_cholesky, dist_multi_stud
     dist_dirichlet, dist_lkj_corr_cholesky, dist_lkj_corr, dist_wishart, dist_inv_wishart;
 extern const Dist dist_normal_id_glm;
 extern const Dist dist_multi_normal_prec;     /* dist_mvnormal_prec.c */
-extern const Dist dist_ordered_probit;           /* dist_ordered_probit.c */
+extern const Dist dist_ordered_probit;           /* dist_ordinal.c */
 
 /* ORDER DIST: continuous, discrete, multivariate. */
 const Dist *const dist_table[] = {
