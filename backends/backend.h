@@ -123,6 +123,10 @@ typedef struct Backend {
      * under q of the output column `name` ("theta", "beta.2") into out[5].  Returns 0,
      * or nonzero for a column it has no closed form for (a let, a gen).  May be NULL. */
     int (*exact)(void *st, const char *name, double out[5]);
+    /* A gradient method that takes a model's bounded discrete parameters summed out
+     * (runtime/marginal.c) rather than refusing them; bbvi and flow have discrete
+     * families of their own, so they leave it 0. */
+    int sums_discrete;
 } Backend;
 
 /* registry.c: every method, in the order --help lists them. */

@@ -201,8 +201,8 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     }
     if (c->init && radius > 0) init = NULL;    /* --init=R: uniform(-R, R) */
     else if (c->init && !(init = session_init(c, m, &given, err, errlen))) { free(given); return 1; }
-    /* gradient methods sum discrete parameters out (bbvi and flow have discrete families) */
-    int marg = vm_model_ndisc(m) > 0 && (!strcmp(b->name, "nuts") || !strcmp(b->name, "langevin") || !strcmp(b->name, "map"));
+    /* gradient methods sum discrete parameters out (Backend.sums_discrete) */
+    int marg = vm_model_ndisc(m) > 0 && b->sums_discrete;
     Adapter ad = {m, marg};
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);
