@@ -172,7 +172,7 @@ static void unc_names(Model *m, const ParamInfo *p, const char *name, char ***na
 
 static void free_model_names(Model *m)
 {
-    for (size_t i = 0; m->unc_names && i < m->dim + m->ndisc; i++) free(m->unc_names[i]);
+    for (size_t i = 0; m->unc_names && i < m->n_unc_names; i++) free(m->unc_names[i]);
     free(m->unc_names);
     for (size_t i = 0; m->value_names && i < m->nvalues; i++) free(m->value_names[i]);
     free(m->value_names);
@@ -305,7 +305,8 @@ static int layout(Model *m, char *err, size_t errlen)
     Ev ev;
     load_ev_init(&ev, m);
     const Program *p = m->ir->prog;
-    size_t ucap = 0, un = 0;
+    size_t ucap = 0;
+    size_t *un = &m->n_unc_names;
     long off = 0, doff = 0;
     m->params = calloc((size_t)p->nstmts + 1, sizeof(ParamInfo));
     for (int i = 0; i < p->nstmts; i++) {
@@ -352,7 +353,7 @@ static int layout(Model *m, char *err, size_t errlen)
             pi->nfree = (int)tr_free_size(pi->tr, (size_t)pi->rows, (size_t)pi->cols);
         }
         if (pi->is_int) { pi->off = doff; doff += shape.n; }
-        else { pi->off = off; off += (long)pi->reps * pi->nfree; unc_names(m, pi, s->name, &m->unc_names, &un, &ucap); }
+        else { pi->off = off; off += (long)pi->reps * pi->nfree; unc_names(m, pi, s->name, &m->unc_names, un, &ucap); }
     }
     m->dim = (size_t)off;
     m->ndisc = (size_t)doff;
@@ -362,7 +363,7 @@ static int layout(Model *m, char *err, size_t errlen)
     for (int i = 0; i < m->nparams; i++) {
         ParamInfo *pi = &m->params[i];
         if (!pi->is_int) continue;
-        unc_names(m, pi, pi->decl->name, &m->unc_names, &un, &ucap);
+        unc_names(m, pi, pi->decl->name, &m->unc_names, un, &ucap);
         Val lo = eval_expr(&ev, pi->decl->type->lower), hi = eval_expr(&ev, pi->decl->type->upper);
         if (ev.fail || lo.base != TB_INT || hi.base != TB_INT) {
             snprintf(err, errlen, "param int '%s': its bounds must be ints known from the data", pi->decl->name);

@@ -33,6 +33,7 @@ struct VmModel {
     size_t dim, ndisc;
     double *disc_lo, *disc_hi;
     char **unc_names;
+    size_t n_unc_names;    /* how many unc_names hold a string: layout can fail half way */
     OutVar *outs;
     int nouts;
     size_t nvalues, nparam_values;
