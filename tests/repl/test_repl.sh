@@ -159,6 +159,16 @@ fi
 line ':eval mu / sigma @ 3'
 wait_for 'mu / sigma = -?[0-9.e+-]+ +at draw 3 \(chain 1, draw 3\)' 5 && pass ":eval at a draw" || fail ":eval at a draw"
 
+# ---------------- a :load that fails (a directory) keeps the model, data and draws
+tmux -L $SOCK clear-history -t repl
+key C-l
+line ":load $TMP"
+wait_for "$TMP: error: the model file is a directory, not a file" 3 && pass ":load of a directory refused" || fail ":load DIR message"
+line ':model'
+if wait_for '^  7  sigma ~ exponential\(1\);' 3; then pass "the model survives a failed :load"; else fail "the model is gone after :load DIR"; fi
+line ':eval mu / sigma @ 3'
+wait_for 'mu / sigma = -?[0-9.e+-]+ +at draw 3' 5 && pass "the draws survive a failed :load" || fail "the draws are gone after :load DIR"
+
 # ------------------------------------------ Ctrl-C during a long run, then the prompt
 line ':reset'
 line 'data int K = 20000;'
