@@ -3,7 +3,7 @@
  *                  [--iters=N --mc=N --KEY=VALUE (method options)] [name-filter]
  * prints max |mean - ref| / ref sd, the sd ratio range, max R-hat, min bulk ESS per
  * second, divergent transitions (samplers with a divergent__ column, "-" otherwise),
- * gradient evaluations and wall time; never pass/fail. */
+ * gradient evaluations, wall time and the min bulk ESS itself; never pass/fail. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +42,8 @@ int main(int argc, char **argv)
     char **names = pdb_names(pdir);
     if (!names) { fprintf(stderr, "cannot read %s\n", pdir); return 1; }
     printf("method %s, %d chains x %ld draws after %ld warm-up, seed %lu\n", s.method, s.chains, s.draws, s.warmup, s.seed);
-    printf("%-50s %8s %7s %13s %7s %9s %5s %10s %8s  %s\n", "posterior", "err/sd", "max z", "sd ratio", "rhat",
-           "ESS/s", "div", "grads", "time s", "worst");
+    printf("%-50s %8s %7s %13s %7s %9s %5s %10s %8s %8s  %s\n", "posterior", "err/sd", "max z", "sd ratio", "rhat",
+           "ESS/s", "div", "grads", "time s", "min ESS", "worst");
     for (int i = 0; names[i]; i++) {
         if (filter && !strstr(names[i], filter)) continue;
         PdbOutcome o;
@@ -53,8 +53,9 @@ int main(int argc, char **argv)
         }
         char div[24] = "-";
         if (o.divergent >= 0) snprintf(div, sizeof div, "%ld", o.divergent);
-        printf("%-50s %8.3f %7.2f %6.2f-%-6.2f %7.3f %9.0f %5s %10ld %8.2f  %s\n", names[i], o.max_err_sd, o.max_z,
-               o.sd_ratio_lo, o.sd_ratio_hi, o.max_rhat, o.min_ess_bulk / o.seconds, div, o.gradients, o.seconds, o.worst);
+        printf("%-50s %8.3f %7.2f %6.2f-%-6.2f %7.3f %9.0f %5s %10ld %8.2f %8.0f  %s\n", names[i], o.max_err_sd, o.max_z,
+               o.sd_ratio_lo, o.sd_ratio_hi, o.max_rhat, o.min_ess_bulk / o.seconds, div, o.gradients, o.seconds,
+               o.min_ess_bulk, o.worst);
         /* VI and optimisers: the fit's own figures (ELBO +- MCSE, k-hat, convergence) */
         for (char *line = strtok(o.report, "\n"); line; line = strtok(NULL, "\n"))
             if (strstr(line, "ELBO") || strstr(line, "k-hat") || strstr(line, "onverge"))

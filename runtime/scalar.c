@@ -431,6 +431,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         }
     }
     sc_ops(R, p->pre, 0, p->npre);           /* constants, outer scalars */
+    if (!R->bad) sc_ops(R, p->ops, 0, p->nhoist);   /* what no iteration changes */
     for (long i = lo; i <= hi && !R->bad; i++) {
         R->iv[p->loopvar] = (int)i;
         sc_stmts(R, p->body0, p->body1);

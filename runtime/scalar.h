@@ -27,6 +27,9 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi);
 int sc_nops(const ScProg *p);
 /* Its products folded into the sum or difference they feed (SO_FMA), for tests. */
 int sc_nfused(const ScProg *p);
-/* Tests: set at load, no product is folded (the programs as compiled). */
-extern int vm_scalar_nofuse;
+/* Its operations moved out of loops they do not depend on (scalar_hoist.c), for tests. */
+int sc_nhoisted(const ScProg *p);
+/* Tests: set at load, no product is folded / nothing is moved out of a loop (the
+ * programs as compiled). */
+extern int vm_scalar_nofuse, vm_scalar_nohoist;
 #endif

@@ -520,6 +520,10 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
     int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, s->body) == 0 && !c.bad;
     ScProg *p = NULL;
     if (ok && !vm_scalar_nofuse) fuse(&c, &tmp);
+    if (ok && !vm_scalar_nohoist) {
+        tmp.nhoisted = sc_hoist(c.ops, c.nops, c.st, c.nst, c.nr, c.ni, tmp.loopvar, &tmp.nhoist);
+        ok = tmp.nhoisted >= 0;
+    }
     if (ok) {
         p = arena_alloc(a, sizeof *p);
         *p = tmp;
@@ -557,5 +561,6 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
 
 int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
 int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
-int vm_scalar_nofuse;
+int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
+int vm_scalar_nofuse, vm_scalar_nohoist;
 

@@ -66,8 +66,14 @@ struct ScProg {
     int aslot[SC_MAXARR], andim[SC_MAXARR];
     unsigned char awrite[SC_MAXARR];
     int nfused;               /* SO_FMA operations (products folded into their sum) */
+    int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
+    int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nbound;               /* outer real scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
 };
+
+/* scalar_hoist.c: loop-invariant operations moved out of their loops; the count moved
+ * (-1 out of memory), *nhoist the length of the range run once before the loop. */
+int sc_hoist(ScOp *ops, int nops, ScStmt *st, int nst, int nr, int ni, int loopvar, int *nhoist);
 
 #endif

@@ -260,6 +260,77 @@ START_TEST(fused_same_as_unfused)
 }
 END_TEST
 
+static int nhoisted(VmModel *m)
+{
+    VmEval *e = vm_eval_new(m);
+    const Plan *p = ((Ev *)e)->m->plan;
+    int n = 0;
+    for (int i = 0; i < p->cap; i++)      /* the outermost loop's program: it moves the most */
+        if (p->tab[i].s && p->tab[i].sc && sc_nhoisted(p->tab[i].sc) > n) n = sc_nhoisted(p->tab[i].sc);
+    vm_eval_free(e);
+    return n;
+}
+
+/* Operations moved out of the loops they do not depend on (scalar_hoist.c): as many
+ * moves as the shape has (in the outermost loop's program; a nested loop has its own,
+ * for when the loop around it is not a program), the density bit for bit that of the program without them,
+ * the gradient up to the order of the additions into an adjoint; an invariant that
+ * fails in a loop of no iteration hands the loop to the interpreter (same result). */
+START_TEST(hoisted_same_as_not)
+{
+    static const struct { const char *src; int nh, ran; } hc[] = {
+        /* y[n], al[j], their density and n - 1 out of the i loop; y[n], n - 1 out of the
+         * j loop too (moves counted per loop left: 2 + 1 + 1 + 2) */
+        {DECLS "{ array[J] real acc; array[N, J] real gam; for (j in 1:J) gam[1, j] = 0;\n"
+         "  for (n in 2:N) for (j in 1:J) {\n"
+         "    for (i in 1:J) acc[i] = gam[n - 1, i] + lt[i, j] + normal_lpdf(y[n] | al[j], s);\n"
+         "    gam[n, j] = log_sum_exp(acc); }\n"
+         "  target += log_sum_exp(gam[N]); }", 6, 1},
+        /* a * b and exp(t) out of the program's own loop; r is written by it */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a * b * x[n] + exp(t); } target += -r * r; }", 2, 1},
+        /* nothing invariant: every operation reads n or r */
+        {DECLS "{ real r = 0; for (n in 1:N) r = 0.5 * r + x[n] * a; target += -r * r; }", 0, 1},
+        /* the j loop never runs, and its invariant density is invalid (a negative scale):
+         * moved out, it fails, and the interpreter runs the loop */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a; y[n] ~ normal(r, s);\n"
+         "  for (j in 1:0) target += 0.5 * normal_lpdf(y[n] | b, -exp(t)); } }", 7, 0},
+    };
+    for (size_t c = 0; c < sizeof hc / sizeof hc[0]; c++) {
+        VmModel *mh = load(hc[c].src, 1);
+        vm_scalar_nohoist = 1;
+        VmModel *mn = load(hc[c].src, 1);
+        vm_scalar_nohoist = 0;
+        VmModel *mi = load(hc[c].src, 0);
+        ck_assert_ptr_nonnull(mh);
+        ck_assert_ptr_nonnull(mn);
+        ck_assert_ptr_nonnull(mi);
+        ck_assert_msg(nhoisted(mh) == hc[c].nh, "case %zu: %d moves", c, nhoisted(mh));
+        ck_assert_int_eq(nhoisted(mn), 0);
+        VmEval *eh = vm_eval_new(mh), *en = vm_eval_new(mn), *ei = vm_eval_new(mi);
+        size_t dim = vm_model_dim(mh);
+        double u[32], gh[32], gn[32], gi[32], lh, ln, li;
+        for (int pt = 0; pt < 6; pt++) {
+            point(u, dim, pt);
+            ck_assert_int_eq(vm_log_density(eh, u, 1, &lh, gh), 0);
+            ck_assert_int_eq(vm_log_density(en, u, 1, &ln, gn), 0);
+            ck_assert_int_eq(vm_log_density(ei, u, 1, &li, gi), 0);
+            /* bit for bit: the program without moves, or the interpreter that took over */
+            double want = hc[c].ran ? ln : li;
+            ck_assert_msg(lh == want, "case %zu: lp %.17g vs %.17g", c, lh, want);
+            ck_assert_msg(fabs(lh - li) <= 1e-12 * fmax(1, fabs(li)), "case %zu: lp %.17g vs the interpreter's %.17g", c, lh, li);
+            for (size_t i = 0; i < dim; i++)
+                ck_assert_msg(fabs(gh[i] - gn[i]) <= 1e-12 * fmax(1, fabs(gn[i])) &&
+                              fabs(gh[i] - gi[i]) <= 1e-12 * fmax(1, fabs(gi[i])),
+                              "case %zu: grad[%zu] %.17g, not moved %.17g, interpreter %.17g", c, i, gh[i], gn[i], gi[i]);
+        }
+        ck_assert_msg((((Ev *)eh)->sc_runs > 0) == hc[c].ran, "case %zu: %ld runs", c, (long)((Ev *)eh)->sc_runs);
+        ck_assert_msg(((Ev *)en)->sc_runs > 0, "case %zu: the program without moves did not run", c);
+        vm_eval_free(eh); vm_eval_free(en); vm_eval_free(ei);
+        vm_model_free(mh); vm_model_free(mn); vm_model_free(mi);
+    }
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -272,6 +343,7 @@ int main(void)
     tcase_add_loop_test(tc, finite_differences, 0, n);
     tcase_add_test(tc, every_loop_planned);
     tcase_add_test(tc, fused_same_as_unfused);
+    tcase_add_test(tc, hoisted_same_as_not);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
