@@ -71,7 +71,7 @@ typedef struct TrNode {
     int reps, blk, nfree, rows, cols;
     int32_t ubase;            /* first u var */
     const double *u, *x;
-    double *lo, *hi;          /* expanded bounds, per element (NULL if absent) */
+    const double *lo, *hi;    /* expanded bounds, per element (NULL if absent) */
     const int32_t *loid, *hiid;
     int lon, hin;             /* elements in the bound values (1: scalar) */
     const int32_t *xid;
@@ -106,6 +106,10 @@ static double *expand_bound(Ev *ev, Val b, int n)
     return x;
 }
 
+static void bind_constrained(Ev *ev, const ParamInfo *pi, Val v, const double *uu, int32_t ubase, int jacobian,
+                             const double *lox, const double *hix, const int32_t *loid, const int32_t *hiid,
+                             int lon, int hin, int fin);
+
 static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubase, int jacobian)
 {
     const Stmt *s = pi->decl;
@@ -125,13 +129,17 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
         ev->env[pi->slot] = v;
         return;
     }
+    int n = v.n;
+    if (pi->fixed) {                  /* bounds known at load (fix_bounds, model.c) */
+        bind_constrained(ev, pi, v, uu, ubase, jacobian, pi->lo_fix, pi->hi_fix, NULL, NULL, 1, 1, pi->fix_finite);
+        return;
+    }
     Val lo = {0}, hi = {0};
     int have_lo = 0, have_hi = 0;
     const Expr *arg0 = model_tr_arg(s->type, 0), *arg1 = model_tr_arg(s->type, 1);
     if (arg0) { lo = val_to_real(ev, eval_expr(ev, arg0)); have_lo = 1; }
     if (arg1) { hi = val_to_real(ev, eval_expr(ev, arg1)); have_hi = 1; }
     if (ev->fail) return;
-    int n = v.n;
     if ((have_lo && lo.n != 1 && lo.n != n) || (have_hi && hi.n != 1 && hi.n != n)) {
         ev_error(ev, s->span, "%s of '%s' have the wrong size", pi->tr == TR_AFFINE ? "offset and multiplier" : "bounds",
                  s->name);
@@ -152,12 +160,28 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
                 ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
                 return;
             }
+    int fin = 0;
     if ((pi->tr == TR_LOWER && !lo.id) || (pi->tr == TR_UPPER && !hi.id)) {
+        const double *b = pi->tr == TR_LOWER ? lox : hix;
+        fin = 1;
+        for (int i = 0; i < n; i++) fin &= isfinite(b[i]);
+    }
+    bind_constrained(ev, pi, v, uu, ubase, jacobian, lox, hix, lo.id, hi.id, lo.n, hi.n, fin);
+}
+
+/* x from u through pi's transform with the bounds lox, hix (n each, or NULL) whose tape
+ * variables are loid, hiid (NULL for constants, of lon, hin elements); fin: a constant
+ * lower or upper bound, finite everywhere. */
+static void bind_constrained(Ev *ev, const ParamInfo *pi, Val v, const double *uu, int32_t ubase, int jacobian,
+                             const double *lox, const double *hix, const int32_t *loid, const int32_t *hiid,
+                             int lon, int hin, int fin)
+{
+    const Stmt *s = pi->decl;
+    int n = v.n;
+    {
         /* x = lb + exp(u) (ub - exp(u)) with constant bounds: a triple per element and
          * log|J| = u as lp terms on u itself, no callback (Stan's lb_constrain) */
         const double *b = pi->tr == TR_LOWER ? lox : hix;
-        int fin = 1;
-        for (int i = 0; i < n; i++) fin &= isfinite(b[i]);
         if (fin) {
             double sg = pi->tr == TR_LOWER ? 1 : -1;
             int32_t u0 = ubase + (int32_t)pi->off;
@@ -184,11 +208,11 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
         return;
     }
     *t = (TrNode){pi->tr, pi->reps, pi->blk, pi->nfree, pi->rows, pi->cols, ubase + (int32_t)pi->off, uu, v.x, lox, hix,
-                  lo.id, hi.id, lo.n, hi.n, v.id, -1, NULL, NULL, NULL, NULL};
+                  loid, hiid, lon, hin, v.id, -1, NULL, NULL, NULL, NULL};
     t->gx = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
     t->gu = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->nfree ? pi->nfree : 1));
-    if (lo.id) t->glo = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
-    if (hi.id) t->ghi = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
+    if (loid) t->glo = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
+    if (hiid) t->ghi = arena_alloc(&ev->arena, sizeof(double) * (size_t)(pi->blk ? pi->blk : 1));
     if (jacobian && pi->tr != TR_NONE) {
         t->ljid = tape_vars(ev, 1);
         ev_add_term(ev, lj, t->ljid);

@@ -383,6 +383,50 @@ static int layout(Model *m, char *err, size_t errlen)
     return 0;
 }
 
+/* One bound of pi known at load, expanded to n elements in the model's arena; NULL if
+ * the type has no such argument, *ok = 0 if it depends on a parameter or does not fit. */
+static const double *fixed_bound(Ev *ev, const Expr *e, int n, int *ok)
+{
+    if (!e) return NULL;
+    if (e->level > LV_DATA) { *ok = 0; return NULL; }
+    Val b = val_to_real(ev, eval_expr(ev, e));
+    if (ev->fail || (b.n != 1 && b.n != n) || !b.x) { ev->fail = 0; *ok = 0; return NULL; }
+    double *x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) x[i] = b.x[b.n == 1 ? 0 : i];
+    return x;
+}
+
+/* Decide once: a continuous parameter's bounds that only data determine are evaluated
+ * and checked here (bind_param reads them).  Those that fail a check are left to the
+ * evaluation, which reports them at the declaration as before. */
+static void fix_bounds(Model *m)
+{
+    if (vm_hoist_disabled) return;
+    Ev ev;
+    load_ev_init(&ev, m);
+    for (int i = 0; i < m->nparams; i++) {
+        ParamInfo *pi = &m->params[i];
+        if (pi->is_int || pi->tr == TR_NONE) continue;
+        const TypeSpec *ts = pi->decl->type;
+        int n = (int)pi->shape.n, ok = 1;
+        const Expr *a0 = model_tr_arg(ts, 0), *a1 = model_tr_arg(ts, 1);
+        if (!a0 && !a1) continue;
+        const double *lo = fixed_bound(&ev, a0, n, &ok), *hi = ok ? fixed_bound(&ev, a1, n, &ok) : NULL;
+        for (int k = 0; ok && k < n; k++) {
+            if (pi->tr == TR_AFFINE) ok = (!hi || (hi[k] > 0 && isfinite(hi[k]))) && (!lo || isfinite(lo[k]));
+            if (pi->tr == TR_LOWER_UPPER) ok = lo[k] < hi[k];
+        }
+        if (!ok) continue;
+        pi->fixed = 1;
+        pi->lo_fix = lo;
+        pi->hi_fix = hi;
+        const double *b = pi->tr == TR_LOWER ? lo : pi->tr == TR_UPPER ? hi : NULL;
+        pi->fix_finite = b != NULL;
+        for (int k = 0; b && k < n; k++) pi->fix_finite &= isfinite(b[k]) != 0;
+    }
+    m->arena = ev.arena;
+}
+
 /* Coordinates of parameter pi in the dim + ndisc layout: [*lo, *hi). */
 static void param_coords(const Model *m, const ParamInfo *pi, size_t *lo, size_t *hi)
 {
@@ -517,6 +561,7 @@ static VmModel *model_load(const char *source, size_t len, const char *filename,
     if (root) data_json_free(root);
     if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
     if (!rc) rc = layout(m, err, sizeof err);
+    if (!rc) fix_bounds(m);
     if (!rc) m->nhoisted = model_hoist(m);
     if (!rc) plan_build(m);
     if (!rc) rc = model_make_outputs(m, err, sizeof err);

@@ -17,6 +17,11 @@ typedef struct ParamInfo {
     int nfree;                /* unconstrained values per replicate */
     long off;                 /* first coordinate in u (continuous) or in the discrete block */
     Val shape;                /* dims of the value (x/iv unused) */
+    /* Bounds (or offset and multiplier) known at load (no parameter in them), expanded
+     * to one per element and checked: evaluated once here, not at every gradient. */
+    int fixed;
+    const double *lo_fix, *hi_fix;    /* NULL where the type has no such argument */
+    int fix_finite;                   /* TR_LOWER / TR_UPPER: the bound finite everywhere */
 } ParamInfo;
 
 typedef struct OutVar { int slot; long first; long n; } OutVar;
@@ -61,7 +66,8 @@ const char *vm_model_warnings(const VmModel *m);
 /* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */
 int model_run(VmEval *e, const double *u, int jacobian, int phase);
 /* Evaluate once the data-only subexpressions of the model's statements (hoist.c):
- * the number hoisted.  vm_hoist_disabled (tests, benchmarks) turns it off. */
+ * the number hoisted.  vm_hoist_disabled (tests, benchmarks) turns it off, and with it
+ * the parameters' bounds fixed at load (ParamInfo.fixed, model.c). */
 int model_hoist(Model *m);
 /* Fill m->idx_assigned (hoist.c). */
 int model_scan_assigned(Model *m);

@@ -37,6 +37,14 @@ static const Case cases[] = {
     {"lets", "data int N = 3;\ndata vector[N] x = [0.5, 1, 2]';\nlet vector[N] lx = log(x);\nlet real m = mean(lx);\n"
              "param real<lower=min(x) - 1> a;\nlet real b = a * m;\nlet vector[N] mu = b + lx * sd(x);\n"
              "a ~ normal(m * 2, exp(m) + 1);\ntarget += -dot_self(mu - rep_vector(m, N));\n", 3},
+    /* bounds known at load (ParamInfo.fixed): data vectors, lower and upper, offset and
+     * multiplier, a let of data, an infinite bound; b's upper reads a, so it is not */
+    {"bounds", "data int N = 3;\ndata vector[N] lo = [-1, 0, 0.5]';\nlet real hi = max(lo) + 2;\n"
+               "param vector<lower=lo>[N] v;\nparam real<lower=-1, upper=hi> a;\nparam real<lower=a, upper=hi + 1> b;\n"
+               "param vector<offset=lo, multiplier=hi>[N] w;\nparam real<upper=positive_infinity()> c;\n"
+               "param vector<lower=lo, upper=lo + hi>[N] z;\n"
+               "v ~ normal(0, 2);\na ~ normal(0, 1);\nb ~ normal(0, 1);\nw ~ normal(lo, hi);\nc ~ normal(0, 1);\n"
+               "z ~ normal(0, 1);\n", 0},
     /* the matrix expression of gp_pois_regr */
     {"gp", "data int N = 3;\ndata array[N] real x = {-1.0, 0.5, 2.0};\ndata array[N] int k = {0, 3, 1};\n"
            "param real<lower=0> rho;\nparam real<lower=0> alpha;\nparam vector[N] f_tilde;\nlet vector[N] f;\n"
@@ -82,6 +90,48 @@ START_TEST(same_density)
     vm_eval_free(en);
     vm_model_free(mh);
     vm_model_free(mn);
+}
+END_TEST
+
+/* Which parameters' bounds are fixed at load: all but the one that reads a parameter,
+ * none when hoisting is off (the case above compares the two bit for bit). */
+START_TEST(bounds_fixed)
+{
+    const Case *c = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) if (!strcmp(cases[i].name, "bounds")) c = &cases[i];
+    VmModel *mh = load(c->src, 1), *mn = load(c->src, 0);
+    static const char *want[] = {"v", "a", "w", "c", "z"};
+    int nfixed = 0;
+    for (int i = 0; i < mh->nparams; i++) {
+        const ParamInfo *pi = &mh->params[i];
+        int listed = 0;
+        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) listed |= !strcmp(pi->decl->name, want[k]);
+        ck_assert_msg(pi->fixed == listed, "%s: fixed %d", pi->decl->name, pi->fixed);
+        nfixed += pi->fixed;
+        ck_assert(!mn->params[i].fixed);
+    }
+    ck_assert_int_eq(nfixed, 5);
+    vm_model_free(mh);
+    vm_model_free(mn);
+}
+END_TEST
+
+/* A data bound that is wrong is not fixed: the evaluation still reports it at the
+ * declaration, in the words it always used. */
+START_TEST(bad_bound_reported)
+{
+    const char *src = "data real l = 2;\nparam real<lower=l, upper=1> a;\na ~ normal(0, 1);\n";
+    VmModel *m = load(src, 1);
+    ck_assert(!m->params[0].fixed);
+    VmEval *e = vm_eval_new(m);
+    double u[1] = {0.1}, lp = 0;
+    ck_assert_int_eq(vm_log_density(e, u, 1, &lp, NULL), 0);
+    ck_assert(lp == -INFINITY);
+    char *x = vm_eval_explain(e);
+    ck_assert_msg(x && strstr(x, "t.vmod:2:") && strstr(x, "lower 2 is not below upper 1"), "got: %s", x ? x : "(none)");
+    free(x);
+    vm_eval_free(e);
+    vm_model_free(m);
 }
 END_TEST
 
@@ -171,6 +221,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, same_density, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, rng_not_hoisted);
+    tcase_add_test(tc, bounds_fixed);
+    tcase_add_test(tc, bad_bound_reported);
     tcase_add_loop_test(tc, error_position, 0, (int)(sizeof errs / sizeof errs[0]));
     tcase_add_test(tc, simulator_not_hoisted);
     suite_add_tcase(s, tc);
