@@ -567,7 +567,7 @@ static Ty check_call(Sema *s, Expr *e)
                 }
                 return (Ty){(uint8_t)(d->discrete ? TB_INT : TB_REAL), TK_SCALAR, 0};
             }
-            if (e->fkind != FN_DIST_LPDF && (!d->cdf || d->sig[0] != 'R')) {
+            if (e->fkind != FN_DIST_LPDF && !d->cdf) {
                 err(s, e->name_span, "%s has no %s", base, dist_suffix[k] + 1);
                 return TY_ERR;
             }

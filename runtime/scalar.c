@@ -96,8 +96,9 @@ static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
     return off;
 }
 
-/* density dist of registers args: value, partials g[k] (0 for int arguments) */
-static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, unsigned argint, double *g)
+/* fn (dist's lpdf, or a cdf) of registers args: value, partials g[k] (0 for int
+ * arguments) */
+static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int *args, unsigned argint, double *g)
 {
     double x[SC_MAXDARGS];
     int xi[SC_MAXDARGS];
@@ -106,7 +107,7 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
         if (argint >> k & 1) { xi[k] = R->iv[args[k]]; x[k] = xi[k]; }
         else x[k] = R->rv[args[k]];
     }
-    if (dist == &dist_normal) {       /* dist_normal.c's normal_lp, its checks inline */
+    if (dist == &dist_normal && fn == dist_normal.lpdf) {   /* dist_normal.c's normal_lp, its checks inline */
         if (isnan(x[0]) || !isfinite(x[1]) || !(x[2] > 0) || !isfinite(x[2])) { R->bad = 1; return 0; }
         if (x[2] != R->ls_sigma) { R->ls_sigma = x[2]; R->ls_log = log(x[2]); }
         double ls = R->ls_log, is = 1 / x[2], z = (x[0] - x[1]) * is;
@@ -124,7 +125,7 @@ static double sc_density(ScRun *R, const Dist *dist, int n, const int *args, uns
     }
     double out = 0;
     DistErr err;
-    if (dist->lpdf(1, da, &out, dp, &err) != 0 || isnan(out)) { R->bad = 1; return 0; }
+    if (fn(1, da, &out, dp, &err) != 0 || isnan(out)) { R->bad = 1; return 0; }
     return out;
 }
 
@@ -244,7 +245,7 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
         }
         case SO_DIST: {
             double g[SC_MAXDARGS];
-            double z = sc_density(R, o->dist, o->nidx, o->ix, o->argint, g);
+            double z = sc_density(R, o->dist, o->dfn, o->nidx, o->ix, o->argint, g);
             if (R->bad) return;
             if (o->flush) sc_flush(R, o->dst);
             int32_t out = -1;
@@ -352,7 +353,7 @@ static void sc_stmts(ScRun *R, int s0, int s1)
             break;
         case SS_DIST: {
             double g[SC_MAXDARGS];
-            R->lp += sc_density(R, s->dist, s->nargs, s->args, s->argint, g);
+            R->lp += sc_density(R, s->dist, s->dist->lpdf, s->nargs, s->args, s->argint, g);
             if (R->bad) return;
             for (int a = 0; a < s->nargs; a++)
                 if (!(s->argint >> a & 1) && R->rid[s->args[a]] >= 0) R->racc[s->args[a]] += g[a];

@@ -16,6 +16,8 @@ typedef struct ScC {
     int nops, capops, npre, cappre, nst, capst, nr, ni;
     int nmap, mslot[SC_MAXMAP], mreg[SC_MAXMAP];
     unsigned char mint[SC_MAXMAP];
+    const FunDef *inl[8];        /* the functions being inlined (cinline), innermost last */
+    int ninline;
     ScProg *p;
     int bad;
 } ScC;
@@ -155,6 +157,54 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
     return 0;
 }
 
+/* A call of a user-defined function whose body is straight-line, inlined: scalar
+ * arguments, scalar locals each given its value once (`real z = ...;`, never assigned
+ * again), then `return E;`.  The parameters and locals name the registers of their
+ * values (no statement, no copy); a call inside it inlines in turn, a recursive one
+ * leaves the loop to the interpreter.  Anything else (a loop, an if, a container, a
+ * print or reject) does too; the interpreter's call_user then runs it. */
+#define SC_MAXINLINE 8
+static int cinline(ScC *c, const Expr *e)
+{
+    const FunDef *f = e->fn;
+    f = f && f->def ? f->def : f;
+    if (!f || !f->body || f->nparams != e->nargs || c->ninline == SC_MAXINLINE || !scalar_ty(f->rty)) return -1;
+    for (int i = 0; i < c->ninline; i++) if (c->inl[i] == f) return -1;       /* recursion */
+    int nmap = c->nmap, v = -1;
+    for (int i = 0; i < f->nparams; i++) {
+        const FunParam *p = &f->params[i];
+        if (!scalar_ty(p->ty) || (p->ty.base != TB_REAL && p->ty.base != TB_INT)) { c->nmap = nmap; return -1; }
+        int isint = p->ty.base == TB_INT;
+        int r = isint ? c_int(c, e->args[i]) : c_real(c, e->args[i]);
+        if (r < 0 || c->nmap == SC_MAXMAP) { c->nmap = nmap; return -1; }
+        c->mslot[c->nmap] = p->slot;
+        c->mint[c->nmap] = (unsigned char)isint;
+        c->mreg[c->nmap++] = r;
+    }
+    c->inl[c->ninline++] = f;
+    const Stmt *b = f->body;
+    int n = b->kind == S_BLOCK ? b->nstmts : 1;
+    for (int i = 0; i < n && v < 0; i++) {
+        const Stmt *s = b->kind == S_BLOCK ? b->stmts[i] : b;
+        if (s->kind == S_RETURN && s->rhs && i == n - 1) {
+            v = f->rty.base == TB_INT ? c_int(c, s->rhs) : c_real(c, s->rhs);
+            break;
+        }
+        const TypeSpec *t = s->type;
+        if (s->kind != S_DECL || s->decl != D_LOCAL || !s->init || !t || t->narr || t->lower || t->upper
+            || (t->name != TS_REAL && t->name != TS_INT) || c->nmap == SC_MAXMAP)
+            break;
+        int isint = t->name == TS_INT, r = isint ? c_int(c, s->init) : c_real(c, s->init);
+        if (r < 0) break;
+        c->mslot[c->nmap] = s->slot;
+        c->mint[c->nmap] = (unsigned char)isint;
+        c->mreg[c->nmap++] = r;
+    }
+    c->ninline--;
+    c->nmap = nmap;
+    return v;
+}
+
 static int cexpr(ScC *c, const Expr *e)
 {
     if (c->bad || !scalar_ty(e->ty)) return -1;
@@ -252,19 +302,23 @@ static int cexpr(ScC *c, const Expr *e)
             o->b = b;
             return o->dst = c->nr++;
         }
-        if (e->fkind == FN_DIST_LPDF) {
+        if (e->fkind == FN_DIST_LPDF || e->fkind == FN_DIST_CDF || e->fkind == FN_DIST_LCDF || e->fkind == FN_DIST_LCCDF) {
             const Dist *d = e->fn;
             int regs[SC_MAXDARGS];
             unsigned argint;
-            if (d->discrete != (d->sig[0] == 'I') || cdist(c, d, e->args, e->nargs, regs, &argint))
+            DistFn fn = e->fkind == FN_DIST_CDF ? d->cdf : e->fkind == FN_DIST_LCDF ? d->lcdf
+                      : e->fkind == FN_DIST_LCCDF ? d->lccdf : d->lpdf;
+            if (!fn || d->discrete != (d->sig[0] == 'I') || cdist(c, d, e->args, e->nargs, regs, &argint))
                 return -1;
             if ((o = new_op(c, SO_DIST)) == NULL) return -1;
             o->dist = d;
+            o->dfn = fn;
             o->nidx = (uint8_t)e->nargs;
             o->argint = argint;
             memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
             return o->dst = c->nr++;
         }
+        if (e->fkind == FN_USER) return cinline(c, e);
         if (e->fkind == FN_BUILTIN && e->nargs == 1
             && strcmp(((const struct Builtin *)e->fn)->name, "log_sum_exp") == 0) {
             const Expr *x = e->args[0];

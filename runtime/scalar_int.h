@@ -36,6 +36,7 @@ typedef struct ScOp {
     int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index */
     const MathFn *f;
     const Dist *dist;
+    DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
 } ScOp;
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR };

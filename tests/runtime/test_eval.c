@@ -163,6 +163,13 @@ static const ECase cases[] = {
     VAL("gen out = poisson_lpmf(2 | 3);", 1, 2 * 1.0986122886681098 - 3 - M_LN2),
     VAL("gen out = poisson_lpmf({2, 0} | 3);", 1, 2 * 1.0986122886681098 - 3 - M_LN2 - 3),
     VAL("gen out = normal_lcdf(0 | 0, 2);", 1, -M_LN2),
+    /* cdfs of discrete families (Stan has them; they were refused until 2026-12-06):
+     * the sums of the pmfs, written out */
+    VAL("gen out = {poisson_cdf(2 | 1.5), exp(poisson_lcdf(2 | 1.5)), exp(poisson_lccdf(2 | 1.5))};", 3,
+        0.80884683053805322, 0.80884683053805322, 1 - 0.80884683053805322),
+    VAL("gen out = {binomial_cdf(1 | 3, 0.5), bernoulli_cdf(0 | 0.3), exp(neg_binomial_lcdf(0 | 2, 1))};", 3,
+        0.5, 0.7, 0.25),
+    VAL("gen out = poisson_cdf({0, 1} | 2);", 1, 0.13533528323661270 * 0.40600584970983811),
     /* let variables: data-only lets are computed once and size later declarations */
     VAL("let int K = 2 + 1;\nlet vector[K] z = rep_vector(1.5, K);\ngen out = sum(z);", 1, 4.5),
     VAL("let real a = 2;\nlet real b = a * a;\ngen out = b + 1;", 1, 5),

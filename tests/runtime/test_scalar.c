@@ -73,6 +73,15 @@ static const Case cases[] = {
     {"squares (SO_SQ: pow with a literal 2, int or real) beside other powers",
      DECLS "{ real r = 0; for (n in 1:N) { r = 0.3 * r + pow(x[n] - a, 2) * 0.1 + pow(b * r, 2.0) - pow(s, 3) + pow(s, b) * 0.01\n"
      "  + pow(2, a); } target += -r * r / 10; }", 0},
+    {"cdfs of scalars: normal_lcdf and _lccdf, logistic_cdf, poisson_cdf of int data",
+     DECLS "for (n in 1:N) target += normal_lcdf(a * x[n] | b, s) + 0.1 * normal_lccdf(y[n] | a, s)\n"
+     "  + 0.5 * logistic_cdf(y[n] | b, 1 + s) + 0.2 * log(poisson_cdf(k[n] | exp(t)));", 0},
+    {"user functions inlined: locals, an int argument, a function calling one, a user _lpdf after ~",
+     "real sq2(real u) { return u * u; }\n"
+     "real skew_lpdf(real v, real mu, real sc, real al) {\n"
+     "  real z = (v - mu) / sc;\n  return normal_lpdf(v | mu, sc) + log(2) + normal_lcdf(al * z | 0, 1);\n}\n"
+     "real shift(real u, int h) { real w = sq2(u) * 0.1; int h2 = h * 2; return w + h2; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ skew(a + shift(b, g[n]) * 0.1 + r, s, t); r = 0.3 * r + sq2(x[n] * b) * 0.01; } }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
@@ -331,6 +340,27 @@ START_TEST(hoisted_same_as_not)
 }
 END_TEST
 
+/* A function the programs do not inline (an if in its body): the loop that calls it
+ * is the interpreter's, with the same density. */
+START_TEST(not_inlined)
+{
+    const char *src = "real fact(int k) { if (k <= 1) return 1; return k * fact(k - 1); }\n"
+                      DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a * fact(g[n]); } target += -r * r; }";
+    VmModel *mf = load(src, 1), *ms = load(src, 0);
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_ptr_nonnull(ms);
+    VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+    double u[32], gf[32], gs[32], lf, ls;
+    point(u, vm_model_dim(mf), 1);
+    ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
+    ck_assert_int_eq(vm_log_density(es, u, 1, &ls, gs), 0);
+    ck_assert(isfinite(lf) && lf == ls);
+    ck_assert_int_eq(((Ev *)ef)->sc_runs, 0);
+    vm_eval_free(ef); vm_eval_free(es);
+    vm_model_free(mf); vm_model_free(ms);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -344,6 +374,7 @@ int main(void)
     tcase_add_test(tc, every_loop_planned);
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, hoisted_same_as_not);
+    tcase_add_test(tc, not_inlined);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
