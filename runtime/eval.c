@@ -24,17 +24,17 @@ int val_inner_rows(const Val *v) { return v->kind == TK_SCALAR ? 1 : v->dims[v->
 
 int val_count(const int *dims, int nd, size_t *n)
 {
+    /* one pass, no division: it runs at every allocation of every evaluation */
     size_t k = 1;
-    int zero = 0;
+    int zero = 0, big = 0;
     for (int i = 0; i < nd; i++) {
         if (dims[i] < 0) return -1;
-        if (dims[i] == 0) zero = 1;
+        zero |= dims[i] == 0;
+        big |= __builtin_mul_overflow(k, (size_t)dims[i], &k) || k > VM_MAX_ELEMENTS;
+        if (big) k = 1;
     }
     if (zero) { *n = 0; return 0; }
-    for (int i = 0; i < nd; i++) {
-        if ((size_t)dims[i] > VM_MAX_ELEMENTS / k) return -1;
-        k *= (size_t)dims[i];
-    }
+    if (big) return -1;
     *n = k;
     return 0;
 }

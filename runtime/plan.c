@@ -66,9 +66,8 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     if (!s) return;
     switch (s->kind) {
     case S_FOR: {
-        unsigned long h = ((unsigned long)(uintptr_t)s >> 4) * 0x9e3779b97f4a7c15UL;
-        int i = (int)(h % (unsigned long)p->cap);
-        while (p->tab[i].s) i = (i + 1) % p->cap;
+        int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+        while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
         PlLoop *l = &p->tab[i];
         l->s = s;
         l->vec = vec_plan(s, &m->arena);
@@ -99,7 +98,7 @@ void plan_build(Model *m)
     const Program *prog = m->ir->prog;
     int n = 0;
     for (int i = 0; i < prog->nstmts; i++) count_loops(prog->stmts[i], &n);
-    p->cap = 2 * n + 1;                 /* at most half full: short probes */
+    p->cap = plan_cap(n);
     p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
     for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
     plan_fast_build(m, p);

@@ -51,15 +51,24 @@ void plan_build(Model *m);
 /* The fast-path verdicts of p (plan_fast.c, called by plan_build). */
 void plan_fast_build(Model *m, Plan *p);
 
+/* Both tables have a power-of-two size (plan_cap) and take the high half of a
+ * multiplicative hash: a mask, not a division, at every lookup of every gradient. */
 static inline unsigned long plan_hash(const void *k)
 {
-    return ((unsigned long)(uintptr_t)k >> 4) * 0x9e3779b97f4a7c15UL;
+    return (((unsigned long)(uintptr_t)k >> 4) * 0x9e3779b97f4a7c15UL) >> 32;
+}
+/* The least power of two above twice n: at most half full, short probes. */
+static inline int plan_cap(int n)
+{
+    int c = 1;
+    while (c <= 2 * n) c *= 2;
+    return c;
 }
 /* The fast-path verdict for key, or NULL (not a position of the model's program). */
 static inline const PlFast *plan_fast(const Plan *p, const void *key)
 {
     if (!p || !p->fcap) return NULL;
-    for (int i = (int)(plan_hash(key) % (unsigned long)p->fcap);; i = (i + 1) % p->fcap) {
+    for (int i = (int)(plan_hash(key) & (unsigned long)(p->fcap - 1));; i = (i + 1) & (p->fcap - 1)) {
         if (p->ftab[i].key == key) return &p->ftab[i];
         if (!p->ftab[i].key) return NULL;
     }
@@ -68,8 +77,7 @@ static inline const PlFast *plan_fast(const Plan *p, const void *key)
 static inline const PlLoop *plan_loop(const Plan *p, const Stmt *s)
 {
     if (!p || !p->cap) return NULL;
-    unsigned long h = ((unsigned long)(uintptr_t)s >> 4) * 0x9e3779b97f4a7c15UL;
-    for (int i = (int)(h % (unsigned long)p->cap);; i = (i + 1) % p->cap) {
+    for (int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));; i = (i + 1) & (p->cap - 1)) {
         if (p->tab[i].s == s) return &p->tab[i];
         if (!p->tab[i].s) return NULL;
     }

@@ -29,8 +29,8 @@ static void put(Walk *w, const void *key, int dist, int aff)
     if (w->count) { w->nkeys++; return; }
     if (vm_plan_fast_disabled) dist = aff = 0;
     Plan *p = w->p;
-    int i = (int)(plan_hash(key) % (unsigned long)p->fcap);
-    while (p->ftab[i].key && p->ftab[i].key != key) i = (i + 1) % p->fcap;
+    int i = (int)(plan_hash(key) & (unsigned long)(p->fcap - 1));
+    while (p->ftab[i].key && p->ftab[i].key != key) i = (i + 1) & (p->fcap - 1);
     PlFast *f = &p->ftab[i];
     if (!f->key) p->nfast++;
     f->key = key;
@@ -125,7 +125,7 @@ void plan_fast_build(Model *m, Plan *p)
     const Program *prog = m->ir->prog;
     Walk w = {.p = p, .count = 1};
     for (int i = 0; i < prog->nstmts; i++) walk_stmt(m, &w, prog->stmts[i], NULL);
-    p->fcap = 2 * w.nkeys + 1;          /* at most half full */
+    p->fcap = plan_cap(w.nkeys);
     p->ftab = arena_zalloc(&m->arena, sizeof *p->ftab * (size_t)p->fcap);
     w.count = 0;
     for (int i = 0; i < prog->nstmts; i++) walk_stmt(m, &w, prog->stmts[i], NULL);
