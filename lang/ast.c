@@ -275,6 +275,19 @@ Stmt *ast_tilde(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token semi)
     return s;
 }
 
+Stmt *ast_tilde_trunc(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token t, Expr *lo, Expr *hi, Token semi)
+{
+    Stmt *s = ast_tilde(c, lhs, dist, args, semi);
+    s->trunc = 1;
+    s->trunc_lo = lo;
+    s->trunc_hi = hi;
+    s->trunc_span = span_join(tok_span(t), tok_span(semi));
+    s->trunc_span.len--;              /* T[...] without the ';' */
+    if (t.len != 1 || c->src[t.off] != 'T')
+        diag_add(c->diags, DIAG_ERROR, tok_span(t), "expected ';' or T[lower, upper] after the distribution");
+    return s;
+}
+
 Stmt *ast_target(ParseCtx *c, Token kw, Expr *e, Token semi)
 {
     Stmt *s = stmt_new(c, S_TARGET, span_join(tok_span(kw), tok_span(semi)));

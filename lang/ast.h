@@ -126,6 +126,11 @@ struct Stmt {
     Span dist_span;
     Expr **args;
     int nargs;
+    /* S_TILDE `y ~ d(...) T[lo, hi];`: truncated (either bound may be absent);
+     * sema.c turns it into an S_TARGET of the truncated density, keeping these. */
+    int trunc;
+    Expr *trunc_lo, *trunc_hi;
+    Span trunc_span;
     /* S_FOR / S_WHILE / S_IF */
     const char *loopvar;
     Span loopvar_span;
@@ -231,6 +236,8 @@ TypeSpec *ast_with_affine(ParseCtx *c, TypeSpec *ts, Affine a);
 TypeSpec *ast_array_type(ParseCtx *c, Token t, ExprList dims, TypeSpec *elem);
 Stmt *ast_decl(ParseCtx *c, DeclKind k, Token kw, TypeSpec *ty, Token name, Expr *init, Token semi);
 Stmt *ast_tilde(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token semi);
+/* the same with T[lo, hi] after it (t: the T; lo, hi may be NULL) */
+Stmt *ast_tilde_trunc(ParseCtx *c, Expr *lhs, Token dist, ExprList args, Token t, Expr *lo, Expr *hi, Token semi);
 Stmt *ast_target(ParseCtx *c, Token kw, Expr *e, Token semi);
 Stmt *ast_assign(ParseCtx *c, Expr *lhs, int op, Expr *rhs, Token semi);
 Stmt *ast_for(ParseCtx *c, Token kw, Token var, Expr *lo, Expr *hi, Stmt *body);

@@ -236,6 +236,23 @@ static void fbody(Buf *b, const Stmt *s, int ind)
     }
 }
 
+/* y ~ d(args) [T[lo, hi]]; */
+static void ftilde(Buf *b, const Stmt *s)
+{
+    fexpr(b, s->lhs);
+    buf_printf(b, " ~ %s(", s->dist);
+    for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
+    buf_printf(b, ")");
+    if (s->trunc) {
+        buf_printf(b, " T[");
+        if (s->trunc_lo) fexpr(b, s->trunc_lo);
+        buf_printf(b, ", ");
+        if (s->trunc_hi) fexpr(b, s->trunc_hi);
+        buf_printf(b, "]");
+    }
+    buf_putn(b, ";", 1);
+}
+
 static void fstmt(Buf *b, const Stmt *s, int ind)
 {
     static const char *kw[] = {"data ", "param ", "let ", "gen ", ""};
@@ -248,17 +265,11 @@ static void fstmt(Buf *b, const Stmt *s, int ind)
         buf_putn(b, ";", 1);
         break;
     case S_TILDE:
-        fexpr(b, s->lhs);
-        buf_printf(b, " ~ %s(", s->dist);
-        for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
-        buf_printf(b, ");");
+        ftilde(b, s);
         break;
     case S_TARGET:
-        if (s->dist) {                /* y ~ f(...) with f_lpdf user-defined, after checking */
-            fexpr(b, s->lhs);
-            buf_printf(b, " ~ %s(", s->dist);
-            for (int i = 0; i < s->nargs; i++) { if (i) buf_printf(b, ", "); fexpr(b, s->args[i]); }
-            buf_printf(b, ");");
+        if (s->dist) {                /* y ~ f(...) with f_lpdf user-defined, or truncated, after checking */
+            ftilde(b, s);
             break;
         }
         buf_printf(b, "target += "); fexpr(b, s->rhs); buf_putn(b, ";", 1); break;

@@ -37,8 +37,8 @@ const char *vm_token_desc(int major)
  * before it, the open braces and the set of tokens the parser could have taken. */
 #define MAX_OPEN 64
 typedef struct ParseState {
-    Token prev;
-    int have_prev;
+    Token prev, prev2;         /* the last token taken and the one before it */
+    int have_prev, have_prev2;
     Token cur;                 /* the token being pushed */
     int open[MAX_OPEN];        /* offsets of unclosed '{' (the innermost MAX_OPEN) */
     int nopen;
@@ -141,7 +141,7 @@ static void old_array(ParseCtx *c, Token lb)
              ps->prev.len, src + name);
 }
 
-/* What Stan writes differently: blocks, truncation, bounds after the size, '=' in a
+/* What Stan writes differently: blocks, bounds after the size, '=' in a
  * condition.  Returns 1 when it reported. */
 static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expect, int ntok)
 {
@@ -164,11 +164,6 @@ static int stan_habit(ParseCtx *c, int major, Token t, const unsigned char *expe
                  "vmod has no blocks: %s", prev_is(c, "generated")
                  ? "declare generated quantities with gen, as in 'gen real y_rep = normal_rng(mu, sigma);'"
                  : "declare transformed data and parameters with let, as in 'let real s2 = square(s);'");
-        return 1;
-    }
-    if (major == IDENT && tok_is(c, t, "T") && prev == RPAREN) {
-        diag_add(d, DIAG_ERROR, tok_span(t), "truncation T[...] is not supported: add the density with "
-                 "target += and subtract the log of the truncated mass with _lcdf/_lccdf");
         return 1;
     }
     if (major == LT && prev == RBRACK && IDENT < ntok && expect[IDENT]) {
@@ -197,6 +192,9 @@ void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expec
     DiagList *d = c->diags;
     char exp[160];
     expected_clause(exp, sizeof exp, expect, ntok);
+    /* after `y ~ d(...)` the name the parser would take is a truncation's T */
+    if (ps->have_prev && ps->prev.type == RPAREN && IDENT < ntok && expect[IDENT] && SEMI < ntok && expect[SEMI])
+        snprintf(exp, sizeof exp, ", expected ';' or T[lower, upper]");
     int want_semi = SEMI < ntok && expect[SEMI];
     int newline_before = ps->have_prev && memchr(c->src + ps->prev.off, '\n', (size_t)(t.off - ps->prev.off));
     Span after_prev = ps->have_prev ? (Span){ps->prev.off + ps->prev.len, 1} : tok_span(t);
@@ -215,6 +213,17 @@ void vm_syntax_error(ParseCtx *c, int major, Token t, const unsigned char *expec
             diag_add(d, DIAG_ERROR, after_prev, "expected ';' after %s at the end of input", prevtxt);
         else
             diag_add(d, DIAG_ERROR, after_prev, "unexpected end of input%s", exp);
+        return;
+    }
+    /* `y ~ d(...)` then a name: the parser took it for the T of T[lower, upper]; not
+     * followed by '[', it is the next statement after a missing ';' */
+    if (ps->have_prev2 && ps->prev2.type == RPAREN && ps->prev.type == IDENT && major != LBRACK
+        && LBRACK < ntok && expect[LBRACK]) {
+        Span after = {ps->prev2.off + ps->prev2.len, 1};
+        if (ps->prev.len == 1 && c->src[ps->prev.off] == 'T')
+            diag_add(d, DIAG_ERROR, tok_span(t), "expected '[' after T: a truncation is written T[lower, upper]");
+        else
+            diag_add(d, DIAG_ERROR, after, "expected ';' after ')'");
         return;
     }
     /* a statement not closed before the next line's start: the most common mistake */
@@ -325,6 +334,8 @@ Program *vm_parse(Arena *a, DiagList *d, const char *src, size_t len)
         collect_comments(c, off, t.off);
         vm_parser(p, tk, t);
         if (c->failed || tk == LEX_EOF) break;
+        st.ps.prev2 = st.ps.prev;
+        st.ps.have_prev2 = st.ps.have_prev;
         st.ps.prev = t;
         st.ps.have_prev = 1;
         if (tk == LBRACE) { if (st.ps.nopen < MAX_OPEN) st.ps.open[st.ps.nopen] = t.off; st.ps.nopen++; }

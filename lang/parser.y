@@ -40,6 +40,7 @@
 %nonassoc IFX.
 %nonassoc ELSE.
 
+%type topt {Expr *}
 %type expr {Expr *}
 %type cond_expr {Expr *}
 %type or_expr {Expr *}
@@ -169,6 +170,10 @@ upper(E) ::= UPPER ASSIGN add_expr(X).  { E = X; }
 /* ---- statements ---- */
 stmt(S) ::= expr(L) TILDE IDENT(D) LPAREN args(A) RPAREN SEMI(E).  { S = ast_tilde(ctx, L, D, A, E); }
 stmt(S) ::= expr(L) TILDE IDENT(D) LPAREN RPAREN SEMI(E).               { S = ast_tilde(ctx, L, D, (ExprList){0}, E); }
+stmt(S) ::= expr(L) TILDE IDENT(D) LPAREN args(A) RPAREN IDENT(T) LBRACK topt(LO) COMMA topt(HI) RBRACK SEMI(E).
+    { S = ast_tilde_trunc(ctx, L, D, A, T, LO, HI, E); }
+topt(X) ::= .        { X = NULL; }
+topt(X) ::= expr(Y). { X = Y; }
 stmt(S) ::= TARGET(K) PLUSEQ expr(X) SEMI(E).                     { S = ast_target(ctx, K, X, E); }
 stmt(S) ::= expr(L) assignop(O) expr(R) SEMI(E).                  { S = ast_assign(ctx, L, O, R, E); }
 stmt(S) ::= type(T) IDENT(N) opt_init(X) SEMI(E).                 { S = ast_decl(ctx, D_LOCAL, N, T, N, X, E); }

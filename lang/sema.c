@@ -898,6 +898,7 @@ static VarInfo *lhs_var(Sema *s, Expr *e)
 }
 
 static int user_tilde(Sema *s, Stmt *st);
+static void truncate(Sema *s, Stmt *st, const Dist *d, Ty lt);
 static void check_return(Sema *s, Stmt *st);
 
 static void check_stmt(Sema *s, Stmt *st)
@@ -915,6 +916,17 @@ static void check_stmt(Sema *s, Stmt *st)
             break;
         }
         const Dist *d = dist_find(st->dist);
+        if (!d && st->trunc) {
+            char buf[200];
+            snprintf(buf, sizeof buf, "%s_lpdf", st->dist);
+            FunDef *uf = find_fun(s, buf);
+            if (!uf) { snprintf(buf, sizeof buf, "%s_lpmf", st->dist); uf = find_fun(s, buf); }
+            if (uf) {
+                err(s, st->trunc_span, "T[...] after a user-defined distribution is not supported: add "
+                    "target += %s(...) and subtract the log of the truncated mass yourself", buf);
+                break;
+            }
+        }
         if (!d && user_tilde(s, st)) break;
         if (!d) {
             /* `y ~ normal_lpdf(...)`: the suffix belongs to the function, not to '~' */
@@ -953,6 +965,7 @@ static void check_stmt(Sema *s, Stmt *st)
             break;
         }
         check_dist_args(s, d, all, st->nargs + 1, 1, st->dist, st->span);
+        if (st->trunc) truncate(s, st, d, lt);
         break;
     }
     case S_TARGET: {
@@ -1318,6 +1331,103 @@ static Ty check_print(Sema *s, Expr *e)
 }
 
 /* `y ~ foo(a)` with foo_lpdf (or foo_lpmf) user-defined: target += foo_lpdf(y | a). */
+/* Nodes of the truncated density (truncate below), typed afterwards by check_expr. */
+static Expr *tr_node(Sema *s, ExprKind k, Span sp, Expr *a, Expr *b, Expr *c)
+{
+    Expr *e = arena_zalloc(s->a, sizeof *e);
+    e->kind = k;
+    e->span = sp;
+    e->slot = -1;
+    e->args = arena_alloc(s->a, 3 * sizeof(Expr *));
+    e->args[0] = a; e->args[1] = b; e->args[2] = c;
+    e->nargs = c ? 3 : b ? 2 : a ? 1 : 0;
+    for (int i = 0; i < e->nargs; i++) if (e->args[i]->depth + 1 > e->depth) e->depth = e->args[i]->depth + 1;
+    return e;
+}
+
+/* d's function `suffix` at x, with the statement's arguments after the bar. */
+static Expr *tr_call(Sema *s, const Stmt *st, const Dist *d, const char *suffix, Expr *x)
+{
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s%s", d->name, suffix);
+    Expr *e = tr_node(s, E_CALL, st->trunc_span, NULL, NULL, NULL);
+    e->name = arena_strndup(s->a, buf, strlen(buf));
+    e->name_span = st->dist_span;
+    e->bar = 1;
+    e->nargs = st->nargs + 1;
+    e->args = arena_alloc(s->a, sizeof(Expr *) * (size_t)e->nargs);
+    e->args[0] = x;
+    for (int i = 0; i < st->nargs; i++) e->args[i + 1] = st->args[i];
+    for (int i = 0; i < e->nargs; i++) if (e->args[i]->depth + 1 > e->depth) e->depth = e->args[i]->depth + 1;
+    return e;
+}
+
+/* `y ~ d(a) T[L, U];` is `target += (y < L || y > U) ? negative_infinity()
+ * : d_lpdf(y | a) - log(F(U) - F(L))`, with F's logarithms from d_lcdf and d_lccdf
+ * (Stan's truncation; for a discrete d the mass from L on is 1 - F(L - 1)).  As in Stan
+ * 2.21, y and a are single values. */
+static void truncate(Sema *s, Stmt *st, const Dist *d, Ty lt)
+{
+    Ty tl = st->trunc_lo ? check_expr(s, st->trunc_lo) : TY_INT, th = st->trunc_hi ? check_expr(s, st->trunc_hi) : TY_INT;
+    if (lt.base == TB_ERR || tl.base == TB_ERR || th.base == TB_ERR) return;
+    if (!d->lcdf || !d->lccdf || d->sig[0] != (d->discrete ? 'I' : 'R')) {
+        err(s, st->trunc_span, "T[...]: %s has no _lcdf and _lccdf to truncate it with", d->name);
+        return;
+    }
+    if (!is_scalar(lt)) {
+        err(s, st->lhs->span, "T[...] truncates a single value, but the left of '~' is %s: write a loop", TYS(lt));
+        return;
+    }
+    for (int i = 0; i < st->nargs; i++)
+        if (!is_scalar(st->args[i]->ty)) {
+            err(s, st->args[i]->span, "T[...] needs single values as the distribution's arguments, found %s",
+                TYS(st->args[i]->ty));
+            return;
+        }
+    Expr *b[2] = {st->trunc_lo, st->trunc_hi};
+    Ty tb[2] = {tl, th};
+    for (int k = 0; k < 2; k++)
+        if (b[k] && (!is_scalar(tb[k]) || (d->discrete && tb[k].base != TB_INT))) {
+            err(s, b[k]->span, "the %s bound of T[...] must be %s, found %s", k ? "upper" : "lower",
+                d->discrete ? "an int (the distribution is over integers)" : "a real or an int", TYS(tb[k]));
+            return;
+        }
+    if (!b[0] && !b[1]) return;       /* T[, ]: nothing truncated */
+    Span sp = st->trunc_span;
+    Expr *lpdf = tr_call(s, st, d, d->discrete ? "_lpmf" : "_lpdf", st->lhs);
+    Expr *lo = b[0];
+    if (lo && d->discrete) {          /* P(y >= L) = 1 - F(L - 1) */
+        Expr *one = tr_node(s, E_INT, sp, NULL, NULL, NULL);
+        one->ival = 1;
+        lo = tr_node(s, E_BINOP, sp, b[0], one, NULL);
+        lo->op = OP_SUB;
+    }
+    Expr *mass;
+    if (b[0] && b[1]) {
+        mass = tr_node(s, E_CALL, sp, tr_call(s, st, d, "_lcdf", b[1]), tr_call(s, st, d, "_lcdf", lo), NULL);
+        mass->name = "log_diff_exp";
+        mass->name_span = sp;
+    } else if (b[0]) mass = tr_call(s, st, d, "_lccdf", lo);
+    else mass = tr_call(s, st, d, "_lcdf", b[1]);
+    Expr *val = tr_node(s, E_BINOP, sp, lpdf, mass, NULL);
+    val->op = OP_SUB;
+    Expr *out = NULL;
+    for (int k = 0; k < 2; k++) {
+        if (!b[k]) continue;
+        Expr *c = tr_node(s, E_BINOP, sp, st->lhs, b[k], NULL);
+        c->op = k ? OP_GT : OP_LT;
+        if (out) { out = tr_node(s, E_BINOP, sp, out, c, NULL); out->op = OP_OR; }
+        else out = c;
+    }
+    Expr *ninf = tr_node(s, E_CALL, sp, NULL, NULL, NULL);
+    ninf->name = "negative_infinity";
+    ninf->name_span = sp;
+    Expr *e = tr_node(s, E_COND, sp, out, ninf, val);
+    if (check_expr(s, e).base == TB_ERR) return;
+    st->kind = S_TARGET;
+    st->rhs = e;
+}
+
 static int user_tilde(Sema *s, Stmt *st)
 {
     char buf[200];

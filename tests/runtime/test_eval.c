@@ -182,6 +182,15 @@ static const ECase cases[] = {
      .want = {-0.25, 0.5}},
 
     /* log density: target += of scalars and containers, ~, Jacobians */
+    /* truncation T[L, U]: the density less the log of the mass inside (values worked
+     * out from erf and the Poisson pmf), -inf outside; gradients by differences below */
+    LP("data real y = 0.3;\nparam real mu;\ny ~ normal(mu, 1.5) T[-1, 2];", 0.5, -0.9515773838995998),
+    LP("data real y = 0.3;\nparam real mu;\ny ~ normal(mu, 1.5) T[-1, ];", 0.5, -1.160538751178276),
+    LP("data real y = 0.3;\nparam real mu;\ny ~ normal(mu, 1.5) T[, 2.5];", 0.5, -1.2376499534612053),
+    LP("data int k = 3;\nparam real l;\nk ~ poisson(exp(l)) T[1, 10];", 0.6931471805599453, -1.566894861025135),
+    LP("data int k = 3;\nparam real l;\nk ~ poisson(exp(l)) T[2, ];", 0.6931471805599453, -1.1914321198838747),
+    REJ("data real y = 3;\nparam real mu;\ny ~ normal(mu, 1.5) T[-1, 2];", 0.5, ""),
+    REJ("data int k = 0;\nparam real l;\nk ~ poisson(exp(l)) T[1, ];", 0.5, ""),
     LP("param real x;\ntarget += [1, 2, 3] * x;", 0.5, 3),
     LP("param real x;\ntarget += {x, 2 * x};", 0.5, 1.5),
     LP("param real x;\ntarget += [[x, 1], [2, x]];", 0.5, 4),
