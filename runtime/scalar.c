@@ -213,6 +213,7 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
         }
         case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
         case SO_SQ: { double x = rv[o->a]; sc_set2(R, o, x * x, o->a, 2.0 * x, -1, 0); break; }
+        case SO_SQRT: { double z = sqrt(rv[o->a]); sc_set2(R, o, z, o->a, 0.5 / z, -1, 0); break; }
         case SO_FMA: {                /* scalar_int.h: the product's signs folded in */
             double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
             int c = o->ix[0], dst = o->dst;

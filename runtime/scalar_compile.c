@@ -295,6 +295,12 @@ static int cexpr(ScC *c, const Expr *e)
                 o->a = a;
                 return o->dst = c->nr++;
             }
+            if (f->arity == 1 && !strcmp(f->name, "sqrt")) {   /* garch's volatility: no call */
+                int a = c_real(c, e->args[0]);
+                if (a < 0 || (o = new_op(c, SO_SQRT)) == NULL) return -1;
+                o->a = a;
+                return o->dst = c->nr++;
+            }
             int a = c_real(c, e->args[0]), b = f->arity == 2 && a >= 0 ? c_real(c, e->args[1]) : 0;
             if (a < 0 || b < 0 || (o = new_op(c, f->arity == 1 ? SO_F1 : SO_F2)) == NULL) return -1;
             o->f = f;
@@ -500,7 +506,7 @@ static void count_reads(const ScC *c, int *reads)
         switch (o->op) {
         case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2:
             reads[o->a]++; reads[o->b]++; break;
-        case SO_NEG: case SO_F1: case SO_SQ: reads[o->a]++; break;
+        case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: reads[o->a]++; break;
         case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
         case SO_FMA: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
         default: break;

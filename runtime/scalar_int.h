@@ -17,6 +17,7 @@ enum {
     SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
     SO_F1, SO_F2, SO_DIST, SO_LSE,
     SO_SQ,                    /* pow(x, 2) with a literal 2: x * x, mf_pow's value and partial */
+    SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
                                * product feeding a sum or difference, one tape variable */
     /* int results */
