@@ -29,6 +29,8 @@ int sc_nops(const ScProg *p);
 int sc_nfused(const ScProg *p);
 /* Its operations moved out of loops they do not depend on (scalar_hoist.c), for tests. */
 int sc_nhoisted(const ScProg *p);
+/* Its element reads that take the register of a store just before (store forwarding). */
+int sc_nforwarded(const ScProg *p);
 /* Tests: set at load, no product is folded / nothing is moved out of a loop (the
  * programs as compiled). */
 extern int vm_scalar_nofuse, vm_scalar_nohoist;

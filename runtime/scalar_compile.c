@@ -18,6 +18,10 @@ typedef struct ScC {
     unsigned char mint[SC_MAXMAP];
     const FunDef *inl[8];        /* the functions being inlined (cinline), innermost last */
     int ninline;
+    /* the last store of this iteration to an array element indexed by int variables
+     * (x[t] = v): a read of x[t] after it is v's register (fwd_*) */
+    struct { int on, slot, nidx, ix[VM_MAXDIM], val; } fwd[SC_MAXARR];
+    int nfwd;
     ScProg *p;
     int bad;
 } ScC;
@@ -127,6 +131,57 @@ static int c_real(ScC *c, const Expr *e)
     return o->dst = c->nr++;
 }
 
+/* Store forwarding: arma11's err[t] = y[t] - nu[t] right after nu[t] = ... reads the
+ * value's register, not the element (one operation and one bounds check fewer per
+ * step).  Only indices that are int variables held in registers (the loop variable,
+ * int locals) are matched; what could change them or the value ends the forward: a
+ * nested loop, an assignment to an index or to the value's variable, another store
+ * to the array. */
+static int fwd_regs(ScC *c, const Expr *e, int *ix)
+{
+    if (e->nidx > VM_MAXDIM) return -1;
+    for (int d = 0; d < e->nidx; d++) {
+        const Expr *i = e->idx[d].a;
+        int m = e->idx[d].kind == IX_SINGLE && i && i->kind == E_VAR ? map_find(c, i->slot) : -1;
+        if (m < 0 || !c->mint[m]) return -1;
+        ix[d] = c->mreg[m];
+    }
+    return 0;
+}
+
+static int fwd_find(ScC *c, const Expr *e)
+{
+    int ix[VM_MAXDIM];
+    if (e->args[0]->kind != E_VAR || fwd_regs(c, e, ix)) return -1;
+    for (int k = 0; k < c->nfwd; k++)
+        if (c->fwd[k].on && c->fwd[k].slot == e->args[0]->slot && c->fwd[k].nidx == e->nidx
+            && !memcmp(c->fwd[k].ix, ix, sizeof(int) * (size_t)e->nidx))
+            return c->fwd[k].val;
+    return -1;
+}
+
+/* a store of register v to lhs: the array's earlier forward ends, this one starts */
+static void fwd_store(ScC *c, const Expr *lhs, int v)
+{
+    int slot = lhs->args[0]->slot, k = 0, ix[VM_MAXDIM];
+    while (k < c->nfwd && c->fwd[k].slot != slot) k++;
+    if (k == c->nfwd) { if (k == SC_MAXARR) return; c->nfwd++; }
+    c->fwd[k].slot = slot;
+    c->fwd[k].on = fwd_regs(c, lhs, ix) == 0;
+    c->fwd[k].nidx = lhs->nidx;
+    memcpy(c->fwd[k].ix, ix, sizeof ix);
+    c->fwd[k].val = v;
+}
+
+/* register r (an int index or a value) is assigned: forwards that use it end */
+static void fwd_kill(ScC *c, int r, int isint)
+{
+    for (int k = 0; k < c->nfwd; k++) {
+        if (!isint && c->fwd[k].val == r) c->fwd[k].on = 0;
+        for (int d = 0; isint && d < c->fwd[k].nidx; d++) if (c->fwd[k].ix[d] == r) c->fwd[k].on = 0;
+    }
+}
+
 /* indices of x[i, j, ...] (all single, as many as x has dimensions) into ix */
 static int cindex(ScC *c, const Expr *e, int write, int *arr, int *ix)
 {
@@ -228,7 +283,8 @@ static int cexpr(ScC *c, const Expr *e)
         return o->dst = isint ? c->ni++ : c->nr++;
     }
     case E_INDEX: {
-        int arr, ix[VM_MAXDIM];
+        int arr, ix[VM_MAXDIM], f = isint ? -1 : fwd_find(c, e);
+        if (f >= 0) { c->p->nforwarded++; return f; }
         const Expr *i0 = e->nidx == 1 && e->idx[0].kind == IX_SINGLE ? e->idx[0].a : NULL;
         if (i0 && i0->kind == E_BINOP && (i0->op == OP_ADD || i0->op == OP_SUB) && i0->ty.base == TB_INT
             && i0->args[1]->kind == E_INT && e->args[0]->kind == E_VAR && map_find(c, e->args[0]->slot) < 0
@@ -352,6 +408,7 @@ static int cstore(ScC *c, const Expr *lhs, int v, int op0)
         int m = map_find(c, lhs->slot);
         if (m < 0 || (st = new_st(c, c->mint[m] ? SS_SETI : SS_SET)) == NULL) return -1;
         st->dst = c->mreg[m];
+        fwd_kill(c, st->dst, c->mint[m]);
     } else {
         int arr, ix[VM_MAXDIM];
         if (lhs->ty.base != TB_REAL || cindex(c, lhs, 1, &arr, ix) || (st = new_st(c, SS_STORE)) == NULL)
@@ -359,6 +416,7 @@ static int cstore(ScC *c, const Expr *lhs, int v, int op0)
         st->arr = arr;
         st->nidx = lhs->nidx;
         memcpy(st->ix, ix, sizeof ix);
+        fwd_store(c, lhs, v);
     }
     st->op0 = op0;
     st->op1 = c->nops;
@@ -462,7 +520,9 @@ static int cstmts(ScC *c, const Stmt *s)
         st->dst = var;
         st->lo = lo;
         st->hi = hi;
+        c->nfwd = 0;                    /* the body runs many times, and then the rest */
         if (cstmts(c, s->body)) return -1;
+        c->nfwd = 0;
         c->st[at].body0 = at + 1;       /* c->st may have moved */
         c->st[at].body1 = c->nst;
         return 0;
@@ -622,5 +682,6 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
 int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
 int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
+int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
 int vm_scalar_nofuse, vm_scalar_nohoist;
 

@@ -69,6 +69,7 @@ struct ScProg {
     unsigned char awrite[SC_MAXARR];
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
+    int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nbound;               /* outer real scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];

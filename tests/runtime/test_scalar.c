@@ -82,6 +82,11 @@ static const Case cases[] = {
      "  real z = (v - mu) / sc;\n  return normal_lpdf(v | mu, sc) + log(2) + normal_lcdf(al * z | 0, 1);\n}\n"
      "real shift(real u, int h) { real w = sq2(u) * 0.1; int h2 = h * 2; return w + h2; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ skew(a + shift(b, g[n]) * 0.1 + r, s, t); r = 0.3 * r + sq2(x[n] * b) * 0.01; } }", 0},
+    {"stores read back: forwarded, and not after the value, the index or the element changes",
+     DECLS "{ vector[N] u = rep_vector(0.5, N); vector[N] w = rep_vector(0.25, N); real r = 0;\n"
+     "  for (n in 1:N) { int h = n; real q = a * x[n]; u[n] = q; w[h] = b * x[n] + r; r = u[n] * 0.5 + w[h];\n"
+     "    q = q + b; h = N + 1 - n; r = r * 0.5 + u[n] + w[h] * 0.1; u[n] = r;\n"
+     "    for (j in 1:2) u[n] = u[n] * 0.9 + t; target += -square(u[n] - w[h] + r) / 10; } }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
@@ -280,6 +285,32 @@ static int nhoisted(VmModel *m)
     return n;
 }
 
+static int nforwarded(VmModel *m)
+{
+    VmEval *e = vm_eval_new(m);
+    const Plan *p = ((Ev *)e)->m->plan;
+    int n = 0;
+    for (int i = 0; i < p->cap; i++)      /* the outermost loop's program */
+        if (p->tab[i].s && p->tab[i].sc && sc_nforwarded(p->tab[i].sc) > n) n = sc_nforwarded(p->tab[i].sc);
+    vm_eval_free(e);
+    return n;
+}
+
+/* Store forwarding: the reads that take a stored register, as many as the case has
+ * (the same_as_interpreter cases check the values). */
+START_TEST(forwarded_reads)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int want = strstr(cases[i].name, "arma") ? 1 : strstr(cases[i].name, "stores read back") ? 2 : -1;
+        if (want < 0) continue;
+        VmModel *m = load(cases[i].src, 1);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_msg(nforwarded(m) == want, "%s: %d reads forwarded, want %d", cases[i].name, nforwarded(m), want);
+        vm_model_free(m);
+    }
+}
+END_TEST
+
 /* Operations moved out of the loops they do not depend on (scalar_hoist.c): as many
  * moves as the shape has (in the outermost loop's program; a nested loop has its own,
  * for when the loop around it is not a program), the density bit for bit that of the program without them,
@@ -375,6 +406,7 @@ int main(void)
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, not_inlined);
+    tcase_add_test(tc, forwarded_reads);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
