@@ -774,9 +774,11 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
         run_rejects(&sh, &dg);
         rep.diag = &dg;
     }
+    /* the file first: under mpirun's Ctrl-C the table may block on a full pty (run_notice.c) */
+    int json_failed = rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0;
     if (rc == 0 && cfg->out)
         runsum_print(&rep, cfg->out);
-    if (rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
+    if (json_failed)
         rc = 1;
     if (rc == 0)
         rundiag_print(&dg, stderr);

@@ -13,10 +13,18 @@
  * as long as it was stopped.  The main thread ticks about every 100 ms (run_pool);
  * a SIGCONT that comes less than RUNMP_NOTICE_GAP after the last tick before it found
  * the process running, so it cannot be a resume.  Misjudging a long stall of the main
- * thread as a stop only falls back on SIGTERM, a second later. */
+ * thread as a stop only falls back on SIGTERM, a second later.
+ *
+ * mpirun sleeps those seconds in its event loop, which also reads the processes'
+ * stdout (a pty, about 14 KB of buffer) and stderr (a pipe, 64 KB): until the SIGKILL,
+ * rank 0's summary must fit in them.  Rank 0 asks for pipes as large as Linux allows
+ * an unprivileged process (/proc/sys/fs/pipe-max-size, 1 MB), and writes the JSON
+ * summary file before the table (run.c). */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "driver/run_int.h"
 #include "runtime/mpi.h"
@@ -41,11 +49,28 @@ static void runmp_on_cont(int sig)
     atomic_store(&runmp_cont_ns, t > 0 ? t : 1);
 }
 
+/* Grow the pipe behind fd to the system's limit (a failure leaves it as it was). */
+static void runmp_grow_pipe(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return;
+#ifdef F_SETPIPE_SZ
+    for (int sz = 1 << 20; sz > 65536; sz /= 2)
+        if (fcntl(fd, F_SETPIPE_SZ, sz) >= 0)
+            return;
+#endif
+}
+
 void runmp_notice_begin(struct sigaction *old)
 {
     runmp_armed = mp_launched();
     if (!runmp_armed)
         return;
+    if (mp_rank() == 0) {
+        runmp_grow_pipe(1);
+        runmp_grow_pipe(2);
+    }
     atomic_store(&runmp_cont_ns, 0);
     runmp_tick[0] = runmp_tick[1] = runmp_mono_ns();
     struct sigaction sa;
