@@ -29,7 +29,7 @@
 #include "driver/run_int.h"
 #include "runtime/mpi.h"
 
-#define RUNMP_NOTICE_GAP 500000000LL   /* ns: 5 ticks; a Ctrl-Z and fg take longer */
+#define RUNMP_NOTICE_GAP 1000000000LL   /* ns: 10 ticks, room for a loaded machine; a Ctrl-Z and fg take longer */
 
 static atomic_llong runmp_cont_ns;   /* when the last SIGCONT came, 0: none since the last look */
 static long long runmp_tick[2];      /* main thread only: its last two ticks */

@@ -34,7 +34,7 @@ interrupt_check() {
          grep interrupted "$dir/out"; cat "$dir/err"; fi
 }
 
-# Ctrl-Z to mpirun (it forwards SIGTSTP), 2 s later fg (SIGCONT): the SIGCONT that
+# Ctrl-Z to mpirun (it forwards SIGTSTP), 3 s later fg (SIGCONT): the SIGCONT that
 # resumes the processes is not mpirun's notice of a kill, the run goes on to the end.
 # usage: resume_check DESC DIR DRAWS vrun-args... (2 chains, --draws=DRAWS among the args)
 resume_check() {
@@ -44,7 +44,7 @@ resume_check() {
     local pid=$! st
     wait_draws "$dir"
     kill -TSTP "$pid"
-    sleep 2
+    sleep 3   # stopped well over run_notice.c's 1 s
     kill -CONT "$pid"
     wait "$pid"
     st=$?
