@@ -10,6 +10,15 @@
  * the gradient alone (what a process adds per gradient besides its rows), from which
  * docs/mpi.md models the scaling beyond this machine.
  *
+ * CPU time on a shared machine: MPI waits by polling, so a process's CPU time per
+ * gradient includes the time it spun in the all-reduce waiting for a descheduled
+ * peer.  The work itself is timed apart (share_cpu_us): the same evaluations of this
+ * process's share without the all-reduce (vm_eval_set_share), its CPU time alone.
+ *
+ * With more than one process it also times, batch for batch in the same run, rank 0
+ * evaluating the whole density alone (the others waiting in a barrier), so that the
+ * wall-clock ratio has a baseline under the same load.
+ *
  * usage: [mpirun -n R] bench_mpi_gradient [--rows=N] [--seconds=S] */
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +30,7 @@
 #include <gsl/gsl_randist.h>
 #include "runtime/vmod.h"
 #include "runtime/mpi.h"
+#include "runtime/model.h"
 
 #define BM_K 5
 #define BM_BATCHES 15
@@ -130,7 +140,7 @@ int main(int argc, char **argv)
     }
     size_t dim = vm_model_dim(m);
     VmEval *e = vm_eval_new(m);
-    double u[1 + BM_K] = {-0.2, 0.7, -0.4, 0.2, 0.1, 0.9}, g[1 + BM_K], lp = 0;
+    double u[1 + BM_K] = {-0.2, 0.7, -0.4, 0.2, 0.1, 0.9}, g[1 + BM_K], lp = 0, lp_alone = 0;
     for (int i = 0; i < 3; i++)
         vm_log_density(e, u, 1, &lp, g);
     /* batch size: about seconds / BM_BATCHES each, agreed by every process */
@@ -142,7 +152,7 @@ int main(int argc, char **argv)
     long per = (long)(seconds / BM_BATCHES / (one > 1e-9 ? one : 1e-9));
     if (per < 1)
         per = 1;
-    double t[BM_BATCHES], c[BM_BATCHES];
+    double t[BM_BATCHES], c[BM_BATCHES], alone[BM_BATCHES];
     for (int b = 0; b < BM_BATCHES; b++) {
         mp_barrier();
         t0 = bm_now();
@@ -151,10 +161,44 @@ int main(int argc, char **argv)
             vm_log_density(e, u, 1, &lp, g);
         t[b] = (bm_now() - t0) / (double)per;
         c[b] = (bm_cpu() - c0) / (double)per;
+        /* the baseline in the same run, batch for batch under the same load: rank 0
+         * evaluates the whole density alone while the others wait */
+        mp_barrier();
+        if (size > 1 && rank == 0) {
+            vm_eval_set_share(e, -1, 0);
+            t0 = bm_now();
+            for (long i = 0; i < per; i++)
+                vm_log_density(e, u, 1, &lp_alone, g);
+            alone[b] = (bm_now() - t0) / (double)per;
+            vm_eval_set_share(e, 0, 1);
+        }
     }
     qsort(t, BM_BATCHES, sizeof *t, bm_cmp);
+    double us_alone = 0;
+    if (size > 1 && rank == 0) {
+        qsort(alone, BM_BATCHES, sizeof *alone, bm_cmp);
+        us_alone = 1e6 * alone[BM_BATCHES / 2];
+    }
     qsort(c, BM_BATCHES, sizeof *c, bm_cmp);
     double us = 1e6 * t[BM_BATCHES / 2], cpu_us = 1e6 * c[BM_BATCHES / 2];
+    /* the share's work alone: no all-reduce, so no waiting for the other processes */
+    double s_cpu[BM_BATCHES], lp_share = 0;
+    if (size > 1)
+        vm_eval_set_share(e, rank, 0);
+    for (int b = 0; b < BM_BATCHES; b++) {
+        double c0 = bm_cpu();
+        for (long i = 0; i < per; i++)
+            vm_log_density(e, u, 1, &lp_share, g);
+        s_cpu[b] = (bm_cpu() - c0) / (double)per;
+    }
+    qsort(s_cpu, BM_BATCHES, sizeof *s_cpu, bm_cmp);
+    double share_us = 1e6 * s_cpu[BM_BATCHES / 2];
+    /* every process's share time, for rank 0 to print (each slot filled by its owner) */
+    double by_rank[64] = {0}, by_tmp[64 * 64];
+    if (size <= 64) {
+        by_rank[rank] = share_us;
+        mp_sum_ordered(by_rank, (size_t)size, by_tmp);
+    }
     /* the all-reduce alone: lp, the gradient and the status, summed in rank order */
     double red_us = 0;
     if (size > 1) {
@@ -169,10 +213,17 @@ int main(int argc, char **argv)
             red_us = 1e6 * (bm_now() - t0) / reps;
         }
     }
-    if (rank == 0)
-        printf("processes=%d rows=%ld us_per_gradient=%.1f cpu_us_per_gradient=%.1f rows_per_process=%ld "
-               "cpu_ns_per_row=%.2f allreduce_us=%.2f lp=%.10g\n",
-               size, rows, us, cpu_us, rows / size, 1e3 * cpu_us / ((double)rows / size), red_us, lp);
+    if (rank == 0) {
+        printf("processes=%d rows=%ld us_per_gradient=%.1f cpu_us_per_gradient=%.1f share_cpu_us=%.1f "
+               "rows_per_process=%ld cpu_ns_per_row=%.2f allreduce_us=%.2f lp=%.10g",
+               size, rows, us, cpu_us, share_us, rows / size, 1e3 * share_us / ((double)rows / size), red_us, lp);
+        if (size > 1)
+            printf(" us_one_process_same_run=%.1f wall_ratio_same_run=%.3f lp_one_process=%.10g", us_alone,
+                   us / us_alone, lp_alone);
+        for (int r = 0; r < size && r < 64; r++)
+            printf("%s%.1f", r ? "," : " share_cpu_us_by_rank=", by_rank[r]);
+        printf("\n");
+    }
     vm_eval_free(e);
     vm_model_free(m);
     mp_finalize();

@@ -551,6 +551,8 @@ static int run_pool(RunShared *sh, int nthreads, Progress *prog)
         pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
         pthread_mutex_unlock(&sh->mu);
         prog_update(prog, sh->ch, sh->cfg->chains, run_now(), 0);
+        if (runmp_notice_check())   /* the launcher is ending the job: stop now, not at its SIGTERM */
+            run_on_sigint(SIGCONT);
         run_poll_ranks(sh);
         pthread_mutex_lock(&sh->mu);
     }
@@ -632,7 +634,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     pthread_cond_init(&sh->cv, NULL);
     atomic_init(&sh->failed, 0);
     atomic_init(&sh->remote, 0);
-    struct sigaction sa, old, oldterm;
+    struct sigaction sa, old, oldterm, oldcont;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_sigint;
     /* SIGTERM (a kill, a batch system's time limit) ends the run as Ctrl-C does, with
@@ -646,8 +648,9 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
     mp_request_stop(0);
     mp_set_stop_agreed(0);
     sigaction(SIGINT, &sa, &old);
-    /* (mpirun, too, turns Ctrl-C into SIGTERM for every process, SIGKILL a second later) */
+    /* (Ctrl-C to mpirun reaches the processes as SIGCONT, then SIGTERM, then SIGKILL) */
     sigaction(SIGTERM, &sa, &oldterm);
+    runmp_notice_begin(&oldcont);   /* ... and before them, SIGCONT (run_notice.c) */
 
     long per_chain = b->kind == BK_SAMPLER ? cfg->base.warmup + cfg->base.draws
                                            : cfg->base.iters + cfg->base.draws;
@@ -669,6 +672,7 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
 
     sigaction(SIGINT, &old, NULL);
     sigaction(SIGTERM, &oldterm, NULL);
+    runmp_notice_end(&oldcont);
     *interrupted = atomic_load(&run_sigint) ? atomic_load(&run_sigint) : vm_interrupt_pending();
     if (!*interrupted && mp_stop_agreed())   /* another process was stopped (mpirun's SIGTERM) */
         *interrupted = SIGTERM;
@@ -770,9 +774,11 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
         run_rejects(&sh, &dg);
         rep.diag = &dg;
     }
+    /* the file first: under mpirun's Ctrl-C the table may block on a full pty (run_notice.c) */
+    int json_failed = rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0;
     if (rc == 0 && cfg->out)
         runsum_print(&rep, cfg->out);
-    if (rc == 0 && cfg->summary_json && runsum_json(&rep, cfg->summary_json, err, errlen) != 0)
+    if (json_failed)
         rc = 1;
     if (rc == 0)
         rundiag_print(&dg, stderr);
@@ -788,7 +794,9 @@ int run_inference(const RunModel *m, const RunConfig *cfg, RunResult *res, char 
         run_result_free(res);
     if (rc == 0 && interrupted) {
         snprintf(err, errlen, "interrupted by %s: %ld draws per chain kept",
-                 interrupted == SIGTERM ? "SIGTERM" : "Ctrl-C", nd);
+                 interrupted == SIGTERM   ? "SIGTERM"
+                 : interrupted == SIGCONT ? "the MPI launcher ending the job (Ctrl-C to mpirun, or a kill)"
+                                          : "Ctrl-C", nd);
         rc = 128 + (interrupted == SIGTERM ? SIGTERM : SIGINT);
     }
     return rc;

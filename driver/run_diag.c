@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "driver/run_int.h"
 #include "driver/summary.h"
+#include "driver/radix.h"
 
 #define DIAG_RHAT_MAX 1.01
 #define DIAG_ESS_PER_CHAIN 100.0
@@ -182,12 +183,6 @@ static void diag_sampler_warnings(const RunReport *rep, RunDiag *dg)
                      c + 1, dg->ebfmi[c], DIAG_EBFMI_MIN);
 }
 
-static int diag_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* R's type 7 quantile of sorted s[n] */
 static double diag_q(const double *s, size_t n, double p)
 {
@@ -260,7 +255,7 @@ static void diag_mixing(const RunReport *rep, RunDiag *dg)
     size_t N = (size_t)res->ndraws;
     if (res->ncols <= first || N < 4)
         return;
-    double *own = malloc(N * sizeof *own), *rest = malloc(3 * (size_t)M * sizeof *rest);
+    double *own = malloc(2 * N * sizeof *own), *rest = malloc(3 * (size_t)M * sizeof *rest);
     if (!dg->stats || !own || !rest) {
         free(own);
         free(rest);
@@ -292,7 +287,7 @@ static void diag_mixing(const RunReport *rep, RunDiag *dg)
         for (int c = 0; M >= 2 && c < M; c++) {
             for (size_t d = 0; d < N; d++)
                 own[d] = diag_at(res, c, (long)d, j);
-            qsort(own, N, sizeof *own, diag_cmp);
+            radix_doubles(own, N, own + N);
             rest[3 * c] = diag_q(own, N, 0.5);
             rest[3 * c + 1] = diag_q(own, N, 0.05);
             rest[3 * c + 2] = diag_q(own, N, 0.95);

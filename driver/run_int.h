@@ -104,6 +104,13 @@ int runmp_csv_open(const RunConfig *cfg, int chain, CsvOut *w, const char *path,
                    char *err, size_t errlen);
 void runmp_gather(const RunConfig *cfg, RunChain *ch, size_t ncols, int *interrupted);
 int runmp_agree(int rc, char *err, size_t errlen, int *interrupted);
+/* run_notice.c: under a launcher, its SIGCONT that comes before its SIGTERM and
+ * SIGKILL.  begin/end around the chains; check from the main thread about every
+ * 100 ms: 1 once the notice came (a SIGCONT that resumed a stopped process is not one). */
+struct sigaction;
+void runmp_notice_begin(struct sigaction *old);
+void runmp_notice_end(const struct sigaction *old);
+int runmp_notice_check(void);
 
 /* run_summary.c: the table on cfg->out and the JSON file. */
 /* run_diag.c: the findings that say when not to trust a run. */

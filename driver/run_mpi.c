@@ -210,7 +210,8 @@ static void runmp_recv_chain(RunChain *c, size_t ncols, int src, int *interrupte
     c->t_warmup = h.t_warmup;
     c->t_sampling = h.t_sampling;
     memcpy(c->err, h.err, sizeof c->err);
-    *interrupted |= h.interrupted;
+    if (!*interrupted)   /* a signal number: the first one, not a mix of bits */
+        *interrupted = h.interrupted;
     memcpy(c->failed, p, (size_t)h.ndone), p += h.ndone;
     size_t nrows = (size_t)h.ndone * ncols * sizeof(double);
     memcpy(c->rows, p, nrows), p += nrows;

@@ -4,6 +4,7 @@
  * directly for the first lags, which is all that Geyer's truncation needs for chains
  * that mix, and by one FFT (as posterior does) when the sequence runs longer. */
 #include "driver/summary.h"
+#include "driver/radix.h"
 
 #include <float.h>
 #include <math.h>
@@ -18,7 +19,7 @@
  * chains truncate Geyer's sequence within a few lags, stuck ones need up to n. */
 #define SUM_DIRECT_LAGS 32
 
-typedef struct { double v; size_t i; } SumPair;
+typedef RadixPair SumPair;
 
 struct SumWork {
     int chains;
@@ -27,6 +28,7 @@ struct SumWork {
     double *sorted;  /* sorted copy, for quantiles and the median */
     double *m;       /* a split matrix (2 chains per chain), normalised in place */
     SumPair *pairs;  /* (value, position) for ranking */
+    SumPair *ptmp;   /* the radix sorts' other buffer (radix.h) */
     int *cst;        /* per split chain: all draws equal */
     double *rho;     /* autocorrelations for Geyer's sequence */
     double *cm;      /* chain means of a split matrix */
@@ -64,6 +66,7 @@ SumWork *sum_work_new(int chains, size_t ndraws)
     w->sorted = malloc(tot * sizeof *w->sorted);
     w->m = malloc(tot * sizeof *w->m);
     w->pairs = malloc(tot * sizeof *w->pairs);
+    w->ptmp = malloc(tot * sizeof *w->ptmp);
     w->cst = malloc(2 * (size_t)chains * sizeof *w->cst);
     w->rho = malloc((ndraws + 2) * sizeof *w->rho);
     w->cm = malloc(2 * (size_t)chains * sizeof *w->cm);
@@ -74,7 +77,7 @@ SumWork *sum_work_new(int chains, size_t ndraws)
     w->rwt = gsl_fft_real_wavetable_alloc(w->fft_n);
     w->hwt = gsl_fft_halfcomplex_wavetable_alloc(w->fft_n);
     w->fws = gsl_fft_real_workspace_alloc(w->fft_n);
-    if (!w->acm || !w->fft || !w->rwt || !w->hwt || !w->fws || !w->x || !w->sorted || !w->m || !w->pairs || !w->cst || !w->rho || !w->cm) {
+    if (!w->acm || !w->fft || !w->rwt || !w->hwt || !w->fws || !w->x || !w->sorted || !w->m || !w->pairs || !w->ptmp || !w->cst || !w->rho || !w->cm) {
         sum_work_free(w);
         return NULL;
     }
@@ -88,6 +91,7 @@ void sum_work_free(SumWork *w)
     free(w->sorted);
     free(w->m);
     free(w->pairs);
+    free(w->ptmp);
     free(w->cst);
     free(w->rho);
     free(w->cm);
@@ -123,12 +127,6 @@ static double sum_var(const double *x, size_t n)
     long double s = 0;
     for (size_t i = 0; i < n; i++) s += ((long double)x[i] - m) * ((long double)x[i] - m);
     return (double)(s / (long double)(n - 1));
-}
-
-static int sum_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* quantile(x, p, type = 7) on sorted data, including R's rule that an equal
@@ -191,19 +189,12 @@ static int sum_split(SumWork *w, int fold, double centre, size_t *len)
     return 2 * w->chains;
 }
 
-static int sum_cmp_pair(const void *a, const void *b)
-{
-    const SumPair *p = a, *q = b;
-    if (p->v != q->v) return (p->v > q->v) - (p->v < q->v);
-    return (p->i > q->i) - (p->i < q->i);
-}
-
 /* z_scale(): qnorm((r - 3/8) / (S + 1/4)) of the average ranks r, in place. */
 static void sum_z_scale(SumWork *w, double *m, size_t S)
 {
     SumPair *p = w->pairs;
     for (size_t i = 0; i < S; i++) p[i] = (SumPair){m[i], i};
-    qsort(p, S, sizeof *p, sum_cmp_pair);
+    radix_pairs(p, S, w->ptmp);   /* by value, then position: p was filled in order of i */
     for (size_t a = 0; a < S;) {
         size_t b = a;
         while (b + 1 < S && p[b + 1].v == p[a].v) b++;
@@ -386,7 +377,7 @@ void sum_column(SumWork *w, const double *draws, size_t stride, SumStats *o)
     o->mean = sum_mean(w->x, N);
     o->sd = sqrt(sum_var(w->x, N));
     memcpy(w->sorted, w->x, N * sizeof *w->x);
-    qsort(w->sorted, N, sizeof *w->sorted, sum_cmp);
+    radix_doubles(w->sorted, N, (double *)w->ptmp);
     o->q5 = sum_quantile7(w->sorted, N, 0.05);
     o->q50 = sum_quantile7(w->sorted, N, 0.5);
     o->q95 = sum_quantile7(w->sorted, N, 0.95);

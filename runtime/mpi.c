@@ -24,6 +24,8 @@ static int mp_launched_size(void)
     return 0;
 }
 
+int mp_launched(void) { return mp_launched_size() > 0; }
+
 #ifdef VM_HAVE_MPI
 #include <cblas.h>
 #include <mpi.h>

@@ -18,6 +18,8 @@ int mp_init(int *argc, char ***argv, char *err, size_t errlen);
 void mp_finalize(void);
 int mp_rank(void);
 int mp_size(void);
+/* 1 when started by an MPI launcher (mpirun, srun), with any number of processes. */
+int mp_launched(void);
 /* 1 if this build can run on more than one process. */
 int mp_available(void);
 
