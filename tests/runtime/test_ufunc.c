@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <gsl/gsl_rng.h>
 #include "runtime/vmod.h"
 
@@ -304,6 +305,55 @@ START_TEST(ordered_probit_rng_freq)
 }
 END_TEST
 
+/* Runaway recursion is an error that names the function, not a stack overflow: in
+ * the density (the count of 10,000 levels alone let a default 8 MB stack overflow at
+ * about 3,000) and in gen, with whatever stack the thread has. */
+static void *runaway(void *arg)
+{
+    (void)arg;
+    VmModel *m = load("real inf(real x) { return inf(x) + 1; }\nparam real x;\ntarget += -square(inf(x));\n");
+    VmEval *e = vm_eval_new(m);
+    double u = 0.5, g, lp;
+    vm_log_density(e, &u, 1, &lp, &g);
+    ck_assert(!isfinite(lp));
+    ck_assert_msg(strstr(vm_eval_message(e), "'inf': calls nested") && strstr(vm_eval_message(e), "runaway recursion"),
+                  "%s", vm_eval_message(e));
+    vm_eval_free(e);
+    vm_model_free(m);
+    m = load("int deep(int n) { if (n == 0) return 0; return 1 + deep(n - 1); }\n"
+             "gen int ok = deep(500);\ngen int out = deep(1000000);\n");
+    e = vm_eval_new(m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double o[2];
+    ck_assert_int_ne(vm_write_values(e, NULL, r, o), 0);
+    ck_assert_msg(strstr(vm_eval_message(e), "'deep': calls nested"), "%s", vm_eval_message(e));
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+    m = load("int deep(int n) { if (n == 0) return 0; return 1 + deep(n - 1); }\ngen int out = deep(500);\n");
+    e = vm_eval_new(m);
+    r = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_int_eq(vm_write_values(e, NULL, r, o), 0);
+    ck_assert_double_eq(o[0], 500);
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+    return NULL;
+}
+
+START_TEST(runaway_recursion)
+{
+    runaway(NULL);
+    pthread_attr_t at;
+    pthread_t t;
+    ck_assert_int_eq(pthread_attr_init(&at), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&at, (size_t)2 << 20), 0);
+    ck_assert_int_eq(pthread_create(&t, &at, runaway, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&at);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ufunc");
@@ -317,6 +367,7 @@ int main(void)
     tcase_add_test(tc, rng_int_for_scalar_args);
     tcase_add_test(tc, prec_rng_covariance);
     tcase_add_test(tc, ordered_probit_rng_freq);
+    tcase_add_test(tc, runaway_recursion);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
