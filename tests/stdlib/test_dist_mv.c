@@ -591,51 +591,59 @@ START_TEST(normal_id_glm)
 }
 END_TEST
 
-/* ---- bernoulli_logit_glm, poisson_log_glm ------------------------------------------ */
+/* ---- bernoulli_logit_glm, poisson_log_glm, neg_binomial_2_log_glm ------------------- */
 
 /* Each equals the sum of its family's univariate rows at eta = alpha + X beta (the
- * table's bernoulli_logit and poisson_log, themselves checked against GSL in
- * test_dist_disc), in value and in every partial against finite differences. */
+ * rows' own kernels are checked against GSL in test_dist_disc; this checks the
+ * linear predictor, the sum and the argument mapping), and every partial matches
+ * finite differences; scalar and per-row intercept and precision. */
 START_TEST(discrete_glms)
 {
     enum { N = 5, K = 3 };
     double X[N * K] = { 0.1, 0.5, -1.0, 2.0, 1.5, -0.3, 0.2, 0.7, -2.5, 0.0, 1.1, -0.4, 0.9, 0.3, -1.7 };
     double alpha[N] = { 0.2, -0.6, -0.1, 0.4, 1.2 }, beta[K] = { 0.8, -1.1, 0.35 }, a1 = -0.3;
+    double phi[N] = { 0.7, 3.0, 1.5, 12.0, 0.4 }, phi1 = 2.5;
     int yb[N] = { 1, 0, 0, 1, 1 }, yp[N] = { 0, 3, 1, 7, 2 };
-    for (int fam = 0; fam < 2; fam++) {
-        const Dist *G = dist_find(fam ? "poisson_log_glm" : "bernoulli_logit_glm");
-        const Dist *U = dist_find(fam ? "poisson_log" : "bernoulli_logit");
+    static const char *const names[3][2] = { { "bernoulli_logit_glm", "bernoulli_logit" },
+                                              { "poisson_log_glm", "poisson_log" },
+                                              { "neg_binomial_2_log_glm", "neg_binomial_2_log" } };
+    for (int fam = 0; fam < 3; fam++) {
+        const Dist *G = dist_find(names[fam][0]), *U = dist_find(names[fam][1]);
         ck_assert_ptr_nonnull(G);
+        ck_assert_int_eq(G->nargs, U->nargs + 2);
         int *y = fam ? yp : yb;
-        for (int scalar_alpha = 0; scalar_alpha < 2; scalar_alpha++) {
-            DArg a[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K },
-                          { scalar_alpha ? &a1 : alpha, NULL, scalar_alpha ? 0 : 1, 1, 1 }, { beta, NULL, 0, K, 1 } };
+        for (int scalar = 0; scalar < 2; scalar++) {
+            double *al = scalar ? &a1 : alpha, *ph = scalar ? &phi1 : phi;
+            DArg a[5] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K }, { al, NULL, !scalar, 1, 1 },
+                          { beta, NULL, 0, K, 1 }, { ph, NULL, !scalar, 1, 1 } };
             double ref = 0;
             for (int i = 0; i < N; i++) {
-                double eta = scalar_alpha ? a1 : alpha[i];
+                double eta = al[scalar ? 0 : i];
                 for (int j = 0; j < K; j++) eta += X[i + N * j] * beta[j];
-                DArg u[2] = { { NULL, &y[i], 0, 1, 1 }, { &eta, NULL, 0, 1, 1 } };
+                DArg u[3] = { { NULL, &y[i], 0, 1, 1 }, { &eta, NULL, 0, 1, 1 }, { &ph[scalar ? 0 : i], NULL, 0, 1, 1 } };
                 ref += lp_call(U, 1, u, NULL);
             }
             double lp = lp_call(G, N, a, NULL);
             ck_assert_msg(fabs(lp - ref) < 1e-12 * fabs(ref), "%s: %.17g, rows %.17g", G->name, lp, ref);
             fd_check(G, N, a, 1, X, N * K, FD_EACH, 0);
-            fd_check(G, N, a, 2, scalar_alpha ? &a1 : alpha, scalar_alpha ? 1 : N, FD_EACH, 0);
+            fd_check(G, N, a, 2, al, scalar ? 1 : N, FD_EACH, 0);
             fd_check(G, N, a, 3, beta, K, FD_EACH, 0);
+            if (fam == 2) fd_check(G, N, a, 4, ph, scalar ? 1 : N, FD_EACH, 0);
         }
-        /* far-out linear predictors: finite for bernoulli, an error once exp overflows */
-        double big[K] = { 400, 0, 0 }, out;
-        DArg a[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K }, { alpha, NULL, 1, 1, 1 }, { big, NULL, 0, K, 1 } };
+        DArg a[5] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K }, { alpha, NULL, 1, 1, 1 }, { beta, NULL, 0, K, 1 },
+                      { phi, NULL, 1, 1, 1 } };
         DistErr e;
+        double out;
+        /* far-out linear predictors: finite for bernoulli, an error once exp overflows */
+        beta[0] = 400;
         int rc = G->lpdf(N, a, &out, NULL, &e);
-        if (fam) ck_assert(rc == -1 && e.arg == 2 && e.index == 3);
-        else ck_assert(rc == 0 && isfinite(out));
-        /* the variate's support, the design's shape */
-        a[3].x = beta;
+        if (fam == 1) ck_assert(rc == -1 && e.arg == 2 && e.index == 3);
+        if (fam == 0) ck_assert(rc == 0 && isfinite(out));
+        beta[0] = 0.8;
+        /* the variate's support (the family's message), the design's shape, NaN */
         y[2] = fam ? -1 : 2;
         ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
-        ck_assert(e.arg == 0 && e.index == 2);
-        ck_assert_str_eq(e.what, fam ? "must be >= 0" : "must be 0 or 1");
+        ck_assert(e.arg == 0 && e.index == 2 && e.value == y[2] && e.what);
         y[2] = fam ? 1 : 0;
         a[1].rows = 4;
         ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
@@ -645,6 +653,12 @@ START_TEST(discrete_glms)
         ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
         ck_assert(e.arg == 3 && e.index == 1);
         beta[1] = -1.1;
+        if (fam == 2) {            /* the precision's check, at its element */
+            phi[3] = -1;
+            ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+            ck_assert(e.arg == 4 && e.index == 3 && e.value == -1);
+            phi[3] = 12.0;
+        }
     }
 }
 END_TEST
