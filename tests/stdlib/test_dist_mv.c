@@ -663,6 +663,68 @@ START_TEST(discrete_glms)
 }
 END_TEST
 
+/* ---- ordered_logistic_glm, categorical_logit_glm ------------------------------------ */
+
+/* Each equals the sum of its family's rows (ordered_logistic at X[i] . beta with the
+ * cut points; categorical_logit at alpha + (X[i] B)'), every partial matches finite
+ * differences, and errors name the argument and element. */
+START_TEST(category_glms)
+{
+    enum { N = 6, P = 2, C = 3 };
+    double X[N * P] = { 0.1, 0.5, -1.0, 2.0, 1.5, -0.3, 0.2, 0.7, -2.5, 0.0, 1.1, -0.4 };
+    double beta[P] = { 0.8, -1.1 }, cut[C - 1] = { -0.5, 0.9 }, alpha[C] = { 0.3, -0.2, 0.5 };
+    double B[P * C] = { 0.4, -0.7, 1.2, 0.1, -0.3, 0.9 };
+    int y[N] = { 1, 3, 2, 2, 3, 1 };
+    const Dist *OG = dist_find("ordered_logistic_glm"), *O = dist_find("ordered_logistic");
+    const Dist *CG = dist_find("categorical_logit_glm"), *CL = dist_find("categorical_logit");
+    ck_assert(OG && CG);
+    DArg oa[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, P }, { beta, NULL, 0, P, 1 }, { cut, NULL, 0, C - 1, 1 } };
+    DArg ca[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, P }, { alpha, NULL, 0, C, 1 }, { B, NULL, 0, P, C } };
+    double ro = 0, rc = 0;
+    for (int i = 0; i < N; i++) {
+        double eta = X[i] * beta[0] + X[i + N] * beta[1], lo[C];
+        DArg u[3] = { { NULL, &y[i], 0, 1, 1 }, { &eta, NULL, 0, 1, 1 }, { cut, NULL, 0, C - 1, 1 } };
+        ro += lp_call(O, 1, u, NULL);
+        for (int k = 0; k < C; k++) lo[k] = alpha[k] + X[i] * B[0 + P * k] + X[i + N] * B[1 + P * k];
+        DArg v[2] = { { NULL, &y[i], 0, 1, 1 }, { lo, NULL, 0, C, 1 } };
+        rc += lp_call(CL, 1, v, NULL);
+    }
+    double lo_ = lp_call(OG, N, oa, NULL), lc = lp_call(CG, N, ca, NULL);
+    ck_assert_msg(fabs(lo_ - ro) < 1e-12 * fabs(ro), "ordered_logistic_glm %.17g, rows %.17g", lo_, ro);
+    ck_assert_msg(fabs(lc - rc) < 1e-12 * fabs(rc), "categorical_logit_glm %.17g, rows %.17g", lc, rc);
+    fd_check(OG, N, oa, 1, X, N * P, FD_EACH, 0);
+    fd_check(OG, N, oa, 2, beta, P, FD_EACH, 0);
+    fd_check(OG, N, oa, 3, cut, C - 1, FD_EACH, 0);
+    fd_check(CG, N, ca, 1, X, N * P, FD_EACH, 0);
+    fd_check(CG, N, ca, 2, alpha, C, FD_EACH, 0);
+    fd_check(CG, N, ca, 3, B, P * C, FD_EACH, 0);
+    DistErr e;
+    double out;
+    y[4] = 4;                                   /* outside 1..C */
+    ck_assert_int_eq(OG->lpdf(N, oa, &out, NULL, &e), -1);
+    ck_assert(e.arg == 0 && e.index == 4 && e.value == 4);
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert(e.arg == 0 && e.index == 4 && e.value == 4);
+    y[4] = 3;
+    cut[1] = -1;                                /* not ordered */
+    ck_assert_int_eq(OG->lpdf(N, oa, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 3);
+    cut[1] = 0.9;
+    ca[3].cols = 2;                             /* B has a column per category */
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 3);
+    ca[3].cols = C;
+    ca[3].rows = 1;                             /* and a row per column of X */
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 1);
+    ca[3].rows = P;
+    B[2] = INFINITY;
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert(e.arg == 3 && e.index == 2);
+    B[2] = 1.2;
+}
+END_TEST
+
 /* ---- errors of the multivariate normals ------------------------------------------- */
 
 START_TEST(mvn_errors)
@@ -761,6 +823,7 @@ int main(void)
     tcase_add_test(tc, wishart_rng_moments);
     tcase_add_test(tc, normal_id_glm);
     tcase_add_test(tc, discrete_glms);
+    tcase_add_test(tc, category_glms);
     tcase_add_test(tc, mvn_errors);
     tcase_add_test(tc, mv_extremes);
     suite_add_tcase(s, tc);
