@@ -653,6 +653,12 @@ START_TEST(discrete_glms)
         ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
         ck_assert(e.arg == 3 && e.index == 1);
         beta[1] = -1.1;
+        for (int k = 0; k < 2; k++) {   /* a non-finite design element, at its index */
+            X[7] = k ? NAN : -INFINITY;
+            ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+            ck_assert_msg(e.arg == 1 && e.index == 7, "%s: arg %d index %ld", G->name, e.arg, e.index);
+        }
+        X[7] = 0.7;
         if (fam == 2) {            /* the precision's check, at its element */
             phi[3] = -1;
             ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
