@@ -75,8 +75,15 @@ int rundiag_failed(const RunReport *rep, char *err, size_t errlen)
         for (int c = 0; c < res->chains; c++)
             fails += rep->ch[c].value_fails;
         if (fails > 0 && fails == (long)res->chains * res->ndraws) {   /* its parameters may be fine: the model is not */
-            snprintf(err, errlen, "inference failed: every draw failed a check in a let or gen statement "
-                                  "(its values are NaN; no summary; the CSV holds the draws)");
+            const char *why = NULL;   /* the reason, as the summary gives it when only some fail */
+            for (int c = 0; c < res->chains && !why; c++) why = rep->ch[c].value_why;
+            int n = snprintf(err, errlen, "inference failed: every draw failed a check in a let or gen statement "
+                                          "(its values are NaN; no summary; the CSV holds the draws)");
+            if (why && n >= 0 && (size_t)n < errlen) {
+                snprintf(err + n, errlen - (size_t)n, "; the first failure:\n%s", why);
+                size_t k = strlen(err);
+                if (k && err[k - 1] == '\n') err[k - 1] = 0;
+            }
             return 2;
         }
         if (!finite) {

@@ -992,6 +992,19 @@ static Val b_sub_row(Ev *ev, const Expr *e, Val *a, int n)
 {
     return block_impl(ev, e, val_to_real(ev, a[0]), a[1].iv[0], a[2].iv[0], 1, a[3].iv[0], TK_ROWVEC);
 }
+/* col(m, j), row(m, i): a whole column or row (Stan's; m[:, j] and m[i] are the same) */
+static Val b_col(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int j = a[1].iv[0], R = a[0].dims[0], C = a[0].dims[1];
+    if (j < 1 || j > C) { ev_error(ev, e->span, "col: column %d out of range for a %dx%d matrix", j, R, C); return NANV; }
+    return block_impl(ev, e, val_to_real(ev, a[0]), 1, j, R, 1, TK_VECTOR);
+}
+static Val b_row(Ev *ev, const Expr *e, Val *a, int n)
+{
+    int i = a[1].iv[0], R = a[0].dims[0], C = a[0].dims[1];
+    if (i < 1 || i > R) { ev_error(ev, e->span, "row: row %d out of range for a %dx%d matrix", i, R, C); return NANV; }
+    return block_impl(ev, e, val_to_real(ev, a[0]), i, 1, 1, C, TK_ROWVEC);
+}
 
 static Val b_dims(Ev *ev, const Expr *e, Val *a, int n)
 {
@@ -1092,6 +1105,7 @@ const struct Builtin builtin_table[] = {
     {"append_row", "m(m,m);m(m,w);m(w,m);m(w,w);v(v,v);v(r,v);v(v,r)", b_append_row},
     {"block", "m(m,i,i,i,i)", b_block},
     {"cholesky_decompose", "m(m)", b_cholesky_decompose},
+    {"col", "v(m,i)", b_col},
     {"cols", "i(v);i(w);i(m)", b_cols},
     {"columns_dot_product", "w(v,v);w(w,w);w(m,m)", b_columns_dot_product},
     {"crossprod", "m(m)", b_crossprod},
@@ -1133,6 +1147,7 @@ const struct Builtin builtin_table[] = {
     {"rep_row_vector", "w(r,i)", b_rep_row_vector},
     {"rep_vector", "v(r,i)", b_rep_vector},
     {"reverse", "T(v);T(w);T(R);T(I)", b_reverse},
+    {"row", "w(m,i)", b_row},
     {"rows", "i(v);i(w);i(m)", b_rows},
     {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
     {"sd", "r(R);r(v);r(w);r(m)", b_sd},

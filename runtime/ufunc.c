@@ -15,10 +15,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <pthread.h>
 #include "runtime/eval.h"
 #include "runtime/model.h"
 
 #define VM_MAX_CALL_DEPTH 10000
+/* Stack that must remain free when a call starts: one level of nesting takes a few
+ * kB (tens under ASan), and the library's kernels keep scratch buffers on the stack. */
+#define VM_STACK_RESERVE ((size_t)512 << 10)
+
+/* Whether this thread's stack is too nearly used up for another call.  The depth
+ * count alone is no guard: 10,000 levels need more than the 8 MB of a default stack
+ * (a runaway recursion crashed at about 3,000), and how much a level takes depends on
+ * the build.  The limit is computed once per thread from its actual stack bounds. */
+static int stack_exhausted(void)
+{
+#ifdef __GLIBC__
+    static _Thread_local const char *floor_;
+    static _Thread_local int known;
+    const char *here = __builtin_frame_address(0);
+    if (!known) {
+        known = 1;
+        pthread_attr_t at;
+        void *lo;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &at) == 0) {
+            if (pthread_attr_getstack(&at, &lo, &size) == 0 && size > 2 * VM_STACK_RESERVE &&
+                (const char *)lo < here && here <= (const char *)lo + size)
+                floor_ = (const char *)lo + VM_STACK_RESERVE;
+            pthread_attr_destroy(&at);
+        }
+    }
+    return floor_ && here < floor_;
+#else
+    return 0;
+#endif
+}
 
 Val call_user(Ev *ev, const Expr *e, Val *args, int n)
 {
@@ -26,6 +58,10 @@ Val call_user(Ev *ev, const Expr *e, Val *args, int n)
     if (!f || !f->body) { ev_error(ev, e->span, "function '%s' has no definition", e->name); return val_real(ev, NAN); }
     if (ev->call_depth >= VM_MAX_CALL_DEPTH) {
         ev_error(ev, e->span, "'%s': calls nested more than %d deep (runaway recursion?)", e->name, VM_MAX_CALL_DEPTH);
+        return val_real(ev, NAN);
+    }
+    if (stack_exhausted()) {
+        ev_error(ev, e->span, "'%s': calls nested %d deep use up the stack (runaway recursion?)", e->name, ev->call_depth);
         return val_real(ev, NAN);
     }
     int lo = f->slot_lo, nslot = f->slot_hi - f->slot_lo;

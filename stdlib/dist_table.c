@@ -20,6 +20,8 @@ extern const Dist dist_bernoulli, dist_bernoulli_logit, dist_binomial, dist_bino
 extern const Dist dist_multi_normal, dist_multi_normal_cholesky, dist_multi_student_t,
     dist_dirichlet, dist_lkj_corr_cholesky, dist_lkj_corr, dist_wishart, dist_inv_wishart;
 extern const Dist dist_normal_id_glm;
+extern const Dist dist_bernoulli_logit_glm, dist_poisson_log_glm, dist_neg_binomial_2_log_glm;   /* dist_glm_disc.c */
+extern const Dist dist_ordered_logistic_glm, dist_categorical_logit_glm;   /* dist_glm_cat.c */
 extern const Dist dist_multi_normal_prec;     /* dist_mvnormal_prec.c */
 extern const Dist dist_ordered_probit;           /* dist_ordinal.c */
 
@@ -36,7 +38,8 @@ const Dist *const dist_table[] = {
     &dist_multinomial, &dist_ordered_logistic, &dist_ordered_probit, &dist_discrete_range,
     &dist_multi_normal, &dist_multi_normal_cholesky, &dist_multi_normal_prec, &dist_multi_student_t,
     &dist_dirichlet, &dist_lkj_corr_cholesky, &dist_lkj_corr, &dist_wishart, &dist_inv_wishart,
-    &dist_normal_id_glm,
+    &dist_normal_id_glm, &dist_bernoulli_logit_glm, &dist_poisson_log_glm, &dist_neg_binomial_2_log_glm,
+    &dist_ordered_logistic_glm, &dist_categorical_logit_glm,
     NULL
 };
 

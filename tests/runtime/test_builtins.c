@@ -166,6 +166,8 @@ static const Adapt adapts[] = {
     {"block", 1, 'i', NULL, "1"},
     {"sub_row", 0, 'm', "matrix[3, 4]", NULL},
     {"sub_row", 3, 'i', NULL, "3"},
+    {"col", 0, 'm', "matrix[3, 2]", NULL},
+    {"row", 0, 'm', "matrix[2, 3]", NULL},
     {NULL, 0, 0, NULL, NULL},
 };
 
@@ -373,6 +375,8 @@ static const VCase vcases[] = {
     {L3 "gen out = block(L, 2, 1, 2, 2);", 4, {1, -1, 3, 2}},
     {L3 "gen out = sub_col(L, 2, 2, 2);", 2, {3, 2}},
     {L3 "gen out = sub_row(L, 3, 1, 3);", 3, {-1, 2, 4}},
+    {M23 "gen out = col(A, 3);", 2, {3, 6}},
+    {M23 "gen out = row(A, 2);", 3, {4, 5, 6}},
     {"gen out = cholesky_decompose([[4, 2], [2, 10]]);", 4, {2, 1, 0, 3}},
     {"gen out = eigenvalues_sym([[2, 1], [1, 2]]);", 2, {1, 3}},
     {"gen out = eigenvalues_sym([[4, 0, 0], [0, -1, 0], [0, 0, 2]]);", 3, {-1, 2, 4}},

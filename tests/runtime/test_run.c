@@ -85,6 +85,13 @@ static int tm_values(void *model, BkTarget *t, const double *u, gsl_rng *r, doub
 
 static const char *const tm_names[] = {"x.1", "x.2", "y", "k"};
 
+static char *tm_why(void *model, BkTarget *t)
+{
+    (void)model;
+    (void)t;
+    return strdup("m.vmod:3:1: error: x.1 above the limit\n");
+}
+
 static RunModel tm_model(TestModel *tm)
 {
     *tm = (TestModel){.fail_above = INFINITY};
@@ -492,10 +499,14 @@ START_TEST(csv_number_format)
     cfg.base.draws = 3;
     cfg.output_csv = tpath("fmt.csv");
     tm.fail_above = -INFINITY;   /* every values() fails: NaN columns */
+    m.why = tm_why;
     RunResult res;
-    /* a run of nothing but NaN rows is a failed run (status 2), its CSV still written */
+    /* a run of nothing but NaN rows is a failed run (status 2), its CSV still written;
+     * the error gives the first failure's reason on its own line */
     ck_assert_int_eq(run_inference(&m, &cfg, &res, err, sizeof err), 2);
     ck_assert(strstr(err, "every draw failed a check in a let or gen statement"));
+    ck_assert_msg(strstr(err, "; the first failure:\nm.vmod:3:1: error: x.1 above the limit") &&
+                  err[strlen(err) - 1] != '\n', "%s", err);
     char *s = slurp(tpath("fmt.csv"), NULL);
     char *row = strstr(s, "\nlp__,");
     row = strchr(row + 1, '\n') + 1;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <gsl/gsl_rng.h>
 #include "runtime/vmod.h"
 
@@ -62,6 +63,14 @@ static const Pair pairs[] = {
      "for (n in 1:5) {\n  if (k[n] == 1) target += log(1 - Phi(eta - c[1]));\n"
      "  else if (k[n] == 4) target += log(Phi(eta - c[3]));\n"
      "  else target += log(Phi(eta - c[k[n] - 1]) - Phi(eta - c[k[n]]));\n}\nc ~ normal(0, 2);\n"},
+    /* the category GLMs (stdlib/dist_glm_cat.c; not in rstan 2.21's language, so
+     * checked here against their definitions row by row) */
+    {"data matrix[4, 2] X = [[0.1, 2], [0.5, 1.5], [-1, -0.3], [0.2, 0.7]];\ndata array[4] int y = {1, 3, 2, 3};\n"
+     "param vector[2] b;\nparam ordered[2] c;\nparam vector[3] a;\nparam matrix[2, 3] B;\n"
+     "y ~ ordered_logistic_glm(X, b, c);\ny ~ categorical_logit_glm(X, a, B);\n",
+     "data matrix[4, 2] X = [[0.1, 2], [0.5, 1.5], [-1, -0.3], [0.2, 0.7]];\ndata array[4] int y = {1, 3, 2, 3};\n"
+     "param vector[2] b;\nparam ordered[2] c;\nparam vector[3] a;\nparam matrix[2, 3] B;\n"
+     "for (n in 1:4) {\n  y[n] ~ ordered_logistic(X[n] * b, c);\n  y[n] ~ categorical_logit(a + (X[n] * B)');\n}\n"},
     /* a _lpmf used with ~ on an int, with a parameter */
     {"real zip_lpmf(int k, real th, real lam) {\n  if (k == 0) return log_sum_exp(log(th), log1m(th) + poisson_lpmf(0 | lam));\n"
      "  return log1m(th) + poisson_lpmf(k | lam);\n}\n"
@@ -93,8 +102,9 @@ START_TEST(same_as_inline)
     VmModel *mf = load(p->fn), *mi = load(p->inl);
     size_t dim = vm_model_dim(mf);
     ck_assert_uint_eq(dim, vm_model_dim(mi));
+    ck_assert_uint_le(dim, 16);
     VmEval *ef = vm_eval_new(mf), *ei = vm_eval_new(mi);
-    double u[8], g[8], gi[8];
+    double u[16], g[16], gi[16];
     for (int rep = 0; rep < 4; rep++) {
         for (size_t k = 0; k < dim; k++) u[k] = sin(1.7 * (double)(k + 1) + 0.9 * rep) * 1.3;
         double lf, li;
@@ -304,6 +314,55 @@ START_TEST(ordered_probit_rng_freq)
 }
 END_TEST
 
+/* Runaway recursion is an error that names the function, not a stack overflow: in
+ * the density (the count of 10,000 levels alone let a default 8 MB stack overflow at
+ * about 3,000) and in gen, with whatever stack the thread has. */
+static void *runaway(void *arg)
+{
+    (void)arg;
+    VmModel *m = load("real inf(real x) { return inf(x) + 1; }\nparam real x;\ntarget += -square(inf(x));\n");
+    VmEval *e = vm_eval_new(m);
+    double u = 0.5, g, lp;
+    vm_log_density(e, &u, 1, &lp, &g);
+    ck_assert(!isfinite(lp));
+    ck_assert_msg(strstr(vm_eval_message(e), "'inf': calls nested") && strstr(vm_eval_message(e), "runaway recursion"),
+                  "%s", vm_eval_message(e));
+    vm_eval_free(e);
+    vm_model_free(m);
+    m = load("int deep(int n) { if (n == 0) return 0; return 1 + deep(n - 1); }\n"
+             "gen int ok = deep(500);\ngen int out = deep(1000000);\n");
+    e = vm_eval_new(m);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double o[2];
+    ck_assert_int_ne(vm_write_values(e, NULL, r, o), 0);
+    ck_assert_msg(strstr(vm_eval_message(e), "'deep': calls nested"), "%s", vm_eval_message(e));
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+    m = load("int deep(int n) { if (n == 0) return 0; return 1 + deep(n - 1); }\ngen int out = deep(500);\n");
+    e = vm_eval_new(m);
+    r = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_int_eq(vm_write_values(e, NULL, r, o), 0);
+    ck_assert_double_eq(o[0], 500);
+    gsl_rng_free(r);
+    vm_eval_free(e);
+    vm_model_free(m);
+    return NULL;
+}
+
+START_TEST(runaway_recursion)
+{
+    runaway(NULL);
+    pthread_attr_t at;
+    pthread_t t;
+    ck_assert_int_eq(pthread_attr_init(&at), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&at, (size_t)2 << 20), 0);
+    ck_assert_int_eq(pthread_create(&t, &at, runaway, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&at);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ufunc");
@@ -317,6 +376,7 @@ int main(void)
     tcase_add_test(tc, rng_int_for_scalar_args);
     tcase_add_test(tc, prec_rng_covariance);
     tcase_add_test(tc, ordered_probit_rng_freq);
+    tcase_add_test(tc, runaway_recursion);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

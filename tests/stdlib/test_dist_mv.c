@@ -591,6 +591,146 @@ START_TEST(normal_id_glm)
 }
 END_TEST
 
+/* ---- bernoulli_logit_glm, poisson_log_glm, neg_binomial_2_log_glm ------------------- */
+
+/* Each equals the sum of its family's univariate rows at eta = alpha + X beta (the
+ * rows' own kernels are checked against GSL in test_dist_disc; this checks the
+ * linear predictor, the sum and the argument mapping), and every partial matches
+ * finite differences; scalar and per-row intercept and precision. */
+START_TEST(discrete_glms)
+{
+    enum { N = 5, K = 3 };
+    double X[N * K] = { 0.1, 0.5, -1.0, 2.0, 1.5, -0.3, 0.2, 0.7, -2.5, 0.0, 1.1, -0.4, 0.9, 0.3, -1.7 };
+    double alpha[N] = { 0.2, -0.6, -0.1, 0.4, 1.2 }, beta[K] = { 0.8, -1.1, 0.35 }, a1 = -0.3;
+    double phi[N] = { 0.7, 3.0, 1.5, 12.0, 0.4 }, phi1 = 2.5;
+    int yb[N] = { 1, 0, 0, 1, 1 }, yp[N] = { 0, 3, 1, 7, 2 };
+    static const char *const names[3][2] = { { "bernoulli_logit_glm", "bernoulli_logit" },
+                                              { "poisson_log_glm", "poisson_log" },
+                                              { "neg_binomial_2_log_glm", "neg_binomial_2_log" } };
+    for (int fam = 0; fam < 3; fam++) {
+        const Dist *G = dist_find(names[fam][0]), *U = dist_find(names[fam][1]);
+        ck_assert_ptr_nonnull(G);
+        ck_assert_int_eq(G->nargs, U->nargs + 2);
+        int *y = fam ? yp : yb;
+        for (int scalar = 0; scalar < 2; scalar++) {
+            double *al = scalar ? &a1 : alpha, *ph = scalar ? &phi1 : phi;
+            DArg a[5] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K }, { al, NULL, !scalar, 1, 1 },
+                          { beta, NULL, 0, K, 1 }, { ph, NULL, !scalar, 1, 1 } };
+            double ref = 0;
+            for (int i = 0; i < N; i++) {
+                double eta = al[scalar ? 0 : i];
+                for (int j = 0; j < K; j++) eta += X[i + N * j] * beta[j];
+                DArg u[3] = { { NULL, &y[i], 0, 1, 1 }, { &eta, NULL, 0, 1, 1 }, { &ph[scalar ? 0 : i], NULL, 0, 1, 1 } };
+                ref += lp_call(U, 1, u, NULL);
+            }
+            double lp = lp_call(G, N, a, NULL);
+            ck_assert_msg(fabs(lp - ref) < 1e-12 * fabs(ref), "%s: %.17g, rows %.17g", G->name, lp, ref);
+            fd_check(G, N, a, 1, X, N * K, FD_EACH, 0);
+            fd_check(G, N, a, 2, al, scalar ? 1 : N, FD_EACH, 0);
+            fd_check(G, N, a, 3, beta, K, FD_EACH, 0);
+            if (fam == 2) fd_check(G, N, a, 4, ph, scalar ? 1 : N, FD_EACH, 0);
+        }
+        DArg a[5] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, K }, { alpha, NULL, 1, 1, 1 }, { beta, NULL, 0, K, 1 },
+                      { phi, NULL, 1, 1, 1 } };
+        DistErr e;
+        double out;
+        /* far-out linear predictors: finite for bernoulli, an error once exp overflows */
+        beta[0] = 400;
+        int rc = G->lpdf(N, a, &out, NULL, &e);
+        if (fam == 1) ck_assert(rc == -1 && e.arg == 2 && e.index == 3);
+        if (fam == 0) ck_assert(rc == 0 && isfinite(out));
+        beta[0] = 0.8;
+        /* the variate's support (the family's message), the design's shape, NaN */
+        y[2] = fam ? -1 : 2;
+        ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+        ck_assert(e.arg == 0 && e.index == 2 && e.value == y[2] && e.what);
+        y[2] = fam ? 1 : 0;
+        a[1].rows = 4;
+        ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+        ck_assert_int_eq(e.arg, 1);
+        a[1].rows = N;
+        beta[1] = NAN;
+        ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+        ck_assert(e.arg == 3 && e.index == 1);
+        beta[1] = -1.1;
+        for (int k = 0; k < 2; k++) {   /* a non-finite design element, at its index */
+            X[7] = k ? NAN : -INFINITY;
+            ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+            ck_assert_msg(e.arg == 1 && e.index == 7, "%s: arg %d index %ld", G->name, e.arg, e.index);
+        }
+        X[7] = 0.7;
+        if (fam == 2) {            /* the precision's check, at its element */
+            phi[3] = -1;
+            ck_assert_int_eq(G->lpdf(N, a, &out, NULL, &e), -1);
+            ck_assert(e.arg == 4 && e.index == 3 && e.value == -1);
+            phi[3] = 12.0;
+        }
+    }
+}
+END_TEST
+
+/* ---- ordered_logistic_glm, categorical_logit_glm ------------------------------------ */
+
+/* Each equals the sum of its family's rows (ordered_logistic at X[i] . beta with the
+ * cut points; categorical_logit at alpha + (X[i] B)'), every partial matches finite
+ * differences, and errors name the argument and element. */
+START_TEST(category_glms)
+{
+    enum { N = 6, P = 2, C = 3 };
+    double X[N * P] = { 0.1, 0.5, -1.0, 2.0, 1.5, -0.3, 0.2, 0.7, -2.5, 0.0, 1.1, -0.4 };
+    double beta[P] = { 0.8, -1.1 }, cut[C - 1] = { -0.5, 0.9 }, alpha[C] = { 0.3, -0.2, 0.5 };
+    double B[P * C] = { 0.4, -0.7, 1.2, 0.1, -0.3, 0.9 };
+    int y[N] = { 1, 3, 2, 2, 3, 1 };
+    const Dist *OG = dist_find("ordered_logistic_glm"), *O = dist_find("ordered_logistic");
+    const Dist *CG = dist_find("categorical_logit_glm"), *CL = dist_find("categorical_logit");
+    ck_assert(OG && CG);
+    DArg oa[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, P }, { beta, NULL, 0, P, 1 }, { cut, NULL, 0, C - 1, 1 } };
+    DArg ca[4] = { { NULL, y, 1, 1, 1 }, { X, NULL, 0, N, P }, { alpha, NULL, 0, C, 1 }, { B, NULL, 0, P, C } };
+    double ro = 0, rc = 0;
+    for (int i = 0; i < N; i++) {
+        double eta = X[i] * beta[0] + X[i + N] * beta[1], lo[C];
+        DArg u[3] = { { NULL, &y[i], 0, 1, 1 }, { &eta, NULL, 0, 1, 1 }, { cut, NULL, 0, C - 1, 1 } };
+        ro += lp_call(O, 1, u, NULL);
+        for (int k = 0; k < C; k++) lo[k] = alpha[k] + X[i] * B[0 + P * k] + X[i + N] * B[1 + P * k];
+        DArg v[2] = { { NULL, &y[i], 0, 1, 1 }, { lo, NULL, 0, C, 1 } };
+        rc += lp_call(CL, 1, v, NULL);
+    }
+    double lo_ = lp_call(OG, N, oa, NULL), lc = lp_call(CG, N, ca, NULL);
+    ck_assert_msg(fabs(lo_ - ro) < 1e-12 * fabs(ro), "ordered_logistic_glm %.17g, rows %.17g", lo_, ro);
+    ck_assert_msg(fabs(lc - rc) < 1e-12 * fabs(rc), "categorical_logit_glm %.17g, rows %.17g", lc, rc);
+    fd_check(OG, N, oa, 1, X, N * P, FD_EACH, 0);
+    fd_check(OG, N, oa, 2, beta, P, FD_EACH, 0);
+    fd_check(OG, N, oa, 3, cut, C - 1, FD_EACH, 0);
+    fd_check(CG, N, ca, 1, X, N * P, FD_EACH, 0);
+    fd_check(CG, N, ca, 2, alpha, C, FD_EACH, 0);
+    fd_check(CG, N, ca, 3, B, P * C, FD_EACH, 0);
+    DistErr e;
+    double out;
+    y[4] = 4;                                   /* outside 1..C */
+    ck_assert_int_eq(OG->lpdf(N, oa, &out, NULL, &e), -1);
+    ck_assert(e.arg == 0 && e.index == 4 && e.value == 4);
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert(e.arg == 0 && e.index == 4 && e.value == 4);
+    y[4] = 3;
+    cut[1] = -1;                                /* not ordered */
+    ck_assert_int_eq(OG->lpdf(N, oa, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 3);
+    cut[1] = 0.9;
+    ca[3].cols = 2;                             /* B has a column per category */
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 3);
+    ca[3].cols = C;
+    ca[3].rows = 1;                             /* and a row per column of X */
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert_int_eq(e.arg, 1);
+    ca[3].rows = P;
+    B[2] = INFINITY;
+    ck_assert_int_eq(CG->lpdf(N, ca, &out, NULL, &e), -1);
+    ck_assert(e.arg == 3 && e.index == 2);
+    B[2] = 1.2;
+}
+END_TEST
+
 /* ---- errors of the multivariate normals ------------------------------------------- */
 
 START_TEST(mvn_errors)
@@ -688,6 +828,8 @@ int main(void)
     tcase_add_test(tc, wishart_partials_values);
     tcase_add_test(tc, wishart_rng_moments);
     tcase_add_test(tc, normal_id_glm);
+    tcase_add_test(tc, discrete_glms);
+    tcase_add_test(tc, category_glms);
     tcase_add_test(tc, mvn_errors);
     tcase_add_test(tc, mv_extremes);
     suite_add_tcase(s, tc);
