@@ -43,11 +43,23 @@ static long load_int(const Model *m, const Expr *e)
  * inner one as vectors (dogs: 31 us so, 46 us as one scalar program), than made one
  * scalar program; over a few elements (an HMM's states) the program is faster. */
 #define VECTOR_MIN 8
+static int has_distv(const Stmt *s)
+{
+    if (!s) return 0;
+    if (s->kind == S_FOR) return sc_distv_shape(s) || has_distv(s->body);
+    if (s->kind == S_BLOCK) { for (int i = 0; i < s->nstmts; i++) if (has_distv(s->stmts[i])) return 1; return 0; }
+    return 0;
+}
+
 static int inner_vector(Model *m, const Stmt *s)
 {
     if (!s) return 0;
     switch (s->kind) {
     case S_FOR: {
+        /* a program runs this one as one density call over the slice (SS_DISTV) */
+        if (!vm_scalar_nodistv && sc_distv_shape(s)) return 0;
+        /* a loop around such loops: the program takes it too (nested3's middle loop) */
+        if (!vm_scalar_nodistv && has_distv(s->body)) return inner_vector(m, s->body);
         if (vec_plan(s, &m->arena)) {
             long lo = load_int(m, s->lo), hi = lo < 0 ? -1 : load_int(m, s->hi);
             if (lo < 0 || hi < 0 || hi - lo + 1 >= VECTOR_MIN) return 1;
@@ -71,13 +83,15 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         PlLoop *l = &p->tab[i];
         l->s = s;
         l->vec = vec_plan(s, &m->arena);
-        l->sc = vm_plan_scalar_disabled || l->vec || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
+        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
+        /* vectors first: measured faster even when the body holds inner loops (arK,
+         * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs);
+         * unless the program runs an inner loop as one density call over a slice
+         * (SS_DISTV): nested3 14.5 us so, 20.5 as vectors */
+        if (l->vec && l->sc) { if (sc_ndistv(l->sc)) l->vec = NULL; else l->sc = NULL; }
         /* a recurrence that a scalar program covers runs as one: garch11's loop took
          * 15% fewer instructions so (callgrind), the same time */
         l->rec = !l->vec && !l->sc && rec_shape(s);
-        /* vectors first: measured faster even when the body holds inner loops (arK,
-         * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs) */
-        if (l->vec) l->sc = NULL;
         p->nloops++;
         p->nvec += l->vec != NULL;
         p->nrec += l->rec;

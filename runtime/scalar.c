@@ -319,6 +319,61 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
     }
 }
 
+/* for (i in lo:hi) x[..., i, ...] ~ d(args): the slice's elements (data: no partials)
+ * as the variate's replicates and the arguments broadcast, one call of d's kernel; the
+ * arguments' partials come back summed over the slice. */
+static void sc_distv(ScRun *R, const ScStmt *s)
+{
+    int lo = R->iv[s->lo], hi = R->iv[s->hi];
+    if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
+    if (hi < lo) return;
+    const Val *v = R->arr[s->arr];
+    int a = s->arr, kp = s->kpos;
+    if (lo < 1 || hi > v->dims[kp]) { R->bad = 1; return; }
+    long off = (long)(lo - 1) * R->stride[a][kp], step = R->stride[a][kp];
+    for (int d = 0; d < s->nidx; d++) {
+        if (d == kp) continue;
+        int i = R->iv[s->ix[d]];
+        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return; }
+        off += (long)(i - 1) * R->stride[a][d];
+    }
+    int n = hi - lo + 1, isint = s->argint & 1;
+    double *xb = NULL;
+    int *ib = NULL;
+    if (isint) {
+        if (v->base != TB_INT) { R->bad = 1; return; }
+        ib = arena_alloc(&R->ev->arena, sizeof(int) * (size_t)n);
+        for (int k = 0; k < n; k++) if ((ib[k] = v->iv[off + k * step]) == INT_MIN) { R->bad = 1; return; }
+    } else if (v->base == TB_REAL && step == 1) xb = v->x + off;    /* contiguous: no copy */
+    else {
+        xb = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
+        for (int k = 0; k < n; k++) {
+            if (v->base == TB_INT) {
+                if (v->iv[off + k * step] == INT_MIN) { R->bad = 1; return; }
+                xb[k] = v->iv[off + k * step];
+            } else xb[k] = v->x[off + k * step];
+        }
+    }
+    DArg da[SC_MAXDARGS];
+    double *dp[SC_MAXDARGS], x[SC_MAXDARGS], g[SC_MAXDARGS];
+    int xi[SC_MAXDARGS];
+    da[0] = (DArg){.x = xb, .iv = ib, .stride = 1, .rows = 1, .cols = 1};
+    dp[0] = NULL;
+    for (int k = 1; k < s->nargs; k++) {
+        int ai = s->argint >> k & 1, r = s->args[k];
+        g[k] = 0;
+        if (ai) { xi[k] = R->iv[r]; x[k] = xi[k]; } else x[k] = R->rv[r];
+        da[k] = (DArg){.x = &x[k], .iv = ai ? &xi[k] : NULL, .stride = 0, .rows = 1, .cols = 1};
+        dp[k] = ai || R->rid[r] < 0 ? NULL : &g[k];
+    }
+    double out = 0;
+    DistErr err;
+    if (s->dist->lpdf(n, da, &out, dp, &err) != 0 || isnan(out)) { R->bad = 1; return; }
+    R->lp += out;
+    for (int k = 1; k < s->nargs; k++)
+        if (dp[k]) R->racc[s->args[k]] += g[k];
+}
+
 static void sc_stmts(ScRun *R, int s0, int s1)
 {
     const ScStmt *st = R->p->st;
@@ -360,6 +415,7 @@ static void sc_stmts(ScRun *R, int s0, int s1)
                 if (!(s->argint >> a & 1) && R->rid[s->args[a]] >= 0) R->racc[s->args[a]] += g[a];
             break;
         }
+        case SS_DISTV: sc_distv(R, s); break;
         case SS_FOR: {
             int lo = R->iv[s->lo], hi = R->iv[s->hi];
             if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }

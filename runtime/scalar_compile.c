@@ -441,6 +441,86 @@ static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
     return 0;
 }
 
+/* e reads variable slot (anywhere in it) */
+static int reads_slot(const Expr *e, int slot)
+{
+    if (!e) return 0;
+    if (e->kind == E_VAR && e->slot == slot) return 1;
+    for (int i = 0; i < e->nargs; i++) if (reads_slot(e->args[i], slot)) return 1;
+    for (int i = 0; i < e->nidx; i++) if (reads_slot(e->idx[i].a, slot) || reads_slot(e->idx[i].b, slot)) return 1;
+    return 0;
+}
+
+/* The `~` of a loop that sc_distv takes: `for (i in lo:hi) x[j, ..., i] ~ d(args);`
+ * with x data (no partials), every index single, i exactly once and nowhere else, and
+ * the arguments univariate scalars that do not read i.  NULL otherwise. */
+static const Stmt *distv_tilde(const Stmt *s)
+{
+    if (s->kind != S_FOR) return NULL;
+    const Stmt *b = s->body;
+    while (b && b->kind == S_BLOCK && b->nstmts == 1) b = b->stmts[0];
+    if (!b || b->kind != S_TILDE || b->trunc || !b->fn || b->nargs + 1 > SC_MAXDARGS) return NULL;
+    const Expr *y = b->lhs;
+    if (y->kind != E_INDEX || y->args[0]->kind != E_VAR || y->level > LV_DATA || !scalar_ty(y->ty)) return NULL;
+    int found = 0;
+    for (int d = 0; d < y->nidx; d++) {
+        const Expr *i = y->idx[d].a;
+        if (y->idx[d].kind != IX_SINGLE || !i) return NULL;
+        if (i->kind == E_VAR && i->slot == s->slot) found++;
+        else if (reads_slot(i, s->slot)) return NULL;
+    }
+    if (found != 1) return NULL;
+    for (int k = 0; k < b->nargs; k++) if (!scalar_ty(b->args[k]->ty) || reads_slot(b->args[k], s->slot)) return NULL;
+    return b;
+}
+
+int sc_distv_shape(const Stmt *s) { return distv_tilde(s) != NULL; }
+
+/* the loop s as one SS_DISTV statement (distv_tilde(s) is t) */
+static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
+{
+    const Dist *d = t->fn;
+    if (d->discrete != (d->sig[0] == 'I') || (int)strlen(d->sig) != t->nargs + 1) return -1;
+    int op0 = c->nops, lo = c_int(c, s->lo), hi = lo < 0 ? -1 : c_int(c, s->hi);
+    if (hi < 0) return -1;
+    const Expr *y = t->lhs;
+    int ix[VM_MAXDIM] = {0}, kpos = -1;
+    if (y->nidx > VM_MAXDIM || y->nidx != ty_ndim(y->args[0]->ty) || map_find(c, y->args[0]->slot) >= 0) return -1;
+    for (int k = 0; k < y->nidx; k++) {
+        const Expr *i = y->idx[k].a;
+        if (i->kind == E_VAR && i->slot == s->slot) { kpos = k; continue; }
+        if ((ix[k] = c_int(c, i)) < 0) return -1;
+    }
+    int arr = arr_of(c, y->args[0]->slot, y->nidx, 0), regs[SC_MAXDARGS];
+    unsigned argint = 0;
+    if (arr < 0) return -1;
+    for (int k = 1; k <= t->nargs; k++) {
+        const Expr *a = t->args[k - 1];
+        if (d->sig[k] == 'I') { if ((regs[k] = c_int(c, a)) < 0) return -1; argint |= 1u << k; }
+        else if (d->sig[k] == 'R') { if ((regs[k] = c_real(c, a)) < 0) return -1; }
+        else return -1;
+    }
+    if (d->sig[0] == 'I') argint |= 1u;
+    else if (d->sig[0] != 'R') return -1;
+    ScStmt *st = new_st(c, SS_DISTV);
+    if (!st) return -1;
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->dist = d;
+    st->nargs = t->nargs + 1;
+    st->argint = argint;
+    regs[0] = -1;                     /* the variate: the slice, not a register */
+    memcpy(st->args, regs, sizeof(int) * (size_t)st->nargs);
+    st->arr = arr;
+    st->nidx = y->nidx;
+    memcpy(st->ix, ix, sizeof ix);
+    st->kpos = kpos;
+    st->lo = lo;
+    st->hi = hi;
+    c->p->ndistv++;
+    return 0;
+}
+
 static int cstmts(ScC *c, const Stmt *s)
 {
     if (c->bad) return -1;
@@ -509,6 +589,8 @@ static int cstmts(ScC *c, const Stmt *s)
         return 0;
     }
     case S_FOR: {
+        const Stmt *t = distv_tilde(s);
+        if (t && !vm_scalar_nodistv) return cdistv(c, s, t);
         int op0 = c->nops, lo = c_int(c, s->lo), hi = lo < 0 ? -1 : c_int(c, s->hi);
         if (hi < 0 || map_find(c, s->slot) >= 0) return -1;
         int var = map_add(c, s->slot, 1);
@@ -577,6 +659,7 @@ static void count_reads(const ScC *c, int *reads)
         switch (st->kind) {
         case SS_SET: case SS_STORE: case SS_LP: reads[st->src]++; break;
         case SS_DIST: for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
+        case SS_DISTV: for (int i = 1; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
         default: break;
         }
     }
@@ -665,8 +748,8 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
         for (int k = 0; k < p->nst; k++) {
             const ScStmt *st = &p->st[k];
             if (st->kind == SS_LP) p->fold[st->src] = 1;
-            if (st->kind == SS_DIST)
-                for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) p->fold[st->args[i]] = 1;
+            if (st->kind == SS_DIST || st->kind == SS_DISTV)
+                for (int i = st->kind == SS_DISTV; i < st->nargs; i++) if (!(st->argint >> i & 1)) p->fold[st->args[i]] = 1;
         }
         for (int k = 0; k < p->nops; k++)
             if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
@@ -683,5 +766,7 @@ int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
 int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
+int sc_ndistv(const ScProg *p) { return p ? p->ndistv : 0; }
+int vm_scalar_nodistv;
 int vm_scalar_nofuse, vm_scalar_nohoist;
 

@@ -40,7 +40,9 @@ typedef struct ScOp {
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
 } ScOp;
 
-enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR };
+enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
+       SS_DISTV };                /* for (i in lo:hi) x[..., i] ~ d(args), args the same for
+                                   * every i, x data: one call of d over the slice */
 
 typedef struct ScStmt {
     uint8_t kind;
@@ -52,7 +54,8 @@ typedef struct ScStmt {
     const Dist *dist;         /* SS_DIST: the density of its arguments, added to lp */
     int nargs, args[SC_MAXDARGS];
     unsigned argint;
-    int lo, hi;               /* SS_FOR: int registers of the bounds */
+    int lo, hi;               /* SS_FOR, SS_DISTV: int registers of the bounds */
+    int kpos;                 /* SS_DISTV: the position of the loop's index in ix */
     int body0, body1;         /* SS_FOR: its statements */
 } ScStmt;
 
@@ -70,6 +73,7 @@ struct ScProg {
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
+    int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nbound;               /* outer real scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];

@@ -87,6 +87,9 @@ static const Case cases[] = {
      "  for (n in 1:N) { int h = n; real q = a * x[n]; u[n] = q; w[h] = b * x[n] + r; r = u[n] * 0.5 + w[h];\n"
      "    q = q + b; h = N + 1 - n; r = r * 0.5 + u[n] + w[h] * 0.1; u[n] = r;\n"
      "    for (j in 1:2) u[n] = u[n] * 0.9 + t; target += -square(u[n] - w[h] + r) / 10; } }", 0},
+    {"densities over data slices in nested loops (SS_DISTV): the last index, a strided one, int data",
+     DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
+     "  for (j in 1:2) Y[i, j, 2] ~ student_t(3, m * 0.5, s + 1); for (n in 1:N) k[n] ~ poisson_log(b * 0.1 + al[i] * 0.2); }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
@@ -296,6 +299,25 @@ static int nforwarded(VmModel *m)
     return n;
 }
 
+/* Loops over a data slice run as one density call each (SS_DISTV), in the program of
+ * the loop around them; the same_as_interpreter case checks the values. */
+START_TEST(slices_as_one_call)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!strstr(cases[i].name, "data slices")) continue;
+        VmModel *m = load(cases[i].src, 1);
+        ck_assert_ptr_nonnull(m);
+        VmEval *e = vm_eval_new(m);
+        const Plan *p = ((Ev *)e)->m->plan;
+        int n = 0;
+        for (int k = 0; k < p->cap; k++) if (p->tab[k].s && p->tab[k].sc) n += sc_ndistv(p->tab[k].sc);
+        ck_assert_int_eq(n, 3);
+        vm_eval_free(e);
+        vm_model_free(m);
+    }
+}
+END_TEST
+
 /* Store forwarding: the reads that take a stored register, as many as the case has
  * (the same_as_interpreter cases check the values). */
 START_TEST(forwarded_reads)
@@ -407,6 +429,7 @@ int main(void)
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, not_inlined);
     tcase_add_test(tc, forwarded_reads);
+    tcase_add_test(tc, slices_as_one_call);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
