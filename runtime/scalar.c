@@ -354,6 +354,22 @@ static void sc_distv(ScRun *R, const ScStmt *s)
             } else xb[k] = v->x[off + k * step];
         }
     }
+    if (s->dist == &dist_normal) {     /* nested3's shape: sums, no call per element */
+        double mu = R->rv[s->args[1]], sg = R->rv[s->args[2]];
+        if (!isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
+        double is = 1 / sg, sz = 0, szz = 0;
+        for (int k = 0; k < n; k++) {
+            double z = (xb[k] - mu) * is;
+            sz += z;
+            szz += z * z;
+        }
+        if (!isfinite(szz)) { R->bad = 1; return; }   /* the interpreter says why */
+        if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
+        R->lp += -n * (SC_LOG_SQRT_2PI + R->ls_log) - 0.5 * szz;
+        if (R->rid[s->args[1]] >= 0) R->racc[s->args[1]] += sz * is;
+        if (R->rid[s->args[2]] >= 0) R->racc[s->args[2]] += (szz - n) * is;
+        return;
+    }
     DArg da[SC_MAXDARGS];
     double *dp[SC_MAXDARGS], x[SC_MAXDARGS], g[SC_MAXDARGS];
     int xi[SC_MAXDARGS];

@@ -92,6 +92,8 @@ static const Case cases[] = {
      "  for (j in 1:2) Y[i, j, 2] ~ student_t(3, m * 0.5, s + 1); for (n in 1:N) k[n] ~ poisson_log(b * 0.1 + al[i] * 0.2); }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
+    {"invalid scale of a density over a data slice (t < 0 at some points)",
+     DECLS "for (i in 1:J) { real m = a * al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(m, t); }", 1},
     {"invalid scale in an expression (t < 0 at some points)",
      DECLS "{ real acc = 0; for (n in 1:N) acc += normal_lpdf(y[n] | a, t); target += acc; }", 1},
     {"index out of range",
