@@ -91,6 +91,14 @@ static int vrun_main(int argc, char **argv)
         cli_free(&c);
         return 1;
     }
+    if (!c.model && mp_size() > 1) {
+        /* the REPL reads one terminal: rank 0 alone would reach a run's collectives, the
+         * others having read nothing, and wait for ever */
+        fprintf(stderr, "vrun: error: the interactive session runs in one process, not under mpirun with %d "
+                "processes: start it without mpirun (vrun MODEL.vmod runs a model over MPI)\n", mp_size());
+        cli_free(&c);
+        return 1;
+    }
     if (!c.model) { int rc = repl_main(&c); cli_free(&c); return rc; }
     if (c.check || c.format) { int rc = do_check(c.model, c.format, c.check ? c.data : NULL); cli_free(&c); return rc; }
 

@@ -84,5 +84,13 @@ interrupt_check "chains, Ctrl-C" "$T/int" 2 "$SRC/examples/eight_schools.vmod" -
 resume_check "chains, Ctrl-Z" "$T/tstp" 20000 "$SRC/examples/eight_schools.vmod" --chains=2 --draws=20000 --quiet \
     --output=c.csv --threads=1
 
+# The interactive session under mpirun: refused at once on every rank (it used to wait
+# for ever: rank 0 alone read the script and reached a run's collectives).
+printf ':load %s\n:run nuts --chains=2 --draws=50 --warmup=50 --no-progress\n' "$SRC/examples/eight_schools.vmod" > "$T/repl.txt"
+timeout 120 $MPIRUN -n 2 "$VRUN" < "$T/repl.txt" >"$T/repl.out" 2>"$T/repl.err"
+st=$?
+if [ "$st" -eq 1 ] && grep -q "the interactive session runs in one process" "$T/repl.err"; then ok
+else bad "REPL under mpirun: exit $st"; head -5 "$T/repl.err"; fi
+
 echo "chains over ranks: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
