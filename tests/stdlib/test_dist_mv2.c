@@ -52,7 +52,7 @@ static void fd_check(const Dist *D, int n, DArg *a, int k, double *x, long m, in
             ck_assert_msg(g[j] == 0, "%s arg %d element %ld above the diagonal has a partial", D->name, k, j);
             continue;
         }
-        double x0 = x[j], h = 1e-6 * fmax(1e-2, fabs(x0));
+        double x0 = x[j], h = 1e-6 * fmax(1, fabs(x0));   /* rounding of |lp| ~ 1e3 stays below 1e-6 */
         x[j] = x0 + h;
         double fp = lp_call(D, n, a, NULL);
         x[j] = x0 - h;
@@ -333,6 +333,29 @@ START_TEST(dirmult_rng_errors)
         ck_assert_msg(fabs(m[k] - mk) < 5 * sqrt(vk / D), "mean %d: %g vs %g", k, m[k], mk);
         ck_assert_msg(fabs(v[k] - m[k] * m[k] - vk) < 0.06 * vk, "variance %d: %g vs %g", k, v[k] - m[k] * m[k], vk);
     }
+    /* K beyond the rng's stack scratch (64): counts still sum to N, mean N alpha / alpha0 */
+    {
+        enum { KB = 100 };
+        static double alb[KB], xb[KB], sb[KB];
+        int NB = 50;
+        for (int k = 0; k < KB; k++) { alb[k] = 0.5 + k % 4; sb[k] = 0; }
+        DArg pb[2] = { { alb, NULL, 0, KB, 1 }, { NULL, &NB, 0, 1, 1 } };
+        double a0b = 0;
+        for (int k = 0; k < KB; k++) a0b += alb[k];
+        for (int i = 0; i < 2000; i++) {
+            REQUIRE(DM->rng(r, pb, 0, xb, &e) == 0);
+            double s = 0;
+            for (int k = 0; k < KB; k++) { s += xb[k]; sb[k] += xb[k] / 2000; }
+            REQUIRE(s == NB);
+        }
+        /* the four alpha classes pooled: 25 categories each */
+        for (int c = 0; c < 4; c++) {
+            double m = 0;
+            for (int k = c; k < KB; k += 4) m += sb[k] / 25;
+            double pk = (0.5 + c) / a0b, vk = NB * pk * (1 - pk) * (NB + a0b) / (1 + a0b);
+            ck_assert_msg(fabs(m - NB * pk) < 5 * sqrt(vk / 2000 / 25), "K=100 class %d: %g vs %g", c, m, NB * pk);
+        }
+    }
     N = 0;
     ck_assert_int_eq(DM->rng(r, p, 0, x, &e), 0);
     ck_assert(x[0] == 0 && x[1] == 0 && x[2] == 0);
@@ -409,6 +432,31 @@ START_TEST(wchol_values_partials)
         fd_check(WC, 2, c2, 1, nu2, 2, 0, K);
         fd_check(WC, 2, c2, 2, LS, K * K, 1, K);
     }
+}
+END_TEST
+
+/* K beyond the kernels' stack scratch: the heap path gives the same value as wishart
+ * plus the Jacobian, and its partials match finite differences. */
+START_TEST(wchol_large_K)
+{
+    enum { K = 20 };
+    static double A[K * K], S[K * K], LW[K * K], LS[K * K], WW[K * K], SS[K * K];
+    double nu = K + 3.5;
+    spd_matrix(K, A, 0.3);
+    spd_matrix(K, S, 1.9);
+    chol(K, A, LW);
+    chol(K, S, LS);
+    llt(K, LW, WW);
+    llt(K, LS, SS);
+    double jac = K * M_LN2;
+    for (int k = 0; k < K; k++) jac += (K - k) * log(LW[k + K * k]);
+    const Dist *W = dist_find("wishart"), *WC = dist_find("wishart_cholesky");
+    DArg w[3] = { { WW, NULL, 0, K, K }, { &nu, NULL, 0, 1, 1 }, { SS, NULL, 0, K, K } };
+    DArg c[3] = { { LW, NULL, 0, K, K }, { &nu, NULL, 0, 1, 1 }, { LS, NULL, 0, K, K } };
+    double ref = lp_call(W, 1, w, NULL) + jac, v = lp_call(WC, 1, c, NULL);
+    ck_assert_msg(fabs(v - ref) < 1e-10 * fabs(ref), "K=%d: %.17g vs %.17g", K, v, ref);
+    fd_check(WC, 1, c, 0, LW, K * K, 1, K);
+    fd_check(WC, 1, c, 2, LS, K * K, 1, K);
 }
 END_TEST
 
@@ -642,6 +690,7 @@ int main(void)
     tcase_add_test(tc, dirmult_partials);
     tcase_add_test(tc, dirmult_rng_errors);
     tcase_add_test(tc, wchol_values_partials);
+    tcase_add_test(tc, wchol_large_K);
     tcase_add_test(tc, wchol_normalisation);
     tcase_add_test(tc, wchol_rng_moments);
     tcase_add_test(tc, wchol_errors);
