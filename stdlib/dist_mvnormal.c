@@ -1,6 +1,7 @@
 /* multi_normal(y | mu, Sigma), multi_normal_cholesky(y | mu, L),
- * multi_student_t(y | nu, mu, Sigma).  y may hold n replicates of K-vectors; a
- * broadcast covariance (stride 0) is factored once per call. */
+ * multi_student_t(y | nu, mu, Sigma), multi_student_t_cholesky(y | nu, mu, L).  y may
+ * hold n replicates of K-vectors; a broadcast covariance (stride 0) is factored once
+ * per call. */
 #include <math.h>
 #include <gsl/gsl_randist.h>
 #include "dist_util.h"
@@ -18,7 +19,9 @@ static int check_sizes(const DArg *y, const DArg *mu, const DArg *S, int iS, Dis
 }
 
 /* Factor the covariance (or check the given Cholesky factor) of replicate i into L;
- * Sinv too when wanted. */
+ * Sinv too when wanted.  is_chol 1 reads the lower triangle only (Stan's
+ * multi_normal_cholesky checks nothing above it); 2 also requires zeros above the
+ * diagonal, as Stan's check_cholesky_factor in multi_student_t_cholesky. */
 static int factor(const DArg *S, int iS, int i, int is_chol, double *L, double *Sinv,
                   double *tmp, DistErr *e)
 {
@@ -29,6 +32,8 @@ static int factor(const DArg *S, int iS, int i, int is_chol, double *L, double *
         for (int q = 0; q < K; q++)
             for (int p = 0; p < K; p++) {
                 double x = p >= q ? A[p + (long)K * q] : 0.0;
+                if (is_chol == 2 && p < q && A[p + (long)K * q] != 0.0)
+                    return du_fail(e, iS, o + p + (long)K * q, A[p + (long)K * q], "must be lower triangular (zero above the diagonal)");
                 if (!isfinite(x)) return du_fail(e, iS, o + p + (long)K * q, x, "must be finite");
                 if (p == q && !(x > 0)) return du_fail(e, iS, o + p + (long)K * q, x, "must have a positive diagonal");
                 L[p + (long)K * q] = x;
@@ -42,8 +47,8 @@ static int factor(const DArg *S, int iS, int i, int is_chol, double *L, double *
     return 0;
 }
 
-/* The three densities share this loop: student selects multi_student_t (argument 1
- * is nu), is_chol multi_normal_cholesky (the last argument is L, not Sigma). */
+/* The four densities share this loop: student selects the Student t (argument 1 is
+ * nu), is_chol a Cholesky factor L as the last argument instead of Sigma. */
 static int mvn_lpdf(int n, const DArg *a, double *out, double *const *d, DistErr *e,
                     int student, int is_chol)
 {
@@ -118,6 +123,8 @@ static int mnc_lpdf(int n, const DArg *a, double *o, double *const *d, DistErr *
 { return mvn_lpdf(n, a, o, d, e, 0, 1); }
 static int mst_lpdf(int n, const DArg *a, double *o, double *const *d, DistErr *e)
 { return mvn_lpdf(n, a, o, d, e, 1, 0); }
+static int mstc_lpdf(int n, const DArg *a, double *o, double *const *d, DistErr *e)
+{ return mvn_lpdf(n, a, o, d, e, 1, 2); }
 
 /* y = mu + sqrt(w) L z, z standard normal; w = 1 (Gaussian) or inv_gamma(nu/2, nu/2). */
 static int mvn_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e, int student, int is_chol)
@@ -154,6 +161,7 @@ static int mvn_rng(gsl_rng *r, const DArg *a, int i, double *out, DistErr *e, in
 static int mn_rng(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e) { return mvn_rng(r, a, i, o, e, 0, 0); }
 static int mnc_rng(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e) { return mvn_rng(r, a, i, o, e, 0, 1); }
 static int mst_rng(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e) { return mvn_rng(r, a, i, o, e, 1, 0); }
+static int mstc_rng(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e) { return mvn_rng(r, a, i, o, e, 1, 2); }
 
 static const double no_test[1][DIST_MAX_ARGS];
 
@@ -173,4 +181,11 @@ const Dist dist_multi_student_t = {
     .name = "multi_student_t", .discrete = 0, .nargs = 4,
     .argnames = { "variate", "degrees of freedom", "location", "scale matrix" }, .sig = "VRVC",
     .lpdf = mst_lpdf, .rng = mst_rng, .ntest = 0, .test = no_test, .lo = -INFINITY, .hi = INFINITY,
+};
+
+const Dist dist_multi_student_t_cholesky = {
+    .name = "multi_student_t_cholesky", .discrete = 0, .nargs = 4,
+    .argnames = { "variate", "degrees of freedom", "location", "Cholesky factor of scale matrix" },
+    .sig = "VRVL", .lpdf = mstc_lpdf, .rng = mstc_rng, .ntest = 0, .test = no_test,
+    .lo = -INFINITY, .hi = INFINITY,
 };

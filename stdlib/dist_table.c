@@ -24,6 +24,9 @@ extern const Dist dist_bernoulli_logit_glm, dist_poisson_log_glm, dist_neg_binom
 extern const Dist dist_ordered_logistic_glm, dist_categorical_logit_glm;   /* dist_glm_cat.c */
 extern const Dist dist_multi_normal_prec;     /* dist_mvnormal_prec.c */
 extern const Dist dist_ordered_probit;           /* dist_ordinal.c */
+extern const Dist dist_multi_student_t_cholesky; /* dist_mvnormal.c */
+extern const Dist dist_dirichlet_multinomial;    /* dist_dirmult.c */
+extern const Dist dist_wishart_cholesky;         /* dist_wishart_chol.c */
 
 /* ORDER DIST: continuous, discrete, multivariate. */
 const Dist *const dist_table[] = {
@@ -37,7 +40,8 @@ const Dist *const dist_table[] = {
     &dist_neg_binomial_2, &dist_neg_binomial_2_log, &dist_categorical, &dist_categorical_logit,
     &dist_multinomial, &dist_ordered_logistic, &dist_ordered_probit, &dist_discrete_range,
     &dist_multi_normal, &dist_multi_normal_cholesky, &dist_multi_normal_prec, &dist_multi_student_t,
-    &dist_dirichlet, &dist_lkj_corr_cholesky, &dist_lkj_corr, &dist_wishart, &dist_inv_wishart,
+    &dist_multi_student_t_cholesky, &dist_dirichlet, &dist_dirichlet_multinomial,
+    &dist_lkj_corr_cholesky, &dist_lkj_corr, &dist_wishart, &dist_wishart_cholesky, &dist_inv_wishart,
     &dist_normal_id_glm, &dist_bernoulli_logit_glm, &dist_poisson_log_glm, &dist_neg_binomial_2_log_glm,
     &dist_ordered_logistic_glm, &dist_categorical_logit_glm,
     NULL
