@@ -123,11 +123,13 @@ typedef struct Backend {
      * under q of the output column `name` ("theta", "beta.2") into out[5].  Returns 0,
      * or nonzero for a column it has no closed form for (a let, a gen).  May be NULL. */
     int (*exact)(void *st, const char *name, double out[5]);
-    /* A gradient method that takes a model's bounded discrete parameters summed out
-     * (runtime/marginal.c) rather than refusing them; bbvi and flow have discrete
-     * families of their own, so they leave it 0. */
+    /* A gradient method takes a model's bounded discrete parameters summed out
+     * (runtime/marginal.c): BK_SUM always (nuts, langevin, map: refused when they cannot
+     * be), BK_SUM_IF_POSSIBLE (bbvi, flow: their own discrete families otherwise), or 0. */
     int sums_discrete;
 } Backend;
+
+enum { BK_SUM = 1, BK_SUM_IF_POSSIBLE = 2 };
 
 /* registry.c: every method, in the order --help lists them. */
 extern const Backend *const bk_registry[];

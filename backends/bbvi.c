@@ -480,6 +480,7 @@ double bbvi_gaussian(void *st, double *mu, double *L)
 
 const Backend backend_bbvi = {
     .name = "bbvi",
+    .sums_discrete = BK_SUM_IF_POSSIBLE,
     .help = "stochastic-gradient VI with a Gaussian q (meanfield or fullrank)",
     .kind = BK_VI,
     .options = bbvi_options,

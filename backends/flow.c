@@ -482,6 +482,7 @@ size_t flow_layers(void *st, const FlLayer **layers, const double **par, const s
 
 const Backend backend_flow = {
     .name = "flow",
+    .sums_discrete = BK_SUM_IF_POSSIBLE,
     .help = "VI with a normalising flow (planar, radial, IAF layers) on a Gaussian base",
     .kind = BK_VI,
     .options = flow_options,

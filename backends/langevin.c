@@ -638,7 +638,7 @@ static void lgv_free(void *st)
 
 const Backend backend_langevin = {
     .name = "langevin",
-    .sums_discrete = 1,
+    .sums_discrete = BK_SUM,
     .help = "Langevin: MALA (default), --ula unadjusted, --anneal=L annealed over noise levels",
     .kind = BK_SAMPLER,
     .options = lgv_options,

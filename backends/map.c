@@ -230,7 +230,7 @@ static void map_free(void *st)
 
 const Backend backend_map = {
     .name = "map",
-    .sums_discrete = 1,
+    .sums_discrete = BK_SUM,
     .help = "posterior mode by quasi-Newton (BFGS); --laplace adds a Gaussian approximation around it",
     .kind = BK_OPTIMIZER,
     .options = map_options,

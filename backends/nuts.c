@@ -625,7 +625,7 @@ static void nuts_free(void *st)
 
 const Backend backend_nuts = {
     .name = "nuts",
-    .sums_discrete = 1,
+    .sums_discrete = BK_SUM,
     .help = "No-U-Turn HMC (Stan's multinomial NUTS) with adapted step size and metric",
     .kind = BK_SAMPLER,
     .options = nuts_options,

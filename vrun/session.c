@@ -201,8 +201,16 @@ int session_run(const Cli *c, const Backend *b, VmModel *m, const char *name, Ru
     }
     if (c->init && radius > 0) init = NULL;    /* --init=R: uniform(-R, R) */
     else if (c->init && !(init = session_init(c, m, &given, err, errlen))) { free(given); return 1; }
-    /* gradient methods sum discrete parameters out (Backend.sums_discrete) */
+    /* gradient methods sum discrete parameters out (Backend.sums_discrete); bbvi and
+     * flow where the model allows it, their discrete families where it does not */
     int marg = vm_model_ndisc(m) > 0 && b->sums_discrete;
+    if (marg && b->sums_discrete == BK_SUM_IF_POSSIBLE) {
+        char *why_not = NULL;
+        VmMarg *probe = vm_marg_new(m, &why_not);
+        marg = probe != NULL;
+        vm_marg_free(probe);
+        free(why_not);
+    }
     Adapter ad = {m, marg};
     const char **names = malloc(sizeof(char *) * (vm_model_nvalues(m) + 1));
     for (size_t i = 0; i < vm_model_nvalues(m); i++) names[i] = vm_model_value_name(m, i);

@@ -150,7 +150,11 @@ static double seg(const int *y, int a, int b, double A, double B)
     return A * log(B) - lgamma(A) + lgamma(A + S) - (A + S) * log(B + (b - a));
 }
 
-START_TEST(change_point_nuts)
+/* The change-point model run by vrun with `method`: the draws of s (the files
+ * d_1.csv ... d_<files>.csv, or d.csv) against the exact posterior, each P(s = k)
+ * within se_mult standard errors plus slack of it.  A VI method's file starts with
+ * the row of q's mean (Stan's CSV for ADVI), which is not a draw. */
+static void change_point_run(const char *method, int files, long ndraws, double se_mult, double slack, int vi)
 {
     enum { T = 12 };
     const int y[T] = {2, 1, 3, 2, 1, 2, 5, 4, 6, 3, 7, 5};
@@ -164,7 +168,8 @@ START_TEST(change_point_nuts)
     fprintf(f, "};\nparam real<lower=0> e;\nparam real<lower=0> l;\nparam int<lower=1, upper=T> s;\n"
                "e ~ gamma(2, 1);\nl ~ gamma(2, 1);\nfor (t in 1:T) y[t] ~ poisson(t < s ? e : l);\n");
     fclose(f);
-    snprintf(cmd, sizeof cmd, "'%s' '%s' --seed=11 --output='%s/d.csv' > '%s/out' 2>&1", vrun_path, path, dir, dir);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' --method=%s --seed=11 --output='%s/d.csv' > '%s/out' 2>&1", vrun_path, path,
+             method, dir, dir);
     ck_assert_msg(system(cmd) == 0, "vrun failed: %s", cmd);
     /* exact posterior of s: s = k puts y[1..k-1] on e and y[k..T] on l */
     double lw[T], mx = -INFINITY, z = 0, p[T];
@@ -176,12 +181,13 @@ START_TEST(change_point_nuts)
     for (int k = 0; k < T; k++) p[k] = exp(lw[k] - mx) / z;
     double cnt[T] = {0};
     long n = 0;
-    for (int c = 1; c <= 4; c++) {
+    for (int c = 1; c <= files; c++) {
         char csv[300], line[4096];
         snprintf(csv, sizeof csv, "%s/d_%d.csv", dir, c);
         FILE *in = fopen(csv, "r");
+        if (!in && files == 1) { snprintf(csv, sizeof csv, "%s/d.csv", dir); in = fopen(csv, "r"); }
         ck_assert_msg(in != NULL, "no %s", csv);
-        int scol = -1;
+        int scol = -1, mean_row = vi;
         while (fgets(line, sizeof line, in)) {
             if (line[0] == '#') continue;
             char *tok = strtok(line, ",\n");
@@ -190,23 +196,41 @@ START_TEST(change_point_nuts)
                 ck_assert(scol >= 0);
                 continue;
             }
+            if (mean_row) { mean_row = 0; continue; }
             for (int k = 0; tok && k < scol; k++) tok = strtok(NULL, ",\n");
             ck_assert(tok != NULL);
-            int s = atoi(tok);
-            ck_assert(s >= 1 && s <= T);
-            cnt[s - 1]++;
+            int sv = atoi(tok);
+            ck_assert(sv >= 1 && sv <= T);
+            cnt[sv - 1]++;
             n++;
         }
         fclose(in);
     }
-    ck_assert_int_eq(n, 4000);
+    ck_assert_int_eq(n, ndraws);
     for (int k = 0; k < T; k++) {
         double fk = cnt[k] / n, se = sqrt(p[k] * (1 - p[k]) / n);
-        /* 5 standard errors, doubled for the autocorrelation of the rates' draws */
-        ck_assert_msg(fabs(fk - p[k]) <= 10 * se + 0.002, "P(s = %d): %.4f of the draws, exact %.4f", k + 1, fk, p[k]);
+        ck_assert_msg(fabs(fk - p[k]) <= se_mult * se + slack, "%s: P(s = %d): %.4f of the draws, exact %.4f", method,
+                      k + 1, fk, p[k]);
     }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd)) {}
+}
+
+START_TEST(change_point_nuts)
+{
+    /* 5 standard errors, doubled for the autocorrelation of the rates' draws */
+    change_point_run("nuts", 4, 4000, 10, 0.002, 0);
+}
+END_TEST
+
+/* bbvi and flow sum s out too (Backend.sums_discrete): s is drawn from its exact
+ * conditional given each draw of q, so its frequencies follow the posterior up to
+ * q's error in (e, l); a categorical q of their own, as before, put all its mass on
+ * one or two values of s. */
+START_TEST(change_point_vi)
+{
+    change_point_run("bbvi", 1, 1000, 5, 0.04, 1);
+    change_point_run("flow", 1, 1000, 5, 0.04, 1);
 }
 END_TEST
 
@@ -220,6 +244,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, z_draws_exact_conditional);
     tcase_add_test(tc, refused);
     tcase_add_test(tc, change_point_nuts);
+    tcase_add_test(tc, change_point_vi);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
