@@ -251,14 +251,17 @@ Val b_matrix_exp(Ev *ev, const Expr *e, Val *a, int na)
 
 /* ---------------------------------------------------------------- singular_values */
 
-/* The singular values of the R x C matrix A, decreasing, by GSL's one-sided
- * Golub-Kahan SVD, which wants at least as many rows as columns: it gets A (copied
- * row-major) when R >= C, else A' (A's column-major array as it is).  With A = U S V',
- * d sigma_k / dA = u_k v_k' (the sign of a pair u_k, v_k cancels).  Where singular
- * values repeat, the individual ones are not differentiable: the partials are those
- * of the basis GSL picked, and only sums over the repeated group are right whatever
- * the basis; at a zero singular value (a rank-deficient A), u_k v_k' is one
- * subgradient of a kink, as for |x| at 0. */
+/* The singular values of the R x C matrix A, decreasing, by GSL's one-sided Jacobi
+ * SVD (gsl_linalg_SV_decomp_jacobi: it allocates nothing, where the Golub-Reinsch
+ * gsl_linalg_SV_decomp takes three heap blocks a call, and it is the more accurate
+ * for small singular values).  It wants at least as many rows as columns: it gets A
+ * (copied row-major) when R >= C, else A' (A's column-major array as it is).  With
+ * A = U S V', d sigma_k / dA = u_k v_k' (the sign of a pair u_k, v_k cancels).  Where
+ * singular values repeat, the individual ones are not differentiable: the partials
+ * are those of the basis the SVD picked, and only sums over the repeated group are
+ * right whatever the basis.  At a zero singular value (a rank-deficient A) the
+ * Jacobi SVD leaves u_k zero, so the partials are 0: a subgradient of that kink, as
+ * 0 is of |x| at 0. */
 Val b_singular_values(Ev *ev, const Expr *e, Val *a, int na)
 {
     (void)na;
@@ -275,7 +278,6 @@ Val b_singular_values(Ev *ev, const Expr *e, Val *a, int na)
     size_t mn = (size_t)M * (size_t)N;
     double *T = arena_alloc(&ev->arena, sizeof(double) * mn);
     double *V = arena_alloc(&ev->arena, sizeof(double) * (size_t)N * (size_t)N);
-    double *work = arena_alloc(&ev->arena, sizeof(double) * (size_t)N);
     if (R >= C) {
         for (int i = 0; i < R; i++)
             for (int j = 0; j < C; j++) T[(long)i * C + j] = A.x[i + (long)j * R];
@@ -284,9 +286,8 @@ Val b_singular_values(Ev *ev, const Expr *e, Val *a, int na)
     }
     gsl_matrix_view Tv = gsl_matrix_view_array(T, (size_t)M, (size_t)N);
     gsl_matrix_view Vv = gsl_matrix_view_array(V, (size_t)N, (size_t)N);
-    gsl_vector_view Sv = gsl_vector_view_array(s.x, (size_t)N);
-    gsl_vector_view Wv = gsl_vector_view_array(work, (size_t)N);
-    if (gsl_linalg_SV_decomp(&Tv.matrix, &Vv.matrix, &Sv.vector, &Wv.vector)) {
+    gsl_vector_view Sv = gsl_vector_view_array(s.x, (size_t)N);   /* sorted decreasing by GSL */
+    if (gsl_linalg_SV_decomp_jacobi(&Tv.matrix, &Vv.matrix, &Sv.vector)) {
         ev_error(ev, e->span, "singular_values: the SVD did not converge");
         return NANV;
     }

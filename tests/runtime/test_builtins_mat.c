@@ -326,6 +326,27 @@ START_TEST(gradients_closed_form)
 }
 END_TEST
 
+/* Rank one (a kink of the zero singular value, where finite differences are not
+ * smooth): the zero singular value's partials are 0, so the gradient of
+ * 1.3 s1 - 0.7 s2 is 1.3 u1 v1'. */
+START_TEST(sv_rank_deficient_gradient)
+{
+    static const double pts[2][4] = {{1, 2, 2, 4}, {0, 0, 3, 0}};
+    static const double want[2][4] = {{0.26, 0.52, 0.52, 1.04}, {0, 0, 1.3, 0}};   /* u1 = v1 = (1, 2)/sqrt 5; e1, e2 */
+    VmModel *m = load("param matrix[2, 2] A;\ntarget += dot_product([1.3, -0.7]', singular_values(A));\n", NULL);
+    VmEval *e = vm_eval_new(m);
+    for (int p = 0; p < 2; p++) {
+        double g[4];
+        lp_at(e, pts[p], g);
+        for (int k = 0; k < 4; k++)
+            ck_assert_msg(fabs(g[k] - want[p][k]) <= 1e-14, "point %d: d/d%s = %.17g, want %g", p, vm_model_unc_name(m, (size_t)k),
+                          g[k], want[p][k]);
+    }
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- errors */
 
 /* A non-square matrix_exp is a size error whatever the values: the load's check
@@ -378,6 +399,7 @@ int main(void)
     tcase_add_test(tc, sv_special);
     tcase_add_loop_test(tc, gradients_vs_fd, 0, (int)(sizeof gcases / sizeof gcases[0]));
     tcase_add_loop_test(tc, gradients_closed_form, 0, 3);
+    tcase_add_test(tc, sv_rank_deficient_gradient);
     tcase_add_test(tc, exp_not_square);
     tcase_add_loop_test(tc, nonfinite_rejects, 0, 2);
     suite_add_tcase(s, tc);
