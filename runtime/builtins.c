@@ -8,6 +8,7 @@
 #include <gsl/gsl_permutation.h>
 #include "runtime/eval.h"
 #include "runtime/builtins_port.h"
+#include "runtime/builtins_mat.h"
 
 #define NANV val_real(ev, NAN)
 
@@ -1128,6 +1129,7 @@ const struct Builtin builtin_table[] = {
     {"log_determinant", "r(m)", b_log_determinant},
     {"log_softmax", "v(v)", b_log_softmax},
     {"log_sum_exp", "r(v);r(w);r(R);r(m)", b_log_sum_exp},
+    {"matrix_exp", "m(m)", b_matrix_exp},
     {"matrix_power", "m(m,i)", b_matrix_power},
     {"max", "i(I);r(R);r(v);r(w);r(m);i(i,i);r(r,r)", b_max},
     {"mdivide_left_tri_low", "v(m,v);m(m,m)", b_mdivide_left_tri_low},
@@ -1152,6 +1154,7 @@ const struct Builtin builtin_table[] = {
     {"rows_dot_product", "v(v,v);v(w,w);v(m,m)", b_rows_dot_product},
     {"sd", "r(R);r(v);r(w);r(m)", b_sd},
     {"segment", "T(v,i,i);T(w,i,i);T(R,i,i);T(I,i,i);T(V,i,i)", b_segment},
+    {"singular_values", "v(m)", b_singular_values},
     {"size", "i(a)", b_size},
     {"softmax", "v(v)", b_softmax},
     {"sort_asc", "T(v);T(w);T(R);T(I)", b_sort_asc},

@@ -8,7 +8,7 @@
  * returns, functions returning arrays of vectors, row and column access, a data-only
  * helper sizing a loop, the discrete GLMs (glm_cat: ordered_logistic_glm and
  * categorical_logit_glm, which rstan 2.21's language lacks, against Stan Math 2.21
- * called directly from glm_cat.cpp).  The log densities differ by the constants
+ * called directly from glm_cat.cpp), matrix_exp and singular_values (matfn).  The log densities differ by the constants
  * Stan's `~` drops, so their differences between points are compared; the gradient
  * is compared with rstan's and with central finite differences of vmod's own log
  * density.  Same format and comparisons as test_stan_types.c. */
@@ -21,7 +21,7 @@
 
 #include "runtime/vmod.h"
 
-static const char *const models[] = {"gp", "dens", "recur", "misc", "glm", "glm_cat"};
+static const char *const models[] = {"gp", "dens", "recur", "misc", "glm", "glm_cat", "matfn"};
 #define NMODELS (sizeof models / sizeof models[0])
 
 static char *fixture(const char *name, const char *suffix)
