@@ -8,141 +8,19 @@
  * returns, functions returning arrays of vectors, row and column access, a data-only
  * helper sizing a loop, the discrete GLMs (glm_cat: ordered_logistic_glm and
  * categorical_logit_glm, which rstan 2.21's language lacks, against Stan Math 2.21
- * called directly from glm_cat.cpp), matrix_exp and singular_values (matfn).  The log densities differ by the constants
- * Stan's `~` drops, so their differences between points are compared; the gradient
- * is compared with rstan's and with central finite differences of vmod's own log
- * density.  Same format and comparisons as test_stan_types.c. */
+ * called directly from glm_cat.cpp), matrix_exp and singular_values (matfn).  The
+ * comparisons (stan_ref.c, shared with test_stan_types.c) add central finite
+ * differences of vmod's own gradient. */
 #include <check.h>
-#include <jansson.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include "runtime/vmod.h"
+#include "tests/runtime/stan_ref.h"
 
 static const char *const models[] = {"gp", "dens", "recur", "misc", "glm", "glm_cat", "matfn"};
 #define NMODELS (sizeof models / sizeof models[0])
 
-static char *fixture(const char *name, const char *suffix)
-{
-    const char *src = getenv("VMOD_SRC");
-    ck_assert_msg(src != NULL, "VMOD_SRC is not set");
-    size_t n = strlen(src) + strlen(name) + strlen(suffix) + 64;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/tests/fixtures/stan_funcs/%s%s", src, name, suffix);
-    return p;
-}
-
-static size_t js_vec(const json_t *o, const char *key, double *out, size_t cap)
-{
-    json_t *a = json_object_get(o, key);
-    ck_assert_msg(json_is_array(a), "'%s' is not an array", key);
-    size_t n = json_array_size(a);
-    ck_assert(n <= cap);
-    for (size_t i = 0; i < n; i++) out[i] = json_number_value(json_array_get(a, i));
-    return n;
-}
-
-/* The values of one parameter (column-major, dims from its last value name
- * "NAME.d1.d2") as a nested CmdStan JSON array. */
-static json_t *nest(const double *x, const int *dims, int nd, int d, size_t off, size_t stride)
-{
-    if (d == nd) return json_real(x[off]);
-    json_t *a = json_array();
-    for (int i = 0; i < dims[d]; i++) json_array_append_new(a, nest(x, dims, nd, d + 1, off + (size_t)i * stride, stride * (size_t)dims[d]));
-    return a;
-}
-
-static char *values_json(const VmModel *m, const double *x)
-{
-    json_t *o = json_object();
-    size_t nv = vm_model_nparam_values(m), i = 0;
-    while (i < nv) {
-        const char *nm = vm_model_value_name(m, i);
-        size_t base = strcspn(nm, "."), j = i;
-        while (j < nv && !strncmp(vm_model_value_name(m, j), nm, base) &&
-               (vm_model_value_name(m, j)[base] == '.' || vm_model_value_name(m, j)[base] == 0))
-            j++;
-        const char *last = vm_model_value_name(m, j - 1) + base;
-        int dims[8], nd = 0;
-        while (*last == '.' && nd < 8) { dims[nd++] = atoi(last + 1); last = strchr(last + 1, '.'); if (!last) break; }
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)base, nm);
-        json_object_set_new(o, key, nest(x + i, dims, nd, 0, 0, 1));
-        i = j;
-    }
-    char *s = json_dumps(o, JSON_REAL_PRECISION(17));
-    json_decref(o);
-    return s;
-}
-
-static int close_to(double a, double b, double tol) { return fabs(a - b) <= tol * (1 + fabs(b)); }
-
-/* central differences of vmod's log density, coordinate by coordinate */
-static void check_fd(const char *name, size_t p, VmEval *e, const VmModel *m, double *u, const double *g)
-{
-    size_t dim = vm_model_dim(m);
-    for (size_t i = 0; i < dim; i++) {
-        double u0 = u[i], h = 1e-6 * (1 + fabs(u0)), fp, fm;
-        u[i] = u0 + h;
-        ck_assert_int_eq(vm_log_density(e, u, 1, &fp, NULL), 0);
-        u[i] = u0 - h;
-        ck_assert_int_eq(vm_log_density(e, u, 1, &fm, NULL), 0);
-        u[i] = u0;
-        double fd = (fp - fm) / (2 * h);
-        ck_assert_msg(fabs(fd - g[i]) <= 1e-6 * (1 + fabs(g[i])), "%s point %zu: gradient %s %.15g, finite differences %.15g",
-                      name, p, vm_model_unc_name(m, i), g[i], fd);
-    }
-}
-
 START_TEST(test_against_rstan)
 {
-    const char *name = models[_i];
-    char *mp = fixture(name, ".vmod"), *dp = fixture(name, ".data.json"), *rp = fixture(name, ".ref.json");
-    char *msg = NULL;
-    VmModel *m = vm_model_load_file(mp, dp, &msg);
-    ck_assert_msg(m != NULL, "%s: %s", name, msg ? msg : "");
-    json_error_t jerr;
-    json_t *ref = json_load_file(rp, 0, &jerr);
-    ck_assert_msg(ref != NULL, "%s: %s", rp, jerr.text);
-    json_t *pts = json_object_get(ref, "points");
-    size_t np = json_array_size(pts), dim = vm_model_dim(m), nv = vm_model_nparam_values(m);
-    ck_assert_msg(np >= 2, "%s: fewer than two points", rp);
-    VmEval *e = vm_eval_new(m);
-    double u[512], g[512], gref[512], x[1024], xref[1024], ub[512], u2[512], lp, lp0 = 0, lpref0 = 0;
-    for (size_t p = 0; p < np; p++) {
-        json_t *pt = json_array_get(pts, p);
-        ck_assert_msg(js_vec(pt, "u", u, 512) == dim, "%s: rstan has another number of free coordinates", name);
-        js_vec(pt, "grad", gref, 512);
-        ck_assert_msg(js_vec(pt, "values", xref, 1024) == nv, "%s: rstan has another number of values", name);
-        js_vec(pt, "u_back", ub, 512);
-        double lpref = json_number_value(json_object_get(pt, "lp"));
-        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
-        ck_assert_msg(isfinite(lp), "%s point %zu: lp %g (%s)", name, p, lp, vm_eval_message(e));
-        if (p == 0) { lp0 = lp; lpref0 = lpref; }
-        else ck_assert_msg(close_to(lp - lp0, lpref - lpref0, 1e-8), "%s point %zu: lp difference %.15g, rstan %.15g",
-                           name, p, lp - lp0, lpref - lpref0);
-        for (size_t i = 0; i < dim; i++)
-            ck_assert_msg(close_to(g[i], gref[i], 1e-8), "%s point %zu: gradient %s %.15g, rstan %.15g", name, p,
-                          vm_model_unc_name(m, i), g[i], gref[i]);
-        check_fd(name, p, e, m, u, g);
-        ck_assert_int_eq(vm_constrain(e, u, x), 0);
-        for (size_t i = 0; i < nv; i++)
-            ck_assert_msg(close_to(x[i], xref[i], 1e-12), "%s point %zu: %s %.15g, rstan %.15g", name, p,
-                          vm_model_value_name(m, i), x[i], xref[i]);
-        /* Stan's values -> vmod's free coordinates (the --init and --at path) */
-        char *js = values_json(m, xref);
-        ck_assert_msg(vm_unconstrain_json(e, js, u2) == 0, "%s point %zu: %s", name, p, vm_eval_message(e));
-        free(js);
-        for (size_t i = 0; i < dim; i++)
-            ck_assert_msg(close_to(u2[i], ub[i], 1e-8), "%s point %zu: unconstrained %s %.15g, rstan %.15g", name, p,
-                          vm_model_unc_name(m, i), u2[i], ub[i]);
-    }
-    vm_eval_free(e);
-    json_decref(ref);
-    vm_model_free(m);
-    free(mp); free(dp); free(rp);
+    stan_ref_check("stan_funcs", models[_i], 1);
 }
 END_TEST
 

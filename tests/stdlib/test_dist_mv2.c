@@ -16,20 +16,12 @@
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf.h>
 #include "stdlib/dist.h"
+#include "tests/stdlib/mv_util.h"
 #include "runtime/vmod.h"
 
 #define REQUIRE(c) do { if (!(c)) ck_abort_msg("requirement failed: %s (line %d)", #c, __LINE__); } while (0)
 #define MAXA 6
 
-static double lp_call(const Dist *D, int n, const DArg *a, double *const *d)
-{
-    double out;
-    DistErr e;
-    int rc = D->lpdf(n, a, &out, d, &e);
-    if (rc != 0) ck_abort_msg("%s: error arg %d index %ld value %g: %s", D->name, e.arg, e.index, e.value,
-                              e.what ? e.what : "");
-    return out;
-}
 
 static int lp_err(const Dist *D, int n, const DArg *a, DistErr *e)
 {
@@ -64,27 +56,7 @@ static void fd_check(const Dist *D, int n, DArg *a, int k, double *x, long m, in
     }
 }
 
-/* A fixed SPD matrix: B B' + K/2 I with B's entries from a formula. */
-static void spd_matrix(int K, double *A, double seed)
-{
-    for (int i = 0; i < K; i++)
-        for (int j = 0; j < K; j++) {
-            double s = 0;
-            for (int q = 0; q < K; q++) s += sin(seed + i + 3.0 * q) * sin(seed + j + 3.0 * q);
-            A[i + K * j] = s + (i == j ? 0.5 * K : 0);
-        }
-}
 
-static void chol(int K, const double *A, double *L)
-{
-    gsl_matrix *M = gsl_matrix_alloc(K, K);
-    for (int i = 0; i < K; i++)
-        for (int j = 0; j < K; j++) gsl_matrix_set(M, i, j, A[i + K * j]);
-    ck_assert_int_eq(gsl_linalg_cholesky_decomp1(M), 0);
-    for (int i = 0; i < K; i++)
-        for (int j = 0; j < K; j++) L[i + K * j] = i >= j ? gsl_matrix_get(M, i, j) : 0.0;
-    gsl_matrix_free(M);
-}
 
 static void llt(int K, const double *L, double *W)
 {
