@@ -147,19 +147,6 @@ static double bn_hw_eval(void *ctx, const double *u, double *g)
     return h->hm->lp_grad(&h->data, u, g);
 }
 
-static int bn_selected(const char *name, int argc, char **argv)
-{
-    int any = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) == 0)
-            continue;
-        any = 1;
-        if (strstr(name, argv[i]) != NULL)
-            return 1;
-    }
-    return !any;
-}
-
 static int bn_cmp_names(const void *a, const void *b)
 {
     return strcmp((const char *)a, (const char *)b);
@@ -262,16 +249,8 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     double budget = 0.3;
     long calls = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--budget=", 9) == 0)
-            budget = atof(argv[i] + 9);
-        else if (strncmp(argv[i], "--calls=", 8) == 0)
-            calls = atol(argv[i] + 8);
-        else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: bench_gradient [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]\n");
-            return 0;
-        }
-    }
+    if (bn_args(argc, argv, "bench_gradient", &budget, &calls))
+        return 0;
     const char *src = getenv("VMOD_SRC") ? getenv("VMOD_SRC") : VM_BENCH_SRC_DIR;
     char *shared_default = NULL, *dirpath = NULL;
     if (asprintf(&shared_default, "%s/../shared", src) < 0)

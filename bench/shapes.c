@@ -163,28 +163,14 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     double budget = 0.3;
     long calls = 0;
-    int any = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "--budget=", 9) == 0)
-            budget = atof(argv[i] + 9);
-        else if (strncmp(argv[i], "--calls=", 8) == 0)
-            calls = atol(argv[i] + 8);
-        else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: bench_shapes [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]\n");
-            return 0;
-        } else
-            any = 1;
-    }
+    if (bn_args(argc, argv, "bench_shapes", &budget, &calls))
+        return 0;
     const char *src = getenv("VMOD_SRC") ? getenv("VMOD_SRC") : VM_BENCH_SRC_DIR;
     printf("%-30s %4s %10s %9s %7s %9s %8s %9s %9s\n", "model", "dim", "cpu us/gr", "bytes/gr",
            "allocs", "C us", "vs C", "vs C err", "C fd err");
     int fail = 0;
-    for (size_t i = 0; i < sh_nmodels; i++) {
-        int sel = !any;
-        for (int j = 1; j < argc && !sel; j++)
-            sel = strncmp(argv[j], "--", 2) != 0 && strstr(sh_models[i].name, argv[j]) != NULL;
-        if (sel)
+    for (size_t i = 0; i < sh_nmodels; i++)
+        if (bn_selected(sh_models[i].name, argc, argv))
             fail |= sh_run(&sh_models[i], src, budget, calls);
-    }
     return fail;
 }

@@ -1,7 +1,9 @@
 /* See timing.h. */
 #include "bench/timing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "bench/alloc_count.h"
@@ -53,4 +55,32 @@ void bn_time(BnEval f, void *ctx, const double *u, size_t npts, size_t dim, doub
     qsort(times, nb, sizeof times[0], bn_cmp);
     r->us = 1e6 * times[nb / 2];
     (void)sink;
+}
+
+int bn_args(int argc, char **argv, const char *prog, double *budget, long *calls)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--budget=", 9) == 0)
+            *budget = atof(argv[i] + 9);
+        else if (strncmp(argv[i], "--calls=", 8) == 0)
+            *calls = atol(argv[i] + 8);
+        else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]\n", prog);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int bn_selected(const char *name, int argc, char **argv)
+{
+    int any = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0)
+            continue;
+        any = 1;
+        if (strstr(name, argv[i]) != NULL)
+            return 1;
+    }
+    return !any;
 }

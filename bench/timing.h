@@ -18,4 +18,9 @@ double bn_now(void);
  * 2 ms, then batches until budget seconds are spent (at least 9); the median batch. */
 void bn_time(BnEval f, void *ctx, const double *u, size_t npts, size_t dim, double *g,
              double budget, BnResult *r);
+/* The bench programs' command line, [--budget=SECONDS] [--calls=N] [NAME-SUBSTRING ...]:
+ * 1 after printing the usage for --help (the caller exits), 0 otherwise. */
+int bn_args(int argc, char **argv, const char *prog, double *budget, long *calls);
+/* name is selected by the NAME-SUBSTRING arguments (all when there are none). */
+int bn_selected(const char *name, int argc, char **argv);
 #endif
