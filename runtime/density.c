@@ -146,26 +146,19 @@ static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t uba
         return;
     }
     double *lox = have_lo ? expand_bound(ev, lo, n) : NULL, *hix = have_hi ? expand_bound(ev, hi, n) : NULL;
-    if (pi->tr == TR_AFFINE)
-        for (int i = 0; i < n; i++)
-            if ((hix && !(hix[i] > 0 && isfinite(hix[i]))) || (lox && !isfinite(lox[i]))) {
-                ev_error(ev, s->type->span, "'%s': %s %g (element %d), but the multiplier must be positive and finite "
-                         "and the offset finite", s->name, hix && !(hix[i] > 0 && isfinite(hix[i])) ? "multiplier" : "offset",
-                         hix && !(hix[i] > 0 && isfinite(hix[i])) ? hix[i] : lox[i], i + 1);
-                return;
-            }
-    if (pi->tr == TR_LOWER_UPPER)
-        for (int i = 0; i < n; i++)
-            if (!(lox[i] < hix[i])) {
-                ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
-                return;
-            }
-    int fin = 0;
-    if ((pi->tr == TR_LOWER && !lo.id) || (pi->tr == TR_UPPER && !hi.id)) {
-        const double *b = pi->tr == TR_LOWER ? lox : hix;
-        fin = 1;
-        for (int i = 0; i < n; i++) fin &= isfinite(b[i]);
+    int i = model_bounds_bad(pi->tr, lox, hix, n);
+    if (i >= 0 && pi->tr == TR_AFFINE) {
+        int mult = hix && !(hix[i] > 0 && isfinite(hix[i]));
+        ev_error(ev, s->type->span, "'%s': %s %g (element %d), but the multiplier must be positive and finite "
+                 "and the offset finite", s->name, mult ? "multiplier" : "offset", mult ? hix[i] : lox[i], i + 1);
+        return;
     }
+    if (i >= 0) {
+        ev_error(ev, s->type->span, "bounds of '%s': lower %g is not below upper %g", s->name, lox[i], hix[i]);
+        return;
+    }
+    /* constant bounds (no tape variables) */
+    int fin = !(pi->tr == TR_LOWER ? lo.id : hi.id) && model_bound_finite(pi->tr, lox, hix, n);
     bind_constrained(ev, pi, v, uu, ubase, jacobian, lox, hix, lo.id, hi.id, lo.n, hi.n, fin);
 }
 

@@ -383,6 +383,23 @@ static int layout(Model *m, char *err, size_t errlen)
     return 0;
 }
 
+int model_bounds_bad(TrKind tr, const double *lo, const double *hi, int n)
+{
+    for (int k = 0; k < n; k++) {
+        if (tr == TR_AFFINE && ((hi && !(hi[k] > 0 && isfinite(hi[k]))) || (lo && !isfinite(lo[k])))) return k;
+        if (tr == TR_LOWER_UPPER && !(lo[k] < hi[k])) return k;
+    }
+    return -1;
+}
+
+int model_bound_finite(TrKind tr, const double *lo, const double *hi, int n)
+{
+    const double *b = tr == TR_LOWER ? lo : tr == TR_UPPER ? hi : NULL;
+    if (!b) return 0;
+    for (int k = 0; k < n; k++) if (!isfinite(b[k])) return 0;
+    return 1;
+}
+
 /* One bound of pi known at load, expanded to n elements in the model's arena; NULL if
  * the type has no such argument, *ok = 0 if it depends on a parameter or does not fit. */
 static const double *fixed_bound(Ev *ev, const Expr *e, int n, int *ok)
@@ -412,17 +429,11 @@ static void fix_bounds(Model *m)
         const Expr *a0 = model_tr_arg(ts, 0), *a1 = model_tr_arg(ts, 1);
         if (!a0 && !a1) continue;
         const double *lo = fixed_bound(&ev, a0, n, &ok), *hi = ok ? fixed_bound(&ev, a1, n, &ok) : NULL;
-        for (int k = 0; ok && k < n; k++) {
-            if (pi->tr == TR_AFFINE) ok = (!hi || (hi[k] > 0 && isfinite(hi[k]))) && (!lo || isfinite(lo[k]));
-            if (pi->tr == TR_LOWER_UPPER) ok = lo[k] < hi[k];
-        }
-        if (!ok) continue;
+        if (!ok || model_bounds_bad(pi->tr, lo, hi, n) >= 0) continue;
         pi->fixed = 1;
         pi->lo_fix = lo;
         pi->hi_fix = hi;
-        const double *b = pi->tr == TR_LOWER ? lo : pi->tr == TR_UPPER ? hi : NULL;
-        pi->fix_finite = b != NULL;
-        for (int k = 0; b && k < n; k++) pi->fix_finite &= isfinite(b[k]) != 0;
+        pi->fix_finite = model_bound_finite(pi->tr, lo, hi, n);
     }
     m->arena = ev.arena;
 }

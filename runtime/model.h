@@ -65,6 +65,14 @@ void element_names_public(const char *base, const Val *shape, char ***names, siz
 const char *vm_model_warnings(const VmModel *m);
 /* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */
 int model_run(VmEval *e, const double *u, int jacobian, int phase);
+/* The first element (0-based) at which a parameter's expanded bounds lo, hi (NULL where
+ * the type has none) do not fit its transform tr (offset finite, multiplier positive
+ * and finite; lower below upper), or -1.  The load (fix_bounds) and the evaluation
+ * (bind_param, which reports it) share it. */
+int model_bounds_bad(TrKind tr, const double *lo, const double *hi, int n);
+/* tr's one bound (lower of TR_LOWER, upper of TR_UPPER) finite at all n elements; 0
+ * for other transforms. */
+int model_bound_finite(TrKind tr, const double *lo, const double *hi, int n);
 /* Evaluate once the data-only subexpressions of the model's statements (hoist.c):
  * the number hoisted.  vm_hoist_disabled (tests, benchmarks) turns it off, and with it
  * the parameters' bounds fixed at load (ParamInfo.fixed, model.c). */
