@@ -10,13 +10,15 @@
 
 /* ---- compilation ---- */
 
+#define SC_MAXINLINE 8        /* functions inlined inside one another (cinline) */
+
 typedef struct ScC {
     ScOp *ops, *pre;
     ScStmt *st;
     int nops, capops, npre, cappre, nst, capst, nr, ni;
     int nmap, mslot[SC_MAXMAP], mreg[SC_MAXMAP];
     unsigned char mint[SC_MAXMAP];
-    const FunDef *inl[8];        /* the functions being inlined (cinline), innermost last */
+    const FunDef *inl[SC_MAXINLINE];   /* the functions being inlined (cinline), innermost last */
     int ninline;
     /* the last store of this iteration to an array element indexed by int variables
      * (x[t] = v): a read of x[t] after it is v's register (fwd_*) */
@@ -218,7 +220,6 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
  * values (no statement, no copy); a call inside it inlines in turn, a recursive one
  * leaves the loop to the interpreter.  Anything else (a loop, an if, a container, a
  * print or reject) does too; the interpreter's call_user then runs it. */
-#define SC_MAXINLINE 8
 static int cinline(ScC *c, const Expr *e)
 {
     const FunDef *f = e->fn;

@@ -13,13 +13,6 @@
 #include "stdlib/dist.h"
 #include "tests/stdlib/mv_util.h"
 
-/* Check's ck_assert records a mark per call (a write to a file in fork mode): in loops
- * of thousands of draws use this, which costs nothing until it fails. */
-#define REQUIRE(c) do { if (!(c)) ck_abort_msg("requirement failed: %s (line %d)", #c, __LINE__); } while (0)
-
-#define MAXA 6
-
-
 /* Perturbation modes for argument k: each element; symmetric pairs (i,j)+(j,i);
  * lower triangle only. */
 enum { FD_EACH, FD_SYM, FD_LOWER };

@@ -19,10 +19,6 @@
 #include "tests/stdlib/mv_util.h"
 #include "runtime/vmod.h"
 
-#define REQUIRE(c) do { if (!(c)) ck_abort_msg("requirement failed: %s (line %d)", #c, __LINE__); } while (0)
-#define MAXA 6
-
-
 static int lp_err(const Dist *D, int n, const DArg *a, DistErr *e)
 {
     double out;
