@@ -83,7 +83,9 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         PlLoop *l = &p->tab[i];
         l->s = s;
         l->vec = vec_plan(s, &m->arena);
-        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
+        /* a loop that runs as vectors gets a program only if one may win (SS_DISTV) */
+        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))
+              ? NULL : sc_compile(s, &m->arena);
         /* vectors first: measured faster even when the body holds inner loops (arK,
          * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs);
          * unless the program runs an inner loop as one density call over a slice
