@@ -229,15 +229,24 @@ START_TEST(every_loop_planned)
 }
 END_TEST
 
-static int nfused(VmModel *m)
+/* A count over the programs of m's plan (sc_nfused, sc_nhoisted, ...): their sum, or
+ * with outermost the largest (the outermost loop's program: a nested loop has its
+ * own, for when the loop around it is not a program, and that one counts less). */
+static int plan_count(VmModel *m, int (*count)(const ScProg *), int outermost)
 {
     VmEval *e = vm_eval_new(m);
     const Plan *p = ((Ev *)e)->m->plan;
     int n = 0;
-    for (int i = 0; i < p->cap; i++) if (p->tab[i].s && p->tab[i].sc) n += sc_nfused(p->tab[i].sc);
+    for (int i = 0; i < p->cap; i++) {
+        if (!p->tab[i].s || !p->tab[i].sc) continue;
+        int k = count(p->tab[i].sc);
+        n = outermost ? (k > n ? k : n) : n + k;
+    }
     vm_eval_free(e);
     return n;
 }
+
+static int nfused(VmModel *m) { return plan_count(m, sc_nfused, 0); }
 
 /* Products folded into the sum or difference they feed (SO_FMA): as many as the
  * shape has, the same density bit for bit as the unfolded program's and the same
@@ -279,27 +288,9 @@ START_TEST(fused_same_as_unfused)
 }
 END_TEST
 
-static int nhoisted(VmModel *m)
-{
-    VmEval *e = vm_eval_new(m);
-    const Plan *p = ((Ev *)e)->m->plan;
-    int n = 0;
-    for (int i = 0; i < p->cap; i++)      /* the outermost loop's program: it moves the most */
-        if (p->tab[i].s && p->tab[i].sc && sc_nhoisted(p->tab[i].sc) > n) n = sc_nhoisted(p->tab[i].sc);
-    vm_eval_free(e);
-    return n;
-}
+static int nhoisted(VmModel *m) { return plan_count(m, sc_nhoisted, 1); }
 
-static int nforwarded(VmModel *m)
-{
-    VmEval *e = vm_eval_new(m);
-    const Plan *p = ((Ev *)e)->m->plan;
-    int n = 0;
-    for (int i = 0; i < p->cap; i++)      /* the outermost loop's program */
-        if (p->tab[i].s && p->tab[i].sc && sc_nforwarded(p->tab[i].sc) > n) n = sc_nforwarded(p->tab[i].sc);
-    vm_eval_free(e);
-    return n;
-}
+static int nforwarded(VmModel *m) { return plan_count(m, sc_nforwarded, 1); }
 
 /* Loops over a data slice run as one density call each (SS_DISTV), in the program of
  * the loop around them; the same_as_interpreter case checks the values. */
@@ -309,12 +300,7 @@ START_TEST(slices_as_one_call)
         if (!strstr(cases[i].name, "data slices")) continue;
         VmModel *m = load(cases[i].src, 1);
         ck_assert_ptr_nonnull(m);
-        VmEval *e = vm_eval_new(m);
-        const Plan *p = ((Ev *)e)->m->plan;
-        int n = 0;
-        for (int k = 0; k < p->cap; k++) if (p->tab[k].s && p->tab[k].sc) n += sc_ndistv(p->tab[k].sc);
-        ck_assert_int_eq(n, 3);
-        vm_eval_free(e);
+        ck_assert_int_eq(plan_count(m, sc_ndistv, 0), 3);
         vm_model_free(m);
     }
 }
