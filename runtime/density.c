@@ -110,7 +110,7 @@ static void bind_constrained(Ev *ev, const ParamInfo *pi, Val v, const double *u
                              const double *lox, const double *hix, const int32_t *loid, const int32_t *hiid,
                              int lon, int hin, int fin);
 
-static void bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubase, int jacobian)
+void model_bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubase, int jacobian)
 {
     const Stmt *s = pi->decl;
     Val v = pi->shape;
@@ -281,7 +281,7 @@ int model_run(VmEval *e, const double *u, int jacobian, int phase)
         const Stmt *s = p->stmts[i];
         ev->cur_stmt = i;             /* a parameter's log-Jacobian belongs to its declaration */
         /* split over processes, a log-Jacobian is rank 0's */
-        if (s->kind == S_DECL && s->decl == D_PARAM) { bind_param(ev, &m->params[pi++], u, ubase, jacobian && e->share <= 0); continue; }
+        if (s->kind == S_DECL && s->decl == D_PARAM) { model_bind_param(ev, &m->params[pi++], u, ubase, jacobian && e->share <= 0); continue; }
         if (s->phase == PH_MODEL || (phase == PH_GEN && s->phase == PH_GEN)) {
             /* when only outputs are wanted, the density statements need not run */
             if (phase == PH_GEN && s->phase == PH_MODEL && (s->kind == S_TILDE || s->kind == S_TARGET || s->kind == S_CALL))
@@ -430,7 +430,7 @@ int vm_constrain(VmEval *e, const double *u, double *x)
         const Stmt *s = p->stmts[i];
         if (s->kind == S_DECL && s->decl == D_PARAM) {
             const ParamInfo *pi = &m->params[k++];
-            bind_param(ev, pi, u, ubase, 0);
+            model_bind_param(ev, pi, u, ubase, 0);
             if (ev->fail) return -1;
             flatten_colmajor(&ev->env[pi->slot], x + o);
             o += (size_t)ev->env[pi->slot].n;

@@ -389,6 +389,27 @@ static void exec_assign(Ev *ev, const Stmt *s)
 
 static void exec_stmt_kind(Ev *ev, const Stmt *s);
 
+/* A hook's verdict on its statement: a nonzero value it did not raise as an error
+ * stops the walk, unwinding as an error does. */
+static void run_hook(Ev *ev, int (*fn)(Ev *, const Stmt *, void *), const Stmt *s)
+{
+    int rc = fn(ev, s, ev->hook->ctx);
+    if (rc && !ev->fail) {
+        ev->halt = rc;
+        ev->fail = 1;
+    }
+}
+
+/* The probe reads the model's structure once for all parameter values: what decides
+ * it (loop bounds, conditions) must not read a parameter.  Inside a function's body
+ * the walk is the function's own business. */
+static int fixed_by_data(Ev *ev, const Expr *e, const char *what)
+{
+    if (!ev->hook || !ev->hook->fixed_structure || ev->call_depth || e->level <= LV_DATA) return 1;
+    ev_error(ev, e->span, "%s depends on a parameter: the model's structure must be fixed by the data", what);
+    return 0;
+}
+
 /* A failure raised without a position (val_alloc's size limit) gets the statement's. */
 void exec_stmt(Ev *ev, const Stmt *s)
 {
@@ -406,6 +427,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         exec_decl(ev, s);
         return;
     case S_TILDE: {
+        if (ev->hook) { run_hook(ev, ev->hook->tilde, s); return; }
         Expr *ex[DIST_MAX_ARGS_EV];
         double lpv;
         int32_t lpid;
@@ -427,6 +449,10 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         return;
     }
     case S_TARGET: {
+        if (ev->hook) {
+            if (ev->hook->target) run_hook(ev, ev->hook->target, s);
+            return;
+        }
         const Expr *r = s->rhs;
         double lpv;
         int32_t lpid;
@@ -447,11 +473,14 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         return;
     case S_FOR: {
         int lo, hi;
+        if (!fixed_by_data(ev, s->lo, "the loop's lower bound") || !fixed_by_data(ev, s->hi, "the loop's upper bound"))
+            return;
         if (eval_int(ev, s->lo, &lo) || eval_int(ev, s->hi, &hi)) return;
         /* the vectorised paths hold the range's length in an int: a longer range
-         * (for (n in -2147483647:N)) runs one iteration at a time */
+         * (for (n in -2147483647:N)) runs one iteration at a time; under a hook, so
+         * does a loop holding `~` (the planned strategies add it to the density) */
         const PlLoop *pl = ev->vec_depth ? NULL : plan_loop(ev->m ? ev->m->plan : NULL, s);
-        if ((long)hi - lo >= (long)VM_MAX_ELEMENTS) {
+        if ((long)hi - lo >= (long)VM_MAX_ELEMENTS || (ev->hook && (!pl || pl->dens))) {
         } else if (pl) {              /* decided at load (plan.h) */
             if (pl->vec && vec_loop_planned(ev, s, lo, hi, pl->vec)) return;
             if (pl->sc && sc_loop(ev, pl->sc, s, lo, hi)) return;
@@ -472,6 +501,10 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         return;
     }
     case S_WHILE: {
+        if (ev->hook && ev->hook->fixed_structure && !ev->call_depth) {
+            ev_error(ev, s->span, "a while loop: the model's structure must be fixed by the data (use a for loop)");
+            return;
+        }
         for (long guard = 0;; guard++) {
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;
@@ -486,7 +519,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
     }
     case S_IF: {
         int c;
-        if (eval_int(ev, s->cond, &c)) return;
+        if (!fixed_by_data(ev, s->cond, "the condition") || eval_int(ev, s->cond, &c)) return;
         if (c) exec_stmt(ev, s->body);
         else if (s->els) exec_stmt(ev, s->els);
         return;
@@ -500,6 +533,11 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         if (!ev->fail) ev->returning = 1;
         return;
     case S_CALL:
+        if (ev->hook && ev->hook->fixed_structure && !ev->call_depth && s->rhs->fkind == FN_USER
+            && ((const FunDef *)s->rhs->fn)->suffix == FK_LP) {
+            ev_error(ev, s->span, "a call of an _lp function: its density terms cannot be analysed one `~` at a time");
+            return;
+        }
         if (s->rhs->fkind == FN_USER) (void)eval_expr(ev, s->rhs);
         else call_print(ev, s->rhs);
         return;

@@ -40,6 +40,23 @@ typedef struct Seg { long tend; TapeFn fn; void *payload; } Seg;
 
 typedef struct VmModel Model;
 
+/* The one statement executor (exec_stmt) runs the density, the forward simulator
+ * (simulate.c) and the structure probe (ir_eval.c).  They differ only at `~` and
+ * `target +=`: without a hook those add to the log density; with one, the hook draws
+ * or visits instead, and loops run one iteration at a time (the planned loop
+ * strategies fuse `~` into the density). */
+typedef struct EvHook {
+    /* a `~` statement: 0 goes on; nonzero stops the walk (Ev.halt), or is an error
+     * when the hook raised one (ev_error) */
+    int (*tilde)(Ev *ev, const Stmt *s, void *ctx);
+    /* a `target +=` statement, likewise; NULL skips it */
+    int (*target)(Ev *ev, const Stmt *s, void *ctx);
+    /* the model's structure must be fixed by the data (the probe): loop bounds and
+     * conditions read no parameter, no while loop, no call of an _lp function */
+    int fixed_structure;
+    void *ctx;
+} EvHook;
+
 struct Ev {
     const Model *m;
     Arena arena;
@@ -79,6 +96,8 @@ struct Ev {
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
+    const EvHook *hook;               /* NULL: the density */
+    int halt;                         /* a hook's nonzero value: the walk stopped (fail is set too) */
     /* user-defined functions (ufunc.c) */
     int returning;                    /* a return ran: statements unwind to the call */
     Val retval;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/interrupt.h"
 #include "runtime/ir_eval.h"
 
 struct IrProbe {
@@ -12,7 +11,6 @@ struct IrProbe {
     int inst;
     IeVisit visit;
     void *ctx;
-    int stop;                 /* the visitor's nonzero value */
     /* `target += D_lpdf(y | ...)` statements seen as `y ~ D(...)` (made once each) */
     const Stmt **tgt;
     Stmt **fake;
@@ -95,81 +93,25 @@ static void bind(IrProbe *p)
     }
 }
 
-static int data_only(Ev *ev, const Expr *e, const char *what)
+/* The executor's hook at `~`: the variate and arguments evaluated, handed to the
+ * visitor. */
+static int on_tilde(Ev *ev, const Stmt *s, void *ctx)
 {
-    if (e->level <= LV_DATA) return 1;
-    ev_error(ev, e->span, "%s depends on a parameter: the model's structure must be fixed by the data", what);
-    return 0;
-}
-
-static int get_int(Ev *ev, const Expr *e, int *out)
-{
-    Val v = eval_expr(ev, e);
+    IrProbe *p = ctx;
+    Val vals[DIST_MAX_ARGS_EV];
+    int n = s->nargs + 1 < DIST_MAX_ARGS_EV ? s->nargs + 1 : DIST_MAX_ARGS_EV;
+    vals[0] = eval_expr(ev, s->lhs);
+    for (int i = 1; i < n; i++) vals[i] = eval_expr(ev, s->args[i - 1]);
     if (ev->fail) return -1;
-    *out = v.base == TB_INT ? v.iv[0] : (int)v.x[0];
-    return 0;
+    return p->visit(p->ctx, ev, s, p->inst++, vals, n);
 }
 
-static void walk(IrProbe *p, const Stmt *s)
+static int on_target(Ev *ev, const Stmt *s, void *ctx)
 {
-    Ev *ev = &p->ev;
-    if (ev->fail || p->stop) return;
-    switch (s->kind) {
-    case S_TILDE: {
-        Val vals[DIST_MAX_ARGS_EV];
-        int n = s->nargs + 1 < DIST_MAX_ARGS_EV ? s->nargs + 1 : DIST_MAX_ARGS_EV;
-        vals[0] = eval_expr(ev, s->lhs);
-        for (int i = 1; i < n; i++) vals[i] = eval_expr(ev, s->args[i - 1]);
-        if (ev->fail) return;
-        p->stop = p->visit(p->ctx, ev, s, p->inst++, vals, n);
-        return;
-    }
-    case S_TARGET: {
-        const Stmt *t = as_tilde(p, s);
-        if (t) walk(p, t);
-        else ev_error(ev, s->span, "'target +=' adds a term that is not one density call (D_lpdf(y | ...))");
-        return;
-    }
-    case S_FOR: {
-        int lo, hi;
-        if (!data_only(ev, s->lo, "the loop's lower bound") || !data_only(ev, s->hi, "the loop's upper bound")) return;
-        if (get_int(ev, s->lo, &lo) || get_int(ev, s->hi, &hi)) return;
-        for (long i = lo; i <= hi && !ev->fail && !p->stop; i++) {
-            if ((i - lo) % VM_INTERRUPT_EVERY == VM_INTERRUPT_EVERY - 1 && vm_interrupt_pending()) {
-                ev_error(ev, s->span, "interrupted");
-                return;
-            }
-            Val iv = val_int(ev, (int)i);
-            ev->env[s->slot] = iv;
-            walk(p, s->body);
-        }
-        return;
-    }
-    case S_WHILE:
-        ev_error(ev, s->span, "a while loop: the model's structure must be fixed by the data (use a for loop)");
-        return;
-    case S_IF: {
-        int c;
-        if (!data_only(ev, s->cond, "the condition")) return;
-        if (get_int(ev, s->cond, &c)) return;
-        if (c) walk(p, s->body);
-        else if (s->els) walk(p, s->els);
-        return;
-    }
-    case S_BLOCK:
-        for (int i = 0; i < s->nstmts && !ev->fail && !p->stop; i++) walk(p, s->stmts[i]);
-        return;
-    case S_CALL:
-        if (s->rhs->fkind == FN_USER && ((const FunDef *)s->rhs->fn)->suffix == FK_LP) {
-            ev_error(ev, s->span, "a call of an _lp function: its density terms cannot be analysed one `~` at a time");
-            return;
-        }
-        exec_stmt(ev, s);
-        return;
-    default:
-        exec_stmt(ev, s);
-        return;
-    }
+    const Stmt *t = as_tilde(ctx, s);
+    if (t) return on_tilde(ev, t, ctx);
+    ev_error(ev, s->span, "'target +=' adds a term that is not one density call (D_lpdf(y | ...))");
+    return -1;
 }
 
 int ie_walk(IrProbe *p, IeVisit visit, void *ctx)
@@ -185,14 +127,17 @@ int ie_walk(IrProbe *p, IeVisit visit, void *ctx)
     p->inst = 0;
     p->visit = visit;
     p->ctx = ctx;
-    p->stop = 0;
+    EvHook hook = {.tilde = on_tilde, .target = on_target, .fixed_structure = 1, .ctx = p};
+    ev->hook = &hook;
+    ev->halt = 0;
     const Program *pr = m->ir->prog;
-    for (int i = 0; i < pr->nstmts && !ev->fail && !p->stop; i++) {
+    for (int i = 0; i < pr->nstmts && !ev->fail; i++) {
         const Stmt *s = pr->stmts[i];
         if (s->kind == S_DECL && s->decl == D_PARAM) continue;
         if (s->phase != PH_MODEL) continue;
-        walk(p, s);
+        exec_stmt(ev, s);
     }
-    if (ev->fail) return -1;
-    return p->stop;
+    ev->hook = NULL;
+    if (ev->halt) return ev->halt;
+    return ev->fail ? -1 : 0;
 }

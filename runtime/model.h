@@ -65,6 +65,10 @@ void element_names_public(const char *base, const Val *shape, char ***names, siz
 const char *vm_model_warnings(const VmModel *m);
 /* Run statements of one phase (PH_MODEL or PH_GEN) with u bound. */
 int model_run(VmEval *e, const double *u, int jacobian, int phase);
+/* Parameter pi bound in ev->env from the unconstrained u (its variables from ubase on
+ * the tape): the density's binding, which the forward simulator shares (with
+ * ev->notape, no tape). */
+void model_bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubase, int jacobian);
 /* The first element (0-based) at which a parameter's expanded bounds lo, hi (NULL where
  * the type has none) do not fit its transform tr (offset finite, multiplier positive
  * and finite; lower below upper), or -1.  The load (fix_bounds) and the evaluation

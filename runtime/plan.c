@@ -73,6 +73,20 @@ static int inner_vector(Model *m, const Stmt *s)
     }
 }
 
+/* s holds a density statement (`~`, `target +=`, a call statement that may be an _lp
+ * function's): a hook of the executor must see each one (eval.h) */
+static int has_density(const Stmt *s)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_TILDE: case S_TARGET: case S_CALL: return 1;
+    case S_FOR: case S_WHILE: return has_density(s->body);
+    case S_IF: return has_density(s->body) || has_density(s->els);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (has_density(s->stmts[i])) return 1; return 0;
+    default: return 0;
+    }
+}
+
 static void plan_stmt(Model *m, Plan *p, const Stmt *s)
 {
     if (!s) return;
@@ -82,6 +96,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
         PlLoop *l = &p->tab[i];
         l->s = s;
+        l->dens = has_density(s->body);
         l->vec = vec_plan(s, &m->arena);
         /* a loop that runs as vectors gets a program only if one may win (SS_DISTV) */
         l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))

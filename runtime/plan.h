@@ -20,6 +20,8 @@ typedef struct PlLoop {
     const void *vec;          /* vecloop.c's analysis, or NULL */
     int rec;                  /* recur.c's shape */
     const ScProg *sc;         /* or NULL */
+    int dens;                 /* the body holds `~` or `target +=`: under a hook (eval.h)
+                               * it runs one iteration at a time */
 } PlLoop;
 
 /* The fast paths of fast.c, per `~` statement, *_lpdf call and assigned or declared

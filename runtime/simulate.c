@@ -248,6 +248,7 @@ Sim *sim_new(const VmModel *m, char **msg)
     }
     S->ev.m = m;
     S->ev.nohoist = 1;                /* data are drawn: nothing data-only is fixed */
+    S->ev.notape = 1;                 /* values only */
     arena_init(&S->ev.arena);
     S->ev.env = calloc((size_t)nv + 1, sizeof(Val));
     return S;
@@ -284,6 +285,12 @@ static int sim_fail(Sim *S, Span sp, const char *why)
 {
     free(S->msg);
     S->msg = model_render_error(S->m, sp, why);
+    return -1;
+}
+
+static int draw_fail(Ev *ev, Span sp, const char *why)
+{
+    ev_error(ev, sp, "%s", why);
     return -1;
 }
 
@@ -339,33 +346,36 @@ static int param_bound(Ev *ev, const Expr *b, const Expr *lhs, int n, Val *out)
     return 0;
 }
 
-static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
+/* The executor's hook at `~`: draw the left side's elements (a failure is an error of
+ * the walk, raised with ev_error). */
+static int draw_tilde(Ev *ev, const Stmt *s, void *ctx)
 {
-    Ev *ev = &S->ev;
+    Sim *S = ctx;
+    gsl_rng *r = ev->rng;
     const Dist *d = s->fn;
     const Expr *b = lhs_base(s->lhs);
     const VarInfo *vi = &S->m->ir->vars[b->slot];
     if (S->given && vi->kind == D_PARAM) return 0;
     Val cur = eval_expr(ev, s->lhs);
-    if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
+    if (ev->fail) return -1;
     for (int i = 0; i < cur.n; i++)
         if (!is_unset(&cur, i)) {
             char why[300];
             snprintf(why, sizeof why, "forward simulation: '%s' is drawn twice (element %d): a second `~` on the same "
                      "value is a factor, not a generative step", vi->name, i + 1);
-            return sim_fail(S, s->lhs->span, why);
+            return draw_fail(ev, s->lhs->span, why);
         }
     Val args[DIST_MAX_ARGS];
     DArg da[DIST_MAX_ARGS];
     int nrep = 1, have = 0;
     for (int i = 0; i < s->nargs; i++) {
         args[i] = eval_expr(ev, s->args[i]);
-        if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
+        if (ev->fail) return -1;
         int reps;
         if (rng_arg(ev, d->sig[i + 1], &args[i], &da[i], &reps))
-            return sim_fail(S, s->args[i]->span, "forward simulation: an int argument is expected here");
+            return draw_fail(ev, s->args[i]->span, "forward simulation: an int argument is expected here");
         if (da[i].stride) {
-            if (have && reps != nrep) return sim_fail(S, s->span, "forward simulation: arguments of different sizes");
+            if (have && reps != nrep) return draw_fail(ev, s->span, "forward simulation: arguments of different sizes");
             nrep = reps;
             have = 1;
         }
@@ -378,14 +388,14 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
     if (have && nrep != vreps) {
         char why[200];
         snprintf(why, sizeof why, "forward simulation: the left side has %d values, the arguments %d", vreps, nrep);
-        return sim_fail(S, s->span, why);
+        return draw_fail(ev, s->span, why);
     }
     for (int i = 0; i < s->nargs && !uni; i++)
         if ((c0 == 'V' || c0 == 'S') && d->sig[i + 1] == 'V' && da[i].rows != size) {
             char why[200];
             snprintf(why, sizeof why, "forward simulation: the left side has %d elements, argument %d has %d", size, i + 2,
                      da[i].rows);
-            return sim_fail(S, s->args[i]->span, why);
+            return draw_fail(ev, s->args[i]->span, why);
         }
     size_t need = (size_t)size + 1;
     for (int i = 0; i < s->nargs; i++) need += (size_t)(da[i].rows * da[i].cols);
@@ -394,8 +404,8 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
     if (vi->kind == D_PARAM) {
         const TypeSpec *ts = vi->decl->type;
         int e1 = param_bound(ev, ts->lower, s->lhs, cur.n, &lo), e2 = e1 ? 0 : param_bound(ev, ts->upper, s->lhs, cur.n, &hi);
-        if (e1 == -1 || e2 == -1) return sim_fail(S, ev->fail_span, ev->msg);
-        if (e1 || e2) return sim_fail(S, s->lhs->span, "forward simulation: element-wise bounds with an indexed `~`");
+        if (e1 == -1 || e2 == -1) return -1;
+        if (e1 || e2) return draw_fail(ev, s->lhs->span, "forward simulation: element-wise bounds with an indexed `~`");
     }
     Val v = cur;
     if (v.base == TB_INT) v.iv = arena_alloc(&ev->arena, sizeof(int) * (size_t)(v.n ? v.n : 1));
@@ -410,7 +420,7 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
                 snprintf(why, sizeof why, "%s_rng: %s is %.6g, but %s", d->name,
                          err.arg >= 0 && err.arg < d->nargs && d->argnames[err.arg] ? d->argnames[err.arg] : "argument",
                          err.value, err.what ? err.what : "is invalid");
-                return sim_fail(S, k >= 0 && k < s->nargs ? s->args[k]->span : s->span, why);
+                return draw_fail(ev, k >= 0 && k < s->nargs ? s->args[k]->span : s->span, why);
             }
             int ok = 1;
             for (int j = 0; j < size; j++) {
@@ -423,7 +433,7 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
                 char why[300];
                 snprintf(why, sizeof why, "forward simulation: the prior of '%s' put %d draws in a row outside its "
                          "bounds", vi->name, SIM_MAX_REJECT);
-                return sim_fail(S, s->span, why);
+                return draw_fail(ev, s->span, why);
             }
         }
         for (int j = 0; j < size; j++) {
@@ -436,84 +446,7 @@ static int draw_tilde(Sim *S, const Stmt *s, gsl_rng *r)
         if (t->base == TB_INT) memcpy(t->iv, v.iv, sizeof(int) * (size_t)v.n);
         else memcpy(t->x, v.x, sizeof(double) * (size_t)v.n);
     } else index_set(ev, s->lhs, t, v);
-    if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
-    return 0;
-}
-
-/* Statements holding `~` run here; every other one through the evaluator. */
-static int has_tilde(const Stmt *s)
-{
-    if (!s) return 0;
-    switch (s->kind) {
-    case S_TILDE: return 1;
-    case S_FOR: case S_WHILE: return has_tilde(s->body);
-    case S_IF: return has_tilde(s->body) || has_tilde(s->els);
-    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (has_tilde(s->stmts[i])) return 1; return 0;
-    default: return 0;
-    }
-}
-
-static int sim_exec(Sim *S, const Stmt *s, gsl_rng *r)
-{
-    Ev *ev = &S->ev;
-    if (!has_tilde(s)) {
-        exec_stmt(ev, s);
-        return ev->fail ? sim_fail(S, ev->fail_span, ev->msg) : 0;
-    }
-    switch (s->kind) {
-    case S_TILDE: return draw_tilde(S, s, r);
-    case S_FOR: {
-        Val lo = eval_expr(ev, s->lo), hi = eval_expr(ev, s->hi);
-        if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
-        for (long i = lo.iv[0]; i <= hi.iv[0]; i++) {
-            Val iv = val_int(ev, (int)i);
-            ev->env[s->slot] = iv;
-            if (sim_exec(S, s->body, r)) return -1;
-        }
-        return 0;
-    }
-    case S_IF: {
-        Val c = eval_expr(ev, s->cond);
-        if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
-        int yes = c.base == TB_INT ? c.iv[0] != 0 : c.x[0] != 0;
-        if (yes) return sim_exec(S, s->body, r);
-        return s->els ? sim_exec(S, s->els, r) : 0;
-    }
-    case S_BLOCK:
-        for (int i = 0; i < s->nstmts; i++) if (sim_exec(S, s->stmts[i], r)) return -1;
-        return 0;
-    default: return 0;
-    }
-}
-
-/* Parameters bound from u (constrained, no tape), as density.c binds them. */
-static int bind_param_value(Sim *S, const ParamInfo *pi, const double *u)
-{
-    Ev *ev = &S->ev;
-    const Model *m = S->m;
-    const Stmt *s = pi->decl;
-    Val v = fresh(ev, &pi->shape, pi->is_int);
-    if (pi->is_int) {
-        for (int i = 0; i < v.n; i++) v.iv[i] = (int)lround(u[m->dim + pi->off + i]);
-        ev->env[pi->slot] = v;
-        return 0;
-    }
-    double *lo = NULL, *hi = NULL;
-    const Expr *bx[2] = {model_tr_arg(s->type, 0), model_tr_arg(s->type, 1)};
-    double **bp[2] = {&lo, &hi};
-    for (int w = 0; w < 2; w++) {
-        if (!bx[w]) continue;
-        Val b = val_to_real(ev, eval_expr(ev, bx[w]));
-        if (ev->fail) return sim_fail(S, ev->fail_span, ev->msg);
-        *bp[w] = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
-        for (int i = 0; i < v.n; i++) (*bp[w])[i] = b.x[b.n == 1 ? 0 : i % b.n];
-    }
-    for (int r = 0; r < pi->reps; r++) {
-        size_t o = (size_t)r * pi->blk;
-        tr_constrain(pi->tr, (size_t)pi->rows, (size_t)pi->cols, u + pi->off + (size_t)r * pi->nfree, lo ? lo + o : NULL,
-                     hi ? hi + o : NULL, v.x + o);
-    }
-    ev->env[pi->slot] = v;
+    if (ev->fail) return -1;
     return 0;
 }
 
@@ -597,14 +530,17 @@ static int run(Sim *S, gsl_rng *r, const double *ugiven)
         ev->env[S->dslots[k]] = fresh(ev, d, d->base == TB_INT);
     }
     S->given = ugiven != NULL;
-    for (int k = 0; k < m->nparams; k++) {
+    int32_t ubase = tape_vars(ev, (int)m->dim);
+    for (int k = 0; k < m->nparams && !ev->fail; k++) {
         const ParamInfo *pi = &m->params[k];
-        if (ugiven) { if (bind_param_value(S, pi, ugiven)) return -1; }
+        if (ugiven) model_bind_param(ev, pi, ugiven, ubase, 0);
         else ev->env[pi->slot] = fresh(ev, &pi->shape, pi->is_int);
     }
-    for (int i = 0; i < S->norder; i++)
-        if (sim_exec(S, m->ir->prog->stmts[S->order[i]], r)) return -1;
-    return 0;
+    EvHook hook = {.tilde = draw_tilde, .ctx = S};   /* `target +=`: no generative step (refused by sim_new) */
+    ev->hook = &hook;
+    for (int i = 0; i < S->norder && !ev->fail; i++) exec_stmt(ev, m->ir->prog->stmts[S->order[i]]);
+    ev->hook = NULL;
+    return ev->fail ? sim_fail(S, ev->fail_span, ev->msg) : 0;
 }
 
 int sim_draw(Sim *S, gsl_rng *r, double *u, double *x)

@@ -176,6 +176,78 @@ START_TEST(probe)
 }
 END_TEST
 
+static int count_visit(void *ctx, const VgFactor *f, int inst, const VgValue *vals, int nvals)
+{
+    (void)f; (void)vals; (void)nvals;
+    int *c = ctx;
+    (*c)++;
+    return inst == c[1] ? 7 : 0;      /* stop at instance c[1] */
+}
+
+/* The probe is the executor with a hook at `~` (runtime/eval.h): what decides the
+ * model's structure must be fixed by the data, inside the model and not inside a
+ * function; a nonzero visitor value stops the walk at once; a loop without `~` still
+ * runs as the plan says, and the values it leaves are the ones the factors read. */
+START_TEST(probe_structure)
+{
+    static const struct { const char *src, *msg; int line; } bad[] = {
+        {"param real<lower=1> k;\nfor (i in 1:3) {\n  if (i > k) 1 ~ normal(0, 1);\n}\nk ~ normal(0, 1);\n",
+         "the condition depends on a parameter", 3},
+        {"param real a;\na ~ normal(0, 1);\nwhile (a > 5) {\n  a ~ normal(0, 1);\n}\n",
+         "a while loop", 3},
+        {"data int N = 3;\nparam real a;\nvoid f_lp(real x) { target += -x * x; }\na ~ normal(0, 1);\nf_lp(a);\n",
+         "a call of an _lp function", 5},
+        {"param real a;\na ~ normal(0, 1);\ntarget += a * a;\n", "not one density call", 3},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *msg = NULL;
+        VmModel *m = vm_model_load(bad[i].src, strlen(bad[i].src), "s.vmod", NULL, NULL, &msg);
+        ck_assert_msg(m, "%zu: %s", i, msg ? msg : "");
+        VgGraph *g = vg_new(m);
+        VgProbe *p = vg_probe_new(g);
+        double one = 1.5;
+        for (int k = 0; k < vg_nparams(g); k++) vg_probe_set(p, k, &one);
+        int c[2] = {0, -1};
+        ck_assert_int_eq(vg_probe_walk(p, count_visit, c), -1);
+        VgPos pos;
+        const char *why = vg_probe_error(p, &pos);
+        ck_assert_msg(strstr(why, bad[i].msg), "%zu: %s", i, why);
+        int line = 1;
+        for (int o = 0; o < pos.off; o++) line += bad[i].src[o] == '\n';
+        ck_assert_int_eq(line, bad[i].line);
+        vg_probe_free(p);
+        vg_free(g);
+        vm_model_free(m);
+    }
+    /* a while loop in a function, a loop of no `~` whose bounds read nothing random,
+     * a stop at the fifth factor */
+    const char *ok = "data int N = 40;\ndata vector[N] y = linspaced_vector(N, -1, 1);\n"
+                     "real g(real x) { real t = x; if (t < 0) t = -t; while (t > 1) t = t / 2; return t; }\n"
+                     "param real mu;\nparam real<lower=0> s;\n"
+                     "mu ~ normal(0, 1);\ns ~ normal(0, 1);\n"
+                     "{\n  vector[N] m;\n  for (n in 1:N) m[n] = g(mu) + 2 * y[n];\n"
+                     "  for (n in 1:N) y[n] ~ normal(m[n], s);\n}\n";
+    char *msg = NULL;
+    VmModel *m = vm_model_load(ok, strlen(ok), "ok.vmod", NULL, NULL, &msg);
+    ck_assert_msg(m, "%s", msg ? msg : "");
+    VgGraph *g = vg_new(m);
+    VgProbe *p = vg_probe_new(g);
+    double mu = 3.0, sd = 0.5;
+    vg_probe_set(p, vg_param_find(g, "mu"), &mu);
+    vg_probe_set(p, vg_param_find(g, "s"), &sd);
+    int c[2] = {0, -1};
+    ck_assert_int_eq(vg_probe_walk(p, count_visit, c), 0);
+    ck_assert_int_eq(c[0], 42);
+    c[0] = 0;
+    c[1] = 4;
+    ck_assert_int_eq(vg_probe_walk(p, count_visit, c), 7);
+    ck_assert_int_eq(c[0], 5);
+    vg_probe_free(p);
+    vg_free(g);
+    vm_model_free(m);
+}
+END_TEST
+
 START_TEST(unconstrain)
 {
     const char *src2 = "param array[2] real<lower=0> a;\nparam array[2] simplex[4] t;\nparam cov_matrix[2] S;\n"
@@ -217,6 +289,7 @@ int main(void)
     tcase_add_test(tc, params);
     tcase_add_test(tc, factors);
     tcase_add_test(tc, probe);
+    tcase_add_test(tc, probe_structure);
     tcase_add_test(tc, unconstrain);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
