@@ -20,6 +20,7 @@
 #include <cblas.h>
 
 #include "runtime/vmod.h"
+#include "runtime/eval.h"      /* Ev.sc_ops: the scalar programs' operation count (--calls) */
 #include "bench/shapes_hw.h"
 #include "bench/timing.h"
 
@@ -134,7 +135,9 @@ static int sh_run(const ShModel *sm, const char *src, double budget, long calls)
             for (long k = 0; k < calls; k++)
                 sink += bn_hw_eval(&h, pts + (size_t)(k % SH_NPTS) * dim, g);
             (void)sink;
-            printf(" %9.1e %9.1e\n", err, fderr);
+            /* for bench/scalar_cost.sh: what the scalar programs executed per gradient */
+            printf(" %9.1e %9.1e  scalar-ops/gradient %.1f\n", err, fderr,
+                   (double)((Ev *)e)->sc_ops / (double)(calls + SH_NPTS));
         } else {
             BnResult ours, hw;
             bn_time(bn_vm_eval, e, pts, SH_NPTS, dim, g, budget, &ours);

@@ -94,6 +94,7 @@ struct Ev {
     int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
+    long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
     const EvHook *hook;               /* NULL: the density */

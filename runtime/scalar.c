@@ -32,6 +32,7 @@ typedef struct ScRun {
     int32_t lpid;
     int lpused;               /* some partial of lp is on the tape */
     int bad;
+    long nexec;               /* operations and statements executed */
 } ScRun;
 
 static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
@@ -395,6 +396,7 @@ static void sc_stmts(ScRun *R, int s0, int s1)
     const ScStmt *st = R->p->st;
     for (int k = s0; k < s1 && !R->bad; k++) {
         const ScStmt *s = &st[k];
+        R->nexec += s->op1 - s->op0 + 1;
         sc_ops(R, R->p->ops, s->op0, s->op1);
         if (R->bad) return;
         switch (s->kind) {
@@ -454,6 +456,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->ev = ev;
     R->p = p;
     R->bad = 0;
+    R->nexec = 0;
     R->lpused = 0;
     R->lp = 0;
     R->ls_sigma = NAN;                /* never equal: the first scale takes its log */
@@ -522,6 +525,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         }
         ev_add_term(ev, R->lp, R->lpused ? R->lpid : -1);
         ev->sc_runs++;
+        ev->sc_ops += R->nexec;
         return 1;
     }
     /* undo: the interpreter runs the loop and says what is wrong */
