@@ -78,7 +78,9 @@ struct Ev {
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
-    int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
+    /* the model's values computed at load, by Expr.id (Model.hoisted, hoist.c); NULL:
+     * evaluate every expression (the simulator, whose data differ: simulate.c) */
+    const Val *const *hoist;
     /* user-defined functions (ufunc.c) */
     int returning;                    /* a return ran: statements unwind to the call */
     Val retval;
