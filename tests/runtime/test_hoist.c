@@ -4,12 +4,15 @@
  * would change the second one); random draws are never hoisted; an error inside a
  * data-only expression is still reported at run time with its position. */
 #include <check.h>
+#include <ftw.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include "lang/ir.h"
 #include "runtime/ir_eval.h"
 #include "runtime/model.h"
 #include "runtime/simulate.h"
@@ -269,9 +272,8 @@ static void nodes_stmt(Nodes *ns, const Stmt *s)
     for (int i = 0; i < s->nstmts; i++) nodes_stmt(ns, s->stmts[i]);
 }
 
-static Nodes nodes_of(const VmModel *m)
+static Nodes nodes_prog(const Program *p)
 {
-    const Program *p = m->ir->prog;
     Nodes ns = {calloc((size_t)p->nexprs + 1, sizeof(Expr *)), p->nexprs};
     for (int i = 0; i < p->nstmts; i++) nodes_stmt(&ns, p->stmts[i]);
     for (int i = 0; i < p->nfuns; i++) {
@@ -282,6 +284,8 @@ static Nodes nodes_of(const VmModel *m)
     }
     return ns;
 }
+
+static Nodes nodes_of(const VmModel *m) { return nodes_prog(m->ir->prog); }
 
 /* Ids are unique, including on the nodes the checker makes (a truncated density, a
  * user-defined density written with ~); every case above too. */
@@ -308,6 +312,51 @@ START_TEST(ids_unique)
         free(ns.by);
         vm_model_free(m);
     }
+}
+END_TEST
+
+/* Every model of the repository that checks (examples, test fixtures): its ids are
+ * unique and in range.  The parser and checker only, so no data is needed. */
+static int nchecked;
+
+static int check_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    size_t n = strlen(path);
+    if (type != FTW_F || n < 5 || strcmp(path + n - 5, ".vmod")) return 0;
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s", path);
+    char *src = malloc((size_t)st->st_size + 1);
+    size_t len = fread(src, 1, (size_t)st->st_size, f);
+    fclose(f);
+    src[len] = 0;
+    Arena a;
+    arena_init(&a);
+    DiagList d;
+    diag_init(&d, path, src, len);
+    Program *p = vm_parse(&a, &d, src, len);
+    Ir *ir = p ? vm_check(&a, &d, p) : NULL;
+    if (ir) {
+        Nodes ns = nodes_prog(ir->prog);
+        free(ns.by);
+        nchecked++;
+    }
+    diag_free(&d);
+    arena_free(&a);
+    free(src);
+    return 0;
+}
+
+START_TEST(ids_unique_repo)
+{
+    const char *root = getenv("VMOD_SRC");
+    ck_assert_msg(root != NULL, "VMOD_SRC is not set");
+    static const char *dirs[] = {"examples", "tests"};
+    for (int i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        ck_assert_int_eq(nftw(path, check_file, 16, FTW_PHYS), 0);
+    }
+    ck_assert_msg(nchecked >= 100, "%d models checked", nchecked);
 }
 END_TEST
 
@@ -416,6 +465,7 @@ int main(void)
     tcase_add_loop_test(tc, error_position, 0, (int)(sizeof errs / sizeof errs[0]));
     tcase_add_test(tc, simulator_not_hoisted);
     tcase_add_test(tc, ids_unique);
+    tcase_add_test(tc, ids_unique_repo);
     tcase_add_test(tc, table_read);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
