@@ -37,6 +37,7 @@ static Expr *expr_new(ParseCtx *c, ExprKind k, Span sp)
 {
     Expr *e = arena_zalloc(c->arena, sizeof *e);
     e->kind = k;
+    e->id = ++c->prog->nexprs;
     e->span = sp;
     e->slot = -1;
     return e;

@@ -65,10 +65,12 @@ enum { LV_CONST = 0, LV_DATA = 1, LV_PARAM = 2, LV_GEN = 3 };
 
 struct Expr {
     ExprKind kind;
-    /* set by the loader (runtime/hoist.c): the value (a Val) of a subexpression that
-     * is the same at every evaluation, computed once; NULL if evaluated each time.
+    /* The node's number in its program, 1..Program.nexprs, given where the node is made
+     * (parser, checker); 0 on a temporary that is no part of a program.  Per-model
+     * tables indexed by it (the loader's hoisted values, runtime/hoist.c) keep what the
+     * runtime learns about a node out of the tree, which lang owns and models share.
      * Next to kind: eval_expr reads both first. */
-    const void *hoist;
+    int id;
     Span span;
     Op op;
     long ival;
@@ -184,6 +186,7 @@ typedef struct Program {
     int nstmts;
     FunDef **funs;             /* in source order, declarations and definitions */
     int nfuns;
+    int nexprs;                /* expressions numbered so far (Expr.id is 1..nexprs) */
     /* comments in source order, for the formatter (spans into src) */
     const char *src;
     Span *comments;

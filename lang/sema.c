@@ -1336,6 +1336,7 @@ static Expr *tr_node(Sema *s, ExprKind k, Span sp, Expr *a, Expr *b, Expr *c)
 {
     Expr *e = arena_zalloc(s->a, sizeof *e);
     e->kind = k;
+    e->id = ++s->prog->nexprs;
     e->span = sp;
     e->slot = -1;
     e->args = arena_alloc(s->a, 3 * sizeof(Expr *));
@@ -1439,6 +1440,7 @@ static int user_tilde(Sema *s, Stmt *st)
     if (!f) return 1 == 0;
     Expr *e = arena_zalloc(s->a, sizeof *e);
     e->kind = E_CALL;
+    e->id = ++s->prog->nexprs;
     e->span = (Span){st->span.off, st->span.len - 1};
     e->name = arena_strndup(s->a, buf, strlen(buf));
     e->name_span = st->dist_span;

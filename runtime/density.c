@@ -31,6 +31,7 @@ VmEval *vm_eval_new(const VmModel *m)
     VmEval *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->ev.m = m;
+    e->ev.hoist = m->hoisted;
     arena_init(&e->ev.arena);
     e->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
     e->ev.stmt_const = calloc((size_t)m->ir->prog->nstmts + 1, sizeof(double));

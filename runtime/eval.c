@@ -186,8 +186,9 @@ Val eval_expr(Ev *ev, const Expr *e)
 {
     if (ev->fail) return poison(ev);
     /* a data-only subexpression computed at load (hoist.c); never a leaf, so the
-     * leaves, most of the nodes evaluated, do not pay for the test */
-#define HOISTED() do { if (e->hoist && !ev->nohoist) return *(const Val *)e->hoist; } while (0)
+     * leaves, most of the nodes evaluated, do not pay for the test.  A temporary's id
+     * 0 finds the table's empty entry 0. */
+#define HOISTED() do { if (ev->hoist && ev->hoist[e->id]) return *ev->hoist[e->id]; } while (0)
     switch (e->kind) {
     case E_INT: return val_int(ev, (int)e->ival);
     case E_REAL: return val_real(ev, e->rval);

@@ -96,7 +96,9 @@ struct Ev {
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
-    int nohoist;                      /* evaluate every expression (data may differ: simulate.c) */
+    /* the model's values computed at load, by Expr.id (Model.hoisted, hoist.c); NULL:
+     * evaluate every expression (the simulator, whose data differ: simulate.c) */
+    const Val *const *hoist;
     const EvHook *hook;               /* NULL: the density */
     int halt;                         /* a hook's nonzero value: the walk stopped (fail is set too) */
     /* user-defined functions (ufunc.c) */

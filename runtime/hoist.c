@@ -4,8 +4,11 @@
  * data-phase lets) and literals, through pure operations, has the same value at
  * every evaluation: `diag_matrix(rep_vector(1e-10, N))` inside a covariance, `log(x)`
  * of a data vector, `x[1] - 1`.  The loader evaluates each maximal such subexpression
- * once, into the model's arena, and records the value on the node (Expr.hoist);
- * eval_expr returns it as is.  It is a constant: no tape variable.
+ * once, into the model's arena, and records the value in the model's table indexed
+ * by the node's number (Model.hoisted[Expr.id]), not on the node: the tree is lang's,
+ * and two models made from one tree with different data must not share values.  An
+ * evaluator reads the table through Ev.hoist, and eval_expr returns the value as is.
+ * It is a constant: no tape variable.
  *
  * What is invariant is decided here, not from sema's levels (Expr.level): sema gives
  * a loop variable over data bounds, or a local initialised from data, the data level,
@@ -19,7 +22,7 @@
  * never taken, an integer division by zero in a gen) is not hoisted: the ordinary
  * path evaluates it, and reports the error with its position, when the statement
  * runs.  The forward simulator replaces data by simulated values, so its evaluator
- * ignores the hoisted values (Ev.nohoist). */
+ * has no table (Ev.hoist NULL), nor has a split model's share of the rows (split.c). */
 #include <string.h>
 #include "runtime/model.h"
 
@@ -29,6 +32,8 @@ typedef struct Hoist {
     Model *m;
     Ev ev;
     const unsigned char *inv_var;   /* per slot: its value is the same at every evaluation */
+    const Val **table;              /* by Expr.id, 1..nexprs */
+    int nexprs;
     int nhoisted;
 } Hoist;
 
@@ -38,7 +43,7 @@ static int worth(const Expr *e) { return e->kind != E_INT && e->kind != E_REAL &
 
 static int invariant(Hoist *h, const Expr *e);
 
-static void try_hoist(Hoist *h, Expr *e);
+static void try_hoist(Hoist *h, const Expr *e);
 
 /* 1 if e's value is the same at every evaluation (nothing is hoisted yet). */
 static int invariant(Hoist *h, const Expr *e)
@@ -63,7 +68,7 @@ static int invariant(Hoist *h, const Expr *e)
 }
 
 /* Hoist the maximal invariant subexpressions of e. */
-static void walk_expr(Hoist *h, Expr *e)
+static void walk_expr(Hoist *h, const Expr *e)
 {
     if (!e) return;
     if (invariant(h, e)) {
@@ -75,17 +80,17 @@ static void walk_expr(Hoist *h, Expr *e)
 }
 
 /* Evaluate the invariant e now; on failure hoist its parts instead. */
-static void try_hoist(Hoist *h, Expr *e)
+static void try_hoist(Hoist *h, const Expr *e)
 {
     Ev *ev = &h->ev;
     ev->fail = 0;
     ev->msg[0] = 0;
     ev->vec_depth = 0;
     Val v = eval_expr(ev, e);
-    if (!ev->fail && !v.id && (v.x || v.iv)) {
+    if (!ev->fail && !v.id && (v.x || v.iv) && e->id >= 1 && e->id <= h->nexprs) {
         Val *p = arena_alloc(&ev->arena, sizeof *p);
         *p = v;
-        e->hoist = p;
+        h->table[e->id] = p;
         h->nhoisted++;
         return;
     }
@@ -98,7 +103,7 @@ static void try_hoist(Hoist *h, Expr *e)
     }
 }
 
-static void walk_type(Hoist *h, TypeSpec *ts)
+static void walk_type(Hoist *h, const TypeSpec *ts)
 {
     if (!ts) return;
     walk_expr(h, ts->lower);
@@ -110,7 +115,7 @@ static void walk_type(Hoist *h, TypeSpec *ts)
     for (int i = 0; i < ts->narr; i++) walk_expr(h, ts->arr[i]);
 }
 
-static void walk_stmt(Hoist *h, Stmt *s)
+static void walk_stmt(Hoist *h, const Stmt *s)
 {
     if (!s) return;
     switch (s->kind) {
@@ -168,15 +173,18 @@ int model_hoist(Model *m)
         for (int w = 0; w < s->nwrites; w++) inv[s->writes[w]] = 0;
         if (s->kind == S_DECL) inv[s->slot] = 0;
     }
-    Hoist h = {.m = m, .inv_var = inv};
+    const Val **table = calloc((size_t)p->nexprs + 1, sizeof *table);
+    if (!table) { free(inv); return 0; }
+    Hoist h = {.m = m, .inv_var = inv, .table = table, .nexprs = p->nexprs};
     memset(&h.ev, 0, sizeof h.ev);
     h.ev.m = m;
+    h.ev.hoist = table;
     h.ev.arena = m->arena;
     h.ev.env = m->data_env;
     h.ev.notape = 1;
     h.ev.phase = PH_MODEL;
     for (int i = 0; i < p->nstmts; i++) {
-        Stmt *s = p->stmts[i];
+        const Stmt *s = p->stmts[i];
         if (s->phase == PH_DATA) continue;
         walk_stmt(&h, s);
     }
@@ -184,6 +192,9 @@ int model_hoist(Model *m)
     /* the load evaluator's tape buffers (none expected: nothing it ran had a parameter) */
     tape_free(&h.ev);
     free(inv);
+    /* none: no table, so evaluators skip the lookup altogether */
+    if (h.nhoisted) m->hoisted = table;
+    else free(table);
     return h.nhoisted;
 }
 

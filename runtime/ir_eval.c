@@ -21,6 +21,7 @@ IrProbe *ie_new(const VmModel *m)
 {
     IrProbe *p = calloc(1, sizeof *p);
     p->ev.m = m;
+    p->ev.hoist = m->hoisted;
     arena_init(&p->ev.arena);
     p->ev.env = calloc((size_t)m->ir->nvars + 1, sizeof(Val));
     p->vals = calloc((size_t)m->nparams + 1, sizeof *p->vals);

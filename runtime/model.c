@@ -190,6 +190,7 @@ void vm_model_free(VmModel *m)
     free(m->term_start);
     free(m->term_idx);
     free(m->idx_assigned);
+    free(m->hoisted);
     free(m->file);
     free(m->src);
     free(m->warnings);

@@ -53,6 +53,9 @@ struct VmModel {
      * its value, which may be shared (a data variable's, a hoisted value). */
     unsigned char *idx_assigned;
     int nhoisted;             /* subexpressions evaluated once at load (hoist.c) */
+    /* their values by Expr.id (ir->prog->nexprs + 1 entries, NULL where evaluated each
+     * time; malloc'd, the values in the arena), or NULL when none is */
+    const Val **hoisted;
     struct Plan *plan;        /* how each loop runs, decided at load (plan.h) */
     VmSplit *split;           /* the density split over processes (split.c), or NULL */
 };

@@ -247,7 +247,7 @@ Sim *sim_new(const VmModel *m, char **msg)
         }
     }
     S->ev.m = m;
-    S->ev.nohoist = 1;                /* data are drawn: nothing data-only is fixed */
+    S->ev.hoist = NULL;               /* data are drawn: nothing data-only is fixed */
     S->ev.notape = 1;                 /* values only */
     arena_init(&S->ev.arena);
     S->ev.env = calloc((size_t)nv + 1, sizeof(Val));

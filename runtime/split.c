@@ -314,10 +314,10 @@ void sp_exec(Ev *ev, const VmSplit *sp, int share, const Stmt *s, int i)
             saved[k] = ev->env[r->slot[k]];
             ev->env[r->slot[k]] = sp->slice[share][r->slot[k]];
         }
-        int nohoist = ev->nohoist;
-        ev->nohoist = 1;       /* a value computed at load from the whole data */
+        const Val *const *hoist = ev->hoist;
+        ev->hoist = NULL;      /* a value computed at load from the whole data */
         exec_stmt(ev, s);
-        ev->nohoist = nohoist;
+        ev->hoist = hoist;
         for (int k = 0; k < r->n; k++)
             ev->env[r->slot[k]] = saved[k];
         return;
