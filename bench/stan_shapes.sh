@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Stan's gradient cost on the bench shapes, against vmod's, in the same run.
+# Each bench/stan/NAME.stan (the Stan twin of bench/shapes/NAME.vmod) is translated
+# by rstan 2.21's stanc and compiled with g++ -O3 against StanHeaders (as rstan
+# compiles models) into a program that times stan::model::log_prob_grad on the data
+# bench_shapes draws, with the hand-written C of shapes_hw.c as the baseline in the
+# same process (shapes_stan.cpp).  Then bench_shapes times vmod against the same C.
+# vmod / Stan is the ratio of the two "vs C" columns, each measured against the C in
+# its own process, so machine drift between the two runs cancels.  Figures, never
+# pass/fail; needs r-cran-rstan and r-cran-bh (not installed by the test command).
+#   bench/stan_shapes.sh [BUILD_DIR=build] [BUDGET_SECONDS=0.4]
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd); budget=${2:-0.4}
+command -v Rscript >/dev/null && Rscript -e 'suppressMessages(library(rstan))' 2>/dev/null ||
+    { echo "stan_shapes.sh: needs R with rstan (apt-get install r-cran-rstan r-cran-bh)"; exit 0; }
+inc() { Rscript -e "cat(system.file('include', package = '$1'))"; }
+sh=$(inc StanHeaders); eig=$(inc RcppEigen)
+out="$build/bench/stan"
+mkdir -p "$out"
+CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
+for stem in dense_regression hmm arma11 nested3; do
+    if [ ! -x "$out/$stem" ] || [ "$src/bench/stan/$stem.stan" -nt "$out/$stem" ] ||
+       [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$src/bench/shapes_hw.c" -nt "$out/$stem" ]; then
+        Rscript -e "suppressMessages(library(rstan)); r <- stanc('$src/bench/stan/$stem.stan', model_name = '$stem');
+                    writeLines(r\$cppcode, '$out/$stem.hpp')"
+        gcc -O2 -c -I"$src" "$src/bench/shapes_hw.c" -o "$out/shapes_hw.o"
+        gcc -O2 -c -I"$src" "$src/bench/timing.c" -o "$out/timing.o"
+        gcc -O2 -c -I"$src" "$src/bench/alloc_count.c" -o "$out/alloc_count.o"
+        # shellcheck disable=SC2086
+        g++ -std=c++1y $CXXFLAGS -w -I"$src" -I"$sh" -I"$sh/src" -I"$eig" -I/usr/include/eigen3 \
+            -DBOOST_DISABLE_ASSERTS -D_REENTRANT -DSTAN_MODEL_HPP="\"$out/$stem.hpp\"" \
+            "$src/bench/stan/shapes_stan.cpp" "$out/shapes_hw.o" "$out/timing.o" "$out/alloc_count.o" \
+            -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=aligned_alloc \
+            -Wl,--wrap=posix_memalign -ltbb -lm -o "$out/$stem"
+    fi
+done
+printf "%-30s %4s %10s %9s %7s %9s %8s %9s\n" "Stan (rstan 2.21, g++ $CXXFLAGS)" dim "us/gr" bytes/gr allocs "C us" "vs C" "vs C err"
+for stem in dense_regression hmm arma11 nested3; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
+echo
+"$build/bench/bench_shapes" --budget="$budget" | tee "$out/vmod.txt.$$"
+echo
+printf "%-30s %12s %12s %12s\n" model "vmod vs C" "Stan vs C" "vmod / Stan"
+awk 'FNR == NR { if ($0 ~ /x /) { n = $1 " " $2 " " $3; sub(/ +[0-9]+$/, "", n); for (i = 1; i <= NF; i++) if ($i ~ /x$/) s[$1 $2] = $i + 0 } next }
+     /x / { for (i = 1; i <= NF; i++) if ($i ~ /x$/) v = $i + 0; k = $1 $2;
+            if (k in s) printf "%-30s %11.2fx %11.2fx %11.2fx\n", $1 " " $2 " " $3, v, s[k], v / s[k] }' \
+    "$out/stan.txt.$$" "$out/vmod.txt.$$"
+rm -f "$out/stan.txt.$$" "$out/vmod.txt.$$"
