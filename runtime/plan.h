@@ -14,11 +14,12 @@
 #define VM_PLAN_H
 #include "runtime/eval.h"
 #include "runtime/scalar.h"
+#include "runtime/recur.h"
 
 typedef struct PlLoop {
     const Stmt *s;
     const void *vec;          /* vecloop.c's analysis, or NULL */
-    int rec;                  /* recur.c's shape */
+    const RcProg *rec;        /* recur.c's program, or NULL */
     const ScProg *sc;         /* or NULL */
 } PlLoop;
 
