@@ -5,7 +5,8 @@
  *                (vecloop.c); the syntactic analysis is stored, not repeated
  *   scalar       a register program with unboxed values and a compact tape (scalar.c)
  *   recurrence   x[t] = f(x[t - c], ...) in forward mode (recur.c), for the loops of
- *                that shape the scalar programs do not cover
+ *                that shape the scalar programs do not cover; f compiled here, bound
+ *                to the environment at each run
  *   generic      the interpreter, one statement at a time
  *
  * The first that applies is chosen, in this order.  Any strategy that meets an error

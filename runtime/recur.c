@@ -16,7 +16,7 @@
  * to the interpreter, which then says what is wrong in its own words.
  *
  * E's shape is compiled once at load into the plan (rec_compile): a postfix program
- * whose leaves name environment slots.  Each run binds them (rec_bind: values, data
+ * whose leaves name environment slots.  Each run binds them (bind: values, data
  * pointers, tape variables, range checks against this run's lo, hi and sizes) and runs
  * the program once per step.  Loops of the data phase, which run before the plan
  * exists, compile on the fly (rec_loop): once, at load. */
