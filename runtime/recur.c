@@ -38,7 +38,8 @@ enum { RO_CONST, RO_T, RO_SCALAR, RO_DATA, RO_PREV, RO_BIN, RO_NEG, RO_CALL1, RO
 /* An operation.  The compiled program holds kind, op, c, slot, f and a constant's v;
  * each run binds a copy's leaves (v, p, x, iv), so that the steps read one array. */
 typedef struct RcOp {
-    int kind, op, c, p;        /* c: the shift of x[t + c]; p: parameter index of a RO_SCALAR, or -1 */
+    unsigned char kind, op;    /* 48 bytes in all, as before the slot was added */
+    int c, p;                  /* c: the shift of x[t + c]; p: parameter index of a RO_SCALAR, or -1 */
     int slot;                  /* RO_SCALAR, RO_DATA, RO_PREV: the variable read */
     double v;                  /* RO_CONST, RO_SCALAR */
     const double *x;           /* RO_DATA: real data */
@@ -133,7 +134,7 @@ static int compile(RcProg *p, const Expr *e)
             return -1;
         if (compile(p, e->args[0]) || compile(p, e->args[1])) return -1;
         o.kind = RO_BIN;
-        o.op = e->op;
+        o.op = (unsigned char)e->op;
         break;
     case E_CALL: {
         if (e->fkind != FN_MATH || !real_scalar(e->ty)) return -1;
