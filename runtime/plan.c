@@ -108,9 +108,10 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     }
 }
 
-/* A loop in a user-defined function's body gets an entry only for a recurrence
- * (statement s; vectors are tried first without a plan, scalar programs never run
- * there): then the model phase does not compile it at every call of the function. */
+/* A loop in a user-defined function's body gets an entry only if it is a recurrence
+ * (one that runs as vectors gets none and is tried so without a plan, as before;
+ * scalar programs never run there): the model phase then does not compile it at every
+ * call of the function. */
 static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
 {
     if (!s) return;
