@@ -95,6 +95,7 @@ struct Ev {
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
+    long rec_runs;                    /* loops run by recur.c (tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     /* the model's values computed at load, by Expr.id (Model.hoisted, hoist.c); NULL:
      * evaluate every expression (the simulator, whose data differ: simulate.c) */
@@ -212,10 +213,9 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
-/* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c): 1 if handled */
+/* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c), compiled on the
+ * spot: loops without a plan (the data phase); the plan's run rec_loop_planned (recur.h) */
 int rec_loop(Ev *ev, const Stmt *s, int lo, int hi);
-/* 1 if s has the syntactic shape rec_loop looks for (decided at load, plan.c) */
-int rec_shape(const Stmt *s);
 /* a local's declaration inside a vectorised loop: 1 if handled */
 int vec_decl(Ev *ev, const Stmt *s);
 /* indexing (index.c) */

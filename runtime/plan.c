@@ -108,10 +108,10 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         if (l->vec && l->sc) { if (sc_ndistv(l->sc)) l->vec = NULL; else l->sc = NULL; }
         /* a recurrence that a scalar program covers runs as one: garch11's loop took
          * 15% fewer instructions so (callgrind), the same time */
-        l->rec = !l->vec && !l->sc && rec_shape(s);
+        l->rec = !l->vec && !l->sc ? rec_compile(s, &m->arena) : NULL;
         p->nloops++;
         p->nvec += l->vec != NULL;
-        p->nrec += l->rec;
+        p->nrec += l->rec != NULL;
         p->nsc += l->sc != NULL;
         plan_stmt(m, p, s->body);
         return;
@@ -123,15 +123,44 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     }
 }
 
+/* A loop in a user-defined function's body gets an entry only if it is a recurrence
+ * (one that runs as vectors gets none and is tried so without a plan, as before;
+ * scalar programs never run there): the model phase then does not compile it at every
+ * call of the function. */
+static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
+{
+    if (!s) return;
+    switch (s->kind) {
+    case S_FOR: {
+        const RcProg *rec = vec_plan(s, &m->arena) ? NULL : rec_compile(s, &m->arena);
+        if (rec) {
+            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
+            p->tab[i] = (PlLoop){.s = s, .rec = rec};
+            p->nloops++;
+            p->nrec++;
+        }
+        plan_fun_stmt(m, p, s->body);
+        return;
+    }
+    case S_WHILE: plan_fun_stmt(m, p, s->body); return;
+    case S_IF: plan_fun_stmt(m, p, s->body); plan_fun_stmt(m, p, s->els); return;
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_fun_stmt(m, p, s->stmts[i]); return;
+    default: return;
+    }
+}
+
 void plan_build(Model *m)
 {
     Plan *p = arena_zalloc(&m->arena, sizeof *p);
     const Program *prog = m->ir->prog;
     int n = 0;
     for (int i = 0; i < prog->nstmts; i++) count_loops(prog->stmts[i], &n);
+    for (int i = 0; i < prog->nfuns; i++) count_loops(prog->funs[i]->body, &n);
     p->cap = plan_cap(n);
     p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
     for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
+    for (int i = 0; i < prog->nfuns; i++) plan_fun_stmt(m, p, prog->funs[i]->body);
     plan_fast_build(m, p);
     m->plan = p;
 }

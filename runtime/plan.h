@@ -5,7 +5,8 @@
  *                (vecloop.c); the syntactic analysis is stored, not repeated
  *   scalar       a register program with unboxed values and a compact tape (scalar.c)
  *   recurrence   x[t] = f(x[t - c], ...) in forward mode (recur.c), for the loops of
- *                that shape the scalar programs do not cover
+ *                that shape the scalar programs do not cover; f compiled here, bound
+ *                to the environment at each run
  *   generic      the interpreter, one statement at a time
  *
  * The first that applies is chosen, in this order.  Any strategy that meets an error
@@ -14,11 +15,12 @@
 #define VM_PLAN_H
 #include "runtime/eval.h"
 #include "runtime/scalar.h"
+#include "runtime/recur.h"
 
 typedef struct PlLoop {
     const Stmt *s;
     const void *vec;          /* vecloop.c's analysis, or NULL */
-    int rec;                  /* recur.c's shape */
+    const RcProg *rec;        /* recur.c's program, or NULL */
     const ScProg *sc;         /* or NULL */
     int dens;                 /* the body holds `~` or `target +=`: under a hook (eval.h)
                                * it runs one iteration at a time */
