@@ -130,14 +130,17 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
     return out;
 }
 
-/* inlined into the statement loop: most statements run a few operations, and the
- * call's prologue cost as much as one of them (callgrind, arma11) */
-static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *ops, int op0, int op1)
+static void sc_distv(ScRun *R, const ScStmt *s);
+static void sc_action(ScRun *R, const ScStmt *s);
+
+/* Runs the flat code (scalar_int.h) from o to its SX_END: one dispatch per operation,
+ * statement action or loop step, an error ending the run at once. */
+static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
 {
     double *rv = R->rv;
     int *iv = R->iv;
-    for (int k = op0; k < op1; k++) {      /* an error returns at once */
-        const ScOp *o = &ops[k];
+    const ScStmt *st = R->p->st;
+    for (;; o++) {
         switch (o->op) {
         case SO_CONST: rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
         case SO_VAR: {
@@ -299,6 +302,29 @@ static inline __attribute__((always_inline)) void sc_ops(ScRun *R, const ScOp *o
             iv[o->dst] = v->iv[off];
             break;
         }
+        case SX_STMT:
+            sc_action(R, &st[o->st]);
+            if (R->bad) return;
+            break;
+        case SX_FOR: {
+            const ScStmt *s = &st[o->st];
+            int lo = iv[s->lo], hi = iv[s->hi];
+            if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
+            if (hi < lo) { o = code + o->jmp - 1; break; }   /* past the body and its SX_NEXT */
+            iv[s->dst] = lo;
+            iv[s->hreg] = hi;         /* the bounds are read once, as the interpreter does */
+            break;
+        }
+        case SX_NEXT: {
+            const ScStmt *s = &st[o->st];
+            R->nexec += o->iv;
+            if (iv[s->dst] < iv[s->hreg]) {
+                iv[s->dst]++;
+                o = code + o->jmp - 1;
+            }
+            break;
+        }
+        case SX_END: return;
         default: {                    /* int arithmetic, ops.c's int_binop */
             long x = iv[o->a], y = o->op == SI_NEG ? 0 : iv[o->b], z;
             if (x == INT_MIN || y == INT_MIN) { R->bad = 1; return; }
@@ -391,60 +417,45 @@ static void sc_distv(ScRun *R, const ScStmt *s)
         if (dp[k]) R->racc[s->args[k]] += g[k];
 }
 
-static void sc_stmts(ScRun *R, int s0, int s1)
+/* The action of statement s (its operations ran before it). */
+static void sc_action(ScRun *R, const ScStmt *s)
 {
-    const ScStmt *st = R->p->st;
-    for (int k = s0; k < s1 && !R->bad; k++) {
-        const ScStmt *s = &st[k];
-        R->nexec += s->op1 - s->op0 + 1;
-        sc_ops(R, R->p->ops, s->op0, s->op1);
+    switch (s->kind) {
+    case SS_SET:
+        if (s->dst != s->src) {
+            if (s->flush) sc_flush(R, s->dst);
+            R->rv[s->dst] = R->rv[s->src];
+            R->rid[s->dst] = R->rid[s->src];
+        }
+        return;
+    case SS_SETI: R->iv[s->dst] = R->iv[s->src]; return;
+    case SS_STORE: {              /* index.c's set_scalar */
+        long off = sc_offset(R, s->arr, s->nidx, s->ix);
         if (R->bad) return;
-        switch (s->kind) {
-        case SS_SET:
-            if (s->dst != s->src) {
-                if (s->flush) sc_flush(R, s->dst);
-                R->rv[s->dst] = R->rv[s->src];
-                R->rid[s->dst] = R->rid[s->src];
-            }
-            break;
-        case SS_SETI: R->iv[s->dst] = R->iv[s->src]; break;
-        case SS_STORE: {              /* index.c's set_scalar */
-            long off = sc_offset(R, s->arr, s->nidx, s->ix);
-            if (R->bad) return;
-            Val *t = R->arr[s->arr];
-            if (!t->id && R->rid[s->src] >= 0) {
-                double *x = t->x;
-                val_set_ids(R->ev, t);
-                t->x = x;
-            }
-            t->x[off] = R->rv[s->src];
-            if (t->id) t->id[off] = R->rid[s->src] >= 0 ? R->rid[s->src] : R->ev->nvars++;
-            break;
+        Val *t = R->arr[s->arr];
+        if (!t->id && R->rid[s->src] >= 0) {
+            double *x = t->x;
+            val_set_ids(R->ev, t);
+            t->x = x;
         }
-        case SS_LP:
-            R->lp += R->rv[s->src];
-            if (R->rid[s->src] >= 0) R->racc[s->src] += 1;
-            break;
-        case SS_DIST: {
-            double g[SC_MAXDARGS];
-            R->lp += sc_density(R, s->dist, s->dist->lpdf, s->nargs, s->args, s->argint, g);
-            if (R->bad) return;
-            for (int a = 0; a < s->nargs; a++)
-                if (!(s->argint >> a & 1) && R->rid[s->args[a]] >= 0) R->racc[s->args[a]] += g[a];
-            break;
-        }
-        case SS_DISTV: sc_distv(R, s); break;
-        case SS_FOR: {
-            int lo = R->iv[s->lo], hi = R->iv[s->hi];
-            if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
-            for (long i = lo; i <= hi && !R->bad; i++) {
-                R->iv[s->dst] = (int)i;
-                sc_stmts(R, s->body0, s->body1);
-            }
-            k = s->body1 - 1;         /* the body ran above */
-            break;
-        }
-        }
+        t->x[off] = R->rv[s->src];
+        if (t->id) t->id[off] = R->rid[s->src] >= 0 ? R->rid[s->src] : R->ev->nvars++;
+        return;
+    }
+    case SS_LP:
+        R->lp += R->rv[s->src];
+        if (R->rid[s->src] >= 0) R->racc[s->src] += 1;
+        return;
+    case SS_DIST: {
+        double g[SC_MAXDARGS];
+        R->lp += sc_density(R, s->dist, s->dist->lpdf, s->nargs, s->args, s->argint, g);
+        if (R->bad) return;
+        for (int a = 0; a < s->nargs; a++)
+            if (!(s->argint >> a & 1) && R->rid[s->args[a]] >= 0) R->racc[s->args[a]] += g[a];
+        return;
+    }
+    case SS_DISTV: sc_distv(R, s); return;
+    default: R->bad = 1; return;    /* SS_FOR is SX_FOR and SX_NEXT */
     }
 }
 
@@ -507,11 +518,12 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
             R->rid[p->breg[b]] = v->id ? v->id[0] : -1;
         }
     }
-    sc_ops(R, p->pre, 0, p->npre);           /* constants, outer scalars */
-    if (!R->bad) sc_ops(R, p->ops, 0, p->nhoist);   /* what no iteration changes */
+    sc_run(R, p->code, p->code + p->code_pre);           /* constants, outer scalars */
+    if (!R->bad) sc_run(R, p->code, p->code + p->code_hoist);   /* what no iteration changes */
     for (long i = lo; i <= hi && !R->bad; i++) {
         R->iv[p->loopvar] = (int)i;
-        sc_stmts(R, p->body0, p->body1);
+        sc_run(R, p->code, p->code + p->code_body);
+        R->nexec += p->nown;
     }
     if (!R->bad && !isnan(R->lp) && R->lp != INFINITY) {
         for (size_t r = 0; r < nr; r++) if (p->fold[r]) sc_flush(R, (int)r);

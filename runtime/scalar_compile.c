@@ -713,6 +713,53 @@ static void fuse(ScC *c, ScProg *p)
     free(reads); free(newix); free(held);
 }
 
+/* Statements [s0, s1) of p into code at *n (NULL: count only); the operations and
+ * actions of one pass, nested loops' bodies aside, in *own. */
+static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
+{
+    for (int k = s0; k < s1; k++) {
+        ScStmt *s = &p->st[k];
+        for (int j = s->op0; j < s->op1; j++) {
+            if (code) code[*n] = p->ops[j];
+            (*n)++;
+        }
+        *own += s->op1 - s->op0 + 1;
+        if (s->kind != SS_FOR) {
+            if (code) code[*n] = (ScOp){.op = SX_STMT, .st = k};
+            (*n)++;
+            continue;
+        }
+        int at = (*n)++, body = *n, nown = 0;
+        flatten(p, s->body0, s->body1, code, n, &nown);
+        if (code) code[*n] = (ScOp){.op = SX_NEXT, .st = k, .jmp = body, .iv = nown};
+        (*n)++;
+        if (code) code[at] = (ScOp){.op = SX_FOR, .st = k, .jmp = *n};
+        k = s->body1 - 1;
+    }
+}
+
+/* The flat code of p (scalar_int.h), in a. */
+static void sc_flatten(ScProg *p, Arena *a)
+{
+    for (int k = 0; k < p->nst; k++) if (p->st[k].kind == SS_FOR) p->st[k].hreg = p->ni++;
+    int n = 0, own = 0;
+    flatten(p, p->body0, p->body1, NULL, &n, &own);
+    p->ncode = p->npre + 1 + p->nhoist + 1 + n + 1;
+    p->code = arena_alloc(a, sizeof *p->code * (size_t)p->ncode);
+    int at = 0;
+    p->code_pre = at;
+    for (int k = 0; k < p->npre; k++) p->code[at++] = p->pre[k];
+    p->code[at++] = (ScOp){.op = SX_END};
+    p->code_hoist = at;
+    for (int k = 0; k < p->nhoist; k++) p->code[at++] = p->ops[k];
+    p->code[at++] = (ScOp){.op = SX_END};
+    p->code_body = at;
+    own = 0;
+    flatten(p, p->body0, p->body1, p->code, &at, &own);
+    p->code[at++] = (ScOp){.op = SX_END};
+    p->nown = own;
+}
+
 ScProg *sc_compile(const Stmt *s, Arena *a)
 {
     if (s->kind != S_FOR) return NULL;
@@ -756,6 +803,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
             if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
         for (int k = 0; k < p->nst; k++)
             if (p->st[k].kind == SS_SET) p->st[k].flush = p->fold[p->st[k].dst];
+        sc_flatten(p, a);
     }
     free(c.ops);
     free(c.pre);

@@ -21,7 +21,12 @@ enum {
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
                                * product feeding a sum or difference, one tape variable */
     /* int results */
-    SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG
+    SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
+    /* the flat code (ScProg.code): statements as operations, loops as jumps */
+    SX_STMT,                  /* statement st's action (SS_SET ... SS_DISTV, not SS_FOR) */
+    SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
+    SX_NEXT,                  /* loop st's iteration ends: iv more operations ran; another: go to jmp */
+    SX_END                    /* the segment ends */
 };
 
 typedef struct ScOp {
@@ -38,6 +43,7 @@ typedef struct ScOp {
     const MathFn *f;
     const Dist *dist;
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
+    int st, jmp;              /* SX_*: the statement; where the code goes on */
 } ScOp;
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
@@ -57,6 +63,7 @@ typedef struct ScStmt {
     int lo, hi;               /* SS_FOR, SS_DISTV: int registers of the bounds */
     int kpos;                 /* SS_DISTV: the position of the loop's index in ix */
     int body0, body1;         /* SS_FOR: its statements */
+    int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
 } ScStmt;
 
 struct ScProg {
@@ -77,6 +84,13 @@ struct ScProg {
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nbound;               /* outer real scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
+    /* The program as one sequence run by one dispatch loop (sc_flatten): the
+     * operations of each statement, then its action; a nested loop's body between its
+     * SX_FOR and SX_NEXT.  Three segments, each ended by SX_END: the constants and
+     * outer scalars (code_pre), what no iteration changes (code_hoist), the body. */
+    ScOp *code;
+    int ncode, code_pre, code_hoist, code_body;
+    int nown;                 /* operations and actions of one iteration of the body, nested loops' aside */
 };
 
 /* scalar_hoist.c: loop-invariant operations moved out of their loops; the count moved
