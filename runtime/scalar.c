@@ -237,6 +237,27 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             ev->nt = t;
             break;
         }
+        case SO_ADD3: {               /* scalar_int.h: the inner sum first, as unfolded */
+            double x = rv[o->a], y = rv[o->b], w = rv[o->ix[0]], sv = o->v, so = o->iv;
+            int c = o->ix[0], dst = o->dst, left = o->nidx;
+            if (o->flush) sc_flush(R, dst);
+            int32_t *rid = R->rid, ia = rid[o->a], ib = rid[o->b], ic = rid[c];
+            double in = x + sv * y;
+            rv[dst] = left ? in + so * w : w + so * in;
+            if ((ia & ib & ic) < 0) { rid[dst] = -1; break; }
+            Ev *ev = R->ev;
+            int32_t out = ev->nvars++;
+            rid[dst] = out;
+            if (ev->notape) break;
+            if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
+            long t = ev->nt;
+            double gin = left ? 1 : so;
+            if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = gin; t++; }
+            if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = gin * sv; t++; }
+            if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = left ? so : 1; t++; }
+            ev->nt = t;
+            break;
+        }
         case SO_F1: {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
             sc_set2(R, o, z, o->a, g, -1, 0);

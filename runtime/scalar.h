@@ -27,6 +27,8 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi);
 int sc_nops(const ScProg *p);
 /* Its products folded into the sum or difference they feed (SO_FMA), for tests. */
 int sc_nfused(const ScProg *p);
+/* Its sums folded into the sum or difference they feed (SO_ADD3), for tests. */
+int sc_nsum3(const ScProg *p);
 /* Its operations moved out of loops they do not depend on (scalar_hoist.c), for tests. */
 int sc_nhoisted(const ScProg *p);
 /* Its element reads that take the register of a store just before (store forwarding). */

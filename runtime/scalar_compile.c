@@ -651,7 +651,7 @@ static void count_reads(const ScC *c, int *reads)
             reads[o->a]++; reads[o->b]++; break;
         case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: reads[o->a]++; break;
         case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
-        case SO_FMA: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
+        case SO_FMA: case SO_ADD3: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
         default: break;
         }
     }
@@ -671,6 +671,37 @@ static void count_reads(const ScC *c, int *reads)
  * mu + phi * y[t - 1] + theta * err[t - 1]).  Its value is the two operations' bit for
  * bit: the signs are exact, and c + p, p + c, c - p, p - c are c' + p' with c', p'
  * negated or not. */
+/* o reads real register r */
+static int op_reads_real(const ScOp *o, int r)
+{
+    switch (o->op) {
+    case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2: return o->a == r || o->b == r;
+    case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: return o->a == r;
+    case SO_FMA: case SO_ADD3: return o->a == r || o->b == r || o->ix[0] == r;
+    case SO_DIST:
+        for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1) && o->ix[i] == r) return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+/* o writes real register r */
+static int op_writes_real(const ScOp *o, int r) { return o->op < SI_CONST && o->dst == r; }
+
+/* The operations marked removed (SO_CONST into -1) dropped, the statements' ranges
+ * renumbered (newix: nops + 1 entries). */
+static void compact(ScC *c, int *newix)
+{
+    int n = 0;
+    for (int k = 0; k < c->nops; k++) {
+        newix[k] = n;
+        if (!(c->ops[k].op == SO_CONST && c->ops[k].dst == -1)) c->ops[n++] = c->ops[k];
+    }
+    newix[c->nops] = n;
+    for (int k = 0; k < c->nst; k++) { c->st[k].op0 = newix[c->st[k].op0]; c->st[k].op1 = newix[c->st[k].op1]; }
+    c->nops = n;
+}
+
 static void fuse(ScC *c, ScProg *p)
 {
     if (!c->nops || !c->nr) return;
@@ -702,14 +733,43 @@ static void fuse(ScC *c, ScProg *p)
             j++;
         }
     }
-    int n = 0;
-    for (int k = 0; k < c->nops; k++) {
-        newix[k] = n;
-        if (!(c->ops[k].op == SO_CONST && c->ops[k].dst == -1)) c->ops[n++] = c->ops[k];
+    compact(c, newix);
+    /* then a sum or difference read once, by the sum or difference right after it:
+     * one SO_ADD3 (an HMM's gamma[t - 1, j] + ltheta[j, k] + lp[k]), the same bits */
+    memset(reads, 0, sizeof(int) * (size_t)c->nr);
+    count_reads(c, reads);
+    for (int k = 0; k < c->nst; k++) {
+        const ScStmt *st = &c->st[k];
+        for (int j = st->op0; j + 1 < st->op1; j++) {
+            ScOp *m = &c->ops[j];
+            int r = m->dst;
+            if ((m->op != SO_ADD && m->op != SO_SUB) || reads[r] != 1 || held[r]) continue;
+            /* its reader later in the statement, with m's operands unchanged until then
+             * (the HMM's density term is computed between the two sums) */
+            int q = j + 1;
+            while (q < st->op1 && !op_reads_real(&c->ops[q], r) && !op_writes_real(&c->ops[q], m->a)
+                   && !op_writes_real(&c->ops[q], m->b))
+                q++;
+            if (q == st->op1 || !op_reads_real(&c->ops[q], r)) continue;
+            ScOp *s = &c->ops[q];
+            if (s->op != SO_ADD && s->op != SO_SUB) continue;
+            if ((s->a == r) == (s->b == r)) continue;
+            int left = s->a == r;
+            ScOp f = *s;
+            f.op = SO_ADD3;
+            f.a = m->a;
+            f.b = m->b;
+            f.ix[0] = left ? s->b : s->a;
+            f.nidx = (uint8_t)left;
+            f.v = m->op == SO_SUB ? -1 : 1;
+            f.iv = s->op == SO_SUB ? -1 : 1;
+            *s = f;
+            m->op = SO_CONST;
+            m->dst = -1;
+            p->nsum3++;
+        }
     }
-    newix[c->nops] = n;
-    for (int k = 0; k < c->nst; k++) { c->st[k].op0 = newix[c->st[k].op0]; c->st[k].op1 = newix[c->st[k].op1]; }
-    c->nops = n;
+    compact(c, newix);
     free(reads); free(newix); free(held);
 }
 
@@ -813,6 +873,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
 
 int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
 int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
+int sc_nsum3(const ScProg *p) { return p ? p->nsum3 : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
 int sc_ndistv(const ScProg *p) { return p ? p->ndistv : 0; }

@@ -20,6 +20,9 @@ enum {
     SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
                                * product feeding a sum or difference, one tape variable */
+    SO_ADD3,                  /* a sum or difference feeding the next one: inner = rv[a] + v * rv[b];
+                               * dst = inner + iv * rv[ix[0]] (nidx 1) or rv[ix[0]] + iv * inner
+                               * (nidx 0), v and iv +-1: one tape variable for a + b + c */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
@@ -78,6 +81,7 @@ struct ScProg {
     int aslot[SC_MAXARR], andim[SC_MAXARR];
     unsigned char awrite[SC_MAXARR];
     int nfused;               /* SO_FMA operations (products folded into their sum) */
+    int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */

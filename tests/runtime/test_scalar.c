@@ -249,18 +249,24 @@ static int plan_count(VmModel *m, int (*count)(const ScProg *), int outermost)
 }
 
 static int nfused(VmModel *m) { return plan_count(m, sc_nfused, 0); }
+static int nsum3(VmModel *m) { return plan_count(m, sc_nsum3, 0); }
 
-/* Products folded into the sum or difference they feed (SO_FMA): as many as the
- * shape has, the same density bit for bit as the unfolded program's and the same
+/* Products folded into the sum or difference they feed (SO_FMA), then sums into
+ * the sum or difference that reads them (SO_ADD3): as many as the shape has, the same density bit for bit as the unfolded program's and the same
  * gradient up to the order of two additions into one adjoint. */
 START_TEST(fused_same_as_unfused)
 {
-    static const struct { const char *src; int nf; } fc[] = {
+    static const struct { const char *src; int nf, ns; } fc[] = {
         {DECLS "{ vector[N] nu; vector[N] err; nu[1] = a; err[1] = y[1] - nu[1];\n"
          "  for (n in 2:N) { nu[n] = a + b * y[n - 1] + t * err[n - 1]; err[n] = y[n] - nu[n]; }\n"
-         "  err ~ normal(0, s); }", 2},
-        {DECLS "{ real r = 0; for (n in 1:N) r = x[n] * a - b + t * s - x[n] * x[n] + 0.5 * r; target += -r * r; }", 4},
-        {DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; r = r + p + p; } target += -r * r; }", 0},
+         "  err ~ normal(0, s); }", 2, 0},
+        {DECLS "{ real r = 0; for (n in 1:N) r = x[n] * a - b + t * s - x[n] * x[n] + 0.5 * r; target += -r * r; }", 4, 0},
+        {DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; r = r + p + p; } target += -r * r; }", 0, 1},
+        /* sums into sums (SO_ADD3): a - b + c, c - (a + b), (a - b) - c, a term computed
+         * between the two (the HMM's density), a chain of four */
+        {DECLS "{ real r = 0; for (n in 1:N) r = 0.5 * r + (x[n] - a + t) - (b + x[n]); target += -r * r; }", 0, 2},
+        {DECLS "{ real r = 0; for (n in 1:N) r = 0.9 * r + ((r - b) - normal_lpdf(x[n] | a, s)); target += -r * r; }", 0, 1},
+        {DECLS "{ real r = 0; for (n in 1:N) r = 0.9 * r - (a + x[n] + b + t); target += -r * r; }", 0, 2},
     };
     for (size_t c = 0; c < sizeof fc / sizeof fc[0]; c++) {
         VmModel *mf = load(fc[c].src, 1);
@@ -269,8 +275,10 @@ START_TEST(fused_same_as_unfused)
         vm_scalar_nofuse = 0;
         ck_assert_ptr_nonnull(mf);
         ck_assert_ptr_nonnull(mu);
-        ck_assert_int_eq(nfused(mf), fc[c].nf);
+        ck_assert_msg(nfused(mf) == fc[c].nf, "case %zu: %d products folded", c, nfused(mf));
+        ck_assert_msg(nsum3(mf) == fc[c].ns, "case %zu: %d sums folded", c, nsum3(mf));
         ck_assert_int_eq(nfused(mu), 0);
+        ck_assert_int_eq(nsum3(mu), 0);
         VmEval *ef = vm_eval_new(mf), *eu = vm_eval_new(mu);
         size_t dim = vm_model_dim(mf);
         double u[32], gf[32], gu[32], lf, lu;
