@@ -270,6 +270,28 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             break;
         }
         case SO_DIST: {
+            if (o->iv) {              /* normal_lpdf(x | mu, sigma): sc_density's normal, inline */
+                int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2], dst = o->dst;
+                double x = rv[xa], mu = rv[ma], sg = rv[sa];
+                if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
+                if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
+                double is = 1 / sg, z = (x - mu) * is;
+                if (o->flush) sc_flush(R, dst);
+                int32_t *rid = R->rid, i0 = rid[xa], i1 = rid[ma], i2 = rid[sa];
+                rv[dst] = -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z;
+                if ((i0 & i1 & i2) < 0) { rid[dst] = -1; break; }
+                Ev *ev = R->ev;
+                int32_t out = ev->nvars++;
+                rid[dst] = out;
+                if (ev->notape) break;
+                if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
+                long t = ev->nt;
+                if (i0 >= 0) { ev->tin[t] = i0; ev->tout[t] = out; ev->td[t] = -z * is; t++; }
+                if (i1 >= 0) { ev->tin[t] = i1; ev->tout[t] = out; ev->td[t] = z * is; t++; }
+                if (i2 >= 0) { ev->tin[t] = i2; ev->tout[t] = out; ev->td[t] = (z * z - 1) * is; t++; }
+                ev->nt = t;
+                break;
+            }
             double g[SC_MAXDARGS];
             double z = sc_density(R, o->dist, o->dfn, o->nidx, o->ix, o->argint, g);
             if (R->bad) return;

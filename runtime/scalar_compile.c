@@ -379,6 +379,7 @@ static int cexpr(ScC *c, const Expr *e)
             o->nidx = (uint8_t)e->nargs;
             o->argint = argint;
             memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
+            o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3;   /* run inline */
             return o->dst = c->nr++;
         }
         if (e->fkind == FN_USER) return cinline(c, e);

@@ -42,7 +42,8 @@ typedef struct ScOp {
     int ix[VM_MAXDIM];        /* int registers of the indices; SO_DIST: argument registers */
     unsigned argint;          /* SO_DIST: bit k set when argument k is an int register */
     double v;                 /* SO_CONST */
-    int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index */
+    int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index;
+                               * SO_DIST: 1 for normal_lpdf of three reals (run inline) */
     const MathFn *f;
     const Dist *dist;
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
