@@ -140,10 +140,49 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
     double *rv = R->rv;
     int *iv = R->iv;
     const ScStmt *st = R->p->st;
-    for (;; o++) {
-        switch (o->op) {
-        case SO_CONST: rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
-        case SO_VAR: {
+    /* labels as values (GCC, Clang): each operation jumps straight to the next one's
+     * code: one indirect branch per operation, no loop and no range check */
+    static const void *const lab[] = {
+        [SO_CONST] = &&L_SO_CONST,
+        [SO_VAR] = &&L_SO_VAR,
+        [SO_ELEM] = &&L_SO_ELEM,
+        [SO_ELEM1] = &&L_SO_ELEM1,
+        [SI_ELEM1] = &&L_SI_ELEM1,
+        [SO_ITOR] = &&L_SO_ITOR,
+        [SO_ADD] = &&L_SO_ADD,
+        [SO_SUB] = &&L_SO_SUB,
+        [SO_MUL] = &&L_SO_MUL,
+        [SO_DIV] = &&L_SO_DIV,
+        [SO_POW] = &&L_SO_POW,
+        [SO_NEG] = &&L_SO_NEG,
+        [SO_SQ] = &&L_SO_SQ,
+        [SO_SQRT] = &&L_SO_SQRT,
+        [SO_FMA] = &&L_SO_FMA,
+        [SO_ADD3] = &&L_SO_ADD3,
+        [SO_F1] = &&L_SO_F1,
+        [SO_F2] = &&L_SO_F2,
+        [SO_DIST] = &&L_SO_DIST,
+        [SO_LSE] = &&L_SO_LSE,
+        [SI_CONST] = &&L_SI_CONST,
+        [SI_VAR] = &&L_SI_VAR,
+        [SI_ELEM] = &&L_SI_ELEM,
+        [SX_STMT] = &&L_SX_STMT,
+        [SX_FOR] = &&L_SX_FOR,
+        [SX_NEXT] = &&L_SX_NEXT,
+        [SX_END] = &&L_SX_END,
+        [SI_ADD] = &&L_SI_ADD,
+        [SI_SUB] = &&L_SI_SUB,
+        [SI_MUL] = &&L_SI_MUL,
+        [SI_DIV] = &&L_SI_DIV,
+        [SI_MOD] = &&L_SI_MOD,
+        [SI_NEG] = &&L_SI_NEG,
+    };
+#define DISPATCH0() goto *lab[o->op]
+#define DISPATCH() do { o++; DISPATCH0(); } while (0)
+    DISPATCH0();
+        L_SO_CONST: do { rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
+        } while (0); DISPATCH();
+        L_SO_VAR: do { {
             const Val *v = &R->ev->env[o->slot];
             if (v->n != 1 || (v->base != TB_REAL && v->base != TB_INT)) { R->bad = 1; return; }
             if (o->flush) sc_flush(R, o->dst);
@@ -157,7 +196,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
-        case SO_ELEM: {
+        } while (0); DISPATCH();
+        L_SO_ELEM: do { {
             long off = sc_offset(R, o->arr, o->nidx, o->ix);
             if (R->bad) return;
             const Val *v = R->arr[o->arr];
@@ -172,7 +212,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
-        case SO_ELEM1: {              /* one index, plus a constant, into a 1-d array */
+        } while (0); DISPATCH();
+        L_SO_ELEM1: do { {              /* one index, plus a constant, into a 1-d array */
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
             /* one unsigned comparison; an unset index (INT_MIN) plus any int is < 1 */
@@ -188,7 +229,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
-        case SI_ELEM1: {
+        } while (0); DISPATCH();
+        L_SI_ELEM1: do { {
             const Val *v = R->arr[o->arr];
             long i = (long)iv[o->a] + o->iv;
             if ((unsigned long)(i - 1) >= (unsigned long)v->dims[0] || v->base != TB_INT || v->iv[i - 1] == INT_MIN) {
@@ -198,27 +240,37 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             iv[o->dst] = v->iv[i - 1];
             break;
         }
-        case SO_ITOR:
+        } while (0); DISPATCH();
+        L_SO_ITOR: do {
             if (iv[o->a] == INT_MIN) { R->bad = 1; return; }
             if (o->flush) sc_flush(R, o->dst);
             rv[o->dst] = iv[o->a];
             R->rid[o->dst] = -1;
             break;
-        case SO_ADD: sc_set2(R, o, rv[o->a] + rv[o->b], o->a, 1, o->b, 1); break;
-        case SO_SUB: sc_set2(R, o, rv[o->a] - rv[o->b], o->a, 1, o->b, -1); break;
-        case SO_MUL: { double x = rv[o->a], y = rv[o->b]; sc_set2(R, o, x * y, o->a, y, o->b, x); break; }
-        case SO_DIV: { double x = rv[o->a], y = rv[o->b], z = x / y; sc_set2(R, o, z, o->a, 1 / y, o->b, -z / y); break; }
-        case SO_POW: {                /* ops.c's partials */
+        } while (0); DISPATCH();
+        L_SO_ADD: do { sc_set2(R, o, rv[o->a] + rv[o->b], o->a, 1, o->b, 1); break;
+        } while (0); DISPATCH();
+        L_SO_SUB: do { sc_set2(R, o, rv[o->a] - rv[o->b], o->a, 1, o->b, -1); break;
+        } while (0); DISPATCH();
+        L_SO_MUL: do { { double x = rv[o->a], y = rv[o->b]; sc_set2(R, o, x * y, o->a, y, o->b, x); break; }
+        } while (0); DISPATCH();
+        L_SO_DIV: do { { double x = rv[o->a], y = rv[o->b], z = x / y; sc_set2(R, o, z, o->a, 1 / y, o->b, -z / y); break; }
+        } while (0); DISPATCH();
+        L_SO_POW: do { {                /* ops.c's partials */
             double x = rv[o->a], y = rv[o->b], z = pow(x, y);
             double gx = y == 0 ? 0 : y * pow(x, y - 1);
             double gy = R->rid[o->b] >= 0 ? (x > 0 ? z * log(x) : (x == 0 ? 0 : NAN)) : 0;
             sc_set2(R, o, z, o->a, gx, o->b, gy);
             break;
         }
-        case SO_NEG: sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
-        case SO_SQ: { double x = rv[o->a]; sc_set2(R, o, x * x, o->a, 2.0 * x, -1, 0); break; }
-        case SO_SQRT: { double z = sqrt(rv[o->a]); sc_set2(R, o, z, o->a, 0.5 / z, -1, 0); break; }
-        case SO_FMA: {                /* scalar_int.h: the product's signs folded in */
+        } while (0); DISPATCH();
+        L_SO_NEG: do { sc_set2(R, o, -rv[o->a], o->a, -1, -1, 0); break;
+        } while (0); DISPATCH();
+        L_SO_SQ: do { { double x = rv[o->a]; sc_set2(R, o, x * x, o->a, 2.0 * x, -1, 0); break; }
+        } while (0); DISPATCH();
+        L_SO_SQRT: do { { double z = sqrt(rv[o->a]); sc_set2(R, o, z, o->a, 0.5 / z, -1, 0); break; }
+        } while (0); DISPATCH();
+        L_SO_FMA: do { {                /* scalar_int.h: the product's signs folded in */
             double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
             int c = o->ix[0], dst = o->dst;
             if (o->flush) sc_flush(R, dst);
@@ -237,7 +289,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             ev->nt = t;
             break;
         }
-        case SO_ADD3: {               /* scalar_int.h: the inner sum first, as unfolded */
+        } while (0); DISPATCH();
+        L_SO_ADD3: do { {               /* scalar_int.h: the inner sum first, as unfolded */
             double x = rv[o->a], y = rv[o->b], w = rv[o->ix[0]], sv = o->v, so = o->iv;
             int c = o->ix[0], dst = o->dst, left = o->nidx;
             if (o->flush) sc_flush(R, dst);
@@ -258,18 +311,21 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             ev->nt = t;
             break;
         }
-        case SO_F1: {
+        } while (0); DISPATCH();
+        L_SO_F1: do { {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
             sc_set2(R, o, z, o->a, g, -1, 0);
             break;
         }
-        case SO_F2: {
+        } while (0); DISPATCH();
+        L_SO_F2: do { {
             double ga = 0, gb = 0;
             double z = o->f->f2(rv[o->a], rv[o->b], R->rid[o->a] >= 0 ? &ga : NULL, R->rid[o->b] >= 0 ? &gb : NULL);
             sc_set2(R, o, z, o->a, ga, o->b, gb);
             break;
         }
-        case SO_DIST: {
+        } while (0); DISPATCH();
+        L_SO_DIST: do { {
             if (o->iv) {              /* normal_lpdf(x | mu, sigma): sc_density's normal, inline */
                 int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2], dst = o->dst;
                 double x = rv[xa], mu = rv[ma], sg = rv[sa];
@@ -306,7 +362,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             R->rid[o->dst] = out;
             break;
         }
-        case SO_LSE: {                /* builtins.c's b_log_sum_exp */
+        } while (0); DISPATCH();
+        L_SO_LSE: do { {                /* builtins.c's b_log_sum_exp */
             const Val *v = R->arr[o->arr];
             if (o->flush) sc_flush(R, o->dst);
             R->rid[o->dst] = -1;
@@ -330,14 +387,17 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
-        case SI_CONST: iv[o->dst] = o->iv; break;
-        case SI_VAR: {
+        } while (0); DISPATCH();
+        L_SI_CONST: do { iv[o->dst] = o->iv; break;
+        } while (0); DISPATCH();
+        L_SI_VAR: do { {
             const Val *v = &R->ev->env[o->slot];
             if (v->base != TB_INT || v->n != 1 || v->iv[0] == INT_MIN) { R->bad = 1; return; }
             iv[o->dst] = v->iv[0];
             break;
         }
-        case SI_ELEM: {
+        } while (0); DISPATCH();
+        L_SI_ELEM: do { {
             long off = sc_offset(R, o->arr, o->nidx, o->ix);
             if (R->bad) return;
             const Val *v = R->arr[o->arr];
@@ -345,11 +405,13 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             iv[o->dst] = v->iv[off];
             break;
         }
-        case SX_STMT:
+        } while (0); DISPATCH();
+        L_SX_STMT: do {
             sc_action(R, &st[o->st]);
             if (R->bad) return;
             break;
-        case SX_FOR: {
+        } while (0); DISPATCH();
+        L_SX_FOR: do { {
             const ScStmt *s = &st[o->st];
             int lo = iv[s->lo], hi = iv[s->hi];
             if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
@@ -358,7 +420,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             iv[s->hreg] = hi;         /* the bounds are read once, as the interpreter does */
             break;
         }
-        case SX_NEXT: {
+        } while (0); DISPATCH();
+        L_SX_NEXT: do { {
             const ScStmt *s = &st[o->st];
             R->nexec += o->iv;
             if (iv[s->dst] < iv[s->hreg]) {
@@ -367,8 +430,10 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
-        case SX_END: return;
-        case SI_ADD: case SI_SUB: case SI_MUL: case SI_DIV: case SI_MOD: case SI_NEG: {   /* ops.c's int_binop */
+        } while (0); DISPATCH();
+        L_SX_END: do { return;
+        } while (0); DISPATCH();
+        L_SI_ADD: L_SI_SUB: L_SI_MUL: L_SI_DIV: L_SI_MOD: L_SI_NEG: do { {   /* ops.c's int_binop */
             long x = iv[o->a], y = o->op == SI_NEG ? 0 : iv[o->b], z;
             if (x == INT_MIN || y == INT_MIN) { R->bad = 1; return; }
             switch (o->op) {
@@ -385,9 +450,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             iv[o->dst] = (int)z;
             break;
         }
-        default: __builtin_unreachable();   /* every operation has its case: no range check */
-        }
-    }
+        } while (0); DISPATCH();
+#undef DISPATCH
+#undef DISPATCH0
 }
 
 /* for (i in lo:hi) x[..., i, ...] ~ d(args): the slice's elements (data: no partials)
