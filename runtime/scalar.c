@@ -167,6 +167,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SI_VAR] = &&L_SI_VAR,
         [SI_ELEM] = &&L_SI_ELEM,
         [SX_STMT] = &&L_SX_STMT,
+        [SX_STORE] = &&L_SX_STORE,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
         [SX_END] = &&L_SX_END,
@@ -410,6 +411,20 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             sc_action(R, &st[o->st]);
             if (R->bad) return;
             break;
+        } while (0); DISPATCH();
+        L_SX_STORE: do {              /* sc_action's SS_STORE */
+            const ScStmt *s = &st[o->st];
+            long off = sc_offset(R, s->arr, s->nidx, s->ix);
+            if (R->bad) return;
+            Val *t = R->arr[s->arr];
+            int32_t id = R->rid[s->src];
+            if (!t->id && id >= 0) {
+                double *x = t->x;
+                val_set_ids(R->ev, t);
+                t->x = x;
+            }
+            t->x[off] = rv[s->src];
+            if (t->id) t->id[off] = id >= 0 ? id : R->ev->nvars++;
         } while (0); DISPATCH();
         L_SX_FOR: do { {
             const ScStmt *s = &st[o->st];

@@ -786,7 +786,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         }
         *own += s->op1 - s->op0 + 1;
         if (s->kind != SS_FOR) {
-            if (code) code[*n] = (ScOp){.op = SX_STMT, .st = k};
+            if (code) code[*n] = (ScOp){.op = s->kind == SS_STORE ? SX_STORE : SX_STMT, .st = k};
             (*n)++;
             continue;
         }

@@ -27,6 +27,7 @@ enum {
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
     SX_STMT,                  /* statement st's action (SS_SET ... SS_DISTV, not SS_FOR) */
+    SX_STORE,                 /* statement st's action, an SS_STORE (inline: the common one) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_NEXT,                  /* loop st's iteration ends: iv more operations ran; another: go to jmp */
     SX_END                    /* the segment ends */
