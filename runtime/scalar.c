@@ -644,10 +644,10 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     }
     sc_run(R, p->code, p->code + p->code_pre);           /* constants, outer scalars */
     if (!R->bad) sc_run(R, p->code, p->code + p->code_hoist);   /* what no iteration changes */
-    for (long i = lo; i <= hi && !R->bad; i++) {
-        R->iv[p->loopvar] = (int)i;
+    if (!R->bad) {
+        R->iv[p->olo] = lo;
+        R->iv[p->ohi] = hi;
         sc_run(R, p->code, p->code + p->code_body);
-        R->nexec += p->nown;
     }
     if (!R->bad && !isnan(R->lp) && R->lp != INFINITY) {
         for (size_t r = 0; r < nr; r++) if (p->fold[r]) sc_flush(R, (int)r);

@@ -799,13 +799,19 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
     }
 }
 
-/* The flat code of p (scalar_int.h), in a. */
+/* The flat code of p (scalar_int.h), in a.  The program's own loop is a statement
+ * too, st[nst] (its bounds in int registers olo, ohi), so that the whole loop runs in
+ * one call of sc_run. */
 static void sc_flatten(ScProg *p, Arena *a)
 {
     for (int k = 0; k < p->nst; k++) if (p->st[k].kind == SS_FOR) p->st[k].hreg = p->ni++;
+    p->olo = p->ni++;
+    p->ohi = p->ni++;
+    p->st[p->nst] = (ScStmt){.kind = SS_FOR, .dst = p->loopvar, .lo = p->olo, .hi = p->ohi, .hreg = p->ni++,
+                             .body0 = p->body0, .body1 = p->body1};
     int n = 0, own = 0;
     flatten(p, p->body0, p->body1, NULL, &n, &own);
-    p->ncode = p->npre + 1 + p->nhoist + 1 + n + 1;
+    p->ncode = p->npre + 1 + p->nhoist + 1 + 1 + n + 1 + 1;
     p->code = arena_alloc(a, sizeof *p->code * (size_t)p->ncode);
     int at = 0;
     p->code_pre = at;
@@ -816,9 +822,11 @@ static void sc_flatten(ScProg *p, Arena *a)
     p->code[at++] = (ScOp){.op = SX_END};
     p->code_body = at;
     own = 0;
+    int body = ++at;
     flatten(p, p->body0, p->body1, p->code, &at, &own);
+    p->code[at++] = (ScOp){.op = SX_NEXT, .st = p->nst, .jmp = body, .iv = own};
+    p->code[p->code_body] = (ScOp){.op = SX_FOR, .st = p->nst, .jmp = at};
     p->code[at++] = (ScOp){.op = SX_END};
-    p->nown = own;
 }
 
 ScProg *sc_compile(const Stmt *s, Arena *a)
@@ -841,7 +849,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
         *p = tmp;
         p->ops = arena_alloc(a, sizeof *p->ops * (size_t)(c.nops ? c.nops : 1));
         p->pre = arena_alloc(a, sizeof *p->pre * (size_t)(c.npre ? c.npre : 1));
-        p->st = arena_alloc(a, sizeof *p->st * (size_t)(c.nst ? c.nst : 1));
+        p->st = arena_alloc(a, sizeof *p->st * (size_t)(c.nst + 1));   /* + the loop itself (sc_flatten) */
         p->fold = arena_zalloc(a, (size_t)(c.nr ? c.nr : 1));
         if (c.nops) memcpy(p->ops, c.ops, sizeof *p->ops * (size_t)c.nops);
         if (c.npre) memcpy(p->pre, c.pre, sizeof *p->pre * (size_t)c.npre);

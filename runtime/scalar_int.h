@@ -93,10 +93,11 @@ struct ScProg {
     /* The program as one sequence run by one dispatch loop (sc_flatten): the
      * operations of each statement, then its action; a nested loop's body between its
      * SX_FOR and SX_NEXT.  Three segments, each ended by SX_END: the constants and
-     * outer scalars (code_pre), what no iteration changes (code_hoist), the body. */
+     * outer scalars (code_pre), what no iteration changes (code_hoist), the loop
+     * (code_body: the program's own loop is statement st[nst]). */
     ScOp *code;
     int ncode, code_pre, code_hoist, code_body;
-    int nown;                 /* operations and actions of one iteration of the body, nested loops' aside */
+    int olo, ohi;             /* int registers: the bounds of the program's own loop */
 };
 
 /* scalar_hoist.c: loop-invariant operations moved out of their loops; the count moved
