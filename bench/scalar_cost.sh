@@ -11,10 +11,11 @@
 #   bench/scalar_cost.sh [BUILD_DIR=build] [CALLS=200] [SHAPE ...]
 set -u
 build=$(cd "${1:-build}" && pwd); calls=${2:-200}; shift $(( $# > 2 ? 2 : $# ))
-shapes=${*:-"K=2 K=3 arma nested3"}   # substrings of bench_shapes' model names
+shapes=${*:-"K=2_N K=3 arma nested3"}   # substrings of bench_shapes' model names
 command -v valgrind >/dev/null || { echo "scalar_cost.sh: needs valgrind (apt-get install valgrind)"; exit 0; }
 printf "%-26s %12s %14s %12s %14s\n" shape "ops/gradient" "Ir/op program" "Ir/op sweep" "Ir/op with sweep"
 for s in $shapes; do
+    s=${s//_/ }                       # K=2_N: "K=2 N" (K=2 alone also names K=24)
     tmp=$(mktemp -d)
     # the models whose names hold the substring: one run each (K=2, K=3, ...)
     out=$(valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" --toggle-collect=sc_loop \

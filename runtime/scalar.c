@@ -147,6 +147,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_VAR] = &&L_SO_VAR,
         [SO_ELEM] = &&L_SO_ELEM,
         [SO_ELEM1] = &&L_SO_ELEM1,
+        [SO_ELEM2] = &&L_SO_ELEM2,
         [SI_ELEM1] = &&L_SI_ELEM1,
         [SO_ITOR] = &&L_SO_ITOR,
         [SO_ADD] = &&L_SO_ADD,
@@ -213,6 +214,18 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
+        } while (0); DISPATCH();
+        L_SO_ELEM2: do {              /* SO_ELEM of two indices into reals, unrolled */
+            const Val *v = R->arr[o->arr];
+            int i = iv[o->ix[0]], j = iv[o->ix[1]];
+            if ((unsigned)i - 1u >= (unsigned)v->dims[0] || (unsigned)j - 1u >= (unsigned)v->dims[1]) {
+                R->bad = 1;
+                return;
+            }
+            long off = (long)(i - 1) * R->stride[o->arr][0] + (long)(j - 1) * R->stride[o->arr][1];
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = v->x[off];
+            R->rid[o->dst] = v->id ? v->id[off] : -1;
         } while (0); DISPATCH();
         L_SO_ELEM1: do { {              /* one index, plus a constant, into a 1-d array */
             const Val *v = R->arr[o->arr];
@@ -602,7 +615,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         Val *v = &ev->env[p->aslot[a]];
         saved[a] = *v;
         if (v->ndim != p->andim[a] || (v->base == TB_REAL ? !v->x : v->base == TB_INT ? !v->iv : 1)) return 0;
-        if (p->awrite[a] && v->base != TB_REAL) return 0;
+        if ((p->awrite[a] || p->areal[a]) && v->base != TB_REAL) return 0;
         int c[VM_MAXDIM] = {0};
         for (int d = 0; d < v->ndim; d++) {
             c[d] = 1;

@@ -309,7 +309,9 @@ static int cexpr(ScC *c, const Expr *e)
             return o->dst = isint ? c->ni++ : c->nr++;
         }
         if (cindex(c, e, 0, &arr, ix)) return -1;
-        if ((o = new_op(c, isint ? SI_ELEM : SO_ELEM)) == NULL) return -1;
+        int two = !isint && e->nidx == 2 && e->args[0]->ty.base == TB_REAL;   /* checked per run: areal */
+        if ((o = new_op(c, isint ? SI_ELEM : two ? SO_ELEM2 : SO_ELEM)) == NULL) return -1;
+        if (two) c->p->areal[arr] = 1;
         o->arr = arr;
         o->nidx = (uint8_t)e->nidx;
         memcpy(o->ix, ix, sizeof ix);

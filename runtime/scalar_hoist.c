@@ -40,7 +40,7 @@ static void op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
             else r[(*nr)++] = o->ix[k];
         }
         break;
-    case SO_ELEM: case SI_ELEM: for (int k = 0; k < o->nidx; k++) iv[(*ni)++] = o->ix[k]; break;
+    case SO_ELEM: case SO_ELEM2: case SI_ELEM: for (int k = 0; k < o->nidx; k++) iv[(*ni)++] = o->ix[k]; break;
     case SO_ELEM1: case SI_ELEM1: case SO_ITOR: case SI_NEG: iv[(*ni)++] = o->a; break;
     case SI_ADD: case SI_SUB: case SI_MUL: case SI_DIV: case SI_MOD: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     default: break;
@@ -49,7 +49,8 @@ static void op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
 
 static int reads_array(const ScOp *o)
 {
-    return o->op == SO_ELEM || o->op == SO_ELEM1 || o->op == SI_ELEM || o->op == SI_ELEM1 || o->op == SO_LSE;
+    return o->op == SO_ELEM || o->op == SO_ELEM1 || o->op == SO_ELEM2 || o->op == SI_ELEM || o->op == SI_ELEM1
+           || o->op == SO_LSE;
 }
 
 /* Moves the invariant operations of the loop whose body is statements [b0, b1) (loop

@@ -20,6 +20,7 @@ enum {
     SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
                                * product feeding a sum or difference, one tape variable */
+    SO_ELEM2,                 /* SO_ELEM of a real array with two indices (gamma[t - 1, j]) */
     SO_ADD3,                  /* a sum or difference feeding the next one: inner = rv[a] + v * rv[b];
                                * dst = inner + iv * rv[ix[0]] (nidx 1) or rv[ix[0]] + iv * inner
                                * (nidx 0), v and iv +-1: one tape variable for a + b + c */
@@ -82,6 +83,7 @@ struct ScProg {
     int narr;
     int aslot[SC_MAXARR], andim[SC_MAXARR];
     unsigned char awrite[SC_MAXARR];
+    unsigned char areal[SC_MAXARR];   /* read by SO_ELEM2: must hold reals (else no run) */
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
