@@ -394,9 +394,12 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             double out = m + log(s);
             rv[o->dst] = out;
             if (v->id) {
-                int32_t id = R->ev->nvars++;
-                for (int i = 0; i < v->n; i++)
-                    sc_put(R->ev, v->id[i], id, i < 16 ? e[i] / s : exp(v->x[i] - out));
+                Ev *ev = R->ev;
+                int32_t id = ev->nvars++;
+                if (!ev->notape) {    /* one capacity check for the array's triples */
+                    if (ev->nt + v->n > ev->capt) tape_reserve(ev, v->n);
+                    for (int i = 0; i < v->n; i++) tape_put(ev, v->id[i], id, i < 16 ? e[i] / s : exp(v->x[i] - out));
+                }
                 R->rid[o->dst] = id;
             }
             break;
@@ -449,11 +452,10 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             break;
         }
         } while (0); DISPATCH();
-        L_SX_NEXT: do { {
-            const ScStmt *s = &st[o->st];
+        L_SX_NEXT: do { {            /* a: the loop variable's register, b: hi's (sc_flatten) */
             R->nexec += o->iv;
-            if (iv[s->dst] < iv[s->hreg]) {
-                iv[s->dst]++;
+            if (iv[o->a] < iv[o->b]) {
+                iv[o->a]++;
                 o = code + o->jmp - 1;
             }
             break;

@@ -794,7 +794,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         }
         int at = (*n)++, body = *n, nown = 0;
         flatten(p, s->body0, s->body1, code, n, &nown);
-        if (code) code[*n] = (ScOp){.op = SX_NEXT, .st = k, .jmp = body, .iv = nown};
+        if (code) code[*n] = (ScOp){.op = SX_NEXT, .st = k, .jmp = body, .iv = nown, .a = s->dst, .b = s->hreg};
         (*n)++;
         if (code) code[at] = (ScOp){.op = SX_FOR, .st = k, .jmp = *n};
         k = s->body1 - 1;
@@ -826,7 +826,7 @@ static void sc_flatten(ScProg *p, Arena *a)
     own = 0;
     int body = ++at;
     flatten(p, p->body0, p->body1, p->code, &at, &own);
-    p->code[at++] = (ScOp){.op = SX_NEXT, .st = p->nst, .jmp = body, .iv = own};
+    p->code[at++] = (ScOp){.op = SX_NEXT, .st = p->nst, .jmp = body, .iv = own, .a = p->loopvar, .b = p->st[p->nst].hreg};
     p->code[p->code_body] = (ScOp){.op = SX_FOR, .st = p->nst, .jmp = at};
     p->code[at++] = (ScOp){.op = SX_END};
 }
