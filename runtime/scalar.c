@@ -428,18 +428,17 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (R->bad) return;
             break;
         } while (0); DISPATCH();
-        L_SX_STORE: do {              /* sc_action's SS_STORE */
-            const ScStmt *s = &st[o->st];
-            long off = sc_offset(R, s->arr, s->nidx, s->ix);
+        L_SX_STORE: do {              /* sc_action's SS_STORE; its fields copied into o (sc_flatten) */
+            long off = sc_offset(R, o->arr, o->nidx, o->ix);
             if (R->bad) return;
-            Val *t = R->arr[s->arr];
-            int32_t id = R->rid[s->src];
+            Val *t = R->arr[o->arr];
+            int32_t id = R->rid[o->a];
             if (!t->id && id >= 0) {
                 double *x = t->x;
                 val_set_ids(R->ev, t);
                 t->x = x;
             }
-            t->x[off] = rv[s->src];
+            t->x[off] = rv[o->a];
             if (t->id) t->id[off] = id >= 0 ? id : R->ev->nvars++;
         } while (0); DISPATCH();
         L_SX_FOR: do { {

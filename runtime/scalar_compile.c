@@ -788,7 +788,12 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         }
         *own += s->op1 - s->op0 + 1;
         if (s->kind != SS_FOR) {
-            if (code) code[*n] = (ScOp){.op = s->kind == SS_STORE ? SX_STORE : SX_STMT, .st = k};
+            if (code && s->kind == SS_STORE) {
+                ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};
+                memcpy(x.ix, s->ix, sizeof x.ix);
+                code[*n] = x;
+            } else if (code)
+                code[*n] = (ScOp){.op = SX_STMT, .st = k};
             (*n)++;
             continue;
         }
