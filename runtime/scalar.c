@@ -74,6 +74,26 @@ static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *
     ev->nt = t;
 }
 
+/* result z of registers a, b, c with partials ga, gb, gc into register dst (its flush
+ * done by the caller): one tape variable, a triple per input on the tape */
+static inline __attribute__((always_inline)) void sc_set3(ScRun *R, int dst, double z, int a, double ga, int b,
+                                                          double gb, int c, double gc)
+{
+    int32_t *rid = R->rid, ia = rid[a], ib = rid[b], ic = rid[c];
+    R->rv[dst] = z;
+    if ((ia & ib & ic) < 0) { rid[dst] = -1; return; }
+    Ev *ev = R->ev;
+    int32_t out = ev->nvars++;
+    rid[dst] = out;
+    if (ev->notape) return;
+    if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
+    long t = ev->nt;
+    if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = ga; t++; }
+    if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = gb; t++; }
+    if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = gc; t++; }
+    ev->nt = t;
+}
+
 static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
 {
     const Val *v = R->arr[arr];
@@ -284,47 +304,17 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         } while (0); DISPATCH();
         L_SO_SQRT: do { { double z = sqrt(rv[o->a]); sc_set2(R, o, z, o->a, 0.5 / z, -1, 0); break; }
         } while (0); DISPATCH();
-        L_SO_FMA: do { {                /* scalar_int.h: the product's signs folded in */
+        L_SO_FMA: do {                /* scalar_int.h: the product's signs folded in */
             double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
-            int c = o->ix[0], dst = o->dst;
-            if (o->flush) sc_flush(R, dst);
-            int32_t *rid = R->rid, ia = rid[o->a], ib = rid[o->b], ic = rid[c];
-            rv[dst] = sc * rv[c] + sm * (x * y);
-            if ((ia & ib & ic) < 0) { rid[dst] = -1; break; }
-            Ev *ev = R->ev;
-            int32_t out = ev->nvars++;
-            rid[dst] = out;
-            if (ev->notape) break;
-            if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
-            long t = ev->nt;
-            if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = sm * y; t++; }
-            if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = sm * x; t++; }
-            if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = sc; t++; }
-            ev->nt = t;
-            break;
-        }
+            if (o->flush) sc_flush(R, o->dst);
+            sc_set3(R, o->dst, sc * rv[o->ix[0]] + sm * (x * y), o->a, sm * y, o->b, sm * x, o->ix[0], sc);
         } while (0); DISPATCH();
-        L_SO_ADD3: do { {               /* scalar_int.h: the inner sum first, as unfolded */
-            double x = rv[o->a], y = rv[o->b], w = rv[o->ix[0]], sv = o->v, so = o->iv;
-            int c = o->ix[0], dst = o->dst, left = o->nidx;
-            if (o->flush) sc_flush(R, dst);
-            int32_t *rid = R->rid, ia = rid[o->a], ib = rid[o->b], ic = rid[c];
-            double in = x + sv * y;
-            rv[dst] = left ? in + so * w : w + so * in;
-            if ((ia & ib & ic) < 0) { rid[dst] = -1; break; }
-            Ev *ev = R->ev;
-            int32_t out = ev->nvars++;
-            rid[dst] = out;
-            if (ev->notape) break;
-            if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
-            long t = ev->nt;
+        L_SO_ADD3: do {               /* scalar_int.h: the inner sum first, as unfolded */
+            double sv = o->v, so = o->iv, in = rv[o->a] + sv * rv[o->b], w = rv[o->ix[0]];
+            int left = o->nidx;
             double gin = left ? 1 : so;
-            if (ia >= 0) { ev->tin[t] = ia; ev->tout[t] = out; ev->td[t] = gin; t++; }
-            if (ib >= 0) { ev->tin[t] = ib; ev->tout[t] = out; ev->td[t] = gin * sv; t++; }
-            if (ic >= 0) { ev->tin[t] = ic; ev->tout[t] = out; ev->td[t] = left ? so : 1; t++; }
-            ev->nt = t;
-            break;
-        }
+            if (o->flush) sc_flush(R, o->dst);
+            sc_set3(R, o->dst, left ? in + so * w : w + so * in, o->a, gin, o->b, gin * sv, o->ix[0], left ? so : 1);
         } while (0); DISPATCH();
         L_SO_F1: do { {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
@@ -341,25 +331,13 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         } while (0); DISPATCH();
         L_SO_DIST: do { {
             if (o->iv) {              /* normal_lpdf(x | mu, sigma): sc_density's normal, inline */
-                int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2], dst = o->dst;
+                int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
                 double x = rv[xa], mu = rv[ma], sg = rv[sa];
                 if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
                 if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
                 double is = 1 / sg, z = (x - mu) * is;
-                if (o->flush) sc_flush(R, dst);
-                int32_t *rid = R->rid, i0 = rid[xa], i1 = rid[ma], i2 = rid[sa];
-                rv[dst] = -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z;
-                if ((i0 & i1 & i2) < 0) { rid[dst] = -1; break; }
-                Ev *ev = R->ev;
-                int32_t out = ev->nvars++;
-                rid[dst] = out;
-                if (ev->notape) break;
-                if (ev->nt + 3 > ev->capt) tape_reserve(ev, 256);
-                long t = ev->nt;
-                if (i0 >= 0) { ev->tin[t] = i0; ev->tout[t] = out; ev->td[t] = -z * is; t++; }
-                if (i1 >= 0) { ev->tin[t] = i1; ev->tout[t] = out; ev->td[t] = z * is; t++; }
-                if (i2 >= 0) { ev->tin[t] = i2; ev->tout[t] = out; ev->td[t] = (z * z - 1) * is; t++; }
-                ev->nt = t;
+                if (o->flush) sc_flush(R, o->dst);
+                sc_set3(R, o->dst, -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z, xa, -z * is, ma, z * is, sa, (z * z - 1) * is);
                 break;
             }
             double g[SC_MAXDARGS];
