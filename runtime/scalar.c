@@ -361,11 +361,12 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             R->rid[o->dst] = -1;
             if (v->base != TB_REAL) { R->bad = 1; return; }
             double m = -INFINITY;
-            for (int i = 0; i < v->n; i++) if (v->x[i] > m) m = v->x[i];
+            int im = 0;
+            for (int i = 0; i < v->n; i++) if (v->x[i] > m) { m = v->x[i]; im = i; }
             if (v->n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
             double s = 0, e[16];      /* the exponentials kept for the partials (short arrays) */
             for (int i = 0; i < v->n; i++) {
-                double t = exp(v->x[i] - m);
+                double t = i == im ? 1.0 : exp(v->x[i] - m);   /* exp(0) is 1 exactly: no call */
                 if (i < 16) e[i] = t;
                 s += t;
             }
