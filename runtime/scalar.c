@@ -94,6 +94,19 @@ static inline __attribute__((always_inline)) void sc_set3(ScRun *R, int dst, dou
     ev->nt = t;
 }
 
+/* x op y for a comparison Op, as ops.c: 0 or 1 (a NaN compares false, but for !=) */
+static inline int sc_cmp(int op, double x, double y)
+{
+    switch (op) {
+    case OP_LT: return x < y;
+    case OP_LE: return x <= y;
+    case OP_GT: return x > y;
+    case OP_GE: return x >= y;
+    case OP_EQ: return x == y;
+    default: return x != y;
+    }
+}
+
 static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
 {
     const Val *v = R->arr[arr];
@@ -136,6 +149,14 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
         g[1] = z * is;
         g[2] = (z * z - 1) * is;
         return -SC_LOG_SQRT_2PI - ls - 0.5 * z * z;
+    }
+    if (fn == dist->lpdf && dist->lp1) {  /* the family's scalar entry point: no DArg, no loop */
+        unsigned want = 0;
+        for (int k = 0; k < n; k++) if (!(argint >> k & 1) && R->rid[args[k]] >= 0) want |= 1u << k;
+        double out;               /* g has room: a program's densities have n <= SC_MAXDARGS */
+        DistErr err;
+        if (dist->lp1(x, want, &out, g, &err) != 0 || isnan(out)) { R->bad = 1; return 0; }
+        return out;
     }
     DArg da[SC_MAXDARGS];
     double *dp[SC_MAXDARGS];
@@ -191,6 +212,11 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_STORE] = &&L_SX_STORE,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
+        [SX_IF] = &&L_SX_IF,
+        [SX_JMP] = &&L_SX_JMP,
+        [SI_CMP] = &&L_SI_CMP,
+        [SI_FCMP] = &&L_SI_FCMP,
+        [SI_NOT] = &&L_SI_NOT,
         [SX_END] = &&L_SX_END,
         [SI_ADD] = &&L_SI_ADD,
         [SI_SUB] = &&L_SI_SUB,
@@ -438,6 +464,26 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
+        } while (0); DISPATCH();
+        L_SX_IF: do {                 /* eval.c's S_IF: an unset int is an error */
+            int cnd = iv[o->a];
+            if (cnd == INT_MIN) { R->bad = 1; return; }
+            if (cnd) R->nexec += o->iv;
+            else {
+                R->nexec += o->b;
+                o = code + o->jmp - 1;
+            }
+        } while (0); DISPATCH();
+        L_SX_JMP: do { o = code + o->jmp - 1; } while (0); DISPATCH();
+        L_SI_CMP: do {                /* ops.c's int_binop */
+            int x = iv[o->a], y = iv[o->b];
+            if (x == INT_MIN || y == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = sc_cmp(o->iv, x, y);
+        } while (0); DISPATCH();
+        L_SI_FCMP: do { iv[o->dst] = sc_cmp(o->iv, rv[o->a], rv[o->b]); } while (0); DISPATCH();
+        L_SI_NOT: do {
+            if (iv[o->a] == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = !iv[o->a];
         } while (0); DISPATCH();
         L_SX_END: do { return;
         } while (0); DISPATCH();

@@ -319,6 +319,12 @@ static int cexpr(ScC *c, const Expr *e)
     }
     case E_UNOP: {
         if (e->op == OP_PLUS) return cexpr(c, e->args[0]);
+        if (e->op == OP_NOT) {
+            int a = isint && e->args[0]->ty.base == TB_INT ? c_int(c, e->args[0]) : -1;
+            if (a < 0 || (o = new_op(c, SI_NOT)) == NULL) return -1;
+            o->a = a;
+            return o->dst = c->ni++;
+        }
         if (e->op != OP_NEG) return -1;
         int a = isint ? c_int(c, e->args[0]) : c_real(c, e->args[0]);
         if (a < 0 || (o = new_op(c, isint ? SI_NEG : SO_NEG)) == NULL) return -1;
@@ -326,6 +332,18 @@ static int cexpr(ScC *c, const Expr *e)
         return o->dst = isint ? c->ni++ : c->nr++;
     }
     case E_BINOP: {
+        if (e->op >= OP_LT && e->op <= OP_NE) {   /* an int 0 or 1, as ops.c gives */
+            if (!isint) return -1;
+            const Expr *x = e->args[0], *y = e->args[1];
+            int ints = x->ty.base == TB_INT && y->ty.base == TB_INT;
+            int a = ints ? c_int(c, x) : c_real(c, x);
+            int b = a < 0 ? -1 : ints ? c_int(c, y) : c_real(c, y);
+            if (b < 0 || (o = new_op(c, ints ? SI_CMP : SI_FCMP)) == NULL) return -1;
+            o->a = a;
+            o->b = b;
+            o->iv = e->op;
+            return o->dst = c->ni++;
+        }
         static const struct { Op op; int so, si; } tab[] = {
             {OP_ADD, SO_ADD, SI_ADD}, {OP_SUB, SO_SUB, SI_SUB}, {OP_MUL, SO_MUL, SI_MUL},
             {OP_EMUL, SO_MUL, SI_MUL}, {OP_DIV, SO_DIV, SI_DIV}, {OP_EDIV, SO_DIV, SI_DIV},
@@ -613,6 +631,29 @@ static int cstmts(ScC *c, const Stmt *s)
         c->st[at].body1 = c->nst;
         return 0;
     }
+    case S_IF: {
+        /* the branches as statement ranges after this one; a store in a branch may not
+         * have run, so no read after the if is given its register (fwd) */
+        int op0 = c->nops, cond = c_int(c, s->cond);
+        if (cond < 0) return -1;
+        int at = c->nst;
+        ScStmt *st = new_st(c, SS_IF);
+        if (!st) return -1;
+        st->op0 = op0;
+        st->op1 = c->nops;
+        st->src = cond;
+        c->nfwd = 0;
+        if (cstmts(c, s->body)) return -1;
+        c->nfwd = 0;
+        int t1 = c->nst;
+        if (s->els && cstmts(c, s->els)) return -1;
+        c->nfwd = 0;
+        c->st[at].body0 = at + 1;       /* c->st may have moved */
+        c->st[at].body1 = t1;
+        c->st[at].els0 = t1;
+        c->st[at].els1 = c->nst;
+        return 0;
+    }
     default:
         return -1;
     }
@@ -655,6 +696,7 @@ static void count_reads(const ScC *c, int *reads)
         case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: reads[o->a]++; break;
         case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
         case SO_FMA: case SO_ADD3: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
+        case SI_FCMP: reads[o->a]++; reads[o->b]++; break;
         default: break;
         }
     }
@@ -681,6 +723,7 @@ static int op_reads_real(const ScOp *o, int r)
     case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2: return o->a == r || o->b == r;
     case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: return o->a == r;
     case SO_FMA: case SO_ADD3: return o->a == r || o->b == r || o->ix[0] == r;
+    case SI_FCMP: return o->a == r || o->b == r;
     case SO_DIST:
         for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1) && o->ix[i] == r) return 1;
         return 0;
@@ -787,6 +830,21 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
             (*n)++;
         }
         *own += s->op1 - s->op0 + 1;
+        if (s->kind == SS_IF) {
+            int at = (*n)++, town = 0, eown = 0;
+            flatten(p, s->body0, s->body1, code, n, &town);
+            int jat = -1;
+            if (s->els1 > s->els0) {
+                jat = (*n)++;
+                flatten(p, s->els0, s->els1, code, n, &eown);
+                if (code) code[jat] = (ScOp){.op = SX_JMP, .st = k, .jmp = *n};
+            }
+            if (code)
+                code[at] = (ScOp){.op = SX_IF, .st = k, .a = s->src, .iv = town, .b = eown,
+                                  .jmp = jat >= 0 ? jat + 1 : *n};
+            k = (s->els1 > s->els0 ? s->els1 : s->body1) - 1;
+            continue;
+        }
         if (s->kind != SS_FOR) {
             if (code && s->kind == SS_STORE) {
                 ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};

@@ -42,7 +42,10 @@ static void op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         break;
     case SO_ELEM: case SO_ELEM2: case SI_ELEM: for (int k = 0; k < o->nidx; k++) iv[(*ni)++] = o->ix[k]; break;
     case SO_ELEM1: case SI_ELEM1: case SO_ITOR: case SI_NEG: iv[(*ni)++] = o->a; break;
-    case SI_ADD: case SI_SUB: case SI_MUL: case SI_DIV: case SI_MOD: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
+    case SI_ADD: case SI_SUB: case SI_MUL: case SI_DIV: case SI_MOD: case SI_CMP:
+        iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
+    case SI_FCMP: r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
+    case SI_NOT: iv[(*ni)++] = o->a; break;
     default: break;
     }
 }

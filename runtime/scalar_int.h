@@ -26,10 +26,16 @@ enum {
                                * (nidx 0), v and iv +-1: one tape variable for a + b + c */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
+    SI_CMP,                   /* int registers a, b compared by the Op in iv (OP_LT ... OP_NE) */
+    SI_FCMP,                  /* real registers a, b compared likewise */
+    SI_NOT,                   /* !a */
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
     SX_STMT,                  /* statement st's action (SS_SET ... SS_DISTV, not SS_FOR) */
     SX_STORE,                 /* statement st's action, an SS_STORE (inline: the common one) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
+    SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
+                               * iv, b: operations of the then and the else branch */
+    SX_JMP,                   /* the then branch's end: go to jmp (past the else branch) */
     SX_NEXT,                  /* loop st's iteration ends: iv more operations ran; another: go to jmp */
     SX_END                    /* the segment ends */
 };
@@ -53,6 +59,7 @@ typedef struct ScOp {
 } ScOp;
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
+       SS_IF,                     /* if (src) then-statements [body0, body1) else [els0, els1) */
        SS_DISTV };                /* for (i in lo:hi) x[..., i] ~ d(args), args the same for
                                    * every i, x data: one call of d over the slice */
 
@@ -70,6 +77,7 @@ typedef struct ScStmt {
     int kpos;                 /* SS_DISTV: the position of the loop's index in ix */
     int body0, body1;         /* SS_FOR: its statements */
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
+    int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */
 } ScStmt;
 
 struct ScProg {

@@ -67,6 +67,13 @@ typedef struct Dist {
      * lkj_corr_rng(K, eta) -> "IR"; NULL otherwise.  The draw's size then follows
      * from them (K for multinomial, K * K for lkj). */
     const char *rng_sig;
+    /* One replicate of scalar arguments v[0..nargs) (variate first, ints as doubles):
+     * the log density into *out and, for each argument k whose bit is set in want, its
+     * partial into g[k] (0 for the other k < nargs; nothing beyond); the same value and
+     * partials as lpdf with n = 1.
+     * Returns 0, or -1 with e filled (e->index 0).  NULL where there is none
+     * (multivariate families): what runtime/scalar.c calls per operation. */
+    int (*lp1)(const double *v, unsigned want, double *out, double *g, DistErr *e);
 } Dist;
 
 extern const Dist *const dist_table[];       /* NULL-terminated */

@@ -56,7 +56,7 @@ static const double bern_test[][DIST_MAX_ARGS] = { { 1, 0.3 }, { 0, 0.3 }, { 1, 
 
 const Dist dist_bernoulli = {
     .name = "bernoulli", .discrete = 1, .nargs = 2, .argnames = { "variate", "chance of success" },
-    .sig = "IR", .lpdf = bern_w_lpmf, .rng = bern_w_rng, .cdf = bern_w_cdf, .lcdf = bern_w_lcdf,
+    .sig = "IR", .lpdf = bern_w_lpmf, .lp1 = bern_w_lp1, .rng = bern_w_rng, .cdf = bern_w_cdf, .lcdf = bern_w_lcdf,
     .lccdf = bern_w_lccdf, .ntest = 4, .test = bern_test, .lo = 0, .hi = 1,
 };
 
@@ -98,6 +98,6 @@ static const double bl_test[][DIST_MAX_ARGS] = { { 1, 0.3 }, { 0, -2.0 }, { 1, 4
 const Dist dist_bernoulli_logit = {
     .name = "bernoulli_logit", .discrete = 1, .nargs = 2,
     .argnames = { "variate", "log odds of success" },
-    .sig = "IR", .lpdf = bl_w_lpmf, .rng = bl_w_rng, .cdf = bl_w_cdf, .lcdf = bl_w_lcdf,
+    .sig = "IR", .lpdf = bl_w_lpmf, .lp1 = bl_w_lp1, .rng = bl_w_rng, .cdf = bl_w_cdf, .lcdf = bl_w_lcdf,
     .lccdf = bl_w_lccdf, .ntest = 4, .test = bl_test, .lo = 0, .hi = 1,
 };

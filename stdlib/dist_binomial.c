@@ -72,7 +72,7 @@ static const double bi_test[][DIST_MAX_ARGS] = {
 const Dist dist_binomial = {
     .name = "binomial", .discrete = 1, .nargs = 3,
     .argnames = { "successes", "population size", "probability" },
-    .sig = "IIR", .lpdf = bi_w_lpmf, .rng = bi_w_rng, .cdf = bi_w_cdf, .lcdf = bi_w_lcdf,
+    .sig = "IIR", .lpdf = bi_w_lpmf, .lp1 = bi_w_lp1, .rng = bi_w_rng, .cdf = bi_w_cdf, .lcdf = bi_w_lcdf,
     .lccdf = bi_w_lccdf, .ntest = 5, .test = bi_test, .lo = 0, .hi = INFINITY,
 };
 
@@ -126,7 +126,7 @@ static const double bl_test[][DIST_MAX_ARGS] = {
 const Dist dist_binomial_logit = {
     .name = "binomial_logit", .discrete = 1, .nargs = 3,
     .argnames = { "successes", "population size", "log odds" },
-    .sig = "IIR", .lpdf = bl_w_lpmf, .rng = bl_w_rng, .cdf = bl_w_cdf, .lcdf = bl_w_lcdf,
+    .sig = "IIR", .lpdf = bl_w_lpmf, .lp1 = bl_w_lp1, .rng = bl_w_rng, .cdf = bl_w_cdf, .lcdf = bl_w_lcdf,
     .lccdf = bl_w_lccdf, .ntest = 5, .test = bl_test, .lo = 0, .hi = INFINITY,
 };
 
@@ -193,6 +193,6 @@ const Dist dist_beta_binomial = {
     .name = "beta_binomial", .discrete = 1, .nargs = 4,
     .argnames = { "successes", "population size", "first prior sample size",
                   "second prior sample size" },
-    .sig = "IIRR", .lpdf = bb_w_lpmf, .rng = bb_w_rng, .cdf = bb_w_cdf, .lcdf = bb_w_lcdf,
+    .sig = "IIRR", .lpdf = bb_w_lpmf, .lp1 = bb_w_lp1, .rng = bb_w_rng, .cdf = bb_w_cdf, .lcdf = bb_w_lcdf,
     .lccdf = bb_w_lccdf, .ntest = 4, .test = bb_test, .lo = 0, .hi = INFINITY,
 };

@@ -176,7 +176,7 @@ static const double nb_test[][DIST_MAX_ARGS] = {
 const Dist dist_neg_binomial = {
     .name = "neg_binomial", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "shape", "inverse scale" },
-    .sig = "IRR", .lpdf = nb_w_lpmf, .rng = nb_w_rng, .cdf = nb_w_cdf, .lcdf = nb_w_lcdf,
+    .sig = "IRR", .lpdf = nb_w_lpmf, .lp1 = nb_w_lp1, .rng = nb_w_rng, .cdf = nb_w_cdf, .lcdf = nb_w_lcdf,
     .lccdf = nb_w_lccdf, .ntest = 4, .test = nb_test, .lo = 0, .hi = INFINITY,
 };
 
@@ -230,7 +230,7 @@ static const double nb2_test[][DIST_MAX_ARGS] = {
 const Dist dist_neg_binomial_2 = {
     .name = "neg_binomial_2", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "location", "precision" },
-    .sig = "IRR", .lpdf = nb2_w_lpmf, .rng = nb2_w_rng, .cdf = nb2_w_cdf, .lcdf = nb2_w_lcdf,
+    .sig = "IRR", .lpdf = nb2_w_lpmf, .lp1 = nb2_w_lp1, .rng = nb2_w_rng, .cdf = nb2_w_cdf, .lcdf = nb2_w_lcdf,
     .lccdf = nb2_w_lccdf, .ntest = 4, .test = nb2_test, .lo = 0, .hi = INFINITY,
 };
 
@@ -280,6 +280,6 @@ static const double nbl_test[][DIST_MAX_ARGS] = {
 const Dist dist_neg_binomial_2_log = {
     .name = "neg_binomial_2_log", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "log location", "precision" },
-    .sig = "IRR", .lpdf = nbl_w_lpmf, .rng = nbl_w_rng, .cdf = nbl_w_cdf, .lcdf = nbl_w_lcdf,
+    .sig = "IRR", .lpdf = nbl_w_lpmf, .lp1 = nbl_w_lp1, .rng = nbl_w_rng, .cdf = nbl_w_cdf, .lcdf = nbl_w_lcdf,
     .lccdf = nbl_w_lccdf, .ntest = 4, .test = nbl_test, .lo = 0, .hi = INFINITY,
 };

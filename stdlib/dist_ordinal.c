@@ -186,6 +186,6 @@ static const double dr_test[][DIST_MAX_ARGS] = { { 2, 1, 5 }, { -3, -4, 0 }, { 7
 const Dist dist_discrete_range = {
     .name = "discrete_range", .discrete = 1, .nargs = 3,
     .argnames = { "variate", "lower bound", "upper bound" }, .sig = "III",
-    .lpdf = dr_w_lpmf, .rng = dr_w_rng, .cdf = dr_w_cdf, .lcdf = dr_w_lcdf, .lccdf = dr_w_lccdf,
+    .lpdf = dr_w_lpmf, .lp1 = dr_w_lp1, .rng = dr_w_rng, .cdf = dr_w_cdf, .lcdf = dr_w_lcdf, .lccdf = dr_w_lccdf,
     .ntest = 3, .test = dr_test, .lo = -INFINITY, .hi = INFINITY,
 };

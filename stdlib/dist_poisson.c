@@ -99,7 +99,7 @@ static const double p_test[][DIST_MAX_ARGS] = { { 3, 2.5 }, { 0, 0.1 }, { 12, 4.
 
 const Dist dist_poisson = {
     .name = "poisson", .discrete = 1, .nargs = 2, .argnames = { "variate", "rate" },
-    .sig = "IR", .lpdf = p_w_lpmf, .rng = p_w_rng, .cdf = p_w_cdf, .lcdf = p_w_lcdf, .lccdf = p_w_lccdf,
+    .sig = "IR", .lpdf = p_w_lpmf, .lp1 = p_w_lp1, .rng = p_w_rng, .cdf = p_w_cdf, .lcdf = p_w_lcdf, .lccdf = p_w_lccdf,
     .ntest = 5, .test = p_test, .lo = 0, .hi = INFINITY,
 };
 
@@ -161,6 +161,6 @@ static const double pl_test[][DIST_MAX_ARGS] = { { 3, 0.9 }, { 0, -2.0 }, { 12, 
 
 const Dist dist_poisson_log = {
     .name = "poisson_log", .discrete = 1, .nargs = 2, .argnames = { "variate", "log rate" },
-    .sig = "IR", .lpdf = pl_w_lpmf, .rng = pl_w_rng, .cdf = pl_w_cdf, .lcdf = pl_w_lcdf,
+    .sig = "IR", .lpdf = pl_w_lpmf, .lp1 = pl_w_lp1, .rng = pl_w_rng, .cdf = pl_w_cdf, .lcdf = pl_w_lcdf,
     .lccdf = pl_w_lccdf, .ntest = 5, .test = pl_test, .lo = 0, .hi = INFINITY,
 };

@@ -69,6 +69,22 @@ int du_uni_lpmf(const DuUni *u, int n, const DArg *a, double *out, double *const
     return 0;
 }
 
+int du_uni_lpmf1(const DuUni *u, const double *v, unsigned want, double *out, double *g, DistErr *e)
+{
+    if ((u->check && u->check(v, e) < 0) || (u->ycheck && u->ycheck(v, e) < 0)) {
+        if (e) e->index = 0;
+        return -1;
+    }
+    unsigned need = 0;                /* needed()'s: real parameters only */
+    for (int k = 1; k < u->nargs; k++)
+        if ((want >> k & 1) && u->sig[k] != 'I') need |= 1u << k;
+    for (int k = 0; k < u->nargs; k++) g[k] = 0;   /* a kernel writes the bits of need only */
+    double lp = 0;
+    lp += u->lpmf(v, need, g);
+    *out = lp;
+    return 0;
+}
+
 #define DU_TAIL_MAX_TERMS 20000000L
 
 /* log sum of pmf(y) for y = start, start + dir, ... inside [lo, hi], with the gradient

@@ -41,6 +41,8 @@ typedef struct DuUni {
 } DuUni;
 
 int du_uni_lpmf(const DuUni *u, int n, const DArg *a, double *out, double *const *d, DistErr *e);
+/* Dist.lp1: du_uni_lpmf of one replicate of scalars. */
+int du_uni_lpmf1(const DuUni *u, const double *v, unsigned want, double *out, double *g, DistErr *e);
 /* kind 0: cdf (product), 1: lcdf, 2: lccdf. */
 int du_uni_cdf(const DuUni *u, int kind, int n, const DArg *a, double *out,
                double *const *d, DistErr *e);
@@ -61,7 +63,9 @@ int du_uni_rng(const DuUni *u, gsl_rng *r, const DArg *a, int i, double *out, Di
     static int P##_w_lccdf(int n, const DArg *a, double *o, double *const *d, DistErr *e) \
     { return du_uni_cdf(&U, 2, n, a, o, d, e); } \
     static int P##_w_rng(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e) \
-    { return du_uni_rng(&U, r, a, i, o, e); }
+    { return du_uni_rng(&U, r, a, i, o, e); } \
+    static int P##_w_lp1(const double *v, unsigned w, double *o, double *g, DistErr *e) \
+    { return du_uni_lpmf1(&U, v, w, o, g, e); }
 
 /* Stable log(1 + exp(x)). */
 double du_log1p_exp(double x);

@@ -129,6 +129,34 @@ int duv_lpdf(const DuvSpec *s, int n, const DArg *a, double *out, double *const 
     return duv_run(s, s->lpdf, n, a, out, d, e);
 }
 
+/* duv_check, duv_sum and their order for n = 1 (the same bits) */
+int duv_lpdf1(const DuvSpec *s, const double *x, unsigned want, double *out, double *g, DistErr *e)
+{
+    int np = s->nargs;
+    for (int k = 0; k < np; k++) {
+        const char *w = duv_bad(s->chk[k], x[k]);
+        if (w) return duv_fail(e, k, 0, x[k], w);
+    }
+    if (s->check) {
+        const char *w = NULL;
+        int k = s->check(x, &w);
+        if (k) return duv_fail(e, k, 0, x[k], w);
+    }
+    unsigned need = want & ((1u << np) - 1);
+    double c[DUV_NCACHE] = {0}, sum = 0;
+    if (s->pre) s->pre(x, need, c);
+    for (int k = 0; k < np; k++) g[k] = 0;
+    double v = s->lpdf(x, c, need, g);
+    if (v == -INFINITY || !isfinite(v)) {     /* duv_sum adds no partial then */
+        for (int k = 0; k < np; k++) g[k] = 0;
+        *out = v == -INFINITY ? -INFINITY : sum + v;
+        return 0;
+    }
+    for (int k = 0; k < np; k++) if (!(need & (1u << k))) g[k] = 0;
+    *out = sum + v;
+    return 0;
+}
+
 int duv_lcdf(const DuvSpec *s, int n, const DArg *a, double *out, double *const *d, DistErr *e)
 {
     return duv_run(s, s->lcdf, n, a, out, d, e);

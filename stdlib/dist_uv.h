@@ -45,6 +45,8 @@ int duv_lcdf(const DuvSpec *s, int n, const DArg *a, double *out, double *const 
 int duv_lccdf(const DuvSpec *s, int n, const DArg *a, double *out, double *const *d, DistErr *e);
 int duv_cdf(const DuvSpec *s, int n, const DArg *a, double *out, double *const *d, DistErr *e);
 int duv_rng(const DuvSpec *s, gsl_rng *r, const DArg *a, int i, double *out, DistErr *e);
+/* Dist.lp1: duv_lpdf of one replicate of scalars. */
+int duv_lpdf1(const DuvSpec *s, const double *x, unsigned want, double *out, double *g, DistErr *e);
 
 /* The five DistFn/DistRng entry points of family NAME, built on NAME##_spec. */
 #define DUV_ENTRY_POINTS(NAME)                                                           \
@@ -57,12 +59,14 @@ int duv_rng(const DuvSpec *s, gsl_rng *r, const DArg *a, int i, double *out, Dis
     static int NAME##_lccdf_v(int n, const DArg *a, double *o, double *const *d, DistErr *e)\
     { return duv_lccdf(&NAME##_spec, n, a, o, d, e); }                                 \
     static int NAME##_rng_v(gsl_rng *r, const DArg *a, int i, double *o, DistErr *e)       \
-    { return duv_rng(&NAME##_spec, r, a, i, o, e); }
+    { return duv_rng(&NAME##_spec, r, a, i, o, e); }                                   \
+    static int NAME##_lp1_v(const double *x, unsigned w, double *o, double *g, DistErr *e) \
+    { return duv_lpdf1(&NAME##_spec, x, w, o, g, e); }
 
 /* The Dist row of family NAME (entry points from DUV_ENTRY_POINTS). */
 #define DUV_DIST(NAME, NARGS, SIG, TESTS, LO, HI, ...)                                  \
     const Dist dist_##NAME = {#NAME, 0, NARGS, {__VA_ARGS__}, SIG, NAME##_lpdf_v,        \
         NAME##_rng_v, NAME##_cdf_v, NAME##_lcdf_v, NAME##_lccdf_v,                       \
-        (int)(sizeof(TESTS) / sizeof(TESTS[0])), TESTS, LO, HI}
+        (int)(sizeof(TESTS) / sizeof(TESTS[0])), TESTS, LO, HI, NULL, NAME##_lp1_v}
 
 #endif

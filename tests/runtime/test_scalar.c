@@ -90,6 +90,18 @@ static const Case cases[] = {
     {"densities over data slices in nested loops (SS_DISTV): the last index, a strided one, int data",
      DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
      "  for (j in 1:2) Y[i, j, 2] ~ student_t(3, m * 0.5, s + 1); for (n in 1:N) k[n] ~ poisson_log(b * 0.1 + al[i] * 0.2); }", 0},
+    {"if/else on int data: a zero-inflated poisson (Stan's way)",
+     DECLS "for (n in 1:N) {\n  if (k[n] == 0)\n"
+     "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)));\n"
+     "  else\n    target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b));\n}", 0},
+    {"if without else, real comparisons, !, nested ifs, a local set in both branches",
+     DECLS "{ real r = 0; for (n in 1:N) { real w; if (x[n] > a) w = x[n] - a; else w = a * 0.5;\n"
+     "  if (!(z[n] == 1)) r = r * 0.9 + w * b;\n"
+     "  if (g[n] >= 2) { if (y[n] <= t) y[n] ~ normal(r, s); } else target += -square(w - t); } }", 0},
+    {"a branch never taken that would fail, a store in a branch read after the if",
+     DECLS "{ vector[N] u = rep_vector(0.0, N); real r = 0; for (n in 1:N) {\n"
+     "  if (n > N) r = r + x[n + 1];\n  if (z[n] == 1) u[n] = a * x[n];\n  r = r * 0.5 + u[n] + b; }\n"
+     "  target += -r * r; }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
