@@ -413,11 +413,65 @@ static double nested_lp_grad(const ShData *d, const double *u, double *g)
     return lp + u[1] + u[2] + u[3];
 }
 
+/* ---- zero-inflated poisson ----
+ * u: theta in (0, 1) through inv_logit, log lambda.  y as doubles (ints). */
+
+static size_t zip_dim(const ShData *d) { (void)d; return 2; }
+
+static void zip_make(int n, int unused, ShData *d, FILE *f)
+{
+    (void)unused;
+    unsigned long long s = 23;
+    d->n = n;
+    d->y = sh_alloc((size_t)n);
+    d->truth = sh_alloc(2);
+    double theta = 0.3, lambda = 2.5;
+    d->truth[0] = log(theta / (1 - theta));
+    d->truth[1] = log(lambda);
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        if (sh_uniform(&s) >= theta) {              /* poisson(lambda) by products of uniforms */
+            double L = exp(-lambda), p = sh_uniform(&s);
+            while (p > L) { k++; p *= sh_uniform(&s); }
+        }
+        d->y[i] = k;
+    }
+    fprintf(f, "{\"N\": %d,\n", n);
+    sh_json_array(f, "y", d->y, n, 1);
+    fprintf(f, "}\n");
+}
+
+static double zip_lp_grad(const ShData *d, const double *u, double *g)
+{
+    double th = 1 / (1 + exp(-u[0])), lam = exp(u[1]);
+    double lth = log(th), l1th = log1p(-th), llam = u[1];
+    double lp = llam - lam, dth = 0, dlam = 1 / lam - 1;  /* beta(1, 1): 0; gamma(2, 1) */
+    for (int i = 0; i < d->n; i++) {
+        double y = d->y[i];
+        if (y == 0) {
+            double a = lth, b = l1th - lam, m = a > b ? a : b;
+            double ea = exp(a - m), eb = exp(b - m), t = ea + eb;
+            lp += m + log(t);
+            double wa = ea / t, wb = eb / t;
+            dth += wa / th - wb / (1 - th);
+            dlam -= wb;
+        } else {
+            lp += l1th + y * llam - lam - lgamma(y + 1);
+            dth -= 1 / (1 - th);
+            dlam += y / lam - 1;
+        }
+    }
+    g[0] = dth * th * (1 - th) + (1 - 2 * th);        /* with log th + log(1 - th) */
+    g[1] = dlam * lam + 1;                            /* with log lam */
+    return lp + lth + l1th + u[1];
+}
+
 const ShModel sh_models[] = {
     {"dense_regression N=5000 K=24", "dense_regression.vmod", 5000, 24, dense_dim, dense_make, dense_lp_grad},
     {"hmm_forward K=2 N=300", "hmm.vmod", 300, 2, hmm_dim, hmm_make, hmm_lp_grad},
     {"hmm_forward K=3 N=300", "hmm.vmod", 300, 3, hmm_dim, hmm_make, hmm_lp_grad},
     {"arma11 T=200", "arma11.vmod", 200, 0, arma_dim, arma_make, arma_lp_grad},
     {"nested3 A=8 B=10 C=12", "nested3.vmod", 810, 12, nested_dim, nested_make, nested_lp_grad},
+    {"zip N=500", "zip.vmod", 500, 0, zip_dim, zip_make, zip_lp_grad},
 };
 const size_t sh_nmodels = sizeof sh_models / sizeof sh_models[0];

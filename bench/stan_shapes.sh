@@ -19,7 +19,7 @@ sh=$(inc StanHeaders); eig=$(inc RcppEigen)
 out="$build/bench/stan"
 mkdir -p "$out"
 CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
-for stem in dense_regression hmm arma11 nested3; do
+for stem in dense_regression hmm arma11 nested3 zip; do
     if [ ! -x "$out/$stem" ] || [ "$src/bench/stan/$stem.stan" -nt "$out/$stem" ] ||
        [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$src/bench/shapes_hw.c" -nt "$out/$stem" ]; then
         Rscript -e "suppressMessages(library(rstan)); r <- stanc('$src/bench/stan/$stem.stan', model_name = '$stem');
@@ -36,13 +36,14 @@ for stem in dense_regression hmm arma11 nested3; do
     fi
 done
 printf "%-30s %4s %10s %9s %7s %9s %8s %9s\n" "Stan (rstan 2.21, g++ $CXXFLAGS)" dim "us/gr" bytes/gr allocs "C us" "vs C" "vs C err"
-for stem in dense_regression hmm arma11 nested3; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
+for stem in dense_regression hmm arma11 nested3 zip; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
 echo
 "$build/bench/bench_shapes" --budget="$budget" | tee "$out/vmod.txt.$$"
 echo
 printf "%-30s %12s %12s %12s\n" model "vmod vs C" "Stan vs C" "vmod / Stan"
-awk 'FNR == NR { if ($0 ~ /x /) { n = $1 " " $2 " " $3; sub(/ +[0-9]+$/, "", n); for (i = 1; i <= NF; i++) if ($i ~ /x$/) s[$1 $2] = $i + 0 } next }
-     /x / { for (i = 1; i <= NF; i++) if ($i ~ /x$/) v = $i + 0; k = $1 $2;
-            if (k in s) printf "%-30s %11.2fx %11.2fx %11.2fx\n", $1 " " $2 " " $3, v, s[k], v / s[k] }' \
+awk 'function key(l) { l = substr(l, 1, 30); sub(/ +$/, "", l); return l }
+     function ratio(   i) { for (i = NF; i > 0; i--) if ($i ~ /^[0-9.]+x$/) return $i + 0; return -1 }
+     FNR == NR { if (ratio() > 0) s[key($0)] = ratio(); next }
+     { k = key($0); v = ratio(); if (v > 0 && (k in s)) printf "%-30s %11.2fx %11.2fx %11.2fx\n", k, v, s[k], v / s[k] }' \
     "$out/stan.txt.$$" "$out/vmod.txt.$$"
 rm -f "$out/stan.txt.$$" "$out/vmod.txt.$$"

@@ -85,6 +85,11 @@ static stan::io::array_var_context *data_of(const std::string &shape, const ShDa
             for (int b = 0; b < B; b++)
                 for (int a = 0; a < A; a++) rv.push_back(d->y[((size_t)a * B + b) * C + c]);
         rd.push_back({(size_t)A, (size_t)B, (size_t)C});
+    } else if (shape == "zip") {
+        put_int("N", d->n);
+        in.push_back("y");
+        for (int i = 0; i < d->n; i++) iv.push_back((int)d->y[i]);
+        id.push_back({(size_t)d->n});
     } else {
         return nullptr;
     }
