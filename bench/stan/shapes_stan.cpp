@@ -99,13 +99,16 @@ static stan::io::array_var_context *data_of(const std::string &shape, const ShDa
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s SHAPE-FILE-STEM MODEL-NAME-SUBSTRING [--budget=S]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s SHAPE-FILE-STEM MODEL-NAME-SUBSTRING [--budget=S] [--calls=N]\n", argv[0]);
         return 2;
     }
     std::string shape = argv[1];
     double budget = 0.4;
-    for (int i = 3; i < argc; i++)
+    long calls = 0;                   /* --calls=N: no timing, N gradients (for callgrind) */
+    for (int i = 3; i < argc; i++) {
         if (std::string(argv[i]).rfind("--budget=", 0) == 0) budget = std::atof(argv[i] + 9);
+        if (std::string(argv[i]).rfind("--calls=", 0) == 0) calls = std::atol(argv[i] + 8);
+    }
     int fail = 0;
     for (size_t m = 0; m < sh_nmodels; m++) {
         const ShModel *sm = &sh_models[m];
@@ -137,6 +140,16 @@ int main(int argc, char **argv)
             double e = std::fabs((ls - lp0s) - (lh - lp0h)) / std::fmax(1.0, std::fabs(lh - lp0h));
             for (size_t i = 0; i < dim; i++) e = std::fmax(e, std::fabs(g1[i] - g2[i]) / std::fmax(1.0, std::fabs(g2[i])));
             err = std::fmax(err, e);
+        }
+        if (calls > 0) {
+            volatile double sink = 0;
+            for (long k = 0; k < calls; k++) sink += stan_eval(nullptr, &pts[(k % npts) * dim], g1.data());
+            (void)sink;
+            std::printf("%-30s %4zu %9.1e\n", sm->name, dim, err);
+            delete g_model;
+            delete ctx;
+            sh_data_free(&d);
+            continue;
         }
         BnResult st, hw;
         bn_time(stan_eval, nullptr, pts.data(), npts, dim, g1.data(), budget, &st);
