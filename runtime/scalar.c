@@ -210,6 +210,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SI_ELEM] = &&L_SI_ELEM,
         [SX_STMT] = &&L_SX_STMT,
         [SX_STORE] = &&L_SX_STORE,
+        [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
         [SX_IF] = &&L_SX_IF,
@@ -427,6 +428,10 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             iv[o->dst] = v->iv[off];
             break;
         }
+        } while (0); DISPATCH();
+        L_SX_LP: do {                 /* sc_action's SS_LP */
+            R->lp += rv[o->a];
+            if (R->rid[o->a] >= 0) R->racc[o->a] += 1;
         } while (0); DISPATCH();
         L_SX_STMT: do {
             sc_action(R, &st[o->st]);

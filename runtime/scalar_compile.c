@@ -846,7 +846,9 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
             continue;
         }
         if (s->kind != SS_FOR) {
-            if (code && s->kind == SS_STORE) {
+            if (code && s->kind == SS_LP) {
+                code[*n] = (ScOp){.op = SX_LP, .st = k, .a = s->src};
+            } else if (code && s->kind == SS_STORE) {
                 ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};
                 memcpy(x.ix, s->ix, sizeof x.ix);
                 code[*n] = x;

@@ -32,6 +32,7 @@ enum {
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
     SX_STMT,                  /* statement st's action (SS_SET ... SS_DISTV, not SS_FOR) */
     SX_STORE,                 /* statement st's action, an SS_STORE (inline: the common one) */
+    SX_LP,                    /* statement st's action, an SS_LP of register a (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
                                * iv, b: operations of the then and the else branch */
