@@ -136,10 +136,14 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
 {
     double x[SC_MAXDARGS];
     int xi[SC_MAXDARGS];
+    unsigned want = 0;                /* the real arguments on the tape */
     for (int k = 0; k < n; k++) {
         g[k] = 0;
         if (argint >> k & 1) { xi[k] = R->iv[args[k]]; x[k] = xi[k]; }
-        else x[k] = R->rv[args[k]];
+        else {
+            x[k] = R->rv[args[k]];
+            if (R->rid[args[k]] >= 0) want |= 1u << k;
+        }
     }
     if (dist == &dist_normal && fn == dist_normal.lpdf) {   /* dist_normal.c's normal_lp, its checks inline */
         if (isnan(x[0]) || !isfinite(x[1]) || !(x[2] > 0) || !isfinite(x[2])) { R->bad = 1; return 0; }
@@ -151,8 +155,6 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
         return -SC_LOG_SQRT_2PI - ls - 0.5 * z * z;
     }
     if (fn == dist->lpdf && dist->lp1) {  /* the family's scalar entry point: no DArg, no loop */
-        unsigned want = 0;
-        for (int k = 0; k < n; k++) if (!(argint >> k & 1) && R->rid[args[k]] >= 0) want |= 1u << k;
         double out;               /* g has room: a program's densities have n <= SC_MAXDARGS */
         DistErr err;
         if (dist->lp1(x, want, &out, g, &err) != 0 || isnan(out)) { R->bad = 1; return 0; }
