@@ -12,6 +12,7 @@
 #include "runtime/vmod.h"
 #include "runtime/eval.h"
 #include "runtime/vecmath.h"
+#include "tests/runtime/rt_util.h"
 
 static const char *DATA =
     "{\"N\": 7, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0],"
@@ -141,14 +142,7 @@ static const Pair pairs[] = {
      DECLS "for (n in 1:N + 1) if (1) target += normal_lpdf(y[n] | a, s);"},
 };
 
-static VmModel *load(const char *src)
-{
-    char *msg = NULL;
-    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
-    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
-    free(msg);
-    return m;
-}
+static VmModel *load(const char *src) { return rt_load(src, DATA, NULL, 0); }
 
 START_TEST(same_as_generic)
 {

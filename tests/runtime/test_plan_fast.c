@@ -15,6 +15,7 @@
 #include "runtime/eval.h"
 #include "runtime/model.h"
 #include "runtime/plan.h"
+#include "tests/runtime/rt_util.h"
 
 static const char *DATA =
     "{\"N\": 7, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0],"
@@ -57,16 +58,7 @@ static const Case cases[] = {
     {"other families have no kernel", DECLS "y ~ cauchy(a + b * x, s); y ~ student_t(3, a, s);", 0, 0},
 };
 
-static VmModel *load(const char *src, int fast)
-{
-    char *msg = NULL;
-    vm_plan_fast_disabled = !fast;
-    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
-    vm_plan_fast_disabled = 0;
-    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
-    free(msg);
-    return m;
-}
+static VmModel *load(const char *src, int fast) { return rt_load(src, DATA, &vm_plan_fast_disabled, !fast); }
 
 static void point(double *u, size_t dim, int pt)
 {

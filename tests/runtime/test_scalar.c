@@ -15,6 +15,7 @@
 #include "runtime/eval.h"
 #include "runtime/plan.h"
 #include "runtime/model.h"
+#include "tests/runtime/rt_util.h"
 
 static const char *DATA =
     "{\"N\": 9, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0, 1.7, -0.9],"
@@ -112,16 +113,8 @@ static const Case cases[] = {
      DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + a * x[n + n / N]; } target += -r * r; }", 1},
 };
 
-static VmModel *load(const char *src, int scalar)
-{
-    char *msg = NULL;
-    vm_plan_scalar_disabled = !scalar;
-    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
-    vm_plan_scalar_disabled = 0;
-    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
-    free(msg);
-    return m;
-}
+/* with the programs, or with none (the interpreter, or recur.c for a recurrence) */
+static VmModel *load(const char *src, int scalar) { return rt_load(src, DATA, &vm_plan_scalar_disabled, !scalar); }
 
 static void point(double *u, size_t dim, int pt)
 {
@@ -202,21 +195,10 @@ START_TEST(finite_differences)
     ck_assert_ptr_nonnull(m);
     VmEval *e = vm_eval_new(m);
     size_t dim = vm_model_dim(m);
-    double u[32], g[32], gx[32], lp, up, dn;
+    double u[32];
     for (int pt = 0; pt < 3; pt++) {
         point(u, dim, pt);
-        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
-        for (size_t i = 0; i < dim; i++) {
-            double h = 1e-6 * fmax(1, fabs(u[i])), ui = u[i];
-            u[i] = ui + h;
-            vm_log_density(e, u, 1, &up, gx);
-            u[i] = ui - h;
-            vm_log_density(e, u, 1, &dn, gx);
-            u[i] = ui;
-            double fd = (up - dn) / (2 * h);
-            ck_assert_msg(fabs(fd - g[i]) <= 1e-5 * fmax(1, fabs(g[i])), "%s: grad[%zu] %.10g, differences %.10g",
-                          c->name, i, g[i], fd);
-        }
+        rt_fd_check(e, u, dim, c->name);
     }
     vm_eval_free(e);
     vm_model_free(m);

@@ -1,0 +1,36 @@
+/* See rt_util.h. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/runtime/rt_util.h"
+
+VmModel *rt_load(const char *src, const char *json, int *flag, int value)
+{
+    char *msg = NULL;
+    if (flag) *flag = value;
+    VmModel *m = vm_model_load(src, strlen(src), "test.vmod", json, "data.json", &msg);
+    if (flag) *flag = 0;
+    if (!m) fprintf(stderr, "%s\n", msg ? msg : "?");
+    free(msg);
+    return m;
+}
+
+void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name)
+{
+    double g[64], gx[64], lp, up, dn;
+    ck_assert_uint_le(dim, 64);
+    ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+    for (size_t i = 0; i < dim; i++) {
+        double h = 1e-6 * fmax(1, fabs(u[i])), ui = u[i];
+        u[i] = ui + h;
+        vm_log_density(e, u, 1, &up, gx);
+        u[i] = ui - h;
+        vm_log_density(e, u, 1, &dn, gx);
+        u[i] = ui;
+        double fd = (up - dn) / (2 * h);
+        ck_assert_msg(fabs(fd - g[i]) <= 1e-5 * fmax(1, fabs(g[i])), "%s: grad[%zu] %.10g, differences %.10g", name, i,
+                      g[i], fd);
+    }
+}

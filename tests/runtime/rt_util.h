@@ -1,0 +1,18 @@
+/* Shared by the runtime tests that compare a strategy of the plan with the interpreter
+ * (test_scalar, test_recur, test_plan_fast, test_fastpath). */
+#ifndef VM_TESTS_RT_UTIL_H
+#define VM_TESTS_RT_UTIL_H
+#include <stddef.h>
+#include "runtime/vmod.h"
+
+/* src loaded on the data json (data.json), with *flag set to value during the load
+ * (a test switch of the plan: vm_plan_scalar_disabled, ...; NULL: none) and 0 after;
+ * NULL, with the message on stderr, when it does not load. */
+VmModel *rt_load(const char *src, const char *json, int *flag, int value);
+
+/* At u (dim coordinates): the gradient against central differences of e's own log
+ * density, relative 1e-5; the test fails naming `name` and the coordinate.  u is
+ * restored. */
+void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name);
+
+#endif
