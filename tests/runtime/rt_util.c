@@ -34,3 +34,24 @@ void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name)
                       g[i], fd);
     }
 }
+
+int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name)
+{
+    double gf[64], gs[64], lf, ls;
+    ck_assert_uint_le(dim, 64);
+    int rf = vm_log_density(ef, u, 1, &lf, gf), rs = vm_log_density(es, u, 1, &ls, gs);
+    ck_assert_int_eq(rf, rs);
+    ck_assert_str_eq(vm_eval_message(ef), vm_eval_message(es));
+    if (isinf(ls)) {
+        ck_assert(isinf(lf) && lf < 0);
+        return 0;
+    }
+    ck_assert_msg(fabs(lf - ls) <= 1e-10 * fmax(1, fabs(ls)), "%s: lp %.17g vs %.17g", name, lf, ls);
+    for (size_t i = 0; i < dim; i++)
+        ck_assert_msg(fabs(gf[i] - gs[i]) <= 1e-10 * fmax(1, fabs(gs[i])), "%s: grad[%zu] %.17g vs %.17g", name, i,
+                      gf[i], gs[i]);
+    double lv;                        /* the value alone (no gradient) agrees too */
+    vm_log_density(ef, u, 1, &lv, NULL);
+    ck_assert(fabs(lv - lf) <= 1e-12 * fmax(1, fabs(lf)));
+    return 1;
+}

@@ -15,4 +15,9 @@ VmModel *rt_load(const char *src, const char *json, int *flag, int value);
  * restored. */
 void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name);
 
+/* At u: the same status, message, log density and gradient (relative 1e-10) from ef
+ * (a strategy) and es (the reference), and ef's value alone agreeing with its value
+ * with the gradient.  Returns 1 when the density is finite, 0 when both are -inf. */
+int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name);
+
 #endif
