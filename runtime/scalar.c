@@ -1,14 +1,16 @@
-/* Running a scalar program (scalar.h; compiled by scalar_compile.c).  Each statement
- * first runs its straight-line operations, then its action (set a local, store an array
- * element, add to the log density, run a nested loop).
+/* Running a scalar program (scalar.h; compiled by scalar_compile.c).  The program is
+ * one flat code (scalar_int.h): each statement's straight-line operations, then its
+ * action (set a local, store an array element, add to the log density) as an
+ * operation of its own; loops and ifs are jumps.  sc_run runs a whole loop in one call.
  *
  * Covered: scalar real and int locals declared in the body; assignments (= and the
  * compound ones) to them, to scalar variables declared outside, and to elements of
  * real arrays, vectors and matrices declared outside, indexed by ints; `~` and
- * `target +=` of a scalar; nested for loops; int + - * / %; real + - * / ^ and unary
- * minus; math functions of one or two arguments; univariate *_lpdf / *_lpmf of
- * scalars; log_sum_exp of a whole one-dimensional array or vector.  Everything else
- * (if, while, slices, containers as values, ...) leaves the loop to the interpreter.
+ * `target +=` of a scalar; nested for loops; if/else on an int condition (comparisons,
+ * !); int + - * / %; real + - * / ^ and unary minus; math functions of one or two
+ * arguments; univariate *_lpdf / *_lpmf of scalars; log_sum_exp of a whole
+ * one-dimensional array or vector.  Everything else (while, && and ||, slices,
+ * containers as values, ...) leaves the loop to the interpreter.
  *
  * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
  * gradient is the interpreter's up to the order of the additions. */

@@ -1,6 +1,7 @@
 /* Scalar loops compiled once at load into a register program (scalar.c): the generic
  * path for loops that neither the vectoriser (vecloop.c) nor the recurrence compiler
- * (recur.c) takes, such as an HMM forward pass or an ARMA(1,1) recurrence.
+ * (recur.c) takes, such as an HMM forward pass, an ARMA(1,1) recurrence or a zero-inflated
+ * count model's if/else.
  *
  * Values are unboxed doubles (and ints) in registers, each real register with its tape
  * variable or -1; an operation writes its result and pushes its partials straight into
