@@ -7,10 +7,10 @@
  * compound ones) to them, to scalar variables declared outside, and to elements of
  * real arrays, vectors and matrices declared outside, indexed by ints; `~` and
  * `target +=` of a scalar; nested for loops; if/else on an int condition (comparisons,
- * !); int + - * / %; real + - * / ^ and unary minus; math functions of one or two
+ * !, && and ||); int + - * / %; real + - * / ^ and unary minus; math functions of one or two
  * arguments; univariate *_lpdf / *_lpmf of scalars; log_sum_exp of a whole
- * one-dimensional array or vector.  Everything else (while, && and ||, slices,
- * containers as values, ...) leaves the loop to the interpreter.
+ * one-dimensional array or vector.  Everything else (while, && and || outside a
+ * condition, slices, containers as values, ...) leaves the loop to the interpreter.
  *
  * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
  * gradient is the interpreter's up to the order of the additions. */

@@ -543,6 +543,71 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
     return 0;
 }
 
+/* An if's condition as an int register.  && and || evaluate their right side only
+ * when needed, as the interpreter does: they become statements before the if,
+ *     t = (a != 0); if (t) t = (b != 0);        (a || b: if (!t) ...)
+ * The operations pending since *op0 go to the first of them; *op0 is moved past. */
+static int c_cond(ScC *c, const Expr *e, int *op0)
+{
+    if (e->kind == E_UNOP && e->op == OP_NOT && e->ty.base == TB_INT) {   /* !(a && b) */
+        int a = c_cond(c, e->args[0], op0);
+        ScOp *o = a < 0 ? NULL : new_op(c, SI_NOT);
+        if (!o) return -1;
+        o->a = a;
+        return o->dst = c->ni++;
+    }
+    if (e->kind != E_BINOP || (e->op != OP_AND && e->op != OP_OR)) return c_int(c, e);
+    if (e->ty.base != TB_INT || !scalar_ty(e->ty)) return -1;
+    int a = c_cond(c, e->args[0], op0);
+    ScOp *z = a < 0 ? NULL : new_op(c, SI_CONST);     /* in the loop's constants */
+    if (!z) return -1;
+    z->iv = 0;
+    int zero = z->dst = c->ni++, t = c->ni++;
+    ScOp *ne = new_op(c, SI_CMP);
+    if (!ne) return -1;
+    ne->a = a;
+    ne->b = zero;
+    ne->iv = OP_NE;
+    ne->dst = c->ni++;
+    ScStmt *st = new_st(c, SS_SETI);
+    if (!st) return -1;
+    st->op0 = *op0;
+    st->op1 = c->nops;
+    st->dst = t;
+    st->src = ne->dst;
+    int iop0 = c->nops, cnd = t;
+    if (e->op == OP_OR) {
+        ScOp *nt = new_op(c, SI_NOT);
+        if (!nt) return -1;
+        nt->a = t;
+        cnd = nt->dst = c->ni++;
+    }
+    int at = c->nst;
+    if (!(st = new_st(c, SS_IF))) return -1;
+    st->op0 = iop0;
+    st->op1 = c->nops;
+    st->src = cnd;
+    c->nfwd = 0;
+    int bop0 = c->nops, b = c_cond(c, e->args[1], &bop0);
+    ScOp *nb = b < 0 ? NULL : new_op(c, SI_CMP);
+    if (!nb) return -1;
+    nb->a = b;
+    nb->b = zero;
+    nb->iv = OP_NE;
+    nb->dst = c->ni++;
+    if (!(st = new_st(c, SS_SETI))) return -1;
+    st->op0 = bop0;
+    st->op1 = c->nops;
+    st->dst = t;
+    st->src = nb->dst;
+    c->nfwd = 0;
+    c->st[at].body0 = at + 1;         /* c->st may have moved */
+    c->st[at].body1 = c->nst;
+    c->st[at].els0 = c->st[at].els1 = c->nst;
+    *op0 = c->nops;
+    return t;
+}
+
 static int cstmts(ScC *c, const Stmt *s)
 {
     if (c->bad) return -1;
@@ -634,7 +699,7 @@ static int cstmts(ScC *c, const Stmt *s)
     case S_IF: {
         /* the branches as statement ranges after this one; a store in a branch may not
          * have run, so no read after the if is given its register (fwd) */
-        int op0 = c->nops, cond = c_int(c, s->cond);
+        int op0 = c->nops, cond = c_cond(c, s->cond, &op0);
         if (cond < 0) return -1;
         int at = c->nst;
         ScStmt *st = new_st(c, SS_IF);

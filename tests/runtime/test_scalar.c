@@ -103,6 +103,10 @@ static const Case cases[] = {
      DECLS "{ vector[N] u = rep_vector(0.0, N); real r = 0; for (n in 1:N) {\n"
      "  if (n > N) r = r + x[n + 1];\n  if (z[n] == 1) u[n] = a * x[n];\n  r = r * 0.5 + u[n] + b; }\n"
      "  target += -r * r; }", 0},
+    {"&& and || in conditions: the right side only when needed (y[n - 1] at n = 1 is out of range)",
+     DECLS "{ real r = 0; for (n in 1:N) {\n  if (n > 1 && y[n - 1] > a) r = r * 0.5 + y[n - 1] * b;\n"
+     "  if (n == 1 || x[n - 1] < b) r = r + 0.1 * s;\n  if ((z[n] == 1 && k[n] > 1) || !(g[n] != 2 || n > N - 1)) r = r - t;\n"
+     "  y[n] ~ normal(r, s); } }", 0},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
