@@ -30,9 +30,10 @@ enum {
     SI_FCMP,                  /* real registers a, b compared likewise */
     SI_NOT,                   /* !a */
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
-    SX_STMT,                  /* statement st's action (SS_SET ... SS_DISTV, not SS_FOR) */
-    SX_STORE,                 /* statement st's action, an SS_STORE (inline: the common one) */
-    SX_LP,                    /* statement st's action, an SS_LP of register a (inline) */
+    SX_STMT,                  /* statement st's action through sc_action: SS_SET, SS_SETI,
+                               * SS_DIST, SS_DISTV (SS_FOR and SS_IF are jumps) */
+    SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
+    SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
                                * iv, b: operations of the then and the else branch */
