@@ -134,6 +134,20 @@ static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
 
 /* fn (dist's lpdf, or a cdf) of registers args: value, partials g[k] (0 for int
  * arguments) */
+/* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
+ * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
+ * invalid argument. */
+static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
+{
+    if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return 0; }
+    if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
+    double is = 1 / sg, z = (x - mu) * is;
+    g[0] = -z * is;
+    g[1] = z * is;
+    g[2] = (z * z - 1) * is;
+    return -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z;
+}
+
 static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int *args, unsigned argint, double *g)
 {
     double x[SC_MAXDARGS];
@@ -147,15 +161,7 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
             if (R->rid[args[k]] >= 0) want |= 1u << k;
         }
     }
-    if (dist == &dist_normal && fn == dist_normal.lpdf) {   /* dist_normal.c's normal_lp, its checks inline */
-        if (isnan(x[0]) || !isfinite(x[1]) || !(x[2] > 0) || !isfinite(x[2])) { R->bad = 1; return 0; }
-        if (x[2] != R->ls_sigma) { R->ls_sigma = x[2]; R->ls_log = log(x[2]); }
-        double ls = R->ls_log, is = 1 / x[2], z = (x[0] - x[1]) * is;
-        g[0] = -z * is;
-        g[1] = z * is;
-        g[2] = (z * z - 1) * is;
-        return -SC_LOG_SQRT_2PI - ls - 0.5 * z * z;
-    }
+    if (dist == &dist_normal && fn == dist_normal.lpdf) return sc_normal(R, x[0], x[1], x[2], g);
     if (fn == dist->lpdf && dist->lp1) {  /* the family's scalar entry point: no DArg, no loop */
         double out;               /* g has room: a program's densities have n <= SC_MAXDARGS */
         DistErr err;
@@ -361,14 +367,12 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         }
         } while (0); DISPATCH();
         L_SO_DIST: do { {
-            if (o->iv) {              /* normal_lpdf(x | mu, sigma): sc_density's normal, inline */
+            if (o->iv) {              /* normal_lpdf of three reals: no marshalling, one tape record */
                 int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
-                double x = rv[xa], mu = rv[ma], sg = rv[sa];
-                if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
-                if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
-                double is = 1 / sg, z = (x - mu) * is;
+                double gn[3], z = sc_normal(R, rv[xa], rv[ma], rv[sa], gn);
+                if (R->bad) return;
                 if (o->flush) sc_flush(R, o->dst);
-                sc_set3(R, o->dst, -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z, xa, -z * is, ma, z * is, sa, (z * z - 1) * is);
+                sc_set3(R, o->dst, z, xa, gn[0], ma, gn[1], sa, gn[2]);
                 break;
             }
             double g[SC_MAXDARGS];
@@ -601,23 +605,6 @@ static void sc_action(ScRun *R, const ScStmt *s)
         }
         return;
     case SS_SETI: R->iv[s->dst] = R->iv[s->src]; return;
-    case SS_STORE: {              /* index.c's set_scalar */
-        long off = sc_offset(R, s->arr, s->nidx, s->ix);
-        if (R->bad) return;
-        Val *t = R->arr[s->arr];
-        if (!t->id && R->rid[s->src] >= 0) {
-            double *x = t->x;
-            val_set_ids(R->ev, t);
-            t->x = x;
-        }
-        t->x[off] = R->rv[s->src];
-        if (t->id) t->id[off] = R->rid[s->src] >= 0 ? R->rid[s->src] : R->ev->nvars++;
-        return;
-    }
-    case SS_LP:
-        R->lp += R->rv[s->src];
-        if (R->rid[s->src] >= 0) R->racc[s->src] += 1;
-        return;
     case SS_DIST: {
         double g[SC_MAXDARGS];
         R->lp += sc_density(R, s->dist, s->dist->lpdf, s->nargs, s->args, s->argint, g);
@@ -627,7 +614,7 @@ static void sc_action(ScRun *R, const ScStmt *s)
         return;
     }
     case SS_DISTV: sc_distv(R, s); return;
-    default: R->bad = 1; return;    /* SS_FOR is SX_FOR and SX_NEXT */
+    default: R->bad = 1; return;    /* the others are operations of the flat code (sc_flatten) */
     }
 }
 
