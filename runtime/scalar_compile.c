@@ -754,16 +754,9 @@ static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
 static void count_reads(const ScC *c, int *reads)
 {
     for (int k = 0; k < c->nops; k++) {
-        const ScOp *o = &c->ops[k];
-        switch (o->op) {
-        case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2:
-            reads[o->a]++; reads[o->b]++; break;
-        case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: reads[o->a]++; break;
-        case SO_DIST: for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1)) reads[o->ix[i]]++; break;
-        case SO_FMA: case SO_ADD3: reads[o->a]++; reads[o->b]++; reads[o->ix[0]]++; break;
-        case SI_FCMP: reads[o->a]++; reads[o->b]++; break;
-        default: break;
-        }
+        int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nr, ni;
+        sc_op_reads(&c->ops[k], r, &nr, iv, &ni);
+        for (int i = 0; i < nr; i++) reads[r[i]]++;
     }
     for (int k = 0; k < c->nst; k++) {
         const ScStmt *st = &c->st[k];
@@ -776,24 +769,13 @@ static void count_reads(const ScC *c, int *reads)
     }
 }
 
-/* A product read once, by the sum or difference right after it in the same statement,
- * becomes one SO_FMA: one dispatch, one tape variable and one triple fewer (arma11's
- * mu + phi * y[t - 1] + theta * err[t - 1]).  Its value is the two operations' bit for
- * bit: the signs are exact, and c + p, p + c, c - p, p - c are c' + p' with c', p'
- * negated or not. */
 /* o reads real register r */
 static int op_reads_real(const ScOp *o, int r)
 {
-    switch (o->op) {
-    case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2: return o->a == r || o->b == r;
-    case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: return o->a == r;
-    case SO_FMA: case SO_ADD3: return o->a == r || o->b == r || o->ix[0] == r;
-    case SI_FCMP: return o->a == r || o->b == r;
-    case SO_DIST:
-        for (int i = 0; i < o->nidx; i++) if (!(o->argint >> i & 1) && o->ix[i] == r) return 1;
-        return 0;
-    default: return 0;
-    }
+    int rr[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nr, ni;
+    sc_op_reads(o, rr, &nr, iv, &ni);
+    for (int i = 0; i < nr; i++) if (rr[i] == r) return 1;
+    return 0;
 }
 
 /* o writes real register r */
@@ -813,6 +795,11 @@ static void compact(ScC *c, int *newix)
     c->nops = n;
 }
 
+/* A product read once, by the sum or difference right after it in the same statement,
+ * becomes one SO_FMA: one dispatch, one tape variable and one triple fewer (arma11's
+ * mu + phi * y[t - 1] + theta * err[t - 1]).  Its value is the two operations' bit for
+ * bit: the signs are exact, and c + p, p + c, c - p, p - c are c' + p' with c', p'
+ * negated or not. */
 static void fuse(ScC *c, ScProg *p)
 {
     if (!c->nops || !c->nr) return;

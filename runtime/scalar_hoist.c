@@ -25,8 +25,7 @@ enum { TOP = -1 };
 
 static int is_int_op(int op) { return op >= SI_CONST; }
 
-/* the registers op reads, real and int, into r[] / i[] (counts returned) */
-static void op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
+void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
 {
     *nr = *ni = 0;
     switch (o->op) {
@@ -83,7 +82,7 @@ static int hoist_loop(const ScOp *ops, int nops, const ScStmt *st, int b0, int b
         const ScOp *o = &ops[j];
         if (reads_array(o) && warr[o->arr]) continue;
         int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nrd, nid, ok = 1;
-        op_reads(o, r, &nrd, iv, &nid);
+        sc_op_reads(o, r, &nrd, iv, &nid);
         for (int k = 0; k < nrd && ok; k++) ok = !vr[r[k]];
         for (int k = 0; k < nid && ok; k++) ok = !vi[iv[k]];
         if (!ok) continue;

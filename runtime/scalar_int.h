@@ -112,6 +112,11 @@ struct ScProg {
     int olo, ohi;             /* int registers: the bounds of the program's own loop */
 };
 
+/* scalar_hoist.c: the registers operation o reads, real into r[] and int into iv[]
+ * (at most SC_MAXDARGS + 2 and VM_MAXDIM + SC_MAXDARGS), their counts in *nr, *ni: the
+ * one list of what each operation reads, for hoisting and for folding. */
+void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni);
+
 /* scalar_hoist.c: loop-invariant operations moved out of their loops; the count moved
  * (-1 out of memory), *nhoist the length of the range run once before the loop. */
 int sc_hoist(ScOp *ops, int nops, ScStmt *st, int nst, int nr, int ni, int loopvar, int *nhoist);
