@@ -17,6 +17,11 @@ VmModel *rt_load(const char *src, const char *json, int *flag, int value)
     return m;
 }
 
+void rt_point(double *u, size_t dim, int pt)
+{
+    for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
+}
+
 void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name)
 {
     double g[64], gx[64], lp, up, dn;

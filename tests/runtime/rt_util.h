@@ -10,6 +10,9 @@
  * NULL, with the message on stderr, when it does not load. */
 VmModel *rt_load(const char *src, const char *json, int *flag, int value);
 
+/* Test point pt (0, 1, ...): dim unconstrained coordinates in (-0.9, 0.9). */
+void rt_point(double *u, size_t dim, int pt);
+
 /* At u (dim coordinates): the gradient against central differences of e's own log
  * density, relative 1e-5; the test fails naming `name` and the coordinate.  u is
  * restored. */

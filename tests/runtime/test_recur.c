@@ -67,10 +67,6 @@ static const Case cases[] = {
 /* without scalar programs: recur.c takes the recurrences */
 static VmModel *load(const char *src) { return rt_load(src, DATA, &vm_plan_scalar_disabled, 1); }
 
-static void point(double *u, size_t dim, int pt)
-{
-    for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
-}
 
 static long rec_runs(VmEval *e) { return ((Ev *)e)->rec_runs; }
 
@@ -90,7 +86,7 @@ START_TEST(same_as_interpreter)
     double u[32];
     int nfinite = 0, ninf = 0, taken = 0;
     for (int pt = 0; pt < 8; pt++) {
-        point(u, dim, pt);
+        rt_point(u, dim, pt);
         long before = rec_runs(ef);
         int finite = rt_same_at(ef, es, u, dim, c->name);
         taken += rec_runs(ef) > before;
@@ -119,7 +115,7 @@ START_TEST(finite_differences)
     size_t dim = vm_model_dim(m);
     double u[32];
     for (int pt = 0; pt < 3; pt++) {
-        point(u, dim, pt);
+        rt_point(u, dim, pt);
         rt_fd_check(e, u, dim, c->name);
     }
     ck_assert(rec_runs(e) > 0);
@@ -149,7 +145,7 @@ START_TEST(compiled_at_load)
     VmEval *e = vm_eval_new(m);
     double u[32], g[32], lp;
     for (int k = 0; k < 100; k++) {
-        point(u, vm_model_dim(m), k % 5);
+        rt_point(u, vm_model_dim(m), k % 5);
         ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
     }
     ck_assert_int_eq(rec_runs(e), 300);
@@ -185,7 +181,7 @@ START_TEST(data_phase)
     double u[32], gf[32], gs[32], lf, ls;
     size_t dim = vm_model_dim(mf);
     for (int pt = 0; pt < 4; pt++) {
-        point(u, dim, pt);
+        rt_point(u, dim, pt);
         ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
         ck_assert_int_eq(vm_log_density(es, u, 1, &ls, gs), 0);
         ck_assert_msg(fabs(lf - ls) <= 1e-12 * fmax(1, fabs(ls)), "lp %.17g vs %.17g", lf, ls);

@@ -120,10 +120,6 @@ static const Case cases[] = {
 /* with the programs, or with none (the interpreter, or recur.c for a recurrence) */
 static VmModel *load(const char *src, int scalar) { return rt_load(src, DATA, &vm_plan_scalar_disabled, !scalar); }
 
-static void point(double *u, size_t dim, int pt)
-{
-    for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 2.1 * pt + 0.4);
-}
 
 START_TEST(same_as_interpreter)
 {
@@ -138,7 +134,7 @@ START_TEST(same_as_interpreter)
     double u[32];
     int nfinite = 0, ninf = 0;
     for (int pt = 0; pt < 8; pt++) {
-        point(u, dim, pt);
+        rt_point(u, dim, pt);
         if (rt_same_at(ef, es, u, dim, c->name)) nfinite++;
         else ninf++;
     }
@@ -169,7 +165,7 @@ START_TEST(errors_have_messages)
     double u[32], lp, g[32];
     int failed = 0;
     for (int pt = 0; pt < 8; pt++) {
-        point(u, vm_model_dim(m), pt);
+        rt_point(u, vm_model_dim(m), pt);
         vm_log_density(e, u, 1, &lp, g);
         if (isinf(lp)) { failed = 1; ck_assert(strlen(vm_eval_message(e)) > 0); }
     }
@@ -190,7 +186,7 @@ START_TEST(finite_differences)
     size_t dim = vm_model_dim(m);
     double u[32];
     for (int pt = 0; pt < 3; pt++) {
-        point(u, dim, pt);
+        rt_point(u, dim, pt);
         rt_fd_check(e, u, dim, c->name);
     }
     vm_eval_free(e);
@@ -210,7 +206,7 @@ START_TEST(every_loop_planned)
     ck_assert_ptr_nonnull(m);
     VmEval *e = vm_eval_new(m);
     double u[32] = {0}, lp, g[32];
-    point(u, vm_model_dim(m), 1);
+    rt_point(u, vm_model_dim(m), 1);
     ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
     ck_assert_int_eq(((Ev *)e)->sc_runs, 40);
     vm_eval_free(e);
@@ -270,7 +266,7 @@ START_TEST(fused_same_as_unfused)
         size_t dim = vm_model_dim(mf);
         double u[32], gf[32], gu[32], lf, lu;
         for (int pt = 0; pt < 4; pt++) {
-            point(u, dim, pt);
+            rt_point(u, dim, pt);
             ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
             ck_assert_int_eq(vm_log_density(eu, u, 1, &lu, gu), 0);
             ck_assert_msg(lf == lu, "case %zu: lp %.17g vs %.17g", c, lf, lu);
@@ -357,7 +353,7 @@ START_TEST(hoisted_same_as_not)
         size_t dim = vm_model_dim(mh);
         double u[32], gh[32], gn[32], gi[32], lh, ln, li;
         for (int pt = 0; pt < 6; pt++) {
-            point(u, dim, pt);
+            rt_point(u, dim, pt);
             ck_assert_int_eq(vm_log_density(eh, u, 1, &lh, gh), 0);
             ck_assert_int_eq(vm_log_density(en, u, 1, &ln, gn), 0);
             ck_assert_int_eq(vm_log_density(ei, u, 1, &li, gi), 0);
@@ -389,7 +385,7 @@ START_TEST(not_inlined)
     ck_assert_ptr_nonnull(ms);
     VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
     double u[32], gf[32], gs[32], lf, ls;
-    point(u, vm_model_dim(mf), 1);
+    rt_point(u, vm_model_dim(mf), 1);
     ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
     ck_assert_int_eq(vm_log_density(es, u, 1, &ls, gs), 0);
     ck_assert(isfinite(lf) && lf == ls);
