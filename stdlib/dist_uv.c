@@ -147,13 +147,9 @@ int duv_lpdf1(const DuvSpec *s, const double *x, unsigned want, double *out, dou
     if (s->pre) s->pre(x, need, c);
     for (int k = 0; k < np; k++) g[k] = 0;
     double v = s->lpdf(x, c, need, g);
-    if (v == -INFINITY || !isfinite(v)) {     /* duv_sum adds no partial then */
-        for (int k = 0; k < np; k++) g[k] = 0;
-        *out = v == -INFINITY ? -INFINITY : sum + v;
-        return 0;
-    }
-    for (int k = 0; k < np; k++) if (!(need & (1u << k))) g[k] = 0;
     *out = sum + v;
+    /* duv_sum adds no partial of a term that is not finite, and none not asked for */
+    for (int k = 0; k < np; k++) if (!isfinite(v) || !(need & (1u << k))) g[k] = 0;
     return 0;
 }
 
