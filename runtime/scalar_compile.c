@@ -543,6 +543,25 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
     return 0;
 }
 
+/* The statement t = (x != 0), int registers, zero holding 0, with the operations
+ * pending since op0. */
+static int set_truth(ScC *c, int t, int x, int zero, int op0)
+{
+    ScOp *ne = new_op(c, SI_CMP);
+    if (!ne) return -1;
+    ne->a = x;
+    ne->b = zero;
+    ne->iv = OP_NE;
+    ne->dst = c->ni++;
+    ScStmt *st = new_st(c, SS_SETI);
+    if (!st) return -1;
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->dst = t;
+    st->src = ne->dst;
+    return 0;
+}
+
 /* An if's condition as an int register.  && and || evaluate their right side only
  * when needed, as the interpreter does: they become statements before the if,
  *     t = (a != 0); if (t) t = (b != 0);        (a || b: if (!t) ...)
@@ -563,18 +582,7 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
     if (!z) return -1;
     z->iv = 0;
     int zero = z->dst = c->ni++, t = c->ni++;
-    ScOp *ne = new_op(c, SI_CMP);
-    if (!ne) return -1;
-    ne->a = a;
-    ne->b = zero;
-    ne->iv = OP_NE;
-    ne->dst = c->ni++;
-    ScStmt *st = new_st(c, SS_SETI);
-    if (!st) return -1;
-    st->op0 = *op0;
-    st->op1 = c->nops;
-    st->dst = t;
-    st->src = ne->dst;
+    if (set_truth(c, t, a, zero, *op0)) return -1;
     int iop0 = c->nops, cnd = t;
     if (e->op == OP_OR) {
         ScOp *nt = new_op(c, SI_NOT);
@@ -583,23 +591,14 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
         cnd = nt->dst = c->ni++;
     }
     int at = c->nst;
-    if (!(st = new_st(c, SS_IF))) return -1;
+    ScStmt *st = new_st(c, SS_IF);
+    if (!st) return -1;
     st->op0 = iop0;
     st->op1 = c->nops;
     st->src = cnd;
     c->nfwd = 0;
     int bop0 = c->nops, b = c_cond(c, e->args[1], &bop0);
-    ScOp *nb = b < 0 ? NULL : new_op(c, SI_CMP);
-    if (!nb) return -1;
-    nb->a = b;
-    nb->b = zero;
-    nb->iv = OP_NE;
-    nb->dst = c->ni++;
-    if (!(st = new_st(c, SS_SETI))) return -1;
-    st->op0 = bop0;
-    st->op1 = c->nops;
-    st->dst = t;
-    st->src = nb->dst;
+    if (b < 0 || set_truth(c, t, b, zero, bop0)) return -1;
     c->nfwd = 0;
     c->st[at].body0 = at + 1;         /* c->st may have moved */
     c->st[at].body1 = c->nst;
