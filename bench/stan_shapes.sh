@@ -19,14 +19,16 @@ sh=$(inc StanHeaders); eig=$(inc RcppEigen)
 out="$build/bench/stan"
 mkdir -p "$out"
 CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
-for stem in dense_regression hmm arma11 nested3 zip; do
+stems="dense_regression hmm arma11 nested3 zip"
+# the C the Stan programs link (data, hand-written gradients, timing), compiled once
+for c in shapes_hw timing alloc_count; do
+    [ "$src/bench/$c.c" -nt "$out/$c.o" ] && gcc -O2 -c -I"$src" "$src/bench/$c.c" -o "$out/$c.o"
+done
+for stem in $stems; do
     if [ ! -x "$out/$stem" ] || [ "$src/bench/stan/$stem.stan" -nt "$out/$stem" ] ||
-       [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$src/bench/shapes_hw.c" -nt "$out/$stem" ]; then
+       [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$out/shapes_hw.o" -nt "$out/$stem" ]; then
         Rscript -e "suppressMessages(library(rstan)); r <- stanc('$src/bench/stan/$stem.stan', model_name = '$stem');
                     writeLines(r\$cppcode, '$out/$stem.hpp')"
-        gcc -O2 -c -I"$src" "$src/bench/shapes_hw.c" -o "$out/shapes_hw.o"
-        gcc -O2 -c -I"$src" "$src/bench/timing.c" -o "$out/timing.o"
-        gcc -O2 -c -I"$src" "$src/bench/alloc_count.c" -o "$out/alloc_count.o"
         # shellcheck disable=SC2086
         g++ -std=c++1y $CXXFLAGS -w -I"$src" -I"$sh" -I"$sh/src" -I"$eig" -I/usr/include/eigen3 \
             -DBOOST_DISABLE_ASSERTS -D_REENTRANT -DSTAN_MODEL_HPP="\"$out/$stem.hpp\"" \
@@ -36,7 +38,7 @@ for stem in dense_regression hmm arma11 nested3 zip; do
     fi
 done
 printf "%-30s %4s %10s %9s %7s %9s %8s %9s\n" "Stan (rstan 2.21, g++ $CXXFLAGS)" dim "us/gr" bytes/gr allocs "C us" "vs C" "vs C err"
-for stem in dense_regression hmm arma11 nested3 zip; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
+for stem in $stems; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
 echo
 "$build/bench/bench_shapes" --budget="$budget" | tee "$out/vmod.txt.$$"
 echo
