@@ -40,6 +40,16 @@ void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name)
     }
 }
 
+void rt_fd_points(VmEval *e, size_t dim, int npts, const char *name)
+{
+    double u[64];
+    ck_assert_uint_le(dim, 64);
+    for (int pt = 0; pt < npts; pt++) {
+        rt_point(u, dim, pt);
+        rt_fd_check(e, u, dim, name);
+    }
+}
+
 int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name)
 {
     double gf[64], gs[64], lf, ls;

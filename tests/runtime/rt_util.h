@@ -17,6 +17,8 @@ void rt_point(double *u, size_t dim, int pt);
  * density, relative 1e-5; the test fails naming `name` and the coordinate.  u is
  * restored. */
 void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name);
+/* rt_fd_check at test points 0 .. npts - 1 (dim coordinates). */
+void rt_fd_points(VmEval *e, size_t dim, int npts, const char *name);
 
 /* At u: the same status, message, log density and gradient (relative 1e-10) from ef
  * (a strategy) and es (the reference), and ef's value alone agreeing with its value

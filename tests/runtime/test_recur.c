@@ -112,12 +112,7 @@ START_TEST(finite_differences)
     VmModel *m = load(c->fast);
     ck_assert_ptr_nonnull(m);
     VmEval *e = vm_eval_new(m);
-    size_t dim = vm_model_dim(m);
-    double u[32];
-    for (int pt = 0; pt < 3; pt++) {
-        rt_point(u, dim, pt);
-        rt_fd_check(e, u, dim, c->name);
-    }
+    rt_fd_points(e, vm_model_dim(m), 3, c->name);
     ck_assert(rec_runs(e) > 0);
     vm_eval_free(e);
     vm_model_free(m);
