@@ -506,6 +506,8 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
             ev_error(ev, s->span, "a while loop: the model's structure must be fixed by the data (use a for loop)");
             return;
         }
+        const PlLoop *pl = ev->hook || ev->vec_depth ? NULL : plan_loop(ev->m ? ev->m->plan : NULL, s);
+        if (pl && pl->sc && sc_loop(ev, pl->sc, s, 1, 1)) return;
         for (long guard = 0;; guard++) {
             int c;
             if (eval_int(ev, s->cond, &c) || !c) return;

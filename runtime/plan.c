@@ -10,7 +10,7 @@ static void count_loops(const Stmt *s, int *n)
     if (!s) return;
     switch (s->kind) {
     case S_FOR: (*n)++; count_loops(s->body, n); return;
-    case S_WHILE: count_loops(s->body, n); return;
+    case S_WHILE: (*n)++; count_loops(s->body, n); return;
     case S_IF: count_loops(s->body, n); count_loops(s->els, n); return;
     case S_BLOCK: for (int i = 0; i < s->nstmts; i++) count_loops(s->stmts[i], n); return;
     default: return;
@@ -116,7 +116,20 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         plan_stmt(m, p, s->body);
         return;
     }
-    case S_WHILE: plan_stmt(m, p, s->body); return;
+    case S_WHILE: {
+        /* a while loop: a scalar program or the interpreter (eval.c runs it so only
+         * without a hook) */
+        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
+        if (sc) {
+            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
+            p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body), .sc = sc};
+            p->nloops++;
+            p->nsc++;
+        }
+        plan_stmt(m, p, s->body);
+        return;
+    }
     case S_IF: plan_stmt(m, p, s->body); plan_stmt(m, p, s->els); return;
     case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_stmt(m, p, s->stmts[i]); return;
     default: return;

@@ -5,12 +5,17 @@
  *
  * Covered: scalar real and int locals declared in the body; assignments (= and the
  * compound ones) to them, to scalar variables declared outside, and to elements of
- * real arrays, vectors and matrices declared outside, indexed by ints; `~` and
- * `target +=` of a scalar; nested for loops; if/else on an int condition (comparisons,
- * !, && and ||); int + - * / %; real + - * / ^ and unary minus; math functions of one or two
- * arguments; univariate *_lpdf / *_lpmf of scalars; log_sum_exp of a whole
- * one-dimensional array or vector.  Everything else (while, && and || outside a
- * condition, slices, containers as values, ...) leaves the loop to the interpreter.
+ * real arrays, vectors and matrices declared outside, indexed by ints; local vectors,
+ * row vectors and arrays of reals declared in the body (SS_ALLOC), their values and
+ * whole assignments computed element by element (a whole 1-d array, a row x[i] of a
+ * matrix, scalars, rep_vector, + - .* ./ and scaling, unary minus, math functions of
+ * one argument); `~` and `target +=` of a scalar; nested for loops and while loops;
+ * if/else on an int condition (comparisons, !, && and ||); int + - * / %; real + - * /
+ * ^ and unary minus; math functions of one or two arguments; univariate *_lpdf /
+ * *_lpmf of scalars; log_sum_exp of a whole one-dimensional array or vector; the dot
+ * product of two 1-d views (x[n] * beta, dot_product, transposes).  Everything else
+ * (&& and || outside an if's condition, slices with ranges, containers passed to
+ * functions, matrices as values, ...) leaves the loop to the interpreter.
  *
  * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
  * gradient is the interpreter's up to the order of the additions. */
@@ -20,6 +25,7 @@
 #include <string.h>
 #include "runtime/scalar_int.h"
 #include "runtime/model.h"
+#include "runtime/interrupt.h"
 
 typedef struct ScRun {
     Ev *ev;
@@ -29,12 +35,15 @@ typedef struct ScRun {
     int *iv;                  /* int registers */
     Val *arr[SC_MAXARR];      /* the arrays, in the environment */
     long stride[SC_MAXARR][VM_MAXDIM];
+    int acap[SC_MAXARR];      /* a local's storage, in elements, values and tape variables
+                               * alike (SS_ALLOC) */
     double ls_sigma, ls_log;  /* the last scale of a normal and its log (often a constant) */
     double lp;
     int32_t lpid;
     int lpused;               /* some partial of lp is on the tape */
     int bad;
     long nexec;               /* operations and statements executed */
+    long nwhile;              /* while-loop iterations (SX_WEND) */
 } ScRun;
 
 static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
@@ -132,8 +141,36 @@ static inline long sc_offset(ScRun *R, int arr, int nidx, const int *ix)
     return off;
 }
 
-/* fn (dist's lpdf, or a cdf) of registers args: value, partials g[k] (0 for int
- * arguments) */
+/* Array entry arr (t) is given tape variables, each element its own: as val_set_ids
+ * does, but a local's (SS_ALLOC) as many as its storage holds, so that a later, larger
+ * declaration within it keeps them */
+static void sc_ids(ScRun *R, int arr, Val *t)
+{
+    if (!R->p->alocal[arr]) {
+        double *x = t->x;
+        val_set_ids(R->ev, t);
+        t->x = x;
+        return;
+    }
+    int n = R->acap[arr];
+    t->id = arena_alloc(&R->ev->arena, sizeof(int32_t) * (size_t)(n ? n : 1));
+    for (int k = 0; k < n; k++) t->id[k] = R->ev->nvars++;
+}
+
+/* A 1-d view of array entry arr: row `row` (an int register) of a 2-d array, or with
+ * row -1 the whole of a 1-d one.  Its length (-1 and R->bad for a row out of range),
+ * the offset of its first element and the step between elements. */
+static inline int sc_view(ScRun *R, int arr, int row, long *off, long *step)
+{
+    const Val *v = R->arr[arr];
+    if (row < 0) { *off = 0; *step = R->stride[arr][0]; return v->dims[0]; }
+    int i = R->iv[row];
+    if ((unsigned)i - 1u >= (unsigned)v->dims[0]) { R->bad = 1; return -1; }
+    *off = (long)(i - 1) * R->stride[arr][0];
+    *step = R->stride[arr][1];
+    return v->dims[1];
+}
+
 /* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
  * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
  * invalid argument. */
@@ -211,6 +248,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_SQRT] = &&L_SO_SQRT,
         [SO_FMA] = &&L_SO_FMA,
         [SO_ADD3] = &&L_SO_ADD3,
+        [SO_DOT] = &&L_SO_DOT,
+        [SI_LEN] = &&L_SI_LEN,
+        [SI_CHK] = &&L_SI_CHK,
         [SO_F1] = &&L_SO_F1,
         [SO_F2] = &&L_SO_F2,
         [SO_DIST] = &&L_SO_DIST,
@@ -223,6 +263,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
+        [SX_WEND] = &&L_SX_WEND,
         [SX_IF] = &&L_SX_IF,
         [SX_JMP] = &&L_SX_JMP,
         [SI_CMP] = &&L_SI_CMP,
@@ -353,6 +394,39 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (o->flush) sc_flush(R, o->dst);
             sc_set3(R, o->dst, left ? in + so * w : w + so * in, o->a, gin, o->b, gin * sv, o->ix[0], left ? so : 1);
         } while (0); DISPATCH();
+        L_SO_DOT: do {                /* builtins.c's dot_product, its partials the other side */
+            const Val *va = R->arr[o->arr], *vb = R->arr[o->ix[0]];
+            long oa = 0, sa = 0, ob = 0, sb = 0;
+            int n = sc_view(R, o->arr, o->a, &oa, &sa), nb = sc_view(R, o->ix[0], o->b, &ob, &sb);
+            if (n < 0 || n != nb) { R->bad = 1; return; }
+            const double *xa = va->x + oa, *xb = vb->x + ob;
+            double z = 0;
+            for (int k = 0; k < n; k++) z += xa[k * sa] * xb[k * sb];
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = z;
+            R->rid[o->dst] = -1;
+            if (!va->id && !vb->id) break;
+            Ev *ev = R->ev;
+            int32_t out = ev->nvars++;
+            R->rid[o->dst] = out;
+            if (ev->notape) break;
+            if (ev->nt + 2 * (long)n > ev->capt) tape_reserve(ev, 2 * (long)n);
+            long t = ev->nt;
+            if (va->id) {
+                const int32_t *ia = va->id + oa;
+                for (int k = 0; k < n; k++) { ev->tin[t] = ia[k * sa]; ev->tout[t] = out; ev->td[t] = xb[k * sb]; t++; }
+            }
+            if (vb->id) {
+                const int32_t *ib = vb->id + ob;
+                for (int k = 0; k < n; k++) { ev->tin[t] = ib[k * sb]; ev->tout[t] = out; ev->td[t] = xa[k * sa]; t++; }
+            }
+            ev->nt = t;
+        } while (0); DISPATCH();
+        L_SI_LEN: do { iv[o->dst] = R->arr[o->arr]->dims[o->iv]; } while (0); DISPATCH();
+        L_SI_CHK: do {
+            if (iv[o->a] != iv[o->b] || iv[o->a] == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = 1;
+        } while (0); DISPATCH();
         L_SO_F1: do { {
             double g = 0, z = o->f->f1(rv[o->a], R->rid[o->a] >= 0 ? &g : NULL);
             sc_set2(R, o, z, o->a, g, -1, 0);
@@ -451,11 +525,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (R->bad) return;
             Val *t = R->arr[o->arr];
             int32_t id = R->rid[o->a];
-            if (!t->id && id >= 0) {
-                double *x = t->x;
-                val_set_ids(R->ev, t);
-                t->x = x;
-            }
+            if (!t->id && id >= 0) sc_ids(R, o->arr, t);
             t->x[off] = rv[o->a];
             if (t->id) t->id[off] = id >= 0 ? id : R->ev->nvars++;
         } while (0); DISPATCH();
@@ -477,6 +547,13 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             }
             break;
         }
+        } while (0); DISPATCH();
+        L_SX_WEND: do {              /* eval.c's S_WHILE guard: then the interpreter says why */
+            if (++R->nwhile > SC_WHILE_MAX || ((R->nwhile & 0xffff) == 0 && vm_interrupt_pending())) {
+                R->bad = 1;
+                return;
+            }
+            o = code + o->jmp - 1;
         } while (0); DISPATCH();
         L_SX_IF: do {                 /* eval.c's S_IF: an unset int is an error */
             int cnd = iv[o->a];
@@ -593,6 +670,28 @@ static void sc_distv(ScRun *R, const ScStmt *s)
         if (dp[k]) R->racc[s->args[k]] += g[k];
 }
 
+/* A local 1-d real array of the body declared (SS_ALLOC), as exec_decl does: its
+ * storage is the run's, kept from one iteration to the next while it is large enough
+ * (the arena is reset at the next gradient); without a value, every element is
+ * not-a-number, a constant. */
+static void sc_alloc(ScRun *R, const ScStmt *s)
+{
+    int n = R->iv[s->src], a = s->arr;
+    if (n < 0) { R->bad = 1; return; }    /* INT_MIN too: the interpreter says why */
+    Val *v = R->arr[a];
+    if (n > R->acap[a]) {
+        v->x = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
+        v->id = NULL;                 /* given at the first store of a tape variable (sc_ids) */
+        R->acap[a] = n;
+    }
+    v->dims[0] = v->n = n;
+    R->stride[a][0] = 1;
+    if (s->dst) {
+        for (int k = 0; k < n; k++) v->x[k] = NAN;
+        if (v->id) for (int k = 0; k < n; k++) v->id[k] = R->ev->nvars++;
+    }
+}
+
 /* The action of statement s (its operations ran before it). */
 static void sc_action(ScRun *R, const ScStmt *s)
 {
@@ -614,6 +713,7 @@ static void sc_action(ScRun *R, const ScStmt *s)
         return;
     }
     case SS_DISTV: sc_distv(R, s); return;
+    case SS_ALLOC: sc_alloc(R, s); return;
     default: R->bad = 1; return;    /* the others are operations of the flat code (sc_flatten) */
     }
 }
@@ -627,6 +727,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->p = p;
     R->bad = 0;
     R->nexec = 0;
+    R->nwhile = 0;
     R->lpused = 0;
     R->lp = 0;
     R->ls_sigma = NAN;                /* never equal: the first scale takes its log */
@@ -634,6 +735,16 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
      * must leave the environment as it was) */
     Val saved[SC_MAXARR];
     for (int a = 0; a < p->narr; a++) {
+        if (p->alocal[a]) {           /* sized at its declaration (sc_alloc) */
+            Val *v = arena_zalloc(&ev->arena, sizeof *v);
+            v->base = TB_REAL;
+            v->kind = TK_VECTOR;
+            v->ndim = 1;
+            R->arr[a] = v;
+            R->acap[a] = 0;
+            R->stride[a][0] = 1;
+            continue;
+        }
         Val *v = &ev->env[p->aslot[a]];
         saved[a] = *v;
         if (v->ndim != p->andim[a] || (v->base == TB_REAL ? !v->x : v->base == TB_INT ? !v->iv : 1)) return 0;
@@ -647,7 +758,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         R->arr[a] = v;
     }
     for (int a = 0; a < p->narr; a++) {
-        if (!p->awrite[a]) continue;
+        if (!p->awrite[a] || p->alocal[a]) continue;
         Val *v = R->arr[a];
         size_t n = (size_t)(v->n ? v->n : 1);
         double *x = arena_alloc(&ev->arena, sizeof(double) * n);
@@ -671,7 +782,10 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->lpid = ev->nvars++;
     for (int b = 0; b < p->nbound; b++) {    /* outer scalars assigned in the body */
         const Val *v = &ev->env[p->bslot[b]];
-        if (v->base != TB_REAL || v->n != 1 || v->ndim) R->bad = 1;
+        if (p->bint[b]) {
+            if (v->base != TB_INT || v->n != 1 || v->ndim) R->bad = 1;
+            else R->iv[p->breg[b]] = v->iv[0];
+        } else if (v->base != TB_REAL || v->n != 1 || v->ndim) R->bad = 1;
         else {
             R->rv[p->breg[b]] = v->x[0];
             R->rid[p->breg[b]] = v->id ? v->id[0] : -1;
@@ -687,6 +801,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     if (!R->bad && !isnan(R->lp) && R->lp != INFINITY) {
         for (size_t r = 0; r < nr; r++) if (p->fold[r]) sc_flush(R, (int)r);
         for (int b = 0; b < p->nbound; b++) {
+            if (p->bint[b]) { ev->env[p->bslot[b]] = val_int(ev, R->iv[p->breg[b]]); continue; }
             Val v = val_real(ev, R->rv[p->breg[b]]);
             if (R->rid[p->breg[b]] >= 0) {
                 v.id = arena_alloc(&ev->arena, sizeof(int32_t));
@@ -702,6 +817,6 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     /* undo: the interpreter runs the loop and says what is wrong */
     ev->nt = nt;
     ev->nvars = nvars;
-    for (int a = 0; a < p->narr; a++) *R->arr[a] = saved[a];
+    for (int a = 0; a < p->narr; a++) if (!p->alocal[a]) *R->arr[a] = saved[a];
     return 0;
 }

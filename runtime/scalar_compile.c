@@ -196,6 +196,136 @@ static int cindex(ScC *c, const Expr *e, int write, int *arr, int *ix)
     return (*arr = arr_of(c, b->slot, e->nidx, write)) < 0 ? -1 : 0;
 }
 
+static int builtin_is(const Expr *e, const char *name)
+{
+    return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
+}
+
+/* e as a 1-d view of a real array (SO_DOT): the whole of a 1-d one (a vector, a row
+ * vector, an array of reals, outer or a local of the body), or a row x[i] of a 2-d one
+ * (a matrix, an array of vectors); a transpose is the same view.  Its entry and row
+ * register (-1: whole), or -1. */
+static int c_view(ScC *c, const Expr *e, int *row)
+{
+    while (e->kind == E_TRANSPOSE) e = e->args[0];
+    if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
+    const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
+    if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || b->ty.base != TB_REAL) return -1;
+    *row = -1;
+    if (e->kind == E_INDEX) {
+        if (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || ty_ndim(b->ty) != 2 || (*row = c_int(c, e->idx[0].a)) < 0)
+            return -1;
+    } else if (e->kind != E_VAR)
+        return -1;
+    int arr = arr_of(c, b->slot, ty_ndim(b->ty), 0);
+    if (arr >= 0) c->p->areal[arr] = 1;
+    return arr;
+}
+
+/* a . b of two 1-d views (x[n] * beta, dot_product(x[n], beta)) */
+static int c_dot(ScC *c, const Expr *a, const Expr *b)
+{
+    int ra, rb, ea = c_view(c, a, &ra), eb = ea < 0 ? -1 : c_view(c, b, &rb);
+    ScOp *o = eb < 0 ? NULL : new_op(c, SO_DOT);
+    if (!o) return -1;
+    o->arr = ea;
+    o->a = ra;
+    o->ix[0] = eb;
+    o->b = rb;
+    return o->dst = c->nr++;
+}
+
+/* Element k (an int register) of e, a 1-d real or int expression computed element by
+ * element: a whole 1-d array, a row x[i] of a 2-d one, a scalar (the same for every
+ * element), rep_vector(x, n), and + - .* ./ (* and / with a scalar side), unary minus
+ * and the math functions of one argument of these.  With check set, only the size
+ * checks against int register n, to run before the elements: an operation per array
+ * and rep_vector (SI_LEN, SI_CHK), and the element's register is not made (0). */
+static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
+{
+    if (scalar_ty(e->ty)) return check ? 0 : c_real(c, e);
+    if (ty_ndim(e->ty) != 1 || (e->ty.base != TB_REAL && e->ty.base != TB_INT)) return -1;
+    ScOp *o;
+    switch (e->kind) {
+    case E_TRANSPOSE: return c_elem(c, e->args[0], k, n, check);
+    case E_VAR: case E_INDEX: {
+        const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
+        int row = -1, nd = ty_ndim(b->ty);
+        if (b->kind != E_VAR || map_find(c, b->slot) >= 0) return -1;
+        if (e->kind == E_INDEX
+            && (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || nd != 2 || (row = c_int(c, e->idx[0].a)) < 0))
+            return -1;
+        if (e->kind == E_VAR && nd != 1) return -1;
+        int arr = arr_of(c, b->slot, nd, 0);
+        if (arr < 0) return -1;
+        if (check) {
+            ScOp *len = new_op(c, SI_LEN);
+            if (!len) return -1;
+            len->arr = arr;
+            len->iv = nd - 1;
+            len->dst = c->ni++;
+            if ((o = new_op(c, SI_CHK)) == NULL) return -1;
+            o->a = len->dst;
+            o->b = n;
+            o->dst = c->ni++;
+            return 0;
+        }
+        if ((o = new_op(c, row < 0 ? SO_ELEM1 : SO_ELEM)) == NULL) return -1;
+        o->arr = arr;
+        if (row < 0) { o->a = k; o->iv = 0; }
+        else { o->nidx = 2; o->ix[0] = row; o->ix[1] = k; }
+        return o->dst = c->nr++;
+    }
+    case E_UNOP: {
+        if (e->op == OP_PLUS) return c_elem(c, e->args[0], k, n, check);
+        int a = e->op == OP_NEG ? c_elem(c, e->args[0], k, n, check) : -1;
+        if (a < 0 || check) return a;
+        if ((o = new_op(c, SO_NEG)) == NULL) return -1;
+        o->a = a;
+        return o->dst = c->nr++;
+    }
+    case E_BINOP: {
+        static const struct { Op op; int so, onescalar; } tab[] = {
+            {OP_ADD, SO_ADD, 0}, {OP_SUB, SO_SUB, 0}, {OP_EMUL, SO_MUL, 0}, {OP_EDIV, SO_DIV, 0},
+            {OP_MUL, SO_MUL, 1}, {OP_DIV, SO_DIV, 1},
+        };
+        int j = 0, nt = (int)(sizeof tab / sizeof tab[0]);
+        while (j < nt && tab[j].op != e->op) j++;
+        if (j == nt || (tab[j].onescalar && !scalar_ty(e->args[0]->ty) && !scalar_ty(e->args[1]->ty))) return -1;
+        int a = c_elem(c, e->args[0], k, n, check), b = a < 0 ? -1 : c_elem(c, e->args[1], k, n, check);
+        if (b < 0 || check) return b;
+        if ((o = new_op(c, tab[j].so)) == NULL) return -1;
+        o->a = a;
+        o->b = b;
+        return o->dst = c->nr++;
+    }
+    case E_CALL:
+        if (builtin_is(e, "rep_vector") || builtin_is(e, "rep_row_vector") || builtin_is(e, "rep_array")) {
+            if (e->nargs != 2 || !scalar_ty(e->args[0]->ty)) return -1;
+            if (!check) return c_real(c, e->args[0]);
+            int m = c_int(c, e->args[1]);
+            if (m < 0 || (o = new_op(c, SI_CHK)) == NULL) return -1;
+            o->a = m;
+            o->b = n;
+            o->dst = c->ni++;
+            return 0;
+        }
+        if (e->fkind == FN_MATH && e->nargs == 1) {
+            const MathFn *f = e->fn;
+            if (f->arity != 1 || f->int_valued) return -1;
+            int a = c_elem(c, e->args[0], k, n, check);
+            if (a < 0 || check) return a;
+            if ((o = new_op(c, SO_F1)) == NULL) return -1;
+            o->f = f;
+            o->a = a;
+            return o->dst = c->nr++;
+        }
+        return -1;
+    default:
+        return -1;
+    }
+}
+
 /* a univariate density of scalar arguments: their registers, bit k of *argint for an
  * int argument */
 static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, unsigned *argint)
@@ -344,6 +474,8 @@ static int cexpr(ScC *c, const Expr *e)
             o->iv = e->op;
             return o->dst = c->ni++;
         }
+        if (e->op == OP_MUL && !isint && ty_ndim(e->args[0]->ty) == 1 && ty_ndim(e->args[1]->ty) == 1)
+            return c_dot(c, e->args[0], e->args[1]);     /* row vector * vector */
         static const struct { Op op; int so, si; } tab[] = {
             {OP_ADD, SO_ADD, SI_ADD}, {OP_SUB, SO_SUB, SI_SUB}, {OP_MUL, SO_MUL, SI_MUL},
             {OP_EMUL, SO_MUL, SI_MUL}, {OP_DIV, SO_DIV, SI_DIV}, {OP_EDIV, SO_DIV, SI_DIV},
@@ -403,6 +535,7 @@ static int cexpr(ScC *c, const Expr *e)
             return o->dst = c->nr++;
         }
         if (e->fkind == FN_USER) return cinline(c, e);
+        if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
         if (e->fkind == FN_BUILTIN && e->nargs == 1
             && strcmp(((const struct Builtin *)e->fn)->name, "log_sum_exp") == 0) {
             const Expr *x = e->args[0];
@@ -543,6 +676,86 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
     return 0;
 }
 
+/* The local 1-d array arr (n elements, an int register) set to e element by element:
+ * the size checks with the operations pending since op0, then a loop of its own,
+ * for (k in 1:n) arr[k] = e[k], which the hoisting leaves with only what varies in k. */
+static int c_vstore(ScC *c, int arr, int n, const Expr *e, int op0)
+{
+    if (c_elem(c, e, -1, n, 1) < 0) return -1;
+    ScOp *one = new_op(c, SI_CONST);
+    if (!one) return -1;
+    one->iv = 1;
+    int lo = one->dst = c->ni++, k = c->ni++, at = c->nst;
+    ScStmt *st = new_st(c, SS_FOR);
+    if (!st) return -1;
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->dst = k;
+    st->lo = lo;
+    st->hi = n;
+    c->nfwd = 0;
+    int bop0 = c->nops, v = c_elem(c, e, k, n, 0);
+    ScStmt *w = v < 0 ? NULL : new_st(c, SS_STORE);
+    if (!w) return -1;
+    w->arr = arr;
+    w->nidx = 1;
+    w->ix[0] = k;
+    w->op0 = bop0;
+    w->op1 = c->nops;
+    w->src = v;
+    c->nfwd = 0;
+    c->st[at].body0 = at + 1;         /* c->st may have moved */
+    c->st[at].body1 = c->nst;
+    return 0;
+}
+
+/* the local 1-d array of slot, or -1 */
+static int local_of(const ScC *c, int slot)
+{
+    const ScProg *p = c->p;
+    for (int i = 0; i < p->narr; i++) if (p->aslot[i] == slot) return p->alocal[i] ? i : -1;
+    return -1;
+}
+
+/* `vector[n] v = e;` (or a row vector, an array of reals; e optional) in the body: a
+ * local the run owns (SS_ALLOC), sized at each declaration as the interpreter does */
+static int c_local_vec(ScC *c, const Stmt *s)
+{
+    const TypeSpec *t = s->type;
+    ScProg *p = c->p;
+    int op0 = c->nops, n = c_int(c, t->narr ? t->arr[0] : t->size[0]);
+    if (n < 0 || map_find(c, s->slot) >= 0 || p->narr == SC_MAXARR) return -1;
+    for (int i = 0; i < p->narr; i++) if (p->aslot[i] == s->slot) return -1;
+    int arr = p->narr++;
+    p->aslot[arr] = s->slot;
+    p->andim[arr] = 1;
+    p->awrite[arr] = p->alocal[arr] = 1;
+    ScStmt *st = new_st(c, SS_ALLOC);
+    if (!st) return -1;
+    st->op0 = op0;
+    st->op1 = c->nops;
+    st->arr = arr;
+    st->src = n;
+    st->dst = s->init == NULL;
+    return s->init ? c_vstore(c, arr, n, s->init, c->nops) : 0;
+}
+
+/* v = e or v op= e, v a local 1-d array: element by element, at v's current size */
+static int c_local_assign(ScC *c, const Stmt *s)
+{
+    const Expr *l = s->lhs;
+    int arr = local_of(c, l->slot), op0 = c->nops;
+    ScOp *len = arr < 0 ? NULL : new_op(c, SI_LEN);
+    if (!len) return -1;
+    len->arr = arr;
+    len->iv = 0;
+    len->dst = c->ni++;
+    if (s->aop == (Op)-1) return c_vstore(c, arr, len->dst, s->rhs, op0);
+    Expr *args[2] = {(Expr *)l, s->rhs};
+    Expr bin = {.kind = E_BINOP, .op = s->aop, .ty = l->ty, .nargs = 2, .args = args};
+    return c_vstore(c, arr, len->dst, &bin, op0);
+}
+
 /* The statement t = (x != 0), int registers, zero holding 0, with the operations
  * pending since op0. */
 static int set_truth(ScC *c, int t, int x, int zero, int op0)
@@ -617,6 +830,9 @@ static int cstmts(ScC *c, const Stmt *s)
         return 0;
     case S_DECL: {
         const TypeSpec *t = s->type;
+        if (s->decl == D_LOCAL && t && !t->lower && !t->upper && !t->offset && !t->multiplier
+            && ((t->narr == 0 && (t->name == TS_VECTOR || t->name == TS_ROWVEC)) || (t->narr == 1 && t->name == TS_REAL)))
+            return c_local_vec(c, s);
         if (s->decl != D_LOCAL || !t || t->narr || t->lower || t->upper || (t->name != TS_REAL && t->name != TS_INT))
             return -1;
         int isint = t->name == TS_INT, op0 = c->nops, v;
@@ -635,6 +851,7 @@ static int cstmts(ScC *c, const Stmt *s)
     case S_ASSIGN: {
         const Expr *l = s->lhs;
         int isint = l->ty.base == TB_INT, op0 = c->nops;
+        if (l->kind == E_VAR && ty_ndim(l->ty) == 1 && map_find(c, l->slot) < 0) return c_local_assign(c, s);
         if (!scalar_ty(l->ty) || (!isint && l->ty.base != TB_REAL)) return -1;
         if (l->kind != E_VAR && l->kind != E_INDEX) return -1;
         int v = isint ? c_int(c, s->rhs) : c_real(c, s->rhs);
@@ -695,6 +912,23 @@ static int cstmts(ScC *c, const Stmt *s)
         c->st[at].body1 = c->nst;
         return 0;
     }
+    case S_WHILE: {
+        /* the condition's operations are the statement's, run again before each test
+         * (sc_flatten); && and || would need statements of their own: not covered */
+        int op0 = c->nops;
+        c->nfwd = 0;                    /* the body runs many times, and then the rest */
+        int cond = c_int(c, s->cond), at = c->nst;
+        ScStmt *st = cond < 0 ? NULL : new_st(c, SS_WHILE);
+        if (!st) return -1;
+        st->op0 = op0;
+        st->op1 = c->nops;
+        st->src = cond;
+        if (cstmts(c, s->body)) return -1;
+        c->nfwd = 0;
+        c->st[at].body0 = at + 1;       /* c->st may have moved */
+        c->st[at].body1 = c->nst;
+        return 0;
+    }
     case S_IF: {
         /* the branches as statement ranges after this one; a store in a branch may not
          * have run, so no read after the if is given its register (fwd) */
@@ -737,12 +971,14 @@ static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
         const Expr *l = s->lhs;
         if (l->kind != E_VAR) return;
         for (int i = 0; i < *ndecl; i++) if (decl[i] == l->slot) return;
-        if (l->ty.base != TB_REAL || !scalar_ty(l->ty)) { c->bad = 1; return; }   /* outer ints: not covered */
+        if ((l->ty.base != TB_REAL && l->ty.base != TB_INT) || !scalar_ty(l->ty)) { c->bad = 1; return; }
         if (map_find(c, l->slot) >= 0) return;
         ScProg *p = c->p;
         if (p->nbound == SC_MAXMAP) { c->bad = 1; return; }
         p->bslot[p->nbound] = l->slot;
-        p->breg[p->nbound++] = map_add(c, l->slot, 0);
+        p->bint[p->nbound] = l->ty.base == TB_INT;
+        p->breg[p->nbound] = map_add(c, l->slot, l->ty.base == TB_INT);
+        p->nbound++;
         return;
     }
     default: return;
@@ -876,6 +1112,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
 {
     for (int k = s0; k < s1; k++) {
         ScStmt *s = &p->st[k];
+        int first = *n;
         for (int j = s->op0; j < s->op1; j++) {
             if (code) code[*n] = p->ops[j];
             (*n)++;
@@ -894,6 +1131,15 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
                 code[at] = (ScOp){.op = SX_IF, .st = k, .a = s->src, .iv = town, .b = eown,
                                   .jmp = jat >= 0 ? jat + 1 : *n};
             k = (s->els1 > s->els0 ? s->els1 : s->body1) - 1;
+            continue;
+        }
+        if (s->kind == SS_WHILE) {
+            int at = (*n)++, bown = 0;
+            flatten(p, s->body0, s->body1, code, n, &bown);
+            if (code) code[*n] = (ScOp){.op = SX_WEND, .st = k, .jmp = first};
+            (*n)++;
+            if (code) code[at] = (ScOp){.op = SX_IF, .st = k, .a = s->src, .iv = bown, .b = 0, .jmp = *n};
+            k = s->body1 - 1;
             continue;
         }
         if (s->kind != SS_FOR) {
@@ -949,13 +1195,15 @@ static void sc_flatten(ScProg *p, Arena *a)
 
 ScProg *sc_compile(const Stmt *s, Arena *a)
 {
-    if (s->kind != S_FOR) return NULL;
+    if (s->kind != S_FOR && s->kind != S_WHILE) return NULL;
     ScProg tmp = {0};
     ScC c = {.p = &tmp};
     int decl[SC_MAXMAP], ndecl = 0;
-    find_bound(&c, s->body, decl, &ndecl);
-    tmp.loopvar = c.bad ? -1 : map_add(&c, s->slot, 1);
-    int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, s->body) == 0 && !c.bad;
+    /* a while loop is the body of a loop of its own run once (sc_loop(..., 1, 1)) */
+    int isfor = s->kind == S_FOR;
+    find_bound(&c, isfor ? s->body : s, decl, &ndecl);
+    tmp.loopvar = c.bad ? -1 : isfor ? map_add(&c, s->slot, 1) : c.ni++;
+    int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, isfor ? s->body : s) == 0 && !c.bad;
     ScProg *p = NULL;
     if (ok && !vm_scalar_nofuse) fuse(&c, &tmp);
     if (ok && !vm_scalar_nohoist) {

@@ -45,14 +45,24 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     case SI_FCMP: r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
     case SI_NOT: iv[(*ni)++] = o->a; break;
+    case SO_DOT:
+        if (o->a >= 0) iv[(*ni)++] = o->a;
+        if (o->b >= 0) iv[(*ni)++] = o->b;
+        break;
+    case SI_CHK: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     default: break;
     }
 }
 
-static int reads_array(const ScOp *o)
+/* o reads an array the loop stores into (or sizes, a local's SS_ALLOC) */
+static int reads_written(const ScOp *o, const unsigned char *warr)
 {
-    return o->op == SO_ELEM || o->op == SO_ELEM1 || o->op == SO_ELEM2 || o->op == SI_ELEM || o->op == SI_ELEM1
-           || o->op == SO_LSE;
+    switch (o->op) {
+    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SI_LEN:
+        return warr[o->arr];
+    case SO_DOT: return warr[o->arr] || warr[o->ix[0]];
+    default: return 0;
+    }
 }
 
 /* Moves the invariant operations of the loop whose body is statements [b0, b1) (loop
@@ -68,7 +78,7 @@ static int hoist_loop(const ScOp *ops, int nops, const ScStmt *st, int b0, int b
         const ScStmt *s = &st[k];
         if (s->kind == SS_SET) vr[s->dst] = 1;
         else if (s->kind == SS_SETI || s->kind == SS_FOR) vi[s->dst] = 1;
-        else if (s->kind == SS_STORE) warr[s->arr] = 1;
+        else if (s->kind == SS_STORE || s->kind == SS_ALLOC) warr[s->arr] = 1;
     }
     /* every operation of the body is variant until shown otherwise */
     for (int j = 0; j < nops; j++)
@@ -80,7 +90,7 @@ static int hoist_loop(const ScOp *ops, int nops, const ScStmt *st, int b0, int b
     for (int j = 0; j < nops; j++) {          /* in order: an operation's inputs come first */
         if (owner[j] < b0 || owner[j] >= b1) continue;
         const ScOp *o = &ops[j];
-        if (reads_array(o) && warr[o->arr]) continue;
+        if (reads_written(o, warr)) continue;
         int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nrd, nid, ok = 1;
         sc_op_reads(o, r, &nrd, iv, &nid);
         for (int k = 0; k < nrd && ok; k++) ok = !vr[r[k]];

@@ -11,6 +11,7 @@ extern const Dist dist_normal;
 #define SC_MAXARR 32          /* arrays a program reads or writes */
 #define SC_MAXMAP 64          /* variables held in registers */
 #define SC_MAXDARGS 4         /* arguments of a density, variate included */
+#define SC_WHILE_MAX 100000000L   /* while-loop iterations of a run, as eval.c's guard */
 
 enum {
     /* real results */
@@ -24,11 +25,16 @@ enum {
     SO_ADD3,                  /* a sum or difference feeding the next one: inner = rv[a] + v * rv[b];
                                * dst = inner + iv * rv[ix[0]] (nidx 1) or rv[ix[0]] + iv * inner
                                * (nidx 0), v and iv +-1: one tape variable for a + b + c */
+    SO_DOT,                   /* the dot product of two 1-d views of real arrays: entry arr, row
+                               * register a (-1: the whole 1-d array), and entry ix[0], row b */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
     SI_CMP,                   /* int registers a, b compared by the Op in iv (OP_LT ... OP_NE) */
     SI_FCMP,                  /* real registers a, b compared likewise */
     SI_NOT,                   /* !a */
+    SI_LEN,                   /* the length of dimension iv of array entry arr */
+    SI_CHK,                   /* int registers a and b equal (else the run fails: sizes that do
+                               * not match, which the interpreter reports); dst 1 */
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
     SX_STMT,                  /* statement st's action through sc_action: SS_SET, SS_SETI,
                                * SS_DIST, SS_DISTV (SS_FOR and SS_IF are jumps) */
@@ -39,6 +45,8 @@ enum {
                                * iv, b: operations of the then and the else branch */
     SX_JMP,                   /* the then branch's end: go to jmp (past the else branch) */
     SX_NEXT,                  /* loop st's iteration ends: iv more operations ran; another: go to jmp */
+    SX_WEND,                  /* a while loop's body ends: back to its condition at jmp (the
+                               * run fails after VM_WHILE_MAX iterations, or when interrupted) */
     SX_END                    /* the segment ends */
 };
 
@@ -62,8 +70,11 @@ typedef struct ScOp {
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
        SS_IF,                     /* if (src) then-statements [body0, body1) else [els0, els1) */
-       SS_DISTV };                /* for (i in lo:hi) x[..., i] ~ d(args), args the same for
+       SS_DISTV,                  /* for (i in lo:hi) x[..., i] ~ d(args), args the same for
                                    * every i, x data: one call of d over the slice */
+       SS_ALLOC,
+       SS_WHILE };                /* while (src) body: src's operations run before each test */                /* a local 1-d real array of the body (arr, alocal): src elements
+                                   * (an int register), not-a-number each when dst is 1 */
 
 typedef struct ScStmt {
     uint8_t kind;
@@ -93,15 +104,18 @@ struct ScProg {
     int narr;
     int aslot[SC_MAXARR], andim[SC_MAXARR];
     unsigned char awrite[SC_MAXARR];
-    unsigned char areal[SC_MAXARR];   /* read by SO_ELEM2: must hold reals (else no run) */
+    unsigned char areal[SC_MAXARR];   /* read by SO_ELEM2 or SO_DOT: must hold reals (else no run) */
+    unsigned char alocal[SC_MAXARR];  /* a local of the body (SS_ALLOC): the run's own, not the
+                                       * environment's */
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
-    int nbound;               /* outer real scalars the body assigns: a register each */
+    int nbound;               /* outer real or int scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
+    unsigned char bint[SC_MAXMAP];    /* an int register */
     /* The program as one sequence run by one dispatch loop (sc_flatten): the
      * operations of each statement, then its action; a nested loop's body between its
      * SX_FOR and SX_NEXT.  Three segments, each ended by SX_END: the constants and

@@ -21,11 +21,14 @@ static const char *DATA =
     "{\"N\": 9, \"J\": 3, \"y\": [0.3, -1.2, 2.5, 0.8, 1.1, -0.4, 0.0, 1.7, -0.9],"
     " \"x\": [1.0, 2.0, -0.5, 0.25, 3.0, -2.0, 0.5, 1.5, -1.0],"
     " \"z\": [0, 1, 1, 0, 1, 0, 1, 1, 0], \"k\": [0, 3, 1, 7, 2, 0, 5, 1, 2], \"g\": [1, 3, 2, 2, 1, 3, 1, 2, 3],"
-    " \"Y\": [[[0.1, 0.4], [1.2, -0.3]], [[0.5, 0.9], [-1.1, 0.2]], [[2.0, 1.0], [0.0, -0.5]]]}";
+    " \"Y\": [[[0.1, 0.4], [1.2, -0.3]], [[0.5, 0.9], [-1.1, 0.2]], [[2.0, 1.0], [0.0, -0.5]]],"
+    " \"X\": [[0.5, -1.0, 0.2], [1.5, 0.3, -0.7], [-0.2, 0.8, 1.1], [0.0, -0.4, 0.6], [2.0, 1.0, -1.5],"
+    " [-1.2, 0.1, 0.4], [0.7, -0.6, 0.9], [0.3, 1.4, -0.2], [-0.8, 0.5, 0.05]]}";
 
 #define DECLS \
     "data int N; data int J; data array[N] real y; data vector[N] x;\n" \
     "data array[N] int z; data array[N] int k; data array[N] int g; data array[J, 2, 2] real Y;\n" \
+    "data matrix[N, J] X;\n" \
     "param real a; param real b; param real<lower=0> s; param real t;\n" \
     "param vector[J] al; param matrix[J, J] lt;\n"
 
@@ -107,6 +110,27 @@ static const Case cases[] = {
      DECLS "{ real r = 0; for (n in 1:N) {\n  if (n > 1 && y[n - 1] > a) r = r * 0.5 + y[n - 1] * b;\n"
      "  if (n == 1 || x[n - 1] < b) r = r + 0.1 * s;\n  if ((z[n] == 1 && k[n] > 1) || !(g[n] != 2 || n > N - 1)) r = r - t;\n"
      "  y[n] ~ normal(r, s); } }", 0},
+    {"row dot products: X[n] * al, dot_product of a row, transposes, a vector with itself",
+     DECLS "for (n in 1:N) { y[n] ~ normal(a + X[n] * al, s);\n"
+     "  target += -0.1 * square(dot_product(X[n], al) - b) - 0.01 * (al' * al) + 0.05 * (X[n] * X[n]') * t\n"
+     "    + 0.1 * dot_product(al, X[n]) * b - 0.2 * (al' * X[n]') * a; }", 0},
+    {"a local vector whose size changes from one iteration to the next",
+     DECLS "for (n in 1:N) { vector[g[n]] u = rep_vector(a, g[n]); for (j in 1:g[n]) u[j] += al[j] * b;\n"
+     "  target += -0.1 * log_sum_exp(u) + u[1] * t; }", 0},
+    {"a local vector in the body: a finite mixture (Stan's user guide), log_sum_exp of it",
+     DECLS "for (n in 1:N) { vector[J] lps = -exp(al) * 0.5 + a;\n"
+     "  for (j in 1:J) lps[j] += normal_lpdf(y[n] | al[j], s);\n  target += log_sum_exp(lps); }", 0},
+    {"local arrays: no value, rep_*, whole and compound assignments, element-wise rows and vectors",
+     DECLS "{ real r = 0; for (n in 1:N) { vector[J] u; row_vector[J] w = rep_row_vector(b, J); array[2] real q = rep_array(0.5, 2);\n"
+     "  u = X[n]' .* al - w' / 2; u += al; u = u * t; q[2] = u[1];\n"
+     "  for (j in 1:J) r = r * 0.5 + u[j] * q[1 + j % 2]; } target += -r * r; }", 0},
+    {"while loops: a top-level one with an outer int, one in a for body",
+     DECLS "{ int m = 1; real r = 0; while (m <= N) { r = r * 0.5 + a * x[m]; m += 2; } target += -r * r;\n"
+     "  for (n in 1:N) { int c = 0; real w = a; while (c < k[n]) { w += b * 0.1; c += 1; } y[n] ~ normal(w, s); } }", 0},
+    {"a local vector's value of another size",
+     DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
+    {"a dot product of vectors of different sizes",
+     DECLS "for (n in 1:N) target += -square(X[n] * x) * a;", 1},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
@@ -390,6 +414,30 @@ START_TEST(not_inlined)
 }
 END_TEST
 
+/* Containers in the body (a local vector, a row of a matrix) and while loops leave no
+ * loop to the interpreter: the outermost loop is one program, run once per gradient. */
+START_TEST(whole_loop_one_program)
+{
+    static const struct { const char *name; long runs; } want[] = {
+        {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
+    };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        size_t i = 0, n = sizeof cases / sizeof cases[0];
+        while (i < n && strncmp(cases[i].name, want[w].name, strlen(want[w].name))) i++;
+        ck_assert_msg(i < n, "%s: no such case", want[w].name);
+        VmModel *m = load(cases[i].src, 1);
+        ck_assert_ptr_nonnull(m);
+        VmEval *e = vm_eval_new(m);
+        double u[32], g[32], lp;
+        rt_point(u, vm_model_dim(m), 1);
+        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+        ck_assert_msg(((Ev *)e)->sc_runs == want[w].runs, "%s: %ld program runs", want[w].name, ((Ev *)e)->sc_runs);
+        vm_eval_free(e);
+        vm_model_free(m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -401,6 +449,7 @@ int main(void)
     tcase_add_loop_test(tc, errors_have_messages, 0, n);
     tcase_add_loop_test(tc, finite_differences, 0, n);
     tcase_add_test(tc, every_loop_planned);
+    tcase_add_test(tc, whole_loop_one_program);
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, not_inlined);
