@@ -687,7 +687,7 @@ const ShModel sh_models[] = {
     {"arma11 T=200", "arma11.vmod", 200, 0, arma_dim, arma_make, arma_lp_grad},
     {"nested3 A=8 B=10 C=12", "nested3.vmod", 810, 12, nested_dim, nested_make, nested_lp_grad},
     {"zip N=500", "zip.vmod", 500, 0, zip_dim, zip_make, zip_lp_grad},
-    {"rows_regression N=1000 K=8 J=20", "rows_regression.vmod", 1000, 820, rows_dim, rows_make, rows_lp_grad},
+    {"rows_regression X=1000x8 J=20", "rows_regression.vmod", 1000, 820, rows_dim, rows_make, rows_lp_grad},
     {"mixture_local C=3 N=500", "mixture_local.vmod", 500, 3, mix_dim, mix_make, mix_lp_grad},
 };
 const size_t sh_nmodels = sizeof sh_models / sizeof sh_models[0];
