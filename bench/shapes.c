@@ -1,7 +1,8 @@
 /* bench_shapes: cost of one log density + gradient of the model shapes that issue 18
  * names as slow (bench/shapes/NAME.vmod: dense X * beta regression, HMM forward
  * algorithms, ARMA(1,1), three nested loops; and a zero-inflated poisson, an if in a
- * loop), on data generated here from a fixed
+ * loop; a hierarchical regression row by row; a finite mixture with a local vector in
+ * the loop), on data generated here from a fixed
  * seed, against the same density written by hand in C (shapes_hw.c) and timed in the
  * same run.
  *

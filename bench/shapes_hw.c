@@ -49,6 +49,7 @@ void sh_data_free(ShData *d)
     free(d->y);
     free(d->work);
     free(d->truth);
+    free(d->grp);
     memset(d, 0, sizeof *d);
 }
 
@@ -466,6 +467,219 @@ static double zip_lp_grad(const ShData *d, const double *u, double *g)
     return lp + lth + l1th + u[1];
 }
 
+/* ---- rows regression: y[n] ~ normal(alpha[g[n]] + X[n] * beta, sigma), row by row ----
+ * u: beta (K), alpha (J), log sigma. */
+
+static size_t rows_dim(const ShData *d) { return (size_t)d->k + d->a + 1; }
+
+static void rows_make(int n, int kj, ShData *d, FILE *f)
+{
+    unsigned long long s = 29;
+    int k = kj / 100, J = kj % 100;
+    d->n = n;
+    d->k = k;
+    d->a = J;
+    d->x = sh_alloc((size_t)n * k);
+    d->y = sh_alloc((size_t)n);
+    d->grp = calloc((size_t)n, sizeof *d->grp);
+    if (d->grp == NULL)
+        abort();
+    d->work = sh_alloc((size_t)k + J);
+    d->truth = sh_alloc(rows_dim(d));
+    for (int j = 0; j < k + J; j++)                   /* beta ~ N(0, 1), alpha ~ N(0, 2) */
+        d->truth[j] = (j < k ? 1.0 : 2.0) * sh_normal(&s);
+    double sigma = 0.8;
+    d->truth[k + J] = log(sigma);
+    for (int i = 0; i < n; i++) {
+        d->grp[i] = (int)(sh_uniform(&s) * J) % J;
+        double m = d->truth[k + d->grp[i]];
+        for (int j = 0; j < k; j++) {
+            d->x[(size_t)i * k + j] = sh_normal(&s);
+            m += d->x[(size_t)i * k + j] * d->truth[j];
+        }
+        d->y[i] = m + sigma * sh_normal(&s);
+    }
+    fprintf(f, "{\"N\": %d, \"K\": %d, \"J\": %d,\n\"X\": [", n, k, J);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s[", i ? ",\n" : "");
+        for (int j = 0; j < k; j++)
+            fprintf(f, "%s%.17g", j ? ", " : "", d->x[(size_t)i * k + j]);
+        fprintf(f, "]");
+    }
+    fprintf(f, "],\n\"g\": [");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%d", i ? ", " : "", d->grp[i] + 1);
+    fprintf(f, "],\n");
+    sh_json_array(f, "y", d->y, n, 1);
+    fprintf(f, "}\n");
+}
+
+static double rows_lp_grad(const ShData *d, const double *u, double *g)
+{
+    int n = d->n, k = d->k, J = d->a;
+    const double *beta = u, *alpha = u + k;
+    double sigma = exp(u[k + J]), is = 1.0 / sigma, lp = 0.0, ds, gsig;
+    double *gb = d->work, *ga = d->work + k;       /* sums of the scaled residuals */
+    for (int j = 0; j < k; j++) {
+        lp += sh_normal_lpdf(beta[j], 0.0, 1.0, &g[j], &ds);
+        gb[j] = 0.0;
+    }
+    for (int a = 0; a < J; a++) {
+        lp += sh_normal_lpdf(alpha[a], 0.0, 2.0, &g[k + a], &ds);
+        ga[a] = 0.0;
+    }
+    lp += sh_normal_lpdf(sigma, 0.0, 1.0, &gsig, &ds);
+    double srr = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double *xi = d->x + (size_t)i * k;
+        double m = alpha[d->grp[i]];
+        for (int j = 0; j < k; j++)
+            m += xi[j] * beta[j];
+        double r = (d->y[i] - m) * is;
+        srr += r * r;
+        ga[d->grp[i]] += r;
+        for (int j = 0; j < k; j++)
+            gb[j] += r * xi[j];
+    }
+    lp += -(double)n * (SH_LOG_SQRT_2PI + log(sigma)) - 0.5 * srr;
+    for (int j = 0; j < k; j++)
+        g[j] += gb[j] * is;
+    for (int a = 0; a < J; a++)
+        g[k + a] += ga[a] * is;
+    gsig += (srr - (double)n) * is;
+    g[k + J] = gsig * sigma + 1.0;                /* sigma = exp(u), log-Jacobian u */
+    return lp + u[k + J];
+}
+
+/* ---- finite mixture of normals (the User Guide's, a local vector per step) ----
+ * u: ordered mu's free coordinates (mu[1] = u, mu[c] = mu[c - 1] + exp(u)), log s
+ * (C), then theta's C - 1 stick-breaking coordinates as runtime/transform.c reads them:
+ * z_k = inv_logit(u_k - log(C - 1 - k)), theta_k = stick_k z_k, the last the rest. */
+
+static size_t mix_dim(const ShData *d) { return 3 * (size_t)d->k - 1; }
+
+static double sh_inv_logit(double a)
+{
+    if (a >= 0)
+        return 1.0 / (1.0 + exp(-a));
+    double e = exp(a);
+    return e / (1.0 + e);
+}
+
+static double sh_log1p_exp(double a) { return a > 0 ? a + log1p(exp(-a)) : log1p(exp(a)); }
+
+static void mix_make(int n, int C, ShData *d, FILE *f)
+{
+    unsigned long long s = 31;
+    d->n = n;
+    d->k = C;
+    d->y = sh_alloc((size_t)n);
+    /* work: mu, s, 1 / s, theta, log theta - log s - log sqrt(2 pi), lps, and the
+     * adjoints of mu, s, theta */
+    d->work = sh_alloc(9 * (size_t)C);
+    d->truth = sh_alloc(mix_dim(d));
+    double *mu = d->work, *sd = mu + C, *th = sd + C;   /* the truth, drawn first */
+    double stick = 1.0;
+    for (int c = 0; c < C; c++) {
+        mu[c] = -3.0 + 3.5 * c;
+        sd[c] = 0.6 + 0.3 * (c % 2);
+        th[c] = c + 1 < C ? stick * (0.3 + 0.1 * (c % 2)) : stick;
+        stick -= th[c];
+    }
+    d->truth[0] = mu[0];
+    for (int c = 1; c < C; c++)
+        d->truth[c] = log(mu[c] - mu[c - 1]);
+    for (int c = 0; c < C; c++)
+        d->truth[C + c] = log(sd[c]);
+    stick = th[C - 1];                               /* simplex_free */
+    for (int c = C - 1; c-- > 0;) {
+        stick += th[c];
+        double z = th[c] / stick;
+        d->truth[2 * C + c] = log(z) - log1p(-z) + log((double)(C - 1 - c));
+    }
+    for (int i = 0; i < n; i++) {
+        double p = sh_uniform(&s), cum = 0.0;
+        int c = 0;
+        while (c + 1 < C && p > (cum += th[c]))
+            c++;
+        d->y[i] = mu[c] + sd[c] * sh_normal(&s);
+    }
+    fprintf(f, "{\"N\": %d, \"C\": %d,\n", n, C);
+    sh_json_array(f, "y", d->y, n, 1);
+    fprintf(f, "}\n");
+}
+
+static double mix_lp_grad(const ShData *d, const double *u, double *g)
+{
+    int n = d->n, C = d->k;
+    const double *us = u + C, *ut = u + 2 * C;
+    double *mu = d->work, *sd = mu + C, *is = sd + C, *th = is + C, *cst = th + C, *lps = cst + C;
+    double *amu = lps + C, *asd = amu + C, *ath = asd + C;
+    double lp = 0.0, lj = 0.0, ds;
+    mu[0] = u[0];
+    for (int c = 1; c < C; c++) {
+        mu[c] = mu[c - 1] + exp(u[c]);
+        lj += u[c];
+    }
+    double stick = 1.0;
+    for (int c = 0; c + 1 < C; c++) {
+        double a = ut[c] - log((double)(C - 1 - c));
+        th[c] = stick * sh_inv_logit(a);
+        lj += log(stick) - sh_log1p_exp(-a) - sh_log1p_exp(a);
+        stick *= sh_inv_logit(-a);
+    }
+    th[C - 1] = stick;
+    for (int c = 0; c < C; c++) {
+        sd[c] = exp(us[c]);
+        is[c] = 1.0 / sd[c];
+        lj += us[c];
+        lp += sh_normal_lpdf(mu[c], 0.0, 5.0, &amu[c], &ds);
+        /* lognormal(s | 0, 1) = -log(s sqrt(2 pi)) - log(s)^2 / 2 */
+        lp += -SH_LOG_SQRT_2PI - us[c] - 0.5 * us[c] * us[c];
+        asd[c] = -(1.0 + us[c]) * is[c];
+        ath[c] = 0.0;
+        cst[c] = log(th[c]) - us[c] - SH_LOG_SQRT_2PI;
+    }
+    for (int i = 0; i < n; i++) {
+        double y = d->y[i], mx = -INFINITY, sum = 0.0;
+        for (int c = 0; c < C; c++) {
+            double z = (y - mu[c]) * is[c];
+            lps[c] = cst[c] - 0.5 * z * z;
+            mx = fmax(mx, lps[c]);
+        }
+        for (int c = 0; c < C; c++) {
+            lps[c] = exp(lps[c] - mx);
+            sum += lps[c];
+        }
+        lp += mx + log(sum);
+        for (int c = 0; c < C; c++) {               /* softmax weight of each component */
+            double w = lps[c] / sum, z = (y - mu[c]) * is[c];
+            ath[c] += w;
+            amu[c] += w * z * is[c];
+            asd[c] += w * (z * z - 1.0) * is[c];
+        }
+    }
+    double G = 0.0;                                  /* back through the ordered transform */
+    for (int c = C; c-- > 0;) {
+        G += amu[c];
+        g[c] = c == 0 ? G : G * exp(u[c]) + 1.0;
+    }
+    for (int c = 0; c < C; c++) {
+        g[C + c] = asd[c] * sd[c] + 1.0;
+        ath[c] /= th[c];                             /* through log(theta) */
+    }
+    /* back through stick-breaking (tr_simplex_bwd): stick_c is the sum of theta[c..] */
+    double gs = ath[C - 1], next = th[C - 1];
+    for (int c = C - 1; c-- > 0;) {
+        double st = next + th[c], a = ut[c] - log((double)(C - 1 - c));
+        double z = sh_inv_logit(a), zc = sh_inv_logit(-a);
+        g[2 * C + c] = (ath[c] - gs) * st * z * zc + (zc - z);
+        gs = gs * zc + ath[c] * z + 1.0 / st;
+        next = st;
+    }
+    return lp + lj;
+}
+
 const ShModel sh_models[] = {
     {"dense_regression N=5000 K=24", "dense_regression.vmod", 5000, 24, dense_dim, dense_make, dense_lp_grad},
     {"hmm_forward K=2 N=300", "hmm.vmod", 300, 2, hmm_dim, hmm_make, hmm_lp_grad},
@@ -473,5 +687,7 @@ const ShModel sh_models[] = {
     {"arma11 T=200", "arma11.vmod", 200, 0, arma_dim, arma_make, arma_lp_grad},
     {"nested3 A=8 B=10 C=12", "nested3.vmod", 810, 12, nested_dim, nested_make, nested_lp_grad},
     {"zip N=500", "zip.vmod", 500, 0, zip_dim, zip_make, zip_lp_grad},
+    {"rows_regression X=1000x8 J=20", "rows_regression.vmod", 1000, 820, rows_dim, rows_make, rows_lp_grad},
+    {"mixture_local C=3 N=500", "mixture_local.vmod", 500, 3, mix_dim, mix_make, mix_lp_grad},
 };
 const size_t sh_nmodels = sizeof sh_models / sizeof sh_models[0];

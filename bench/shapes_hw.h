@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 typedef struct {
-    int n, k;                 /* dense: rows, columns; hmm: steps, states; arma: T */
-    int a, b, c;              /* nested3: the three levels */
-    double *x;                /* dense: X row-major n x k */
+    int n, k;                 /* dense, rows: rows, columns; hmm: steps, states; arma: T;
+                                 mixture: N, components */
+    int a, b, c;              /* nested3: the three levels; rows: a = groups */
+    double *x;                /* dense, rows: X row-major n x k */
+    int *grp;                 /* rows: each row's group, from 0 */
     double *y;                /* the observations */
     double *work;             /* scratch of the hand-written gradient */
     double *truth;            /* unconstrained point the data were drawn at (dim) */
@@ -21,7 +23,8 @@ typedef struct {
 typedef struct {
     const char *name;         /* label in the table */
     const char *file;         /* bench/shapes/<file> */
-    int p1, p2;               /* sizes: (N, K), (N, states), (T, 0), (A * 100 + B, C) */
+    int p1, p2;               /* sizes: (N, K), (N, states), (T, 0), (A * 100 + B, C),
+                                 rows: (N, K * 100 + J), mixture: (N, C) */
     size_t (*dim)(const ShData *d);
     /* draws the data (fixed seed) into d and writes them as CmdStan JSON to f */
     void (*make)(int p1, int p2, ShData *d, FILE *f);

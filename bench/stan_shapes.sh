@@ -8,7 +8,8 @@
 # vmod / Stan is the ratio of the two "vs C" columns, each measured against the C in
 # its own process, so machine drift between the two runs cancels.  Figures, never
 # pass/fail; needs r-cran-rstan and r-cran-bh (not installed by the test command).
-#   bench/stan_shapes.sh [BUILD_DIR=build] [BUDGET_SECONDS=0.4]
+#   [SHAPES="rows_regression mixture_local"] bench/stan_shapes.sh [BUILD_DIR=build] [BUDGET_SECONDS=0.4]
+# SHAPES: the file stems to run (default all); each model name starts with its stem.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd); budget=${2:-0.4}
@@ -19,7 +20,7 @@ sh=$(inc StanHeaders); eig=$(inc RcppEigen)
 out="$build/bench/stan"
 mkdir -p "$out"
 CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
-stems="dense_regression hmm arma11 nested3 zip"
+stems=${SHAPES:-"dense_regression hmm arma11 nested3 zip rows_regression mixture_local"}
 # the C the Stan programs link (data, hand-written gradients, timing), compiled once
 for c in shapes_hw timing alloc_count; do
     [ "$src/bench/$c.c" -nt "$out/$c.o" ] && gcc -O2 -c -I"$src" "$src/bench/$c.c" -o "$out/$c.o"
@@ -40,7 +41,8 @@ done
 printf "%-30s %4s %10s %9s %7s %9s %8s %9s\n" "Stan (rstan 2.21, g++ $CXXFLAGS)" dim "us/gr" bytes/gr allocs "C us" "vs C" "vs C err"
 for stem in $stems; do "$out/$stem" "$stem" "" --budget="$budget" | tee -a "$out/stan.txt.$$"; done
 echo
-"$build/bench/bench_shapes" --budget="$budget" | tee "$out/vmod.txt.$$"
+# shellcheck disable=SC2086
+"$build/bench/bench_shapes" --budget="$budget" $stems | tee "$out/vmod.txt.$$"
 echo
 printf "%-30s %12s %12s %12s\n" model "vmod vs C" "Stan vs C" "vmod / Stan"
 awk 'function key(l) { l = substr(l, 1, 30); sub(/ +$/, "", l); return l }

@@ -90,6 +90,26 @@ static stan::io::array_var_context *data_of(const std::string &shape, const ShDa
         in.push_back("y");
         for (int i = 0; i < d->n; i++) iv.push_back((int)d->y[i]);
         id.push_back({(size_t)d->n});
+    } else if (shape == "rows_regression") {
+        put_int("N", d->n);
+        put_int("K", d->k);
+        put_int("J", d->a);
+        rn.push_back("X");
+        for (int j = 0; j < d->k; j++)
+            for (int i = 0; i < d->n; i++) rv.push_back(d->x[(size_t)i * d->k + j]);
+        rd.push_back({(size_t)d->n, (size_t)d->k});
+        in.push_back("g");
+        for (int i = 0; i < d->n; i++) iv.push_back(d->grp[i] + 1);
+        id.push_back({(size_t)d->n});
+        rn.push_back("y");
+        rv.insert(rv.end(), d->y, d->y + d->n);
+        rd.push_back({(size_t)d->n});
+    } else if (shape == "mixture_local") {
+        put_int("N", d->n);
+        put_int("C", d->k);
+        rn.push_back("y");
+        rv.insert(rv.end(), d->y, d->y + d->n);
+        rd.push_back({(size_t)d->n});
     } else {
         return nullptr;
     }
