@@ -20,6 +20,10 @@ typedef struct ScC {
     unsigned char mint[SC_MAXMAP];
     const FunDef *inl[SC_MAXINLINE];   /* the functions being inlined (cinline), innermost last */
     int ninline;
+    /* the 1-d container parameters of the functions being inlined: each names a view of
+     * the caller's array (an entry, a row register or -1 for the whole) */
+    struct { int slot, arr, row; } alias[SC_MAXMAP];
+    int nalias;
     /* the last store of this iteration to an array element indexed by int variables
      * (x[t] = v): a read of x[t] after it is v's register (fwd_*) */
     struct { int on, slot, nidx, ix[VM_MAXDIM], val; } fwd[SC_MAXARR];
@@ -89,10 +93,18 @@ static int map_add(ScC *c, int slot, int is_int)
     return c->mreg[c->nmap++];
 }
 
-/* entry of slot in the array table, its dimension count checked */
+static int alias_find(const ScC *c, int slot)
+{
+    for (int i = c->nalias - 1; i >= 0; i--) if (c->alias[i].slot == slot) return i;
+    return -1;
+}
+
+/* entry of slot in the array table, its dimension count checked (a function's
+ * container parameter is none: its view is the caller's, read through alias) */
 static int arr_of(ScC *c, int slot, int ndim, int write)
 {
     ScProg *p = c->p;
+    if (alias_find(c, slot) >= 0) return -1;
     for (int i = 0; i < p->narr; i++)
         if (p->aslot[i] == slot) {
             if (p->andim[i] != ndim) return -1;
@@ -211,6 +223,12 @@ static int c_view(ScC *c, const Expr *e, int *row)
     if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
     const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
     if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || b->ty.base != TB_REAL) return -1;
+    int al = alias_find(c, b->slot);
+    if (al >= 0) {
+        if (e->kind != E_VAR) return -1;
+        *row = c->alias[al].row;
+        return c->alias[al].arr;
+    }
     *row = -1;
     if (e->kind == E_INDEX) {
         if (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || ty_ndim(b->ty) != 2 || (*row = c_int(c, e->idx[0].a)) < 0)
@@ -250,13 +268,20 @@ static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
     case E_TRANSPOSE: return c_elem(c, e->args[0], k, n, check);
     case E_VAR: case E_INDEX: {
         const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
-        int row = -1, nd = ty_ndim(b->ty);
+        int row = -1, nd = ty_ndim(b->ty), al = b->kind == E_VAR ? alias_find(c, b->slot) : -1, arr;
         if (b->kind != E_VAR || map_find(c, b->slot) >= 0) return -1;
-        if (e->kind == E_INDEX
-            && (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || nd != 2 || (row = c_int(c, e->idx[0].a)) < 0))
-            return -1;
-        if (e->kind == E_VAR && nd != 1) return -1;
-        int arr = arr_of(c, b->slot, nd, 0);
+        if (al >= 0) {                  /* a parameter: the caller's view */
+            if (e->kind != E_VAR) return -1;
+            arr = c->alias[al].arr;
+            row = c->alias[al].row;
+            nd = row < 0 ? 1 : 2;
+        } else {
+            if (e->kind == E_INDEX
+                && (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || nd != 2 || (row = c_int(c, e->idx[0].a)) < 0))
+                return -1;
+            if (e->kind == E_VAR && nd != 1) return -1;
+            arr = arr_of(c, b->slot, nd, 0);
+        }
         if (arr < 0) return -1;
         if (check) {
             ScOp *len = new_op(c, SI_LEN);
@@ -345,24 +370,34 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
 }
 
 /* A call of a user-defined function whose body is straight-line, inlined: scalar
- * arguments, scalar locals each given its value once (`real z = ...;`, never assigned
- * again), then `return E;`.  The parameters and locals name the registers of their
- * values (no statement, no copy); a call inside it inlines in turn, a recursive one
- * leaves the loop to the interpreter.  Anything else (a loop, an if, a container, a
- * print or reject) does too; the interpreter's call_user then runs it. */
+ * arguments, and 1-d real containers passed as views of the caller's arrays (a whole
+ * vector, a row x[n]: read in place, never copied); scalar locals each given its value
+ * once (`real z = ...;`, never assigned again), then `return E;`.  The parameters and
+ * locals name the registers of their values (no statement, no copy); a call inside it
+ * inlines in turn, a recursive one leaves the loop to the interpreter.  Anything else
+ * (a loop, an if, a local container, a print or reject) does too; the interpreter's
+ * call_user then runs it. */
 static int cinline(ScC *c, const Expr *e)
 {
     const FunDef *f = e->fn;
     f = f && f->def ? f->def : f;
     if (!f || !f->body || f->nparams != e->nargs || c->ninline == SC_MAXINLINE || !scalar_ty(f->rty)) return -1;
     for (int i = 0; i < c->ninline; i++) if (c->inl[i] == f) return -1;       /* recursion */
-    int nmap = c->nmap, v = -1;
+    int nmap = c->nmap, nalias = c->nalias, v = -1;
     for (int i = 0; i < f->nparams; i++) {
         const FunParam *p = &f->params[i];
-        if (!scalar_ty(p->ty) || (p->ty.base != TB_REAL && p->ty.base != TB_INT)) { c->nmap = nmap; return -1; }
+        if (ty_ndim(p->ty) == 1 && p->ty.base == TB_REAL && c->nalias < SC_MAXMAP) {
+            int row, arr = c_view(c, e->args[i], &row);     /* a vector: the caller's view */
+            if (arr < 0) { c->nmap = nmap; c->nalias = nalias; return -1; }
+            c->alias[c->nalias].slot = p->slot;
+            c->alias[c->nalias].arr = arr;
+            c->alias[c->nalias++].row = row;
+            continue;
+        }
+        if (!scalar_ty(p->ty) || (p->ty.base != TB_REAL && p->ty.base != TB_INT)) { c->nmap = nmap; c->nalias = nalias; return -1; }
         int isint = p->ty.base == TB_INT;
         int r = isint ? c_int(c, e->args[i]) : c_real(c, e->args[i]);
-        if (r < 0 || c->nmap == SC_MAXMAP) { c->nmap = nmap; return -1; }
+        if (r < 0 || c->nmap == SC_MAXMAP) { c->nmap = nmap; c->nalias = nalias; return -1; }
         c->mslot[c->nmap] = p->slot;
         c->mint[c->nmap] = (unsigned char)isint;
         c->mreg[c->nmap++] = r;
@@ -388,6 +423,7 @@ static int cinline(ScC *c, const Expr *e)
     }
     c->ninline--;
     c->nmap = nmap;
+    c->nalias = nalias;
     return v;
 }
 
@@ -414,6 +450,16 @@ static int cexpr(ScC *c, const Expr *e)
         return o->dst = isint ? c->ni++ : c->nr++;
     }
     case E_INDEX: {
+        int al = e->args[0]->kind == E_VAR ? alias_find(c, e->args[0]->slot) : -1;
+        if (al >= 0) {                  /* x[k] of a function's container parameter */
+            int k = e->nidx == 1 && e->idx[0].kind == IX_SINGLE && !isint ? c_int(c, e->idx[0].a) : -1;
+            int row = c->alias[al].row;
+            if (k < 0 || (o = new_op(c, row < 0 ? SO_ELEM1 : SO_ELEM)) == NULL) return -1;
+            o->arr = c->alias[al].arr;
+            if (row < 0) { o->a = k; o->iv = 0; }
+            else { o->nidx = 2; o->ix[0] = row; o->ix[1] = k; }
+            return o->dst = c->nr++;
+        }
         int arr, ix[VM_MAXDIM], f = isint ? -1 : fwd_find(c, e);
         if (f >= 0) { c->p->nforwarded++; return f; }
         const Expr *i0 = e->nidx == 1 && e->idx[0].kind == IX_SINGLE ? e->idx[0].a : NULL;
@@ -541,7 +587,9 @@ static int cexpr(ScC *c, const Expr *e)
             const Expr *x = e->args[0];
             if (x->kind != E_VAR || map_find(c, x->slot) >= 0 || x->ty.base != TB_REAL || ty_ndim(x->ty) != 1)
                 return -1;
-            int arr = arr_of(c, x->slot, 1, 0);
+            int al = alias_find(c, x->slot);
+            if (al >= 0 && c->alias[al].row >= 0) return -1;
+            int arr = al >= 0 ? c->alias[al].arr : arr_of(c, x->slot, 1, 0);
             if (arr < 0 || (o = new_op(c, SO_LSE)) == NULL) return -1;
             o->arr = arr;
             return o->dst = c->nr++;

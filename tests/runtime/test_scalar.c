@@ -86,6 +86,10 @@ static const Case cases[] = {
      "  real z = (v - mu) / sc;\n  return normal_lpdf(v | mu, sc) + log(2) + normal_lcdf(al * z | 0, 1);\n}\n"
      "real shift(real u, int h) { real w = sq2(u) * 0.1; int h2 = h * 2; return w + h2; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ skew(a + shift(b, g[n]) * 0.1 + r, s, t); r = 0.3 * r + sq2(x[n] * b) * 0.01; } }", 0},
+    {"user functions with vector arguments: a row and a whole vector, read in place, indexed, reduced",
+     "real lin(row_vector xr, vector w, real c) { return xr * w + c * w[2] + dot_product(w, xr); }\n"
+     "real lse3(vector v) { return log_sum_exp(v) - v[3]; }\n"
+     DECLS "for (n in 1:N) y[n] ~ normal(lin(X[n], al, a) + 0.1 * lse3(al), s);", 0},
     {"stores read back: forwarded, and not after the value, the index or the element changes",
      DECLS "{ vector[N] u = rep_vector(0.5, N); vector[N] w = rep_vector(0.25, N); real r = 0;\n"
      "  for (n in 1:N) { int h = n; real q = a * x[n]; u[n] = q; w[h] = b * x[n] + r; r = u[n] * 0.5 + w[h];\n"
@@ -420,6 +424,7 @@ START_TEST(whole_loop_one_program)
 {
     static const struct { const char *name; long runs; } want[] = {
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
+        {"user functions with vector arguments", 1},
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
