@@ -95,6 +95,7 @@ struct Ev {
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
+    long sc_memo_hits;                /* their operations whose memo held the result (scalar_memo.c) */
     long rec_runs;                    /* loops run by recur.c (tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     /* the model's values computed at load, by Expr.id (Model.hoisted, hoist.c); NULL:

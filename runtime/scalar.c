@@ -27,6 +27,8 @@
 #include "runtime/model.h"
 #include "runtime/interrupt.h"
 
+typedef struct ScMemoEnt { int32_t ka, kb, out; double z; } ScMemoEnt;
+
 typedef struct ScRun {
     Ev *ev;
     const ScProg *p;
@@ -37,13 +39,18 @@ typedef struct ScRun {
     long stride[SC_MAXARR][VM_MAXDIM];
     int acap[SC_MAXARR];      /* a local's storage, in elements, values and tape variables
                                * alike (SS_ALLOC) */
-    double ls_sigma, ls_log;  /* the last scale of a normal and its log (often a constant) */
+    /* the last scales of normal densities and their logs (a constant scale, or a
+     * mixture's few, sigma[k], take one log each per run) */
+    double ls_sigma[SC_LOGCACHE], ls_log[SC_LOGCACHE];
+    unsigned ls_next;
     double lp;
     int32_t lpid;
     int lpused;               /* some partial of lp is on the tape */
     int bad;
     long nexec;               /* operations and statements executed */
     long nwhile;              /* while-loop iterations (SX_WEND) */
+    ScMemoEnt *memo;          /* SC_MEMO entries per operation with a memo (ScOp.memo) */
+    long nhits;               /* memo hits */
 } ScRun;
 
 static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
@@ -174,15 +181,24 @@ static inline int sc_view(ScRun *R, int arr, int row, long *off, long *step)
 /* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
  * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
  * invalid argument. */
+/* log(sg), from the run's cache when sg was seen (a pure function: the same bits);
+ * else it replaces the oldest entry */
+static inline double sc_log_scale(ScRun *R, double sg)
+{
+    for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return R->ls_log[k];
+    int k = R->ls_next++ & (SC_LOGCACHE - 1);
+    R->ls_sigma[k] = sg;
+    return R->ls_log[k] = log(sg);
+}
+
 static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
 {
     if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return 0; }
-    if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
-    double is = 1 / sg, z = (x - mu) * is;
+    double lg = sc_log_scale(R, sg), is = 1 / sg, z = (x - mu) * is;
     g[0] = -z * is;
     g[1] = z * is;
     g[2] = (z * z - 1) * is;
-    return -SC_LOG_SQRT_2PI - R->ls_log - 0.5 * z * z;
+    return -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
 }
 
 static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int *args, unsigned argint, double *g)
@@ -264,6 +280,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
         [SX_WEND] = &&L_SX_WEND,
+        [SX_MEMO] = &&L_SX_MEMO,
+        [SX_MEMOSET] = &&L_SX_MEMOSET,
         [SX_IF] = &&L_SX_IF,
         [SX_JMP] = &&L_SX_JMP,
         [SI_CMP] = &&L_SI_CMP,
@@ -548,6 +566,25 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             break;
         }
         } while (0); DISPATCH();
+        L_SX_MEMO: do {              /* scalar_memo.c: keyed by the inputs' tape variables */
+            const ScOp *m = o + 1;
+            int32_t ka = R->rid[m->a], kb = m->op == SO_F1 ? -1 : R->rid[m->b];
+            if (ka < 0 || (kb < 0 && m->op != SO_F1)) break;      /* a constant: run it */
+            const ScMemoEnt *e = &R->memo[(size_t)(m->memo - 1) * SC_MEMO + (((uint32_t)ka ^ (uint32_t)kb * 0x9e3779b1u) & (SC_MEMO - 1))];
+            if (e->ka != ka || e->kb != kb) break;
+            if (m->flush) sc_flush(R, m->dst);
+            rv[m->dst] = e->z;
+            R->rid[m->dst] = e->out;
+            o += 2;                   /* past the operation and its SX_MEMOSET */
+            R->nhits++;
+        } while (0); DISPATCH();
+        L_SX_MEMOSET: do {
+            const ScOp *m = o - 1;
+            int32_t ka = R->rid[m->a], kb = m->op == SO_F1 ? -1 : R->rid[m->b];
+            if (ka < 0 || (kb < 0 && m->op != SO_F1) || R->rid[m->dst] < 0) break;
+            ScMemoEnt *e = &R->memo[(size_t)(m->memo - 1) * SC_MEMO + (((uint32_t)ka ^ (uint32_t)kb * 0x9e3779b1u) & (SC_MEMO - 1))];
+            *e = (ScMemoEnt){.ka = ka, .kb = kb, .out = R->rid[m->dst], .z = rv[m->dst]};
+        } while (0); DISPATCH();
         L_SX_WEND: do {              /* eval.c's S_WHILE guard: then the interpreter says why */
             if (++R->nwhile > SC_WHILE_MAX || ((R->nwhile & 0xffff) == 0 && vm_interrupt_pending())) {
                 R->bad = 1;
@@ -644,8 +681,7 @@ static void sc_distv(ScRun *R, const ScStmt *s)
             szz += z * z;
         }
         if (!isfinite(szz)) { R->bad = 1; return; }   /* the interpreter says why */
-        if (sg != R->ls_sigma) { R->ls_sigma = sg; R->ls_log = log(sg); }
-        R->lp += -n * (SC_LOG_SQRT_2PI + R->ls_log) - 0.5 * szz;
+        R->lp += -n * (SC_LOG_SQRT_2PI + sc_log_scale(R, sg)) - 0.5 * szz;
         if (R->rid[s->args[1]] >= 0) R->racc[s->args[1]] += sz * is;
         if (R->rid[s->args[2]] >= 0) R->racc[s->args[2]] += (szz - n) * is;
         return;
@@ -730,7 +766,8 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->nwhile = 0;
     R->lpused = 0;
     R->lp = 0;
-    R->ls_sigma = NAN;                /* never equal: the first scale takes its log */
+    for (int k = 0; k < SC_LOGCACHE; k++) R->ls_sigma[k] = NAN;   /* never equal */
+    R->ls_next = 0;
     /* the arrays: shapes checked, strides, and a copy of each one written (an undo
      * must leave the environment as it was) */
     Val saved[SC_MAXARR];
@@ -769,6 +806,13 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
             memcpy(id, v->id, sizeof(int32_t) * (size_t)v->n);
             v->id = id;
         }
+    }
+    R->memo = NULL;
+    R->nhits = 0;
+    if (p->nmemo) {                   /* every entry empty: no tape variable is -2 */
+        size_t n = (size_t)p->nmemo * SC_MEMO;
+        R->memo = arena_alloc(&ev->arena, sizeof *R->memo * n);
+        for (size_t i = 0; i < n; i++) R->memo[i].ka = -2;
     }
     long nt = ev->nt;
     int32_t nvars = ev->nvars;
@@ -812,6 +856,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         ev_add_term(ev, R->lp, R->lpused ? R->lpid : -1);
         ev->sc_runs++;
         ev->sc_ops += R->nexec;
+        ev->sc_memo_hits += R->nhits;
         return 1;
     }
     /* undo: the interpreter runs the loop and says what is wrong */

@@ -36,11 +36,13 @@ int sc_nhoisted(const ScProg *p);
 int sc_nforwarded(const ScProg *p);
 /* Its loops `for (i in ...) x[..., i] ~ d(args)` run as one call over the slice. */
 int sc_ndistv(const ScProg *p);
+/* Its operations with a memo (scalar_memo.c), for tests. */
+int sc_nmemo(const ScProg *p);
 /* Such a loop (syntactic: x data, args not reading i): the plan lets the loop around it
  * be a program, which runs it so (plan.c). */
 int sc_distv_shape(const Stmt *s);
 extern int vm_scalar_nodistv;     /* tests: set at load, no loop is run so */
-/* Tests: set at load, no product is folded / nothing is moved out of a loop (the
- * programs as compiled). */
-extern int vm_scalar_nofuse, vm_scalar_nohoist;
+/* Tests: set at load, no product is folded / nothing is moved out of a loop / no
+ * operation has a memo (the programs as compiled). */
+extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
 #endif

@@ -1162,8 +1162,13 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         ScStmt *s = &p->st[k];
         int first = *n;
         for (int j = s->op0; j < s->op1; j++) {
-            if (code) code[*n] = p->ops[j];
+            const ScOp *o = &p->ops[j];
+            if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMO, .st = k, .memo = o->memo};
+            *n += o->memo != 0;
+            if (code) code[*n] = *o;
             (*n)++;
+            if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMOSET, .st = k, .memo = o->memo};
+            *n += o->memo != 0;
         }
         *own += s->op1 - s->op0 + 1;
         if (s->kind == SS_IF) {
@@ -1286,6 +1291,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
             if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
         for (int k = 0; k < p->nst; k++)
             if (p->st[k].kind == SS_SET) p->st[k].flush = p->fold[p->st[k].dst];
+        if (!vm_scalar_nomemo && (p->nmemo = sc_memo(p)) < 0) p->nmemo = 0;
         sc_flatten(p, a);
     }
     free(c.ops);
@@ -1300,6 +1306,7 @@ int sc_nsum3(const ScProg *p) { return p ? p->nsum3 : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
 int sc_ndistv(const ScProg *p) { return p ? p->ndistv : 0; }
+int sc_nmemo(const ScProg *p) { return p ? p->nmemo : 0; }
 int vm_scalar_nodistv;
-int vm_scalar_nofuse, vm_scalar_nohoist;
+int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
 

@@ -11,6 +11,9 @@ extern const Dist dist_normal;
 #define SC_MAXARR 32          /* arrays a program reads or writes */
 #define SC_MAXMAP 64          /* variables held in registers */
 #define SC_MAXDARGS 4         /* arguments of a density, variate included */
+#define SC_LOGCACHE 4         /* normal scales whose logs a run keeps (a power of 2) */
+#define SC_MEMO 64            /* entries of an operation's memo (a power of 2): the tape
+                               * variables of a 64-element vector map to distinct ones */
 #define SC_WHILE_MAX 100000000L   /* while-loop iterations of a run, as eval.c's guard */
 
 enum {
@@ -45,6 +48,9 @@ enum {
                                * iv, b: operations of the then and the else branch */
     SX_JMP,                   /* the then branch's end: go to jmp (past the else branch) */
     SX_NEXT,                  /* loop st's iteration ends: iv more operations ran; another: go to jmp */
+    SX_MEMO,                  /* the next operation's memo (scalar_memo.c): a hit sets its result
+                               * and skips it and its SX_MEMOSET */
+    SX_MEMOSET,               /* the operation before it ran: its result into its memo */
     SX_WEND,                  /* a while loop's body ends: back to its condition at jmp (the
                                * run fails after VM_WHILE_MAX iterations, or when interrupted) */
     SX_END                    /* the segment ends */
@@ -66,6 +72,7 @@ typedef struct ScOp {
     const Dist *dist;
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
     int st, jmp;              /* SX_*: the statement; where the code goes on */
+    int memo;                 /* 1 + its memo's index (scalar_memo.c), 0 for none */
 } ScOp;
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
@@ -113,6 +120,7 @@ struct ScProg {
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
+    int nmemo;                /* operations with a memo (scalar_memo.c) */
     int nbound;               /* outer real or int scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
     unsigned char bint[SC_MAXMAP];    /* an int register */
@@ -134,5 +142,9 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni);
 /* scalar_hoist.c: loop-invariant operations moved out of their loops; the count moved
  * (-1 out of memory), *nhoist the length of the range run once before the loop. */
 int sc_hoist(ScOp *ops, int nops, ScStmt *st, int nst, int nr, int ni, int loopvar, int *nhoist);
+
+/* scalar_memo.c: marks (ScOp.memo) the costly operations of p's loop whose inputs do
+ * not vary from one iteration to the next; their count, -1 out of memory. */
+int sc_memo(ScProg *p);
 
 #endif

@@ -397,6 +397,64 @@ START_TEST(hoisted_same_as_not)
 }
 END_TEST
 
+static int nmemo(VmModel *m) { return plan_count(m, sc_nmemo, 0); }
+
+/* Memos (scalar_memo.c): the same density and gradient as without (the gradient up to
+ * the order of additions: a memo's tape variable serves every iteration), a memo only
+ * where the inputs do not vary with the program's loop, and hits where they repeat. */
+START_TEST(memo_same_as_not)
+{
+    static const struct { const char *src; int nm, hits; } mc[] = {
+        /* Stan's HMM: log1p_exp(lt[i, j]) in the loop over time, once per (i, j) */
+        {DECLS "{ array[J] real acc; array[N, J] real gam; for (j in 1:J) gam[1, j] = 0;\n"
+         "  for (n in 2:N) for (j in 1:J) {\n"
+         "    for (i in 1:J) acc[i] = gam[n - 1, i] + log1p_exp(lt[i, j]) + normal_lpdf(y[n] | al[j], s);\n"
+         "    gam[n, j] = log_sum_exp(acc); }\n"
+         "  target += log_sum_exp(gam[N]); }", 1, 1},
+        /* the mixture: log(inv_logit(al)) in a local vector's value, two functions */
+        {DECLS "for (n in 1:N) { vector[J] lps = log(inv_logit(al));\n"
+         "  for (j in 1:J) lps[j] += normal_lpdf(y[n] | al[j], s); target += log_sum_exp(lps); }", 2, 1},
+        /* pow of two parameters (both keys), and of a constant and one (never a hit) */
+        {DECLS "{ real r = 0; for (n in 1:N) for (j in 1:J) r = 0.5 * r + pow(s, al[j]) * x[n] + pow(2, al[j]) * 0.1;\n"
+         "  target += -r * r; }", 2, 1},
+        /* nothing to memo: every input varies with n */
+        {DECLS "{ real r = 0; for (n in 1:N) for (j in 1:J) r = 0.5 * r + exp(x[n] * al[j]); target += -r * r / 100; }", 0, 0},
+    };
+    for (size_t c = 0; c < sizeof mc / sizeof mc[0]; c++) {
+        VmModel *mm = load(mc[c].src, 1);
+        vm_scalar_nomemo = 1;
+        VmModel *mn = load(mc[c].src, 1);
+        vm_scalar_nomemo = 0;
+        VmModel *mi = load(mc[c].src, 0);
+        ck_assert_ptr_nonnull(mm);
+        ck_assert_ptr_nonnull(mn);
+        ck_assert_ptr_nonnull(mi);
+        ck_assert_msg(nmemo(mm) == mc[c].nm, "case %zu: %d memos", c, nmemo(mm));
+        ck_assert_int_eq(nmemo(mn), 0);
+        VmEval *em = vm_eval_new(mm), *en = vm_eval_new(mn), *ei = vm_eval_new(mi);
+        size_t dim = vm_model_dim(mm);
+        double u[32], gm[32], gn[32], gi[32], lm, ln, li;
+        for (int pt = 0; pt < 6; pt++) {
+            rt_point(u, dim, pt);
+            ck_assert_int_eq(vm_log_density(em, u, 1, &lm, gm), 0);
+            ck_assert_int_eq(vm_log_density(en, u, 1, &ln, gn), 0);
+            ck_assert_int_eq(vm_log_density(ei, u, 1, &li, gi), 0);
+            ck_assert_msg(lm == ln, "case %zu: lp %.17g vs %.17g without memos", c, lm, ln);
+            ck_assert_msg(fabs(lm - li) <= 1e-12 * fmax(1, fabs(li)), "case %zu: lp %.17g vs the interpreter's %.17g", c, lm, li);
+            for (size_t i = 0; i < dim; i++)
+                ck_assert_msg(fabs(gm[i] - gn[i]) <= 1e-12 * fmax(1, fabs(gn[i])) &&
+                              fabs(gm[i] - gi[i]) <= 1e-12 * fmax(1, fabs(gi[i])),
+                              "case %zu: grad[%zu] %.17g, without memos %.17g, interpreter %.17g", c, i, gm[i], gn[i], gi[i]);
+        }
+        ck_assert_msg(((Ev *)em)->sc_runs > 0 && ((Ev *)en)->sc_runs > 0, "case %zu: no program ran", c);
+        ck_assert_msg((((Ev *)em)->sc_memo_hits > 0) == mc[c].hits, "case %zu: %ld hits", c, ((Ev *)em)->sc_memo_hits);
+        ck_assert_int_eq(((Ev *)en)->sc_memo_hits, 0);
+        vm_eval_free(em); vm_eval_free(en); vm_eval_free(ei);
+        vm_model_free(mm); vm_model_free(mn); vm_model_free(mi);
+    }
+}
+END_TEST
+
 /* A function the programs do not inline (an if in its body): the loop that calls it
  * is the interpreter's, with the same density. */
 START_TEST(not_inlined)
@@ -457,6 +515,7 @@ int main(void)
     tcase_add_test(tc, whole_loop_one_program);
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, hoisted_same_as_not);
+    tcase_add_test(tc, memo_same_as_not);
     tcase_add_test(tc, not_inlined);
     tcase_add_test(tc, forwarded_reads);
     tcase_add_test(tc, slices_as_one_call);
