@@ -100,7 +100,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         l->vec = vec_plan(s, &m->arena);
         /* a loop that runs as vectors gets a program only if one may win (SS_DISTV) */
         l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))
-              ? NULL : sc_compile(s, &m->arena);
+              ? NULL : sc_compile(s, &m->arena, &l->why);
         /* vectors first: measured faster even when the body holds inner loops (arK,
          * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs);
          * unless the program runs an inner loop as one density call over a slice
@@ -119,14 +119,13 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     case S_WHILE: {
         /* a while loop: a scalar program or the interpreter (eval.c runs it so only
          * without a hook) */
-        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena);
-        if (sc) {
-            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
-            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-            p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body), .sc = sc};
-            p->nloops++;
-            p->nsc++;
-        }
+        Span why = {0};
+        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena, &why);
+        int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+        while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
+        p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body), .sc = sc, .why = why};
+        p->nloops++;
+        p->nsc += sc != NULL;
         plan_stmt(m, p, s->body);
         return;
     }

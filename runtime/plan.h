@@ -24,6 +24,8 @@ typedef struct PlLoop {
     const ScProg *sc;         /* or NULL */
     int dens;                 /* the body holds `~` or `target +=`: under a hook (eval.h)
                                * it runs one iteration at a time */
+    Span why;                 /* no strategy: what the scalar compiler refused (len 0: none
+                               * was tried, an inner loop runs as vectors) */
 } PlLoop;
 
 /* The fast paths of fast.c, per `~` statement, *_lpdf call and assigned or declared

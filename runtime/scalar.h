@@ -15,10 +15,11 @@
 
 typedef struct ScProg ScProg;
 
-/* The program of `for` statement s, allocated in a (the model's arena), or NULL when
- * its body uses anything the program does not cover (the interpreter then runs it).
- * Syntactic only: sizes and values are read from the environment at each run. */
-ScProg *sc_compile(const Stmt *s, Arena *a);
+/* The program of `for` or `while` statement s, allocated in a (the model's arena), or
+ * NULL when its body uses anything the program does not cover (the interpreter then
+ * runs it; *why, unless why is NULL, the span of the first node refused).  Syntactic
+ * only: sizes and values are read from the environment at each run. */
+ScProg *sc_compile(const Stmt *s, Arena *a, Span *why);
 /* Runs the loop s (bounds lo..hi) with its program: 1 if done (or ev->fail), 0 if the
  * interpreter must run it instead (nothing changed: an index out of range, an invalid
  * argument or a value that is not finite undo the run, and the interpreter then says

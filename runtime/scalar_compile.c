@@ -30,7 +30,16 @@ typedef struct ScC {
     int nfwd;
     ScProg *p;
     int bad;
+    /* the first node refused, innermost (vm_model_plan_describe says why a loop is
+     * the interpreter's) */
+    Span why;
+    int whyset;
 } ScC;
+
+static void refuse(ScC *c, Span sp)
+{
+    if (!c->whyset) { c->why = sp; c->whyset = 1; }
+}
 
 static int scalar_ty(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR; }
 
@@ -427,7 +436,16 @@ static int cinline(ScC *c, const Expr *e)
     return v;
 }
 
+static int cexpr_node(ScC *c, const Expr *e);
+
 static int cexpr(ScC *c, const Expr *e)
+{
+    int r = cexpr_node(c, e);
+    if (r < 0) refuse(c, e->span);
+    return r;
+}
+
+static int cexpr_node(ScC *c, const Expr *e)
 {
     if (c->bad || !scalar_ty(e->ty)) return -1;
     int isint = e->ty.base == TB_INT;
@@ -868,7 +886,16 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
     return t;
 }
 
+static int cstmts_node(ScC *c, const Stmt *s);
+
 static int cstmts(ScC *c, const Stmt *s)
+{
+    int r = cstmts_node(c, s);
+    if (r) refuse(c, s->span);
+    return r;
+}
+
+static int cstmts_node(ScC *c, const Stmt *s)
 {
     if (c->bad) return -1;
     switch (s->kind) {
@@ -1019,7 +1046,7 @@ static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
         const Expr *l = s->lhs;
         if (l->kind != E_VAR) return;
         for (int i = 0; i < *ndecl; i++) if (decl[i] == l->slot) return;
-        if ((l->ty.base != TB_REAL && l->ty.base != TB_INT) || !scalar_ty(l->ty)) { c->bad = 1; return; }
+        if ((l->ty.base != TB_REAL && l->ty.base != TB_INT) || !scalar_ty(l->ty)) { refuse(c, s->span); c->bad = 1; return; }
         if (map_find(c, l->slot) >= 0) return;
         ScProg *p = c->p;
         if (p->nbound == SC_MAXMAP) { c->bad = 1; return; }
@@ -1246,7 +1273,7 @@ static void sc_flatten(ScProg *p, Arena *a)
     p->code[at++] = (ScOp){.op = SX_END};
 }
 
-ScProg *sc_compile(const Stmt *s, Arena *a)
+ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
 {
     if (s->kind != S_FOR && s->kind != S_WHILE) return NULL;
     ScProg tmp = {0};
@@ -1297,6 +1324,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a)
     free(c.ops);
     free(c.pre);
     free(c.st);
+    if (!p && why) *why = c.whyset ? c.why : s->span;
     return p;
 }
 

@@ -92,6 +92,11 @@ int vm_write_values(VmEval *e, const double *u, gsl_rng *r, double *out);
  * density statement, split or not (malloc'd). */
 int vm_model_split(VmModel *m, int rank, int size, char **msg);
 char *vm_model_split_describe(const VmModel *m);
+/* What the execution plan runs each loop of the model with, one line per loop in source
+ * order ("FILE:LINE: for loop: a scalar program (N operations)", vectorised, a
+ * recurrence, or the interpreter with the first construct the compiler refused and
+ * its position).  Caller frees; NULL out of memory. */
+char *vm_model_plan_describe(const VmModel *m);
 /* The processes m's density is split over (1 without a split). */
 int vm_model_split_size(const VmModel *m);
 

@@ -11,6 +11,7 @@ void cli_usage(FILE *out)
     fprintf(out,
         "usage: vrun MODEL.vmod [--data FILE.json] [--method=NAME] [options]\n"
         "       vrun --check MODEL.vmod | --format MODEL.vmod | --help | --version\n"
+        "       vrun --plan MODEL.vmod [--data FILE.json]   how each loop runs (docs/ir.md)\n"
         "       vrun [--data FILE.json]             the interactive REPL (docs/repl.md)\n"
         "       vrun --script FILE [--data FILE.json]   REPL commands from FILE, no prompts\n"
         "       vrun plot FILE.csv ... [--kind=K,...] [--vars=V,...] [--out=DIR]   plots (docs/plots.md)\n"
@@ -48,7 +49,7 @@ void cli_usage(FILE *out)
 static const char *const cli_names[] = {"data", "method", "output", "summary", "init", "at", "at-unconstrained",
                                         "seed", "chains", "threads", "warmup", "draws", "iters", "mc", "lr", "tol",
                                         "jacobian", "script", "thin", "save-warmup", "help", "version", "check",
-                                        "format", "quiet", "no-progress", "strict", NULL};
+                                        "format", "plan", "quiet", "no-progress", "strict", NULL};
 
 static size_t cli_distance(const char *a, const char *b)
 {
@@ -171,6 +172,7 @@ int cli_parse(int argc, char **argv, Cli *c, char *err, size_t errlen)
         if (!strcmp(key, "version")) { c->version = 1; continue; }
         if (!strcmp(key, "check")) { c->check = 1; continue; }
         if (!strcmp(key, "format")) { c->format = 1; continue; }
+        if (!strcmp(key, "plan")) { c->plan = 1; continue; }
         if (!strcmp(key, "quiet")) { c->quiet = 1; c->progress = 0; continue; }
         if (!strcmp(key, "no-progress")) { c->progress = 0; continue; }
         if (!strcmp(key, "strict")) { c->strict = 1; continue; }

@@ -6,7 +6,7 @@
 
 typedef struct Cli {
     const char *model, *data, *method, *output, *summary, *init, *at, *at_unc;
-    int check, format, help, version, quiet, progress, jacobian, strict;
+    int check, format, plan, help, version, quiet, progress, jacobian, strict;
     int jacobian_given;        /* --jacobian was on the command line (map takes it too) */
     long seed, chains, threads, warmup, draws, iters, mc, thin;
     int save_warmup;

@@ -16,7 +16,7 @@
 
 #define VRUN_VERSION "0.1.0"
 
-static int do_check(const char *path, int format, const char *data)
+static int do_check(const char *path, int format, const char *data, int plan)
 {
     size_t len;
     char *src = vrun_read_file(path, "model file", &len);
@@ -42,6 +42,12 @@ static int do_check(const char *path, int format, const char *data)
         char *sz = m ? vm_model_check_sizes(m) : NULL;
         if (!m && data) { fputs(lmsg ? lmsg : "error: cannot load the model with its data\n", stderr); rc = 1; }
         else if (sz) { fputs(sz, stderr); if (sz[strlen(sz) - 1] != '\n') fputc('\n', stderr); rc = 1; }
+        else if (plan && m) {
+            char *desc = vm_model_plan_describe(m);
+            if (desc && *desc) fputs(desc, stdout);
+            else puts("no loops");
+            free(desc);
+        } else if (plan) { fputs(lmsg ? lmsg : "error: cannot load the model\n", stderr); rc = 1; }
         else puts("ok");
         free(sz);
         free(lmsg);
@@ -85,9 +91,9 @@ static int vrun_main(int argc, char **argv)
     }
     if (c.help) { cli_usage(stdout); cli_free(&c); return 0; }
     if (c.version) { printf("vrun %s\n", VRUN_VERSION); cli_free(&c); return 0; }
-    if (!c.model && (c.check || c.format)) {
-        fprintf(stderr, "vrun: error: --%s needs a model file: vrun --%s MODEL.vmod\n", c.check ? "check" : "format",
-                c.check ? "check" : "format");
+    if (!c.model && (c.check || c.format || c.plan)) {
+        const char *flag = c.check ? "check" : c.plan ? "plan" : "format";
+        fprintf(stderr, "vrun: error: --%s needs a model file: vrun --%s MODEL.vmod\n", flag, flag);
         cli_free(&c);
         return 1;
     }
@@ -100,7 +106,11 @@ static int vrun_main(int argc, char **argv)
         return 1;
     }
     if (!c.model) { int rc = repl_main(&c); cli_free(&c); return rc; }
-    if (c.check || c.format) { int rc = do_check(c.model, c.format, c.check ? c.data : NULL); cli_free(&c); return rc; }
+    if (c.check || c.format || c.plan) {
+        int rc = do_check(c.model, c.format, c.check || c.plan ? c.data : NULL, c.plan);
+        cli_free(&c);
+        return rc;
+    }
 
     const Backend *b = NULL;
     if (session_method(&c, &b, err, sizeof err)) {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# vrun --plan says how each loop of a model runs: a scalar program, vectorised, a loop
+# inside another's program, or the interpreter with the construct that kept it there.
+# usage: test_plan.sh VRUN
+set -u
+VRUN=$1
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; cat "$T/out" "$T/err"; }
+
+cat > "$T/m.vmod" <<'M'
+data int N;
+data vector[N] y;
+param vector[3] mu;
+param real<lower=0> s;
+mu ~ normal(0, 1);
+for (n in 1:N) {
+  vector[3] lps = log(rep_vector(1.0 / 3, 3));
+  for (k in 1:3) lps[k] += normal_lpdf(y[n] | mu[k], s);
+  target += log_sum_exp(lps);
+}
+for (n in 1:N) y[n] ~ normal(mu[1], s);
+{
+  real r = 0;
+  for (n in 2:N) r = r + segment(y, n - 1, 2)[1] * mu[2];
+  target += -r * r;
+}
+M
+printf '{"N": 4, "y": [0.1, 2.5, -0.4, 1.2]}' > "$T/d.json"
+"$VRUN" --plan "$T/m.vmod" --data "$T/d.json" >"$T/out" 2>"$T/err"; st=$?
+[ $st -eq 0 ] || bad "exit $st, wanted 0"
+grep -q "m.vmod:6: for loop: a scalar program (" "$T/out" || bad "the mixture's loop: a scalar program"
+grep -q "m.vmod:8:   for loop: in the scalar program of line 6" "$T/out" || bad "its inner loop: part of the program"
+grep -q "m.vmod:11: for loop: vectorised" "$T/out" || bad "the observations' loop: vectorised"
+grep -qF 'm.vmod:14: for loop: the interpreter, one statement at a time: line 14 column 26 is not compiled, `segment(y, n - 1, 2)[1]`' "$T/out" \
+    || bad "the loop with a slice: the interpreter, and why"
+# without the data the sizes are unknown: the load's error, exit 1
+"$VRUN" --plan "$T/m.vmod" >"$T/out" 2>"$T/err"; st=$?
+[ $st -eq 1 ] && [ -s "$T/err" ] || bad "no data: exit $st, wanted 1 with a message"
+"$VRUN" --plan >"$T/out" 2>"$T/err"; st=$?
+[ $st -eq 1 ] && grep -q "needs a model file" "$T/err" || bad "no model: exit $st"
+[ $fail -eq 0 ] && echo "test_plan: ok"
+exit $((fail > 0))
