@@ -10,12 +10,13 @@
  * whole assignments computed element by element (a whole 1-d array, a row x[i] of a
  * matrix, scalars, rep_vector, + - .* ./ and scaling, unary minus, math functions of
  * one argument); `~` and `target +=` of a scalar; nested for loops and while loops;
- * if/else on an int condition (comparisons, !, && and ||); int + - * / %; real + - * /
+ * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
+ * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * /
  * ^ and unary minus; math functions of one or two arguments; univariate *_lpdf /
  * *_lpmf of scalars; log_sum_exp of a whole one-dimensional array or vector; the dot
  * product of two 1-d views (x[n] * beta, dot_product, transposes).  Everything else
- * (&& and || outside an if's condition, slices with ranges, containers passed to
- * functions, matrices as values, ...) leaves the loop to the interpreter.
+ * (slices with ranges, containers passed to functions other than as views, matrices
+ * as values, ...) leaves the loop to the interpreter.
  *
  * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
  * gradient is the interpreter's up to the order of the additions. */

@@ -437,6 +437,8 @@ static int cinline(ScC *c, const Expr *e)
 }
 
 static int cexpr_node(ScC *c, const Expr *e);
+static int c_ternary(ScC *c, const Expr *e, int isint);
+static int c_cond(ScC *c, const Expr *e, int *op0);
 
 static int cexpr(ScC *c, const Expr *e)
 {
@@ -526,6 +528,10 @@ static int cexpr_node(ScC *c, const Expr *e)
         return o->dst = isint ? c->ni++ : c->nr++;
     }
     case E_BINOP: {
+        if (e->op == OP_AND || e->op == OP_OR) {  /* statements, the right side when needed */
+            int op0 = 0;                          /* the pending operations: clamp_ranges */
+            return isint ? c_cond(c, e, &op0) : -1;
+        }
         if (e->op >= OP_LT && e->op <= OP_NE) {   /* an int 0 or 1, as ops.c gives */
             if (!isint) return -1;
             const Expr *x = e->args[0], *y = e->args[1];
@@ -555,6 +561,7 @@ static int cexpr_node(ScC *c, const Expr *e)
         o->b = b;
         return o->dst = isint ? c->ni++ : c->nr++;
     }
+    case E_COND: return c_ternary(c, e, isint);
     case E_CALL: {
         if (isint) return -1;
         if (e->fkind == FN_MATH) {
@@ -886,6 +893,52 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
     return t;
 }
 
+/* c ? a : b, only the branch chosen evaluated, as the interpreter does (n > 1 ?
+ * y[n - 1] : 0 reads no y[0]): statements before the one being compiled,
+ *     if (c) t = a; else t = b;
+ * the operations pending before them theirs (clamp_ranges), t the value. */
+static int c_ternary(ScC *c, const Expr *e, int isint)
+{
+    int cond = c_int(c, e->args[0]), at = c->nst;
+    ScStmt *st = cond < 0 ? NULL : new_st(c, SS_IF);
+    if (!st) return -1;
+    st->op0 = 0;
+    st->op1 = c->nops;
+    st->src = cond;
+    int t = isint ? c->ni++ : c->nr++;
+    c->nfwd = 0;
+    for (int br = 1; br <= 2; br++) {
+        int op0 = c->nops, v = isint ? c_int(c, e->args[br]) : c_real(c, e->args[br]);
+        ScStmt *set = v < 0 ? NULL : new_st(c, isint ? SS_SETI : SS_SET);
+        if (!set) return -1;
+        set->op0 = op0;
+        set->op1 = c->nops;
+        set->dst = t;
+        set->src = v;
+        if (br == 1) c->st[at].body1 = c->nst;
+    }
+    c->nfwd = 0;
+    c->st[at].body0 = at + 1;         /* c->st may have moved */
+    c->st[at].els0 = c->st[at].body1;
+    c->st[at].els1 = c->nst;
+    return t;
+}
+
+/* Statements' operation ranges made consecutive.  Statements are made in the order
+ * they run, each owning [op0, op1); one made while an expression is compiled (a
+ * conditional, && and || as values) runs before the statement that uses its value,
+ * and takes the operations pending before it: its op0 (0) and that statement's are
+ * raised to the end of the ranges before them. */
+static void clamp_ranges(ScC *c)
+{
+    int floor = 0;
+    for (int k = 0; k < c->nst; k++) {
+        if (c->st[k].op0 < floor) c->st[k].op0 = floor;
+        if (c->st[k].op1 < c->st[k].op0) c->st[k].op1 = c->st[k].op0;
+        if (c->st[k].op1 > floor) floor = c->st[k].op1;
+    }
+}
+
 static int cstmts_node(ScC *c, const Stmt *s);
 
 static int cstmts(ScC *c, const Stmt *s)
@@ -992,7 +1045,8 @@ static int cstmts_node(ScC *c, const Stmt *s)
          * (sc_flatten); && and || would need statements of their own: not covered */
         int op0 = c->nops;
         c->nfwd = 0;                    /* the body runs many times, and then the rest */
-        int cond = c_int(c, s->cond), at = c->nst;
+        int nst = c->nst, cond = c_int(c, s->cond), at = c->nst;
+        if (c->nst != nst) { refuse(c, s->cond->span); return -1; }   /* run once, not per test */
         ScStmt *st = cond < 0 ? NULL : new_st(c, SS_WHILE);
         if (!st) return -1;
         st->op0 = op0;
@@ -1284,6 +1338,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
     find_bound(&c, isfor ? s->body : s, decl, &ndecl);
     tmp.loopvar = c.bad ? -1 : isfor ? map_add(&c, s->slot, 1) : c.ni++;
     int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, isfor ? s->body : s) == 0 && !c.bad;
+    if (ok) clamp_ranges(&c);
     ScProg *p = NULL;
     if (ok && !vm_scalar_nofuse) fuse(&c, &tmp);
     if (ok && !vm_scalar_nohoist) {

@@ -131,6 +131,19 @@ static const Case cases[] = {
     {"while loops: a top-level one with an outer int, one in a for body",
      DECLS "{ int m = 1; real r = 0; while (m <= N) { r = r * 0.5 + a * x[m]; m += 2; } target += -r * r;\n"
      "  for (n in 1:N) { int c = 0; real w = a; while (c < k[n]) { w += b * 0.1; c += 1; } y[n] ~ normal(w, s); } }", 0},
+    {"conditional expressions: only the branch chosen runs (y[n - 1] at n = 1), int and real, nested, as an index",
+     DECLS "{ real r = 0; for (n in 1:N) { real p = n > 1 ? y[n - 1] : 0.0; int h = g[n] == 2 ? 1 : (g[n] == 3 ? 2 : 3);\n"
+     "  r = r * 0.5 + p * a + (z[n] == 1 ? b : exp(t)) * x[h] + al[n > 3 ? 2 : 1]; y[n] ~ normal(r, s); } }", 0},
+    {"&& and || as values: the right side only when needed",
+     DECLS "{ real r = 0; for (n in 1:N) { int q = n > 1 && y[n - 1] > a; int w = (z[n] == 1 || k[n] > 2);\n"
+     "  r = r * 0.5 + q * b + w * t - (q || w) * 0.1 + (n == N || x[n + 1] > 0) * a; } target += -r * r; }", 0},
+    {"a change point (Stan's coal mining disasters): a conditional rate in a double loop",
+     DECLS "{ vector[N] lp = rep_vector(-log(N), N);\n"
+     "  for (sp in 1:N) for (n in 1:N) lp[sp] = lp[sp] + poisson_lpmf(k[n] | n < sp ? exp(a) : exp(b));\n"
+     "  target += log_sum_exp(lp); }", 0},
+    {"a conditional in a while loop's condition (the interpreter's) beside a program",
+     DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : 1) == 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
+     "  for (n in 1:N) r = r * 0.9 + (n > 2 ? b : t) * x[n]; target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -482,7 +495,8 @@ START_TEST(whole_loop_one_program)
 {
     static const struct { const char *name; long runs; } want[] = {
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
-        {"user functions with vector arguments", 1},
+        {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
+        {"a change point", 1}, {"a conditional in a while loop's condition", 1},
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
