@@ -51,7 +51,11 @@ static int has_distv(const Stmt *s)
     return 0;
 }
 
-static int inner_vector(Model *m, const Stmt *s)
+/* s holds a loop that runs as vectors over VECTOR_MIN or more elements.  Bounds not
+ * known at load count as many in the model (data sizes are known there, so an unknown
+ * bound is large or computed), as few in a function's body (fun), whose sizes are its
+ * arguments': an HMM's states, more often than not. */
+static int inner_vector(Model *m, const Stmt *s, int fun)
 {
     if (!s) return 0;
     switch (s->kind) {
@@ -59,16 +63,16 @@ static int inner_vector(Model *m, const Stmt *s)
         /* a program runs this one as one density call over the slice (SS_DISTV) */
         if (!vm_scalar_nodistv && sc_distv_shape(s)) return 0;
         /* a loop around such loops: the program takes it too (nested3's middle loop) */
-        if (!vm_scalar_nodistv && has_distv(s->body)) return inner_vector(m, s->body);
+        if (!vm_scalar_nodistv && has_distv(s->body)) return inner_vector(m, s->body, fun);
         if (vec_plan(s, &m->arena)) {
             long lo = load_int(m, s->lo), hi = lo < 0 ? -1 : load_int(m, s->hi);
-            if (lo < 0 || hi < 0 || hi - lo + 1 >= VECTOR_MIN) return 1;
+            if (lo < 0 || hi < 0 ? !fun : hi - lo + 1 >= VECTOR_MIN) return 1;
         }
-        return inner_vector(m, s->body);
+        return inner_vector(m, s->body, fun);
     }
-    case S_WHILE: return inner_vector(m, s->body);
-    case S_IF: return inner_vector(m, s->body) || inner_vector(m, s->els);
-    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (inner_vector(m, s->stmts[i])) return 1; return 0;
+    case S_WHILE: return inner_vector(m, s->body, fun);
+    case S_IF: return inner_vector(m, s->body, fun) || inner_vector(m, s->els, fun);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (inner_vector(m, s->stmts[i], fun)) return 1; return 0;
     default: return 0;
     }
 }
@@ -99,7 +103,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         l->dens = has_density(s->body);
         l->vec = vec_plan(s, &m->arena);
         /* a loop that runs as vectors gets a program only if one may win (SS_DISTV) */
-        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))
+        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 0) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))
               ? NULL : sc_compile(s, &m->arena, &l->why);
         /* vectors first: measured faster even when the body holds inner loops (arK,
          * dogs and bench_shapes' nested3 took 1.3-2.5x longer as scalar programs);
@@ -120,7 +124,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         /* a while loop: a scalar program or the interpreter (eval.c runs it so only
          * without a hook) */
         Span why = {0};
-        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body) ? NULL : sc_compile(s, &m->arena, &why);
+        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 0) ? NULL : sc_compile(s, &m->arena, &why);
         int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
         while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
         p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body), .sc = sc, .why = why};
@@ -135,27 +139,46 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     }
 }
 
-/* A loop in a user-defined function's body gets an entry only if it is a recurrence
- * (one that runs as vectors gets none and is tried so without a plan, as before;
- * scalar programs never run there): the model phase then does not compile it at every
- * call of the function. */
+/* A loop in a user-defined function's body is planned as the model's are, but for
+ * the vectoriser, which such a loop still tries at each run without a plan (as it
+ * did before plans): a scalar program, else a recurrence.  A program reads the
+ * function's arguments and locals from their slots as it reads the model's variables;
+ * a body with `return` in it, or anything else no program covers, stays the
+ * interpreter's.  (Stan's HMM forward pass written as a function: bench_shapes'
+ * hmm shape, as one.) */
 static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
 {
     if (!s) return;
     switch (s->kind) {
     case S_FOR: {
-        const RcProg *rec = vec_plan(s, &m->arena) ? NULL : rec_compile(s, &m->arena);
-        if (rec) {
+        int vec = vec_plan(s, &m->arena) != NULL;
+        Span why = {0};
+        const ScProg *sc = vec || vm_plan_scalar_disabled || inner_vector(m, s->body, 1) ? NULL : sc_compile(s, &m->arena, &why);
+        const RcProg *rec = vec || sc ? NULL : rec_compile(s, &m->arena);
+        if (rec || sc) {
             int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
             while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-            p->tab[i] = (PlLoop){.s = s, .rec = rec};
+            p->tab[i] = (PlLoop){.s = s, .rec = rec, .sc = sc, .dens = has_density(s->body), .why = why};
             p->nloops++;
-            p->nrec++;
+            p->nrec += rec != NULL;
+            p->nsc += sc != NULL;
         }
         plan_fun_stmt(m, p, s->body);
         return;
     }
-    case S_WHILE: plan_fun_stmt(m, p, s->body); return;
+    case S_WHILE: {
+        Span why = {0};
+        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 1) ? NULL : sc_compile(s, &m->arena, &why);
+        if (sc) {
+            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
+            p->tab[i] = (PlLoop){.s = s, .sc = sc, .dens = has_density(s->body), .why = why};
+            p->nloops++;
+            p->nsc++;
+        }
+        plan_fun_stmt(m, p, s->body);
+        return;
+    }
     case S_IF: plan_fun_stmt(m, p, s->body); plan_fun_stmt(m, p, s->els); return;
     case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_fun_stmt(m, p, s->stmts[i]); return;
     default: return;

@@ -147,12 +147,14 @@ START_TEST(compiled_at_load)
     ck_assert_int_eq(vm_rec_compiles, c1);
     vm_eval_free(e);
     vm_model_free(m);
-    /* the scalar programs take the model's loop when enabled: no program for recur.c */
+    /* the scalar programs take both loops when enabled, the function's too (plan.c's
+     * plan_fun_stmt): no program for recur.c */
     char *msg = NULL;
     m = vm_model_load(src, strlen(src), "test.vmod", DATA, "data.json", &msg);
     ck_assert_msg(m != NULL, "%s", msg ? msg : "?");
     free(msg);
-    ck_assert_int_eq(((Model *)m)->plan->nrec, 1);   /* the function's */
+    ck_assert_int_eq(((Model *)m)->plan->nrec, 0);
+    ck_assert_int_eq(((Model *)m)->plan->nsc, 2);
     vm_model_free(m);
 }
 END_TEST

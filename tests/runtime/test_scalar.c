@@ -144,6 +144,14 @@ static const Case cases[] = {
     {"a conditional in a while loop's condition (the interpreter's) beside a program",
      DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : 1) == 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
      "  for (n in 1:N) r = r * 0.9 + (n > 2 ? b : t) * x[n]; target += -r * r; }", 0},
+    {"a function whose body holds loops: Stan's HMM forward pass as a function, and a while",
+     "real hmm_fwd(array[] real yy, vector mu, matrix lt, real sg) {\n"
+     "  int K = rows(mu); int T = size(yy); array[T, K] real gam; array[K] real acc;\n"
+     "  for (k in 1:K) gam[1, k] = normal_lpdf(yy[1] | mu[k], sg);\n"
+     "  for (t in 2:T) for (k in 1:K) { for (j in 1:K) acc[j] = gam[t - 1, j] + lt[j, k] + normal_lpdf(yy[t] | mu[k], sg);\n"
+     "    gam[t, k] = log_sum_exp(acc); }\n  return log_sum_exp(gam[T]); }\n"
+     "real geo(real q, int n) { real acc = 0; int i = 0; while (i < n) { acc = acc * q + 1; i += 1; } return acc; }\n"
+     DECLS "target += hmm_fwd(y, al, lt, s) - 0.1 * square(geo(inv_logit(t), N));", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -497,6 +505,7 @@ START_TEST(whole_loop_one_program)
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
+        {"a function whose body holds loops", 2},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
