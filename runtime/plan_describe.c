@@ -12,6 +12,7 @@
 typedef struct Desc {
     const VmModel *m;
     FILE *f;
+    int fun;                  /* in a function's body: a loop without a plan tries vectors */
 } Desc;
 
 static int line_of(const Desc *d, int off)
@@ -67,6 +68,9 @@ static void walk(Desc *d, const Stmt *s, int depth, int in, const char *inwhat)
     } else if (pl && pl->rec) {
         fputs("a recurrence (forward-mode program)\n", d->f);
         walk(d, s->body, depth + 1, line, "recurrence");
+    } else if (!pl && d->fun && s->kind == S_FOR) {
+        fputs("vectorised at each call if its iterations are independent, else the interpreter\n", d->f);
+        walk(d, s->body, depth + 1, 0, NULL);
     } else {
         fputs("the interpreter, one statement at a time", d->f);
         if (pl && pl->why.len > 0) {
@@ -89,6 +93,17 @@ char *vm_model_plan_describe(const VmModel *m)
     if (!d.f) return NULL;
     const Program *p = m->ir->prog;
     for (int i = 0; i < p->nstmts; i++) walk(&d, p->stmts[i], 0, 0, NULL);
+    for (int i = 0; i < p->nfuns; i++) {       /* a heading for a function with loops */
+        const FunDef *fn = p->funs[i];
+        char *fb = NULL;
+        size_t fl = 0;
+        Desc fd = {.m = m, .f = fn->body ? open_memstream(&fb, &fl) : NULL, .fun = 1};
+        if (!fd.f) continue;
+        walk(&fd, fn->body, 1, 0, NULL);
+        fclose(fd.f);
+        if (fl) fprintf(d.f, "in function %s:\n%s", fn->name, fb);
+        free(fb);
+    }
     fclose(d.f);
     return buf;
 }

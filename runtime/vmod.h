@@ -95,7 +95,8 @@ char *vm_model_split_describe(const VmModel *m);
 /* What the execution plan runs each loop of the model with, one line per loop in source
  * order ("FILE:LINE: for loop: a scalar program (N operations)", vectorised, a
  * recurrence, or the interpreter with the first construct the compiler refused and
- * its position).  Caller frees; NULL out of memory. */
+ * its position), then the loops of each user-defined function under "in function
+ * NAME:".  Caller frees; NULL out of memory. */
 char *vm_model_plan_describe(const VmModel *m);
 /* The processes m's density is split over (1 without a split). */
 int vm_model_split_size(const VmModel *m);

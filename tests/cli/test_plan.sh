@@ -34,6 +34,21 @@ grep -q "m.vmod:8:   for loop: in the scalar program of line 6" "$T/out" || bad 
 grep -q "m.vmod:11: for loop: vectorised" "$T/out" || bad "the observations' loop: vectorised"
 grep -qF 'm.vmod:14: for loop: the interpreter, one statement at a time: line 14 column 26 is not compiled, `segment(y, n - 1, 2)[1]`' "$T/out" \
     || bad "the loop with a slice: the interpreter, and why"
+# a function's loops, under its name
+cat > "$T/f.vmod" <<'M'
+real geo(real q, int n) {
+  real acc = 0;
+  for (i in 1:n) acc = acc * q + 1;
+  return acc;
+}
+real twice(real q) { return 2 * q; }
+param real<lower=0, upper=1> q;
+target += -square(geo(q, 5) - twice(q));
+M
+"$VRUN" --plan "$T/f.vmod" >"$T/out" 2>"$T/err"; st=$?
+[ $st -eq 0 ] || bad "functions: exit $st, wanted 0"
+grep -qx "in function geo:" "$T/out" && grep -q "f.vmod:3:   for loop: a scalar program (" "$T/out" || bad "the function's loop"
+grep -q "twice" "$T/out" && bad "a function without loops has no heading"
 # without the data the sizes are unknown: the load's error, exit 1
 "$VRUN" --plan "$T/m.vmod" >"$T/out" 2>"$T/err"; st=$?
 [ $st -eq 1 ] && [ -s "$T/err" ] || bad "no data: exit $st, wanted 1 with a message"
