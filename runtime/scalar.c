@@ -13,8 +13,9 @@
  * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
  * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * /
  * ^ and unary minus; math functions of one or two arguments; univariate *_lpdf /
- * *_lpmf of scalars; log_sum_exp of a whole one-dimensional array or vector; the dot
- * product of two 1-d views (x[n] * beta, dot_product, transposes).  Everything else
+ * *_lpmf of scalars; the dot product of two 1-d views and log_sum_exp and sum of one
+ * (a whole vector, a row x[n], a slice y[a:b] or segment of either; x[n] * beta,
+ * dot_product, transposes).  Everything else
  * (slices with ranges, containers passed to functions other than as views, matrices
  * as values, ...) leaves the loop to the interpreter.
  *
@@ -165,18 +166,34 @@ static void sc_ids(ScRun *R, int arr, Val *t)
     for (int k = 0; k < n; k++) t->id[k] = R->ev->nvars++;
 }
 
-/* A 1-d view of array entry arr: row `row` (an int register) of a 2-d array, or with
- * row -1 the whole of a 1-d one.  Its length (-1 and R->bad for a row out of range),
- * the offset of its first element and the step between elements. */
-static inline int sc_view(ScRun *R, int arr, int row, long *off, long *step)
+/* View v (scalar_int.h) of the run's arrays: its length (-1 and R->bad when a row or
+ * the range is out of bounds, as index.c and segment() would say), the offset of its
+ * first element and the step between elements. */
+static inline int sc_view(ScRun *R, ScView v, long *off, long *step)
 {
-    const Val *v = R->arr[arr];
-    if (row < 0) { *off = 0; *step = R->stride[arr][0]; return v->dims[0]; }
-    int i = R->iv[row];
-    if ((unsigned)i - 1u >= (unsigned)v->dims[0]) { R->bad = 1; return -1; }
-    *off = (long)(i - 1) * R->stride[arr][0];
-    *step = R->stride[arr][1];
-    return v->dims[1];
+    const Val *x = R->arr[v.arr];
+    int n;
+    if (v.row < 0) { *off = 0; *step = R->stride[v.arr][0]; n = x->dims[0]; }
+    else {
+        int i = R->iv[v.row];
+        if ((unsigned)i - 1u >= (unsigned)x->dims[0]) { R->bad = 1; return -1; }
+        *off = (long)(i - 1) * R->stride[v.arr][0];
+        *step = R->stride[v.arr][1];
+        n = x->dims[1];
+    }
+    if (v.kind == VW_ALL) return n;
+    long lo = v.ra >= 0 ? R->iv[v.ra] : 1, len;
+    if (v.kind == VW_SEG) {
+        len = R->iv[v.rb];
+        if (lo == INT_MIN || len < 0 || lo < 1 || lo - 1 + len > n) { R->bad = 1; return -1; }
+    } else {
+        long hi = v.rb >= 0 ? R->iv[v.rb] : n;
+        if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return -1; }
+        len = hi >= lo ? hi - lo + 1 : 0;
+        if (len > 0 && (lo < 1 || hi > n)) { R->bad = 1; return -1; }
+    }
+    if (len > 0) *off += (lo - 1) * *step;
+    return (int)len;
 }
 
 /* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
@@ -272,6 +289,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_F2] = &&L_SO_F2,
         [SO_DIST] = &&L_SO_DIST,
         [SO_LSE] = &&L_SO_LSE,
+        [SO_SUM] = &&L_SO_SUM,
         [SI_CONST] = &&L_SI_CONST,
         [SI_VAR] = &&L_SI_VAR,
         [SI_ELEM] = &&L_SI_ELEM,
@@ -416,7 +434,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         L_SO_DOT: do {                /* builtins.c's dot_product, its partials the other side */
             const Val *va = R->arr[o->arr], *vb = R->arr[o->ix[0]];
             long oa = 0, sa = 0, ob = 0, sb = 0;
-            int n = sc_view(R, o->arr, o->a, &oa, &sa), nb = sc_view(R, o->ix[0], o->b, &ob, &sb);
+            int n = sc_view(R, sc_view_get(o, 0), &oa, &sa), nb = n < 0 ? -1 : sc_view(R, sc_view_get(o, 1), &ob, &sb);
             if (n < 0 || n != nb) { R->bad = 1; return; }
             const double *xa = va->x + oa, *xb = vb->x + ob;
             double z = 0;
@@ -483,18 +501,21 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             break;
         }
         } while (0); DISPATCH();
-        L_SO_LSE: do { {                /* builtins.c's b_log_sum_exp */
+        L_SO_LSE: do {                /* builtins.c's b_log_sum_exp, over a view */
             const Val *v = R->arr[o->arr];
+            long off = 0, st = 0;
+            int n = sc_view(R, sc_view_get(o, 0), &off, &st);
+            if (n < 0) return;
+            const double *x = v->x + off;
             if (o->flush) sc_flush(R, o->dst);
             R->rid[o->dst] = -1;
-            if (v->base != TB_REAL) { R->bad = 1; return; }
             double m = -INFINITY;
             int im = 0;
-            for (int i = 0; i < v->n; i++) if (v->x[i] > m) { m = v->x[i]; im = i; }
-            if (v->n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
-            double s = 0, e[16];      /* the exponentials kept for the partials (short arrays) */
-            for (int i = 0; i < v->n; i++) {
-                double t = i == im ? 1.0 : exp(v->x[i] - m);   /* exp(0) is 1 exactly: no call */
+            for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
+            if (n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
+            double s = 0, e[16];      /* the exponentials kept for the partials (short views) */
+            for (int i = 0; i < n; i++) {
+                double t = i == im ? 1.0 : exp(x[i * st] - m);   /* exp(0) is 1 exactly: no call */
                 if (i < 16) e[i] = t;
                 s += t;
             }
@@ -502,15 +523,35 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             rv[o->dst] = out;
             if (v->id) {
                 Ev *ev = R->ev;
+                const int32_t *ids = v->id + off;
                 int32_t id = ev->nvars++;
-                if (!ev->notape) {    /* one capacity check for the array's triples */
-                    if (ev->nt + v->n > ev->capt) tape_reserve(ev, v->n);
-                    for (int i = 0; i < v->n; i++) tape_put(ev, v->id[i], id, i < 16 ? e[i] / s : exp(v->x[i] - out));
+                if (!ev->notape) {    /* one capacity check for the view's triples */
+                    if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+                    for (int i = 0; i < n; i++) tape_put(ev, ids[i * st], id, i < 16 ? e[i] / s : exp(x[i * st] - out));
                 }
                 R->rid[o->dst] = id;
             }
-            break;
-        }
+        } while (0); DISPATCH();
+        L_SO_SUM: do {                /* builtins.c's sum: every partial 1 */
+            const Val *v = R->arr[o->arr];
+            long off = 0, st = 0;
+            int n = sc_view(R, sc_view_get(o, 0), &off, &st);
+            if (n < 0) return;
+            const double *x = v->x + off;
+            double z = 0;
+            for (int i = 0; i < n; i++) z += x[i * st];
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = z;
+            R->rid[o->dst] = -1;
+            if (!v->id || n == 0) break;
+            Ev *ev = R->ev;
+            const int32_t *ids = v->id + off;
+            int32_t id = ev->nvars++;
+            if (!ev->notape) {
+                if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+                for (int i = 0; i < n; i++) tape_put(ev, ids[i * st], id, 1.0);
+            }
+            R->rid[o->dst] = id;
         } while (0); DISPATCH();
         L_SI_CONST: do { iv[o->dst] = o->iv; break;
         } while (0); DISPATCH();

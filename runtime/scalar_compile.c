@@ -222,43 +222,72 @@ static int builtin_is(const Expr *e, const char *name)
     return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
 }
 
-/* e as a 1-d view of a real array (SO_DOT): the whole of a 1-d one (a vector, a row
- * vector, an array of reals, outer or a local of the body), or a row x[i] of a 2-d one
- * (a matrix, an array of vectors); a transpose is the same view.  Its entry and row
- * register (-1: whole), or -1. */
-static int c_view(ScC *c, const Expr *e, int *row)
+/* e as a 1-d view of a real array (ScView, scalar_int.h): the whole of a 1-d one (a
+ * vector, a row vector, an array of reals, outer or a local of the body), or a row
+ * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
+ * (x[i, a:b]) or segment(x, a, n); a transpose is the same view.  0, or -1. */
+static int c_view(ScC *c, const Expr *e, ScView *v)
 {
     while (e->kind == E_TRANSPOSE) e = e->args[0];
     if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
+    if (builtin_is(e, "segment") && e->nargs == 3) {
+        if (c_view(c, e->args[0], v) || v->kind != VW_ALL) return -1;
+        v->kind = VW_SEG;
+        v->ra = c_int(c, e->args[1]);
+        v->rb = v->ra < 0 ? -1 : c_int(c, e->args[2]);
+        return v->rb < 0 ? -1 : 0;
+    }
     const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
     if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || b->ty.base != TB_REAL) return -1;
-    int al = alias_find(c, b->slot);
-    if (al >= 0) {
-        if (e->kind != E_VAR) return -1;
-        *row = c->alias[al].row;
-        return c->alias[al].arr;
+    *v = (ScView){.row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    int al = alias_find(c, b->slot), nd = ty_ndim(b->ty), d = 0;
+    if (al >= 0) {                    /* a function's vector parameter: the caller's view */
+        v->arr = c->alias[al].arr;
+        v->row = c->alias[al].row;
+        nd = 1;
     }
-    *row = -1;
     if (e->kind == E_INDEX) {
-        if (e->nidx != 1 || e->idx[0].kind != IX_SINGLE || ty_ndim(b->ty) != 2 || (*row = c_int(c, e->idx[0].a)) < 0)
-            return -1;
-    } else if (e->kind != E_VAR)
+        if (e->nidx > 2) return -1;
+        if (nd == 2) {                /* x[i] or x[i, slice] */
+            if (e->idx[0].kind != IX_SINGLE || (v->row = c_int(c, e->idx[0].a)) < 0) return -1;
+            d = 1;
+        }
+        if (d < e->nidx) {            /* the slice */
+            const Index *x = &e->idx[d];
+            if (x->kind == IX_SINGLE || d + 1 != e->nidx) return -1;
+            if (x->kind != IX_ALL) {
+                v->kind = VW_SLICE;
+                if (x->a && (v->ra = c_int(c, x->a)) < 0) return -1;
+                if (x->b && (v->rb = c_int(c, x->b)) < 0) return -1;
+            }
+        }
+    } else if (e->kind != E_VAR || nd != 1)
         return -1;
-    int arr = arr_of(c, b->slot, ty_ndim(b->ty), 0);
-    if (arr >= 0) c->p->areal[arr] = 1;
-    return arr;
+    if (al >= 0) return 0;
+    v->arr = arr_of(c, b->slot, ty_ndim(b->ty), 0);
+    if (v->arr < 0) return -1;
+    c->p->areal[v->arr] = 1;
+    return 0;
 }
 
 /* a . b of two 1-d views (x[n] * beta, dot_product(x[n], beta)) */
 static int c_dot(ScC *c, const Expr *a, const Expr *b)
 {
-    int ra, rb, ea = c_view(c, a, &ra), eb = ea < 0 ? -1 : c_view(c, b, &rb);
-    ScOp *o = eb < 0 ? NULL : new_op(c, SO_DOT);
+    ScView va, vb;
+    ScOp *o = c_view(c, a, &va) || c_view(c, b, &vb) ? NULL : new_op(c, SO_DOT);
     if (!o) return -1;
-    o->arr = ea;
-    o->a = ra;
-    o->ix[0] = eb;
-    o->b = rb;
+    sc_view_put(o, 0, va);
+    sc_view_put(o, 1, vb);
+    return o->dst = c->nr++;
+}
+
+/* op (SO_LSE, SO_SUM) of one 1-d view */
+static int c_reduce(ScC *c, int op, const Expr *x)
+{
+    ScView v;
+    ScOp *o = c_view(c, x, &v) ? NULL : new_op(c, op);
+    if (!o) return -1;
+    sc_view_put(o, 0, v);
     return o->dst = c->nr++;
 }
 
@@ -396,11 +425,11 @@ static int cinline(ScC *c, const Expr *e)
     for (int i = 0; i < f->nparams; i++) {
         const FunParam *p = &f->params[i];
         if (ty_ndim(p->ty) == 1 && p->ty.base == TB_REAL && c->nalias < SC_MAXMAP) {
-            int row, arr = c_view(c, e->args[i], &row);     /* a vector: the caller's view */
-            if (arr < 0) { c->nmap = nmap; c->nalias = nalias; return -1; }
+            ScView v;                 /* a vector: the caller's view, whole or a row */
+            if (c_view(c, e->args[i], &v) || v.kind != VW_ALL) { c->nmap = nmap; c->nalias = nalias; return -1; }
             c->alias[c->nalias].slot = p->slot;
-            c->alias[c->nalias].arr = arr;
-            c->alias[c->nalias++].row = row;
+            c->alias[c->nalias].arr = v.arr;
+            c->alias[c->nalias++].row = v.row;
             continue;
         }
         if (!scalar_ty(p->ty) || (p->ty.base != TB_REAL && p->ty.base != TB_INT)) { c->nmap = nmap; c->nalias = nalias; return -1; }
@@ -607,18 +636,8 @@ static int cexpr_node(ScC *c, const Expr *e)
         }
         if (e->fkind == FN_USER) return cinline(c, e);
         if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
-        if (e->fkind == FN_BUILTIN && e->nargs == 1
-            && strcmp(((const struct Builtin *)e->fn)->name, "log_sum_exp") == 0) {
-            const Expr *x = e->args[0];
-            if (x->kind != E_VAR || map_find(c, x->slot) >= 0 || x->ty.base != TB_REAL || ty_ndim(x->ty) != 1)
-                return -1;
-            int al = alias_find(c, x->slot);
-            if (al >= 0 && c->alias[al].row >= 0) return -1;
-            int arr = al >= 0 ? c->alias[al].arr : arr_of(c, x->slot, 1, 0);
-            if (arr < 0 || (o = new_op(c, SO_LSE)) == NULL) return -1;
-            o->arr = arr;
-            return o->dst = c->nr++;
-        }
+        if (builtin_is(e, "log_sum_exp") && e->nargs == 1) return c_reduce(c, SO_LSE, e->args[0]);
+        if (builtin_is(e, "sum") && e->nargs == 1 && e->args[0]->ty.base == TB_REAL) return c_reduce(c, SO_SUM, e->args[0]);
         return -1;
     }
     default:

@@ -45,9 +45,13 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     case SI_FCMP: r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
     case SI_NOT: iv[(*ni)++] = o->a; break;
-    case SO_DOT:
-        if (o->a >= 0) iv[(*ni)++] = o->a;
-        if (o->b >= 0) iv[(*ni)++] = o->b;
+    case SO_DOT: case SO_SUM: case SO_LSE:
+        for (int k = 0; k < 1 + (o->op == SO_DOT); k++) {
+            ScView v = sc_view_get(o, k);
+            if (v.row >= 0) iv[(*ni)++] = v.row;
+            if (v.ra >= 0) iv[(*ni)++] = v.ra;
+            if (v.rb >= 0) iv[(*ni)++] = v.rb;
+        }
         break;
     case SI_CHK: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     default: break;
@@ -58,7 +62,7 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
 static int reads_written(const ScOp *o, const unsigned char *warr)
 {
     switch (o->op) {
-    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SI_LEN:
+    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
         return warr[o->arr];
     case SO_DOT: return warr[o->arr] || warr[o->ix[0]];
     default: return 0;

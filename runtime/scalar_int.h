@@ -19,7 +19,8 @@ extern const Dist dist_normal;
 enum {
     /* real results */
     SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
-    SO_F1, SO_F2, SO_DIST, SO_LSE,
+    SO_F1, SO_F2, SO_DIST,
+    SO_LSE,                   /* log_sum_exp of a 1-d view (SO_DOT's first fields) */
     SO_SQ,                    /* pow(x, 2) with a literal 2: x * x, mf_pow's value and partial */
     SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a
@@ -28,8 +29,10 @@ enum {
     SO_ADD3,                  /* a sum or difference feeding the next one: inner = rv[a] + v * rv[b];
                                * dst = inner + iv * rv[ix[0]] (nidx 1) or rv[ix[0]] + iv * inner
                                * (nidx 0), v and iv +-1: one tape variable for a + b + c */
-    SO_DOT,                   /* the dot product of two 1-d views of real arrays: entry arr, row
-                               * register a (-1: the whole 1-d array), and entry ix[0], row b */
+    SO_DOT,                   /* the dot product of two 1-d views of real arrays (ScView; the
+                               * first's fields in arr, a, ix[1..3], the second's in ix[0], b,
+                               * ix[4..6]: sc_view_get) */
+    SO_SUM,                   /* the sum of a 1-d view (the first's fields) */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
     SI_CMP,                   /* int registers a, b compared by the Op in iv (OP_LT ... OP_NE) */
@@ -133,6 +136,24 @@ struct ScProg {
     int ncode, code_pre, code_hoist, code_body;
     int olo, ohi;             /* int registers: the bounds of the program's own loop */
 };
+
+/* A 1-d view of an array entry: the whole of a 1-d array, or row `row` (an int
+ * register) of a 2-d one; then, by kind, all of it, a slice ra:rb (int registers, -1
+ * for 1 and for the end), or a segment of rb elements from ra (segment()). */
+enum { VW_ALL, VW_SLICE, VW_SEG };
+typedef struct ScView { int arr, row, kind, ra, rb; } ScView;
+
+static inline ScView sc_view_get(const ScOp *o, int second)
+{
+    if (second) return (ScView){.arr = o->ix[0], .row = o->b, .kind = o->ix[4], .ra = o->ix[5], .rb = o->ix[6]};
+    return (ScView){.arr = o->arr, .row = o->a, .kind = o->ix[1], .ra = o->ix[2], .rb = o->ix[3]};
+}
+
+static inline void sc_view_put(ScOp *o, int second, ScView v)
+{
+    if (second) { o->ix[0] = v.arr; o->b = v.row; o->ix[4] = v.kind; o->ix[5] = v.ra; o->ix[6] = v.rb; }
+    else { o->arr = v.arr; o->a = v.row; o->ix[1] = v.kind; o->ix[2] = v.ra; o->ix[3] = v.rb; }
+}
 
 /* scalar_hoist.c: the registers operation o reads, real into r[] and int into iv[]
  * (at most SC_MAXDARGS + 2 and VM_MAXDIM + SC_MAXDARGS), their counts in *nr, *ni: the

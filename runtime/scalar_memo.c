@@ -26,7 +26,7 @@ static int costly(int op) { return op == SO_F1 || op == SO_F2 || op == SO_POW; }
 static int reads_varying_array(const ScOp *o, const unsigned char *varr)
 {
     switch (o->op) {
-    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SI_LEN:
+    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
         return varr[o->arr];
     case SO_DOT: return varr[o->arr] || varr[o->ix[0]];
     default: return 0;

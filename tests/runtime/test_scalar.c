@@ -152,10 +152,18 @@ static const Case cases[] = {
      "    gam[t, k] = log_sum_exp(acc); }\n  return log_sum_exp(gam[T]); }\n"
      "real geo(real q, int n) { real acc = 0; int i = 0; while (i < n) { acc = acc * q + 1; i += 1; } return acc; }\n"
      DECLS "target += hmm_fwd(y, al, lt, s) - 0.1 * square(geo(inv_logit(t), N));", 0},
+    {"slices and segments: in dot products, log_sum_exp and sum, of vectors and of rows",
+     DECLS "{ real r = 0; for (n in 3:N) { r = r * 0.5 + dot_product(al[2:3], x[n - 2:n - 1]) * a + log_sum_exp(lt[g[n]]) * 0.1\n"
+     "  + sum(X[n, 2:3]) * b + dot_product(segment(x, n - 2, 2), lt[1, 1:2]) * t + sum(al) * 0.01 + log_sum_exp(al[:2])\n"
+     "  + sum(al[3:2]) + sum(al[2:2]) * b + log_sum_exp(X[n, 2:]) * s; } target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
      DECLS "for (n in 1:N) target += -square(X[n] * x) * a;", 1},
+    {"a slice out of range",
+     DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + dot_product(al[2:4], x[1:3]) * a; target += -r * r; }", 1},
+    {"a segment out of range",
+     DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + sum(segment(x, n, 2)) * a; target += -r * r; }", 1},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
@@ -505,7 +513,7 @@ START_TEST(whole_loop_one_program)
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
-        {"a function whose body holds loops", 2},   /* and its first loop runs as vectors */
+        {"a function whose body holds loops", 2}, {"slices and segments", 1},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
