@@ -12,7 +12,7 @@
  * one argument); `~` and `target +=` of a scalar; nested for loops and while loops;
  * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
  * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * /
- * ^ and unary minus; math functions of one or two arguments; univariate *_lpdf /
+ * ^ and unary minus; math functions of one, two or three arguments (log_mix); univariate *_lpdf /
  * *_lpmf of scalars; the dot product of two 1-d views and log_sum_exp and sum of one
  * (a whole vector, a row x[n], a slice y[a:b] or segment of either; x[n] * beta,
  * dot_product, transposes).  Everything else
@@ -287,6 +287,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SI_CHK] = &&L_SI_CHK,
         [SO_F1] = &&L_SO_F1,
         [SO_F2] = &&L_SO_F2,
+        [SO_F3] = &&L_SO_F3,
         [SO_DIST] = &&L_SO_DIST,
         [SO_LSE] = &&L_SO_LSE,
         [SO_SUM] = &&L_SO_SUM,
@@ -476,6 +477,14 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             sc_set2(R, o, z, o->a, ga, o->b, gb);
             break;
         }
+        } while (0); DISPATCH();
+        L_SO_F3: do {                 /* call.c's call_math of three scalars */
+            double ga = 0, gb = 0, gc = 0;
+            int32_t *rid = R->rid;
+            double z = o->f->f3(rv[o->a], rv[o->b], rv[o->ix[0]], rid[o->a] >= 0 ? &ga : NULL,
+                                rid[o->b] >= 0 ? &gb : NULL, rid[o->ix[0]] >= 0 ? &gc : NULL);
+            if (o->flush) sc_flush(R, o->dst);
+            sc_set3(R, o->dst, z, o->a, ga, o->b, gb, o->ix[0], gc);
         } while (0); DISPATCH();
         L_SO_DIST: do { {
             if (o->iv) {              /* normal_lpdf of three reals: no marshalling, one tape record */

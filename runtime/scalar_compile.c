@@ -595,6 +595,16 @@ static int cexpr_node(ScC *c, const Expr *e)
         if (isint) return -1;
         if (e->fkind == FN_MATH) {
             const MathFn *f = e->fn;
+            if (f->arity == 3 && !f->int_valued && e->nargs == 3) {
+                int a = c_real(c, e->args[0]), b = a < 0 ? -1 : c_real(c, e->args[1]);
+                int z = b < 0 ? -1 : c_real(c, e->args[2]);
+                if (z < 0 || (o = new_op(c, SO_F3)) == NULL) return -1;
+                o->f = f;
+                o->a = a;
+                o->b = b;
+                o->ix[0] = z;
+                return o->dst = c->nr++;
+            }
             if ((f->arity != 1 && f->arity != 2) || f->int_valued || e->nargs != f->arity) return -1;
             const Expr *y = f->arity == 2 ? e->args[1] : NULL;
             if (y && !strcmp(f->name, "pow")

@@ -32,7 +32,7 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
     case SO_ADD: case SO_SUB: case SO_MUL: case SO_DIV: case SO_POW: case SO_F2:
         r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
     case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: r[(*nr)++] = o->a; break;
-    case SO_FMA: case SO_ADD3: r[(*nr)++] = o->a; r[(*nr)++] = o->b; r[(*nr)++] = o->ix[0]; break;
+    case SO_FMA: case SO_ADD3: case SO_F3: r[(*nr)++] = o->a; r[(*nr)++] = o->b; r[(*nr)++] = o->ix[0]; break;
     case SO_DIST:
         for (int k = 0; k < o->nidx; k++) {
             if (o->argint >> k & 1) iv[(*ni)++] = o->ix[k];

@@ -19,7 +19,10 @@ extern const Dist dist_normal;
 enum {
     /* real results */
     SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
-    SO_F1, SO_F2, SO_DIST,
+    SO_F1, SO_F2,
+    SO_F3,                    /* a math function of three arguments (log_mix, fma): registers
+                               * a, b, ix[0] */
+    SO_DIST,
     SO_LSE,                   /* log_sum_exp of a 1-d view (SO_DOT's first fields) */
     SO_SQ,                    /* pow(x, 2) with a literal 2: x * x, mf_pow's value and partial */
     SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */

@@ -156,6 +156,9 @@ static const Case cases[] = {
      DECLS "{ real r = 0; for (n in 3:N) { r = r * 0.5 + dot_product(al[2:3], x[n - 2:n - 1]) * a + log_sum_exp(lt[g[n]]) * 0.1\n"
      "  + sum(X[n, 2:3]) * b + dot_product(segment(x, n - 2, 2), lt[1, 1:2]) * t + sum(al) * 0.01 + log_sum_exp(al[:2])\n"
      "  + sum(al[3:2]) + sum(al[2:2]) * b + log_sum_exp(X[n, 2:]) * s; } target += -r * r; }", 0},
+    {"math functions of three scalars: log_mix of two densities, fma",
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + log_mix(inv_logit(t), normal_lpdf(y[n] | a, s),\n"
+     "  normal_lpdf(y[n] | b + r * 0.1, s + 1)) + 0.01 * fma(a, x[n], b); } target += r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
