@@ -87,6 +87,14 @@ static ScStmt *new_st(ScC *c, int kind)
     return s;
 }
 
+/* a new statement owning the operations since op0 */
+static ScStmt *new_st_at(ScC *c, int kind, int op0)
+{
+    ScStmt *s = new_st(c, kind);
+    if (s) { s->op0 = op0; s->op1 = c->nops; }
+    return s;
+}
+
 static int map_find(const ScC *c, int slot)
 {
     for (int i = 0; i < c->nmap; i++) if (c->mslot[i] == slot) return i;
@@ -687,10 +695,8 @@ static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
     int op0 = c->nops, regs[SC_MAXDARGS];
     unsigned argint;
     if (d->discrete != (d->sig[0] == 'I') || cdist(c, d, args, n, regs, &argint)) return -1;
-    ScStmt *st = new_st(c, SS_DIST);
+    ScStmt *st = new_st_at(c, SS_DIST, op0);
     if (!st) return -1;
-    st->op0 = op0;
-    st->op1 = c->nops;
     st->dist = d;
     st->nargs = n;
     st->argint = argint;
@@ -759,10 +765,8 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
     }
     if (d->sig[0] == 'I') argint |= 1u;
     else if (d->sig[0] != 'R') return -1;
-    ScStmt *st = new_st(c, SS_DISTV);
+    ScStmt *st = new_st_at(c, SS_DISTV, op0);
     if (!st) return -1;
-    st->op0 = op0;
-    st->op1 = c->nops;
     st->dist = d;
     st->nargs = t->nargs + 1;
     st->argint = argint;
@@ -788,10 +792,8 @@ static int c_vstore(ScC *c, int arr, int n, const Expr *e, int op0)
     if (!one) return -1;
     one->iv = 1;
     int lo = one->dst = c->ni++, k = c->ni++, at = c->nst;
-    ScStmt *st = new_st(c, SS_FOR);
+    ScStmt *st = new_st_at(c, SS_FOR, op0);
     if (!st) return -1;
-    st->op0 = op0;
-    st->op1 = c->nops;
     st->dst = k;
     st->lo = lo;
     st->hi = n;
@@ -832,10 +834,8 @@ static int c_local_vec(ScC *c, const Stmt *s)
     p->aslot[arr] = s->slot;
     p->andim[arr] = 1;
     p->awrite[arr] = p->alocal[arr] = 1;
-    ScStmt *st = new_st(c, SS_ALLOC);
+    ScStmt *st = new_st_at(c, SS_ALLOC, op0);
     if (!st) return -1;
-    st->op0 = op0;
-    st->op1 = c->nops;
     st->arr = arr;
     st->src = n;
     st->dst = s->init == NULL;
@@ -868,10 +868,8 @@ static int set_truth(ScC *c, int t, int x, int zero, int op0)
     ne->b = zero;
     ne->iv = OP_NE;
     ne->dst = c->ni++;
-    ScStmt *st = new_st(c, SS_SETI);
+    ScStmt *st = new_st_at(c, SS_SETI, op0);
     if (!st) return -1;
-    st->op0 = op0;
-    st->op1 = c->nops;
     st->dst = t;
     st->src = ne->dst;
     return 0;
@@ -906,10 +904,8 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
         cnd = nt->dst = c->ni++;
     }
     int at = c->nst;
-    ScStmt *st = new_st(c, SS_IF);
+    ScStmt *st = new_st_at(c, SS_IF, iop0);
     if (!st) return -1;
-    st->op0 = iop0;
-    st->op1 = c->nops;
     st->src = cnd;
     c->nfwd = 0;
     int bop0 = c->nops, b = c_cond(c, e->args[1], &bop0);
@@ -1093,10 +1089,8 @@ static int cstmts_node(ScC *c, const Stmt *s)
         int op0 = c->nops, cond = c_cond(c, s->cond, &op0);
         if (cond < 0) return -1;
         int at = c->nst;
-        ScStmt *st = new_st(c, SS_IF);
+        ScStmt *st = new_st_at(c, SS_IF, op0);
         if (!st) return -1;
-        st->op0 = op0;
-        st->op1 = c->nops;
         st->src = cond;
         c->nfwd = 0;
         if (cstmts(c, s->body)) return -1;

@@ -58,16 +58,6 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
     }
 }
 
-/* o reads an array the loop stores into (or sizes, a local's SS_ALLOC) */
-static int reads_written(const ScOp *o, const unsigned char *warr)
-{
-    switch (o->op) {
-    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
-        return warr[o->arr];
-    case SO_DOT: return warr[o->arr] || warr[o->ix[0]];
-    default: return 0;
-    }
-}
 
 /* Moves the invariant operations of the loop whose body is statements [b0, b1) (loop
  * variable register var) to owner `to`; 0 or the count moved, -1 out of memory. */
@@ -94,7 +84,7 @@ static int hoist_loop(const ScOp *ops, int nops, const ScStmt *st, int b0, int b
     for (int j = 0; j < nops; j++) {          /* in order: an operation's inputs come first */
         if (owner[j] < b0 || owner[j] >= b1) continue;
         const ScOp *o = &ops[j];
-        if (reads_written(o, warr)) continue;
+        if (sc_op_reads_marked(o, warr)) continue;
         int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nrd, nid, ok = 1;
         sc_op_reads(o, r, &nrd, iv, &nid);
         for (int k = 0; k < nrd && ok; k++) ok = !vr[r[k]];

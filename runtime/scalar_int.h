@@ -158,6 +158,17 @@ static inline void sc_view_put(ScOp *o, int second, ScView v)
     else { o->arr = v.arr; o->a = v.row; o->ix[1] = v.kind; o->ix[2] = v.ra; o->ix[3] = v.rb; }
 }
 
+/* o reads an array marked in marked[] (by entry) */
+static inline int sc_op_reads_marked(const ScOp *o, const unsigned char *marked)
+{
+    switch (o->op) {
+    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
+        return marked[o->arr];
+    case SO_DOT: return marked[o->arr] || marked[o->ix[0]];
+    default: return 0;
+    }
+}
+
 /* scalar_hoist.c: the registers operation o reads, real into r[] and int into iv[]
  * (at most SC_MAXDARGS + 2 and VM_MAXDIM + SC_MAXDARGS), their counts in *nr, *ni: the
  * one list of what each operation reads, for hoisting and for folding. */

@@ -22,16 +22,6 @@ static int is_int_op(int op) { return op >= SI_CONST; }
 
 static int costly(int op) { return op == SO_F1 || op == SO_F2 || op == SO_POW; }
 
-/* o reads an array whose elements vary: stored into by the program, or its own local */
-static int reads_varying_array(const ScOp *o, const unsigned char *varr)
-{
-    switch (o->op) {
-    case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
-        return varr[o->arr];
-    case SO_DOT: return varr[o->arr] || varr[o->ix[0]];
-    default: return 0;
-    }
-}
 
 int sc_memo(ScProg *p)
 {
@@ -56,7 +46,7 @@ int sc_memo(ScProg *p)
             const ScOp *o = &p->ops[j];
             unsigned char *d = is_int_op(o->op) ? &vi[o->dst] : &vr[o->dst];
             if (*d || o->op == SI_CHK) continue;
-            int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nrd, nid, v = reads_varying_array(o, varr);
+            int r[SC_MAXDARGS + 2], iv[VM_MAXDIM + SC_MAXDARGS], nrd, nid, v = sc_op_reads_marked(o, varr);
             sc_op_reads(o, r, &nrd, iv, &nid);
             for (int i = 0; i < nrd && !v; i++) v = vr[r[i]];
             for (int i = 0; i < nid && !v; i++) v = vi[iv[i]];

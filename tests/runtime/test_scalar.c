@@ -374,6 +374,53 @@ END_TEST
  * for when the loop around it is not a program), the density bit for bit that of the program without them,
  * the gradient up to the order of the additions into an adjoint; an invariant that
  * fails in a loop of no iteration hands the loop to the interpreter (same result). */
+/* A model loaded three ways: as compiled (0), with a pass of the compiler off (1: *off
+ * set while it loads), and interpreted (2), each with an evaluator. */
+typedef struct { VmModel *m[3]; VmEval *e[3]; Ev *ev[3]; } Three;
+
+static Three three_load(const char *src, int *off)
+{
+    Three t;
+    t.m[0] = load(src, 1);
+    *off = 1;
+    t.m[1] = load(src, 1);
+    *off = 0;
+    t.m[2] = load(src, 0);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_ptr_nonnull(t.m[k]);
+        t.e[k] = vm_eval_new(t.m[k]);
+        t.ev[k] = (Ev *)t.e[k];
+    }
+    return t;
+}
+
+/* At six points: the log density as compiled equals, bit for bit, the one without the
+ * pass (a pass keeps the values) when the program ran, else the interpreter's that took
+ * over; the three agree within 1e-12 in value and gradient (the passes change only the
+ * order of the gradient's additions). */
+static void three_compare(Three *t, int ran, size_t c, const char *off_name)
+{
+    size_t dim = vm_model_dim(t->m[0]);
+    double u[32], g[3][32], lp[3];
+    for (int pt = 0; pt < 6; pt++) {
+        rt_point(u, dim, pt);
+        for (int k = 0; k < 3; k++) ck_assert_int_eq(vm_log_density(t->e[k], u, 1, &lp[k], g[k]), 0);
+        double want = ran ? lp[1] : lp[2];
+        ck_assert_msg(lp[0] == want, "case %zu: lp %.17g vs %.17g", c, lp[0], want);
+        ck_assert_msg(fabs(lp[0] - lp[2]) <= 1e-12 * fmax(1, fabs(lp[2])), "case %zu: lp %.17g vs the interpreter's %.17g",
+                      c, lp[0], lp[2]);
+        for (size_t i = 0; i < dim; i++)
+            ck_assert_msg(fabs(g[0][i] - g[1][i]) <= 1e-12 * fmax(1, fabs(g[1][i])) &&
+                          fabs(g[0][i] - g[2][i]) <= 1e-12 * fmax(1, fabs(g[2][i])),
+                          "case %zu: grad[%zu] %.17g, %s %.17g, interpreter %.17g", c, i, g[0][i], off_name, g[1][i], g[2][i]);
+    }
+}
+
+static void three_free(Three *t)
+{
+    for (int k = 0; k < 3; k++) { vm_eval_free(t->e[k]); vm_model_free(t->m[k]); }
+}
+
 START_TEST(hoisted_same_as_not)
 {
     static const struct { const char *src; int nh, ran; } hc[] = {
@@ -394,37 +441,13 @@ START_TEST(hoisted_same_as_not)
          "  for (j in 1:0) target += 0.5 * normal_lpdf(y[n] | b, -exp(t)); } }", 7, 0},
     };
     for (size_t c = 0; c < sizeof hc / sizeof hc[0]; c++) {
-        VmModel *mh = load(hc[c].src, 1);
-        vm_scalar_nohoist = 1;
-        VmModel *mn = load(hc[c].src, 1);
-        vm_scalar_nohoist = 0;
-        VmModel *mi = load(hc[c].src, 0);
-        ck_assert_ptr_nonnull(mh);
-        ck_assert_ptr_nonnull(mn);
-        ck_assert_ptr_nonnull(mi);
-        ck_assert_msg(nhoisted(mh) == hc[c].nh, "case %zu: %d moves", c, nhoisted(mh));
-        ck_assert_int_eq(nhoisted(mn), 0);
-        VmEval *eh = vm_eval_new(mh), *en = vm_eval_new(mn), *ei = vm_eval_new(mi);
-        size_t dim = vm_model_dim(mh);
-        double u[32], gh[32], gn[32], gi[32], lh, ln, li;
-        for (int pt = 0; pt < 6; pt++) {
-            rt_point(u, dim, pt);
-            ck_assert_int_eq(vm_log_density(eh, u, 1, &lh, gh), 0);
-            ck_assert_int_eq(vm_log_density(en, u, 1, &ln, gn), 0);
-            ck_assert_int_eq(vm_log_density(ei, u, 1, &li, gi), 0);
-            /* bit for bit: the program without moves, or the interpreter that took over */
-            double want = hc[c].ran ? ln : li;
-            ck_assert_msg(lh == want, "case %zu: lp %.17g vs %.17g", c, lh, want);
-            ck_assert_msg(fabs(lh - li) <= 1e-12 * fmax(1, fabs(li)), "case %zu: lp %.17g vs the interpreter's %.17g", c, lh, li);
-            for (size_t i = 0; i < dim; i++)
-                ck_assert_msg(fabs(gh[i] - gn[i]) <= 1e-12 * fmax(1, fabs(gn[i])) &&
-                              fabs(gh[i] - gi[i]) <= 1e-12 * fmax(1, fabs(gi[i])),
-                              "case %zu: grad[%zu] %.17g, not moved %.17g, interpreter %.17g", c, i, gh[i], gn[i], gi[i]);
-        }
-        ck_assert_msg((((Ev *)eh)->sc_runs > 0) == hc[c].ran, "case %zu: %ld runs", c, (long)((Ev *)eh)->sc_runs);
-        ck_assert_msg(((Ev *)en)->sc_runs > 0, "case %zu: the program without moves did not run", c);
-        vm_eval_free(eh); vm_eval_free(en); vm_eval_free(ei);
-        vm_model_free(mh); vm_model_free(mn); vm_model_free(mi);
+        Three t = three_load(hc[c].src, &vm_scalar_nohoist);
+        ck_assert_msg(nhoisted(t.m[0]) == hc[c].nh, "case %zu: %d moves", c, nhoisted(t.m[0]));
+        ck_assert_int_eq(nhoisted(t.m[1]), 0);
+        three_compare(&t, hc[c].ran, c, "not moved");
+        ck_assert_msg((t.ev[0]->sc_runs > 0) == hc[c].ran, "case %zu: %ld runs", c, (long)t.ev[0]->sc_runs);
+        ck_assert_msg(t.ev[1]->sc_runs > 0, "case %zu: the program without moves did not run", c);
+        three_free(&t);
     }
 }
 END_TEST
@@ -453,36 +476,14 @@ START_TEST(memo_same_as_not)
         {DECLS "{ real r = 0; for (n in 1:N) for (j in 1:J) r = 0.5 * r + exp(x[n] * al[j]); target += -r * r / 100; }", 0, 0},
     };
     for (size_t c = 0; c < sizeof mc / sizeof mc[0]; c++) {
-        VmModel *mm = load(mc[c].src, 1);
-        vm_scalar_nomemo = 1;
-        VmModel *mn = load(mc[c].src, 1);
-        vm_scalar_nomemo = 0;
-        VmModel *mi = load(mc[c].src, 0);
-        ck_assert_ptr_nonnull(mm);
-        ck_assert_ptr_nonnull(mn);
-        ck_assert_ptr_nonnull(mi);
-        ck_assert_msg(nmemo(mm) == mc[c].nm, "case %zu: %d memos", c, nmemo(mm));
-        ck_assert_int_eq(nmemo(mn), 0);
-        VmEval *em = vm_eval_new(mm), *en = vm_eval_new(mn), *ei = vm_eval_new(mi);
-        size_t dim = vm_model_dim(mm);
-        double u[32], gm[32], gn[32], gi[32], lm, ln, li;
-        for (int pt = 0; pt < 6; pt++) {
-            rt_point(u, dim, pt);
-            ck_assert_int_eq(vm_log_density(em, u, 1, &lm, gm), 0);
-            ck_assert_int_eq(vm_log_density(en, u, 1, &ln, gn), 0);
-            ck_assert_int_eq(vm_log_density(ei, u, 1, &li, gi), 0);
-            ck_assert_msg(lm == ln, "case %zu: lp %.17g vs %.17g without memos", c, lm, ln);
-            ck_assert_msg(fabs(lm - li) <= 1e-12 * fmax(1, fabs(li)), "case %zu: lp %.17g vs the interpreter's %.17g", c, lm, li);
-            for (size_t i = 0; i < dim; i++)
-                ck_assert_msg(fabs(gm[i] - gn[i]) <= 1e-12 * fmax(1, fabs(gn[i])) &&
-                              fabs(gm[i] - gi[i]) <= 1e-12 * fmax(1, fabs(gi[i])),
-                              "case %zu: grad[%zu] %.17g, without memos %.17g, interpreter %.17g", c, i, gm[i], gn[i], gi[i]);
-        }
-        ck_assert_msg(((Ev *)em)->sc_runs > 0 && ((Ev *)en)->sc_runs > 0, "case %zu: no program ran", c);
-        ck_assert_msg((((Ev *)em)->sc_memo_hits > 0) == mc[c].hits, "case %zu: %ld hits", c, ((Ev *)em)->sc_memo_hits);
-        ck_assert_int_eq(((Ev *)en)->sc_memo_hits, 0);
-        vm_eval_free(em); vm_eval_free(en); vm_eval_free(ei);
-        vm_model_free(mm); vm_model_free(mn); vm_model_free(mi);
+        Three t = three_load(mc[c].src, &vm_scalar_nomemo);
+        ck_assert_msg(nmemo(t.m[0]) == mc[c].nm, "case %zu: %d memos", c, nmemo(t.m[0]));
+        ck_assert_int_eq(nmemo(t.m[1]), 0);
+        three_compare(&t, 1, c, "without memos");
+        ck_assert_msg(t.ev[0]->sc_runs > 0 && t.ev[1]->sc_runs > 0, "case %zu: no program ran", c);
+        ck_assert_msg((t.ev[0]->sc_memo_hits > 0) == mc[c].hits, "case %zu: %ld hits", c, t.ev[0]->sc_memo_hits);
+        ck_assert_int_eq(t.ev[1]->sc_memo_hits, 0);
+        three_free(&t);
     }
 }
 END_TEST
