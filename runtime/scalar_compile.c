@@ -415,14 +415,79 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
     return 0;
 }
 
-/* A call of a user-defined function whose body is straight-line, inlined: scalar
- * arguments, and 1-d real containers passed as views of the caller's arrays (a whole
- * vector, a row x[n]: read in place, never copied); scalar locals each given its value
- * once (`real z = ...;`, never assigned again), then `return E;`.  The parameters and
- * locals name the registers of their values (no statement, no copy); a call inside it
- * inlines in turn, a recursive one leaves the loop to the interpreter.  Anything else
- * (a loop, an if, a local container, a print or reject) does too; the interpreter's
- * call_user then runs it. */
+static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int *t);
+static int c_cond(ScC *c, const Expr *e, int *op0);
+
+static int c_tail_stmt(ScC *c, const FunDef *f, const Stmt *s, int *t)
+{
+    Stmt *one = (Stmt *)s;
+    return s->kind == S_BLOCK ? c_tail(c, f, s->stmts, 0, s->nstmts, t) : c_tail(c, f, &one, 0, 1, t);
+}
+
+/* a branch of an inlined body: its value set into *t, a statement owning the branch's
+ * operations since op0 (clamp_ranges keeps the branch's own statements before it) */
+static int c_tail_set(ScC *c, const FunDef *f, const Stmt *s, Stmt *const *rest, int nrest, int *t)
+{
+    int nmap = c->nmap, op0 = c->nops;
+    int v = s ? c_tail_stmt(c, f, s, t) : c_tail(c, f, rest, 0, nrest, t);
+    c->nmap = nmap;                   /* the branch's locals end with it */
+    ScStmt *set = v < 0 ? NULL : new_st_at(c, f->rty.base == TB_INT ? SS_SETI : SS_SET, op0);
+    if (!set) return -1;
+    set->dst = *t;
+    set->src = v;
+    return 0;
+}
+
+/* The statements list[i, n) of an inlined body, every path ending in `return E;`: the
+ * register of the value.  Scalar locals given a value once name its register; an
+ * `if (c) ... else ...` whose branches end in returns (no else: the statements after
+ * it are the else) becomes statements setting *t, the register of every branch's
+ * value.  Anything else leaves the caller's loop to the interpreter. */
+static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int *t)
+{
+    int isint = f->rty.base == TB_INT;
+    for (; i < n; i++) {
+        const Stmt *s = list[i];
+        if (s->kind == S_RETURN) return s->rhs && i == n - 1 ? (isint ? c_int(c, s->rhs) : c_real(c, s->rhs)) : -1;
+        if (s->kind == S_BLOCK && i == n - 1) return c_tail(c, f, s->stmts, 0, s->nstmts, t);
+        if (s->kind == S_IF) {
+            int op0 = 0, cond = c_cond(c, s->cond, &op0), at = c->nst;
+            ScStmt *st = cond < 0 ? NULL : new_st_at(c, SS_IF, 0);
+            if (!st) return -1;
+            st->src = cond;
+            if (*t < 0) *t = isint ? c->ni++ : c->nr++;
+            c->nfwd = 0;
+            if (c_tail_set(c, f, s->body, NULL, 0, t)) return -1;
+            int t1 = c->nst;
+            if (s->els ? i != n - 1 || c_tail_set(c, f, s->els, NULL, 0, t) : c_tail_set(c, f, NULL, list + i + 1, n - i - 1, t))
+                return -1;
+            c->nfwd = 0;
+            c->st[at].body0 = at + 1;   /* c->st may have moved */
+            c->st[at].body1 = c->st[at].els0 = t1;
+            c->st[at].els1 = c->nst;
+            return *t;
+        }
+        const TypeSpec *ty = s->type;
+        if (s->kind != S_DECL || s->decl != D_LOCAL || !s->init || !ty || ty->narr || ty->lower || ty->upper
+            || (ty->name != TS_REAL && ty->name != TS_INT) || c->nmap == SC_MAXMAP)
+            return -1;
+        int ii = ty->name == TS_INT, r = ii ? c_int(c, s->init) : c_real(c, s->init);
+        if (r < 0) return -1;
+        c->mslot[c->nmap] = s->slot;
+        c->mint[c->nmap] = (unsigned char)ii;
+        c->mreg[c->nmap++] = r;
+    }
+    return -1;                        /* the end reached without a return */
+}
+
+/* A call of a user-defined function inlined: scalar arguments, and 1-d real
+ * containers passed as views of the caller's arrays (a whole vector, a row x[n]: read
+ * in place, never copied); a body of scalar locals each given its value once (`real z
+ * = ...;`, never assigned again), `if`/`else` whose branches end in `return`, and
+ * `return E;` (c_tail).  The parameters and locals name the registers of their values
+ * (no statement, no copy); a call inside it inlines in turn, a recursive one leaves
+ * the loop to the interpreter.  Anything else (a loop, an assignment, a local
+ * container, a print or reject) does too; the interpreter's call_user then runs it. */
 static int cinline(ScC *c, const Expr *e)
 {
     const FunDef *f = e->fn;
@@ -449,24 +514,8 @@ static int cinline(ScC *c, const Expr *e)
         c->mreg[c->nmap++] = r;
     }
     c->inl[c->ninline++] = f;
-    const Stmt *b = f->body;
-    int n = b->kind == S_BLOCK ? b->nstmts : 1;
-    for (int i = 0; i < n && v < 0; i++) {
-        const Stmt *s = b->kind == S_BLOCK ? b->stmts[i] : b;
-        if (s->kind == S_RETURN && s->rhs && i == n - 1) {
-            v = f->rty.base == TB_INT ? c_int(c, s->rhs) : c_real(c, s->rhs);
-            break;
-        }
-        const TypeSpec *t = s->type;
-        if (s->kind != S_DECL || s->decl != D_LOCAL || !s->init || !t || t->narr || t->lower || t->upper
-            || (t->name != TS_REAL && t->name != TS_INT) || c->nmap == SC_MAXMAP)
-            break;
-        int isint = t->name == TS_INT, r = isint ? c_int(c, s->init) : c_real(c, s->init);
-        if (r < 0) break;
-        c->mslot[c->nmap] = s->slot;
-        c->mint[c->nmap] = (unsigned char)isint;
-        c->mreg[c->nmap++] = r;
-    }
+    int t = -1;
+    v = c_tail_stmt(c, f, f->body, &t);
     c->ninline--;
     c->nmap = nmap;
     c->nalias = nalias;
@@ -600,6 +649,7 @@ static int cexpr_node(ScC *c, const Expr *e)
     }
     case E_COND: return c_ternary(c, e, isint);
     case E_CALL: {
+        if (e->fkind == FN_USER) return cinline(c, e);     /* an int result too */
         if (isint) return -1;
         if (e->fkind == FN_MATH) {
             const MathFn *f = e->fn;
@@ -652,7 +702,6 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3;   /* run inline */
             return o->dst = c->nr++;
         }
-        if (e->fkind == FN_USER) return cinline(c, e);
         if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
         if (builtin_is(e, "log_sum_exp") && e->nargs == 1) return c_reduce(c, SO_LSE, e->args[0]);
         if (builtin_is(e, "sum") && e->nargs == 1 && e->args[0]->ty.base == TB_REAL) return c_reduce(c, SO_SUM, e->args[0]);

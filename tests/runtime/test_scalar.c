@@ -159,6 +159,12 @@ static const Case cases[] = {
     {"math functions of three scalars: log_mix of two densities, fma",
      DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + log_mix(inv_logit(t), normal_lpdf(y[n] | a, s),\n"
      "  normal_lpdf(y[n] | b + r * 0.1, s + 1)) + 0.01 * fma(a, x[n], b); } target += r; }", 0},
+    {"functions with if/else and early returns inlined: real and int results, a local in a branch",
+     "real safe_log(real v) { if (v > 0) return log(v); return -10; }\n"
+     "real pick(real p, real q, int h) { if (h == 1) return p; else if (h == 2) { real z = p * q; return z + 1; } else return q; }\n"
+     "int sgn(real v) { if (v > 0) return 1; if (v < 0) return -1; return 0; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + safe_log(x[n] * s) * 0.1 + pick(a, b, g[n]) * x[n] + sgn(y[n] - a) * t\n"
+     "  + pick(sgn(x[n]), safe_log(s), 3); } target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -517,7 +523,8 @@ START_TEST(whole_loop_one_program)
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
-        {"a function whose body holds loops", 2}, {"slices and segments", 1},   /* and its first loop runs as vectors */
+        {"a function whose body holds loops", 2}, {"slices and segments", 1},
+        {"functions with if/else and early returns", 1},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
