@@ -415,6 +415,36 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
     return 0;
 }
 
+/* s assigns variable slot (x = ..., x op= ..., x[i] = ...) */
+static int assigned(const Stmt *s, int slot)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_ASSIGN: {
+        const Expr *l = s->lhs;
+        while (l->kind == E_INDEX) l = l->args[0];
+        return l->kind == E_VAR && l->slot == slot;
+    }
+    case S_FOR: case S_WHILE: return assigned(s->body, slot);
+    case S_IF: return assigned(s->body, slot) || assigned(s->els, slot);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (assigned(s->stmts[i], slot)) return 1; return 0;
+    default: return 0;
+    }
+}
+
+static int has_return(const Stmt *s)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_RETURN: return 1;
+    case S_FOR: case S_WHILE: return has_return(s->body);
+    case S_IF: return has_return(s->body) || has_return(s->els);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (has_return(s->stmts[i])) return 1; return 0;
+    default: return 0;
+    }
+}
+
+static int cstmts(ScC *c, const Stmt *s);
 static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int *t);
 static int c_cond(ScC *c, const Expr *e, int *op0);
 
@@ -450,7 +480,7 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
         const Stmt *s = list[i];
         if (s->kind == S_RETURN) return s->rhs && i == n - 1 ? (isint ? c_int(c, s->rhs) : c_real(c, s->rhs)) : -1;
         if (s->kind == S_BLOCK && i == n - 1) return c_tail(c, f, s->stmts, 0, s->nstmts, t);
-        if (s->kind == S_IF) {
+        if (s->kind == S_IF && has_return(s)) {
             int op0 = 0, cond = c_cond(c, s->cond, &op0), at = c->nst;
             ScStmt *st = cond < 0 ? NULL : new_st_at(c, SS_IF, 0);
             if (!st) return -1;
@@ -468,26 +498,35 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
             return *t;
         }
         const TypeSpec *ty = s->type;
-        if (s->kind != S_DECL || s->decl != D_LOCAL || !s->init || !ty || ty->narr || ty->lower || ty->upper
-            || (ty->name != TS_REAL && ty->name != TS_INT) || c->nmap == SC_MAXMAP)
-            return -1;
-        int ii = ty->name == TS_INT, r = ii ? c_int(c, s->init) : c_real(c, s->init);
-        if (r < 0) return -1;
-        c->mslot[c->nmap] = s->slot;
-        c->mint[c->nmap] = (unsigned char)ii;
-        c->mreg[c->nmap++] = r;
+        if (s->kind == S_DECL && s->decl == D_LOCAL && s->init && ty && !ty->narr && !ty->lower && !ty->upper
+            && (ty->name == TS_REAL || ty->name == TS_INT) && c->nmap < SC_MAXMAP && !assigned(f->body, s->slot)) {
+            int ii = ty->name == TS_INT, r = ii ? c_int(c, s->init) : c_real(c, s->init);
+            if (r < 0) return -1;     /* a value given once: its register is the local */
+            c->mslot[c->nmap] = s->slot;
+            c->mint[c->nmap] = (unsigned char)ii;
+            c->mreg[c->nmap++] = r;
+            continue;
+        }
+        /* any other statement with no return in it (a local assigned later, a loop, an
+         * if, `target +=` of an _lp function): compiled as the loop's own, after a
+         * statement that takes the operations pending before the call */
+        if (has_return(s)) return -1;
+        ScStmt *pend = new_st_at(c, SS_SET, 0);
+        if (!pend) return -1;
+        pend->dst = pend->src = c->nr++;            /* sets nothing */
+        if (cstmts(c, s)) return -1;
     }
     return -1;                        /* the end reached without a return */
 }
 
 /* A call of a user-defined function inlined: scalar arguments, and 1-d real
  * containers passed as views of the caller's arrays (a whole vector, a row x[n]: read
- * in place, never copied); a body of scalar locals each given its value once (`real z
- * = ...;`, never assigned again), `if`/`else` whose branches end in `return`, and
- * `return E;` (c_tail).  The parameters and locals name the registers of their values
- * (no statement, no copy); a call inside it inlines in turn, a recursive one leaves
- * the loop to the interpreter.  Anything else (a loop, an assignment, a local
- * container, a print or reject) does too; the interpreter's call_user then runs it. */
+ * in place, never copied); a body of what a loop body may hold, `if`/`else` whose
+ * branches end in `return`, and `return E;` (c_tail).  The parameters, and the locals
+ * given a value once, name the registers of their values (no statement, no copy); a
+ * call inside it inlines in turn, a recursive one leaves the loop to the interpreter.
+ * Anything else (a `return` in a loop, a print or reject) does too; the interpreter's
+ * call_user then runs it. */
 static int cinline(ScC *c, const Expr *e)
 {
     const FunDef *f = e->fn;
@@ -650,6 +689,17 @@ static int cexpr_node(ScC *c, const Expr *e)
     case E_COND: return c_ternary(c, e, isint);
     case E_CALL: {
         if (e->fkind == FN_USER) return cinline(c, e);     /* an int result too */
+        if (isint && e->nargs == 1 && ty_ndim(e->args[0]->ty) == 1
+            && (builtin_is(e, "size") || builtin_is(e, "num_elements")
+                || (builtin_is(e, "rows") && e->args[0]->ty.kind == TK_VECTOR)
+                || (builtin_is(e, "cols") && e->args[0]->ty.kind == TK_ROWVEC))) {
+            ScView v;                 /* the length of a whole vector or a row */
+            if (e->args[0]->ty.narr > 1 || c_view(c, e->args[0], &v) || v.kind != VW_ALL) return -1;
+            if ((o = new_op(c, SI_LEN)) == NULL) return -1;
+            o->arr = v.arr;
+            o->iv = v.row >= 0;
+            return o->dst = c->ni++;
+        }
         if (isint) return -1;
         if (e->fkind == FN_MATH) {
             const MathFn *f = e->fn;

@@ -14,6 +14,7 @@ json.dump(dict(N=N, K=K, X=X, yb=yb), open('logit_dot.json', 'w'))
 json.dump(dict(N=N, K=K, X=X, y=y), open('function_vector.json', 'w'))
 json.dump(dict(N=N, y=y), open('while_loop.json', 'w'))
 json.dump(dict(N=N, C=3, ym=ym), open('mixture_k.json', 'w'))
+json.dump(dict(N=N, C=3, ym=ym), open('mixture_function.json', 'w'))
 random.seed(5)
 D = [random.choice([4, 5, 3, 6, 2]) if t < 40 else random.choice([0, 1, 1, 2]) for t in range(112)]
 json.dump(dict(T=112, D=D, r_e=0.5, r_l=0.5), open('change_point.json', 'w'))

@@ -165,6 +165,13 @@ static const Case cases[] = {
      "int sgn(real v) { if (v > 0) return 1; if (v < 0) return -1; return 0; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + safe_log(x[n] * s) * 0.1 + pick(a, b, g[n]) * x[n] + sgn(y[n] - a) * t\n"
      "  + pick(sgn(x[n]), safe_log(s), 3); } target += -r * r; }", 0},
+    {"functions with loops, assignments and local vectors inlined: a mixture's density as a function",
+     "real mix_lpdf(real v, vector th, vector mu, real sg) { int K = rows(th); vector[K] lps = th;\n"
+     "  for (k in 1:K) lps[k] += normal_lpdf(v | mu[k], sg); return log_sum_exp(lps); }\n"
+     "real acc3(real q) { real r = 0; for (i in 1:3) { r = r * q + i; if (r > 5) r = 5; } return r; }\n"
+     "real lenw(row_vector w) { return size(w) + cols(w) * 0.5; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ mix(lt[1]', al, s); r = 0.5 * r + acc3(x[n] * a) * 0.1 + lenw(X[n]) * b; }\n"
+     "  target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -524,7 +531,7 @@ START_TEST(whole_loop_one_program)
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
-        {"functions with if/else and early returns", 1},   /* and its first loop runs as vectors */
+        {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
