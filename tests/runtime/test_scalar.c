@@ -501,7 +501,7 @@ START_TEST(memo_same_as_not)
 }
 END_TEST
 
-/* A function the programs do not inline (an if in its body): the loop that calls it
+/* A function the programs do not inline (a recursive one): the loop that calls it
  * is the interpreter's, with the same density. */
 START_TEST(not_inlined)
 {
