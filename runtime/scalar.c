@@ -13,7 +13,7 @@
  * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
  * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * /
  * ^ and unary minus; math functions of one, two or three arguments (log_mix); univariate *_lpdf /
- * *_lpmf of scalars; the dot product of two 1-d views and log_sum_exp and sum of one
+ * *_lpmf of scalars, and categorical_logit of a vector or a row; the dot product of two 1-d views and log_sum_exp and sum of one
  * (a whole vector, a row x[n], a slice y[a:b] or segment of either; x[n] * beta,
  * dot_product, transposes).  Everything else
  * (slices with ranges, containers passed to functions other than as views, matrices
@@ -521,6 +521,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             double m = -INFINITY;
             int im = 0;
             for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
+            if (o->nidx)              /* categorical_logit: the interpreter says which is not finite */
+                for (int i = 0; i < n; i++) if (!isfinite(x[i * st])) { R->bad = 1; return; }
             if (n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
             double s = 0, e[16];      /* the exponentials kept for the partials (short views) */
             for (int i = 0; i < n; i++) {

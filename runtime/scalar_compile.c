@@ -563,6 +563,7 @@ static int cinline(ScC *c, const Expr *e)
 
 static int cexpr_node(ScC *c, const Expr *e);
 static int c_ternary(ScC *c, const Expr *e, int isint);
+static int c_catlogit(ScC *c, const Expr *y, const Expr *ve);
 static int c_cond(ScC *c, const Expr *e, int *op0);
 
 static int cexpr(ScC *c, const Expr *e)
@@ -735,6 +736,8 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->b = b;
             return o->dst = c->nr++;
         }
+        if (e->fkind == FN_DIST_LPDF && e->fn == &dist_categorical_logit && e->nargs == 2)
+            return c_catlogit(c, e->args[0], e->args[1]);
         if (e->fkind == FN_DIST_LPDF || e->fkind == FN_DIST_CDF || e->fkind == FN_DIST_LCDF || e->fkind == FN_DIST_LCCDF) {
             const Dist *d = e->fn;
             int regs[SC_MAXDARGS];
@@ -789,10 +792,43 @@ static int cstore(ScC *c, const Expr *lhs, int v, int op0)
 }
 
 /* the density d of args (n of them), added to lp */
+/* categorical_logit(y | v), v a whole vector or a row of a matrix: v[y] -
+ * log_sum_exp(v), dist_categorical.c's value, v's elements required finite and y in
+ * range as it requires them (else the interpreter reports).  Its register, or -1. */
+static int c_catlogit(ScC *c, const Expr *y, const Expr *ve)
+{
+    ScView v;
+    int yr = c_int(c, y);
+    if (yr < 0 || c_view(c, ve, &v) || v.kind != VW_ALL) return -1;
+    ScOp *l = new_op(c, SO_LSE);
+    if (!l) return -1;
+    sc_view_put(l, 0, v);
+    l->nidx = 1;
+    int z = l->dst = c->nr++;
+    ScOp *el = new_op(c, v.row < 0 ? SO_ELEM1 : SO_ELEM);
+    if (!el) return -1;
+    el->arr = v.arr;
+    if (v.row < 0) { el->a = yr; el->iv = 0; }
+    else { el->nidx = 2; el->ix[0] = v.row; el->ix[1] = yr; }
+    int b = el->dst = c->nr++;
+    ScOp *d = new_op(c, SO_SUB);
+    if (!d) return -1;
+    d->a = b;
+    d->b = z;
+    return d->dst = c->nr++;
+}
+
 static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
 {
     int op0 = c->nops, regs[SC_MAXDARGS];
     unsigned argint;
+    if (d == &dist_categorical_logit && n == 2) {
+        int v = c_catlogit(c, args[0], args[1]);
+        ScStmt *st = v < 0 ? NULL : new_st_at(c, SS_LP, op0);
+        if (!st) return -1;
+        st->src = v;
+        return 0;
+    }
     if (d->discrete != (d->sig[0] == 'I') || cdist(c, d, args, n, regs, &argint)) return -1;
     ScStmt *st = new_st_at(c, SS_DIST, op0);
     if (!st) return -1;

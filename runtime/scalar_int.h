@@ -5,7 +5,7 @@
 #include "stdlib/dist.h"
 #include "stdlib/mathfn.h"
 
-extern const Dist dist_normal;
+extern const Dist dist_normal, dist_categorical_logit;
 
 #define SC_LOG_SQRT_2PI 0.91893853320467274178
 #define SC_MAXARR 32          /* arrays a program reads or writes */
@@ -23,7 +23,8 @@ enum {
     SO_F3,                    /* a math function of three arguments (log_mix, fma): registers
                                * a, b, ix[0] */
     SO_DIST,
-    SO_LSE,                   /* log_sum_exp of a 1-d view (SO_DOT's first fields) */
+    SO_LSE,                   /* log_sum_exp of a 1-d view (SO_DOT's first fields); nidx 1: every
+                               * element must be finite (categorical_logit's check) */
     SO_SQ,                    /* pow(x, 2) with a literal 2: x * x, mf_pow's value and partial */
     SO_SQRT,                  /* sqrt(x) without the call: mf_sqrt's value and partial */
     SO_FMA,                   /* dst = iv * rv[ix[0]] + v * (rv[a] * rv[b]), iv and v +-1: a

@@ -21,3 +21,8 @@ json.dump(dict(T=112, D=D, r_e=0.5, r_l=0.5), open('change_point.json', 'w'))
 random.seed(7)
 yh = [round(random.gauss([-1, 1, 3][random.randrange(3)], 1), 4) for t in range(300)]
 json.dump(dict(N=300, K=3, y=yh), open('hmm_function.json', 'w'))
+random.seed(3)
+N, K, D = 500, 4, 5
+x = [[round(random.gauss(0, 1), 3) for d in range(D)] for n in range(N)]
+yc = [random.randint(1, K) for n in range(N)]
+json.dump(dict(N=N, K=K, D=D, x=x, y=yc), open('multi_logit.json', 'w'))

@@ -172,6 +172,8 @@ static const Case cases[] = {
      "real lenw(row_vector w) { return size(w) + cols(w) * 0.5; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { y[n] ~ mix(lt[1]', al, s); r = 0.5 * r + acc3(x[n] * a) * 0.1 + lenw(X[n]) * b; }\n"
      "  target += -r * r; }", 0},
+    {"categorical_logit of a row and of a vector, as ~ and as _lpmf",
+     DECLS "for (n in 1:N) { g[n] ~ categorical_logit(lt[n % 3 + 1]'); target += 0.5 * categorical_logit_lpmf(g[n] | al); }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -180,6 +182,10 @@ static const Case cases[] = {
      DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + dot_product(al[2:4], x[1:3]) * a; target += -r * r; }", 1},
     {"a segment out of range",
      DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + sum(segment(x, n, 2)) * a; target += -r * r; }", 1},
+    {"categorical_logit of an outcome out of range",
+     DECLS "for (n in 1:N) k[n] ~ categorical_logit(al);", 1},
+    {"categorical_logit of a vector with an element not finite",
+     DECLS "for (n in 1:N) { vector[J] v = al; v[1] = log(0.0); g[n] ~ categorical_logit(v); }", 1},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
@@ -531,7 +537,8 @@ START_TEST(whole_loop_one_program)
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
-        {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},   /* and its first loop runs as vectors */
+        {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},
+        {"categorical_logit of a row", 1},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
