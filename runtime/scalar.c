@@ -11,13 +11,14 @@
  * matrix, scalars, rep_vector, + - .* ./ and scaling, unary minus, math functions of
  * one argument); `~` and `target +=` of a scalar; nested for loops and while loops;
  * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
- * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * /
- * ^ and unary minus; math functions of one, two or three arguments (log_mix); univariate *_lpdf /
- * *_lpmf of scalars, and categorical_logit of a vector or a row; the dot product of two 1-d views and log_sum_exp and sum of one
- * (a whole vector, a row x[n], a slice y[a:b] or segment of either; x[n] * beta,
- * dot_product, transposes).  Everything else
- * (slices with ranges, containers passed to functions other than as views, matrices
- * as values, ...) leaves the loop to the interpreter.
+ * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * / ^
+ * and unary minus; math functions of one, two or three arguments (log_mix);
+ * univariate *_lpdf / *_lpmf of scalars, and categorical_logit of a vector or a row;
+ * the dot product of two 1-d views, and log_sum_exp and sum of one (a whole vector, a
+ * row x[n], a slice y[a:b] or a segment of either; x[n] * beta, dot_product,
+ * transposes); calls of user-defined functions, inlined (scalar_compile.c's cinline).
+ * Everything else (slices in element-wise values, containers passed to functions
+ * other than as views, matrices as values, ...) leaves the loop to the interpreter.
  *
  * The partials are the interpreter's (ops.c, the stdlib kernels, builtins.c), so the
  * gradient is the interpreter's up to the order of the additions. */
