@@ -234,12 +234,14 @@ static int builtin_is(const Expr *e, const char *name)
  * vector, a row vector, an array of reals, outer or a local of the body), or a row
  * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
  * (x[i, a:b]) or segment(x, a, n); a transpose is the same view.  0, or -1. */
-static int c_view(ScC *c, const Expr *e, ScView *v)
+static int c_view_tmp(ScC *c, const Expr *e, ScView *v);
+
+static int c_view_of(ScC *c, const Expr *e, ScView *v)
 {
     while (e->kind == E_TRANSPOSE) e = e->args[0];
     if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
     if (builtin_is(e, "segment") && e->nargs == 3) {
-        if (c_view(c, e->args[0], v) || v->kind != VW_ALL) return -1;
+        if (c_view_of(c, e->args[0], v) || v->kind != VW_ALL) return -1;
         v->kind = VW_SEG;
         v->ra = c_int(c, e->args[1]);
         v->rb = v->ra < 0 ? -1 : c_int(c, e->args[2]);
@@ -276,6 +278,17 @@ static int c_view(ScC *c, const Expr *e, ScView *v)
     if (v->arr < 0) return -1;
     c->p->areal[v->arr] = 1;
     return 0;
+}
+
+/* e as a 1-d view: of an array as it is (c_view_of), or else of a local the run owns,
+ * set to e element by element first (c_view_tmp: exp(v), x[n] .* w, a + b) */
+static int c_view(ScC *c, const Expr *e, ScView *v)
+{
+    int nops = c->nops, nst = c->nst;
+    if (c_view_of(c, e, v) == 0) return 0;
+    if (c->nst != nst) return -1;     /* statements made for an index: keep the refusal */
+    c->nops = nops;                   /* the indices it compiled before giving up */
+    return c_view_tmp(c, e, v);
 }
 
 /* a . b of two 1-d views (x[n] * beta, dot_product(x[n], beta)) */
@@ -695,7 +708,7 @@ static int cexpr_node(ScC *c, const Expr *e)
                 || (builtin_is(e, "rows") && e->args[0]->ty.kind == TK_VECTOR)
                 || (builtin_is(e, "cols") && e->args[0]->ty.kind == TK_ROWVEC))) {
             ScView v;                 /* the length of a whole vector or a row */
-            if (e->args[0]->ty.narr > 1 || c_view(c, e->args[0], &v) || v.kind != VW_ALL) return -1;
+            if (e->args[0]->ty.narr > 1 || c_view_of(c, e->args[0], &v) || v.kind != VW_ALL) return -1;
             if ((o = new_op(c, SI_LEN)) == NULL) return -1;
             o->arr = v.arr;
             o->iv = v.row >= 0;
@@ -975,6 +988,52 @@ static int c_local_vec(ScC *c, const Stmt *s)
     st->src = n;
     st->dst = s->init == NULL;
     return s->init ? c_vstore(c, arr, n, s->init, c->nops) : 0;
+}
+
+/* The length of e, a 1-d expression c_elem computes: an int register, or -1 */
+static int c_elem_len(ScC *c, const Expr *e)
+{
+    if (scalar_ty(e->ty) || ty_ndim(e->ty) != 1) return -1;
+    ScOp *o;
+    switch (e->kind) {
+    case E_TRANSPOSE: return c_elem_len(c, e->args[0]);
+    case E_UNOP: return c_elem_len(c, e->args[0]);
+    case E_BINOP: return c_elem_len(c, scalar_ty(e->args[0]->ty) ? e->args[1] : e->args[0]);
+    case E_CALL:
+        if (builtin_is(e, "rep_vector") || builtin_is(e, "rep_row_vector") || builtin_is(e, "rep_array"))
+            return e->nargs == 2 ? c_int(c, e->args[1]) : -1;
+        return e->fkind == FN_MATH && e->nargs == 1 ? c_elem_len(c, e->args[0]) : -1;
+    case E_VAR: case E_INDEX: {
+        ScView v;
+        if (c_view_of(c, e, &v) || v.kind != VW_ALL || (o = new_op(c, SI_LEN)) == NULL) return -1;
+        o->arr = v.arr;
+        o->iv = v.row >= 0;
+        return o->dst = c->ni++;
+    }
+    default: return -1;
+    }
+}
+
+/* A 1-d real expression that is no array's view, as the view of a local the run owns
+ * (a hidden one: no variable names it), set element by element where it is read:
+ * statements before the one being compiled (clamp_ranges), as a conditional's are. */
+static int c_view_tmp(ScC *c, const Expr *e, ScView *v)
+{
+    ScProg *p = c->p;
+    if (e->ty.base != TB_REAL && e->ty.base != TB_INT) return -1;
+    int n = c_elem_len(c, e);
+    if (n < 0 || p->narr == SC_MAXARR) return -1;
+    int arr = p->narr++;
+    p->aslot[arr] = -1 - arr;         /* no variable's slot */
+    p->andim[arr] = 1;
+    p->awrite[arr] = p->alocal[arr] = 1;
+    ScStmt *st = new_st_at(c, SS_ALLOC, 0);
+    if (!st) return -1;
+    st->arr = arr;
+    st->src = n;
+    if (c_vstore(c, arr, n, e, c->nops)) return -1;
+    *v = (ScView){.arr = arr, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    return 0;
 }
 
 /* v = e or v op= e, v a local 1-d array: element by element, at v's current size */

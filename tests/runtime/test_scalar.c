@@ -174,6 +174,10 @@ static const Case cases[] = {
      "  target += -r * r; }", 0},
     {"categorical_logit of a row and of a vector, as ~ and as _lpmf",
      DECLS "for (n in 1:N) { g[n] ~ categorical_logit(lt[n % 3 + 1]'); target += 0.5 * categorical_logit_lpmf(g[n] | al); }", 0},
+    {"vector expressions where a view is read: log_sum_exp, dot_product, sum, a function's argument",
+     "real lse_of(vector v) { return log_sum_exp(v); }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + log_sum_exp(al + lt[g[n]]') * 0.1 + dot_product(X[n] .* al', al) * a\n"
+     "  + sum(exp(al * b)) * 0.01 + lse_of(-al) * t; } target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
@@ -186,6 +190,8 @@ static const Case cases[] = {
      DECLS "for (n in 1:N) k[n] ~ categorical_logit(al);", 1},
     {"categorical_logit of a vector with an element not finite",
      DECLS "for (n in 1:N) { vector[J] v = al; v[1] = log(0.0); g[n] ~ categorical_logit(v); }", 1},
+    {"a vector expression of vectors of different sizes",
+     DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + log_sum_exp(al + x) * a; target += -r * r; }", 1},
     {"invalid scale (t < 0 at some points)",
      DECLS "for (n in 1:N) { real m = a * x[n]; y[n] ~ normal(m, t); }", 1},
     {"invalid scale of a density over a data slice (t < 0 at some points)",
@@ -538,7 +544,7 @@ START_TEST(whole_loop_one_program)
         {"a change point", 1}, {"a conditional in a while loop's condition", 1},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
         {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},
-        {"categorical_logit of a row", 1},   /* and its first loop runs as vectors */
+        {"categorical_logit of a row", 1}, {"vector expressions where a view is read", 1},   /* and its first loop runs as vectors */
     };
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         size_t i = 0, n = sizeof cases / sizeof cases[0];
