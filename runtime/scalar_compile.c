@@ -234,11 +234,22 @@ static int builtin_is(const Expr *e, const char *name)
  * vector, a row vector, an array of reals, outer or a local of the body), or a row
  * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
  * (x[i, a:b]) or segment(x, a, n); a transpose is the same view.  0, or -1. */
+/* e without to_vector, to_row_vector and to_array_1d of a 1-d real value: the same
+ * elements in the same order */
+static const Expr *strip_conv(const Expr *e)
+{
+    while (e->kind == E_TRANSPOSE
+           || (e->kind == E_CALL && e->nargs == 1 && ty_ndim(e->args[0]->ty) == 1 && e->args[0]->ty.base == e->ty.base
+               && (builtin_is(e, "to_vector") || builtin_is(e, "to_row_vector") || builtin_is(e, "to_array_1d"))))
+        e = e->args[0];
+    return e;
+}
+
 static int c_view_tmp(ScC *c, const Expr *e, ScView *v);
 
 static int c_view_of(ScC *c, const Expr *e, ScView *v)
 {
-    while (e->kind == E_TRANSPOSE) e = e->args[0];
+    e = strip_conv(e);
     if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
     if (builtin_is(e, "segment") && e->nargs == 3) {
         if (c_view_of(c, e->args[0], v) || v->kind != VW_ALL) return -1;
@@ -321,6 +332,7 @@ static int c_reduce(ScC *c, int op, const Expr *x)
 static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
 {
     if (scalar_ty(e->ty)) return check ? 0 : c_real(c, e);
+    e = strip_conv(e);
     if (ty_ndim(e->ty) != 1 || (e->ty.base != TB_REAL && e->ty.base != TB_INT)) return -1;
     ScOp *o;
     switch (e->kind) {
@@ -994,6 +1006,7 @@ static int c_local_vec(ScC *c, const Stmt *s)
 static int c_elem_len(ScC *c, const Expr *e)
 {
     if (scalar_ty(e->ty) || ty_ndim(e->ty) != 1) return -1;
+    e = strip_conv(e);
     ScOp *o;
     switch (e->kind) {
     case E_TRANSPOSE: return c_elem_len(c, e->args[0]);

@@ -178,7 +178,8 @@ static const Case cases[] = {
      "real lse_of(vector v) { return log_sum_exp(v); }\n"
      DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + log_sum_exp(al + lt[g[n]]') * 0.1 + dot_product(X[n] .* al', al) * a\n"
      "  + sum(exp(al * b)) * 0.01 + lse_of(-al) * t;\n"
-     "  vector[J] u = al * sum(exp(al * t)) + log_sum_exp(al .* al); r = r + u[g[n]] * 0.01; } target += -r * r; }", 0},
+     "  vector[J] u = al * sum(exp(al * t)) + log_sum_exp(al .* al); r = r + u[g[n]] * 0.01\n"
+     "    + dot_product(to_vector(X[n]), al) * b + sum(to_array_1d(exp(al))) * 0.01; } target += -r * r; }", 0},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
