@@ -253,6 +253,47 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
     return out;
 }
 
+/* log_sum_exp of x[0], x[st], ... (n of them), builtins.c's b_log_sum_exp: its value,
+ * its tape variable in *id when ids (the elements' tape variables) is not NULL, and
+ * with finite set R->bad unless every element is finite (categorical_logit).  The
+ * body is written once and instantiated with st 1 (an HMM's acc: no multiplies). */
+static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const double *x, const int32_t *ids, int n,
+                                                                long st, int finite, int32_t *id)
+{
+    double m = -INFINITY;
+    int im = 0;
+    for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
+    if (finite)
+        for (int i = 0; i < n; i++) if (!isfinite(x[i * st])) { R->bad = 1; return 0; }
+    if (n == 0 || !isfinite(m)) return m;
+    double s = 0, e[16];              /* the exponentials kept for the partials (short views) */
+    for (int i = 0; i < n; i++) {
+        double t = i == im ? 1.0 : exp(x[i * st] - m);   /* exp(0) is 1 exactly: no call */
+        if (i < 16) e[i] = t;
+        s += t;
+    }
+    double out = m + log(s);
+    if (ids) {
+        Ev *ev = R->ev;
+        *id = ev->nvars++;
+        if (!ev->notape) {            /* one capacity check for the view's triples */
+            if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+            for (int i = 0; i < n; i++) tape_put(ev, ids[i * st], *id, i < 16 ? e[i] / s : exp(x[i * st] - out));
+        }
+    }
+    return out;
+}
+
+static double sc_lse(ScRun *R, const double *x, const int32_t *ids, int n, int finite, int32_t *id)
+{
+    return sc_lse_body(R, x, ids, n, 1, finite, id);
+}
+
+static double sc_lse_strided(ScRun *R, const double *x, const int32_t *ids, int n, long st, int finite, int32_t *id)
+{
+    return sc_lse_body(R, x, ids, n, st, finite, id);
+}
+
 static void sc_distv(ScRun *R, const ScStmt *s);
 static void sc_action(ScRun *R, const ScStmt *s);
 
@@ -516,33 +557,15 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             long off = 0, st = 0;
             int n = sc_view(R, sc_view_get(o, 0), &off, &st);
             if (n < 0) return;
-            const double *x = v->x + off;
             if (o->flush) sc_flush(R, o->dst);
-            R->rid[o->dst] = -1;
-            double m = -INFINITY;
-            int im = 0;
-            for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
-            if (o->nidx)              /* categorical_logit: the interpreter says which is not finite */
-                for (int i = 0; i < n; i++) if (!isfinite(x[i * st])) { R->bad = 1; return; }
-            if (n == 0 || !isfinite(m)) { rv[o->dst] = m; break; }
-            double s = 0, e[16];      /* the exponentials kept for the partials (short views) */
-            for (int i = 0; i < n; i++) {
-                double t = i == im ? 1.0 : exp(x[i * st] - m);   /* exp(0) is 1 exactly: no call */
-                if (i < 16) e[i] = t;
-                s += t;
-            }
-            double out = m + log(s);
+            const int32_t *ids = v->id ? v->id + off : NULL;
+            double out;
+            int32_t id = -1;
+            if (st == 1) out = sc_lse(R, v->x + off, ids, n, o->nidx, &id);     /* contiguous: an HMM's acc */
+            else out = sc_lse_strided(R, v->x + off, ids, n, st, o->nidx, &id);
+            if (R->bad) return;
             rv[o->dst] = out;
-            if (v->id) {
-                Ev *ev = R->ev;
-                const int32_t *ids = v->id + off;
-                int32_t id = ev->nvars++;
-                if (!ev->notape) {    /* one capacity check for the view's triples */
-                    if (ev->nt + n > ev->capt) tape_reserve(ev, n);
-                    for (int i = 0; i < n; i++) tape_put(ev, ids[i * st], id, i < 16 ? e[i] / s : exp(x[i * st] - out));
-                }
-                R->rid[o->dst] = id;
-            }
+            R->rid[o->dst] = id;
         } while (0); DISPATCH();
         L_SO_SUM: do {                /* builtins.c's sum: every partial 1 */
             const Val *v = R->arr[o->arr];
