@@ -17,26 +17,13 @@
 #include <cblas.h>
 #include "runtime/vmod.h"
 #include "runtime/plan.h"
+#include "runtime/readfile.h"
 #include "bench/timing.h"
 
 #ifndef VM_BENCH_SRC_DIR
 #define VM_BENCH_SRC_DIR "."
 #endif
 #define NPTS 6
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 16);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
 
 static double eval_grad(void *ctx, const double *u, double *g)
 {
@@ -68,8 +55,10 @@ int main(int argc, char **argv)
     snprintf(mpath, sizeof mpath, "%s/examples/posteriordb/garch-garch11.vmod", srcdir);
     if (getenv("VMOD_SHARED")) snprintf(dpath, sizeof dpath, "%s/posteriordb/garch-garch11/data.json", getenv("VMOD_SHARED"));
     else snprintf(dpath, sizeof dpath, "%s/../shared/posteriordb/garch-garch11/data.json", srcdir);
-    char *src = slurp(mpath), *data = slurp(dpath);
-    if (!src || !data) { fprintf(stderr, "bench_recur: cannot read %s or %s\n", mpath, dpath); return 1; }
+    char err[256];
+    char *src = vm_read_file(mpath, "model file", VM_MAX_MODEL_BYTES, NULL, err, sizeof err);
+    char *data = src ? vm_read_file(dpath, "data file", VM_MAX_DATA_BYTES, NULL, err, sizeof err) : NULL;
+    if (!src || !data) { fprintf(stderr, "bench_recur: %s: %s\n", src ? dpath : mpath, err); return 1; }
     char *interp = replace(src, "sigma[t] = ", "if (1) sigma[t] = ");
     if (!interp) { fprintf(stderr, "bench_recur: %s: no `sigma[t] = `\n", mpath); return 1; }
 

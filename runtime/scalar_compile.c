@@ -1180,6 +1180,18 @@ static int cstmts(ScC *c, const Stmt *s)
     return r;
 }
 
+/* The body of the loop statement at (SS_FOR, SS_WHILE), its statements' range in it.
+ * No store is forwarded into the body (it runs many times) nor past it. */
+static int c_loop_body(ScC *c, int at, const Stmt *body)
+{
+    c->nfwd = 0;
+    if (cstmts(c, body)) return -1;
+    c->nfwd = 0;
+    c->st[at].body0 = at + 1;         /* c->st may have moved */
+    c->st[at].body1 = c->nst;
+    return 0;
+}
+
 static int cstmts_node(ScC *c, const Stmt *s)
 {
     if (c->bad) return -1;
@@ -1258,37 +1270,24 @@ static int cstmts_node(ScC *c, const Stmt *s)
         if (hi < 0 || map_find(c, s->slot) >= 0) return -1;
         int var = map_add(c, s->slot, 1);
         int at = c->nst;
-        ScStmt *st = var < 0 ? NULL : new_st(c, SS_FOR);
+        ScStmt *st = var < 0 ? NULL : new_st_at(c, SS_FOR, op0);
         if (!st) return -1;
-        st->op0 = op0;
-        st->op1 = c->nops;
         st->dst = var;
         st->lo = lo;
         st->hi = hi;
-        c->nfwd = 0;                    /* the body runs many times, and then the rest */
-        if (cstmts(c, s->body)) return -1;
-        c->nfwd = 0;
-        c->st[at].body0 = at + 1;       /* c->st may have moved */
-        c->st[at].body1 = c->nst;
-        return 0;
+        return c_loop_body(c, at, s->body);
     }
     case S_WHILE: {
         /* the condition's operations are the statement's, run again before each test
          * (sc_flatten); && and || would need statements of their own: not covered */
         int op0 = c->nops;
-        c->nfwd = 0;                    /* the body runs many times, and then the rest */
+        c->nfwd = 0;                    /* the condition runs again after the body */
         int nst = c->nst, cond = c_int(c, s->cond), at = c->nst;
         if (c->nst != nst) { refuse(c, s->cond->span); return -1; }   /* run once, not per test */
-        ScStmt *st = cond < 0 ? NULL : new_st(c, SS_WHILE);
+        ScStmt *st = cond < 0 ? NULL : new_st_at(c, SS_WHILE, op0);
         if (!st) return -1;
-        st->op0 = op0;
-        st->op1 = c->nops;
         st->src = cond;
-        if (cstmts(c, s->body)) return -1;
-        c->nfwd = 0;
-        c->st[at].body0 = at + 1;       /* c->st may have moved */
-        c->st[at].body1 = c->nst;
-        return 0;
+        return c_loop_body(c, at, s->body);
     }
     case S_IF: {
         /* the branches as statement ranges after this one; a store in a branch may not
