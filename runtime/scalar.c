@@ -54,6 +54,8 @@ typedef struct ScRun {
     long nwhile;              /* while-loop iterations (SX_WEND) */
     ScMemoEnt *memo;          /* SC_MEMO entries per operation with a memo (ScOp.memo) */
     long nhits;               /* memo hits */
+    double *buf;              /* SO_DISTA's scratch: strided views gathered, partials */
+    long bufcap;
 } ScRun;
 
 static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
@@ -297,6 +299,85 @@ static double sc_lse_strided(ScRun *R, const double *x, const int32_t *ids, int 
 static void sc_distv(ScRun *R, const ScStmt *s);
 static void sc_action(ScRun *R, const ScStmt *s);
 
+/* SO_DISTA (scalar_int.h): the arguments gathered as call.c's gather does (a view of a
+ * vectorisable real gives the replicates, a vector's or a simplex's is one value, a
+ * matrix is column-major), one kernel call, a triple per element on the tape.  A
+ * strided view (a row of a matrix) is copied into the run's scratch, which also holds
+ * the partials; it grows from the arena and is kept for the next iteration. */
+static void sc_dista(ScRun *R, const ScOp *o)
+{
+    int n = o->nidx, len[SC_MAXDARGS], nrep = 1, have = 0;
+    long off[SC_MAXDARGS], st[SC_MAXDARGS], need = 0;
+    const Val *va[SC_MAXDARGS];
+    for (int k = 0; k < n; k++) {
+        if (!(o->vmask >> k & 1)) { len[k] = 1; continue; }
+        const ScView *v = &o->vw[o->ix[k]];
+        const Val *x = va[k] = R->arr[v->arr];
+        if (v->kind == VW_MAT) {
+            if (x->ndim != 2) { R->bad = 1; return; }
+            len[k] = x->dims[0] * x->dims[1];
+            off[k] = 0;
+            st[k] = 1;                /* a matrix's storage is column-major (DArg) */
+        } else if ((len[k] = sc_view(R, *v, &off[k], &st[k])) < 0) return;
+        if (st[k] != 1 && len[k] > 1) need += len[k];
+        if (x->id) need += len[k];
+    }
+    if (need > R->bufcap) {
+        R->buf = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)need);
+        R->bufcap = need;
+    }
+    double *b = R->buf, x1[SC_MAXDARGS], g1[SC_MAXDARGS], *part[SC_MAXDARGS];
+    int i1[SC_MAXDARGS];
+    DArg da[SC_MAXDARGS];
+    for (int k = 0; k < n; k++) {
+        part[k] = NULL;
+        if (!(o->vmask >> k & 1)) {
+            int r = o->ix[k];
+            if (o->argint >> k & 1) { i1[k] = R->iv[r]; x1[k] = i1[k]; }
+            else {
+                x1[k] = R->rv[r];
+                if (R->rid[r] >= 0) { g1[k] = 0; part[k] = &g1[k]; }
+            }
+            da[k] = (DArg){.x = &x1[k], .iv = o->argint >> k & 1 ? &i1[k] : NULL, .stride = 0, .rows = 1, .cols = 1};
+            continue;
+        }
+        const Val *x = va[k];
+        const double *p = x->x + off[k];
+        if (st[k] != 1 && len[k] > 1) {
+            for (int i = 0; i < len[k]; i++) b[i] = p[i * st[k]];
+            p = b;
+            b += len[k];
+        }
+        if (x->id) {
+            part[k] = b;
+            memset(b, 0, sizeof(double) * (size_t)len[k]);
+            b += len[k];
+        }
+        if (o->dist->sig[k] == 'R') {     /* replicates: every such view as long */
+            if (have && len[k] != nrep) { R->bad = 1; return; }
+            nrep = len[k];
+            have = 1;
+            da[k] = (DArg){.x = p, .stride = 1, .rows = 1, .cols = 1};
+        } else if (o->vw[o->ix[k]].kind == VW_MAT)
+            da[k] = (DArg){.x = p, .stride = 0, .rows = x->dims[0], .cols = x->dims[1]};
+        else da[k] = (DArg){.x = p, .stride = 0, .rows = len[k], .cols = 1};
+    }
+    double z = 0;
+    DistErr err;
+    if (nrep > 0 && (o->dfn(nrep, da, &z, part, &err) != 0 || isnan(z))) { R->bad = 1; return; }
+    if (o->flush) sc_flush(R, o->dst);
+    int32_t out = -1;
+    for (int k = 0; k < n && nrep > 0; k++) {
+        if (!part[k]) continue;
+        if (out < 0) out = R->ev->nvars++;
+        if (!(o->vmask >> k & 1)) { sc_put(R->ev, R->rid[o->ix[k]], out, g1[k]); continue; }
+        const int32_t *id = va[k]->id + off[k];
+        for (int i = 0; i < len[k]; i++) sc_put(R->ev, id[i * st[k]], out, part[k][i]);
+    }
+    R->rv[o->dst] = z;
+    R->rid[o->dst] = out;
+}
+
 /* Runs the flat code (scalar_int.h) from o to its SX_END: one dispatch per operation,
  * statement action or loop step, an error ending the run at once. */
 static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
@@ -333,6 +414,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_DIST] = &&L_SO_DIST,
         [SO_LSE] = &&L_SO_LSE,
         [SO_SUM] = &&L_SO_SUM,
+        [SO_DISTA] = &&L_SO_DISTA,
         [SI_CONST] = &&L_SI_CONST,
         [SI_VAR] = &&L_SI_VAR,
         [SI_ELEM] = &&L_SI_ELEM,
@@ -551,6 +633,10 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             R->rid[o->dst] = out;
             break;
         }
+        } while (0); DISPATCH();
+        L_SO_DISTA: do {
+            sc_dista(R, o);
+            if (R->bad) return;
         } while (0); DISPATCH();
         L_SO_LSE: do {                /* builtins.c's b_log_sum_exp, over a view */
             const Val *v = R->arr[o->arr];
@@ -886,6 +972,8 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     }
     R->memo = NULL;
     R->nhits = 0;
+    R->buf = NULL;
+    R->bufcap = 0;
     if (p->nmemo) {                   /* every entry empty: no tape variable is -2 */
         size_t n = (size_t)p->nmemo * SC_MEMO;
         R->memo = arena_alloc(&ev->arena, sizeof *R->memo * n);

@@ -589,6 +589,8 @@ static int cinline(ScC *c, const Expr *e)
 static int cexpr_node(ScC *c, const Expr *e);
 static int c_ternary(ScC *c, const Expr *e, int isint);
 static int c_catlogit(ScC *c, const Expr *y, const Expr *ve);
+static int c_dista(ScC *c, const Dist *d, DistFn fn, Expr *const *args, int n);
+static int any_container(Expr *const *args, int n);
 static int c_cond(ScC *c, const Expr *e, int *op0);
 
 static int cexpr(ScC *c, const Expr *e)
@@ -763,6 +765,8 @@ static int cexpr_node(ScC *c, const Expr *e)
         }
         if (e->fkind == FN_DIST_LPDF && e->fn == &dist_categorical_logit && e->nargs == 2)
             return c_catlogit(c, e->args[0], e->args[1]);
+        if (e->fkind == FN_DIST_LPDF && any_container(e->args, e->nargs))
+            return c_dista(c, e->fn, ((const Dist *)e->fn)->lpdf, e->args, e->nargs);
         if (e->fkind == FN_DIST_LPDF || e->fkind == FN_DIST_CDF || e->fkind == FN_DIST_LCDF || e->fkind == FN_DIST_LCCDF) {
             const Dist *d = e->fn;
             int regs[SC_MAXDARGS];
@@ -816,6 +820,59 @@ static int cstore(ScC *c, const Expr *lhs, int v, int op0)
     return 0;
 }
 
+/* d's density (fn: its lpdf) of args (n of them) when some are containers: 1-d views
+ * (c_view) where the signature takes a vectorisable real, a vector or a simplex, and
+ * whole matrices (M, L, C); scalars as SO_DIST's.  The kernel checks the arguments as
+ * in call.c (a simplex, ordered cut points, a Cholesky factor).  Its register, or -1:
+ * int arrays (K, an I variate of many), more than SC_MAXVW containers. */
+static int c_dista(ScC *c, const Dist *d, DistFn fn, Expr *const *args, int n)
+{
+    if (!fn || n != d->nargs || n > SC_MAXDARGS || (int)strlen(d->sig) != n || d->discrete != (d->sig[0] == 'I'))
+        return -1;
+    ScView vw[SC_MAXVW];
+    int regs[SC_MAXDARGS], nv = 0;
+    unsigned argint = 0, vmask = 0;
+    for (int k = 0; k < n; k++) {
+        const Expr *a = args[k];
+        char code = d->sig[k];
+        if (scalar_ty(a->ty)) {
+            if (code == 'I') { if ((regs[k] = c_int(c, a)) < 0) return -1; argint |= 1u << k; }
+            else if (code == 'R') { if ((regs[k] = c_real(c, a)) < 0) return -1; }
+            else return -1;
+            continue;
+        }
+        if (nv == SC_MAXVW || a->ty.base != TB_REAL) return -1;
+        if (code == 'M' || code == 'L' || code == 'C') {
+            if (a->kind != E_VAR || a->ty.narr || a->ty.kind != TK_MATRIX || map_find(c, a->slot) >= 0) return -1;
+            int arr = arr_of(c, a->slot, 2, 0);
+            if (arr < 0) return -1;
+            c->p->areal[arr] = 1;
+            vw[nv] = (ScView){.arr = arr, .row = -1, .kind = VW_MAT, .ra = -1, .rb = -1};
+        } else if (code != 'R' && code != 'V' && code != 'S') return -1;
+        else if (c_view(c, a, &vw[nv])) return -1;
+        regs[k] = nv++;
+        vmask |= 1u << k;
+    }
+    if (!vmask) return -1;
+    ScOp *o = new_op(c, SO_DISTA);
+    if (!o) return -1;
+    o->dist = d;
+    o->dfn = fn;
+    o->nidx = (uint8_t)n;
+    o->argint = argint;
+    o->vmask = vmask;
+    memcpy(o->ix, regs, sizeof(int) * (size_t)n);
+    memcpy(o->vw, vw, sizeof(ScView) * (size_t)nv);
+    return o->dst = c->nr++;
+}
+
+/* some argument is not a scalar (a density of containers: c_dista) */
+static int any_container(Expr *const *args, int n)
+{
+    for (int k = 0; k < n; k++) if (!scalar_ty(args[k]->ty)) return 1;
+    return 0;
+}
+
 /* the density d of args (n of them), added to lp */
 /* categorical_logit(y | v), v a whole vector or a row of a matrix: v[y] -
  * log_sum_exp(v), dist_categorical.c's value, v's elements required finite and y in
@@ -849,6 +906,13 @@ static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
     unsigned argint;
     if (d == &dist_categorical_logit && n == 2) {
         int v = c_catlogit(c, args[0], args[1]);
+        ScStmt *st = v < 0 ? NULL : new_st_at(c, SS_LP, op0);
+        if (!st) return -1;
+        st->src = v;
+        return 0;
+    }
+    if (any_container(args, n)) {
+        int v = c_dista(c, d, d ? d->lpdf : NULL, args, n);
         ScStmt *st = v < 0 ? NULL : new_st_at(c, SS_LP, op0);
         if (!st) return -1;
         st->src = v;

@@ -33,8 +33,15 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
     case SO_NEG: case SO_F1: case SO_SQ: case SO_SQRT: r[(*nr)++] = o->a; break;
     case SO_FMA: case SO_ADD3: case SO_F3: r[(*nr)++] = o->a; r[(*nr)++] = o->b; r[(*nr)++] = o->ix[0]; break;
-    case SO_DIST:
+    case SO_DIST: case SO_DISTA:
         for (int k = 0; k < o->nidx; k++) {
+            if (o->op == SO_DISTA && o->vmask >> k & 1) {
+                const ScView *v = &o->vw[o->ix[k]];
+                if (v->row >= 0) iv[(*ni)++] = v->row;
+                if (v->ra >= 0) iv[(*ni)++] = v->ra;
+                if (v->rb >= 0) iv[(*ni)++] = v->rb;
+                continue;
+            }
             if (o->argint >> k & 1) iv[(*ni)++] = o->ix[k];
             else r[(*nr)++] = o->ix[k];
         }

@@ -14,6 +14,7 @@ extern const Dist dist_normal, dist_categorical_logit;
 #define SC_LOGCACHE 4         /* normal scales whose logs a run keeps (a power of 2) */
 #define SC_MEMO 64            /* entries of an operation's memo (a power of 2): the tape
                                * variables of a 64-element vector map to distinct ones */
+#define SC_MAXVW 3            /* views among a density's arguments (SO_DISTA) */
 #define SC_WHILE_MAX 100000000L   /* while-loop iterations of a run, as eval.c's guard */
 
 enum {
@@ -37,6 +38,11 @@ enum {
                                * first's fields in arr, a, ix[1..3], the second's in ix[0], b,
                                * ix[4..6]: sc_view_get) */
     SO_SUM,                   /* the sum of a 1-d view (the first's fields) */
+    SO_DISTA,                 /* a density (lpdf/lpmf) with 1-d views or whole matrices among
+                               * its arguments (categorical(theta), ordered_logistic(eta, c),
+                               * y[j] ~ normal(mu, sigma) of a row): argument k is view
+                               * vw[ix[k]] when bit k of vmask is set, else a register as
+                               * SO_DIST's; one call of the family's kernel, as call.c's */
     /* int results */
     SI_CONST, SI_VAR, SI_ELEM, SI_ELEM1, SI_ADD, SI_SUB, SI_MUL, SI_DIV, SI_MOD, SI_NEG,
     SI_CMP,                   /* int registers a, b compared by the Op in iv (OP_LT ... OP_NE) */
@@ -80,6 +86,10 @@ typedef struct ScOp {
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */
     int st, jmp;              /* SX_*: the statement; where the code goes on */
     int memo;                 /* 1 + its memo's index (scalar_memo.c), 0 for none */
+    unsigned vmask;           /* SO_DISTA: the arguments that are views */
+    struct ScView {           /* SO_DISTA: those views (ScView below) */
+        int arr, row, kind, ra, rb;
+    } vw[SC_MAXVW];
 } ScOp;
 
 enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
@@ -144,8 +154,9 @@ struct ScProg {
 /* A 1-d view of an array entry: the whole of a 1-d array, or row `row` (an int
  * register) of a 2-d one; then, by kind, all of it, a slice ra:rb (int registers, -1
  * for 1 and for the end), or a segment of rb elements from ra (segment()). */
-enum { VW_ALL, VW_SLICE, VW_SEG };
-typedef struct ScView { int arr, row, kind, ra, rb; } ScView;
+enum { VW_ALL, VW_SLICE, VW_SEG,
+       VW_MAT };                  /* a whole matrix (SO_DISTA's M, L and C arguments) */
+typedef struct ScView ScView;
 
 static inline ScView sc_view_get(const ScOp *o, int second)
 {
@@ -166,6 +177,9 @@ static inline int sc_op_reads_marked(const ScOp *o, const unsigned char *marked)
     case SO_ELEM: case SO_ELEM1: case SO_ELEM2: case SI_ELEM: case SI_ELEM1: case SO_LSE: case SO_SUM: case SI_LEN:
         return marked[o->arr];
     case SO_DOT: return marked[o->arr] || marked[o->ix[0]];
+    case SO_DISTA:
+        for (int k = 0; k < o->nidx; k++) if (o->vmask >> k & 1 && marked[o->vw[o->ix[k]].arr]) return 1;
+        return 0;
     default: return 0;
     }
 }

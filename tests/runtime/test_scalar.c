@@ -180,6 +180,15 @@ static const Case cases[] = {
      "  + sum(exp(al * b)) * 0.01 + lse_of(-al) * t;\n"
      "  vector[J] u = al * sum(exp(al * t)) + log_sum_exp(al .* al); r = r + u[g[n]] * 0.01\n"
      "    + dot_product(to_vector(X[n]), al) * b + sum(to_array_1d(exp(al))) * 0.01; } target += -r * r; }", 0},
+    {"densities of containers: categorical of a simplex, ordered_logistic, a row's normal, dirichlet, a whole Cholesky factor",
+     DECLS "param simplex[J] th; param ordered[2] cp; param cholesky_factor_corr[2] Lc;\n"
+     "for (n in 1:N) { g[n] ~ categorical(th); g[n] ~ ordered_logistic(X[n] * al * 0.5, cp);\n"
+     "  target += 0.1 * normal_lpdf(X[n] | a, s) + 0.1 * dirichlet_lpdf(th | exp(al)) + 0.2 * categorical_lpmf(g[n] | th);\n"
+     "  X[n, 1:2]' ~ multi_normal_cholesky(lt[1, 1:2]', Lc); al[2:3] ~ normal(x[n], s + x[n] * x[n]); }", 0},
+    {"categorical of a vector that is not a simplex",
+     DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
+    {"a density of two views of different sizes",
+     DECLS "for (n in 1:N) target += normal_lpdf(X[n] | al[1:2], s);", 1},
     {"a local vector's value of another size",
      DECLS "for (n in 1:N) { vector[J] u = x * a; target += -square(u[1]); }", 1},
     {"a dot product of vectors of different sizes",
