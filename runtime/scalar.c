@@ -13,7 +13,8 @@
  * if/else on an int condition (comparisons, !, && and ||, also as values); conditional
  * expressions c ? a : b (only the branch chosen runs); int + - * / %; real + - * / ^
  * and unary minus; math functions of one, two or three arguments (log_mix);
- * univariate *_lpdf / *_lpmf of scalars, and categorical_logit of a vector or a row;
+ * univariate *_lpdf / *_lpmf of scalars, categorical_logit of a vector or a row, and
+ * any density whose arguments include 1-d views or whole matrices (SO_DISTA);
  * the dot product of two 1-d views, and log_sum_exp and sum of one (a whole vector, a
  * row x[n], a slice y[a:b] or a segment of either; x[n] * beta, dot_product,
  * transposes); calls of user-defined functions, inlined (scalar_compile.c's cinline).

@@ -26,3 +26,19 @@ N, K, D = 500, 4, 5
 x = [[round(random.gauss(0, 1), 3) for d in range(D)] for n in range(N)]
 yc = [random.randint(1, K) for n in range(N)]
 json.dump(dict(N=N, K=K, D=D, x=x, y=yc), open('multi_logit.json', 'w'))
+random.seed(11)
+N, K, D = 500, 4, 3
+xo = [[round(random.gauss(0, 1), 3) for d in range(D)] for n in range(N)]
+bo = [1.0, -0.5, 0.25]
+cut = [-1.0, 0.0, 1.2]
+def ord_draw(eta):
+    u = random.random()
+    for k, ck in enumerate(cut):
+        if u < 1 / (1 + math.exp(-(ck - eta))): return k + 1
+    return K
+yo = [ord_draw(sum(a * b for a, b in zip(xo[n], bo))) for n in range(N)]
+json.dump(dict(N=N, K=K, D=D, x=xo, y=yo), open('ordinal_dot.json', 'w'))
+J = 6
+gc = [random.randint(1, J) for n in range(N)]
+yc2 = [random.choice([1, 1, 2, 3, 4, 4]) if gc[n] % 2 else random.choice([1, 2, 2, 3, 3, 4]) for n in range(N)]
+json.dump(dict(N=N, K=K, J=J, y=yc2, g=gc), open('categorical_simplex.json', 'w'))
