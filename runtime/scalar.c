@@ -446,7 +446,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         L_SO_CONST: do { rv[o->dst] = o->v; R->rid[o->dst] = -1; break;
         } while (0); DISPATCH();
         L_SO_VAR: do { {
-            const Val *v = &R->ev->env[o->slot];
+            const Val *v = o->iv ? R->arr[o->arr] : &R->ev->env[o->slot];
             if (v->n != 1 || (v->base != TB_REAL && v->base != TB_INT)) { R->bad = 1; return; }
             if (o->flush) sc_flush(R, o->dst);
             if (v->base == TB_INT) {
@@ -918,6 +918,33 @@ static void sc_action(ScRun *R, const ScStmt *s)
     }
 }
 
+/* The outer values (ScProg.apre) evaluated by the interpreter, once per run, into
+ * R->arr.  Nonzero when one fails: the error is forgotten (the interpreter, running
+ * the loop, reports it where the loop reaches it, if it does). */
+static int sc_prevals(Ev *ev, const ScProg *p, ScRun *R)
+{
+    int fail = ev->fail, fatal = ev->fatal, rejected = ev->rejected, size_error = ev->size_error, halt = ev->halt;
+    Span sp = ev->fail_span;
+    for (int a = 0; a < p->narr; a++) {
+        if (!p->apre[a]) continue;
+        Val v = eval_expr(ev, p->apre[a]);
+        if (ev->fail && !fail) {
+            ev->fail = fail;
+            ev->fatal = fatal;
+            ev->rejected = rejected;
+            ev->size_error = size_error;
+            ev->halt = halt;
+            ev->fail_span = sp;
+            ev->msg[0] = 0;
+            return 1;
+        }
+        Val *pv = arena_alloc(&ev->arena, sizeof *pv);
+        *pv = v;
+        R->arr[a] = pv;
+    }
+    return 0;
+}
+
 int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
 {
     (void)s;
@@ -932,11 +959,17 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->lp = 0;
     for (int k = 0; k < SC_LOGCACHE; k++) R->ls_sigma[k] = NAN;   /* never equal */
     R->ls_next = 0;
+    long nt = ev->nt;
+    int32_t nvars = ev->nvars;
+    int nseg = ev->nseg;
     /* the arrays: shapes checked, strides, and a copy of each one written (an undo
      * must leave the environment as it was) */
     Val saved[SC_MAXARR];
+    if (p->npreval && sc_prevals(ev, p, R)) goto undo;
     for (int a = 0; a < p->narr; a++) {
-        if (p->alocal[a]) {           /* sized at its declaration (sc_alloc) */
+        Val *v;
+        if (p->apre[a]) v = R->arr[a];
+        else if (p->alocal[a]) {           /* sized at its declaration (sc_alloc) */
             Val *v = arena_zalloc(&ev->arena, sizeof *v);
             v->base = TB_REAL;
             v->kind = TK_VECTOR;
@@ -945,18 +978,16 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
             R->acap[a] = 0;
             R->stride[a][0] = 1;
             continue;
-        }
-        Val *v = &ev->env[p->aslot[a]];
+        } else R->arr[a] = v = &ev->env[p->aslot[a]];
         saved[a] = *v;
-        if (v->ndim != p->andim[a] || (v->base == TB_REAL ? !v->x : v->base == TB_INT ? !v->iv : 1)) return 0;
-        if ((p->awrite[a] || p->areal[a]) && v->base != TB_REAL) return 0;
+        if (v->ndim != p->andim[a] || (v->base == TB_REAL ? !v->x : v->base == TB_INT ? !v->iv : 1)) goto undo;
+        if ((p->awrite[a] || p->areal[a]) && v->base != TB_REAL) goto undo;
         int c[VM_MAXDIM] = {0};
         for (int d = 0; d < v->ndim; d++) {
             c[d] = 1;
             R->stride[a][d] = v->dims[d] > 1 ? val_offset(v, c) : 0;
             c[d] = 0;
         }
-        R->arr[a] = v;
     }
     for (int a = 0; a < p->narr; a++) {
         if (!p->awrite[a] || p->alocal[a]) continue;
@@ -980,8 +1011,6 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         R->memo = arena_alloc(&ev->arena, sizeof *R->memo * n);
         for (size_t i = 0; i < n; i++) R->memo[i].ka = -2;
     }
-    long nt = ev->nt;
-    int32_t nvars = ev->nvars;
     size_t nr = (size_t)(p->nr ? p->nr : 1), ni = (size_t)(p->ni ? p->ni : 1);
     R->rv = arena_alloc(&ev->arena, sizeof(double) * nr);
     R->racc = arena_zalloc(&ev->arena, sizeof(double) * nr);
@@ -1025,9 +1054,10 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         ev->sc_memo_hits += R->nhits;
         return 1;
     }
-    /* undo: the interpreter runs the loop and says what is wrong */
+    for (int a = 0; a < p->narr; a++) if (!p->alocal[a] && !p->apre[a]) *R->arr[a] = saved[a];
+undo:     /* the interpreter runs the loop and says what is wrong */
     ev->nt = nt;
     ev->nvars = nvars;
-    for (int a = 0; a < p->narr; a++) if (!p->alocal[a]) *R->arr[a] = saved[a];
+    ev->nseg = nseg;
     return 0;
 }

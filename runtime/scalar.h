@@ -39,6 +39,9 @@ int sc_nforwarded(const ScProg *p);
 int sc_ndistv(const ScProg *p);
 /* Its operations with a memo (scalar_memo.c), for tests. */
 int sc_nmemo(const ScProg *p);
+/* Its outer values: expressions it cannot compute that no iteration changes, evaluated
+ * by the interpreter once per run (diag_pre_multiply(tau, L) in a loop's density). */
+int sc_npreval(const ScProg *p);
 /* Such a loop (syntactic: x data, args not reading i): the plan lets the loop around it
  * be a program, which runs it so (plan.c). */
 int sc_distv_shape(const Stmt *s);

@@ -29,6 +29,7 @@ typedef struct ScC {
     struct { int on, slot, nidx, ix[VM_MAXDIM], val; } fwd[SC_MAXARR];
     int nfwd;
     ScProg *p;
+    const Stmt *root;         /* the program's loop: what its body declares or assigns varies */
     int bad;
     /* the first node refused, innermost (vm_model_plan_describe says why a loop is
      * the interpreter's) */
@@ -136,6 +137,7 @@ static int arr_of(ScC *c, int slot, int ndim, int write)
 }
 
 static int cexpr(ScC *c, const Expr *e);
+static int c_pre(ScC *c, const Expr *e, int ndim);
 
 /* e as an int register, or -1 */
 static int c_int(ScC *c, const Expr *e)
@@ -154,7 +156,21 @@ static int c_real(ScC *c, const Expr *e)
         o->v = (double)e->ival;
         return o->dst = c->nr++;
     }
+    int nops = c->nops, nst = c->nst, whyset = c->whyset;
+    Span why = c->why;
     int r = cexpr(c, e);
+    if (r < 0 && !c->bad && c->nst == nst && e->ty.base == TB_REAL) {
+        int a = c_pre(c, e, 0);       /* sd(v), a determinant: once per run */
+        if (a < 0) return -1;
+        c->nops = nops;
+        c->whyset = whyset;
+        c->why = why;
+        ScOp *o = new_op(c, SO_VAR);
+        if (!o) return -1;
+        o->iv = 1;
+        o->arr = a;
+        return o->dst = c->nr++;
+    }
     if (r < 0 || e->ty.base == TB_REAL) return r;
     ScOp *o = new_op(c, SO_ITOR);
     if (!o) return -1;
@@ -230,6 +246,64 @@ static int builtin_is(const Expr *e, const char *name)
     return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
 }
 
+static int assigned(const Stmt *s, int slot);
+
+/* s (the program's loop) declares or assigns slot, or loops over it */
+static int touched(const Stmt *s, int slot)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_DECL: return s->slot == slot;
+    case S_ASSIGN: return assigned(s, slot);
+    case S_FOR: return s->slot == slot || touched(s->body, slot);
+    case S_WHILE: return touched(s->body, slot);
+    case S_IF: return touched(s->body, slot) || touched(s->els, slot);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (touched(s->stmts[i], slot)) return 1; return 0;
+    default: return 0;
+    }
+}
+
+/* e has the same value at every iteration, and evaluating it has no effect but its
+ * value: variables declared outside that the loop never assigns, calls of math
+ * functions, builtins and densities (no user function: print, reject; no _rng) */
+static int invariant(const ScC *c, const Expr *e)
+{
+    if (!e) return 1;
+    switch (e->kind) {
+    case E_STR: return 0;
+    case E_VAR: return map_find(c, e->slot) < 0 && alias_find(c, e->slot) < 0 && !touched(c->root, e->slot);
+    case E_CALL:
+        if (e->fkind != FN_MATH && e->fkind != FN_BUILTIN && e->fkind != FN_DIST_LPDF && e->fkind != FN_DIST_CDF
+            && e->fkind != FN_DIST_LCDF && e->fkind != FN_DIST_LCCDF)
+            return 0;
+        break;
+    default: break;
+    }
+    for (int i = 0; i < e->nargs; i++) if (!invariant(c, e->args[i])) return 0;
+    for (int i = 0; i < e->nidx; i++) if (!invariant(c, e->idx[i].a) || !invariant(c, e->idx[i].b)) return 0;
+    return 1;
+}
+
+/* e, of ndim dimensions and real (or a scalar int), as an outer value (ScProg.apre):
+ * the program cannot compute it, but no iteration changes it, so the interpreter
+ * evaluates it once per run before the loop.  Its entry in the array table, or -1. */
+static int c_pre(ScC *c, const Expr *e, int ndim)
+{
+    ScProg *p = c->p;
+    if (c->ninline || e->kind == E_VAR || ty_ndim(e->ty) != ndim || (ndim && e->ty.base != TB_REAL)
+        || !invariant(c, e))
+        return -1;
+    for (int a = 0; a < p->narr; a++) if (p->apre[a] == e) return a;
+    if (p->narr == SC_MAXARR) return -1;
+    p->aslot[p->narr] = -1;
+    p->andim[p->narr] = ndim;
+    p->awrite[p->narr] = 0;
+    p->areal[p->narr] = ndim > 0;
+    p->apre[p->narr] = e;
+    p->npreval++;
+    return p->narr++;
+}
+
 /* e as a 1-d view of a real array (ScView, scalar_int.h): the whole of a 1-d one (a
  * vector, a row vector, an array of reals, outer or a local of the body), or a row
  * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
@@ -299,7 +373,13 @@ static int c_view(ScC *c, const Expr *e, ScView *v)
     if (c_view_of(c, e, v) == 0) return 0;
     if (c->nst != nst) return -1;     /* statements made for an index: keep the refusal */
     c->nops = nops;                   /* the indices it compiled before giving up */
-    return c_view_tmp(c, e, v);
+    if (c_view_tmp(c, e, v) == 0) return 0;
+    if (c->nst != nst || c->bad) return -1;
+    c->nops = nops;
+    int a = c_pre(c, e, 1);           /* softmax(al), a matrix product's row: once per run */
+    if (a < 0) return -1;
+    *v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    return 0;
 }
 
 /* a . b of two 1-d views (x[n] * beta, dot_product(x[n], beta)) */
@@ -657,6 +737,17 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->iv = 0;
             return o->dst = isint ? c->ni++ : c->nr++;
         }
+        if (!isint && e->args[0]->kind != E_VAR && e->nidx == ty_ndim(e->args[0]->ty) && e->nidx <= VM_MAXDIM) {
+            /* (lt * al)[g[n]]: an element of an outer value */
+            if ((arr = c_pre(c, e->args[0], e->nidx)) < 0) return -1;
+            for (int d = 0; d < e->nidx; d++)
+                if (e->idx[d].kind != IX_SINGLE || (ix[d] = c_int(c, e->idx[d].a)) < 0) return -1;
+            if ((o = new_op(c, SO_ELEM)) == NULL) return -1;
+            o->arr = arr;
+            o->nidx = (uint8_t)e->nidx;
+            memcpy(o->ix, ix, sizeof ix);
+            return o->dst = c->nr++;
+        }
         if (cindex(c, e, 0, &arr, ix)) return -1;
         int two = !isint && e->nidx == 2 && e->args[0]->ty.base == TB_REAL;   /* checked per run: areal */
         if ((o = new_op(c, isint ? SI_ELEM : two ? SO_ELEM2 : SO_ELEM)) == NULL) return -1;
@@ -843,8 +934,8 @@ static int c_dista(ScC *c, const Dist *d, DistFn fn, Expr *const *args, int n)
         }
         if (nv == SC_MAXVW || a->ty.base != TB_REAL) return -1;
         if (code == 'M' || code == 'L' || code == 'C') {
-            if (a->kind != E_VAR || a->ty.narr || a->ty.kind != TK_MATRIX || map_find(c, a->slot) >= 0) return -1;
-            int arr = arr_of(c, a->slot, 2, 0);
+            if (a->ty.narr || a->ty.kind != TK_MATRIX) return -1;
+            int arr = a->kind == E_VAR ? (map_find(c, a->slot) >= 0 ? -1 : arr_of(c, a->slot, 2, 0)) : c_pre(c, a, 2);
             if (arr < 0) return -1;
             c->p->areal[arr] = 1;
             vw[nv] = (ScView){.arr = arr, .row = -1, .kind = VW_MAT, .ra = -1, .rb = -1};
@@ -1624,7 +1715,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
 {
     if (s->kind != S_FOR && s->kind != S_WHILE) return NULL;
     ScProg tmp = {0};
-    ScC c = {.p = &tmp};
+    ScC c = {.p = &tmp, .root = s};
     int decl[SC_MAXMAP], ndecl = 0;
     /* a while loop is the body of a loop of its own run once (sc_loop(..., 1, 1)) */
     int isfor = s->kind == S_FOR;
@@ -1683,6 +1774,7 @@ int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
 int sc_ndistv(const ScProg *p) { return p ? p->ndistv : 0; }
 int sc_nmemo(const ScProg *p) { return p ? p->nmemo : 0; }
+int sc_npreval(const ScProg *p) { return p ? p->npreval : 0; }
 int vm_scalar_nodistv;
 int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
 

@@ -19,7 +19,9 @@ extern const Dist dist_normal, dist_categorical_logit;
 
 enum {
     /* real results */
-    SO_CONST, SO_VAR, SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
+    SO_CONST,
+    SO_VAR,                   /* outer scalar slot; iv 1: outer value arr (ScProg.apre) */
+    SO_ELEM, SO_ELEM1, SO_ITOR, SO_ADD, SO_SUB, SO_MUL, SO_DIV, SO_POW, SO_NEG,
     SO_F1, SO_F2,
     SO_F3,                    /* a math function of three arguments (log_mix, fma): registers
                                * a, b, ix[0] */
@@ -131,6 +133,11 @@ struct ScProg {
     unsigned char areal[SC_MAXARR];   /* read by SO_ELEM2 or SO_DOT: must hold reals (else no run) */
     unsigned char alocal[SC_MAXARR];  /* a local of the body (SS_ALLOC): the run's own, not the
                                        * environment's */
+    /* an outer value: a container or scalar expression no iteration changes that the
+     * program cannot compute (diag_pre_multiply(tau, L), softmax(al), sd(v)), evaluated
+     * once per run by the interpreter before the loop (c_pre); NULL for the others */
+    const Expr *apre[SC_MAXARR];
+    int npreval;
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */

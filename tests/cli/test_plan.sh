@@ -34,6 +34,20 @@ grep -q "m.vmod:8:   for loop: in the scalar program of line 6" "$T/out" || bad 
 grep -q "m.vmod:11: for loop: vectorised" "$T/out" || bad "the observations' loop: vectorised"
 grep -qF 'm.vmod:14: for loop: the interpreter, one statement at a time: line 14 column 26 is not compiled, `segment(y, n - 1, 2)[1]`' "$T/out" \
     || bad "the loop with a slice: the interpreter, and why"
+# a loop's density of a matrix expression no iteration changes: an outer value
+cat > "$T/o.vmod" <<'M'
+data int N;
+data array[N] vector[2] y;
+param vector[2] mu;
+param vector<lower=0>[2] tau;
+param cholesky_factor_corr[2] L;
+for (n in 1:N) y[n] ~ multi_normal_cholesky(mu, diag_pre_multiply(tau, L));
+M
+printf '{"N": 3, "y": [[0.1, 2.5], [-0.4, 1.2], [0.3, 0.3]]}' > "$T/o.json"
+"$VRUN" --plan "$T/o.vmod" --data "$T/o.json" >"$T/out" 2>"$T/err"; st=$?
+[ $st -eq 0 ] || bad "outer value: exit $st, wanted 0"
+grep -qF "o.vmod:6: for loop: a scalar program (1 operations, 1 outer value computed once per run)" "$T/out" \
+    || bad "the multi_normal_cholesky loop: a program with an outer value"
 # a function's loops, under its name
 cat > "$T/f.vmod" <<'M'
 real geo(real q, int n) {

@@ -185,6 +185,21 @@ static const Case cases[] = {
      "for (n in 1:N) { g[n] ~ categorical(th); g[n] ~ ordered_logistic(X[n] * al * 0.5, cp);\n"
      "  target += 0.1 * normal_lpdf(X[n] | a, s) + 0.1 * dirichlet_lpdf(th | exp(al)) + 0.2 * categorical_lpmf(g[n] | th);\n"
      "  X[n, 1:2]' ~ multi_normal_cholesky(lt[1, 1:2]', Lc); al[2:3] ~ normal(x[n], s + x[n] * x[n]); }", 0},
+    {"outer values (once per run, by the interpreter): a Cholesky factor scaled, softmax, sd, a row of a product",
+     DECLS "param cholesky_factor_corr[2] Lc;\n"
+     "for (n in 1:N) { X[n, 1:2]' ~ multi_normal_cholesky(al[1:2], diag_pre_multiply(exp(al[2:3]), Lc));\n"
+     "  g[n] ~ categorical(softmax(al)); y[n] ~ normal(a + dot_product(softmax(-al), X[n]), sd(al) + s);\n"
+     "  target += -0.1 * square(y[n] - b * (lt * al)[g[n]]); }", 0},
+    {"an outer value that fails at some points, in a branch never taken: no error",
+     DECLS "for (n in 1:N) { if (n > N) target += sum(cholesky_decompose(lt * lt' + diag_matrix(rep_vector(t, J))));\n"
+     "  y[n] ~ normal(a * x[n], s); }", 0},
+    {"values that vary are not outer values: softmax of a local, of an outer vector the loop assigns, of the loop variable",
+     DECLS "{ vector[J] w = al; real r = 0; for (n in 1:N) r = r * 0.5 + a * x[n]; target += -r * r;\n"
+     "  for (n in 1:N) { vector[J] u = al * x[n]; g[n] ~ categorical(softmax(u)); }\n"
+     "  for (n in 1:N) { g[n] ~ categorical(softmax(w)); w[g[n]] = w[g[n]] * 0.5 + a; }\n"
+     "  for (n in 1:N) target += sd(al * n) * 0.1; }", 0},
+    {"an outer value that is not a simplex",
+     DECLS "for (n in 1:N) g[n] ~ categorical(softmax(al) * 2);", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
