@@ -42,3 +42,7 @@ J = 6
 gc = [random.randint(1, J) for n in range(N)]
 yc2 = [random.choice([1, 1, 2, 3, 4, 4]) if gc[n] % 2 else random.choice([1, 2, 2, 3, 3, 4]) for n in range(N)]
 json.dump(dict(N=N, K=K, J=J, y=yc2, g=gc), open('categorical_simplex.json', 'w'))
+random.seed(13)
+J, K = 200, 4
+ym = [[round(random.gauss(k * 0.5, 1) + 0.5 * (random.gauss(0, 1) if k else 0), 4) for k in range(K)] for j in range(J)]
+json.dump(dict(J=J, K=K, y=ym), open('mvn_loop.json', 'w'))
