@@ -118,6 +118,20 @@ static inline __attribute__((always_inline)) void sc_set3(ScRun *R, int dst, dou
     ev->nt = t;
 }
 
+/* n triples (ids[k * si], out, d[k * sd]) at t, the room reserved: the tape's arrays in
+ * locals that nothing else writes (through ev, every store would reload them) */
+static inline void sc_put_view(Ev *ev, long t, int32_t out, const int32_t *ids, long si, const double *d, long sd, int n)
+{
+    int32_t *restrict ti = ev->tin + t, *restrict to = ev->tout + t;
+    double *restrict td = ev->td + t;
+    if (si == 1 && sd == 1)
+        for (int k = 0; k < n; k++) { ti[k] = ids[k]; to[k] = out; td[k] = d[k]; }
+    else if (si == 1)                 /* a vector's variables, a matrix row's values */
+        for (int k = 0; k < n; k++, d += sd) { ti[k] = ids[k]; to[k] = out; td[k] = *d; }
+    else
+        for (int k = 0; k < n; k++, ids += si, d += sd) { ti[k] = *ids; to[k] = out; td[k] = *d; }
+}
+
 /* x op y for a comparison Op, as ops.c: 0 or 1 (a NaN compares false, but for !=) */
 static inline int sc_cmp(int op, double x, double y)
 {
@@ -421,6 +435,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SI_ELEM] = &&L_SI_ELEM,
         [SX_STMT] = &&L_SX_STMT,
         [SX_STORE] = &&L_SX_STORE,
+        [SX_NORMAL] = &&L_SX_NORMAL,
         [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
@@ -564,7 +579,11 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (n < 0 || n != nb) { R->bad = 1; return; }
             const double *xa = va->x + oa, *xb = vb->x + ob;
             double z = 0;
-            for (int k = 0; k < n; k++) z += xa[k * sa] * xb[k * sb];
+            if (sa == 1 && sb == 1) for (int k = 0; k < n; k++) z += xa[k] * xb[k];
+            else {
+                const double *pa = xa, *pb = xb;
+                for (int k = 0; k < n; k++, pa += sa, pb += sb) z += *pa * *pb;
+            }
             if (o->flush) sc_flush(R, o->dst);
             rv[o->dst] = z;
             R->rid[o->dst] = -1;
@@ -575,14 +594,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (ev->notape) break;
             if (ev->nt + 2 * (long)n > ev->capt) tape_reserve(ev, 2 * (long)n);
             long t = ev->nt;
-            if (va->id) {
-                const int32_t *ia = va->id + oa;
-                for (int k = 0; k < n; k++) { ev->tin[t] = ia[k * sa]; ev->tout[t] = out; ev->td[t] = xb[k * sb]; t++; }
-            }
-            if (vb->id) {
-                const int32_t *ib = vb->id + ob;
-                for (int k = 0; k < n; k++) { ev->tin[t] = ib[k * sb]; ev->tout[t] = out; ev->td[t] = xa[k * sa]; t++; }
-            }
+            if (va->id) { sc_put_view(ev, t, out, va->id + oa, sa, xb, sb, n); t += n; }
+            if (vb->id) { sc_put_view(ev, t, out, vb->id + ob, sb, xa, sa, n); t += n; }
             ev->nt = t;
         } while (0); DISPATCH();
         L_SI_LEN: do { iv[o->dst] = R->arr[o->arr]->dims[o->iv]; } while (0); DISPATCH();
@@ -696,6 +709,16 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         L_SX_LP: do {                 /* sc_action's SS_LP */
             R->lp += rv[o->a];
             if (R->rid[o->a] >= 0) R->racc[o->a] += 1;
+        } while (0); DISPATCH();
+        L_SX_NORMAL: do {             /* sc_action's SS_DIST of normal: sc_density's values */
+            int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
+            double gn[3], z = sc_normal(R, rv[xa], rv[ma], rv[sa], gn);
+            if (R->bad) return;
+            R->lp += z;
+            int32_t *rid = R->rid;
+            if (rid[xa] >= 0) R->racc[xa] += gn[0];
+            if (rid[ma] >= 0) R->racc[ma] += gn[1];
+            if (rid[sa] >= 0) R->racc[sa] += gn[2];
         } while (0); DISPATCH();
         L_SX_STMT: do {
             sc_action(R, &st[o->st]);

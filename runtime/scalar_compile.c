@@ -1667,6 +1667,10 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
                 ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};
                 memcpy(x.ix, s->ix, sizeof x.ix);
                 code[*n] = x;
+            } else if (code && s->kind == SS_DIST && s->dist == &dist_normal && s->nargs == 3 && !s->argint) {
+                ScOp x = {.op = SX_NORMAL, .st = k};
+                memcpy(x.ix, s->args, sizeof(int) * 3);
+                code[*n] = x;
             } else if (code)
                 code[*n] = (ScOp){.op = SX_STMT, .st = k};
             (*n)++;

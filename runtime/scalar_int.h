@@ -57,6 +57,8 @@ enum {
     SX_STMT,                  /* statement st's action through sc_action: SS_SET, SS_SETI,
                                * SS_DIST, SS_DISTV (SS_FOR and SS_IF are jumps) */
     SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
+    SX_NORMAL,                /* an SS_DIST's action for normal of three reals, registers ix[0..2]
+                               * (inline: no marshalling) */
     SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
