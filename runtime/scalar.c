@@ -334,6 +334,11 @@ static void sc_dista(ScRun *R, const ScOp *o)
             off[k] = 0;
             st[k] = 1;                /* a matrix's storage is column-major (DArg) */
         } else if ((len[k] = sc_view(R, *v, &off[k], &st[k])) < 0) return;
+        if (o->argint >> k & 1) {     /* an int view: copied (checked for unset elements) */
+            if (x->base != TB_INT) { R->bad = 1; return; }
+            need += len[k];
+            continue;
+        }
         if (st[k] != 1 && len[k] > 1) need += len[k];
         if (x->id) need += len[k];
     }
@@ -357,6 +362,21 @@ static void sc_dista(ScRun *R, const ScOp *o)
             continue;
         }
         const Val *x = va[k];
+        char code = o->dist->sig[k];
+        if (o->argint >> k & 1) {
+            int *ib = (int *)b;       /* room for len[k] doubles: ints fit */
+            const int *src = x->iv + off[k];
+            for (int i = 0; i < len[k]; i++)
+                if ((ib[i] = src[i * st[k]]) == INT_MIN) { R->bad = 1; return; }
+            b += len[k];
+            if (code == 'I') {
+                if (have && len[k] != nrep) { R->bad = 1; return; }
+                nrep = len[k];
+                have = 1;
+                da[k] = (DArg){.iv = ib, .stride = 1, .rows = 1, .cols = 1};
+            } else da[k] = (DArg){.iv = ib, .stride = 0, .rows = len[k], .cols = 1};
+            continue;
+        }
         const double *p = x->x + off[k];
         if (st[k] != 1 && len[k] > 1) {
             for (int i = 0; i < len[k]; i++) b[i] = p[i * st[k]];
@@ -368,7 +388,7 @@ static void sc_dista(ScRun *R, const ScOp *o)
             memset(b, 0, sizeof(double) * (size_t)len[k]);
             b += len[k];
         }
-        if (o->dist->sig[k] == 'R') {     /* replicates: every such view as long */
+        if (code == 'R') {            /* replicates: every such view as long */
             if (have && len[k] != nrep) { R->bad = 1; return; }
             nrep = len[k];
             have = 1;

@@ -321,22 +321,28 @@ static const Expr *strip_conv(const Expr *e)
 
 static int c_view_tmp(ScC *c, const Expr *e, ScView *v);
 
-static int c_view_of(ScC *c, const Expr *e, ScView *v)
+static int view_of(ScC *c, const Expr *e, ScView *v, int base);
+
+static int c_view_of(ScC *c, const Expr *e, ScView *v) { return view_of(c, e, v, TB_REAL); }
+
+/* the same, of an int array (base TB_INT): a density's int arguments (SO_DISTA) */
+static int view_of(ScC *c, const Expr *e, ScView *v, int base)
 {
     e = strip_conv(e);
-    if (e->ty.base != TB_REAL || ty_ndim(e->ty) != 1) return -1;
+    if (e->ty.base != base || ty_ndim(e->ty) != 1) return -1;
     if (builtin_is(e, "segment") && e->nargs == 3) {
-        if (c_view_of(c, e->args[0], v) || v->kind != VW_ALL) return -1;
+        if (view_of(c, e->args[0], v, base) || v->kind != VW_ALL) return -1;
         v->kind = VW_SEG;
         v->ra = c_int(c, e->args[1]);
         v->rb = v->ra < 0 ? -1 : c_int(c, e->args[2]);
         return v->rb < 0 ? -1 : 0;
     }
     const Expr *b = e->kind == E_INDEX ? e->args[0] : e;
-    if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || b->ty.base != TB_REAL) return -1;
+    if (b->kind != E_VAR || map_find(c, b->slot) >= 0 || b->ty.base != base) return -1;
     *v = (ScView){.row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
     int al = alias_find(c, b->slot), nd = ty_ndim(b->ty), d = 0;
     if (al >= 0) {                    /* a function's vector parameter: the caller's view */
+        if (base != TB_REAL) return -1;
         v->arr = c->alias[al].arr;
         v->row = c->alias[al].row;
         nd = 1;
@@ -361,7 +367,7 @@ static int c_view_of(ScC *c, const Expr *e, ScView *v)
     if (al >= 0) return 0;
     v->arr = arr_of(c, b->slot, ty_ndim(b->ty), 0);
     if (v->arr < 0) return -1;
-    c->p->areal[v->arr] = 1;
+    if (base == TB_REAL) c->p->areal[v->arr] = 1;
     return 0;
 }
 
@@ -918,7 +924,8 @@ static int cstore(ScC *c, const Expr *lhs, int v, int op0)
  * int arrays (K, an I variate of many), more than SC_MAXVW containers. */
 static int c_dista(ScC *c, const Dist *d, DistFn fn, Expr *const *args, int n)
 {
-    if (!fn || n != d->nargs || n > SC_MAXDARGS || (int)strlen(d->sig) != n || d->discrete != (d->sig[0] == 'I'))
+    if (!fn || n != d->nargs || n > SC_MAXDARGS || (int)strlen(d->sig) != n
+        || d->discrete != (d->sig[0] == 'I' || d->sig[0] == 'K'))
         return -1;
     ScView vw[SC_MAXVW];
     int regs[SC_MAXDARGS], nv = 0;
@@ -932,7 +939,15 @@ static int c_dista(ScC *c, const Dist *d, DistFn fn, Expr *const *args, int n)
             else return -1;
             continue;
         }
-        if (nv == SC_MAXVW || a->ty.base != TB_REAL) return -1;
+        if (nv == SC_MAXVW) return -1;
+        if (code == 'I' || code == 'K') {     /* int arrays: read in place, unset elements refused */
+            if (view_of(c, a, &vw[nv], TB_INT)) return -1;
+            regs[k] = nv++;
+            vmask |= 1u << k;
+            argint |= 1u << k;
+            continue;
+        }
+        if (a->ty.base != TB_REAL) return -1;
         if (code == 'M' || code == 'L' || code == 'C') {
             if (a->ty.narr || a->ty.kind != TK_MATRIX) return -1;
             int arr = a->kind == E_VAR ? (map_find(c, a->slot) >= 0 ? -1 : arr_of(c, a->slot, 2, 0)) : c_pre(c, a, 2);

@@ -200,6 +200,11 @@ static const Case cases[] = {
      "  for (n in 1:N) target += sd(al * n) * 0.1; }", 0},
     {"an outer value that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(softmax(al) * 2);", 1},
+    {"densities of int arrays: slices of counts and of outcomes as variates, a multinomial",
+     DECLS "for (n in 1:N - 2) { k[n:n + 2] ~ poisson_log(al * x[n]); segment(z, n, 2) ~ bernoulli_logit(al[1:2] * b);\n"
+     "  target += 0.1 * multinomial_lpmf(k[n:n + 2] | softmax(al)) + binomial_lpmf(z[n:n + 2] | k[n:n + 2], inv_logit(a)); }", 0},
+    {"a density of an int slice and a vector of different sizes",
+     DECLS "for (n in 1:N) k[1:2] ~ poisson_log(al * a);", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
