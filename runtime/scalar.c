@@ -237,6 +237,17 @@ static inline double sc_normal(ScRun *R, double x, double mu, double sg, double 
     return -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
 }
 
+/* poisson_lpmf(k | lam), dist_poisson.c's lp1 (its checks, its value and partial in
+ * *g), log(lam) from the cache of scale logs (a rate shared by many terms) */
+static inline double sc_poisson(ScRun *R, int k, double lam, double *g)
+{
+    if (!(lam >= 0) || k < 0) { R->bad = 1; return 0; }   /* an unset k (INT_MIN) too */
+    double n = k;
+    *g = (n > 0 ? n / lam : 0.0) - 1.0;
+    if (lam == INFINITY) return -INFINITY;
+    return (n > 0 ? n * sc_log_scale(R, lam) : 0.0) - lam - mf_lfact(n);
+}
+
 static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int *args, unsigned argint, double *g)
 {
     double x[SC_MAXDARGS];
@@ -456,6 +467,11 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_STMT] = &&L_SX_STMT,
         [SX_STORE] = &&L_SX_STORE,
         [SX_NORMAL] = &&L_SX_NORMAL,
+        [SX_SET] = &&L_SX_SET,
+        [SX_SETI] = &&L_SX_SETI,
+        [SO_SEL] = &&L_SO_SEL,
+        [SI_SEL] = &&L_SI_SEL,
+        [SX_POISSON] = &&L_SX_POISSON,
         [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
         [SX_NEXT] = &&L_SX_NEXT,
@@ -645,6 +661,13 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             sc_set3(R, o->dst, z, o->a, ga, o->b, gb, o->ix[0], gc);
         } while (0); DISPATCH();
         L_SO_DIST: do { {
+            if (o->iv == 2) {         /* poisson_lpmf(int | real): no marshalling */
+                int ra = o->ix[1];
+                double gl, z = sc_poisson(R, iv[o->ix[0]], rv[ra], &gl);
+                if (R->bad) return;
+                sc_set2(R, o, z, ra, gl, -1, 0);
+                break;
+            }
             if (o->iv) {              /* normal_lpdf of three reals: no marshalling, one tape record */
                 int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
                 double gn[3], z = sc_normal(R, rv[xa], rv[ma], rv[sa], gn);
@@ -739,6 +762,33 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (rid[xa] >= 0) R->racc[xa] += gn[0];
             if (rid[ma] >= 0) R->racc[ma] += gn[1];
             if (rid[sa] >= 0) R->racc[sa] += gn[2];
+        } while (0); DISPATCH();
+        L_SX_SET: do {                /* sc_action's SS_SET */
+            if (o->dst != o->a) {
+                if (o->flush) sc_flush(R, o->dst);
+                rv[o->dst] = rv[o->a];
+                R->rid[o->dst] = R->rid[o->a];
+            }
+        } while (0); DISPATCH();
+        L_SX_SETI: do { iv[o->dst] = iv[o->a]; } while (0); DISPATCH();
+        L_SO_SEL: do {
+            int c = iv[o->ix[0]], r = c ? o->a : o->b;
+            if (c == INT_MIN) { R->bad = 1; return; }
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = rv[r];
+            R->rid[o->dst] = R->rid[r];
+        } while (0); DISPATCH();
+        L_SI_SEL: do {
+            int c = iv[o->ix[0]];
+            if (c == INT_MIN) { R->bad = 1; return; }
+            iv[o->dst] = iv[c ? o->a : o->b];
+        } while (0); DISPATCH();
+        L_SX_POISSON: do {            /* sc_action's SS_DIST of poisson */
+            int ra = o->ix[1];
+            double gl, z = sc_poisson(R, iv[o->ix[0]], rv[ra], &gl);
+            if (R->bad) return;
+            R->lp += z;
+            if (R->rid[ra] >= 0) R->racc[ra] += gl;
         } while (0); DISPATCH();
         L_SX_STMT: do {
             sc_action(R, &st[o->st]);

@@ -878,7 +878,8 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->nidx = (uint8_t)e->nargs;
             o->argint = argint;
             memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
-            o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3;   /* run inline */
+            o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3 ? 1     /* run inline */
+                  : d == &dist_poisson && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 2 : 0;
             return o->dst = c->nr++;
         }
         if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
@@ -1299,8 +1300,27 @@ static int c_cond(ScC *c, const Expr *e, int *op0)
  * y[n - 1] : 0 reads no y[0]): statements before the one being compiled,
  *     if (c) t = a; else t = b;
  * the operations pending before them theirs (clamp_ranges), t the value. */
+/* a branch of a conditional that is a register already or a constant: a select
+ * computes both and skips nothing that could fail or cost */
+static int plain(const ScC *c, const Expr *e)
+{
+    return e->kind == E_INT || e->kind == E_REAL
+           || (e->kind == E_VAR && alias_find(c, e->slot) < 0 && scalar_ty(e->ty));
+}
+
 static int c_ternary(ScC *c, const Expr *e, int isint)
 {
+    if (plain(c, e->args[1]) && plain(c, e->args[2])) {
+        int cond = c_int(c, e->args[0]);
+        int a = cond < 0 ? -1 : isint ? c_int(c, e->args[1]) : c_real(c, e->args[1]);
+        int b = a < 0 ? -1 : isint ? c_int(c, e->args[2]) : c_real(c, e->args[2]);
+        ScOp *o = b < 0 ? NULL : new_op(c, isint ? SI_SEL : SO_SEL);
+        if (!o) return -1;
+        o->a = a;
+        o->b = b;
+        o->ix[0] = cond;
+        return o->dst = isint ? c->ni++ : c->nr++;
+    }
     int cond = c_int(c, e->args[0]), at = c->nst;
     ScStmt *st = cond < 0 ? NULL : new_st(c, SS_IF);
     if (!st) return -1;
@@ -1682,9 +1702,16 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
                 ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};
                 memcpy(x.ix, s->ix, sizeof x.ix);
                 code[*n] = x;
+            } else if (code && (s->kind == SS_SET || s->kind == SS_SETI)) {
+                code[*n] = (ScOp){.op = s->kind == SS_SET ? SX_SET : SX_SETI, .st = k, .a = s->src, .dst = s->dst,
+                                  .flush = s->flush};
             } else if (code && s->kind == SS_DIST && s->dist == &dist_normal && s->nargs == 3 && !s->argint) {
                 ScOp x = {.op = SX_NORMAL, .st = k};
                 memcpy(x.ix, s->args, sizeof(int) * 3);
+                code[*n] = x;
+            } else if (code && s->kind == SS_DIST && s->dist == &dist_poisson && s->nargs == 2 && s->argint == 1u) {
+                ScOp x = {.op = SX_POISSON, .st = k};
+                memcpy(x.ix, s->args, sizeof(int) * 2);
                 code[*n] = x;
             } else if (code)
                 code[*n] = (ScOp){.op = SX_STMT, .st = k};

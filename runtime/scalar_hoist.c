@@ -52,6 +52,8 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     case SI_FCMP: r[(*nr)++] = o->a; r[(*nr)++] = o->b; break;
     case SI_NOT: iv[(*ni)++] = o->a; break;
+    case SO_SEL: r[(*nr)++] = o->a; r[(*nr)++] = o->b; iv[(*ni)++] = o->ix[0]; break;
+    case SI_SEL: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; iv[(*ni)++] = o->ix[0]; break;
     case SO_DOT: case SO_SUM: case SO_LSE:
         for (int k = 0; k < 1 + (o->op == SO_DOT); k++) {
             ScView v = sc_view_get(o, k);

@@ -4,8 +4,9 @@
 #include "runtime/scalar.h"
 #include "stdlib/dist.h"
 #include "stdlib/mathfn.h"
+#include "stdlib/mathfn_impl.h"
 
-extern const Dist dist_normal, dist_categorical_logit;
+extern const Dist dist_normal, dist_categorical_logit, dist_poisson;
 
 #define SC_LOG_SQRT_2PI 0.91893853320467274178
 #define SC_MAXARR 32          /* arrays a program reads or writes */
@@ -40,6 +41,8 @@ enum {
                                * first's fields in arr, a, ix[1..3], the second's in ix[0], b,
                                * ix[4..6]: sc_view_get) */
     SO_SUM,                   /* the sum of a 1-d view (the first's fields) */
+    SO_SEL,                   /* dst = int register ix[0] ? a : b: a conditional whose branches
+                               * are registers (c ? e : l of scalars; nothing to skip) */
     SO_DISTA,                 /* a density (lpdf/lpmf) with 1-d views or whole matrices among
                                * its arguments (categorical(theta), ordered_logistic(eta, c),
                                * y[j] ~ normal(mu, sigma) of a row): argument k is view
@@ -50,6 +53,7 @@ enum {
     SI_CMP,                   /* int registers a, b compared by the Op in iv (OP_LT ... OP_NE) */
     SI_FCMP,                  /* real registers a, b compared likewise */
     SI_NOT,                   /* !a */
+    SI_SEL,                   /* SO_SEL of int registers */
     SI_LEN,                   /* the length of dimension iv of array entry arr */
     SI_CHK,                   /* int registers a and b equal (else the run fails: sizes that do
                                * not match, which the interpreter reports); dst 1 */
@@ -59,6 +63,11 @@ enum {
     SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
     SX_NORMAL,                /* an SS_DIST's action for normal of three reals, registers ix[0..2]
                                * (inline: no marshalling) */
+    SX_SET,                   /* an SS_SET's action: register a into dst (flush: dst's partials
+                               * of lp first) */
+    SX_SETI,                  /* an SS_SETI's action: int register a into dst */
+    SX_POISSON,               /* an SS_DIST's action for poisson of an int register ix[0] and a
+                               * real one ix[1] (inline) */
     SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
@@ -84,7 +93,8 @@ typedef struct ScOp {
     unsigned argint;          /* SO_DIST: bit k set when argument k is an int register */
     double v;                 /* SO_CONST */
     int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index;
-                               * SO_DIST: 1 for normal_lpdf of three reals (run inline) */
+                               * SO_DIST: 1 for normal_lpdf of three reals, 2 for poisson_lpmf of
+                               * an int and a real (run inline) */
     const MathFn *f;
     const Dist *dist;
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */

@@ -142,8 +142,12 @@ static const Case cases[] = {
      "  for (sp in 1:N) for (n in 1:N) lp[sp] = lp[sp] + poisson_lpmf(k[n] | n < sp ? exp(a) : exp(b));\n"
      "  target += log_sum_exp(lp); }", 0},
     {"a conditional in a while loop's condition (the interpreter's) beside a program",
-     DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : 1) == 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
+     DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : g[m]) >= 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
      "  for (n in 1:N) r = r * 0.9 + (n > 2 ? b : t) * x[n]; target += -r * r; }", 0},
+    {"selects: conditionals of registers and constants, real and int, in a while condition too",
+     DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : 1) == 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
+     "  for (n in 1:N) { int h = z[n] == 1 ? n : 2; real q = x[n] > 0 ? s : 1.5; r = r * 0.9 + (n > 2 ? b : t) * x[h] + q; }\n"
+     "  target += -r * r; }", 0},
     {"a function whose body holds loops: Stan's HMM forward pass as a function, and a while",
      "real hmm_fwd(array[] real yy, vector mu, matrix lt, real sg) {\n"
      "  int K = rows(mu); int T = size(yy); array[T, K] real gam; array[K] real acc;\n"
@@ -205,6 +209,11 @@ static const Case cases[] = {
      "  target += 0.1 * multinomial_lpmf(k[n:n + 2] | softmax(al)) + binomial_lpmf(z[n:n + 2] | k[n:n + 2], inv_logit(a)); }", 0},
     {"a density of an int slice and a vector of different sizes",
      DECLS "for (n in 1:N) k[1:2] ~ poisson_log(al * a);", 1},
+    {"poisson as ~ and as _lpmf (inline), a rate shared by every term and one per term",
+     DECLS "{ real r = 1; for (n in 1:N) { k[n] ~ poisson(exp(a) + x[n] * x[n] + r); target += 0.5 * poisson_lpmf(k[n] | s)\n"
+     "  + poisson_lpmf(z[n] | exp(b)); r = r * 0.5 + s; } }", 0},
+    {"poisson with a negative rate (t < 0 at some points)",
+     DECLS "{ real r = 0; for (n in 1:N) { k[n] ~ poisson(t + x[n] * 0.01 + r); r = r * 0.5; } }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
@@ -572,7 +581,7 @@ START_TEST(whole_loop_one_program)
     static const struct { const char *name; long runs; } want[] = {
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
-        {"a change point", 1}, {"a conditional in a while loop's condition", 1},
+        {"a change point", 1}, {"a conditional in a while loop's condition", 1}, {"selects:", 2},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
         {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},
         {"categorical_logit of a row", 1}, {"vector expressions where a view is read", 1},   /* and its first loop runs as vectors */
