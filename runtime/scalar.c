@@ -1007,6 +1007,7 @@ static void sc_action(ScRun *R, const ScStmt *s)
     }
     case SS_DISTV: sc_distv(R, s); return;
     case SS_ALLOC: sc_alloc(R, s); return;
+    case SS_FAIL: R->bad = 1; return;   /* the interpreter runs the loop and raises it */
     default: R->bad = 1; return;    /* the others are operations of the flat code (sc_flatten) */
     }
 }

@@ -1442,6 +1442,10 @@ static int cstmts_node(ScC *c, const Stmt *s)
         for (int i = 0; i < s->nargs; i++) args[i + 1] = s->args[i];
         return clp_dist(c, s->fn, args, s->nargs + 1);
     }
+    case S_CALL: {                    /* reject, fatal_error: the interpreter says it (SS_FAIL) */
+        if (s->rhs->fkind != FN_REJECT && s->rhs->fkind != FN_FATAL) return -1;   /* print: its output */
+        return new_st_at(c, SS_FAIL, c->nops) ? 0 : -1;
+    }
     case S_TARGET: {
         const Expr *r = s->rhs;
         if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF) return clp_dist(c, r->fn, r->args, r->nargs);

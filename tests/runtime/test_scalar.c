@@ -214,6 +214,13 @@ static const Case cases[] = {
      "  + poisson_lpmf(z[n] | exp(b)); r = r * 0.5 + s; } }", 0},
     {"poisson with a negative rate (t < 0 at some points)",
      DECLS "{ real r = 0; for (n in 1:N) { k[n] ~ poisson(t + x[n] * 0.01 + r); r = r * 0.5; } }", 1},
+    {"reject and fatal_error in the body and in an inlined function, never reached",
+     "real checked(real v) { if (v > 1e300) reject(\"too large: \", v); return v; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + checked(x[n] * a); if (r > 1e300) fatal_error(\"runaway at \", n);\n"
+     "  y[n] ~ normal(r, s); } }", 0},
+    {"reject in an inlined function, reached at some points (t < 0)",
+     "real pos(real v) { if (v <= 0) reject(\"must be positive: \", v); return v; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + x[n]; y[n] ~ normal(a * r, pos(t)); } }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
