@@ -248,6 +248,20 @@ static inline double sc_poisson(ScRun *R, int k, double lam, double *g)
     return (n > 0 ? n * sc_log_scale(R, lam) : 0.0) - lam - mf_lfact(n);
 }
 
+/* bernoulli_logit_lpmf(k | a), dist_bernoulli.c's lp1 (its checks, value, partial) */
+static inline double sc_bernoulli_logit(ScRun *R, int k, double a, double *g)
+{
+    if (isnan(a) || (k != 0 && k != 1)) { R->bad = 1; return 0; }
+    *g = k == 1 ? mf_inv_logit(-a, NULL) : -mf_inv_logit(a, NULL);
+    return k == 1 ? mf_log_inv_logit(a, NULL) : mf_log1m_inv_logit(a, NULL);
+}
+
+/* an inline family of an int and a real (ScOp.iv 2, 3) */
+static inline double sc_ir(ScRun *R, int fam, int k, double x, double *g)
+{
+    return fam == 2 ? sc_poisson(R, k, x, g) : sc_bernoulli_logit(R, k, x, g);
+}
+
 static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int *args, unsigned argint, double *g)
 {
     double x[SC_MAXDARGS];
@@ -661,9 +675,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             sc_set3(R, o->dst, z, o->a, ga, o->b, gb, o->ix[0], gc);
         } while (0); DISPATCH();
         L_SO_DIST: do { {
-            if (o->iv == 2) {         /* poisson_lpmf(int | real): no marshalling */
+            if (o->iv >= 2) {         /* poisson_lpmf, bernoulli_logit_lpmf (int | real): no marshalling */
                 int ra = o->ix[1];
-                double gl, z = sc_poisson(R, iv[o->ix[0]], rv[ra], &gl);
+                double gl, z = sc_ir(R, o->iv, iv[o->ix[0]], rv[ra], &gl);
                 if (R->bad) return;
                 sc_set2(R, o, z, ra, gl, -1, 0);
                 break;
@@ -783,9 +797,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (c == INT_MIN) { R->bad = 1; return; }
             iv[o->dst] = iv[c ? o->a : o->b];
         } while (0); DISPATCH();
-        L_SX_POISSON: do {            /* sc_action's SS_DIST of poisson */
+        L_SX_POISSON: do {            /* sc_action's SS_DIST of poisson or bernoulli_logit */
             int ra = o->ix[1];
-            double gl, z = sc_poisson(R, iv[o->ix[0]], rv[ra], &gl);
+            double gl, z = sc_ir(R, o->iv, iv[o->ix[0]], rv[ra], &gl);
             if (R->bad) return;
             R->lp += z;
             if (R->rid[ra] >= 0) R->racc[ra] += gl;

@@ -879,7 +879,8 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->argint = argint;
             memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
             o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3 ? 1     /* run inline */
-                  : d == &dist_poisson && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 2 : 0;
+                  : d == &dist_poisson && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 2
+                  : d == &dist_bernoulli_logit && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 3 : 0;
             return o->dst = c->nr++;
         }
         if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
@@ -1713,8 +1714,9 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
                 ScOp x = {.op = SX_NORMAL, .st = k};
                 memcpy(x.ix, s->args, sizeof(int) * 3);
                 code[*n] = x;
-            } else if (code && s->kind == SS_DIST && s->dist == &dist_poisson && s->nargs == 2 && s->argint == 1u) {
-                ScOp x = {.op = SX_POISSON, .st = k};
+            } else if (code && s->kind == SS_DIST && (s->dist == &dist_poisson || s->dist == &dist_bernoulli_logit)
+                       && s->nargs == 2 && s->argint == 1u) {
+                ScOp x = {.op = SX_POISSON, .st = k, .iv = s->dist == &dist_poisson ? 2 : 3};
                 memcpy(x.ix, s->args, sizeof(int) * 2);
                 code[*n] = x;
             } else if (code)

@@ -6,7 +6,7 @@
 #include "stdlib/mathfn.h"
 #include "stdlib/mathfn_impl.h"
 
-extern const Dist dist_normal, dist_categorical_logit, dist_poisson;
+extern const Dist dist_normal, dist_categorical_logit, dist_poisson, dist_bernoulli_logit;
 
 #define SC_LOG_SQRT_2PI 0.91893853320467274178
 #define SC_MAXARR 32          /* arrays a program reads or writes */
@@ -67,7 +67,7 @@ enum {
                                * of lp first) */
     SX_SETI,                  /* an SS_SETI's action: int register a into dst */
     SX_POISSON,               /* an SS_DIST's action for poisson of an int register ix[0] and a
-                               * real one ix[1] (inline) */
+                               * real one ix[1] (inline); iv 3: bernoulli_logit likewise */
     SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
@@ -93,8 +93,8 @@ typedef struct ScOp {
     unsigned argint;          /* SO_DIST: bit k set when argument k is an int register */
     double v;                 /* SO_CONST */
     int iv;                   /* SI_CONST; SO_ELEM1, SI_ELEM1: the constant added to the index;
-                               * SO_DIST: 1 for normal_lpdf of three reals, 2 for poisson_lpmf of
-                               * an int and a real (run inline) */
+                               * SO_DIST: 1 for normal_lpdf of three reals, 2 for poisson_lpmf and
+                               * 3 for bernoulli_logit_lpmf of an int and a real (run inline) */
     const MathFn *f;
     const Dist *dist;
     DistFn dfn;               /* SO_DIST: dist's lpdf, cdf, lcdf or lccdf */

@@ -221,6 +221,11 @@ static const Case cases[] = {
     {"reject in an inlined function, reached at some points (t < 0)",
      "real pos(real v) { if (v <= 0) reject(\"must be positive: \", v); return v; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + x[n]; y[n] ~ normal(a * r, pos(t)); } }", 1},
+    {"bernoulli_logit as ~ and as _lpmf (inline), in the tails too",
+     DECLS "{ real r = 0; for (n in 1:N) { z[n] ~ bernoulli_logit(a * x[n] + r); target += bernoulli_logit_lpmf(1 - z[n] | 40 * b + r);\n"
+     "  r = r * 0.5 + 0.1 * s; } }", 0},
+    {"bernoulli_logit of an outcome that is not 0 or 1",
+     DECLS "{ real r = 0; for (n in 1:N) { k[n] ~ bernoulli_logit(a * x[n] + r); r = r * 0.5; } }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
