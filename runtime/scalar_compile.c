@@ -20,6 +20,9 @@ typedef struct ScC {
     unsigned char mint[SC_MAXMAP];
     const FunDef *inl[SC_MAXINLINE];   /* the functions being inlined (cinline), innermost last */
     int ninline;
+    /* the innermost function inlined whose `return`s sit inside loops (c_tail): at
+     * inline depth rdepth, its value's register rt; its SS_BREAK statements from brk0 */
+    int rdepth, rt, rint;
     /* the 1-d container parameters of the functions being inlined: each names a view of
      * the caller's array (an entry, a row register or -1 for the whole) */
     struct { int slot, arr, row; } alias[SC_MAXMAP];
@@ -618,14 +621,32 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
             c->mreg[c->nmap++] = r;
             continue;
         }
-        /* any other statement with no return in it (a local assigned later, a loop, an
-         * if, `target +=` of an _lp function): compiled as the loop's own, after a
-         * statement that takes the operations pending before the call */
-        if (has_return(s)) return -1;
+        /* any other statement (a local assigned later, a loop, an if, `target +=` of an
+         * _lp function): compiled as the loop's own, after a statement that takes the
+         * operations pending before the call */
         ScStmt *pend = new_st_at(c, SS_SET, 0);
         if (!pend) return -1;
         pend->dst = pend->src = c->nr++;            /* sets nothing */
-        if (cstmts(c, s)) return -1;
+        if (!has_return(s)) {
+            if (cstmts(c, s)) return -1;
+            continue;
+        }
+        /* a return inside a loop (a search): each sets *t and goes past the function's
+         * statements (SS_BREAK); the statements after this one set *t too */
+        if (*t < 0) *t = isint ? c->ni++ : c->nr++;
+        int rdepth = c->rdepth, rt = c->rt, rint = c->rint, brk0 = c->nst;
+        c->rdepth = c->ninline;
+        c->rt = *t;
+        c->rint = isint;
+        int bad = cstmts(c, s) || c_tail_set(c, f, NULL, list + i + 1, n - i - 1, t);
+        c->rdepth = rdepth;
+        c->rt = rt;
+        c->rint = rint;
+        if (bad) return -1;
+        for (int k = brk0; k < c->nst; k++)         /* past the function: the next statement made */
+            if (c->st[k].kind == SS_BREAK && c->st[k].body0 < 0) c->st[k].body0 = c->nst;
+        c->nfwd = 0;
+        return *t;
     }
     return -1;                        /* the end reached without a return */
 }
@@ -633,11 +654,11 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
 /* A call of a user-defined function inlined: scalar arguments, and 1-d real
  * containers passed as views of the caller's arrays (a whole vector, a row x[n]: read
  * in place, never copied); a body of what a loop body may hold, `if`/`else` whose
- * branches end in `return`, and `return E;` (c_tail).  The parameters, and the locals
- * given a value once, name the registers of their values (no statement, no copy); a
- * call inside it inlines in turn, a recursive one leaves the loop to the interpreter.
- * Anything else (a `return` in a loop, a print or reject) does too; the interpreter's
- * call_user then runs it. */
+ * branches end in `return`, `return E;`, and returns inside loops (c_tail: SS_BREAK).
+ * The parameters, and the locals given a value once, name the registers of their
+ * values (no statement, no copy); a call inside it inlines in turn, a recursive one
+ * leaves the loop to the interpreter.  Anything else (a print) does too; the
+ * interpreter's call_user then runs it. */
 static int cinline(ScC *c, const Expr *e)
 {
     const FunDef *f = e->fn;
@@ -1443,6 +1464,19 @@ static int cstmts_node(ScC *c, const Stmt *s)
         for (int i = 0; i < s->nargs; i++) args[i + 1] = s->args[i];
         return clp_dist(c, s->fn, args, s->nargs + 1);
     }
+    case S_RETURN: {                  /* inside a loop of the function inlined (c_tail) */
+        if (!s->rhs || !c->rdepth || c->rdepth != c->ninline) return -1;
+        int op0 = c->nops, v = c->rint ? c_int(c, s->rhs) : c_real(c, s->rhs);
+        ScStmt *set = v < 0 ? NULL : new_st_at(c, c->rint ? SS_SETI : SS_SET, op0);
+        if (!set) return -1;
+        set->dst = c->rt;
+        set->src = v;
+        ScStmt *b = new_st_at(c, SS_BREAK, c->nops);
+        if (!b) return -1;
+        b->body0 = -1;                  /* c_tail sets it */
+        c->nfwd = 0;
+        return 0;
+    }
     case S_CALL: {                    /* reject, fatal_error: the interpreter says it (SS_FAIL) */
         if (s->rhs->fkind != FN_REJECT && s->rhs->fkind != FN_FATAL) return -1;   /* print: its output */
         return new_st_at(c, SS_FAIL, c->nops) ? 0 : -1;
@@ -1661,11 +1695,12 @@ static void fuse(ScC *c, ScProg *p)
 
 /* Statements [s0, s1) of p into code at *n (NULL: count only); the operations and
  * actions of one pass, nested loops' bodies aside, in *own. */
-static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
+static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int *pos)
 {
     for (int k = s0; k < s1; k++) {
         ScStmt *s = &p->st[k];
         int first = *n;
+        if (pos) pos[k] = *n;
         for (int j = s->op0; j < s->op1; j++) {
             const ScOp *o = &p->ops[j];
             if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMO, .st = k, .memo = o->memo};
@@ -1678,11 +1713,11 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         *own += s->op1 - s->op0 + 1;
         if (s->kind == SS_IF) {
             int at = (*n)++, town = 0, eown = 0;
-            flatten(p, s->body0, s->body1, code, n, &town);
+            flatten(p, s->body0, s->body1, code, n, &town, pos);
             int jat = -1;
             if (s->els1 > s->els0) {
                 jat = (*n)++;
-                flatten(p, s->els0, s->els1, code, n, &eown);
+                flatten(p, s->els0, s->els1, code, n, &eown, pos);
                 if (code) code[jat] = (ScOp){.op = SX_JMP, .st = k, .jmp = *n};
             }
             if (code)
@@ -1693,7 +1728,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
         }
         if (s->kind == SS_WHILE) {
             int at = (*n)++, bown = 0;
-            flatten(p, s->body0, s->body1, code, n, &bown);
+            flatten(p, s->body0, s->body1, code, n, &bown, pos);
             if (code) code[*n] = (ScOp){.op = SX_WEND, .st = k, .jmp = first};
             (*n)++;
             if (code) code[at] = (ScOp){.op = SX_IF, .st = k, .a = s->src, .iv = bown, .b = 0, .jmp = *n};
@@ -1707,6 +1742,8 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
                 ScOp x = {.op = SX_STORE, .st = k, .arr = s->arr, .nidx = (uint8_t)s->nidx, .a = s->src};
                 memcpy(x.ix, s->ix, sizeof x.ix);
                 code[*n] = x;
+            } else if (code && s->kind == SS_BREAK) {
+                code[*n] = (ScOp){.op = SX_JMP, .st = k, .jmp = -1 - s->body0};   /* sc_flatten resolves it */
             } else if (code && (s->kind == SS_SET || s->kind == SS_SETI)) {
                 code[*n] = (ScOp){.op = s->kind == SS_SET ? SX_SET : SX_SETI, .st = k, .a = s->src, .dst = s->dst,
                                   .flush = s->flush};
@@ -1725,7 +1762,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own)
             continue;
         }
         int at = (*n)++, body = *n, nown = 0;
-        flatten(p, s->body0, s->body1, code, n, &nown);
+        flatten(p, s->body0, s->body1, code, n, &nown, pos);
         if (code) code[*n] = (ScOp){.op = SX_NEXT, .st = k, .jmp = body, .iv = nown, .a = s->dst, .b = s->hreg};
         (*n)++;
         if (code) code[at] = (ScOp){.op = SX_FOR, .st = k, .jmp = *n};
@@ -1744,7 +1781,7 @@ static void sc_flatten(ScProg *p, Arena *a)
     p->st[p->nst] = (ScStmt){.kind = SS_FOR, .dst = p->loopvar, .lo = p->olo, .hi = p->ohi, .hreg = p->ni++,
                              .body0 = p->body0, .body1 = p->body1};
     int n = 0, own = 0;
-    flatten(p, p->body0, p->body1, NULL, &n, &own);
+    flatten(p, p->body0, p->body1, NULL, &n, &own, NULL);
     p->ncode = p->npre + 1 + p->nhoist + 1 + 1 + n + 1 + 1;
     p->code = arena_alloc(a, sizeof *p->code * (size_t)p->ncode);
     int at = 0;
@@ -1757,7 +1794,11 @@ static void sc_flatten(ScProg *p, Arena *a)
     p->code_body = at;
     own = 0;
     int body = ++at;
-    flatten(p, p->body0, p->body1, p->code, &at, &own);
+    int *pos = arena_alloc(a, sizeof *pos * (size_t)(p->nst + 1));
+    for (int k = 0; k <= p->nst; k++) pos[k] = body;
+    flatten(p, p->body0, p->body1, p->code, &at, &own, pos);
+    for (int k = body; k < at; k++)      /* SS_BREAK's jumps: the statement after the function's */
+        if (p->code[k].op == SX_JMP && p->code[k].jmp < 0) p->code[k].jmp = pos[-1 - p->code[k].jmp];
     p->code[at++] = (ScOp){.op = SX_NEXT, .st = p->nst, .jmp = body, .iv = own, .a = p->loopvar, .b = p->st[p->nst].hreg};
     p->code[p->code_body] = (ScOp){.op = SX_FOR, .st = p->nst, .jmp = at};
     p->code[at++] = (ScOp){.op = SX_END};
@@ -1774,6 +1815,8 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
     find_bound(&c, isfor ? s->body : s, decl, &ndecl);
     tmp.loopvar = c.bad ? -1 : isfor ? map_add(&c, s->slot, 1) : c.ni++;
     int ok = !c.bad && tmp.loopvar >= 0 && cstmts(&c, isfor ? s->body : s) == 0 && !c.bad;
+    for (int k = 0; ok && k < c.nst; k++)   /* a return's jump goes forward, to a statement made */
+        if (c.st[k].kind == SS_BREAK && (c.st[k].body0 <= k || c.st[k].body0 >= c.nst)) ok = 0;
     if (ok) clamp_ranges(&c);
     ScProg *p = NULL;
     if (ok && !vm_scalar_nofuse) fuse(&c, &tmp);

@@ -112,8 +112,11 @@ enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
                                    * every i, x data: one call of d over the slice */
        SS_ALLOC,
        SS_WHILE,
-       SS_FAIL };                 /* reject() or fatal_error(): the run fails, and the interpreter,
-                                   * running the loop again, raises it with its message */                /* while (src) body: src's operations run before each test */                /* a local 1-d real array of the body (arr, alocal): src elements
+       SS_FAIL,                   /* reject() or fatal_error(): the run fails, and the interpreter,
+                                   * running the loop again, raises it with its message */
+       SS_BREAK };                /* a return inside a loop of an inlined function, after the
+                                   * statement setting its value: on to statement body0, the first
+                                   * after the function's (SX_JMP) */                /* while (src) body: src's operations run before each test */                /* a local 1-d real array of the body (arr, alocal): src elements
                                    * (an int register), not-a-number each when dst is 1 */
 
 typedef struct ScStmt {

@@ -226,6 +226,13 @@ static const Case cases[] = {
      "  r = r * 0.5 + 0.1 * s; } }", 0},
     {"bernoulli_logit of an outcome that is not 0 or 1",
      DECLS "{ real r = 0; for (n in 1:N) { k[n] ~ bernoulli_logit(a * x[n] + r); r = r * 0.5; } }", 1},
+    {"functions with returns inside loops inlined: a search, a while with an exit, nested loops, two calls in one expression",
+     "int first_above(vector v, real q) { for (i in 1:rows(v)) if (v[i] > q) return i; return rows(v) + 1; }\n"
+     "real capped(real v, real cap) { real acc = 0; int i = 0; while (i < 10) { acc = acc * 0.5 + v; if (acc > cap) return cap; i += 1; }\n"
+     "  return acc; }\n"
+     "real pairsum(vector v, real q) { for (i in 1:rows(v)) for (j in 1:rows(v)) if (v[i] + v[j] > q) return v[i] * v[j]; return 0; }\n"
+     DECLS "{ real r = 0; for (n in 1:N) { int h = first_above(al, x[n] * a); r = r * 0.5 + h * 0.1\n"
+     "  + capped(a * x[n], 1.5) * pairsum(al, b + x[n]) + capped(b, 0.5); y[n] ~ normal(r, s); } }", 0},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
@@ -593,7 +600,7 @@ START_TEST(whole_loop_one_program)
     static const struct { const char *name; long runs; } want[] = {
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
-        {"a change point", 1}, {"a conditional in a while loop's condition", 1}, {"selects:", 2},
+        {"a change point", 1}, {"a conditional in a while loop's condition", 1}, {"selects:", 2}, {"functions with returns inside loops", 1},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
         {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},
         {"categorical_logit of a row", 1}, {"vector expressions where a view is read", 1},   /* and its first loop runs as vectors */
