@@ -634,7 +634,7 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
         /* a return inside a loop (a search): each sets *t and goes past the function's
          * statements (SS_BREAK); the statements after this one set *t too */
         if (*t < 0) *t = isint ? c->ni++ : c->nr++;
-        int rdepth = c->rdepth, rt = c->rt, rint = c->rint, brk0 = c->nst;
+        int rdepth = c->rdepth, rt = c->rt, rint = c->rint;
         c->rdepth = c->ninline;
         c->rt = *t;
         c->rint = isint;
@@ -643,10 +643,8 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
         c->rt = rt;
         c->rint = rint;
         if (bad) return -1;
-        for (int k = brk0; k < c->nst; k++)         /* past the function: the next statement made */
-            if (c->st[k].kind == SS_BREAK && c->st[k].body0 < 0) c->st[k].body0 = c->nst;
         c->nfwd = 0;
-        return *t;
+        return *t;                    /* cinline points the jumps past the function */
     }
     return -1;                        /* the end reached without a return */
 }
@@ -685,8 +683,10 @@ static int cinline(ScC *c, const Expr *e)
         c->mreg[c->nmap++] = r;
     }
     c->inl[c->ninline++] = f;
-    int t = -1;
+    int t = -1, nst = c->nst;
     v = c_tail_stmt(c, f, f->body, &t);
+    for (int k = nst; v >= 0 && k < c->nst; k++)   /* its returns in loops: past all its statements */
+        if (c->st[k].kind == SS_BREAK && c->st[k].body0 < 0) c->st[k].body0 = c->nst;
     c->ninline--;
     c->nmap = nmap;
     c->nalias = nalias;

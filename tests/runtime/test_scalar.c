@@ -231,8 +231,9 @@ static const Case cases[] = {
      "real capped(real v, real cap) { real acc = 0; int i = 0; while (i < 10) { acc = acc * 0.5 + v; if (acc > cap) return cap; i += 1; }\n"
      "  return acc; }\n"
      "real pairsum(vector v, real q) { for (i in 1:rows(v)) for (j in 1:rows(v)) if (v[i] + v[j] > q) return v[i] * v[j]; return 0; }\n"
+     "real pick2(vector v, real q) { if (q > 0) { for (i in 1:rows(v)) if (v[i] > q) return v[i]; return -1; } else return 2 * q; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { int h = first_above(al, x[n] * a); r = r * 0.5 + h * 0.1\n"
-     "  + capped(a * x[n], 1.5) * pairsum(al, b + x[n]) + capped(b, 0.5); y[n] ~ normal(r, s); } }", 0},
+     "  + capped(a * x[n], 1.5) * pairsum(al, b + x[n]) + capped(b, 0.5) + pick2(al, x[n] * t); y[n] ~ normal(r, s); } }", 0},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
