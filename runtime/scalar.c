@@ -475,6 +475,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_LSE] = &&L_SO_LSE,
         [SO_SUM] = &&L_SO_SUM,
         [SO_DISTA] = &&L_SO_DISTA,
+        [SO_NORMAL] = &&L_SO_NORMAL,
+        [SO_DISTIR] = &&L_SO_DISTIR,
         [SI_CONST] = &&L_SI_CONST,
         [SI_VAR] = &&L_SI_VAR,
         [SI_ELEM] = &&L_SI_ELEM,
@@ -674,22 +676,20 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (o->flush) sc_flush(R, o->dst);
             sc_set3(R, o->dst, z, o->a, ga, o->b, gb, o->ix[0], gc);
         } while (0); DISPATCH();
+        L_SO_DISTIR: do {             /* poisson_lpmf, bernoulli_logit_lpmf (int | real): no marshalling */
+            int ra = o->ix[1];
+            double gl, z = sc_ir(R, o->iv, iv[o->ix[0]], rv[ra], &gl);
+            if (R->bad) return;
+            sc_set2(R, o, z, ra, gl, -1, 0);
+        } while (0); DISPATCH();
+        L_SO_NORMAL: do {             /* normal_lpdf of three reals: no marshalling, one tape record */
+            int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
+            double gn[3], z = sc_normal(R, rv[xa], rv[ma], rv[sa], gn);
+            if (R->bad) return;
+            if (o->flush) sc_flush(R, o->dst);
+            sc_set3(R, o->dst, z, xa, gn[0], ma, gn[1], sa, gn[2]);
+        } while (0); DISPATCH();
         L_SO_DIST: do { {
-            if (o->iv >= 2) {         /* poisson_lpmf, bernoulli_logit_lpmf (int | real): no marshalling */
-                int ra = o->ix[1];
-                double gl, z = sc_ir(R, o->iv, iv[o->ix[0]], rv[ra], &gl);
-                if (R->bad) return;
-                sc_set2(R, o, z, ra, gl, -1, 0);
-                break;
-            }
-            if (o->iv) {              /* normal_lpdf of three reals: no marshalling, one tape record */
-                int xa = o->ix[0], ma = o->ix[1], sa = o->ix[2];
-                double gn[3], z = sc_normal(R, rv[xa], rv[ma], rv[sa], gn);
-                if (R->bad) return;
-                if (o->flush) sc_flush(R, o->dst);
-                sc_set3(R, o->dst, z, xa, gn[0], ma, gn[1], sa, gn[2]);
-                break;
-            }
             double g[SC_MAXDARGS];
             double z = sc_density(R, o->dist, o->dfn, o->nidx, o->ix, o->argint, g);
             if (R->bad) return;

@@ -1695,6 +1695,14 @@ static void fuse(ScC *c, ScProg *p)
 
 /* Statements [s0, s1) of p into code at *n (NULL: count only); the operations and
  * actions of one pass, nested loops' bodies aside, in *own. */
+/* op as the flat code runs it: a density run inline gets an opcode of its own, so
+ * that the dispatch decides it (the ops keep SO_DIST for the passes) */
+static ScOp flat_op(ScOp o)
+{
+    if (o.op == SO_DIST && o.iv) o.op = o.iv == 1 ? SO_NORMAL : SO_DISTIR;
+    return o;
+}
+
 static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int *pos)
 {
     for (int k = s0; k < s1; k++) {
@@ -1705,7 +1713,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
             const ScOp *o = &p->ops[j];
             if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMO, .st = k, .memo = o->memo};
             *n += o->memo != 0;
-            if (code) code[*n] = *o;
+            if (code) code[*n] = flat_op(*o);
             (*n)++;
             if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMOSET, .st = k, .memo = o->memo};
             *n += o->memo != 0;
@@ -1789,7 +1797,7 @@ static void sc_flatten(ScProg *p, Arena *a)
     for (int k = 0; k < p->npre; k++) p->code[at++] = p->pre[k];
     p->code[at++] = (ScOp){.op = SX_END};
     p->code_hoist = at;
-    for (int k = 0; k < p->nhoist; k++) p->code[at++] = p->ops[k];
+    for (int k = 0; k < p->nhoist; k++) p->code[at++] = flat_op(p->ops[k]);
     p->code[at++] = (ScOp){.op = SX_END};
     p->code_body = at;
     own = 0;

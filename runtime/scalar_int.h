@@ -43,6 +43,8 @@ enum {
     SO_SUM,                   /* the sum of a 1-d view (the first's fields) */
     SO_SEL,                   /* dst = int register ix[0] ? a : b: a conditional whose branches
                                * are registers (c ? e : l of scalars; nothing to skip) */
+    SO_NORMAL,                /* the flat code's SO_DIST of iv 1 (sc_flatten): normal inline */
+    SO_DISTIR,                /* the flat code's SO_DIST of iv 2, 3: poisson, bernoulli_logit inline */
     SO_DISTA,                 /* a density (lpdf/lpmf) with 1-d views or whole matrices among
                                * its arguments (categorical(theta), ordered_logistic(eta, c),
                                * y[j] ~ normal(mu, sigma) of a row): argument k is view
