@@ -999,6 +999,28 @@ static void sc_alloc(ScRun *R, const ScStmt *s)
     }
 }
 
+/* SS_COPY: a local set to a view of n elements (else the run fails: sizes that do not
+ * match, which the interpreter reports), values and tape variables; a constant's
+ * element gets a variable of its own in a local that has them, as SX_STORE does */
+static void sc_copy(ScRun *R, const ScStmt *s)
+{
+    ScView v = {.arr = s->ix[0], .row = s->ix[1], .kind = s->ix[2], .ra = s->ix[3], .rb = s->ix[4]};
+    long off, st;
+    int len = sc_view(R, v, &off, &st), n = R->iv[s->src];
+    if (len < 0) return;
+    const Val *x = R->arr[v.arr];
+    Val *t = R->arr[s->arr];
+    if (len != n || x->base != TB_REAL || n > t->n) { R->bad = 1; return; }
+    const double *src = x->x + off;
+    for (int k = 0; k < n; k++) t->x[k] = src[k * st];
+    if (x->id) {
+        if (!t->id) sc_ids(R, s->arr, t);
+        const int32_t *ids = x->id + off;
+        for (int k = 0; k < n; k++) t->id[k] = ids[k * st];
+    } else if (t->id)
+        for (int k = 0; k < n; k++) t->id[k] = R->ev->nvars++;
+}
+
 /* The action of statement s (its operations ran before it). */
 static void sc_action(ScRun *R, const ScStmt *s)
 {
@@ -1022,6 +1044,7 @@ static void sc_action(ScRun *R, const ScStmt *s)
     case SS_DISTV: sc_distv(R, s); return;
     case SS_ALLOC: sc_alloc(R, s); return;
     case SS_FAIL: R->bad = 1; return;   /* the interpreter runs the loop and raises it */
+    case SS_COPY: sc_copy(R, s); return;
     default: R->bad = 1; return;    /* the others are operations of the flat code (sc_flatten) */
     }
 }

@@ -1140,6 +1140,33 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
  * for (k in 1:n) arr[k] = e[k], which the hoisting leaves with only what varies in k. */
 static int c_vstore(ScC *c, int arr, int n, const Expr *e, int op0)
 {
+    if (!scalar_ty(e->ty) && ty_ndim(e->ty) == 1 && e->ty.base == TB_REAL) {
+        /* a view (mu, X[n]', a slice), or a value no iteration changes (log(theta): an
+         * outer value): copied, not computed element by element */
+        int nops = c->nops, nst = c->nst, whyset = c->whyset, a;
+        Span why = c->why;
+        ScView v;
+        int ok = c_view_of(c, e, &v) == 0 && c->nst == nst;
+        if (!ok && c->nst == nst && !c->bad) {
+            c->nops = nops;
+            if ((a = c_pre(c, e, 1)) >= 0) {
+                v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+                ok = 1;
+            }
+        }
+        if (ok && v.arr != arr) {
+            ScStmt *st = new_st_at(c, SS_COPY, op0);
+            if (!st) return -1;
+            st->arr = arr;
+            st->src = n;
+            st->ix[0] = v.arr; st->ix[1] = v.row; st->ix[2] = v.kind; st->ix[3] = v.ra; st->ix[4] = v.rb;
+            return 0;
+        }
+        if (c->nst != nst) return -1;
+        c->nops = nops;
+        c->whyset = whyset;
+        c->why = why;
+    }
     if (c_elem(c, e, -1, n, 1) < 0) return -1;
     ScOp *one = new_op(c, SI_CONST);
     if (!one) return -1;

@@ -116,7 +116,9 @@ enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
        SS_WHILE,
        SS_FAIL,                   /* reject() or fatal_error(): the run fails, and the interpreter,
                                    * running the loop again, raises it with its message */
-       SS_BREAK };                /* a return inside a loop of an inlined function, after the
+       SS_BREAK,
+       SS_COPY };                 /* local arr (src elements) set to the view in ix[0..4] (arr, row,
+                                   * kind, ra, rb): values and tape variables copied */                /* a return inside a loop of an inlined function, after the
                                    * statement setting its value: on to statement body0, the first
                                    * after the function's (SX_JMP) */                /* while (src) body: src's operations run before each test */                /* a local 1-d real array of the body (arr, alocal): src elements
                                    * (an int register), not-a-number each when dst is 1 */

@@ -234,6 +234,12 @@ static const Case cases[] = {
      "real pick2(vector v, real q) { if (q > 0) { for (i in 1:rows(v)) if (v[i] > q) return v[i]; return -1; } else return 2 * q; }\n"
      DECLS "{ real r = 0; for (n in 1:N) { int h = first_above(al, x[n] * a); r = r * 0.5 + h * 0.1\n"
      "  + capped(a * x[n], 1.5) * pairsum(al, b + x[n]) + capped(b, 0.5) + pick2(al, x[n] * t); y[n] ~ normal(r, s); } }", 0},
+    {"local vectors copied: a whole vector, matrix rows, a slice, an outer value, then changed",
+     DECLS "{ real r = 0; for (n in 1:N) { vector[J] u = al; row_vector[J] w = lt[g[n]]; vector[2] q = al[2:3];\n"
+     "  vector[J] v = softmax(al); vector[J] d = X[n]'; u[1] += a * x[n]; w[2] = w[2] * b; d[3] = d[3] * t;\n"
+     "  r = r * 0.5 + u[1] + w[2] + q[1] * v[g[n]] + sum(u) * 0.1 + d[3] + al[1]; } target += -r * r; }", 0},
+    {"a local vector copied from a vector of another size",
+     DECLS "for (n in 1:N) { vector[2] u = al; target += -square(u[1]); }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
@@ -551,8 +557,9 @@ START_TEST(memo_same_as_not)
          "    for (i in 1:J) acc[i] = gam[n - 1, i] + log1p_exp(lt[i, j]) + normal_lpdf(y[n] | al[j], s);\n"
          "    gam[n, j] = log_sum_exp(acc); }\n"
          "  target += log_sum_exp(gam[N]); }", 1, 1},
-        /* the mixture: log(inv_logit(al)) in a local vector's value, two functions */
-        {DECLS "for (n in 1:N) { vector[J] lps = log(inv_logit(al));\n"
+        /* the mixture: log(inv_logit(al)) in a local vector's value (with a term that
+         * varies, else the value is an outer value, copied), two functions */
+        {DECLS "for (n in 1:N) { vector[J] lps = log(inv_logit(al)) + x[n] * 0.1;\n"
          "  for (j in 1:J) lps[j] += normal_lpdf(y[n] | al[j], s); target += log_sum_exp(lps); }", 2, 1},
         /* pow of two parameters (both keys), and of a constant and one (never a hit) */
         {DECLS "{ real r = 0; for (n in 1:N) for (j in 1:J) r = 0.5 * r + pow(s, al[j]) * x[n] + pow(2, al[j]) * 0.1;\n"
