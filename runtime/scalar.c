@@ -475,6 +475,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_LSE] = &&L_SO_LSE,
         [SO_SUM] = &&L_SO_SUM,
         [SO_DISTA] = &&L_SO_DISTA,
+        [SO_VELEM] = &&L_SO_VELEM,
+        [SI_VLEN] = &&L_SI_VLEN,
         [SO_NORMAL] = &&L_SO_NORMAL,
         [SO_DISTIR] = &&L_SO_DISTIR,
         [SI_CONST] = &&L_SI_CONST,
@@ -704,6 +706,23 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             R->rid[o->dst] = out;
             break;
         }
+        } while (0); DISPATCH();
+        L_SO_VELEM: do {              /* element iv[a] of a view, in range as index.c requires */
+            long off, step;
+            int len = sc_view(R, o->vw[0], &off, &step), i = iv[o->a];
+            if (len < 0) return;
+            if ((unsigned)i - 1u >= (unsigned)len) { R->bad = 1; return; }
+            const Val *v = R->arr[o->vw[0].arr];
+            off += (long)(i - 1) * step;
+            if (o->flush) sc_flush(R, o->dst);
+            rv[o->dst] = v->x[off];
+            R->rid[o->dst] = v->id ? v->id[off] : -1;
+        } while (0); DISPATCH();
+        L_SI_VLEN: do {
+            long off, step;
+            int len = sc_view(R, o->vw[0], &off, &step);
+            if (len < 0) return;
+            iv[o->dst] = len;
         } while (0); DISPATCH();
         L_SO_DISTA: do {
             sc_dista(R, o);

@@ -418,7 +418,44 @@ static int c_reduce(ScC *c, int op, const Expr *x)
  * and the math functions of one argument of these.  With check set, only the size
  * checks against int register n, to run before the elements: an operation per array
  * and rep_vector (SI_LEN, SI_CHK), and the element's register is not made (0). */
+static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check);
+
+/* c_elem_node, and where it cannot, e as a view (a slice, a segment: c_view_of) or
+ * an outer value (c_pre) read element by element (SO_VELEM; SI_VLEN for the check) */
 static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
+{
+    int nops = c->nops, nst = c->nst, whyset = c->whyset;
+    Span why = c->why;
+    int r = c_elem_node(c, e, k, n, check);
+    if (r >= 0 || c->bad || c->nst != nst || scalar_ty(e->ty) || ty_ndim(e->ty) != 1 || e->ty.base != TB_REAL)
+        return r;
+    c->nops = nops;
+    ScView v;
+    if (c_view_of(c, e, &v)) {
+        if (c->nst != nst) return -1;
+        c->nops = nops;
+        int a = c_pre(c, e, 1);
+        if (a < 0) return -1;
+        v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    }
+    c->whyset = whyset;
+    c->why = why;
+    ScOp *o = new_op(c, check ? SI_VLEN : SO_VELEM);
+    if (!o) return -1;
+    o->vw[0] = v;
+    if (!check) {
+        o->a = k;
+        return o->dst = c->nr++;
+    }
+    int len = o->dst = c->ni++;
+    if ((o = new_op(c, SI_CHK)) == NULL) return -1;
+    o->a = len;
+    o->b = n;
+    o->dst = c->ni++;
+    return 0;
+}
+
+static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
 {
     if (scalar_ty(e->ty)) return check ? 0 : c_real(c, e);
     e = strip_conv(e);
@@ -1238,7 +1275,13 @@ static int c_elem_len(ScC *c, const Expr *e)
         return e->fkind == FN_MATH && e->nargs == 1 ? c_elem_len(c, e->args[0]) : -1;
     case E_VAR: case E_INDEX: {
         ScView v;
-        if (c_view_of(c, e, &v) || v.kind != VW_ALL || (o = new_op(c, SI_LEN)) == NULL) return -1;
+        if (c_view_of(c, e, &v)) return -1;
+        if (v.kind != VW_ALL) {       /* a slice, a segment */
+            if ((o = new_op(c, SI_VLEN)) == NULL) return -1;
+            o->vw[0] = v;
+            return o->dst = c->ni++;
+        }
+        if ((o = new_op(c, SI_LEN)) == NULL) return -1;
         o->arr = v.arr;
         o->iv = v.row >= 0;
         return o->dst = c->ni++;

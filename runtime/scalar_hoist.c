@@ -63,6 +63,12 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
         }
         break;
     case SI_CHK: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
+    case SO_VELEM: case SI_VLEN:
+        if (o->op == SO_VELEM) iv[(*ni)++] = o->a;
+        if (o->vw[0].row >= 0) iv[(*ni)++] = o->vw[0].row;
+        if (o->vw[0].ra >= 0) iv[(*ni)++] = o->vw[0].ra;
+        if (o->vw[0].rb >= 0) iv[(*ni)++] = o->vw[0].rb;
+        break;
     default: break;
     }
 }

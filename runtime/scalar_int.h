@@ -41,6 +41,8 @@ enum {
                                * first's fields in arr, a, ix[1..3], the second's in ix[0], b,
                                * ix[4..6]: sc_view_get) */
     SO_SUM,                   /* the sum of a 1-d view (the first's fields) */
+    SO_VELEM,                 /* element a (an int register, from 1) of view vw[0]: a slice or
+                               * a segment in an element-wise value (c_elem) */
     SO_SEL,                   /* dst = int register ix[0] ? a : b: a conditional whose branches
                                * are registers (c ? e : l of scalars; nothing to skip) */
     SO_NORMAL,                /* the flat code's SO_DIST of iv 1 (sc_flatten): normal inline */
@@ -57,6 +59,7 @@ enum {
     SI_NOT,                   /* !a */
     SI_SEL,                   /* SO_SEL of int registers */
     SI_LEN,                   /* the length of dimension iv of array entry arr */
+    SI_VLEN,                  /* the length of view vw[0] */
     SI_CHK,                   /* int registers a and b equal (else the run fails: sizes that do
                                * not match, which the interpreter reports); dst 1 */
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
@@ -208,6 +211,7 @@ static inline int sc_op_reads_marked(const ScOp *o, const unsigned char *marked)
     case SO_DISTA:
         for (int k = 0; k < o->nidx; k++) if (o->vmask >> k & 1 && marked[o->vw[o->ix[k]].arr]) return 1;
         return 0;
+    case SO_VELEM: case SI_VLEN: return marked[o->vw[0].arr];
     default: return 0;
     }
 }

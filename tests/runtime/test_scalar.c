@@ -240,6 +240,12 @@ static const Case cases[] = {
      "  r = r * 0.5 + u[1] + w[2] + q[1] * v[g[n]] + sum(u) * 0.1 + d[3] + al[1]; } target += -r * r; }", 0},
     {"a local vector copied from a vector of another size",
      DECLS "for (n in 1:N) { vector[2] u = al; target += -square(u[1]); }", 1},
+    {"slices, segments and outer values in element-wise values: a local's value, log_sum_exp, dot_product",
+     DECLS "{ real r = 0; for (n in 2:N) { vector[2] u = al[2:3] * x[n] + segment(x, n - 1, 2); row_vector[J] w = X[n] .* softmax(al)';\n"
+     "  r = r * 0.5 + u[1] - u[2] * b + log_sum_exp(al[1:2] + x[n - 1:n]) * 0.1 + dot_product(X[n, 2:3] .* al[1:2]', lt[1, 1:2]) * a\n"
+     "    + w[g[n]]; } target += -r * r; }", 0},
+    {"a slice out of range in an element-wise value",
+     DECLS "{ real r = 0; for (n in 1:N) { vector[2] u = x[n:n + 1] * a; r = r * 0.5 + u[2]; } target += -r * r; }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
