@@ -320,7 +320,14 @@ static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const 
         *id = ev->nvars++;
         if (!ev->notape) {            /* one capacity check for the view's triples */
             if (ev->nt + n > ev->capt) tape_reserve(ev, n);
-            for (int i = 0; i < n; i++) tape_put(ev, ids[i * st], *id, i < 16 ? e[i] / s : exp(x[i * st] - out));
+            int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, o = *id;
+            double *restrict td = ev->td + ev->nt;
+            for (int i = 0; i < n; i++) {
+                ti[i] = ids[i * st];
+                to[i] = o;
+                td[i] = i < 16 ? e[i] / s : exp(x[i * st] - out);
+            }
+            ev->nt += n;
         }
     }
     return out;
