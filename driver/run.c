@@ -642,6 +642,10 @@ static int run_chains(RunShared *sh, double *seconds, int *interrupted)
      * kill a REPL session or leave the files unfinished; the interpreter's loops look
      * at the flag, so the first one is enough. */
     sigemptyset(&sa.sa_mask);
+    /* SA_RESTART: a second Ctrl-C while a chain writes its CSV rows must not fail the
+     * write (EINTR) and turn the interrupted run into an I/O error; the flag is what
+     * stops the chains, no call needs to be cut short */
+    sa.sa_flags = SA_RESTART;
     /* a signal already caught by the caller's vm_interrupt_catch (while the model
      * loaded) stops the run at once rather than being lost */
     atomic_store(&run_sigint, vm_interrupt_pending());
