@@ -1578,15 +1578,49 @@ static int cstmts_node(ScC *c, const Stmt *s)
     }
     case S_WHILE: {
         /* the condition's operations are the statement's, run again before each test
-         * (sc_flatten); && and || would need statements of their own: not covered */
+         * (sc_flatten) */
         int op0 = c->nops;
         c->nfwd = 0;                    /* the condition runs again after the body */
         int nst = c->nst, cond = c_int(c, s->cond), at = c->nst;
-        if (c->nst != nst) { refuse(c, s->cond->span); return -1; }   /* run once, not per test */
-        ScStmt *st = cond < 0 ? NULL : new_st_at(c, SS_WHILE, op0);
+        if (c->nst == nst) {
+            ScStmt *st = cond < 0 ? NULL : new_st_at(c, SS_WHILE, op0);
+            if (!st) return -1;
+            st->src = cond;
+            return c_loop_body(c, at, s->body);
+        }
+        /* a condition that needs statements (&&, ||, a conditional): made again as the
+         * body's first statements, while (1) { if (!cond) break; body } (SS_BREAK to a
+         * statement after the loop) */
+        if (c->bad) return -1;           /* (arrays it entered stay in the table, unused or used again) */
+        c->nst = nst;
+        c->nops = op0;
+        ScOp *one = new_op(c, SI_CONST);    /* in the loop's constants */
+        if (!one) return -1;
+        one->iv = 1;
+        int always = one->dst = c->ni++;
+        at = c->nst;
+        ScStmt *st = new_st_at(c, SS_WHILE, c->nops);
         if (!st) return -1;
-        st->src = cond;
-        return c_loop_body(c, at, s->body);
+        st->src = always;
+        c->nfwd = 0;
+        int cop0 = c->nops, cnd = c_cond(c, s->cond, &cop0), ai = c->nst;
+        ScStmt *test = cnd < 0 ? NULL : new_st_at(c, SS_IF, cop0);
+        if (!test) return -1;
+        test->src = cnd;
+        ScStmt *brk = new_st_at(c, SS_BREAK, c->nops);
+        if (!brk) return -1;
+        int bi = c->nst - 1;
+        c->st[ai].body0 = c->st[ai].body1 = c->st[ai].els0 = ai + 1;   /* then: nothing; else: break */
+        c->st[ai].els1 = c->nst;
+        if (cstmts(c, s->body)) return -1;
+        c->nfwd = 0;
+        c->st[at].body0 = at + 1;
+        c->st[at].body1 = c->nst;
+        ScStmt *after = new_st_at(c, SS_SET, c->nops);   /* the break's target: sets nothing */
+        if (!after) return -1;
+        after->dst = after->src = c->nr++;
+        c->st[bi].body0 = c->nst - 1;
+        return 0;
     }
     case S_IF: {
         /* the branches as statement ranges after this one; a store in a branch may not

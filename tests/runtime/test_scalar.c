@@ -141,9 +141,10 @@ static const Case cases[] = {
      DECLS "{ vector[N] lp = rep_vector(-log(N), N);\n"
      "  for (sp in 1:N) for (n in 1:N) lp[sp] = lp[sp] + poisson_lpmf(k[n] | n < sp ? exp(a) : exp(b));\n"
      "  target += log_sum_exp(lp); }", 0},
-    {"a conditional in a while loop's condition (the interpreter's) beside a program",
+    {"a conditional and && in while loops' conditions (tested at the top of the body): the right side only when needed",
      DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : g[m]) >= 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
-     "  for (n in 1:N) r = r * 0.9 + (n > 2 ? b : t) * x[n]; target += -r * r; }", 0},
+     "  for (n in 1:N) { int i = 1; while (i <= N && x[i] < x[n] + 0.5) i += 1; r = r * 0.9 + (n > 2 ? b : t) * x[n] + i * a; }\n"
+     "  target += -r * r; }", 0},
     {"selects: conditionals of registers and constants, real and int, in a while condition too",
      DECLS "{ int m = 1; real r = 0; while ((m > N ? 0 : 1) == 1) { r = r * 0.5 + a * x[m]; m += 1; }\n"
      "  for (n in 1:N) { int h = z[n] == 1 ? n : 2; real q = x[n] > 0 ? s : 1.5; r = r * 0.9 + (n > 2 ? b : t) * x[h] + q; }\n"
@@ -614,7 +615,7 @@ START_TEST(whole_loop_one_program)
     static const struct { const char *name; long runs; } want[] = {
         {"row dot products", 1}, {"a local vector in the body", 1}, {"local arrays", 1}, {"while loops", 2},
         {"user functions with vector arguments", 1}, {"conditional expressions", 1}, {"&& and || as values", 1},
-        {"a change point", 1}, {"a conditional in a while loop's condition", 1}, {"selects:", 2}, {"functions with returns inside loops", 1},
+        {"a change point", 1}, {"a conditional and && in while loops' conditions", 2}, {"selects:", 2}, {"functions with returns inside loops", 1},
         {"a function whose body holds loops", 2}, {"slices and segments", 1},
         {"functions with if/else and early returns", 1}, {"functions with loops, assignments", 1},
         {"categorical_logit of a row", 1}, {"vector expressions where a view is read", 1},   /* and its first loop runs as vectors */
