@@ -10,16 +10,9 @@
 # pass/fail; needs r-cran-rstan and r-cran-bh (not installed by the test command).
 #   [SHAPES="rows_regression mixture_local"] bench/stan_shapes.sh [BUILD_DIR=build] [BUDGET_SECONDS=0.4]
 # SHAPES: the file stems to run (default all); each model name starts with its stem.
-set -eu
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-build}" && pwd); budget=${2:-0.4}
-command -v Rscript >/dev/null && Rscript -e 'suppressMessages(library(rstan))' 2>/dev/null ||
-    { echo "stan_shapes.sh: needs R with rstan (apt-get install r-cran-rstan r-cran-bh)"; exit 0; }
-inc() { Rscript -e "cat(system.file('include', package = '$1'))"; }
-sh=$(inc StanHeaders); eig=$(inc RcppEigen)
+. "$(dirname "$0")/stan/stan_env.sh"
 out="$build/bench/stan"
 mkdir -p "$out"
-CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
 stems=${SHAPES:-"dense_regression hmm arma11 nested3 zip rows_regression mixture_local"}
 # the C the Stan programs link (data, hand-written gradients, timing), compiled once
 for c in shapes_hw timing alloc_count; do
@@ -27,15 +20,10 @@ for c in shapes_hw timing alloc_count; do
 done
 for stem in $stems; do
     if [ ! -x "$out/$stem" ] || [ "$src/bench/stan/$stem.stan" -nt "$out/$stem" ] ||
-       [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$out/shapes_hw.o" -nt "$out/$stem" ]; then
-        Rscript -e "suppressMessages(library(rstan)); r <- stanc('$src/bench/stan/$stem.stan', model_name = '$stem');
-                    writeLines(r\$cppcode, '$out/$stem.hpp')"
-        # shellcheck disable=SC2086
-        g++ -std=c++1y $CXXFLAGS -w -I"$src" -I"$sh" -I"$sh/src" -I"$eig" -I/usr/include/eigen3 \
-            -DBOOST_DISABLE_ASSERTS -D_REENTRANT -DSTAN_MODEL_HPP="\"$out/$stem.hpp\"" \
-            "$src/bench/stan/shapes_stan.cpp" "$out/shapes_hw.o" "$out/timing.o" "$out/alloc_count.o" \
-            -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=aligned_alloc \
-            -Wl,--wrap=posix_memalign -ltbb -lm -o "$out/$stem"
+       [ "$src/bench/stan/shapes_stan.cpp" -nt "$out/$stem" ] || [ "$out/shapes_hw.o" -nt "$out/$stem" ] ||
+       [ "$src/bench/stan/stan_eval.hpp" -nt "$out/$stem" ]; then
+        stan_build "$src/bench/stan/$stem.stan" "$out/$stem" "$src/bench/stan/shapes_stan.cpp" \
+            "$out/shapes_hw.o" "$out/timing.o" "$out/alloc_count.o"
     fi
 done
 printf "%-30s %4s %10s %9s %7s %9s %8s %9s\n" "Stan (rstan 2.21, g++ $CXXFLAGS)" dim "us/gr" bytes/gr allocs "C us" "vs C" "vs C err"

@@ -10,16 +10,9 @@
 # bench_plan_survey's "plan us/gr", run right after.  Figures, never pass/fail; needs
 # r-cran-rstan and r-cran-bh (not installed by the test command).
 #   [SURVEY="ordinal_dot mvn_loop"] bench/stan_survey.sh [BUILD_DIR=build] [BUDGET_SECONDS=0.4]
-set -eu
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-build}" && pwd); budget=${2:-0.4}
-command -v Rscript >/dev/null && Rscript -e 'suppressMessages(library(rstan))' 2>/dev/null ||
-    { echo "stan_survey.sh: needs R with rstan (apt-get install r-cran-rstan r-cran-bh)"; exit 0; }
-inc() { Rscript -e "cat(system.file('include', package = '$1'))"; }
-sh=$(inc StanHeaders); eig=$(inc RcppEigen)
+. "$(dirname "$0")/stan/stan_env.sh"
 out="$build/bench/stan/survey"
 mkdir -p "$out"
-CXXFLAGS=${CXXFLAGS:-"-O3 -march=native -DNDEBUG"}
 [ "$src/bench/timing.c" -nt "$out/timing.o" ] && gcc -O2 -c -I"$src" "$src/bench/timing.c" -o "$out/timing.o"
 [ "$src/bench/alloc_count.c" -nt "$out/alloc_count.o" ] && gcc -O2 -c -I"$src" "$src/bench/alloc_count.c" -o "$out/alloc_count.o"
 stems=${SURVEY:-$(cd "$src/bench/stan/survey" && ls ./*.stan | sed 's|^\./||; s|\.stan$||')}
@@ -27,15 +20,10 @@ tools="python3 $src/bench/stan/survey_tools.py"
 printf "%-20s %4s %12s %12s %10s %9s\n" model dim "Stan us/gr" "vmod us/gr" "vmod/Stan" "agree"
 for stem in $stems; do
     bin="$out/$stem"
-    if [ ! -x "$bin" ] || [ "$src/bench/stan/survey/$stem.stan" -nt "$bin" ] || [ "$src/bench/stan/survey_stan.cpp" -nt "$bin" ]; then
-        Rscript -e "suppressMessages(library(rstan)); r <- stanc('$src/bench/stan/survey/$stem.stan', model_name = '$stem');
-                    writeLines(r\$cppcode, '$out/$stem.hpp')" >/dev/null
-        # shellcheck disable=SC2086
-        g++ -std=c++1y $CXXFLAGS -w -I"$src" -I"$sh" -I"$sh/src" -I"$eig" -I/usr/include/eigen3 \
-            -DBOOST_DISABLE_ASSERTS -D_REENTRANT -DSTAN_MODEL_HPP="\"$out/$stem.hpp\"" \
-            "$src/bench/stan/survey_stan.cpp" "$out/timing.o" "$out/alloc_count.o" \
-            -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=aligned_alloc \
-            -Wl,--wrap=posix_memalign -ltbb -lm -o "$bin"
+    if [ ! -x "$bin" ] || [ "$src/bench/stan/survey/$stem.stan" -nt "$bin" ] || [ "$src/bench/stan/survey_stan.cpp" -nt "$bin" ] ||
+       [ "$src/bench/stan/stan_eval.hpp" -nt "$bin" ]; then
+        stan_build "$src/bench/stan/survey/$stem.stan" "$bin" "$src/bench/stan/survey_stan.cpp" \
+            "$out/timing.o" "$out/alloc_count.o"
     fi
     $tools dump "$src/bench/survey/$stem.json" "$out/$stem.R"
     dim=$("$bin" "$out/$stem.R" --dim)

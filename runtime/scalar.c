@@ -438,8 +438,8 @@ static void sc_dista(ScRun *R, const ScOp *o)
         if (!part[k]) continue;
         if (out < 0) out = R->ev->nvars++;
         if (!(o->vmask >> k & 1)) { sc_put(R->ev, R->rid[o->ix[k]], out, g1[k]); continue; }
-        const int32_t *id = va[k]->id + off[k];
-        for (int i = 0; i < len[k]; i++) sc_put(R->ev, id[i * st[k]], out, part[k][i]);
+        const int32_t *id = va[k]->id + off[k];   /* a zero partial adds nothing: no triple */
+        for (int i = 0; i < len[k]; i++) if (part[k][i] != 0) sc_put(R->ev, id[i * st[k]], out, part[k][i]);
     }
     R->rv[o->dst] = z;
     R->rid[o->dst] = out;

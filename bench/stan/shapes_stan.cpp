@@ -17,25 +17,12 @@
 #include <vector>
 
 #include STAN_MODEL_HPP
-#include <stan/model/log_prob_grad.hpp>
+#include "bench/stan/stan_eval.hpp"
 #include <stan/io/array_var_context.hpp>
 
 extern "C" {
 #include "bench/shapes_hw.h"
 #include "bench/timing.h"
-}
-
-static stan_model *g_model;
-
-static double stan_eval(void *ctx, const double *u, double *g)
-{
-    (void)ctx;
-    size_t dim = g_model->num_params_r();
-    std::vector<double> params(u, u + dim), grad;
-    std::vector<int> params_i;
-    double lp = stan::model::log_prob_grad<true, true>(*g_model, params, params_i, grad, nullptr);
-    for (size_t i = 0; i < dim; i++) g[i] = grad[i];
-    return lp;
 }
 
 struct Hw { const ShModel *sm; ShData *d; };
