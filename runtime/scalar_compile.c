@@ -420,6 +420,46 @@ static int c_reduce(ScC *c, int op, const Expr *x)
  * and rep_vector (SI_LEN, SI_CHK), and the element's register is not made (0). */
 static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check);
 
+/* The matrix of M * v (a matrix variable declared outside the loop, not a local): its
+ * entry in the array table, or -1 */
+static int mv_matrix(ScC *c, const Expr *e)
+{
+    const Expr *m = e->args[0], *v = e->args[1];
+    if (m->kind != E_VAR || m->ty.narr || m->ty.kind != TK_MATRIX || m->ty.base != TB_REAL || map_find(c, m->slot) >= 0
+        || alias_find(c, m->slot) >= 0 || ty_ndim(v->ty) != 1 || v->ty.kind == TK_ROWVEC)
+        return -1;
+    int a = arr_of(c, m->slot, 2, 0);
+    if (a >= 0) c->p->areal[a] = 1;
+    return a;
+}
+
+/* Element k of M * v, a matrix times a vector: the dot product of row k of M with v
+ * (SO_DOT; v a view of an array, its length checked against M's columns there); with
+ * check set, M's rows against n */
+static int c_elem_mv(ScC *c, const Expr *e, int k, int n, int check)
+{
+    int a = mv_matrix(c, e);
+    if (a < 0) return -1;
+    ScOp *o;
+    if (check) {
+        ScOp *len = new_op(c, SI_LEN);
+        if (!len) return -1;
+        len->arr = a;
+        len->iv = 0;
+        len->dst = c->ni++;
+        if ((o = new_op(c, SI_CHK)) == NULL) return -1;
+        o->a = len->dst;
+        o->b = n;
+        o->dst = c->ni++;
+        return 0;
+    }
+    ScView v;
+    if (c_view_of(c, e->args[1], &v) || (o = new_op(c, SO_DOT)) == NULL) return -1;
+    sc_view_put(o, 0, (ScView){.arr = a, .row = k, .kind = VW_ALL, .ra = -1, .rb = -1});
+    sc_view_put(o, 1, v);
+    return o->dst = c->nr++;
+}
+
 /* c_elem_node, and where it cannot, e as a view (a slice, a segment: c_view_of) or
  * an outer value (c_pre) read element by element (SO_VELEM; SI_VLEN for the check) */
 static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
@@ -507,6 +547,8 @@ static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
         return o->dst = c->nr++;
     }
     case E_BINOP: {
+        if (e->op == OP_MUL && !scalar_ty(e->args[0]->ty) && !scalar_ty(e->args[1]->ty))
+            return c_elem_mv(c, e, k, n, check);
         static const struct { Op op; int so, onescalar; } tab[] = {
             {OP_ADD, SO_ADD, 0}, {OP_SUB, SO_SUB, 0}, {OP_EMUL, SO_MUL, 0}, {OP_EDIV, SO_DIV, 0},
             {OP_MUL, SO_MUL, 1}, {OP_DIV, SO_DIV, 1},
@@ -1268,7 +1310,15 @@ static int c_elem_len(ScC *c, const Expr *e)
     switch (e->kind) {
     case E_TRANSPOSE: return c_elem_len(c, e->args[0]);
     case E_UNOP: return c_elem_len(c, e->args[0]);
-    case E_BINOP: return c_elem_len(c, scalar_ty(e->args[0]->ty) ? e->args[1] : e->args[0]);
+    case E_BINOP:
+        if (e->op == OP_MUL && !scalar_ty(e->args[0]->ty) && !scalar_ty(e->args[1]->ty)) {
+            int a = mv_matrix(c, e);    /* M * v: M's rows */
+            if (a < 0 || (o = new_op(c, SI_LEN)) == NULL) return -1;
+            o->arr = a;
+            o->iv = 0;
+            return o->dst = c->ni++;
+        }
+        return c_elem_len(c, scalar_ty(e->args[0]->ty) ? e->args[1] : e->args[0]);
     case E_CALL:
         if (builtin_is(e, "rep_vector") || builtin_is(e, "rep_row_vector") || builtin_is(e, "rep_array"))
             return e->nargs == 2 ? c_int(c, e->args[1]) : -1;

@@ -46,3 +46,8 @@ random.seed(13)
 J, K = 200, 4
 ym = [[round(random.gauss(k * 0.5, 1) + 0.5 * (random.gauss(0, 1) if k else 0), 4) for k in range(K)] for j in range(J)]
 json.dump(dict(J=J, K=K, y=ym), open('mvn_loop.json', 'w'))
+random.seed(17)
+N, K, D = 500, 4, 5
+xv = [[round(random.gauss(0, 1), 3) for d in range(D)] for n in range(N)]
+yv = [random.randint(1, K) for n in range(N)]
+json.dump(dict(N=N, K=K, D=D, x=xv, y=yv), open('multi_logit_mv.json', 'w'))

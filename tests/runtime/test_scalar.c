@@ -247,6 +247,11 @@ static const Case cases[] = {
      "    + w[g[n]]; } target += -r * r; }", 0},
     {"a slice out of range in an element-wise value",
      DECLS "{ real r = 0; for (n in 1:N) { vector[2] u = x[n:n + 1] * a; r = r * 0.5 + u[2]; } target += -r * r; }", 1},
+    {"matrix times vector element by element: categorical_logit of lt * X[n]', log_sum_exp, a local's value",
+     DECLS "{ real r = 0; for (n in 1:N) { g[n] ~ categorical_logit(lt * X[n]'); vector[J] u = lt * al + al;\n"
+     "  r = r * 0.5 + log_sum_exp(lt * X[n]') * 0.1 + u[g[n]] * a; } target += -r * r; }", 0},
+    {"matrix times vector of another size",
+     DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + log_sum_exp(lt * x) * a; target += -r * r; }", 1},
     {"categorical of a vector that is not a simplex",
      DECLS "for (n in 1:N) g[n] ~ categorical(exp(al));", 1},
     {"a density of two views of different sizes",
