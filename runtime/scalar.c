@@ -1085,6 +1085,21 @@ static int sc_prevals(Ev *ev, const ScProg *p, ScRun *R)
     for (int a = 0; a < p->narr; a++) {
         if (!p->apre[a]) continue;
         Val v = eval_expr(ev, p->apre[a]);
+        if (p->atrans[a] && !ev->fail) {      /* x * M: M' (column-major both) */
+            if (v.ndim != 2 || v.base != TB_REAL) return 1;
+            int r = v.dims[0], cc = v.dims[1];
+            Val t = v;
+            t.dims[0] = cc;
+            t.dims[1] = r;
+            t.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
+            t.id = v.id ? arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1)) : NULL;
+            for (int i = 0; i < r; i++)
+                for (int j = 0; j < cc; j++) {
+                    t.x[j + (long)i * cc] = v.x[i + (long)j * r];
+                    if (v.id) t.id[j + (long)i * cc] = v.id[i + (long)j * r];
+                }
+            v = t;
+        }
         if (ev->fail && !fail) {
             ev->fail = fail;
             ev->fatal = fatal;

@@ -296,7 +296,7 @@ static int c_pre(ScC *c, const Expr *e, int ndim)
     if (c->ninline || e->kind == E_VAR || ty_ndim(e->ty) != ndim || (ndim && e->ty.base != TB_REAL)
         || !invariant(c, e))
         return -1;
-    for (int a = 0; a < p->narr; a++) if (p->apre[a] == e) return a;
+    for (int a = 0; a < p->narr; a++) if (p->apre[a] == e && !p->atrans[a]) return a;
     if (p->narr == SC_MAXARR) return -1;
     p->aslot[p->narr] = -1;
     p->andim[p->narr] = ndim;
@@ -433,12 +433,43 @@ static int mv_matrix(ScC *c, const Expr *e)
     return a;
 }
 
+/* The transpose of matrix variable m (declared outside the loop, which never assigns
+ * it) as an outer value, made once per run (ScProg.atrans): its rows are m's columns.
+ * Its entry, or -1. */
+static int c_pre_t(ScC *c, const Expr *m)
+{
+    ScProg *p = c->p;
+    if (c->ninline || m->kind != E_VAR || m->ty.narr || m->ty.kind != TK_MATRIX || m->ty.base != TB_REAL
+        || !invariant(c, m))
+        return -1;
+    for (int a = 0; a < p->narr; a++)     /* one transpose per matrix, wherever it is written */
+        if (p->atrans[a] && p->apre[a]->slot == m->slot) return a;
+    if (p->narr == SC_MAXARR) return -1;
+    p->aslot[p->narr] = -1;
+    p->andim[p->narr] = 2;
+    p->awrite[p->narr] = 0;
+    p->areal[p->narr] = 1;
+    p->apre[p->narr] = m;
+    p->atrans[p->narr] = 1;
+    p->npreval++;
+    return p->narr++;
+}
+
+/* x * M, a row vector times a matrix: M transposed (c_pre_t), or -1 */
+static int vm_matrix(ScC *c, const Expr *e)
+{
+    const Expr *v = e->args[0];
+    if (ty_ndim(v->ty) != 1 || v->ty.kind != TK_ROWVEC) return -1;
+    return c_pre_t(c, e->args[1]);
+}
+
 /* Element k of M * v, a matrix times a vector: the dot product of row k of M with v
  * (SO_DOT; v a view of an array, its length checked against M's columns there); with
  * check set, M's rows against n */
 static int c_elem_mv(ScC *c, const Expr *e, int k, int n, int check)
 {
-    int a = mv_matrix(c, e);
+    int vm = e->args[1]->ty.kind == TK_MATRIX;   /* x * M: rows of M' with x */
+    int a = vm ? vm_matrix(c, e) : mv_matrix(c, e);
     if (a < 0) return -1;
     ScOp *o;
     if (check) {
@@ -454,7 +485,7 @@ static int c_elem_mv(ScC *c, const Expr *e, int k, int n, int check)
         return 0;
     }
     ScView v;
-    if (c_view_of(c, e->args[1], &v) || (o = new_op(c, SO_DOT)) == NULL) return -1;
+    if (c_view_of(c, e->args[vm ? 0 : 1], &v) || (o = new_op(c, SO_DOT)) == NULL) return -1;
     sc_view_put(o, 0, (ScView){.arr = a, .row = k, .kind = VW_ALL, .ra = -1, .rb = -1});
     sc_view_put(o, 1, v);
     return o->dst = c->nr++;
@@ -1312,7 +1343,8 @@ static int c_elem_len(ScC *c, const Expr *e)
     case E_UNOP: return c_elem_len(c, e->args[0]);
     case E_BINOP:
         if (e->op == OP_MUL && !scalar_ty(e->args[0]->ty) && !scalar_ty(e->args[1]->ty)) {
-            int a = mv_matrix(c, e);    /* M * v: M's rows */
+            /* M * v: M's rows; x * M: M's columns, the rows of its transpose */
+            int a = e->args[1]->ty.kind == TK_MATRIX ? vm_matrix(c, e) : mv_matrix(c, e);
             if (a < 0 || (o = new_op(c, SI_LEN)) == NULL) return -1;
             o->arr = a;
             o->iv = 0;

@@ -161,6 +161,7 @@ struct ScProg {
      * program cannot compute (diag_pre_multiply(tau, L), softmax(al), sd(v)), evaluated
      * once per run by the interpreter before the loop (c_pre); NULL for the others */
     const Expr *apre[SC_MAXARR];
+    unsigned char atrans[SC_MAXARR];  /* the outer value is apre's matrix transposed (x[n] * M) */
     int npreval;
     int nfused;               /* SO_FMA operations (products folded into their sum) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */

@@ -250,6 +250,9 @@ static const Case cases[] = {
     {"matrix times vector element by element: categorical_logit of lt * X[n]', log_sum_exp, a local's value",
      DECLS "{ real r = 0; for (n in 1:N) { g[n] ~ categorical_logit(lt * X[n]'); vector[J] u = lt * al + al;\n"
      "  r = r * 0.5 + log_sum_exp(lt * X[n]') * 0.1 + u[g[n]] * a; } target += -r * r; }", 0},
+    {"row vector times matrix element by element (the matrix transposed once per run): categorical_logit, log_sum_exp",
+     DECLS "{ real r = 0; for (n in 1:N) { g[n] ~ categorical_logit((X[n] * lt)'); r = r * 0.5 + log_sum_exp(X[n] * lt) * 0.1\n"
+     "  + dot_product(X[n] * lt, al) * a; } target += -r * r; }", 0},
     {"matrix times vector of another size",
      DECLS "{ real r = 0; for (n in 1:N) r = r * 0.5 + log_sum_exp(lt * x) * a; target += -r * r; }", 1},
     {"categorical of a vector that is not a simplex",
