@@ -420,6 +420,22 @@ static int c_reduce(ScC *c, int op, const Expr *x)
  * and rep_vector (SI_LEN, SI_CHK), and the element's register is not made (0). */
 static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check);
 
+/* the size check of an element-wise value: dimension dim of array entry arr equals
+ * int register n (SI_LEN, SI_CHK; else the run fails and the interpreter reports) */
+static int c_len_check(ScC *c, int arr, int dim, int n)
+{
+    ScOp *len = new_op(c, SI_LEN), *o;
+    if (!len) return -1;
+    len->arr = arr;
+    len->iv = dim;
+    len->dst = c->ni++;
+    if ((o = new_op(c, SI_CHK)) == NULL) return -1;
+    o->a = len->dst;
+    o->b = n;
+    o->dst = c->ni++;
+    return 0;
+}
+
 /* The matrix of M * v (a matrix variable declared outside the loop, not a local): its
  * entry in the array table, or -1 */
 static int mv_matrix(ScC *c, const Expr *e)
@@ -472,18 +488,7 @@ static int c_elem_mv(ScC *c, const Expr *e, int k, int n, int check)
     int a = vm ? vm_matrix(c, e) : mv_matrix(c, e);
     if (a < 0) return -1;
     ScOp *o;
-    if (check) {
-        ScOp *len = new_op(c, SI_LEN);
-        if (!len) return -1;
-        len->arr = a;
-        len->iv = 0;
-        len->dst = c->ni++;
-        if ((o = new_op(c, SI_CHK)) == NULL) return -1;
-        o->a = len->dst;
-        o->b = n;
-        o->dst = c->ni++;
-        return 0;
-    }
+    if (check) return c_len_check(c, a, 0, n);
     ScView v;
     if (c_view_of(c, e->args[vm ? 0 : 1], &v) || (o = new_op(c, SO_DOT)) == NULL) return -1;
     sc_view_put(o, 0, (ScView){.arr = a, .row = k, .kind = VW_ALL, .ra = -1, .rb = -1});
@@ -551,18 +556,7 @@ static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
             arr = arr_of(c, b->slot, nd, 0);
         }
         if (arr < 0) return -1;
-        if (check) {
-            ScOp *len = new_op(c, SI_LEN);
-            if (!len) return -1;
-            len->arr = arr;
-            len->iv = nd - 1;
-            len->dst = c->ni++;
-            if ((o = new_op(c, SI_CHK)) == NULL) return -1;
-            o->a = len->dst;
-            o->b = n;
-            o->dst = c->ni++;
-            return 0;
-        }
+        if (check) return c_len_check(c, arr, nd - 1, n);
         if ((o = new_op(c, row < 0 ? SO_ELEM1 : SO_ELEM)) == NULL) return -1;
         o->arr = arr;
         if (row < 0) { o->a = k; o->iv = 0; }
