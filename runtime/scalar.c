@@ -346,6 +346,16 @@ static double sc_lse_strided(ScRun *R, const double *x, const int32_t *ids, int 
 static void sc_distv(ScRun *R, const ScStmt *s);
 static void sc_action(ScRun *R, const ScStmt *s);
 
+/* The memo entry of operation m (scalar_memo.c) for its inputs' tape variables, put
+ * in *ka and *kb (-1 for SO_F1's second); NULL when an input is a constant (no key) */
+static inline ScMemoEnt *sc_memo_ent(ScRun *R, const ScOp *m, int32_t *ka, int32_t *kb)
+{
+    *ka = R->rid[m->a];
+    *kb = m->op == SO_F1 ? -1 : R->rid[m->b];
+    if (*ka < 0 || (*kb < 0 && m->op != SO_F1)) return NULL;
+    return &R->memo[(size_t)(m->memo - 1) * SC_MEMO + (((uint32_t)*ka ^ (uint32_t)*kb * 0x9e3779b1u) & (SC_MEMO - 1))];
+}
+
 /* SO_DISTA (scalar_int.h): the arguments gathered as call.c's gather does (a view of a
  * vectorisable real gives the replicates, a vector's or a simplex's is one value, a
  * matrix is column-major), one kernel call, a triple per element on the tape.  A
@@ -865,10 +875,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         } while (0); DISPATCH();
         L_SX_MEMO: do {              /* scalar_memo.c: keyed by the inputs' tape variables */
             const ScOp *m = o + 1;
-            int32_t ka = R->rid[m->a], kb = m->op == SO_F1 ? -1 : R->rid[m->b];
-            if (ka < 0 || (kb < 0 && m->op != SO_F1)) break;      /* a constant: run it */
-            const ScMemoEnt *e = &R->memo[(size_t)(m->memo - 1) * SC_MEMO + (((uint32_t)ka ^ (uint32_t)kb * 0x9e3779b1u) & (SC_MEMO - 1))];
-            if (e->ka != ka || e->kb != kb) break;
+            int32_t ka, kb;
+            const ScMemoEnt *e = sc_memo_ent(R, m, &ka, &kb);
+            if (!e || e->ka != ka || e->kb != kb) break;      /* a constant, or a miss: run it */
             if (m->flush) sc_flush(R, m->dst);
             rv[m->dst] = e->z;
             R->rid[m->dst] = e->out;
@@ -877,9 +886,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         } while (0); DISPATCH();
         L_SX_MEMOSET: do {
             const ScOp *m = o - 1;
-            int32_t ka = R->rid[m->a], kb = m->op == SO_F1 ? -1 : R->rid[m->b];
-            if (ka < 0 || (kb < 0 && m->op != SO_F1) || R->rid[m->dst] < 0) break;
-            ScMemoEnt *e = &R->memo[(size_t)(m->memo - 1) * SC_MEMO + (((uint32_t)ka ^ (uint32_t)kb * 0x9e3779b1u) & (SC_MEMO - 1))];
+            int32_t ka, kb;
+            ScMemoEnt *e = sc_memo_ent(R, m, &ka, &kb);
+            if (!e || R->rid[m->dst] < 0) break;
             *e = (ScMemoEnt){.ka = ka, .kb = kb, .out = R->rid[m->dst], .z = rv[m->dst]};
         } while (0); DISPATCH();
         L_SX_WEND: do {              /* eval.c's S_WHILE guard: then the interpreter says why */
@@ -1142,7 +1151,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
         Val *v;
         if (p->apre[a]) v = R->arr[a];
         else if (p->alocal[a]) {           /* sized at its declaration (sc_alloc) */
-            Val *v = arena_zalloc(&ev->arena, sizeof *v);
+            v = arena_zalloc(&ev->arena, sizeof *v);
             v->base = TB_REAL;
             v->kind = TK_VECTOR;
             v->ndim = 1;

@@ -21,7 +21,7 @@ typedef struct ScC {
     const FunDef *inl[SC_MAXINLINE];   /* the functions being inlined (cinline), innermost last */
     int ninline;
     /* the innermost function inlined whose `return`s sit inside loops (c_tail): at
-     * inline depth rdepth, its value's register rt; its SS_BREAK statements from brk0 */
+     * inline depth rdepth, its value's register rt (an int one when rint) */
     int rdepth, rt, rint;
     /* the 1-d container parameters of the functions being inlined: each names a view of
      * the caller's array (an entry, a row register or -1 for the whole) */
@@ -48,6 +48,23 @@ static void refuse(ScC *c, Span sp)
 static int scalar_ty(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR; }
 
 static int ty_ndim(Ty t) { return t.narr + (t.kind == TK_MATRIX ? 2 : t.kind == TK_SCALAR ? 0 : 1); }
+
+/* a whole array entry (its row `row`, an int register, of a 2-d one) as a view */
+static ScView view_whole(int arr, int row)
+{
+    return (ScView){.arr = arr, .row = row, .kind = VW_ALL, .ra = -1, .rb = -1};
+}
+
+/* The family run inline for density fn of d with n arguments (argint: the int ones):
+ * 1 normal_lpdf of three reals, 2 poisson_lpmf and 3 bernoulli_logit_lpmf of an int
+ * and a real (SO_DIST's iv, flat_op, SX_NORMAL and SX_POISSON); 0 for the others. */
+static int inline_family(const Dist *d, DistFn fn, unsigned argint, int n)
+{
+    if (!d || fn != d->lpdf) return 0;
+    if (d == &dist_normal && !argint && n == 3) return 1;
+    if ((d == &dist_poisson || d == &dist_bernoulli_logit) && argint == 1u && n == 2) return d == &dist_poisson ? 2 : 3;
+    return 0;
+}
 
 static ScOp *new_op(ScC *c, int op)
 {
@@ -287,6 +304,21 @@ static int invariant(const ScC *c, const Expr *e)
     return 1;
 }
 
+/* a new entry of the array table for outer value e (transposed: ScProg.atrans), or -1 */
+static int pre_entry(ScC *c, const Expr *e, int ndim, int trans)
+{
+    ScProg *p = c->p;
+    if (p->narr == SC_MAXARR) return -1;
+    p->aslot[p->narr] = -1;
+    p->andim[p->narr] = ndim;
+    p->awrite[p->narr] = 0;
+    p->areal[p->narr] = ndim > 0;
+    p->apre[p->narr] = e;
+    p->atrans[p->narr] = (unsigned char)trans;
+    p->npreval++;
+    return p->narr++;
+}
+
 /* e, of ndim dimensions and real (or a scalar int), as an outer value (ScProg.apre):
  * the program cannot compute it, but no iteration changes it, so the interpreter
  * evaluates it once per run before the loop.  Its entry in the array table, or -1. */
@@ -297,20 +329,9 @@ static int c_pre(ScC *c, const Expr *e, int ndim)
         || !invariant(c, e))
         return -1;
     for (int a = 0; a < p->narr; a++) if (p->apre[a] == e && !p->atrans[a]) return a;
-    if (p->narr == SC_MAXARR) return -1;
-    p->aslot[p->narr] = -1;
-    p->andim[p->narr] = ndim;
-    p->awrite[p->narr] = 0;
-    p->areal[p->narr] = ndim > 0;
-    p->apre[p->narr] = e;
-    p->npreval++;
-    return p->narr++;
+    return pre_entry(c, e, ndim, 0);
 }
 
-/* e as a 1-d view of a real array (ScView, scalar_int.h): the whole of a 1-d one (a
- * vector, a row vector, an array of reals, outer or a local of the body), or a row
- * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
- * (x[i, a:b]) or segment(x, a, n); a transpose is the same view.  0, or -1. */
 /* e without to_vector, to_row_vector and to_array_1d of a 1-d real value: the same
  * elements in the same order */
 static const Expr *strip_conv(const Expr *e)
@@ -326,6 +347,10 @@ static int c_view_tmp(ScC *c, const Expr *e, ScView *v);
 
 static int view_of(ScC *c, const Expr *e, ScView *v, int base);
 
+/* e as a 1-d view of a real array (ScView, scalar_int.h): the whole of a 1-d one (a
+ * vector, a row vector, an array of reals, outer or a local of the body), or a row
+ * x[i] of a 2-d one (a matrix, an array of vectors), and of either a slice x[a:b]
+ * (x[i, a:b]) or segment(x, a, n); a transpose is the same view.  0, or -1. */
 static int c_view_of(ScC *c, const Expr *e, ScView *v) { return view_of(c, e, v, TB_REAL); }
 
 /* the same, of an int array (base TB_INT): a density's int arguments (SO_DISTA) */
@@ -387,7 +412,7 @@ static int c_view(ScC *c, const Expr *e, ScView *v)
     c->nops = nops;
     int a = c_pre(c, e, 1);           /* softmax(al), a matrix product's row: once per run */
     if (a < 0) return -1;
-    *v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    *v = view_whole(a, -1);
     return 0;
 }
 
@@ -420,17 +445,23 @@ static int c_reduce(ScC *c, int op, const Expr *x)
  * and rep_vector (SI_LEN, SI_CHK), and the element's register is not made (0). */
 static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check);
 
-/* the size check of an element-wise value: dimension dim of array entry arr equals
- * int register n (SI_LEN, SI_CHK; else the run fails and the interpreter reports) */
-static int c_len_check(ScC *c, int arr, int dim, int n)
+/* the length of dimension dim of array entry arr: an int register (SI_LEN), or -1 */
+static int c_len(ScC *c, int arr, int dim)
 {
-    ScOp *len = new_op(c, SI_LEN), *o;
-    if (!len) return -1;
-    len->arr = arr;
-    len->iv = dim;
-    len->dst = c->ni++;
-    if ((o = new_op(c, SI_CHK)) == NULL) return -1;
-    o->a = len->dst;
+    ScOp *o = new_op(c, SI_LEN);
+    if (!o) return -1;
+    o->arr = arr;
+    o->iv = dim;
+    return o->dst = c->ni++;
+}
+
+/* the size check of an element-wise value: int registers len and n equal (SI_CHK;
+ * else the run fails and the interpreter reports).  0, or -1. */
+static int c_chk(ScC *c, int len, int n)
+{
+    ScOp *o = len < 0 ? NULL : new_op(c, SI_CHK);
+    if (!o) return -1;
+    o->a = len;
     o->b = n;
     o->dst = c->ni++;
     return 0;
@@ -460,15 +491,7 @@ static int c_pre_t(ScC *c, const Expr *m)
         return -1;
     for (int a = 0; a < p->narr; a++)     /* one transpose per matrix, wherever it is written */
         if (p->atrans[a] && p->apre[a]->slot == m->slot) return a;
-    if (p->narr == SC_MAXARR) return -1;
-    p->aslot[p->narr] = -1;
-    p->andim[p->narr] = 2;
-    p->awrite[p->narr] = 0;
-    p->areal[p->narr] = 1;
-    p->apre[p->narr] = m;
-    p->atrans[p->narr] = 1;
-    p->npreval++;
-    return p->narr++;
+    return pre_entry(c, m, 2, 1);
 }
 
 /* x * M, a row vector times a matrix: M transposed (c_pre_t), or -1 */
@@ -488,10 +511,10 @@ static int c_elem_mv(ScC *c, const Expr *e, int k, int n, int check)
     int a = vm ? vm_matrix(c, e) : mv_matrix(c, e);
     if (a < 0) return -1;
     ScOp *o;
-    if (check) return c_len_check(c, a, 0, n);
+    if (check) return c_chk(c, c_len(c, a, 0), n);
     ScView v;
     if (c_view_of(c, e->args[vm ? 0 : 1], &v) || (o = new_op(c, SO_DOT)) == NULL) return -1;
-    sc_view_put(o, 0, (ScView){.arr = a, .row = k, .kind = VW_ALL, .ra = -1, .rb = -1});
+    sc_view_put(o, 0, view_whole(a, k));
     sc_view_put(o, 1, v);
     return o->dst = c->nr++;
 }
@@ -512,23 +535,16 @@ static int c_elem(ScC *c, const Expr *e, int k, int n, int check)
         c->nops = nops;
         int a = c_pre(c, e, 1);
         if (a < 0) return -1;
-        v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+        v = view_whole(a, -1);
     }
     c->whyset = whyset;
     c->why = why;
     ScOp *o = new_op(c, check ? SI_VLEN : SO_VELEM);
     if (!o) return -1;
     o->vw[0] = v;
-    if (!check) {
-        o->a = k;
-        return o->dst = c->nr++;
-    }
-    int len = o->dst = c->ni++;
-    if ((o = new_op(c, SI_CHK)) == NULL) return -1;
-    o->a = len;
-    o->b = n;
-    o->dst = c->ni++;
-    return 0;
+    if (check) return c_chk(c, o->dst = c->ni++, n);
+    o->a = k;
+    return o->dst = c->nr++;
 }
 
 static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
@@ -556,7 +572,7 @@ static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
             arr = arr_of(c, b->slot, nd, 0);
         }
         if (arr < 0) return -1;
-        if (check) return c_len_check(c, arr, nd - 1, n);
+        if (check) return c_chk(c, c_len(c, arr, nd - 1), n);
         if ((o = new_op(c, row < 0 ? SO_ELEM1 : SO_ELEM)) == NULL) return -1;
         o->arr = arr;
         if (row < 0) { o->a = k; o->iv = 0; }
@@ -592,12 +608,7 @@ static int c_elem_node(ScC *c, const Expr *e, int k, int n, int check)
         if (builtin_is(e, "rep_vector") || builtin_is(e, "rep_row_vector") || builtin_is(e, "rep_array")) {
             if (e->nargs != 2 || !scalar_ty(e->args[0]->ty)) return -1;
             if (!check) return c_real(c, e->args[0]);
-            int m = c_int(c, e->args[1]);
-            if (m < 0 || (o = new_op(c, SI_CHK)) == NULL) return -1;
-            o->a = m;
-            o->b = n;
-            o->dst = c->ni++;
-            return 0;
+            return c_chk(c, c_int(c, e->args[1]), n);
         }
         if (e->fkind == FN_MATH && e->nargs == 1) {
             const MathFn *f = e->fn;
@@ -945,10 +956,7 @@ static int cexpr_node(ScC *c, const Expr *e)
                 || (builtin_is(e, "cols") && e->args[0]->ty.kind == TK_ROWVEC))) {
             ScView v;                 /* the length of a whole vector or a row */
             if (e->args[0]->ty.narr > 1 || c_view_of(c, e->args[0], &v) || v.kind != VW_ALL) return -1;
-            if ((o = new_op(c, SI_LEN)) == NULL) return -1;
-            o->arr = v.arr;
-            o->iv = v.row >= 0;
-            return o->dst = c->ni++;
+            return c_len(c, v.arr, v.row >= 0);
         }
         if (isint) return -1;
         if (e->fkind == FN_MATH) {
@@ -1003,9 +1011,7 @@ static int cexpr_node(ScC *c, const Expr *e)
             o->nidx = (uint8_t)e->nargs;
             o->argint = argint;
             memcpy(o->ix, regs, sizeof(int) * (size_t)e->nargs);
-            o->iv = d == &dist_normal && fn == d->lpdf && !argint && e->nargs == 3 ? 1     /* run inline */
-                  : d == &dist_poisson && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 2
-                  : d == &dist_bernoulli_logit && fn == d->lpdf && argint == 1u && e->nargs == 2 ? 3 : 0;
+            o->iv = inline_family(d, fn, argint, e->nargs);   /* run inline */
             return o->dst = c->nr++;
         }
         if (builtin_is(e, "dot_product") && e->nargs == 2) return c_dot(c, e->args[0], e->args[1]);
@@ -1254,7 +1260,7 @@ static int c_vstore(ScC *c, int arr, int n, const Expr *e, int op0)
         if (!ok && c->nst == nst && !c->bad) {
             c->nops = nops;
             if ((a = c_pre(c, e, 1)) >= 0) {
-                v = (ScView){.arr = a, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+                v = view_whole(a, -1);
                 ok = 1;
             }
         }
@@ -1339,10 +1345,7 @@ static int c_elem_len(ScC *c, const Expr *e)
         if (e->op == OP_MUL && !scalar_ty(e->args[0]->ty) && !scalar_ty(e->args[1]->ty)) {
             /* M * v: M's rows; x * M: M's columns, the rows of its transpose */
             int a = e->args[1]->ty.kind == TK_MATRIX ? vm_matrix(c, e) : mv_matrix(c, e);
-            if (a < 0 || (o = new_op(c, SI_LEN)) == NULL) return -1;
-            o->arr = a;
-            o->iv = 0;
-            return o->dst = c->ni++;
+            return a < 0 ? -1 : c_len(c, a, 0);
         }
         return c_elem_len(c, scalar_ty(e->args[0]->ty) ? e->args[1] : e->args[0]);
     case E_CALL:
@@ -1357,10 +1360,7 @@ static int c_elem_len(ScC *c, const Expr *e)
             o->vw[0] = v;
             return o->dst = c->ni++;
         }
-        if ((o = new_op(c, SI_LEN)) == NULL) return -1;
-        o->arr = v.arr;
-        o->iv = v.row >= 0;
-        return o->dst = c->ni++;
+        return c_len(c, v.arr, v.row >= 0);
     }
     default: return -1;
     }
@@ -1384,7 +1384,7 @@ static int c_view_tmp(ScC *c, const Expr *e, ScView *v)
     st->arr = arr;
     st->src = n;
     if (c_vstore(c, arr, n, e, c->nops)) return -1;
-    *v = (ScView){.arr = arr, .row = -1, .kind = VW_ALL, .ra = -1, .rb = -1};
+    *v = view_whole(arr, -1);
     return 0;
 }
 
@@ -1392,16 +1392,12 @@ static int c_view_tmp(ScC *c, const Expr *e, ScView *v)
 static int c_local_assign(ScC *c, const Stmt *s)
 {
     const Expr *l = s->lhs;
-    int arr = local_of(c, l->slot), op0 = c->nops;
-    ScOp *len = arr < 0 ? NULL : new_op(c, SI_LEN);
-    if (!len) return -1;
-    len->arr = arr;
-    len->iv = 0;
-    len->dst = c->ni++;
-    if (s->aop == (Op)-1) return c_vstore(c, arr, len->dst, s->rhs, op0);
+    int arr = local_of(c, l->slot), op0 = c->nops, len = arr < 0 ? -1 : c_len(c, arr, 0);
+    if (len < 0) return -1;
+    if (s->aop == (Op)-1) return c_vstore(c, arr, len, s->rhs, op0);
     Expr *args[2] = {(Expr *)l, s->rhs};
     Expr bin = {.kind = E_BINOP, .op = s->aop, .ty = l->ty, .nargs = 2, .args = args};
-    return c_vstore(c, arr, len->dst, &bin, op0);
+    return c_vstore(c, arr, len, &bin, op0);
 }
 
 /* The statement t = (x != 0), int registers, zero holding 0, with the operations
@@ -1619,7 +1615,7 @@ static int cstmts_node(ScC *c, const Stmt *s)
         set->src = v;
         ScStmt *b = new_st_at(c, SS_BREAK, c->nops);
         if (!b) return -1;
-        b->body0 = -1;                  /* c_tail sets it */
+        b->body0 = -1;                  /* cinline points it past the function */
         c->nfwd = 0;
         return 0;
     }
@@ -1887,7 +1883,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
 {
     for (int k = s0; k < s1; k++) {
         ScStmt *s = &p->st[k];
-        int first = *n;
+        int first = *n, fam;
         if (pos) pos[k] = *n;
         for (int j = s->op0; j < s->op1; j++) {
             const ScOp *o = &p->ops[j];
@@ -1935,14 +1931,9 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
             } else if (code && (s->kind == SS_SET || s->kind == SS_SETI)) {
                 code[*n] = (ScOp){.op = s->kind == SS_SET ? SX_SET : SX_SETI, .st = k, .a = s->src, .dst = s->dst,
                                   .flush = s->flush};
-            } else if (code && s->kind == SS_DIST && s->dist == &dist_normal && s->nargs == 3 && !s->argint) {
-                ScOp x = {.op = SX_NORMAL, .st = k};
-                memcpy(x.ix, s->args, sizeof(int) * 3);
-                code[*n] = x;
-            } else if (code && s->kind == SS_DIST && (s->dist == &dist_poisson || s->dist == &dist_bernoulli_logit)
-                       && s->nargs == 2 && s->argint == 1u) {
-                ScOp x = {.op = SX_POISSON, .st = k, .iv = s->dist == &dist_poisson ? 2 : 3};
-                memcpy(x.ix, s->args, sizeof(int) * 2);
+            } else if (code && s->kind == SS_DIST && (fam = inline_family(s->dist, s->dist->lpdf, s->argint, s->nargs))) {
+                ScOp x = {.op = fam == 1 ? SX_NORMAL : SX_POISSON, .st = k, .iv = fam};
+                memcpy(x.ix, s->args, sizeof(int) * (size_t)s->nargs);
                 code[*n] = x;
             } else if (code)
                 code[*n] = (ScOp){.op = SX_STMT, .st = k};
