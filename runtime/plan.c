@@ -91,16 +91,23 @@ static int has_density(const Stmt *s)
     }
 }
 
+/* a new entry of the table for loop s (open addressing; the table has room for every
+ * loop of the model and its functions) */
+static PlLoop *plan_new(Plan *p, const Stmt *s)
+{
+    int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
+    while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
+    p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body)};
+    p->nloops++;
+    return &p->tab[i];
+}
+
 static void plan_stmt(Model *m, Plan *p, const Stmt *s)
 {
     if (!s) return;
     switch (s->kind) {
     case S_FOR: {
-        int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
-        while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-        PlLoop *l = &p->tab[i];
-        l->s = s;
-        l->dens = has_density(s->body);
+        PlLoop *l = plan_new(p, s);
         l->vec = vec_plan(s, &m->arena);
         /* a loop that runs as vectors gets a program only if one may win (SS_DISTV) */
         l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 0) || (l->vec && (vm_scalar_nodistv || !has_distv(s->body)))
@@ -113,7 +120,6 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         /* a recurrence that a scalar program covers runs as one: garch11's loop took
          * 15% fewer instructions so (callgrind), the same time */
         l->rec = !l->vec && !l->sc ? rec_compile(s, &m->arena) : NULL;
-        p->nloops++;
         p->nvec += l->vec != NULL;
         p->nrec += l->rec != NULL;
         p->nsc += l->sc != NULL;
@@ -123,13 +129,9 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     case S_WHILE: {
         /* a while loop: a scalar program or the interpreter (eval.c runs it so only
          * without a hook) */
-        Span why = {0};
-        const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 0) ? NULL : sc_compile(s, &m->arena, &why);
-        int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
-        while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-        p->tab[i] = (PlLoop){.s = s, .dens = has_density(s->body), .sc = sc, .why = why};
-        p->nloops++;
-        p->nsc += sc != NULL;
+        PlLoop *l = plan_new(p, s);
+        l->sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 0) ? NULL : sc_compile(s, &m->arena, &l->why);
+        p->nsc += l->sc != NULL;
         plan_stmt(m, p, s->body);
         return;
     }
@@ -156,10 +158,10 @@ static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
         const ScProg *sc = vec || vm_plan_scalar_disabled || inner_vector(m, s->body, 1) ? NULL : sc_compile(s, &m->arena, &why);
         const RcProg *rec = vec || sc ? NULL : rec_compile(s, &m->arena);
         if (rec || sc) {
-            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
-            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-            p->tab[i] = (PlLoop){.s = s, .rec = rec, .sc = sc, .dens = has_density(s->body), .why = why};
-            p->nloops++;
+            PlLoop *l = plan_new(p, s);
+            l->rec = rec;
+            l->sc = sc;
+            l->why = why;
             p->nrec += rec != NULL;
             p->nsc += sc != NULL;
         }
@@ -170,10 +172,9 @@ static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
         Span why = {0};
         const ScProg *sc = vm_plan_scalar_disabled || inner_vector(m, s->body, 1) ? NULL : sc_compile(s, &m->arena, &why);
         if (sc) {
-            int i = (int)(plan_hash(s) & (unsigned long)(p->cap - 1));
-            while (p->tab[i].s) i = (i + 1) & (p->cap - 1);
-            p->tab[i] = (PlLoop){.s = s, .sc = sc, .dens = has_density(s->body), .why = why};
-            p->nloops++;
+            PlLoop *l = plan_new(p, s);
+            l->sc = sc;
+            l->why = why;
             p->nsc++;
         }
         plan_fun_stmt(m, p, s->body);

@@ -25,6 +25,14 @@ enum { TOP = -1 };
 
 static int is_int_op(int op) { return op >= SI_CONST; }
 
+/* the int registers view v reads (its row and its range) into iv */
+static void view_reads(ScView v, int *iv, int *ni)
+{
+    if (v.row >= 0) iv[(*ni)++] = v.row;
+    if (v.ra >= 0) iv[(*ni)++] = v.ra;
+    if (v.rb >= 0) iv[(*ni)++] = v.rb;
+}
+
 void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
 {
     *nr = *ni = 0;
@@ -35,13 +43,7 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
     case SO_FMA: case SO_ADD3: case SO_F3: r[(*nr)++] = o->a; r[(*nr)++] = o->b; r[(*nr)++] = o->ix[0]; break;
     case SO_DIST: case SO_DISTA:
         for (int k = 0; k < o->nidx; k++) {
-            if (o->op == SO_DISTA && o->vmask >> k & 1) {
-                const ScView *v = &o->vw[o->ix[k]];
-                if (v->row >= 0) iv[(*ni)++] = v->row;
-                if (v->ra >= 0) iv[(*ni)++] = v->ra;
-                if (v->rb >= 0) iv[(*ni)++] = v->rb;
-                continue;
-            }
+            if (o->op == SO_DISTA && o->vmask >> k & 1) { view_reads(o->vw[o->ix[k]], iv, ni); continue; }
             if (o->argint >> k & 1) iv[(*ni)++] = o->ix[k];
             else r[(*nr)++] = o->ix[k];
         }
@@ -55,19 +57,12 @@ void sc_op_reads(const ScOp *o, int *r, int *nr, int *iv, int *ni)
     case SO_SEL: r[(*nr)++] = o->a; r[(*nr)++] = o->b; iv[(*ni)++] = o->ix[0]; break;
     case SI_SEL: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; iv[(*ni)++] = o->ix[0]; break;
     case SO_DOT: case SO_SUM: case SO_LSE:
-        for (int k = 0; k < 1 + (o->op == SO_DOT); k++) {
-            ScView v = sc_view_get(o, k);
-            if (v.row >= 0) iv[(*ni)++] = v.row;
-            if (v.ra >= 0) iv[(*ni)++] = v.ra;
-            if (v.rb >= 0) iv[(*ni)++] = v.rb;
-        }
+        for (int k = 0; k < 1 + (o->op == SO_DOT); k++) view_reads(sc_view_get(o, k), iv, ni);
         break;
     case SI_CHK: iv[(*ni)++] = o->a; iv[(*ni)++] = o->b; break;
     case SO_VELEM: case SI_VLEN:
         if (o->op == SO_VELEM) iv[(*ni)++] = o->a;
-        if (o->vw[0].row >= 0) iv[(*ni)++] = o->vw[0].row;
-        if (o->vw[0].ra >= 0) iv[(*ni)++] = o->vw[0].ra;
-        if (o->vw[0].rb >= 0) iv[(*ni)++] = o->vw[0].rb;
+        view_reads(o->vw[0], iv, ni);
         break;
     default: break;
     }
