@@ -195,6 +195,10 @@ Val eval_expr(Ev *ev, const Expr *e)
     case E_VAR: return ev->env[e->slot];
     case E_BINOP: {
         HOISTED();
+        if (ev->vec_depth) {
+            Val r;
+            if (vec_rowprod(ev, e, &r)) return r;
+        }
         if (e->op == OP_AND || e->op == OP_OR) {   /* short-circuit, as in Stan */
             Val a = eval_expr(ev, e->args[0]);
             if (ev->fail) return poison(ev);

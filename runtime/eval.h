@@ -177,6 +177,10 @@ Val op_unary(Ev *ev, const Expr *e, Op op, Val a);
 Val op_scalar(Ev *ev, Op op, const Val *a, const Val *b);
 Val op_transpose(Ev *ev, Val a);
 Val op_matmul(Ev *ev, const Expr *e, Val a, Val b);
+/* Rows of a data matrix (A, leading dimension lda: R rows of K columns) times the
+ * real vector b of K elements: a vector of R, b's adjoint by one GEMV in the reverse
+ * pass (a loop's y[n] ~ normal(X[n] * beta, sigma) run as vectors, vecloop.c). */
+Val op_matvec_rows(Ev *ev, const double *A, int lda, int R, int K, Val b);
 /* calls (call.c) */
 Val call_math(Ev *ev, const Expr *e, Val *args, int n);
 /* user-defined functions, print, reject, fatal_error (ufunc.c) */
@@ -212,6 +216,11 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi);
 const void *vec_plan(const Stmt *s, Arena *a);
 int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan);
 Val vec_index(Ev *ev, const Expr *e, int *ok);
+/* e is X[n] * b with n the loop variable slot, X a data matrix: row n times a vector
+ * (b's dependence on n the caller's to judge).  vec_rowprod evaluates such an e in a
+ * vectorised run, X's rows lo..hi times b (1, the value in *out), else 0. */
+int vec_rowprod_shape(const Expr *e, int slot);
+int vec_rowprod(Ev *ev, const Expr *e, Val *out);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
 /* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c), compiled on the

@@ -23,7 +23,7 @@
 #include "runtime/plan.h"
 #include "runtime/model.h"
 
-#define FAST_MAXTERMS 8
+#define FAST_MAXTERMS 32
 
 /* Two doubles as one SSE2 register (GCC and Clang vector extension). */
 typedef double v2d __attribute__((vector_size(16)));
@@ -79,9 +79,34 @@ static int aff_term(Ev *ev, Aff *a, double s, double c, int32_t id, Val v)
     return aff_add(a, s * c, s, id, v.x, NULL);
 }
 
+/* X[n] * b in a vectorised run (vec_rowprod_shape): a term per column k of the data
+ * matrix X, b[k] times column k's rows lo..hi (adjacent: X is column-major), so that
+ * the kernel's partials reach b as one dot product per column and no row has a tape
+ * variable. */
+static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
+{
+    const Val *X = &ev->env[e->args[0]->args[0]->slot];
+    if (X->base != TB_REAL || X->id || !X->x || X->ndim != 2) return -1;
+    int R = X->dims[0], K = X->dims[1], lo = ev->vec_lo, m = ev->vec_hi - lo + 1;
+    if (lo < 1 || ev->vec_hi > R) {           /* the loop runs one iteration at a time, for the message */
+        ev_error(ev, e->span, "vectorised row product");
+        return -1;
+    }
+    if ((a->n >= 0 && a->n != m) || a->nt + K > FAST_MAXTERMS) return -1;
+    Val b = eval_expr(ev, e->args[1]);
+    if (ev->fail || b.ndim != 1 || b.n != K) return -1;
+    b = val_to_real(ev, b);
+    if (a->n < 0) a->shape = (Val){.base = TB_REAL, .kind = TK_VECTOR, .ndim = 1, .n = m, .dims = {m}};
+    a->n = m;
+    for (int k = 0; k < K; k++)
+        if (aff_add(a, s * b.x[k], s, b.id ? b.id[k] : -1, X->x + (long)k * R + (lo - 1), NULL)) return -1;
+    return 0;
+}
+
 /* Evaluate e (sign s) into a.  -1: not affine after all (e must be re-evaluated). */
 static int aff_eval(Ev *ev, const Expr *e, double s, Aff *a)
 {
+    if (ev->vec_depth && vec_rowprod_shape(e, ev->vec_slot)) return aff_rows(ev, e, s, a);
     if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB)) {
         if (aff_eval(ev, e->args[0], s, a)) return -1;
         return aff_eval(ev, e->args[1], e->op == OP_SUB ? -s : s, a);
@@ -98,7 +123,6 @@ static int aff_eval(Ev *ev, const Expr *e, double s, Aff *a)
         if (v.ndim == 0) { Val t = u; u = v; v = t; }     /* u the scalar */
         if (u.base == TB_INT && u.iv[0] == INT32_MIN) return -1;
         double c = u.base == TB_INT ? u.iv[0] : u.x[0];
-        if (u.id && v.ndim == 0) return -1;                /* a product of parameters */
         if (u.id) return aff_term(ev, a, s, c, u.id[0], v);
         return aff_term(ev, a, s, c, -1, v);
     }
@@ -108,16 +132,35 @@ static int aff_eval(Ev *ev, const Expr *e, double s, Aff *a)
     return aff_term(ev, a, s, 1, -1, v);
 }
 
-/* mu = the affine form's values, into out[0..n). */
+/* mu = the affine form's values, into out[0..n): the data terms four at a time (a
+ * regression's columns: one pass over out instead of one per column), each element's
+ * additions in the terms' order, as one at a time. */
 static void aff_values(const Aff *a, double *out)
 {
-    double off = 0;
-    for (int j = 0; j < a->nt; j++) if (!a->t[j].x) off += a->t[j].c;
-    for (int k = 0; k < a->n; k++) out[k] = off;
+    double off = 0, c[FAST_MAXTERMS];
+    const double *x[FAST_MAXTERMS];
+    int nx = 0, n = a->n;
     for (int j = 0; j < a->nt; j++) {
-        const double *x = a->t[j].x;
-        double c = a->t[j].c;
-        if (x) for (int k = 0; k < a->n; k++) out[k] += c * x[k];
+        if (!a->t[j].x) off += a->t[j].c;
+        else { x[nx] = a->t[j].x; c[nx++] = a->t[j].c; }
+    }
+    int j = 0;
+    if (nx >= 4) {
+        const double *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+        for (int k = 0; k < n; k++) out[k] = off + c[0] * x0[k] + c[1] * x1[k] + c[2] * x2[k] + c[3] * x3[k];
+        j = 4;
+    } else {
+        for (int k = 0; k < n; k++) out[k] = off;
+    }
+    for (; j + 4 <= nx; j += 4) {
+        const double *x0 = x[j], *x1 = x[j + 1], *x2 = x[j + 2], *x3 = x[j + 3];
+        double c0 = c[j], c1 = c[j + 1], c2 = c[j + 2], c3 = c[j + 3];
+        for (int k = 0; k < n; k++) out[k] = out[k] + c0 * x0[k] + c1 * x1[k] + c2 * x2[k] + c3 * x3[k];
+    }
+    for (; j < nx; j++) {
+        const double *xj = x[j];
+        double cj = c[j];
+        for (int k = 0; k < n; k++) out[k] += cj * xj[k];
     }
 }
 
@@ -161,6 +204,11 @@ static int aff_varies(const Expr *e, int vec, const int *vs, int nv)
 
 static int aff_shape(const Expr *e, int vec, const int *vs, int nv, int *nt, int *nvec)
 {
+    if (vec && vec_rowprod_shape(e, vs[0])) {    /* a term per column: counted at run time */
+        if (aff_mentions(e->args[1], vs, nv)) return 0;
+        *nvec = 1;
+        return ++*nt <= FAST_MAXTERMS;
+    }
     if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB))
         return aff_shape(e->args[0], vec, vs, nv, nt, nvec) && aff_shape(e->args[1], vec, vs, nv, nt, nvec);
     if (e->kind == E_BINOP && (e->op == OP_MUL || e->op == OP_EMUL)) {
@@ -212,7 +260,10 @@ static int aff_planned(Ev *ev, const void *key, const Expr *e)
     const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
     if (!f) return -1;
     int yes = (f->aff & (ev->vec_depth ? PL_AFF_VEC : PL_AFF)) != 0;
-    if (vm_plan_fast_check && yes != aff_dynamic(ev, e)) vm_plan_fast_mismatch++;
+    if (vm_plan_fast_check) {          /* an evaluation that fails (a row out of range) agrees with either */
+        int d = aff_dynamic(ev, e);
+        if (!ev->fail && d != yes) vm_plan_fast_mismatch++;
+    }
     return yes;
 }
 
@@ -226,19 +277,44 @@ int fast_affine(Ev *ev, const Expr *e, Val *out)
     return 1;
 }
 
-/* Chain rule through the form: the coefficients' partials from g[k] = d lp / d mu_k. */
+/* Chain rule through the form: the coefficients' partials from g[k] = d lp / d mu_k.
+ * The data terms' dot products four at a time (g read once per four columns), each
+ * summed in k's order; the triples in the terms' order. */
 static void aff_push(Ev *ev, const Aff *a, const double *g, int32_t out)
 {
-    double sum = 0;
-    int have_sum = 0;
+    double sum = 0, dot[FAST_MAXTERMS];
+    int have_sum = 0, n = a->n, nd = 0, jd[FAST_MAXTERMS];
+    for (int j = 0; j < a->nt; j++) if (a->t[j].id >= 0 && a->t[j].x) jd[nd++] = j;
+    int i = 0;
+    for (; i + 4 <= nd; i += 4) {
+        const double *x0 = a->t[jd[i]].x, *x1 = a->t[jd[i + 1]].x, *x2 = a->t[jd[i + 2]].x, *x3 = a->t[jd[i + 3]].x;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int k = 0; k < n; k++) {
+            double gk = g[k];
+            s0 += gk * x0[k]; s1 += gk * x1[k]; s2 += gk * x2[k]; s3 += gk * x3[k];
+        }
+        dot[jd[i]] = s0; dot[jd[i + 1]] = s1; dot[jd[i + 2]] = s2; dot[jd[i + 3]] = s3;
+    }
+    for (; i < nd; i++) {
+        const double *x = a->t[jd[i]].x;
+        double s = 0;
+        for (int k = 0; k < n; k++) s += g[k] * x[k];
+        dot[jd[i]] = s;
+    }
     for (int j = 0; j < a->nt; j++) {
         const AffTerm *t = &a->t[j];
-        if (t->vid) for (int k = 0; k < a->n; k++) tape_push(ev, t->vid[k], out, t->d * g[k]);
+        if (t->vid && !ev->notape) {
+            tape_reserve(ev, n);
+            int32_t *ti = ev->tin + ev->nt, *to = ev->tout + ev->nt;
+            double *td = ev->td + ev->nt, d = t->d;
+            for (int k = 0; k < n; k++) { ti[k] = t->vid[k]; to[k] = out; td[k] = d * g[k]; }
+            ev->nt += n;
+        }
         if (t->id < 0) continue;
-        double s = 0;
-        if (t->x) for (int k = 0; k < a->n; k++) s += g[k] * t->x[k];
+        double s;
+        if (t->x) s = dot[j];
         else {
-            if (!have_sum) for (int k = 0; k < a->n; k++) sum += g[k];
+            if (!have_sum) for (int k = 0; k < n; k++) sum += g[k];
             have_sum = 1;
             s = sum;
         }

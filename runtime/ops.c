@@ -213,7 +213,7 @@ Val op_transpose(Ev *ev, Val a)
 
 /* C = A * B with A data: the reverse pass is B's adjoint += A' * C's adjoint, done as
  * code rather than R*K*C triples. */
-typedef struct MatmulData { const double *A; const int32_t *bid; double *tmp; int32_t cbase; int R, K, C; } MatmulData;
+typedef struct MatmulData { const double *A; const int32_t *bid; double *tmp; int32_t cbase; int R, K, C, lda; } MatmulData;
 
 /* B's adjoint += A' * C's adjoint: one GEMV (GEMM for several columns) into tmp, then
  * scattered to B's tape variables (C's are consecutive, so its adjoint is a matrix). */
@@ -224,9 +224,9 @@ static void matmul_const_back(Ev *ev, void *p)
     size_t n = (size_t)m->K * m->C;
     if (m->R == 0) return;
     if (m->C == 1)
-        cblas_dgemv(CblasColMajor, CblasTrans, m->R, m->K, 1.0, m->A, m->R, adj + m->cbase, 1, 0.0, m->tmp, 1);
+        cblas_dgemv(CblasColMajor, CblasTrans, m->R, m->K, 1.0, m->A, m->lda, adj + m->cbase, 1, 0.0, m->tmp, 1);
     else
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m->K, m->C, m->R, 1.0, m->A, m->R,
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m->K, m->C, m->R, 1.0, m->A, m->lda,
                     adj + m->cbase, m->R, 0.0, m->tmp, m->K);
     for (size_t k = 0; k < n; k++) adj[m->bid[k]] += m->tmp[k];
 }
@@ -303,11 +303,27 @@ Val op_matmul(Ev *ev, const Expr *e, Val a, Val b)
     if (!a.id) {
         MatmulData *m = arena_alloc(&ev->arena, sizeof *m);
         double *tmp = arena_alloc(&ev->arena, sizeof(double) * (size_t)(K > 0 && C > 0 ? K * C : 1));
-        *m = (MatmulData){a.x, b.id, tmp, r.id[0], R, K, C};
+        *m = (MatmulData){a.x, b.id, tmp, r.id[0], R, K, C, R};
         tape_callback(ev, matmul_const_back, m);
         return r;
     }
     matmul_var_node(ev, &a, &b, r.id[0], R, K, C);
+    return r;
+}
+
+Val op_matvec_rows(Ev *ev, const double *A, int lda, int R, int K, Val b)
+{
+    int dims[1] = {R};
+    Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
+    if (R == 0) return r;
+    if (K == 0) memset(r.x, 0, sizeof(double) * (size_t)R);
+    else cblas_dgemv(CblasColMajor, CblasNoTrans, R, K, 1.0, A, lda, b.x, 1, 0.0, r.x, 1);
+    if (!b.id) return r;
+    val_set_ids(ev, &r);
+    MatmulData *m = arena_alloc(&ev->arena, sizeof *m);
+    double *tmp = arena_alloc(&ev->arena, sizeof(double) * (size_t)(K > 0 ? K : 1));
+    *m = (MatmulData){A, b.id, tmp, r.id[0], R, K, 1, lda};
+    tape_callback(ev, matmul_const_back, m);
     return r;
 }
 

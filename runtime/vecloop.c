@@ -122,10 +122,40 @@ static int univariate(const void *dist)
     return 1;
 }
 
+int vec_rowprod_shape(const Expr *e, int slot)
+{
+    if (e->kind != E_BINOP || e->op != OP_MUL || !scalar_real(e->ty)) return 0;
+    const Expr *x = e->args[0], *b = e->args[1];
+    if (x->kind != E_INDEX || x->nidx != 1 || x->idx[0].kind != IX_SINGLE) return 0;
+    const Expr *X = x->args[0], *i = x->idx[0].a;
+    return X->kind == E_VAR && X->ty.narr == 0 && X->ty.kind == TK_MATRIX && X->level < LV_PARAM && i
+        && i->kind == E_VAR && i->slot == slot && b->ty.narr == 0 && b->ty.kind == TK_VECTOR;
+}
+
+int vec_rowprod(Ev *ev, const Expr *e, Val *out)
+{
+    if (!vec_rowprod_shape(e, ev->vec_slot)) return 0;
+    const Val *X = &ev->env[e->args[0]->args[0]->slot];
+    if (X->base != TB_REAL || X->id || !X->x || X->ndim != 2) return 0;   /* the loop then declines */
+    Val b = eval_expr(ev, e->args[1]);
+    if (ev->fail) { *out = val_real(ev, 0); return 1; }
+    b = val_to_real(ev, b);
+    int R = X->dims[0], K = X->dims[1];
+    if (ev->vec_lo < 1 || ev->vec_hi > R || b.ndim != 1 || b.n != K) {
+        ev_error(ev, e->span, "vectorised row product");      /* one at a time, for the message */
+        *out = val_real(ev, 0);
+        return 1;
+    }
+    *out = op_matvec_rows(ev, X->x + (ev->vec_lo - 1), R, ev->vec_hi - ev->vec_lo + 1, K, b);
+    return 1;
+}
+
 /* 1: e depends on the loop variable in an allowed way, 0: it does not, -1: the loop
  * cannot run as vectors. */
 static int vdep(VCtx *c, const Expr *e)
 {
+    if (vec_rowprod_shape(e, c->slot))     /* X[n] * b: row n of data times a vector */
+        return asg_of(c, e->args[0]->args[0]->slot) < 0 && vdep(c, e->args[1]) == 0 ? 1 : -1;
     switch (e->kind) {
     case E_INT: case E_REAL: return 0;
     case E_VAR:

@@ -19,13 +19,16 @@ static const char *DATA =
     " \"x\": [1.0, 2.0, -0.5, 0.25, 3.0, -2.0, 0.5],"
     " \"sv\": [1.0, 0.5, 2.0, 1.5, 0.7, 1.2, 3.0],"
     " \"z\": [0, 1, 1, 0, 1, 0, 1], \"k\": [0, 3, 1, 7, 2, 0, 5], \"g\": [1, 3, 2, 2, 1, 3, 1],"
-    " \"Z\": [[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 1]]}";
+    " \"Z\": [[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 0, 1]],"
+    " \"X\": [[1, 0.5], [0.2, -1], [0.3, 0.3], [-2, 1], [0.1, 0.9], [1.5, -0.4], [0, 1]],"
+    " \"W\": [[1, 2], [3, 4], [5, 6]]}";
 
 #define DECLS \
     "data int N; data int J; data vector[N] y; data vector[N] x; data vector[N] sv;\n" \
     "data array[N] int z; data array[N] int k; data array[N] int g; data array[J, 4] int Z;\n" \
     "param real a; param real b; param real c; param real<lower=0> s; param real t;\n" \
-    "param vector[N] th; param vector[J] al;\n"
+    "data matrix[N, 2] X; data matrix[3, 2] W;\n" \
+    "param vector[N] th; param vector[J] al; param vector[2] bv;\n"
 
 typedef struct { const char *name, *fast, *slow; } Pair;
 
@@ -95,6 +98,15 @@ static const Pair pairs[] = {
      "  target += normal_lpdf(y[n] | m, v); }",
      DECLS "for (n in 1:N) if (1) { real m = a + b * x[n]; real v; v = exp(c) * sv[n]; m = m * 0.5 - v;\n"
      "  target += normal_lpdf(y[n] | m, v); }"},
+    {"a data matrix's row times a parameter vector (a column per term)",
+     DECLS "for (n in 1:N) y[n] ~ normal(al[g[n]] + X[n] * bv - 0.5 * c, s);",
+     DECLS "for (n in 1:N) if (1) y[n] ~ normal(al[g[n]] + X[n] * bv - 0.5 * c, s);"},
+    {"a row product in a value, in a function, over some of the rows",
+     DECLS "for (n in 2:N - 1) { real m = exp(0.1 * (X[n] * bv)); target += normal_lpdf(y[n] | m * a + X[n] * bv, s); }",
+     DECLS "for (n in 2:N - 1) if (1) { real m = exp(0.1 * (X[n] * bv)); target += normal_lpdf(y[n] | m * a + X[n] * bv, s); }"},
+    {"a row product of a matrix with too few rows (out of range)",
+     DECLS "for (n in 1:N) y[n] ~ normal(W[n] * bv, s);",
+     DECLS "for (n in 1:N) if (1) y[n] ~ normal(W[n] * bv, s);"},
     {"a local that does not vary with n, summed over n",
      DECLS "for (n in 1:N) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }",
      DECLS "for (n in 1:N) if (1) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }"},

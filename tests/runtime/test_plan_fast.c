@@ -30,6 +30,8 @@ static const char *DATA =
     "param real a; param real b; param real c; param real<lower=0> s;\n" \
     "param vector[N] th; param vector[J] al; param vector[2] be;\n"
 
+#define T11 "a * x + b * sv + c * y + a * x + b * sv + c * y + a * x + b * sv + c * y + a * x + b * sv + "
+
 /* ndist: statements given a kernel; naff: values (or locations) planned affine in
  * either context */
 typedef struct { const char *name, *src; int ndist, naff; } Case;
@@ -42,8 +44,12 @@ static const Case cases[] = {
     {"a product of two parameters is not affine", DECLS "y ~ normal(a * b + x, s); y ~ normal(th * a, s);", 2, 0},
     {"a product of two data vectors is not affine", DECLS "y ~ normal(x .* sv + a, s);", 1, 0},
     {"a matrix product is not affine", DECLS "y ~ normal(X * be + a, s);", 1, 0},
-    {"more terms than the form holds",
-     DECLS "y ~ normal(a * x + b * x + c * x + a * sv + b * sv + c * sv + a * y + b * y + c * y, s);", 1, 0},
+    {"more terms than the form holds (32)",
+     DECLS "y ~ normal(" T11 T11 T11 "a * x, s);", 1, 0},
+    {"vectorised loop: a data matrix's row times a parameter vector",
+     DECLS "for (n in 1:N) y[n] ~ normal(al[g[n]] + X[n] * be - 0.5 * c, s);", 1, 1},
+    {"vectorised loop: a row product inside a value, and a product of two",
+     DECLS "for (n in 1:N) { real m = exp(0.1 * (X[n] * be)); y[n] ~ normal(m * (X[n] * be), s); }", 1, 0},
     {"scalar values are not tried, nor a parameter vector as a term",
      DECLS "{ real q = a + b; vector[N] m = a + b * x; m = m + c * sv; vector[N] w = c * sv - q;\n"
      "  y ~ normal(m, s); y ~ normal(w, s); }", 2, 2},
