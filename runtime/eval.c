@@ -157,6 +157,10 @@ static __attribute__((noinline)) Val literal(Ev *ev, const Expr *e)
 static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
 {
     if (e->fkind == FN_DIST_LPDF && ev->vec_depth) return vec_dist(ev, e);
+    if (e->fkind == FN_BUILTIN && ev->vec_depth) {
+        Val r;
+        if (vec_call(ev, e, &r)) return r;
+    }
     if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
         double lp;
         int32_t id;

@@ -92,6 +92,8 @@ struct Ev {
     int vec_depth;                    /* > 0 inside a loop run as vectors (vecloop.c) */
     int vec_slot, vec_lo, vec_hi;     /* its loop variable and range */
     int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
+    int vec_nlv, vec_lv[8];           /* the body's local vectors, held as an iteration-by-element
+                                       * matrix (vecloop.c) */
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
@@ -221,6 +223,9 @@ Val vec_index(Ev *ev, const Expr *e, int *ok);
  * vectorised run, X's rows lo..hi times b (1, the value in *out), else 0. */
 int vec_rowprod_shape(const Expr *e, int slot);
 int vec_rowprod(Ev *ev, const Expr *e, Val *out);
+/* log_sum_exp(v) of a body's local vector v in a vectorised run: one value per
+ * iteration (1, the value in *out), else 0. */
+int vec_call(Ev *ev, const Expr *e, Val *out);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
 /* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c), compiled on the

@@ -25,7 +25,16 @@
  *     for (t in K + 1:T) { real mu = alpha;
  *                          for (k in 1:K) mu += beta[k] * y[t - k];
  *                          y[t] ~ normal(mu, sigma); }
- * runs K + 2 vector statements instead of (T - K)(K + 2) scalar ones. */
+ * runs K + 2 vector statements instead of (T - K)(K + 2) scalar ones.
+ *
+ * So do local vectors whose size does not vary with n, read and assigned an element
+ * at a time (the index not varying with n) and whole only by log_sum_exp; the
+ * mixture as the Stan User's Guide writes it:
+ *     for (n in 1:N) { vector[K] lps = log(theta);
+ *                      for (k in 1:K) lps[k] += normal_lpdf(y[n] | mu[k], sigma[k]);
+ *                      target += log_sum_exp(lps); }
+ * A local vector of K elements is held as an (hi - lo + 1) x K matrix, element k the
+ * column k (adjacent values: a view); log_sum_exp takes each row. */
 #include <string.h>
 #include "runtime/eval.h"
 #include "runtime/model.h"
@@ -46,6 +55,7 @@ typedef struct VCtx {
     int need_iv;                        /* n itself is a value (t - n): bind lo..hi */
     int nloc, loc[VL_MAXASG];           /* scalar real locals declared in the body */
     int infor;                          /* inside an inner for loop */
+    int nlv, lv[VL_MAXASG];             /* local vectors declared in the body */
 } VCtx;
 
 static int in_slots(const int *v, int n, int slot)
@@ -56,6 +66,12 @@ static int in_slots(const int *v, int n, int slot)
 
 static int is_loc(const VCtx *c, int slot) { return in_slots(c->loc, c->nloc, slot); }
 static int is_red(const VCtx *c, int slot) { return in_slots(c->red, c->nred, slot); }
+static int is_lv(const VCtx *c, int slot) { return in_slots(c->lv, c->nlv, slot); }
+
+static int builtin_named(const Expr *e, const char *name)
+{
+    return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
+}
 
 /* r = r + D, r = D + r or r += D: the term D, or NULL. */
 static const Expr *red_term(const Stmt *s)
@@ -161,9 +177,12 @@ static int vdep(VCtx *c, const Expr *e)
     case E_VAR:
         if (e->slot == c->slot) { c->need_iv = 1; return 1; }
         if (is_loc(c, e->slot)) return 1;           /* a vector over the range */
+        if (is_lv(c, e->slot)) return -1;           /* whole: only log_sum_exp's (below) */
         return asg_of(c, e->slot) >= 0 || is_red(c, e->slot) ? -1 : 0;
     case E_INDEX: {
         const Expr *b = e->args[0];
+        if (b->kind == E_VAR && is_lv(c, b->slot))  /* lps[k]: a column */
+            return e->nidx == 1 && e->idx[0].kind == IX_SINGLE && vdep(c, e->idx[0].a) == 0 ? 1 : -1;
         int pos = loop_pos(c, e), ai = b->kind == E_VAR ? asg_of(c, b->slot) : -1;
         if (b->kind != E_VAR && vdep(c, b) != 0) return -1;
         if (pos < 0) {                  /* an int lookup: idx[n] as the index */
@@ -190,6 +209,8 @@ static int vdep(VCtx *c, const Expr *e)
     }
     default: break;
     }
+    if (builtin_named(e, "log_sum_exp") && e->nargs == 1 && e->args[0]->kind == E_VAR && is_lv(c, e->args[0]->slot))
+        return 1;
     int dep = 0;
     for (int i = 0; i < e->nargs; i++) {
         int d = vdep(c, e->args[i]);
@@ -227,8 +248,18 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
         for (int i = 0; i < s->nstmts; i++) if (!stmt_ok(c, s->stmts[i], collect)) return 0;
         return 1;
     case S_DECL: {
-        /* a scalar real local: per iteration, so a vector over the range */
         const TypeSpec *ty = s->type;
+        if (s->decl == D_LOCAL && ty && ty->name == TS_VECTOR && !ty->narr && !ty->lower && !ty->upper
+            && !ty->offset && !ty->multiplier) {
+            /* a local vector: its size and value the same for every n */
+            if (collect) {
+                if (c->nlv == VL_MAXASG || is_lv(c, s->slot)) return 0;
+                c->lv[c->nlv++] = s->slot;
+                return 1;
+            }
+            return vdep(c, ty->size[0]) == 0 && (!s->init || vdep(c, s->init) == 0);
+        }
+        /* a scalar real local: per iteration, so a vector over the range */
         if (s->decl != D_LOCAL || !ty || ty->name != TS_REAL || ty->narr || ty->lower || ty->upper) return 0;
         if (collect) {
             if (c->nloc == VL_MAXASG || is_loc(c, s->slot)) return 0;
@@ -250,6 +281,14 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
         }
     case S_ASSIGN: {
         const Expr *l = s->lhs;
+        if (l->kind == E_INDEX && l->args[0]->kind == E_VAR && is_lv(c, l->args[0]->slot)) {
+            /* lps[k] (op)= v: a column, in inner loops too (each n has its own vector) */
+            if (collect) return 1;
+            if (l->nidx != 1 || l->idx[0].kind != IX_SINGLE || vdep(c, l->idx[0].a) != 0) return 0;
+            if (s->aop != (Op)-1 && s->aop != OP_ADD && s->aop != OP_SUB && s->aop != OP_MUL && s->aop != OP_DIV)
+                return 0;
+            return vdep(c, s->rhs) >= 0;
+        }
         if (l->kind == E_VAR && is_loc(c, l->slot)) {   /* a local, assigned whole */
             if (collect) return 1;
             return vdep(c, s->rhs) >= 0;
@@ -297,11 +336,43 @@ static int stmt_ok(VCtx *c, const Stmt *s, int collect)
     }
 }
 
+static int ev_is_lv(const Ev *ev, int slot) { return in_slots(ev->vec_lv, ev->vec_nlv, slot); }
+
+/* An int index that does not vary with n, in 1..n: 0 and *k, else an error. */
+static int lv_index(Ev *ev, const Expr *e, int n, int *k)
+{
+    Val v = eval_expr(ev, e);
+    if (ev->fail) return -1;
+    if (v.base != TB_INT || v.ndim || v.iv[0] < 1 || v.iv[0] > n) {
+        ev_error(ev, e->span, "vectorised local vector index");    /* one at a time, for the message */
+        return -1;
+    }
+    *k = v.iv[0];
+    return 0;
+}
+
+/* Element k of local vector t over the range: column k, a view. */
+static Val lv_column(const Val *t, int k)
+{
+    int m = t->dims[0];
+    Val r = {.base = TB_REAL, .kind = TK_VECTOR, .ndim = 1, .n = m, .x = t->x + (size_t)(k - 1) * m,
+             .id = t->id ? t->id + (size_t)(k - 1) * m : NULL};
+    r.dims[0] = m;
+    return r;
+}
+
 /* x[.., n, ..] with n the vectorised loop variable: the elements lo..hi as a vector
  * (a view when they are adjacent), or *ok = 0 to leave it to index_get. */
 Val vec_index(Ev *ev, const Expr *e, int *ok)
 {
     *ok = 0;
+    if (e->args[0]->kind == E_VAR && ev_is_lv(ev, e->args[0]->slot)) {    /* lps[k]: column k */
+        *ok = 1;
+        const Val *t = &ev->env[e->args[0]->slot];
+        int k;
+        if (lv_index(ev, e->idx[0].a, t->dims[1], &k)) return val_real(ev, 0);
+        return lv_column(t, k);
+    }
     int pos = vary_pos(ev->vec_slot, e);
     if (pos < 0) return (Val){0};
     *ok = 1;
@@ -419,11 +490,13 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
     ev->vec_hi = hi;
     ev->vec_nloc = c.nloc;
     memcpy(ev->vec_loc, c.loc, sizeof c.loc);
+    ev->vec_nlv = c.nlv;
+    memcpy(ev->vec_lv, c.lv, sizeof c.lv);
     ev->vec_nasg = c.nasg;
     for (int i = 0; i < c.nasg; i++) ev->vec_asg[i] = c.asg[i]->args[0]->slot;
     exec_stmt(ev, s->body);
     ev->vec_depth = 0;
-    ev->vec_nloc = ev->vec_nasg = 0;
+    ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
     ev->env[s->slot] = loopv;
     if (!ev->fail || ev->fatal) return 1;
     ev->fail = 0;
@@ -450,15 +523,40 @@ static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
         if (isnan(y[sy * k]) || !isfinite(mu[sm * k]) || !(s > 0 && s < INFINITY)) return -1;
     }
     double s0 = sg[0], ls0 = log(s0), is0 = 1 / s0;   /* a scalar scale: log once */
-    if (r->id) tape_reserve(ev, 3L * m);
+    if (!r->id || ev->notape) {
+        for (int k = 0; k < m; k++) {
+            double s = ss ? sg[k] : s0, is = ss ? 1 / s : is0, z = (y[sy * k] - mu[sm * k]) * is;
+            r->x[k] = -DSF_LOG_SQRT_2PI - (ss ? log(s) : ls0) - 0.5 * z * z;
+        }
+        return 0;
+    }
+    tape_reserve(ev, 3L * m);
+    /* the tape's arrays in locals that nothing else writes (through ev, each store
+     * would reload them) */
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    const int32_t *iy = a[0].id, *im = a[1].id, *is_ = a[2].id, *out = r->id;
+    long t = 0;
+    if (!ss && !iy && sy && !sm && im && is_) {  /* data y, one location and one scale: a mixture's */
+        double m0 = mu[0], c0 = -DSF_LOG_SQRT_2PI - ls0;
+        int32_t i0 = im[0], i1 = is_[0];
+        for (int k = 0; k < m; k++) {
+            double z = (y[k] - m0) * is0;
+            r->x[k] = c0 - 0.5 * z * z;
+            ti[2 * k] = i0; to[2 * k] = out[k]; td[2 * k] = z * is0;
+            ti[2 * k + 1] = i1; to[2 * k + 1] = out[k]; td[2 * k + 1] = (z * z - 1) * is0;
+        }
+        ev->nt += 2L * m;
+        return 0;
+    }
     for (int k = 0; k < m; k++) {
         double s = ss ? sg[k] : s0, is = ss ? 1 / s : is0, z = (y[sy * k] - mu[sm * k]) * is;
         r->x[k] = -DSF_LOG_SQRT_2PI - (ss ? log(s) : ls0) - 0.5 * z * z;
-        if (!r->id) continue;
-        if (a[0].id) tape_put(ev, a[0].id[sy * k], r->id[k], -z * is);
-        if (a[1].id) tape_put(ev, a[1].id[sm * k], r->id[k], z * is);
-        if (a[2].id) tape_put(ev, a[2].id[ss * k], r->id[k], (z * z - 1) * is);
+        if (iy) { ti[t] = iy[sy * k]; to[t] = out[k]; td[t] = -z * is; t++; }
+        if (im) { ti[t] = im[sm * k]; to[t] = out[k]; td[t] = z * is; t++; }
+        if (is_) { ti[t] = is_[ss * k]; to[t] = out[k]; td[t] = (z * z - 1) * is; t++; }
     }
+    ev->nt += t;
     return 0;
 }
 
@@ -515,6 +613,106 @@ Val vec_dist(Ev *ev, const Expr *e)
 }
 
 static int ev_is_loc(const Ev *ev, int slot) { return in_slots(ev->vec_loc, ev->vec_nloc, slot); }
+/* vector[K] v [= init] in a vectorised run: an (hi - lo + 1) x K matrix, init's
+ * element k (the same for every n) down column k, without one not-a-number. */
+static void lv_decl(Ev *ev, const Stmt *s)
+{
+    int m = ev->vec_hi - ev->vec_lo + 1;
+    Val sz = eval_expr(ev, s->type->size[0]);
+    if (ev->fail) return;
+    if (sz.base != TB_INT || sz.ndim || sz.iv[0] < 0 || (double)sz.iv[0] * m > (double)VM_MAX_ELEMENTS) {
+        ev_error(ev, s->span, "vectorised local vector size");
+        return;
+    }
+    int K = sz.iv[0], dims[2] = {m, K};
+    Val t = val_alloc(ev, TB_REAL, TK_MATRIX, 0, dims);
+    if (!s->init) {
+        for (int i = 0; i < t.n; i++) t.x[i] = NAN;
+        ev->env[s->slot] = t;
+        return;
+    }
+    Val x = eval_expr(ev, s->init);
+    if (ev->fail) return;
+    x = val_to_real(ev, x);
+    if (x.ndim != 1 || x.n != K) { ev_error(ev, s->span, "vectorised local vector size"); return; }
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < m; i++) t.x[(size_t)k * m + i] = x.x[k];
+    if (x.id) {
+        t.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(t.n ? t.n : 1));
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < m; i++) t.id[(size_t)k * m + i] = x.id[k];
+    }
+    ev->env[s->slot] = t;
+}
+
+/* v[k] (op)= rhs in a vectorised run: column k */
+static void lv_assign(Ev *ev, const Stmt *s)
+{
+    const Expr *l = s->lhs;
+    Val *t = &ev->env[l->args[0]->slot];
+    int k;
+    if (lv_index(ev, l->idx[0].a, t->dims[1], &k)) return;
+    Val v;
+    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
+    if (ev->fail) return;
+    if (s->aop != (Op)-1) {
+        Op op = s->aop == OP_MUL ? OP_EMUL : s->aop == OP_DIV ? OP_EDIV : s->aop;
+        Expr tmp = {.kind = E_BINOP, .op = op, .span = s->span, .ty = l->ty};
+        v = op_binary(ev, &tmp, op, lv_column(t, k), v);
+        if (ev->fail) return;
+    }
+    v = val_to_real(ev, v);
+    int m = t->dims[0];
+    if (v.n != 1 && v.n != m) { ev_error(ev, s->span, "vectorised local vector assignment"); return; }
+    if (!t->id && v.id) {               /* the vector becomes a tape value */
+        double *x = t->x;
+        val_set_ids(ev, t);
+        t->x = x;
+    }
+    if (t->id && !v.id) val_set_ids(ev, &v);
+    double *dx = t->x + (size_t)(k - 1) * m;
+    int32_t *di = t->id ? t->id + (size_t)(k - 1) * m : NULL;
+    int step = v.n == m;              /* a scalar (not varying) down the whole column */
+    for (int i = 0; i < m; i++) dx[i] = v.x[i * step];
+    if (di) for (int i = 0; i < m; i++) di[i] = v.id[i * step];
+}
+
+/* log_sum_exp of each row of local vector t, b_log_sum_exp's value; the partials
+ * exp(x_k - max) / sum, the exponentials the sum took (b_log_sum_exp computes them
+ * again as exp(x_k - value): equal but for rounding) */
+static Val lv_lse(Ev *ev, const Val *t)
+{
+    int m = t->dims[0], K = t->dims[1], dims[1] = {m};
+    Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
+    double *e = NULL;
+    if (t->id) {
+        val_set_ids(ev, &r);
+        tape_reserve(ev, (long)m * K);
+        e = arena_alloc(&ev->arena, sizeof(double) * (size_t)(K ? K : 1));
+    }
+    for (int i = 0; i < m; i++) {
+        double mx = -INFINITY, sum = 0;
+        for (int k = 0; k < K; k++) if (t->x[(size_t)k * m + i] > mx) mx = t->x[(size_t)k * m + i];
+        if (!isfinite(mx)) { r.x[i] = mx; continue; }   /* a constant (no triples), as b_log_sum_exp's */
+        for (int k = 0; k < K; k++) {
+            double ek = exp(t->x[(size_t)k * m + i] - mx);
+            sum += ek;
+            if (e) e[k] = ek;
+        }
+        r.x[i] = mx + log(sum);
+        if (e)
+            for (int k = 0; k < K; k++) tape_put(ev, t->id[(size_t)k * m + i], r.id[i], e[k] / sum);
+    }
+    return r;
+}
+
+int vec_call(Ev *ev, const Expr *e, Val *out)
+{
+    if (e->nargs != 1 || e->args[0]->kind != E_VAR || !ev_is_lv(ev, e->args[0]->slot)) return 0;
+    if (!builtin_named(e, "log_sum_exp")) return 0;
+    *out = lv_lse(ev, &ev->env[e->args[0]->slot]);
+    return 1;
+}
 
 /* A local's value over the range: v itself if it has one element per iteration, in a
  * copy if v is vec_index's view into a variable the loop writes element by element
@@ -532,6 +730,10 @@ static Val vec_spread(Ev *ev, Val v)
             const Val *t = &ev->env[ev->vec_asg[i]];
             view |= t->x && v.x >= t->x && v.x < t->x + t->n;
         }
+        for (int i = 0; i < ev->vec_nlv; i++) {     /* a column of a local vector: assigned later */
+            const Val *t = &ev->env[ev->vec_lv[i]];
+            view |= t->x && v.x >= t->x && v.x < t->x + t->n;
+        }
         if (!view) return v;
     }
     Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
@@ -547,6 +749,7 @@ static Val vec_spread(Ev *ev, Val v)
  * locals): a vector over the range */
 int vec_decl(Ev *ev, const Stmt *s)
 {
+    if (ev_is_lv(ev, s->slot)) { lv_decl(ev, s); return 1; }
     if (!ev_is_loc(ev, s->slot)) return 0;
     Val v;
     if (s->init) {
@@ -565,6 +768,7 @@ int vec_decl(Ev *ev, const Stmt *s)
 void vec_assign(Ev *ev, const Stmt *s)
 {
     const Expr *l = s->lhs;
+    if (l->kind == E_INDEX && l->args[0]->kind == E_VAR && ev_is_lv(ev, l->args[0]->slot)) { lv_assign(ev, s); return; }
     if (l->kind == E_VAR && ev_is_loc(ev, l->slot)) {     /* a local, whole */
         Val v;
         if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);

@@ -25,12 +25,20 @@ for (n in 1:N) y[n] ~ normal(mu[1], s);
   for (n in 2:N) r = r + segment(y, n - 1, 2)[1] * mu[2];
   target += -r * r;
 }
+for (n in 1:N) {
+  vector[3] lps = mu * y[n];
+  for (k in 1:3) lps[k] += normal_lpdf(y[n] | mu[k], s);
+  target += log_sum_exp(lps);
+}
 M
 printf '{"N": 4, "y": [0.1, 2.5, -0.4, 1.2]}' > "$T/d.json"
 "$VRUN" --plan "$T/m.vmod" --data "$T/d.json" >"$T/out" 2>"$T/err"; st=$?
 [ $st -eq 0 ] || bad "exit $st, wanted 0"
-grep -q "m.vmod:6: for loop: a scalar program (" "$T/out" || bad "the mixture's loop: a scalar program"
-grep -q "m.vmod:8:   for loop: in the scalar program of line 6" "$T/out" || bad "its inner loop: part of the program"
+grep -q "m.vmod:6: for loop: vectorised" "$T/out" || bad "the mixture's loop: vectorised"
+grep -q "m.vmod:8:   for loop: in the vectorised loop of line 6" "$T/out" || bad "its inner loop: part of the vectorised run"
+# a local vector whose value varies with n: a scalar program
+grep -q "m.vmod:17: for loop: a scalar program (" "$T/out" || bad "the weighted mixture's loop: a scalar program"
+grep -q "m.vmod:19:   for loop: in the scalar program of line 17" "$T/out" || bad "its inner loop: part of the program"
 grep -q "m.vmod:11: for loop: vectorised" "$T/out" || bad "the observations' loop: vectorised"
 grep -qF 'm.vmod:14: for loop: the interpreter, one statement at a time: line 14 column 26 is not compiled, `segment(y, n - 1, 2)[1]`' "$T/out" \
     || bad "the loop with a slice: the interpreter, and why"

@@ -12,6 +12,8 @@
 #include "runtime/vmod.h"
 #include "runtime/eval.h"
 #include "runtime/vecmath.h"
+#include "runtime/model.h"
+#include "runtime/plan.h"
 #include "tests/runtime/rt_util.h"
 
 static const char *DATA =
@@ -107,6 +109,32 @@ static const Pair pairs[] = {
     {"a row product of a matrix with too few rows (out of range)",
      DECLS "for (n in 1:N) y[n] ~ normal(W[n] * bv, s);",
      DECLS "for (n in 1:N) if (1) y[n] ~ normal(W[n] * bv, s);"},
+    {"mixture as the User's Guide writes it: a local vector, log_sum_exp [vec]",
+     DECLS "for (n in 1:N) { vector[J] lps = log_softmax(al); for (j in 1:J) lps[j] += normal_lpdf(y[n] | th[j], s);\n"
+     "  target += log_sum_exp(lps); }",
+     DECLS "for (n in 1:N) if (1) { vector[J] lps = log_softmax(al); for (j in 1:J) lps[j] += normal_lpdf(y[n] | th[j], s);\n"
+     "  target += log_sum_exp(lps); }"},
+    {"a local vector without a value, elements set, read, scaled [vec]",
+     DECLS "for (n in 1:N) { vector[2] v; v[1] = a * x[n]; v[2] = v[1] * b - sv[n]; v[1] *= c; v[2] /= 2;\n"
+     "  target += log_sum_exp(v) + v[2] - v[1]; }",
+     DECLS "for (n in 1:N) if (1) { vector[2] v; v[1] = a * x[n]; v[2] = v[1] * b - sv[n]; v[1] *= c; v[2] /= 2;\n"
+     "  target += log_sum_exp(v) + v[2] - v[1]; }"},
+    {"a local vector's element kept in a scalar, then assigned [vec]",
+     DECLS "for (n in 1:N) { vector[2] v = rep_vector(a, 2); real q = v[1]; v[1] = x[n] * c; v[2] -= q;\n"
+     "  target += normal_lpdf(y[n] | q + v[1] + v[2], s); }",
+     DECLS "for (n in 1:N) if (1) { vector[2] v = rep_vector(a, 2); real q = v[1]; v[1] = x[n] * c; v[2] -= q;\n"
+     "  target += normal_lpdf(y[n] | q + v[1] + v[2], s); }"},
+    {"a local vector's element out of range",
+     DECLS "for (n in 1:N) { vector[2] v = rep_vector(a, 2); v[k[n] + 1] = x[n]; target += log_sum_exp(v); }",
+     DECLS "for (n in 1:N) if (1) { vector[2] v = rep_vector(a, 2); v[k[n] + 1] = x[n]; target += log_sum_exp(v); }"},
+    {"a local vector's index out of range, the same for every n",
+     DECLS "for (n in 1:N) { vector[2] v = rep_vector(a, 2); v[3] = x[n]; target += log_sum_exp(v); }",
+     DECLS "for (n in 1:N) if (1) { vector[2] v = rep_vector(a, 2); v[3] = x[n]; target += log_sum_exp(v); }"},
+    {"local vectors the loop cannot hold as columns (a sum, a size varying with n)",
+     DECLS "for (n in 1:N) { vector[2] v = rep_vector(a, 2); v[1] += x[n]; vector[n] w = rep_vector(b, n);\n"
+     "  target += sum(v) + log_sum_exp(w); }",
+     DECLS "for (n in 1:N) if (1) { vector[2] v = rep_vector(a, 2); v[1] += x[n]; vector[n] w = rep_vector(b, n);\n"
+     "  target += sum(v) + log_sum_exp(w); }"},
     {"a local that does not vary with n, summed over n",
      DECLS "for (n in 1:N) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }",
      DECLS "for (n in 1:N) if (1) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }"},
@@ -185,6 +213,8 @@ START_TEST(same_as_generic)
         ck_assert(fabs(lv - lf) <= 1e-12 * fmax(1, fabs(lf)));
     }
     ck_assert_msg(any_finite || strstr(p->name, "invalid") || strstr(p->name, "range"), "%s: no finite point", p->name);
+    if (strstr(p->name, "[vec]"))     /* the loop the rows above say runs as vectors does */
+        ck_assert_msg(((Ev *)ef)->m->plan->nvec >= 1, "%s: not planned as vectors", p->name);
     /* the fast paths the plan chose at load are those the evaluator would try (plan_fast.c) */
     for (size_t i = 0; i < dim; i++) u[i] = 0.9 * sin(1.3 * (double)i + 0.4);
     double lc;

@@ -121,8 +121,8 @@ static const Case cases[] = {
     {"a local vector whose size changes from one iteration to the next",
      DECLS "for (n in 1:N) { vector[g[n]] u = rep_vector(a, g[n]); for (j in 1:g[n]) u[j] += al[j] * b;\n"
      "  target += -0.1 * log_sum_exp(u) + u[1] * t; }", 0},
-    {"a local vector in the body: a finite mixture (Stan's user guide), log_sum_exp of it",
-     DECLS "for (n in 1:N) { vector[J] lps = -exp(al) * 0.5 + a;\n"
+    {"a local vector in the body: a finite mixture (Stan's user guide), log_sum_exp of it, its weights varying with n",
+     DECLS "for (n in 1:N) { vector[J] lps = -exp(al) * 0.5 + a * x[n];\n"
      "  for (j in 1:J) lps[j] += normal_lpdf(y[n] | al[j], s);\n  target += log_sum_exp(lps); }", 0},
     {"local arrays: no value, rep_*, whole and compound assignments, element-wise rows and vectors",
      DECLS "{ real r = 0; for (n in 1:N) { vector[J] u; row_vector[J] w = rep_row_vector(b, J); array[2] real q = rep_array(0.5, 2);\n"
