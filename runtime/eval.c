@@ -465,6 +465,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         const Expr *r = s->rhs;
         double lpv;
         int32_t lpid;
+        if (ev->vec_depth && vec_target(ev, s)) return;
         if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
             && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
             if (!ev->fail) ev_add_term(ev, lpv, lpid);

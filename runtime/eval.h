@@ -94,6 +94,12 @@ struct Ev {
     int vec_nloc, vec_loc[8];         /* the body's scalar locals, held as vectors */
     int vec_nlv, vec_lv[8];           /* the body's local vectors, held as an iteration-by-element
                                        * matrix (vecloop.c) */
+    const int *vec_idx;               /* the loop variable's values in a run over some of the range
+                                       * (a branch of a data-only if): vec_hi - vec_lo + 1 of
+                                       * them; NULL: lo..hi */
+    struct VecSplit *vsplit;          /* those iterations, per loop and range: worked out at the
+                                       * first run (the condition reads data only), kept */
+    int nvsplit;
     int vec_nasg, vec_asg[8];         /* variables the body assigns element by element */
     long sc_runs;                     /* loops run by a scalar program (scalar.c; tests read it) */
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
@@ -226,6 +232,12 @@ int vec_rowprod(Ev *ev, const Expr *e, Val *out);
 /* log_sum_exp(v) of a body's local vector v in a vectorised run: one value per
  * iteration (1, the value in *out), else 0. */
 int vec_call(Ev *ev, const Expr *e, Val *out);
+/* target += a + b - c in a vectorised run: each term summed over the iterations on its
+ * own (a density's kernel sums its vectors; a term that does not vary, times their
+ * count), 1; 0 for another kind of value. */
+int vec_target(Ev *ev, const Stmt *s);
+/* Frees what the vectorised runs keep in ev (tape_free calls it). */
+void vec_free(Ev *ev);
 Val vec_dist(Ev *ev, const Expr *e);
 void vec_assign(Ev *ev, const Stmt *s);
 /* for (t in lo:hi) x[t] = f(x[t - c], ...) in forward mode (recur.c), compiled on the

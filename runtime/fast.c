@@ -88,7 +88,10 @@ static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
     const Val *X = &ev->env[e->args[0]->args[0]->slot];
     if (X->base != TB_REAL || X->id || !X->x || X->ndim != 2) return -1;
     int R = X->dims[0], K = X->dims[1], lo = ev->vec_lo, m = ev->vec_hi - lo + 1;
-    if (lo < 1 || ev->vec_hi > R) {           /* the loop runs one iteration at a time, for the message */
+    const int *ix = ev->vec_idx;      /* a branch's rows (not adjacent), else lo..hi */
+    int bad = ix ? 0 : lo < 1 || ev->vec_hi > R;
+    for (int k = 0; ix && k < m; k++) bad |= ix[k] < 1 || ix[k] > R;
+    if (bad) {                        /* the loop runs one iteration at a time, for the message */
         ev_error(ev, e->span, "vectorised row product");
         return -1;
     }
@@ -98,8 +101,15 @@ static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
     b = val_to_real(ev, b);
     if (a->n < 0) a->shape = (Val){.base = TB_REAL, .kind = TK_VECTOR, .ndim = 1, .n = m, .dims = {m}};
     a->n = m;
-    for (int k = 0; k < K; k++)
-        if (aff_add(a, s * b.x[k], s, b.id ? b.id[k] : -1, X->x + (long)k * R + (lo - 1), NULL)) return -1;
+    for (int k = 0; k < K; k++) {
+        const double *col = X->x + (long)k * R + (lo - 1);
+        if (ix) {                     /* the branch's rows of column k, gathered */
+            double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)(m ? m : 1));
+            for (int i = 0; i < m; i++) g[i] = X->x[(long)k * R + ix[i] - 1];
+            col = g;
+        }
+        if (aff_add(a, s * b.x[k], s, b.id ? b.id[k] : -1, col, NULL)) return -1;
+    }
     return 0;
 }
 

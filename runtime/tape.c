@@ -90,6 +90,7 @@ void tape_free(Ev *ev)
 {
     free(ev->tin); free(ev->tout); free(ev->td); free(ev->segs); free(ev->adj);
     free(ev->lp_ids); free(ev->lp_vals); free(ev->lp_stmt);
+    vec_free(ev);
 }
 
 void tape_reset(Ev *ev)

@@ -34,7 +34,15 @@
  *                      for (k in 1:K) lps[k] += normal_lpdf(y[n] | mu[k], sigma[k]);
  *                      target += log_sum_exp(lps); }
  * A local vector of K elements is held as an (hi - lo + 1) x K matrix, element k the
- * column k (adjacent values: a view); log_sum_exp takes each row. */
+ * column k (adjacent values: a view); log_sum_exp takes each row.
+ *
+ * A body that is one if/else on a condition of data alone (a zero-inflated model's
+ * y[n] == 0) runs as two vectorised runs, the then branch over the iterations where
+ * the condition holds and the else branch over the others: which ones is worked out
+ * at the loop's first run and kept (Ev.vsplit), the runs read x[n] through the list
+ * of iterations (Ev.vec_idx). */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "runtime/eval.h"
 #include "runtime/model.h"
@@ -56,7 +64,12 @@ typedef struct VCtx {
     int nloc, loc[VL_MAXASG];           /* scalar real locals declared in the body */
     int infor;                          /* inside an inner for loop */
     int nlv, lv[VL_MAXASG];             /* local vectors declared in the body */
+    const Stmt *split;                  /* the body's one statement, an if on data alone */
 } VCtx;
+
+/* A loop's iterations split by its if (VCtx.split) for one range: the then branch's
+ * n values, then the else branch's. */
+typedef struct VecSplit { const Stmt *s; int lo, hi, nthen, nelse; int *idx; } VecSplit;
 
 static int in_slots(const int *v, int n, int slot)
 {
@@ -162,7 +175,21 @@ int vec_rowprod(Ev *ev, const Expr *e, Val *out)
         *out = val_real(ev, 0);
         return 1;
     }
-    *out = op_matvec_rows(ev, X->x + (ev->vec_lo - 1), R, ev->vec_hi - ev->vec_lo + 1, K, b);
+    int m = ev->vec_hi - ev->vec_lo + 1;
+    if (ev->vec_idx) {                  /* some rows: gathered, a matrix of their own */
+        double *A = arena_alloc(&ev->arena, sizeof(double) * ((size_t)m * K + 1));
+        for (int k = 0; k < m; k++)
+            if (ev->vec_idx[k] < 1 || ev->vec_idx[k] > R) {
+                ev_error(ev, e->span, "vectorised row product");
+                *out = val_real(ev, 0);
+                return 1;
+            }
+        for (int j = 0; j < K; j++)
+            for (int k = 0; k < m; k++) A[k + (size_t)j * m] = X->x[(ev->vec_idx[k] - 1) + (size_t)j * R];
+        *out = op_matvec_rows(ev, A, m, m, K, b);
+        return 1;
+    }
+    *out = op_matvec_rows(ev, X->x + (ev->vec_lo - 1), R, m, K, b);
     return 1;
 }
 
@@ -381,23 +408,28 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     Val b = ev->env[e->args[0]->slot];
     if (e->nidx != b.ndim || !(b.x || b.iv)) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
     int cc[VM_MAXDIM], m = ev->vec_hi - ev->vec_lo + 1;
-    Val look = {0};                      /* the int lookup's values */
+    const int *lk = NULL;                /* the index's values, when not lo..hi: a lookup's, or
+                                          * the iterations of a branch (vec_idx) */
     if (!bare) {
-        look = eval_expr(ev, pa);
+        Val look = eval_expr(ev, pa);
         if (ev->fail) return val_real(ev, 0);
         if (look.base != TB_INT || look.n != m) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
-        for (int k = 0; k < m; k++)
-            if (look.iv[k] < 1 || look.iv[k] > b.dims[pos]) { ev_error(ev, e->span, "vectorised index out of range"); return val_real(ev, 0); }
+        lk = look.iv;
+    } else if (ev->vec_idx) {
+        lk = ev->vec_idx;
     }
+    if (lk)
+        for (int k = 0; k < m; k++)
+            if (lk[k] < 1 || lk[k] > b.dims[pos]) { ev_error(ev, e->span, "vectorised index out of range"); return val_real(ev, 0); }
     for (int i = 0; i < e->nidx; i++) {
-        int v = bare ? ev->vec_lo : 1;
+        int v = lk ? 1 : ev->vec_lo;
         if (i != pos) {
             Val iv = eval_expr(ev, e->idx[i].a);
             if (ev->fail) return val_real(ev, 0);
             if (iv.base != TB_INT || iv.ndim) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
             v = iv.iv[0];
         }
-        if (v < 1 || v > b.dims[i] || (i == pos && bare && ev->vec_hi > b.dims[i])) {
+        if (v < 1 || v > b.dims[i] || (i == pos && !lk && ev->vec_hi > b.dims[i])) {
             ev_error(ev, e->span, "vectorised index out of range");
             return val_real(ev, 0);
         }
@@ -406,16 +438,16 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     long o0 = val_offset(&b, cc), st = 0;
     if (b.dims[pos] > 1) { cc[pos]++; st = val_offset(&b, cc) - o0; }
     int dims[1] = {m};
-    if (!bare) {                         /* gather through the lookup */
+    if (lk) {                            /* gather through the lookup */
         Val r = val_alloc(ev, b.base, b.base == TB_INT ? TK_SCALAR : TK_VECTOR, b.base == TB_INT, dims);
         if (b.base == TB_INT) {
-            for (int k = 0; k < m; k++) r.iv[k] = b.iv[o0 + (look.iv[k] - 1) * st];
+            for (int k = 0; k < m; k++) r.iv[k] = b.iv[o0 + (lk[k] - 1) * st];
             return r;
         }
-        for (int k = 0; k < m; k++) r.x[k] = b.x[o0 + (look.iv[k] - 1) * st];
+        for (int k = 0; k < m; k++) r.x[k] = b.x[o0 + (lk[k] - 1) * st];
         if (b.id) {
             r.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)m);
-            for (int k = 0; k < m; k++) r.id[k] = b.id[o0 + (look.iv[k] - 1) * st];
+            for (int k = 0; k < m; k++) r.id[k] = b.id[o0 + (lk[k] - 1) * st];
         }
         return r;
     }
@@ -438,11 +470,37 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     return r;
 }
 
+/* e reads a variable the body declares or assigns (its value is not data's) */
+static int reads_body_var(const VCtx *c, const Expr *e)
+{
+    if (!e) return 0;
+    if (e->kind == E_VAR)
+        return is_loc(c, e->slot) || is_lv(c, e->slot) || is_red(c, e->slot) || asg_of(c, e->slot) >= 0;
+    for (int i = 0; i < e->nargs; i++) if (reads_body_var(c, e->args[i])) return 1;
+    for (int i = 0; i < e->nidx; i++)
+        if (reads_body_var(c, e->idx[i].a) || reads_body_var(c, e->idx[i].b)) return 1;
+    return 0;
+}
+
 /* The loop's verdict and what the run needs (the assignments, the reductions, the
  * locals), from its syntax alone: 0 if it cannot run as vectors. */
 static int vec_verdict(const Stmt *s, VCtx *c)
 {
     *c = (VCtx){.slot = s->slot};
+    const Stmt *b = s->body;
+    while (b && b->kind == S_BLOCK && b->nstmts == 1) b = b->stmts[0];
+    if (b && b->kind == S_IF) {
+        /* an if on data alone (and n): each branch over its iterations; the condition
+         * is evaluated once per iteration at the first run, not vectorised */
+        if (b->cond->level >= LV_PARAM || !uses_slot(b->cond, s->slot)) return 0;   /* if (1): nothing to split */
+        c->split = b;
+        if (!stmt_ok(c, b->body, 1) || (b->els && !stmt_ok(c, b->els, 1))) return 0;
+        if (reads_body_var(c, b->cond)) return 0;
+        VCtx check = *c;
+        if (!stmt_ok(&check, b->body, 0) || (b->els && !stmt_ok(&check, b->els, 0))) return 0;
+        c->need_iv = check.need_iv;
+        return 1;
+    }
     if (!stmt_ok(c, s->body, 1)) return 0;      /* collects the assignments */
     VCtx check = *c;                           /* the check pass finds need_iv */
     if (!stmt_ok(&check, s->body, 0)) return 0;
@@ -466,10 +524,57 @@ int vec_loop(Ev *ev, const Stmt *s, int lo, int hi)
     return vec_loop_planned(ev, s, lo, hi, &c);
 }
 
+/* The iterations of loop s (lo..hi) where its if's condition holds, then the others:
+ * kept in ev from the first run (the condition reads data and n only), NULL when the
+ * condition cannot be evaluated (the interpreter, one iteration at a time, says why)
+ * or out of memory. */
+static const VecSplit *vec_split(Ev *ev, const Stmt *s, const Stmt *ifs, int lo, int hi)
+{
+    for (int i = 0; i < ev->nvsplit; i++)
+        if (ev->vsplit[i].s == s && ev->vsplit[i].lo == lo && ev->vsplit[i].hi == hi) return &ev->vsplit[i];
+    long n = (long)hi - lo + 1;
+    int *idx = malloc(sizeof(int) * (size_t)n), *els = malloc(sizeof(int) * (size_t)n);
+    VecSplit *grown = realloc(ev->vsplit, sizeof(VecSplit) * (size_t)(ev->nvsplit + 1));
+    if (!idx || !els || !grown) { free(idx); free(els); if (grown) ev->vsplit = grown; return NULL; }
+    ev->vsplit = grown;
+    Val loopv = ev->env[s->slot], iv = val_int(ev, 0);
+    int nt = 0, ne = 0;
+    for (long i = lo; i <= hi; i++) {
+        iv.iv[0] = (int)i;
+        ev->env[s->slot] = iv;
+        Val c = eval_expr(ev, ifs->cond);
+        if (ev->fail || c.ndim || (c.base == TB_INT ? c.iv[0] == INT_MIN : isnan(c.x[0]))) break;
+        if (c.base == TB_INT ? c.iv[0] != 0 : c.x[0] != 0) idx[nt++] = (int)i;
+        else els[ne++] = (int)i;
+    }
+    ev->env[s->slot] = loopv;
+    if (ev->fail || nt + ne != n) {      /* the run one iteration at a time raises it again */
+        ev->fail = 0;
+        ev->msg[0] = 0;
+        free(idx);
+        free(els);
+        return NULL;
+    }
+    memcpy(idx + nt, els, sizeof(int) * (size_t)ne);
+    free(els);
+    ev->vsplit[ev->nvsplit] = (VecSplit){s, lo, hi, nt, ne, idx};
+    return &ev->vsplit[ev->nvsplit++];
+}
+
+void vec_free(Ev *ev)
+{
+    for (int i = 0; i < ev->nvsplit; i++) free(ev->vsplit[i].idx);
+    free(ev->vsplit);
+    ev->vsplit = NULL;
+    ev->nvsplit = 0;
+}
+
 int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
 {
     if (hi < lo || ev->vec_depth) return 0;
     VCtx c = *(const VCtx *)plan;
+    const VecSplit *sp = c.split ? vec_split(ev, s, c.split, lo, hi) : NULL;
+    if (c.split && !sp) return 0;
     /* what an undo restores */
     long nt = ev->nt;
     int32_t nvars = ev->nvars;
@@ -494,7 +599,26 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
     memcpy(ev->vec_lv, c.lv, sizeof c.lv);
     ev->vec_nasg = c.nasg;
     for (int i = 0; i < c.nasg; i++) ev->vec_asg[i] = c.asg[i]->args[0]->slot;
-    exec_stmt(ev, s->body);
+    if (sp) {                           /* each branch over its iterations */
+        for (int br = 0; br < 2 && !ev->fail; br++) {
+            const Stmt *body = br ? c.split->els : c.split->body;
+            int n = br ? sp->nelse : sp->nthen;
+            if (!body || n == 0) continue;
+            ev->vec_idx = sp->idx + (br ? sp->nthen : 0);
+            ev->vec_lo = 1;
+            ev->vec_hi = n;
+            if (c.nasg || c.need_iv) {
+                int dims[1] = {n};
+                Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+                memcpy(iv.iv, ev->vec_idx, sizeof(int) * (size_t)n);
+                ev->env[s->slot] = iv;
+            }
+            exec_stmt(ev, body);
+        }
+        ev->vec_idx = NULL;
+    } else {
+        exec_stmt(ev, s->body);
+    }
     ev->vec_depth = 0;
     ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
     ev->env[s->slot] = loopv;
@@ -591,6 +715,27 @@ Val vec_dist(Ev *ev, const Expr *e)
     for (int i = 0; i < na; i++) any |= a[i].id != NULL;
     if (any) val_set_ids(ev, &r);
     if (d == &dist_normal && vec_normal(ev, a, &r, m) == 0) return r;
+    if (d->lp1) {                       /* the family's scalar entry point: no DArg, no loop */
+        unsigned want = 0;
+        for (int i = 0; i < na; i++) if (a[i].id && a[i].base == TB_REAL) want |= 1u << i;
+        if (any) tape_reserve(ev, (long)na * m);
+        double v[DIST_MAX_ARGS], gk[DIST_MAX_ARGS];
+        for (int k = 0; k < m; k++) {
+            for (int i = 0; i < na; i++) {
+                int o = a[i].n == 1 ? 0 : k;
+                v[i] = a[i].base == TB_INT ? a[i].iv[o] : a[i].x[o];
+            }
+            DistErr err = {0};
+            if (d->lp1(v, want, &r.x[k], gk, &err) != 0 || isnan(r.x[k])) {
+                ev_error(ev, e->span, "vectorised call: invalid argument");   /* one at a time, for the message */
+                return val_real(ev, 0);
+            }
+            if (want)
+                for (int i = 0; i < na; i++)
+                    if (want >> i & 1) tape_put(ev, a[i].id[a[i].n == 1 ? 0 : k], r.id[k], gk[i]);
+        }
+        return r;
+    }
     DArg da[DIST_MAX_ARGS];
     double g[DIST_MAX_ARGS], *part[DIST_MAX_ARGS];
     memset(da, 0, sizeof da);
@@ -706,6 +851,63 @@ static Val lv_lse(Ev *ev, const Val *t)
     return r;
 }
 
+/* One term of a vectorised `target +=` (vec_target), summed over the run's
+ * iterations and added to the log density, negated when neg. */
+static void vt_term(Ev *ev, const Expr *e, int neg)
+{
+    if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB) && scalar_real(e->ty)) {
+        vt_term(ev, e->args[0], neg);
+        if (!ev->fail) vt_term(ev, e->args[1], e->op == OP_SUB ? !neg : neg);
+        return;
+    }
+    double lp;
+    int32_t id;
+    Val v;
+    int summed = 1;                     /* v is the sum over the iterations already */
+    if (e->kind == E_CALL && e->fkind == FN_DIST_LPDF && fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+        if (ev->fail) return;
+        v = val_real(ev, lp);
+        if (id >= 0) { v.id = arena_alloc(&ev->arena, sizeof(int32_t)); v.id[0] = id; }
+    } else if (e->kind == E_CALL && e->fkind == FN_DIST_LPDF && e->nargs <= DIST_MAX_ARGS) {
+        /* the family's kernel over the vectors: their sum at once, one partial per
+         * scalar argument (vec_dist would give a value and a tape variable per element) */
+        Val a[DIST_MAX_ARGS];
+        int vec = 0;
+        for (int i = 0; i < e->nargs; i++) {
+            a[i] = eval_expr(ev, e->args[i]);
+            vec |= a[i].ndim > 0;
+        }
+        if (ev->fail) return;
+        if (vec) v = call_dist(ev, e, e->fn, FN_DIST_LPDF, a, e->nargs, e->span);
+        else { v = vec_dist(ev, e); summed = 0; }
+    } else {
+        v = eval_expr(ev, e);
+        summed = 0;
+    }
+    if (ev->fail) return;
+    v = val_to_real(ev, v);
+    if (summed) {
+    } else if (v.ndim == 0) {           /* the same for every iteration: m times it */
+        Val m = val_real(ev, ev->vec_hi - ev->vec_lo + 1);
+        v = op_scalar(ev, OP_MUL, &v, &m);
+    } else {
+        v = val_sum(ev, v);
+    }
+    if (neg) {
+        Expr tmp = {.kind = E_UNOP, .op = OP_NEG, .span = e->span, .ty = e->ty};
+        v = op_unary(ev, &tmp, OP_NEG, v);
+    }
+    if (!ev->fail) ev_add_term(ev, v.x[0], v.id ? v.id[0] : -1);
+}
+
+int vec_target(Ev *ev, const Stmt *s)
+{
+    const Expr *r = s->rhs;
+    if (r->kind != E_BINOP || (r->op != OP_ADD && r->op != OP_SUB) || !scalar_real(r->ty)) return 0;
+    vt_term(ev, r, 0);
+    return 1;
+}
+
 int vec_call(Ev *ev, const Expr *e, Val *out)
 {
     if (e->nargs != 1 || e->args[0]->kind != E_VAR || !ev_is_lv(ev, e->args[0]->slot)) return 0;
@@ -804,21 +1006,39 @@ void vec_assign(Ev *ev, const Stmt *s)
         return;
     }
     int cc[VM_MAXDIM];
+    const int *lk = ev->vec_idx;        /* a branch's iterations, else lo..hi */
     for (int i = 0; i < l->nidx; i++) {
-        int x = ev->vec_lo;
+        int x = lk ? 1 : ev->vec_lo;
         if (i != pos) {
             Val iv = eval_expr(ev, l->idx[i].a);
             if (ev->fail) return;
             x = iv.iv[0];
         }
-        if (x < 1 || x > t->dims[i] || (i == pos && ev->vec_hi > t->dims[i])) {
+        if (x < 1 || x > t->dims[i] || (i == pos && !lk && ev->vec_hi > t->dims[i])) {
             ev_error(ev, l->span, "vectorised assignment out of range");
             return;
         }
         cc[i] = x - 1;
     }
+    if (lk)
+        for (int k = 0; k < m; k++)
+            if (lk[k] < 1 || lk[k] > t->dims[pos]) { ev_error(ev, l->span, "vectorised assignment out of range"); return; }
     long o0 = val_offset(t, cc), st = 0;
-    if (m > 1) { cc[pos]++; st = val_offset(t, cc) - o0; }
+    if (t->dims[pos] > 1) { cc[pos]++; st = val_offset(t, cc) - o0; }
+    if (lk) {                           /* scattered: the offsets of the iterations' elements */
+        long *off = arena_alloc(&ev->arena, sizeof(long) * (size_t)m);
+        for (int k = 0; k < m; k++) off[k] = o0 + (long)(lk[k] - 1) * st;
+        if (v.base != TB_REAL) v = val_to_real(ev, v);
+        if (!t->id && v.id) {
+            double *x = t->x;
+            val_set_ids(ev, t);
+            t->x = x;
+        }
+        if (t->id && !v.id) val_set_ids(ev, &v);
+        for (int k = 0; k < m; k++) t->x[off[k]] = v.x[k];
+        if (t->id) for (int k = 0; k < m; k++) t->id[off[k]] = v.id[k];
+        return;
+    }
     if (v.base != TB_REAL) v = val_to_real(ev, v);
     if (!t->id && v.id) {               /* the target becomes a tape value */
         double *x = t->x;

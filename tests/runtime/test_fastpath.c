@@ -135,6 +135,26 @@ static const Pair pairs[] = {
      "  target += sum(v) + log_sum_exp(w); }",
      DECLS "for (n in 1:N) if (1) { vector[2] v = rep_vector(a, 2); v[1] += x[n]; vector[n] w = rep_vector(b, n);\n"
      "  target += sum(v) + log_sum_exp(w); }"},
+    {"target += a sum of terms: each summed on its own, a term that does not vary times the count [vec]",
+     DECLS "for (n in 1:N) target += bernoulli_lpmf(1 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)) - 0.5 * th[n] ^ 2\n"
+     "  - normal_lpdf(y[n] | c, s) + normal_lpdf(y[n] | th[n], s);",
+     DECLS "for (n in 1:N) if (1) target += bernoulli_lpmf(1 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)) - 0.5 * th[n] ^ 2\n"
+     "  - normal_lpdf(y[n] | c, s) + normal_lpdf(y[n] | th[n], s);"},
+    {"zero-inflated Poisson as the User's Guide writes it: an if on data, each branch over its iterations [vec]",
+     DECLS "for (n in 1:N) { if (k[n] == 0)\n"
+     "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)));\n"
+     "  else target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)); }",
+     DECLS "for (n in 1:N) { if (k[n] == 0 && a < 1e300)\n"
+     "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)));\n"
+     "  else target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)); }"},
+    {"an if on data without else, element assignments and lookups in its branch [vec]",
+     DECLS "{ vector[N] m = rep_vector(0, N); for (n in 1:N) if (z[n]) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n] + X[n] * bv, s); }\n"
+     "  target += -0.5 * dot_self(m); }",
+     DECLS "{ vector[N] m = rep_vector(0, N); for (n in 1:N) if (z[n]) { if (1) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n] + X[n] * bv, s); } }\n"
+     "  target += -0.5 * dot_self(m); }"},
+    {"an if on data whose condition fails (index out of range)",
+     DECLS "for (n in 1:N) if (z[n + 1]) target += normal_lpdf(y[n] | a, s); else target += normal_lpdf(y[n] | b, s);",
+     DECLS "for (n in 1:N) if (z[n + 1] && a < 1e300) target += normal_lpdf(y[n] | a, s); else target += normal_lpdf(y[n] | b, s);"},
     {"a local that does not vary with n, summed over n",
      DECLS "for (n in 1:N) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }",
      DECLS "for (n in 1:N) if (1) { real q = a * 2; target += normal_lpdf(y[n] | q, s) + q; }"},

@@ -98,10 +98,10 @@ static const Case cases[] = {
     {"densities over data slices in nested loops (SS_DISTV): the last index, a strided one, int data",
      DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
      "  for (j in 1:2) Y[i, j, 2] ~ student_t(3, m * 0.5, s + 1); for (n in 1:N) k[n] ~ poisson_log(b * 0.1 + al[i] * 0.2); }", 0},
-    {"if/else on int data: a zero-inflated poisson (Stan's way)",
-     DECLS "for (n in 1:N) {\n  if (k[n] == 0)\n"
-     "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)));\n"
-     "  else\n    target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b));\n}", 0},
+    {"if/else on int data: a zero-inflated poisson (Stan's way), a statement before the if (not split into vectorised runs)",
+     DECLS "for (n in 1:N) {\n  real lam = exp(b);\n  if (k[n] == 0)\n"
+     "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | lam));\n"
+     "  else\n    target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | lam);\n}", 0},
     {"if without else, real comparisons, !, nested ifs, a local set in both branches",
      DECLS "{ real r = 0; for (n in 1:N) { real w; if (x[n] > a) w = x[n] - a; else w = a * 0.5;\n"
      "  if (!(z[n] == 1)) r = r * 0.9 + w * b;\n"
