@@ -493,6 +493,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         if ((long)hi - lo >= (long)VM_MAX_ELEMENTS || (ev->hook && (!pl || pl->dens))) {
         } else if (pl) {              /* decided at load (plan.h) */
             if (pl->vec && vec_loop_planned(ev, s, lo, hi, pl->vec)) return;
+            if (pl->lin && lr_loop(ev, pl->lin, s, lo, hi)) return;
             if (pl->sc && sc_loop(ev, pl->sc, s, lo, hi)) return;
             if (pl->rec && rec_loop_planned(ev, pl->rec, lo, hi)) return;
         } else if (vec_loop(ev, s, lo, hi) || rec_loop(ev, s, lo, hi)) return;

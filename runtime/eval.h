@@ -105,6 +105,7 @@ struct Ev {
     long sc_ops;                      /* their operations and statements executed (bench/scalar_cost.sh) */
     long sc_memo_hits;                /* their operations whose memo held the result (scalar_memo.c) */
     long rec_runs;                    /* loops run by recur.c (tests read it) */
+    long lr_runs;                     /* loops run by linrec.c (tests read it) */
     int notape;                       /* no gradient wanted: record no triples or callbacks */
     /* the model's values computed at load, by Expr.id (Model.hoisted, hoist.c); NULL:
      * evaluate every expression (the simulator, whose data differ: simulate.c) */
@@ -236,6 +237,9 @@ int vec_call(Ev *ev, const Expr *e, Val *out);
  * own (a density's kernel sums its vectors; a term that does not vary, times their
  * count), 1; 0 for another kind of value. */
 int vec_target(Ev *ev, const Stmt *s);
+/* e can be evaluated as a vector over the range of loop variable slot (a loop that
+ * assigns nothing e reads): linrec.c's terms. */
+int vec_expr_ok(const Expr *e, int slot);
 /* Frees what the vectorised runs keep in ev (tape_free calls it). */
 void vec_free(Ev *ev);
 Val vec_dist(Ev *ev, const Expr *e);

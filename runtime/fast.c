@@ -369,7 +369,12 @@ static void push_arg(Ev *ev, const FArg *a, const double *g, int n, int32_t out)
         tape_push(ev, a->v.id[0], out, s);
         return;
     }
-    for (int k = 0; k < n; k++) tape_push(ev, a->v.id[k], out, g[k]);
+    if (ev->notape) return;
+    tape_reserve(ev, n);              /* one capacity check, the tape's ends in locals */
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    for (int k = 0; k < n; k++) { ti[k] = a->v.id[k]; to[k] = out; td[k] = g[k]; }
+    ev->nt += n;
 }
 
 static int needs(const FArg *a)

@@ -3,6 +3,9 @@
  *
  *   vectorised   its iterations are independent: run once over the range as vectors
  *                (vecloop.c); the syntactic analysis is stored, not repeated
+ *   linear       a linear recurrence (ARMA's nu[t], err[t]): the sums in a forward loop,
+ *                the terms that are not elements as vectors, the reverse pass one
+ *                callback (linrec.c)
  *   scalar       a register program with unboxed values and a compact tape (scalar.c)
  *   recurrence   x[t] = f(x[t - c], ...) in forward mode (recur.c), for the loops of
  *                that shape the scalar programs do not cover; f compiled here, bound
@@ -16,11 +19,13 @@
 #include "runtime/eval.h"
 #include "runtime/scalar.h"
 #include "runtime/recur.h"
+#include "runtime/linrec.h"
 
 typedef struct PlLoop {
     const Stmt *s;
     const void *vec;          /* vecloop.c's analysis, or NULL */
     const RcProg *rec;        /* recur.c's program, or NULL */
+    const LrProg *lin;        /* linrec.c's program, or NULL */
     const ScProg *sc;         /* or NULL */
     int dens;                 /* the body holds `~` or `target +=`: under a hook (eval.h)
                                * it runs one iteration at a time */
@@ -41,7 +46,7 @@ typedef struct PlFast {
 typedef struct Plan {
     PlLoop *tab;              /* open addressing on the statement's address */
     int cap;
-    int nloops, nvec, nrec, nsc;
+    int nloops, nvec, nrec, nsc, nlin;
     PlFast *ftab;             /* open addressing on key */
     int fcap;
     int nfast, nfdist, nfaff;  /* entries; fast_dist kernels; affine verdicts (either bit) */
@@ -49,6 +54,8 @@ typedef struct Plan {
 
 /* Tests compare the scalar programs with the interpreter: set, no loop gets one. */
 extern int vm_plan_scalar_disabled;
+/* Tests: set at load, no loop runs as a linear recurrence (linrec.c). */
+extern int vm_plan_linrec_disabled;
 /* Tests: set at load, no statement takes a fast path of fast.c (the interpreter's). */
 extern int vm_plan_fast_disabled;
 

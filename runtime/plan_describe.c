@@ -59,6 +59,10 @@ static void walk(Desc *d, const Stmt *s, int depth, int in, const char *inwhat)
     if (pl && pl->vec) {
         fputs("vectorised (all iterations at once)\n", d->f);
         walk(d, s->body, depth + 1, line, "vectorised loop");
+    } else if (pl && pl->lin) {
+        fprintf(d->f, "a linear recurrence (%d array%s assigned per step, the reverse pass one callback)\n",
+                lr_neq(pl->lin), lr_neq(pl->lin) > 1 ? "s" : "");
+        walk(d, s->body, depth + 1, line, "linear recurrence");
     } else if (pl && pl->sc) {
         int nm = sc_nmemo(pl->sc);
         fprintf(d->f, "a scalar program (%d operations", sc_nops(pl->sc));

@@ -256,6 +256,12 @@ static int vdep(VCtx *c, const Expr *e)
     return -1;
 }
 
+int vec_expr_ok(const Expr *e, int slot)
+{
+    VCtx c = {.slot = slot};
+    return vdep(&c, e) >= 0;
+}
+
 /* Every argument allowed, at least one depending on the loop variable. */
 static int args_ok(VCtx *c, Expr *const *ex, int n)
 {
@@ -404,7 +410,14 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     if (pos < 0) return (Val){0};
     *ok = 1;
     const Expr *pa = e->idx[pos].a;
-    int bare = pa->kind == E_VAR && pa->slot == ev->vec_slot;
+    int bare = pa->kind == E_VAR && pa->slot == ev->vec_slot, shift = 0;
+    if (!bare && !ev->vec_idx && pa->kind == E_BINOP && (pa->op == OP_ADD || pa->op == OP_SUB)
+        && pa->args[0]->kind == E_VAR && pa->args[0]->slot == ev->vec_slot && pa->args[1]->kind == E_INT
+        && pa->args[1]->ival > -1000000 && pa->args[1]->ival < 1000000) {
+        /* x[n - c], x[n + c]: lo - c .. hi - c, a view as x[n] is (arK's y[t - k]) */
+        bare = 1;
+        shift = (int)(pa->op == OP_ADD ? pa->args[1]->ival : -pa->args[1]->ival);
+    }
     Val b = ev->env[e->args[0]->slot];
     if (e->nidx != b.ndim || !(b.x || b.iv)) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
     int cc[VM_MAXDIM], m = ev->vec_hi - ev->vec_lo + 1;
@@ -422,14 +435,14 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
         for (int k = 0; k < m; k++)
             if (lk[k] < 1 || lk[k] > b.dims[pos]) { ev_error(ev, e->span, "vectorised index out of range"); return val_real(ev, 0); }
     for (int i = 0; i < e->nidx; i++) {
-        int v = lk ? 1 : ev->vec_lo;
+        int v = lk ? 1 : ev->vec_lo + shift;
         if (i != pos) {
             Val iv = eval_expr(ev, e->idx[i].a);
             if (ev->fail) return val_real(ev, 0);
             if (iv.base != TB_INT || iv.ndim) { ev_error(ev, e->span, "vectorised index"); return val_real(ev, 0); }
             v = iv.iv[0];
         }
-        if (v < 1 || v > b.dims[i] || (i == pos && !lk && ev->vec_hi > b.dims[i])) {
+        if (v < 1 || v > b.dims[i] || (i == pos && !lk && (long)ev->vec_hi + shift > b.dims[i])) {
             ev_error(ev, e->span, "vectorised index out of range");
             return val_real(ev, 0);
         }

@@ -65,7 +65,14 @@ static const Case cases[] = {
 };
 
 /* without scalar programs: recur.c takes the recurrences */
-static VmModel *load(const char *src) { return rt_load(src, DATA, &vm_plan_scalar_disabled, 1); }
+/* linear recurrences are linrec.c's when it runs: off here (test_linrec.c tests it) */
+static VmModel *load(const char *src)
+{
+    vm_plan_linrec_disabled = 1;
+    VmModel *m = rt_load(src, DATA, &vm_plan_scalar_disabled, 1);
+    vm_plan_linrec_disabled = 0;
+    return m;
+}
 
 
 static long rec_runs(VmEval *e) { return ((Ev *)e)->rec_runs; }

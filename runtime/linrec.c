@@ -1,0 +1,441 @@
+/* Linear recurrences.  A loop whose body assigns one element of a few arrays per step,
+ *     for (t in 2:T) { nu[t] = mu + phi * y[t - 1] + theta * err[t - 1];
+ *                      err[t] = y[t] - nu[t]; }
+ * where each right-hand side is a sum of terms, each a coefficient (a product of
+ * scalars that no step changes: theta, -1, 0.5 * phi) times either an element of one
+ * of the arrays, at t - c (c >= 1) or at t for an array assigned earlier in the step,
+ * or an expression the vectoriser can take over the range (mu, phi * y[t - 1], y[t]),
+ * is an affine map of the arrays' earlier elements.  Interpreted, or as a scalar
+ * program, each step costs an operation and a tape variable per node; the hand-written
+ * gradient is a forward loop and a backward one (ARMA: 9x the C as a program).
+ *
+ * Here the terms that are not elements are computed as vectors first (vecloop.c's
+ * evaluation), then the forward loop runs the sums alone, and the whole loop enters
+ * the tape as one callback: each assigned element gets a tape variable, and the
+ * reverse pass walks the steps back, each element's adjoint going to the elements and
+ * the terms it was made of and, times their values, to the coefficients' factors.
+ *
+ * Anything else (another kind of statement, an element read at an index that is not
+ * t - c, a product of two elements, a division by an element) is not this shape; at
+ * run time an index out of range, a coefficient that is not a scalar or a term that
+ * fails leaves the loop to the next strategy, nothing changed. */
+#include <math.h>
+#include <string.h>
+#include "runtime/linrec.h"
+
+#define LR_MAXEQ 8            /* arrays assigned per step */
+#define LR_MAXT 16            /* terms of one right-hand side */
+#define LR_MAXF 4             /* factors of one coefficient */
+
+typedef struct LrTerm {
+    int arr;                  /* the element of array arr at t - lag; -1: the expression e */
+    int lag;
+    const Expr *e;
+    double sign;
+    int nf;
+    const Expr *f[LR_MAXF];   /* the coefficient: sign times their product */
+} LrTerm;
+
+typedef struct LrEq {
+    int arr;                  /* the array assigned (index into aslot) */
+    int nt;
+    LrTerm t[LR_MAXT];
+} LrEq;
+
+struct LrProg {
+    int slot;                 /* the loop variable */
+    int neq;
+    int aslot[LR_MAXEQ];      /* the arrays, in the order the body assigns them */
+    int maxlag[LR_MAXEQ];     /* the largest lag each is read at */
+    LrEq eq[LR_MAXEQ];
+};
+
+int lr_neq(const LrProg *p) { return p->neq; }
+
+static int arr_of(const LrProg *p, int slot)
+{
+    for (int j = 0; j < p->neq; j++) if (p->aslot[j] == slot) return j;
+    return -1;
+}
+
+/* e mentions one of the arrays (read before they are all known: up to n of them) */
+static int mentions(const Expr *e, const int *slots, int n)
+{
+    if (!e) return 0;
+    if (e->kind == E_VAR) { for (int j = 0; j < n; j++) if (slots[j] == e->slot) return 1; return 0; }
+    for (int i = 0; i < e->nargs; i++) if (mentions(e->args[i], slots, n)) return 1;
+    for (int i = 0; i < e->nidx; i++) if (mentions(e->idx[i].a, slots, n) || mentions(e->idx[i].b, slots, n)) return 1;
+    return 0;
+}
+
+static int scalar_ty(Ty t) { return t.narr == 0 && t.kind == TK_SCALAR; }
+
+/* t - c, t (c = 0): 1 and *c */
+static int lag_of(const Expr *e, int slot, int *c)
+{
+    if (e->kind == E_VAR && e->slot == slot) { *c = 0; return 1; }
+    if (e->kind == E_BINOP && e->op == OP_SUB && e->args[0]->kind == E_VAR && e->args[0]->slot == slot
+        && e->args[1]->kind == E_INT && e->args[1]->ival >= 1 && e->args[1]->ival <= 1000000) {
+        *c = (int)e->args[1]->ival;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct LrCtx { LrProg *p; int cur; const Expr *f[LR_MAXF]; int nf; } LrCtx;
+
+/* e's coefficient side k of a product: no array, not the loop variable, a scalar */
+static int coefficient(const LrProg *p, const Expr *k)
+{
+    int ls[1] = {p->slot};
+    return scalar_ty(k->ty) && !mentions(k, p->aslot, p->neq) && !mentions(k, ls, 1);
+}
+
+/* e (times sign and the factors in c) into equation c->cur's terms: 0, or -1 when e is
+ * not affine in the arrays' elements.  Sums and products by a coefficient are taken
+ * apart even where no element is read (phi * y[t - 1]: phi a factor, y[t - 1] a term
+ * of data), so that a parameter times data costs no tape variable per step. */
+static int affine(LrCtx *c, const Expr *e, double sign)
+{
+    LrProg *p = c->p;
+    LrEq *q = &p->eq[c->cur];
+    if (e->kind == E_BINOP && scalar_ty(e->ty) && e->ty.base == TB_REAL) {
+        if (e->op == OP_ADD || e->op == OP_SUB) {
+            if (affine(c, e->args[0], sign)) return -1;
+            return affine(c, e->args[1], e->op == OP_SUB ? -sign : sign);
+        }
+        if (e->op == OP_MUL && c->nf < LR_MAXF)
+            for (int s = 0; s < 2; s++) {
+                if (!coefficient(p, e->args[s])) continue;
+                c->f[c->nf++] = e->args[s];
+                int rc = affine(c, e->args[1 - s], sign);
+                c->nf--;
+                return rc;
+            }
+    }
+    if (e->kind == E_UNOP && scalar_ty(e->ty) && e->ty.base == TB_REAL && (e->op == OP_NEG || e->op == OP_PLUS))
+        return affine(c, e->args[0], e->op == OP_NEG ? -sign : sign);
+    if (q->nt == LR_MAXT) return -1;
+    if (!mentions(e, p->aslot, p->neq)) {           /* a term of its own, as a vector */
+        if ((e->ty.base != TB_REAL && e->ty.base != TB_INT) || !scalar_ty(e->ty) || !vec_expr_ok(e, p->slot))
+            return -1;
+        q->t[q->nt++] = (LrTerm){.arr = -1, .e = e, .sign = sign, .nf = c->nf};
+        memcpy(q->t[q->nt - 1].f, c->f, sizeof c->f);
+        return 0;
+    }
+    if (e->kind != E_INDEX) return -1;              /* an element in a function, a product of two */
+    const Expr *b = e->args[0];
+    int j = b->kind == E_VAR ? arr_of(p, b->slot) : -1, lag;
+    if (j < 0 || e->nidx != 1 || e->idx[0].kind != IX_SINGLE || !lag_of(e->idx[0].a, p->slot, &lag)) return -1;
+    if (lag == 0) {                                  /* this step's: assigned before */
+        int before = 0;
+        for (int i = 0; i < c->cur; i++) before |= p->eq[i].arr == j;
+        if (!before) return -1;
+    }
+    q->t[q->nt++] = (LrTerm){.arr = j, .lag = lag, .sign = sign, .nf = c->nf};
+    memcpy(q->t[q->nt - 1].f, c->f, sizeof c->f);
+    if (lag > p->maxlag[j]) p->maxlag[j] = lag;
+    return 0;
+}
+
+/* a real 1-d array variable's type: vector, row vector, array of reals */
+static int real_1d(Ty t)
+{
+    return t.base == TB_REAL && ((t.narr == 0 && (t.kind == TK_VECTOR || t.kind == TK_ROWVEC))
+                                 || (t.narr == 1 && t.kind == TK_SCALAR));
+}
+
+LrProg *lr_compile(const Stmt *s, Arena *a)
+{
+    if (s->kind != S_FOR) return NULL;
+    Stmt *const *st = &s->body;
+    int n = 1;
+    if (s->body->kind == S_BLOCK) { st = s->body->stmts; n = s->body->nstmts; }
+    if (n < 1 || n > LR_MAXEQ) return NULL;
+    LrProg p = {.slot = s->slot};
+    /* the arrays first: an element of one assigned later in the step is read at t - c */
+    for (int i = 0; i < n; i++) {
+        const Stmt *x = st[i];
+        if (x->kind != S_ASSIGN || x->aop != (Op)-1) return NULL;
+        const Expr *l = x->lhs;
+        int lag;
+        if (l->kind != E_INDEX || l->args[0]->kind != E_VAR || l->nidx != 1 || l->idx[0].kind != IX_SINGLE
+            || !lag_of(l->idx[0].a, s->slot, &lag) || lag != 0 || !real_1d(l->args[0]->ty))
+            return NULL;
+        if (arr_of(&p, l->args[0]->slot) >= 0) return NULL;   /* one element of each array per step */
+        p.aslot[p.neq] = l->args[0]->slot;
+        p.eq[p.neq].arr = p.neq;
+        p.neq++;
+    }
+    int nstate = 0;
+    for (int i = 0; i < n; i++) {
+        LrCtx c = {.p = &p, .cur = i};
+        if (affine(&c, st[i]->rhs, 1)) return NULL;
+        for (int k = 0; k < p.eq[i].nt; k++) nstate += p.eq[i].t[k].arr >= 0;
+    }
+    if (!nstate) return NULL;          /* no element feeds another: the vectoriser's, or none */
+    LrProg *r = arena_alloc(a, sizeof *r);
+    *r = p;
+    return r;
+}
+
+/* ---- a run ---- */
+
+/* A run: the reverse pass's payload.  Array i's element t (equation i assigns array i)
+ * has tape variable base + (t - lo) neq + i. */
+typedef struct LrRun {
+    const LrProg *p;
+    int lo, hi, m;
+    int32_t base;
+    int nterm;
+    double *cv;               /* per term (equation by equation): its coefficient */
+    const double **px;        /* a term of its own: its values (m, or one), else NULL */
+    const int32_t **pid;      /* their tape variables, or NULL */
+    int *pst;                 /* 1, or 0 for a scalar */
+    int *fk;                  /* its factors have tape variables */
+    double *fv;               /* the factors' values, LR_MAXF per term */
+    int32_t *fid;             /* their tape variables, -1 for constants */
+    int off[LR_MAXEQ];        /* array j's first element kept (t = off[j]) */
+    const double *sx[LR_MAXEQ];     /* its values t = off[j] .. hi */
+    const int32_t *sid[LR_MAXEQ];   /* and tape variables */
+} LrRun;
+
+/* The reverse pass.  Only the elements' terms chain one step to the next: they run
+ * step by step, back from hi; the other terms and the coefficients' factors then take
+ * their adjoints from the elements' (final by then) in passes over the steps. */
+static void lr_back(Ev *ev, void *payload)
+{
+    LrRun *r = payload;
+    const LrProg *p = r->p;
+    double *adj = ev->adj;
+    int neq = p->neq, lo = r->lo, hi = r->hi;
+    int32_t base = r->base;
+    /* the elements' terms, compact: equation i's are [ne0[i], ne0[i + 1]); a step's
+     * adjoint goes to d[e] variables on (an element of the run) */
+    int ne0[LR_MAXEQ + 1], ne = 0, ej[LR_MAXEQ * LR_MAXT], elag[LR_MAXEQ * LR_MAXT];
+    long ed[LR_MAXEQ * LR_MAXT];
+    double ecv[LR_MAXEQ * LR_MAXT];
+    for (int i = 0, kk = 0; i < neq; i++) {
+        ne0[i] = ne;
+        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
+            const LrTerm *y = &p->eq[i].t[k];
+            if (y->arr < 0) continue;
+            ej[ne] = y->arr;
+            elag[ne] = y->lag;
+            ed[ne] = (long)y->arr - i - (long)y->lag * neq;
+            ecv[ne++] = r->cv[kk];
+        }
+    }
+    ne0[neq] = ne;
+    for (int t = hi; t >= lo; t--) {
+        double *gt = adj + base + (long)(t - lo) * neq;
+        for (int i = neq - 1; i >= 0; i--) {
+            double g = gt[i];
+            if (g == 0) continue;
+            for (int e = ne0[i]; e < ne0[i + 1]; e++) {
+                int u = t - elag[e];
+                if (u >= lo) gt[i + ed[e]] += g * ecv[e];
+                else adj[r->sid[ej[e]][u - r->off[ej[e]]]] += g * ecv[e];
+            }
+        }
+    }
+    for (int i = 0, kk = 0; i < neq; i++)
+        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
+            const LrTerm *x = &p->eq[i].t[k];
+            const double *g = adj + base + i;         /* step t's adjoint: g[(t - lo) neq] */
+            double cv = r->cv[kk], acc = 0;
+            if (x->arr < 0) {
+                const double *px = r->px[kk];
+                const int32_t *pid = r->pid[kk];
+                if (pid && r->pst[kk]) {
+                    for (int t = 0; t < r->m; t++) adj[pid[t]] += cv * g[(long)t * neq];
+                } else if (pid) {
+                    double sg = 0;
+                    for (int t = 0; t < r->m; t++) sg += g[(long)t * neq];
+                    adj[pid[0]] += cv * sg;
+                }
+                if (r->fk[kk]) {
+                    if (r->pst[kk]) for (int t = 0; t < r->m; t++) acc += g[(long)t * neq] * px[t];
+                    else { for (int t = 0; t < r->m; t++) acc += g[(long)t * neq]; acc *= px[0]; }
+                }
+            } else if (r->fk[kk]) {
+                const double *sx = r->sx[x->arr] + (lo - x->lag - r->off[x->arr]);   /* element t - lag */
+                for (int t = 0; t < r->m; t++) acc += g[(long)t * neq] * sx[t];
+            }
+            if (!r->fk[kk]) continue;
+            for (int f = 0; f < x->nf; f++) {         /* d/d f of sign * prod(f) * value */
+                int32_t id = r->fid[kk * LR_MAXF + f];
+                if (id < 0) continue;
+                double d = x->sign;
+                for (int h = 0; h < x->nf; h++) if (h != f) d *= r->fv[kk * LR_MAXF + h];
+                adj[id] += acc * d;
+            }
+        }
+}
+
+int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
+{
+    if (hi < lo || ev->vec_depth) return 0;
+    int neq = p->neq, m = hi - lo + 1;
+    Val *A[LR_MAXEQ];
+    for (int j = 0; j < neq; j++) {
+        A[j] = &ev->env[p->aslot[j]];
+        if (A[j]->base != TB_REAL || !A[j]->x || A[j]->ndim != 1 || hi > A[j]->dims[0] || lo - p->maxlag[j] < 1)
+            return 0;
+    }
+    /* what an undo restores */
+    long nt = ev->nt;
+    int32_t nvars = ev->nvars;
+    int nseg = ev->nseg, nlp = ev->nlp;
+    Val loopv = ev->env[s->slot];
+    int nterm = 0;
+    for (int i = 0; i < neq; i++) nterm += p->eq[i].nt;
+    LrRun *r = arena_alloc(&ev->arena, sizeof *r);
+    *r = (LrRun){.p = p, .lo = lo, .hi = hi, .m = m, .nterm = nterm};
+    r->cv = arena_alloc(&ev->arena, sizeof(double) * (size_t)nterm);
+    r->px = arena_zalloc(&ev->arena, sizeof(double *) * (size_t)nterm);
+    r->pid = arena_zalloc(&ev->arena, sizeof(int32_t *) * (size_t)nterm);
+    r->pst = arena_zalloc(&ev->arena, sizeof(int) * (size_t)nterm);
+    r->fk = arena_zalloc(&ev->arena, sizeof(int) * (size_t)nterm);
+    r->fv = arena_alloc(&ev->arena, sizeof(double) * (size_t)nterm * LR_MAXF);
+    r->fid = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)nterm * LR_MAXF);
+    int need = 0, ok = 1;
+    /* the coefficients' factors, once */
+    for (int i = 0, kk = 0; i < neq && ok; i++)
+        for (int k = 0; k < p->eq[i].nt && ok; k++, kk++) {
+            const LrTerm *x = &p->eq[i].t[k];
+            double c = x->sign;
+            for (int f = 0; f < x->nf; f++) {
+                Val v = eval_expr(ev, x->f[f]);
+                if (ev->fail || v.ndim || v.n != 1 || (v.base == TB_INT && v.iv[0] == INT32_MIN)) { ok = 0; break; }
+                double fv = v.base == TB_INT ? v.iv[0] : v.x[0];
+                r->fv[kk * LR_MAXF + f] = fv;
+                r->fid[kk * LR_MAXF + f] = v.base == TB_REAL && v.id ? v.id[0] : -1;
+                r->fk[kk] |= r->fid[kk * LR_MAXF + f] >= 0;
+                c *= fv;
+            }
+            r->cv[kk] = c;
+            need |= r->fk[kk];
+        }
+    /* the terms of their own, as vectors over lo..hi (vecloop.c's evaluation) */
+    if (ok) {
+        int dims[1] = {m};
+        Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+        for (int k = 0; k < m; k++) iv.iv[k] = lo + k;
+        ev->env[s->slot] = iv;
+        ev->vec_depth = 1;
+        ev->vec_slot = s->slot;
+        ev->vec_lo = lo;
+        ev->vec_hi = hi;
+        ev->vec_idx = NULL;
+        ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
+        for (int i = 0, kk = 0; i < neq && ok; i++)
+            for (int k = 0; k < p->eq[i].nt && ok; k++, kk++) {
+                const LrTerm *x = &p->eq[i].t[k];
+                if (x->arr >= 0) continue;
+                Val v = eval_expr(ev, x->e);
+                if (ev->fail) { ok = 0; break; }
+                v = val_to_real(ev, v);
+                if (!(v.ndim == 0 && v.n == 1) && !(v.ndim == 1 && v.n == m)) { ok = 0; break; }
+                /* kept: a view's variable may be assigned before the reverse pass */
+                double *vx = arena_alloc(&ev->arena, sizeof(double) * (size_t)v.n);
+                memcpy(vx, v.x, sizeof(double) * (size_t)v.n);
+                r->px[kk] = vx;
+                r->pst[kk] = v.ndim == 1;
+                if (v.id) {
+                    int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)v.n);
+                    memcpy(id, v.id, sizeof(int32_t) * (size_t)v.n);
+                    r->pid[kk] = id;
+                }
+                need |= v.id != NULL;
+            }
+        ev->vec_depth = 0;
+        ev->env[s->slot] = loopv;
+    }
+    if (!ok) {                          /* the next strategy runs the loop, and says why */
+        ev->fail = 0;
+        ev->msg[0] = 0;
+        ev->nt = nt;
+        ev->nvars = nvars;
+        ev->nseg = nseg;
+        ev->nlp = nlp;
+        return 0;
+    }
+    for (int j = 0; j < neq; j++) need |= A[j]->id != NULL;
+    /* the sum of each equation's terms of their own, as vectors (in the terms' order),
+     * then the steps, each adding its elements' terms */
+    double *F[LR_MAXEQ];
+    for (int i = 0, kk = 0; i < neq; i++) {
+        F[i] = NULL;
+        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
+            if (p->eq[i].t[k].arr >= 0) continue;
+            const double *px = r->px[kk];
+            double cv = r->cv[kk];
+            if (!F[i]) {
+                F[i] = arena_alloc(&ev->arena, sizeof(double) * (size_t)m);
+                if (r->pst[kk]) for (int t = 0; t < m; t++) F[i][t] = cv * px[t];
+                else for (int t = 0; t < m; t++) F[i][t] = cv * px[0];
+            } else if (r->pst[kk]) {
+                for (int t = 0; t < m; t++) F[i][t] += cv * px[t];
+            } else {
+                for (int t = 0; t < m; t++) F[i][t] += cv * px[0];
+            }
+        }
+    }
+    /* the elements' terms, compact: equation i's are e[ne0[i] .. ne0[i + 1]) */
+    int ne0[LR_MAXEQ + 1], ne = 0, eoff[LR_MAXEQ * LR_MAXT];
+    const double *ex[LR_MAXEQ * LR_MAXT];
+    double ecv[LR_MAXEQ * LR_MAXT];
+    for (int i = 0, kk = 0; i < neq; i++) {
+        ne0[i] = ne;
+        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
+            const LrTerm *y = &p->eq[i].t[k];
+            if (y->arr < 0) continue;
+            ex[ne] = A[y->arr]->x;
+            eoff[ne] = -y->lag - 1;             /* step t reads ex[t + eoff] */
+            ecv[ne++] = r->cv[kk];
+        }
+    }
+    ne0[neq] = ne;
+    double *xo[LR_MAXEQ];
+    for (int i = 0; i < neq; i++) {
+        xo[i] = A[i]->x;
+        if (!F[i]) F[i] = arena_zalloc(&ev->arena, sizeof(double) * (size_t)m);
+    }
+    for (int t = lo; t <= hi; t++)
+        for (int i = 0; i < neq; i++) {
+            double x = F[i][t - lo];
+            for (int e = ne0[i], e1 = ne0[i + 1]; e < e1; e++) x += ecv[e] * ex[e][t + eoff[e]];
+            xo[i][t - 1] = x;
+        }
+    ev->lr_runs++;
+    if (!need) return 1;                /* constants all: no tape variable */
+    r->base = tape_vars(ev, m * neq);
+    for (int j = 0; j < neq; j++) {
+        Val *a = A[j];
+        if (!a->id) {                   /* the array becomes a tape value */
+            double *x = a->x;
+            val_set_ids(ev, a);
+            a->x = x;
+        }
+    }
+    for (int i = 0; i < neq; i++) {
+        int32_t *id = A[i]->id + (lo - 1), b = r->base + i;
+        for (int t = 0; t < m; t++) id[t] = b + (int32_t)t * neq;
+    }
+    if (ev->notape) return 1;
+    /* the values and tape variables the reverse pass reads, kept: later statements may
+     * assign the arrays */
+    for (int j = 0; j < neq; j++) {
+        int off = lo - p->maxlag[j], len = hi - off + 1;
+        double *sx = arena_alloc(&ev->arena, sizeof(double) * (size_t)len);
+        int32_t *sid = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)len);
+        memcpy(sx, A[j]->x + off - 1, sizeof(double) * (size_t)len);
+        memcpy(sid, A[j]->id + off - 1, sizeof(int32_t) * (size_t)len);
+        r->off[j] = off;
+        r->sx[j] = sx;
+        r->sid[j] = sid;
+    }
+    tape_callback(ev, lr_back, r);
+    return 1;
+}
