@@ -46,6 +46,7 @@
 #include <string.h>
 #include "runtime/eval.h"
 #include "runtime/model.h"
+#include "runtime/vecmath.h"
 #include "stdlib/dist.h"
 #include "stdlib/dist_sf.h"
 #include <math.h>
@@ -700,7 +701,35 @@ static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
 /* f_lpdf(y[n] | ...) inside an expression of a vectorised loop: one log density per
  * element (the loop would compute them one at a time), each the kernel on one
  * replicate, with its partials as triples to that element. */
-Val vec_dist(Ev *ev, const Expr *e)
+static Val vec_dist_body(Ev *ev, const Expr *e);
+
+Val vec_dist(Ev *ev, const Expr *e) { return vec_dist_body(ev, e); }
+
+/* add + f_lpdf(...) per element, add a column of a local vector (lps[k] += f_lpdf(...)):
+ * the density's own elements take add's value and a triple to it, where the sum as
+ * values would make a second tape variable per element with two triples */
+static Val vec_dist_plus(Ev *ev, const Expr *e, const Val *add)
+{
+    Val r = vec_dist_body(ev, e);
+    if (ev->fail) return r;
+    int m = ev->vec_hi - ev->vec_lo + 1;
+    if (r.n != m || r.ndim != 1) {      /* a density that does not vary: add it the usual way */
+        Expr tmp = {.kind = E_BINOP, .op = OP_ADD, .span = e->span, .ty = e->ty};
+        return op_binary(ev, &tmp, OP_ADD, *add, r);
+    }
+    for (int k = 0; k < m; k++) r.x[k] = add->x[k] + r.x[k];
+    if (!add->id) return r;
+    if (!r.id) { val_set_ids(ev, &r); }
+    if (ev->notape) return r;
+    tape_reserve(ev, m);
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    for (int k = 0; k < m; k++) { ti[k] = add->id[k]; to[k] = r.id[k]; td[k] = 1; }
+    ev->nt += m;
+    return r;
+}
+
+static Val vec_dist_body(Ev *ev, const Expr *e)
 {
     const Dist *d = e->fn;
     int na = e->nargs;
@@ -811,13 +840,20 @@ static void lv_assign(Ev *ev, const Stmt *s)
     int k;
     if (lv_index(ev, l->idx[0].a, t->dims[1], &k)) return;
     Val v;
-    if (!fast_affine(ev, s->rhs, &v)) v = eval_expr(ev, s->rhs);
-    if (ev->fail) return;
-    if (s->aop != (Op)-1) {
-        Op op = s->aop == OP_MUL ? OP_EMUL : s->aop == OP_DIV ? OP_EDIV : s->aop;
-        Expr tmp = {.kind = E_BINOP, .op = op, .span = s->span, .ty = l->ty};
-        v = op_binary(ev, &tmp, op, lv_column(t, k), v);
+    const Expr *rhs = s->rhs;
+    if (s->aop == OP_ADD && rhs->kind == E_CALL && rhs->fkind == FN_DIST_LPDF) {   /* lps[k] += f_lpdf(...) */
+        Val col = lv_column(t, k);
+        v = vec_dist_plus(ev, rhs, &col);
         if (ev->fail) return;
+    } else {
+        if (!fast_affine(ev, rhs, &v)) v = eval_expr(ev, rhs);
+        if (ev->fail) return;
+        if (s->aop != (Op)-1) {
+            Op op = s->aop == OP_MUL ? OP_EMUL : s->aop == OP_DIV ? OP_EDIV : s->aop;
+            Expr tmp = {.kind = E_BINOP, .op = op, .span = s->span, .ty = l->ty};
+            v = op_binary(ev, &tmp, op, lv_column(t, k), v);
+            if (ev->fail) return;
+        }
     }
     v = val_to_real(ev, v);
     int m = t->dims[0];
@@ -835,32 +871,55 @@ static void lv_assign(Ev *ev, const Stmt *s)
     if (di) for (int i = 0; i < m; i++) di[i] = v.id[i * step];
 }
 
-/* log_sum_exp of each row of local vector t, b_log_sum_exp's value; the partials
- * exp(x_k - max) / sum, the exponentials the sum took (b_log_sum_exp computes them
- * again as exp(x_k - value): equal but for rounding) */
+/* log_sum_exp of each row of local vector t: b_log_sum_exp's value, as max + log1p of
+ * the other elements' exponentials (the same sum; log1p keeps the bits log(1 + s)
+ * would round away), the exponentials and the logs computed for all rows at once
+ * (vecmath.c: four lanes at a time); the partials exp(x_k - max) / sum, one triple per
+ * element of a row whose max is finite (b_log_sum_exp's other rows are constants). */
 static Val lv_lse(Ev *ev, const Val *t)
 {
     int m = t->dims[0], K = t->dims[1], dims[1] = {m};
+    size_t n = (size_t)m * K;
     Val r = val_alloc(ev, TB_REAL, TK_VECTOR, 0, dims);
-    double *e = NULL;
-    if (t->id) {
-        val_set_ids(ev, &r);
-        tape_reserve(ev, (long)m * K);
-        e = arena_alloc(&ev->arena, sizeof(double) * (size_t)(K ? K : 1));
-    }
-    for (int i = 0; i < m; i++) {
-        double mx = -INFINITY, sum = 0;
-        for (int k = 0; k < K; k++) if (t->x[(size_t)k * m + i] > mx) mx = t->x[(size_t)k * m + i];
-        if (!isfinite(mx)) { r.x[i] = mx; continue; }   /* a constant (no triples), as b_log_sum_exp's */
-        for (int k = 0; k < K; k++) {
-            double ek = exp(t->x[(size_t)k * m + i] - mx);
-            sum += ek;
-            if (e) e[k] = ek;
+    double *mx = arena_alloc(&ev->arena, sizeof(double) * (size_t)(m ? m : 1));
+    int *km = arena_alloc(&ev->arena, sizeof(int) * (size_t)(m ? m : 1));
+    double *d = arena_alloc(&ev->arena, sizeof(double) * (n ? n : 1));
+    double *e = arena_alloc(&ev->arena, sizeof(double) * (n ? n : 1));
+    double *s1 = arena_alloc(&ev->arena, sizeof(double) * (size_t)(m ? m : 1));
+    double *l1 = arena_alloc(&ev->arena, sizeof(double) * (size_t)(m ? m : 1));
+    const double *x = t->x;
+    for (int i = 0; i < m; i++) { mx[i] = -INFINITY; km[i] = 0; }
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < m; i++)
+            if (x[(size_t)k * m + i] > mx[i]) { mx[i] = x[(size_t)k * m + i]; km[i] = k; }
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < m; i++) d[(size_t)k * m + i] = isfinite(mx[i]) ? x[(size_t)k * m + i] - mx[i] : 0;
+    vm_vexp(d, e, (int)n);
+    for (int i = 0; i < m; i++) s1[i] = 0;
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < m; i++) {
+            if (k == km[i]) e[(size_t)k * m + i] = 1;    /* exp(0) */
+            else s1[i] += e[(size_t)k * m + i];
         }
-        r.x[i] = mx + log(sum);
-        if (e)
-            for (int k = 0; k < K; k++) tape_put(ev, t->id[(size_t)k * m + i], r.id[i], e[k] / sum);
+    vm_vlog1p(s1, l1, m);
+    for (int i = 0; i < m; i++) r.x[i] = isfinite(mx[i]) ? mx[i] + l1[i] : mx[i];
+    if (!t->id) return r;
+    val_set_ids(ev, &r);
+    if (ev->notape) return r;
+    tape_reserve(ev, (long)n);
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    long nt = 0;
+    for (int i = 0; i < m; i++) {
+        if (!isfinite(mx[i])) continue;
+        double is = 1 / (1 + s1[i]);
+        for (int k = 0; k < K; k++) {
+            ti[nt] = t->id[(size_t)k * m + i];
+            to[nt] = r.id[i];
+            td[nt++] = e[(size_t)k * m + i] * is;
+        }
     }
+    ev->nt += nt;
     return r;
 }
 

@@ -114,6 +114,11 @@ static const Pair pairs[] = {
      "  target += log_sum_exp(lps); }",
      DECLS "for (n in 1:N) if (1) { vector[J] lps = log_softmax(al); for (j in 1:J) lps[j] += normal_lpdf(y[n] | th[j], s);\n"
      "  target += log_sum_exp(lps); }"},
+    {"a local vector's elements plus a density of data alone, of a discrete family, of a t [vec]",
+     DECLS "for (n in 1:N) { vector[3] v = rep_vector(a, 3); v[1] += poisson_lpmf(k[n] | 2.5); v[2] += student_t_lpdf(y[n] | 3, b, s);\n"
+     "  v[3] += normal_lpdf(1.5 | 0, 2); target += log_sum_exp(v); }",
+     DECLS "for (n in 1:N) if (1) { vector[3] v = rep_vector(a, 3); v[1] += poisson_lpmf(k[n] | 2.5); v[2] += student_t_lpdf(y[n] | 3, b, s);\n"
+     "  v[3] += normal_lpdf(1.5 | 0, 2); target += log_sum_exp(v); }"},
     {"a local vector without a value, elements set, read, scaled [vec]",
      DECLS "for (n in 1:N) { vector[2] v; v[1] = a * x[n]; v[2] = v[1] * b - sv[n]; v[1] *= c; v[2] /= 2;\n"
      "  target += log_sum_exp(v) + v[2] - v[1]; }",
