@@ -49,6 +49,36 @@ static int log_mix_vec(Ev *ev, const Val *a, Val *r, int any)
     return 0;
 }
 
+/* log_sum_exp(a, b) over vectors (or a scalar and a vector) of finite values: one exp
+ * and one log1p per element through vecmath, mf_log_sum_exp's weights from that exp
+ * (a zero-inflated model's zero branch).  0 when done; -1 (nothing written) for
+ * anything else, which the element loop handles with mf_log_sum_exp's edge cases. */
+static int lse2_vec(Ev *ev, const Val *a, Val *r, int any)
+{
+    enum { B = VM_VEC_BLOCK };
+    const double *p1 = a[0].x, *p2 = a[1].x;
+    int s1 = a[0].ndim > 0, s2 = a[1].ndim > 0;
+    for (int k = 0; k < r->n; k++)
+        if (!isfinite(p1[s1 * k]) || !isfinite(p2[s2 * k])) return -1;
+    double e[B], l[B];
+    for (int k0 = 0; k0 < r->n; k0 += B) {
+        int m = r->n - k0 < B ? r->n - k0 : B;
+        for (int j = 0; j < m; j++) e[j] = -fabs(p1[s1 * (k0 + j)] - p2[s2 * (k0 + j)]);
+        vm_vexp(e, e, m);
+        vm_vlog1p(e, l, m);
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j;
+            double u = p1[s1 * k], w = p2[s2 * k];
+            r->x[k] = (u > w ? u : w) + l[j];
+            if (!any) continue;
+            double big = 1 / (1 + e[j]), small = e[j] * big;
+            if (a[0].id) tape_put(ev, a[0].id[s1 * k], r->id[k], u >= w ? big : small);
+            if (a[1].id) tape_put(ev, a[1].id[s2 * k], r->id[k], u >= w ? small : big);
+        }
+    }
+    return 0;
+}
+
 Val call_math(Ev *ev, const Expr *e, Val *args, int n)
 {
     const MathFn *f = e->fn;
@@ -97,6 +127,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
     Val r = shape < 0 ? val_real(ev, 0) : val_alloc(ev, TB_REAL, a[shape].kind, a[shape].narr, a[shape].dims);
     if (any) { val_set_ids(ev, &r); tape_reserve(ev, (long)n * r.n); }
     if (n == 3 && f->f3 == mf_log_mix && log_mix_vec(ev, a, &r, any) == 0) return r;
+    if (n == 2 && f->f2 == mf_log_sum_exp && lse2_vec(ev, a, &r, any) == 0) return r;
     for (int k = 0; k < r.n; k++) {
         double x[3], d[3] = {0, 0, 0}, y;
         int kk[3];

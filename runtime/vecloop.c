@@ -49,9 +49,11 @@
 #include "runtime/vecmath.h"
 #include "stdlib/dist.h"
 #include "stdlib/dist_sf.h"
+#include "stdlib/mathfn_impl.h"
+#include "stdlib/mathfn.h"
 #include <math.h>
 
-extern const Dist dist_normal;
+extern const Dist dist_normal, dist_poisson;
 
 #define VL_MAXASG 8
 
@@ -698,6 +700,31 @@ static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
     return 0;
 }
 
+/* poisson_lpmf per element, p_lpmf's formula inline (int counts, a real rate): -1 for
+ * an argument it would reject or a rate that is not finite (the lp1 path then says
+ * which, or gives -inf) */
+static int vec_poisson(Ev *ev, const Val *a, Val *r, int m)
+{
+    if (a[0].base != TB_INT || a[1].base != TB_REAL) return -1;
+    int sy = a[0].n > 1, sl = a[1].n > 1;
+    const int *y = a[0].iv;
+    const double *lam = a[1].x;
+    for (int k = 0; k < m; k++)
+        if (y[sy * k] < 0 || !(lam[sl * k] >= 0 && lam[sl * k] < INFINITY)) return -1;
+    double l0 = sl ? 0 : log(lam[0]);      /* one rate: its log once */
+    int push = r->id && a[1].id && !ev->notape;
+    if (push) tape_reserve(ev, m);
+    int32_t *restrict ti = push ? ev->tin + ev->nt : NULL, *restrict to = push ? ev->tout + ev->nt : NULL;
+    double *restrict td = push ? ev->td + ev->nt : NULL;
+    for (int k = 0; k < m; k++) {
+        double n = y[sy * k], l = lam[sl * k];
+        r->x[k] = (n > 0 ? n * (sl ? log(l) : l0) : 0.0) - l - mf_lfact(n);
+        if (push) { ti[k] = a[1].id[sl * k]; to[k] = r->id[k]; td[k] = (n > 0 ? n / l : 0.0) - 1.0; }
+    }
+    if (push) ev->nt += m;
+    return 0;
+}
+
 /* f_lpdf(y[n] | ...) inside an expression of a vectorised loop: one log density per
  * element (the loop would compute them one at a time), each the kernel on one
  * replicate, with its partials as triples to that element. */
@@ -757,6 +784,7 @@ static Val vec_dist_body(Ev *ev, const Expr *e)
     for (int i = 0; i < na; i++) any |= a[i].id != NULL;
     if (any) val_set_ids(ev, &r);
     if (d == &dist_normal && vec_normal(ev, a, &r, m) == 0) return r;
+    if (d == &dist_poisson && vec_poisson(ev, a, &r, m) == 0) return r;
     if (d->lp1) {                       /* the family's scalar entry point: no DArg, no loop */
         unsigned want = 0;
         for (int i = 0; i < na; i++) if (a[i].id && a[i].base == TB_REAL) want |= 1u << i;

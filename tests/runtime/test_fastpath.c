@@ -152,6 +152,12 @@ static const Pair pairs[] = {
      DECLS "for (n in 1:N) { if (k[n] == 0 && a < 1e300)\n"
      "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)));\n"
      "  else target += bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | exp(b)); }"},
+    {"log_sum_exp of two varying values, poisson of a varying rate [vec]",
+     DECLS "for (n in 1:N) target += log_sum_exp(normal_lpdf(y[n] | a, s), poisson_lpmf(k[n] | exp(th[n])));",
+     DECLS "for (n in 1:N) if (1) target += log_sum_exp(normal_lpdf(y[n] | a, s), poisson_lpmf(k[n] | exp(th[n])));"},
+    {"poisson of a rate zero at some elements, log_sum_exp with minus infinity (the element loops' edge cases) [vec]",
+     DECLS "for (n in 1:N) target += log_sum_exp(normal_lpdf(y[n] | a, s), log(fmax(0, x[n]))) + poisson_lpmf(0 * z[n] | fmax(0, x[n]) * exp(b)) + poisson_lpmf(z[n] | exp(b) + 0 * x[n]);",
+     DECLS "for (n in 1:N) if (1) target += log_sum_exp(normal_lpdf(y[n] | a, s), log(fmax(0, x[n]))) + poisson_lpmf(0 * z[n] | fmax(0, x[n]) * exp(b)) + poisson_lpmf(z[n] | exp(b) + 0 * x[n]);"},
     {"an if on data without else, element assignments and lookups in its branch [vec]",
      DECLS "{ vector[N] m = rep_vector(0, N); for (n in 1:N) if (z[n]) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n] + X[n] * bv, s); }\n"
      "  target += -0.5 * dot_self(m); }",
