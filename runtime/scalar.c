@@ -1012,6 +1012,108 @@ static void sc_distv(ScRun *R, const ScStmt *s)
         if (dp[k]) R->racc[s->args[k]] += g[k];
 }
 
+/* The offset of element lo of array entry arr indexed by ix (int registers) but at
+ * position kpos, and the step to the next j, for j in lo..hi: -1 and R->bad when one
+ * is out of bounds. */
+static inline long sc_vsum_at(ScRun *R, int arr, int nidx, const int *ix, int kpos, int lo, int hi, long *step)
+{
+    const Val *v = R->arr[arr];
+    if (lo < 1 || hi > v->dims[kpos]) { R->bad = 1; return -1; }
+    long off = (long)(lo - 1) * R->stride[arr][kpos];
+    *step = R->stride[arr][kpos];
+    if (nidx == 1) return off;
+    if (nidx == 2) {                  /* gamma[t - 1, j], ltheta[j, k]: the common case */
+        int d = 1 - kpos, i = R->iv[ix[d]];
+        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
+        return off + (long)(i - 1) * R->stride[arr][d];
+    }
+    for (int d = 0; d < nidx; d++) {
+        if (d == kpos) continue;
+        int i = R->iv[ix[d]];
+        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
+        off += (long)(i - 1) * R->stride[arr][d];
+    }
+    return off;
+}
+
+/* SS_VSUM: for (j in lo:hi) a[..., j, ...] = t1 +- t2 ...: every element's value, a
+ * tape variable and a triple per term that has one (the ±1 partials a sum pushes).
+ * Each term is read as p[j * st]: an array's elements, or its register's value with
+ * step 0; the additions in the terms' order (v + -y is v - y exactly). */
+static void sc_vsum(ScRun *R, const ScStmt *s)
+{
+    int lo = R->iv[s->lo], hi = R->iv[s->hi];
+    if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
+    if (hi < lo) return;
+    int n = hi - lo + 1, nt = s->nvt, any = 0;
+    long toff, tst, st[SC_MAXVT];
+    if ((toff = sc_vsum_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
+    const double *x[SC_MAXVT];
+    const int32_t *id[SC_MAXVT];
+    double c[SC_MAXVT], sg[SC_MAXVT], *cv = NULL;
+    int32_t cid[SC_MAXVT];
+    for (int k = 0; k < nt; k++) {
+        const ScVTerm *t = &s->vt[k];
+        sg[k] = t->sign;
+        if (t->arr < 0) {
+            c[k] = R->rv[t->reg];
+            cid[k] = R->rid[t->reg];
+            x[k] = &c[k];
+            id[k] = cid[k] >= 0 ? &cid[k] : NULL;
+            st[k] = 0;
+            any |= cid[k] >= 0;
+            continue;
+        }
+        const Val *v = R->arr[t->arr];
+        long off = sc_vsum_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &st[k]);
+        if (off < 0) return;
+        if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
+            if (!cv) cv = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n * SC_MAXVT);
+            double *w = cv + (size_t)k * n;
+            for (int j = 0; j < n; j++) {
+                int iv = v->iv[off + j * st[k]];
+                if (iv == INT_MIN) { R->bad = 1; return; }
+                w[j] = iv;
+            }
+            x[k] = w;
+            st[k] = 1;
+            id[k] = NULL;
+        } else {
+            x[k] = v->x + off;
+            id[k] = v->id ? v->id + off : NULL;
+            any |= v->id != NULL;
+        }
+    }
+    Val *tv = R->arr[s->arr];
+    Ev *ev = R->ev;
+    if (any && !tv->id) sc_ids(R, s->arr, tv);
+    double *tx = tv->x + toff;
+    for (int j = 0; j < n; j++) {
+        double v = sg[0] * x[0][j * st[0]];
+        for (int k = 1; k < nt; k++) v += sg[k] * x[k][j * st[k]];
+        tx[j * tst] = v;
+    }
+    R->nexec += n;
+    if (!tv->id) return;
+    int32_t *tid = tv->id + toff, out0 = ev->nvars;
+    ev->nvars += n;
+    for (int j = 0; j < n; j++) tid[j * tst] = out0 + j;
+    if (!any || ev->notape) return;
+    if (ev->nt + (long)nt * n > ev->capt) tape_reserve(ev, (long)nt * n);
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    long q = 0;
+    for (int k = 0; k < nt; k++) {    /* term by term: a term's partials are all its sign */
+        const int32_t *ik = id[k];
+        if (!ik) continue;
+        long sk = st[k];
+        double g = sg[k];
+        for (int j = 0; j < n; j++) { ti[q + j] = ik[j * sk]; to[q + j] = out0 + j; td[q + j] = g; }
+        q += n;
+    }
+    ev->nt += q;
+}
+
 /* A local 1-d real array of the body declared (SS_ALLOC), as exec_decl does: its
  * storage is the run's, kept from one iteration to the next while it is large enough
  * (the arena is reset at the next gradient); without a value, every element is
@@ -1077,6 +1179,7 @@ static void sc_action(ScRun *R, const ScStmt *s)
         return;
     }
     case SS_DISTV: sc_distv(R, s); return;
+    case SS_VSUM: sc_vsum(R, s); return;
     case SS_ALLOC: sc_alloc(R, s); return;
     case SS_FAIL: R->bad = 1; return;   /* the interpreter runs the loop and raises it */
     case SS_COPY: sc_copy(R, s); return;

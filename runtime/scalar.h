@@ -46,6 +46,10 @@ int sc_npreval(const ScProg *p);
  * be a program, which runs it so (plan.c). */
 int sc_distv_shape(const Stmt *s);
 extern int vm_scalar_nodistv;     /* tests: set at load, no loop is run so */
+/* Its loops `for (j in ...) a[..., j] = b[..., j] + c[j, ...] + e` run as one element-wise
+ * sum (SS_VSUM); vm_scalar_novsum (tests, set at load): none is. */
+int sc_nvsum(const ScProg *p);
+extern int vm_scalar_novsum;
 /* Tests: set at load, no product is folded / nothing is moved out of a loop / no
  * operation has a memo (the programs as compiled). */
 extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;

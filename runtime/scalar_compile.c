@@ -1202,6 +1202,99 @@ static const Stmt *distv_tilde(const Stmt *s)
 
 int sc_distv_shape(const Stmt *s) { return distv_tilde(s) != NULL; }
 
+/* the position of the loop variable slot among e's indices (all single, as many as
+ * the array has dimensions, slot exactly once and read by no other), or -1 */
+static int jpos(const Expr *e, int slot)
+{
+    if (e->kind != E_INDEX || e->args[0]->kind != E_VAR || e->nidx != ty_ndim(e->args[0]->ty) || e->nidx > VM_MAXDIM)
+        return -1;
+    int pos = -1;
+    for (int d = 0; d < e->nidx; d++) {
+        const Expr *i = e->idx[d].a;
+        if (e->idx[d].kind != IX_SINGLE || !i) return -1;
+        if (i->kind == E_VAR && i->slot == slot) { if (pos >= 0) return -1; pos = d; }
+        else if (reads_slot(i, slot)) return -1;
+    }
+    return pos;
+}
+
+/* e's terms (sums and differences taken apart) into t, their signs into sg: 1 when more
+ * than SC_MAXVT */
+static int vsum_terms(const Expr *e, int sign, const Expr **t, int *sg, int *n)
+{
+    if (e->kind == E_BINOP && (e->op == OP_ADD || e->op == OP_SUB) && scalar_ty(e->ty) && e->ty.base == TB_REAL)
+        return vsum_terms(e->args[0], sign, t, sg, n) || vsum_terms(e->args[1], e->op == OP_SUB ? -sign : sign, t, sg, n);
+    if (e->kind == E_UNOP && (e->op == OP_NEG || e->op == OP_PLUS) && scalar_ty(e->ty) && e->ty.base == TB_REAL)
+        return vsum_terms(e->args[0], e->op == OP_NEG ? -sign : sign, t, sg, n);
+    if (*n == SC_MAXVT) return 1;
+    t[*n] = e;
+    sg[(*n)++] = sign;
+    return 0;
+}
+
+/* The loop s as one SS_VSUM statement, `for (j in lo:hi) a[..., j, ...] = t1 +- t2 ...`
+ * (scalar_int.h): 0; 1 when s is not of that shape (nothing compiled); -1 out of
+ * memory.  Every term an element of a real or int array at j, or a scalar that does
+ * not read j (computed before, once per run of the loop); one element term at least;
+ * a at j read by no term (each element written once, before any read). */
+static int cvsum(ScC *c, const Stmt *s)
+{
+    const Stmt *b = s->body;
+    while (b && b->kind == S_BLOCK && b->nstmts == 1) b = b->stmts[0];
+    if (!b || b->kind != S_ASSIGN || b->aop != (Op)-1) return 1;
+    const Expr *l = b->lhs, *t[SC_MAXVT];
+    int lpos = jpos(l, s->slot), sg[SC_MAXVT], n = 0, nview = 0;
+    if (lpos < 0 || !scalar_ty(l->ty) || l->ty.base != TB_REAL || map_find(c, l->args[0]->slot) >= 0) return 1;
+    if (vsum_terms(b->rhs, 1, t, sg, &n)) return 1;
+    for (int k = 0; k < n; k++) {
+        if (!scalar_ty(t[k]->ty) || (t[k]->ty.base != TB_REAL && t[k]->ty.base != TB_INT)) return 1;
+        if (jpos(t[k], s->slot) >= 0) {
+            if (t[k]->args[0]->slot == l->args[0]->slot || map_find(c, t[k]->args[0]->slot) >= 0) return 1;
+            nview++;
+        } else if (reads_slot(t[k], s->slot) || reads_slot(t[k], l->args[0]->slot)) {
+            return 1;
+        }
+    }
+    if (!nview) return 1;
+    int op0 = c->nops, nst = c->nst, nfwd = c->nfwd, whyset = c->whyset;
+    Span why = c->why;
+    ScVTerm vt[SC_MAXVT];
+    int ix[VM_MAXDIM] = {0}, lo = c_int(c, s->lo), hi = lo < 0 ? -1 : c_int(c, s->hi), ok = hi >= 0;
+    int arr = ok ? arr_of(c, l->args[0]->slot, l->nidx, 1) : -1;
+    ok = arr >= 0;
+    for (int d = 0; d < l->nidx && ok; d++) if (d != lpos) ok = (ix[d] = c_int(c, l->idx[d].a)) >= 0;
+    for (int k = 0; k < n && ok; k++) {
+        vt[k] = (ScVTerm){.arr = -1, .reg = -1, .sign = sg[k]};
+        int pos = jpos(t[k], s->slot);
+        if (pos < 0) { ok = (vt[k].reg = c_real(c, t[k])) >= 0; continue; }
+        vt[k].kpos = pos;
+        ok = (vt[k].arr = arr_of(c, t[k]->args[0]->slot, t[k]->nidx, 0)) >= 0;
+        for (int d = 0; d < t[k]->nidx && ok; d++) if (d != pos) ok = (vt[k].ix[d] = c_int(c, t[k]->idx[d].a)) >= 0;
+    }
+    if (!ok || c->nst != nst) {       /* the loop compiled the ordinary way instead */
+        if (c->bad) return -1;
+        c->nops = op0;
+        c->nst = nst;
+        c->nfwd = nfwd;
+        c->whyset = whyset;
+        c->why = why;
+        return 1;
+    }
+    ScStmt *st = new_st_at(c, SS_VSUM, op0);
+    if (!st) return -1;
+    st->arr = arr;
+    st->nidx = l->nidx;
+    memcpy(st->ix, ix, sizeof ix);
+    st->kpos = lpos;
+    st->lo = lo;
+    st->hi = hi;
+    st->nvt = n;
+    memcpy(st->vt, vt, sizeof(ScVTerm) * (size_t)n);
+    c->nfwd = 0;                      /* the array's elements changed */
+    c->p->nvsum++;
+    return 0;
+}
+
 /* the loop s as one SS_DISTV statement (distv_tilde(s) is t) */
 static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
 {
@@ -1637,6 +1730,10 @@ static int cstmts_node(ScC *c, const Stmt *s)
     case S_FOR: {
         const Stmt *t = distv_tilde(s);
         if (t && !vm_scalar_nodistv) return cdistv(c, s, t);
+        if (!vm_scalar_novsum) {
+            int r = cvsum(c, s);
+            if (r <= 0) return r;
+        }
         int op0 = c->nops, lo = c_int(c, s->lo), hi = lo < 0 ? -1 : c_int(c, s->hi);
         if (hi < 0 || map_find(c, s->slot) >= 0) return -1;
         int var = map_add(c, s->slot, 1);
@@ -1762,6 +1859,7 @@ static void count_reads(const ScC *c, int *reads)
         case SS_SET: case SS_STORE: case SS_LP: reads[st->src]++; break;
         case SS_DIST: for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
         case SS_DISTV: for (int i = 1; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
+        case SS_VSUM: for (int i = 0; i < st->nvt; i++) if (st->vt[i].reg >= 0) reads[st->vt[i].reg]++; break;
         default: break;
         }
     }
@@ -2047,8 +2145,10 @@ int sc_nsum3(const ScProg *p) { return p ? p->nsum3 : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
 int sc_ndistv(const ScProg *p) { return p ? p->ndistv : 0; }
+int sc_nvsum(const ScProg *p) { return p ? p->nvsum : 0; }
 int sc_nmemo(const ScProg *p) { return p ? p->nmemo : 0; }
 int sc_npreval(const ScProg *p) { return p ? p->npreval : 0; }
 int vm_scalar_nodistv;
+int vm_scalar_novsum;
 int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
 

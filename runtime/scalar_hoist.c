@@ -82,7 +82,7 @@ static int hoist_loop(const ScOp *ops, int nops, const ScStmt *st, int b0, int b
         const ScStmt *s = &st[k];
         if (s->kind == SS_SET) vr[s->dst] = 1;
         else if (s->kind == SS_SETI || s->kind == SS_FOR) vi[s->dst] = 1;
-        else if (s->kind == SS_STORE || s->kind == SS_ALLOC || s->kind == SS_COPY) warr[s->arr] = 1;
+        else if (s->kind == SS_STORE || s->kind == SS_ALLOC || s->kind == SS_COPY || s->kind == SS_VSUM) warr[s->arr] = 1;
     }
     /* every operation of the body is variant until shown otherwise */
     for (int j = 0; j < nops; j++)

@@ -115,16 +115,31 @@ enum { SS_SET, SS_SETI, SS_STORE, SS_LP, SS_DIST, SS_FOR,
        SS_IF,                     /* if (src) then-statements [body0, body1) else [els0, els1) */
        SS_DISTV,                  /* for (i in lo:hi) x[..., i] ~ d(args), args the same for
                                    * every i, x data: one call of d over the slice */
-       SS_ALLOC,
-       SS_WHILE,
+       SS_ALLOC,                  /* a local 1-d real array of the body (arr, alocal): src elements
+                                   * (an int register), not-a-number each when dst is 1 */
+       SS_WHILE,                  /* while (src) body: src's operations run before each test */
        SS_FAIL,                   /* reject() or fatal_error(): the run fails, and the interpreter,
                                    * running the loop again, raises it with its message */
-       SS_BREAK,
-       SS_COPY };                 /* local arr (src elements) set to the view in ix[0..4] (arr, row,
-                                   * kind, ra, rb): values and tape variables copied */                /* a return inside a loop of an inlined function, after the
+       SS_BREAK,                  /* a return inside a loop of an inlined function, after the
                                    * statement setting its value: on to statement body0, the first
-                                   * after the function's (SX_JMP) */                /* while (src) body: src's operations run before each test */                /* a local 1-d real array of the body (arr, alocal): src elements
-                                   * (an int register), not-a-number each when dst is 1 */
+                                   * after the function's (SX_JMP) */
+       SS_COPY,                   /* local arr (src elements) set to the view in ix[0..4] (arr, row,
+                                   * kind, ra, rb): values and tape variables copied */
+       SS_VSUM };                 /* for (j in lo:hi) arr[..., j, ...] = t1 +- t2 +- ...; each term
+                                   * an element of an array at j or a register no j changes (an
+                                   * HMM's acc[j] = gamma[t - 1, j] + ltheta[j, k] + e): one
+                                   * statement, a tape variable per element with a triple per term
+                                   * that has one (sc_vsum; its target in arr, nidx, ix, kpos, lo,
+                                   * hi, its terms in vt) */
+
+#define SC_MAXVT 6
+typedef struct ScVTerm {
+    int arr;                  /* the array, -1 for a register term */
+    int kpos;                 /* the position of j among its indices */
+    int reg;                  /* a register term's real register */
+    int sign;                 /* +1 or -1 */
+    int ix[VM_MAXDIM];        /* the other indices' int registers */
+} ScVTerm;
 
 typedef struct ScStmt {
     uint8_t kind;
@@ -141,6 +156,8 @@ typedef struct ScStmt {
     int body0, body1;         /* SS_FOR: its statements */
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
     int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */
+    int nvt;                  /* SS_VSUM: its terms (its target: arr, nidx, ix, kpos, lo, hi) */
+    ScVTerm vt[SC_MAXVT];
 } ScStmt;
 
 struct ScProg {
@@ -168,6 +185,7 @@ struct ScProg {
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */
+    int nvsum;                /* loops run as one element-wise sum (SS_VSUM) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nmemo;                /* operations with a memo (scalar_memo.c) */
     int nbound;               /* outer real or int scalars the body assigns: a register each */

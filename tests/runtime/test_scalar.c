@@ -554,6 +554,7 @@ START_TEST(hoisted_same_as_not)
         {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a; y[n] ~ normal(r, s);\n"
          "  for (j in 1:0) target += 0.5 * normal_lpdf(y[n] | b, -exp(t)); } }", 7, 0},
     };
+    vm_scalar_novsum = 1;             /* the i loop's operations, as counted above */
     for (size_t c = 0; c < sizeof hc / sizeof hc[0]; c++) {
         Three t = three_load(hc[c].src, &vm_scalar_nohoist);
         ck_assert_msg(nhoisted(t.m[0]) == hc[c].nh, "case %zu: %d moves", c, nhoisted(t.m[0]));
@@ -561,6 +562,47 @@ START_TEST(hoisted_same_as_not)
         three_compare(&t, hc[c].ran, c, "not moved");
         ck_assert_msg((t.ev[0]->sc_runs > 0) == hc[c].ran, "case %zu: %ld runs", c, (long)t.ev[0]->sc_runs);
         ck_assert_msg(t.ev[1]->sc_runs > 0, "case %zu: the program without moves did not run", c);
+        three_free(&t);
+    }
+    vm_scalar_novsum = 0;
+}
+END_TEST
+
+/* Loops `for (j in lo:hi) a[..., j] = t1 +- t2 ...` as one element-wise sum (SS_VSUM):
+ * the same values bit for bit as the loop compiled the ordinary way (the additions in
+ * the same order), the gradient within 1e-12, the interpreter's when the run is
+ * refused; how many loops each program takes. */
+START_TEST(vsum_same_as_loop)
+{
+    static const struct { const char *src; int nv, ran; } vc[] = {
+        /* the HMM forward pass: rows and columns of 2-d arrays, a density as a term */
+        {DECLS "{ array[J] real acc; array[N, J] real gam; for (j in 1:J) gam[1, j] = 0;\n"
+         "  for (n in 2:N) for (j in 1:J) {\n"
+         "    for (i in 1:J) acc[i] = gam[n - 1, i] + lt[i, j] + normal_lpdf(y[n] | al[j], s);\n"
+         "    gam[n, j] = log_sum_exp(acc); }\n"
+         "  target += log_sum_exp(gam[N]); }", 2, 1},   /* the n loop's program and the j loop's (planned too) */
+        /* differences, int data, a vector of data, a local vector as the target, a
+         * constant term, a row of a matrix parameter */
+        {DECLS "{ real r = 0; for (n in 1:N) { vector[J] u; for (j in 1:J) u[j] = -al[j] + lt[n % J + 1, j] - k[j] + 2 - x[j];\n"
+         "  r = r * 0.5 + log_sum_exp(u) * y[n]; } target += -r * r; }", 1, 1},
+        /* a sum of data alone: values, no tape variables */
+        {DECLS "{ real r = 0; for (n in 1:N) { vector[J] u; for (j in 1:J) u[j] = x[j] + k[j] + y[n];\n"
+         "  r = r * 0.5 + a * log_sum_exp(u); } target += -r * r; }", 1, 1},
+        /* a matrix's row as the target, a data matrix's row as a term, elements read back
+         * in the next iteration */
+        {DECLS "{ matrix[N, J] M; real r = 0; for (n in 1:N) { for (i in 1:J) M[n, i] = al[i] - y[n] + X[n, i];\n"
+         "  r = r * 0.5 + M[n, 1] * a - M[n > 1 ? n - 1 : 1, J]; } target += -r * r; }", 1, 1},
+        /* not this shape: a product, j read twice, the target read */
+        {DECLS "{ array[J] real acc = rep_array(0.0, J); real r = 0; for (n in 1:N) { for (i in 1:J) acc[i] = al[i] * y[n];\n"
+         "  for (i in 1:J) acc[i] = acc[i] + al[i]; for (i in 2:J) acc[i] = al[i] + lt[i, i]; r = r + sum(acc) * a; }\n"
+         "  target += -r * r; }", 0, 1},
+    };
+    for (size_t c = 0; c < sizeof vc / sizeof vc[0]; c++) {
+        Three t = three_load(vc[c].src, &vm_scalar_novsum);
+        ck_assert_msg(plan_count(t.m[0], sc_nvsum, 0) == vc[c].nv, "case %zu: %d sums", c, plan_count(t.m[0], sc_nvsum, 0));
+        ck_assert_int_eq(plan_count(t.m[1], sc_nvsum, 0), 0);
+        three_compare(&t, vc[c].ran, c, "as a loop");
+        ck_assert_msg((t.ev[0]->sc_runs > 0) == vc[c].ran, "case %zu: %ld runs", c, (long)t.ev[0]->sc_runs);
         three_free(&t);
     }
 }
@@ -667,6 +709,7 @@ int main(void)
     tcase_add_test(tc, whole_loop_one_program);
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, hoisted_same_as_not);
+    tcase_add_test(tc, vsum_same_as_loop);
     tcase_add_test(tc, memo_same_as_not);
     tcase_add_test(tc, not_inlined);
     tcase_add_test(tc, forwarded_reads);
