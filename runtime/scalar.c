@@ -302,6 +302,24 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
 static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const double *x, const int32_t *ids, int n,
                                                                 long st, int finite, int32_t *id)
 {
+    if (n == 2 && isfinite(x[0]) && isfinite(x[st])) {
+        /* two (an HMM of two states): max + log1p(exp(min - max)), the weights from that
+         * exp; the same value as the general case's max + log(1 + e) but for rounding */
+        double a = x[0], b = x[st], m = a > b ? a : b, e = exp(-fabs(a - b)), out = m + log1p(e);
+        if (ids) {
+            Ev *ev = R->ev;
+            *id = ev->nvars++;
+            if (!ev->notape) {
+                if (ev->nt + 2 > ev->capt) tape_reserve(ev, 2);
+                double big = 1 / (1 + e), small = e * big;
+                long t = ev->nt;
+                ev->tin[t] = ids[0]; ev->tout[t] = *id; ev->td[t] = a >= b ? big : small;
+                ev->tin[t + 1] = ids[st]; ev->tout[t + 1] = *id; ev->td[t + 1] = a >= b ? small : big;
+                ev->nt = t + 2;
+            }
+        }
+        return out;
+    }
     double m = -INFINITY;
     int im = 0;
     for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
@@ -1050,15 +1068,14 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
     if ((toff = sc_vsum_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
     const double *x[SC_MAXVT];
     const int32_t *id[SC_MAXVT];
-    double c[SC_MAXVT], sg[SC_MAXVT], *cv = NULL;
+    double sg[SC_MAXVT];
     int32_t cid[SC_MAXVT];
     for (int k = 0; k < nt; k++) {
         const ScVTerm *t = &s->vt[k];
         sg[k] = t->sign;
-        if (t->arr < 0) {
-            c[k] = R->rv[t->reg];
+        if (t->arr < 0) {             /* a register: its value and variable, step 0 */
+            x[k] = &R->rv[t->reg];
             cid[k] = R->rid[t->reg];
-            x[k] = &c[k];
             id[k] = cid[k] >= 0 ? &cid[k] : NULL;
             st[k] = 0;
             any |= cid[k] >= 0;
@@ -1068,8 +1085,7 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
         long off = sc_vsum_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &st[k]);
         if (off < 0) return;
         if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
-            if (!cv) cv = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n * SC_MAXVT);
-            double *w = cv + (size_t)k * n;
+            double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
             for (int j = 0; j < n; j++) {
                 int iv = v->iv[off + j * st[k]];
                 if (iv == INT_MIN) { R->bad = 1; return; }
@@ -1088,10 +1104,16 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
     Ev *ev = R->ev;
     if (any && !tv->id) sc_ids(R, s->arr, tv);
     double *tx = tv->x + toff;
-    for (int j = 0; j < n; j++) {
-        double v = sg[0] * x[0][j * st[0]];
-        for (int k = 1; k < nt; k++) v += sg[k] * x[k][j * st[k]];
-        tx[j * tst] = v;
+    if (nt == 3) {                    /* an HMM's: unrolled */
+        const double *x0 = x[0], *x1 = x[1], *x2 = x[2], g0 = sg[0], g1 = sg[1], g2 = sg[2];
+        long s0 = st[0], s1 = st[1], s2 = st[2];
+        for (int j = 0; j < n; j++) tx[j * tst] = g0 * x0[j * s0] + g1 * x1[j * s1] + g2 * x2[j * s2];
+    } else {
+        for (int j = 0; j < n; j++) {
+            double v = sg[0] * x[0][j * st[0]];
+            for (int k = 1; k < nt; k++) v += sg[k] * x[k][j * st[k]];
+            tx[j * tst] = v;
+        }
     }
     R->nexec += n;
     if (!tv->id) return;
@@ -1102,16 +1124,15 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
     if (ev->nt + (long)nt * n > ev->capt) tape_reserve(ev, (long)nt * n);
     int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
     double *restrict td = ev->td + ev->nt;
-    long q = 0;
     for (int k = 0; k < nt; k++) {    /* term by term: a term's partials are all its sign */
         const int32_t *ik = id[k];
         if (!ik) continue;
         long sk = st[k];
         double g = sg[k];
-        for (int j = 0; j < n; j++) { ti[q + j] = ik[j * sk]; to[q + j] = out0 + j; td[q + j] = g; }
-        q += n;
+        for (int j = 0; j < n; j++) { ti[j] = ik[j * sk]; to[j] = out0 + j; td[j] = g; }
+        ti += n; to += n; td += n;
     }
-    ev->nt += q;
+    ev->nt = ti - ev->tin;
 }
 
 /* A local 1-d real array of the body declared (SS_ALLOC), as exec_decl does: its
