@@ -137,6 +137,12 @@ static inline void tape_put(Ev *ev, int32_t in, int32_t out, double d)
 }
 void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n);
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
+/* Where the tape and the density stand (tape_mark), and back there (tape_undo): a
+ * strategy that declines a loop it began leaves no triple, variable, callback or
+ * density term behind (vecloop.c, linrec.c, scalar.c). */
+typedef struct TapeMark { long nt; int32_t nvars; int nseg, nlp; double lp_const, stmt_const; } TapeMark;
+TapeMark tape_mark(const Ev *ev);
+void tape_undo(Ev *ev, const TapeMark *m);
 void tape_backward(Ev *ev);
 void tape_reset(Ev *ev);
 /* free the tape's and the log-density terms' buffers (not the arena or env) */

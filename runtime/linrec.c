@@ -200,6 +200,30 @@ typedef struct LrRun {
     const int32_t *sid[LR_MAXEQ];   /* and tape variables */
 } LrRun;
 
+/* The elements' terms of p, compact (the two passes' inner loops): equation i's are
+ * [e0[i], e0[i + 1]), each array j's element at t - lag times cv (from the run's
+ * coefficients, one per term). */
+typedef struct LrElems {
+    int e0[LR_MAXEQ + 1], j[LR_MAXEQ * LR_MAXT], lag[LR_MAXEQ * LR_MAXT];
+    double cv[LR_MAXEQ * LR_MAXT];
+} LrElems;
+
+static void lr_elems(const LrProg *p, const double *cv, LrElems *E)
+{
+    int ne = 0;
+    for (int i = 0, kk = 0; i < p->neq; i++) {
+        E->e0[i] = ne;
+        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
+            const LrTerm *y = &p->eq[i].t[k];
+            if (y->arr < 0) continue;
+            E->j[ne] = y->arr;
+            E->lag[ne] = y->lag;
+            E->cv[ne++] = cv[kk];
+        }
+    }
+    E->e0[p->neq] = ne;
+}
+
 /* The reverse pass.  Only the elements' terms chain one step to the next: they run
  * step by step, back from hi; the other terms and the coefficients' factors then take
  * their adjoints from the elements' (final by then) in passes over the steps. */
@@ -210,32 +234,21 @@ static void lr_back(Ev *ev, void *payload)
     double *adj = ev->adj;
     int neq = p->neq, lo = r->lo, hi = r->hi;
     int32_t base = r->base;
-    /* the elements' terms, compact: equation i's are [ne0[i], ne0[i + 1]); a step's
-     * adjoint goes to d[e] variables on (an element of the run) */
-    int ne0[LR_MAXEQ + 1], ne = 0, ej[LR_MAXEQ * LR_MAXT], elag[LR_MAXEQ * LR_MAXT];
+    /* a step's adjoint goes to d[e] variables on, when the element is the run's */
+    LrElems E;
+    lr_elems(p, r->cv, &E);
     long ed[LR_MAXEQ * LR_MAXT];
-    double ecv[LR_MAXEQ * LR_MAXT];
-    for (int i = 0, kk = 0; i < neq; i++) {
-        ne0[i] = ne;
-        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
-            const LrTerm *y = &p->eq[i].t[k];
-            if (y->arr < 0) continue;
-            ej[ne] = y->arr;
-            elag[ne] = y->lag;
-            ed[ne] = (long)y->arr - i - (long)y->lag * neq;
-            ecv[ne++] = r->cv[kk];
-        }
-    }
-    ne0[neq] = ne;
+    for (int i = 0; i < neq; i++)
+        for (int e = E.e0[i]; e < E.e0[i + 1]; e++) ed[e] = (long)E.j[e] - i - (long)E.lag[e] * neq;
     for (int t = hi; t >= lo; t--) {
         double *gt = adj + base + (long)(t - lo) * neq;
         for (int i = neq - 1; i >= 0; i--) {
             double g = gt[i];
             if (g == 0) continue;
-            for (int e = ne0[i]; e < ne0[i + 1]; e++) {
-                int u = t - elag[e];
-                if (u >= lo) gt[i + ed[e]] += g * ecv[e];
-                else adj[r->sid[ej[e]][u - r->off[ej[e]]]] += g * ecv[e];
+            for (int e = E.e0[i]; e < E.e0[i + 1]; e++) {
+                int u = t - E.lag[e];
+                if (u >= lo) gt[i + ed[e]] += g * E.cv[e];
+                else adj[r->sid[E.j[e]][u - r->off[E.j[e]]]] += g * E.cv[e];
             }
         }
     }
@@ -283,10 +296,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         if (A[j]->base != TB_REAL || !A[j]->x || A[j]->ndim != 1 || hi > A[j]->dims[0] || lo - p->maxlag[j] < 1)
             return 0;
     }
-    /* what an undo restores */
-    long nt = ev->nt;
-    int32_t nvars = ev->nvars;
-    int nseg = ev->nseg, nlp = ev->nlp;
+    TapeMark mark = tape_mark(ev);      /* what an undo restores */
     Val loopv = ev->env[s->slot];
     int nterm = 0;
     for (int i = 0; i < neq; i++) nterm += p->eq[i].nt;
@@ -355,10 +365,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
     if (!ok) {                          /* the next strategy runs the loop, and says why */
         ev->fail = 0;
         ev->msg[0] = 0;
-        ev->nt = nt;
-        ev->nvars = nvars;
-        ev->nseg = nseg;
-        ev->nlp = nlp;
+        tape_undo(ev, &mark);
         return 0;
     }
     for (int j = 0; j < neq; j++) need |= A[j]->id != NULL;
@@ -382,21 +389,13 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
             }
         }
     }
-    /* the elements' terms, compact: equation i's are e[ne0[i] .. ne0[i + 1]) */
-    int ne0[LR_MAXEQ + 1], ne = 0, eoff[LR_MAXEQ * LR_MAXT];
-    const double *ex[LR_MAXEQ * LR_MAXT];
-    double ecv[LR_MAXEQ * LR_MAXT];
-    for (int i = 0, kk = 0; i < neq; i++) {
-        ne0[i] = ne;
-        for (int k = 0; k < p->eq[i].nt; k++, kk++) {
-            const LrTerm *y = &p->eq[i].t[k];
-            if (y->arr < 0) continue;
-            ex[ne] = A[y->arr]->x;
-            eoff[ne] = -y->lag - 1;             /* step t reads ex[t + eoff] */
-            ecv[ne++] = r->cv[kk];
-        }
-    }
-    ne0[neq] = ne;
+    LrElems E;
+    lr_elems(p, r->cv, &E);
+    const double *ex[LR_MAXEQ * LR_MAXT];     /* step t reads ex[e][t + eoff[e]] */
+    int eoff[LR_MAXEQ * LR_MAXT];
+    for (int e = 0; e < E.e0[neq]; e++) { ex[e] = A[E.j[e]]->x; eoff[e] = -E.lag[e] - 1; }
+    int *ne0 = E.e0;
+    double *ecv = E.cv;
     double *xo[LR_MAXEQ];
     for (int i = 0; i < neq; i++) {
         xo[i] = A[i]->x;

@@ -1264,9 +1264,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->lp = 0;
     for (int k = 0; k < SC_LOGCACHE; k++) R->ls_sigma[k] = NAN;   /* never equal */
     R->ls_next = 0;
-    long nt = ev->nt;
-    int32_t nvars = ev->nvars;
-    int nseg = ev->nseg;
+    TapeMark mark = tape_mark(ev);
     /* the arrays: shapes checked, strides, and a copy of each one written (an undo
      * must leave the environment as it was) */
     Val saved[SC_MAXARR];
@@ -1361,8 +1359,6 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     }
     for (int a = 0; a < p->narr; a++) if (!p->alocal[a] && !p->apre[a]) *R->arr[a] = saved[a];
 undo:     /* the interpreter runs the loop and says what is wrong */
-    ev->nt = nt;
-    ev->nvars = nvars;
-    ev->nseg = nseg;
+    tape_undo(ev, &mark);
     return 0;
 }

@@ -1202,6 +1202,18 @@ static const Stmt *distv_tilde(const Stmt *s)
 
 int sc_distv_shape(const Stmt *s) { return distv_tilde(s) != NULL; }
 
+/* st's array slice: entry arr's elements at ix (int registers) but at position kpos,
+ * where the loop's variable runs lo..hi (SS_DISTV's variate, SS_VSUM's target) */
+static void st_slice(ScStmt *st, int arr, int nidx, const int *ix, int kpos, int lo, int hi)
+{
+    st->arr = arr;
+    st->nidx = nidx;
+    memcpy(st->ix, ix, sizeof st->ix);
+    st->kpos = kpos;
+    st->lo = lo;
+    st->hi = hi;
+}
+
 /* the position of the loop variable slot among e's indices (all single, as many as
  * the array has dimensions, slot exactly once and read by no other), or -1 */
 static int jpos(const Expr *e, int slot)
@@ -1282,12 +1294,7 @@ static int cvsum(ScC *c, const Stmt *s)
     }
     ScStmt *st = new_st_at(c, SS_VSUM, op0);
     if (!st) return -1;
-    st->arr = arr;
-    st->nidx = l->nidx;
-    memcpy(st->ix, ix, sizeof ix);
-    st->kpos = lpos;
-    st->lo = lo;
-    st->hi = hi;
+    st_slice(st, arr, l->nidx, ix, lpos, lo, hi);
     st->nvt = n;
     memcpy(st->vt, vt, sizeof(ScVTerm) * (size_t)n);
     c->nfwd = 0;                      /* the array's elements changed */
@@ -1328,12 +1335,7 @@ static int cdistv(ScC *c, const Stmt *s, const Stmt *t)
     st->argint = argint;
     regs[0] = -1;                     /* the variate: the slice, not a register */
     memcpy(st->args, regs, sizeof(int) * (size_t)st->nargs);
-    st->arr = arr;
-    st->nidx = y->nidx;
-    memcpy(st->ix, ix, sizeof ix);
-    st->kpos = kpos;
-    st->lo = lo;
-    st->hi = hi;
+    st_slice(st, arr, y->nidx, ix, kpos, lo, hi);
     c->p->ndistv++;
     return 0;
 }

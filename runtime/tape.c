@@ -67,6 +67,22 @@ void tape_callback(Ev *ev, TapeFn fn, void *payload)
     ev->segs[ev->nseg++] = (Seg){ev->nt, fn, payload};
 }
 
+TapeMark tape_mark(const Ev *ev)
+{
+    return (TapeMark){ev->nt, ev->nvars, ev->nseg, ev->nlp, ev->lp_const,
+                      ev->stmt_const ? ev->stmt_const[ev->cur_stmt] : 0};
+}
+
+void tape_undo(Ev *ev, const TapeMark *m)
+{
+    ev->nt = m->nt;
+    ev->nvars = m->nvars;
+    ev->nseg = m->nseg;
+    ev->nlp = m->nlp;
+    ev->lp_const = m->lp_const;
+    if (ev->stmt_const) ev->stmt_const[ev->cur_stmt] = m->stmt_const;
+}
+
 static void sweep(Ev *ev, long from, long to)
 {
     double *adj = ev->adj;

@@ -591,11 +591,7 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
     VCtx c = *(const VCtx *)plan;
     const VecSplit *sp = c.split ? vec_split(ev, s, c.split, lo, hi) : NULL;
     if (c.split && !sp) return 0;
-    /* what an undo restores */
-    long nt = ev->nt;
-    int32_t nvars = ev->nvars;
-    int nseg = ev->nseg, nlp = ev->nlp;
-    double lpc = ev->lp_const, spc = ev->stmt_const ? ev->stmt_const[ev->cur_stmt] : 0;
+    TapeMark mark = tape_mark(ev);      /* what an undo restores */
     Val saved[VL_MAXASG], rsaved[VL_MAXASG], loopv = ev->env[s->slot];
     for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
     for (int i = 0; i < c.nred; i++) rsaved[i] = ev->env[c.red[i]];
@@ -641,12 +637,7 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
     if (!ev->fail || ev->fatal) return 1;
     ev->fail = 0;
     ev->msg[0] = 0;
-    ev->nt = nt;
-    ev->nvars = nvars;
-    ev->nseg = nseg;
-    ev->nlp = nlp;
-    ev->lp_const = lpc;
-    if (ev->stmt_const) ev->stmt_const[ev->cur_stmt] = spc;
+    tape_undo(ev, &mark);
     for (int i = 0; i < c.nasg; i++) ev->env[c.asg[i]->args[0]->slot] = saved[i];
     for (int i = 0; i < c.nred; i++) ev->env[c.red[i]] = rsaved[i];
     return 0;
