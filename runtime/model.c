@@ -296,6 +296,7 @@ static int bind_data(Model *m, void *root, char *err, size_t errlen, char **warn
         }
         *warn = b.s;
     }
+    vec_free(&ev);                    /* what vectorised loops kept in it */
     m->arena = ev.arena;
     return rc;
 }
@@ -380,6 +381,7 @@ static int layout(Model *m, char *err, size_t errlen)
             }
         }
     }
+    vec_free(&ev);                    /* what vectorised loops kept in it */
     m->arena = ev.arena;
     return 0;
 }
@@ -436,6 +438,7 @@ static void fix_bounds(Model *m)
         pi->hi_fix = hi;
         pi->fix_finite = model_bound_finite(pi->tr, lo, hi, n);
     }
+    vec_free(&ev);                    /* what vectorised loops kept in it */
     m->arena = ev.arena;
 }
 

@@ -163,6 +163,11 @@ static const Pair pairs[] = {
      "  target += -0.5 * dot_self(m); }",
      DECLS "{ vector[N] m = rep_vector(0, N); for (n in 1:N) if (z[n]) { if (1) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n] + X[n] * bv, s); } }\n"
      "  target += -0.5 * dot_self(m); }"},
+    {"an if on data in the data phase (its iterations kept by the load's evaluator, then freed) [vec]",
+     DECLS "let vector[N] w; for (n in 1:N) { if (k[n] == 0) w[n] = 1 + 0 * x[n]; else w[n] = x[n] * 2; }\n"
+     "for (n in 1:N) { if (z[n]) target += normal_lpdf(y[n] | a * w[n], s); else target += normal_lpdf(y[n] | b, s); }",
+     DECLS "let vector[N] w; for (n in 1:N) { if (k[n] == 0 && 1) w[n] = 1 + 0 * x[n]; else w[n] = x[n] * 2; }\n"
+     "for (n in 1:N) { if (z[n] && a < 1e300) target += normal_lpdf(y[n] | a * w[n], s); else target += normal_lpdf(y[n] | b, s); }"},
     {"an if on data whose condition fails (index out of range)",
      DECLS "for (n in 1:N) if (z[n + 1]) target += normal_lpdf(y[n] | a, s); else target += normal_lpdf(y[n] | b, s);",
      DECLS "for (n in 1:N) if (z[n + 1] && a < 1e300) target += normal_lpdf(y[n] | a, s); else target += normal_lpdf(y[n] | b, s);"},
