@@ -1100,6 +1100,11 @@ static Val b_squared_distance(Ev *ev, const Expr *e, Val *a, int n) { return dis
 static Val b_distance(Ev *ev, const Expr *e, Val *a, int n) { return dist_impl(ev, e, a, 0); }
 
 /* Alphabetical (docs/functions.md follows this order); builtin_find scans. */
+int builtin_is(const Expr *e, const char *name)
+{
+    return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
+}
+
 const struct Builtin builtin_table[] = {
     {"add_diag", "m(m,r);m(m,v);m(m,w)", b_add_diag},
     {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},

@@ -10,73 +10,50 @@
 #include "stdlib/mathfn_impl.h"
 #include "runtime/vecmath.h"
 
-/* log_mix(theta, a, b) with a scalar theta in (0, 1) over vectors a, b of finite
- * values (the shape of a mixture summed in a vectorised loop): log theta and
- * log(1 - theta) once, one exp and one log1p per element through vecmath, the partials
- * from that exp.  0 when done; -1 (nothing written) for anything else, which the
- * element loop handles with mf_log_mix's edge cases. */
-static int log_mix_vec(Ev *ev, const Val *a, Val *r, int any)
+/* log(exp(u_k) + exp(w_k)), u_k = cu + x_k and w_k = cw + y_k, over vectors (or a
+ * scalar and a vector) x, y of finite values: one exp and one log1p per element
+ * through vecmath, the weights exp(u_k - v_k) and exp(w_k - v_k) from that exp (1 / (1
+ * + e) for the larger).  With th (log_mix's theta, cu = log theta, cw = log(1 -
+ * theta)) the weights reach theta too.  0 when done; -1 (nothing written) for a value
+ * that is not finite, which the element loop handles with the edge cases. */
+static int lse_vec(Ev *ev, const Val *x, const Val *y, double cu, double cw, const Val *th, Val *r, int any)
 {
     enum { B = VM_VEC_BLOCK };
-    double th = a[0].x[0];
-    if (a[0].ndim || !(th > 0 && th < 1)) return -1;
-    const double *p1 = a[1].x, *p2 = a[2].x;
-    int s1 = a[1].ndim > 0, s2 = a[2].ndim > 0;
-    for (int k = 0; k < r->n; k++)
-        if (!isfinite(p1[s1 * k]) || !isfinite(p2[s2 * k])) return -1;
-    double lt = log(th), l1t = log1p(-th), e[B], l[B];
-    for (int k0 = 0; k0 < r->n; k0 += B) {
-        int m = r->n - k0 < B ? r->n - k0 : B;
-        for (int j = 0; j < m; j++) {
-            int k = k0 + j;
-            e[j] = -fabs(lt + p1[s1 * k] - (l1t + p2[s2 * k]));
-        }
-        vm_vexp(e, e, m);
-        vm_vlog1p(e, l, m);
-        for (int j = 0; j < m; j++) {
-            int k = k0 + j;
-            double u = lt + p1[s1 * k], w = l1t + p2[s2 * k];
-            r->x[k] = (u > w ? u : w) + l[j];
-            if (!any) continue;
-            /* the weights exp(u - v) and exp(w - v): 1 / (1 + e) for the larger */
-            double big = 1 / (1 + e[j]), small = e[j] * big;
-            double pu = u >= w ? big : small, pw = u >= w ? small : big;
-            if (a[0].id) tape_put(ev, a[0].id[0], r->id[k], pu / th - pw / (1 - th));
-            if (a[1].id) tape_put(ev, a[1].id[s1 * k], r->id[k], pu);
-            if (a[2].id) tape_put(ev, a[2].id[s2 * k], r->id[k], pw);
-        }
-    }
-    return 0;
-}
-
-/* log_sum_exp(a, b) over vectors (or a scalar and a vector) of finite values: one exp
- * and one log1p per element through vecmath, mf_log_sum_exp's weights from that exp
- * (a zero-inflated model's zero branch).  0 when done; -1 (nothing written) for
- * anything else, which the element loop handles with mf_log_sum_exp's edge cases. */
-static int lse2_vec(Ev *ev, const Val *a, Val *r, int any)
-{
-    enum { B = VM_VEC_BLOCK };
-    const double *p1 = a[0].x, *p2 = a[1].x;
-    int s1 = a[0].ndim > 0, s2 = a[1].ndim > 0;
+    const double *p1 = x->x, *p2 = y->x;
+    int s1 = x->ndim > 0, s2 = y->ndim > 0;
     for (int k = 0; k < r->n; k++)
         if (!isfinite(p1[s1 * k]) || !isfinite(p2[s2 * k])) return -1;
     double e[B], l[B];
     for (int k0 = 0; k0 < r->n; k0 += B) {
         int m = r->n - k0 < B ? r->n - k0 : B;
-        for (int j = 0; j < m; j++) e[j] = -fabs(p1[s1 * (k0 + j)] - p2[s2 * (k0 + j)]);
+        for (int j = 0; j < m; j++) {
+            int k = k0 + j;
+            e[j] = -fabs(cu + p1[s1 * k] - (cw + p2[s2 * k]));
+        }
         vm_vexp(e, e, m);
         vm_vlog1p(e, l, m);
         for (int j = 0; j < m; j++) {
             int k = k0 + j;
-            double u = p1[s1 * k], w = p2[s2 * k];
+            double u = cu + p1[s1 * k], w = cw + p2[s2 * k];
             r->x[k] = (u > w ? u : w) + l[j];
             if (!any) continue;
             double big = 1 / (1 + e[j]), small = e[j] * big;
-            if (a[0].id) tape_put(ev, a[0].id[s1 * k], r->id[k], u >= w ? big : small);
-            if (a[1].id) tape_put(ev, a[1].id[s2 * k], r->id[k], u >= w ? small : big);
+            double pu = u >= w ? big : small, pw = u >= w ? small : big;
+            if (th && th->id) tape_put(ev, th->id[0], r->id[k], pu / th->x[0] - pw / (1 - th->x[0]));
+            if (x->id) tape_put(ev, x->id[s1 * k], r->id[k], pu);
+            if (y->id) tape_put(ev, y->id[s2 * k], r->id[k], pw);
         }
     }
     return 0;
+}
+
+/* log_mix(theta, a, b) with a scalar theta in (0, 1) over vectors a, b (the shape of a
+ * mixture summed in a vectorised loop): log theta and log(1 - theta) once */
+static int log_mix_vec(Ev *ev, const Val *a, Val *r, int any)
+{
+    double th = a[0].x[0];
+    if (a[0].ndim || !(th > 0 && th < 1)) return -1;
+    return lse_vec(ev, &a[1], &a[2], log(th), log1p(-th), &a[0], r, any);
 }
 
 Val call_math(Ev *ev, const Expr *e, Val *args, int n)
@@ -127,7 +104,7 @@ Val call_math(Ev *ev, const Expr *e, Val *args, int n)
     Val r = shape < 0 ? val_real(ev, 0) : val_alloc(ev, TB_REAL, a[shape].kind, a[shape].narr, a[shape].dims);
     if (any) { val_set_ids(ev, &r); tape_reserve(ev, (long)n * r.n); }
     if (n == 3 && f->f3 == mf_log_mix && log_mix_vec(ev, a, &r, any) == 0) return r;
-    if (n == 2 && f->f2 == mf_log_sum_exp && lse2_vec(ev, a, &r, any) == 0) return r;
+    if (n == 2 && f->f2 == mf_log_sum_exp && lse_vec(ev, &a[0], &a[1], 0, 0, NULL, &r, any) == 0) return r;
     for (int k = 0; k < r.n; k++) {
         double x[3], d[3] = {0, 0, 0}, y;
         int kk[3];

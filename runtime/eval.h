@@ -136,6 +136,9 @@ static inline void tape_put(Ev *ev, int32_t in, int32_t out, double d)
     ev->nt++;
 }
 void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const double *src, int sstep, double scale, int n);
+/* n triples (in[k * step], out, scale * src[k * sstep]) into one output: a density's
+ * partials with respect to a vector argument. */
+void tape_push_to(Ev *ev, const int32_t *in, int step, int32_t out, const double *src, int sstep, double scale, int n);
 void tape_callback(Ev *ev, TapeFn fn, void *payload);
 /* Where the tape and the density stand (tape_mark), and back there (tape_undo): a
  * strategy that declines a loop it began leaves no triple, variable, callback or
@@ -235,6 +238,13 @@ Val vec_index(Ev *ev, const Expr *e, int *ok);
  * (b's dependence on n the caller's to judge).  vec_rowprod evaluates such an e in a
  * vectorised run, X's rows lo..hi times b (1, the value in *out), else 0. */
 int vec_rowprod_shape(const Expr *e, int slot);
+/* The run's rows (lo..hi, or a branch's list) are within 1..R. */
+int vec_rows_in(const Ev *ev, int R);
+/* A vectorised run of loop variable slot over lo..hi begins (no body locals or
+ * assignments yet; with bind, slot holds the ints lo..hi), and ends (slot back to v):
+ * vecloop.c's runs and linrec.c's terms. */
+void vec_enter(Ev *ev, int slot, int lo, int hi, int bind);
+void vec_leave(Ev *ev, int slot, Val v);
 int vec_rowprod(Ev *ev, const Expr *e, Val *out);
 /* log_sum_exp(v) of a body's local vector v in a vectorised run: one value per
  * iteration (1, the value in *out), else 0. */
@@ -266,5 +276,8 @@ long val_offset(const Val *v, const int *c);
 /* Builtins: container and linear-algebra functions. */
 typedef Val (*BuiltinFn)(Ev *ev, const Expr *e, Val *args, int n);
 struct Builtin { const char *name; const char *sig; BuiltinFn fn; };
+/* e is a call of the builtin called name (plan-time tests: the vectoriser, the scalar
+ * compiler) */
+int builtin_is(const Expr *e, const char *name);
 extern const struct Builtin builtin_table[];
 #endif

@@ -89,9 +89,7 @@ static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
     if (X->base != TB_REAL || X->id || !X->x || X->ndim != 2) return -1;
     int R = X->dims[0], K = X->dims[1], lo = ev->vec_lo, m = ev->vec_hi - lo + 1;
     const int *ix = ev->vec_idx;      /* a branch's rows (not adjacent), else lo..hi */
-    int bad = ix ? 0 : lo < 1 || ev->vec_hi > R;
-    for (int k = 0; ix && k < m; k++) bad |= ix[k] < 1 || ix[k] > R;
-    if (bad) {                        /* the loop runs one iteration at a time, for the message */
+    if (!vec_rows_in(ev, R)) {        /* the loop runs one iteration at a time, for the message */
         ev_error(ev, e->span, "vectorised row product");
         return -1;
     }
@@ -313,13 +311,7 @@ static void aff_push(Ev *ev, const Aff *a, const double *g, int32_t out)
     }
     for (int j = 0; j < a->nt; j++) {
         const AffTerm *t = &a->t[j];
-        if (t->vid && !ev->notape) {
-            tape_reserve(ev, n);
-            int32_t *ti = ev->tin + ev->nt, *to = ev->tout + ev->nt;
-            double *td = ev->td + ev->nt, d = t->d;
-            for (int k = 0; k < n; k++) { ti[k] = t->vid[k]; to[k] = out; td[k] = d * g[k]; }
-            ev->nt += n;
-        }
+        if (t->vid) tape_push_to(ev, t->vid, 1, out, g, 1, t->d, n);
         if (t->id < 0) continue;
         double s;
         if (t->x) s = dot[j];
@@ -369,12 +361,7 @@ static void push_arg(Ev *ev, const FArg *a, const double *g, int n, int32_t out)
         tape_push(ev, a->v.id[0], out, s);
         return;
     }
-    if (ev->notape) return;
-    tape_reserve(ev, n);              /* one capacity check, the tape's ends in locals */
-    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
-    double *restrict td = ev->td + ev->nt;
-    for (int k = 0; k < n; k++) { ti[k] = a->v.id[k]; to[k] = out; td[k] = g[k]; }
-    ev->nt += n;
+    tape_push_to(ev, a->v.id, 1, out, g, 1, 1, n);
 }
 
 static int needs(const FArg *a)

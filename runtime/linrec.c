@@ -329,16 +329,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         }
     /* the terms of their own, as vectors over lo..hi (vecloop.c's evaluation) */
     if (ok) {
-        int dims[1] = {m};
-        Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
-        for (int k = 0; k < m; k++) iv.iv[k] = lo + k;
-        ev->env[s->slot] = iv;
-        ev->vec_depth = 1;
-        ev->vec_slot = s->slot;
-        ev->vec_lo = lo;
-        ev->vec_hi = hi;
-        ev->vec_idx = NULL;
-        ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
+        vec_enter(ev, s->slot, lo, hi, 1);
         for (int i = 0, kk = 0; i < neq && ok; i++)
             for (int k = 0; k < p->eq[i].nt && ok; k++, kk++) {
                 const LrTerm *x = &p->eq[i].t[k];
@@ -359,8 +350,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
                 }
                 need |= v.id != NULL;
             }
-        ev->vec_depth = 0;
-        ev->env[s->slot] = loopv;
+        vec_leave(ev, s->slot, loopv);
     }
     if (!ok) {                          /* the next strategy runs the loop, and says why */
         ev->fail = 0;

@@ -261,10 +261,6 @@ static int cindex(ScC *c, const Expr *e, int write, int *arr, int *ix)
     return (*arr = arr_of(c, b->slot, e->nidx, write)) < 0 ? -1 : 0;
 }
 
-static int builtin_is(const Expr *e, const char *name)
-{
-    return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
-}
 
 static int assigned(const Stmt *s, int slot);
 
@@ -1177,6 +1173,22 @@ static int reads_slot(const Expr *e, int slot)
     return 0;
 }
 
+/* the position of the loop variable slot among e's indices (all single, as many as
+ * the array has dimensions, slot exactly once and read by no other), or -1 */
+static int jpos(const Expr *e, int slot)
+{
+    if (e->kind != E_INDEX || e->args[0]->kind != E_VAR || e->nidx != ty_ndim(e->args[0]->ty) || e->nidx > VM_MAXDIM)
+        return -1;
+    int pos = -1;
+    for (int d = 0; d < e->nidx; d++) {
+        const Expr *i = e->idx[d].a;
+        if (e->idx[d].kind != IX_SINGLE || !i) return -1;
+        if (i->kind == E_VAR && i->slot == slot) { if (pos >= 0) return -1; pos = d; }
+        else if (reads_slot(i, slot)) return -1;
+    }
+    return pos;
+}
+
 /* The `~` of a loop that sc_distv takes: `for (i in lo:hi) x[j, ..., i] ~ d(args);`
  * with x data (no partials), every index single, i exactly once and nowhere else, and
  * the arguments univariate scalars that do not read i.  NULL otherwise. */
@@ -1187,15 +1199,7 @@ static const Stmt *distv_tilde(const Stmt *s)
     while (b && b->kind == S_BLOCK && b->nstmts == 1) b = b->stmts[0];
     if (!b || b->kind != S_TILDE || b->trunc || !b->fn || b->nargs + 1 > SC_MAXDARGS) return NULL;
     const Expr *y = b->lhs;
-    if (y->kind != E_INDEX || y->args[0]->kind != E_VAR || y->level > LV_DATA || !scalar_ty(y->ty)) return NULL;
-    int found = 0;
-    for (int d = 0; d < y->nidx; d++) {
-        const Expr *i = y->idx[d].a;
-        if (y->idx[d].kind != IX_SINGLE || !i) return NULL;
-        if (i->kind == E_VAR && i->slot == s->slot) found++;
-        else if (reads_slot(i, s->slot)) return NULL;
-    }
-    if (found != 1) return NULL;
+    if (y->level > LV_DATA || !scalar_ty(y->ty) || jpos(y, s->slot) < 0) return NULL;
     for (int k = 0; k < b->nargs; k++) if (!scalar_ty(b->args[k]->ty) || reads_slot(b->args[k], s->slot)) return NULL;
     return b;
 }
@@ -1212,22 +1216,6 @@ static void st_slice(ScStmt *st, int arr, int nidx, const int *ix, int kpos, int
     st->kpos = kpos;
     st->lo = lo;
     st->hi = hi;
-}
-
-/* the position of the loop variable slot among e's indices (all single, as many as
- * the array has dimensions, slot exactly once and read by no other), or -1 */
-static int jpos(const Expr *e, int slot)
-{
-    if (e->kind != E_INDEX || e->args[0]->kind != E_VAR || e->nidx != ty_ndim(e->args[0]->ty) || e->nidx > VM_MAXDIM)
-        return -1;
-    int pos = -1;
-    for (int d = 0; d < e->nidx; d++) {
-        const Expr *i = e->idx[d].a;
-        if (e->idx[d].kind != IX_SINGLE || !i) return -1;
-        if (i->kind == E_VAR && i->slot == slot) { if (pos >= 0) return -1; pos = d; }
-        else if (reads_slot(i, slot)) return -1;
-    }
-    return pos;
 }
 
 /* e's terms (sums and differences taken apart) into t, their signs into sg: 1 when more

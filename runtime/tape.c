@@ -46,6 +46,16 @@ void tape_push_run(Ev *ev, const int32_t *in, int step, int32_t out0, const doub
     ev->nt += n;
 }
 
+void tape_push_to(Ev *ev, const int32_t *in, int step, int32_t out, const double *src, int sstep, double scale, int n)
+{
+    if (ev->notape) return;
+    tape_reserve(ev, n);              /* one capacity check, the tape's ends in locals */
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    for (int k = 0; k < n; k++) { ti[k] = in[k * step]; to[k] = out; td[k] = scale * src[k * sstep]; }
+    ev->nt += n;
+}
+
 void tape_push(Ev *ev, int32_t in, int32_t out, double d)
 {
     if (ev->notape) return;

@@ -84,10 +84,6 @@ static int is_loc(const VCtx *c, int slot) { return in_slots(c->loc, c->nloc, sl
 static int is_red(const VCtx *c, int slot) { return in_slots(c->red, c->nred, slot); }
 static int is_lv(const VCtx *c, int slot) { return in_slots(c->lv, c->nlv, slot); }
 
-static int builtin_named(const Expr *e, const char *name)
-{
-    return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
-}
 
 /* r = r + D, r = D + r or r += D: the term D, or NULL. */
 static const Expr *red_term(const Stmt *s)
@@ -164,6 +160,14 @@ int vec_rowprod_shape(const Expr *e, int slot)
         && i->kind == E_VAR && i->slot == slot && b->ty.narr == 0 && b->ty.kind == TK_VECTOR;
 }
 
+int vec_rows_in(const Ev *ev, int R)
+{
+    if (!ev->vec_idx) return ev->vec_lo >= 1 && ev->vec_hi <= R;
+    for (int k = 0; k < ev->vec_hi - ev->vec_lo + 1; k++)
+        if (ev->vec_idx[k] < 1 || ev->vec_idx[k] > R) return 0;
+    return 1;
+}
+
 int vec_rowprod(Ev *ev, const Expr *e, Val *out)
 {
     if (!vec_rowprod_shape(e, ev->vec_slot)) return 0;
@@ -173,7 +177,7 @@ int vec_rowprod(Ev *ev, const Expr *e, Val *out)
     if (ev->fail) { *out = val_real(ev, 0); return 1; }
     b = val_to_real(ev, b);
     int R = X->dims[0], K = X->dims[1];
-    if (ev->vec_lo < 1 || ev->vec_hi > R || b.ndim != 1 || b.n != K) {
+    if (!vec_rows_in(ev, R) || b.ndim != 1 || b.n != K) {
         ev_error(ev, e->span, "vectorised row product");      /* one at a time, for the message */
         *out = val_real(ev, 0);
         return 1;
@@ -181,12 +185,6 @@ int vec_rowprod(Ev *ev, const Expr *e, Val *out)
     int m = ev->vec_hi - ev->vec_lo + 1;
     if (ev->vec_idx) {                  /* some rows: gathered, a matrix of their own */
         double *A = arena_alloc(&ev->arena, sizeof(double) * ((size_t)m * K + 1));
-        for (int k = 0; k < m; k++)
-            if (ev->vec_idx[k] < 1 || ev->vec_idx[k] > R) {
-                ev_error(ev, e->span, "vectorised row product");
-                *out = val_real(ev, 0);
-                return 1;
-            }
         for (int j = 0; j < K; j++)
             for (int k = 0; k < m; k++) A[k + (size_t)j * m] = X->x[(ev->vec_idx[k] - 1) + (size_t)j * R];
         *out = op_matvec_rows(ev, A, m, m, K, b);
@@ -239,7 +237,7 @@ static int vdep(VCtx *c, const Expr *e)
     }
     default: break;
     }
-    if (builtin_named(e, "log_sum_exp") && e->nargs == 1 && e->args[0]->kind == E_VAR && is_lv(c, e->args[0]->slot))
+    if (builtin_is(e, "log_sum_exp") && e->nargs == 1 && e->args[0]->kind == E_VAR && is_lv(c, e->args[0]->slot))
         return 1;
     int dep = 0;
     for (int i = 0; i < e->nargs; i++) {
@@ -585,6 +583,34 @@ void vec_free(Ev *ev)
     ev->nvsplit = 0;
 }
 
+/* The ints v[0..n) (v NULL: lo, lo + 1, ...) as a value: n in a vectorised run */
+static Val vec_ints(Ev *ev, const int *v, int lo, int n)
+{
+    int dims[1] = {n};
+    Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
+    for (int k = 0; k < n; k++) iv.iv[k] = v ? v[k] : lo + k;
+    return iv;
+}
+
+void vec_enter(Ev *ev, int slot, int lo, int hi, int bind)
+{
+    if (bind) ev->env[slot] = vec_ints(ev, NULL, lo, hi - lo + 1);
+    ev->vec_depth = 1;
+    ev->vec_slot = slot;
+    ev->vec_lo = lo;
+    ev->vec_hi = hi;
+    ev->vec_idx = NULL;
+    ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
+}
+
+void vec_leave(Ev *ev, int slot, Val v)
+{
+    ev->vec_depth = 0;
+    ev->vec_idx = NULL;
+    ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
+    ev->env[slot] = v;
+}
+
 int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
 {
     if (hi < lo || ev->vec_depth) return 0;
@@ -595,16 +621,8 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
     Val saved[VL_MAXASG], rsaved[VL_MAXASG], loopv = ev->env[s->slot];
     for (int i = 0; i < c.nasg; i++) saved[i] = ev->env[c.asg[i]->args[0]->slot];
     for (int i = 0; i < c.nred; i++) rsaved[i] = ev->env[c.red[i]];
-    if (c.nasg || c.need_iv) {           /* n as a value, and index_set's selection: lo..hi */
-        int dims[1] = {hi - lo + 1};
-        Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
-        for (int k = 0; k < iv.n; k++) iv.iv[k] = lo + k;
-        ev->env[s->slot] = iv;
-    }
-    ev->vec_depth = 1;
-    ev->vec_slot = s->slot;
-    ev->vec_lo = lo;
-    ev->vec_hi = hi;
+    /* n as a value, and index_set's selection: lo..hi */
+    vec_enter(ev, s->slot, lo, hi, c.nasg || c.need_iv);
     ev->vec_nloc = c.nloc;
     memcpy(ev->vec_loc, c.loc, sizeof c.loc);
     ev->vec_nlv = c.nlv;
@@ -619,21 +637,13 @@ int vec_loop_planned(Ev *ev, const Stmt *s, int lo, int hi, const void *plan)
             ev->vec_idx = sp->idx + (br ? sp->nthen : 0);
             ev->vec_lo = 1;
             ev->vec_hi = n;
-            if (c.nasg || c.need_iv) {
-                int dims[1] = {n};
-                Val iv = val_alloc(ev, TB_INT, TK_SCALAR, 1, dims);
-                memcpy(iv.iv, ev->vec_idx, sizeof(int) * (size_t)n);
-                ev->env[s->slot] = iv;
-            }
+            if (c.nasg || c.need_iv) ev->env[s->slot] = vec_ints(ev, ev->vec_idx, 0, n);
             exec_stmt(ev, body);
         }
-        ev->vec_idx = NULL;
     } else {
         exec_stmt(ev, s->body);
     }
-    ev->vec_depth = 0;
-    ev->vec_nloc = ev->vec_nasg = ev->vec_nlv = 0;
-    ev->env[s->slot] = loopv;
+    vec_leave(ev, s->slot, loopv);
     if (!ev->fail || ev->fatal) return 1;
     ev->fail = 0;
     ev->msg[0] = 0;
@@ -668,7 +678,9 @@ static int vec_normal(Ev *ev, const Val *a, Val *r, int m)
     double *restrict td = ev->td + ev->nt;
     const int32_t *iy = a[0].id, *im = a[1].id, *is_ = a[2].id, *out = r->id;
     long t = 0;
-    if (!ss && !iy && sy && !sm && im && is_) {  /* data y, one location and one scale: a mixture's */
+    /* data y, one location and one scale (a mixture's component): no strides, no branch
+     * per element (mixture_local 4% faster than through the loop below) */
+    if (!ss && !iy && sy && !sm && im && is_) {
         double m0 = mu[0], c0 = -DSF_LOG_SQRT_2PI - ls0;
         int32_t i0 = im[0], i1 = is_[0];
         for (int k = 0; k < m; k++) {
@@ -719,16 +731,13 @@ static int vec_poisson(Ev *ev, const Val *a, Val *r, int m)
 /* f_lpdf(y[n] | ...) inside an expression of a vectorised loop: one log density per
  * element (the loop would compute them one at a time), each the kernel on one
  * replicate, with its partials as triples to that element. */
-static Val vec_dist_body(Ev *ev, const Expr *e);
-
-Val vec_dist(Ev *ev, const Expr *e) { return vec_dist_body(ev, e); }
 
 /* add + f_lpdf(...) per element, add a column of a local vector (lps[k] += f_lpdf(...)):
  * the density's own elements take add's value and a triple to it, where the sum as
  * values would make a second tape variable per element with two triples */
 static Val vec_dist_plus(Ev *ev, const Expr *e, const Val *add)
 {
-    Val r = vec_dist_body(ev, e);
+    Val r = vec_dist(ev, e);
     if (ev->fail) return r;
     int m = ev->vec_hi - ev->vec_lo + 1;
     if (r.n != m || r.ndim != 1) {      /* a density that does not vary: add it the usual way */
@@ -737,17 +746,12 @@ static Val vec_dist_plus(Ev *ev, const Expr *e, const Val *add)
     }
     for (int k = 0; k < m; k++) r.x[k] = add->x[k] + r.x[k];
     if (!add->id) return r;
-    if (!r.id) { val_set_ids(ev, &r); }
-    if (ev->notape) return r;
-    tape_reserve(ev, m);
-    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
-    double *restrict td = ev->td + ev->nt;
-    for (int k = 0; k < m; k++) { ti[k] = add->id[k]; to[k] = r.id[k]; td[k] = 1; }
-    ev->nt += m;
+    if (!r.id) val_set_ids(ev, &r);
+    tape_push_run(ev, add->id, 1, r.id[0], NULL, 0, 1, m);   /* r's variables are consecutive */
     return r;
 }
 
-static Val vec_dist_body(Ev *ev, const Expr *e)
+Val vec_dist(Ev *ev, const Expr *e)
 {
     const Dist *d = e->fn;
     int na = e->nargs;
@@ -1002,7 +1006,7 @@ int vec_target(Ev *ev, const Stmt *s)
 int vec_call(Ev *ev, const Expr *e, Val *out)
 {
     if (e->nargs != 1 || e->args[0]->kind != E_VAR || !ev_is_lv(ev, e->args[0]->slot)) return 0;
-    if (!builtin_named(e, "log_sum_exp")) return 0;
+    if (!builtin_is(e, "log_sum_exp")) return 0;
     *out = lv_lse(ev, &ev->env[e->args[0]->slot]);
     return 1;
 }
