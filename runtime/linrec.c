@@ -181,6 +181,14 @@ LrProg *lr_compile(const Stmt *s, Arena *a)
 
 /* ---- a run ---- */
 
+/* The elements' terms of p, compact (the two passes' inner loops): equation i's are
+ * [e0[i], e0[i + 1]), each array j's element at t - lag times cv (from the run's
+ * coefficients, one per term). */
+typedef struct LrElems {
+    int e0[LR_MAXEQ + 1], j[LR_MAXEQ * LR_MAXT], lag[LR_MAXEQ * LR_MAXT];
+    double cv[LR_MAXEQ * LR_MAXT];
+} LrElems;
+
 /* A run: the reverse pass's payload.  Array i's element t (equation i assigns array i)
  * has tape variable base + (t - lo) neq + i. */
 typedef struct LrRun {
@@ -198,15 +206,8 @@ typedef struct LrRun {
     int off[LR_MAXEQ];        /* array j's first element kept (t = off[j]) */
     const double *sx[LR_MAXEQ];     /* its values t = off[j] .. hi */
     const int32_t *sid[LR_MAXEQ];   /* and tape variables */
+    LrElems E;                /* the elements' terms, for both passes */
 } LrRun;
-
-/* The elements' terms of p, compact (the two passes' inner loops): equation i's are
- * [e0[i], e0[i + 1]), each array j's element at t - lag times cv (from the run's
- * coefficients, one per term). */
-typedef struct LrElems {
-    int e0[LR_MAXEQ + 1], j[LR_MAXEQ * LR_MAXT], lag[LR_MAXEQ * LR_MAXT];
-    double cv[LR_MAXEQ * LR_MAXT];
-} LrElems;
 
 static void lr_elems(const LrProg *p, const double *cv, LrElems *E)
 {
@@ -235,20 +236,19 @@ static void lr_back(Ev *ev, void *payload)
     int neq = p->neq, lo = r->lo, hi = r->hi;
     int32_t base = r->base;
     /* a step's adjoint goes to d[e] variables on, when the element is the run's */
-    LrElems E;
-    lr_elems(p, r->cv, &E);
+    const LrElems *E = &r->E;
     long ed[LR_MAXEQ * LR_MAXT];
     for (int i = 0; i < neq; i++)
-        for (int e = E.e0[i]; e < E.e0[i + 1]; e++) ed[e] = (long)E.j[e] - i - (long)E.lag[e] * neq;
+        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) ed[e] = (long)E->j[e] - i - (long)E->lag[e] * neq;
     for (int t = hi; t >= lo; t--) {
         double *gt = adj + base + (long)(t - lo) * neq;
         for (int i = neq - 1; i >= 0; i--) {
             double g = gt[i];
             if (g == 0) continue;
-            for (int e = E.e0[i]; e < E.e0[i + 1]; e++) {
-                int u = t - E.lag[e];
-                if (u >= lo) gt[i + ed[e]] += g * E.cv[e];
-                else adj[r->sid[E.j[e]][u - r->off[E.j[e]]]] += g * E.cv[e];
+            for (int e = E->e0[i]; e < E->e0[i + 1]; e++) {
+                int u = t - E->lag[e];
+                if (u >= lo) gt[i + ed[e]] += g * E->cv[e];
+                else adj[r->sid[E->j[e]][u - r->off[E->j[e]]]] += g * E->cv[e];
             }
         }
     }
@@ -379,13 +379,13 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
             }
         }
     }
-    LrElems E;
-    lr_elems(p, r->cv, &E);
+    LrElems *E = &r->E;
+    lr_elems(p, r->cv, E);
     const double *ex[LR_MAXEQ * LR_MAXT];     /* step t reads ex[e][t + eoff[e]] */
     int eoff[LR_MAXEQ * LR_MAXT];
-    for (int e = 0; e < E.e0[neq]; e++) { ex[e] = A[E.j[e]]->x; eoff[e] = -E.lag[e] - 1; }
-    int *ne0 = E.e0;
-    double *ecv = E.cv;
+    for (int e = 0; e < E->e0[neq]; e++) { ex[e] = A[E->j[e]]->x; eoff[e] = -E->lag[e] - 1; }
+    const int *ne0 = E->e0;
+    const double *ecv = E->cv;
     double *xo[LR_MAXEQ];
     for (int i = 0; i < neq; i++) {
         xo[i] = A[i]->x;
