@@ -47,6 +47,7 @@ struct LrProg {
     int neq;
     int aslot[LR_MAXEQ];      /* the arrays, in the order the body assigns them */
     int maxlag[LR_MAXEQ];     /* the largest lag each is read at */
+    int state;                /* the one array read at t - 1 and at no larger lag, or -1 */
     LrEq eq[LR_MAXEQ];
 };
 
@@ -174,6 +175,18 @@ LrProg *lr_compile(const Stmt *s, Arena *a)
         for (int k = 0; k < p.eq[i].nt; k++) nstate += p.eq[i].t[k].arr >= 0;
     }
     if (!nstate) return NULL;          /* no element feeds another: the vectoriser's, or none */
+    /* one state: every element read at a lag is one array's at t - 1 (ARMA(1,1)'s err,
+     * MA(1), a local level, exponential smoothing).  The step is then a first-order
+     * filter of one scalar, which both passes keep in a register (lr_fwd1, lr_back1). */
+    p.state = -1;
+    for (int i = 0; i < n && p.state != -2; i++)
+        for (int k = 0; k < p.eq[i].nt; k++) {
+            const LrTerm *y = &p.eq[i].t[k];
+            if (y->arr < 0 || y->lag == 0) continue;
+            if (y->lag != 1 || (p.state >= 0 && p.state != y->arr)) { p.state = -2; break; }
+            p.state = y->arr;
+        }
+    if (p.state < 0) p.state = -1;
     LrProg *r = arena_alloc(a, sizeof *r);
     *r = p;
     return r;
@@ -225,37 +238,17 @@ static void lr_elems(const LrProg *p, const double *cv, LrElems *E)
     E->e0[p->neq] = ne;
 }
 
-/* The reverse pass.  Only the elements' terms chain one step to the next: they run
- * step by step, back from hi; the other terms and the coefficients' factors then take
- * their adjoints from the elements' (final by then) in passes over the steps. */
-static void lr_back(Ev *ev, void *payload)
+/* The other terms and the coefficients' factors take their adjoints from the elements'
+ * (final by then, at adj[base + (t - lo) neq + i]) in passes over the steps. */
+static void lr_back_terms(Ev *ev, const LrRun *r)
 {
-    LrRun *r = payload;
     const LrProg *p = r->p;
     double *adj = ev->adj;
-    int neq = p->neq, lo = r->lo, hi = r->hi;
-    int32_t base = r->base;
-    /* a step's adjoint goes to d[e] variables on, when the element is the run's */
-    const LrElems *E = &r->E;
-    long ed[LR_MAXEQ * LR_MAXT];
-    for (int i = 0; i < neq; i++)
-        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) ed[e] = (long)E->j[e] - i - (long)E->lag[e] * neq;
-    for (int t = hi; t >= lo; t--) {
-        double *gt = adj + base + (long)(t - lo) * neq;
-        for (int i = neq - 1; i >= 0; i--) {
-            double g = gt[i];
-            if (g == 0) continue;
-            for (int e = E->e0[i]; e < E->e0[i + 1]; e++) {
-                int u = t - E->lag[e];
-                if (u >= lo) gt[i + ed[e]] += g * E->cv[e];
-                else adj[r->sid[E->j[e]][u - r->off[E->j[e]]]] += g * E->cv[e];
-            }
-        }
-    }
+    int neq = p->neq, lo = r->lo;
     for (int i = 0, kk = 0; i < neq; i++)
         for (int k = 0; k < p->eq[i].nt; k++, kk++) {
             const LrTerm *x = &p->eq[i].t[k];
-            const double *g = adj + base + i;         /* step t's adjoint: g[(t - lo) neq] */
+            const double *g = adj + r->base + i;      /* step t's adjoint: g[(t - lo) neq] */
             double cv = r->cv[kk], acc = 0;
             if (x->arr < 0) {
                 const double *px = r->px[kk];
@@ -284,6 +277,124 @@ static void lr_back(Ev *ev, void *payload)
                 adj[id] += acc * d;
             }
         }
+}
+
+/* The reverse pass.  Only the elements' terms chain one step to the next: they run
+ * step by step, back from hi, then the other terms and the factors (lr_back_terms). */
+static void lr_back(Ev *ev, void *payload)
+{
+    LrRun *r = payload;
+    const LrProg *p = r->p;
+    double *adj = ev->adj;
+    int neq = p->neq, lo = r->lo, hi = r->hi;
+    int32_t base = r->base;
+    /* a step's adjoint goes to d[e] variables on, when the element is the run's */
+    const LrElems *E = &r->E;
+    long ed[LR_MAXEQ * LR_MAXT];
+    for (int i = 0; i < neq; i++)
+        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) ed[e] = (long)E->j[e] - i - (long)E->lag[e] * neq;
+    for (int t = hi; t >= lo; t--) {
+        double *gt = adj + base + (long)(t - lo) * neq;
+        for (int i = neq - 1; i >= 0; i--) {
+            double g = gt[i];
+            if (g == 0) continue;
+            for (int e = E->e0[i]; e < E->e0[i + 1]; e++) {
+                int u = t - E->lag[e];
+                if (u >= lo) gt[i + ed[e]] += g * E->cv[e];
+                else adj[r->sid[E->j[e]][u - r->off[E->j[e]]]] += g * E->cv[e];
+            }
+        }
+    }
+    lr_back_terms(ev, r);
+}
+
+static inline __attribute__((always_inline)) void
+fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x, int m)
+{
+    double s = x[js][-1], as = a[js];
+    const double *gs = F[js];
+    for (int t = 0; t < m; t++) {
+        double sp = s;
+        s = gs[t] + as * sp;
+        for (int i = 0; i < neq; i++) x[i][t] = F[i][t] + a[i] * sp;
+    }
+}
+
+static inline __attribute__((always_inline)) double
+back1_steps(int neq, const double *b, const double *h, double rho, double *g, int m)
+{
+    double sig = 0;
+    for (int t = m - 1; t >= 0; t--) {
+        double *gt = g + (long)t * neq, w = 0;
+        for (int k = 0; k < neq; k++) w += b[k] * gt[k];
+        for (int k = 0; k < neq; k++) gt[k] += h[k] * sig;
+        sig = w + rho * sig;
+    }
+    return sig;
+}
+
+/* One state s (p->state's element at t - 1).  Substituting each equation's elements of
+ * this step (read only from equations before it) makes every element an affine
+ * function of s: x_i[t] = G_i[t] + a_i s[t - 1], where G_i is the sum of F_i and the
+ * earlier G_j times the coefficients, computed as vectors (in place of F).  The chain
+ * from one step to the next is one multiply-add, s = G_s[t] + a_s s, held in a
+ * register; the generic loop passes it through memory, an element at a time. */
+static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int lo, int m)
+{
+    int neq = p->neq, js = p->state;
+    double a[LR_MAXEQ];
+    for (int i = 0; i < neq; i++) {
+        a[i] = 0;
+        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) {
+            double c = E->cv[e];
+            if (E->lag[e]) { a[i] += c; continue; }
+            const double *gj = F[E->j[e]];
+            double *gi = F[i];
+            for (int t = 0; t < m; t++) gi[t] += c * gj[t];
+            a[i] += c * a[E->j[e]];
+        }
+    }
+    double *x[LR_MAXEQ];
+    for (int i = 0; i < neq; i++) x[i] = xo[i] + lo - 1;
+    switch (neq) {          /* the step's equations unrolled where there are few */
+    case 1: fwd1_steps(1, js, a, F, x, m); break;
+    case 2: fwd1_steps(2, js, a, F, x, m); break;
+    case 3: fwd1_steps(3, js, a, F, x, m); break;
+    default: fwd1_steps(neq, js, a, F, x, m); break;
+    }
+}
+
+/* Its reverse pass.  With E_i[t] the adjoint of x_i[t] from outside the loop and from
+ * the later equations of its step (as vectors, back through the equations), and
+ * sigma the adjoint of s[t] from step t + 1, x_i[t]'s adjoint is E_i[t] + h_i sigma, and
+ * the step before gets sigma' = sum_k b_k (E_k[t] + h_k sigma) = W[t] + rho sigma, with
+ * b_k equation k's coefficients of s: again one multiply-add per step in a register. */
+static void lr_back1(Ev *ev, void *payload)
+{
+    LrRun *r = payload;
+    const LrProg *p = r->p;
+    const LrElems *E = &r->E;
+    int neq = p->neq, m = r->m, js = p->state;
+    double *g = ev->adj + r->base, h[LR_MAXEQ], b[LR_MAXEQ], rho = 0;
+    for (int i = 0; i < neq; i++) { h[i] = i == js; b[i] = 0; }
+    for (int k = neq - 1; k >= 0; k--)
+        for (int e = E->e0[k]; e < E->e0[k + 1]; e++) {
+            double c = E->cv[e];
+            if (E->lag[e]) { b[k] += c; continue; }
+            int j = E->j[e];
+            for (int t = 0; t < m; t++) g[(long)t * neq + j] += c * g[(long)t * neq + k];
+            h[j] += c * h[k];
+        }
+    for (int k = 0; k < neq; k++) rho += b[k] * h[k];
+    double sig;
+    switch (neq) {
+    case 1: sig = back1_steps(1, b, h, rho, g, m); break;
+    case 2: sig = back1_steps(2, b, h, rho, g, m); break;
+    case 3: sig = back1_steps(3, b, h, rho, g, m); break;
+    default: sig = back1_steps(neq, b, h, rho, g, m); break;
+    }
+    ev->adj[r->sid[js][r->lo - 1 - r->off[js]]] += sig;
+    lr_back_terms(ev, r);
 }
 
 int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
@@ -391,12 +502,14 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         xo[i] = A[i]->x;
         if (!F[i]) F[i] = arena_zalloc(&ev->arena, sizeof(double) * (size_t)m);
     }
-    for (int t = lo; t <= hi; t++)
-        for (int i = 0; i < neq; i++) {
-            double x = F[i][t - lo];
-            for (int e = ne0[i], e1 = ne0[i + 1]; e < e1; e++) x += ecv[e] * ex[e][t + eoff[e]];
-            xo[i][t - 1] = x;
-        }
+    if (p->state >= 0) lr_fwd1(p, E, F, xo, lo, m);
+    else
+        for (int t = lo; t <= hi; t++)
+            for (int i = 0; i < neq; i++) {
+                double x = F[i][t - lo];
+                for (int e = ne0[i], e1 = ne0[i + 1]; e < e1; e++) x += ecv[e] * ex[e][t + eoff[e]];
+                xo[i][t - 1] = x;
+            }
     ev->lr_runs++;
     if (!need) return 1;                /* constants all: no tape variable */
     r->base = tape_vars(ev, m * neq);
@@ -425,6 +538,6 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         r->sx[j] = sx;
         r->sid[j] = sid;
     }
-    tape_callback(ev, lr_back, r);
+    tape_callback(ev, p->state >= 0 ? lr_back1 : lr_back, r);
     return 1;
 }

@@ -47,6 +47,14 @@ static const Case cases[] = {
      DECLS "{ vector[N] m; m[1] = 1; for (t in 2:N) m[t] = 0.5 * m[t - 1] + x[t] * r0; y ~ normal(mu * m, s); }", 1},
     {"a data array assigned (its first element data)",
      DECLS "{ vector[N] m = x; for (t in 2:N) m[t] = theta * m[t - 1] + y[t]; y ~ normal(m, s); }", 1},
+    {"one state read by three equations, two of them through elements of this step",
+     DECLS "{ vector[N] a; vector[N] b; vector[N] c; a[1] = mu; b[1] = th[1]; c[1] = r0;\n"
+     "  for (t in 2:N) { a[t] = theta * c[t - 1] + x[t]; b[t] = 0.5 * a[t] - phi * c[t - 1] + th[t];\n"
+     "    c[t] = b[t] - 2 * a[t] + s * c[t - 1]; }\n"
+     "  y ~ normal(c, s); target += -0.2 * dot_self(a) - 0.1 * dot_self(b); }", 1},
+    {"MA(1): one array, its own element at t - 1",
+     DECLS "{ vector[N] err; err[1] = y[1] - mu; for (t in 2:N) err[t] = y[t] - mu - theta * err[t - 1];\n"
+     "  err ~ normal(0, s); }", 1},
     {"an element out of range (declined, the interpreter's message)",
      DECLS "{ vector[N] m; m[1] = 0; for (t in 2:N + 1) m[t] = m[t - 1] * theta + 1; y ~ normal(m[1:N], s); }", 0},
     {"a lag reaching before the array (declined)",
