@@ -371,8 +371,11 @@ static int needs(const FArg *a)
     return 0;
 }
 
-/* normal: -n log sqrt(2 pi) - sum log sigma_k - sum z_k^2 / 2, z = (y - mu) / sigma. */
-static int k_normal(Ev *ev, FArg *a, const double *mu, int n, double *lp, int32_t *id)
+/* normal: -n log sqrt(2 pi) - sum log sigma_k - sum z_k^2 / 2, z = (y - mu) / sigma.
+ * mu has n values, or one (ms = 0: a scalar location is not copied n times).  With one
+ * scale the sum of squares runs in four sums (one would wait on each add), and an
+ * element that is not finite shows in the sum: such a call is left to call_dist. */
+static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, double *lp, int32_t *id)
 {
     const Val *y = &a[0].v, *sg = &a[2].v;
     if (y->base != TB_REAL || sg->base != TB_REAL) return -1;
@@ -385,20 +388,28 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int n, double *lp, int32_
     if (!ns) {
         double s = sg->x[0];
         if (!(s > 0 && s < INFINITY)) return -1;
-        double is = 1 / s;
-        for (int k = 0; k < n; k++) {
-            double yk = y->x[ny ? k : 0], m = mu[k];
-            bad |= isnan(yk) | !isfinite(m);
-            double z = (yk - m) * is;
-            zz += z * z;
+        double is = 1 / s, z4[4] = {0, 0, 0, 0};
+        const double *yx = y->x;
+        int k = 0;
+        if (ny && ms)
+            for (; k + 4 <= n; k += 4)
+                for (int j = 0; j < 4; j++) {
+                    double z = (yx[k + j] - mu[k + j]) * is;
+                    z4[j] += z * z;
+                    gm[k + j] = z * is;
+                }
+        for (; k < n; k++) {
+            double z = (yx[ny ? k : 0] - mu[ms ? k : 0]) * is;
+            z4[0] += z * z;
             gm[k] = z * is;
         }
+        zz = (z4[0] + z4[1]) + (z4[2] + z4[3]);
+        if (!isfinite(zz)) return -1;
         lsum = n * log(s);
-        if (bad) return -1;
         *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
     } else {
         for (int k = 0; k < n; k++) {
-            double yk = y->x[ny ? k : 0], m = mu[k], s = sg->x[k];
+            double yk = y->x[ny ? k : 0], m = mu[ms ? k : 0], s = sg->x[k];
             bad |= isnan(yk) | !isfinite(m) | !(s > 0 && s < INFINITY);
             double is = 1 / s, z = (yk - m) * is;
             zz += z * z;
@@ -413,8 +424,11 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int n, double *lp, int32_
     *id = tape_vars(ev, 1);
     if (need_mu) push_arg(ev, &a[1], gm, n, *id);
     if (need_y) {
-        for (int k = 0; k < n; k++) gm[k] = -gm[k];
-        push_arg(ev, &a[0], gm, n, *id);
+        if (a[0].v.n > 1 && a[0].v.id) tape_push_to(ev, a[0].v.id, 1, *id, gm, 1, -1, n);
+        else {
+            for (int k = 0; k < n; k++) gm[k] = -gm[k];
+            push_arg(ev, &a[0], gm, n, *id);
+        }
     }
     if (need_s) {
         if (ns) push_arg(ev, &a[2], gs, n, *id);
@@ -646,12 +660,19 @@ int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int ne
     }
     if (n > 0) {
         const double *mu;
+        int ms = 1;
         if (a[1].is_aff) {
             double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
             aff_values(&a[1].aff, m);
             mu = m;
         } else if (a[1].v.n == n && a[1].v.base == TB_REAL) mu = a[1].v.x;
-        else {
+        else if (which == 1 && a[1].v.n == 1 && a[1].v.base == TB_REAL) { mu = a[1].v.x; ms = 0; }
+        else if (which == 1 && a[1].v.n == 1 && a[1].v.base == TB_INT && a[1].v.iv[0] != INT32_MIN) {
+            double *m = arena_alloc(&ev->arena, sizeof(double));
+            *m = a[1].v.iv[0];
+            mu = m;
+            ms = 0;
+        } else {
             Val v = val_to_real(ev, a[1].v);
             double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
             for (int k = 0; k < n; k++) m[k] = v.x[v.n == 1 ? 0 : k];
@@ -660,7 +681,7 @@ int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int ne
         if (which == 1) {
             if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);
             if (a[2].v.base == TB_INT) a[2].v = val_to_real(ev, a[2].v);
-            rc = k_normal(ev, a, mu, n, lp, id);
+            rc = k_normal(ev, a, mu, ms, n, lp, id);
         } else if (which == 2) rc = k_bernoulli_logit(ev, a, mu, n, lp, id);
         else rc = k_poisson_log(ev, a, mu, n, lp, id);
     }

@@ -238,6 +238,30 @@ static void lr_elems(const LrProg *p, const double *cv, LrElems *E)
     E->e0[p->neq] = ne;
 }
 
+/* sum over t < m of g[t stride] (times x[t]), in four sums: one would wait on each add */
+static double sum_stride(const double *g, int stride, const double *x, int m)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    long st = stride;
+    int t = 0;
+    if (x)
+        for (; t + 4 <= m; t += 4) {
+            s0 += g[t * st] * x[t];
+            s1 += g[(t + 1) * st] * x[t + 1];
+            s2 += g[(t + 2) * st] * x[t + 2];
+            s3 += g[(t + 3) * st] * x[t + 3];
+        }
+    else
+        for (; t + 4 <= m; t += 4) {
+            s0 += g[t * st];
+            s1 += g[(t + 1) * st];
+            s2 += g[(t + 2) * st];
+            s3 += g[(t + 3) * st];
+        }
+    for (; t < m; t++) s0 += x ? g[t * st] * x[t] : g[t * st];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* The other terms and the coefficients' factors take their adjoints from the elements'
  * (final by then, at adj[base + (t - lo) neq + i]) in passes over the steps. */
 static void lr_back_terms(Ev *ev, const LrRun *r)
@@ -256,17 +280,14 @@ static void lr_back_terms(Ev *ev, const LrRun *r)
                 if (pid && r->pst[kk]) {
                     for (int t = 0; t < r->m; t++) adj[pid[t]] += cv * g[(long)t * neq];
                 } else if (pid) {
-                    double sg = 0;
-                    for (int t = 0; t < r->m; t++) sg += g[(long)t * neq];
-                    adj[pid[0]] += cv * sg;
+                    adj[pid[0]] += cv * sum_stride(g, neq, NULL, r->m);
                 }
                 if (r->fk[kk]) {
-                    if (r->pst[kk]) for (int t = 0; t < r->m; t++) acc += g[(long)t * neq] * px[t];
-                    else { for (int t = 0; t < r->m; t++) acc += g[(long)t * neq]; acc *= px[0]; }
+                    acc = r->pst[kk] ? sum_stride(g, neq, px, r->m) : sum_stride(g, neq, NULL, r->m) * px[0];
                 }
             } else if (r->fk[kk]) {
                 const double *sx = r->sx[x->arr] + (lo - x->lag - r->off[x->arr]);   /* element t - lag */
-                for (int t = 0; t < r->m; t++) acc += g[(long)t * neq] * sx[t];
+                acc = sum_stride(g, neq, sx, r->m);
             }
             if (!r->fk[kk]) continue;
             for (int f = 0; f < x->nf; f++) {         /* d/d f of sign * prod(f) * value */
