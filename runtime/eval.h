@@ -254,8 +254,10 @@ int vec_call(Ev *ev, const Expr *e, Val *out);
  * count), 1; 0 for another kind of value. */
 int vec_target(Ev *ev, const Stmt *s);
 /* e can be evaluated as a vector over the range of loop variable slot (a loop that
- * assigns nothing e reads): linrec.c's terms. */
-int vec_expr_ok(const Expr *e, int slot);
+ * assigns nothing e reads): linrec.c's terms.  *need_iv is set when e reads the loop
+ * variable as a value, not only in an index the vectoriser takes as a view (y[t - 1]):
+ * vec_enter must then bind it. */
+int vec_expr_ok(const Expr *e, int slot, int *need_iv);
 /* Frees what the vectorised runs keep in ev (tape_free calls it). */
 void vec_free(Ev *ev);
 Val vec_dist(Ev *ev, const Expr *e);

@@ -48,6 +48,7 @@ struct LrProg {
     int aslot[LR_MAXEQ];      /* the arrays, in the order the body assigns them */
     int maxlag[LR_MAXEQ];     /* the largest lag each is read at */
     int state;                /* the one array read at t - 1 and at no larger lag, or -1 */
+    int need_iv;              /* a term reads t itself (not only at an index t - c) */
     LrEq eq[LR_MAXEQ];
 };
 
@@ -118,7 +119,7 @@ static int affine(LrCtx *c, const Expr *e, double sign)
         return affine(c, e->args[0], e->op == OP_NEG ? -sign : sign);
     if (q->nt == LR_MAXT) return -1;
     if (!mentions(e, p->aslot, p->neq)) {           /* a term of its own, as a vector */
-        if ((e->ty.base != TB_REAL && e->ty.base != TB_INT) || !scalar_ty(e->ty) || !vec_expr_ok(e, p->slot))
+        if ((e->ty.base != TB_REAL && e->ty.base != TB_INT) || !scalar_ty(e->ty) || !vec_expr_ok(e, p->slot, &p->need_iv))
             return -1;
         q->t[q->nt++] = (LrTerm){.arr = -1, .e = e, .sign = sign, .nf = c->nf};
         memcpy(q->t[q->nt - 1].f, c->f, sizeof c->f);
@@ -461,7 +462,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         }
     /* the terms of their own, as vectors over lo..hi (vecloop.c's evaluation) */
     if (ok) {
-        vec_enter(ev, s->slot, lo, hi, 1);
+        vec_enter(ev, s->slot, lo, hi, p->need_iv);
         for (int i = 0, kk = 0; i < neq && ok; i++)
             for (int k = 0; k < p->eq[i].nt && ok; k++, kk++) {
                 const LrTerm *x = &p->eq[i].t[k];
@@ -470,10 +471,13 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
                 if (ev->fail) { ok = 0; break; }
                 v = val_to_real(ev, v);
                 if (!(v.ndim == 0 && v.n == 1) && !(v.ndim == 1 && v.n == m)) { ok = 0; break; }
-                /* kept: a view's variable may be assigned before the reverse pass */
-                double *vx = arena_alloc(&ev->arena, sizeof(double) * (size_t)v.n);
-                memcpy(vx, v.x, sizeof(double) * (size_t)v.n);
-                r->px[kk] = vx;
+                /* kept when the reverse pass reads them (a factor with a tape variable):
+                 * a view's variable may be assigned before it runs */
+                if (r->fk[kk]) {
+                    double *vx = arena_alloc(&ev->arena, sizeof(double) * (size_t)v.n);
+                    memcpy(vx, v.x, sizeof(double) * (size_t)v.n);
+                    r->px[kk] = vx;
+                } else r->px[kk] = v.x;
                 r->pst[kk] = v.ndim == 1;
                 if (v.id) {
                     int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)v.n);

@@ -127,6 +127,15 @@ static int uses_slot(const Expr *e, int slot)
     return 0;
 }
 
+/* n - c, n + c (c an int literal): vec_index takes x[n - c] as a view, as x[n], without
+ * n's values, except in a branch's iterations (vec_idx) */
+static int is_shift(const Expr *pa, int slot)
+{
+    return pa->kind == E_BINOP && (pa->op == OP_ADD || pa->op == OP_SUB) && pa->args[0]->kind == E_VAR
+           && pa->args[0]->slot == slot && pa->args[1]->kind == E_INT && pa->args[1]->ival > -1000000
+           && pa->args[1]->ival < 1000000;
+}
+
 /* The index position that varies with the loop variable: n itself, or an int
  * lookup such as idx[n] (alpha[county[n]]); -1 if none. */
 static int vary_pos(int slot, const Expr *e)
@@ -217,7 +226,8 @@ static int vdep(VCtx *c, const Expr *e)
             pos = vary_pos(c->slot, e);
             if (pos >= 0) {
                 const Expr *a = e->idx[pos].a;
-                if (ai >= 0 || a->ty.base != TB_INT || a->ty.narr || vdep(c, a) != 1) return -1;
+                if (ai >= 0 || a->ty.base != TB_INT || a->ty.narr) return -1;
+                if (!(is_shift(a, c->slot) && !c->split) && vdep(c, a) != 1) return -1;
             }
         }
         for (int i = 0; i < e->nidx; i++) {
@@ -257,10 +267,12 @@ static int vdep(VCtx *c, const Expr *e)
     return -1;
 }
 
-int vec_expr_ok(const Expr *e, int slot)
+int vec_expr_ok(const Expr *e, int slot, int *need_iv)
 {
     VCtx c = {.slot = slot};
-    return vdep(&c, e) >= 0;
+    int ok = vdep(&c, e) >= 0;
+    *need_iv |= c.need_iv;
+    return ok;
 }
 
 /* Every argument allowed, at least one depending on the loop variable. */
@@ -412,9 +424,7 @@ Val vec_index(Ev *ev, const Expr *e, int *ok)
     *ok = 1;
     const Expr *pa = e->idx[pos].a;
     int bare = pa->kind == E_VAR && pa->slot == ev->vec_slot, shift = 0;
-    if (!bare && !ev->vec_idx && pa->kind == E_BINOP && (pa->op == OP_ADD || pa->op == OP_SUB)
-        && pa->args[0]->kind == E_VAR && pa->args[0]->slot == ev->vec_slot && pa->args[1]->kind == E_INT
-        && pa->args[1]->ival > -1000000 && pa->args[1]->ival < 1000000) {
+    if (!bare && !ev->vec_idx && is_shift(pa, ev->vec_slot)) {
         /* x[n - c], x[n + c]: lo - c .. hi - c, a view as x[n] is (arK's y[t - k]) */
         bare = 1;
         shift = (int)(pa->op == OP_ADD ? pa->args[1]->ival : -pa->args[1]->ival);
