@@ -330,16 +330,27 @@ static void lr_back(Ev *ev, void *payload)
     lr_back_terms(ev, r);
 }
 
+/* The steps, and the elements' tape variables (id, when not NULL) written in the same
+ * loop: the chain leaves the processor time for them. */
 static inline __attribute__((always_inline)) void
-fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x, int m)
+fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x, int32_t *const *id,
+           int32_t b, int m)
 {
     double s = x[js][-1], as = a[js];
     const double *gs = F[js];
-    for (int t = 0; t < m; t++) {
-        double sp = s;
-        s = gs[t] + as * sp;
-        for (int i = 0; i < neq; i++) x[i][t] = F[i][t] + a[i] * sp;
-    }
+    if (id)
+        for (int t = 0; t < m; t++) {
+            double sp = s;
+            s = gs[t] + as * sp;
+            for (int i = 0; i < neq; i++) { x[i][t] = F[i][t] + a[i] * sp; id[i][t] = b + i; }
+            b += neq;
+        }
+    else
+        for (int t = 0; t < m; t++) {
+            double sp = s;
+            s = gs[t] + as * sp;
+            for (int i = 0; i < neq; i++) x[i][t] = F[i][t] + a[i] * sp;
+        }
 }
 
 static inline __attribute__((always_inline)) double
@@ -361,7 +372,8 @@ back1_steps(int neq, const double *b, const double *h, double rho, double *g, in
  * earlier G_j times the coefficients, computed as vectors (in place of F).  The chain
  * from one step to the next is one multiply-add, s = G_s[t] + a_s s, held in a
  * register; the generic loop passes it through memory, an element at a time. */
-static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int lo, int m)
+static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int32_t *const *io,
+                    int32_t base, int lo, int m)
 {
     int neq = p->neq, js = p->state;
     double a[LR_MAXEQ];
@@ -379,10 +391,10 @@ static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double 
     double *x[LR_MAXEQ];
     for (int i = 0; i < neq; i++) x[i] = xo[i] + lo - 1;
     switch (neq) {          /* the step's equations unrolled where there are few */
-    case 1: fwd1_steps(1, js, a, F, x, m); break;
-    case 2: fwd1_steps(2, js, a, F, x, m); break;
-    case 3: fwd1_steps(3, js, a, F, x, m); break;
-    default: fwd1_steps(neq, js, a, F, x, m); break;
+    case 1: fwd1_steps(1, js, a, F, x, io, base, m); break;
+    case 2: fwd1_steps(2, js, a, F, x, io, base, m); break;
+    case 3: fwd1_steps(3, js, a, F, x, io, base, m); break;
+    default: fwd1_steps(neq, js, a, F, x, io, base, m); break;
     }
 }
 
@@ -527,30 +539,33 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         xo[i] = A[i]->x;
         if (!F[i]) F[i] = arena_zalloc(&ev->arena, sizeof(double) * (size_t)m);
     }
-    if (p->state >= 0) lr_fwd1(p, E, F, xo, lo, m);
-    else
+    int32_t *io[LR_MAXEQ];              /* the elements' tape variables, when they have them */
+    if (need) {
+        for (int j = 0; j < neq; j++) {
+            Val *a = A[j];
+            if (!a->id) {               /* the array becomes a tape value */
+                double *x = a->x;
+                val_set_ids(ev, a);
+                a->x = x;
+            }
+        }
+        r->base = tape_vars(ev, m * neq);
+        for (int i = 0; i < neq; i++) io[i] = A[i]->id + (lo - 1);
+    }
+    if (p->state >= 0) lr_fwd1(p, E, F, xo, need ? io : NULL, r->base, lo, m);
+    else {
         for (int t = lo; t <= hi; t++)
             for (int i = 0; i < neq; i++) {
                 double x = F[i][t - lo];
                 for (int e = ne0[i], e1 = ne0[i + 1]; e < e1; e++) x += ecv[e] * ex[e][t + eoff[e]];
                 xo[i][t - 1] = x;
             }
+        if (need)
+            for (int i = 0; i < neq; i++)
+                for (int t = 0; t < m; t++) io[i][t] = r->base + i + (int32_t)t * neq;
+    }
     ev->lr_runs++;
-    if (!need) return 1;                /* constants all: no tape variable */
-    r->base = tape_vars(ev, m * neq);
-    for (int j = 0; j < neq; j++) {
-        Val *a = A[j];
-        if (!a->id) {                   /* the array becomes a tape value */
-            double *x = a->x;
-            val_set_ids(ev, a);
-            a->x = x;
-        }
-    }
-    for (int i = 0; i < neq; i++) {
-        int32_t *id = A[i]->id + (lo - 1), b = r->base + i;
-        for (int t = 0; t < m; t++) id[t] = b + (int32_t)t * neq;
-    }
-    if (ev->notape) return 1;
+    if (!need || ev->notape) return 1;  /* constants all: no tape variable */
     /* the values and tape variables the reverse pass reads, kept: later statements may
      * assign the arrays */
     for (int j = 0; j < neq; j++) {
