@@ -262,6 +262,12 @@ static Val to_kind(Ev *ev, Val x, int kind)
     Val v = val_alloc(ev, TB_REAL, kind, kind == TK_SCALAR, dims);
     int c[VM_MAXDIM] = {0};
     if (x.id) v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(x.n ? x.n : 1));
+    if (x.narr == 0 || (x.ndim == 1 && x.kind == TK_SCALAR)) {
+        /* a vector, a matrix (column-major), a 1-d array: stored in the order read */
+        memcpy(v.x, x.x, sizeof(double) * (size_t)x.n);
+        if (x.id) memcpy(v.id, x.id, sizeof(int32_t) * (size_t)x.n);
+        return v;
+    }
     for (int t = 0; t < x.n; t++) {
         long o = val_offset(&x, c);
         v.x[t] = x.x[o];
