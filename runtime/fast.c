@@ -349,19 +349,21 @@ static void aff1_push(Ev *ev, const Aff *a, double G0, double G1, int32_t out)
 /* An argument: a value, or (the location) an affine form. */
 typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
 
-/* Pushes the partials g (length n, or one value when the argument has one element)
- * of argument a to the statement's variable out. */
-static void push_arg(Ev *ev, const FArg *a, const double *g, int n, int32_t out)
+/* Pushes the partials scale * g (length n, or one value when the argument has one
+ * element) of argument a to the statement's variable out.  scale is 1, or -1 for a
+ * variate (a density's partials in y are those in mu negated); an affine form is
+ * always a location, pushed with 1. */
+static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n, int32_t out)
 {
     if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }
     if (!a->v.id) return;
     if (a->v.n == 1) {
         double s = 0;
         for (int k = 0; k < n; k++) s += g[k];
-        tape_push(ev, a->v.id[0], out, s);
+        tape_push(ev, a->v.id[0], out, scale * s);
         return;
     }
-    tape_push_to(ev, a->v.id, 1, out, g, 1, 1, n);
+    tape_push_to(ev, a->v.id, 1, out, g, 1, scale, n);
 }
 
 static int needs(const FArg *a)
@@ -421,16 +423,10 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, double *lp
     }
     if (!(need_mu || need_y || need_s)) { *id = -1; return 0; }
     *id = tape_vars(ev, 1);
-    if (need_mu) push_arg(ev, &a[1], gm, n, *id);
-    if (need_y) {
-        if (a[0].v.n > 1 && a[0].v.id) tape_push_to(ev, a[0].v.id, 1, *id, gm, 1, -1, n);
-        else {
-            for (int k = 0; k < n; k++) gm[k] = -gm[k];
-            push_arg(ev, &a[0], gm, n, *id);
-        }
-    }
+    if (need_mu) push_arg(ev, &a[1], gm, 1, n, *id);
+    if (need_y) push_arg(ev, &a[0], gm, -1, n, *id);
     if (need_s) {
-        if (ns) push_arg(ev, &a[2], gs, n, *id);
+        if (ns) push_arg(ev, &a[2], gs, 1, n, *id);
         else tape_push(ev, sg->id[0], *id, (zz - n) / sg->x[0]);
     }
     return 0;
@@ -472,7 +468,7 @@ static int k_bernoulli_logit(Ev *ev, FArg *a, const double *al, int n, double *l
     *lp = s;
     if (!need) { *id = -1; return 0; }
     *id = tape_vars(ev, 1);
-    push_arg(ev, &a[1], g, n, *id);
+    push_arg(ev, &a[1], g, 1, n, *id);
     return 0;
 }
 
@@ -501,7 +497,7 @@ static int k_poisson_log(Ev *ev, FArg *a, const double *al, int n, double *lp, i
     *lp = s;
     if (!need) { *id = -1; return 0; }
     *id = tape_vars(ev, 1);
-    push_arg(ev, &a[1], g, n, *id);
+    push_arg(ev, &a[1], g, 1, n, *id);
     return 0;
 }
 
@@ -665,17 +661,16 @@ int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int ne
             aff_values(&a[1].aff, m);
             mu = m;
         } else if (a[1].v.n == n && a[1].v.base == TB_REAL) mu = a[1].v.x;
-        else if (which == 1 && a[1].v.n == 1 && a[1].v.base == TB_REAL) { mu = a[1].v.x; ms = 0; }
-        else if (which == 1 && a[1].v.n == 1 && a[1].v.base == TB_INT && a[1].v.iv[0] != INT32_MIN) {
-            double *m = arena_alloc(&ev->arena, sizeof(double));
-            *m = a[1].v.iv[0];
-            mu = m;
-            ms = 0;
-        } else {
+        else {
             Val v = val_to_real(ev, a[1].v);
-            double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
-            for (int k = 0; k < n; k++) m[k] = v.x[v.n == 1 ? 0 : k];
-            mu = m;
+            if (which == 1 && v.n == 1) {    /* normal's kernel takes one location as it is */
+                mu = v.x;
+                ms = 0;
+            } else {
+                double *m = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
+                for (int k = 0; k < n; k++) m[k] = v.x[v.n == 1 ? 0 : k];
+                mu = m;
+            }
         }
         if (which == 1) {
             if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);

@@ -179,15 +179,10 @@ LrProg *lr_compile(const Stmt *s, Arena *a)
     /* one state: every element read at a lag is one array's at t - 1 (ARMA(1,1)'s err,
      * MA(1), a local level, exponential smoothing).  The step is then a first-order
      * filter of one scalar, which both passes keep in a register (lr_fwd1, lr_back1). */
+    int nlagged = 0;
     p.state = -1;
-    for (int i = 0; i < n && p.state != -2; i++)
-        for (int k = 0; k < p.eq[i].nt; k++) {
-            const LrTerm *y = &p.eq[i].t[k];
-            if (y->arr < 0 || y->lag == 0) continue;
-            if (y->lag != 1 || (p.state >= 0 && p.state != y->arr)) { p.state = -2; break; }
-            p.state = y->arr;
-        }
-    if (p.state < 0) p.state = -1;
+    for (int j = 0; j < p.neq; j++) if (p.maxlag[j]) { nlagged++; p.state = j; }
+    if (nlagged != 1 || p.maxlag[p.state] != 1) p.state = -1;
     LrProg *r = arena_alloc(a, sizeof *r);
     *r = p;
     return r;
@@ -278,14 +273,14 @@ static void lr_back_terms(Ev *ev, const LrRun *r)
             if (x->arr < 0) {
                 const double *px = r->px[kk];
                 const int32_t *pid = r->pid[kk];
+                /* a scalar term: its adjoint is the steps' sum, whichever reads it */
+                double sg = !r->pst[kk] && (pid || r->fk[kk]) ? sum_stride(g, neq, NULL, r->m) : 0;
                 if (pid && r->pst[kk]) {
                     for (int t = 0; t < r->m; t++) adj[pid[t]] += cv * g[(long)t * neq];
                 } else if (pid) {
-                    adj[pid[0]] += cv * sum_stride(g, neq, NULL, r->m);
+                    adj[pid[0]] += cv * sg;
                 }
-                if (r->fk[kk]) {
-                    acc = r->pst[kk] ? sum_stride(g, neq, px, r->m) : sum_stride(g, neq, NULL, r->m) * px[0];
-                }
+                if (r->fk[kk]) acc = r->pst[kk] ? sum_stride(g, neq, px, r->m) : sg * px[0];
             } else if (r->fk[kk]) {
                 const double *sx = r->sx[x->arr] + (lo - x->lag - r->off[x->arr]);   /* element t - lag */
                 acc = sum_stride(g, neq, sx, r->m);
@@ -328,6 +323,27 @@ static void lr_back(Ev *ev, void *payload)
         }
     }
     lr_back_terms(ev, r);
+}
+
+/* The forward pass of any number of states: step t's element i is F_i[t] plus its
+ * elements' terms, read back from the arrays (xo, 1-based: element t at xo[t - 1]);
+ * then the elements' tape variables (io, when not NULL: element lo's first). */
+static void lr_fwd(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int32_t *const *io,
+                   int32_t base, int lo, int hi)
+{
+    int neq = p->neq;
+    const double *ex[LR_MAXEQ * LR_MAXT];     /* step t reads ex[e][t + eoff[e]] */
+    int eoff[LR_MAXEQ * LR_MAXT];
+    for (int e = 0; e < E->e0[neq]; e++) { ex[e] = xo[E->j[e]]; eoff[e] = -E->lag[e] - 1; }
+    for (int t = lo; t <= hi; t++)
+        for (int i = 0; i < neq; i++) {
+            double x = F[i][t - lo];
+            for (int e = E->e0[i], e1 = E->e0[i + 1]; e < e1; e++) x += E->cv[e] * ex[e][t + eoff[e]];
+            xo[i][t - 1] = x;
+        }
+    if (io)
+        for (int i = 0; i < neq; i++)
+            for (int t = 0; t <= hi - lo; t++) io[i][t] = base + i + (int32_t)t * neq;
 }
 
 /* The steps, and the elements' tape variables (id, when not NULL) written in the same
@@ -529,11 +545,6 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
     }
     LrElems *E = &r->E;
     lr_elems(p, r->cv, E);
-    const double *ex[LR_MAXEQ * LR_MAXT];     /* step t reads ex[e][t + eoff[e]] */
-    int eoff[LR_MAXEQ * LR_MAXT];
-    for (int e = 0; e < E->e0[neq]; e++) { ex[e] = A[E->j[e]]->x; eoff[e] = -E->lag[e] - 1; }
-    const int *ne0 = E->e0;
-    const double *ecv = E->cv;
     double *xo[LR_MAXEQ];
     for (int i = 0; i < neq; i++) {
         xo[i] = A[i]->x;
@@ -553,17 +564,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         for (int i = 0; i < neq; i++) io[i] = A[i]->id + (lo - 1);
     }
     if (p->state >= 0) lr_fwd1(p, E, F, xo, need ? io : NULL, r->base, lo, m);
-    else {
-        for (int t = lo; t <= hi; t++)
-            for (int i = 0; i < neq; i++) {
-                double x = F[i][t - lo];
-                for (int e = ne0[i], e1 = ne0[i + 1]; e < e1; e++) x += ecv[e] * ex[e][t + eoff[e]];
-                xo[i][t - 1] = x;
-            }
-        if (need)
-            for (int i = 0; i < neq; i++)
-                for (int t = 0; t < m; t++) io[i][t] = r->base + i + (int32_t)t * neq;
-    }
+    else lr_fwd(p, E, F, xo, need ? io : NULL, r->base, lo, hi);
     ev->lr_runs++;
     if (!need || ev->notape) return 1;  /* constants all: no tape variable */
     /* the values and tape variables the reverse pass reads, kept: later statements may
