@@ -616,25 +616,21 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
     return 0;
 }
 
-int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
+/* The generic path, for its checks and messages. */
+static int fast_generic(Ev *ev, const Dist *d, const FArg *a, int nex, Span sp, double *lp, int32_t *id)
 {
-    const Dist *d = dist;
-    const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
-    int which = f ? f->dist : fast_dist_kind(d, nex);
-    if (!which) return 0;
-    int aff = aff_planned(ev, key, ex[1]);
-    FArg a[3];
-    for (int i = 0; i < nex; i++) {
-        a[i].is_aff = 0;
-        if (i == 1 && aff) {
-            a[i].aff.nt = 0;
-            a[i].aff.n = -1;
-            if (aff_eval(ev, ex[i], 1, &a[i].aff) == 0 && a[i].aff.n >= 0) { a[i].is_aff = 1; continue; }
-            if (ev->fail) return 1;
-        }
-        a[i].v = eval_expr(ev, ex[i]);
-        if (ev->fail) return 1;
-    }
+    Val args[DIST_MAX_ARGS_EV];
+    for (int i = 0; i < nex; i++) args[i] = a[i].is_aff ? aff_materialise(ev, &a[i].aff) : a[i].v;
+    Val r = call_dist(ev, NULL, d, FN_DIST_LPDF, args, nex, sp);
+    if (ev->fail) return 1;
+    *lp = r.x[0];
+    *id = r.id ? r.id[0] : -1;
+    return 1;
+}
+
+/* fast_dist once its arguments are values (or the location an affine form). */
+static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp, double *lp, int32_t *id)
+{
     /* common length and the location's values */
     int n = -1;                        /* containers must agree; scalars broadcast */
     for (int i = 0; i < nex; i++) {
@@ -680,12 +676,72 @@ int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int ne
         else rc = k_poisson_log(ev, a, mu, n, lp, id);
     }
     if (rc == 0) return 1;
-    /* the generic path, for its checks and messages */
-    Val args[3];
-    for (int i = 0; i < nex; i++) args[i] = a[i].is_aff ? aff_materialise(ev, &a[i].aff) : a[i].v;
-    Val r = call_dist(ev, NULL, d, FN_DIST_LPDF, args, nex, sp);
-    if (ev->fail) return 1;
-    *lp = r.x[0];
-    *id = r.id ? r.id[0] : -1;
+    return fast_generic(ev, d, a, nex, sp, lp, id);
+}
+
+/* A family's scalar entry point (Dist.lp1) on one replicate of scalars: 1 when done
+ * (the value in *lp, its tape variable in *id), 0 when a has a container or the
+ * family has no such entry, -1 when lp1 refuses an argument (call_dist says why). */
+static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, double *lp, int32_t *id)
+{
+    if (!d->lp1 || nex > DIST_MAX_ARGS) return 0;
+    double x[DIST_MAX_ARGS], g[DIST_MAX_ARGS];
+    unsigned want = 0;
+    for (int k = 0; k < nex; k++) {
+        const Val *v = &a[k].v;
+        if (v->ndim != 0 || v->n != 1) return 0;
+        x[k] = v->base == TB_INT ? (double)v->iv[0] : v->x[0];
+        if (v->id && v->id[0] >= 0) want |= 1u << k;
+    }
+    double out;
+    DistErr err;
+    if (d->lp1(x, want, &out, g, &err) != 0 || isnan(out)) return -1;
+    *lp = out;
+    if (!want) { *id = -1; return 1; }
+    *id = tape_vars(ev, 1);
+    for (int k = 0; k < nex; k++)
+        if (want >> k & 1) tape_push(ev, a[k].v.id[0], *id, g[k]);
     return 1;
+}
+
+static int fast_tilde(Ev *ev, const PlTilde *t, const Dist *d, int which, Span sp, double *lp, int32_t *id)
+{
+    if (ev->vec_depth) return 0;      /* a vectorised run's scalars hold vectors */
+    FArg a[DIST_MAX_ARGS_EV];
+    for (int k = 0; k < t->n; k++) {
+        a[k].is_aff = 0;
+        if (t->slot[k] < 0) a[k].v = which == 1 ? t->cr[k] : t->c[k];
+        else {
+            a[k].v = ev->env[t->slot[k]];
+            if (!a[k].v.x && !a[k].v.iv) return 0;     /* not set: the interpreter says so */
+        }
+    }
+    if (which) return fast_run(ev, d, which, a, t->n, sp, lp, id);
+    int rc = tilde_lp1(ev, d, a, t->n, lp, id);
+    if (rc > 0) return 1;
+    if (rc < 0) return fast_generic(ev, d, a, t->n, sp, lp, id);
+    return 0;
+}
+
+int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
+{
+    const Dist *d = dist;
+    const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
+    int which = f ? f->dist : fast_dist_kind(d, nex);
+    if (f && f->tilde && fast_tilde(ev, f->tilde, d, which, sp, lp, id)) return 1;
+    if (!which) return 0;
+    int aff = aff_planned(ev, key, ex[1]);
+    FArg a[3];
+    for (int i = 0; i < nex; i++) {
+        a[i].is_aff = 0;
+        if (i == 1 && aff) {
+            a[i].aff.nt = 0;
+            a[i].aff.n = -1;
+            if (aff_eval(ev, ex[i], 1, &a[i].aff) == 0 && a[i].aff.n >= 0) { a[i].is_aff = 1; continue; }
+            if (ev->fail) return 1;
+        }
+        a[i].v = eval_expr(ev, ex[i]);
+        if (ev->fail) return 1;
+    }
+    return fast_run(ev, d, which, a, nex, sp, lp, id);
 }

@@ -38,9 +38,20 @@ typedef struct PlLoop {
  * (for fast_dist its location argument) is taken as an affine form, outside a
  * vectorised loop (PL_AFF) and inside one (PL_AFF_VEC: its scalars hold vectors). */
 enum { PL_AFF = 1, PL_AFF_VEC = 2 };
+/* A `~` statement whose operands are all variables or literals (`sigma ~ cauchy(0,
+ * 2.5)`, `beta ~ normal(0, 10)`, `y ~ normal(mu, sigma)`): fast_tilde reads the
+ * variables from the environment and takes the literals as made here, so nothing is
+ * evaluated, converted or looked up at run time. */
+typedef struct PlTilde {
+    int n;                    /* operands, the variate first */
+    int slot[DIST_MAX_ARGS_EV];   /* the variable's slot, or -1: a literal */
+    Val c[DIST_MAX_ARGS_EV];      /* a literal as written (int or real) */
+    Val cr[DIST_MAX_ARGS_EV];     /* and as a real */
+} PlTilde;
 typedef struct PlFast {
     const void *key;          /* the Stmt (`~`) or the Expr (call, value) */
     unsigned char dist, aff;
+    const PlTilde *tilde;     /* a `~` statement's operands, or NULL */
 } PlFast;
 
 typedef struct Plan {
@@ -50,6 +61,7 @@ typedef struct Plan {
     PlFast *ftab;             /* open addressing on key */
     int fcap;
     int nfast, nfdist, nfaff;  /* entries; fast_dist kernels; affine verdicts (either bit) */
+    int ntilde;               /* `~` statements with PlTilde operands */
 } Plan;
 
 /* Tests compare the scalar programs with the interpreter: set, no loop gets one. */

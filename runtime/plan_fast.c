@@ -67,6 +67,39 @@ static void walk_value(Walk *w, const Expr *e, const VCtx *vc)
     walk_expr(w, e, vc);
 }
 
+/* A literal, with a sign (`-1` parses as a negation of 1), into *v: 1, else 0. */
+static int literal(Model *m, const Expr *e, Val *v, Val *vr)
+{
+    double sg = 1;
+    if (e->kind == E_UNOP && e->op == OP_NEG) { sg = -1; e = e->args[0]; }
+    if (e->kind != E_INT && e->kind != E_REAL) return 0;
+    double *x = arena_alloc(&m->arena, sizeof(double));
+    *x = sg * (e->kind == E_INT ? (double)e->ival : e->rval);
+    *vr = (Val){.base = TB_REAL, .kind = TK_SCALAR, .n = 1, .x = x};
+    if (e->kind == E_REAL) { *v = *vr; return 1; }
+    if (sg * (double)e->ival != (double)(int)(sg * (double)e->ival)) return 0;   /* beyond an int */
+    int *iv = arena_alloc(&m->arena, sizeof(int));
+    *iv = (int)(sg * (double)e->ival);
+    *v = (Val){.base = TB_INT, .kind = TK_SCALAR, .n = 1, .iv = iv};
+    return 1;
+}
+
+/* s's operands as a PlTilde, or NULL when one is neither a variable nor a literal. */
+static const PlTilde *tilde_operands(Model *m, const Stmt *s)
+{
+    if (s->nargs + 1 > DIST_MAX_ARGS_EV) return NULL;
+    PlTilde t = {.n = s->nargs + 1};
+    for (int k = 0; k < t.n; k++) {
+        const Expr *e = k ? s->args[k - 1] : s->lhs;
+        t.slot[k] = -1;
+        if (e->kind == E_VAR) t.slot[k] = e->slot;
+        else if (!literal(m, e, &t.c[k], &t.cr[k])) return NULL;
+    }
+    PlTilde *r = arena_alloc(&m->arena, sizeof *r);
+    *r = t;
+    return r;
+}
+
 static void body_locals(const Stmt *s, int *vs, int *nv)
 {
     if (!s) return;
@@ -91,6 +124,10 @@ static void walk_stmt(Model *m, Walk *w, const Stmt *s, const VCtx *vc)
     case S_TILDE: {
         int k = fast_dist_kind(s->fn, s->nargs + 1);
         put(w, s, k, k ? aff_bits(s->args[0], vc) : 0);
+        if (!w->count && !vc && !vm_plan_fast_disabled) {   /* inside a vectorised run scalars hold vectors */
+            PlFast *f = (PlFast *)plan_fast(w->p, s);
+            if ((f->tilde = tilde_operands(m, s))) w->p->ntilde++;
+        }
         walk_expr(w, s->lhs, vc);
         for (int i = 0; i < s->nargs; i++) walk_expr(w, s->args[i], vc);
         return;

@@ -33,8 +33,9 @@ static const char *DATA =
 #define T11 "a * x + b * sv + c * y + a * x + b * sv + c * y + a * x + b * sv + c * y + a * x + b * sv + "
 
 /* ndist: statements given a kernel; naff: values (or locations) planned affine in
- * either context */
-typedef struct { const char *name, *src; int ndist, naff; } Case;
+ * either context; ntilde: `~` statements whose operands are variables and literals
+ * (PlTilde: read from the environment, nothing evaluated) */
+typedef struct { const char *name, *src; int ndist, naff, ntilde; } Case;
 
 static const Case cases[] = {
     {"affine location, three kernels", DECLS "y ~ normal(a + b * x, s); z ~ bernoulli_logit(a - c * x);\n"
@@ -52,7 +53,7 @@ static const Case cases[] = {
      DECLS "for (n in 1:N) { real m = exp(0.1 * (X[n] * be)); y[n] ~ normal(m * (X[n] * be), s); }", 1, 0},
     {"scalar values are not tried, nor a parameter vector as a term",
      DECLS "{ real q = a + b; vector[N] m = a + b * x; m = m + c * sv; vector[N] w = c * sv - q;\n"
-     "  y ~ normal(m, s); y ~ normal(w, s); }", 2, 2},
+     "  y ~ normal(m, s); y ~ normal(w, s); }", 2, 2, 2},
     {"vectorised loop: varying and invariant values",
      DECLS "for (n in 1:N) { real m = a + b * x[n]; real q = a + c; y[n] ~ normal(m + q, s); }", 1, 2},
     {"vectorised loop: two varying factors",
@@ -61,7 +62,11 @@ static const Case cases[] = {
      DECLS "{ vector[N] m; for (n in 1:N) { m[n] = al[g[n]] + b * x[n]; y[n] ~ normal(m[n], s); } }", 1, 1},
     {"a loop the plan does not vectorise (carried value)",
      DECLS "{ vector[N] m; m[1] = a; for (n in 2:N) { m[n] = m[n - 1] * 0.5 + b * x[n]; y[n] ~ normal(m[n], s); } }", 1, 0},
-    {"other families have no kernel", DECLS "y ~ cauchy(a + b * x, s); y ~ student_t(3, a, s);", 0, 0},
+    {"other families have no kernel", DECLS "y ~ cauchy(a + b * x, s); y ~ student_t(3, a, s);", 0, 0, 1},
+    {"variables and literals as operands: normal's kernel, a family's scalar entry point, containers",
+     DECLS "a ~ normal(0, 10); b ~ normal(-1, 2.5); s ~ cauchy(0, 2.5); c ~ student_t(3, -0.5, 1);\n"
+     "th ~ normal(a, s); y ~ normal(a, s); al ~ logistic(0, 1); be ~ normal(b, 1); J ~ poisson(s);\n"
+     "k ~ poisson(s); s ~ gamma(2, s); s ~ exponential(1);", 5, 0, 12},
 };
 
 static VmModel *load(const char *src, int fast) { return rt_load(src, DATA, &vm_plan_fast_disabled, !fast); }
@@ -81,7 +86,8 @@ START_TEST(plan_matches_evaluator)
     const Plan *p = ((Ev *)ef)->m->plan;
     ck_assert_msg(p->nfdist == c->ndist, "%s: %d kernels planned, expected %d", c->name, p->nfdist, c->ndist);
     ck_assert_msg(p->nfaff == c->naff, "%s: %d affine values planned, expected %d", c->name, p->nfaff, c->naff);
-    ck_assert_int_eq(((Ev *)es)->m->plan->nfdist + ((Ev *)es)->m->plan->nfaff, 0);
+    ck_assert_msg(p->ntilde == c->ntilde, "%s: %d statements with operands, expected %d", c->name, p->ntilde, c->ntilde);
+    ck_assert_int_eq(((Ev *)es)->m->plan->nfdist + ((Ev *)es)->m->plan->nfaff + ((Ev *)es)->m->plan->ntilde, 0);
     size_t dim = vm_model_dim(mf);
     double u[64], gf[64], gs[64], lf, ls;
     ck_assert(dim <= 64);
@@ -117,6 +123,34 @@ START_TEST(plan_matches_evaluator)
 }
 END_TEST
 
+/* An invalid argument met through the operands gets the interpreter's message. */
+START_TEST(operands_invalid_argument)
+{
+    static const char *srcs[] = {DECLS "a ~ normal(0, -1);", DECLS "s ~ cauchy(0, -2.5);",
+                                 DECLS "y ~ normal(a, -2);", DECLS "a ~ gamma(s, -1);"};
+    const char *src = srcs[_i];
+    VmModel *mf = load(src, 1), *ms = load(src, 0);
+    ck_assert_ptr_nonnull(mf);
+    ck_assert_ptr_nonnull(ms);
+    VmEval *ef = vm_eval_new(mf), *es = vm_eval_new(ms);
+    ck_assert_int_eq(((Ev *)ef)->m->plan->ntilde, 1);
+    size_t dim = vm_model_dim(mf);
+    double u[64], g[64], lf, ls;
+    point(u, dim, 0);
+    vm_log_density(ef, u, 1, &lf, g);
+    vm_log_density(es, u, 1, &ls, g);
+    ck_assert(lf == -INFINITY && ls == -INFINITY);
+    char *wf = vm_eval_explain(ef), *ws = vm_eval_explain(es);
+    ck_assert_ptr_nonnull(wf);
+    ck_assert_ptr_nonnull(ws);
+    ck_assert_str_eq(wf, ws);
+    ck_assert_ptr_nonnull(strstr(wf, ":5:"));     /* the statement's line */
+    free(wf); free(ws);
+    vm_eval_free(ef); vm_eval_free(es);
+    vm_model_free(mf); vm_model_free(ms);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -124,6 +158,7 @@ int main(void)
     TCase *tc = tcase_create("plan_fast");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, plan_matches_evaluator, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_loop_test(tc, operands_invalid_argument, 0, 4);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
