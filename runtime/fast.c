@@ -399,7 +399,14 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, double *lp
                 zz += z * z;
                 gm[k] = z * is;
             }
-        else
+        else if (ny) {                  /* one location: err ~ normal(0, sigma) */
+            double m0 = mu[0];
+            for (int k = 0; k < n; k++) {
+                double z = (yx[k] - m0) * is;
+                zz += z * z;
+                gm[k] = z * is;
+            }
+        } else
             for (int k = 0; k < n; k++) {
                 double z = (yx[ny ? k : 0] - mu[ms ? k : 0]) * is;
                 zz += z * z;

@@ -118,6 +118,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
          * unless the program runs an inner loop as one density call over a slice
          * (SS_DISTV): nested3 14.5 us so, 20.5 as vectors */
         if (l->vec && l->sc) { if (sc_ndistv(l->sc)) l->vec = NULL; else l->sc = NULL; }
+        if (l->sc) sc_data_stats((ScProg *)l->sc, m->data_env, &m->arena);
         /* a recurrence that a scalar program covers runs as one: garch11's loop took
          * 15% fewer instructions so (callgrind), the same time */
         l->rec = !l->vec && !l->sc ? rec_compile(s, &m->arena) : NULL;

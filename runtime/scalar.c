@@ -999,11 +999,18 @@ static void sc_distv(ScRun *R, const ScStmt *s)
         double mu = R->rv[s->args[1]], sg = R->rv[s->args[2]];
         if (!isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
         double is = 1 / sg, sz = 0, szz = 0;
-        for (int k = 0; k < n; k++) {
-            double z = (xb[k] - mu) * is;
-            sz += z;
-            szz += z * z;
-        }
+        if (s->nstat && v->x == s->nstat_x && step == 1 && lo == 1 && hi == v->dims[kp]) {
+            /* a whole row of the data: sum (y - mu)^2 = SS + n (mean - mu)^2 */
+            const double *ms = s->nstat + 2 * (long)((double)off * s->nstat_inv + 0.5);  /* off / n, a multiple: no division */
+            double d = (ms[0] - mu) * is;
+            sz = n * d;
+            szz = ms[1] * is * is + n * (d * d);
+        } else
+            for (int k = 0; k < n; k++) {
+                double z = (xb[k] - mu) * is;
+                sz += z;
+                szz += z * z;
+            }
         if (!isfinite(szz)) { R->bad = 1; return; }   /* the interpreter says why */
         R->lp += -n * (SC_LOG_SQRT_2PI + sc_log_scale(R, sg)) - 0.5 * szz;
         if (R->rid[s->args[1]] >= 0) R->racc[s->args[1]] += sz * is;
@@ -1028,6 +1035,38 @@ static void sc_distv(ScRun *R, const ScStmt *s)
     R->lp += out;
     for (int k = 1; k < s->nargs; k++)
         if (dp[k]) R->racc[s->args[k]] += g[k];
+}
+
+int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
+{
+    int nd = 0;
+    for (int i = 0; i <= p->nst; i++) {
+        ScStmt *s = &p->st[i];
+        if (s->kind != SS_DISTV || s->dist != &dist_normal || (s->argint & 1)) continue;
+        int ar = s->arr;
+        if (p->awrite[ar] || p->alocal[ar] || p->apre[ar]) continue;
+        const Val *v = &data_env[p->aslot[ar]];
+        if (v->base != TB_REAL || !v->x || v->id || v->ndim != p->andim[ar] || s->kpos != v->ndim - 1) continue;
+        int c[VM_MAXDIM] = {0}, len = v->dims[s->kpos];
+        c[s->kpos] = 1;
+        if (len < 2 || val_offset(v, c) != 1 || v->n % len) continue;   /* rows contiguous */
+        long rows = v->n / len;
+        double *st = arena_alloc(a, sizeof(double) * 2 * (size_t)rows);
+        for (long r = 0; r < rows; r++) {
+            const double *x = v->x + r * len;
+            double m = 0, ss = 0;
+            for (int k = 0; k < len; k++) m += x[k];
+            m /= len;
+            for (int k = 0; k < len; k++) ss += (x[k] - m) * (x[k] - m);
+            st[2 * r] = m;
+            st[2 * r + 1] = ss;
+        }
+        s->nstat = st;
+        s->nstat_x = v->x;
+        s->nstat_inv = 1.0 / len;
+        nd++;
+    }
+    return nd;
 }
 
 /* The offset of element lo of array entry arr indexed by ix (int registers) but at

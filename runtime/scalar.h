@@ -46,6 +46,11 @@ int sc_npreval(const ScProg *p);
  * be a program, which runs it so (plan.c). */
 int sc_distv_shape(const Stmt *s);
 extern int vm_scalar_nodistv;     /* tests: set at load, no loop is run so */
+/* At load, with the data bound (data_env: the model's values by slot): the statistics
+ * of the data rows its SS_DISTV statements of normal read whole (ScStmt.nstat), in a.
+ * For the model's own loops only: a function's slots are not the model's.  The number
+ * of statements given them. */
+int sc_data_stats(ScProg *p, const Val *data_env, Arena *a);
 /* Its loops `for (j in ...) a[..., j] = b[..., j] + c[j, ...] + e` run as one element-wise
  * sum (SS_VSUM); vm_scalar_novsum (tests, set at load): none is. */
 int sc_nvsum(const ScProg *p);

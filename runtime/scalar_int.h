@@ -153,6 +153,12 @@ typedef struct ScStmt {
     unsigned argint;
     int lo, hi;               /* SS_FOR, SS_DISTV: int registers of the bounds */
     int kpos;                 /* SS_DISTV: the position of the loop's index in ix */
+    /* SS_DISTV of normal over whole rows of a data array (its last index running
+     * 1..length, contiguous): per row its mean and the sum of its squared deviations
+     * from the mean, made at load (sc_data_stats), and the values they were made from
+     * (a run whose array holds others sums the row); NULL: none */
+    const double *nstat, *nstat_x;
+    double nstat_inv;         /* 1 / the rows' length */
     int body0, body1;         /* SS_FOR: its statements */
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
     int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */
