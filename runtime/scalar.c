@@ -1066,8 +1066,11 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
         s->nstat_inv = 1.0 / len;
         nd++;
     }
+    p->nstat = nd;
     return nd;
 }
+
+int sc_nstat(const ScProg *p) { return p->nstat; }
 
 /* The offset of element lo of array entry arr indexed by ix (int registers) but at
  * position kpos, and the step to the next j, for j in lo..hi: -1 and R->bad when one

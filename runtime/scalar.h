@@ -51,6 +51,7 @@ extern int vm_scalar_nodistv;     /* tests: set at load, no loop is run so */
  * For the model's own loops only: a function's slots are not the model's.  The number
  * of statements given them. */
 int sc_data_stats(ScProg *p, const Val *data_env, Arena *a);
+int sc_nstat(const ScProg *p);
 /* Its loops `for (j in ...) a[..., j] = b[..., j] + c[j, ...] + e` run as one element-wise
  * sum (SS_VSUM); vm_scalar_novsum (tests, set at load): none is. */
 int sc_nvsum(const ScProg *p);

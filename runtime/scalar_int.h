@@ -187,6 +187,7 @@ struct ScProg {
     unsigned char atrans[SC_MAXARR];  /* the outer value is apre's matrix transposed (x[n] * M) */
     int npreval;
     int nfused;               /* SO_FMA operations (products folded into their sum) */
+    int nstat;                /* SS_DISTV statements given row statistics (sc_data_stats) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */

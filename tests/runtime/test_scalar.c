@@ -98,6 +98,9 @@ static const Case cases[] = {
     {"densities over data slices in nested loops (SS_DISTV): the last index, a strided one, int data",
      DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
      "  for (j in 1:2) Y[i, j, 2] ~ student_t(3, m * 0.5, s + 1); for (n in 1:N) k[n] ~ poisson_log(b * 0.1 + al[i] * 0.2); }", 0},
+    {"normal over data rows: whole (their statistics), part of one, a matrix's column (not contiguous)",
+     DECLS "for (i in 1:J) { real m = a + al[i] * b; for (j in 1:2) { for (c in 1:2) Y[i, j, c] ~ normal(m + j, s);\n"
+     "  for (c in 2:2) Y[i, j, c] ~ normal(m * 0.5, s); } for (n in 1:N) X[n, i] ~ normal(m, s + 1); }", 0},
     {"if/else on int data: a zero-inflated poisson (Stan's way), a statement before the if (not split into vectorised runs)",
      DECLS "for (n in 1:N) {\n  real lam = exp(b);\n  if (k[n] == 0)\n"
      "    target += log_sum_exp(bernoulli_lpmf(1 | inv_logit(a)), bernoulli_lpmf(0 | inv_logit(a)) + poisson_lpmf(k[n] | lam));\n"
@@ -463,6 +466,22 @@ START_TEST(slices_as_one_call)
         VmModel *m = load(cases[i].src, 1);
         ck_assert_ptr_nonnull(m);
         ck_assert_int_eq(plan_count(m, sc_ndistv, 0), 3);
+        ck_assert_int_eq(plan_count(m, sc_nstat, 0), 1);     /* normal over Y's rows; not student_t */
+        vm_model_free(m);
+    }
+}
+END_TEST
+
+/* The statistics of data rows: given where the rows are whole, and used only then. */
+START_TEST(row_statistics)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!strstr(cases[i].name, "normal over data rows")) continue;
+        VmModel *m = load(cases[i].src, 1);
+        ck_assert_ptr_nonnull(m);
+        /* the outermost program's: the part of a row is judged at run time, the column not */
+        ck_assert_int_eq(plan_count(m, sc_ndistv, 1), 3);
+        ck_assert_int_eq(plan_count(m, sc_nstat, 1), 2);
         vm_model_free(m);
     }
 }
@@ -714,6 +733,7 @@ int main(void)
     tcase_add_test(tc, not_inlined);
     tcase_add_test(tc, forwarded_reads);
     tcase_add_test(tc, slices_as_one_call);
+    tcase_add_test(tc, row_statistics);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
