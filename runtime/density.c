@@ -327,6 +327,8 @@ static int log_density(VmEval *e, const double *u, int jacobian, double *lp, dou
     for (size_t i = 0; i < m->dim; i++)
         if (!isfinite(u[i])) { *lp = -INFINITY; snprintf(ev->msg, sizeof ev->msg, "non-finite coordinate %zu", i + 1); return 0; }
     ev->notape = grad == NULL;        /* the value alone records no tape */
+    if (ev->adj_used) memset(ev->adj, 0, sizeof(double) * (size_t)ev->adj_used);   /* tape_seed's */
+    ev->adj_used = 0;
     if (model_run(e, u, jacobian, PH_MODEL)) {
         *lp = -INFINITY;
         if (grad) memset(grad, 0, sizeof(double) * m->dim);
@@ -338,13 +340,8 @@ static int log_density(VmEval *e, const double *u, int jacobian, double *lp, dou
     *lp = s;
     if (!grad) return 0;
     if (m->dim == 0) return 0;        /* nothing to differentiate */
-    if (ev->nvars > ev->capadj) {
-        double *adj = malloc(sizeof(double) * (size_t)ev->nvars * 2);   /* before the free: may not return */
-        free(ev->adj);
-        ev->capadj = ev->nvars * 2;
-        ev->adj = adj;
-    }
-    memset(ev->adj, 0, sizeof(double) * (size_t)ev->nvars);
+    tape_adj_grow(ev, ev->nvars);     /* zero but for the seeds (tape_seed) */
+    if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
     for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
     tape_backward(ev);
     memcpy(grad, ev->adj, sizeof(double) * m->dim);

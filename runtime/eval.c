@@ -164,7 +164,7 @@ static __attribute__((noinline)) Val eval_call(Ev *ev, const Expr *e)
     if (e->fkind == FN_DIST_LPDF) {   /* normal_lpdf(y | ...) inside an expression */
         double lp;
         int32_t id;
-        if (fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+        if (fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, 0, &lp, &id)) {
             if (ev->fail) return poison(ev);
             Val r = val_real(ev, lp);
             if (id >= 0) { r.id = arena_alloc(&ev->arena, sizeof(int32_t)); r.id[0] = id; }
@@ -443,7 +443,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         if (s->nargs + 1 <= DIST_MAX_ARGS_EV) {
             ex[0] = s->lhs;
             for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
-            if (fast_dist(ev, s, s->fn, ex, s->nargs + 1, s->span, &lpv, &lpid)) {
+            if (fast_dist(ev, s, s->fn, ex, s->nargs + 1, s->span, !ev->vec_depth && !ev->call_depth, &lpv, &lpid)) {
                 if (!ev->fail) ev_add_term(ev, lpv, lpid);
                 return;
             }
@@ -467,7 +467,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         int32_t lpid;
         if (ev->vec_depth && vec_target(ev, s)) return;
         if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
-            && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, &lpv, &lpid)) {
+            && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, !ev->vec_depth && !ev->call_depth, &lpv, &lpid)) {
             if (!ev->fail) ev_add_term(ev, lpv, lpid);
             return;
         }

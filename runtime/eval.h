@@ -69,6 +69,10 @@ struct Ev {
     int nseg, capseg;
     double *adj;
     int32_t capadj;
+    /* adj[0, adj_used) may be nonzero: a root term's partials go into adj as the
+     * forward pass computes them (tape_seed), so each evaluation starts by clearing
+     * what the last one used */
+    int32_t adj_used;
     /* log density terms */
     double lp_const;                  /* constant part */
     int32_t *lp_ids;                  /* var terms */
@@ -147,6 +151,19 @@ typedef struct TapeMark { long nt; int32_t nvars; int nseg, nlp; double lp_const
 TapeMark tape_mark(const Ev *ev);
 void tape_undo(Ev *ev, const TapeMark *m);
 void tape_backward(Ev *ev);
+/* A term added to the log density as it is (a `~` statement's, not a value inside an
+ * expression) has adjoint 1: its partials are final when computed, and go straight
+ * into the adjoints (no tape variable, no triples, no sweep).  Only where no undo can
+ * follow (tape_undo: outside the planned loop strategies, whose statements run with
+ * vec_depth set or inside a function).  adj grows as needed, the new part zero. */
+void tape_adj_grow(Ev *ev, int32_t n);
+static inline void tape_seed(Ev *ev, int32_t id, double g)
+{
+    if (ev->notape) return;
+    if (id >= ev->capadj) tape_adj_grow(ev, id + 1);
+    if (id >= ev->adj_used) ev->adj_used = id + 1;
+    ev->adj[id] += g;
+}
 void tape_reset(Ev *ev);
 /* free the tape's and the log-density terms' buffers (not the arena or env) */
 void tape_free(Ev *ev);
@@ -213,7 +230,8 @@ Val call_dist(Ev *ev, const Expr *e, const void *dist, int fkind, Val *args, int
 /* Fast path for `~` and `target += *_lpdf(...)` of common families (fast.c): 1 if it
  * ran the statement (lp and its tape variable id, -1 for a constant; or ev->fail),
  * 0 if the generic path must (nothing was evaluated). */
-int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id);
+int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, int root, double *lp,
+              int32_t *id);
 /* The verdicts the plan stores (plan_fast.c), key the `~` statement or the *_lpdf call:
  * which kernel of fast_dist (0: none) for dist with nex arguments; whether
  * fast_affine takes e, vec in a vectorised loop whose variable and body locals are vs. */

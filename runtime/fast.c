@@ -360,10 +360,17 @@ static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n
     if (a->v.n == 1) {
         double s = 0;
         for (int k = 0; k < n; k++) s += g[k];
-        tape_push(ev, a->v.id[0], out, scale * s);
+        if (out < 0) tape_seed(ev, a->v.id[0], scale * s);
+        else tape_push(ev, a->v.id[0], out, scale * s);
         return;
     }
-    tape_push_to(ev, a->v.id, 1, out, g, 1, scale, n);
+    if (out >= 0) { tape_push_to(ev, a->v.id, 1, out, g, 1, scale, n); return; }
+    if (ev->notape) return;            /* a root term's partials (tape_seed), straight in */
+    const int32_t *id = a->v.id;
+    tape_adj_grow(ev, ev->nvars);      /* room for every variable so far: ids are below nvars */
+    if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
+    double *adj = ev->adj;
+    for (int k = 0; k < n; k++) adj[id[k]] += scale * g[k];
 }
 
 static int needs(const FArg *a)
@@ -378,7 +385,7 @@ static int needs(const FArg *a)
  * scale an element that is not finite shows in the sum of squares: such a call is left
  * to call_dist.  One sum, in the elements' order: four would be faster, but would move
  * the last bits of every normal's density, and with them every NUTS chain. */
-static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, double *lp, int32_t *id)
+static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, double *lp, int32_t *id)
 {
     const Val *y = &a[0].v, *sg = &a[2].v;
     if (y->base != TB_REAL || sg->base != TB_REAL) return -1;
@@ -429,12 +436,15 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, double *lp
         *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
     }
     if (!(need_mu || need_y || need_s)) { *id = -1; return 0; }
-    *id = tape_vars(ev, 1);
-    if (need_mu) push_arg(ev, &a[1], gm, 1, n, *id);
-    if (need_y) push_arg(ev, &a[0], gm, -1, n, *id);
+    /* a root term (tape_seed): no variable, its partials straight into the adjoints */
+    int32_t out = root && !a[1].is_aff ? -1 : tape_vars(ev, 1);
+    *id = out;
+    if (need_mu) push_arg(ev, &a[1], gm, 1, n, out);
+    if (need_y) push_arg(ev, &a[0], gm, -1, n, out);
     if (need_s) {
-        if (ns) push_arg(ev, &a[2], gs, 1, n, *id);
-        else tape_push(ev, sg->id[0], *id, (zz - n) / sg->x[0]);
+        if (ns) push_arg(ev, &a[2], gs, 1, n, out);
+        else if (out < 0) tape_seed(ev, sg->id[0], (zz - n) / sg->x[0]);
+        else tape_push(ev, sg->id[0], out, (zz - n) / sg->x[0]);
     }
     return 0;
 }
@@ -636,7 +646,7 @@ static int fast_generic(Ev *ev, const Dist *d, const FArg *a, int nex, Span sp, 
 }
 
 /* fast_dist once its arguments are values (or the location an affine form). */
-static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp, double *lp, int32_t *id)
+static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp, int root, double *lp, int32_t *id)
 {
     /* common length and the location's values */
     int n = -1;                        /* containers must agree; scalars broadcast */
@@ -678,7 +688,7 @@ static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp,
         if (which == 1) {
             if (a[0].v.base == TB_INT) a[0].v = val_to_real(ev, a[0].v);
             if (a[2].v.base == TB_INT) a[2].v = val_to_real(ev, a[2].v);
-            rc = k_normal(ev, a, mu, ms, n, lp, id);
+            rc = k_normal(ev, a, mu, ms, n, root, lp, id);
         } else if (which == 2) rc = k_bernoulli_logit(ev, a, mu, n, lp, id);
         else rc = k_poisson_log(ev, a, mu, n, lp, id);
     }
@@ -689,7 +699,7 @@ static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp,
 /* A family's scalar entry point (Dist.lp1) on one replicate of scalars: 1 when done
  * (the value in *lp, its tape variable in *id), 0 when a has a container or the
  * family has no such entry, -1 when lp1 refuses an argument (call_dist says why). */
-static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, double *lp, int32_t *id)
+static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, int root, double *lp, int32_t *id)
 {
     if (!d->lp1 || nex > DIST_MAX_ARGS) return 0;
     double x[DIST_MAX_ARGS], g[DIST_MAX_ARGS];
@@ -705,13 +715,19 @@ static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, double *lp, 
     if (d->lp1(x, want, &out, g, &err) != 0 || isnan(out)) return -1;
     *lp = out;
     if (!want) { *id = -1; return 1; }
+    if (root) {                         /* tape_seed */
+        *id = -1;
+        for (int k = 0; k < nex; k++)
+            if (want >> k & 1) tape_seed(ev, a[k].v.id[0], g[k]);
+        return 1;
+    }
     *id = tape_vars(ev, 1);
     for (int k = 0; k < nex; k++)
         if (want >> k & 1) tape_push(ev, a[k].v.id[0], *id, g[k]);
     return 1;
 }
 
-static int fast_tilde(Ev *ev, const PlTilde *t, const Dist *d, int which, Span sp, double *lp, int32_t *id)
+static int fast_tilde(Ev *ev, const PlTilde *t, const Dist *d, int which, Span sp, int root, double *lp, int32_t *id)
 {
     if (ev->vec_depth) return 0;      /* a vectorised run's scalars hold vectors */
     FArg a[DIST_MAX_ARGS_EV];
@@ -723,19 +739,20 @@ static int fast_tilde(Ev *ev, const PlTilde *t, const Dist *d, int which, Span s
             if (!a[k].v.x && !a[k].v.iv) return 0;     /* not set: the interpreter says so */
         }
     }
-    if (which) return fast_run(ev, d, which, a, t->n, sp, lp, id);
-    int rc = tilde_lp1(ev, d, a, t->n, lp, id);
+    if (which) return fast_run(ev, d, which, a, t->n, sp, root, lp, id);
+    int rc = tilde_lp1(ev, d, a, t->n, root, lp, id);
     if (rc > 0) return 1;
     if (rc < 0) return fast_generic(ev, d, a, t->n, sp, lp, id);
     return 0;
 }
 
-int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, double *lp, int32_t *id)
+int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, int root, double *lp,
+              int32_t *id)
 {
     const Dist *d = dist;
     const PlFast *f = ev->m ? plan_fast(ev->m->plan, key) : NULL;
     int which = f ? f->dist : fast_dist_kind(d, nex);
-    if (f && f->tilde && fast_tilde(ev, f->tilde, d, which, sp, lp, id)) return 1;
+    if (f && f->tilde && fast_tilde(ev, f->tilde, d, which, sp, root, lp, id)) return 1;
     if (!which) return 0;
     int aff = aff_planned(ev, key, ex[1]);
     FArg a[3];
@@ -750,5 +767,5 @@ int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int ne
         a[i].v = eval_expr(ev, ex[i]);
         if (ev->fail) return 1;
     }
-    return fast_run(ev, d, which, a, nex, sp, lp, id);
+    return fast_run(ev, d, which, a, nex, sp, root, lp, id);
 }

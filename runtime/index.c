@@ -106,7 +106,7 @@ typedef void (*SelVisit)(void *ctx, long src, const int *rc);
 static void walk(const Val *v, const Sel *s, SelVisit f, void *ctx)
 {
     int nd = s->ndim;
-    int k[VM_MAXDIM] = {0}, c[VM_MAXDIM];
+    int k[VM_MAXDIM] = {0}, c[VM_MAXDIM] = {0};
     for (int d = 0; d < nd; d++) if (s->cnt[d] == 0) return;
     for (;;) {
         for (int d = 0; d < nd; d++) c[d] = s->idx[d][k[d]];

@@ -66,6 +66,17 @@ void tape_push(Ev *ev, int32_t in, int32_t out, double d)
     ev->nt++;
 }
 
+void tape_adj_grow(Ev *ev, int32_t n)
+{
+    if (n <= ev->capadj) return;
+    int32_t cap = n < 1024 ? 2048 : 2 * n;
+    double *adj = realloc(ev->adj, sizeof(double) * (size_t)cap);
+    if (!adj) abort();                /* as the tape does: no way to go on */
+    memset(adj + ev->capadj, 0, sizeof(double) * (size_t)(cap - ev->capadj));
+    ev->adj = adj;
+    ev->capadj = cap;
+}
+
 void tape_callback(Ev *ev, TapeFn fn, void *payload)
 {
     if (ev->notape) return;

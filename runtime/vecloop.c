@@ -969,7 +969,7 @@ static void vt_term(Ev *ev, const Expr *e, int neg)
     int32_t id;
     Val v;
     int summed = 1;                     /* v is the sum over the iterations already */
-    if (e->kind == E_CALL && e->fkind == FN_DIST_LPDF && fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, &lp, &id)) {
+    if (e->kind == E_CALL && e->fkind == FN_DIST_LPDF && fast_dist(ev, e, e->fn, e->args, e->nargs, e->span, 0, &lp, &id)) {
         if (ev->fail) return;
         v = val_real(ev, lp);
         if (id >= 0) { v.id = arena_alloc(&ev->arena, sizeof(int32_t)); v.id[0] = id; }

@@ -67,6 +67,9 @@ static const Case cases[] = {
      DECLS "a ~ normal(0, 10); b ~ normal(-1, 2.5); s ~ cauchy(0, 2.5); c ~ student_t(3, -0.5, 1);\n"
      "th ~ normal(a, s); y ~ normal(a, s); al ~ logistic(0, 1); be ~ normal(b, 1); J ~ poisson(s);\n"
      "k ~ poisson(s); s ~ gamma(2, s); s ~ exponential(1);", 5, 0, 12},
+    {"a density inside a location is not a term of its own (its partials are not final)",
+     DECLS "a ~ normal(normal_lpdf(b | 0, 1) + c, 2); target += normal_lpdf(th | a, s);\n"
+     "y ~ normal(0.5 * normal_lpdf(a | b, 1), s);", 5, 0, 0},
 };
 
 static VmModel *load(const char *src, int fast) { return rt_load(src, DATA, &vm_plan_fast_disabled, !fast); }
@@ -151,6 +154,37 @@ START_TEST(operands_invalid_argument)
 }
 END_TEST
 
+/* A root term's partials go into the adjoints during the forward pass (tape_seed): an
+ * evaluation that fails after them, or one without a gradient, leaves nothing behind
+ * for the next (each evaluation starts from zero adjoints). */
+START_TEST(seeds_do_not_leak)
+{
+    const char *src = DECLS "a ~ normal(0, 2); th ~ normal(a, s); y ~ normal(b, s);\n"
+                      "if (c > 0.5) reject(\"c is \", c);\nal ~ cauchy(0, 1);";
+    VmModel *m = load(src, 1);
+    ck_assert_ptr_nonnull(m);
+    VmEval *e = vm_eval_new(m), *f = vm_eval_new(m);
+    size_t dim = vm_model_dim(m);
+    double u[64], g[64], gf[64], lp, lf;
+    point(u, dim, 1);
+    u[2] = -1;                          /* c: accepted */
+    ck_assert_int_eq(vm_log_density(f, u, 1, &lf, gf), 0);
+    for (int round = 0; round < 3; round++) {
+        double v[64];
+        memcpy(v, u, sizeof v);
+        v[2] = 2;                       /* rejected after the seeds */
+        vm_log_density(e, v, 1, &lp, g);
+        ck_assert(lp == -INFINITY);
+        vm_log_density(e, v, 0, &lp, NULL);
+        ck_assert_int_eq(vm_log_density(e, u, 1, &lp, g), 0);
+        ck_assert(lp == lf);
+        for (size_t i = 0; i < dim; i++) ck_assert_msg(g[i] == gf[i], "grad[%zu] %.17g vs %.17g", i, g[i], gf[i]);
+    }
+    vm_eval_free(e); vm_eval_free(f);
+    vm_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -159,6 +193,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, plan_matches_evaluator, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_loop_test(tc, operands_invalid_argument, 0, 4);
+    tcase_add_test(tc, seeds_do_not_leak);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
