@@ -121,12 +121,16 @@ void model_bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubas
         ev->env[pi->slot] = v;
         return;
     }
-    v = val_alloc(ev, TB_REAL, v.kind, v.narr, v.dims);
+    /* the shape was checked at load: storage only */
+    v.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
     const double *uu = u + pi->off;
     if (pi->tr == TR_NONE) {          /* x = u: the unconstrained variables themselves, no node */
         memcpy(v.x, uu, sizeof(double) * (size_t)v.n);
-        v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
-        for (int i = 0; i < v.n; i++) v.id[i] = ubase + (int32_t)pi->off + i;
+        if (ubase == 0 && ev->m->uid) v.id = ev->m->uid + pi->off;   /* never written: values are made anew */
+        else {
+            v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
+            for (int i = 0; i < v.n; i++) v.id[i] = ubase + (int32_t)pi->off + i;
+        }
         ev->env[pi->slot] = v;
         return;
     }

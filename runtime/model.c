@@ -576,6 +576,10 @@ static VmModel *model_load(const char *source, size_t len, const char *filename,
     if (root) data_json_free(root);
     if (dw) { buf_printf(&warn, "%s", dw); free(dw); }
     if (!rc) rc = layout(m, err, sizeof err);
+    if (!rc) {
+        m->uid = arena_alloc(&m->arena, sizeof(int32_t) * (m->dim ? m->dim : 1));
+        for (size_t i = 0; i < m->dim; i++) m->uid[i] = (int32_t)i;
+    }
     if (!rc) fix_bounds(m);
     if (!rc) m->nhoisted = model_hoist(m);
     if (!rc) plan_build(m);

@@ -35,6 +35,9 @@ struct VmModel {
     Val *data_env;
     ParamInfo *params;
     int nparams;
+    /* 0, 1, ..., dim - 1: the tape variables of the unconstrained coordinates (the first
+     * dim of every evaluation), shared by the parameters bound to them as they are */
+    int32_t *uid;
     size_t dim, ndisc;
     double *disc_lo, *disc_hi;
     char **unc_names;

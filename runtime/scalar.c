@@ -45,7 +45,7 @@ typedef struct ScRun {
                                * alike (SS_ALLOC) */
     /* the last scales of normal densities and their logs (a constant scale, or a
      * mixture's few, sigma[k], take one log each per run) */
-    double ls_sigma[SC_LOGCACHE], ls_log[SC_LOGCACHE];
+    double ls_sigma[SC_LOGCACHE], ls_log[SC_LOGCACHE], ls_inv[SC_LOGCACHE];
     unsigned ls_next;
     double lp;
     int32_t lpid;
@@ -224,7 +224,18 @@ static inline double sc_log_scale(ScRun *R, double sg)
     for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return R->ls_log[k];
     int k = R->ls_next++ & (SC_LOGCACHE - 1);
     R->ls_sigma[k] = sg;
+    R->ls_inv[k] = 1 / sg;
     return R->ls_log[k] = log(sg);
+}
+
+/* log(sg) and 1 / sg from the same cache: a scale shared by many terms divides once */
+static inline double sc_log_inv(ScRun *R, double sg, double *is)
+{
+    for (int k = 0; k < SC_LOGCACHE; k++)
+        if (R->ls_sigma[k] == sg) { *is = R->ls_inv[k]; return R->ls_log[k]; }
+    double lg = sc_log_scale(R, sg);
+    *is = 1 / sg;
+    return lg;
 }
 
 static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
@@ -998,7 +1009,7 @@ static void sc_distv(ScRun *R, const ScStmt *s)
     if (s->dist == &dist_normal) {     /* nested3's shape: sums, no call per element */
         double mu = R->rv[s->args[1]], sg = R->rv[s->args[2]];
         if (!isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
-        double is = 1 / sg, sz = 0, szz = 0;
+        double is, lg = sc_log_inv(R, sg, &is), sz = 0, szz = 0;
         if (s->nstat && v->x == s->nstat_x && step == 1 && lo == 1 && hi == v->dims[kp]) {
             /* a whole row of the data: sum (y - mu)^2 = SS + n (mean - mu)^2 */
             const double *ms = s->nstat + 2 * (long)((double)off * s->nstat_inv + 0.5);  /* off / n, a multiple: no division */
@@ -1012,7 +1023,7 @@ static void sc_distv(ScRun *R, const ScStmt *s)
                 szz += z * z;
             }
         if (!isfinite(szz)) { R->bad = 1; return; }   /* the interpreter says why */
-        R->lp += -n * (SC_LOG_SQRT_2PI + sc_log_scale(R, sg)) - 0.5 * szz;
+        R->lp += -n * (SC_LOG_SQRT_2PI + lg) - 0.5 * szz;
         if (R->rid[s->args[1]] >= 0) R->racc[s->args[1]] += sz * is;
         if (R->rid[s->args[2]] >= 0) R->racc[s->args[2]] += (szz - n) * is;
         return;
