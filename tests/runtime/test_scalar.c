@@ -458,32 +458,25 @@ static int nhoisted(VmModel *m) { return plan_count(m, sc_nhoisted, 1); }
 static int nforwarded(VmModel *m) { return plan_count(m, sc_nforwarded, 1); }
 
 /* Loops over a data slice run as one density call each (SS_DISTV), in the program of
- * the loop around them; the same_as_interpreter case checks the values. */
+ * the loop around them, and a normal over whole rows of data from the rows' statistics
+ * (sc_data_stats: given where the rows are whole at load; a part of a row is judged at
+ * run time, a matrix column not given them); the same_as_interpreter cases check the
+ * values.  Counts over all programs, or the outermost program's. */
 START_TEST(slices_as_one_call)
 {
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!strstr(cases[i].name, "data slices")) continue;
-        VmModel *m = load(cases[i].src, 1);
-        ck_assert_ptr_nonnull(m);
-        ck_assert_int_eq(plan_count(m, sc_ndistv, 0), 3);
-        ck_assert_int_eq(plan_count(m, sc_nstat, 0), 1);     /* normal over Y's rows; not student_t */
-        vm_model_free(m);
-    }
-}
-END_TEST
-
-/* The statistics of data rows: given where the rows are whole, and used only then. */
-START_TEST(row_statistics)
-{
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!strstr(cases[i].name, "normal over data rows")) continue;
-        VmModel *m = load(cases[i].src, 1);
-        ck_assert_ptr_nonnull(m);
-        /* the outermost program's: the part of a row is judged at run time, the column not */
-        ck_assert_int_eq(plan_count(m, sc_ndistv, 1), 3);
-        ck_assert_int_eq(plan_count(m, sc_nstat, 1), 2);
-        vm_model_free(m);
-    }
+    static const struct { const char *name; int outermost, ndistv, nstat; } want[] = {
+        {"data slices", 0, 3, 1},             /* normal over Y's rows; not student_t */
+        {"normal over data rows", 1, 3, 2},
+    };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            if (!strstr(cases[i].name, want[w].name)) continue;
+            VmModel *m = load(cases[i].src, 1);
+            ck_assert_ptr_nonnull(m);
+            ck_assert_int_eq(plan_count(m, sc_ndistv, want[w].outermost), want[w].ndistv);
+            ck_assert_int_eq(plan_count(m, sc_nstat, want[w].outermost), want[w].nstat);
+            vm_model_free(m);
+        }
 }
 END_TEST
 
@@ -733,7 +726,6 @@ int main(void)
     tcase_add_test(tc, not_inlined);
     tcase_add_test(tc, forwarded_reads);
     tcase_add_test(tc, slices_as_one_call);
-    tcase_add_test(tc, row_statistics);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
