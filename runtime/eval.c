@@ -358,8 +358,8 @@ static void exec_decl(Ev *ev, const Stmt *s)
             return;
         }
         v = val_alloc(ev, vi->ty.base, kind, s->type->narr, dims);
-        if (!s->init) fill_unset(&v);   /* an initial value writes every element */
-        if (s->init) {
+        if (!s->init) fill_unset(&v);   /* else the initial value writes every element */
+        else {
             Val x;
             if (!fast_affine(ev, s->init, &x)) x = eval_expr(ev, s->init);
             if (ev->fail) return;

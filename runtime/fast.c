@@ -350,12 +350,13 @@ static void aff1_push(Ev *ev, const Aff *a, double G0, double G1, int32_t out)
 typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
 
 /* Pushes the partials scale * g (length n, or one value when the argument has one
- * element) of argument a to the statement's variable out.  scale is 1, or -1 for a
- * variate (a density's partials in y are those in mu negated); an affine form is
- * always a location, pushed with 1. */
+ * element) of argument a to the statement's variable out, or with out -1 (a root
+ * term: tape_seed) adds them to the adjoints.  scale is 1, or -1 for a variate (a
+ * density's partials in y are those in mu negated); an affine form is always a
+ * location, pushed with 1. */
 static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n, int32_t out)
 {
-    if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }
+    if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }   /* never a root term's (k_normal) */
     if (!a->v.id) return;
     if (a->v.n == 1) {
         double s = 0;
@@ -634,15 +635,20 @@ static int k1_poisson_log(Ev *ev, FArg *a, int n, double *lp, int32_t *id)
 }
 
 /* The generic path, for its checks and messages. */
-static int fast_generic(Ev *ev, const Dist *d, const FArg *a, int nex, Span sp, double *lp, int32_t *id)
+static int generic_vals(Ev *ev, const Dist *d, Val *args, int nex, Span sp, double *lp, int32_t *id)
 {
-    Val args[DIST_MAX_ARGS_EV];
-    for (int i = 0; i < nex; i++) args[i] = a[i].is_aff ? aff_materialise(ev, &a[i].aff) : a[i].v;
     Val r = call_dist(ev, NULL, d, FN_DIST_LPDF, args, nex, sp);
     if (ev->fail) return 1;
     *lp = r.x[0];
     *id = r.id ? r.id[0] : -1;
     return 1;
+}
+
+static int fast_generic(Ev *ev, const Dist *d, const FArg *a, int nex, Span sp, double *lp, int32_t *id)
+{
+    Val args[DIST_MAX_ARGS_EV];
+    for (int i = 0; i < nex; i++) args[i] = a[i].is_aff ? aff_materialise(ev, &a[i].aff) : a[i].v;
+    return generic_vals(ev, d, args, nex, sp, lp, id);
 }
 
 /* fast_dist once its arguments are values (or the location an affine form). */
@@ -696,19 +702,18 @@ static int fast_run(Ev *ev, const Dist *d, int which, FArg *a, int nex, Span sp,
     return fast_generic(ev, d, a, nex, sp, lp, id);
 }
 
-/* A family's scalar entry point (Dist.lp1) on one replicate of scalars: 1 when done
- * (the value in *lp, its tape variable in *id), 0 when a has a container or the
+/* A family's scalar entry point (Dist.lp1) on one replicate of scalars v: 1 when done
+ * (the value in *lp, its tape variable in *id), 0 when v has a container or the
  * family has no such entry, -1 when lp1 refuses an argument (call_dist says why). */
-static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, int root, double *lp, int32_t *id)
+static int tilde_lp1(Ev *ev, const Dist *d, const Val *v, int nex, int root, double *lp, int32_t *id)
 {
     if (!d->lp1 || nex > DIST_MAX_ARGS) return 0;
     double x[DIST_MAX_ARGS], g[DIST_MAX_ARGS];
     unsigned want = 0;
     for (int k = 0; k < nex; k++) {
-        const Val *v = &a[k].v;
-        if (v->ndim != 0 || v->n != 1) return 0;
-        x[k] = v->base == TB_INT ? (double)v->iv[0] : v->x[0];
-        if (v->id && v->id[0] >= 0) want |= 1u << k;
+        if (v[k].ndim != 0 || v[k].n != 1) return 0;
+        x[k] = v[k].base == TB_INT ? (double)v[k].iv[0] : v[k].x[0];
+        if (v[k].id && v[k].id[0] >= 0) want |= 1u << k;
     }
     double out;
     DistErr err;
@@ -718,32 +723,40 @@ static int tilde_lp1(Ev *ev, const Dist *d, const FArg *a, int nex, int root, do
     if (root) {                         /* tape_seed */
         *id = -1;
         for (int k = 0; k < nex; k++)
-            if (want >> k & 1) tape_seed(ev, a[k].v.id[0], g[k]);
+            if (want >> k & 1) tape_seed(ev, v[k].id[0], g[k]);
         return 1;
     }
     *id = tape_vars(ev, 1);
     for (int k = 0; k < nex; k++)
-        if (want >> k & 1) tape_push(ev, a[k].v.id[0], *id, g[k]);
+        if (want >> k & 1) tape_push(ev, v[k].id[0], *id, g[k]);
+    return 1;
+}
+
+/* The operands of t: a variable's value from the environment, a literal as made at
+ * load (real for normal's kernel).  0 when one is not set (the interpreter says so). */
+static int operand_vals(Ev *ev, const PlTilde *t, int real, Val *v)
+{
+    for (int k = 0; k < t->n; k++) {
+        if (t->slot[k] < 0) { v[k] = real ? t->cr[k] : t->c[k]; continue; }
+        v[k] = ev->env[t->slot[k]];
+        if (!v[k].x && !v[k].iv) return 0;
+    }
     return 1;
 }
 
 static int fast_tilde(Ev *ev, const PlTilde *t, const Dist *d, int which, Span sp, int root, double *lp, int32_t *id)
 {
     if (ev->vec_depth) return 0;      /* a vectorised run's scalars hold vectors */
-    FArg a[DIST_MAX_ARGS_EV];
-    for (int k = 0; k < t->n; k++) {
-        a[k].is_aff = 0;
-        if (t->slot[k] < 0) a[k].v = which == 1 ? t->cr[k] : t->c[k];
-        else {
-            a[k].v = ev->env[t->slot[k]];
-            if (!a[k].v.x && !a[k].v.iv) return 0;     /* not set: the interpreter says so */
-        }
+    Val v[DIST_MAX_ARGS_EV];
+    if (!operand_vals(ev, t, which == 1, v)) return 0;
+    if (which) {                      /* a kernel's: 2 or 3 operands */
+        FArg a[3];
+        for (int k = 0; k < t->n; k++) { a[k].is_aff = 0; a[k].v = v[k]; }
+        return fast_run(ev, d, which, a, t->n, sp, root, lp, id);
     }
-    if (which) return fast_run(ev, d, which, a, t->n, sp, root, lp, id);
-    int rc = tilde_lp1(ev, d, a, t->n, root, lp, id);
-    if (rc > 0) return 1;
-    if (rc < 0) return fast_generic(ev, d, a, t->n, sp, lp, id);
-    return 0;
+    int rc = tilde_lp1(ev, d, v, t->n, root, lp, id);
+    if (rc < 0) return generic_vals(ev, d, v, t->n, sp, lp, id);
+    return rc;
 }
 
 int fast_dist(Ev *ev, const void *key, const void *dist, Expr *const *ex, int nex, Span sp, int root, double *lp,

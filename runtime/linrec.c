@@ -21,7 +21,7 @@
  * fails leaves the loop to the next strategy, nothing changed. */
 /* The passes over the steps (F, G, the adjoints as vectors) are element-wise loops that
  * the compiler takes two or four elements at a time when asked (-O2 does not): the
- * same numbers, as no addition is reordered (ARMA(1,1): 2.74 -> 2.58 us). */
+ * same numbers, as no addition is reordered (ARMA(1,1): 2.74 -> 2.55 us). */
 #pragma GCC optimize("tree-vectorize")
 #include <math.h>
 #include <string.h>

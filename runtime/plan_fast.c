@@ -7,6 +7,7 @@
  * context, so its values are judged in that one (a vectorised loop nested in one the
  * plan vectorises is judged so too: it runs as vectors itself only when the outer one
  * declines at run time, and then a wrong verdict costs one evaluation, not a result). */
+#include <limits.h>
 #include <stdint.h>
 #include "runtime/plan.h"
 #include "runtime/model.h"
@@ -73,13 +74,14 @@ static int literal(Model *m, const Expr *e, Val *v, Val *vr)
     double sg = 1;
     if (e->kind == E_UNOP && e->op == OP_NEG) { sg = -1; e = e->args[0]; }
     if (e->kind != E_INT && e->kind != E_REAL) return 0;
+    double val = sg * (e->kind == E_INT ? (double)e->ival : e->rval);
+    if (e->kind == E_INT && !(val >= INT_MIN && val <= INT_MAX)) return 0;   /* beyond an int */
     double *x = arena_alloc(&m->arena, sizeof(double));
-    *x = sg * (e->kind == E_INT ? (double)e->ival : e->rval);
+    *x = val;
     *vr = (Val){.base = TB_REAL, .kind = TK_SCALAR, .n = 1, .x = x};
     if (e->kind == E_REAL) { *v = *vr; return 1; }
-    if (sg * (double)e->ival != (double)(int)(sg * (double)e->ival)) return 0;   /* beyond an int */
     int *iv = arena_alloc(&m->arena, sizeof(int));
-    *iv = (int)(sg * (double)e->ival);
+    *iv = (int)val;
     *v = (Val){.base = TB_INT, .kind = TK_SCALAR, .n = 1, .iv = iv};
     return 1;
 }
