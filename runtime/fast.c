@@ -401,7 +401,32 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
         if (!(s > 0 && s < INFINITY)) return -1;
         double is = 1 / s;
         const double *yx = y->x;
-        if (ny && ms)
+        /* a root term's partials in y go into the adjoints in the same loop (no gm, no
+         * second pass): y's tape variables, with mu's partial summed as push_arg sums it
+         * (a scalar location), or none needed; the same numbers */
+        double *adj = NULL;
+        const int32_t *yid = y->id;
+        if (root && ny && need_y && !ev->notape && !(need_mu && ms) && !a[1].is_aff) {
+            tape_adj_grow(ev, ev->nvars);
+            if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
+            adj = ev->adj;
+        }
+        if (adj && ms)
+            for (int k = 0; k < n; k++) {
+                double z = (yx[k] - mu[k]) * is;
+                zz += z * z;
+                adj[yid[k]] += -1.0 * (z * is);
+            }
+        else if (adj) {
+            double m0 = mu[0], gsum = 0;
+            for (int k = 0; k < n; k++) {
+                double z = (yx[k] - m0) * is, g = z * is;
+                zz += z * z;
+                gsum += g;
+                adj[yid[k]] += -1.0 * g;
+            }
+            gm[0] = gsum;               /* mu's partial, summed */
+        } else if (ny && ms)
             for (int k = 0; k < n; k++) {
                 double z = (yx[k] - mu[k]) * is;
                 zz += z * z;
@@ -420,9 +445,15 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
                 zz += z * z;
                 gm[k] = z * is;
             }
-        if (!isfinite(zz)) return -1;
+        if (!isfinite(zz)) return -1;  /* (a seeded y too: the term is -inf, the gradient moot) */
         lsum = n * log(s);
         *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
+        if (adj) {
+            *id = -1;
+            if (need_mu) tape_seed(ev, a[1].v.id[0], 1 * gm[0]);
+            if (need_s) tape_seed(ev, sg->id[0], (zz - n) / sg->x[0]);
+            return 0;
+        }
     } else {
         for (int k = 0; k < n; k++) {
             double yk = y->x[ny ? k : 0], m = mu[ms ? k : 0], s = sg->x[k];
