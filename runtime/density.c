@@ -333,6 +333,7 @@ static int log_density(VmEval *e, const double *u, int jacobian, double *lp, dou
     ev->notape = grad == NULL;        /* the value alone records no tape */
     if (ev->adj_used) memset(ev->adj, 0, sizeof(double) * (size_t)ev->adj_used);   /* tape_seed's */
     ev->adj_used = 0;
+    ev->noseed = 0;                   /* (an out-of-memory unwinding may have left it set) */
     if (model_run(e, u, jacobian, PH_MODEL)) {
         *lp = -INFINITY;
         if (grad) memset(grad, 0, sizeof(double) * m->dim);

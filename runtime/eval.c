@@ -427,6 +427,11 @@ static int fixed_by_data(Ev *ev, const Expr *e, const char *what)
     return 0;
 }
 
+/* A `~` statement's term (or target += of a density) goes into the log density as it
+ * is, its partials into the adjoints at once (tape_seed), unless an undo may follow
+ * (a vectorised run, a function's body) or the term will be dropped (Ev.noseed). */
+static int root_term(const Ev *ev) { return !ev->vec_depth && !ev->call_depth && !ev->noseed; }
+
 /* A failure raised without a position (val_alloc's size limit) gets the statement's. */
 void exec_stmt(Ev *ev, const Stmt *s)
 {
@@ -451,7 +456,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         if (s->nargs + 1 <= DIST_MAX_ARGS_EV) {
             ex[0] = s->lhs;
             for (int i = 0; i < s->nargs; i++) ex[i + 1] = s->args[i];
-            if (fast_dist(ev, s, s->fn, ex, s->nargs + 1, s->span, !ev->vec_depth && !ev->call_depth, &lpv, &lpid)) {
+            if (fast_dist(ev, s, s->fn, ex, s->nargs + 1, s->span, root_term(ev), &lpv, &lpid)) {
                 if (!ev->fail) ev_add_term(ev, lpv, lpid);
                 return;
             }
@@ -475,7 +480,7 @@ static void exec_stmt_kind(Ev *ev, const Stmt *s)
         int32_t lpid;
         if (ev->vec_depth && vec_target(ev, s)) return;
         if (r->kind == E_CALL && r->fkind == FN_DIST_LPDF
-            && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, !ev->vec_depth && !ev->call_depth, &lpv, &lpid)) {
+            && fast_dist(ev, r, r->fn, r->args, r->nargs, r->span, root_term(ev), &lpv, &lpid)) {
             if (!ev->fail) ev_add_term(ev, lpv, lpid);
             return;
         }

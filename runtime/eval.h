@@ -73,6 +73,9 @@ struct Ev {
      * forward pass computes them (tape_seed), so each evaluation starts by clearing
      * what the last one used */
     int32_t adj_used;
+    int noseed;                       /* no tape_seed: the terms being added will be dropped
+                                       * (a process's share of a statement split over MPI
+                                       * that runs only for its values, split.c) */
     /* log density terms */
     double lp_const;                  /* constant part */
     int32_t *lp_ids;                  /* var terms */
@@ -155,7 +158,8 @@ void tape_backward(Ev *ev);
  * expression) has adjoint 1: its partials are final when computed, and go straight
  * into the adjoints (no tape variable, no triples, no sweep).  Only where no undo can
  * follow (tape_undo: outside the planned loop strategies, whose statements run with
- * vec_depth set or inside a function).  adj grows as needed, the new part zero. */
+ * vec_depth set or inside a function) and the term is kept (not Ev.noseed).  adj
+ * grows as needed, the new part zero. */
 void tape_adj_grow(Ev *ev, int32_t n);
 static inline void tape_seed(Ev *ev, int32_t id, double g)
 {

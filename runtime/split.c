@@ -328,10 +328,12 @@ void sp_exec(Ev *ev, const VmSplit *sp, int share, const Stmt *s, int i)
             exec_stmt(ev, s);
             return;
         }
-        /* run for its values; its terms are rank 0's */
+        /* run for its values; its terms are rank 0's (none goes into the adjoints) */
         double c = ev->lp_const;
         int nlp = ev->nlp;
+        ev->noseed = 1;
         exec_stmt(ev, s);
+        ev->noseed = 0;
         ev->lp_const = c;
         ev->nlp = nlp;
         if (ev->stmt_const)

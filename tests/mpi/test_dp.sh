@@ -4,7 +4,8 @@
 # for a logistic regression over the rows of X, varying intercepts by group index, a
 # GLM call, a loop of independent iterations next to statements that must not be
 # split, a block of a local filled by a loop (radon's pattern; split, and not when a
-# statement after the loop reads the whole local), a candidate the probe must reject
+# statement after the loop reads the whole local), a statement every process runs for
+# its values whose densities only rank 0 keeps (seeded), a candidate the probe must reject
 # (and the split gradient against finite differences); and NUTS and bbvi on a split
 # density agree with one process within Monte Carlo error.
 # usage: test_dp.sh VRUN SRC_DIR
@@ -27,7 +28,7 @@ close_to() {   # file-a file-b: every number equal to 1e-10 relative
              END { exit (n == 0 || bad > 0) }'
 }
 
-for case in logistic:4:1 hier:11:1 glm:5:1 loop:5:1 reject:102:0 block_ok:9:1 block:9:0; do
+for case in logistic:4:1 hier:11:1 glm:5:1 loop:5:1 reject:102:0 block_ok:9:1 block:9:0 seeded:2:0; do
     IFS=: read -r m dim nsplit <<<"$case"
     point "$dim" >"$T/p.json"
     args=("$D/$m.vmod" --data "$D/data.json" --method=logprob --at-unconstrained="$T/p.json")
