@@ -345,9 +345,8 @@ static int log_density(VmEval *e, const double *u, int jacobian, double *lp, dou
     *lp = s;
     if (!grad) return 0;
     if (m->dim == 0) return 0;        /* nothing to differentiate */
-    tape_adj_grow(ev, ev->nvars);     /* zero but for the seeds (tape_seed) */
-    if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
-    for (int i = 0; i < ev->nlp; i++) ev->adj[ev->lp_ids[i]] += 1;
+    double *adj = tape_seed_adj(ev);  /* zero but for the seeds (tape_seed) */
+    for (int i = 0; i < ev->nlp; i++) adj[ev->lp_ids[i]] += 1;
     tape_backward(ev);
     memcpy(grad, ev->adj, sizeof(double) * m->dim);
     return 0;

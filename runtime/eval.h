@@ -161,6 +161,9 @@ void tape_backward(Ev *ev);
  * vec_depth set or inside a function) and the term is kept (not Ev.noseed).  adj
  * grows as needed, the new part zero. */
 void tape_adj_grow(Ev *ev, int32_t n);
+/* The adjoints, ready to take seeds of every tape variable made so far (adj_used
+ * covering them); NULL when no tape is kept. */
+double *tape_seed_adj(Ev *ev);
 static inline void tape_seed(Ev *ev, int32_t id, double g)
 {
     if (ev->notape) return;

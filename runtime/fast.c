@@ -354,6 +354,14 @@ typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
  * term: tape_seed) adds them to the adjoints.  scale is 1, or -1 for a variate (a
  * density's partials in y are those in mu negated); an affine form is always a
  * location, pushed with 1. */
+/* The partial d of the statement's variable out in variable in, or with out -1 (a root
+ * term) straight into in's adjoint. */
+static inline void put_partial(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (out < 0) tape_seed(ev, in, d);
+    else tape_push(ev, in, out, d);
+}
+
 static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n, int32_t out)
 {
     if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }   /* never a root term's (k_normal) */
@@ -361,16 +369,13 @@ static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n
     if (a->v.n == 1) {
         double s = 0;
         for (int k = 0; k < n; k++) s += g[k];
-        if (out < 0) tape_seed(ev, a->v.id[0], scale * s);
-        else tape_push(ev, a->v.id[0], out, scale * s);
+        put_partial(ev, a->v.id[0], out, scale * s);
         return;
     }
     if (out >= 0) { tape_push_to(ev, a->v.id, 1, out, g, 1, scale, n); return; }
-    if (ev->notape) return;            /* a root term's partials (tape_seed), straight in */
+    double *adj = tape_seed_adj(ev);  /* a root term's partials, straight in */
+    if (!adj) return;
     const int32_t *id = a->v.id;
-    tape_adj_grow(ev, ev->nvars);      /* room for every variable so far: ids are below nvars */
-    if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
-    double *adj = ev->adj;
     for (int k = 0; k < n; k++) adj[id[k]] += scale * g[k];
 }
 
@@ -395,7 +400,8 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
     double *gm = arena_alloc(&ev->arena, sizeof(double) * (size_t)n);
     double *gs = ns && need_s ? arena_alloc(&ev->arena, sizeof(double) * (size_t)n) : NULL;
     int bad = 0;
-    double zz = 0, lsum = 0;
+    double zz = 0, lsum = 0, gsum = 0;
+    double *adj = NULL;                /* y's partials seeded as computed (below) */
     if (!ns) {
         double s = sg->x[0];
         if (!(s > 0 && s < INFINITY)) return -1;
@@ -404,13 +410,8 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
         /* a root term's partials in y go into the adjoints in the same loop (no gm, no
          * second pass): y's tape variables, with mu's partial summed as push_arg sums it
          * (a scalar location), or none needed; the same numbers */
-        double *adj = NULL;
         const int32_t *yid = y->id;
-        if (root && ny && need_y && !ev->notape && !(need_mu && ms) && !a[1].is_aff) {
-            tape_adj_grow(ev, ev->nvars);
-            if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
-            adj = ev->adj;
-        }
+        if (root && ny && need_y && !(need_mu && ms) && !a[1].is_aff) adj = tape_seed_adj(ev);
         if (adj && ms)
             for (int k = 0; k < n; k++) {
                 double z = (yx[k] - mu[k]) * is;
@@ -418,14 +419,13 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
                 adj[yid[k]] += -1.0 * (z * is);
             }
         else if (adj) {
-            double m0 = mu[0], gsum = 0;
+            double m0 = mu[0];
             for (int k = 0; k < n; k++) {
                 double z = (yx[k] - m0) * is, g = z * is;
                 zz += z * z;
-                gsum += g;
+                gsum += g;              /* mu's partial, summed as push_arg sums it */
                 adj[yid[k]] += -1.0 * g;
             }
-            gm[0] = gsum;               /* mu's partial, summed */
         } else if (ny && ms)
             for (int k = 0; k < n; k++) {
                 double z = (yx[k] - mu[k]) * is;
@@ -448,12 +448,6 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
         if (!isfinite(zz)) return -1;  /* (a seeded y too: the term is -inf, the gradient moot) */
         lsum = n * log(s);
         *lp = -n * DSF_LOG_SQRT_2PI - lsum - 0.5 * zz;
-        if (adj) {
-            *id = -1;
-            if (need_mu) tape_seed(ev, a[1].v.id[0], 1 * gm[0]);
-            if (need_s) tape_seed(ev, sg->id[0], (zz - n) / sg->x[0]);
-            return 0;
-        }
     } else {
         for (int k = 0; k < n; k++) {
             double yk = y->x[ny ? k : 0], m = mu[ms ? k : 0], s = sg->x[k];
@@ -471,12 +465,15 @@ static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, 
     /* a root term (tape_seed): no variable, its partials straight into the adjoints */
     int32_t out = root && !a[1].is_aff ? -1 : tape_vars(ev, 1);
     *id = out;
-    if (need_mu) push_arg(ev, &a[1], gm, 1, n, out);
-    if (need_y) push_arg(ev, &a[0], gm, -1, n, out);
+    if (adj) {                         /* y's are in; mu a scalar, if it needs one */
+        if (need_mu) put_partial(ev, a[1].v.id[0], out, 1 * gsum);
+    } else {
+        if (need_mu) push_arg(ev, &a[1], gm, 1, n, out);
+        if (need_y) push_arg(ev, &a[0], gm, -1, n, out);
+    }
     if (need_s) {
         if (ns) push_arg(ev, &a[2], gs, 1, n, out);
-        else if (out < 0) tape_seed(ev, sg->id[0], (zz - n) / sg->x[0]);
-        else tape_push(ev, sg->id[0], out, (zz - n) / sg->x[0]);
+        else put_partial(ev, sg->id[0], out, (zz - n) / sg->x[0]);
     }
     return 0;
 }
@@ -751,15 +748,9 @@ static int tilde_lp1(Ev *ev, const Dist *d, const Val *v, int nex, int root, dou
     if (d->lp1(x, want, &out, g, &err) != 0 || isnan(out)) return -1;
     *lp = out;
     if (!want) { *id = -1; return 1; }
-    if (root) {                         /* tape_seed */
-        *id = -1;
-        for (int k = 0; k < nex; k++)
-            if (want >> k & 1) tape_seed(ev, v[k].id[0], g[k]);
-        return 1;
-    }
-    *id = tape_vars(ev, 1);
+    *id = root ? -1 : tape_vars(ev, 1);
     for (int k = 0; k < nex; k++)
-        if (want >> k & 1) tape_push(ev, v[k].id[0], *id, g[k]);
+        if (want >> k & 1) put_partial(ev, v[k].id[0], *id, g[k]);
     return 1;
 }
 

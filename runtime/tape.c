@@ -77,6 +77,14 @@ void tape_adj_grow(Ev *ev, int32_t n)
     ev->capadj = cap;
 }
 
+double *tape_seed_adj(Ev *ev)
+{
+    if (ev->notape) return NULL;
+    tape_adj_grow(ev, ev->nvars);
+    if (ev->nvars > ev->adj_used) ev->adj_used = ev->nvars;
+    return ev->adj;
+}
+
 void tape_callback(Ev *ev, TapeFn fn, void *payload)
 {
     if (ev->notape) return;
