@@ -217,26 +217,19 @@ static inline int sc_view(ScRun *R, ScView v, long *off, long *step)
 /* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
  * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
  * invalid argument. */
-/* log(sg), from the run's cache when sg was seen (a pure function: the same bits);
- * else it replaces the oldest entry */
-static inline double sc_log_scale(ScRun *R, double sg)
+/* sg's entry in the run's cache of scales with their log and inverse (pure functions:
+ * the same bits), made in place of the oldest when sg was not seen */
+static inline int sc_scale_entry(ScRun *R, double sg)
 {
-    for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return R->ls_log[k];
+    for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return k;
     int k = R->ls_next++ & (SC_LOGCACHE - 1);
     R->ls_sigma[k] = sg;
-    R->ls_inv[k] = 1 / sg;
-    return R->ls_log[k] = log(sg);
+    R->ls_log[k] = log(sg);
+    R->ls_inv[k] = 1 / sg;            /* a scale shared by many terms divides once */
+    return k;
 }
 
-/* log(sg) and 1 / sg from the same cache: a scale shared by many terms divides once */
-static inline double sc_log_inv(ScRun *R, double sg, double *is)
-{
-    for (int k = 0; k < SC_LOGCACHE; k++)
-        if (R->ls_sigma[k] == sg) { *is = R->ls_inv[k]; return R->ls_log[k]; }
-    double lg = sc_log_scale(R, sg);
-    *is = 1 / sg;
-    return lg;
-}
+static inline double sc_log_scale(ScRun *R, double sg) { return R->ls_log[sc_scale_entry(R, sg)]; }
 
 static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
 {
@@ -971,6 +964,30 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
 #undef DISPATCH0
 }
 
+/* The offset of element lo of array entry arr indexed by ix (int registers) but at
+ * position kpos, and the step to the next j, for j in lo..hi: -1 and R->bad when one
+ * is out of bounds. */
+static inline long sc_slice_at(ScRun *R, int arr, int nidx, const int *ix, int kpos, int lo, int hi, long *step)
+{
+    const Val *v = R->arr[arr];
+    if (lo < 1 || hi > v->dims[kpos]) { R->bad = 1; return -1; }
+    long off = (long)(lo - 1) * R->stride[arr][kpos];
+    *step = R->stride[arr][kpos];
+    if (nidx == 1) return off;
+    if (nidx == 2) {                  /* gamma[t - 1, j], ltheta[j, k]: the common case */
+        int d = 1 - kpos, i = R->iv[ix[d]];
+        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
+        return off + (long)(i - 1) * R->stride[arr][d];
+    }
+    for (int d = 0; d < nidx; d++) {
+        if (d == kpos) continue;
+        int i = R->iv[ix[d]];
+        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
+        off += (long)(i - 1) * R->stride[arr][d];
+    }
+    return off;
+}
+
 /* for (i in lo:hi) x[..., i, ...] ~ d(args): the slice's elements (data: no partials)
  * as the variate's replicates and the arguments broadcast, one call of d's kernel; the
  * arguments' partials come back summed over the slice. */
@@ -980,15 +997,9 @@ static void sc_distv(ScRun *R, const ScStmt *s)
     if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
     if (hi < lo) return;
     const Val *v = R->arr[s->arr];
-    int a = s->arr, kp = s->kpos;
-    if (lo < 1 || hi > v->dims[kp]) { R->bad = 1; return; }
-    long off = (long)(lo - 1) * R->stride[a][kp], step = R->stride[a][kp];
-    for (int d = 0; d < s->nidx; d++) {
-        if (d == kp) continue;
-        int i = R->iv[s->ix[d]];
-        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return; }
-        off += (long)(i - 1) * R->stride[a][d];
-    }
+    int kp = s->kpos;
+    long step, off = sc_slice_at(R, s->arr, s->nidx, s->ix, kp, lo, hi, &step);
+    if (off < 0) return;
     int n = hi - lo + 1, isint = s->argint & 1;
     double *xb = NULL;
     int *ib = NULL;
@@ -1009,10 +1020,11 @@ static void sc_distv(ScRun *R, const ScStmt *s)
     if (s->dist == &dist_normal) {     /* nested3's shape: sums, no call per element */
         double mu = R->rv[s->args[1]], sg = R->rv[s->args[2]];
         if (!isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
-        double is, lg = sc_log_inv(R, sg, &is), sz = 0, szz = 0;
+        int ce = sc_scale_entry(R, sg);
+        double is = R->ls_inv[ce], lg = R->ls_log[ce], sz = 0, szz = 0;
         if (s->nstat && v->x == s->nstat_x && step == 1 && lo == 1 && hi == v->dims[kp]) {
             /* a whole row of the data: sum (y - mu)^2 = SS + n (mean - mu)^2 */
-            const double *ms = s->nstat + 2 * (long)((double)off * s->nstat_inv + 0.5);  /* off / n, a multiple: no division */
+            const double *ms = s->nstat + 2 * (off / n);
             double d = (ms[0] - mu) * is;
             sz = n * d;
             szz = ms[1] * is * is + n * (d * d);
@@ -1074,7 +1086,6 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
         }
         s->nstat = st;
         s->nstat_x = v->x;
-        s->nstat_inv = 1.0 / len;
         nd++;
     }
     p->nstat = nd;
@@ -1082,30 +1093,6 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
 }
 
 int sc_nstat(const ScProg *p) { return p->nstat; }
-
-/* The offset of element lo of array entry arr indexed by ix (int registers) but at
- * position kpos, and the step to the next j, for j in lo..hi: -1 and R->bad when one
- * is out of bounds. */
-static inline long sc_vsum_at(ScRun *R, int arr, int nidx, const int *ix, int kpos, int lo, int hi, long *step)
-{
-    const Val *v = R->arr[arr];
-    if (lo < 1 || hi > v->dims[kpos]) { R->bad = 1; return -1; }
-    long off = (long)(lo - 1) * R->stride[arr][kpos];
-    *step = R->stride[arr][kpos];
-    if (nidx == 1) return off;
-    if (nidx == 2) {                  /* gamma[t - 1, j], ltheta[j, k]: the common case */
-        int d = 1 - kpos, i = R->iv[ix[d]];
-        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
-        return off + (long)(i - 1) * R->stride[arr][d];
-    }
-    for (int d = 0; d < nidx; d++) {
-        if (d == kpos) continue;
-        int i = R->iv[ix[d]];
-        if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return -1; }
-        off += (long)(i - 1) * R->stride[arr][d];
-    }
-    return off;
-}
 
 /* SS_VSUM: for (j in lo:hi) a[..., j, ...] = t1 +- t2 ...: every element's value, a
  * tape variable and a triple per term that has one (the ±1 partials a sum pushes).
@@ -1118,7 +1105,7 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
     if (hi < lo) return;
     int n = hi - lo + 1, nt = s->nvt, any = 0;
     long toff, tst, st[SC_MAXVT];
-    if ((toff = sc_vsum_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
+    if ((toff = sc_slice_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
     const double *x[SC_MAXVT];
     const int32_t *id[SC_MAXVT];
     double sg[SC_MAXVT];
@@ -1135,7 +1122,7 @@ static void sc_vsum(ScRun *R, const ScStmt *s)
             continue;
         }
         const Val *v = R->arr[t->arr];
-        long off = sc_vsum_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &st[k]);
+        long off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &st[k]);
         if (off < 0) return;
         if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
             double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);

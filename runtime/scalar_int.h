@@ -158,7 +158,6 @@ typedef struct ScStmt {
      * from the mean, made at load (sc_data_stats), and the values they were made from
      * (a run whose array holds others sums the row); NULL: none */
     const double *nstat, *nstat_x;
-    double nstat_inv;         /* 1 / the rows' length */
     int body0, body1;         /* SS_FOR: its statements */
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
     int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */
