@@ -263,8 +263,10 @@ Val vec_index(Ev *ev, const Expr *e, int *ok);
  * (b's dependence on n the caller's to judge).  vec_rowprod evaluates such an e in a
  * vectorised run, X's rows lo..hi times b (1, the value in *out), else 0. */
 int vec_rowprod_shape(const Expr *e, int slot);
-/* The run's rows (lo..hi, or a branch's list) are within 1..R. */
-int vec_rows_in(const Ev *ev, int R);
+/* The run's rows (lo..hi, or a branch's list) of data matrix X, column-major with
+ * leading dimension *ld: X's own storage when they are adjacent, else gathered; NULL
+ * when one is outside X. */
+const double *vec_rows(Ev *ev, const Val *X, int *ld);
 /* A vectorised run of loop variable slot over lo..hi begins (no body locals or
  * assignments yet; with bind, slot holds the ints lo..hi), and ends (slot back to v):
  * vecloop.c's runs and linrec.c's terms. */

@@ -87,9 +87,9 @@ static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
 {
     const Val *X = &ev->env[e->args[0]->args[0]->slot];
     if (X->base != TB_REAL || X->id || !X->x || X->ndim != 2) return -1;
-    int R = X->dims[0], K = X->dims[1], lo = ev->vec_lo, m = ev->vec_hi - lo + 1;
-    const int *ix = ev->vec_idx;      /* a branch's rows (not adjacent), else lo..hi */
-    if (!vec_rows_in(ev, R)) {        /* the loop runs one iteration at a time, for the message */
+    int K = X->dims[1], m = ev->vec_hi - ev->vec_lo + 1, ld;
+    const double *A = vec_rows(ev, X, &ld);   /* a branch's rows (not adjacent) gathered */
+    if (!A) {                         /* the loop runs one iteration at a time, for the message */
         ev_error(ev, e->span, "vectorised row product");
         return -1;
     }
@@ -99,15 +99,8 @@ static int aff_rows(Ev *ev, const Expr *e, double s, Aff *a)
     b = val_to_real(ev, b);
     if (a->n < 0) a->shape = (Val){.base = TB_REAL, .kind = TK_VECTOR, .ndim = 1, .n = m, .dims = {m}};
     a->n = m;
-    for (int k = 0; k < K; k++) {
-        const double *col = X->x + (long)k * R + (lo - 1);
-        if (ix) {                     /* the branch's rows of column k, gathered */
-            double *g = arena_alloc(&ev->arena, sizeof(double) * (size_t)(m ? m : 1));
-            for (int i = 0; i < m; i++) g[i] = X->x[(long)k * R + ix[i] - 1];
-            col = g;
-        }
-        if (aff_add(a, s * b.x[k], s, b.id ? b.id[k] : -1, col, NULL)) return -1;
-    }
+    for (int k = 0; k < K; k++)
+        if (aff_add(a, s * b.x[k], s, b.id ? b.id[k] : -1, A + (long)k * ld, NULL)) return -1;
     return 0;
 }
 

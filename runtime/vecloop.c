@@ -169,12 +169,22 @@ int vec_rowprod_shape(const Expr *e, int slot)
         && i->kind == E_VAR && i->slot == slot && b->ty.narr == 0 && b->ty.kind == TK_VECTOR;
 }
 
-int vec_rows_in(const Ev *ev, int R)
+const double *vec_rows(Ev *ev, const Val *X, int *ld)
 {
-    if (!ev->vec_idx) return ev->vec_lo >= 1 && ev->vec_hi <= R;
-    for (int k = 0; k < ev->vec_hi - ev->vec_lo + 1; k++)
-        if (ev->vec_idx[k] < 1 || ev->vec_idx[k] > R) return 0;
-    return 1;
+    int R = X->dims[0], K = X->dims[1], m = ev->vec_hi - ev->vec_lo + 1;
+    const int *ix = ev->vec_idx;
+    if (!ix) {
+        if (ev->vec_lo < 1 || ev->vec_hi > R) return NULL;
+        *ld = R;
+        return X->x + (ev->vec_lo - 1);
+    }
+    for (int k = 0; k < m; k++)
+        if (ix[k] < 1 || ix[k] > R) return NULL;
+    double *A = arena_alloc(&ev->arena, sizeof(double) * ((size_t)m * K + 1));   /* some rows: a matrix of their own */
+    for (int j = 0; j < K; j++)
+        for (int k = 0; k < m; k++) A[k + (size_t)j * m] = X->x[(ix[k] - 1) + (size_t)j * R];
+    *ld = m;
+    return A;
 }
 
 int vec_rowprod(Ev *ev, const Expr *e, Val *out)
@@ -185,21 +195,14 @@ int vec_rowprod(Ev *ev, const Expr *e, Val *out)
     Val b = eval_expr(ev, e->args[1]);
     if (ev->fail) { *out = val_real(ev, 0); return 1; }
     b = val_to_real(ev, b);
-    int R = X->dims[0], K = X->dims[1];
-    if (!vec_rows_in(ev, R) || b.ndim != 1 || b.n != K) {
+    int K = X->dims[1], ld;
+    const double *A = b.ndim == 1 && b.n == K ? vec_rows(ev, X, &ld) : NULL;
+    if (!A) {
         ev_error(ev, e->span, "vectorised row product");      /* one at a time, for the message */
         *out = val_real(ev, 0);
         return 1;
     }
-    int m = ev->vec_hi - ev->vec_lo + 1;
-    if (ev->vec_idx) {                  /* some rows: gathered, a matrix of their own */
-        double *A = arena_alloc(&ev->arena, sizeof(double) * ((size_t)m * K + 1));
-        for (int j = 0; j < K; j++)
-            for (int k = 0; k < m; k++) A[k + (size_t)j * m] = X->x[(ev->vec_idx[k] - 1) + (size_t)j * R];
-        *out = op_matvec_rows(ev, A, m, m, K, b);
-        return 1;
-    }
-    *out = op_matvec_rows(ev, X->x + (ev->vec_lo - 1), R, m, K, b);
+    *out = op_matvec_rows(ev, A, ld, ev->vec_hi - ev->vec_lo + 1, K, b);
     return 1;
 }
 
