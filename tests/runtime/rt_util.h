@@ -1,5 +1,5 @@
 /* Shared by the runtime tests that compare a strategy of the plan with the interpreter
- * (test_scalar, test_recur, test_plan_fast, test_fastpath). */
+ * (test_scalar, test_recur, test_linrec, test_plan_fast, test_fastpath). */
 #ifndef VM_TESTS_RT_UTIL_H
 #define VM_TESTS_RT_UTIL_H
 #include <stddef.h>
@@ -20,9 +20,10 @@ void rt_fd_check(VmEval *e, double *u, size_t dim, const char *name);
 /* rt_fd_check at test points 0 .. npts - 1 (dim coordinates). */
 void rt_fd_points(VmEval *e, size_t dim, int npts, const char *name);
 
-/* At u: the same status, message, log density and gradient (relative 1e-10) from ef
- * (a strategy) and es (the reference), and ef's value alone agreeing with its value
- * with the gradient.  Returns 1 when the density is finite, 0 when both are -inf. */
-int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name);
+/* At u: the same status, message, log density (relative lp_tol) and gradient
+ * (relative 1e-10) from ef (a strategy) and es (the reference), and ef's value alone
+ * (its status and value) agreeing with its value with the gradient.  Returns 1 when
+ * the density is finite, 0 when both are -inf. */
+int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name, double lp_tol);
 
 #endif

@@ -95,7 +95,7 @@ START_TEST(same_as_interpreter)
     for (int pt = 0; pt < 8; pt++) {
         rt_point(u, dim, pt);
         long before = rec_runs(ef);
-        int finite = rt_same_at(ef, es, u, dim, c->name);
+        int finite = rt_same_at(ef, es, u, dim, c->name, 1e-10);
         taken += rec_runs(ef) > before;
         if (finite) nfinite++;
         else ninf++;
