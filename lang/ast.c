@@ -432,3 +432,19 @@ void ast_fun_add(ParseCtx *c, FunDef *f)
 {
     c->prog->funs = ast_list_push(c->arena, c->prog->funs, &c->prog->nfuns, sizeof(FunDef *), &f);
 }
+
+int ast_assigns(const Stmt *s, int slot)
+{
+    if (!s) return 0;
+    switch (s->kind) {
+    case S_ASSIGN: {
+        const Expr *l = s->lhs;
+        while (l->kind == E_INDEX) l = l->args[0];
+        return l->kind == E_VAR && l->slot == slot;
+    }
+    case S_FOR: case S_WHILE: return ast_assigns(s->body, slot);
+    case S_IF: return ast_assigns(s->body, slot) || ast_assigns(s->els, slot);
+    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (ast_assigns(s->stmts[i], slot)) return 1; return 0;
+    default: return 0;
+    }
+}

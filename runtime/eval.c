@@ -76,11 +76,12 @@ Val val_alloc(Ev *ev, int base, int kind, int narr, const int *dims)
     return v;
 }
 
-void val_set_ids(Ev *ev, Val *v)
+__attribute__((optimize("tree-vectorize"))) void val_set_ids(Ev *ev, Val *v)
 {
     int32_t b = tape_vars(ev, v->n);
-    v->id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v->n ? v->n : 1));
-    for (int i = 0; i < v->n; i++) v->id[i] = b + i;
+    int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v->n ? v->n : 1));
+    for (int i = 0, n = v->n; i < n; i++) id[i] = b + i;    /* (through v, no vectorising) */
+    v->id = id;
 }
 
 Val val_to_real(Ev *ev, Val v)

@@ -53,10 +53,13 @@ struct LrProg {
     int maxlag[LR_MAXEQ];     /* the largest lag each is read at */
     int state;                /* the one array read at t - 1 and at no larger lag, or -1 */
     int need_iv;              /* a term reads t itself (not only at an index t - c) */
+    int keep;                 /* the reverse pass reads copies of the arrays and terms, made
+                               * at each run; 0: their own storage (lr_settle) */
     LrEq eq[LR_MAXEQ];
 };
 
 int lr_neq(const LrProg *p) { return p->neq; }
+int lr_keeps(const LrProg *p) { return p->keep; }
 
 static int arr_of(const LrProg *p, int slot)
 {
@@ -158,7 +161,7 @@ LrProg *lr_compile(const Stmt *s, Arena *a)
     int n = 1;
     if (s->body->kind == S_BLOCK) { st = s->body->stmts; n = s->body->nstmts; }
     if (n < 1 || n > LR_MAXEQ) return NULL;
-    LrProg p = {.slot = s->slot};
+    LrProg p = {.slot = s->slot, .keep = 1};
     /* the arrays first: an element of one assigned later in the step is read at t - c */
     for (int i = 0; i < n; i++) {
         const Stmt *x = st[i];
@@ -190,6 +193,41 @@ LrProg *lr_compile(const Stmt *s, Arena *a)
     LrProg *r = arena_alloc(a, sizeof *r);
     *r = p;
     return r;
+}
+
+/* slot's value is the same when the reverse pass reads it as when the loop at[at]
+ * ran: data, a parameter, a loop variable, a function's argument, or a local declared
+ * before the loop in its block that no later statement of the block assigns (a
+ * local's storage is made anew each time its declaration runs, and the arena keeps it
+ * until the next evaluation) */
+static int settled(int slot, Stmt *const *st, int at, int n, const VarInfo *vars)
+{
+    const VarInfo *v = &vars[slot];
+    if (v->is_loopvar || v->is_fnarg || v->kind == D_DATA || v->kind == D_PARAM) return 1;
+    int declared = 0;
+    for (int i = 0; i < at; i++) declared |= st[i] == v->decl;
+    if (!declared) return 0;
+    for (int i = at + 1; i < n; i++) if (ast_assigns(st[i], slot)) return 0;
+    return 1;
+}
+
+static int expr_settled(const Expr *e, Stmt *const *st, int at, int n, const VarInfo *vars)
+{
+    if (!e) return 1;
+    if (e->kind == E_VAR) return settled(e->slot, st, at, n, vars);
+    for (int i = 0; i < e->nargs; i++) if (!expr_settled(e->args[i], st, at, n, vars)) return 0;
+    for (int i = 0; i < e->nidx; i++)
+        if (!expr_settled(e->idx[i].a, st, at, n, vars) || !expr_settled(e->idx[i].b, st, at, n, vars)) return 0;
+    return 1;
+}
+
+void lr_settle(LrProg *p, Stmt *const *st, int at, int n, const VarInfo *vars)
+{
+    for (int j = 0; j < p->neq; j++) if (!settled(p->aslot[j], st, at, n, vars)) return;
+    for (int i = 0; i < p->neq; i++)
+        for (int k = 0; k < p->eq[i].nt; k++)
+            if (p->eq[i].t[k].arr < 0 && !expr_settled(p->eq[i].t[k].e, st, at, n, vars)) return;
+    p->keep = 0;
 }
 
 /* ---- a run ---- */
@@ -547,17 +585,17 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
                 if (!(v.ndim == 0 && v.n == 1) && !(v.ndim == 1 && v.n == m)) { ok = 0; break; }
                 /* kept when the reverse pass reads them (a factor with a tape variable):
                  * a view's variable may be assigned before it runs */
-                if (r->fk[kk]) {
+                if (r->fk[kk] && p->keep) {
                     double *vx = arena_alloc(&ev->arena, sizeof(double) * (size_t)v.n);
                     memcpy(vx, v.x, sizeof(double) * (size_t)v.n);
                     r->px[kk] = vx;
                 } else r->px[kk] = v.x;
                 r->pst[kk] = v.ndim == 1;
-                if (v.id) {
+                if (v.id && p->keep) {
                     int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)v.n);
                     memcpy(id, v.id, sizeof(int32_t) * (size_t)v.n);
                     r->pid[kk] = id;
-                }
+                } else if (v.id) r->pid[kk] = v.id;
                 need |= v.id != NULL;
             }
         vec_leave(ev, s->slot, loopv);
@@ -623,15 +661,18 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
     else lr_fwd(p, E, F, xo, need ? io : NULL, r->base, lo, hi);
     ev->lr_runs++;
     if (!need || ev->notape) return 1;  /* constants all: no tape variable */
-    /* the values and tape variables the reverse pass reads, kept: later statements may
-     * assign the arrays */
+    /* the values and tape variables the reverse pass reads, kept where later statements
+     * may assign the arrays */
     for (int j = 0; j < neq; j++) {
         int off = lo - p->maxlag[j], len = hi - off + 1;
+        r->off[j] = off;
+        r->sx[j] = A[j]->x + off - 1;
+        r->sid[j] = A[j]->id + off - 1;
+        if (!p->keep) continue;
         double *sx = arena_alloc(&ev->arena, sizeof(double) * (size_t)len);
         int32_t *sid = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)len);
-        memcpy(sx, A[j]->x + off - 1, sizeof(double) * (size_t)len);
-        memcpy(sid, A[j]->id + off - 1, sizeof(int32_t) * (size_t)len);
-        r->off[j] = off;
+        memcpy(sx, r->sx[j], sizeof(double) * (size_t)len);
+        memcpy(sid, r->sid[j], sizeof(int32_t) * (size_t)len);
         r->sx[j] = sx;
         r->sid[j] = sid;
     }

@@ -103,6 +103,17 @@ static PlLoop *plan_new(Plan *p, const Stmt *s)
     return &p->tab[i];
 }
 
+/* The linear recurrences among statements st[0..n) of a block (or of the program)
+ * whose reverse pass may read the arrays' own storage (lr_settle). */
+static void plan_settle(Model *m, Plan *p, Stmt *const *st, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (st[i]->kind != S_FOR) continue;
+        const PlLoop *l = plan_loop(p, st[i]);
+        if (l && l->lin) lr_settle((LrProg *)l->lin, st, i, n, m->ir->vars);
+    }
+}
+
 static void plan_stmt(Model *m, Plan *p, const Stmt *s)
 {
     if (!s) return;
@@ -142,7 +153,10 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
         return;
     }
     case S_IF: plan_stmt(m, p, s->body); plan_stmt(m, p, s->els); return;
-    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_stmt(m, p, s->stmts[i]); return;
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts; i++) plan_stmt(m, p, s->stmts[i]);
+        plan_settle(m, p, s->stmts, s->nstmts);
+        return;
     default: return;
     }
 }
@@ -205,6 +219,7 @@ void plan_build(Model *m)
     p->cap = plan_cap(n);
     p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
     for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
+    plan_settle(m, p, prog->stmts, prog->nstmts);
     for (int i = 0; i < prog->nfuns; i++) plan_fun_stmt(m, p, prog->funs[i]->body);
     plan_fast_build(m, p);
     m->plan = p;

@@ -262,15 +262,13 @@ static int cindex(ScC *c, const Expr *e, int write, int *arr, int *ix)
 }
 
 
-static int assigned(const Stmt *s, int slot);
-
 /* s (the program's loop) declares or assigns slot, or loops over it */
 static int touched(const Stmt *s, int slot)
 {
     if (!s) return 0;
     switch (s->kind) {
     case S_DECL: return s->slot == slot;
-    case S_ASSIGN: return assigned(s, slot);
+    case S_ASSIGN: return ast_assigns(s, slot);
     case S_FOR: return s->slot == slot || touched(s->body, slot);
     case S_WHILE: return touched(s->body, slot);
     case S_IF: return touched(s->body, slot) || touched(s->els, slot);
@@ -640,23 +638,6 @@ static int cdist(ScC *c, const Dist *d, Expr *const *args, int n, int *regs, uns
     return 0;
 }
 
-/* s assigns variable slot (x = ..., x op= ..., x[i] = ...) */
-static int assigned(const Stmt *s, int slot)
-{
-    if (!s) return 0;
-    switch (s->kind) {
-    case S_ASSIGN: {
-        const Expr *l = s->lhs;
-        while (l->kind == E_INDEX) l = l->args[0];
-        return l->kind == E_VAR && l->slot == slot;
-    }
-    case S_FOR: case S_WHILE: return assigned(s->body, slot);
-    case S_IF: return assigned(s->body, slot) || assigned(s->els, slot);
-    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) if (assigned(s->stmts[i], slot)) return 1; return 0;
-    default: return 0;
-    }
-}
-
 static int has_return(const Stmt *s)
 {
     if (!s) return 0;
@@ -724,7 +705,7 @@ static int c_tail(ScC *c, const FunDef *f, Stmt *const *list, int i, int n, int 
         }
         const TypeSpec *ty = s->type;
         if (s->kind == S_DECL && s->decl == D_LOCAL && s->init && ty && !ty->narr && !ty->lower && !ty->upper
-            && (ty->name == TS_REAL || ty->name == TS_INT) && c->nmap < SC_MAXMAP && !assigned(f->body, s->slot)) {
+            && (ty->name == TS_REAL || ty->name == TS_INT) && c->nmap < SC_MAXMAP && !ast_assigns(f->body, s->slot)) {
             int ii = ty->name == TS_INT, r = ii ? c_int(c, s->init) : c_real(c, s->init);
             if (r < 0) return -1;     /* a value given once: its register is the local */
             c->mslot[c->nmap] = s->slot;
