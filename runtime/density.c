@@ -163,7 +163,8 @@ void model_bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubas
         return;
     }
     /* constant bounds (no tape variables) */
-    int fin = !(pi->tr == TR_LOWER ? lo.id : hi.id) && model_bound_finite(pi->tr, lox, hix, n);
+    int pbound = pi->tr == TR_LOWER ? lo.id != NULL : pi->tr == TR_UPPER ? hi.id != NULL : lo.id || hi.id;
+    int fin = !pbound && model_bound_finite(pi->tr, lox, hix, n);
     bind_constrained(ev, pi, v, uu, ubase, jacobian, lox, hix, lo.id, hi.id, lo.n, hi.n, fin);
 }
 
@@ -180,7 +181,7 @@ static void bind_constrained(Ev *ev, const ParamInfo *pi, Val v, const double *u
         /* x = lb + exp(u) (ub - exp(u)) with constant bounds: a triple per element and
          * log|J| = u as lp terms on u itself, no callback (Stan's lb_constrain) */
         const double *b = pi->tr == TR_LOWER ? lox : hix;
-        if (fin) {
+        if (fin && pi->tr != TR_LOWER_UPPER) {
             double sg = pi->tr == TR_LOWER ? 1 : -1;
             int32_t u0 = ubase + (int32_t)pi->off;
             val_set_ids(ev, &v);
@@ -193,6 +194,30 @@ static void bind_constrained(Ev *ev, const ParamInfo *pi, Val v, const double *u
             ev->env[pi->slot] = v;
             return;
         }
+    }
+    if (fin && pi->tr == TR_LOWER_UPPER) {
+        /* x = lb + (ub - lb) inv_logit(u), log|J| = log(ub - lb) + log inv_logit(u) +
+         * log(1 - inv_logit(u)), with constant finite bounds: a triple per element, and
+         * the log-Jacobian one variable with a triple per element, no callback (a
+         * scalar's took 0.10 us through tr_constrain and tr_back, 0.24 against 0.14 for
+         * ARMA(1,1)'s four parameters).  tr_bounded_fwd's numbers: one exp(-|u|)
+         * gives inv_logit(u) and inv_logit(-u). */
+        int32_t u0 = ubase + (int32_t)pi->off, ljid = jacobian ? tape_vars(ev, 1) : -1;
+        double lj = 0;
+        val_set_ids(ev, &v);
+        for (int i = 0; i < n; i++) {
+            double u = uu[i], a = fabs(u), e = exp(-a), d = hix[i] - lox[i];
+            double s = u >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e), t = u >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
+            double x = lox[i] + d * s;
+            v.x[i] = x > hix[i] ? hix[i] : x;
+            tape_push(ev, u0 + i, v.id[i], d * s * t);
+            if (ljid < 0) continue;
+            lj += log(d) - a - 2.0 * log1p(e);
+            tape_push(ev, u0 + i, ljid, t - s);    /* d/du [log s + log(1 - s)] */
+        }
+        if (ljid >= 0) ev_add_term(ev, lj, ljid);
+        ev->env[pi->slot] = v;
+        return;
     }
     double lj = 0;
     for (int r = 0; r < pi->reps; r++) {

@@ -397,6 +397,11 @@ int model_bounds_bad(TrKind tr, const double *lo, const double *hi, int n)
 
 int model_bound_finite(TrKind tr, const double *lo, const double *hi, int n)
 {
+    if (tr == TR_LOWER_UPPER) {
+        if (!lo || !hi) return 0;
+        for (int k = 0; k < n; k++) if (!isfinite(lo[k]) || !isfinite(hi[k]) || !(hi[k] - lo[k] > 0)) return 0;
+        return 1;
+    }
     const double *b = tr == TR_LOWER ? lo : tr == TR_UPPER ? hi : NULL;
     if (!b) return 0;
     for (int k = 0; k < n; k++) if (!isfinite(b[k])) return 0;

@@ -21,7 +21,8 @@ typedef struct ParamInfo {
      * to one per element and checked: evaluated once here, not at every gradient. */
     int fixed;
     const double *lo_fix, *hi_fix;    /* NULL where the type has no such argument */
-    int fix_finite;                   /* TR_LOWER / TR_UPPER: the bound finite everywhere */
+    int fix_finite;                   /* TR_LOWER / TR_UPPER: the bound finite everywhere;
+                                       * TR_LOWER_UPPER: both, and apart (model_bound_finite) */
 } ParamInfo;
 
 typedef struct OutVar { int slot; long first; long n; } OutVar;
