@@ -522,6 +522,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SI_VAR] = &&L_SI_VAR,
         [SI_ELEM] = &&L_SI_ELEM,
         [SX_STMT] = &&L_SX_STMT,
+        [SX_NSTAT] = &&L_SX_NSTAT,
         [SX_STORE] = &&L_SX_STORE,
         [SX_NORMAL] = &&L_SX_NORMAL,
         [SX_SET] = &&L_SX_SET,
@@ -867,6 +868,33 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (R->bad) return;
             break;
         } while (0); DISPATCH();
+        L_SX_NSTAT: do {              /* sc_distv's whole data row with statistics: the same
+                                       * numbers, the row's number from its other indices */
+            const ScStmt *s = &st[o->st];
+            const Val *v = R->arr[s->arr];
+            int n = iv[s->hi], kp = s->kpos;
+            if (v->x != s->nstat_x || iv[s->lo] != 1 || n != v->dims[kp]) {
+                sc_action(R, s);
+                if (R->bad) return;
+                break;
+            }
+            long row = 0;
+            for (int d = 0; d < kp; d++) {
+                int i = iv[s->ix[d]];
+                if ((unsigned)i - 1u >= (unsigned)v->dims[d]) { R->bad = 1; return; }
+                row += (long)(i - 1) * s->nrs[d];
+            }
+            double mu = rv[s->args[1]], sg = rv[s->args[2]];
+            if (!isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return; }
+            int ce = sc_scale_entry(R, sg);
+            double is = R->ls_inv[ce], lg = R->ls_log[ce];
+            const double *ms = s->nstat + 2 * row;
+            double dd = (ms[0] - mu) * is, sz = n * dd, szz = ms[1] * is * is + n * (dd * dd);
+            if (!isfinite(szz)) { R->bad = 1; return; }
+            R->lp += -n * (SC_LOG_SQRT_2PI + lg) - 0.5 * szz;
+            if (R->rid[s->args[1]] >= 0) R->racc[s->args[1]] += sz * is;
+            if (R->rid[s->args[2]] >= 0) R->racc[s->args[2]] += (szz - n) * is;
+        } while (0); DISPATCH();
         L_SX_STORE: do {              /* sc_action's SS_STORE; its fields copied into o (sc_flatten) */
             long off = sc_offset(R, o->arr, o->nidx, o->ix);
             if (R->bad) return;
@@ -1073,6 +1101,16 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
         int c[VM_MAXDIM] = {0}, len = v->dims[s->kpos];
         c[s->kpos] = 1;
         if (len < 2 || val_offset(v, c) != 1 || v->n % len) continue;   /* rows contiguous */
+        c[s->kpos] = 0;
+        int whole = 1;
+        for (int d = 0; d < s->kpos; d++) {
+            c[d] = 1;
+            long o = val_offset(v, c);
+            c[d] = 0;
+            whole &= o % len == 0;
+            s->nrs[d] = o / len;          /* whole rows apart (row-major) */
+        }
+        if (!whole) continue;
         long rows = v->n / len;
         double *st = arena_alloc(a, sizeof(double) * 2 * (size_t)rows);
         for (long r = 0; r < rows; r++) {
@@ -1086,6 +1124,8 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
         }
         s->nstat = st;
         s->nstat_x = v->x;
+        for (int k = 0; k < p->ncode; k++)
+            if (p->code[k].op == SX_STMT && p->code[k].st == i) p->code[k].op = SX_NSTAT;
         nd++;
     }
     p->nstat = nd;

@@ -65,6 +65,8 @@ enum {
     /* the flat code (ScProg.code): statements as operations, loops as jumps */
     SX_STMT,                  /* statement st's action through sc_action: SS_SET, SS_SETI,
                                * SS_DIST, SS_DISTV (SS_FOR and SS_IF are jumps) */
+    SX_NSTAT,                 /* an SS_DISTV's SX_STMT once its rows have statistics
+                               * (sc_data_stats): inline, sc_action's when the run's rows differ */
     SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
     SX_NORMAL,                /* an SS_DIST's action for normal of three reals, registers ix[0..2]
                                * (inline: no marshalling) */
@@ -158,6 +160,7 @@ typedef struct ScStmt {
      * from the mean, made at load (sc_data_stats), and the values they were made from
      * (a run whose array holds others sums the row); NULL: none */
     const double *nstat, *nstat_x;
+    long nrs[VM_MAXDIM];      /* the row's number from the other indices: their steps in rows */
     int body0, body1;         /* SS_FOR: its statements */
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
     int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */

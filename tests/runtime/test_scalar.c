@@ -284,6 +284,8 @@ static const Case cases[] = {
      DECLS "{ real acc = 0; for (n in 1:N) acc += normal_lpdf(y[n] | a, t); target += acc; }", 1},
     {"index out of range",
      DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + a * x[n + n / N]; } target += -r * r; }", 1},
+    {"a whole data row (its statistics) at an index out of range",
+     DECLS "for (i in 1:J) { real m = a + b * i; for (j in 1:2) for (c in 1:2) Y[i, j + i / J, c] ~ normal(m, s); }", 1},
 };
 
 /* with the programs, or with none (the interpreter, or recur.c for a recurrence) */
