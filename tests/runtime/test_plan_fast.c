@@ -66,7 +66,7 @@ static const Case cases[] = {
     {"variables and literals as operands: normal's kernel, a family's scalar entry point, containers",
      DECLS "a ~ normal(0, 10); b ~ normal(-1, 2.5); s ~ cauchy(0, 2.5); c ~ student_t(3, -0.5, 1);\n"
      "th ~ normal(a, s); y ~ normal(a, s); al ~ logistic(0, 1); be ~ normal(b, 1); J ~ poisson(s);\n"
-     "k ~ poisson(s); s ~ gamma(2, s); s ~ exponential(1);", 5, 0, 12},
+     "k ~ poisson(s); s ~ gamma(2, s); s ~ exponential(1); c ~ normal(a, s); J ~ normal(a, s);", 7, 0, 14},
     {"a density inside a location is not a term of its own (its partials are not final)",
      DECLS "a ~ normal(normal_lpdf(b | 0, 1) + c, 2); target += normal_lpdf(th | a, s);\n"
      "y ~ normal(0.5 * normal_lpdf(a | b, 1), s);", 5, 0, 0},

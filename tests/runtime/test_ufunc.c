@@ -32,6 +32,10 @@ static const Pair pairs[] = {
      "void hier_lp(vector z, real tau) { inner_lp(z, tau); target += -tau; }\n"
      "param real<lower=0> tau;\nparam vector[2] z;\nhier_lp(z, tau);\n",
      "param real<lower=0> tau;\nparam vector[2] z;\nz ~ normal(0, tau);\ntarget += -tau;\n"},
+    /* scalars ~ normal inside a void _lp (not root terms there: a variable each) */
+    {"void pri_lp(real m, real t) { m ~ normal(0, t); t ~ normal(1, 2); m ~ normal(t, 3); }\n"
+     "param real mu;\nparam real<lower=0> tau;\npri_lp(mu, tau);\n",
+     "param real mu;\nparam real<lower=0> tau;\nmu ~ normal(0, tau);\ntau ~ normal(1, 2);\nmu ~ normal(tau, 3);\n"},
     /* recursion on reals: a power by repeated multiplication */
     {"real rpow(real x, int n) { if (n == 0) return 1; return x * rpow(x, n - 1); }\n"
      "param real x;\nparam real y;\ntarget += -rpow(x, 4) - rpow(y - x, 2);\n",
