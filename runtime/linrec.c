@@ -417,19 +417,17 @@ fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x,
         x[js][t + 1] = s2;
         x[js][t + 2] = s3;
         x[js][t + 3] = s;
-        if (id)
-            for (int k = 0; k < 4; k++, b += neq)
-                for (int i = 0; i < neq; i++) id[i][t + k] = b + i;
     }
     for (; t < m; t++) {
         double sp = s;
         s = gs[t] + a1 * sp;
         for (int i = 0; i < neq; i++) x[i][t] = i == js ? s : F[i][t] + a[i] * sp;
-        if (id) {
-            for (int i = 0; i < neq; i++) id[i][t] = b + i;
-            b += neq;
-        }
     }
+    if (id)                           /* apart from the steps: vectorised */
+        for (int i = 0; i < neq; i++) {
+            int32_t *o = id[i];
+            for (int u = 0; u < m; u++) o[u] = b + u * neq + i;
+        }
 }
 
 /* Its reverse: sigma' = W[t] + rho sigma, four steps at a time as the forward pass. */
@@ -546,7 +544,12 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
     int nterm = 0;
     for (int i = 0; i < neq; i++) nterm += p->eq[i].nt;
     LrRun *r = arena_alloc(&ev->arena, sizeof *r);
-    *r = (LrRun){.p = p, .lo = lo, .hi = hi, .m = m, .nterm = nterm};
+    r->p = p;                         /* (a compound literal would clear E's 2 KB too) */
+    r->lo = lo;
+    r->hi = hi;
+    r->m = m;
+    r->nterm = nterm;
+    r->base = 0;
     r->cv = arena_alloc(&ev->arena, sizeof(double) * (size_t)nterm);
     r->px = arena_zalloc(&ev->arena, sizeof(double *) * (size_t)nterm);
     r->pid = arena_zalloc(&ev->arena, sizeof(int32_t *) * (size_t)nterm);
