@@ -29,6 +29,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi);
 int sc_nops(const ScProg *p);
 /* Its products folded into the sum or difference they feed (SO_FMA), for tests. */
 int sc_nfused(const ScProg *p);
+int sc_ncoalesced(const ScProg *p);       /* SS_SETs whose value's operation writes the variable */
 /* Its sums folded into the sum or difference they feed (SO_ADD3), for tests. */
 int sc_nsum3(const ScProg *p);
 /* Its operations moved out of loops they do not depend on (scalar_hoist.c), for tests. */
@@ -58,5 +59,5 @@ int sc_nvsum(const ScProg *p);
 extern int vm_scalar_novsum;
 /* Tests: set at load, no product is folded / nothing is moved out of a loop / no
  * operation has a memo (the programs as compiled). */
-extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
+extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce;
 #endif

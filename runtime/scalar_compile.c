@@ -1848,6 +1848,39 @@ static int op_reads_real(const ScOp *o, int r)
 /* o writes real register r */
 static int op_writes_real(const ScOp *o, int r) { return o->op < SI_CONST && o->dst == r; }
 
+/* r is a variable's register (a local, the loop's, an outer scalar the body assigns) */
+static int var_reg(const ScC *c, int r)
+{
+    for (int i = 0; i < c->nmap; i++) if (!c->mint[i] && c->mreg[i] == r) return 1;
+    return 0;
+}
+
+/* `real m = e;`, `m = e;`: the last operation of e computes it into a temporary that
+ * only the SS_SET copying it into m reads; that operation writes m itself (the
+ * operations before it have read m's old value, as the SET's did), and the
+ * SET copies nothing (sc_flatten emits none): a dispatch and a register copy fewer per
+ * iteration (nested3's m).  After hoisting: an operation moved out of the loop is not
+ * a statement's any more, and m keeps what the loop gave it. */
+static void coalesce(ScC *c, ScProg *p)
+{
+    int *reads = calloc((size_t)(c->nr ? c->nr : 1), sizeof *reads);
+    if (!reads) { c->bad = 1; return; }
+    count_reads(c, reads);
+    for (int k = 0; k < c->nst; k++) {
+        ScStmt *s = &c->st[k];
+        if (s->kind != SS_SET || s->src == s->dst || s->op1 <= s->op0) continue;
+        int r = s->src, m = s->dst;
+        ScOp *o = &c->ops[s->op1 - 1];
+        /* (SO_CONST alone does not flush what its target collected) */
+        if (o->op == SO_CONST || !op_writes_real(o, r) || reads[r] != 1 || op_reads_real(o, m) || var_reg(c, r))
+            continue;
+        o->dst = m;
+        s->src = m;
+        p->ncoalesced++;
+    }
+    free(reads);
+}
+
 /* The operations marked removed (SO_CONST into -1) dropped, the statements' ranges
  * renumbered (newix: nops + 1 entries). */
 static void compact(ScC *c, int *newix)
@@ -1963,7 +1996,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
             if (o->memo && code) code[*n] = (ScOp){.op = SX_MEMOSET, .st = k, .memo = o->memo};
             *n += o->memo != 0;
         }
-        *own += s->op1 - s->op0 + 1;
+        *own += s->op1 - s->op0 + !(s->kind == SS_SET && s->src == s->dst);
         if (s->kind == SS_IF) {
             int at = (*n)++, town = 0, eown = 0;
             flatten(p, s->body0, s->body1, code, n, &town, pos);
@@ -1989,6 +2022,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
             continue;
         }
         if (s->kind != SS_FOR) {
+            if (s->kind == SS_SET && s->src == s->dst) continue;     /* coalesced: nothing to copy */
             if (code && s->kind == SS_LP) {
                 code[*n] = (ScOp){.op = SX_LP, .st = k, .a = s->src};
             } else if (code && s->kind == SS_STORE) {
@@ -2072,6 +2106,10 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
         tmp.nhoisted = sc_hoist(c.ops, c.nops, c.st, c.nst, c.nr, c.ni, tmp.loopvar, &tmp.nhoist);
         ok = tmp.nhoisted >= 0;
     }
+    if (ok && !vm_scalar_nocoalesce) {
+        coalesce(&c, &tmp);
+        ok = !c.bad;
+    }
     if (ok) {
         p = arena_alloc(a, sizeof *p);
         *p = tmp;
@@ -2112,6 +2150,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
 
 int sc_nops(const ScProg *p) { return p ? p->nops : 0; }
 int sc_nfused(const ScProg *p) { return p ? p->nfused : 0; }
+int sc_ncoalesced(const ScProg *p) { return p ? p->ncoalesced : 0; }
 int sc_nsum3(const ScProg *p) { return p ? p->nsum3 : 0; }
 int sc_nhoisted(const ScProg *p) { return p ? p->nhoisted : 0; }
 int sc_nforwarded(const ScProg *p) { return p ? p->nforwarded : 0; }
@@ -2121,5 +2160,5 @@ int sc_nmemo(const ScProg *p) { return p ? p->nmemo : 0; }
 int sc_npreval(const ScProg *p) { return p ? p->npreval : 0; }
 int vm_scalar_nodistv;
 int vm_scalar_novsum;
-int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo;
+int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce;
 

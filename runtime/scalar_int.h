@@ -189,6 +189,7 @@ struct ScProg {
     unsigned char atrans[SC_MAXARR];  /* the outer value is apre's matrix transposed (x[n] * M) */
     int npreval;
     int nfused;               /* SO_FMA operations (products folded into their sum) */
+    int ncoalesced;           /* SS_SETs made copies of nothing (coalesce) */
     int nstat;                /* SS_DISTV statements given row statistics (sc_data_stats) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */

@@ -457,6 +457,51 @@ END_TEST
 
 static int nhoisted(VmModel *m) { return plan_count(m, sc_nhoisted, 1); }
 
+/* A local's value computed into it by its last operation, no copy (coalesce): as many
+ * as the case has, the same density bit for bit and the same gradient as with copies. */
+START_TEST(coalesced_same_as_copied)
+{
+    static const struct { const char *src; int nc; } cc[] = {
+        /* nested3's m; m's old value read by an operation before the last one; the last
+         * one reading it (a copy: m = m * x[n]) */
+        {DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s); }", 1},
+        {DECLS "{ real m = 1; for (n in 1:N) { m = 0.5 * m + x[n] * a; target += -m * m; } }", 1},
+        {DECLS "{ real m = 1; for (n in 1:N) { m = m * x[n] * 0.1; y[n] ~ normal(m + a, s); m = m * x[n]; } }", 1},
+        /* p read twice: computed into p, then read as p; r's old value read first */
+        {DECLS "{ real r = 0; for (n in 1:N) { real p = a * x[n]; real q = exp(p); r = r * 0.5 + p * q + p; } target += -r * r; }", 3},
+        /* an element read as the value, an int local alongside */
+        {DECLS "for (n in 1:N) { int h = g[n]; real w = al[h]; y[n] ~ normal(w + b, s); }", 1},
+    };
+    for (size_t c = 0; c < sizeof cc / sizeof cc[0]; c++) {
+        VmModel *mf = load(cc[c].src, 1);
+        vm_scalar_nocoalesce = 1;
+        VmModel *mu = load(cc[c].src, 1);
+        vm_scalar_nocoalesce = 0;
+        ck_assert_ptr_nonnull(mf);
+        ck_assert_ptr_nonnull(mu);
+        int nc = plan_count(mf, sc_ncoalesced, 0);
+        ck_assert_msg(nc == cc[c].nc, "case %zu: %d values coalesced, want %d", c, nc, cc[c].nc);
+        ck_assert_int_eq(plan_count(mu, sc_ncoalesced, 0), 0);
+        VmEval *ef = vm_eval_new(mf), *eu = vm_eval_new(mu);
+        size_t dim = vm_model_dim(mf);
+        double u[32], gf[32], gu[32], lf, lu;
+        for (int pt = 0; pt < 4; pt++) {
+            rt_point(u, dim, pt);
+            ck_assert_int_eq(vm_log_density(ef, u, 1, &lf, gf), 0);
+            ck_assert_int_eq(vm_log_density(eu, u, 1, &lu, gu), 0);
+            ck_assert_msg(lf == lu, "case %zu: lp %.17g vs %.17g", c, lf, lu);
+            for (size_t i = 0; i < dim; i++)
+                ck_assert_msg(fabs(gf[i] - gu[i]) <= 1e-13 * fmax(1, fabs(gu[i])), "case %zu: grad[%zu] %.17g vs %.17g",
+                              c, i, gf[i], gu[i]);
+        }
+        ck_assert(((Ev *)ef)->sc_runs > 0 && ((Ev *)eu)->sc_runs > 0);
+        rt_fd_points(ef, dim, 2, "coalesced");
+        vm_eval_free(ef); vm_eval_free(eu);
+        vm_model_free(mf); vm_model_free(mu);
+    }
+}
+END_TEST
+
 static int nforwarded(VmModel *m) { return plan_count(m, sc_nforwarded, 1); }
 
 /* Loops over a data slice run as one density call each (SS_DISTV), in the program of
@@ -722,6 +767,7 @@ int main(void)
     tcase_add_test(tc, every_loop_planned);
     tcase_add_test(tc, whole_loop_one_program);
     tcase_add_test(tc, fused_same_as_unfused);
+    tcase_add_test(tc, coalesced_same_as_copied);
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, vsum_same_as_loop);
     tcase_add_test(tc, memo_same_as_not);
