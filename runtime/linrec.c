@@ -241,7 +241,9 @@ typedef struct LrElems {
 } LrElems;
 
 /* A run: the reverse pass's payload.  Array i's element t (equation i assigns array i)
- * has tape variable base + (t - lo) neq + i. */
+ * has tape variable base + i m + (t - lo): each array's elements in a row, so that the
+ * reverse pass's sums and the adjoints seeded by a density of the array after the
+ * loop (ARMA's err ~ normal) run over consecutive memory. */
 typedef struct LrRun {
     const LrProg *p;
     int lo, hi, m;
@@ -276,32 +278,31 @@ static void lr_elems(const LrProg *p, const double *cv, LrElems *E)
     E->e0[p->neq] = ne;
 }
 
-/* sum over t < m of g[t stride] (times x[t]), in four sums: one would wait on each add */
-static double sum_stride(const double *g, int stride, const double *x, int m)
+/* sum over t < m of g[t] (times x[t]), in four sums: one would wait on each add */
+static double sum_steps(const double *g, const double *x, int m)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    long st = stride;
     int t = 0;
     if (x)
         for (; t + 4 <= m; t += 4) {
-            s0 += g[t * st] * x[t];
-            s1 += g[(t + 1) * st] * x[t + 1];
-            s2 += g[(t + 2) * st] * x[t + 2];
-            s3 += g[(t + 3) * st] * x[t + 3];
+            s0 += g[t] * x[t];
+            s1 += g[t + 1] * x[t + 1];
+            s2 += g[t + 2] * x[t + 2];
+            s3 += g[t + 3] * x[t + 3];
         }
     else
         for (; t + 4 <= m; t += 4) {
-            s0 += g[t * st];
-            s1 += g[(t + 1) * st];
-            s2 += g[(t + 2) * st];
-            s3 += g[(t + 3) * st];
+            s0 += g[t];
+            s1 += g[t + 1];
+            s2 += g[t + 2];
+            s3 += g[t + 3];
         }
-    for (; t < m; t++) s0 += x ? g[t * st] * x[t] : g[t * st];
+    for (; t < m; t++) s0 += x ? g[t] * x[t] : g[t];
     return (s0 + s1) + (s2 + s3);
 }
 
 /* The other terms and the coefficients' factors take their adjoints from the elements'
- * (final by then, at adj[base + (t - lo) neq + i]) in passes over the steps. */
+ * (final by then, at adj[base + i m + (t - lo)]) in passes over the steps. */
 static void lr_back_terms(Ev *ev, const LrRun *r)
 {
     const LrProg *p = r->p;
@@ -310,22 +311,22 @@ static void lr_back_terms(Ev *ev, const LrRun *r)
     for (int i = 0, kk = 0; i < neq; i++)
         for (int k = 0; k < p->eq[i].nt; k++, kk++) {
             const LrTerm *x = &p->eq[i].t[k];
-            const double *g = adj + r->base + i;      /* step t's adjoint: g[(t - lo) neq] */
+            const double *g = adj + r->base + (long)i * r->m;   /* step t's adjoint: g[t - lo] */
             double cv = r->cv[kk], acc = 0;
             if (x->arr < 0) {
                 const double *px = r->px[kk];
                 const int32_t *pid = r->pid[kk];
                 /* a scalar term: its adjoint is the steps' sum, whichever reads it */
-                double sg = !r->pst[kk] && (pid || r->fk[kk]) ? sum_stride(g, neq, NULL, r->m) : 0;
+                double sg = !r->pst[kk] && (pid || r->fk[kk]) ? sum_steps(g, NULL, r->m) : 0;
                 if (pid && r->pst[kk]) {
-                    for (int t = 0; t < r->m; t++) adj[pid[t]] += cv * g[(long)t * neq];
+                    for (int t = 0; t < r->m; t++) adj[pid[t]] += cv * g[t];
                 } else if (pid) {
                     adj[pid[0]] += cv * sg;
                 }
-                if (r->fk[kk]) acc = r->pst[kk] ? sum_stride(g, neq, px, r->m) : sg * px[0];
+                if (r->fk[kk]) acc = r->pst[kk] ? sum_steps(g, px, r->m) : sg * px[0];
             } else if (r->fk[kk]) {
                 const double *sx = r->sx[x->arr] + (lo - x->lag - r->off[x->arr]);   /* element t - lag */
-                acc = sum_stride(g, neq, sx, r->m);
+                acc = sum_steps(g, sx, r->m);
             }
             if (!r->fk[kk]) continue;
             for (int f = 0; f < x->nf; f++) {         /* d/d f of sign * prod(f) * value */
@@ -349,17 +350,17 @@ static void lr_back(Ev *ev, void *payload)
     int32_t base = r->base;
     /* a step's adjoint goes to d[e] variables on, when the element is the run's */
     const LrElems *E = &r->E;
-    long ed[LR_MAXEQ * LR_MAXT];
+    long ed[LR_MAXEQ * LR_MAXT], m = r->m;
     for (int i = 0; i < neq; i++)
-        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) ed[e] = (long)E->j[e] - i - (long)E->lag[e] * neq;
+        for (int e = E->e0[i]; e < E->e0[i + 1]; e++) ed[e] = ((long)E->j[e] - i) * m - E->lag[e];
     for (int t = hi; t >= lo; t--) {
-        double *gt = adj + base + (long)(t - lo) * neq;
+        double *gt = adj + base + (t - lo);     /* element i at gt[i m] */
         for (int i = neq - 1; i >= 0; i--) {
-            double g = gt[i];
+            double g = gt[i * m];
             if (g == 0) continue;
             for (int e = E->e0[i]; e < E->e0[i + 1]; e++) {
                 int u = t - E->lag[e];
-                if (u >= lo) gt[i + ed[e]] += g * E->cv[e];
+                if (u >= lo) gt[i * m + ed[e]] += g * E->cv[e];
                 else adj[r->sid[E->j[e]][u - r->off[E->j[e]]]] += g * E->cv[e];
             }
         }
@@ -385,7 +386,7 @@ static void lr_fwd(const LrProg *p, const LrElems *E, double *const *F, double *
         }
     if (io)
         for (int i = 0; i < neq; i++)
-            for (int t = 0; t <= hi - lo; t++) io[i][t] = base + i + (int32_t)t * neq;
+            for (int t = 0; t <= hi - lo; t++) io[i][t] = base + i * (hi - lo + 1) + t;
 }
 
 /* The steps, and the elements' tape variables (id, when not NULL) written in the same
@@ -426,7 +427,7 @@ fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x,
     if (id)                           /* apart from the steps: vectorised */
         for (int i = 0; i < neq; i++) {
             int32_t *o = id[i];
-            for (int u = 0; u < m; u++) o[u] = b + u * neq + i;
+            for (int u = 0; u < m; u++) o[u] = b + i * m + u;
         }
 }
 
@@ -437,28 +438,29 @@ back1_steps(int neq, const double *b, const double *h, double rho, double *g, in
     double sig = 0, r2 = rho * rho, r3 = r2 * rho, r4 = r2 * r2;
     int t = m - 1;
     for (; t >= 3; t -= 4) {
-        double *g0 = g + (long)t * neq, *g1 = g0 - neq, *g2 = g1 - neq, *g3 = g2 - neq;
         double w0 = 0, w1 = 0, w2 = 0, w3 = 0;
         for (int k = 0; k < neq; k++) {
-            w0 += b[k] * g0[k];
-            w1 += b[k] * g1[k];
-            w2 += b[k] * g2[k];
-            w3 += b[k] * g3[k];
+            const double *gk = g + (long)k * m + t;
+            w0 += b[k] * gk[0];
+            w1 += b[k] * gk[-1];
+            w2 += b[k] * gk[-2];
+            w3 += b[k] * gk[-3];
         }
         double q2 = w1 + rho * w0, q3 = w2 + rho * q2, q4 = w3 + rho * q3;
         double S = sig, sa = w0 + rho * S, sb = q2 + r2 * S, sc = q3 + r3 * S;
         sig = q4 + r4 * S;
         for (int k = 0; k < neq; k++) {
-            g0[k] += h[k] * S;
-            g1[k] += h[k] * sa;
-            g2[k] += h[k] * sb;
-            g3[k] += h[k] * sc;
+            double *gk = g + (long)k * m + t;
+            gk[0] += h[k] * S;
+            gk[-1] += h[k] * sa;
+            gk[-2] += h[k] * sb;
+            gk[-3] += h[k] * sc;
         }
     }
     for (; t >= 0; t--) {
-        double *gt = g + (long)t * neq, w = 0;
-        for (int k = 0; k < neq; k++) w += b[k] * gt[k];
-        for (int k = 0; k < neq; k++) gt[k] += h[k] * sig;
+        double w = 0;
+        for (int k = 0; k < neq; k++) w += b[k] * g[(long)k * m + t];
+        for (int k = 0; k < neq; k++) g[(long)k * m + t] += h[k] * sig;
         sig = w + rho * sig;
     }
     return sig;
@@ -514,7 +516,9 @@ static void lr_back1(Ev *ev, void *payload)
             double c = E->cv[e];
             if (E->lag[e]) { b[k] += c; continue; }
             int j = E->j[e];
-            for (int t = 0; t < m; t++) g[(long)t * neq + j] += c * g[(long)t * neq + k];
+            double *gj = g + (long)j * m;
+            const double *gk = g + (long)k * m;
+            for (int t = 0; t < m; t++) gj[t] += c * gk[t];
             h[j] += c * h[k];
         }
     for (int k = 0; k < neq; k++) rho += b[k] * h[k];
