@@ -86,15 +86,33 @@ static int literal(Model *m, const Expr *e, Val *v, Val *vr)
     return 1;
 }
 
-/* s's operands as a PlTilde, or NULL when one is neither a variable nor a literal. */
+/* The variable a variate flattens (to_vector(zb), to_row_vector, to_array_1d of a
+ * variable), or NULL: where every other operand is a scalar, the density of the
+ * elements in any order is the same sum, so the normal kernel takes the variable's
+ * elements as they are stored (nested3's to_vector(zb) ~ normal(0, 1): no copy of the
+ * matrix, values and tape variables, at each gradient). */
+static const Expr *flattened(const Stmt *s)
+{
+    const Expr *e = s->lhs;
+    if (e->kind != E_CALL || e->nargs != 1 || e->args[0]->kind != E_VAR || fast_dist_kind(s->fn, s->nargs + 1) != 1
+        || !(builtin_is(e, "to_vector") || builtin_is(e, "to_row_vector") || builtin_is(e, "to_array_1d")))
+        return NULL;
+    for (int k = 0; k < s->nargs; k++)
+        if (s->args[k]->ty.narr || s->args[k]->ty.kind != TK_SCALAR) return NULL;
+    return e->args[0];
+}
+
+/* s's operands as a PlTilde, or NULL when one is neither a variable nor a literal
+ * (nor a flattened variable, as the variate). */
 static const PlTilde *tilde_operands(Model *m, const Stmt *s)
 {
     if (s->nargs + 1 > DIST_MAX_ARGS_EV) return NULL;
     PlTilde t = {.n = s->nargs + 1};
     for (int k = 0; k < t.n; k++) {
-        const Expr *e = k ? s->args[k - 1] : s->lhs;
+        const Expr *e = k ? s->args[k - 1] : s->lhs, *f;
         t.slot[k] = -1;
         if (e->kind == E_VAR) t.slot[k] = e->slot;
+        else if (!k && (f = flattened(s))) t.slot[k] = f->slot;
         else if (!literal(m, e, &t.c[k], &t.cr[k])) return NULL;
     }
     PlTilde *r = arena_alloc(&m->arena, sizeof *r);

@@ -67,6 +67,9 @@ static const Case cases[] = {
      DECLS "a ~ normal(0, 10); b ~ normal(-1, 2.5); s ~ cauchy(0, 2.5); c ~ student_t(3, -0.5, 1);\n"
      "th ~ normal(a, s); y ~ normal(a, s); al ~ logistic(0, 1); be ~ normal(b, 1); J ~ poisson(s);\n"
      "k ~ poisson(s); s ~ gamma(2, s); s ~ exponential(1); c ~ normal(a, s); J ~ normal(a, s);", 7, 0, 14},
+    {"flattened variates with scalar operands (the elements as stored); with a vector location, not",
+     DECLS "to_vector(X) ~ normal(a, s); to_row_vector(th) ~ normal(b, 2); to_array_1d(al) ~ normal(0, s);\n"
+     "to_vector(be) ~ normal(be, 1); to_vector(X) ~ normal(a, 1.5);", 5, 0, 4},
     {"a density inside a location is not a term of its own (its partials are not final)",
      DECLS "a ~ normal(normal_lpdf(b | 0, 1) + c, 2); target += normal_lpdf(th | a, s);\n"
      "y ~ normal(0.5 * normal_lpdf(a | b, 1), s);", 5, 0, 0},
