@@ -122,18 +122,26 @@ void model_bind_param(Ev *ev, const ParamInfo *pi, const double *u, int32_t ubas
         return;
     }
     /* the shape was checked at load: storage only */
-    v.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
     const double *uu = u + pi->off;
     if (pi->tr == TR_NONE) {          /* x = u: the unconstrained variables themselves, no node */
-        memcpy(v.x, uu, sizeof(double) * (size_t)v.n);
-        if (ubase == 0 && ev->m->uid) v.id = ev->m->uid + pi->off;   /* never written: values are made anew */
+        /* set in place: a Val built on the stack field by field and then copied whole
+         * is read back wider than it was written, which the processor cannot forward
+         * (a third of an empty model's gradient) */
+        Val *e = &ev->env[pi->slot];
+        *e = pi->shape;
+        int n = e->n;
+        double *x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(n ? n : 1));
+        memcpy(x, uu, sizeof(double) * (size_t)n);
+        e->x = x;
+        if (ubase == 0 && ev->m->uid) e->id = ev->m->uid + pi->off;   /* never written: values are made anew */
         else {
-            v.id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(v.n ? v.n : 1));
-            for (int i = 0; i < v.n; i++) v.id[i] = ubase + (int32_t)pi->off + i;
+            int32_t *id = arena_alloc(&ev->arena, sizeof(int32_t) * (size_t)(n ? n : 1));
+            for (int i = 0; i < n; i++) id[i] = ubase + (int32_t)pi->off + i;
+            e->id = id;
         }
-        ev->env[pi->slot] = v;
         return;
     }
+    v.x = arena_alloc(&ev->arena, sizeof(double) * (size_t)(v.n ? v.n : 1));
     int n = v.n;
     if (pi->fixed) {                  /* bounds known at load (fix_bounds, model.c) */
         bind_constrained(ev, pi, v, uu, ubase, jacobian, pi->lo_fix, pi->hi_fix, NULL, NULL, 1, 1, pi->fix_finite);
