@@ -379,16 +379,12 @@ static int needs(const FArg *a)
     return 0;
 }
 
-/* normal: -n log sqrt(2 pi) - sum log sigma_k - sum z_k^2 / 2, z = (y - mu) / sigma.
- * mu has n values, or one (ms = 0: a scalar location is not copied n times).  With one
- * scale an element that is not finite shows in the sum of squares: such a call is left
- * to call_dist.  One sum, in the elements' order: four would be faster, but would move
- * the last bits of every normal's density, and with them every NUTS chain. */
 /* One scale's pass over n elements (a location each, ms, or one): the sum of the
  * squared z it returns, and each element's partial -z / sigma seeded into adj at y's
  * tape variables (then mu's summed into *gsum) or kept in gm.  The sums in four
  * lanes, elements k = j mod 4 in lane j: one sum would wait on each add (4 cycles an
- * element, 0.27 of ARMA(1,1)'s 2.5 us for T = 200). */
+ * element, 0.27 of ARMA(1,1)'s 2.5 us for T = 200); the last bits of a normal's
+ * density moved with them (round 2 session 9), and so the NUTS chains. */
 static inline __attribute__((always_inline)) double
 nrm_pass(const double *yx, const double *mu, int ms, double is, int n, double *adj, const int32_t *yid,
          double *gm, double *gsum)
@@ -407,6 +403,10 @@ nrm_pass(const double *yx, const double *mu, int ms, double is, int n, double *a
     return (zs[0] + zs[1]) + (zs[2] + zs[3]);
 }
 
+/* normal: -n log sqrt(2 pi) - sum log sigma_k - sum z_k^2 / 2, z = (y - mu) / sigma.
+ * mu has n values, or one (ms = 0: a scalar location is not copied n times).  With one
+ * scale an element that is not finite shows in the sum of squares: such a call is left
+ * to call_dist. */
 static int k_normal(Ev *ev, FArg *a, const double *mu, int ms, int n, int root, double *lp, int32_t *id)
 {
     const Val *y = &a[0].v, *sg = &a[2].v;
