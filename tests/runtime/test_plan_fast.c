@@ -130,11 +130,13 @@ START_TEST(plan_matches_evaluator)
 END_TEST
 
 /* An invalid argument met through the operands gets the interpreter's message. */
+static const char *invalid_srcs[] = {DECLS "a ~ normal(0, -1);", DECLS "s ~ cauchy(0, -2.5);",
+                                     DECLS "y ~ normal(a, -2);", DECLS "a ~ gamma(s, -1);",
+                                     DECLS "to_vector(X) ~ normal(a, -1);"};
+
 START_TEST(operands_invalid_argument)
 {
-    static const char *srcs[] = {DECLS "a ~ normal(0, -1);", DECLS "s ~ cauchy(0, -2.5);",
-                                 DECLS "y ~ normal(a, -2);", DECLS "a ~ gamma(s, -1);"};
-    const char *src = srcs[_i];
+    const char *src = invalid_srcs[_i];
     VmModel *mf = load(src, 1), *ms = load(src, 0);
     ck_assert_ptr_nonnull(mf);
     ck_assert_ptr_nonnull(ms);
@@ -195,7 +197,7 @@ int main(void)
     TCase *tc = tcase_create("plan_fast");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, plan_matches_evaluator, 0, (int)(sizeof cases / sizeof cases[0]));
-    tcase_add_loop_test(tc, operands_invalid_argument, 0, 4);
+    tcase_add_loop_test(tc, operands_invalid_argument, 0, (int)(sizeof invalid_srcs / sizeof invalid_srcs[0]));
     tcase_add_test(tc, seeds_do_not_leak);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
