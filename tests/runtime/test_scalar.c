@@ -411,6 +411,17 @@ static int nsum3(VmModel *m) { return plan_count(m, sc_nsum3, 0); }
 /* Products folded into the sum or difference they feed (SO_FMA), then sums into
  * the sum or difference that reads them (SO_ADD3): as many as the shape has, the same density bit for bit as the unfolded program's and the same
  * gradient up to the order of two additions into one adjoint. */
+/* src's programs with a transformation (*mf) and without it (*mu: *off set at load) */
+static void load_with_without(const char *src, int *off, VmModel **mf, VmModel **mu)
+{
+    *mf = load(src, 1);
+    *off = 1;
+    *mu = load(src, 1);
+    *off = 0;
+    ck_assert_ptr_nonnull(*mf);
+    ck_assert_ptr_nonnull(*mu);
+}
+
 /* Programs mf and mu (one transformation on and off) both ran, and gave the same
  * density bit for bit and the same gradient (relative 1e-13) at four points; with fd,
  * mf's gradient against central differences too.  Frees both. */
@@ -449,12 +460,8 @@ START_TEST(fused_same_as_unfused)
         {DECLS "{ real r = 0; for (n in 1:N) r = 0.9 * r - (a + x[n] + b + t); target += -r * r; }", 0, 2},
     };
     for (size_t c = 0; c < sizeof fc / sizeof fc[0]; c++) {
-        VmModel *mf = load(fc[c].src, 1);
-        vm_scalar_nofuse = 1;
-        VmModel *mu = load(fc[c].src, 1);
-        vm_scalar_nofuse = 0;
-        ck_assert_ptr_nonnull(mf);
-        ck_assert_ptr_nonnull(mu);
+        VmModel *mf, *mu;
+        load_with_without(fc[c].src, &vm_scalar_nofuse, &mf, &mu);
         ck_assert_msg(nfused(mf) == fc[c].nf, "case %zu: %d products folded", c, nfused(mf));
         ck_assert_msg(nsum3(mf) == fc[c].ns, "case %zu: %d sums folded", c, nsum3(mf));
         ck_assert_int_eq(nfused(mu), 0);
@@ -482,12 +489,8 @@ START_TEST(coalesced_same_as_copied)
         {DECLS "for (n in 1:N) { int h = g[n]; real w = al[h]; y[n] ~ normal(w + b, s); }", 1},
     };
     for (size_t c = 0; c < sizeof cc / sizeof cc[0]; c++) {
-        VmModel *mf = load(cc[c].src, 1);
-        vm_scalar_nocoalesce = 1;
-        VmModel *mu = load(cc[c].src, 1);
-        vm_scalar_nocoalesce = 0;
-        ck_assert_ptr_nonnull(mf);
-        ck_assert_ptr_nonnull(mu);
+        VmModel *mf, *mu;
+        load_with_without(cc[c].src, &vm_scalar_nocoalesce, &mf, &mu);
         int nc = plan_count(mf, sc_ncoalesced, 0);
         ck_assert_msg(nc == cc[c].nc, "case %zu: %d values coalesced, want %d", c, nc, cc[c].nc);
         ck_assert_int_eq(plan_count(mu, sc_ncoalesced, 0), 0);
