@@ -369,10 +369,8 @@ static void lr_back(Ev *ev, void *payload)
 }
 
 /* The forward pass of any number of states: step t's element i is F_i[t] plus its
- * elements' terms, read back from the arrays (xo, 1-based: element t at xo[t - 1]);
- * then the elements' tape variables (io, when not NULL: element lo's first). */
-static void lr_fwd(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int32_t *const *io,
-                   int32_t base, int lo, int hi)
+ * elements' terms, read back from the arrays (xo, 1-based: element t at xo[t - 1]). */
+static void lr_fwd(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int lo, int hi)
 {
     int neq = p->neq;
     const double *ex[LR_MAXEQ * LR_MAXT];     /* step t reads ex[e][t + eoff[e]] */
@@ -384,21 +382,16 @@ static void lr_fwd(const LrProg *p, const LrElems *E, double *const *F, double *
             for (int e = E->e0[i], e1 = E->e0[i + 1]; e < e1; e++) x += E->cv[e] * ex[e][t + eoff[e]];
             xo[i][t - 1] = x;
         }
-    if (io)
-        for (int i = 0; i < neq; i++)
-            for (int t = 0; t <= hi - lo; t++) io[i][t] = base + i * (hi - lo + 1) + t;
 }
 
-/* The steps, and the elements' tape variables (id, when not NULL) written in the same
- * loop: the chain leaves the processor time for them.  Four steps at a time the chain
+/* The steps.  Four steps at a time the chain
  * is one multiply-add, s[t + 3] = H_4 + a^4 s[t - 1], where H_k = G[t + k - 1] +
  * a H_(k-1) does not wait on s; the states inside the block, H_k + a^k s[t - 1], do
  * not wait on each other.  One step at a time each waits on the one before: a
  * multiply and an add, about 8 cycles, where the four-step chain spends 2 per step.
  * The elements of the state's own array are those states. */
 static inline __attribute__((always_inline)) void
-fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x, int32_t *const *id,
-           int32_t b, int m)
+fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x, int m)
 {
     double s = x[js][-1], a1 = a[js], a2 = a1 * a1, a3 = a2 * a1, a4 = a2 * a2;
     const double *gs = F[js];
@@ -424,11 +417,6 @@ fwd1_steps(int neq, int js, const double *a, double *const *F, double *const *x,
         s = gs[t] + a1 * sp;
         for (int i = 0; i < neq; i++) x[i][t] = i == js ? s : F[i][t] + a[i] * sp;
     }
-    if (id)                           /* apart from the steps: vectorised */
-        for (int i = 0; i < neq; i++) {
-            int32_t *o = id[i];
-            for (int u = 0; u < m; u++) o[u] = b + i * m + u;
-        }
 }
 
 /* Its reverse: sigma' = W[t] + rho sigma, four steps at a time as the forward pass. */
@@ -472,8 +460,7 @@ back1_steps(int neq, const double *b, const double *h, double rho, double *g, in
  * earlier G_j times the coefficients, computed as vectors (in place of F).  The chain
  * from one step to the next is one multiply-add, s = G_s[t] + a_s s, held in a
  * register; the generic loop passes it through memory, an element at a time. */
-static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int32_t *const *io,
-                    int32_t base, int lo, int m)
+static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double *const *xo, int lo, int m)
 {
     int neq = p->neq, js = p->state;
     double a[LR_MAXEQ];
@@ -491,10 +478,10 @@ static void lr_fwd1(const LrProg *p, const LrElems *E, double *const *F, double 
     double *x[LR_MAXEQ];
     for (int i = 0; i < neq; i++) x[i] = xo[i] + lo - 1;
     switch (neq) {          /* the step's equations unrolled where there are few */
-    case 1: fwd1_steps(1, js, a, F, x, io, base, m); break;
-    case 2: fwd1_steps(2, js, a, F, x, io, base, m); break;
-    case 3: fwd1_steps(3, js, a, F, x, io, base, m); break;
-    default: fwd1_steps(neq, js, a, F, x, io, base, m); break;
+    case 1: fwd1_steps(1, js, a, F, x, m); break;
+    case 2: fwd1_steps(2, js, a, F, x, m); break;
+    case 3: fwd1_steps(3, js, a, F, x, m); break;
+    default: fwd1_steps(neq, js, a, F, x, m); break;
     }
 }
 
@@ -651,8 +638,7 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
         xo[i] = A[i]->x;
         if (!F[i]) F[i] = arena_zalloc(&ev->arena, sizeof(double) * (size_t)m);
     }
-    int32_t *io[LR_MAXEQ];              /* the elements' tape variables, when they have them */
-    if (need) {
+    if (need) {                         /* the elements' tape variables (LrRun) */
         for (int j = 0; j < neq; j++) {
             Val *a = A[j];
             if (!a->id) {               /* the array becomes a tape value */
@@ -662,10 +648,13 @@ int lr_loop(Ev *ev, const LrProg *p, const Stmt *s, int lo, int hi)
             }
         }
         r->base = tape_vars(ev, m * neq);
-        for (int i = 0; i < neq; i++) io[i] = A[i]->id + (lo - 1);
+        for (int i = 0; i < neq; i++) {
+            int32_t *o = A[i]->id + (lo - 1);
+            for (int t = 0; t < m; t++) o[t] = r->base + i * m + t;
+        }
     }
-    if (p->state >= 0) lr_fwd1(p, E, F, xo, need ? io : NULL, r->base, lo, m);
-    else lr_fwd(p, E, F, xo, need ? io : NULL, r->base, lo, hi);
+    if (p->state >= 0) lr_fwd1(p, E, F, xo, lo, m);
+    else lr_fwd(p, E, F, xo, lo, hi);
     ev->lr_runs++;
     if (!need || ev->notape) return 1;  /* constants all: no tape variable */
     /* the values and tape variables the reverse pass reads, kept where later statements
