@@ -342,11 +342,6 @@ static void aff1_push(Ev *ev, const Aff *a, double G0, double G1, int32_t out)
 /* An argument: a value, or (the location) an affine form. */
 typedef struct FArg { Val v; int is_aff; Aff aff; } FArg;
 
-/* Pushes the partials scale * g (length n, or one value when the argument has one
- * element) of argument a to the statement's variable out, or with out -1 (a root
- * term: tape_seed) adds them to the adjoints.  scale is 1, or -1 for a variate (a
- * density's partials in y are those in mu negated); an affine form is always a
- * location, pushed with 1. */
 /* The partial d of the statement's variable out in variable in, or with out -1 (a root
  * term) straight into in's adjoint. */
 static inline void put_partial(Ev *ev, int32_t in, int32_t out, double d)
@@ -355,6 +350,11 @@ static inline void put_partial(Ev *ev, int32_t in, int32_t out, double d)
     else tape_push(ev, in, out, d);
 }
 
+/* Pushes the partials scale * g (length n, or one value when the argument has one
+ * element) of argument a to the statement's variable out, or with out -1 (a root
+ * term: tape_seed) adds them to the adjoints.  scale is 1, or -1 for a variate (a
+ * density's partials in y are those in mu negated); an affine form is always a
+ * location, pushed with 1. */
 static void push_arg(Ev *ev, const FArg *a, const double *g, double scale, int n, int32_t out)
 {
     if (a->is_aff) { aff_push(ev, &a->aff, g, out); return; }   /* never a root term's (k_normal) */
