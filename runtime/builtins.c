@@ -1111,6 +1111,11 @@ int builtin_is(const Expr *e, const char *name)
     return e->kind == E_CALL && e->fkind == FN_BUILTIN && strcmp(((const struct Builtin *)e->fn)->name, name) == 0;
 }
 
+int builtin_flattens(const Expr *e)
+{
+    return e->nargs == 1 && (builtin_is(e, "to_vector") || builtin_is(e, "to_row_vector") || builtin_is(e, "to_array_1d"));
+}
+
 const struct Builtin builtin_table[] = {
     {"add_diag", "m(m,r);m(m,v);m(m,w)", b_add_diag},
     {"append_col", "m(m,m);m(m,v);m(v,m);m(v,v);w(w,w);w(r,w);w(w,r)", b_append_col},

@@ -308,5 +308,8 @@ struct Builtin { const char *name; const char *sig; BuiltinFn fn; };
 /* e is a call of the builtin called name (plan-time tests: the vectoriser, the scalar
  * compiler) */
 int builtin_is(const Expr *e, const char *name);
+/* e is to_vector, to_row_vector or to_array_1d of one argument: that argument's
+ * elements as a 1-d value (the plan's tests: scalar_compile.c, plan_fast.c) */
+int builtin_flattens(const Expr *e);
 extern const struct Builtin builtin_table[];
 #endif

@@ -94,9 +94,7 @@ static int literal(Model *m, const Expr *e, Val *v, Val *vr)
 static const Expr *flattened(const Stmt *s)
 {
     const Expr *e = s->lhs;
-    if (e->kind != E_CALL || e->nargs != 1 || e->args[0]->kind != E_VAR || fast_dist_kind(s->fn, s->nargs + 1) != 1
-        || !(builtin_is(e, "to_vector") || builtin_is(e, "to_row_vector") || builtin_is(e, "to_array_1d")))
-        return NULL;
+    if (!builtin_flattens(e) || e->args[0]->kind != E_VAR || fast_dist_kind(s->fn, s->nargs + 1) != 1) return NULL;
     for (int k = 0; k < s->nargs; k++)
         if (s->args[k]->ty.narr || s->args[k]->ty.kind != TK_SCALAR) return NULL;
     return e->args[0];

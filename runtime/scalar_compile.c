@@ -331,8 +331,7 @@ static int c_pre(ScC *c, const Expr *e, int ndim)
 static const Expr *strip_conv(const Expr *e)
 {
     while (e->kind == E_TRANSPOSE
-           || (e->kind == E_CALL && e->nargs == 1 && ty_ndim(e->args[0]->ty) == 1 && e->args[0]->ty.base == e->ty.base
-               && (builtin_is(e, "to_vector") || builtin_is(e, "to_row_vector") || builtin_is(e, "to_array_1d"))))
+           || (builtin_flattens(e) && ty_ndim(e->args[0]->ty) == 1 && e->args[0]->ty.base == e->ty.base))
         e = e->args[0];
     return e;
 }
