@@ -542,6 +542,8 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SO_SQRT] = &&L_SO_SQRT,
         [SO_FMA] = &&L_SO_FMA,
         [SO_ADD3] = &&L_SO_ADD3,
+        [SO_LINV] = &&L_SO_LINV,
+        [SX_PUSH] = &&L_SX_PUSH,
         [SO_DOT] = &&L_SO_DOT,
         [SI_LEN] = &&L_SI_LEN,
         [SI_CHK] = &&L_SI_CHK,
@@ -696,6 +698,39 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             double x = rv[o->a], y = rv[o->b], sm = o->v, sc = o->iv;
             if (o->flush) sc_flush(R, o->dst);
             sc_set3(R, o->dst, sc * rv[o->ix[0]] + sm * (x * y), o->a, sm * y, o->b, sm * x, o->ix[0], sc);
+        } while (0); DISPATCH();
+        L_SO_LINV: do {               /* a pushed operation (push_linear): its value, as unpushed */
+            double x = rv[o->a], y = rv[o->b], z;
+            int32_t *rid = R->rid, ic = rid[o->a] & rid[o->b];
+            switch (o->nidx) {
+            case SO_FMA: z = o->iv * rv[o->ix[0]] + o->v * (x * y); ic &= rid[o->ix[0]]; break;
+            case SO_ADD: z = x + y; break;
+            case SO_SUB: z = x - y; break;
+            default: z = x * y; break;
+            }
+            rv[o->dst] = z;
+            rid[o->dst] = ic < 0 ? -1 : SC_PUSHED;
+        } while (0); DISPATCH();
+        L_SX_PUSH: do {               /* the density's partial in dst, on to the inputs */
+            double *ra = R->racc, g = ra[o->dst];
+            const int32_t *rid = R->rid;
+            ra[o->dst] = 0;
+            int a = o->a, b = o->b;
+            switch (o->nidx) {
+            case SO_FMA:
+                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * o->iv;
+                if (rid[a] >= 0) ra[a] += g * (o->v * rv[b]);
+                if (rid[b] >= 0) ra[b] += g * (o->v * rv[a]);
+                break;
+            case SO_ADD: case SO_SUB:
+                if (rid[a] >= 0) ra[a] += g;
+                if (rid[b] >= 0) ra[b] += o->nidx == SO_ADD ? g : -g;
+                break;
+            default:
+                if (rid[a] >= 0) ra[a] += g * rv[b];
+                if (rid[b] >= 0) ra[b] += g * rv[a];
+                break;
+            }
         } while (0); DISPATCH();
         L_SO_ADD3: do {               /* scalar_int.h: the inner sum first, as unfolded */
             double sv = o->v, so = o->iv, in = rv[o->a] + sv * rv[o->b], w = rv[o->ix[0]];

@@ -57,7 +57,11 @@ int sc_nstat(const ScProg *p);
  * sum (SS_VSUM); vm_scalar_novsum (tests, set at load): none is. */
 int sc_nvsum(const ScProg *p);
 extern int vm_scalar_novsum;
+/* Sums and products whose partials their density pushes to their inputs, no tape
+ * variable (push_linear). */
+int sc_npushed(const ScProg *p);
 /* Tests: set at load, no product is folded / nothing is moved out of a loop / no
- * operation has a memo (the programs as compiled). */
-extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce;
+ * operation has a memo / no local's value is computed into it / nothing is pushed
+ * (the programs as compiled). */
+extern int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce, vm_scalar_nopush;
 #endif

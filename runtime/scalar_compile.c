@@ -1880,6 +1880,69 @@ static void coalesce(ScC *c, ScProg *p)
     free(reads);
 }
 
+/* Statements k1 and k2 sit in the same block: every loop and branch holds both or neither */
+static int same_block(const ScC *c, int k1, int k2)
+{
+    for (int k = 0; k < c->nst; k++) {
+        const ScStmt *s = &c->st[k];
+        if (s->kind != SS_FOR && s->kind != SS_IF && s->kind != SS_WHILE) continue;
+        if ((k1 >= s->body0 && k1 < s->body1) != (k2 >= s->body0 && k2 < s->body1)) return 0;
+        if (s->kind == SS_IF && (k1 >= s->els0 && k1 < s->els1) != (k2 >= s->els0 && k2 < s->els1)) return 0;
+    }
+    return 1;
+}
+
+/* A sum, difference or product whose result only a density (or `target +=`) reads,
+ * once, right after it: y[a, b, c] ~ normal(m, sigma) with `real m = h + tb * zb[a, b];`
+ * just before (nested3), y[n] ~ normal(a + b * x[n], s).  The density collects d lp / d
+ * m in m's register (sc_flush's partials); the operation would give m a tape variable
+ * and a triple per input, and the flush one more.  Pushed instead: the operation
+ * computes m's value only (SO_LINV), and right after the density's action SX_PUSH
+ * adds d lp / d m times each input's partial to that input's share of lp, which the
+ * input's register flushes when it changes.  The operation's inputs must not change
+ * between the two (they are read again by the push), m must not be read by anything
+ * else, nor be an outer scalar the program writes back.  The density is the same bit
+ * for bit, the gradient the same up to the order of products and sums. */
+static void push_linear(ScC *c, ScProg *p)
+{
+    int *reads = calloc((size_t)(c->nr ? c->nr : 1), sizeof *reads);
+    if (!reads) { c->bad = 1; return; }
+    count_reads(c, reads);
+    for (int k = 0; k < c->nst; k++)       /* a coalesced set copies nothing (coalesce) */
+        if (c->st[k].kind == SS_SET && c->st[k].src == c->st[k].dst) reads[c->st[k].src]--;
+    for (int b = 0; b < p->nbound; b++) if (!p->bint[b]) reads[p->breg[b]] = INT_MAX;
+    for (int k = 0; k < c->nst; k++) {
+        ScStmt *s = &c->st[k];
+        int args[SC_MAXDARGS], na = 0;
+        if (s->kind == SS_LP) args[na++] = s->src;
+        else if (s->kind == SS_DIST || s->kind == SS_DISTV)
+            for (int i = s->kind == SS_DISTV; i < s->nargs; i++) args[na++] = s->argint >> i & 1 ? -1 : s->args[i];
+        for (int i = 0; i < na; i++) {
+            int r = args[i], j = -1, from;
+            if (r < 0 || reads[r] != 1) continue;
+            for (int q = s->op0; q < s->op1; q++) if (op_writes_real(&c->ops[q], r)) j = q;
+            if (j >= 0) from = j + 1;
+            else if (k > 0 && c->st[k - 1].kind == SS_SET && c->st[k - 1].src == r && c->st[k - 1].dst == r
+                     && c->st[k - 1].op1 > c->st[k - 1].op0 && op_writes_real(&c->ops[c->st[k - 1].op1 - 1], r)
+                     && same_block(c, k - 1, k)) {
+                j = c->st[k - 1].op1 - 1;         /* a coalesced local set just before */
+                from = s->op0;
+            } else continue;
+            ScOp *o = &c->ops[j];
+            if (o->op != SO_FMA && o->op != SO_ADD && o->op != SO_SUB && o->op != SO_MUL) continue;
+            int in[3] = {o->a, o->b, o->op == SO_FMA ? o->ix[0] : o->a}, ok = 1;
+            for (int t = 0; t < 3; t++) if (in[t] == r) ok = 0;
+            for (int q = from; q < s->op1 && ok; q++)
+                for (int t = 0; t < 3; t++) if (op_writes_real(&c->ops[q], in[t])) ok = 0;
+            if (!ok) continue;
+            o->pushed = 1;
+            s->push[i + (s->kind == SS_DISTV)] = j + 1;
+            p->npushed++;
+        }
+    }
+    free(reads);
+}
+
 /* The operations marked removed (SO_CONST into -1) dropped, the statements' ranges
  * renumbered (newix: nops + 1 entries). */
 static void compact(ScC *c, int *newix)
@@ -1977,6 +2040,7 @@ static void fuse(ScC *c, ScProg *p)
 static ScOp flat_op(ScOp o)
 {
     if (o.op == SO_DIST && o.iv) o.op = o.iv == 1 ? SO_NORMAL : SO_DISTIR;
+    if (o.pushed) { o.nidx = o.op; o.op = SO_LINV; }
     return o;
 }
 
@@ -2040,6 +2104,15 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
             } else if (code)
                 code[*n] = (ScOp){.op = SX_STMT, .st = k};
             (*n)++;
+            for (int i = 0; i < SC_MAXDARGS; i++) {      /* its pushed arguments (push_linear) */
+                if (!s->push[i]) continue;
+                const ScOp *o = &p->ops[s->push[i] - 1];
+                if (code)
+                    code[*n] = (ScOp){.op = SX_PUSH, .st = k, .nidx = o->op, .dst = o->dst, .a = o->a, .b = o->b,
+                                      .ix = {o->ix[0]}, .v = o->v, .iv = o->iv};
+                (*n)++;
+                (*own)++;
+            }
             continue;
         }
         int at = (*n)++, body = *n, nown = 0;
@@ -2109,6 +2182,10 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
         coalesce(&c, &tmp);
         ok = !c.bad;
     }
+    if (ok && !vm_scalar_nopush) {
+        push_linear(&c, &tmp);
+        ok = !c.bad;
+    }
     if (ok) {
         p = arena_alloc(a, sizeof *p);
         *p = tmp;
@@ -2133,6 +2210,13 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
             if (st->kind == SS_DIST || st->kind == SS_DISTV)
                 for (int i = st->kind == SS_DISTV; i < st->nargs; i++) if (!(st->argint >> i & 1)) p->fold[st->args[i]] = 1;
         }
+        for (int k = 0; k < p->nst; k++)     /* a pushed operation's inputs collect them */
+            for (int i = 0; i < SC_MAXDARGS; i++) {
+                if (!p->st[k].push[i]) continue;
+                const ScOp *o = &p->ops[p->st[k].push[i] - 1];
+                p->fold[o->a] = p->fold[o->b] = 1;
+                if (o->op == SO_FMA) p->fold[o->ix[0]] = 1;
+            }
         for (int k = 0; k < p->nops; k++)
             if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];
         for (int k = 0; k < p->nst; k++)
@@ -2159,5 +2243,6 @@ int sc_nmemo(const ScProg *p) { return p ? p->nmemo : 0; }
 int sc_npreval(const ScProg *p) { return p ? p->npreval : 0; }
 int vm_scalar_nodistv;
 int vm_scalar_novsum;
-int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce;
+int vm_scalar_nofuse, vm_scalar_nohoist, vm_scalar_nomemo, vm_scalar_nocoalesce, vm_scalar_nopush;
+int sc_npushed(const ScProg *p) { return p ? p->npushed : 0; }
 

@@ -16,6 +16,7 @@ extern const Dist dist_normal, dist_categorical_logit, dist_poisson, dist_bernou
 #define SC_MEMO 64            /* entries of an operation's memo (a power of 2): the tape
                                * variables of a 64-element vector map to distinct ones */
 #define SC_MAXVW 3            /* views among a density's arguments (SO_DISTA) */
+#define SC_PUSHED INT32_MAX     /* rid of a pushed result with partials: a flag, no variable */
 #define SC_WHILE_MAX 100000000L   /* while-loop iterations of a run, as eval.c's guard */
 
 enum {
@@ -47,6 +48,9 @@ enum {
                                * are registers (c ? e : l of scalars; nothing to skip) */
     SO_NORMAL,                /* the flat code's SO_DIST of iv 1 (sc_flatten): normal inline */
     SO_DISTIR,                /* the flat code's SO_DIST of iv 2, 3: poisson, bernoulli_logit inline */
+    SO_LINV,                  /* the flat code's SO_FMA, SO_ADD, SO_SUB or SO_MUL (in nidx) whose
+                               * result only a density reads, pushed (ScOp.pushed): its value, no
+                               * tape variable; rid[dst] SC_PUSHED when an input has one */
     SO_DISTA,                 /* a density (lpdf/lpmf) with 1-d views or whole matrices among
                                * its arguments (categorical(theta), ordered_logistic(eta, c),
                                * y[j] ~ normal(mu, sigma) of a row): argument k is view
@@ -67,6 +71,10 @@ enum {
                                * SS_DIST, SS_DISTV (SS_FOR and SS_IF are jumps) */
     SX_NSTAT,                 /* an SS_DISTV's SX_STMT once its rows have statistics
                                * (sc_data_stats): inline, sc_action's when the run's rows differ */
+    SX_PUSH,                  /* after a density's action: the partial of lp its pushed argument
+                               * dst collected goes on to the inputs of the operation that
+                               * made it (SO_FMA, SO_ADD, SO_SUB, SO_MUL in nidx, its fields
+                               * a, b, ix[0], v, iv), dst's share cleared */
     SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
     SX_NORMAL,                /* an SS_DIST's action for normal of three reals, registers ix[0..2]
                                * (inline: no marshalling) */
@@ -93,6 +101,7 @@ typedef struct ScOp {
     uint8_t op;
     uint8_t flush;            /* dst collects partials of lp (sc_flush before it changes) */
     uint8_t nidx;             /* SO_ELEM, SI_ELEM: indices; SO_DIST: arguments */
+    uint8_t pushed;           /* its result's partials go straight to its inputs (push_linear) */
     int dst, a, b;            /* registers: real or int as the operation says */
     int arr;                  /* SO_ELEM, SI_ELEM, SO_LSE: entry in the array table */
     int slot;                 /* SO_VAR, SI_VAR */
@@ -165,6 +174,8 @@ typedef struct ScStmt {
     int hreg;                 /* SS_FOR: int register holding hi while the loop runs */
     int els0, els1;           /* SS_IF: the else branch's statements (none: equal) */
     int nvt;                  /* SS_VSUM: its terms (its target: arr, nidx, ix, kpos, lo, hi) */
+    int push[SC_MAXDARGS];    /* SS_DIST, SS_DISTV (by argument), SS_LP (0): 1 + the operation
+                               * whose result it reads and pushes (push_linear), 0 for none */
     ScVTerm vt[SC_MAXVT];
 } ScStmt;
 
@@ -192,6 +203,7 @@ struct ScProg {
     int ncoalesced;           /* SS_SETs made copies of nothing (coalesce) */
     int nstat;                /* SS_DISTV statements given row statistics (sc_data_stats) */
     int nsum3;                /* SO_ADD3 operations (sums folded into the next sum) */
+    int npushed;              /* operations whose partials a density pushes (push_linear) */
     int nhoisted;             /* operations moved out of a loop (scalar_hoist.c) */
     int nforwarded;           /* element reads given the register just stored (fwd_find) */
     int ndistv;               /* loops run as one density call over a data slice (SS_DISTV) */

@@ -499,6 +499,39 @@ START_TEST(coalesced_same_as_copied)
 }
 END_TEST
 
+/* A sum or product that only a density reads, its partials pushed to its inputs
+ * (push_linear): as many as the case has, the same density bit for bit and the same
+ * gradient as with the tape variable, and central differences. */
+START_TEST(pushed_same_as_taped)
+{
+    static const struct { const char *src; int np; } pc[] = {
+        /* nested3's m, set just before the rows' normal */
+        {DECLS "for (i in 1:J) { real m = a + al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s); }", 1},
+        /* in the density's own operations; a local input, changed in the next iteration */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; y[n] ~ normal(a + b * r, s); } }", 1},
+        /* location and scale both (t * t moves out of the loop); a product; a difference
+         * into target */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; y[n] ~ normal(b * r, s + t * t * (1 + x[n] * x[n])); } }", 2},
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.9 * r + y[n] * b; target += a - r; } }", 1},
+        /* the same register twice in the product (m * m) */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a; real m = r - x[n]; target += -m * m; } }", 1},
+        /* not pushed: set in a branch; read twice (m; its scale s + 0 * m is pushed); an
+         * outer scalar written back */
+        {DECLS "{ real r = 0; for (n in 1:N) { real m = r; if (z[n]) m = a + b * x[n]; r = m; y[n] ~ normal(m, s); } }", 0},
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; real m = a + b * r; y[n] ~ normal(m, s + 0 * m); } }", 1},
+        {DECLS "{ real m = 0; for (n in 1:N) { m = a + b * x[n]; y[n] ~ normal(m, s); } target += m; }", 0},
+    };
+    for (size_t c = 0; c < sizeof pc / sizeof pc[0]; c++) {
+        VmModel *mf, *mu;
+        load_with_without(pc[c].src, &vm_scalar_nopush, &mf, &mu);
+        int np = plan_count(mf, sc_npushed, 0);
+        ck_assert_msg(np == pc[c].np, "case %zu: %d pushed, want %d", c, np, pc[c].np);
+        ck_assert_int_eq(plan_count(mu, sc_npushed, 0), 0);
+        same_bits(mf, mu, c, 1);
+    }
+}
+END_TEST
+
 static int nforwarded(VmModel *m) { return plan_count(m, sc_nforwarded, 1); }
 
 /* Loops over a data slice run as one density call each (SS_DISTV), in the program of
@@ -765,6 +798,7 @@ int main(void)
     tcase_add_test(tc, whole_loop_one_program);
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, coalesced_same_as_copied);
+    tcase_add_test(tc, pushed_same_as_taped);
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, vsum_same_as_loop);
     tcase_add_test(tc, memo_same_as_not);
