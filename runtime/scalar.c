@@ -27,54 +27,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/scalar_int.h"
+#include "runtime/scalar_run.h"
 #include "runtime/model.h"
 #include "runtime/interrupt.h"
-
-typedef struct ScMemoEnt { int32_t ka, kb, out; double z; } ScMemoEnt;
-
-typedef struct ScRun {
-    Ev *ev;
-    const ScProg *p;
-    double *rv, *racc;        /* real registers: value, d lp / d value not yet on the tape */
-    int32_t *rid;             /* their tape variables, -1 for a constant */
-    int *iv;                  /* int registers */
-    Val *arr[SC_MAXARR];      /* the arrays, in the environment */
-    long stride[SC_MAXARR][VM_MAXDIM];
-    int acap[SC_MAXARR];      /* a local's storage, in elements, values and tape variables
-                               * alike (SS_ALLOC) */
-    /* the last scales of normal densities and their logs (a constant scale, or a
-     * mixture's few, sigma[k], take one log each per run) */
-    double ls_sigma[SC_LOGCACHE], ls_log[SC_LOGCACHE], ls_inv[SC_LOGCACHE];
-    unsigned ls_next;
-    double lp;
-    int32_t lpid;
-    int lpused;               /* some partial of lp is on the tape */
-    int bad;
-    long nexec;               /* operations and statements executed */
-    long nwhile;              /* while-loop iterations (SX_WEND) */
-    ScMemoEnt *memo;          /* SC_MEMO entries per operation with a memo (ScOp.memo) */
-    long nhits;               /* memo hits */
-    double *buf;              /* SO_DISTA's scratch: strided views gathered, partials */
-    long bufcap;
-} ScRun;
-
-static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
-{
-    if (ev->notape) return;
-    if (ev->nt >= ev->capt) tape_reserve(ev, 256);
-    tape_put(ev, in, out, d);
-}
-
-/* register r is about to change: its accumulated share of lp goes on the tape */
-static inline void sc_flush(ScRun *R, int r)
-{
-    if (R->racc[r] != 0) {
-        sc_put(R->ev, R->rid[r], R->lpid, R->racc[r]);
-        R->racc[r] = 0;
-        R->lpused = 1;
-    }
-}
 
 /* result z of inputs a, b (registers or -1) with partials ga, gb into register dst */
 static inline __attribute__((always_inline)) void sc_set2(ScRun *R, const ScOp *op, double z, int a, double ga, int b, double gb)
@@ -217,18 +172,6 @@ static inline int sc_view(ScRun *R, ScView v, long *off, long *step)
 /* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
  * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
  * invalid argument. */
-/* sg's entry in the run's cache of scales with their log and inverse (pure functions:
- * the same bits), made in place of the oldest when sg was not seen */
-static inline int sc_scale_entry(ScRun *R, double sg)
-{
-    for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return k;
-    int k = R->ls_next++ & (SC_LOGCACHE - 1);
-    R->ls_sigma[k] = sg;
-    R->ls_log[k] = log(sg);
-    R->ls_inv[k] = 1 / sg;            /* a scale shared by many terms divides once */
-    return k;
-}
-
 static inline double sc_log_scale(ScRun *R, double sg) { return R->ls_log[sc_scale_entry(R, sg)]; }
 
 /* A normal statement's (SS_DISTV) location and scale, checked (else R->bad and 0), and
@@ -572,6 +515,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_POISSON] = &&L_SX_POISSON,
         [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
+        [SX_BFOR] = &&L_SX_BFOR,
         [SX_NEXT] = &&L_SX_NEXT,
         [SX_WEND] = &&L_SX_WEND,
         [SX_MEMO] = &&L_SX_MEMO,
@@ -969,6 +913,11 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             t->x[off] = rv[o->a];
             if (t->id) t->id[off] = id >= 0 ? id : R->ev->nvars++;
         } while (0); DISPATCH();
+        L_SX_BFOR: do {               /* the iterations side by side (scalar_batch.c), else SX_FOR */
+            if (!sc_batch(R, code, o)) goto L_SX_FOR;
+            if (R->bad) return;
+            o = code + o->jmp - 1;    /* past the body and its SX_NEXT */
+        } while (0); DISPATCH();
         L_SX_FOR: do { {
             const ScStmt *s = &st[o->st];
             int lo = iv[s->lo], hi = iv[s->hi];
@@ -1188,6 +1137,7 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
         nd++;
     }
     p->nstat = nd;
+    sc_batch_mark(p, a);              /* the loops whose iterations can run side by side */
     return nd;
 }
 
@@ -1447,6 +1397,7 @@ int sc_loop(Ev *ev, const ScProg *p, const Stmt *s, int lo, int hi)
     R->memo = NULL;
     R->nhits = 0;
     R->buf = NULL;
+    R->lanes = p->nbatch ? arena_alloc(&ev->arena, sizeof *R->lanes) : NULL;
     R->bufcap = 0;
     if (p->nmemo) {                   /* every entry empty: no tape variable is -2 */
         size_t n = (size_t)p->nmemo * SC_MEMO;

@@ -60,6 +60,10 @@ extern int vm_scalar_novsum;
 /* Sums and products whose partials their density pushes to their inputs, no tape
  * variable (push_linear). */
 int sc_npushed(const ScProg *p);
+/* Loops whose iterations run side by side (scalar_batch.c); vm_scalar_nobatch (tests,
+ * set at load): none does. */
+int sc_nbatch(const ScProg *p);
+extern int vm_scalar_nobatch;
 /* Tests: set at load, no product is folded / nothing is moved out of a loop / no
  * operation has a memo / no local's value is computed into it / nothing is pushed
  * (the programs as compiled). */

@@ -16,6 +16,8 @@ extern const Dist dist_normal, dist_categorical_logit, dist_poisson, dist_bernou
 #define SC_MEMO 64            /* entries of an operation's memo (a power of 2): the tape
                                * variables of a 64-element vector map to distinct ones */
 #define SC_MAXVW 3            /* views among a density's arguments (SO_DISTA) */
+#define SC_LANES 64           /* iterations run side by side at a time (scalar_batch.c) */
+#define SC_LANEREGS 8         /* registers a loop run so may write */
 #define SC_PUSHED INT32_MAX     /* rid of a pushed result with partials: a flag, no variable */
 #define SC_WHILE_MAX 100000000L   /* while-loop iterations of a run, as eval.c's guard */
 
@@ -85,6 +87,8 @@ enum {
                                * real one ix[1] (inline); iv 3: bernoulli_logit likewise */
     SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
+    SX_BFOR,                  /* SX_FOR of a loop whose iterations can run side by side
+                               * (scalar_batch.c): all at once, else as SX_FOR */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
                                * iv, b: operations of the then and the else branch */
     SX_JMP,                   /* the then branch's end: go to jmp (past the else branch) */
@@ -210,6 +214,8 @@ struct ScProg {
     int nvsum;                /* loops run as one element-wise sum (SS_VSUM) */
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nmemo;                /* operations with a memo (scalar_memo.c) */
+    int nbatch;               /* loops whose iterations run side by side (SX_BFOR) */
+    signed char *lane;        /* per real register: its lane slot in its SX_BFOR loop, -1 none */
     int nbound;               /* outer real or int scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];
     unsigned char bint[SC_MAXMAP];    /* an int register */

@@ -286,6 +286,15 @@ static const Case cases[] = {
      DECLS "{ real r = 0; for (n in 1:N) { r = r * 0.5 + a * x[n + n / N]; } target += -r * r; }", 1},
     {"a whole data row (its statistics) at an index out of range",
      DECLS "for (i in 1:J) { real m = a + b * i; for (j in 1:2) for (c in 1:2) Y[i, j + i / J, c] ~ normal(m, s); }", 1},
+    {"cells side by side (scalar_batch.c): nested3's, the location and the scale from the lanes",
+     DECLS "for (i in 1:J) { for (j in 1:2) { real m = a + al[i] * b + lt[i, j] * t; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }\n"
+     "  for (j in 1:2) { real w = s + lt[j, i] * lt[j, i]; for (c in 1:2) Y[i, j, c] ~ normal(a, w); } }", 0},
+    {"cells side by side, an element out of range",
+     DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b + lt[i, j + 2] * t; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }", 1},
+    {"cells side by side, a row out of range",
+     DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b; for (c in 1:2) Y[i, j + 1, c] ~ normal(m, s); }", 1},
+    {"cells side by side, a scale that is not positive (t < 0 at some points)",
+     DECLS "for (i in 1:J) for (j in 1:2) { real w = t + lt[i, j] * 0; for (c in 1:2) Y[i, j, c] ~ normal(a, w); }", 1},
 };
 
 /* with the programs, or with none (the interpreter, or recur.c for a recurrence) */
@@ -439,7 +448,7 @@ static void same_bits(VmModel *mf, VmModel *mu, size_t c, int fd)
             ck_assert_msg(fabs(gf[i] - gu[i]) <= 1e-13 * fmax(1, fabs(gu[i])), "case %zu: grad[%zu] %.17g vs %.17g",
                           c, i, gf[i], gu[i]);
     }
-    ck_assert(((Ev *)ef)->sc_runs > 0 && ((Ev *)eu)->sc_runs > 0);
+    ck_assert_msg(((Ev *)ef)->sc_runs > 0 && ((Ev *)eu)->sc_runs > 0, "case %zu: no program ran", c);
     if (fd) rt_fd_points(ef, dim, 2, "program");
     vm_eval_free(ef); vm_eval_free(eu);
     vm_model_free(mf); vm_model_free(mu);
@@ -527,6 +536,40 @@ START_TEST(pushed_same_as_taped)
         int np = plan_count(mf, sc_npushed, 0);
         ck_assert_msg(np == pc[c].np, "case %zu: %d pushed, want %d", c, np, pc[c].np);
         ck_assert_int_eq(plan_count(mu, sc_npushed, 0), 0);
+        same_bits(mf, mu, c, 1);
+    }
+}
+END_TEST
+
+/* A loop whose iterations run side by side (scalar_batch.c, SX_BFOR): as many as the
+ * case has, the same density bit for bit and the same gradient as the flat code's,
+ * and central differences.  The data rows need statistics (SX_NSTAT) for the density
+ * the lanes run; Y's rows are Y[i, j, 1:2]. */
+START_TEST(batched_same_as_flat)
+{
+    static const struct { const char *src; int nb; } bc[] = {
+        /* nested3's cells: an element read, the pushed sum, the rows' normal */
+        {DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b + lt[i, j] * t; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }", 1},
+        /* the program's own loop; an index plus a constant; a difference and a product */
+        {DECLS "for (i in 1:J) { real m = al[i] - a; for (c in 1:2) Y[i, 1, c] ~ normal(m, s); }", 1},
+        {DECLS "for (i in 2:J) { real m = al[i - 1] * b; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
+        /* the scale from the lanes, the location from outside */
+        {DECLS "for (i in 1:J) { real w = s + al[i] * al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(a, w); }", 1},
+        /* a location shared by both arguments of the push (a * a): the lanes' slow loop */
+        {DECLS "for (i in 1:J) { real m = al[i] + a * a; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
+        /* not so: a value carried from one iteration to the next, a store, a second
+         * density into the same scale's share */
+        {DECLS "{ real r = 0; for (i in 1:J) { r = 0.5 * r + al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(r, s); } }", 0},
+        {DECLS "{ vector[J] q; for (i in 1:J) { q[i] = al[i] * b; for (c in 1:2) Y[i, 1, c] ~ normal(q[i], s); } }", 0},
+        {DECLS "for (i in 1:J) { real m = a + al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
+         "  for (c in 1:2) Y[i, 2, c] ~ normal(m + b, s); }", 0},
+    };
+    for (size_t c = 0; c < sizeof bc / sizeof bc[0]; c++) {
+        VmModel *mf, *mu;
+        load_with_without(bc[c].src, &vm_scalar_nobatch, &mf, &mu);
+        int nb = plan_count(mf, sc_nbatch, 1);
+        ck_assert_msg(nb == bc[c].nb, "case %zu: %d loops side by side, want %d", c, nb, bc[c].nb);
+        ck_assert_int_eq(plan_count(mu, sc_nbatch, 0), 0);
         same_bits(mf, mu, c, 1);
     }
 }
@@ -799,6 +842,7 @@ int main(void)
     tcase_add_test(tc, fused_same_as_unfused);
     tcase_add_test(tc, coalesced_same_as_copied);
     tcase_add_test(tc, pushed_same_as_taped);
+    tcase_add_test(tc, batched_same_as_flat);
     tcase_add_test(tc, hoisted_same_as_not);
     tcase_add_test(tc, vsum_same_as_loop);
     tcase_add_test(tc, memo_same_as_not);

@@ -1,0 +1,82 @@
+/* Private to scalar.c and scalar_batch.c: the state of one run of a scalar program
+ * (sc_loop) and the steps both executors share. */
+#ifndef VM_SCALAR_RUN_H
+#define VM_SCALAR_RUN_H
+#include <math.h>
+#include "runtime/scalar_int.h"
+#include "runtime/eval.h"
+
+typedef struct ScMemoEnt { int32_t ka, kb, out; double z; } ScMemoEnt;
+
+/* the registers an SX_BFOR loop writes, one lane per iteration (scalar_batch.c):
+ * value, tape variable, share of lp not yet on the tape */
+typedef struct ScLanes {
+    double v[SC_LANEREGS][SC_LANES], acc[SC_LANEREGS][SC_LANES];
+    int32_t id[SC_LANEREGS][SC_LANES];
+} ScLanes;
+
+typedef struct ScRun {
+    Ev *ev;
+    const ScProg *p;
+    double *rv, *racc;        /* real registers: value, d lp / d value not yet on the tape */
+    int32_t *rid;             /* their tape variables, -1 for a constant */
+    int *iv;                  /* int registers */
+    Val *arr[SC_MAXARR];      /* the arrays, in the environment */
+    long stride[SC_MAXARR][VM_MAXDIM];
+    int acap[SC_MAXARR];      /* a local's storage, in elements, values and tape variables
+                               * alike (SS_ALLOC) */
+    /* the last scales of normal densities and their logs (a constant scale, or a
+     * mixture's few, sigma[k], take one log each per run) */
+    double ls_sigma[SC_LOGCACHE], ls_log[SC_LOGCACHE], ls_inv[SC_LOGCACHE];
+    unsigned ls_next;
+    double lp;
+    int32_t lpid;
+    int lpused;               /* some partial of lp is on the tape */
+    int bad;
+    long nexec;               /* operations and statements executed */
+    long nwhile;              /* while-loop iterations (SX_WEND) */
+    ScMemoEnt *memo;          /* SC_MEMO entries per operation with a memo (ScOp.memo) */
+    long nhits;               /* memo hits */
+    double *buf;              /* SO_DISTA's scratch: strided views gathered, partials */
+    long bufcap;
+    ScLanes *lanes;           /* a loop's iterations side by side (scalar_batch.c); NULL: none */
+} ScRun;
+
+static inline void sc_put(Ev *ev, int32_t in, int32_t out, double d)
+{
+    if (ev->notape) return;
+    if (ev->nt >= ev->capt) tape_reserve(ev, 256);
+    tape_put(ev, in, out, d);
+}
+
+/* register r is about to change: its accumulated share of lp goes on the tape */
+static inline void sc_flush(ScRun *R, int r)
+{
+    if (R->racc[r] != 0) {
+        sc_put(R->ev, R->rid[r], R->lpid, R->racc[r]);
+        R->racc[r] = 0;
+        R->lpused = 1;
+    }
+}
+
+/* sg's entry in the run's cache of scales with their log and inverse (pure functions:
+ * the same bits), made in place of the oldest when sg was not seen */
+static inline int sc_scale_entry(ScRun *R, double sg)
+{
+    for (int k = 0; k < SC_LOGCACHE; k++) if (R->ls_sigma[k] == sg) return k;
+    int k = R->ls_next++ & (SC_LOGCACHE - 1);
+    R->ls_sigma[k] = sg;
+    R->ls_log[k] = log(sg);
+    R->ls_inv[k] = 1 / sg;            /* a scale shared by many terms divides once */
+    return k;
+}
+
+/* scalar_batch.c: the loop whose SX_BFOR is fo, its iterations as lanes; 0 when it
+ * cannot run so this time (nothing done: the flat code runs it), else 1 (R->bad on an
+ * error, as the flat code would) */
+int sc_batch(ScRun *R, const ScOp *code, const ScOp *fo);
+/* scalar_batch.c: marks SX_BFOR the loops of p's flat code that can run so (once its
+ * rows' statistics are made, sc_data_stats); their count */
+int sc_batch_mark(ScProg *p, Arena *a);
+
+#endif
