@@ -105,6 +105,40 @@ static int batchable(const ScProg *p, int k, const int *writes, int *reg, int *n
     return nlp <= 1;
 }
 
+/* The pushes of the loop whose SX_FOR is code[k] (its registers' slots made, flushed
+ * ones in flush) that can put an input's shares on the tape themselves, as triples
+ * (SX_PUSH's vmask: bit 0 a, 1 b, 2 ix[0]): a register of the lanes that flushes and
+ * into which that push alone adds shares (they start at 0, so each lane's one share
+ * is its flush's triple).  The registers still flushed after the lanes: returned. */
+static unsigned direct_shares(ScProg *p, int k, unsigned flush)
+{
+    int e = p->code[k].jmp - 1;
+    for (int j = k + 1; j < e; j++) {
+        ScOp *o = &p->code[j];
+        if (o->op != SX_PUSH) continue;
+        o->vmask = 0;
+        int fma = o->nidx == SO_FMA, in[3] = {o->a, o->b, fma ? o->ix[0] : -1};
+        /* inputs sharing an outer register, or a result outside the lanes: the lanes'
+         * slow loop (lanes_push), which adds every share */
+        if (p->lane[o->dst] < 0 || o->a == o->b || (fma && (o->a == o->ix[0] || o->b == o->ix[0]))) continue;
+        for (int t = 0; t < 2 + fma; t++) {
+            int sl = p->lane[in[t]], nacc = 0;
+            if (sl < 0 || !(flush >> sl & 1)) continue;
+            for (int q = k + 1; q < e; q++) {
+                const ScOp *x = &p->code[q];
+                if (x->op == SX_NSTAT)
+                    nacc += (p->st[x->st].args[1] == in[t]) + (p->st[x->st].args[2] == in[t]);
+                else if (x->op == SX_PUSH)
+                    nacc += (x->a == in[t]) + (x->b == in[t]) + (x->nidx == SO_FMA && x->ix[0] == in[t]);
+            }
+            if (nacc != 1) continue;
+            o->vmask |= 1u << t;
+            flush &= ~(1u << sl);
+        }
+    }
+    return flush;
+}
+
 int sc_batch_mark(ScProg *p, Arena *a)
 {
     if (vm_scalar_nobatch || !p->nr) return p->nbatch;
@@ -130,6 +164,7 @@ int sc_batch_mark(ScProg *p, Arena *a)
             for (int j = k + 1; j < fo->jmp - 1; j++)
                 if (real_dst(&p->code[j]) && p->code[j].dst == reg[t] && p->code[j].flush) fo->vmask |= 1u << t;
         }
+        fo->iv = (int)direct_shares(p, k, fo->vmask);
         fo->op = SX_BFOR;
         p->nbatch++;
     }
@@ -261,8 +296,29 @@ static int lanes_nstat(ScRun *R, const ScStmt *s, int var, long c0, int n)
 
 /* a push's shares c[0..n) into input l: a lane's each, or an outer register's summed
  * in the lanes' order */
-static inline void push_apply(Lane l, const double *c, int n)
+static inline void push_apply(ScRun *R, Lane l, const double *c, int n, int direct)
 {
+    if (direct) {                     /* the shares as triples (direct_shares) */
+        Ev *ev = R->ev;
+        int w = 0;
+        if (ev->notape) {
+            for (int k = 0; k < n; k++) w |= l.id[k] >= 0 && c[k] != 0;
+        } else {
+            if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+            int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, lpid = R->lpid;
+            double *restrict td = ev->td + ev->nt;
+            for (int k = 0; k < n; k++)
+                if (l.id[k] >= 0 && c[k] != 0) {
+                    ti[w] = l.id[k];
+                    to[w] = lpid;
+                    td[w] = c[k];
+                    w++;
+                }
+            ev->nt += w;
+        }
+        R->lpused |= w != 0;
+        return;
+    }
     if (l.st) {
         for (int k = 0; k < n; k++) if (l.id[k] >= 0) l.acc[k] += c[k];
     } else if (*l.id >= 0) {
@@ -326,7 +382,7 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
 #undef PUSH_FMA
         if (ci != 1)
             for (int k = 0; k < n; k++) g[k] *= ci;     /* g * ci: the same bits as the flat code's */
-        push_apply(lc, g, n);
+        push_apply(R, lc, g, n, o->vmask >> 2 & 1);
         break;
     case SO_ADD: case SO_SUB:
         for (int k = 0; k < n; k++) { ca[k] = g[k]; cb[k] = o->nidx == SO_ADD ? g[k] : -g[k]; }
@@ -335,8 +391,8 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
         for (int k = 0; k < n; k++) { ca[k] = g[k] * bv[k * sb]; cb[k] = g[k] * av[k * sa]; }
         break;
     }
-    push_apply(la, ca, n);
-    push_apply(lb, cb, n);
+    push_apply(R, la, ca, n, o->vmask & 1);
+    push_apply(R, lb, cb, n, o->vmask >> 1 & 1);
 }
 
 /* lanes c0 .. c0 + n - 1 of the body [b0, e) */
@@ -420,23 +476,26 @@ int sc_batch(ScRun *R, const ScOp *code, const ScOp *fo)
          * in the registers, as the flat code leaves them */
         for (int t = 0; t < nreg; t++) {
             int r = fo->ix[t];
-            if (fo->vmask >> t & 1) {
+            if ((unsigned)fo->iv >> t & 1) {  /* sc_flush's triples: a share that is not 0 */
                 const double *a = L->acc[t];
                 const int32_t *id = L->id[t];
-                if (!ev->notape && ev->nt + n > ev->capt) tape_reserve(ev, n);
-                long nt = ev->nt;
-                int any = 0;
-                for (int k = 0; k < n; k++) {
-                    if (a[k] == 0) continue;
-                    any = 1;
-                    if (ev->notape) continue;
-                    ev->tin[nt] = id[k];
-                    ev->tout[nt] = R->lpid;
-                    ev->td[nt] = a[k];
-                    nt++;
+                int w = 0;
+                if (ev->notape) {
+                    for (int k = 0; k < n; k++) w |= a[k] != 0;
+                } else {
+                    if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+                    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, lpid = R->lpid;
+                    double *restrict td = ev->td + ev->nt;
+                    for (int k = 0; k < n; k++)
+                        if (a[k] != 0) {
+                            ti[w] = id[k];
+                            to[w] = lpid;
+                            td[w] = a[k];
+                            w++;
+                        }
+                    ev->nt += w;
                 }
-                ev->nt = nt;
-                R->lpused |= any;
+                R->lpused |= w != 0;
             }
             R->rv[r] = L->v[t][n - 1];
             R->rid[r] = L->id[t][n - 1];
