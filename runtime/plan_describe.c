@@ -67,6 +67,8 @@ static void walk(Desc *d, const Stmt *s, int depth, int in, const char *inwhat)
         int nm = sc_nmemo(pl->sc);
         fprintf(d->f, "a scalar program (%d operations", sc_nops(pl->sc));
         if (nm) fprintf(d->f, ", %d with memos", nm);
+        int nb = sc_nbatch(pl->sc);
+        if (nb) fprintf(d->f, ", %d loop%s with its iterations side by side", nb, nb > 1 ? "s" : "");
         if (sc_npreval(pl->sc))
             fprintf(d->f, ", %d outer value%s computed once per run", sc_npreval(pl->sc), sc_npreval(pl->sc) > 1 ? "s" : "");
         fputs(")\n", d->f);

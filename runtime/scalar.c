@@ -648,6 +648,12 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             int32_t *rid = R->rid, ic = rid[o->a] & rid[o->b];
             switch (o->nidx) {
             case SO_FMA: z = o->iv * rv[o->ix[0]] + o->v * (x * y); ic &= rid[o->ix[0]]; break;
+            case SO_ADD3: {           /* L_SO_ADD3's value; its nidx in slot */
+                double in = x + o->v * y, w = rv[o->ix[0]], so = o->iv;
+                z = o->slot ? in + so * w : w + so * in;
+                ic &= rid[o->ix[0]];
+                break;
+            }
             case SO_ADD: z = x + y; break;
             case SO_SUB: z = x - y; break;
             default: z = x * y; break;
@@ -666,6 +672,13 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
                 if (rid[a] >= 0) ra[a] += g * (o->v * rv[b]);
                 if (rid[b] >= 0) ra[b] += g * (o->v * rv[a]);
                 break;
+            case SO_ADD3: {           /* L_SO_ADD3's partials */
+                double so = o->iv, gin = o->slot ? 1 : so;
+                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * (o->slot ? so : 1);
+                if (rid[a] >= 0) ra[a] += g * gin;
+                if (rid[b] >= 0) ra[b] += g * (gin * o->v);
+                break;
+            }
             case SO_ADD: case SO_SUB:
                 if (rid[a] >= 0) ra[a] += g;
                 if (rid[b] >= 0) ra[b] += o->nidx == SO_ADD ? g : -g;

@@ -44,12 +44,12 @@ static int body_reads(const ScProg *p, const ScOp *o, int *r)
     switch (o->op) {
     case SO_LINV:
         r[0] = o->a; r[1] = o->b;
-        if (o->nidx == SO_FMA) { r[2] = o->ix[0]; return 3; }
+        if (sc_lin3(o->nidx)) { r[2] = o->ix[0]; return 3; }
         return 2;
     case SX_NSTAT: r[0] = p->st[o->st].args[1]; r[1] = p->st[o->st].args[2]; return 2;
     case SX_PUSH:
         r[0] = o->dst; r[1] = o->a; r[2] = o->b;
-        if (o->nidx == SO_FMA) { r[3] = o->ix[0]; return 4; }
+        if (sc_lin3(o->nidx)) { r[3] = o->ix[0]; return 4; }
         return 3;
     default: return 0;
     }
@@ -109,7 +109,8 @@ static int batchable(const ScProg *p, int k, const int *writes, int *reg, int *n
  * ones in flush) that can put an input's shares on the tape themselves, as triples
  * (SX_PUSH's vmask: bit 0 a, 1 b, 2 ix[0]): a register of the lanes that flushes and
  * into which that push alone adds shares (they start at 0, so each lane's one share
- * is its flush's triple).  The registers still flushed after the lanes: returned. */
+ * is its flush's triple).  The registers still flushed after the lanes, returned, are
+ * neither those nor a push's result (the push leaves its shares at 0). */
 static unsigned direct_shares(ScProg *p, int k, unsigned flush)
 {
     int e = p->code[k].jmp - 1;
@@ -117,7 +118,10 @@ static unsigned direct_shares(ScProg *p, int k, unsigned flush)
         ScOp *o = &p->code[j];
         if (o->op != SX_PUSH) continue;
         o->vmask = 0;
-        int fma = o->nidx == SO_FMA, in[3] = {o->a, o->b, fma ? o->ix[0] : -1};
+        /* the pushed result's shares: cleared by the push in every lane (push_linear:
+         * the density that collects them is its only reader) */
+        if (p->lane[o->dst] >= 0) flush &= ~(1u << p->lane[o->dst]);
+        int fma = sc_lin3(o->nidx), in[3] = {o->a, o->b, fma ? o->ix[0] : -1};
         /* inputs sharing an outer register, or a result outside the lanes: the lanes'
          * slow loop (lanes_push), which adds every share */
         if (p->lane[o->dst] < 0 || o->a == o->b || (fma && (o->a == o->ix[0] || o->b == o->ix[0]))) continue;
@@ -129,7 +133,7 @@ static unsigned direct_shares(ScProg *p, int k, unsigned flush)
                 if (x->op == SX_NSTAT)
                     nacc += (p->st[x->st].args[1] == in[t]) + (p->st[x->st].args[2] == in[t]);
                 else if (x->op == SX_PUSH)
-                    nacc += (x->a == in[t]) + (x->b == in[t]) + (x->nidx == SO_FMA && x->ix[0] == in[t]);
+                    nacc += (x->a == in[t]) + (x->b == in[t]) + (sc_lin3(x->nidx) && x->ix[0] == in[t]);
             }
             if (nacc != 1) continue;
             o->vmask |= 1u << t;
@@ -137,6 +141,24 @@ static unsigned direct_shares(ScProg *p, int k, unsigned flush)
         }
     }
     return flush;
+}
+
+/* The slots of the loop whose SX_FOR is code[k] into which an operation adds shares
+ * (a density's location or scale, a push's input but for the shares it puts on the
+ * tape itself): they start each lane at 0 */
+static unsigned summed_into(const ScProg *p, int k)
+{
+    unsigned m = 0;
+    for (int j = k + 1; j < p->code[k].jmp - 1; j++) {
+        const ScOp *o = &p->code[j];
+        int r[4], n = body_reads(p, o, r);
+        if (o->op == SX_NSTAT)
+            for (int t = 0; t < n; t++) { if (p->lane[r[t]] >= 0) m |= 1u << p->lane[r[t]]; }
+        else if (o->op == SX_PUSH)
+            for (int t = 1; t < n; t++)       /* r[1..3]: a, b, ix[0], vmask's bits 0..2 */
+                if (p->lane[r[t]] >= 0 && !(o->vmask >> (t - 1) & 1)) m |= 1u << p->lane[r[t]];
+    }
+    return m;
 }
 
 int sc_batch_mark(ScProg *p, Arena *a)
@@ -164,7 +186,9 @@ int sc_batch_mark(ScProg *p, Arena *a)
             for (int j = k + 1; j < fo->jmp - 1; j++)
                 if (real_dst(&p->code[j]) && p->code[j].dst == reg[t] && p->code[j].flush) fo->vmask |= 1u << t;
         }
-        fo->iv = (int)direct_shares(p, k, fo->vmask);
+        unsigned after = direct_shares(p, k, fo->vmask);
+        fo->b = (int)summed_into(p, k);
+        fo->iv = (int)(after & (unsigned)fo->b);      /* flushed after: those with shares */
         fo->op = SX_BFOR;
         p->nbatch++;
     }
@@ -201,7 +225,7 @@ static inline int lane_index(ScRun *R, int r, int var, long c0, int n, long add,
  * fields in locals (a store through z could change o's, as far as the compiler knows) */
 static void lanes_linv(ScRun *R, const ScOp *o, int n)
 {
-    Lane A = lane_of(R, o->a), B = lane_of(R, o->b), C = o->nidx == SO_FMA ? lane_of(R, o->ix[0]) : A;
+    Lane A = lane_of(R, o->a), B = lane_of(R, o->b), C = sc_lin3(o->nidx) ? lane_of(R, o->ix[0]) : A;
     int sl = R->p->lane[o->dst], sa = A.st, sb = B.st, sc = C.st, ci = o->iv;
     double *restrict z = R->lanes->v[sl], ov = o->v;
     int32_t *restrict zi = R->lanes->id[sl];
@@ -227,6 +251,15 @@ static void lanes_linv(ScRun *R, const ScOp *o, int n)
         default: LINV_FMA(1, 1, 1)
         }
 #undef LINV_FMA
+    case SO_ADD3: {                   /* its nidx in slot: the inner sum left of the outer */
+        double so = o->iv;
+        for (int k = 0; k < n; k++) {
+            double in = av[k * sa] + ov * bv[k * sb], w = cv[k * sc];
+            z[k] = o->slot ? in + so * w : w + so * in;
+            zi[k] = (ai[k * sa] & bi[k * sb] & cid[k * sc]) < 0 ? -1 : SC_PUSHED;
+        }
+        return;
+    }
     case SO_ADD: for (int k = 0; k < n; k++) z[k] = av[k * sa] + bv[k * sb]; break;
     case SO_SUB: for (int k = 0; k < n; k++) z[k] = av[k * sa] - bv[k * sb]; break;
     default: for (int k = 0; k < n; k++) z[k] = av[k * sa] * bv[k * sb]; break;
@@ -334,7 +367,7 @@ static inline void push_apply(ScRun *R, Lane l, const double *c, int n, int dire
 static void lanes_push(ScRun *R, const ScOp *o, int n)
 {
     Lane M = lane_of(R, o->dst), la = lane_of(R, o->a), lb = lane_of(R, o->b);
-    int fma = o->nidx == SO_FMA;
+    int fma = sc_lin3(o->nidx);
     Lane lc = fma ? lane_of(R, o->ix[0]) : la;
     int ci = o->iv, sm = M.st, sa = la.st, sb = lb.st;
     double ov = o->v;
@@ -351,6 +384,13 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
                 if (la.id[ka] >= 0) la.acc[ka] += g * (ov * lb.v[kb]);
                 if (lb.id[kb] >= 0) lb.acc[kb] += g * (ov * la.v[ka]);
                 break;
+            case SO_ADD3: {
+                double so = ci, gin = o->slot ? 1 : so;
+                if (lc.id[kc] >= 0) lc.acc[kc] += g * (o->slot ? so : 1);
+                if (la.id[ka] >= 0) la.acc[ka] += g * gin;
+                if (lb.id[kb] >= 0) lb.acc[kb] += g * (gin * ov);
+                break;
+            }
             case SO_ADD: case SO_SUB:
                 if (la.id[ka] >= 0) la.acc[ka] += g;
                 if (lb.id[kb] >= 0) lb.acc[kb] += o->nidx == SO_ADD ? g : -g;
@@ -384,6 +424,16 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
             for (int k = 0; k < n; k++) g[k] *= ci;     /* g * ci: the same bits as the flat code's */
         push_apply(R, lc, g, n, o->vmask >> 2 & 1);
         break;
+    case SO_ADD3: {                   /* scalar.c's L_SX_PUSH: the partials 1, v, iv */
+        double so = ci, gin = o->slot ? 1 : so, gc = o->slot ? so : 1, gb = gin * ov;
+        for (int k = 0; k < n; k++) {
+            ca[k] = g[k] * gin;
+            cb[k] = g[k] * gb;
+            g[k] *= gc;
+        }
+        push_apply(R, lc, g, n, o->vmask >> 2 & 1);
+        break;
+    }
     case SO_ADD: case SO_SUB:
         for (int k = 0; k < n; k++) { ca[k] = g[k]; cb[k] = o->nidx == SO_ADD ? g[k] : -g[k]; }
         break;
@@ -469,7 +519,8 @@ int sc_batch(ScRun *R, const ScOp *code, const ScOp *fo)
     Ev *ev = R->ev;
     for (long c0 = lo; c0 <= hi; c0 += SC_LANES) {
         int n = hi - c0 + 1 < SC_LANES ? (int)(hi - c0 + 1) : SC_LANES;
-        for (int t = 0; t < nreg; t++) for (int k = 0; k < n; k++) L->acc[t][k] = 0;
+        for (int t = 0; t < nreg; t++)        /* the shares summed into (summed_into) */
+            if ((unsigned)fo->b >> t & 1) for (int k = 0; k < n; k++) L->acc[t][k] = 0;
         lanes_run(R, b0, e, ls->dst, c0, n);
         if (R->bad) return 1;
         /* each iteration's shares, in their order, then the last iteration's values

@@ -1892,7 +1892,7 @@ static int same_block(const ScC *c, int k1, int k2)
     return 1;
 }
 
-/* A sum, difference or product whose result only a density (or `target +=`) reads,
+/* A sum (of two or three: SO_ADD3), difference or product whose result only a density (or `target +=`) reads,
  * once, right after it: y[a, b, c] ~ normal(m, sigma) with `real m = h + tb * zb[a, b];`
  * just before (nested3), y[n] ~ normal(a + b * x[n], s).  The density collects d lp / d
  * m in m's register (sc_flush's partials); the operation would give m a tape variable
@@ -1929,8 +1929,8 @@ static void push_linear(ScC *c, ScProg *p)
                 from = s->op0;
             } else continue;
             ScOp *o = &c->ops[j];
-            if (o->op != SO_FMA && o->op != SO_ADD && o->op != SO_SUB && o->op != SO_MUL) continue;
-            int in[3] = {o->a, o->b, o->op == SO_FMA ? o->ix[0] : o->a}, ok = 1;
+            if (!sc_lin3(o->op) && o->op != SO_ADD && o->op != SO_SUB && o->op != SO_MUL) continue;
+            int in[3] = {o->a, o->b, sc_lin3(o->op) ? o->ix[0] : o->a}, ok = 1;
             for (int t = 0; t < 3; t++) if (in[t] == r) ok = 0;
             for (int q = from; q < s->op1 && ok; q++)
                 for (int t = 0; t < 3; t++) if (op_writes_real(&c->ops[q], in[t])) ok = 0;
@@ -2040,7 +2040,7 @@ static void fuse(ScC *c, ScProg *p)
 static ScOp flat_op(ScOp o)
 {
     if (o.op == SO_DIST && o.iv) o.op = o.iv == 1 ? SO_NORMAL : SO_DISTIR;
-    if (o.pushed) { o.nidx = o.op; o.op = SO_LINV; }
+    if (o.pushed) { o.slot = o.nidx; o.nidx = o.op; o.op = SO_LINV; }
     return o;
 }
 
@@ -2109,7 +2109,7 @@ static void flatten(ScProg *p, int s0, int s1, ScOp *code, int *n, int *own, int
                 const ScOp *o = &p->ops[s->push[i] - 1];
                 if (code)
                     code[*n] = (ScOp){.op = SX_PUSH, .st = k, .nidx = o->op, .dst = o->dst, .a = o->a, .b = o->b,
-                                      .ix = {o->ix[0]}, .v = o->v, .iv = o->iv};
+                                      .ix = {o->ix[0]}, .v = o->v, .iv = o->iv, .slot = o->nidx};
                 (*n)++;
                 (*own)++;
             }
@@ -2215,7 +2215,7 @@ ScProg *sc_compile(const Stmt *s, Arena *a, Span *why)
                 if (!p->st[k].push[i]) continue;
                 const ScOp *o = &p->ops[p->st[k].push[i] - 1];
                 p->fold[o->a] = p->fold[o->b] = 1;
-                if (o->op == SO_FMA) p->fold[o->ix[0]] = 1;
+                if (sc_lin3(o->op)) p->fold[o->ix[0]] = 1;
             }
         for (int k = 0; k < p->nops; k++)
             if (p->ops[k].op < SI_CONST) p->ops[k].flush = p->fold[p->ops[k].dst];

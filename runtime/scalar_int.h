@@ -50,7 +50,8 @@ enum {
                                * are registers (c ? e : l of scalars; nothing to skip) */
     SO_NORMAL,                /* the flat code's SO_DIST of iv 1 (sc_flatten): normal inline */
     SO_DISTIR,                /* the flat code's SO_DIST of iv 2, 3: poisson, bernoulli_logit inline */
-    SO_LINV,                  /* the flat code's SO_FMA, SO_ADD, SO_SUB or SO_MUL (in nidx) whose
+    SO_LINV,                  /* the flat code's SO_FMA, SO_ADD3, SO_ADD, SO_SUB or SO_MUL (in nidx;
+                               * SO_ADD3's own nidx in slot) whose
                                * result only a density reads, pushed (ScOp.pushed): its value, no
                                * tape variable; rid[dst] SC_PUSHED when an input has one */
     SO_DISTA,                 /* a density (lpdf/lpmf) with 1-d views or whole matrices among
@@ -75,8 +76,9 @@ enum {
                                * (sc_data_stats): inline, sc_action's when the run's rows differ */
     SX_PUSH,                  /* after a density's action: the partial of lp its pushed argument
                                * dst collected goes on to the inputs of the operation that
-                               * made it (SO_FMA, SO_ADD, SO_SUB, SO_MUL in nidx, its fields
-                               * a, b, ix[0], v, iv), dst's share cleared */
+                               * made it (SO_FMA, SO_ADD3, SO_ADD, SO_SUB, SO_MUL in nidx, its
+                               * fields a, b, ix[0], v, iv, SO_ADD3's nidx in slot), dst's
+                               * share cleared */
     SX_STORE,                 /* an SS_STORE's action, its fields copied in (inline) */
     SX_NORMAL,                /* an SS_DIST's action for normal of three reals, registers ix[0..2]
                                * (inline: no marshalling) */
@@ -247,6 +249,9 @@ static inline void sc_view_put(ScOp *o, int second, ScView v)
     if (second) { o->ix[0] = v.arr; o->b = v.row; o->ix[4] = v.kind; o->ix[5] = v.ra; o->ix[6] = v.rb; }
     else { o->arr = v.arr; o->a = v.row; o->ix[1] = v.kind; o->ix[2] = v.ra; o->ix[3] = v.rb; }
 }
+
+/* a pushed operation of this kind (push_linear) has a third input, ix[0] */
+static inline int sc_lin3(int kind) { return kind == SO_FMA || kind == SO_ADD3; }
 
 /* o reads an array marked in marked[] (by entry) */
 static inline int sc_op_reads_marked(const ScOp *o, const unsigned char *marked)

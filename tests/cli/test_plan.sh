@@ -71,6 +71,21 @@ M
 [ $st -eq 0 ] || bad "functions: exit $st, wanted 0"
 grep -qx "in function geo:" "$T/out" && grep -q "f.vmod:3:   for loop: a scalar program (" "$T/out" || bad "the function's loop"
 grep -q "twice" "$T/out" && bad "a function without loops has no heading"
+# nested3's cells: the inner loop's iterations side by side (scalar_batch.c)
+cat > "$T/n.vmod" <<'M'
+data int A; data int B; data array[A, B, 3] real y;
+param real mu; param real<lower=0> sigma; param vector[A] za; param matrix[A, B] zb;
+for (a in 1:A) {
+  for (b in 1:B) {
+    real m = mu + za[a] + zb[a, b];
+    for (c in 1:3) y[a, b, c] ~ normal(m, sigma);
+  }
+}
+M
+printf '{"A": 2, "B": 2, "y": [[[1, 2, 3], [4, 5, 6]], [[0, 1, 0], [2, 2, 1]]]}' > "$T/nd.json"
+"$VRUN" --plan "$T/n.vmod" --data "$T/nd.json" >"$T/out" 2>"$T/err"
+grep -q "n.vmod:3: for loop: a scalar program (.*1 loop with its iterations side by side" "$T/out" \
+    || bad "nested3's cells: side by side"
 # without the data the sizes are unknown: the load's error, exit 1
 "$VRUN" --plan "$T/m.vmod" >"$T/out" 2>"$T/err"; st=$?
 [ $st -eq 1 ] && [ -s "$T/err" ] || bad "no data: exit $st, wanted 1 with a message"

@@ -522,6 +522,10 @@ START_TEST(pushed_same_as_taped)
          * into target */
         {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; y[n] ~ normal(b * r, s + t * t * (1 + x[n] * x[n])); } }", 2},
         {DECLS "{ real r = 0; for (n in 1:N) { r = 0.9 * r + y[n] * b; target += a - r; } }", 1},
+        /* sums of three (SO_ADD3), the inner sum left and right of the outer */
+        {DECLS "for (i in 1:J) { real m = a + al[i] + b; for (c in 1:2) Y[i, 1, c] ~ normal(m, s); }", 1},
+        {DECLS "for (i in 1:J) { real m = b - (a - al[i]); for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
+        {DECLS "for (i in 1:J) { real m = a + al[i] - b; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
         /* the same register twice in the product (m * m) */
         {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + a; real m = r - x[n]; target += -m * m; } }", 1},
         /* not pushed: set in a branch; read twice (m; its scale s + 0 * m is pushed); an
@@ -530,14 +534,17 @@ START_TEST(pushed_same_as_taped)
         {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; real m = a + b * r; y[n] ~ normal(m, s + 0 * m); } }", 1},
         {DECLS "{ real m = 0; for (n in 1:N) { m = a + b * x[n]; y[n] ~ normal(m, s); } target += m; }", 0},
     };
+    vm_scalar_nobatch = 1;            /* the flat code's pushes (batched_same_as_flat: the lanes') */
     for (size_t c = 0; c < sizeof pc / sizeof pc[0]; c++) {
         VmModel *mf, *mu;
         load_with_without(pc[c].src, &vm_scalar_nopush, &mf, &mu);
         int np = plan_count(mf, sc_npushed, 0);
         ck_assert_msg(np == pc[c].np, "case %zu: %d pushed, want %d", c, np, pc[c].np);
         ck_assert_int_eq(plan_count(mu, sc_npushed, 0), 0);
+        ck_assert_int_eq(plan_count(mf, sc_nbatch, 0), 0);
         same_bits(mf, mu, c, 1);
     }
+    vm_scalar_nobatch = 0;
 }
 END_TEST
 
@@ -550,11 +557,20 @@ START_TEST(batched_same_as_flat)
     static const struct { const char *src; int nb; } bc[] = {
         /* nested3's cells: an element read, the pushed sum, the rows' normal */
         {DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b + lt[i, j] * t; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }", 1},
+        /* sums of three, nested3's as written (mu + za[a] + zb[a, b]), the inner sum
+         * right of the outer */
+        {DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] + lt[i, j]; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }", 1},
+        {DECLS "for (i in 1:J) { real m = b - (a - al[i]); for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
+        {DECLS "for (i in 1:J) { real m = a + al[i] - b; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
         /* the program's own loop; an index plus a constant; a difference and a product */
         {DECLS "for (i in 1:J) { real m = al[i] - a; for (c in 1:2) Y[i, 1, c] ~ normal(m, s); }", 1},
         {DECLS "for (i in 2:J) { real m = al[i - 1] * b; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
         /* the scale from the lanes, the location from outside */
         {DECLS "for (i in 1:J) { real w = s + al[i] * al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(a, w); }", 1},
+        /* an element read alone into an outer scalar, a density's after the loop (no
+         * shares from the lanes) */
+        {DECLS "{ real w = 0; real r = 0; for (i in 1:J) { for (j in 1:J) w = lt[i, j]; r = 0.5 * r + w;\n"
+         "  y[i] ~ normal(w, s); } target += -r * r; }", 1},
         /* a location shared by both arguments of the push (a * a): the lanes' slow loop */
         {DECLS "for (i in 1:J) { real m = al[i] + a * a; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
         /* not so: a value carried from one iteration to the next, a store, a second
