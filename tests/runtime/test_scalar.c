@@ -454,6 +454,20 @@ static void same_bits(VmModel *mf, VmModel *mu, size_t c, int fd)
     vm_model_free(mf); vm_model_free(mu);
 }
 
+/* src with one transformation (*off clear) and without it: `want` of what count counts
+ * (the sum over the model's programs, or the most in one when outermost), none without,
+ * and same_bits with central differences */
+static void one_case(const char *src, int *off, int (*count)(const ScProg *), int outermost, int want, size_t c,
+                     const char *what)
+{
+    VmModel *mf, *mu;
+    load_with_without(src, off, &mf, &mu);
+    int n = plan_count(mf, count, outermost);
+    ck_assert_msg(n == want, "case %zu: %d %s, want %d", c, n, what, want);
+    ck_assert_int_eq(plan_count(mu, count, 0), 0);
+    same_bits(mf, mu, c, 1);
+}
+
 START_TEST(fused_same_as_unfused)
 {
     static const struct { const char *src; int nf, ns; } fc[] = {
@@ -497,14 +511,8 @@ START_TEST(coalesced_same_as_copied)
         /* an element read as the value, an int local alongside */
         {DECLS "for (n in 1:N) { int h = g[n]; real w = al[h]; y[n] ~ normal(w + b, s); }", 1},
     };
-    for (size_t c = 0; c < sizeof cc / sizeof cc[0]; c++) {
-        VmModel *mf, *mu;
-        load_with_without(cc[c].src, &vm_scalar_nocoalesce, &mf, &mu);
-        int nc = plan_count(mf, sc_ncoalesced, 0);
-        ck_assert_msg(nc == cc[c].nc, "case %zu: %d values coalesced, want %d", c, nc, cc[c].nc);
-        ck_assert_int_eq(plan_count(mu, sc_ncoalesced, 0), 0);
-        same_bits(mf, mu, c, 1);
-    }
+    for (size_t c = 0; c < sizeof cc / sizeof cc[0]; c++)
+        one_case(cc[c].src, &vm_scalar_nocoalesce, sc_ncoalesced, 0, cc[c].nc, c, "values coalesced");
 }
 END_TEST
 
@@ -535,15 +543,8 @@ START_TEST(pushed_same_as_taped)
         {DECLS "{ real m = 0; for (n in 1:N) { m = a + b * x[n]; y[n] ~ normal(m, s); } target += m; }", 0},
     };
     vm_scalar_nobatch = 1;            /* the flat code's pushes (batched_same_as_flat: the lanes') */
-    for (size_t c = 0; c < sizeof pc / sizeof pc[0]; c++) {
-        VmModel *mf, *mu;
-        load_with_without(pc[c].src, &vm_scalar_nopush, &mf, &mu);
-        int np = plan_count(mf, sc_npushed, 0);
-        ck_assert_msg(np == pc[c].np, "case %zu: %d pushed, want %d", c, np, pc[c].np);
-        ck_assert_int_eq(plan_count(mu, sc_npushed, 0), 0);
-        ck_assert_int_eq(plan_count(mf, sc_nbatch, 0), 0);
-        same_bits(mf, mu, c, 1);
-    }
+    for (size_t c = 0; c < sizeof pc / sizeof pc[0]; c++)
+        one_case(pc[c].src, &vm_scalar_nopush, sc_npushed, 0, pc[c].np, c, "pushed");
     vm_scalar_nobatch = 0;
 }
 END_TEST
@@ -580,14 +581,8 @@ START_TEST(batched_same_as_flat)
         {DECLS "for (i in 1:J) { real m = a + al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(m, s);\n"
          "  for (c in 1:2) Y[i, 2, c] ~ normal(m + b, s); }", 0},
     };
-    for (size_t c = 0; c < sizeof bc / sizeof bc[0]; c++) {
-        VmModel *mf, *mu;
-        load_with_without(bc[c].src, &vm_scalar_nobatch, &mf, &mu);
-        int nb = plan_count(mf, sc_nbatch, 1);
-        ck_assert_msg(nb == bc[c].nb, "case %zu: %d loops side by side, want %d", c, nb, bc[c].nb);
-        ck_assert_int_eq(plan_count(mu, sc_nbatch, 0), 0);
-        same_bits(mf, mu, c, 1);
-    }
+    for (size_t c = 0; c < sizeof bc / sizeof bc[0]; c++)
+        one_case(bc[c].src, &vm_scalar_nobatch, sc_nbatch, 1, bc[c].nb, c, "loops side by side");
 }
 END_TEST
 
