@@ -13,7 +13,8 @@
  *
  * Which loops (sc_batch_mark, at load, once the rows' statistics are made): an
  * innermost loop whose body has only element reads (SO_ELEM1, SO_ELEM2), pushed sums
- * and products (SO_LINV), at most one density (SX_NSTAT) and pushes (SX_PUSH); each
+ * and products (SO_LINV), at most one term of lp (a normal over data rows, SX_NSTAT;
+ * a normal of three reals, SX_NORMAL; a target +=, SX_LP) and pushes (SX_PUSH); each
  * register the body writes is written by one operation of the whole program, and read
  * in the body only after it; a register the body does not write is the same for every
  * iteration; and into each such register at most one operation of the body adds a
@@ -52,6 +53,8 @@ static int body_reads(const ScProg *p, const ScOp *o, int *r)
         if (sc_lin3(o->nidx)) { r[2] = o->ix[0]; return 3; }
         return 2;
     case SX_NSTAT: r[0] = p->st[o->st].args[1]; r[1] = p->st[o->st].args[2]; return 2;
+    case SX_NORMAL: r[0] = o->ix[0]; r[1] = o->ix[1]; r[2] = o->ix[2]; return 3;
+    case SX_LP: r[0] = o->a; return 1;
     case SX_PUSH:
         r[0] = o->dst; r[1] = o->a; r[2] = o->b;
         if (sc_lin3(o->nidx)) { r[3] = o->ix[0]; return 4; }
@@ -82,6 +85,7 @@ static int batchable(const ScProg *p, int k, const int *writes, int *reg, int *n
             if (p->st[o->st].argint & 6) return 0;      /* location and scale real registers */
             nlp++;
             break;
+        case SX_NORMAL: case SX_LP: nlp++; break;
         default: return 0;
         }
         n = body_reads(p, o, r);
@@ -91,7 +95,7 @@ static int batchable(const ScProg *p, int k, const int *writes, int *reg, int *n
                 if (real_dst(&p->code[q]) && p->code[q].dst == r[t]) return 0;
         }
         if (o->op == SX_PUSH && slot_of(reg, *nslot, r[0]) < 0) return 0;
-        if (o->op == SX_NSTAT || o->op == SX_PUSH) {
+        if (o->op == SX_NSTAT || o->op == SX_NORMAL || o->op == SX_LP || o->op == SX_PUSH) {
             /* the outer registers it adds shares of lp into: no other operation of the
              * body may (the sum of the shares then runs in the iterations' order) */
             int own[4], nown = 0;
@@ -137,6 +141,10 @@ static unsigned direct_shares(ScProg *p, int k, unsigned flush)
                 const ScOp *x = &p->code[q];
                 if (x->op == SX_NSTAT)
                     nacc += (p->st[x->st].args[1] == in[t]) + (p->st[x->st].args[2] == in[t]);
+                else if (x->op == SX_NORMAL)
+                    nacc += (x->ix[0] == in[t]) + (x->ix[1] == in[t]) + (x->ix[2] == in[t]);
+                else if (x->op == SX_LP)
+                    nacc += x->a == in[t];
                 else if (x->op == SX_PUSH)
                     nacc += (x->a == in[t]) + (x->b == in[t]) + (sc_lin3(x->nidx) && x->ix[0] == in[t]);
             }
@@ -157,7 +165,7 @@ static unsigned summed_into(const ScProg *p, int k)
     for (int j = k + 1; j < p->code[k].jmp - 1; j++) {
         const ScOp *o = &p->code[j];
         int r[4], n = body_reads(p, o, r);
-        if (o->op == SX_NSTAT)
+        if (o->op == SX_NSTAT || o->op == SX_NORMAL || o->op == SX_LP)
             for (int t = 0; t < n; t++) { if (p->lane[r[t]] >= 0) m |= 1u << p->lane[r[t]]; }
         else if (o->op == SX_PUSH)
             for (int t = 1; t < n; t++)       /* r[1..3]: a, b, ix[0], vmask's bits 0..2 */
@@ -332,6 +340,38 @@ static int lanes_nstat(ScRun *R, const ScStmt *s, int var, long c0, int n)
     return 1;
 }
 
+/* scalar.c's SX_NORMAL (sc_normal), lane by lane: lp in a local, the shares in place
+ * (an outer register's summed in the lanes' order); 0 on an invalid argument */
+static int lanes_normal(ScRun *R, const ScOp *o, int n)
+{
+    Lane X = lane_of(R, o->ix[0]), M = lane_of(R, o->ix[1]), S = lane_of(R, o->ix[2]);
+    double lp = R->lp;
+    for (int k = 0; k < n; k++) {
+        int kx = k * X.st, km = k * M.st, ks = k * S.st;
+        double x = X.v[kx], mu = M.v[km], sg = S.v[ks];
+        if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) return 0;
+        double lg = R->ls_log[sc_scale_entry(R, sg)], is = 1 / sg, z = (x - mu) * is;
+        lp += -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
+        if (X.id[kx] >= 0) X.acc[kx] += -z * is;
+        if (M.id[km] >= 0) M.acc[km] += z * is;
+        if (S.id[ks] >= 0) S.acc[ks] += (z * z - 1) * is;
+    }
+    R->lp = lp;
+    return 1;
+}
+
+/* scalar.c's SX_LP, lane by lane */
+static void lanes_lp(ScRun *R, const ScOp *o, int n)
+{
+    Lane A = lane_of(R, o->a);
+    double lp = R->lp;
+    for (int k = 0; k < n; k++) {
+        lp += A.v[k * A.st];
+        if (A.id[k * A.st] >= 0) A.acc[k * A.st] += 1;
+    }
+    R->lp = lp;
+}
+
 /* a push's shares c[0..n) into input l: a lane's each, or an outer register's summed
  * in the lanes' order */
 static inline void push_apply(ScRun *R, Lane l, const double *c, int n, int direct)
@@ -499,6 +539,8 @@ static void lanes_run(ScRun *R, const ScOp *b0, const ScOp *e, int var, long c0,
         case SO_LINV: lanes_linv(R, o, n); break;
         case SX_NSTAT: if (!lanes_nstat(R, &p->st[o->st], var, c0, n)) { R->bad = 1; return; } break;
         case SX_PUSH: lanes_push(R, o, n); break;
+        case SX_NORMAL: if (!lanes_normal(R, o, n)) { R->bad = 1; return; } break;
+        case SX_LP: lanes_lp(R, o, n); break;
         default: R->bad = 1; return;  /* not marked so (sc_batch_mark) */
         }
     }

@@ -293,6 +293,12 @@ static const Case cases[] = {
      DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b + lt[i, j + 2] * t; for (c in 1:2) Y[i, j, c] ~ normal(m, s); }", 1},
     {"cells side by side, a row out of range",
      DECLS "for (i in 1:J) for (j in 1:2) { real m = a + al[i] * b; for (c in 1:2) Y[i, j + 1, c] ~ normal(m, s); }", 1},
+    {"a normal per cell side by side, a scale that is not positive (t < 0 at some points)",
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; for (j in 1:J) X[n, j] ~ normal(a, t + lt[j, j] * 0); }\n"
+     "  target += -r * r; }", 1},
+    {"a normal and a target += per cell: two terms of lp, so the flat code",
+     DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; for (j in 1:J) { real w = s + lt[j, 1] * lt[j, 1];\n"
+     "  X[n, j] ~ normal(a * x[n], w); target += al[j] * X[n, j]; } } target += -r * r; }", 0},
     {"cells side by side, a scale that is not positive (t < 0 at some points)",
      DECLS "for (i in 1:J) for (j in 1:2) { real w = t + lt[i, j] * 0; for (c in 1:2) Y[i, j, c] ~ normal(a, w); }", 1},
 };
@@ -568,6 +574,16 @@ START_TEST(batched_same_as_flat)
         {DECLS "for (i in 2:J) { real m = al[i - 1] * b; for (c in 1:2) Y[i, 2, c] ~ normal(m, s); }", 1},
         /* the scale from the lanes, the location from outside */
         {DECLS "for (i in 1:J) { real w = s + al[i] * al[i]; for (c in 1:2) Y[i, 1, c] ~ normal(a, w); }", 1},
+        /* a normal of three reals per iteration (SX_NORMAL), a target += of a product (the
+         * outer loops carry r: programs, not vectors) */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n];\n"
+         "  for (j in 1:J) { real m = a + al[j] * b; X[n, j] ~ normal(m, s); } } target += -r * r; }", 1},
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n]; for (j in 1:J) target += X[n, j] * al[j]; }\n"
+         "  target += -r * r; }", 1},
+        /* its scale from the lanes too: a diagonal element (both indices the loop's), squared */
+        {DECLS "{ real r = 0; for (n in 1:N) { r = 0.5 * r + x[n];\n"
+         "  for (j in 1:J) { real m = a + al[j] * b; X[n, j] ~ normal(m, s + lt[j, j] * lt[j, j]); } }\n"
+         "  target += -r * r; }", 1},
         /* an element read alone into an outer scalar, a density's after the loop (no
          * shares from the lanes) */
         {DECLS "{ real w = 0; real r = 0; for (i in 1:J) { for (j in 1:J) w = lt[i, j]; r = 0.5 * r + w;\n"
