@@ -63,6 +63,16 @@ static int body_reads(const ScProg *p, const ScOp *o, int *r)
     }
 }
 
+/* the registers into whose share of lp operation o of such a body adds (at most 3)
+ * into r: a term's arguments, a push's inputs; their count */
+static int adds_into(const ScProg *p, const ScOp *o, int *r)
+{
+    int q[4], n = body_reads(p, o, q), from = o->op == SX_PUSH;    /* a push's q[0]: its result */
+    if (o->op != SX_NSTAT && o->op != SX_NORMAL && o->op != SX_LP && o->op != SX_PUSH) return 0;
+    for (int t = from; t < n; t++) r[t - from] = q[t];
+    return n - from;
+}
+
 static int slot_of(const int *reg, int n, int r)
 {
     for (int t = 0; t < n; t++) if (reg[t] == r) return t;
@@ -95,17 +105,15 @@ static int batchable(const ScProg *p, int k, const int *writes, int *reg, int *n
                 if (real_dst(&p->code[q]) && p->code[q].dst == r[t]) return 0;
         }
         if (o->op == SX_PUSH && slot_of(reg, *nslot, r[0]) < 0) return 0;
-        if (o->op == SX_NSTAT || o->op == SX_NORMAL || o->op == SX_LP || o->op == SX_PUSH) {
-            /* the outer registers it adds shares of lp into: no other operation of the
-             * body may (the sum of the shares then runs in the iterations' order) */
-            int own[4], nown = 0;
-            for (int t = o->op == SX_PUSH; t < n; t++) {
-                if (slot_of(reg, *nslot, r[t]) >= 0 || slot_of(own, nown, r[t]) >= 0) continue;
-                if (slot_of(acc, nacc, r[t]) >= 0 || nacc == (int)(sizeof acc / sizeof acc[0])) return 0;
-                own[nown++] = r[t];
-            }
-            for (int t = 0; t < nown; t++) acc[nacc++] = own[t];
+        /* the outer registers it adds shares of lp into: no other operation of the body
+         * may (the sum of the shares then runs in the iterations' order) */
+        int own[4], nown = 0, ad[3], na = adds_into(p, o, ad);
+        for (int t = 0; t < na; t++) {
+            if (slot_of(reg, *nslot, ad[t]) >= 0 || slot_of(own, nown, ad[t]) >= 0) continue;
+            if (slot_of(acc, nacc, ad[t]) >= 0 || nacc == (int)(sizeof acc / sizeof acc[0])) return 0;
+            own[nown++] = ad[t];
         }
+        for (int t = 0; t < nown; t++) acc[nacc++] = own[t];
         if (real_dst(o)) {
             if (slot_of(reg, *nslot, o->dst) >= 0 || writes[o->dst] != 1 || *nslot == SC_LANEREGS) return 0;
             reg[(*nslot)++] = o->dst;
@@ -130,23 +138,16 @@ static unsigned direct_shares(ScProg *p, int k, unsigned flush)
         /* the pushed result's shares: cleared by the push in every lane (push_linear:
          * the density that collects them is its only reader) */
         if (p->lane[o->dst] >= 0) flush &= ~(1u << p->lane[o->dst]);
-        int fma = sc_lin3(o->nidx), in[3] = {o->a, o->b, fma ? o->ix[0] : -1};
+        int fma = sc_lin3(o->nidx), in[3], nin = adds_into(p, o, in);
         /* inputs sharing an outer register, or a result outside the lanes: the lanes'
          * slow loop (lanes_push), which adds every share */
         if (p->lane[o->dst] < 0 || o->a == o->b || (fma && (o->a == o->ix[0] || o->b == o->ix[0]))) continue;
-        for (int t = 0; t < 2 + fma; t++) {
+        for (int t = 0; t < nin; t++) {
             int sl = p->lane[in[t]], nacc = 0;
             if (sl < 0 || !(flush >> sl & 1)) continue;
             for (int q = k + 1; q < e; q++) {
-                const ScOp *x = &p->code[q];
-                if (x->op == SX_NSTAT)
-                    nacc += (p->st[x->st].args[1] == in[t]) + (p->st[x->st].args[2] == in[t]);
-                else if (x->op == SX_NORMAL)
-                    nacc += (x->ix[0] == in[t]) + (x->ix[1] == in[t]) + (x->ix[2] == in[t]);
-                else if (x->op == SX_LP)
-                    nacc += x->a == in[t];
-                else if (x->op == SX_PUSH)
-                    nacc += (x->a == in[t]) + (x->b == in[t]) + (sc_lin3(x->nidx) && x->ix[0] == in[t]);
+                int ad[3], na = adds_into(p, &p->code[q], ad);
+                for (int u = 0; u < na; u++) nacc += ad[u] == in[t];
             }
             if (nacc != 1) continue;
             o->vmask |= 1u << t;
@@ -164,12 +165,9 @@ static unsigned summed_into(const ScProg *p, int k)
     unsigned m = 0;
     for (int j = k + 1; j < p->code[k].jmp - 1; j++) {
         const ScOp *o = &p->code[j];
-        int r[4], n = body_reads(p, o, r);
-        if (o->op == SX_NSTAT || o->op == SX_NORMAL || o->op == SX_LP)
-            for (int t = 0; t < n; t++) { if (p->lane[r[t]] >= 0) m |= 1u << p->lane[r[t]]; }
-        else if (o->op == SX_PUSH)
-            for (int t = 1; t < n; t++)       /* r[1..3]: a, b, ix[0], vmask's bits 0..2 */
-                if (p->lane[r[t]] >= 0 && !(o->vmask >> (t - 1) & 1)) m |= 1u << p->lane[r[t]];
+        int ad[3], na = adds_into(p, o, ad);
+        for (int t = 0; t < na; t++)          /* a push's a, b, ix[0]: its vmask's bits 0..2 */
+            if (p->lane[ad[t]] >= 0 && !(o->op == SX_PUSH && o->vmask >> t & 1)) m |= 1u << p->lane[ad[t]];
     }
     return m;
 }
