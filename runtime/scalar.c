@@ -673,10 +673,11 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
                 if (rid[b] >= 0) ra[b] += g * (o->v * rv[a]);
                 break;
             case SO_ADD3: {           /* L_SO_ADD3's partials */
-                double so = o->iv, gin = o->slot ? 1 : so;
-                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * (o->slot ? so : 1);
-                if (rid[a] >= 0) ra[a] += g * gin;
-                if (rid[b] >= 0) ra[b] += g * (gin * o->v);
+                double ga, gb, gc;
+                sc_add3_partials(o->slot, o->v, o->iv, &ga, &gb, &gc);
+                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * gc;
+                if (rid[a] >= 0) ra[a] += g * ga;
+                if (rid[b] >= 0) ra[b] += g * gb;
                 break;
             }
             case SO_ADD: case SO_SUB:
@@ -692,9 +693,10 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         L_SO_ADD3: do {               /* scalar_int.h: the inner sum first, as unfolded */
             double sv = o->v, so = o->iv, in = rv[o->a] + sv * rv[o->b], w = rv[o->ix[0]];
             int left = o->nidx;
-            double gin = left ? 1 : so;
+            double ga, gb, gc;
+            sc_add3_partials(left, sv, so, &ga, &gb, &gc);
             if (o->flush) sc_flush(R, o->dst);
-            sc_set3(R, o->dst, left ? in + so * w : w + so * in, o->a, gin, o->b, gin * sv, o->ix[0], left ? so : 1);
+            sc_set3(R, o->dst, left ? in + so * w : w + so * in, o->a, ga, o->b, gb, o->ix[0], gc);
         } while (0); DISPATCH();
         L_SO_DOT: do {                /* builtins.c's dot_product, its partials the other side */
             const Val *va = R->arr[o->arr], *vb = R->arr[o->ix[0]];

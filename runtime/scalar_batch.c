@@ -428,10 +428,11 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
                 if (lb.id[kb] >= 0) lb.acc[kb] += g * (ov * la.v[ka]);
                 break;
             case SO_ADD3: {
-                double so = ci, gin = o->slot ? 1 : so;
-                if (lc.id[kc] >= 0) lc.acc[kc] += g * (o->slot ? so : 1);
-                if (la.id[ka] >= 0) la.acc[ka] += g * gin;
-                if (lb.id[kb] >= 0) lb.acc[kb] += g * (gin * ov);
+                double ga, gb, gc;
+                sc_add3_partials(o->slot, ov, ci, &ga, &gb, &gc);
+                if (lc.id[kc] >= 0) lc.acc[kc] += g * gc;
+                if (la.id[ka] >= 0) la.acc[ka] += g * ga;
+                if (lb.id[kb] >= 0) lb.acc[kb] += g * gb;
                 break;
             }
             case SO_ADD: case SO_SUB:
@@ -468,9 +469,10 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
         push_apply(R, lc, g, n, o->vmask >> 2 & 1);
         break;
     case SO_ADD3: {                   /* scalar.c's L_SX_PUSH: the partials 1, v, iv */
-        double so = ci, gin = o->slot ? 1 : so, gc = o->slot ? so : 1, gb = gin * ov;
+        double ga, gb, gc;
+        sc_add3_partials(o->slot, ov, ci, &ga, &gb, &gc);
         for (int k = 0; k < n; k++) {
-            ca[k] = g[k] * gin;
+            ca[k] = g[k] * ga;
             cb[k] = g[k] * gb;
             g[k] *= gc;
         }

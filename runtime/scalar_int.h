@@ -250,6 +250,16 @@ static inline void sc_view_put(ScOp *o, int second, ScView v)
     else { o->arr = v.arr; o->a = v.row; o->ix[1] = v.kind; o->ix[2] = v.ra; o->ix[3] = v.rb; }
 }
 
+/* SO_ADD3's partials in a, b and ix[0] (inner = a + v b; left: inner + iv c, else
+ * c + iv inner): the one definition its tape, its push and the lanes' push use */
+static inline void sc_add3_partials(int left, double v, double iv, double *ga, double *gb, double *gc)
+{
+    double gin = left ? 1 : iv;
+    *ga = gin;
+    *gb = gin * v;
+    *gc = left ? iv : 1;
+}
+
 /* a pushed operation of this kind (push_linear) has a third input, ix[0] */
 static inline int sc_lin3(int kind) { return kind == SO_FMA || kind == SO_ADD3; }
 
