@@ -169,9 +169,7 @@ static inline int sc_view(ScRun *R, ScView v, long *off, long *step)
     return (int)len;
 }
 
-/* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
- * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
- * invalid argument. */
+/* the log of scale sg, from the run's cache (scalar_run.h's sc_scale_entry) */
 static inline double sc_log_scale(ScRun *R, double sg) { return R->ls_log[sc_scale_entry(R, sg)]; }
 
 /* A normal statement's (SS_DISTV) location and scale, checked (else R->bad and 0), and
@@ -212,6 +210,9 @@ sc_normal_row(ScRun *R, const ScStmt *s, long row, int n)
     sc_normal_sums(R, s, n, ce, n * d, ms[1] * is * is + n * (d * d));
 }
 
+/* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
+ * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
+ * invalid argument. */
 static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
 {
     if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return 0; }
