@@ -1892,11 +1892,12 @@ static int same_block(const ScC *c, int k1, int k2)
     return 1;
 }
 
-/* A sum (of two or three: SO_ADD3), difference or product whose result only a density (or `target +=`) reads,
- * once, right after it: y[a, b, c] ~ normal(m, sigma) with `real m = h + tb * zb[a, b];`
- * just before (nested3), y[n] ~ normal(a + b * x[n], s).  The density collects d lp / d
- * m in m's register (sc_flush's partials); the operation would give m a tape variable
- * and a triple per input, and the flush one more.  Pushed instead: the operation
+/* A sum (of two, or of three: SO_ADD3), difference or product whose result only a
+ * density (or `target +=`) reads, once, right after it: y[a, b, c] ~ normal(m, sigma)
+ * with `real m = h + tb * zb[a, b];` just before (nested3), y[n] ~ normal(a + b * x[n],
+ * s).  The density collects d lp / d m in m's register (sc_flush's partials); the
+ * operation would give m a tape variable and a triple per input, and the flush one
+ * more.  Pushed instead: the operation
  * computes m's value only (SO_LINV), and right after the density's action SX_PUSH
  * adds d lp / d m times each input's partial to that input's share of lp, which the
  * input's register flushes when it changes.  The operation's inputs must not change
