@@ -665,31 +665,9 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         L_SX_PUSH: do {               /* the density's partial in dst, on to the inputs */
             double *ra = R->racc, g = ra[o->dst];
             const int32_t *rid = R->rid;
+            int a = o->a, b = o->b, c = sc_lin3(o->nidx) ? o->ix[0] : a;   /* (no third input: unread) */
             ra[o->dst] = 0;
-            int a = o->a, b = o->b;
-            switch (o->nidx) {
-            case SO_FMA:
-                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * o->iv;
-                if (rid[a] >= 0) ra[a] += g * (o->v * rv[b]);
-                if (rid[b] >= 0) ra[b] += g * (o->v * rv[a]);
-                break;
-            case SO_ADD3: {           /* L_SO_ADD3's partials */
-                double ga, gb, gc;
-                sc_add3_partials(o->slot, o->v, o->iv, &ga, &gb, &gc);
-                if (rid[o->ix[0]] >= 0) ra[o->ix[0]] += g * gc;
-                if (rid[a] >= 0) ra[a] += g * ga;
-                if (rid[b] >= 0) ra[b] += g * gb;
-                break;
-            }
-            case SO_ADD: case SO_SUB:
-                if (rid[a] >= 0) ra[a] += g;
-                if (rid[b] >= 0) ra[b] += o->nidx == SO_ADD ? g : -g;
-                break;
-            default:
-                if (rid[a] >= 0) ra[a] += g * rv[b];
-                if (rid[b] >= 0) ra[b] += g * rv[a];
-                break;
-            }
+            sc_push_one(o, g, &ra[a], &ra[b], &ra[c], rid[a], rid[b], rid[c], rv[a], rv[b]);
         } while (0); DISPATCH();
         L_SO_ADD3: do {               /* scalar_int.h: the inner sum first, as unfolded */
             double sv = o->v, so = o->iv, in = rv[o->a] + sv * rv[o->b], w = rv[o->ix[0]];

@@ -421,29 +421,7 @@ static void lanes_push(ScRun *R, const ScOp *o, int n)
             double g = M.acc[k * sm];
             M.acc[k * sm] = 0;
             int ka = k * sa, kb = k * sb, kc = k * lc.st;
-            switch (o->nidx) {
-            case SO_FMA:
-                if (lc.id[kc] >= 0) lc.acc[kc] += g * ci;
-                if (la.id[ka] >= 0) la.acc[ka] += g * (ov * lb.v[kb]);
-                if (lb.id[kb] >= 0) lb.acc[kb] += g * (ov * la.v[ka]);
-                break;
-            case SO_ADD3: {
-                double ga, gb, gc;
-                sc_add3_partials(o->slot, ov, ci, &ga, &gb, &gc);
-                if (lc.id[kc] >= 0) lc.acc[kc] += g * gc;
-                if (la.id[ka] >= 0) la.acc[ka] += g * ga;
-                if (lb.id[kb] >= 0) lb.acc[kb] += g * gb;
-                break;
-            }
-            case SO_ADD: case SO_SUB:
-                if (la.id[ka] >= 0) la.acc[ka] += g;
-                if (lb.id[kb] >= 0) lb.acc[kb] += o->nidx == SO_ADD ? g : -g;
-                break;
-            default:
-                if (la.id[ka] >= 0) la.acc[ka] += g * lb.v[kb];
-                if (lb.id[kb] >= 0) lb.acc[kb] += g * la.v[ka];
-                break;
-            }
+            sc_push_one(o, g, la.acc + ka, lb.acc + kb, lc.acc + kc, la.id[ka], lb.id[kb], lc.id[kc], la.v[ka], lb.v[kb]);
         }
         return;
     }

@@ -71,6 +71,40 @@ static inline int sc_scale_entry(ScRun *R, double sg)
     return k;
 }
 
+/* SX_PUSH's step (push_linear): g, the partial of lp in the result of the pushed
+ * operation whose fields f carries, times each input's partial into that input's share
+ * (aa, ab, ac: a's, b's and ix[0]'s), for the inputs with a tape variable (ia, ib, ic
+ * >= 0); va, vb the values of a and b (a product's partials).  The flat code's and the
+ * lanes' pushes (scalar_batch.c) */
+static inline __attribute__((always_inline)) void
+sc_push_one(const ScOp *f, double g, double *aa, double *ab, double *ac, int32_t ia, int32_t ib, int32_t ic,
+            double va, double vb)
+{
+    switch (f->nidx) {
+    case SO_FMA:
+        if (ic >= 0) *ac += g * f->iv;
+        if (ia >= 0) *aa += g * (f->v * vb);
+        if (ib >= 0) *ab += g * (f->v * va);
+        break;
+    case SO_ADD3: {                   /* its nidx in slot */
+        double ga, gb, gc;
+        sc_add3_partials(f->slot, f->v, f->iv, &ga, &gb, &gc);
+        if (ic >= 0) *ac += g * gc;
+        if (ia >= 0) *aa += g * ga;
+        if (ib >= 0) *ab += g * gb;
+        break;
+    }
+    case SO_ADD: case SO_SUB:
+        if (ia >= 0) *aa += g;
+        if (ib >= 0) *ab += f->nidx == SO_ADD ? g : -g;
+        break;
+    default:                          /* SO_MUL */
+        if (ia >= 0) *aa += g * vb;
+        if (ib >= 0) *ab += g * va;
+        break;
+    }
+}
+
 /* scalar_batch.c: the loop whose SX_BFOR is fo, its iterations as lanes; 0 when it
  * cannot run so this time (nothing done: the flat code runs it), else 1 (R->bad on an
  * error, as the flat code would) */
