@@ -1,5 +1,5 @@
 /* Shared by the runtime tests that compare a strategy of the plan with the interpreter
- * (test_scalar, test_recur, test_linrec, test_plan_fast, test_fastpath). */
+ * (test_scalar, test_recur, test_linrec, test_plan_fast, test_fastpath, test_bind). */
 #ifndef VM_TESTS_RT_UTIL_H
 #define VM_TESTS_RT_UTIL_H
 #include <stddef.h>
@@ -25,5 +25,7 @@ void rt_fd_points(VmEval *e, size_t dim, int npts, const char *name);
  * (its status and value) agreeing with its value with the gradient.  Returns 1 when
  * the density is finite, 0 when both are -inf. */
 int rt_same_at(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name, double lp_tol);
+/* rt_same_at with the Jacobian term on (1) or off (0) */
+int rt_same_at_jac(VmEval *ef, VmEval *es, const double *u, size_t dim, const char *name, double lp_tol, int jacobian);
 
 #endif
