@@ -1815,7 +1815,8 @@ static void find_bound(ScC *c, const Stmt *s, int *decl, int *ndecl)
     }
 }
 
-/* Reads of real register r by the operations and statements. */
+/* Reads of real register r by the operations and statements (a set of a register into
+ * itself, coalesced, reads nothing: the flat code has no copy for it). */
 static void count_reads(const ScC *c, int *reads)
 {
     for (int k = 0; k < c->nops; k++) {
@@ -1826,7 +1827,8 @@ static void count_reads(const ScC *c, int *reads)
     for (int k = 0; k < c->nst; k++) {
         const ScStmt *st = &c->st[k];
         switch (st->kind) {
-        case SS_SET: case SS_STORE: case SS_LP: reads[st->src]++; break;
+        case SS_SET: if (st->src != st->dst) reads[st->src]++; break;   /* src == dst: copies nothing (coalesce) */
+        case SS_STORE: case SS_LP: reads[st->src]++; break;
         case SS_DIST: for (int i = 0; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
         case SS_DISTV: for (int i = 1; i < st->nargs; i++) if (!(st->argint >> i & 1)) reads[st->args[i]]++; break;
         case SS_VSUM: for (int i = 0; i < st->nvt; i++) if (st->vt[i].reg >= 0) reads[st->vt[i].reg]++; break;
@@ -1909,8 +1911,6 @@ static void push_linear(ScC *c, ScProg *p)
     int *reads = calloc((size_t)(c->nr ? c->nr : 1), sizeof *reads);
     if (!reads) { c->bad = 1; return; }
     count_reads(c, reads);
-    for (int k = 0; k < c->nst; k++)       /* a coalesced set copies nothing (coalesce) */
-        if (c->st[k].kind == SS_SET && c->st[k].src == c->st[k].dst) reads[c->st[k].src]--;
     for (int b = 0; b < p->nbound; b++) if (!p->bint[b]) reads[p->breg[b]] = INT_MAX;
     for (int k = 0; k < c->nst; k++) {
         ScStmt *s = &c->st[k];
