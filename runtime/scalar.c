@@ -169,8 +169,6 @@ static inline int sc_view(ScRun *R, ScView v, long *off, long *step)
     return (int)len;
 }
 
-/* the log of scale sg, from the run's cache (scalar_run.h's sc_scale_entry) */
-static inline double sc_log_scale(ScRun *R, double sg) { return R->ls_log[sc_scale_entry(R, sg)]; }
 
 /* A normal statement's (SS_DISTV) location and scale, checked (else R->bad and 0), and
  * the scale's cache entry.  These three are sc_distv's and SX_NSTAT's, inlined into
@@ -210,18 +208,6 @@ sc_normal_row(ScRun *R, const ScStmt *s, long row, int n)
     sc_normal_sums(R, s, n, ce, n * d, ms[1] * is * is + n * (d * d));
 }
 
-/* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
- * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
- * invalid argument. */
-static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
-{
-    if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return 0; }
-    double lg = sc_log_scale(R, sg), is = 1 / sg, z = (x - mu) * is;
-    g[0] = -z * is;
-    g[1] = z * is;
-    g[2] = (z * z - 1) * is;
-    return -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
-}
 
 /* poisson_lpmf(k | lam), dist_poisson.c's lp1 (its checks, its value and partial in
  * *g), log(lam) from the cache of scale logs (a rate shared by many terms) */

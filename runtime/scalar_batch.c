@@ -346,13 +346,12 @@ static int lanes_normal(ScRun *R, const ScOp *o, int n)
     double lp = R->lp;
     for (int k = 0; k < n; k++) {
         int kx = k * X.st, km = k * M.st, ks = k * S.st;
-        double x = X.v[kx], mu = M.v[km], sg = S.v[ks];
-        if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) return 0;
-        double lg = R->ls_log[sc_scale_entry(R, sg)], is = 1 / sg, z = (x - mu) * is;
-        lp += -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
-        if (X.id[kx] >= 0) X.acc[kx] += -z * is;
-        if (M.id[km] >= 0) M.acc[km] += z * is;
-        if (S.id[ks] >= 0) S.acc[ks] += (z * z - 1) * is;
+        double g[3];
+        lp += sc_normal(R, X.v[kx], M.v[km], S.v[ks], g);
+        if (R->bad) return 0;
+        if (X.id[kx] >= 0) X.acc[kx] += g[0];
+        if (M.id[km] >= 0) M.acc[km] += g[1];
+        if (S.id[ks] >= 0) S.acc[ks] += g[2];
     }
     R->lp = lp;
     return 1;

@@ -71,6 +71,22 @@ static inline int sc_scale_entry(ScRun *R, double sg)
     return k;
 }
 
+/* the log of scale sg, from the run's cache (sc_scale_entry) */
+static inline double sc_log_scale(ScRun *R, double sg) { return R->ls_log[sc_scale_entry(R, sg)]; }
+
+/* normal_lpdf(x | mu, sg), dist_normal.c's normal_lp with its checks, the scale's log
+ * kept from the last call (often a constant); partials in g[0..2].  0 and R->bad on an
+ * invalid argument. */
+static inline double sc_normal(ScRun *R, double x, double mu, double sg, double *g)
+{
+    if (isnan(x) || !isfinite(mu) || !(sg > 0) || !isfinite(sg)) { R->bad = 1; return 0; }
+    double lg = sc_log_scale(R, sg), is = 1 / sg, z = (x - mu) * is;
+    g[0] = -z * is;
+    g[1] = z * is;
+    g[2] = (z * z - 1) * is;
+    return -SC_LOG_SQRT_2PI - lg - 0.5 * z * z;
+}
+
 /* SX_PUSH's step (push_linear): g, the partial of lp in the result of the pushed
  * operation whose fields f carries, times each input's partial into that input's share
  * (aa, ab, ac: a's, b's and ix[0]'s), for the inputs with a tape variable (ia, ib, ic
