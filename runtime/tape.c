@@ -20,15 +20,19 @@ int32_t tape_vars(Ev *ev, int n)
     return b;
 }
 
+/* Room for n more triples.  The arrays exist afterwards even for n = 0: callers take
+ * the tape's end (ev->tin + ev->nt) before a loop of n, and an offset from a null
+ * pointer is undefined (an empty vector's node as a gradient's first triples, found
+ * by fuzz_run). */
 void tape_reserve(Ev *ev, long n)
 {
-    if (ev->nt + n <= ev->capt || ev->notape) return;
-    long cap = ev->capt;
-    ev->tin = grow(ev->tin, &cap, ev->nt + n, sizeof(int32_t));
+    if ((ev->nt + n <= ev->capt && ev->capt > 0) || ev->notape) return;
+    long need = ev->nt + (n > 0 ? n : 1), cap = ev->capt;
+    ev->tin = grow(ev->tin, &cap, need, sizeof(int32_t));
     cap = ev->capt;
-    ev->tout = grow(ev->tout, &cap, ev->nt + n, sizeof(int32_t));
+    ev->tout = grow(ev->tout, &cap, need, sizeof(int32_t));
     cap = ev->capt;
-    ev->td = grow(ev->td, &cap, ev->nt + n, sizeof(double));
+    ev->td = grow(ev->td, &cap, need, sizeof(double));
     ev->capt = cap;
 }
 

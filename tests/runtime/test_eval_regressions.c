@@ -7,7 +7,9 @@
  * 'y' (declare its type with sizes)", although the declaration gives the sizes, and
  * the real error is lost.  Expected: the model loads, the point u = 0 is rejected
  * (lp = -inf) with the real message; or at least the load error is the real one.
- * 2. vm_log_density with a gradient and no parameters (UBSan only, see below). */
+ * 2. vm_log_density with a gradient and no parameters (UBSan only, see below).
+ * 3. an empty vector's element-wise node as the tape's first triples (tape.c; clang's
+ *    UBSan only). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +41,29 @@ START_TEST(gradient_without_parameters)
     double lp = 0, g[1] = {7};
     ck_assert_int_eq(vm_log_density(e, NULL, 1, &lp, g), 0);
     ck_assert(lp == -1);
+    vm_eval_free(e);
+    vm_model_free(m);
+}
+END_TEST
+
+/* An element-wise node over an empty vector as the gradient's first triples (a fuzz
+ * input, tests/fuzz/corpus_run/empty_vector_first_triples.vmod): tape_push_run
+ * reserved room for none and took the tape's end from arrays never allocated (clang's
+ * UBSan: "applying zero offset to null pointer", tape.c; GCC's does not check a zero
+ * offset, so the fuzz smoke's corpus holds the regression).  Here: the density is the
+ * prior of v alone, the gradient v's. */
+START_TEST(empty_vector_first_on_tape)
+{
+    const char *src = "param real v;\nparam vector[0] x;\nv ~ normal(0, 3);\nx ~ normal(0, exp(x / 2));\n";
+    char *msg = NULL;
+    VmModel *m = vm_model_load(src, strlen(src), "t.vmod", NULL, NULL, &msg);
+    ck_assert_msg(m != NULL, "%s", msg ? msg : "");
+    ck_assert_uint_eq(vm_model_dim(m), 1);
+    VmEval *e = vm_eval_new(m);
+    double u[1] = {1.5}, lp = 0, g[1] = {0};
+    ck_assert_int_eq(vm_log_density(e, u, 0, &lp, g), 0);     /* the fuzz input's first call */
+    ck_assert(fabs(lp - (-log(3.0) - 0.5 * log(2 * M_PI) - 0.5 * (1.5 / 3) * (1.5 / 3))) < 1e-12);
+    ck_assert(fabs(g[0] - (-1.5 / 9)) < 1e-12);
     vm_eval_free(e);
     vm_model_free(m);
 }
@@ -78,6 +103,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, failing_let_at_zero, 0, (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_test(tc, gradient_without_parameters);
+    tcase_add_test(tc, empty_vector_first_on_tape);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
