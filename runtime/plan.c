@@ -104,13 +104,15 @@ static PlLoop *plan_new(Plan *p, const Stmt *s)
 }
 
 /* The linear recurrences among statements st[0..n) of a block (or of the program)
- * whose reverse pass may read the arrays' own storage (lr_settle). */
+ * whose reverse pass may read the arrays' own storage (lr_settle), and the scalar
+ * programs' sums whose local nothing reads after the loop (sc_settle). */
 static void plan_settle(Model *m, Plan *p, Stmt *const *st, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (st[i]->kind != S_FOR) continue;
+        if (st[i]->kind != S_FOR && st[i]->kind != S_WHILE) continue;
         const PlLoop *l = plan_loop(p, st[i]);
         if (l && l->lin) lr_settle((LrProg *)l->lin, st, i, n, m->ir->vars);
+        if (l && l->sc) p->nvlse += sc_settle((ScProg *)l->sc, st, i, n, m->ir->vars);
     }
 }
 
@@ -129,7 +131,10 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
          * unless the program runs an inner loop as one density call over a slice
          * (SS_DISTV): nested3 14.5 us so, 20.5 as vectors */
         if (l->vec && l->sc) { if (sc_ndistv(l->sc)) l->vec = NULL; else l->sc = NULL; }
-        if (l->sc) sc_data_stats((ScProg *)l->sc, m->data_env, &m->arena);
+        if (l->sc) {
+            sc_data_stats((ScProg *)l->sc, m->data_env, &m->arena);
+            p->nvlse += sc_settle((ScProg *)l->sc, NULL, 0, 0, m->ir->vars);   /* the body's own locals */
+        }
         /* a recurrence that a scalar program covers runs as one: garch11's loop took
          * 15% fewer instructions so (callgrind), the same time */
         l->rec = !l->vec && !l->sc ? rec_compile(s, &m->arena) : NULL;

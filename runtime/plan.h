@@ -58,6 +58,7 @@ typedef struct Plan {
     PlLoop *tab;              /* open addressing on the statement's address */
     int cap;
     int nloops, nvec, nrec, nsc, nlin;
+    int nvlse;                 /* sums run with their log_sum_exp (sc_settle) */
     PlFast *ftab;             /* open addressing on key */
     int fcap;
     int nfast, nfdist, nfaff;  /* entries; fast_dist kernels; affine verdicts (either bit) */

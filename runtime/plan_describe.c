@@ -69,6 +69,8 @@ static void walk(Desc *d, const Stmt *s, int depth, int in, const char *inwhat)
         if (nm) fprintf(d->f, ", %d with memos", nm);
         int nb = sc_nbatch(pl->sc);
         if (nb) fprintf(d->f, ", %d loop%s with its iterations side by side", nb, nb > 1 ? "s" : "");
+        int nv = sc_nvlse(pl->sc);
+        if (nv) fprintf(d->f, ", %d sum%s and %s log_sum_exp as one", nv, nv > 1 ? "s" : "", nv > 1 ? "their" : "its");
         if (sc_npreval(pl->sc))
             fprintf(d->f, ", %d outer value%s computed once per run", sc_npreval(pl->sc), sc_npreval(pl->sc) > 1 ? "s" : "");
         fputs(")\n", d->f);

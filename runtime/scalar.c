@@ -267,28 +267,25 @@ static double sc_density(ScRun *R, const Dist *dist, DistFn fn, int n, const int
     return out;
 }
 
-/* log_sum_exp of x[0], x[st], ... (n of them), builtins.c's b_log_sum_exp: its value,
- * its tape variable in *id when ids (the elements' tape variables) is not NULL, and
- * with finite set R->bad unless every element is finite (categorical_logit).  The
- * body is written once and instantiated with st 1 (an HMM's acc: no multiplies). */
-static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const double *x, const int32_t *ids, int n,
-                                                                long st, int finite, int32_t *id)
+/* log_sum_exp of x[0], x[st], ... (n of them), builtins.c's b_log_sum_exp: its value;
+ * with finite, R->bad unless every element is finite (categorical_logit).  *con is set
+ * when the value is a constant (no element, or none finite: no partials); else, when
+ * w is not NULL, w[i] is element i's partial for i < SC_LSE_KEEP (the others' are
+ * exp(x[i] - value)).  The one arithmetic of sc_lse_body and of the fused sum (SX_VLSE):
+ * the same bits from both. */
+#define SC_LSE_KEEP 16
+static inline __attribute__((always_inline)) double sc_lse_val(ScRun *R, const double *x, int n, long st, int finite,
+                                                               double *w, int *con)
 {
+    *con = 0;
     if (n == 2 && isfinite(x[0]) && isfinite(x[st])) {
         /* two (an HMM of two states): max + log1p(exp(min - max)), the weights from that
          * exp; the same value as the general case's max + log(1 + e) but for rounding */
         double a = x[0], b = x[st], m = a > b ? a : b, e = exp(-fabs(a - b)), out = m + log1p(e);
-        if (ids) {
-            Ev *ev = R->ev;
-            *id = ev->nvars++;
-            if (!ev->notape) {
-                if (ev->nt + 2 > ev->capt) tape_reserve(ev, 2);
-                double big = 1 / (1 + e), small = e * big;
-                long t = ev->nt;
-                ev->tin[t] = ids[0]; ev->tout[t] = *id; ev->td[t] = a >= b ? big : small;
-                ev->tin[t + 1] = ids[st]; ev->tout[t + 1] = *id; ev->td[t + 1] = a >= b ? small : big;
-                ev->nt = t + 2;
-            }
+        if (w) {
+            double big = 1 / (1 + e), small = e * big;
+            w[0] = a >= b ? big : small;
+            w[1] = a >= b ? small : big;
         }
         return out;
     }
@@ -297,28 +294,38 @@ static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const 
     for (int i = 0; i < n; i++) if (x[i * st] > m) { m = x[i * st]; im = i; }
     if (finite)
         for (int i = 0; i < n; i++) if (!isfinite(x[i * st])) { R->bad = 1; return 0; }
-    if (n == 0 || !isfinite(m)) return m;
-    double s = 0, e[16];              /* the exponentials kept for the partials (short views) */
+    if (n == 0 || !isfinite(m)) { *con = 1; return m; }
+    double s = 0, e[SC_LSE_KEEP];     /* the exponentials kept for the partials (short views) */
     for (int i = 0; i < n; i++) {
         double t = i == im ? 1.0 : exp(x[i * st] - m);   /* exp(0) is 1 exactly: no call */
-        if (i < 16) e[i] = t;
+        if (i < SC_LSE_KEEP) e[i] = t;
         s += t;
     }
-    double out = m + log(s);
-    if (ids) {
-        Ev *ev = R->ev;
-        *id = ev->nvars++;
-        if (!ev->notape) {            /* one capacity check for the view's triples */
-            if (ev->nt + n > ev->capt) tape_reserve(ev, n);
-            int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, o = *id;
-            double *restrict td = ev->td + ev->nt;
-            for (int i = 0; i < n; i++) {
-                ti[i] = ids[i * st];
-                to[i] = o;
-                td[i] = i < 16 ? e[i] / s : exp(x[i * st] - out);
-            }
-            ev->nt += n;
+    if (w) for (int i = 0; i < n && i < SC_LSE_KEEP; i++) w[i] = e[i] / s;
+    return m + log(s);
+}
+
+/* sc_lse_val with a tape variable in *id when ids (the elements' tape variables) is
+ * not NULL.  Written once and instantiated with st 1 (an HMM's acc: no multiplies). */
+static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const double *x, const int32_t *ids, int n,
+                                                                long st, int finite, int32_t *id)
+{
+    double w[SC_LSE_KEEP];
+    int con;
+    double out = sc_lse_val(R, x, n, st, finite, ids ? w : NULL, &con);
+    if (R->bad || con || !ids) return out;
+    Ev *ev = R->ev;
+    *id = ev->nvars++;
+    if (!ev->notape) {                /* one capacity check for the view's triples */
+        if (ev->nt + n > ev->capt) tape_reserve(ev, n);
+        int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, o = *id;
+        double *restrict td = ev->td + ev->nt;
+        for (int i = 0; i < n; i++) {
+            ti[i] = ids[i * st];
+            to[i] = o;
+            td[i] = i < SC_LSE_KEEP ? w[i] : exp(x[i * st] - out);
         }
+        ev->nt += n;
     }
     return out;
 }
@@ -335,6 +342,7 @@ static double sc_lse_strided(ScRun *R, const double *x, const int32_t *ids, int 
 
 static void sc_distv(ScRun *R, const ScStmt *s);
 static void sc_action(ScRun *R, const ScStmt *s);
+static int sc_vlse(ScRun *R, const ScOp *o);
 
 /* The memo entry of operation m (scalar_memo.c) for its inputs' tape variables, put
  * in *ka and *kb (-1 for SO_F1's second); NULL when an input is a constant (no key) */
@@ -503,6 +511,7 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
         [SX_LP] = &&L_SX_LP,
         [SX_FOR] = &&L_SX_FOR,
         [SX_BFOR] = &&L_SX_BFOR,
+        [SX_VLSE] = &&L_SX_VLSE,
         [SX_NEXT] = &&L_SX_NEXT,
         [SX_WEND] = &&L_SX_WEND,
         [SX_MEMO] = &&L_SX_MEMO,
@@ -865,6 +874,16 @@ static void sc_run(ScRun *R, const ScOp *code, const ScOp *o)
             if (R->bad) return;
             break;
         } while (0); DISPATCH();
+        L_SX_VLSE: do {               /* an SS_VSUM and the SO_LSE after it as one (sc_vlse) */
+            int r = sc_vlse(R, o);
+            if (r < 0) return;
+            if (r == 0) {             /* the two operations: the sum's statement, then on */
+                sc_action(R, &st[o->st]);
+                if (R->bad) return;
+                break;
+            }
+            o++;                      /* past the SO_LSE */
+        } while (0); DISPATCH();
         L_SX_NSTAT: do {              /* sc_distv's whole data row with statistics: the same
                                        * numbers, the row's number from its other indices */
             const ScStmt *s = &st[o->st];
@@ -1123,85 +1142,155 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
 
 int sc_nstat(const ScProg *p) { return p->nstat; }
 
+/* The terms of an SS_VSUM over j in lo..hi (n of them), read as x[k][j * st[k]]: an
+ * array's elements, or its register's value with step 0 (int data copied as reals);
+ * id[k] their tape variables, NULL for none; any: some term has one. */
+typedef struct ScVTerms {
+    const double *x[SC_MAXVT];
+    const int32_t *id[SC_MAXVT];
+    double sg[SC_MAXVT];
+    long st[SC_MAXVT];
+    int32_t cid[SC_MAXVT];
+    int nt, any;
+} ScVTerms;
+
+/* 0, or -1 with R->bad when an index is out of bounds or an int element is unset */
+static inline int sc_vterms(ScRun *R, const ScStmt *s, int lo, int hi, ScVTerms *T)
+{
+    int n = hi - lo + 1;
+    T->nt = s->nvt;
+    T->any = 0;
+    for (int k = 0; k < T->nt; k++) {
+        const ScVTerm *t = &s->vt[k];
+        T->sg[k] = t->sign;
+        if (t->arr < 0) {             /* a register: its value and variable, step 0 */
+            T->x[k] = &R->rv[t->reg];
+            T->cid[k] = R->rid[t->reg];
+            T->id[k] = T->cid[k] >= 0 ? &T->cid[k] : NULL;
+            T->st[k] = 0;
+            T->any |= T->cid[k] >= 0;
+            continue;
+        }
+        const Val *v = R->arr[t->arr];
+        long off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &T->st[k]);
+        if (off < 0) return -1;
+        if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
+            double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
+            for (int j = 0; j < n; j++) {
+                int iv = v->iv[off + j * T->st[k]];
+                if (iv == INT_MIN) { R->bad = 1; return -1; }
+                w[j] = iv;
+            }
+            T->x[k] = w;
+            T->st[k] = 1;
+            T->id[k] = NULL;
+        } else {
+            T->x[k] = v->x + off;
+            T->id[k] = v->id ? v->id + off : NULL;
+            T->any |= v->id != NULL;
+        }
+    }
+    return 0;
+}
+
+/* element j of the sum, j = 0..n-1: the additions in the terms' order (v + -y is v - y
+ * exactly); three terms (an HMM's) written out */
+static inline double sc_vterm_sum(const ScVTerms *T, int j)
+{
+    if (T->nt == 3) return T->sg[0] * T->x[0][j * T->st[0]] + T->sg[1] * T->x[1][j * T->st[1]] + T->sg[2] * T->x[2][j * T->st[2]];
+    double v = T->sg[0] * T->x[0][j * T->st[0]];
+    for (int k = 1; k < T->nt; k++) v += T->sg[k] * T->x[k][j * T->st[k]];
+    return v;
+}
+
 /* SS_VSUM: for (j in lo:hi) a[..., j, ...] = t1 +- t2 ...: every element's value, a
- * tape variable and a triple per term that has one (the ±1 partials a sum pushes).
- * Each term is read as p[j * st]: an array's elements, or its register's value with
- * step 0; the additions in the terms' order (v + -y is v - y exactly). */
+ * tape variable and a triple per term that has one (the +-1 partials a sum pushes). */
 static void sc_vsum(ScRun *R, const ScStmt *s)
 {
     int lo = R->iv[s->lo], hi = R->iv[s->hi];
     if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
     if (hi < lo) return;
-    int n = hi - lo + 1, nt = s->nvt, any = 0;
-    long toff, tst, st[SC_MAXVT];
+    int n = hi - lo + 1;
+    long toff, tst;
     if ((toff = sc_slice_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
-    const double *x[SC_MAXVT];
-    const int32_t *id[SC_MAXVT];
-    double sg[SC_MAXVT];
-    int32_t cid[SC_MAXVT];
-    for (int k = 0; k < nt; k++) {
-        const ScVTerm *t = &s->vt[k];
-        sg[k] = t->sign;
-        if (t->arr < 0) {             /* a register: its value and variable, step 0 */
-            x[k] = &R->rv[t->reg];
-            cid[k] = R->rid[t->reg];
-            id[k] = cid[k] >= 0 ? &cid[k] : NULL;
-            st[k] = 0;
-            any |= cid[k] >= 0;
-            continue;
-        }
-        const Val *v = R->arr[t->arr];
-        long off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &st[k]);
-        if (off < 0) return;
-        if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
-            double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
-            for (int j = 0; j < n; j++) {
-                int iv = v->iv[off + j * st[k]];
-                if (iv == INT_MIN) { R->bad = 1; return; }
-                w[j] = iv;
-            }
-            x[k] = w;
-            st[k] = 1;
-            id[k] = NULL;
-        } else {
-            x[k] = v->x + off;
-            id[k] = v->id ? v->id + off : NULL;
-            any |= v->id != NULL;
-        }
-    }
+    ScVTerms T;
+    if (sc_vterms(R, s, lo, hi, &T) < 0) return;
     Val *tv = R->arr[s->arr];
     Ev *ev = R->ev;
-    if (any && !tv->id) sc_ids(R, s->arr, tv);
+    if (T.any && !tv->id) sc_ids(R, s->arr, tv);
     double *tx = tv->x + toff;
-    if (nt == 3) {                    /* an HMM's: unrolled */
-        const double *x0 = x[0], *x1 = x[1], *x2 = x[2], g0 = sg[0], g1 = sg[1], g2 = sg[2];
-        long s0 = st[0], s1 = st[1], s2 = st[2];
-        for (int j = 0; j < n; j++) tx[j * tst] = g0 * x0[j * s0] + g1 * x1[j * s1] + g2 * x2[j * s2];
-    } else {
-        for (int j = 0; j < n; j++) {
-            double v = sg[0] * x[0][j * st[0]];
-            for (int k = 1; k < nt; k++) v += sg[k] * x[k][j * st[k]];
-            tx[j * tst] = v;
-        }
-    }
+    for (int j = 0; j < n; j++) tx[j * tst] = sc_vterm_sum(&T, j);
     R->nexec += n;
     if (!tv->id) return;
     int32_t *tid = tv->id + toff, out0 = ev->nvars;
     ev->nvars += n;
     for (int j = 0; j < n; j++) tid[j * tst] = out0 + j;
-    if (!any || ev->notape) return;
+    if (!T.any || ev->notape) return;
+    int nt = T.nt;
     if (ev->nt + (long)nt * n > ev->capt) tape_reserve(ev, (long)nt * n);
     int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
     double *restrict td = ev->td + ev->nt;
     for (int k = 0; k < nt; k++) {    /* term by term: a term's partials are all its sign */
-        const int32_t *ik = id[k];
+        const int32_t *ik = T.id[k];
         if (!ik) continue;
-        long sk = st[k];
-        double g = sg[k];
+        long sk = T.st[k];
+        double g = T.sg[k];
         for (int j = 0; j < n; j++) { ti[j] = ik[j * sk]; to[j] = out0 + j; td[j] = g; }
         ti += n; to += n; td += n;
     }
     ev->nt = ti - ev->tin;
+}
+
+/* SX_VLSE: an SS_VSUM into the whole of a 1-d local that only the log_sum_exp right
+ * after it reads (sc_settle), as one operation: the sum's elements in a buffer, their
+ * log_sum_exp into register dst, and a triple per term and element from each term to
+ * the result, its partial the sign times the element's weight.  No tape variable per
+ * element: an HMM's cell puts 2K + 1 triples on the tape instead of 4K.  The value is
+ * the two operations' bit for bit.  1 done; 0 when this run's sum does not cover the
+ * local, or has more than SC_LSE_KEEP elements (the caller runs the two operations);
+ * -1 with R->bad. */
+static int sc_vlse(ScRun *R, const ScOp *o)
+{
+    const ScStmt *s = &R->p->st[o->st];
+    int lo = R->iv[s->lo], hi = R->iv[s->hi];
+    const Val *tv = R->arr[s->arr];
+    if (lo != 1 || hi != tv->dims[0] || hi > SC_LSE_KEEP) return 0;
+    int n = hi;
+    ScVTerms T;
+    if (sc_vterms(R, s, lo, hi, &T) < 0) return -1;
+    double x[SC_LSE_KEEP], w[SC_LSE_KEEP];
+    for (int j = 0; j < n; j++) x[j] = sc_vterm_sum(&T, j);
+    R->nexec += n;
+    int con;
+    double out = sc_lse_val(R, x, n, 1, o->nidx, T.any ? w : NULL, &con);
+    if (R->bad) return -1;
+    if (o->flush) sc_flush(R, o->dst);
+    R->rv[o->dst] = out;
+    R->rid[o->dst] = -1;
+    if (con || !T.any) return 1;
+    Ev *ev = R->ev;
+    int32_t id = R->rid[o->dst] = ev->nvars++;
+    if (ev->notape) return 1;
+    int nt = T.nt;
+    if (ev->nt + (long)nt * n > ev->capt) tape_reserve(ev, (long)nt * n);
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
+    double *restrict td = ev->td + ev->nt;
+    for (int k = 0; k < nt; k++) {
+        const int32_t *ik = T.id[k];
+        if (!ik) continue;
+        long sk = T.st[k];
+        double g = T.sg[k];
+        if (sk == 0) {                /* a register: one triple, the weights' sum */
+            double ws = 0;
+            for (int j = 0; j < n; j++) ws += w[j];
+            *ti++ = *ik; *to++ = id; *td++ = g * ws;
+            continue;
+        }
+        for (int j = 0; j < n; j++) { ti[j] = ik[j * sk]; to[j] = id; td[j] = g * w[j]; }
+        ti += n; to += n; td += n;
+    }
+    ev->nt = ti - ev->tin;
+    return 1;
 }
 
 /* A local 1-d real array of the body declared (SS_ALLOC), as exec_decl does: its

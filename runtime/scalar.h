@@ -64,6 +64,14 @@ int sc_npushed(const ScProg *p);
  * set at load): none does. */
 int sc_nbatch(const ScProg *p);
 extern int vm_scalar_nobatch;
+/* At load, with the statements around the loop known (the loop is st[at] of a block
+ * of n, vars the model's; st NULL: none known): its element-wise sums into a local
+ * that only the log_sum_exp right after reads, and that nothing reads after the loop,
+ * run with that log_sum_exp as one operation (scalar_settle.c).  Their count;
+ * vm_scalar_novlse (tests, set at load): none does. */
+int sc_settle(ScProg *p, Stmt *const *st, int at, int n, const VarInfo *vars);
+int sc_nvlse(const ScProg *p);
+extern int vm_scalar_novlse;
 /* Tests: set at load, no product is folded / nothing is moved out of a loop / no
  * operation has a memo / no local's value is computed into it / nothing is pushed
  * (the programs as compiled). */

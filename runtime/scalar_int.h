@@ -89,6 +89,10 @@ enum {
                                * real one ix[1] (inline); iv 3: bernoulli_logit likewise */
     SX_LP,                    /* an SS_LP's action: register a added to lp (inline) */
     SX_FOR,                   /* loop st starts: its variable at lo; none: go to jmp */
+    SX_VLSE,                  /* an SX_STMT of SS_VSUM (st) into a local that only the SO_LSE
+                               * right after it reads (sc_settle): both at once, no tape
+                               * variable per element; that SO_LSE's dst, flush and nidx
+                               * copied in (sc_vlse) */
     SX_BFOR,                  /* SX_FOR of a loop whose iterations can run side by side
                                * (scalar_batch.c): all at once, else as SX_FOR */
     SX_IF,                    /* int register a false: go to jmp (the else branch, or past the if);
@@ -217,6 +221,7 @@ struct ScProg {
     int nhoist;               /* ops [0, nhoist): out of the program's own loop, run once */
     int nmemo;                /* operations with a memo (scalar_memo.c) */
     int nbatch;               /* loops whose iterations run side by side (SX_BFOR) */
+    int nvlse;                /* sums run with their log_sum_exp (SX_VLSE, sc_settle) */
     signed char *lane;        /* per real register: its lane slot in its SX_BFOR loop, -1 none */
     int nbound;               /* outer real or int scalars the body assigns: a register each */
     int bslot[SC_MAXMAP], breg[SC_MAXMAP];

@@ -86,6 +86,31 @@ printf '{"A": 2, "B": 2, "y": [[[1, 2, 3], [4, 5, 6]], [[0, 1, 0], [2, 2, 1]]]}'
 "$VRUN" --plan "$T/n.vmod" --data "$T/nd.json" >"$T/out" 2>"$T/err"
 grep -q "n.vmod:3: for loop: a scalar program (.*1 loop with its iterations side by side" "$T/out" \
     || bad "nested3's cells: side by side"
+# an HMM's sum into acc and the log_sum_exp of acc as one operation (scalar_settle.c);
+# not when acc is read after the loop
+cat > "$T/h.vmod" <<'M'
+data int N; data array[N] real y;
+param vector[2] mu; param matrix[2, 2] lt;
+{
+  array[2] real acc;
+  array[N, 2] real g;
+  for (k in 1:2) g[1, k] = normal_lpdf(y[1] | mu[k], 1);
+  for (t in 2:N) {
+    for (k in 1:2) {
+      for (j in 1:2) acc[j] = g[t - 1, j] + lt[j, k] + normal_lpdf(y[t] | mu[k], 1);
+      g[t, k] = log_sum_exp(acc);
+    }
+  }
+  target += log_sum_exp(g[N]);
+}
+M
+printf '{"N": 4, "y": [0.5, 1.5, -0.2, 2.0]}' > "$T/hd.json"
+"$VRUN" --plan "$T/h.vmod" --data "$T/hd.json" >"$T/out" 2>"$T/err"
+grep -q "h.vmod:7: for loop: a scalar program (.*1 sum and its log_sum_exp as one" "$T/out" || bad "the HMM's sum and log_sum_exp"
+sed -i 's/target += log_sum_exp(g\[N\]);/target += log_sum_exp(g[N]) + acc[1];/' "$T/h.vmod"
+"$VRUN" --plan "$T/h.vmod" --data "$T/hd.json" >"$T/out" 2>"$T/err"
+grep -q "h.vmod:7: for loop: a scalar program (" "$T/out" && ! grep -q "log_sum_exp as one" "$T/out" \
+    || bad "acc read after the loop: the sum stays"
 # without the data the sizes are unknown: the load's error, exit 1
 "$VRUN" --plan "$T/m.vmod" >"$T/out" 2>"$T/err"; st=$?
 [ $st -eq 1 ] && [ -s "$T/err" ] || bad "no data: exit $st, wanted 1 with a message"
