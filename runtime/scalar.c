@@ -1327,7 +1327,8 @@ static int sc_vlse(ScRun *R, const ScOp *o)
     if (lo != 1 || hi != R->arr[s->arr]->dims[0] || hi > SC_LSE_KEEP) return 0;
     switch (s->nvt) {                 /* more terms: the two operations */
     case 2: return sc_vlse_nt(R, o, s, hi, 2);
-    case 3: return sc_vlse_nt(R, o, s, hi, 3);         /* an HMM's */
+    case 3:                           /* an HMM's; of two states, the loops over them unrolled too */
+        return hi == 2 ? sc_vlse_nt(R, o, s, 2, 3) : sc_vlse_nt(R, o, s, hi, 3);
     case 4: return sc_vlse_nt(R, o, s, hi, 4);
     default: return 0;
     }
