@@ -209,7 +209,13 @@ static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
         return;
     }
     case S_IF: plan_fun_stmt(m, p, s->body); plan_fun_stmt(m, p, s->els); return;
-    case S_BLOCK: for (int i = 0; i < s->nstmts; i++) plan_fun_stmt(m, p, s->stmts[i]); return;
+    case S_BLOCK:
+        for (int i = 0; i < s->nstmts; i++) plan_fun_stmt(m, p, s->stmts[i]);
+        for (int i = 0; i < s->nstmts; i++) {    /* the programs' sums whose local dies (sc_settle) */
+            const PlLoop *l = s->stmts[i]->kind == S_FOR || s->stmts[i]->kind == S_WHILE ? plan_loop(p, s->stmts[i]) : NULL;
+            if (l && l->sc) p->nvlse += sc_settle((ScProg *)l->sc, s->stmts, i, s->nstmts, m->ir->vars);
+        }
+        return;
     default: return;
     }
 }

@@ -802,6 +802,19 @@ START_TEST(vlse_same_as_two)
         {DECLS "{ array[J] real acc = rep_array(0.5, J); real r = 0;\n"
          "  for (n in 1:N) { for (i in 1:2) acc[i] = al[i] + y[n] * b; real l = log_sum_exp(acc); r = r * 0.5 + l; }\n"
          "  target += -r * r; }", 1},
+        /* in a function's body (a local of its block, dead after the loop) */
+        {"real f(array[] real yy, vector m, matrix L) { int K = rows(m); int T = size(yy);\n"
+         "  array[T, K] real g; array[K] real acc; for (k in 1:K) g[1, k] = normal_lpdf(yy[1] | m[k], 1);\n"
+         "  for (t in 2:T) for (k in 1:K) { for (j in 1:K) acc[j] = g[t - 1, j] + L[j, k] + normal_lpdf(yy[t] | m[k], 1);\n"
+         "    g[t, k] = log_sum_exp(acc); }\n"
+         "  return log_sum_exp(g[T]); }\n"
+         DECLS "target += f(y, al, lt);", 1},
+        {"real f(array[] real yy, vector m, matrix L) { int K = rows(m); int T = size(yy);\n"
+         "  array[T, K] real g; array[K] real acc; for (k in 1:K) g[1, k] = normal_lpdf(yy[1] | m[k], 1);\n"
+         "  for (t in 2:T) for (k in 1:K) { for (j in 1:K) acc[j] = g[t - 1, j] + L[j, k] + normal_lpdf(yy[t] | m[k], 1);\n"
+         "    g[t, k] = log_sum_exp(acc); }\n"
+         "  return log_sum_exp(g[T]) + acc[2]; }\n"
+         DECLS "target += f(y, al, lt);", 0},
         /* not this shape: the local read after the loop, or by another operation, or the
          * log_sum_exp where a branch's jump lands */
         {DECLS "{ array[J] real acc; real r = 0;\n"
