@@ -316,17 +316,20 @@ static inline __attribute__((always_inline)) double sc_lse_body(ScRun *R, const 
     if (R->bad || con || !ids) return out;
     Ev *ev = R->ev;
     *id = ev->nvars++;
-    if (!ev->notape) {                /* one capacity check for the view's triples */
-        if (ev->nt + n > ev->capt) tape_reserve(ev, n);
-        int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, o = *id;
-        double *restrict td = ev->td + ev->nt;
+    if (ev->notape) return out;
+    if (ev->nt + n > ev->capt) tape_reserve(ev, n);     /* one capacity check for the view's triples */
+    int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt, o = *id;
+    double *restrict td = ev->td + ev->nt;
+    if (n == 2) {                     /* two (an HMM's acc): written out */
+        ti[0] = ids[0]; to[0] = o; td[0] = w[0];
+        ti[1] = ids[st]; to[1] = o; td[1] = w[1];
+    } else
         for (int i = 0; i < n; i++) {
             ti[i] = ids[i * st];
             to[i] = o;
             td[i] = i < SC_LSE_KEEP ? w[i] : exp(x[i * st] - out);
         }
-        ev->nt += n;
-    }
+    ev->nt += n;
     return out;
 }
 
@@ -1142,99 +1145,96 @@ int sc_data_stats(ScProg *p, const Val *data_env, Arena *a)
 
 int sc_nstat(const ScProg *p) { return p->nstat; }
 
-/* The terms of an SS_VSUM over j in lo..hi (n of them), read as x[k][j * st[k]]: an
- * array's elements, or its register's value with step 0 (int data copied as reals);
- * id[k] their tape variables, NULL for none; any: some term has one. */
-typedef struct ScVTerms {
-    const double *x[SC_MAXVT];
-    const int32_t *id[SC_MAXVT];
-    double sg[SC_MAXVT];
-    long st[SC_MAXVT];
-    int32_t cid[SC_MAXVT];
-    int nt, any;
-} ScVTerms;
-
-/* 0, or -1 with R->bad when an index is out of bounds or an int element is unset */
-static inline int sc_vterms(ScRun *R, const ScStmt *s, int lo, int hi, ScVTerms *T)
+/* Term t of a sum over j in lo..hi (SS_VSUM, SX_VLSE): its elements read as
+ * (*x)[j * *st], their tape variables in *id (NULL for none; a register's in *cid), *any
+ * set when it has some.  0; 1 for an int array, its offset in *off (the caller copies
+ * its values or declines); -1 with R->bad when an index is out of bounds. */
+static inline __attribute__((always_inline)) int sc_vterm(ScRun *R, const ScVTerm *t, int lo, int hi, const double **x,
+                                                          const int32_t **id, long *st, int32_t *cid, int *any, long *off)
 {
-    int n = hi - lo + 1;
-    T->nt = s->nvt;
-    T->any = 0;
-    for (int k = 0; k < T->nt; k++) {
-        const ScVTerm *t = &s->vt[k];
-        T->sg[k] = t->sign;
-        if (t->arr < 0) {             /* a register: its value and variable, step 0 */
-            T->x[k] = &R->rv[t->reg];
-            T->cid[k] = R->rid[t->reg];
-            T->id[k] = T->cid[k] >= 0 ? &T->cid[k] : NULL;
-            T->st[k] = 0;
-            T->any |= T->cid[k] >= 0;
-            continue;
-        }
-        const Val *v = R->arr[t->arr];
-        long off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, &T->st[k]);
-        if (off < 0) return -1;
-        if (v->base == TB_INT) {      /* int data: its values as reals, no tape variables */
-            double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
-            for (int j = 0; j < n; j++) {
-                int iv = v->iv[off + j * T->st[k]];
-                if (iv == INT_MIN) { R->bad = 1; return -1; }
-                w[j] = iv;
-            }
-            T->x[k] = w;
-            T->st[k] = 1;
-            T->id[k] = NULL;
-        } else {
-            T->x[k] = v->x + off;
-            T->id[k] = v->id ? v->id + off : NULL;
-            T->any |= v->id != NULL;
-        }
+    if (t->arr < 0) {                 /* a register: its value and variable, step 0 */
+        *x = &R->rv[t->reg];
+        *cid = R->rid[t->reg];
+        *id = *cid >= 0 ? cid : NULL;
+        *st = 0;
+        *any |= *cid >= 0;
+        return 0;
     }
+    const Val *v = R->arr[t->arr];
+    if ((*off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, lo, hi, st)) < 0) return -1;
+    if (v->base == TB_INT) return 1;
+    *x = v->x + *off;
+    *id = v->id ? v->id + *off : NULL;
+    *any |= v->id != NULL;
     return 0;
 }
 
-/* element j of the sum, j = 0..n-1: the additions in the terms' order (v + -y is v - y
- * exactly); three terms (an HMM's) written out */
-static inline double sc_vterm_sum(const ScVTerms *T, int j)
+/* n elements of int array v from off by step st, as reals in the run's arena (an
+ * unset one: NULL and R->bad); out of the sum's way (sc_vsum's term of int data) */
+static __attribute__((noinline)) const double *sc_vterm_int(ScRun *R, const Val *v, long off, long st, int n)
 {
-    if (T->nt == 3) return T->sg[0] * T->x[0][j * T->st[0]] + T->sg[1] * T->x[1][j * T->st[1]] + T->sg[2] * T->x[2][j * T->st[2]];
-    double v = T->sg[0] * T->x[0][j * T->st[0]];
-    for (int k = 1; k < T->nt; k++) v += T->sg[k] * T->x[k][j * T->st[k]];
-    return v;
+    double *w = arena_alloc(&R->ev->arena, sizeof(double) * (size_t)n);
+    for (int j = 0; j < n; j++) {
+        int iv = v->iv[off + j * st];
+        if (iv == INT_MIN) { R->bad = 1; return NULL; }
+        w[j] = iv;
+    }
+    return w;
 }
 
 /* SS_VSUM: for (j in lo:hi) a[..., j, ...] = t1 +- t2 ...: every element's value, a
- * tape variable and a triple per term that has one (the +-1 partials a sum pushes). */
+ * tape variable and a triple per term that has one (the ±1 partials a sum pushes).
+ * Each term is read as p[j * st]: an array's elements, or its register's value with
+ * step 0; the additions in the terms' order (v + -y is v - y exactly). */
 static void sc_vsum(ScRun *R, const ScStmt *s)
 {
     int lo = R->iv[s->lo], hi = R->iv[s->hi];
     if (lo == INT_MIN || hi == INT_MIN) { R->bad = 1; return; }
     if (hi < lo) return;
-    int n = hi - lo + 1;
-    long toff, tst;
+    int n = hi - lo + 1, nt = s->nvt, any = 0;
+    long toff, tst, st[SC_MAXVT];
     if ((toff = sc_slice_at(R, s->arr, s->nidx, s->ix, s->kpos, lo, hi, &tst)) < 0) return;
-    ScVTerms T;
-    if (sc_vterms(R, s, lo, hi, &T) < 0) return;
+    const double *x[SC_MAXVT];
+    const int32_t *id[SC_MAXVT];
+    double sg[SC_MAXVT];
+    int32_t cid[SC_MAXVT];
+    for (int k = 0; k < nt; k++) {
+        sg[k] = s->vt[k].sign;
+        long off;
+        int r = sc_vterm(R, &s->vt[k], lo, hi, &x[k], &id[k], &st[k], &cid[k], &any, &off);
+        if (r < 0) return;
+        if (r && !(x[k] = sc_vterm_int(R, R->arr[s->vt[k].arr], off, st[k], n))) return;
+        if (r) { st[k] = 1; id[k] = NULL; }   /* int data: its values as reals, no tape variables */
+    }
     Val *tv = R->arr[s->arr];
     Ev *ev = R->ev;
-    if (T.any && !tv->id) sc_ids(R, s->arr, tv);
+    if (any && !tv->id) sc_ids(R, s->arr, tv);
     double *tx = tv->x + toff;
-    for (int j = 0; j < n; j++) tx[j * tst] = sc_vterm_sum(&T, j);
+    if (nt == 3) {                    /* an HMM's: unrolled */
+        const double *x0 = x[0], *x1 = x[1], *x2 = x[2], g0 = sg[0], g1 = sg[1], g2 = sg[2];
+        long s0 = st[0], s1 = st[1], s2 = st[2];
+        for (int j = 0; j < n; j++) tx[j * tst] = g0 * x0[j * s0] + g1 * x1[j * s1] + g2 * x2[j * s2];
+    } else {
+        for (int j = 0; j < n; j++) {
+            double v = sg[0] * x[0][j * st[0]];
+            for (int k = 1; k < nt; k++) v += sg[k] * x[k][j * st[k]];
+            tx[j * tst] = v;
+        }
+    }
     R->nexec += n;
     if (!tv->id) return;
     int32_t *tid = tv->id + toff, out0 = ev->nvars;
     ev->nvars += n;
     for (int j = 0; j < n; j++) tid[j * tst] = out0 + j;
-    if (!T.any || ev->notape) return;
-    int nt = T.nt;
+    if (!any || ev->notape) return;
     if (ev->nt + (long)nt * n > ev->capt) tape_reserve(ev, (long)nt * n);
     int32_t *restrict ti = ev->tin + ev->nt, *restrict to = ev->tout + ev->nt;
     double *restrict td = ev->td + ev->nt;
     for (int k = 0; k < nt; k++) {    /* term by term: a term's partials are all its sign */
-        const int32_t *ik = T.id[k];
+        const int32_t *ik = id[k];
         if (!ik) continue;
-        long sk = T.st[k];
-        double g = T.sg[k];
+        long sk = st[k];
+        double g = sg[k];
         for (int j = 0; j < n; j++) { ti[j] = ik[j * sk]; to[j] = out0 + j; td[j] = g; }
         ti += n; to += n; td += n;
     }
@@ -1254,23 +1254,10 @@ static inline __attribute__((always_inline)) int sc_vlse_nt(ScRun *R, const ScOp
     int any = 0;
 #pragma GCC unroll 6
     for (int k = 0; k < nt; k++) {
-        const ScVTerm *t = &s->vt[k];
-        sg[k] = t->sign;
-        if (t->arr < 0) {             /* a register: its value and variable, step 0 */
-            x[k] = &R->rv[t->reg];
-            cid[k] = R->rid[t->reg];
-            id[k] = cid[k] >= 0 ? &cid[k] : NULL;
-            st[k] = 0;
-            any |= cid[k] >= 0;
-            continue;
-        }
-        const Val *v = R->arr[t->arr];
-        if (v->base != TB_REAL) return 0;     /* int data: sc_vsum's copy as reals */
-        long off = sc_slice_at(R, t->arr, v->ndim, t->ix, t->kpos, 1, n, &st[k]);
-        if (off < 0) return -1;
-        x[k] = v->x + off;
-        id[k] = v->id ? v->id + off : NULL;
-        any |= v->id != NULL;
+        sg[k] = s->vt[k].sign;
+        long off;
+        int r = sc_vterm(R, &s->vt[k], 1, n, &x[k], &id[k], &st[k], &cid[k], &any, &off);
+        if (r) return r < 0 ? -1 : 0;     /* int data: sc_vsum's copy as reals */
     }
     double xs[SC_LSE_KEEP], w[SC_LSE_KEEP];
     for (int j = 0; j < n; j++) {     /* sc_vsum's additions, in its order */
