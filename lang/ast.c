@@ -449,33 +449,36 @@ int ast_assigns(const Stmt *s, int slot)
     }
 }
 
-static int expr_mentions(const Expr *e, int slot)
+int ast_expr_mentions(const Expr *e, int slot)
 {
     if (!e) return 0;
     if (e->kind == E_VAR) return e->slot == slot;
-    for (int i = 0; i < e->nargs; i++) if (expr_mentions(e->args[i], slot)) return 1;
-    for (int i = 0; i < e->nidx; i++) if (expr_mentions(e->idx[i].a, slot) || expr_mentions(e->idx[i].b, slot)) return 1;
+    for (int i = 0; i < e->nargs; i++) if (ast_expr_mentions(e->args[i], slot)) return 1;
+    for (int i = 0; i < e->nidx; i++)
+        if (ast_expr_mentions(e->idx[i].a, slot) || ast_expr_mentions(e->idx[i].b, slot)) return 1;
     return 0;
 }
 
 static int type_mentions(const TypeSpec *t, int slot)
 {
     if (!t) return 0;
-    if (expr_mentions(t->lower, slot) || expr_mentions(t->upper, slot) || expr_mentions(t->offset, slot)
-        || expr_mentions(t->multiplier, slot) || expr_mentions(t->size[0], slot) || expr_mentions(t->size[1], slot))
+    if (ast_expr_mentions(t->lower, slot) || ast_expr_mentions(t->upper, slot)
+        || ast_expr_mentions(t->offset, slot) || ast_expr_mentions(t->multiplier, slot)
+        || ast_expr_mentions(t->size[0], slot) || ast_expr_mentions(t->size[1], slot))
         return 1;
-    for (int i = 0; i < t->narr; i++) if (expr_mentions(t->arr[i], slot)) return 1;
+    for (int i = 0; i < t->narr; i++) if (ast_expr_mentions(t->arr[i], slot)) return 1;
     return 0;
 }
 
 int ast_mentions(const Stmt *s, int slot)
 {
     if (!s) return 0;
-    if (type_mentions(s->type, slot) || expr_mentions(s->init, slot) || expr_mentions(s->lhs, slot)
-        || expr_mentions(s->rhs, slot) || expr_mentions(s->trunc_lo, slot) || expr_mentions(s->trunc_hi, slot)
-        || expr_mentions(s->lo, slot) || expr_mentions(s->hi, slot) || expr_mentions(s->cond, slot))
+    if (type_mentions(s->type, slot) || ast_expr_mentions(s->init, slot) || ast_expr_mentions(s->lhs, slot)
+        || ast_expr_mentions(s->rhs, slot) || ast_expr_mentions(s->trunc_lo, slot)
+        || ast_expr_mentions(s->trunc_hi, slot) || ast_expr_mentions(s->lo, slot)
+        || ast_expr_mentions(s->hi, slot) || ast_expr_mentions(s->cond, slot))
         return 1;
-    for (int i = 0; i < s->nargs; i++) if (expr_mentions(s->args[i], slot)) return 1;
+    for (int i = 0; i < s->nargs; i++) if (ast_expr_mentions(s->args[i], slot)) return 1;
     if (ast_mentions(s->body, slot) || ast_mentions(s->els, slot)) return 1;
     for (int i = 0; i < s->nstmts; i++) if (ast_mentions(s->stmts[i], slot)) return 1;
     return 0;

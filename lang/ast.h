@@ -260,6 +260,8 @@ FunDef *ast_fun_end(ParseCtx *c, FunDef *f, Stmt *body, Token end);
 void ast_fun_add(ParseCtx *c, FunDef *f);
 /* s assigns variable slot (x = ..., x op= ..., x[i] = ...), anywhere inside it */
 int ast_assigns(const Stmt *s, int slot);
+/* e reads variable slot anywhere inside it (NULL: no) */
+int ast_expr_mentions(const Expr *e, int slot);
 /* s reads or writes variable slot anywhere inside it (its expressions, its type's) */
 int ast_mentions(const Stmt *s, int slot);
 

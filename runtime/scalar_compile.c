@@ -1143,16 +1143,6 @@ static int clp_dist(ScC *c, const Dist *d, Expr *const *args, int n)
     return 0;
 }
 
-/* e reads variable slot (anywhere in it) */
-static int reads_slot(const Expr *e, int slot)
-{
-    if (!e) return 0;
-    if (e->kind == E_VAR && e->slot == slot) return 1;
-    for (int i = 0; i < e->nargs; i++) if (reads_slot(e->args[i], slot)) return 1;
-    for (int i = 0; i < e->nidx; i++) if (reads_slot(e->idx[i].a, slot) || reads_slot(e->idx[i].b, slot)) return 1;
-    return 0;
-}
-
 /* the position of the loop variable slot among e's indices (all single, as many as
  * the array has dimensions, slot exactly once and read by no other), or -1 */
 static int jpos(const Expr *e, int slot)
@@ -1164,7 +1154,7 @@ static int jpos(const Expr *e, int slot)
         const Expr *i = e->idx[d].a;
         if (e->idx[d].kind != IX_SINGLE || !i) return -1;
         if (i->kind == E_VAR && i->slot == slot) { if (pos >= 0) return -1; pos = d; }
-        else if (reads_slot(i, slot)) return -1;
+        else if (ast_expr_mentions(i, slot)) return -1;
     }
     return pos;
 }
@@ -1180,7 +1170,7 @@ static const Stmt *distv_tilde(const Stmt *s)
     if (!b || b->kind != S_TILDE || b->trunc || !b->fn || b->nargs + 1 > SC_MAXDARGS) return NULL;
     const Expr *y = b->lhs;
     if (y->level > LV_DATA || !scalar_ty(y->ty) || jpos(y, s->slot) < 0) return NULL;
-    for (int k = 0; k < b->nargs; k++) if (!scalar_ty(b->args[k]->ty) || reads_slot(b->args[k], s->slot)) return NULL;
+    for (int k = 0; k < b->nargs; k++) if (!scalar_ty(b->args[k]->ty) || ast_expr_mentions(b->args[k], s->slot)) return NULL;
     return b;
 }
 
@@ -1231,7 +1221,7 @@ static int cvsum(ScC *c, const Stmt *s)
         if (jpos(t[k], s->slot) >= 0) {
             if (t[k]->args[0]->slot == l->args[0]->slot || map_find(c, t[k]->args[0]->slot) >= 0) return 1;
             nview++;
-        } else if (reads_slot(t[k], s->slot) || reads_slot(t[k], l->args[0]->slot)) {
+        } else if (ast_expr_mentions(t[k], s->slot) || ast_expr_mentions(t[k], l->args[0]->slot)) {
             return 1;
         }
     }

@@ -117,16 +117,6 @@ static int loop_pos(const VCtx *c, const Expr *e)
     return -1;
 }
 
-static int uses_slot(const Expr *e, int slot)
-{
-    if (!e) return 0;
-    if (e->kind == E_VAR) return e->slot == slot;
-    for (int i = 0; i < e->nargs; i++) if (uses_slot(e->args[i], slot)) return 1;
-    for (int i = 0; i < e->nidx; i++)
-        if (uses_slot(e->idx[i].a, slot) || uses_slot(e->idx[i].b, slot)) return 1;
-    return 0;
-}
-
 /* n - c, n + c (c an int literal): vec_index takes x[n - c] as a view, as x[n], without
  * n's values, except in a branch's iterations (vec_idx) */
 static int is_shift(const Expr *pa, int slot)
@@ -141,7 +131,7 @@ static int is_shift(const Expr *pa, int slot)
 static int vary_pos(int slot, const Expr *e)
 {
     for (int i = 0; i < e->nidx; i++)
-        if (e->idx[i].kind == IX_SINGLE && uses_slot(e->idx[i].a, slot)) return i;
+        if (e->idx[i].kind == IX_SINGLE && ast_expr_mentions(e->idx[i].a, slot)) return i;
     return -1;
 }
 
@@ -519,7 +509,7 @@ static int vec_verdict(const Stmt *s, VCtx *c)
     if (b && b->kind == S_IF) {
         /* an if on data alone (and n): each branch over its iterations; the condition
          * is evaluated once per iteration at the first run, not vectorised */
-        if (b->cond->level >= LV_PARAM || !uses_slot(b->cond, s->slot)) return 0;   /* if (1): nothing to split */
+        if (b->cond->level >= LV_PARAM || !ast_expr_mentions(b->cond, s->slot)) return 0;   /* if (1): nothing to split */
         c->split = b;
         if (!stmt_ok(c, b->body, 1) || (b->els && !stmt_ok(c, b->els, 1))) return 0;
         if (reads_body_var(c, b->cond)) return 0;
