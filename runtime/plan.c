@@ -104,14 +104,15 @@ static PlLoop *plan_new(Plan *p, const Stmt *s)
 }
 
 /* The linear recurrences among statements st[0..n) of a block (or of the program)
- * whose reverse pass may read the arrays' own storage (lr_settle), and the scalar
- * programs' sums whose local nothing reads after the loop (sc_settle). */
-static void plan_settle(Model *m, Plan *p, Stmt *const *st, int n)
+ * whose reverse pass may read the arrays' own storage (lr_settle; not in a function's
+ * body, fun), and the scalar programs' sums whose local nothing reads after the loop
+ * (sc_settle). */
+static void plan_settle(Model *m, Plan *p, Stmt *const *st, int n, int fun)
 {
     for (int i = 0; i < n; i++) {
         if (st[i]->kind != S_FOR && st[i]->kind != S_WHILE) continue;
         const PlLoop *l = plan_loop(p, st[i]);
-        if (l && l->lin) lr_settle((LrProg *)l->lin, st, i, n, m->ir->vars);
+        if (l && l->lin && !fun) lr_settle((LrProg *)l->lin, st, i, n, m->ir->vars);
         if (l && l->sc) p->nvlse += sc_settle((ScProg *)l->sc, st, i, n, m->ir->vars);
     }
 }
@@ -160,7 +161,7 @@ static void plan_stmt(Model *m, Plan *p, const Stmt *s)
     case S_IF: plan_stmt(m, p, s->body); plan_stmt(m, p, s->els); return;
     case S_BLOCK:
         for (int i = 0; i < s->nstmts; i++) plan_stmt(m, p, s->stmts[i]);
-        plan_settle(m, p, s->stmts, s->nstmts);
+        plan_settle(m, p, s->stmts, s->nstmts, 0);
         return;
     default: return;
     }
@@ -211,10 +212,7 @@ static void plan_fun_stmt(Model *m, Plan *p, const Stmt *s)
     case S_IF: plan_fun_stmt(m, p, s->body); plan_fun_stmt(m, p, s->els); return;
     case S_BLOCK:
         for (int i = 0; i < s->nstmts; i++) plan_fun_stmt(m, p, s->stmts[i]);
-        for (int i = 0; i < s->nstmts; i++) {    /* the programs' sums whose local dies (sc_settle) */
-            const PlLoop *l = s->stmts[i]->kind == S_FOR || s->stmts[i]->kind == S_WHILE ? plan_loop(p, s->stmts[i]) : NULL;
-            if (l && l->sc) p->nvlse += sc_settle((ScProg *)l->sc, s->stmts, i, s->nstmts, m->ir->vars);
-        }
+        plan_settle(m, p, s->stmts, s->nstmts, 1);
         return;
     default: return;
     }
@@ -230,7 +228,7 @@ void plan_build(Model *m)
     p->cap = plan_cap(n);
     p->tab = arena_zalloc(&m->arena, sizeof *p->tab * (size_t)p->cap);
     for (int i = 0; i < prog->nstmts; i++) plan_stmt(m, p, prog->stmts[i]);
-    plan_settle(m, p, prog->stmts, prog->nstmts);
+    plan_settle(m, p, prog->stmts, prog->nstmts, 0);
     for (int i = 0; i < prog->nfuns; i++) plan_fun_stmt(m, p, prog->funs[i]->body);
     plan_fast_build(m, p);
     m->plan = p;
